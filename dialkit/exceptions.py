@@ -1,0 +1,55 @@
+"""Errors a user can act on: each says what went wrong and what to do about it.
+
+Messages never carry a full phone number (see :mod:`dialkit.masking`).
+"""
+
+from __future__ import annotations
+
+
+class DialkitError(Exception):
+    """Base class of every error dialkit raises on purpose."""
+
+
+class ContactFileError(DialkitError, ValueError):
+    """A contact file cannot be read as a whole (missing, empty, no phone column, ...)."""
+
+
+class PlanError(DialkitError, ValueError):
+    """A batch plan cannot be made from these arguments (bad ttl, campaign id, attributes)."""
+
+
+class PlanValidationError(DialkitError, ValueError):
+    """A plan breaks API constraints; ``.violations`` is a DataFrame of every violation."""
+
+    def __init__(self, message: str, violations=None) -> None:
+        super().__init__(message)
+        self.violations = violations
+
+
+class ConfirmationRequired(DialkitError):
+    """Sending to a non-local endpoint was not explicitly confirmed (``confirm=True`` / ``--yes``)."""
+
+
+class CampaignNotRunning(DialkitError):
+    """The campaign is not in the Running state; nothing more is sent until it is started/resumed."""
+
+    def __init__(self, campaign_id: str, state: str | None, message: str | None = None) -> None:
+        self.campaign_id = campaign_id
+        self.state = state
+        super().__init__(
+            message
+            or f"campaign {campaign_id} is {state or 'in an unknown state'}, not Running: "
+            "start or resume it (StartCampaign / ResumeCampaign), then send again with the same ledger to resume"
+        )
+
+
+class CampaignNotFound(DialkitError):
+    """The campaign id does not exist at this endpoint (ResourceNotFoundException)."""
+
+
+class LedgerError(DialkitError):
+    """The ledger file cannot be used (wrong run, newer schema, corrupt)."""
+
+
+class LedgerBusy(LedgerError):
+    """Another sender holds this ledger; two senders on one ledger could dial someone twice."""

@@ -1,0 +1,38 @@
+"""Masking of phone numbers, which are personal data.
+
+Every place dialkit shows a number to a person or a log (log lines, exception
+messages, reprs, widgets, result tables) goes through :func:`mask_phone`, so a
+number never leaks in full by default.
+"""
+
+from __future__ import annotations
+
+import re
+
+_DIGIT = re.compile(r"\d")
+#: Anything that looks like a phone number inside free text: 7+ digits with separators.
+_NUMBER_IN_TEXT = re.compile(r"\+?\d[\d\s().\-]{5,}\d")
+
+
+def mask_phone(number: object) -> str:
+    """Mask a phone number, keeping the country/area prefix and the last two digits.
+
+    ``+12125550142`` becomes ``+1212*****42``.  Short or odd values are masked
+    almost entirely; ``None``/NaN become an empty string.
+    """
+    if number is None:
+        return ""
+    text = str(number)
+    if text in ("nan", "NaN", "None", "<NA>"):
+        return ""
+    digits = [i for i, ch in enumerate(text) if ch.isdigit()]
+    if len(digits) <= 4:
+        return _DIGIT.sub("*", text)
+    keep_head = 4 if len(digits) >= 10 else 2
+    keep = set(digits[:keep_head]) | set(digits[-2:])
+    return "".join(ch if (not ch.isdigit() or i in keep) else "*" for i, ch in enumerate(text))
+
+
+def mask_text(text: str) -> str:
+    """Mask every phone-number-like run of digits inside free text (log lines, messages)."""
+    return _NUMBER_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
