@@ -1,3 +1,82 @@
-"""dialkit: from a contact spreadsheet to dialed calls on an Amazon Connect outbound campaign."""
+"""dialkit: from a contact spreadsheet to dialed calls on an Amazon Connect outbound campaign.
+
+The path, each step a function (pure ones take data and return data; I/O sits at the edges)::
+
+    contacts = dialkit.load_contacts("contacts.csv")            # accepted / rejected with a reason
+    plan = dialkit.plan_batches(contacts, campaign_id)          # batches of <= 25, idempotent tokens
+    with dialkit.connect("local") as conn:                      # the local emulator; None = real AWS
+        summary = dialkit.send(plan, conn, "runs/today.sqlite") # ledger written before every call
+    results = dialkit.load_results("runs/today.sqlite")         # one row per request
+
+Names are imported lazily, so ``import dialkit`` stays quick and charts or
+widgets (matplotlib, ipywidgets) load only when used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    "load_contacts": "contacts",
+    "ContactSet": "contacts",
+    "REJECTION_REASONS": "contacts",
+    "plan_batches": "planning",
+    "BatchPlan": "planning",
+    "Batch": "planning",
+    "PlannedRequest": "planning",
+    "client_token": "planning",
+    "connect": "sender",
+    "send": "sender",
+    "Connection": "sender",
+    "Progress": "sender",
+    "SendSummary": "sender",
+    "Backoff": "sender",
+    "TqdmListener": "sender",
+    "Ledger": "ledger",
+    "load_results": "results",
+    "load_attempts": "results",
+    "report": "results",
+    "FAILURE_CODES": "results",
+    "mask_phone": "masking",
+    "DialkitError": "exceptions",
+    "ContactFileError": "exceptions",
+    "PlanError": "exceptions",
+    "PlanValidationError": "exceptions",
+    "ConfirmationRequired": "exceptions",
+    "CampaignNotRunning": "exceptions",
+    "CampaignNotFound": "exceptions",
+    "LedgerError": "exceptions",
+    "LedgerBusy": "exceptions",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        if name in ("emulator", "charts", "widgets", "contacts", "planning", "sender", "ledger", "results",
+                    "masking", "exceptions", "adapters", "cli", "notebooks"):
+            return importlib.import_module(f"{__name__}.{name}")
+        raise AttributeError(f"module 'dialkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from .contacts import REJECTION_REASONS, ContactSet, load_contacts
+    from .exceptions import (CampaignNotFound, CampaignNotRunning, ConfirmationRequired, ContactFileError,
+                             DialkitError, LedgerBusy, LedgerError, PlanError, PlanValidationError)
+    from .ledger import Ledger
+    from .masking import mask_phone
+    from .planning import Batch, BatchPlan, PlannedRequest, client_token, plan_batches
+    from .results import FAILURE_CODES, load_attempts, load_results, report
+    from .sender import Backoff, Connection, Progress, SendSummary, TqdmListener, connect, send

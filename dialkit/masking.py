@@ -36,3 +36,24 @@ def mask_phone(number: object) -> str:
 def mask_text(text: str) -> str:
     """Mask every phone-number-like run of digits inside free text (log lines, messages)."""
     return _NUMBER_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
+
+
+class MaskingFilter:
+    """A ``logging`` filter that masks phone-number-like text in every record it passes.
+
+    dialkit never logs numbers on purpose; this is the second line of defence
+    for messages that carry text from elsewhere (a service error, a file name).
+    Attach it to a handler: ``handler.addFilter(MaskingFilter())``.
+    """
+
+    def filter(self, record: "logging.LogRecord") -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken record is logging's business, not ours
+            return True
+        record.msg = mask_text(message)
+        record.args = None
+        return True
+
+
+import logging  # noqa: E402  (only the type name above needs it)

@@ -1,0 +1,286 @@
+"""The ``dialkit`` command: a thin layer over the library.
+
+``check`` → ``plan`` → ``send`` → ``report`` follow the library's steps one to
+one; ``emulator`` serves the local campaigns API; ``demo`` runs the whole path
+(and the notebooks) against the local emulator.  Errors a user can act on print
+one line on stderr and exit 2; a send that stopped with requests left exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import __version__
+from .exceptions import DialkitError
+from .masking import MaskingFilter
+
+SAMPLE = Path("data/samples/contacts_messy.csv")
+
+
+def _contacts_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("contacts", help="contact file: CSV/TSV/TXT, Excel .xlsx, Parquet, JSON lines")
+    p.add_argument("--phone-column", help="name of the phone column (found by name when omitted)")
+    p.add_argument("--region", default="US", help="default region for national numbers (ISO code, default US)")
+    p.add_argument("--suppress", help="do-not-call list (any contact file format, or one number per line)")
+    p.add_argument("--dedupe", choices=["first", "last", "none"], default="first",
+                   help="which of several rows with the same number to keep (default first)")
+
+
+def _plan_args(p: argparse.ArgumentParser, *, campaign_required: bool) -> None:
+    p.add_argument("--campaign", required=campaign_required, help="campaign id (for --endpoint local: "
+                   "defaults to the emulator's seeded campaign)")
+    p.add_argument("--attributes", default="", help="comma-separated contact columns to send as attributes")
+    p.add_argument("--ttl", type=float, default=600, help="seconds a request may wait to be dialed (30–900, default 600)")
+    p.add_argument("--run-id", help="run id in every client token (default 'default'); a new one dials again")
+    p.add_argument("--api", choices=["v1", "v2"], default="v1",
+                   help="v1 = connectcampaigns PutDialRequestBatch, v2 = connectcampaignsv2 PutOutboundRequestBatch")
+
+
+def _load(args: argparse.Namespace):
+    from .contacts import load_contacts
+
+    return load_contacts(args.contacts, phone_column=args.phone_column, default_region=args.region,
+                         suppress=args.suppress, dedupe=args.dedupe)
+
+
+def _plan(args: argparse.Namespace, contacts: Any, campaign_id: str):
+    from .planning import plan_batches
+
+    attrs = [a.strip() for a in args.attributes.split(",") if a.strip()] or None
+    return plan_batches(contacts, campaign_id, attributes=attrs, ttl=timedelta(seconds=args.ttl),
+                        run_id=args.run_id, api=args.api)
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, indent=None, sort_keys=False, default=str))
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    contacts = _load(args)
+    summary = contacts.summary()
+    if args.rejects:
+        Path(args.rejects).parent.mkdir(parents=True, exist_ok=True)
+        contacts.rejected.to_csv(args.rejects, index=False)
+    if args.json:
+        _print_json(summary)
+        return 0
+    print(f"{args.contacts}: {summary['rows']} rows, {summary['accepted']} accepted, {summary['rejected']} rejected")
+    for reason, n in summary["reasons"].items():
+        if n:
+            print(f"  {reason:<20} {n}")
+    if args.rejects:
+        print(f"rejected rows written to {args.rejects}")
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    contacts = _load(args)
+    plan = _plan(args, contacts, args.campaign)
+    summary = plan.summary()
+    violations = plan.validate()
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        plan.to_frame(masked=True).to_csv(args.out, index=False)
+    if args.json:
+        _print_json({**summary, "violation_list": violations.astype(object).where(violations.notna(), None)
+                     .to_dict("records")})
+        return 0 if not len(violations) else 1
+    print(f"{summary['requests']} requests in {summary['batches']} batches (largest {summary['largest_batch']}), "
+          f"campaign {plan.campaign_id}, run {plan.run_id}, ttl {summary['ttl_seconds']} s")
+    if len(violations):
+        print(f"{len(violations)} API constraint violation(s):")
+        for v in violations.head(20).itertuples(index=False):
+            where = f"batch {v.batch} position {v.position}" if v.position is not None and str(v.position) != "<NA>" else "plan"
+            print(f"  {where}: {v.field}: {v.problem}")
+        return 1
+    print("plan is valid")
+    return 0
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    from .sender import connect, send
+
+    contacts = _load(args)
+    endpoint = None if args.endpoint == "aws" else args.endpoint
+    with connect(endpoint, region=args.region_name, profile=args.profile, api=args.api) as conn:
+        campaign = args.campaign or conn.campaign_id
+        if not campaign:
+            raise DialkitError("--campaign is required unless --endpoint is local")
+        plan = _plan(args, contacts, campaign)
+        if not args.json:
+            s = contacts.summary()
+            print(f"contacts: {s['rows']} rows, {s['accepted']} accepted, {s['rejected']} rejected")
+            print(f"plan: {len(plan)} requests in {len(plan.batches)} batches for campaign {campaign}"
+                  f" via {conn.endpoint_url or 'AWS ' + conn.region}")
+        listeners = [] if (args.json or args.no_progress) else None
+        summary = send(plan, conn, args.ledger, confirm=args.yes, rate=args.rate, max_attempts=args.max_attempts,
+                       listeners=listeners, dry_run=args.dry_run)
+    if args.json:
+        _print_json(summary.to_dict())
+    else:
+        if args.dry_run:
+            print(plan.to_frame(masked=True).drop(columns=["attributes"]).head(10).to_string(index=False))
+        print(summary)
+        if not args.dry_run:
+            print(f"ledger: {summary.ledger_path}  (dialkit report {summary.ledger_path})")
+    return 1 if (summary.stopped_reason or (summary.pending and not args.dry_run)) else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .results import load_results, report
+
+    data = report(args.ledger)
+    if args.csv:
+        Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
+        load_results(args.ledger).to_csv(args.csv, index=False)
+    if args.json:
+        _print_json(data)
+        return 0
+    print(f"{data['ledger']}: campaign {data['campaign_id']}, run {data['run_id']} ({data['api']})")
+    print(f"  requests  {data['requests']}\n  succeeded {data['succeeded']}\n  failed    {data['failed']}")
+    for code, n in data["failure_codes"].items():
+        print(f"    {code:<20} {n}")
+    print(f"  pending   {data['pending']}\n  API calls {data['calls']} ({data['call_errors']} errors), "
+          f"{data['retried']} requests retried")
+    return 0
+
+
+def cmd_emulator(args: argparse.Namespace, rest: Sequence[str]) -> int:
+    from .emulator import main as emulator_main
+
+    return int(emulator_main(list(rest)) or 0)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The README's main job: the whole path on the local emulator, then the notebooks headless."""
+    from .contacts import load_contacts
+    from .planning import plan_batches
+    from .results import report
+    from .sender import connect, send
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ledger = out / "demo-ledger.sqlite"
+    for stale in (ledger, Path(str(ledger) + "-wal"), Path(str(ledger) + "-shm")):
+        stale.unlink(missing_ok=True)
+    print(f"1. load   {args.contacts}")
+    contacts = load_contacts(args.contacts, suppress=args.suppress)
+    s = contacts.summary()
+    print(f"   {s['rows']} rows: {s['accepted']} accepted, {s['rejected']} rejected "
+          + ", ".join(f"{k} {v}" for k, v in s["reasons"].items() if v))
+    with connect("local", faults={"throttle_rate": 0.05, "unknown_error_rate": 0.01, "seed": 7}) as conn:
+        plan = plan_batches(contacts, conn.campaign_id, attributes=["customer_id", "language"]
+                            if {"customer_id", "language"} <= set(contacts.accepted.columns) else None)
+        print(f"2. plan   {len(plan)} requests in {len(plan.batches)} batches of at most 25")
+        print(f"3. send   to the local emulator at {conn.endpoint_url} (campaign {conn.campaign_id})")
+        summary = send(plan, conn, ledger, listeners=[] if args.no_progress else None)
+        print(f"   {summary}")
+        dialed = len(conn.emulator.dial_requests())
+    r = report(ledger)
+    print(f"4. report {ledger}")
+    print(f"   succeeded {r['succeeded']}, failed {r['failed']} "
+          + str({k: v for k, v in r["failure_codes"].items() if v}) + f", pending {r['pending']}; "
+          f"{r['retried']} requests needed a resend; the emulator logged {dialed} distinct dial requests")
+    if not args.no_notebooks:
+        from .notebooks import run_notebooks
+
+        print(f"5. notebooks: running them headless against the local emulator into {out}/notebooks")
+        paths = run_notebooks(out / "notebooks")
+        for p in paths:
+            print(f"   {p}")
+    print(f"done: outputs in {out}/")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and docs)."""
+    parser = argparse.ArgumentParser(prog="dialkit", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"dialkit {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr (numbers masked)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("check", help="load a contact file and report accepted/rejected rows per reason")
+    _contacts_args(p)
+    p.add_argument("--rejects", help="write the rejected rows with their reason to this CSV")
+    p.add_argument("--json", action="store_true", help="print one JSON object: rows, accepted, rejected, reasons")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("plan", help="plan batches of dial requests and validate them against the API's rules")
+    _contacts_args(p)
+    _plan_args(p, campaign_required=True)
+    p.add_argument("--out", help="write the plan (numbers masked) to this CSV")
+    p.add_argument("--json", action="store_true", help="print one JSON object with the plan summary and violations")
+    p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("send", help="send the plan and record everything in a ledger (resumes an existing ledger)")
+    _contacts_args(p)
+    _plan_args(p, campaign_required=False)
+    p.add_argument("--endpoint", default="local",
+                   help="'local' (default: an in-process emulator), an endpoint URL, or 'aws' for real AWS")
+    p.add_argument("--ledger", required=True, help="the run's ledger file (SQLite); an existing one is resumed")
+    p.add_argument("--yes", action="store_true", help="confirm sending to a non-local endpoint (real calls)")
+    p.add_argument("--dry-run", action="store_true", help="show what would be sent; send nothing")
+    p.add_argument("--rate", type=float, default=10.0, help="API calls per second (default 10, the service quota)")
+    p.add_argument("--max-attempts", type=int, default=5, help="sends of one request in this run (default 5)")
+    p.add_argument("--region-name", help="AWS region (real AWS)")
+    p.add_argument("--profile", help="AWS profile (real AWS)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.set_defaults(func=cmd_send)
+
+    p = sub.add_parser("report", help="totals of a ledger: succeeded, failed per code, pending")
+    p.add_argument("ledger", help="ledger file written by send")
+    p.add_argument("--csv", help="also write one row per request (numbers masked) to this CSV")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object: requests, succeeded, failed, pending, failure_codes")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("emulator", help="serve the local campaigns API emulator (see dialkit emulator --help)",
+                       add_help=False)
+    p.set_defaults(func=None)
+
+    p = sub.add_parser("demo", help="the whole path on the local emulator, then the notebooks headless")
+    p.add_argument("--contacts", default=str(SAMPLE), help=f"contact file (default {SAMPLE})")
+    p.add_argument("--suppress", default=None, help="do-not-call list")
+    p.add_argument("--out", default="out", help="output folder (default out/)")
+    p.add_argument("--no-notebooks", action="store_true", help="skip running the notebooks")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``dialkit`` command."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    # `dialkit emulator ...` hands its own arguments to the emulator's parser.
+    if argv and argv[0] == "emulator" or (len(argv) > 1 and argv[0] in ("-v", "--verbose") and argv[1] == "emulator"):
+        i = argv.index("emulator")
+        return cmd_emulator(argparse.Namespace(), argv[i + 1:])
+    args = parser.parse_args(argv)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(MaskingFilter())
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("dialkit")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO if args.verbose else logging.WARNING)
+    try:
+        return int(args.func(args))
+    except DialkitError as exc:
+        print(f"dialkit {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: send again with the same --ledger to resume", file=sys.stderr)
+        return 130
+    finally:
+        root.removeHandler(handler)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,467 @@
+"""The durable ledger of a send: every request and every outcome, in one SQLite file per run.
+
+Why: nothing sent may ever be lost.  Each request is written (and committed)
+*before* the call that carries it goes out, and its outcome after; a run killed
+at any moment can therefore be resumed from the file: requests that succeeded
+are skipped, requests whose outcome is unknown are resent with their original
+client token (the service answers a repeat token with the existing request, so
+nobody is dialed twice).
+
+SQLite (stdlib) in WAL mode with synchronous=FULL: a crash mid-write leaves the
+last committed transaction intact.  The schema carries a version
+(``PRAGMA user_version`` and the ``meta`` table) so later dialkit versions can
+read files written by this one, and this one refuses files from a newer one.
+
+A ledger is held by one sender at a time: an exclusive OS lock on a sidecar
+``<ledger>.lock`` file.  The OS drops it when the process dies, so a killed run
+never leaves a stale lock behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .exceptions import LedgerBusy, LedgerError
+from .planning import BatchPlan, PlannedRequest
+
+#: Bump when the layout changes; readers migrate older versions forward.
+SCHEMA_VERSION = 1
+
+#: Request states.  ``pending``: not sent, or sent and known not to have been
+#: accepted; ``in_flight``: sent, outcome unknown (resend with the same token);
+#: ``succeeded``/``failed``: the service answered for this request.
+STATUSES = ("pending", "in_flight", "succeeded", "failed")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS requests (
+    client_token    TEXT PRIMARY KEY,
+    seq             INTEGER NOT NULL,
+    batch           INTEGER NOT NULL,
+    position        INTEGER NOT NULL,
+    row             INTEGER,
+    phone_e164      TEXT NOT NULL,
+    attributes      TEXT NOT NULL,
+    status          TEXT NOT NULL DEFAULT 'pending',
+    failure_code    TEXT,
+    dial_request_id TEXT,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    pending_reason  TEXT,
+    planned_at      TEXT NOT NULL,
+    first_sent_at   TEXT,
+    last_sent_at    TEXT,
+    completed_at    TEXT
+);
+CREATE INDEX IF NOT EXISTS requests_status ON requests(status, seq);
+CREATE TABLE IF NOT EXISTS calls (
+    call_id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    batch         INTEGER,
+    n_items       INTEGER NOT NULL,
+    started_at    TEXT NOT NULL,
+    finished_at   TEXT,
+    outcome       TEXT,
+    error_code    TEXT,
+    error_message TEXT
+);
+CREATE TABLE IF NOT EXISTS attempts (
+    call_id      INTEGER NOT NULL REFERENCES calls(call_id),
+    client_token TEXT NOT NULL REFERENCES requests(client_token),
+    attempt      INTEGER NOT NULL,
+    sent_at      TEXT NOT NULL,
+    outcome      TEXT,
+    failure_code TEXT,
+    PRIMARY KEY (call_id, client_token)
+);
+"""
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now in UTC (the ledger's clock)."""
+    return datetime.now(timezone.utc)
+
+
+def _iso(ts: datetime) -> str:
+    return ts.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class LedgerRequest:
+    """A request as the ledger holds it (what the sender needs to (re)send it)."""
+
+    client_token: str
+    seq: int
+    batch: int
+    position: int
+    phone_e164: str
+    attributes: dict[str, str]
+    status: str
+    attempts: int
+    failure_code: str | None
+
+    def __repr__(self) -> str:  # never show the number
+        from .masking import mask_phone
+
+        return (
+            f"LedgerRequest(client_token={self.client_token!r}, batch={self.batch}, "
+            f"phone={mask_phone(self.phone_e164)!r}, status={self.status!r}, attempts={self.attempts})"
+        )
+
+
+class _FileLock:
+    """An exclusive, non-blocking OS lock on a sidecar file (released by the OS on process death)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh: Any = None
+
+    def acquire(self) -> bool:
+        fh = open(self.path, "a+")
+        try:
+            if os.name == "nt":  # pragma: no cover - exercised on Windows only
+                import msvcrt
+
+                msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.close()
+            return False
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{os.getpid()}\n")
+        fh.flush()
+        self._fh = fh
+        return True
+
+    def release(self) -> None:
+        if self._fh is not None:
+            try:
+                if os.name != "nt":
+                    import fcntl
+
+                    fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
+            finally:
+                self._fh.close()
+                self._fh = None
+
+
+class Ledger:
+    """One run's ledger file.
+
+    Open it with :meth:`Ledger.open` for sending (takes the lock, creates the
+    schema) or :meth:`Ledger.read` for reading only (no lock, refuses a missing
+    file).  Use as a context manager.
+    """
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, lock: _FileLock | None) -> None:
+        self.path = path
+        self._db = conn
+        self._lock = lock
+
+    # -- opening -----------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> "Ledger":
+        """Open (or create) a ledger for sending; raises :class:`LedgerBusy` if another sender holds it."""
+        p = Path(path)
+        if p.exists() and p.is_dir():
+            raise LedgerError(f"ledger path {p} is a directory: give a file path such as runs/campaign-2026-11-27.sqlite")
+        p.parent.mkdir(parents=True, exist_ok=True)
+        lock = _FileLock(p.with_name(p.name + ".lock"))
+        if not lock.acquire():
+            raise LedgerBusy(
+                f"ledger {p} is in use by another sender (see {lock.path}); two senders on one ledger "
+                "could dial someone twice. Wait for the other run to finish or stop it, then resume."
+            )
+        try:
+            db = cls._connect(p)
+            cls._init_schema(db, p)
+        except BaseException:
+            lock.release()
+            raise
+        return cls(p, db, lock)
+
+    @classmethod
+    def read(cls, path: str | os.PathLike[str]) -> "Ledger":
+        """Open an existing ledger for reading (no lock: a report may run beside a send)."""
+        p = Path(path)
+        if not p.is_file():
+            raise LedgerError(f"no ledger at {p}: pass the --ledger path of a send (a .sqlite file)")
+        db = cls._connect(p)
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        cls._check_version(version, p)
+        if version == 0:
+            raise LedgerError(f"{p} is not a dialkit ledger (no schema version): pass the --ledger file of a send")
+        return cls(p, db, None)
+
+    @staticmethod
+    def _connect(p: Path) -> sqlite3.Connection:
+        try:
+            db = sqlite3.connect(p, timeout=30, isolation_level=None, check_same_thread=False)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError(f"{p} cannot be opened as a ledger ({exc}): is it a dialkit .sqlite file?") from exc
+        return db
+
+    @staticmethod
+    def _check_version(version: int, p: Path) -> None:
+        if version > SCHEMA_VERSION:
+            raise LedgerError(
+                f"ledger {p} has schema version {version}, newer than this dialkit ({__version__}, schema "
+                f"{SCHEMA_VERSION}) understands: upgrade dialkit to read or resume it"
+            )
+
+    @classmethod
+    def _init_schema(cls, db: sqlite3.Connection, p: Path) -> None:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        cls._check_version(version, p)
+        if version == 0:
+            tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if tables:
+                raise LedgerError(f"{p} is an SQLite file but not a dialkit ledger: choose another --ledger path")
+            with _tx(db):
+                for stmt in _SCHEMA.split(";"):
+                    if stmt.strip():
+                        db.execute(stmt)
+                db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                db.execute("INSERT INTO meta VALUES ('created_by', ?)", (f"dialkit {__version__}",))
+                db.execute("INSERT INTO meta VALUES ('created_at', ?)", (_iso(utcnow()),))
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        """Close the file and release the lock."""
+        try:
+            self._db.close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+
+    def __enter__(self) -> "Ledger":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Ledger({str(self.path)!r})"
+
+    # -- meta ----------------------------------------------------------------
+    def meta(self) -> dict[str, str]:
+        """The run's metadata: campaign_id, run_id, api, ttl_seconds, schema_version, ..."""
+        return {r["key"]: r["value"] for r in self._db.execute("SELECT key, value FROM meta")}
+
+    def bind_plan(self, plan: BatchPlan) -> int:
+        """Record the plan's requests (before anything is sent); returns how many were new.
+
+        A fresh ledger takes the plan's campaign, run id and api.  A ledger that
+        already belongs to another campaign, run id or api is refused: resuming
+        it with another plan would make new tokens and could dial people twice.
+        Requests already in the ledger are kept as they are (that is resume).
+        """
+        meta = self.meta()
+        want = {"campaign_id": plan.campaign_id, "run_id": plan.run_id, "api": plan.api}
+        if "campaign_id" in meta:
+            clash = {k: (meta.get(k), v) for k, v in want.items() if meta.get(k) != v}
+            if clash:
+                detail = ", ".join(f"{k} is {old!r} in the ledger but {new!r} in the plan" for k, (old, new) in clash.items())
+                raise LedgerError(
+                    f"ledger {self.path} belongs to another run ({detail}); use a new --ledger file for a new "
+                    "campaign or run id, or plan with the ledger's values to resume it"
+                )
+        now = _iso(utcnow())
+        with _tx(self._db):
+            for k, v in {**want, "ttl_seconds": str(int(plan.ttl.total_seconds()))}.items():
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (k, v))
+            start = self._db.execute("SELECT coalesce(max(seq), 0) FROM requests").fetchone()[0]
+            before = self._db.total_changes
+            for i, r in enumerate(plan.requests, start=1):
+                self._db.execute(
+                    "INSERT OR IGNORE INTO requests (client_token, seq, batch, position, row, phone_e164, "
+                    "attributes, planned_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (r.client_token, start + i, r.batch, r.position, r.row, r.phone_e164,
+                     json.dumps(dict(r.attributes), sort_keys=True), now),
+                )
+            return self._db.total_changes - before
+
+    # -- the send protocol ---------------------------------------------------
+    def to_send(self, *, retry_codes: Sequence[str]) -> list[LedgerRequest]:
+        """Requests still to send, in plan order: pending, in flight, or failed with a retryable code."""
+        marks = ",".join("?" * len(retry_codes)) or "''"
+        rows = self._db.execute(
+            "SELECT * FROM requests WHERE status IN ('pending', 'in_flight') "
+            f"OR (status = 'failed' AND failure_code IN ({marks})) ORDER BY seq",
+            tuple(retry_codes),
+        ).fetchall()
+        return [self._request(r) for r in rows]
+
+    @staticmethod
+    def _request(r: sqlite3.Row) -> LedgerRequest:
+        return LedgerRequest(
+            client_token=r["client_token"], seq=r["seq"], batch=r["batch"], position=r["position"],
+            phone_e164=r["phone_e164"], attributes=json.loads(r["attributes"]), status=r["status"],
+            attempts=r["attempts"], failure_code=r["failure_code"],
+        )
+
+    def begin_call(self, requests: Sequence[LedgerRequest], batch: int | None, sent_at: datetime) -> int:
+        """Write-ahead: mark ``requests`` in flight and record the call, committed before it goes out."""
+        ts = _iso(sent_at)
+        with _tx(self._db):
+            cur = self._db.execute(
+                "INSERT INTO calls (batch, n_items, started_at) VALUES (?, ?, ?)", (batch, len(requests), ts)
+            )
+            call_id = int(cur.lastrowid)
+            for r in requests:
+                self._db.execute(
+                    "UPDATE requests SET status='in_flight', attempts=attempts+1, pending_reason=NULL, "
+                    "first_sent_at=coalesce(first_sent_at, ?), last_sent_at=? WHERE client_token=?",
+                    (ts, ts, r.client_token),
+                )
+                attempt = self._db.execute(
+                    "SELECT attempts FROM requests WHERE client_token=?", (r.client_token,)
+                ).fetchone()[0]
+                self._db.execute(
+                    "INSERT INTO attempts (call_id, client_token, attempt, sent_at) VALUES (?, ?, ?, ?)",
+                    (call_id, r.client_token, attempt, ts),
+                )
+        return call_id
+
+    def record_response(
+        self,
+        call_id: int,
+        succeeded: dict[str, str | None],
+        failed: dict[str, tuple[str, str | None]],
+        missing: Iterable[str],
+        finished_at: datetime,
+    ) -> None:
+        """Record a 200 answer: per-token successes (id) and failures (code, id).
+
+        Tokens of the call that the answer does not mention (``missing``) go back
+        to ``in_flight`` with a reason, so they are resent with the same token.
+        """
+        ts = _iso(finished_at)
+        with _tx(self._db):
+            for token, dial_id in succeeded.items():
+                self._db.execute(
+                    "UPDATE requests SET status='succeeded', failure_code=NULL, dial_request_id=?, "
+                    "completed_at=?, pending_reason=NULL WHERE client_token=?",
+                    (dial_id, ts, token),
+                )
+                self._db.execute(
+                    "UPDATE attempts SET outcome='succeeded' WHERE call_id=? AND client_token=?", (call_id, token)
+                )
+            for token, (code, dial_id) in failed.items():
+                self._db.execute(
+                    "UPDATE requests SET status='failed', failure_code=?, dial_request_id=coalesce(?, dial_request_id), "
+                    "completed_at=? WHERE client_token=?",
+                    (code, dial_id, ts, token),
+                )
+                self._db.execute(
+                    "UPDATE attempts SET outcome=?, failure_code=? WHERE call_id=? AND client_token=?",
+                    (code, code, call_id, token),
+                )
+            for token in missing:
+                self._db.execute(
+                    "UPDATE requests SET pending_reason='not in the answer; will resend with the same token' "
+                    "WHERE client_token=?",
+                    (token,),
+                )
+                self._db.execute(
+                    "UPDATE attempts SET outcome='missing' WHERE call_id=? AND client_token=?", (call_id, token)
+                )
+            self._db.execute(
+                "UPDATE calls SET finished_at=?, outcome='ok' WHERE call_id=?", (ts, call_id)
+            )
+
+    def record_call_error(
+        self, call_id: int, error_code: str, message: str, *, accepted_nothing: bool, reason: str, finished_at: datetime
+    ) -> None:
+        """Record a whole-call error.
+
+        ``accepted_nothing``: the service answered with an error, so none of the
+        call's requests was taken: they go back to ``pending`` with ``reason``.
+        Otherwise (connection reset, time-out) the outcome is unknown: they stay
+        ``in_flight`` and are resent with the same token.
+        """
+        ts = _iso(finished_at)
+        status = "pending" if accepted_nothing else "in_flight"
+        with _tx(self._db):
+            self._db.execute(
+                "UPDATE calls SET finished_at=?, outcome='error', error_code=?, error_message=? WHERE call_id=?",
+                (ts, error_code, message[:500], call_id),
+            )
+            tokens = [r[0] for r in self._db.execute("SELECT client_token FROM attempts WHERE call_id=?", (call_id,))]
+            for token in tokens:
+                self._db.execute(
+                    "UPDATE requests SET status=?, pending_reason=? WHERE client_token=? AND status='in_flight'",
+                    (status, reason, token),
+                )
+            self._db.execute("UPDATE attempts SET outcome='call_error' WHERE call_id=?", (call_id,))
+
+    def mark_pending_reason(self, tokens: Iterable[str], reason: str) -> None:
+        """Say why requests were left unsent (stopped, campaign paused, retry budget spent)."""
+        with _tx(self._db):
+            for token in tokens:
+                self._db.execute(
+                    "UPDATE requests SET pending_reason=? WHERE client_token=? AND status IN ('pending','in_flight','failed')",
+                    (reason, token),
+                )
+
+    # -- reading ---------------------------------------------------------------
+    def counts(self) -> dict[str, Any]:
+        """Totals: requests, succeeded, failed (per code), pending (pending + in flight)."""
+        by_status = dict(self._db.execute("SELECT status, count(*) FROM requests GROUP BY status").fetchall())
+        codes = dict(
+            self._db.execute(
+                "SELECT failure_code, count(*) FROM requests WHERE status='failed' GROUP BY failure_code"
+            ).fetchall()
+        )
+        return {
+            "requests": sum(by_status.values()),
+            "succeeded": by_status.get("succeeded", 0),
+            "failed": sum(codes.values()),
+            "failure_codes": codes,
+            "pending": by_status.get("pending", 0) + by_status.get("in_flight", 0),
+            "in_flight": by_status.get("in_flight", 0),
+        }
+
+    def requests_rows(self) -> list[sqlite3.Row]:
+        """Every request row, in plan order (for :func:`dialkit.results.load_results`)."""
+        return self._db.execute("SELECT * FROM requests ORDER BY seq").fetchall()
+
+    def attempts_rows(self) -> list[sqlite3.Row]:
+        """Every attempt joined with its call, in order (for :func:`dialkit.results.load_attempts`)."""
+        return self._db.execute(
+            "SELECT a.client_token, r.batch, a.attempt, a.sent_at, a.outcome, a.failure_code, c.error_code, "
+            "a.call_id FROM attempts a JOIN calls c USING (call_id) JOIN requests r USING (client_token) "
+            "ORDER BY a.call_id, r.seq"
+        ).fetchall()
+
+    def calls_rows(self) -> list[sqlite3.Row]:
+        """Every call, in order."""
+        return self._db.execute("SELECT * FROM calls ORDER BY call_id").fetchall()
+
+
+@contextmanager
+def _tx(db: sqlite3.Connection) -> Iterator[None]:
+    """One committed transaction (IMMEDIATE, so a writer never deadlocks a reader)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    else:
+        db.execute("COMMIT")

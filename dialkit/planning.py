@@ -1,0 +1,369 @@
+"""Planning: accepted contacts → batches of dial requests with idempotent client tokens.
+
+Pure: takes data, returns data.  No network and no clock: the absolute
+``expirationTime`` of a request is stamped by the sender when the batch goes
+out, never here, so a plan made in the morning is still good in the afternoon.
+
+Client tokens are deterministic (campaign, run id, number → token).  The service
+remembers a token for 7 days and answers a repeat with the existing request
+instead of dialing again, so re-running a notebook or a command with the same
+run id cannot dial anyone twice.  To dial the same people again on purpose
+(for example to redial EXPIRED contacts) plan with a new ``run_id``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Union
+
+import pandas as pd
+
+from ._model import MAX_TTL, MIN_TTL, ApiVersion, constraints
+from .exceptions import PlanError, PlanValidationError
+from .masking import mask_phone
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .contacts import ContactSet
+
+#: The run id used when none is given: re-planning the same list for the same
+#: campaign gives the same tokens, which is the safe default.
+DEFAULT_RUN_ID = "default"
+_RUN_ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+TOKEN_PREFIX = "dk1"
+
+AttributeSpec = Union[None, Sequence[str], Mapping[str, str]]
+
+
+def client_token(campaign_id: str, run_id: str, phone_e164: str) -> str:
+    """The idempotency token of one dial request.
+
+    A hash, so the token never carries the number itself, and so the same
+    (campaign, run, number) always gives the same token.  It fits the model's
+    ``ClientToken`` pattern ``[a-zA-Z0-9_\\-.]*`` and length (47 of 200 chars).
+    """
+    digest = hashlib.sha256(f"{campaign_id}\x1f{run_id}\x1f{phone_e164}".encode()).hexdigest()
+    return f"{TOKEN_PREFIX}-{digest[:43]}"
+
+
+@dataclass(frozen=True, repr=False)
+class PlannedRequest:
+    """One dial request of a plan.  Its repr masks the number."""
+
+    batch: int  #: 1-based batch number
+    position: int  #: 1-based position inside the batch
+    client_token: str
+    phone_e164: str
+    attributes: Mapping[str, str]
+    row: int | None = None  #: the source row of the contact, when known
+
+    def __repr__(self) -> str:
+        return (
+            f"PlannedRequest(batch={self.batch}, position={self.position}, "
+            f"client_token={self.client_token!r}, phone={mask_phone(self.phone_e164)!r}, "
+            f"attributes={len(self.attributes)} keys, row={self.row})"
+        )
+
+
+@dataclass(frozen=True, repr=False)
+class Batch:
+    """Up to 25 requests that go out in one API call."""
+
+    number: int
+    requests: tuple[PlannedRequest, ...]
+
+    def __len__(self) -> int:
+        return len(self.requests)
+
+    def __iter__(self) -> Iterator[PlannedRequest]:
+        return iter(self.requests)
+
+    def __repr__(self) -> str:
+        return f"Batch(number={self.number}, requests={len(self.requests)})"
+
+
+@dataclass(frozen=True, repr=False)
+class BatchPlan:
+    """Batches of dial requests for one campaign and run, ready to send.
+
+    Make one with :func:`plan_batches`.  ``validate()`` lists every API
+    constraint the plan breaks; the sender refuses a plan that breaks any.
+    """
+
+    campaign_id: str
+    run_id: str
+    ttl: timedelta
+    api: str
+    batches: tuple[Batch, ...]
+    attribute_map: Mapping[str, str] = field(default_factory=dict)
+
+    # -- views -------------------------------------------------------------
+    @property
+    def requests(self) -> list[PlannedRequest]:
+        """Every request, in send order."""
+        return [r for b in self.batches for r in b.requests]
+
+    def __len__(self) -> int:
+        return sum(len(b) for b in self.batches)
+
+    def __iter__(self) -> Iterator[Batch]:
+        return iter(self.batches)
+
+    def __repr__(self) -> str:
+        return (
+            f"BatchPlan(campaign_id={self.campaign_id!r}, run_id={self.run_id!r}, api={self.api!r}, "
+            f"requests={len(self)}, batches={len(self.batches)}, ttl={self.ttl})"
+        )
+
+    def expiration_time(self, now: datetime) -> datetime:
+        """The absolute expiry for a batch sent at ``now``: timezone-aware UTC ``now + ttl``."""
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        return (now + self.ttl).astimezone(timezone.utc)
+
+    def to_frame(self, *, masked: bool = False) -> pd.DataFrame:
+        """One row per request: batch, position, client_token, phone, row, attributes, problems.
+
+        ``masked=True`` replaces ``phone_e164`` by its masked form (for display).
+        ``problems`` holds this request's validation problems ("" when none).
+        """
+        problems: dict[tuple[int, int], list[str]] = {}
+        for v in self.validate().itertuples(index=False):
+            if not pd.isna(v.position):
+                problems.setdefault((int(v.batch), int(v.position)), []).append(f"{v.field}: {v.problem}")
+        rows = []
+        for r in self.requests:
+            rows.append(
+                {
+                    "batch": r.batch,
+                    "position": r.position,
+                    "client_token": r.client_token,
+                    "phone_e164": mask_phone(r.phone_e164) if masked else r.phone_e164,
+                    "row": r.row,
+                    "attributes": dict(r.attributes),
+                    "problems": "; ".join(problems.get((r.batch, r.position), [])),
+                }
+            )
+        columns = ["batch", "position", "client_token", "phone_e164", "row", "attributes", "problems"]
+        frame = pd.DataFrame(rows, columns=columns)
+        frame["row"] = frame["row"].astype("Int64")
+        return frame
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-able counts: requests, batches, largest batch, ttl seconds, violations."""
+        return {
+            "campaign_id": self.campaign_id,
+            "run_id": self.run_id,
+            "api": self.api,
+            "requests": len(self),
+            "batches": len(self.batches),
+            "largest_batch": max((len(b) for b in self.batches), default=0),
+            "ttl_seconds": int(self.ttl.total_seconds()),
+            "violations": int(len(self.validate())),
+        }
+
+    # -- validation --------------------------------------------------------
+    def validate(self) -> pd.DataFrame:
+        """Every API constraint the plan breaks, all at once.
+
+        Returns a DataFrame with columns ``batch, position, client_token, field,
+        problem`` (empty when the plan is good).  Rules come from the service
+        model that botocore ships, plus the documented 30 s – 15 min expiry window.
+        Messages never contain a phone number.
+        """
+        c = constraints(self.api)  # type: ignore[arg-type]
+        out: list[dict[str, Any]] = []
+
+        def add(req: PlannedRequest | None, fld: str, problem: str, batch: int | None = None) -> None:
+            out.append(
+                {
+                    "batch": req.batch if req else batch,
+                    "position": req.position if req else None,
+                    "client_token": req.client_token if req else "",
+                    "field": fld,
+                    "problem": problem,
+                }
+            )
+
+        for p in c.campaign_id.violations(self.campaign_id, label="campaign_id"):
+            add(None, "campaign_id", p)
+        if not self.campaign_id:
+            add(None, "campaign_id", "campaign_id must not be empty")
+        if not (MIN_TTL <= self.ttl <= MAX_TTL):
+            add(None, "ttl", f"ttl {self.ttl} is outside the service window {MIN_TTL} – {MAX_TTL}")
+        seen: dict[str, PlannedRequest] = {}
+        for b in self.batches:
+            if not (c.min_batch <= len(b) <= c.max_batch):
+                add(None, "batch", f"batch has {len(b)} requests; the API takes {c.min_batch}–{c.max_batch}", b.number)
+            for r in b.requests:
+                for p in c.client_token.violations(r.client_token, label="client_token"):
+                    add(r, "client_token", p)
+                if r.client_token in seen:
+                    first = seen[r.client_token]
+                    add(r, "client_token", f"duplicate of batch {first.batch} position {first.position} "
+                        "(same number twice: the service would not dial it a second time)")
+                else:
+                    seen[r.client_token] = r
+                for p in c.phone_number.violations(r.phone_e164, label="phone_e164"):
+                    add(r, "phone_e164", p)
+                if not r.phone_e164:
+                    add(r, "phone_e164", "phone_e164 is empty")
+                for key, value in r.attributes.items():
+                    for p in c.attribute_key.violations(key, label=f"attribute name {key[:40]!r}"):
+                        add(r, "attributes", p)
+                    for p in c.attribute_value.violations(value, label=f"attribute {key[:40]!r} value"):
+                        add(r, "attributes", p)
+        frame = pd.DataFrame(out, columns=["batch", "position", "client_token", "field", "problem"])
+        for col in ("batch", "position"):
+            frame[col] = frame[col].astype("Int64")
+        return frame
+
+    def raise_for_violations(self) -> None:
+        """Raise :class:`PlanValidationError` (carrying the violations) if the plan breaks any rule."""
+        v = self.validate()
+        if len(v):
+            head = "; ".join(f"{r.field}: {r.problem}" for r in v.head(3).itertuples(index=False))
+            raise PlanValidationError(
+                f"the plan breaks {len(v)} API constraint(s), e.g. {head}. "
+                "See plan.validate() for all of them; fix the data or the attribute choice and plan again.",
+                violations=v,
+            )
+
+    def fingerprint(self) -> str:
+        """A short hash of the plan's tokens in order: tells whether two plans are the same."""
+        h = hashlib.sha256(json.dumps([r.client_token for r in self.requests]).encode())
+        return h.hexdigest()[:16]
+
+
+def _attribute_map(attributes: AttributeSpec, columns: Sequence[str]) -> dict[str, str]:
+    """Normalise the attribute choice to ``{attribute_name: column}``."""
+    if attributes is None:
+        return {}
+    if isinstance(attributes, str):
+        attributes = [attributes]
+    if isinstance(attributes, Mapping):
+        mapping = {str(k): str(v) for k, v in attributes.items()}
+    else:
+        mapping = {str(col): str(col) for col in attributes}
+    missing = [col for col in mapping.values() if col not in columns]
+    if missing:
+        raise PlanError(
+            f"attribute column(s) {missing} are not in the contacts; available columns: {list(columns)}. "
+            "Pass attributes= as a list of column names or a {attribute_name: column} mapping."
+        )
+    return mapping
+
+
+def _as_text(value: Any) -> str:
+    """An attribute value as the API wants it: a string; missing values become ''."""
+    if value is None:
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def _accepted_frame(contacts: Any) -> pd.DataFrame:
+    frame = getattr(contacts, "accepted", contacts)
+    if not isinstance(frame, pd.DataFrame):
+        raise PlanError("contacts must be a ContactSet (from load_contacts) or a DataFrame with a phone_e164 column")
+    if "phone_e164" not in frame.columns:
+        raise PlanError(
+            "contacts have no phone_e164 column: pass the result of dialkit.load_contacts(...) "
+            "(or its .accepted DataFrame), not the raw spreadsheet"
+        )
+    return frame
+
+
+def plan_batches(
+    contacts: "ContactSet | pd.DataFrame",
+    campaign_id: str,
+    *,
+    attributes: AttributeSpec = None,
+    ttl: timedelta = timedelta(minutes=10),
+    run_id: str | None = None,
+    api: ApiVersion = "v1",
+    batch_size: int | None = None,
+) -> BatchPlan:
+    """Cut accepted contacts into batches of dial requests, in input order.
+
+    ``attributes`` picks contact columns to send as contact attributes: a list of
+    column names (the column name is the attribute name) or a mapping
+    ``{attribute_name: column}``; values are sent as strings ('' when missing).
+    ``ttl`` is how long each request may wait to be dialed; it must lie in the
+    service's 30 s – 15 min window.  ``run_id`` (default ``"default"``) goes into
+    every client token: the same campaign, run id and number always give the same
+    token.  ``batch_size`` defaults to the API maximum (25).
+
+    Argument problems (ttl, campaign id, run id, unknown columns) raise
+    :class:`PlanError` at once; per-request problems (attribute names or values the
+    API forbids, over-long numbers) are collected by ``BatchPlan.validate()``.
+    """
+    c = constraints(api)
+    if not isinstance(campaign_id, str) or not campaign_id:
+        raise PlanError("campaign_id must be a non-empty string (the campaign's id from the Connect console or ListCampaigns)")
+    problems = c.campaign_id.violations(campaign_id, label="campaign_id")
+    if problems:
+        raise PlanError(f"campaign id is not valid for the {c.service_name} API: {'; '.join(problems)}")
+    if not isinstance(ttl, timedelta):
+        raise PlanError(f"ttl must be a datetime.timedelta, not {type(ttl).__name__}")
+    if not (MIN_TTL <= ttl <= MAX_TTL):
+        raise PlanError(
+            f"ttl {ttl} is outside the service's window: a dial request must expire between "
+            f"{int(MIN_TTL.total_seconds())} s and {int(MAX_TTL.total_seconds() // 60)} min after it is sent"
+        )
+    run = DEFAULT_RUN_ID if run_id is None else run_id
+    if not isinstance(run, str) or not _RUN_ID.fullmatch(run):
+        raise PlanError("run_id must be 1–64 characters of letters, digits, '_', '-' or '.'")
+    size = c.max_batch if batch_size is None else batch_size
+    if not isinstance(size, int) or not (c.min_batch <= size <= c.max_batch):
+        raise PlanError(f"batch_size must be between {c.min_batch} and {c.max_batch} (the API's limit)")
+
+    frame = _accepted_frame(contacts)
+    mapping = _attribute_map(attributes, list(frame.columns))
+    phones = frame["phone_e164"].tolist()
+    rows = frame["row"].tolist() if "row" in frame.columns else [None] * len(frame)
+    attr_values = {name: frame[col].tolist() for name, col in mapping.items()}
+
+    batches: list[Batch] = []
+    current: list[PlannedRequest] = []
+    for i, phone in enumerate(phones):
+        if len(current) == size:
+            batches.append(Batch(len(batches) + 1, tuple(current)))
+            current = []
+        phone_text = _as_text(phone)
+        row = rows[i]
+        current.append(
+            PlannedRequest(
+                batch=len(batches) + 1,
+                position=len(current) + 1,
+                client_token=client_token(campaign_id, run, phone_text),
+                phone_e164=phone_text,
+                attributes={name: _as_text(values[i]) for name, values in attr_values.items()},
+                row=None if row is None or pd.isna(row) else int(row),
+            )
+        )
+    if current:
+        batches.append(Batch(len(batches) + 1, tuple(current)))
+    return BatchPlan(
+        campaign_id=campaign_id, run_id=run, ttl=ttl, api=api, batches=tuple(batches), attribute_map=mapping
+    )
+
+
+def iter_chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Yield lists of at most ``size`` items (used to re-batch retries)."""
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

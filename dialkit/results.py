@@ -1,0 +1,137 @@
+"""Outcomes as DataFrames, read from a ledger: one row per request, or per attempt.
+
+Numbers are masked here: results are for looking at and sharing; the ledger
+keeps the full number only because a resend needs it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import pandas as pd
+import phonenumbers
+
+from ._model import all_failure_codes
+from .ledger import Ledger
+from .masking import mask_phone
+
+#: Every per-item failure code of both APIs, in a fixed order (charts keep it).
+FAILURE_CODES: tuple[str, ...] = all_failure_codes()
+#: Request statuses, in a fixed order.
+STATUS_ORDER: tuple[str, ...] = ("succeeded", "failed", "pending", "in_flight")
+
+_TIMES = ("planned_at", "first_sent_at", "last_sent_at", "completed_at")
+
+
+def _region_and_type(e164: str) -> tuple[str | None, str | None]:
+    try:
+        n = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return None, None
+    kind = phonenumbers.number_type(n)
+    names = {v: k for k, v in vars(phonenumbers.PhoneNumberType).items() if not k.startswith("_") and isinstance(v, int)}
+    return phonenumbers.region_code_for_number(n), names.get(kind, "UNKNOWN")
+
+
+def load_results(ledger: str | os.PathLike[str]) -> pd.DataFrame:
+    """One row per request of a send: what happened to it.
+
+    Columns: ``client_token, phone_masked, batch, position, row, region,
+    number_type, attempts, status, failure_code, last_failure_code,
+    dial_request_id, pending_reason, planned_at, first_sent_at, last_sent_at,
+    completed_at``.  ``failure_code`` and ``last_failure_code`` are categorical
+    over :data:`FAILURE_CODES`; ``status`` over :data:`STATUS_ORDER`; times are
+    timezone-aware UTC.  ``dial_request_id`` is the ContactId of the contact the
+    dialer creates: the join key to contact records.
+    """
+    with Ledger.read(ledger) as led:
+        rows = led.requests_rows()
+        last_fail: dict[str, str] = {}
+        for a in led.attempts_rows():
+            if a["failure_code"]:
+                last_fail[a["client_token"]] = a["failure_code"]
+    records: list[dict[str, Any]] = []
+    for r in rows:
+        region, kind = _region_and_type(r["phone_e164"])
+        records.append(
+            {
+                "client_token": r["client_token"],
+                "phone_masked": mask_phone(r["phone_e164"]),
+                "batch": r["batch"],
+                "position": r["position"],
+                "row": r["row"],
+                "region": region,
+                "number_type": kind,
+                "attempts": r["attempts"],
+                "status": r["status"],
+                "failure_code": r["failure_code"] if r["status"] == "failed" else None,
+                "last_failure_code": last_fail.get(r["client_token"]),
+                "dial_request_id": r["dial_request_id"],
+                "pending_reason": r["pending_reason"],
+                "attributes": json.loads(r["attributes"]),
+                **{t: r[t] for t in _TIMES},
+            }
+        )
+    columns = ["client_token", "phone_masked", "batch", "position", "row", "region", "number_type", "attempts",
+               "status", "failure_code", "last_failure_code", "dial_request_id", "pending_reason", "attributes",
+               *_TIMES]
+    frame = pd.DataFrame(records, columns=columns)
+    for col in ("batch", "position", "attempts"):
+        frame[col] = frame[col].astype("int64")
+    frame["row"] = frame["row"].astype("Int64")
+    frame["status"] = pd.Categorical(frame["status"], categories=list(STATUS_ORDER))
+    for col in ("failure_code", "last_failure_code"):
+        frame[col] = pd.Categorical(frame[col], categories=list(FAILURE_CODES))
+    for t in _TIMES:
+        frame[t] = pd.to_datetime(frame[t], utc=True, format="ISO8601")
+    return frame
+
+
+def load_attempts(ledger: str | os.PathLike[str]) -> pd.DataFrame:
+    """One row per request per attempt: ``client_token, batch, call_id, attempt, sent_at, outcome, failure_code, error_code``.
+
+    ``outcome`` is ``succeeded``, a failure code, ``call_error`` (the whole call
+    failed: ``error_code`` names the error), ``missing`` (not in the answer) or
+    empty while the call is unanswered.
+    """
+    with Ledger.read(ledger) as led:
+        rows = [dict(r) for r in led.attempts_rows()]
+    columns = ["client_token", "batch", "call_id", "attempt", "sent_at", "outcome", "failure_code", "error_code"]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["sent_at"] = pd.to_datetime(frame["sent_at"], utc=True, format="ISO8601")
+    frame["failure_code"] = pd.Categorical(frame["failure_code"], categories=list(FAILURE_CODES))
+    return frame
+
+
+def report(ledger: str | os.PathLike[str]) -> dict[str, Any]:
+    """JSON-able totals of a ledger (what ``dialkit report --json`` prints).
+
+    ``requests, succeeded, failed, pending, in_flight, failure_codes`` (every
+    code, zeros included), ``attempts`` (API calls made), ``retried`` (requests
+    sent more than once), plus the ledger's campaign_id and run_id.
+    """
+    with Ledger.read(ledger) as led:
+        c = led.counts()
+        meta = led.meta()
+        calls = led.calls_rows()
+        retried = sum(1 for r in led.requests_rows() if r["attempts"] > 1)
+    codes = {code: int(c["failure_codes"].get(code, 0)) for code in FAILURE_CODES}
+    for code, n in c["failure_codes"].items():
+        codes.setdefault(code, int(n))
+    return {
+        "ledger": str(ledger),
+        "campaign_id": meta.get("campaign_id"),
+        "run_id": meta.get("run_id"),
+        "api": meta.get("api"),
+        "requests": c["requests"],
+        "succeeded": c["succeeded"],
+        "failed": c["failed"],
+        "pending": c["pending"],
+        "in_flight": c["in_flight"],
+        "failure_codes": codes,
+        "calls": len(calls),
+        "call_errors": sum(1 for r in calls if r["outcome"] == "error"),
+        "retried": retried,
+    }

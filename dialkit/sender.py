@@ -1,0 +1,511 @@
+"""Sending: a plan goes out through an adapter, every step written to the ledger first.
+
+The loop, in short (see :func:`send`):
+
+1. refuse a plan that breaks API constraints, and a non-loopback endpoint
+   without ``confirm=True``;
+2. record the plan in the ledger; pick what is still to send (pending, in
+   flight, or failed with a retryable code) — this is what makes resume work;
+3. check the campaign is Running (else :class:`CampaignNotRunning`, nothing sent);
+4. for each batch: wait for the rate limiter, write the call to the ledger,
+   send, write the answer.  Per-item ``RequestThrottled``/``UnknownError``/
+   ``BufferLimitExceeded`` are resent with the same token after a backoff,
+   ``InvalidInput`` never.  HTTP 429/500 and connection errors are first retried
+   by botocore's standard retry mode, then by the sender with the same tokens.
+   ``InvalidCampaignStateException`` or a vanished campaign stop the run cleanly,
+   leaving the rest pending with a reason.
+
+Progress leaves through listeners (callables taking a :class:`Progress`), so a
+console bar, a notebook widget and a test can all follow a send.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from . import __version__
+from .adapters import Adapter, V1Adapter, V2Adapter, adapter_for
+from .exceptions import CampaignNotFound, CampaignNotRunning, ConfirmationRequired, DialkitError
+from .ledger import Ledger, LedgerRequest
+from .masking import mask_text
+from .planning import BatchPlan, iter_chunks
+
+log = logging.getLogger("dialkit.sender")
+
+#: The service quota of PutDialRequestBatch / PutOutboundRequestBatch: 10 calls/s per account and Region.
+DEFAULT_RATE = 10.0
+DEFAULT_REGION = "us-east-1"
+
+
+# ---------------------------------------------------------------------------
+# Connection
+# ---------------------------------------------------------------------------
+def is_loopback_url(url: str | None) -> bool:
+    """True when ``url`` points at this machine (127.0.0.0/8, ::1 or localhost)."""
+    if not url:
+        return False
+    host = urlparse(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class Connection:
+    """Where a send goes: a boto3 client plus what dialkit knows about the endpoint.
+
+    ``is_local`` is True for loopback endpoints (the emulator); anything else
+    is treated as real and needs ``confirm=True`` to send.
+    """
+
+    client: Any
+    api: str
+    endpoint_url: str | None
+    region: str
+    is_local: bool
+    campaign_id: str | None = None  #: the emulator's seeded Running campaign when local
+    emulator: Any = None  #: the in-process emulator dialkit started, if any
+
+    def close(self) -> None:
+        """Stop the in-process emulator, if this connection started one."""
+        if self.emulator is not None:
+            self.emulator.stop()
+            self.emulator = None
+
+    def __enter__(self) -> "Connection":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        where = self.endpoint_url or f"AWS {self.region}"
+        return f"Connection(api={self.api!r}, endpoint={where!r}, local={self.is_local})"
+
+
+def client_config(*, max_attempts: int = 5, read_timeout: float = 30.0, connect_timeout: float = 5.0) -> Config:
+    """The botocore config dialkit uses: standard retry mode (retries 429s, 500s, resets, time-outs)."""
+    return Config(
+        retries={"mode": "standard", "max_attempts": max_attempts},
+        read_timeout=read_timeout,
+        connect_timeout=connect_timeout,
+        user_agent_extra=f"dialkit/{__version__}",
+    )
+
+
+def connect(
+    endpoint: str | None = "local",
+    *,
+    region: str | None = None,
+    profile: str | None = None,
+    api: str = "v1",
+    faults: dict[str, Any] | None = None,
+    config: Config | None = None,
+) -> Connection:
+    """Make a :class:`Connection`.
+
+    - ``"local"`` (default): start dialkit's emulator in this process (with the
+      fault profile ``faults``, e.g. ``{"throttle_rate": 0.1, "seed": 7}``) and
+      talk to it over real HTTP.  No AWS account needed.
+    - a URL: that endpoint (a loopback URL is treated as local, anything else as real).
+    - ``None``: real AWS through boto3's normal credential chain (``profile``, ``region``).
+
+    Credentials are never written anywhere by dialkit.  Local endpoints get
+    dummy credentials so your real ones are never sent to them.
+    """
+    cfg = config or client_config()
+    service = adapter_for(api).service_name
+    if endpoint == "local":
+        from .emulator import Emulator
+
+        emu = Emulator(**(faults or {}))
+        emu.start()
+        client = boto3.client(
+            service, endpoint_url=emu.endpoint_url, region_name=region or emu.region,
+            aws_access_key_id="local", aws_secret_access_key="local", config=cfg,
+        )
+        return Connection(client, api, emu.endpoint_url, region or emu.region, True, emu.campaign_id, emu)
+    if faults:
+        raise ValueError("faults= only applies to endpoint='local' (the in-process emulator)")
+    if endpoint is not None and is_loopback_url(endpoint):
+        client = boto3.client(
+            service, endpoint_url=endpoint, region_name=region or DEFAULT_REGION,
+            aws_access_key_id="local", aws_secret_access_key="local", config=cfg,
+        )
+        return Connection(client, api, endpoint, region or DEFAULT_REGION, True)
+    session = boto3.Session(profile_name=profile, region_name=region)
+    client = session.client(service, endpoint_url=endpoint, config=cfg)
+    return Connection(client, api, endpoint, session.region_name or "", False)
+
+
+# ---------------------------------------------------------------------------
+# Pacing
+# ---------------------------------------------------------------------------
+class RateLimiter:
+    """A token bucket: at most ``rate`` calls a second, bursts up to ``burst``.
+
+    Clock and sleep are injectable so pacing is tested without waiting.
+    """
+
+    def __init__(self, rate: float, *, burst: float | None = None, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be > 0 calls per second")
+        self.rate = float(rate)
+        self.capacity = float(burst if burst is not None else max(1.0, rate))
+        self._tokens = self.capacity
+        self._clock = clock
+        self._sleep = sleep
+        self._last = clock()
+
+    def acquire(self) -> float:
+        """Wait until a call may go; returns the seconds waited."""
+        waited = 0.0
+        while True:
+            now = self._clock()
+            self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            if self._tokens >= 1.0:
+                self._tokens -= 1.0
+                return waited
+            delay = (1.0 - self._tokens) / self.rate
+            self._sleep(delay)
+            waited += delay
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff with jitter between resends: ``initial * multiplier**(n-1)``, capped."""
+
+    initial: float = 0.5
+    multiplier: float = 2.0
+    maximum: float = 20.0
+    jitter: float = 0.2  #: fraction of the delay added at random
+
+    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Seconds to wait before resend number ``attempt`` (1-based)."""
+        base = min(self.maximum, self.initial * self.multiplier ** max(0, attempt - 1))
+        return base * (1.0 + self.jitter * (rng or random).random())
+
+
+# ---------------------------------------------------------------------------
+# Progress and summary
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Progress:
+    """A progress event.  ``kind``: start, batch, retry, wait, stopped or done."""
+
+    kind: str
+    total: int
+    succeeded: int
+    failed: dict[str, int]
+    pending: int
+    in_flight: int = 0
+    batch: int | None = None
+    message: str = ""
+
+    @property
+    def done(self) -> int:
+        """Requests with a final answer (succeeded or failed)."""
+        return self.succeeded + sum(self.failed.values())
+
+
+Listener = Callable[[Progress], None]
+
+
+@dataclass
+class SendSummary:
+    """What a send did.  ``failed`` counts final failures per failure code."""
+
+    total: int
+    succeeded: int
+    failed: dict[str, int]
+    pending: int
+    calls: int = 0
+    stopped_reason: str | None = None
+    ledger_path: str | None = None
+    dry_run: bool = False
+    would_send: int | None = None
+    in_flight: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return asdict(self)
+
+    def __str__(self) -> str:
+        fails = ", ".join(f"{k} {v}" for k, v in sorted(self.failed.items())) or "none"
+        if self.dry_run:
+            return f"dry run: {self.would_send} of {self.total} requests would be sent; nothing was sent"
+        text = (f"{self.total} requests: {self.succeeded} succeeded, {sum(self.failed.values())} failed ({fails}), "
+                f"{self.pending} pending; {self.calls} API calls")
+        if self.stopped_reason:
+            text += f"\nstopped: {self.stopped_reason}"
+        return text
+
+
+class TqdmListener:
+    """The default listener: a ``tqdm.auto`` bar (a widget in notebooks, text in a terminal)."""
+
+    def __init__(self, **tqdm_kwargs: Any) -> None:
+        self._kwargs = {"unit": "req", "desc": "dialing", **tqdm_kwargs}
+        self._bar: Any = None
+
+    def __call__(self, p: Progress) -> None:
+        from tqdm.auto import tqdm
+
+        if self._bar is None:
+            self._bar = tqdm(total=p.total, **self._kwargs)
+        self._bar.n = p.done
+        fails = sum(p.failed.values())
+        self._bar.set_postfix(ok=p.succeeded, failed=fails, pending=p.pending, refresh=False)
+        self._bar.refresh()
+        if p.kind in ("done", "stopped"):
+            self._bar.close()
+            self._bar = None
+
+
+# ---------------------------------------------------------------------------
+# The send loop
+# ---------------------------------------------------------------------------
+_TRANSIENT_CALL_ERRORS = {"ThrottlingException", "InternalServerException", "ServiceUnavailableException",
+                          "TooManyRequestsException", "RequestTimeout", "RequestTimeoutException"}
+
+
+class _Stop(Exception):
+    def __init__(self, reason: str, error: DialkitError | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.error = error
+
+
+def _utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def send(
+    plan: BatchPlan,
+    conn: Connection,
+    ledger: str | Path,
+    *,
+    confirm: bool = False,
+    rate: float = DEFAULT_RATE,
+    max_attempts: int = 5,
+    listeners: Sequence[Listener] | None = None,
+    stop: threading.Event | None = None,
+    dry_run: bool = False,
+    backoff: Backoff = Backoff(),
+    adapter: Adapter | None = None,
+    check_state: bool = True,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    now: Callable[[], datetime] = _utc,
+    seed: int | None = None,
+) -> SendSummary:
+    """Send ``plan`` through ``conn``, recording everything in the ledger file ``ledger``.
+
+    Sending again with the same ledger resumes: succeeded requests are skipped,
+    requests whose outcome is unknown are resent with their original token.
+    ``max_attempts`` bounds sends of one request in this run (retryable failure
+    codes and unknown outcomes); what is left is counted as failed with its code
+    or pending with a reason, and a later send with the same ledger retries it.
+    ``stop`` (a ``threading.Event``) ends the run after the current call.
+    ``dry_run`` sends nothing and writes nothing: it says how many would go out.
+
+    Raises :class:`PlanValidationError` for a plan that breaks API rules,
+    :class:`ConfirmationRequired` for a non-loopback endpoint without
+    ``confirm=True``, :class:`CampaignNotRunning` / :class:`CampaignNotFound` when
+    the campaign cannot take calls before anything was sent, and
+    :class:`~dialkit.exceptions.LedgerBusy` when another sender holds the ledger.
+    """
+    plan.raise_for_violations()
+    adapter = adapter or (V1Adapter() if plan.api == "v1" else V2Adapter())
+    if adapter.api != plan.api:
+        raise ValueError(f"plan is for api {plan.api!r} but the adapter speaks {adapter.api!r}")
+    if conn.api != plan.api:
+        raise ValueError(f"plan is for api {plan.api!r} but the connection is for {conn.api!r}: connect(api={plan.api!r})")
+    if dry_run:
+        return _dry_run(plan, ledger, adapter)
+    if not conn.is_local and not confirm:
+        raise ConfirmationRequired(
+            f"{conn!r} is not the local emulator: sending dials real people. Pass confirm=True "
+            "(or --yes on the command line) to send, or dry_run=True to see what would go out."
+        )
+    listeners = [TqdmListener()] if listeners is None else list(listeners)
+    rng = random.Random(seed)
+    limiter = RateLimiter(rate, clock=clock, sleep=sleep)
+    calls = 0
+
+    with Ledger.open(ledger) as led:
+        led.bind_plan(plan)
+        todo = led.to_send(retry_codes=adapter.retryable_codes)
+
+        def emit(kind: str, batch: int | None = None, message: str = "") -> None:
+            c = led.counts()
+            event = Progress(kind, c["requests"], c["succeeded"], dict(c["failure_codes"]), c["pending"],
+                             c["in_flight"], batch, message)
+            for listener in listeners:
+                try:
+                    listener(event)
+                except Exception:  # a broken listener must not break a send
+                    log.exception("progress listener failed")
+
+        emit("start", message=f"{len(todo)} to send")
+        stopped: str | None = None
+        try:
+            if todo and check_state:
+                _check_campaign(adapter, conn, plan.campaign_id)
+            tries: dict[str, int] = {}
+            for chunk in _chunks_by_batch(todo, adapter.max_batch):
+                calls += _send_chunk(plan, conn, adapter, led, chunk, tries, max_attempts, limiter, backoff,
+                                     stop, emit, rng, sleep, now)
+        except _Stop as s:
+            stopped = s.reason
+            leftover = [r.client_token for r in led.to_send(retry_codes=adapter.retryable_codes)]
+            led.mark_pending_reason(leftover, s.reason)
+            log.warning("send stopped: %s", s.reason)
+            emit("stopped", message=s.reason)
+            if s.error is not None and calls == 0:
+                raise s.error
+        else:
+            emit("done")
+        c = led.counts()
+        return SendSummary(
+            total=c["requests"], succeeded=c["succeeded"], failed=dict(c["failure_codes"]), pending=c["pending"],
+            calls=calls, stopped_reason=stopped, ledger_path=str(ledger), in_flight=c["in_flight"],
+        )
+
+
+def _dry_run(plan: BatchPlan, ledger: str | Path, adapter: Adapter) -> SendSummary:
+    done: set[str] = set()
+    if Path(ledger).is_file():
+        with Ledger.read(ledger) as led:
+            retry = set(adapter.retryable_codes)
+            done = {r["client_token"] for r in led.requests_rows()
+                    if r["status"] == "succeeded" or (r["status"] == "failed" and r["failure_code"] not in retry)}
+    would = sum(1 for r in plan.requests if r.client_token not in done)
+    return SendSummary(total=len(plan), succeeded=0, failed={}, pending=would, dry_run=True, would_send=would,
+                       ledger_path=str(ledger))
+
+
+def _check_campaign(adapter: Adapter, conn: Connection, campaign_id: str) -> None:
+    try:
+        state = adapter.campaign_state(conn.client, campaign_id)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code == "ResourceNotFoundException":
+            err = CampaignNotFound(
+                f"campaign {campaign_id} does not exist at {conn.endpoint_url or 'AWS ' + conn.region}: "
+                "check the campaign id (ListCampaigns) and the region"
+            )
+            raise _Stop(f"campaign {campaign_id} not found", err) from exc
+        raise
+    if state != "Running":
+        raise _Stop(f"campaign is {state}, not Running", CampaignNotRunning(campaign_id, state))
+
+
+def _chunks_by_batch(todo: Sequence[LedgerRequest], size: int) -> Iterable[list[LedgerRequest]]:
+    """Group what is left to send by planned batch, merging leftovers of partly sent batches."""
+    return iter_chunks(todo, size)
+
+
+def _send_chunk(plan: BatchPlan, conn: Connection, adapter: Adapter, led: Ledger, chunk: list[LedgerRequest],
+                tries: dict[str, int], max_attempts: int, limiter: RateLimiter, backoff: Backoff,
+                stop: threading.Event | None, emit: Callable[..., None], rng: random.Random,
+                sleep: Callable[[float], None], now: Callable[[], datetime]) -> int:
+    """Send one chunk until every request in it has a final answer or its budget is spent. Returns calls made."""
+    calls = 0
+    call_failures = 0
+    batch = chunk[0].batch
+    while chunk:
+        if stop is not None and stop.is_set():
+            raise _Stop("stopped by request; send again with the same ledger to resume")
+        limiter.acquire()
+        sent_at = now()
+        call_id = led.begin_call(chunk, batch, sent_at)
+        for r in chunk:
+            tries[r.client_token] = tries.get(r.client_token, 0) + 1
+        calls += 1
+        try:
+            answer = adapter.put_batch(conn.client, plan.campaign_id, chunk, plan.expiration_time(sent_at))
+        except ClientError as exc:
+            err = exc.response.get("Error", {})
+            code = err.get("Code", "ClientError")
+            message = mask_text(str(err.get("Message", "")))
+            if code == "InvalidCampaignStateException":
+                state = exc.response.get("state") or err.get("state") or "not Running"
+                reason = f"campaign is {state}, not Running: resume it, then send again with the same ledger"
+                led.record_call_error(call_id, code, message, accepted_nothing=True, reason=reason, finished_at=now())
+                raise _Stop(reason, CampaignNotRunning(plan.campaign_id, state if state != "not Running" else None))
+            if code == "ResourceNotFoundException":
+                reason = f"campaign {plan.campaign_id} not found (deleted?): check the campaign id"
+                led.record_call_error(call_id, code, message, accepted_nothing=True, reason=reason, finished_at=now())
+                raise _Stop(reason, CampaignNotFound(reason))
+            if code in _TRANSIENT_CALL_ERRORS:
+                # botocore's retries are spent.  A 429 took nothing; a 5xx may have: resend the same tokens.
+                unknown = code != "ThrottlingException"
+                reason = f"{code} after botocore's retries; resending with the same token"
+                led.record_call_error(call_id, code, message, accepted_nothing=not unknown, reason=reason,
+                                      finished_at=now())
+                call_failures += 1
+                if call_failures >= max_attempts:
+                    raise _Stop(f"{code} {call_failures} times in a row on batch {batch}: the endpoint is "
+                                "overloaded or failing; send again later with the same ledger")
+                emit("wait", batch, f"{code}: backing off")
+                sleep(backoff.delay(call_failures, rng))
+                continue
+            reason = f"{code}: {message}"
+            led.record_call_error(call_id, code, message, accepted_nothing=True, reason=reason, finished_at=now())
+            raise _Stop(reason)
+        except BotoCoreError as exc:
+            # Connection reset, read time-out, endpoint unreachable: the outcome is unknown.
+            name = type(exc).__name__
+            led.record_call_error(call_id, name, mask_text(str(exc)), accepted_nothing=False,
+                                  reason=f"{name}: outcome unknown, resending with the same token", finished_at=now())
+            call_failures += 1
+            if call_failures >= max_attempts:
+                raise _Stop(f"{name} {call_failures} times in a row on batch {batch}: check the endpoint, "
+                            "then send again with the same ledger (same tokens, nobody dialed twice)")
+            emit("wait", batch, f"{name}: backing off")
+            sleep(backoff.delay(call_failures, rng))
+            continue
+
+        call_failures = 0
+        tokens = {r.client_token for r in chunk}
+        missing = tokens - set(answer.succeeded) - set(answer.failed)
+        led.record_response(call_id, {t: i for t, i in answer.succeeded.items() if t in tokens},
+                            {t: v for t, v in answer.failed.items() if t in tokens}, missing, now())
+        codes: dict[str, int] = {}
+        for code, _ in answer.failed.values():
+            codes[code] = codes.get(code, 0) + 1
+        log.info("batch %s: %d sent, %d succeeded, failed %s", batch, len(chunk), len(answer.succeeded), codes or "none")
+        retryable = set(adapter.retryable_codes)
+        again = [r for r in chunk
+                 if (r.client_token in missing or answer.failed.get(r.client_token, ("", None))[0] in retryable)]
+        spent = [r for r in again if tries[r.client_token] >= max_attempts]
+        if spent:
+            led.mark_pending_reason([r.client_token for r in spent],
+                                    f"{max_attempts} attempts spent in this run; send again with the same ledger to retry")
+        chunk = [r for r in again if tries[r.client_token] < max_attempts]
+        emit("batch" if not chunk else "retry", batch,
+             f"batch {batch}: {len(answer.succeeded)} succeeded" + (f", {len(chunk)} to resend" if chunk else ""))
+        if chunk:
+            # RequestThrottled means the dialer is saturated: stop sending, wait, resend (same tokens).
+            sleep(backoff.delay(max(tries[r.client_token] for r in chunk), rng))
+    return calls

@@ -1,0 +1,167 @@
+"""Planning is pure: contacts in, batches out.  These pin batching, tokens and validation."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+import pytest
+
+from dialkit._model import constraints
+from dialkit.exceptions import PlanError, PlanValidationError
+from dialkit.planning import BatchPlan, client_token, plan_batches
+
+
+def numbers(n: int) -> list[str]:
+    """n distinct fictional US numbers (+1 NXX 555 01xx)."""
+    area_codes = ["212", "312", "415", "617", "713", "202", "305", "404", "503", "602"]
+    return [f"+1{area_codes[i // 100]}55501{i % 100:02d}" for i in range(n)]
+
+
+def frame(n: int, **extra: list) -> pd.DataFrame:
+    return pd.DataFrame({"phone_e164": numbers(n), "row": range(1, n + 1), **extra})
+
+
+def test_batches_hold_at_most_25_in_input_order() -> None:
+    plan = plan_batches(frame(60), "camp-1")
+    assert [len(b) for b in plan.batches] == [25, 25, 10]
+    assert [r.phone_e164 for r in plan.requests] == numbers(60)
+    assert [b.number for b in plan.batches] == [1, 2, 3]
+    assert plan.requests[25].batch == 2 and plan.requests[25].position == 1
+    assert len(plan) == 60
+
+
+def test_batch_limit_comes_from_the_service_model() -> None:
+    assert constraints("v1").max_batch == 25
+    assert constraints("v2").max_batch == 25
+    with pytest.raises(PlanError, match="between 1 and 25"):
+        plan_batches(frame(3), "camp-1", batch_size=26)
+    assert [len(b) for b in plan_batches(frame(7), "camp-1", batch_size=3).batches] == [3, 3, 1]
+
+
+def test_tokens_are_deterministic_and_pattern_valid() -> None:
+    a = plan_batches(frame(30), "camp-1")
+    b = plan_batches(frame(30), "camp-1")
+    assert [r.client_token for r in a.requests] == [r.client_token for r in b.requests]
+    rule = constraints("v1").client_token
+    for r in a.requests:
+        assert rule.ok(r.client_token)
+        assert re.fullmatch(r"[a-zA-Z0-9_\-.]{1,200}", r.client_token)
+        assert r.phone_e164[1:] not in r.client_token  # the token never carries the number
+
+
+def test_tokens_change_with_campaign_run_and_number() -> None:
+    base = client_token("camp-1", "default", "+12125550142")
+    assert client_token("camp-2", "default", "+12125550142") != base
+    assert client_token("camp-1", "redial-1", "+12125550142") != base
+    assert client_token("camp-1", "default", "+12125550143") != base
+    assert plan_batches(frame(1), "camp-1", run_id="redial-1").requests[0].client_token != \
+        plan_batches(frame(1), "camp-1").requests[0].client_token
+
+
+def test_ttl_must_lie_in_the_service_window() -> None:
+    for bad in (timedelta(seconds=29), timedelta(minutes=15, seconds=1), timedelta(0)):
+        with pytest.raises(PlanError, match="window"):
+            plan_batches(frame(2), "camp-1", ttl=bad)
+    for good in (timedelta(seconds=30), timedelta(minutes=15)):
+        assert plan_batches(frame(2), "camp-1", ttl=good).ttl == good
+
+
+def test_expiration_is_stamped_at_send_time_in_utc() -> None:
+    plan = plan_batches(frame(2), "camp-1", ttl=timedelta(minutes=5))
+    sent = datetime(2026, 11, 27, 9, 0, tzinfo=timezone(timedelta(hours=2)))
+    exp = plan.expiration_time(sent)
+    assert exp.tzinfo == timezone.utc
+    assert exp == datetime(2026, 11, 27, 7, 5, tzinfo=timezone.utc)
+    with pytest.raises(ValueError):
+        plan.expiration_time(datetime(2026, 11, 27, 9, 0))  # naive: botocore would read it as UTC
+
+
+def test_attributes_from_columns_are_strings_and_missing_is_empty() -> None:
+    df = frame(3, customer=["C-1", None, "C-3"], balance=[1.5, 2.0, float("nan")])
+    plan = plan_batches(df, "camp-1", attributes=["customer", "balance"])
+    assert [dict(r.attributes) for r in plan.requests] == [
+        {"customer": "C-1", "balance": "1.5"},
+        {"customer": "", "balance": "2.0"},
+        {"customer": "C-3", "balance": ""},
+    ]
+    renamed = plan_batches(df, "camp-1", attributes={"CustomerId": "customer"})
+    assert dict(renamed.requests[0].attributes) == {"CustomerId": "C-1"}
+
+
+def test_unknown_attribute_column_is_a_clear_error() -> None:
+    with pytest.raises(PlanError, match="not in the contacts"):
+        plan_batches(frame(2), "camp-1", attributes=["nope"])
+
+
+def test_validate_reports_every_violation_at_once() -> None:
+    long_value = "x" * (constraints("v1").attribute_value.max_length + 1)
+    df = frame(3, **{"first name": ["a", "b", "c"], "note": ["ok", long_value, "ok"]})
+    df.loc[2, "phone_e164"] = "+1212555014212345678901"  # 23 chars: over the model's 20
+    plan = plan_batches(df, "camp-1", attributes=["first name", "note"])
+    v = plan.validate()
+    assert set(v["field"]) == {"attributes", "phone_e164"}
+    # the key with a space breaks the pattern on all three requests; one value is too long; one number too long
+    assert (v["problem"].str.contains("pattern") & (v["field"] == "attributes")).sum() == 3
+    assert v["problem"].str.contains("at most 32767").sum() == 1
+    assert ((v["field"] == "phone_e164") & (v["position"] == 3)).sum() == 1
+    assert not v["problem"].str.contains("555014212").any(), "violations must not echo numbers"
+    with pytest.raises(PlanValidationError) as info:
+        plan.raise_for_violations()
+    assert len(info.value.violations) == len(v)
+    problems = plan.to_frame()["problems"]
+    assert problems.str.len().gt(0).all()
+
+
+def test_duplicate_numbers_are_flagged_not_silently_collapsed() -> None:
+    df = pd.DataFrame({"phone_e164": ["+12125550142", "+13125550100", "+12125550142"], "row": [1, 2, 3]})
+    v = plan_batches(df, "camp-1").validate()
+    assert list(v["position"]) == [3]
+    assert "duplicate" in v["problem"].iloc[0]
+
+
+def test_a_good_plan_validates_clean() -> None:
+    plan = plan_batches(frame(80), "camp-1", attributes=["row"])
+    assert plan.validate().empty
+    plan.raise_for_violations()
+    assert plan.summary()["violations"] == 0
+
+
+@pytest.mark.parametrize("campaign_id", ["", "has space", "x" * 257])
+def test_campaign_id_breaking_the_pattern_is_refused(campaign_id: str) -> None:
+    with pytest.raises(PlanError, match="campaign"):
+        plan_batches(frame(1), campaign_id)
+
+
+def test_v2_campaign_id_pattern_is_stricter() -> None:
+    plan_batches(frame(1), "camp_1")  # v1 pattern is [\S]*
+    with pytest.raises(PlanError, match="campaign"):
+        plan_batches(frame(1), "camp_1", api="v2")  # v2 is [-:/a-zA-Z0-9]+
+
+
+def test_to_frame_has_one_row_per_request_and_can_mask() -> None:
+    plan = plan_batches(frame(30), "camp-1")
+    f = plan.to_frame(masked=True)
+    assert len(f) == 30
+    assert list(f.columns) == ["batch", "position", "client_token", "phone_e164", "row", "attributes", "problems"]
+    assert f["phone_e164"].iloc[0] == "+1212*****00"
+    assert plan.to_frame()["phone_e164"].iloc[0] == "+12125550100"
+
+
+def test_reprs_never_show_a_full_number() -> None:
+    plan = plan_batches(frame(3), "camp-1")
+    text = repr(plan) + repr(plan.batches) + repr(plan.requests)
+    assert "2125550100" not in text and "+1212*****00" in text
+
+
+def test_plan_needs_normalised_contacts() -> None:
+    with pytest.raises(PlanError, match="phone_e164"):
+        plan_batches(pd.DataFrame({"phone": ["212 555 0142"]}), "camp-1")
+    with pytest.raises(PlanError, match="run_id"):
+        plan_batches(frame(1), "camp-1", run_id="bad id!")
+
+
+def test_empty_contacts_make_an_empty_plan() -> None:
+    plan = plan_batches(frame(0), "camp-1")
+    assert len(plan) == 0 and plan.batches == () and isinstance(plan, BatchPlan)
