@@ -1,0 +1,164 @@
+"""The ledger: write-ahead, resume selection, one sender at a time, schema versions."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dialkit.exceptions import LedgerBusy, LedgerError
+from dialkit.ledger import SCHEMA_VERSION, Ledger
+from dialkit.planning import plan_batches
+
+NOW = datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)
+RETRY = ("RequestThrottled", "UnknownError", "BufferLimitExceeded")
+
+
+def plan_of(n: int, campaign: str = "camp-1", run_id: str | None = None):
+    phones = [f"+1212555{100 + i:04d}" for i in range(n)]
+    return plan_batches(pd.DataFrame({"phone_e164": phones, "row": range(1, n + 1)}), campaign, run_id=run_id)
+
+
+def test_write_ahead_then_outcomes(tmp_path: Path) -> None:
+    plan = plan_of(3)
+    with Ledger.open(tmp_path / "l.sqlite") as led:
+        assert led.bind_plan(plan) == 3
+        todo = led.to_send(retry_codes=RETRY)
+        assert [r.status for r in todo] == ["pending"] * 3
+        call = led.begin_call(todo, 1, NOW)
+        # before any answer the requests are in flight, committed: a crash here resumes them
+        with Ledger.read(tmp_path / "l.sqlite") as other:
+            assert {r["status"] for r in other.requests_rows()} == {"in_flight"}
+        t = [r.client_token for r in todo]
+        led.record_response(call, {t[0]: "id-0"}, {t[1]: ("RequestThrottled", None), t[2]: ("InvalidInput", "id-2")},
+                            [], NOW)
+        left = led.to_send(retry_codes=RETRY)
+        assert [r.client_token for r in left] == [t[1]]  # InvalidInput is final, throttled is resent
+        assert led.counts() == {"requests": 3, "succeeded": 1, "failed": 2,
+                                "failure_codes": {"RequestThrottled": 1, "InvalidInput": 1}, "pending": 0, "in_flight": 0}
+
+
+def test_call_errors_distinguish_nothing_taken_from_unknown(tmp_path: Path) -> None:
+    with Ledger.open(tmp_path / "l.sqlite") as led:
+        led.bind_plan(plan_of(2))
+        todo = led.to_send(retry_codes=RETRY)
+        c1 = led.begin_call(todo[:1], 1, NOW)
+        led.record_call_error(c1, "InvalidCampaignStateException", "paused", accepted_nothing=True,
+                              reason="campaign is Paused", finished_at=NOW)
+        c2 = led.begin_call(todo[1:], 1, NOW)
+        led.record_call_error(c2, "ReadTimeoutError", "timed out", accepted_nothing=False,
+                              reason="outcome unknown", finished_at=NOW)
+        rows = {r["client_token"]: r for r in led.requests_rows()}
+        assert rows[todo[0].client_token]["status"] == "pending"
+        assert rows[todo[0].client_token]["pending_reason"] == "campaign is Paused"
+        assert rows[todo[1].client_token]["status"] == "in_flight"
+        assert len(led.to_send(retry_codes=RETRY)) == 2
+
+
+def test_rebinding_the_same_plan_keeps_state_and_adds_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    with Ledger.open(path) as led:
+        led.bind_plan(plan_of(3))
+        todo = led.to_send(retry_codes=RETRY)
+        c = led.begin_call(todo, 1, NOW)
+        led.record_response(c, {r.client_token: f"id-{i}" for i, r in enumerate(todo)}, {}, [], NOW)
+    with Ledger.open(path) as led:
+        assert led.bind_plan(plan_of(3)) == 0
+        assert led.to_send(retry_codes=RETRY) == []
+        assert led.bind_plan(plan_of(5)) == 2  # a longer list adds only the new requests
+
+
+def test_ledger_of_another_campaign_or_run_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    with Ledger.open(path) as led:
+        led.bind_plan(plan_of(2))
+    with Ledger.open(path) as led:
+        with pytest.raises(LedgerError, match="campaign_id"):
+            led.bind_plan(plan_of(2, campaign="camp-2"))
+        with pytest.raises(LedgerError, match="run_id"):
+            led.bind_plan(plan_of(2, run_id="other"))
+
+
+def test_second_sender_on_the_same_ledger_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    with Ledger.open(path):
+        with pytest.raises(LedgerBusy, match="in use by another sender"):
+            Ledger.open(path)
+        # from another process too
+        code = textwrap.dedent(f"""
+            from dialkit.ledger import Ledger
+            from dialkit.exceptions import LedgerBusy
+            try:
+                Ledger.open({str(path)!r})
+            except LedgerBusy as e:
+                print("busy:", e)
+        """)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        assert "busy:" in out.stdout, out.stderr
+    with Ledger.open(path):  # released on close
+        pass
+
+
+def test_lock_is_released_when_the_holder_is_killed(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    code = f"from dialkit.ledger import Ledger; import os; Ledger.open({str(path)!r}); print('held', flush=True); os.kill(os.getpid(), 9)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "held" in out.stdout and out.returncode == -9
+    with Ledger.open(path):
+        pass
+
+
+def test_schema_version_is_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    with Ledger.open(path) as led:
+        led.bind_plan(plan_of(1))
+        assert led.meta()["schema_version"] == str(SCHEMA_VERSION)
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.close()
+
+
+def test_a_ledger_from_a_newer_dialkit_is_refused_with_advice(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    with Ledger.open(path) as led:
+        led.bind_plan(plan_of(1))
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.commit()
+    db.close()
+    with pytest.raises(LedgerError, match="upgrade dialkit"):
+        Ledger.read(path)
+    with pytest.raises(LedgerError, match="upgrade dialkit"):
+        Ledger.open(path)
+
+
+def test_not_a_ledger_is_a_clear_error(tmp_path: Path) -> None:
+    other = tmp_path / "other.sqlite"
+    db = sqlite3.connect(other)
+    db.execute("CREATE TABLE t (x)")
+    db.commit()
+    db.close()
+    with pytest.raises(LedgerError, match="not a dialkit ledger"):
+        Ledger.open(other)
+    text = tmp_path / "notes.sqlite"
+    text.write_text("hello, this is not a database" * 100)
+    with pytest.raises(LedgerError):
+        Ledger.open(text)
+    with pytest.raises(LedgerError, match="no ledger"):
+        Ledger.read(tmp_path / "missing.sqlite")
+    with pytest.raises(LedgerError, match="directory"):
+        Ledger.open(tmp_path)
+
+
+def test_ledger_repr_and_request_repr_mask_numbers(tmp_path: Path) -> None:
+    with Ledger.open(tmp_path / "l.sqlite") as led:
+        led.bind_plan(plan_of(1))
+        text = repr(led) + repr(led.to_send(retry_codes=RETRY))
+    assert "2125550100" not in text and "+1212*****00" in text
