@@ -182,7 +182,7 @@ class RateLimiter:
             now = self._clock()
             self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
             self._last = now
-            if self._tokens >= 1.0:
+            if self._tokens >= 1.0 - 1e-9:  # float slack: a sleep of exactly the delay must suffice
                 self._tokens -= 1.0
                 return waited
             delay = (1.0 - self._tokens) / self.rate
