@@ -11,7 +11,7 @@ import re
 
 _DIGIT = re.compile(r"\d")
 #: Anything that looks like a phone number inside free text: 7+ digits with separators.
-_NUMBER_IN_TEXT = re.compile(r"\+?\d[\d\s().\-]{5,}\d")
+_NUMBER_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])\+?\d[\d\s().\-]{5,}\d(?![A-Za-z0-9])")
 
 
 def mask_phone(number: object) -> str:
@@ -33,9 +33,25 @@ def mask_phone(number: object) -> str:
     return "".join(ch if (not ch.isdigit() or i in keep) else "*" for i, ch in enumerate(text))
 
 
+_DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _mask_match(m: "re.Match[str]") -> str:
+    text = m.group(0)
+    digits = sum(ch.isdigit() for ch in text)
+    if digits < 8 or _DATE_LIKE.match(text):  # too short for a phone number, or a date/time
+        return text
+    return mask_phone(text)
+
+
 def mask_text(text: str) -> str:
-    """Mask every phone-number-like run of digits inside free text (log lines, messages)."""
-    return _NUMBER_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
+    """Mask every phone-number-like run of digits inside free text (log lines, messages).
+
+    A run counts when it holds 8 or more digits (with spaces, dots, dashes or
+    brackets between) and is not an ISO date, so ``order 42`` and
+    ``2026-11-27T08:00:00Z`` pass unchanged.
+    """
+    return _NUMBER_IN_TEXT.sub(_mask_match, text)
 
 
 class MaskingFilter:
@@ -54,6 +70,20 @@ class MaskingFilter:
         record.msg = mask_text(message)
         record.args = None
         return True
+
+
+def install_log_masking(prefixes: tuple[str, ...] = ("dialkit", "botocore", "boto3", "urllib3")) -> None:
+    """Attach :class:`MaskingFilter` to every existing logger under ``prefixes``.
+
+    botocore logs whole request bodies (phone numbers included) at DEBUG level;
+    dialkit calls this when it makes a client so that turning on debug logging
+    never prints a full number.  Idempotent.
+    """
+    names = [n for n in list(logging.root.manager.loggerDict) if n.split(".")[0] in prefixes]
+    for name in [*prefixes, *names]:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, MaskingFilter) for f in logger.filters):
+            logger.addFilter(MaskingFilter())
 
 
 import logging  # noqa: E402  (only the type name above needs it)

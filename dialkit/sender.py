@@ -41,7 +41,7 @@ from . import __version__
 from .adapters import Adapter, V1Adapter, V2Adapter, adapter_for
 from .exceptions import CampaignNotFound, CampaignNotRunning, ConfirmationRequired, DialkitError
 from .ledger import Ledger, LedgerRequest
-from .masking import mask_text
+from .masking import install_log_masking, mask_text
 from .planning import BatchPlan, iter_chunks
 
 log = logging.getLogger("dialkit.sender")
@@ -132,6 +132,7 @@ def connect(
     """
     cfg = config or client_config()
     service = adapter_for(api).service_name
+    install_log_masking()  # botocore logs request bodies at DEBUG: never let a number through
     if endpoint == "local":
         from .emulator import Emulator
 
@@ -350,7 +351,6 @@ def send(
     listeners = [TqdmListener()] if listeners is None else list(listeners)
     rng = random.Random(seed)
     limiter = RateLimiter(rate, clock=clock, sleep=sleep)
-    calls = 0
 
     with Ledger.open(ledger) as led:
         led.bind_plan(plan)
@@ -368,23 +368,28 @@ def send(
 
         emit("start", message=f"{len(todo)} to send")
         stopped: str | None = None
+        counter = [0]
         try:
             if todo and check_state:
-                _check_campaign(adapter, conn, plan.campaign_id)
+                try:
+                    _check_campaign(adapter, conn, plan.campaign_id)
+                except _Stop as s:  # nothing sent yet: say so loudly, keep everything pending
+                    led.mark_pending_reason([r.client_token for r in todo], s.reason)
+                    emit("stopped", message=s.reason)
+                    raise s.error or DialkitError(s.reason) from None
             tries: dict[str, int] = {}
             for chunk in _chunks_by_batch(todo, adapter.max_batch):
-                calls += _send_chunk(plan, conn, adapter, led, chunk, tries, max_attempts, limiter, backoff,
-                                     stop, emit, rng, sleep, now)
-        except _Stop as s:
+                _send_chunk(plan, conn, adapter, led, chunk, tries, max_attempts, limiter, backoff,
+                            stop, emit, rng, sleep, now, counter)
+        except _Stop as s:  # mid-run: stop cleanly, keep what is pending, report why
             stopped = s.reason
             leftover = [r.client_token for r in led.to_send(retry_codes=adapter.retryable_codes)]
             led.mark_pending_reason(leftover, s.reason)
             log.warning("send stopped: %s", s.reason)
             emit("stopped", message=s.reason)
-            if s.error is not None and calls == 0:
-                raise s.error
         else:
             emit("done")
+        calls = counter[0]
         c = led.counts()
         return SendSummary(
             total=c["requests"], succeeded=c["succeeded"], failed=dict(c["failure_codes"]), pending=c["pending"],
@@ -428,9 +433,11 @@ def _chunks_by_batch(todo: Sequence[LedgerRequest], size: int) -> Iterable[list[
 def _send_chunk(plan: BatchPlan, conn: Connection, adapter: Adapter, led: Ledger, chunk: list[LedgerRequest],
                 tries: dict[str, int], max_attempts: int, limiter: RateLimiter, backoff: Backoff,
                 stop: threading.Event | None, emit: Callable[..., None], rng: random.Random,
-                sleep: Callable[[float], None], now: Callable[[], datetime]) -> int:
-    """Send one chunk until every request in it has a final answer or its budget is spent. Returns calls made."""
-    calls = 0
+                sleep: Callable[[float], None], now: Callable[[], datetime], counter: list[int]) -> None:
+    """Send one chunk until every request in it has a final answer or its budget is spent.
+
+    ``counter[0]`` counts the API calls made (kept current even when a stop interrupts).
+    """
     call_failures = 0
     batch = chunk[0].batch
     while chunk:
@@ -441,7 +448,7 @@ def _send_chunk(plan: BatchPlan, conn: Connection, adapter: Adapter, led: Ledger
         call_id = led.begin_call(chunk, batch, sent_at)
         for r in chunk:
             tries[r.client_token] = tries.get(r.client_token, 0) + 1
-        calls += 1
+        counter[0] += 1
         try:
             answer = adapter.put_batch(conn.client, plan.campaign_id, chunk, plan.expiration_time(sent_at))
         except ClientError as exc:
@@ -508,4 +515,3 @@ def _send_chunk(plan: BatchPlan, conn: Connection, adapter: Adapter, led: Ledger
         if chunk:
             # RequestThrottled means the dialer is saturated: stop sending, wait, resend (same tokens).
             sleep(backoff.delay(max(tries[r.client_token] for r in chunk), rng))
-    return calls

@@ -37,3 +37,8 @@ def test_logging_filter_masks_arguments() -> None:
     record = logging.LogRecord("dialkit", logging.INFO, __file__, 1, "dialing %s", ("+12125550142",), None)
     MaskingFilter().filter(record)
     assert record.getMessage() == "dialing +1212*****42"
+
+
+def test_mask_text_leaves_dates_and_short_numbers_alone() -> None:
+    text = "sent at 2026-11-27T08:00:00Z, batch 12 of 340, id 4792-bf2c"
+    assert mask_text(text) == text

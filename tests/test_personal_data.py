@@ -1,0 +1,162 @@
+"""Phone numbers are personal data: none in logs, messages, reprs or committed notebooks."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+
+import phonenumbers
+import pytest
+
+import dialkit
+from dialkit.cli import main
+from dialkit.emulator import serve
+from dialkit.exceptions import DialkitError
+from dialkit.masking import install_log_masking
+from dialkit.sender import Backoff, connect, send
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ROOT / "data" / "samples" / "contacts_small.csv"
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def full_numbers_in(text: str, numbers: list[str]) -> list[str]:
+    """Which of ``numbers`` (E.164) appear in ``text`` in full, in E.164 or national digits."""
+    digits_only = re.sub(r"[^\d]", "", text)
+    found = []
+    for n in numbers:
+        national = str(phonenumbers.parse(n, None).national_number)
+        if n in text or n[1:] in text or national in text or national in digits_only and national in text.replace(" ", ""):
+            found.append(n)
+    return found
+
+
+class Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+def test_no_full_number_in_any_log_line_of_a_full_send(tmp_path: Path, capsys) -> None:
+    contacts = dialkit.load_contacts(SMALL)
+    numbers = contacts.accepted["phone_e164"].tolist()
+    root = logging.getLogger()
+    handler = Collect()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)  # everything: dialkit, botocore (request bodies!), urllib3, the emulator
+    try:
+        with serve(seed=11, throttle_rate=0.2, reset_rate=0.1, server_error_rate=0.1) as emu:
+            emu.after_calls(4, lambda e: e.set_campaign_state(e.campaign_id, "Paused"))
+            conn = connect(emu.endpoint_url)
+            plan = dialkit.plan_batches(contacts, emu.campaign_id, attributes=["customer_id"])
+            summary = send(plan, conn, tmp_path / "run.sqlite", listeners=[], backoff=Backoff(0, 1, 0, 0))
+            assert summary.stopped_reason  # paused mid-run: the error path was logged too
+            emu.set_campaign_state(emu.campaign_id, "Running")
+            code = main(["-v", "send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign", emu.campaign_id,
+                         "--ledger", str(tmp_path / "run.sqlite"), "--attributes", "customer_id"])
+            assert code == 0
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+    out, err = capsys.readouterr()
+    logged = "\n".join(handler.lines)
+    assert any("botocore" in line or "Making request" in line for line in handler.lines), "botocore debug was captured"
+    assert len(handler.lines) > 50
+    leaks = full_numbers_in(logged + out + err, numbers)
+    assert not leaks, f"{len(leaks)} numbers appear in full in log output, e.g. {dialkit.mask_phone(leaks[0])}"
+
+
+def test_install_log_masking_covers_botocore_request_bodies() -> None:
+    install_log_masking()
+    logger = logging.getLogger("botocore.endpoint")
+    handler = Collect()
+    logger.addHandler(handler)
+    old = logger.level
+    logger.setLevel(logging.DEBUG)
+    try:
+        logger.debug("Making request with params: %s", {"body": b'{"phoneNumber": "+12125550142"}'})
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old)
+    assert "2125550142" not in handler.lines[0] and "+1212*****42" in handler.lines[0]
+
+
+def test_reprs_and_error_messages_mask_numbers(tmp_path: Path) -> None:
+    contacts = dialkit.load_contacts(SMALL)
+    number = contacts.accepted["phone_e164"].iloc[0]
+    national = str(phonenumbers.parse(number, None).national_number)
+    with serve(seed=2) as emu:
+        emu.set_campaign_state(emu.campaign_id, "Paused")
+        with connect(emu.endpoint_url) as conn:
+            plan = dialkit.plan_batches(contacts, emu.campaign_id)
+            texts = [repr(contacts), repr(plan), repr(plan.batches[0]), repr(plan.requests[:3]), repr(conn)]
+            with pytest.raises(DialkitError) as info:
+                send(plan, conn, tmp_path / "run.sqlite", listeners=[])
+            texts.append(str(info.value))
+    results = dialkit.load_results(tmp_path / "run.sqlite")
+    texts.append(results.to_string())
+    for text in texts:
+        assert number not in text and national not in text
+
+
+FICTIONAL = [
+    re.compile(r"^\+1\d{3}55501\d{2}$"),  # US/Canada NXX-555-0100..0199
+    re.compile(r"^\+442079460\d{3}$"),  # UK 020 7946 0000..0999
+    re.compile(r"^\+61491570\d{3}$"),  # AU 0491 570 xxx
+    re.compile(r"^\+447700900\d{3}$"),  # UK 07700 900xxx (fictional, invalid to libphonenumber)
+]
+
+
+def non_fictional_numbers(text: str) -> list[str]:
+    """Dialable (valid) numbers in ``text`` outside the fictional ranges.
+
+    International and US formats are read with region US; national formats with a
+    trunk 0 (UK, Australia) are read with those regions too.
+    """
+    found = []
+    for region in ("US", "GB", "AU"):
+        for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
+            if region != "US" and not match.raw_string.lstrip().startswith("0"):
+                continue
+            e164 = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+            if not any(p.match(e164) for p in FICTIONAL):
+                found.append(e164)
+    return found
+
+
+def notebook_text(path: Path) -> str:
+    nb = json.loads(path.read_text())
+    parts = []
+    for cell in nb["cells"]:
+        parts.append("".join(cell.get("source", "")))
+        for out in cell.get("outputs", []):
+            parts.append("".join(out.get("text", "")))
+            for mime, data in out.get("data", {}).items():
+                if mime.startswith("text/"):
+                    parts.append("".join(data) if isinstance(data, list) else str(data))
+    return "\n".join(parts)
+
+
+def test_checker_finds_a_real_looking_number() -> None:
+    # NXX-555-1212 is directory assistance, not a person's number, but outside the fictional range
+    assert non_fictional_numbers("call (212) 555-1212 now") == ["+12125551212"]
+    assert non_fictional_numbers("call 020 7946 1234") == ["+442079461234"]
+    assert non_fictional_numbers("call (212) 555-0142 or +44 20 7946 0123") == []
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
+def test_committed_notebooks_carry_no_real_number(path: Path) -> None:
+    leaks = non_fictional_numbers(notebook_text(path))
+    assert not leaks, f"{path.name} shows {len(leaks)} numbers outside the fictional ranges"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "data" / "samples").glob("*.csv")), ids=lambda p: p.name)
+def test_sample_data_is_fictional(path: Path) -> None:
+    assert non_fictional_numbers(path.read_text(encoding="utf-8", errors="replace")) == []
