@@ -1,0 +1,28 @@
+"""A local Amazon Connect outbound campaigns endpoint that speaks the real wire protocol.
+
+moto and LocalStack do not implement PutDialRequestBatch, so dialkit ships its
+own emulator: a real HTTP server on loopback that answers unmodified boto3
+clients and the AWS CLI for ``connectcampaigns`` (v1) and ``connectcampaignsv2``
+(v2).  Routes, status codes, member names and error shapes come from the
+botocore service models.  It validates like the service, keeps a log of
+accepted dial requests, and injects faults on demand (throttling, per-item
+failures, 500s, lost and late responses), all seeded so runs repeat.
+
+    >>> from dialkit.emulator import serve
+    >>> with serve(seed=7) as emu:                                  # doctest: +SKIP
+    ...     client = boto3.client("connectcampaigns", endpoint_url=emu.endpoint_url,
+    ...                           region_name="us-east-1",
+    ...                           aws_access_key_id="x", aws_secret_access_key="x")
+    ...     client.put_dial_request_batch(id=emu.campaign_id, dialRequests=[...])
+    ...     emu.dial_requests()
+
+From a shell: ``dialkit emulator --port 4566`` or ``python -m dialkit.emulator``.
+"""
+
+from __future__ import annotations
+
+from dialkit.emulator._cli import main
+from dialkit.emulator._emulator import Emulator, serve
+from dialkit.emulator._faults import FaultProfile
+
+__all__ = ["Emulator", "FaultProfile", "main", "serve"]

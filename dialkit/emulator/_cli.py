@@ -1,0 +1,103 @@
+"""``dialkit emulator``: run the emulator from a shell until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from typing import Sequence
+
+from dialkit.emulator._emulator import DEFAULT_HOST, DEFAULT_REGION, Emulator, is_loopback
+from dialkit.emulator._faults import FaultProfile
+
+
+def build_parser(prog: str = "dialkit emulator") -> argparse.ArgumentParser:
+    """The argument parser of ``dialkit emulator``."""
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=(
+            "Serve a local Amazon Connect outbound campaigns endpoint (connectcampaigns and "
+            "connectcampaignsv2) with one Running campaign. Prints one JSON line "
+            '{"endpoint_url": ..., "campaign_id": ...} and serves until interrupted.'
+        ),
+    )
+    parser.add_argument("--host", default=DEFAULT_HOST, help="address to bind (loopback only unless --allow-remote)")
+    parser.add_argument("--port", type=int, default=0, help="port to bind; 0 (default) picks a free one")
+    parser.add_argument("--region", default=DEFAULT_REGION, help="region written into ARNs")
+    parser.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
+    faults = parser.add_argument_group("faults (all off by default)")
+    option = faults.add_argument
+    option("--latency", type=float, default=0.0, metavar="SECONDS", help="delay added to every batch call")
+    option("--rate-limit", type=float, default=None, metavar="CALLS_PER_S",
+           help="batch calls per second (burst the same) before 429 ThrottlingException")
+    option("--throttle-rate", type=float, default=0.0, metavar="P", help="per-item probability of RequestThrottled")
+    option("--unknown-error-rate", type=float, default=0.0, metavar="P", help="per-item probability of UnknownError")
+    option("--buffer-limit-rate", type=float, default=0.0, metavar="P",
+           help="per-item probability of BufferLimitExceeded (v2 only)")
+    option("--server-error-rate", type=float, default=0.0, metavar="P",
+           help="per-call probability of a 500 InternalServerException (nothing recorded)")
+    option("--reset-rate", type=float, default=0.0, metavar="P",
+           help="per-call probability of a lost response (recorded, then the connection is closed)")
+    option("--hang-rate", type=float, default=0.0, metavar="P",
+           help="per-call probability of a late response (recorded, answered after --hang-seconds)")
+    option("--hang-seconds", type=float, default=10.0, metavar="SECONDS", help="how late a hung response is")
+    option("--seed", type=int, default=0, help="seed of ids and fault decisions (default 0)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log requests (numbers masked) to stderr")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -> int:
+    """Run the emulator until SIGINT or SIGTERM; returns the exit status (0 on a clean stop).
+
+    Prints exactly one JSON line, ``{"endpoint_url": ..., "campaign_id": ...}``, once serving.
+    """
+    parser = build_parser(prog)
+    args = parser.parse_args(argv)
+    if not args.allow_remote and not is_loopback(args.host):
+        parser.error(
+            f"refusing to bind {args.host}: the emulator accepts any credentials; add --allow-remote to insist"
+        )
+    try:
+        profile = FaultProfile(
+            latency=args.latency,
+            rate_limit=args.rate_limit,
+            throttle_rate=args.throttle_rate,
+            unknown_error_rate=args.unknown_error_rate,
+            buffer_limit_rate=args.buffer_limit_rate,
+            server_error_rate=args.server_error_rate,
+            reset_rate=args.reset_rate,
+            hang_rate=args.hang_rate,
+            hang_seconds=args.hang_seconds,
+            seed=args.seed,
+        )
+    except ValueError as err:
+        parser.error(str(err))
+    if args.verbose:
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
+    try:
+        emulator = Emulator(
+            host=args.host, port=args.port, region=args.region, faults=profile, allow_remote=args.allow_remote
+        ).start()
+    except OSError as err:
+        print(f"{parser.prog}: cannot listen on {args.host}:{args.port}: {err.strerror or err}", file=sys.stderr)
+        return 1
+
+    stop = threading.Event()
+    previous: dict[int, object] = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, lambda *_: stop.set())
+    try:
+        print(json.dumps({"endpoint_url": emulator.endpoint_url, "campaign_id": emulator.campaign_id}), flush=True)
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+    return 0

@@ -1,0 +1,109 @@
+"""The emulator's fault profile and the token bucket behind ``rate_limit``.
+
+Every fault is off by default: an emulator with the default profile answers like
+a healthy service.  Faults exist to exercise a sender's error handling: whole-call
+throttling (429), per-item ``RequestThrottled``/``UnknownError``/``BufferLimitExceeded``,
+internal errors (500), lost responses (connection closed after the request was
+recorded) and hung responses (recorded, then answered too late).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+_RATES = ("throttle_rate", "unknown_error_rate", "buffer_limit_rate", "server_error_rate", "reset_rate", "hang_rate")
+
+
+@dataclass(frozen=True)
+class FaultProfile:
+    """What the emulator does wrong, and how often.  All off by default.
+
+    Attributes:
+        latency: seconds added to every batch call (PutDialRequestBatch /
+            PutOutboundRequestBatch), whatever its outcome.
+        rate_limit: batch calls per second allowed by a token bucket whose burst
+            equals the rate (at least 1); a call over it answers 429
+            ThrottlingException.  ``None`` (or 0) means no limit.
+        throttle_rate: probability per item of a ``RequestThrottled`` failure.
+        unknown_error_rate: probability per item of an ``UnknownError`` failure.
+        buffer_limit_rate: probability per item of ``BufferLimitExceeded``
+            (v2 PutOutboundRequestBatch only; v1 has no such code).
+        server_error_rate: probability per batch call of a 500
+            InternalServerException; nothing of that call is recorded.
+        reset_rate: probability per batch call that the request is processed and
+            recorded, then the connection is closed without a response.
+        hang_rate: probability per batch call that the request is processed and
+            recorded, then answered only after ``hang_seconds``.
+        hang_seconds: how long a hung call waits before answering.
+        seed: seed of the random generators behind fault decisions and ids.
+
+    Items that fail with a per-item fault are *not* recorded as accepted, so a
+    resend with the same client token can succeed later.
+    """
+
+    latency: float = 0.0
+    rate_limit: float | None = None
+    throttle_rate: float = 0.0
+    unknown_error_rate: float = 0.0
+    buffer_limit_rate: float = 0.0
+    server_error_rate: float = 0.0
+    reset_rate: float = 0.0
+    hang_rate: float = 0.0
+    hang_seconds: float = 10.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in _RATES:
+            value = getattr(self, name)
+            if not _is_number(value) or not 0.0 <= float(value) <= 1.0:
+                raise ValueError(f"{name} must be a probability between 0 and 1")
+            object.__setattr__(self, name, float(value))
+        for name in ("latency", "hang_seconds"):
+            value = getattr(self, name)
+            if not _is_number(value) or float(value) < 0 or not math.isfinite(float(value)):
+                raise ValueError(f"{name} must be a non-negative number of seconds")
+            object.__setattr__(self, name, float(value))
+        if self.rate_limit is not None:
+            rate = self.rate_limit
+            if not _is_number(rate) or float(rate) < 0 or not math.isfinite(float(rate)):
+                raise ValueError("rate_limit must be a positive number of calls per second, or None for no limit")
+            object.__setattr__(self, "rate_limit", float(self.rate_limit) or None)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ValueError("seed must be an integer")
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """The names of every field, in declaration order."""
+        return tuple(f.name for f in fields(cls))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The profile as a JSON-ready dict."""
+        return asdict(self)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+class TokenBucket:
+    """A token bucket: ``rate`` tokens per second, holding at most ``max(rate, 1)``.
+
+    Not thread-safe on its own: the emulator calls it under its lock.
+    """
+
+    def __init__(self, rate: float, now: float) -> None:
+        self.rate = rate
+        self.capacity = max(rate, 1.0)
+        self.tokens = self.capacity
+        self.updated = now
+
+    def take(self, now: float) -> bool:
+        """Take one token if there is one; False means the call is over the rate."""
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
