@@ -15,9 +15,13 @@ widgets (matplotlib, ipywidgets) load only when used.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# A library logs; the application decides where it goes (the CLI adds a masked stderr handler).
+logging.getLogger("dialkit").addHandler(logging.NullHandler())
 
 _EXPORTS: dict[str, str] = {
     "load_contacts": "contacts",

@@ -197,7 +197,7 @@ class Ledger:
         p = Path(path)
         if not p.is_file():
             raise LedgerError(f"no ledger at {p}: pass the --ledger path of a send (a .sqlite file)")
-        db = cls._connect(p)
+        db = cls._connect(p, writer=False)
         version = db.execute("PRAGMA user_version").fetchone()[0]
         cls._check_version(version, p)
         if version == 0:
@@ -205,13 +205,16 @@ class Ledger:
         return cls(p, db, None)
 
     @staticmethod
-    def _connect(p: Path) -> sqlite3.Connection:
+    def _connect(p: Path, *, writer: bool = True) -> sqlite3.Connection:
         try:
             db = sqlite3.connect(p, timeout=30, isolation_level=None, check_same_thread=False)
             db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            db.execute("PRAGMA foreign_keys=ON")
+            if writer:  # a reader leaves the file's journal mode alone
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=FULL")
+                db.execute("PRAGMA foreign_keys=ON")
+            else:
+                db.execute("PRAGMA query_only=ON")
         except sqlite3.DatabaseError as exc:
             raise LedgerError(f"{p} cannot be opened as a ledger ({exc}): is it a dialkit .sqlite file?") from exc
         return db

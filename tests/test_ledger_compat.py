@@ -1,0 +1,62 @@
+"""A ledger written by dialkit 0.1 (schema 1) stays readable and resumable by later versions.
+
+tests/fixtures/ledger_schema1.sqlite was written once by make_ledger_fixture.py
+and is never regenerated: if a schema change breaks these tests, the change
+needs a migration, not a new fixture.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+
+import dialkit
+from dialkit.emulator import serve
+from dialkit.ledger import SCHEMA_VERSION
+from dialkit.sender import Backoff, connect, send
+
+FIXTURE = Path(__file__).with_name("fixtures") / "ledger_schema1.sqlite"
+
+
+def test_fixture_is_schema_1() -> None:
+    db = sqlite3.connect(f"file:{FIXTURE}?mode=ro", uri=True)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    db.close()
+    assert SCHEMA_VERSION >= 1
+
+
+def test_schema_1_ledger_reads_as_results_attempts_and_report() -> None:
+    report = dialkit.report(FIXTURE)
+    assert (report["requests"], report["succeeded"], report["failed"], report["pending"]) == (41, 33, 4, 4)
+    assert report["failure_codes"]["InvalidInput"] == 1 and report["failure_codes"]["RequestThrottled"] == 3
+    assert report["run_id"] == "fixture"
+    results = dialkit.load_results(FIXTURE)
+    assert len(results) == 41
+    assert results["status"].value_counts().to_dict() == {"succeeded": 33, "failed": 4, "pending": 4, "in_flight": 0}
+    assert results.loc[results["failure_code"] == "InvalidInput", "phone_masked"].tolist() == ["+4477******23"]
+    assert results["dial_request_id"].notna().sum() >= 33
+    attempts = dialkit.load_attempts(FIXTURE)
+    assert len(attempts) == results["attempts"].sum()
+
+
+def test_reading_does_not_modify_the_file() -> None:
+    before = FIXTURE.read_bytes()
+    dialkit.load_results(FIXTURE)
+    dialkit.report(FIXTURE)
+    assert FIXTURE.read_bytes() == before
+    assert not Path(str(FIXTURE) + "-wal").exists()
+
+
+def test_schema_1_ledger_resumes_to_completion(tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.sqlite"
+    shutil.copy(FIXTURE, ledger)
+    phones = [f"+1212555{100 + i:04d}" for i in range(40)] + ["+447700900123"]
+    contacts = pd.DataFrame({"phone_e164": phones, "row": range(1, 42), "customer_id": [f"C-{i}" for i in range(41)]})
+    with serve(seed=1) as emu:  # seed 1 gives the fixture's campaign id
+        plan = dialkit.plan_batches(contacts, emu.campaign_id, attributes=["customer_id"], run_id="fixture")
+        with connect(emu.endpoint_url) as conn:
+            summary = send(plan, conn, ledger, listeners=[], backoff=Backoff(0, 1, 0, 0))
+    assert summary.succeeded == 40 and summary.failed == {"InvalidInput": 1} and summary.pending == 0
