@@ -160,3 +160,29 @@ def test_committed_notebooks_carry_no_real_number(path: Path) -> None:
 @pytest.mark.parametrize("path", sorted((ROOT / "data" / "samples").glob("*.csv")), ids=lambda p: p.name)
 def test_sample_data_is_fictional(path: Path) -> None:
     assert non_fictional_numbers(path.read_text(encoding="utf-8", errors="replace")) == []
+
+
+def test_credentials_come_only_from_the_chain_and_are_never_written(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIASENTINELKEY00000")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "sentinel-secret-never-written")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    real = connect(None)  # real AWS: boto3's chain (here, the environment); nothing is sent
+    assert real.client._request_signer._credentials.access_key == "AKIASENTINELKEY00000"
+    assert not real.is_local
+    with serve(seed=1) as emu:
+        with connect(emu.endpoint_url) as local:  # a loopback endpoint never gets your real keys
+            assert local.client._request_signer._credentials.access_key == "local"
+            plan = dialkit.plan_batches(dialkit.load_contacts(SMALL), emu.campaign_id)
+            send(plan, local, tmp_path / "run.sqlite", listeners=[])
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert b"AKIASENTINELKEY00000" not in data and b"sentinel-secret" not in data, path
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
+def test_committed_notebooks_carry_no_credentials(path: Path) -> None:
+    text = path.read_text()
+    assert not re.search(r"AKIA[0-9A-Z]{16}|aws_secret_access_key\s*=\s*['\"][^'\"]{8,}", text)
