@@ -1,0 +1,733 @@
+"""Reading contact files of any common shape into plain text records.
+
+Private helper of :mod:`dialkit.contacts`.  Every reader here returns a
+:class:`RawTable`: the header cells and the data records as lists of *text*,
+with the 1-based data-row number of each record.  Nothing is guessed about the
+values (no dtype inference, no NA detection): a phone number stored as
+``2125550142.0`` stays exactly that text, so the normaliser can see what
+happened to it instead of receiving an already mangled value.
+
+Why a reader of our own instead of ``pandas.read_csv``: pandas drops or
+rejects ragged rows, hides which row a record came from once blank lines are
+skipped, and raises deep parser tracebacks.  The :mod:`csv` module keeps every
+record, pads nothing behind our back and handles quoted newlines, so every row
+of the file can be accounted for.
+
+Every failure that concerns the file as a whole is raised as
+:class:`~dialkit.exceptions.ContactFileError` naming the file and saying what to
+do; library exceptions (openpyxl, pyarrow, json, csv, codecs) are caught here and
+chained with ``from``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as _dt
+import decimal
+import io
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .exceptions import ContactFileError
+from .masking import mask_text
+
+#: 100 MiB: larger contact lists are better split (and would need a lot of memory as text).
+DEFAULT_MAX_BYTES = 100 * 1024 * 1024
+
+#: File extensions dialkit reads, by reader.
+SUPPORTED_EXTENSIONS: dict[str, str] = {
+    ".csv": "text",
+    ".tsv": "text",
+    ".txt": "text",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".xls": "xls",
+    ".parquet": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+}
+
+#: Delimiters tried when sniffing a text file, in order of preference on a tie.
+DELIMITERS = (",", ";", "\t", "|")
+
+#: A single record may not span more source lines than this (a stray quote swallowing the file).
+_MAX_LINES_PER_RECORD = 50
+
+
+@dataclass
+class RawTable:
+    """A table as read from a source, before any interpretation.
+
+    ``records`` may be ragged (more or fewer fields than ``header``) for text
+    files; every other reader makes them as wide as the header.
+    """
+
+    name: str
+    header: list[str]
+    records: list[list[str]]
+    row_numbers: list[int]
+    notes: list[str] = field(default_factory=list)
+    blank_rows: int = 0
+    delimiter: str | None = None
+    #: (record index, column index) of cells a spreadsheet stored as numbers (every such number is a double)
+    numeric_cells: set[tuple[int, int]] = field(default_factory=set)
+
+
+def supported_extensions_text() -> str:
+    """The supported extensions as a readable list (for error messages)."""
+    return ", ".join(sorted(SUPPORTED_EXTENSIONS))
+
+
+# ---------------------------------------------------------------------------
+# Cell values → text
+# ---------------------------------------------------------------------------
+
+
+def float_text(value: float) -> str:
+    """The shortest text that reads back as ``value`` (``2125550142.0``, ``2.12555e+18``)."""
+    if math.isnan(value):
+        return ""
+    return repr(float(value))
+
+
+def cell_text(value: Any, *, bool_style: str = "python") -> str:
+    """Any scalar cell value as text; missing values (None, NaN, NA, NaT) become ``""``.
+
+    Integers keep every digit, floats keep their float look (``2125550142.0``)
+    so the phone normaliser can flag them as numbers that went through a
+    spreadsheet.  ``bool_style`` is ``"excel"`` (TRUE/FALSE), ``"json"``
+    (true/false) or ``"python"`` (True/False).
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    # numpy / pandas scalars without importing them eagerly
+    type_name = type(value).__module__
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        truth = bool(value)
+        if bool_style == "excel":
+            return "TRUE" if truth else "FALSE"
+        if bool_style == "json":
+            return "true" if truth else "false"
+        return str(truth)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return float_text(value)
+    if isinstance(value, decimal.Decimal):
+        return "" if value.is_nan() else str(value)
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if type_name.startswith("numpy"):
+        import numpy as np
+
+        if isinstance(value, np.integer):
+            return str(int(value))
+        if isinstance(value, np.floating):
+            return float_text(float(value))
+        if isinstance(value, np.datetime64):
+            return "" if np.isnat(value) else str(value)
+    if type_name.startswith("pandas"):
+        import pandas as pd
+
+        if value is pd.NA or value is pd.NaT:
+            return ""
+        if isinstance(value, pd.Timestamp):
+            return value.isoformat()
+    try:
+        if isinstance(value, (dict, list, tuple)):
+            try:
+                return json.dumps(value, ensure_ascii=False, default=str)
+            except (TypeError, ValueError):
+                return str(value)
+        return str(value)
+    except Exception:  # an object whose __str__ fails must not stop the load
+        return f"<{type(value).__name__}>"
+
+
+# ---------------------------------------------------------------------------
+# Checks on the path and the bytes
+# ---------------------------------------------------------------------------
+
+
+def _fmt_size(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):.1f} MB"
+    if n >= 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n} bytes"
+
+
+def check_path(source: str | os.PathLike[str], *, max_bytes: int) -> tuple[Path, str, str]:
+    """Check that ``source`` is a readable file of a supported type and size.
+
+    Returns the path, its display name and the reader kind.
+    """
+    name = mask_text(os.fspath(source))
+    path = Path(os.fspath(source))
+    if not path.exists():
+        where = path.parent.resolve() if str(path.parent) else Path.cwd()
+        raise ContactFileError(
+            f"{name}: file not found (looked in {mask_text(str(where))}). Check the path and the file name."
+        )
+    if path.is_dir():
+        raise ContactFileError(
+            f"{name} is a directory, not a file: pass the path of a contact file inside it "
+            f"({supported_extensions_text()})."
+        )
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_EXTENSIONS:
+        what = f"file type {suffix!r}" if suffix else "a file without an extension"
+        raise ContactFileError(
+            f"{name}: unsupported {what}. Supported: {supported_extensions_text()}. "
+            "Save or export the contact list as .csv or .xlsx."
+        )
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ContactFileError(f"{name}: cannot read the file ({exc.strerror}). Check its permissions.") from exc
+    if size == 0:
+        raise ContactFileError(f"{name} is empty (0 bytes): export the contact list again, with a header row and data.")
+    if size > max_bytes:
+        raise ContactFileError(
+            f"{name} is {_fmt_size(size)}, over the limit of {_fmt_size(max_bytes)} (max_bytes): "
+            "split the file into smaller parts, or pass a larger max_bytes= if this machine has the memory."
+        )
+    return path, name, SUPPORTED_EXTENSIONS[suffix]
+
+
+def _read_bytes(path: Path, name: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ContactFileError(f"{name}: cannot read the file ({exc.strerror}). Check its permissions.") from exc
+
+
+_MAGIC = (
+    (b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip archive", "rename it to .xlsx if it is a workbook, or export it as CSV"),
+    (b"\xd0\xcf\x11\xe0", "a legacy Excel .xls workbook", "open it in Excel and save it as .xlsx or .csv"),
+    (b"PAR1", "a Parquet file", "rename it to .parquet"),
+    (b"%PDF", "a PDF document", "export the contact list from its source as .csv or .xlsx"),
+    (b"\x89PNG", "a PNG image", "export the contact list as .csv or .xlsx"),
+    (b"\xff\xd8\xff", "a JPEG image", "export the contact list as .csv or .xlsx"),
+    (b"\x1f\x8b", "a gzip archive", "unpack it first"),
+)
+
+
+def _check_not_binary(data: bytes, name: str, expected: str) -> None:
+    """Raise when the bytes of a text file are recognisably something else."""
+    for magic, what, fix in _MAGIC:
+        if data.startswith(magic):
+            raise ContactFileError(f"{name} looks like {what}, not {expected}: {fix}.")
+
+
+_ESCAPED = re.compile("[\udc80-\udcff]+")
+
+
+def _cp1252_char(byte: int) -> str:
+    try:
+        return bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:  # 0x81, 0x8D, 0x8F, 0x90, 0x9D are undefined in cp1252
+        return bytes([byte]).decode("latin-1")
+
+
+def _decode_legacy(data: bytes) -> tuple[str, str]:
+    """Decode bytes that are not valid UTF-8.
+
+    A file with real UTF-8 sequences *and* stray single bytes (two exports pasted
+    together) keeps its UTF-8 text and reads only the stray bytes as cp1252; a file
+    with no UTF-8 sequence at all is cp1252 (Latin-1 for the 5 bytes cp1252 leaves
+    undefined).
+    """
+    escaped = data.decode("utf-8", errors="surrogateescape")
+    has_utf8 = any(ord(ch) > 127 and not 0xDC80 <= ord(ch) <= 0xDCFF for ch in escaped)
+    if has_utf8:
+        text = _ESCAPED.sub(lambda m: "".join(_cp1252_char(ord(c) - 0xDC00) for c in m.group(0)), escaped)
+        return text, "utf-8 with some cp1252 bytes"
+    return "".join(_cp1252_char(b) for b in data) if _has_undefined_cp1252(data) else data.decode("cp1252"), "cp1252"
+
+
+def _has_undefined_cp1252(data: bytes) -> bool:
+    return any(b in data for b in (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d"))
+
+
+def decode_text(data: bytes, name: str) -> tuple[str, str]:
+    """Decode the bytes of a text file: BOM first, then UTF-8, then cp1252 (Latin-1 for its holes).
+
+    Returns the text and the encoding used.  Not-UTF-8 text goes to
+    :func:`_decode_legacy`.  A file with NUL bytes and no
+    UTF-16 shape is rejected as binary; so is one full of control characters.
+    """
+    boms = (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    )
+    encoding = None
+    for bom, enc in boms:
+        if data.startswith(bom):
+            encoding = enc
+            break
+    if encoding is None and b"\x00" in data[:4096]:
+        sample = data[:4096]
+        even_zero = sample[0::2].count(0)
+        odd_zero = sample[1::2].count(0)
+        half = max(len(sample) // 2, 1)
+        if odd_zero > 0.3 * half and even_zero < 0.05 * half:
+            encoding = "utf-16-le"
+        elif even_zero > 0.3 * half and odd_zero < 0.05 * half:
+            encoding = "utf-16-be"
+        else:
+            raise ContactFileError(
+                f"{name} looks like a binary file (it contains NUL bytes), not text: "
+                "export the contact list as .csv (UTF-8) or .xlsx."
+            )
+    if encoding is not None:
+        try:
+            return data.decode(encoding), encoding.replace("-sig", " with BOM")
+        except UnicodeDecodeError as exc:
+            raise ContactFileError(
+                f"{name} starts like a {encoding} text file but cannot be decoded as one "
+                f"(byte {exc.start}): save it again as UTF-8 CSV."
+            ) from exc
+    try:
+        text, encoding = data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = _decode_legacy(data)
+    sample_text = text[:65536]
+    controls = sum(1 for ch in sample_text if ord(ch) < 32 and ch not in "\t\r\n\f\v")
+    if controls > max(3, len(sample_text) // 100):
+        raise ContactFileError(
+            f"{name} does not look like a text file (it is full of control characters): "
+            "export the contact list as .csv (UTF-8) or .xlsx."
+        )
+    return text, encoding
+
+
+# ---------------------------------------------------------------------------
+# Delimited text
+# ---------------------------------------------------------------------------
+
+
+class _Lines:
+    """Line iterator over text that counts the characters handed to the csv reader."""
+
+    def __init__(self, text: str) -> None:
+        self._it = iter(io.StringIO(text, newline=""))
+        self.consumed = 0
+
+    def __iter__(self) -> "_Lines":
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._it)
+        self.consumed += len(line)
+        return line
+
+
+def _reader(source: Any, delimiter: str, *, strict: bool = False) -> Any:
+    lines = _Lines(source) if isinstance(source, str) else source
+    return csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True, strict=strict)
+
+
+def sniff_delimiter(text: str, *, preferred: str | None = None) -> str:
+    """Pick the delimiter that splits the header line into the most fields.
+
+    The header is the most reliable line: data fields may hold commas (names,
+    amounts like ``1,50``) but header cells rarely do.  Ties are broken by how
+    many of the next data lines have the same field count, then by ``preferred``
+    and the order of :data:`DELIMITERS`.
+    """
+    head = text[:65536]
+    best: tuple[Any, ...] | None = None
+    order = ([preferred] if preferred else []) + [d for d in DELIMITERS if d != preferred]
+    for rank, delim in enumerate(order):
+        try:
+            records = []
+            for rec in _reader(head, delim):
+                if rec:
+                    records.append(rec)
+                if len(records) >= 21:
+                    break
+        except csv.Error:
+            continue
+        if not records:
+            continue
+        width = len(records[0])
+        consistent = sum(1 for r in records[1:] if len(r) == width)
+        score = (width, consistent, -rank)
+        if best is None or score > best[0]:
+            best = (score, delim)
+    return best[1] if best is not None else (preferred or ",")
+
+
+def read_text(path: Path, name: str) -> RawTable:
+    """Read a delimited text file (CSV/TSV/TXT): encoding and delimiter are detected."""
+    data = _read_bytes(path, name)
+    _check_not_binary(data, name, "a text (CSV) file")
+    text, encoding = decode_text(data, name)
+    notes = []
+    if encoding not in ("utf-8", "utf-8 with BOM"):
+        notes.append(f"decoded as {encoding}")
+    if text.startswith("\ufeff"):  # a second BOM, or one inside UTF-16 text
+        text = text[1:]
+    if not text.strip():
+        raise ContactFileError(f"{name} holds only blank space, no header and no data: export the contact list again.")
+    delimiter = sniff_delimiter(text, preferred="\t" if path.suffix.lower() == ".tsv" else None)
+    return parse_delimited(text, name, delimiter, notes)
+
+
+def parse_delimited(text: str, name: str, delimiter: str, notes: list[str] | None = None) -> RawTable:
+    """Split ``text`` into header and records with the :mod:`csv` module.
+
+    Lines with no field at all (blank lines) and records whose fields are all
+    empty are skipped but counted in the row numbering, so ``row`` still points
+    at the right place in the file.  A quoted field that never closes, or that
+    runs over more than 50 lines, raises :class:`ContactFileError`.
+    """
+    notes = list(notes or [])
+    header: list[str] | None = None
+    records: list[list[str]] = []
+    numbers: list[int] = []
+    blank = 0
+    data_row = 0
+    lines = _Lines(text)
+    reader = _reader(lines, delimiter)
+    last_line = 0
+    record_start = 0  # character offset where the latest record starts
+    last_record_start = 0
+    try:
+        for rec in reader:
+            span = reader.line_num - last_line
+            start_line = last_line + 1
+            last_line = reader.line_num
+            if span > _MAX_LINES_PER_RECORD:
+                raise ContactFileError(
+                    f"{name}: a quoted field starting on line {start_line} runs over {span} lines; "
+                    'probably a stray double quote ("). Fix or remove that quote and load again.'
+                )
+            this_start, record_start = record_start, lines.consumed
+            if header is None:
+                if not rec or all(not f.strip() for f in rec):
+                    continue  # blank lines before the header
+                header = rec
+                continue
+            data_row += 1
+            if not rec or all(f == "" for f in rec):
+                blank += 1
+                continue
+            records.append(rec)
+            numbers.append(data_row)
+            last_record_start = this_start
+    except csv.Error as exc:
+        raise ContactFileError(
+            f"{name}: cannot be parsed as delimited text near line {reader.line_num} ({mask_text(str(exc))}): "
+            "check the quoting there, or save the file again as CSV."
+        ) from exc
+    if header is None:
+        raise ContactFileError(f"{name} has no header row and no data: export the contact list again.")
+    if records and _ends_inside_quotes(text[last_record_start:], delimiter):
+        raise ContactFileError(
+            f"{name}: the file ends inside a quoted field (a double quote opened in data row {numbers[-1]} "
+            'is never closed). Fix or remove the stray quote (") and load again.'
+        )
+    return RawTable(name=name, header=header, records=records, row_numbers=numbers, notes=notes,
+                    blank_rows=blank, delimiter=delimiter)
+
+
+def _ends_inside_quotes(tail: str, delimiter: str) -> bool:
+    """True when the csv reader, reading ``tail`` (the last record), ends inside a quoted field.
+
+    Walks the text as the lenient csv state machine does: a quote opens a
+    quoted field only at the start of a field, ``""`` inside is a literal quote.
+    """
+    if '"' not in tail:
+        return False
+    in_quotes = False
+    at_field_start = True
+    i, n = 0, len(tail)
+    while i < n:
+        ch = tail[i]
+        if in_quotes:
+            if ch == '"':
+                if i + 1 < n and tail[i + 1] == '"':
+                    i += 2
+                    continue
+                in_quotes = False
+            i += 1
+            continue
+        if ch == '"' and at_field_start:
+            in_quotes = True
+        at_field_start = ch == delimiter or ch in "\r\n"
+        i += 1
+    return in_quotes
+
+
+# ---------------------------------------------------------------------------
+# Excel
+# ---------------------------------------------------------------------------
+
+
+def _header_row(rows: list[list[str]]) -> int | None:
+    """Index of the header row of a sheet: the first of the first 10 non-empty rows with the most filled cells.
+
+    Sheets often carry a title ("Customer export, June") and a blank row above
+    the real header; those have fewer filled cells than the header.
+    """
+    filled = [(i, sum(1 for c in r if c.strip())) for i, r in enumerate(rows)]
+    candidates = [(i, n) for i, n in filled if n][:10]
+    if not candidates:
+        return None
+    most = max(n for _, n in candidates)
+    return next(i for i, n in candidates if n == most)
+
+
+def read_xlsx(path: Path, name: str, sheet: str | int | None = None) -> RawTable:
+    """Read one sheet of an .xlsx/.xlsm workbook with openpyxl (values, not formulas).
+
+    Numeric cells become text the way :func:`cell_text` writes them (an
+    integral float keeps its ``.0``), so the normaliser flags them.  The first
+    non-empty row is the header; fully empty rows are skipped but counted.
+    """
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic != b"PK\x03\x04":
+        hint = "if it is CSV text, rename it to .csv" if not magic.startswith(b"\xd0\xcf") else "it is a legacy .xls workbook: save it as .xlsx"
+        raise ContactFileError(f"{name} is not a valid .xlsx workbook (not a zip archive): {hint}.")
+    try:
+        import openpyxl
+    except ImportError as exc:  # pragma: no cover - openpyxl is a dependency
+        raise ContactFileError(f"{name}: reading .xlsx needs openpyxl: pip install openpyxl.") from exc
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types (BadZipFile, KeyError, InvalidFileException)
+        raise ContactFileError(
+            f"{name}: cannot be read as an Excel workbook ({type(exc).__name__}; the file is damaged or not .xlsx). "
+            "Open it in Excel and save it again as .xlsx, or export it as CSV."
+        ) from exc
+    notes: list[str] = []
+    try:
+        names = wb.sheetnames
+        if sheet is None:
+            ws = wb.worksheets[0]
+            if len(names) > 1:
+                notes.append(f"read the first sheet {names[0]!r} of {len(names)}; pass sheet= to choose another")
+        elif isinstance(sheet, int):
+            if not 0 <= sheet < len(names):
+                raise ContactFileError(f"{name} has {len(names)} sheet(s) {names}; sheet={sheet} does not exist (0-based).")
+            ws = wb.worksheets[sheet]
+        else:
+            if sheet not in names:
+                raise ContactFileError(f"{name} has no sheet {sheet!r}; its sheets are {names}. Pass one of these as sheet=.")
+            ws = wb[sheet]
+        sheet_name = ws.title
+        try:
+            rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        except Exception as exc:
+            raise ContactFileError(
+                f"{name}: sheet {sheet_name!r} cannot be read ({type(exc).__name__}): "
+                "open it in Excel and save it again as .xlsx, or export it as CSV."
+            ) from exc
+    finally:
+        wb.close()
+    text_rows = [[cell_text(v, bool_style="excel") for v in r] for r in rows]
+    numeric_rows = [[isinstance(v, (int, float)) and not isinstance(v, bool) for v in r] for r in rows]
+    header_index = _header_row(text_rows)
+    if header_index is None:
+        raise ContactFileError(
+            f"{name}: sheet {sheet_name!r} is empty (no header, no data): put the contacts on the first sheet "
+            "with a header row, or pass sheet=."
+        )
+    header = text_rows[header_index]
+    body = text_rows[header_index + 1 :]
+    width = 0
+    for r in [header, *body]:
+        for j in range(len(r) - 1, -1, -1):
+            if r[j] != "":
+                width = max(width, j + 1)
+                break
+    header = (header + [""] * width)[:width]
+    records, numbers, blank = [], [], 0
+    numeric: set[tuple[int, int]] = set()
+    for k, r in enumerate(body, start=1):
+        r = (r + [""] * width)[:width]
+        if all(c == "" for c in r):
+            blank += 1
+            continue
+        for j, is_number in enumerate(numeric_rows[header_index + k][:width]):
+            if is_number:
+                numeric.add((len(records), j))
+        records.append(r)
+        numbers.append(k)
+    # trailing empty rows that openpyxl reports for formatted cells are not "blank rows"
+    blank -= len(body) - (numbers[-1] if numbers else 0)
+    if header_index:
+        notes.append(f"header found on sheet row {header_index + 1}; the {header_index} row(s) above it were skipped")
+    return RawTable(name=name, header=header, records=records, row_numbers=numbers, notes=notes,
+                    blank_rows=max(blank, 0), numeric_cells=numeric)
+
+
+def read_xls(path: Path, name: str, sheet: str | int | None = None) -> RawTable:
+    """Read a legacy .xls workbook through pandas + xlrd when xlrd is installed."""
+    try:
+        import xlrd  # noqa: F401
+    except ImportError as exc:
+        raise ContactFileError(
+            f"{name} is a legacy Excel .xls workbook, which needs the xlrd package: "
+            "open it in Excel and save it as .xlsx (or .csv), or pip install xlrd."
+        ) from exc
+    import pandas as pd
+
+    try:
+        frame = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, header=None, dtype=object)
+    except Exception as exc:
+        raise ContactFileError(
+            f"{name}: cannot be read as an .xls workbook ({type(exc).__name__}): save it as .xlsx and load that."
+        ) from exc
+    rows = [[cell_text(v, bool_style="excel") for v in r] for r in frame.itertuples(index=False)]
+    if not rows:
+        raise ContactFileError(f"{name}: the sheet is empty (no header, no data).")
+    header, body = rows[0], rows[1:]
+    records, numbers, blank = [], [], 0
+    for k, r in enumerate(body, start=1):
+        if all(c == "" for c in r):
+            blank += 1
+            continue
+        records.append(r)
+        numbers.append(k)
+    return RawTable(name=name, header=header, records=records, row_numbers=numbers, blank_rows=blank)
+
+
+# ---------------------------------------------------------------------------
+# Parquet and JSON
+# ---------------------------------------------------------------------------
+
+
+def read_parquet(path: Path, name: str) -> RawTable:
+    """Read a Parquet file with pyarrow; every value becomes text, nulls become ``""``."""
+    try:
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+    except Exception as exc:  # ArrowInvalid, OSError, ...
+        raise ContactFileError(
+            f"{name}: cannot be read as Parquet ({type(exc).__name__}; the file is damaged or not Parquet). "
+            "Write it again with pandas.DataFrame.to_parquet, or export the list as CSV."
+        ) from exc
+    header = [str(c) for c in table.column_names]
+    columns = [[cell_text(v) for v in table.column(i).to_pylist()] for i in range(table.num_columns)]
+    records = [list(r) for r in zip(*columns)] if columns else []
+    return RawTable(name=name, header=header, records=records, row_numbers=list(range(1, len(records) + 1)))
+
+
+def _records_from_objects(objects: list[tuple[int, dict[str, Any]]], name: str) -> RawTable:
+    header: list[str] = []
+    seen: set[str] = set()
+    for _, obj in objects:
+        for key in obj:
+            if key not in seen:
+                seen.add(key)
+                header.append(key)
+    records = [[cell_text(obj.get(k), bool_style="json") for k in header] for _, obj in objects]
+    return RawTable(name=name, header=header, records=records, row_numbers=[n for n, _ in objects])
+
+
+def read_jsonl(path: Path, name: str) -> RawTable:
+    """Read JSON lines: one object per line; blank lines are skipped but counted.
+
+    A key missing from a record is an empty value; the header is the union of
+    keys in order of first appearance.
+    """
+    data = _read_bytes(path, name)
+    _check_not_binary(data, name, "a JSON lines file")
+    text, _ = decode_text(data, name)
+    text = text.lstrip("\ufeff")
+    objects: list[tuple[int, dict[str, Any]]] = []
+    # split on "\n" only: str.splitlines() would also split on U+2028, which JSON allows inside strings
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        line = line.rstrip("\r")
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line, parse_float=decimal.Decimal)  # keep 2.12555E9 as written
+        except json.JSONDecodeError as exc:
+            raise ContactFileError(
+                f"{name}: line {lineno} is not valid JSON ({exc.msg} at column {exc.colno}): "
+                "fix that line; each line must hold one JSON object."
+            ) from exc
+        if not isinstance(obj, dict):
+            raise ContactFileError(
+                f"{name}: line {lineno} holds a JSON {type(obj).__name__}, not an object: "
+                'each line must be one object such as {"phone": "..."}.'
+            )
+        objects.append((lineno, obj))
+    if not objects:
+        raise ContactFileError(f"{name} holds no JSON records (only blank lines): export the contact list again.")
+    table = _records_from_objects(objects, name)
+    table.blank_rows = objects[-1][0] - len(objects)  # every earlier line is a record or blank
+    return table
+
+
+def read_json(path: Path, name: str) -> RawTable:
+    """Read a .json file holding an array of objects (or JSON lines saved as .json)."""
+    data = _read_bytes(path, name)
+    _check_not_binary(data, name, "a JSON file")
+    text, _ = decode_text(data, name)
+    text = text.lstrip("\ufeff")
+    try:
+        doc = json.loads(text, parse_float=decimal.Decimal)
+    except json.JSONDecodeError as exc:
+        if text.lstrip().startswith("{"):
+            return read_jsonl(path, name)  # JSON lines named .json
+        raise ContactFileError(
+            f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}): "
+            "it must be an array of objects, or JSON lines saved as .jsonl."
+        ) from exc
+    if isinstance(doc, dict):
+        doc = [doc]
+    if not isinstance(doc, list) or not all(isinstance(o, dict) for o in doc):
+        raise ContactFileError(
+            f"{name}: the JSON must be an array of objects, one per contact "
+            '(like [{"phone": "..."}, ...]).'
+        )
+    if not doc:
+        raise ContactFileError(f"{name} holds an empty JSON array, no contacts: export the contact list again.")
+    return _records_from_objects(list(enumerate(doc, start=1)), name)
+
+
+def read_source(source: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES,
+                sheet: str | int | None = None) -> RawTable:
+    """Read any supported file into a :class:`RawTable` (see the module docstring)."""
+    path, name, kind = check_path(source, max_bytes=max_bytes)
+    if kind == "text":
+        return read_text(path, name)
+    if kind == "xlsx":
+        return read_xlsx(path, name, sheet)
+    if kind == "xls":
+        return read_xls(path, name, sheet)
+    if kind == "parquet":
+        return read_parquet(path, name)
+    if kind == "jsonl":
+        return read_jsonl(path, name)
+    return read_json(path, name)
+
+
+def read_frame(frame: Any, name: str = "<DataFrame>") -> RawTable:
+    """A pandas DataFrame as a :class:`RawTable`: every value as text, missing values as ``""``."""
+    header = [cell_text(c) if not isinstance(c, tuple) else " ".join(map(str, c)) for c in frame.columns]
+    columns = [[cell_text(v) for v in frame.iloc[:, j].tolist()] for j in range(frame.shape[1])]
+    n = len(frame)
+    records = [list(r) for r in zip(*columns)] if columns else [[] for _ in range(n)]
+    return RawTable(name=name, header=header, records=records, row_numbers=list(range(1, n + 1)))
