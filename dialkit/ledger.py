@@ -423,12 +423,24 @@ class Ledger:
                 )
 
     # -- reading ---------------------------------------------------------------
-    def counts(self) -> dict[str, Any]:
-        """Totals: requests, succeeded, failed (per code), pending (pending + in flight)."""
+    def counts(self, retry_codes: Sequence[str] = ()) -> dict[str, Any]:
+        """Totals: requests, succeeded, failed (per code), pending (pending + in flight + retrying).
+
+        A request that failed with one of ``retry_codes`` and has no
+        ``pending_reason`` yet is about to be resent: it counts as ``retrying``
+        (inside ``pending``), not as failed.  Once its budget is spent or the run
+        stops, it gets a reason and counts as failed with its code.
+        """
         by_status = dict(self._db.execute("SELECT status, count(*) FROM requests GROUP BY status").fetchall())
+        marks = ",".join("?" * len(retry_codes)) or "''"
+        retrying = self._db.execute(
+            f"SELECT count(*) FROM requests WHERE status='failed' AND failure_code IN ({marks}) "
+            "AND pending_reason IS NULL", tuple(retry_codes)).fetchone()[0]
         codes = dict(
             self._db.execute(
-                "SELECT failure_code, count(*) FROM requests WHERE status='failed' GROUP BY failure_code"
+                "SELECT failure_code, count(*) FROM requests WHERE status='failed' "
+                f"AND NOT (failure_code IN ({marks}) AND pending_reason IS NULL) GROUP BY failure_code",
+                tuple(retry_codes),
             ).fetchall()
         )
         return {
@@ -436,8 +448,9 @@ class Ledger:
             "succeeded": by_status.get("succeeded", 0),
             "failed": sum(codes.values()),
             "failure_codes": codes,
-            "pending": by_status.get("pending", 0) + by_status.get("in_flight", 0),
+            "pending": by_status.get("pending", 0) + by_status.get("in_flight", 0) + retrying,
             "in_flight": by_status.get("in_flight", 0),
+            "retrying": retrying,
         }
 
     def requests_rows(self) -> list[sqlite3.Row]:

@@ -357,7 +357,7 @@ def send(
         todo = led.to_send(retry_codes=adapter.retryable_codes)
 
         def emit(kind: str, batch: int | None = None, message: str = "") -> None:
-            c = led.counts()
+            c = led.counts(adapter.retryable_codes)
             event = Progress(kind, c["requests"], c["succeeded"], dict(c["failure_codes"]), c["pending"],
                              c["in_flight"], batch, message)
             for listener in listeners:
@@ -390,7 +390,7 @@ def send(
         else:
             emit("done")
         calls = counter[0]
-        c = led.counts()
+        c = led.counts(adapter.retryable_codes)
         return SendSummary(
             total=c["requests"], succeeded=c["succeeded"], failed=dict(c["failure_codes"]), pending=c["pending"],
             calls=calls, stopped_reason=stopped, ledger_path=str(ledger), in_flight=c["in_flight"],

@@ -41,7 +41,8 @@ def test_write_ahead_then_outcomes(tmp_path: Path) -> None:
         left = led.to_send(retry_codes=RETRY)
         assert [r.client_token for r in left] == [t[1]]  # InvalidInput is final, throttled is resent
         assert led.counts() == {"requests": 3, "succeeded": 1, "failed": 2,
-                                "failure_codes": {"RequestThrottled": 1, "InvalidInput": 1}, "pending": 0, "in_flight": 0}
+                                "failure_codes": {"RequestThrottled": 1, "InvalidInput": 1}, "pending": 0, "in_flight": 0,
+                                "retrying": 0}
 
 
 def test_call_errors_distinguish_nothing_taken_from_unknown(tmp_path: Path) -> None:

@@ -86,8 +86,14 @@ def test_partial_failure_throttled_items_are_resent_with_the_same_token(tmp_path
     with serve(seed=3, throttle_rate=0.3, unknown_error_rate=0.1) as emu:
         conn = conn_for(emu)
         plan = dialkit.plan_batches(contacts(50), emu.campaign_id)
-        summary = quick_send(plan, conn, tmp_path / "run.sqlite", max_attempts=10)
+        events: list[Progress] = []
+        summary = quick_send(plan, conn, tmp_path / "run.sqlite", max_attempts=10, listeners=[events.append])
         assert summary.succeeded == 50 and summary.pending == 0
+        # items waiting for a resend are pending, not failed: the live counts never go backwards
+        assert "retry" in {e.kind for e in events}
+        assert all(e.failed == {} for e in events)
+        done = [e.done for e in events]
+        assert done == sorted(done)
         log = tokens_in_log(emu)
         assert set(log) == {r.client_token for r in plan.requests} and max(log.values()) == 1
     results = dialkit.load_results(tmp_path / "run.sqlite")
