@@ -170,16 +170,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for stale in (ledger, Path(str(ledger) + "-wal"), Path(str(ledger) + "-shm")):
         stale.unlink(missing_ok=True)
     print(f"1. load   {args.contacts}")
-    contacts = load_contacts(args.contacts, suppress=args.suppress)
+    contacts = load_contacts(args.contacts, suppress=args.suppress or None)
     s = contacts.summary()
     print(f"   {s['rows']} rows: {s['accepted']} accepted, {s['rejected']} rejected "
           + ", ".join(f"{k} {v}" for k, v in s["reasons"].items() if v))
-    with connect("local", faults={"throttle_rate": 0.05, "unknown_error_rate": 0.01, "seed": 7}) as conn:
+    from .sender import Backoff
+
+    # a little simulated dialer saturation, so the demo shows resends with the same token
+    with connect("local", faults={"throttle_rate": 0.02, "unknown_error_rate": 0.005, "seed": 7}) as conn:
         plan = plan_batches(contacts, conn.campaign_id, attributes=["customer_id", "language"]
                             if {"customer_id", "language"} <= set(contacts.accepted.columns) else None)
         print(f"2. plan   {len(plan)} requests in {len(plan.batches)} batches of at most 25")
         print(f"3. send   to the local emulator at {conn.endpoint_url} (campaign {conn.campaign_id})")
-        summary = send(plan, conn, ledger, listeners=[] if args.no_progress else None)
+        summary = send(plan, conn, ledger, listeners=[] if args.no_progress else None,
+                       backoff=Backoff(initial=0.2, maximum=2.0))
         print(f"   {summary}")
         dialed = len(conn.emulator.dial_requests())
     r = report(ledger)
@@ -247,7 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="the whole path on the local emulator, then the notebooks headless")
     p.add_argument("--contacts", default=str(SAMPLE), help=f"contact file (default {SAMPLE})")
-    p.add_argument("--suppress", default=None, help="do-not-call list")
+    p.add_argument("--suppress", default="data/samples/do_not_call.csv",
+                   help="do-not-call list (default data/samples/do_not_call.csv; '' for none)")
     p.add_argument("--out", default="out", help="output folder (default out/)")
     p.add_argument("--no-notebooks", action="store_true", help="skip running the notebooks")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
