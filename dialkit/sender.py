@@ -425,6 +425,47 @@ def _check_campaign(adapter: Adapter, conn: Connection, campaign_id: str) -> Non
         raise _Stop(f"campaign is {state}, not Running", CampaignNotRunning(campaign_id, state))
 
 
+@dataclass(frozen=True)
+class _CallFailure:
+    """What a whole-call error means for the requests of that call."""
+
+    code: str
+    message: str
+    transient: bool  #: resend the same tokens after a backoff; else stop the run
+    accepted_nothing: bool  #: the service answered, so none was taken (else: outcome unknown)
+    reason: str
+    advice: str = ""
+    error: DialkitError | None = None
+
+
+def _classify(exc: Exception, campaign_id: str) -> _CallFailure:
+    """Sort a whole-call error: stop (campaign state, missing campaign, bad request) or resend later."""
+    if isinstance(exc, BotoCoreError):
+        # connection reset, read time-out, endpoint unreachable: the call may or may not have been taken
+        name = type(exc).__name__
+        return _CallFailure(name, mask_text(str(exc)), True, False,
+                            f"{name}: outcome unknown, resending with the same token",
+                            "check the endpoint, then send again with the same ledger (same tokens, nobody dialed twice)")
+    assert isinstance(exc, ClientError)
+    err = exc.response.get("Error", {})
+    code = str(err.get("Code", "ClientError"))
+    message = mask_text(str(err.get("Message", "")))
+    if code == "InvalidCampaignStateException":
+        state = exc.response.get("state") or err.get("state")
+        reason = (f"campaign is {state}, not Running" if state else "campaign is not Running") + \
+            ": resume it, then send again with the same ledger"
+        return _CallFailure(code, message, False, True, reason, error=CampaignNotRunning(campaign_id, state))
+    if code == "ResourceNotFoundException":
+        reason = f"campaign {campaign_id} not found (deleted?): check the campaign id"
+        return _CallFailure(code, message, False, True, reason, error=CampaignNotFound(reason))
+    if code in _TRANSIENT_CALL_ERRORS:
+        # botocore's retries are spent.  A 429 took nothing; a 5xx may have: resend the same tokens.
+        return _CallFailure(code, message, True, code == "ThrottlingException",
+                            f"{code} after botocore's retries; resending with the same token",
+                            "the endpoint is overloaded or failing; send again later with the same ledger")
+    return _CallFailure(code, message, False, True, f"{code}: {message}")
+
+
 def _chunks_by_batch(todo: Sequence[LedgerRequest], size: int) -> Iterable[list[LedgerRequest]]:
     """Group what is left to send by planned batch, merging leftovers of partly sent batches."""
     return iter_chunks(todo, size)
@@ -451,45 +492,16 @@ def _send_chunk(plan: BatchPlan, conn: Connection, adapter: Adapter, led: Ledger
         counter[0] += 1
         try:
             answer = adapter.put_batch(conn.client, plan.campaign_id, chunk, plan.expiration_time(sent_at))
-        except ClientError as exc:
-            err = exc.response.get("Error", {})
-            code = err.get("Code", "ClientError")
-            message = mask_text(str(err.get("Message", "")))
-            if code == "InvalidCampaignStateException":
-                state = exc.response.get("state") or err.get("state") or "not Running"
-                reason = f"campaign is {state}, not Running: resume it, then send again with the same ledger"
-                led.record_call_error(call_id, code, message, accepted_nothing=True, reason=reason, finished_at=now())
-                raise _Stop(reason, CampaignNotRunning(plan.campaign_id, state if state != "not Running" else None))
-            if code == "ResourceNotFoundException":
-                reason = f"campaign {plan.campaign_id} not found (deleted?): check the campaign id"
-                led.record_call_error(call_id, code, message, accepted_nothing=True, reason=reason, finished_at=now())
-                raise _Stop(reason, CampaignNotFound(reason))
-            if code in _TRANSIENT_CALL_ERRORS:
-                # botocore's retries are spent.  A 429 took nothing; a 5xx may have: resend the same tokens.
-                unknown = code != "ThrottlingException"
-                reason = f"{code} after botocore's retries; resending with the same token"
-                led.record_call_error(call_id, code, message, accepted_nothing=not unknown, reason=reason,
-                                      finished_at=now())
-                call_failures += 1
-                if call_failures >= max_attempts:
-                    raise _Stop(f"{code} {call_failures} times in a row on batch {batch}: the endpoint is "
-                                "overloaded or failing; send again later with the same ledger")
-                emit("wait", batch, f"{code}: backing off")
-                sleep(backoff.delay(call_failures, rng))
-                continue
-            reason = f"{code}: {message}"
-            led.record_call_error(call_id, code, message, accepted_nothing=True, reason=reason, finished_at=now())
-            raise _Stop(reason)
-        except BotoCoreError as exc:
-            # Connection reset, read time-out, endpoint unreachable: the outcome is unknown.
-            name = type(exc).__name__
-            led.record_call_error(call_id, name, mask_text(str(exc)), accepted_nothing=False,
-                                  reason=f"{name}: outcome unknown, resending with the same token", finished_at=now())
+        except (ClientError, BotoCoreError) as exc:
+            f = _classify(exc, plan.campaign_id)
+            led.record_call_error(call_id, f.code, f.message, accepted_nothing=f.accepted_nothing, reason=f.reason,
+                                  finished_at=now())
+            if not f.transient:
+                raise _Stop(f.reason, f.error)
             call_failures += 1
             if call_failures >= max_attempts:
-                raise _Stop(f"{name} {call_failures} times in a row on batch {batch}: check the endpoint, "
-                            "then send again with the same ledger (same tokens, nobody dialed twice)")
-            emit("wait", batch, f"{name}: backing off")
+                raise _Stop(f"{f.code} {call_failures} times in a row on batch {batch}: {f.advice}")
+            emit("wait", batch, f"{f.code}: backing off")
             sleep(backoff.delay(call_failures, rng))
             continue
 
