@@ -45,6 +45,9 @@ _EXPORTS: dict[str, str] = {
     "report": "results",
     "FAILURE_CODES": "results",
     "mask_phone": "masking",
+    "read_contact_records": "contact_records",
+    "join_contact_records": "contact_records",
+    "redial_candidates": "contact_records",
     "DialkitError": "exceptions",
     "ContactFileError": "exceptions",
     "PlanError": "exceptions",
@@ -63,7 +66,7 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         if name in ("emulator", "charts", "widgets", "contacts", "planning", "sender", "ledger", "results",
-                    "masking", "exceptions", "adapters", "cli", "notebooks"):
+                    "masking", "exceptions", "adapters", "cli", "notebooks", "contact_records"):
             return importlib.import_module(f"{__name__}.{name}")
         raise AttributeError(f"module 'dialkit' has no attribute {name!r}")
     value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
@@ -76,6 +79,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from .contact_records import join_contact_records, read_contact_records, redial_candidates
     from .contacts import REJECTION_REASONS, ContactSet, load_contacts
     from .exceptions import (CampaignNotFound, CampaignNotRunning, ConfirmationRequired, ContactFileError,
                              DialkitError, LedgerBusy, LedgerError, PlanError, PlanValidationError)

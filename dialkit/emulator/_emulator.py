@@ -211,6 +211,15 @@ class Emulator:
         """
         return self._service.dial_requests(campaign_id)
 
+    def contact_records(self, campaign_id: str | None = None, **simulation: Any) -> list[dict[str, Any]]:
+        """Simulated contact records for the accepted dial requests (see
+        :func:`dialkit.contact_records.simulate_contact_records` for ``simulation`` keywords;
+        the seed defaults to the emulator's)."""
+        from ..contact_records import simulate_contact_records
+
+        simulation.setdefault("seed", self.faults.seed)
+        return simulate_contact_records(self.dial_requests(campaign_id), **simulation)
+
     def calls(self) -> list[dict[str, Any]]:
         """The call log: ``{"time", "api", "operation", "status", "items", "fault", "campaignId"}`` per call.
 

@@ -179,6 +179,9 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: dict[str, Any] | None, error_type: str | None = None) -> None:
         payload = b"" if body is None else json.dumps(body, separators=(",", ":")).encode("utf-8")
+        self._send_raw(status, payload, error_type)
+
+    def _send_raw(self, status: int, payload: bytes, error_type: str | None = None) -> None:
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -248,6 +251,12 @@ class RequestHandler(BaseHTTPRequestHandler):
             elif method == "GET" and parts == ["dial-requests"]:
                 campaign_id = (query.get("campaignId") or [None])[0]
                 self._send(200, {"dialRequests": emulator.dial_requests(campaign_id)})
+            elif method == "GET" and parts == ["contact-records"]:
+                # concatenated JSON with no delimiter, the way Firehose writes contact records to S3
+                from ..contact_records import to_firehose_text
+
+                campaign_id = (query.get("campaignId") or [None])[0]
+                self._send_raw(200, to_firehose_text(emulator.contact_records(campaign_id)).encode())
             elif method == "GET" and parts == ["calls"]:
                 self._send(200, {"calls": emulator.calls()})
             elif parts == ["faults"] and method in ("GET", "POST", "PUT"):
