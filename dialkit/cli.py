@@ -136,6 +136,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .results import load_results, report
 
     data = report(args.ledger)
+    if args.contact_records:
+        from .contact_records import join_contact_records, read_contact_records
+
+        joined = join_contact_records(load_results(args.ledger), read_contact_records(args.contact_records))
+        with_record = joined["contact_id"].notna()
+        data["contact_records"] = {
+            "matched": int(with_record.sum()),
+            "outcomes": {k: int(v) for k, v in joined.loc[with_record, "outcome"].value_counts(sort=False).items()},
+            "disconnect_reasons": {str(k): int(v) for k, v in joined["disconnect_reason"].value_counts().items()},
+            "redial": int(joined["redial"].fillna(False).astype(bool).sum()),
+        }
     if args.csv:
         Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
         load_results(args.ledger).to_csv(args.csv, index=False)
@@ -148,6 +159,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"    {code:<20} {n}")
     print(f"  pending   {data['pending']}\n  API calls {data['calls']} ({data['call_errors']} errors), "
           f"{data['retried']} requests retried")
+    if "contact_records" in data:
+        cr = data["contact_records"]
+        print(f"  contact records matched {cr['matched']}: " + ", ".join(f"{k} {v}" for k, v in cr["outcomes"].items())
+              + f"; {cr['redial']} may be redialed (plan them with a new --run-id)")
     return 0
 
 
@@ -241,6 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="totals of a ledger: succeeded, failed per code, pending")
     p.add_argument("ledger", help="ledger file written by send")
     p.add_argument("--csv", help="also write one row per request (numbers masked) to this CSV")
+    p.add_argument("--contact-records", help="contact records (file or folder; Firehose output or JSON lines) "
+                   "to join by dial request id: adds outcomes and redial counts")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object: requests, succeeded, failed, pending, failure_codes")
     p.set_defaults(func=cmd_report)

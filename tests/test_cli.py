@@ -96,3 +96,20 @@ def test_help_for_every_subcommand() -> None:
         out = subprocess.run([sys.executable, "-m", "dialkit.cli", cmd, "--help"], capture_output=True, text=True,
                              timeout=60)
         assert out.returncode == 0 and "usage:" in out.stdout, (cmd, out.stderr)
+
+
+def test_report_joins_contact_records(capsys, tmp_path: Path) -> None:
+    import urllib.request
+
+    ledger = tmp_path / "run.sqlite"
+    with serve(seed=9) as emu:
+        code, _, _ = run(capsys, "send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign", emu.campaign_id,
+                         "--ledger", str(ledger), "--no-progress")
+        with urllib.request.urlopen(emu.endpoint_url + "/_dialkit/contact-records") as resp:
+            (tmp_path / "records").write_bytes(resp.read())
+    code, out, _ = run(capsys, "report", str(ledger), "--json", "--contact-records", str(tmp_path / "records"))
+    data = json.loads(out)["contact_records"]
+    assert code == 0 and data["matched"] == json.loads(run(capsys, "report", str(ledger), "--json")[1])["succeeded"]
+    assert sum(data["outcomes"].values()) == data["matched"]
+    code, out, _ = run(capsys, "report", str(ledger), "--contact-records", str(tmp_path / "records"))
+    assert "may be redialed" in out
