@@ -1,0 +1,275 @@
+"""Charts: each returns an Axes with every outcome drawn (zeros too), in fixed order and colours."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.colors import to_hex  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+import dialkit  # noqa: E402
+from dialkit import charts  # noqa: E402
+from dialkit.charts import (  # noqa: E402
+    ATTEMPT_OUTCOME_ORDER,
+    FAILURE_CODE_COLORS,
+    OUTCOME_COLORS,
+    OUTCOME_ORDER,
+)
+from dialkit.contacts import REJECTION_REASONS  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "data" / "samples"
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module")
+def ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real ledger: the small sample sent to a seeded, faulty emulator with few attempts (some failures stay)."""
+    path = tmp_path_factory.mktemp("charts") / "run.sqlite"
+    contacts = dialkit.load_contacts(SAMPLES / "contacts_small.csv")
+    with dialkit.connect("local", faults={"seed": 11, "throttle_rate": 0.25, "unknown_error_rate": 0.1}) as conn:
+        plan = dialkit.plan_batches(contacts, conn.campaign_id, run_id="charts")
+        dialkit.send(plan, conn, path, listeners=[], max_attempts=2, backoff=dialkit.Backoff(initial=0.01, maximum=0.05))
+    return path
+
+
+@pytest.fixture(scope="module")
+def results(ledger: Path) -> pd.DataFrame:
+    return dialkit.load_results(ledger)
+
+
+@pytest.fixture(scope="module")
+def attempts(ledger: Path) -> pd.DataFrame:
+    return dialkit.load_attempts(ledger)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def heights(container) -> list[float]:
+    return [float(v) for v in container.datavalues]
+
+
+def colors_of(container) -> set[str]:
+    return {to_hex(p.get_facecolor()) for p in container.patches}
+
+
+def texts(ax: Axes) -> list[str]:
+    return [t.get_text() for t in ax.texts]
+
+
+def tick_labels(axis) -> list[str]:
+    return [t.get_text() for t in axis.get_ticklabels()]
+
+
+def legend_labels(ax: Axes) -> list[str]:
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def final_counts(results: pd.DataFrame) -> dict[str, int]:
+    counts = {o: 0 for o in OUTCOME_ORDER}
+    for status, code in zip(results["status"].astype(str), results["failure_code"].astype(object)):
+        key = "succeeded" if status == "succeeded" else (str(code) if status == "failed" else "pending")
+        counts[key] += 1
+    return counts
+
+
+# -- the shared conventions ----------------------------------------------------------
+def test_order_and_colours_are_fixed_and_distinct() -> None:
+    assert OUTCOME_ORDER == ("succeeded", *dialkit.FAILURE_CODES, "pending")
+    assert ATTEMPT_OUTCOME_ORDER == ("succeeded", *dialkit.FAILURE_CODES, "call_error")
+    assert set(FAILURE_CODE_COLORS) == set(dialkit.FAILURE_CODES)
+    for code, colour in FAILURE_CODE_COLORS.items():
+        assert OUTCOME_COLORS[code] == colour
+    every = [OUTCOME_COLORS[o] for o in dict.fromkeys(OUTCOME_ORDER + ATTEMPT_OUTCOME_ORDER)]
+    assert len(set(every)) == len(every), "two outcomes share a colour"
+
+
+def test_sample_run_has_failures_to_draw(results: pd.DataFrame) -> None:
+    counts = final_counts(results)
+    assert counts["succeeded"] > 0
+    assert counts["RequestThrottled"] + counts["UnknownError"] > 0  # the fixture's faults left some failures
+    assert counts["InvalidInput"] == 0 and counts["BufferLimitExceeded"] == 0  # ... and zero bars to draw
+
+
+# -- plot_failure_codes --------------------------------------------------------------
+def test_failure_codes_draws_every_outcome_with_counts(results: pd.DataFrame) -> None:
+    ax = charts.plot_failure_codes(results)
+    assert isinstance(ax, Axes)
+    (bars,) = ax.containers
+    counts = final_counts(results)
+    assert tick_labels(ax.xaxis) == list(OUTCOME_ORDER)
+    assert heights(bars) == [counts[o] for o in OUTCOME_ORDER]
+    assert [to_hex(p.get_facecolor()) for p in bars.patches] == [OUTCOME_COLORS[o].lower() for o in OUTCOME_ORDER]
+    assert texts(ax) == [str(counts[o]) for o in OUTCOME_ORDER]  # bar labels, zeros included
+    assert "0" in texts(ax)
+    assert ax.get_title(loc="left").startswith("Outcome of every dial request")
+    assert f"{len(results)} requests" in ax.get_title(loc="left")
+    assert ax.get_ylabel() == "requests" and ax.get_xlabel()
+
+
+def test_failure_codes_on_a_given_axes_uses_no_pyplot_state(results: pd.DataFrame) -> None:
+    before = plt.get_fignums()
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert charts.plot_failure_codes(results, ax=ax) is ax
+    assert plt.get_fignums() == before
+
+
+# -- plot_failure_codes_by_batch -----------------------------------------------------
+def test_failure_codes_by_batch_stacks_every_code_per_batch(results: pd.DataFrame) -> None:
+    ax = charts.plot_failure_codes_by_batch(results)
+    batches = sorted(results["batch"].unique())
+    assert len(ax.containers) == len(dialkit.FAILURE_CODES)
+    assert tick_labels(ax.xaxis) == [str(b) for b in batches]
+    counts = final_counts(results)
+    for code, container in zip(dialkit.FAILURE_CODES, ax.containers):
+        assert len(container.patches) == len(batches)
+        assert sum(heights(container)) == counts[code]
+        assert colors_of(container) == {FAILURE_CODE_COLORS[code].lower()}
+    assert legend_labels(ax) == [f"{code} ({counts[code]})" for code in dialkit.FAILURE_CODES]
+    per_batch = results[results["status"] == "failed"].groupby("batch").size()
+    for batch, n in per_batch.items():
+        assert str(n) in texts(ax)  # totals on top of the bars
+    assert ax.get_xlabel() == "batch" and ax.get_ylabel() == "requests"
+
+
+def test_failure_codes_by_batch_can_include_successes(results: pd.DataFrame) -> None:
+    ax = charts.plot_failure_codes_by_batch(results, outcomes=OUTCOME_ORDER)
+    assert len(ax.containers) == len(OUTCOME_ORDER)
+    assert sum(sum(heights(c)) for c in ax.containers) == len(results)
+    with pytest.raises(ValueError, match="unknown outcome"):
+        charts.plot_failure_codes_by_batch(results, outcomes=["Bogus"])
+
+
+# -- plot_outcomes_over_time ---------------------------------------------------------
+def test_outcomes_over_time_counts_every_attempt(attempts: pd.DataFrame) -> None:
+    ax = charts.plot_outcomes_over_time(attempts)
+    assert len(ax.containers) == len(ATTEMPT_OUTCOME_ORDER)
+    assert sum(sum(heights(c)) for c in ax.containers) == len(attempts)
+    for outcome, container in zip(ATTEMPT_OUTCOME_ORDER, ax.containers):
+        assert colors_of(container) <= {OUTCOME_COLORS[outcome].lower()}
+        assert sum(heights(container)) == int((attempts["outcome"] == outcome).sum())
+    assert legend_labels(ax)[0].startswith("succeeded (")
+    assert "UTC" in ax.get_xlabel() and ax.get_ylabel() == "attempts"
+
+
+def test_outcomes_over_time_with_a_fixed_frequency(attempts: pd.DataFrame) -> None:
+    ax = charts.plot_outcomes_over_time(attempts, freq="1min")
+    assert "1min" in ax.get_xlabel()
+    assert len(ax.containers[0].patches) == attempts["sent_at"].dt.floor("1min").nunique()
+
+
+# -- plot_outcomes_by ----------------------------------------------------------------
+@pytest.mark.parametrize("by", ["region", "number_type"])
+def test_outcomes_by_group(results: pd.DataFrame, by: str) -> None:
+    ax = charts.plot_outcomes_by(results, by=by)
+    groups = results[by].value_counts()
+    assert tick_labels(ax.yaxis) == list(groups.index)  # largest group first
+    assert len(ax.containers) == len(OUTCOME_ORDER)
+    widths = [sum(c.datavalues[i] for c in ax.containers) for i in range(len(groups))]
+    assert widths == list(groups.to_numpy())
+    assert ax.get_ylabel() == by.replace("_", " ")
+    assert len(legend_labels(ax)) == len(OUTCOME_ORDER)
+
+
+def test_outcomes_by_an_unknown_column_says_which_exist(results: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="no column 'carrier'.*region"):
+        charts.plot_outcomes_by(results, by="carrier")
+
+
+# -- plot_attempts -------------------------------------------------------------------
+def test_attempts_distribution(results: pd.DataFrame) -> None:
+    ax = charts.plot_attempts(results)
+    most = int(results["attempts"].max())
+    assert tick_labels(ax.xaxis) == [str(a) for a in range(1, most + 1)]
+    per_attempts = [sum(c.datavalues[i] for c in ax.containers) for i in range(most)]
+    assert per_attempts == [int((results["attempts"] == a).sum()) for a in range(1, most + 1)]
+    retried = int((results["attempts"] > 1).sum())
+    assert retried > 0
+    assert f"{retried} of {len(results)} requests needed a retry" in ax.get_title(loc="left")
+
+
+# -- plot_rejection_reasons ----------------------------------------------------------
+def test_rejection_reasons_shows_every_reason() -> None:
+    contacts = dialkit.load_contacts(SAMPLES / "contacts_messy.csv")  # no do-not-call list: a zero bar
+    ax = charts.plot_rejection_reasons(contacts)
+    (bars,) = ax.containers
+    assert tick_labels(ax.yaxis) == list(REJECTION_REASONS)
+    assert heights(bars) == [int(contacts.reasons[r]) for r in REJECTION_REASONS]
+    assert contacts.reasons["suppressed"] == 0 and texts(ax)[REJECTION_REASONS.index("suppressed")] == "0"
+    assert f"{len(contacts.rejected):,} of {contacts.rows_read:,} rows rejected" in ax.get_title(loc="left")
+    # the rejected frame and the reasons Series give the same chart
+    again = charts.plot_rejection_reasons(contacts.rejected)
+    assert heights(again.containers[0]) == heights(bars)
+
+
+# -- empty input ---------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda r, a: charts.plot_failure_codes(r),
+        lambda r, a: charts.plot_failure_codes_by_batch(r),
+        lambda r, a: charts.plot_outcomes_over_time(a),
+        lambda r, a: charts.plot_outcomes_by(r, by="region"),
+        lambda r, a: charts.plot_attempts(r),
+        lambda r, a: charts.plot_failure_codes(pd.DataFrame()),
+        lambda r, a: charts.plot_outcomes_over_time(pd.DataFrame()),
+        lambda r, a: charts.plot_rejection_reasons(
+            dialkit.load_contacts(SAMPLES / "contacts_small.csv").rejected.iloc[:0]),
+    ],
+    ids=["codes", "by_batch", "over_time", "by_region", "attempts", "codes_no_columns", "time_no_columns",
+         "reasons"],
+)
+def test_empty_input_gives_an_empty_labelled_chart(results: pd.DataFrame, attempts: pd.DataFrame, draw) -> None:
+    ax = draw(results.iloc[:0], attempts.iloc[:0])
+    assert isinstance(ax, Axes)
+    assert ax.get_title(loc="left") and ax.get_xlabel() and ax.get_ylabel()
+    assert any(t.startswith("no ") for t in texts(ax)), texts(ax)
+    ax.figure.canvas.draw()  # renders without error
+
+
+def test_empty_results_still_list_every_code() -> None:
+    ax = charts.plot_failure_codes(pd.DataFrame())
+    assert tick_labels(ax.xaxis) == list(OUTCOME_ORDER)
+    assert heights(ax.containers[0]) == [0.0] * len(OUTCOME_ORDER)
+
+
+# -- the table beside the charts --------------------------------------------------------
+def test_failure_code_table(results: pd.DataFrame, attempts: pd.DataFrame) -> None:
+    table = charts.failure_code_table(results, attempts)
+    assert list(table.index) == [*dialkit.FAILURE_CODES, "call_error", "pending"]
+    counts = final_counts(results)
+    for code in dialkit.FAILURE_CODES:
+        assert table.loc[code, "final"] == counts[code]
+        assert table.loc[code, "attempts"] == int((attempts["outcome"] == code).sum())
+        assert table.loc[code, "what_to_do"]
+    recovered = results[(results["status"] == "succeeded") & results["last_failure_code"].notna()]
+    assert table["recovered"].sum() == len(recovered)
+    assert "fix the data" in table.loc["InvalidInput", "what_to_do"]
+    assert "same ledger" in table.loc["RequestThrottled", "what_to_do"]
+
+
+def test_outcomes_over_time_draws_unanswered_attempts_only_when_present(attempts: pd.DataFrame) -> None:
+    odd = attempts.copy()
+    odd["outcome"] = odd["outcome"].astype(object)
+    odd.loc[odd.index[:2], "outcome"] = "missing"
+    odd.loc[odd.index[2], "outcome"] = None
+    ax = charts.plot_outcomes_over_time(odd)
+    assert len(ax.containers) == len(ATTEMPT_OUTCOME_ORDER) + 1
+    assert sum(heights(ax.containers[-1])) == 3
+    assert sum(sum(heights(c)) for c in ax.containers) == len(odd)
+    assert legend_labels(ax)[-1] == "unanswered (3)"
+    assert colors_of(ax.containers[-1]) <= {OUTCOME_COLORS["unanswered"].lower()}
