@@ -1,0 +1,540 @@
+"""Notebook widgets (ipywidgets 8) over dialkit's data structures.
+
+* :class:`ContactReview` — counts of rejected rows by reason and a filterable
+  table of the rejects;
+* :class:`BatchPreview` — page through a :class:`~dialkit.planning.BatchPlan`
+  before anything is sent: requests, attributes and validation per batch;
+* :class:`SendPanel` — start/stop a send with live progress and counts per
+  failure code, driven by the sender's progress listeners.
+
+Widgets only read the package's data structures and call its public functions;
+every piece of state can be driven from Python (set ``.value``, ``button.click()``),
+which is how the tests use them.  Phone numbers are masked unless the user asks
+to reveal them (``reveal`` toggle).
+
+Each widget is an ``ipywidgets.VBox``; its ``repr`` is a short, stable summary
+(what a notebook saved without a widget renderer shows as text).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import ipywidgets as w
+import pandas as pd
+
+from .masking import mask_phone, mask_text
+from .planning import BatchPlan
+from .results import FAILURE_CODES
+
+__all__ = ["BatchPreview", "ContactReview", "SendPanel"]
+
+_TABLE_CSS = """
+<style>
+.dialkit-table table {border-collapse: collapse; font-size: 12px; font-family: var(--jp-code-font-family, monospace);}
+.dialkit-table th {background: #f0f0f0; text-align: left; padding: 2px 8px; border-bottom: 1px solid #ccc;}
+.dialkit-table td {padding: 2px 8px; border-bottom: 1px solid #eee; max-width: 28em; overflow: hidden;
+                   text-overflow: ellipsis; white-space: nowrap;}
+.dialkit-table td.dk-bad {color: #B23A00; font-weight: bold;}
+.dialkit-note {color: #555; font-size: 12px;}
+</style>
+"""
+
+
+def _table_html(frame: pd.DataFrame, *, empty: str = "nothing to show", bad_column: str | None = None) -> str:
+    """A small, escaped HTML table of ``frame`` (no index)."""
+    if frame.empty:
+        return f'<div class="dialkit-table dialkit-note"><i>{html.escape(empty)}</i></div>'
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = []
+    for values in frame.itertuples(index=False):
+        cells = []
+        for col, value in zip(frame.columns, values):
+            text = "" if _is_missing(value) else str(value)
+            cls = ' class="dk-bad"' if bad_column == col and text and text != "ok" else ""
+            cells.append(f"<td{cls} title=\"{html.escape(text)}\">{html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f'<div class="dialkit-table"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+
+
+def _is_missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _counts_html(counts: Mapping[str, int], *, title: str, colors: Mapping[str, str] | None = None) -> str:
+    """A two-column table ``name | count``; zero counts greyed out."""
+    rows = []
+    for name, n in counts.items():
+        swatch = ""
+        if colors and name in colors:
+            swatch = f'<span style="display:inline-block;width:10px;height:10px;background:{colors[name]};margin-right:6px"></span>'
+        style = ' style="color:#999"' if not n else ""
+        rows.append(f"<tr{style}><td>{swatch}{html.escape(str(name))}</td><td style='text-align:right'>{int(n):,}</td></tr>")
+    return (f'<div class="dialkit-table"><table><thead><tr><th>{html.escape(title)}</th><th>count</th></tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')
+
+
+# ---------------------------------------------------------------------------
+# ContactReview
+# ---------------------------------------------------------------------------
+_PHONE_HINTS = ("phone", "mobile", "cell", "tel", "number", "msisdn", "e164")
+
+
+class ContactReview(w.VBox):
+    """Why rows were rejected: counts per reason and a filterable table of the rejected rows.
+
+    ``contacts`` is a :class:`~dialkit.contacts.ContactSet`.  Filter by reason
+    (``.reason`` dropdown) and by free text (``.text``, matched case-insensitively
+    against every shown column).  Phone numbers are masked unless ``.reveal`` is
+    on.  ``.filtered`` is the frame the table shows (all matching rows, not only
+    the first ``max_rows``).
+    """
+
+    def __init__(self, contacts: Any, *, max_rows: int = 25) -> None:
+        self.contacts = contacts
+        self.max_rows = int(max_rows)
+        self._rejected: pd.DataFrame = getattr(contacts, "rejected", pd.DataFrame())
+        self._reasons: pd.Series = self._reason_counts()
+        self._phone_cols = self._phone_columns()
+        summary = self._summary()
+        self.header = w.HTML(
+            _TABLE_CSS
+            + f"<b>{summary['rows']:,} rows read</b>: {summary['accepted']:,} accepted, "
+            f"<b>{summary['rejected']:,} rejected</b>"
+        )
+        self.counts = w.HTML(_counts_html({str(k): int(v) for k, v in self._reasons.items()}, title="reason"))
+        options: list[tuple[str, str | None]] = [(f"all reasons ({summary['rejected']:,})", None)]
+        options += [(f"{reason} ({int(n):,})", str(reason)) for reason, n in self._reasons.items() if n]
+        self.reason = w.Dropdown(options=options, value=None, description="reason", layout=w.Layout(width="auto"))
+        self.text = w.Text(value="", placeholder="filter: text in any column", description="contains",
+                           continuous_update=True)
+        self.reveal = w.ToggleButton(value=False, description="Reveal numbers", icon="eye",
+                                     tooltip="show phone numbers in full (personal data: do not share screenshots)")
+        self.status = w.HTML()
+        self.table = w.HTML()
+        for control in (self.reason, self.text, self.reveal):
+            control.observe(self._refresh, names="value")
+        super().__init__(
+            children=[self.header, self.counts, w.HBox([self.reason, self.text, self.reveal]), self.status, self.table]
+        )
+        self._refresh()
+
+    # -- data ---------------------------------------------------------------
+    def _summary(self) -> dict[str, int]:
+        summary = getattr(self.contacts, "summary", None)
+        if callable(summary):
+            s = summary()
+            return {"rows": int(s["rows"]), "accepted": int(s["accepted"]), "rejected": int(s["rejected"])}
+        accepted = len(getattr(self.contacts, "accepted", ()))
+        return {"rows": accepted + len(self._rejected), "accepted": accepted, "rejected": len(self._rejected)}
+
+    def _reason_counts(self) -> pd.Series:
+        reasons = getattr(self.contacts, "reasons", None)
+        if isinstance(reasons, pd.Series):
+            return reasons
+        if "reason" in self._rejected.columns:
+            return self._rejected["reason"].value_counts(sort=False)
+        return pd.Series(dtype=int)
+
+    def _phone_columns(self) -> list[str]:
+        """Columns holding phone numbers: the ContactSet's phone column (else columns named like one)."""
+        cols = list(self._rejected.columns)
+        named = getattr(self.contacts, "phone_column", None)
+        if named in cols:
+            found = [named]
+        else:
+            found = [c for c in cols if any(h in str(c).lower() for h in _PHONE_HINTS)]
+        found += [c for c in ("phone_e164",) if c in cols and c not in found]
+        return [c for c in found if c not in ("row", "reason", "detail", "number_type")]
+
+    @property
+    def filtered(self) -> pd.DataFrame:
+        """The rejected rows matching the current filters (masked unless revealed)."""
+        frame = self._rejected
+        if self.reason.value is not None:
+            frame = frame[frame["reason"].astype("string") == self.reason.value]
+        frame = frame.copy()
+        if not self.reveal.value:
+            for col in self._phone_cols:
+                frame[col] = frame[col].map(mask_phone)
+            if "detail" in frame.columns:
+                frame["detail"] = frame["detail"].map(lambda v: "" if _is_missing(v) else mask_text(str(v)))
+        needle = self.text.value.strip().lower()
+        if needle and len(frame):
+            text = frame.astype("string").fillna("")
+            hit = text.apply(lambda col: col.str.lower().str.contains(needle, regex=False)).any(axis=1)
+            frame = frame[hit]
+        ordered = [c for c in ("row", "reason", "detail") if c in frame.columns]
+        return frame[ordered + [c for c in frame.columns if c not in ordered]]
+
+    def _refresh(self, _change: Any = None) -> None:
+        frame = self.filtered
+        total = len(self._rejected)
+        shown = min(len(frame), self.max_rows)
+        note = f"showing {shown:,} of {len(frame):,} matching rejects ({total:,} rejected in all)"
+        if not self.reveal.value:
+            note += "; numbers masked"
+        self.status.value = f'<span class="dialkit-note">{note}</span>'
+        self.table.value = _table_html(frame.head(self.max_rows), empty="no rejected rows match")
+
+    @property
+    def table_html(self) -> str:
+        """The HTML of the table as shown (for tests)."""
+        return self.table.value
+
+    def __repr__(self) -> str:
+        s = self._summary()
+        return f"ContactReview({s['rejected']:,} rejected of {s['rows']:,} rows, {int((self._reasons > 0).sum())} reasons)"
+
+
+# ---------------------------------------------------------------------------
+# BatchPreview
+# ---------------------------------------------------------------------------
+class BatchPreview(w.VBox):
+    """Page through a plan's batches before sending: requests, attributes and validation.
+
+    Previous/Next buttons and the ``slider`` stay in sync (``batch_number`` is the
+    batch shown, 1-based).  Numbers are masked unless ``reveal`` is on.  The
+    header holds the totals of the whole plan and the plan-wide problems.
+    """
+
+    def __init__(self, plan: BatchPlan) -> None:
+        self.plan = plan
+        self._frame = plan.to_frame(masked=False)
+        self._violations = plan.validate()
+        self._n = len(plan.batches)
+        summary = plan.summary()
+        attrs = ", ".join(plan.attribute_map) or "none"
+        bad_requests = int((self._frame["problems"] != "").sum()) if len(self._frame) else 0
+        state = (f"<b style='color:#007A55'>valid</b>: no API constraint broken" if not len(self._violations)
+                 else f"<b style='color:#B23A00'>{len(self._violations):,} problem(s)</b> in {bad_requests:,} "
+                      "request(s): the sender will refuse this plan until they are fixed")
+        self.header = w.HTML(
+            _TABLE_CSS
+            + f"<b>{summary['requests']:,} requests in {summary['batches']:,} batches</b> "
+            f"(largest {summary['largest_batch']}) for campaign <code>{html.escape(plan.campaign_id)}</code>, "
+            f"run <code>{html.escape(plan.run_id)}</code>, api {plan.api}, ttl {summary['ttl_seconds']} s; "
+            f"attributes: {html.escape(attrs)}<br>{state}"
+        )
+        plan_wide = self._violations[self._violations["position"].isna()] if len(self._violations) else self._violations
+        self.plan_problems = w.HTML(
+            "" if not len(plan_wide) else _table_html(plan_wide[["batch", "field", "problem"]].astype("string"))
+        )
+        self.previous_button = w.Button(description="Previous", icon="arrow-left", tooltip="previous batch")
+        self.next_button = w.Button(description="Next", icon="arrow-right", tooltip="next batch")
+        self.slider = w.IntSlider(value=1, min=1, max=max(1, self._n), step=1, description="batch",
+                                  continuous_update=False, disabled=self._n <= 1)
+        self.reveal = w.ToggleButton(value=False, description="Reveal numbers", icon="eye",
+                                     tooltip="show phone numbers in full (personal data: do not share screenshots)")
+        self.batch_label = w.HTML()
+        self.table = w.HTML()
+        self.previous_button.on_click(lambda _b: self.previous())
+        self.next_button.on_click(lambda _b: self.next())
+        self.slider.observe(self._refresh, names="value")
+        self.reveal.observe(self._refresh, names="value")
+        super().__init__(children=[
+            self.header, self.plan_problems,
+            w.HBox([self.previous_button, self.slider, self.next_button, self.reveal]),
+            self.batch_label, self.table,
+        ])
+        self._refresh()
+
+    @property
+    def batch_number(self) -> int:
+        """The batch shown (1-based)."""
+        return int(self.slider.value)
+
+    @batch_number.setter
+    def batch_number(self, value: int) -> None:
+        self.slider.value = min(max(1, int(value)), max(1, self._n))
+
+    def next(self) -> None:
+        """Show the next batch (no-op on the last one)."""
+        self.batch_number = self.batch_number + 1
+
+    def previous(self) -> None:
+        """Show the previous batch (no-op on the first one)."""
+        self.batch_number = self.batch_number - 1
+
+    @property
+    def current_frame(self) -> pd.DataFrame:
+        """The requests of the batch shown, as displayed: one column per attribute, ``validation`` last."""
+        frame = self._frame[self._frame["batch"] == self.batch_number]
+        phone = frame["phone_e164"] if self.reveal.value else frame["phone_e164"].map(mask_phone)
+        out = pd.DataFrame({
+            "position": frame["position"],
+            "phone": phone,
+            "row": frame["row"],
+            "client_token": frame["client_token"],
+        })
+        for name in self.plan.attribute_map:
+            out[name] = [a.get(name, "") for a in frame["attributes"]]
+        out["validation"] = [p or "ok" for p in frame["problems"]]
+        return out.reset_index(drop=True)
+
+    @property
+    def table_html(self) -> str:
+        """The HTML of the table as shown (for tests)."""
+        return self.table.value
+
+    def _refresh(self, _change: Any = None) -> None:
+        n = self.batch_number
+        self.previous_button.disabled = n <= 1
+        self.next_button.disabled = n >= self._n
+        if not self._n:
+            self.batch_label.value = "<b>the plan has no requests</b> (no accepted contacts?)"
+            self.table.value = ""
+            return
+        frame = self.current_frame
+        bad = int((frame["validation"] != "ok").sum())
+        state = "all valid" if not bad else f"{bad} with problems"
+        masked = "" if self.reveal.value else "; numbers masked"
+        self.batch_label.value = (f"<b>Batch {n} of {self._n}</b>: {len(frame)} requests, {state}{masked}")
+        self.table.value = _table_html(frame, bad_column="validation")
+
+    def __repr__(self) -> str:
+        if not self._n:
+            return "BatchPreview(empty plan: no requests)"
+        return (f"BatchPreview(batch {self.batch_number} of {self._n}, {len(self._frame):,} requests, "
+                f"{len(self._violations):,} problems)")
+
+
+# ---------------------------------------------------------------------------
+# SendPanel
+# ---------------------------------------------------------------------------
+def _outcome_colors() -> dict[str, str]:
+    """Colours of the counts: the same as the charts'."""
+    from .charts import OUTCOME_COLORS
+
+    return dict(OUTCOME_COLORS)
+
+
+class _PanelLogHandler(logging.Handler):
+    """Shows the send thread's dialkit warnings in the panel instead of a stray stderr line.
+
+    Output written to stderr from a background thread lands in whichever notebook
+    cell happens to be running; in the panel it stays with the send it belongs to.
+    Records from other threads go where they would have gone without this handler.
+    """
+
+    def __init__(self, panel: "SendPanel", thread_id: int | None) -> None:
+        super().__init__(logging.WARNING)
+        self.panel = panel
+        self.thread_id = thread_id
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread_id:
+            self.panel._add_log(f"{record.levelname.lower()}: {mask_text(record.getMessage())}")
+        elif not logging.getLogger().handlers and logging.lastResort is not None:
+            if record.levelno >= logging.lastResort.level:
+                logging.lastResort.handle(record)
+
+
+class SendPanel(w.VBox):
+    """Start and stop a send with live progress: counts of succeeded requests and of each failure code.
+
+    ``Start`` (or :meth:`start`) runs :func:`dialkit.send` in a background thread
+    with this panel as its progress listener; ``Stop`` (or :meth:`stop`) sets the
+    stop event, so the sender stops after the current call and leaves the rest
+    pending (send again with the same ledger to resume: Start again does that).
+    :meth:`wait` blocks until the send ends (for notebooks run headless and tests).
+    Extra keyword arguments go to :func:`dialkit.send` (``rate``, ``confirm``,
+    ``max_attempts``...); ``send`` replaces :func:`dialkit.send` itself (tests).
+    Warnings the sender logs during a run are shown in the panel (``log_lines``).
+    """
+
+    def __init__(self, plan: BatchPlan, conn: Any, ledger: Any, *, send: Callable[..., Any] | None = None,
+                 **send_kwargs: Any) -> None:
+        if "listeners" in send_kwargs or "stop" in send_kwargs:
+            raise TypeError("SendPanel supplies listeners= and stop= itself; pass other dialkit.send arguments")
+        self.plan = plan
+        self.conn = conn
+        self.ledger = ledger
+        self.send_kwargs = dict(send_kwargs)
+        self._send = send
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stop_event = threading.Event()
+        self.summary: Any = None  #: the SendSummary of the last run
+        self.error: BaseException | None = None  #: the exception of the last run, if it raised
+        self.events: list[Any] = []  #: every Progress event received (most recent last)
+        self._stop_after: int | None = None
+        self._batches_done = 0
+        self.total = len(plan)
+        self.counts: dict[str, int] = self._zero_counts()
+        self._colors = _outcome_colors()
+
+        where = getattr(conn, "endpoint_url", None) or "AWS"
+        local = "local emulator" if getattr(conn, "is_local", False) else "<b style='color:#B23A00'>REAL endpoint</b>"
+        self.header = w.HTML(
+            _TABLE_CSS + f"<b>Send {self.total:,} requests in {len(plan.batches):,} batches</b> to campaign "
+            f"<code>{html.escape(plan.campaign_id)}</code> via {local} (<code>{html.escape(str(where))}</code>); "
+            f"ledger <code>{html.escape(str(ledger))}</code>"
+        )
+        self.start_button = w.Button(description="Start", icon="play", button_style="primary",
+                                     tooltip="send (resumes from the ledger if it already has outcomes)")
+        self.stop_button = w.Button(description="Stop", icon="stop", button_style="warning", disabled=True,
+                                    tooltip="stop after the current call; the rest stays pending (resumable)")
+        self.progress = w.IntProgress(value=0, min=0, max=max(1, self.total), description="0%",
+                                      bar_style="info", layout=w.Layout(width="50%"))
+        self.counts_html = w.HTML()
+        self.status = w.HTML()
+        self.log_html = w.HTML()
+        self.log_lines: list[str] = []  #: warnings the sender logged during this panel's runs (masked)
+        self.result = w.HTML()
+        self.start_button.on_click(lambda _b: self.start())
+        self.stop_button.on_click(lambda _b: self.stop())
+        super().__init__(children=[
+            self.header, w.HBox([self.start_button, self.stop_button, self.progress]),
+            self.counts_html, self.status, self.log_html, self.result,
+        ])
+        self._render_counts()
+        self._set_status("ready: press Start")
+
+    # -- state ---------------------------------------------------------------
+    def _zero_counts(self) -> dict[str, int]:
+        return {"succeeded": 0, **{code: 0 for code in FAILURE_CODES}, "pending": self.total, "in_flight": 0}
+
+    @property
+    def running(self) -> bool:
+        """True while a send is in progress."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def _set_status(self, text: str) -> None:
+        self.status.value = f'<span class="dialkit-note">{html.escape(text)}</span>'
+
+    def _add_log(self, line: str) -> None:
+        with self._lock:
+            self.log_lines.append(line)
+            lines = self.log_lines[-5:]
+        self.log_html.value = "".join(f'<div class="dialkit-note">{html.escape(x)}</div>' for x in lines)
+
+    def _render_counts(self) -> None:
+        with self._lock:
+            counts = dict(self.counts)
+        self.counts_html.value = _counts_html(counts, title="outcome", colors=self._colors)
+
+    # -- progress listener ------------------------------------------------------
+    def __call__(self, event: Any) -> None:
+        """Progress listener: called by the sender (from its thread) for every event."""
+        failed = dict(getattr(event, "failed", {}) or {})
+        with self._lock:
+            self.events.append(event)
+            self.total = int(event.total)
+            self.counts = {
+                "succeeded": int(event.succeeded),
+                **{code: int(failed.get(code, 0)) for code in FAILURE_CODES},
+                **{code: int(n) for code, n in failed.items() if code not in FAILURE_CODES},
+                "pending": int(event.pending),
+                "in_flight": int(getattr(event, "in_flight", 0) or 0),
+            }
+            done = int(event.succeeded) + sum(int(n) for n in failed.values())
+        self.progress.max = max(1, self.total)
+        self.progress.value = min(done, self.progress.max)
+        self.progress.description = f"{int(100 * done / self.total) if self.total else 100}%"
+        self._render_counts()
+        kind = getattr(event, "kind", "")
+        batch = getattr(event, "batch", None)
+        if kind == "batch":
+            self._batches_done += 1
+            if self._stop_after is not None and self._batches_done >= self._stop_after:
+                self._stop_event.set()
+                self.stop_button.disabled = True
+        message = mask_text(getattr(event, "message", "") or "")
+        where = f" batch {batch}" if batch is not None else ""
+        if kind not in ("done", "stopped"):
+            self._set_status(f"{kind}{where}: {done:,} of {self.total:,} answered" + (f" — {message}" if message else ""))
+
+    # -- control -----------------------------------------------------------------
+    def start(self, *, stop_after_batches: int | None = None) -> None:
+        """Start (or resume) the send in a background thread.  No-op while one is running.
+
+        ``stop_after_batches`` presses Stop by itself once that many batches have
+        been answered in this run: a reproducible rehearsal of an interrupted send.
+        """
+        if self.running:
+            return
+        if stop_after_batches is not None and stop_after_batches < 1:
+            raise ValueError("stop_after_batches counts answered batches from 1")
+        self._stop_after = stop_after_batches
+        self._batches_done = 0
+        self._stop_event = threading.Event()
+        self.summary = None
+        self.error = None
+        self.result.value = ""
+        with self._lock:
+            self.log_lines = []
+        self.log_html.value = ""
+        self.start_button.disabled = True
+        self.stop_button.disabled = False
+        self.progress.bar_style = "info"
+        self._set_status("starting…")
+        self._thread = threading.Thread(target=self._run, name="dialkit-send-panel", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the sender to stop after the current call (the rest stays pending and resumable)."""
+        if self.running:
+            self._stop_event.set()
+            self.stop_button.disabled = True
+            self._set_status("stopping after the current call…")
+
+    def wait(self, timeout: float | None = None, *, raise_error: bool = True) -> Any:
+        """Block until the send ends; return its SendSummary.
+
+        Re-raises the send's exception (e.g. :class:`~dialkit.CampaignNotRunning`)
+        unless ``raise_error=False``.  Raises ``TimeoutError`` if it is still
+        running after ``timeout`` seconds.
+        """
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                raise TimeoutError(f"the send is still running after {timeout} s")
+        if self.error is not None and raise_error:
+            raise self.error
+        return self.summary
+
+    def _run(self) -> None:
+        send = self._send
+        if send is None:
+            from .sender import send as send
+        handler = _PanelLogHandler(self, threading.get_ident())
+        logger = logging.getLogger("dialkit")
+        logger.addHandler(handler)
+        try:
+            summary = send(self.plan, self.conn, self.ledger, listeners=[self], stop=self._stop_event,
+                           **self.send_kwargs)
+        except BaseException as exc:  # shown in the panel and re-raised by wait()
+            self.error = exc
+            self.progress.bar_style = "danger"
+            self._set_status(f"not sent: {type(exc).__name__}: {mask_text(str(exc))}")
+        else:
+            self.summary = summary
+            self._show_summary(summary)
+        finally:
+            logger.removeHandler(handler)
+            self.start_button.disabled = False
+            self.stop_button.disabled = True
+
+    def _show_summary(self, summary: Any) -> None:
+        failed = sum(summary.failed.values())
+        if summary.stopped_reason:
+            self.progress.bar_style = "warning"
+            self._set_status(f"stopped: {summary.stopped_reason} (Start resumes)")
+        else:
+            self.progress.bar_style = "success" if not failed and not summary.pending else "warning"
+            self._set_status("done")
+        lines = html.escape(str(summary)).replace("\n", "<br>")
+        self.result.value = f"<b>Summary</b>: {lines}"
+
+    def __repr__(self) -> str:
+        name = getattr(self.ledger, "name", None) or str(self.ledger).replace("\\", "/").rsplit("/", 1)[-1]
+        return f"SendPanel({self.total:,} requests in {len(self.plan.batches):,} batches, ledger {name})"

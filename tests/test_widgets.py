@@ -1,0 +1,294 @@
+"""Widgets driven from Python on real data: page, click, reveal, send, stop."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import ipywidgets
+import pytest
+
+import dialkit
+from dialkit.contacts import REJECTION_REASONS
+from dialkit.masking import mask_phone
+from dialkit.widgets import BatchPreview, ContactReview, SendPanel
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "data" / "samples"
+FAST = dialkit.Backoff(initial=0.01, maximum=0.05)
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module")
+def messy() -> dialkit.ContactSet:
+    return dialkit.load_contacts(SAMPLES / "contacts_messy.csv", suppress=SAMPLES / "do_not_call.csv")
+
+
+@pytest.fixture(scope="module")
+def small() -> dialkit.ContactSet:
+    return dialkit.load_contacts(SAMPLES / "contacts_small.csv")
+
+
+# -- ContactReview ---------------------------------------------------------------------
+def test_contact_review_counts_every_reason(messy) -> None:
+    review = ContactReview(messy)
+    assert isinstance(review, ipywidgets.VBox)
+    s = messy.summary()
+    assert f"{s['rows']:,} rows read" in review.header.value and f"{s['rejected']:,} rejected" in review.header.value
+    for reason in REJECTION_REASONS:
+        assert f">{reason}</td>" in review.counts.value
+    labels = [label for label, _ in review.reason.options]
+    assert labels[0] == f"all reasons ({s['rejected']})"
+    assert all(any(l.startswith(r) for l in labels) for r, n in s["reasons"].items() if n)
+    assert len(review.filtered) == len(messy.rejected)
+    assert repr(review) == f"ContactReview({s['rejected']} rejected of {s['rows']:,} rows, 8 reasons)"
+
+
+def test_contact_review_filters_by_reason_and_text(messy) -> None:
+    review = ContactReview(messy, max_rows=10)
+    review.reason.value = "too_long"
+    assert set(review.filtered["reason"].astype(str)) == {"too_long"}
+    assert len(review.filtered) == messy.reasons["too_long"]
+    assert f"of {messy.reasons['too_long']} matching rejects" in review.status.value
+    first_row = int(review.filtered["row"].iloc[0])
+    customer = messy.rejected.loc[messy.rejected["row"] == first_row, "customer_id"].iloc[0]
+    review.text.value = customer.lower()  # case-insensitive, any column
+    assert list(review.filtered["row"]) == [first_row]
+    assert customer in review.table_html
+    review.text.value = "no such text anywhere"
+    assert review.filtered.empty and "no rejected rows match" in review.table_html
+    review.reason.value = None
+    review.text.value = ""
+    assert len(review.filtered) == len(messy.rejected)
+    assert review.table_html.count("<tr>") == 10 + 1  # max_rows rows and the header
+
+
+def test_contact_review_masks_numbers_until_revealed(messy) -> None:
+    review = ContactReview(messy)
+    review.reason.value = "duplicate"
+    raw = messy.rejected.loc[messy.rejected["reason"] == "duplicate", messy.phone_column].iloc[0]
+    assert raw not in review.table_html
+    assert mask_phone(raw) in review.table_html
+    assert "numbers masked" in review.status.value
+    review.reveal.value = True
+    assert raw in review.table_html
+    review.reveal.value = False
+    assert raw not in review.table_html
+
+
+# -- BatchPreview ------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def plan(messy) -> dialkit.BatchPlan:
+    return dialkit.plan_batches(messy, "campaign-widgets", attributes={"firstName": "first_name", "lang": "language"})
+
+
+def test_batch_preview_pages_with_buttons_and_slider_in_sync(plan) -> None:
+    preview = BatchPreview(plan)
+    n = len(plan.batches)
+    assert isinstance(preview, ipywidgets.VBox)
+    assert preview.batch_number == 1 and preview.slider.max == n
+    assert preview.previous_button.disabled and not preview.next_button.disabled
+    first_tokens = [r.client_token for r in plan.batches[0].requests]
+    second_tokens = [r.client_token for r in plan.batches[1].requests]
+    assert all(t in preview.table_html for t in first_tokens)
+
+    preview.next_button.click()
+    assert preview.batch_number == 2 and preview.slider.value == 2
+    assert f"Batch 2 of {n}" in preview.batch_label.value
+    assert all(t in preview.table_html for t in second_tokens)
+    assert not any(t in preview.table_html for t in first_tokens)
+
+    preview.previous_button.click()
+    assert preview.batch_number == 1 and f"Batch 1 of {n}" in preview.batch_label.value
+
+    preview.slider.value = n  # the slider drives the buttons too
+    assert preview.next_button.disabled and not preview.previous_button.disabled
+    last = plan.batches[-1]
+    assert f"{len(last)} requests" in preview.batch_label.value
+    preview.next()  # no-op at the end
+    assert preview.batch_number == n
+    preview.batch_number = 0  # clamped
+    assert preview.batch_number == 1
+    assert repr(preview) == f"BatchPreview(batch 1 of {n}, {len(plan):,} requests, 0 problems)"
+
+
+def test_batch_preview_shows_attributes_validation_and_totals(plan) -> None:
+    preview = BatchPreview(plan)
+    s = plan.summary()
+    assert f"{s['requests']:,} requests in {s['batches']} batches" in preview.header.value
+    assert "valid" in preview.header.value and "firstName, lang" in preview.header.value
+    frame = preview.current_frame
+    assert list(frame.columns) == ["position", "phone", "row", "client_token", "firstName", "lang", "validation"]
+    first = plan.batches[0].requests[0]
+    assert frame.loc[0, "firstName"] == first.attributes["firstName"]
+    assert set(frame["validation"]) == {"ok"}
+    assert ">firstName</th>" in preview.table_html
+
+
+def test_batch_preview_masks_numbers_until_revealed(plan) -> None:
+    preview = BatchPreview(plan)
+    number = plan.batches[0].requests[0].phone_e164
+    assert number not in preview.table_html and mask_phone(number) in preview.table_html
+    preview.reveal.value = True
+    assert number in preview.table_html
+    preview.reveal.value = False
+    assert number not in preview.table_html
+
+
+def test_batch_preview_flags_invalid_requests(small) -> None:
+    bad = dialkit.plan_batches(small, "campaign-widgets", attributes={"first name": "first_name"})
+    preview = BatchPreview(bad)
+    assert "problem(s)" in preview.header.value and "refuse" in preview.header.value
+    assert "with problems" in preview.batch_label.value
+    assert "does not match the API pattern" in preview.table_html and 'class="dk-bad"' in preview.table_html
+    assert set(preview.current_frame["validation"]) != {"ok"}
+
+
+def test_batch_preview_of_an_empty_plan(small) -> None:
+    empty = dialkit.plan_batches(small.accepted.iloc[:0], "campaign-widgets")
+    preview = BatchPreview(empty)
+    assert "no requests" in preview.batch_label.value
+    assert preview.next_button.disabled and preview.previous_button.disabled
+    preview.next()
+    assert preview.batch_number == 1
+
+
+# -- SendPanel ---------------------------------------------------------------------------
+def test_send_panel_runs_to_completion_with_the_right_counts(small, tmp_path: Path) -> None:
+    ledger = tmp_path / "panel.sqlite"
+    with dialkit.connect("local", faults={"seed": 11, "throttle_rate": 0.25, "unknown_error_rate": 0.1}) as conn:
+        plan = dialkit.plan_batches(small, conn.campaign_id, run_id="panel")
+        panel = SendPanel(plan, conn, ledger, max_attempts=2, backoff=FAST)
+        assert isinstance(panel, ipywidgets.VBox)
+        assert panel.counts["pending"] == len(plan) and panel.progress.max == len(plan)
+        assert "ready" in panel.status.value and panel.stop_button.disabled
+        panel.start_button.click()
+        summary = panel.wait(timeout=60)
+        log = conn.emulator.dial_requests()
+    results = dialkit.load_results(ledger)
+    done = results["status"].isin(["succeeded", "failed"])
+    assert summary.total == len(plan) and summary.stopped_reason is None
+    assert panel.counts["succeeded"] == (results["status"] == "succeeded").sum() == summary.succeeded
+    for code in dialkit.FAILURE_CODES:
+        expected = int((results["failure_code"] == code).sum())
+        assert panel.counts[code] == expected == summary.failed.get(code, 0)
+    assert sum(panel.counts[c] for c in dialkit.FAILURE_CODES) > 0  # the faults left failures to show
+    assert panel.progress.value == int(done.sum())
+    assert panel.progress.bar_style == "warning"  # some failed
+    assert f">{summary.succeeded}</td>" in panel.counts_html.value
+    assert "Summary" in panel.result.value and "done" in panel.status.value
+    assert not panel.start_button.disabled and panel.stop_button.disabled
+    assert [e.kind for e in panel.events][0] == "start" and panel.events[-1].kind == "done"
+    assert len(log) == summary.succeeded  # the emulator dialed each success once
+
+
+def test_send_panel_stop_button_stops_and_start_resumes(small, tmp_path: Path) -> None:
+    ledger = tmp_path / "stop.sqlite"
+    with dialkit.connect("local", faults={"seed": 1, "latency": 0.3}) as conn:
+        plan = dialkit.plan_batches(small, conn.campaign_id, run_id="stop", batch_size=10)
+        panel = SendPanel(plan, conn, ledger, backoff=FAST)
+        panel.start()
+        assert panel.running and not panel.stop_button.disabled and panel.start_button.disabled
+        deadline = time.monotonic() + 20
+        while not any(e.kind == "batch" for e in panel.events) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        panel.stop_button.click()
+        stopped = panel.wait(timeout=30)
+        assert stopped.stopped_reason and stopped.pending > 0
+        assert 0 < stopped.succeeded < len(plan)
+        assert "stopped" in panel.status.value and panel.progress.bar_style == "warning"
+        assert any("send stopped" in line for line in panel.log_lines)  # the sender's warning, in the panel
+        assert len(conn.emulator.dial_requests()) == stopped.succeeded
+
+        panel.start_button.click()  # resume with the same ledger
+        resumed = panel.wait(timeout=60)
+        assert resumed.stopped_reason is None and resumed.succeeded == len(plan) and resumed.pending == 0
+        log = conn.emulator.dial_requests()
+        assert len(log) == len(plan) == len({d["clientToken"] for d in log})  # nobody dialed twice
+        assert panel.progress.value == len(plan) and panel.progress.bar_style == "success"
+
+
+def test_send_panel_stop_after_batches_is_deterministic(small, tmp_path: Path) -> None:
+    with dialkit.connect("local", faults={"seed": 2}) as conn:
+        plan = dialkit.plan_batches(small, conn.campaign_id, run_id="auto-stop")
+        panel = SendPanel(plan, conn, tmp_path / "auto.sqlite")
+        panel.start(stop_after_batches=1)
+        summary = panel.wait(timeout=30)
+    assert summary.succeeded == len(plan.batches[0]) and summary.pending == len(plan) - len(plan.batches[0])
+    assert summary.stopped_reason
+
+
+def test_send_panel_shows_a_paused_campaign_error(small, tmp_path: Path) -> None:
+    with dialkit.connect("local") as conn:
+        conn.emulator.set_campaign_state(conn.campaign_id, "Paused")
+        plan = dialkit.plan_batches(small, conn.campaign_id)
+        panel = SendPanel(plan, conn, tmp_path / "paused.sqlite")
+        panel.start()
+        with pytest.raises(dialkit.CampaignNotRunning) as info:
+            panel.wait(timeout=30)
+        assert info.value.state == "Paused"
+        assert panel.wait(raise_error=False) is None
+        assert "CampaignNotRunning" in panel.status.value and "Paused" in panel.status.value
+        assert panel.progress.bar_style == "danger" and not panel.start_button.disabled
+        assert conn.emulator.dial_requests() == []
+
+
+def test_send_panel_rejects_its_own_arguments(small) -> None:
+    plan = dialkit.plan_batches(small, "campaign-widgets")
+    with pytest.raises(TypeError, match="listeners"):
+        SendPanel(plan, object(), "x.sqlite", listeners=[])
+    with pytest.raises(TypeError, match="listeners"):
+        SendPanel(plan, object(), "x.sqlite", stop=threading.Event())
+
+
+# -- the notebook runner and the helpers the notebooks share (dialkit.notebooks) ------------
+def test_run_notebooks_writes_executed_copies_and_charts(tmp_path: Path) -> None:
+    import nbformat
+
+    from dialkit.notebooks import run_notebooks
+
+    out = tmp_path / "out"
+    paths = run_notebooks(out, notebooks=["01"], parameters={"default_region": "US", "not_a_parameter": 1})
+    assert paths == [out / "01_load_contacts.ipynb", out / "01_rejection_reasons.png"]
+    assert all(p.is_file() for p in paths) and (out / "01_rejects.csv").is_file()
+    executed = nbformat.read(paths[0], as_version=4)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1
+    assert f'output_dir = "{out.resolve()}"' in injected[0].source and "not_a_parameter" not in injected[0].source
+
+
+def test_find_notebooks_by_number_stem_or_name() -> None:
+    from dialkit.notebooks import find_notebooks
+
+    every = find_notebooks()
+    assert [p.name[:2] for p in every] == ["01", "02", "03", "04", "05"]
+    assert find_notebooks(["02", "04_failure_codes", "05_campaign_experiments.ipynb"]) == [every[1], every[3], every[4]]
+    with pytest.raises(FileNotFoundError, match="available: 01_load_contacts"):
+        find_notebooks(["99"])
+
+
+def test_fresh_ledger_removes_a_previous_run_only(tmp_path: Path) -> None:
+    from dialkit.notebooks import fresh_ledger
+
+    for name in ("run.sqlite", "run.sqlite-wal", "run.sqlite.lock", "other.sqlite"):
+        (tmp_path / name).write_text("x")
+    assert fresh_ledger(tmp_path, "run.sqlite") == tmp_path / "run.sqlite"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.sqlite"]
+    with pytest.raises(ValueError, match=".sqlite"):
+        fresh_ledger(tmp_path, "contacts.csv")
+
+
+def test_open_connection_and_mask_columns(small) -> None:
+    from dialkit.notebooks import mask_columns, open_connection
+
+    conn, campaign_id = open_connection("local")
+    with conn:
+        assert conn.is_local and campaign_id == conn.campaign_id
+    with pytest.raises(ValueError, match="campaign_id"):
+        open_connection("https://connect-campaigns.example.invalid", None, region="us-east-1")
+    shown = mask_columns(small.accepted, [small.phone_column, "phone_e164", "absent"])
+    assert list(shown["phone_e164"]) == [mask_phone(n) for n in small.accepted["phone_e164"]]
+    assert not set(shown["phone_e164"]) & set(small.accepted["phone_e164"])
+    assert shown["customer_id"].equals(small.accepted["customer_id"])
