@@ -117,37 +117,52 @@ class LedgerRequest:
 
 
 class _FileLock:
-    """An exclusive, non-blocking OS lock on a sidecar file (released by the OS on process death)."""
+    """An exclusive, non-blocking OS lock on a sidecar file (released by the OS on process death).
+
+    The sidecar is removed on release, while still held; an acquirer checks that
+    the file it locked is still the one at the path (same inode), so removal
+    never lets two holders in.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fh: Any = None
 
     def acquire(self) -> bool:
-        fh = open(self.path, "a+")
-        try:
-            if os.name == "nt":  # pragma: no cover - exercised on Windows only
-                import msvcrt
+        for _ in range(10):
+            fh = open(self.path, "a+")
+            try:
+                if os.name == "nt":  # pragma: no cover - exercised on Windows only
+                    import msvcrt
 
-                msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
+                    msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+                else:
+                    import fcntl
 
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            fh.close()
-            return False
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"{os.getpid()}\n")
-        fh.flush()
-        self._fh = fh
-        return True
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                fh.close()
+                return False
+            try:
+                same = os.name == "nt" or os.fstat(fh.fileno()).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if not same:  # the holder removed it between our open and our lock: try the new file
+                fh.close()
+                continue
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"{os.getpid()}\n")
+            fh.flush()
+            self._fh = fh
+            return True
+        return False
 
     def release(self) -> None:
         if self._fh is not None:
             try:
                 if os.name != "nt":
+                    self.path.unlink(missing_ok=True)  # while still held: see the class docstring
                     import fcntl
 
                     fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)

@@ -163,3 +163,13 @@ def test_ledger_repr_and_request_repr_mask_numbers(tmp_path: Path) -> None:
         led.bind_plan(plan_of(1))
         text = repr(led) + repr(led.to_send(retry_codes=RETRY))
     assert "2125550100" not in text and "+1212*****00" in text
+
+
+def test_lock_file_is_removed_when_released(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    with Ledger.open(path):
+        assert (tmp_path / "l.sqlite.lock").exists()
+    assert not (tmp_path / "l.sqlite.lock").exists()
+    with Ledger.open(path):  # and can be taken again
+        with pytest.raises(LedgerBusy):
+            Ledger.open(path)
