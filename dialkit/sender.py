@@ -240,6 +240,7 @@ class SendSummary:
     failed: dict[str, int]
     pending: int
     calls: int = 0
+    sent: int = 0  #: distinct requests sent in this run (resends of one request count once)
     stopped_reason: str | None = None
     ledger_path: str | None = None
     dry_run: bool = False
@@ -255,7 +256,7 @@ class SendSummary:
         if self.dry_run:
             return f"dry run: {self.would_send} of {self.total} requests would be sent; nothing was sent"
         text = (f"{self.total} requests: {self.succeeded} succeeded, {sum(self.failed.values())} failed ({fails}), "
-                f"{self.pending} pending; {self.calls} API calls")
+                f"{self.pending} pending; {self.sent} sent in {self.calls} API calls")
         if self.stopped_reason:
             text += f"\nstopped: {self.stopped_reason}"
         return text
@@ -369,6 +370,7 @@ def send(
         emit("start", message=f"{len(todo)} to send")
         stopped: str | None = None
         counter = [0]
+        tries: dict[str, int] = {}  # sends of each request in this run
         try:
             if todo and check_state:
                 try:
@@ -377,7 +379,6 @@ def send(
                     led.mark_pending_reason([r.client_token for r in todo], s.reason)
                     emit("stopped", message=s.reason)
                     raise s.error or DialkitError(s.reason) from None
-            tries: dict[str, int] = {}
             for chunk in _chunks_by_batch(todo, adapter.max_batch):
                 _send_chunk(plan, conn, adapter, led, chunk, tries, max_attempts, limiter, backoff,
                             stop, emit, rng, sleep, now, counter)
@@ -393,7 +394,7 @@ def send(
         c = led.counts(adapter.retryable_codes)
         return SendSummary(
             total=c["requests"], succeeded=c["succeeded"], failed=dict(c["failure_codes"]), pending=c["pending"],
-            calls=calls, stopped_reason=stopped, ledger_path=str(ledger), in_flight=c["in_flight"],
+            calls=calls, sent=len(tries), stopped_reason=stopped, ledger_path=str(ledger), in_flight=c["in_flight"],
         )
 
 

@@ -67,7 +67,7 @@ def test_success_every_request_dialed_once(tmp_path: Path) -> None:
         events: list[Progress] = []
         summary = quick_send(plan, conn, tmp_path / "run.sqlite", listeners=[events.append])
         assert (summary.total, summary.succeeded, summary.failed, summary.pending) == (60, 60, {}, 0)
-        assert summary.calls == 3 and summary.stopped_reason is None
+        assert summary.calls == 3 and summary.sent == 60 and summary.stopped_reason is None
         log = emu.dial_requests()
         assert len(log) == 60 and all(d["submissions"] == 1 for d in log)
         assert {d["clientToken"] for d in log} == {r.client_token for r in plan.requests}
@@ -187,7 +187,7 @@ def test_stop_event_then_resume_dials_nobody_twice(tmp_path: Path) -> None:
         first = quick_send(plan, conn, tmp_path / "run.sqlite", listeners=[stop_after_two], stop=stop)
         assert first.succeeded == 50 and first.pending == 75 and "stopped by request" in first.stopped_reason
         second = quick_send(plan, conn, tmp_path / "run.sqlite")
-        assert second.succeeded == 125 and second.calls == 3
+        assert second.succeeded == 125 and second.calls == 3 and second.sent == 75
         log = tokens_in_log(emu)
         assert len(log) == 125 and max(log.values()) == 1
 
