@@ -391,14 +391,14 @@ def test_rate_limit_answers_429(emulator_factory) -> None:
 
 
 def test_latency_is_added_to_batch_calls(emulator_factory) -> None:
-    emu = emulator_factory(latency=0.3)
+    emu = emulator_factory(latency=1.5)
     c = client(emu)
     start = time.monotonic()
     c.put_dial_request_batch(id=emu.campaign_id, dialRequests=[dial("l-1")])
-    assert time.monotonic() - start >= 0.3
+    assert time.monotonic() - start >= 1.5
     start = time.monotonic()
     c.get_campaign_state(id=emu.campaign_id)
-    assert time.monotonic() - start < 0.3
+    assert time.monotonic() - start < 1.0  # other operations are not delayed (wide margin for a busy machine)
 
 
 def test_server_error_records_nothing(emulator_factory) -> None:
