@@ -15,11 +15,16 @@ from ._model import constraints
 
 
 class RequestLike(Protocol):
-    """What an adapter needs of a request (PlannedRequest and LedgerRequest both fit)."""
+    """What an adapter needs of a request (PlannedRequest and LedgerRequest both fit); read-only."""
 
-    client_token: str
-    phone_e164: str
-    attributes: Mapping[str, str]
+    @property
+    def client_token(self) -> str: ...
+
+    @property
+    def phone_e164(self) -> str: ...
+
+    @property
+    def attributes(self) -> Mapping[str, str]: ...
 
 
 @dataclass
