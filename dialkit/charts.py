@@ -31,17 +31,23 @@ from matplotlib.container import BarContainer
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
+from .contact_records import ADVICE, CONNECTED_REASONS, EXPIRED_REASONS, FAILED_REASONS, OUTCOMES, REDIAL_REASONS
+from .contact_records import outcome_of as _reason_outcome
 from .results import FAILURE_CODES
 
 __all__ = [
     "ATTEMPT_OUTCOME_ORDER",
+    "CONTACT_OUTCOME_COLORS",
+    "CONTACT_REASON_ORDER",
     "FAILURE_CODE_GUIDE",
     "FAILURE_CODE_COLORS",
     "OUTCOME_COLORS",
     "OUTCOME_ORDER",
+    "contact_reason_table",
     "failure_code_table",
     "outcome_of",
     "plot_attempts",
+    "plot_contact_outcomes",
     "plot_failure_codes",
     "plot_failure_codes_by_batch",
     "plot_outcomes_by",
@@ -73,6 +79,19 @@ OUTCOME_COLORS: dict[str, str] = {
     "call_error": "#444444",  # dark grey: the whole call failed (429/500/connection)
     "unanswered": "#DDCC77",  # sand: an attempt with no per-item answer (yet)
 }
+
+#: Colour of each contact-record outcome (how the dialed contact ended, from its DisconnectReason).
+#: Same meanings as the request colours: green went well, orange is a capacity matter (redial),
+#: vermillion needs a look, grey is not classified.
+CONTACT_OUTCOME_COLORS: dict[str, str] = {
+    "connected": "#009E73",  # bluish green: the call connected
+    "expired": "#E69F00",  # orange: capacity did not reach it in time
+    "failed": "#D55E00",  # vermillion: the attempt failed
+    "other": "#BBBBBB",  # light grey: a reason dialkit does not know, or none yet
+}
+
+#: DisconnectReasons in chart order, grouped by outcome: connected, expired, failed.
+CONTACT_REASON_ORDER: tuple[str, ...] = (*CONNECTED_REASONS, *EXPIRED_REASONS, *FAILED_REASONS)
 
 #: Colour of the rejection-reason bars (not an outcome, so not one of the outcome colours).
 REJECTION_COLOR = "#56B4E9"  # sky blue
@@ -420,6 +439,101 @@ def plot_outcomes_over_time(attempts: pd.DataFrame, ax: Axes | None = None, freq
     _title(ax, "Attempts over time by outcome", f"{total:,} attempts")
     _legend(ax, table)
     _finish(ax, total, "no attempts")
+    return ax
+
+
+# -- contact records (after the dial) ---------------------------------------------
+_NO_REASON = "(none)"
+
+
+def _contact_reasons(data: Any) -> tuple[pd.DataFrame, int]:
+    """Contacts per DisconnectReason in :data:`CONTACT_REASON_ORDER` (zeros too), then any other reason seen.
+
+    Returns a frame indexed by reason with ``outcome`` and ``contacts``, and the
+    number of requests without a contact record (only for a joined frame).
+    """
+    frame = _frame(data, "contact records")
+    counts: pd.Series = pd.Series(dtype="int64")
+    unmatched = 0
+    if not frame.empty and "outcome" in frame.columns and "disconnect_reason" in frame.columns:
+        has_record = frame["outcome"].notna()
+        if "dial_request_id" in frame.columns:  # joined to the results: requests without a record have no outcome
+            unmatched = int((~has_record).sum())
+        reasons = frame.loc[has_record, "disconnect_reason"].astype("string").fillna(_NO_REASON)
+        counts = reasons.value_counts(sort=False)
+    others = sorted(r for r in counts.index if r not in CONTACT_REASON_ORDER and r != _NO_REASON)
+    order = [*CONTACT_REASON_ORDER, *others, *([_NO_REASON] if _NO_REASON in counts.index else [])]
+    table = pd.DataFrame(index=pd.Index(order, name="disconnect_reason"))
+    table["outcome"] = pd.Categorical([_reason_outcome(None if r == _NO_REASON else r) for r in order],
+                                      categories=list(OUTCOMES))
+    table["contacts"] = counts.reindex(order, fill_value=0).astype("int64").to_numpy()
+    return table, unmatched
+
+
+def contact_reason_table(joined_or_records: pd.DataFrame) -> pd.DataFrame:
+    """One row per DisconnectReason (every known one, zeros too): how many contacts ended so and what to do.
+
+    ``joined_or_records`` comes from :func:`dialkit.join_contact_records` or
+    :func:`dialkit.read_contact_records`.  Columns: ``outcome``
+    (connected/expired/failed/other), ``contacts``, ``redial`` (may be redialed
+    with a new client token, i.e. a new ``run_id``) and ``what_to_do``
+    (:data:`dialkit.contact_records.ADVICE`).  Reasons outside the known lists
+    follow, and ``(none)`` counts records that carry no DisconnectReason yet.
+    """
+    table, _ = _contact_reasons(joined_or_records)
+    table["redial"] = [r in REDIAL_REASONS for r in table.index]
+    default = {
+        "connected": "nothing: the call connected",
+        "other": "not a DisconnectReason dialkit knows (or none yet): look at the record",
+    }
+    table["what_to_do"] = [ADVICE.get(r, default.get(str(o), "")) for r, o in zip(table.index, table["outcome"])]
+    return table
+
+
+def plot_contact_outcomes(joined_or_records: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """How the dialed contacts ended: contacts per DisconnectReason, grouped and coloured by outcome.
+
+    ``joined_or_records`` comes from :func:`dialkit.join_contact_records` (then
+    requests without a contact record are counted in the subtitle) or
+    :func:`dialkit.read_contact_records`.  Every connected, expired and failed
+    reason is drawn in a fixed order, zeros too; reasons dialkit does not know
+    follow as ``other``.  Hatched bars are the reasons to redial with a new
+    ``run_id`` (new client tokens).
+    """
+    table, unmatched = _contact_reasons(joined_or_records)
+    ax = _new_axes(ax, (9.0, max(3.0, 0.32 * len(table) + 1.8)))
+    # one block of bars per outcome, a gap between blocks
+    positions, pos, previous = [], 0.0, None
+    for outcome in table["outcome"]:
+        if previous is not None and outcome != previous:
+            pos += 0.6
+        positions.append(pos)
+        pos += 1.0
+        previous = outcome
+    values = table["contacts"].to_numpy(dtype=float)
+    colors = [CONTACT_OUTCOME_COLORS[str(o)] for o in table["outcome"]]
+    bars = ax.barh(positions, values, color=colors, edgecolor="white", linewidth=0.5)
+    for patch, reason in zip(bars.patches, table.index):
+        if reason in REDIAL_REASONS:
+            patch.set_hatch("///")
+    ax.bar_label(bars, labels=_int_labels(values.tolist(), hide_zero=False), padding=3, fontsize=8)
+    ax.set_yticks(positions, [str(r) for r in table.index], fontsize=8)
+    ax.invert_yaxis()  # connected on top
+    ax.set_xlabel("contacts")
+    ax.set_ylabel("disconnect reason")
+    per_outcome = table.groupby("outcome", observed=False)["contacts"].sum()
+    total = int(values.sum())
+    redial = int(table.loc[[r for r in table.index if r in REDIAL_REASONS], "contacts"].sum())
+    subtitle = f"{total:,} contacts: " + ", ".join(f"{int(per_outcome[o]):,} {o}" for o in OUTCOMES)
+    subtitle += f"\n{redial:,} to redial (hatched)"
+    if unmatched:
+        subtitle += f"; {unmatched:,} requests without a contact record"
+    _title(ax, "How the dialed contacts ended", subtitle)
+    handles = [Patch(facecolor=CONTACT_OUTCOME_COLORS[o], label=f"{o} ({int(per_outcome[o]):,})") for o in OUTCOMES]
+    handles.append(Patch(facecolor="white", edgecolor="#444444", hatch="///", label="redial with a new run_id"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8,
+              title="outcome", title_fontsize=8)
+    _finish(ax, total, "no contact records", horizontal=True)
     return ax
 
 

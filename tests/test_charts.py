@@ -19,10 +19,21 @@ import dialkit  # noqa: E402
 from dialkit import charts  # noqa: E402
 from dialkit.charts import (  # noqa: E402
     ATTEMPT_OUTCOME_ORDER,
+    CONTACT_OUTCOME_COLORS,
+    CONTACT_REASON_ORDER,
     FAILURE_CODE_COLORS,
     OUTCOME_COLORS,
     OUTCOME_ORDER,
 )
+from dialkit.contact_records import (  # noqa: E402
+    ADVICE,
+    CONNECTED_REASONS,
+    EXPIRED_REASONS,
+    FAILED_REASONS,
+    OUTCOMES,
+    REDIAL_REASONS,
+)
+from dialkit.contact_records import outcome_of as contact_outcome_of  # noqa: E402
 from dialkit.contacts import REJECTION_REASONS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -229,9 +240,10 @@ def test_rejection_reasons_shows_every_reason() -> None:
         lambda r, a: charts.plot_outcomes_over_time(pd.DataFrame()),
         lambda r, a: charts.plot_rejection_reasons(
             dialkit.load_contacts(SAMPLES / "contacts_small.csv").rejected.iloc[:0]),
+        lambda r, a: charts.plot_contact_outcomes(r),
     ],
     ids=["codes", "by_batch", "over_time", "by_region", "attempts", "codes_no_columns", "time_no_columns",
-         "reasons"],
+         "reasons", "contact_outcomes"],
 )
 def test_empty_input_gives_an_empty_labelled_chart(results: pd.DataFrame, attempts: pd.DataFrame, draw) -> None:
     ax = draw(results.iloc[:0], attempts.iloc[:0])
@@ -273,3 +285,126 @@ def test_outcomes_over_time_draws_unanswered_attempts_only_when_present(attempts
     assert sum(sum(heights(c)) for c in ax.containers) == len(odd)
     assert legend_labels(ax)[-1] == "unanswered (3)"
     assert colors_of(ax.containers[-1]) <= {OUTCOME_COLORS["unanswered"].lower()}
+
+
+# -- plot_contact_outcomes (after the dial: contact records) ---------------------------
+@pytest.fixture(scope="module")
+def contact_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A real send to a seeded, faulty emulator and the contact records it serves (Firehose-style text)."""
+    import urllib.request
+
+    path = tmp_path_factory.mktemp("contact_charts") / "run.sqlite"
+    contacts = dialkit.load_contacts(SAMPLES / "contacts_small.csv")
+    with dialkit.connect("local", faults={"seed": 11, "throttle_rate": 0.25, "unknown_error_rate": 0.1}) as conn:
+        plan = dialkit.plan_batches(contacts, conn.campaign_id, run_id="charts-contacts")
+        dialkit.send(plan, conn, path, listeners=[], max_attempts=2, backoff=dialkit.Backoff(initial=0.01, maximum=0.05))
+        with urllib.request.urlopen(conn.endpoint_url + "/_dialkit/contact-records") as resp:
+            text = resp.read().decode()
+    return path, text
+
+
+@pytest.fixture(scope="module")
+def records(contact_run: tuple[Path, str]) -> pd.DataFrame:
+    return dialkit.read_contact_records(contact_run[1])
+
+
+@pytest.fixture(scope="module")
+def joined(contact_run: tuple[Path, str], records: pd.DataFrame) -> pd.DataFrame:
+    return dialkit.join_contact_records(dialkit.load_results(contact_run[0]), records)
+
+
+def reason_counts(records: pd.DataFrame) -> dict[str, int]:
+    counts = {r: 0 for r in CONTACT_REASON_ORDER}
+    for reason in records["disconnect_reason"]:
+        counts[reason] += 1
+    return counts
+
+
+def test_contact_outcome_colours_cover_every_outcome_once() -> None:
+    assert tuple(CONTACT_OUTCOME_COLORS) == OUTCOMES
+    assert len(set(CONTACT_OUTCOME_COLORS.values())) == len(OUTCOMES)
+    assert CONTACT_REASON_ORDER == (*CONNECTED_REASONS, *EXPIRED_REASONS, *FAILED_REASONS)
+
+
+def test_contact_run_has_outcomes_to_draw(records: pd.DataFrame, joined: pd.DataFrame) -> None:
+    counts = reason_counts(records)  # every reason is a known one
+    assert sum(counts[r] for r in CONNECTED_REASONS) > 0 and counts["EXPIRED"] + sum(
+        counts[r] for r in FAILED_REASONS) > 0
+    assert 0 in counts.values()  # zero bars to draw (the simulation never BARGEs)
+    assert joined["outcome"].isna().sum() > 0  # requests that failed at the API have no contact record
+
+
+def test_contact_outcomes_draws_every_reason_coloured_by_outcome(records: pd.DataFrame) -> None:
+    ax = charts.plot_contact_outcomes(records)
+    assert isinstance(ax, Axes)
+    (bars,) = ax.containers
+    counts = reason_counts(records)
+    assert tick_labels(ax.yaxis) == list(CONTACT_REASON_ORDER)
+    assert heights(bars) == [counts[r] for r in CONTACT_REASON_ORDER]
+    expected = [CONTACT_OUTCOME_COLORS[contact_outcome_of(r)].lower() for r in CONTACT_REASON_ORDER]
+    assert [to_hex(p.get_facecolor()) for p in bars.patches] == expected
+    assert [bool(p.get_hatch()) for p in bars.patches] == [r in REDIAL_REASONS for r in CONTACT_REASON_ORDER]
+    assert texts(ax) == [str(counts[r]) for r in CONTACT_REASON_ORDER]  # counts on the bars, zeros included
+    # grouped: a gap between the connected, expired and failed blocks
+    ys = [p.get_y() + p.get_height() / 2 for p in bars.patches]
+    gaps = [round(b - a, 2) for a, b in zip(ys, ys[1:])]
+    assert gaps.count(1.6) == 2 and set(gaps) == {1.0, 1.6}
+    title = ax.get_title(loc="left")
+    assert title.startswith("How the dialed contacts ended") and f"{len(records)} contacts" in title
+    per_outcome = records["outcome"].value_counts()
+    assert legend_labels(ax)[:4] == [f"{o} ({per_outcome[o]})" for o in OUTCOMES]
+    assert ax.get_xlabel() == "contacts" and ax.get_ylabel() == "disconnect reason"
+    ax.figure.canvas.draw()
+
+
+def test_contact_outcomes_from_the_join_counts_requests_without_a_record(records: pd.DataFrame,
+                                                                          joined: pd.DataFrame) -> None:
+    ax = charts.plot_contact_outcomes(joined)
+    assert heights(ax.containers[0]) == heights(charts.plot_contact_outcomes(records).containers[0])
+    unmatched = int(joined["outcome"].isna().sum())
+    assert f"{unmatched} requests without a contact record" in ax.get_title(loc="left")
+    redial = int(records["redial"].sum())
+    assert f"{redial} to redial" in ax.get_title(loc="left")
+
+
+def test_contact_outcomes_puts_unknown_reasons_last_as_other(records: pd.DataFrame) -> None:
+    odd = records.copy()
+    odd.loc[odd.index[0], "disconnect_reason"] = "SOMETHING_NEW"
+    odd.loc[odd.index[1], "disconnect_reason"] = None
+    ax = charts.plot_contact_outcomes(odd)
+    (bars,) = ax.containers
+    assert tick_labels(ax.yaxis) == [*CONTACT_REASON_ORDER, "SOMETHING_NEW", "(none)"]
+    assert heights(bars)[-2:] == [1.0, 1.0] and sum(heights(bars)) == len(odd)
+    assert {to_hex(p.get_facecolor()) for p in bars.patches[-2:]} == {CONTACT_OUTCOME_COLORS["other"].lower()}
+
+
+def test_contact_outcomes_on_a_given_axes_uses_no_pyplot_state(joined: pd.DataFrame) -> None:
+    before = plt.get_fignums()
+    ax = Figure().add_subplot()
+    assert charts.plot_contact_outcomes(joined, ax=ax) is ax
+    assert plt.get_fignums() == before
+
+
+@pytest.mark.parametrize("empty", ["records", "joined", "frame", "none"])
+def test_contact_outcomes_of_nothing_is_an_empty_labelled_chart(records: pd.DataFrame, joined: pd.DataFrame,
+                                                                  empty: str) -> None:
+    data = {"records": records.iloc[:0], "joined": joined.iloc[:0], "frame": pd.DataFrame(), "none": None}[empty]
+    ax = charts.plot_contact_outcomes(data)
+    assert tick_labels(ax.yaxis) == list(CONTACT_REASON_ORDER)
+    assert heights(ax.containers[0]) == [0.0] * len(CONTACT_REASON_ORDER)
+    assert ax.get_title(loc="left") and ax.get_xlabel() and ax.get_ylabel()
+    assert "no contact records" in texts(ax)
+    ax.figure.canvas.draw()
+
+
+def test_contact_reason_table(records: pd.DataFrame, joined: pd.DataFrame) -> None:
+    table = charts.contact_reason_table(joined)
+    assert list(table.index) == list(CONTACT_REASON_ORDER)
+    counts = reason_counts(records)
+    assert table["contacts"].to_dict() == counts
+    assert list(table["outcome"]) == [contact_outcome_of(r) for r in CONTACT_REASON_ORDER]
+    assert set(table.index[table["redial"]]) == set(REDIAL_REASONS)
+    for reason, advice in ADVICE.items():
+        assert table.loc[reason, "what_to_do"] == advice
+    assert table.loc["CUSTOMER_DISCONNECT", "what_to_do"].startswith("nothing")
+    assert int(table.loc[list(REDIAL_REASONS), "contacts"].sum()) == int(records["redial"].sum())
