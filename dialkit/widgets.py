@@ -111,7 +111,8 @@ class ContactReview(w.VBox):
         )
         self.counts = w.HTML(_counts_html({str(k): int(v) for k, v in self._reasons.items()}, title="reason"))
         options: list[tuple[str, str | None]] = [(f"all reasons ({summary['rejected']:,})", None)]
-        options += [(f"{reason} ({int(n):,})", str(reason)) for reason, n in self._reasons.items() if n]
+        # every reason is offered, empty ones too, so code (or a notebook run on another list) can pick any
+        options += [(f"{reason} ({int(n):,})", str(reason)) for reason, n in self._reasons.items()]
         self.reason = w.Dropdown(options=options, value=None, description="reason", layout=w.Layout(width="auto"))
         self.text = w.Text(value="", placeholder="filter: text in any column", description="contains",
                            continuous_update=True)

@@ -41,9 +41,17 @@ def test_contact_review_counts_every_reason(messy) -> None:
         assert f">{reason}</td>" in review.counts.value
     labels = [label for label, _ in review.reason.options]
     assert labels[0] == f"all reasons ({s['rejected']})"
-    assert all(any(l.startswith(r) for l in labels) for r, n in s["reasons"].items() if n)
+    assert all(any(l.startswith(r) for l in labels) for r in s["reasons"])  # empty reasons too
     assert len(review.filtered) == len(messy.rejected)
     assert repr(review) == f"ContactReview({s['rejected']} rejected of {s['rows']:,} rows, 8 reasons)"
+
+
+def test_contact_review_accepts_a_reason_with_no_rows(tmp_path) -> None:
+    path = tmp_path / "clean.csv"
+    path.write_text("phone\n+12125550142\n+12125550142\n")
+    review = ContactReview(dialkit.load_contacts(path))
+    review.reason.value = "too_long"
+    assert len(review.filtered) == 0 and "too_long (0)" in [label for label, _ in review.reason.options]
 
 
 def test_contact_review_filters_by_reason_and_text(messy) -> None:

@@ -1,0 +1,44 @@
+"""The notebooks run headless with papermill and other parameters (beyond nbval's run as committed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import dialkit
+from dialkit.notebooks import run_notebooks
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ROOT / "data" / "samples" / "contacts_small.csv"
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def last_json_output(path: Path) -> dict:
+    nb = json.loads(path.read_text())
+    text = "".join(nb["cells"][-1]["outputs"][0]["text"])
+    return json.loads(text)
+
+
+def test_notebook_01_with_another_contact_list(tmp_path: Path) -> None:
+    paths = run_notebooks(tmp_path, notebooks=["01"], parameters={"data_path": str(SMALL), "suppress_path": None})
+    executed = next(p for p in paths if p.suffix == ".ipynb")
+    summary = last_json_output(executed)
+    expected = dialkit.load_contacts(SMALL).summary()
+    assert (summary["rows"], summary["accepted"], summary["rejected"]) == (
+        expected["rows"], expected["accepted"], expected["rejected"])
+    assert (tmp_path / "01_rejection_reasons.png").stat().st_size > 5_000
+    assert (tmp_path / "01_rejects.csv").exists()
+
+
+def test_notebook_04_against_a_given_ledger(tmp_path: Path) -> None:
+    ledger = ROOT / "tests" / "fixtures" / "ledger_schema1.sqlite"
+    paths = run_notebooks(tmp_path, notebooks=["04"], parameters={"ledger_path": str(ledger)})
+    executed = next(p for p in paths if p.suffix == ".ipynb")
+    text = executed.read_text()
+    report = dialkit.report(ledger)
+    summary = last_json_output(executed)
+    assert summary["requests"] == report["requests"] == 41, summary
+    assert "Traceback" not in text
