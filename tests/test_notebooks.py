@@ -42,3 +42,17 @@ def test_notebook_04_against_a_given_ledger(tmp_path: Path) -> None:
     summary = last_json_output(executed)
     assert summary["requests"] == report["requests"] == 41, summary
     assert "Traceback" not in text
+
+
+@pytest.mark.parametrize("notebook, parameters", [
+    ("02", {"data_path": str(SMALL), "run_id": "other-run", "ttl_minutes": 5}),
+    ("03", {"faults": {"seed": 99, "throttle_rate": 0.3, "unknown_error_rate": 0.1}}),
+    ("05", {"profiles": {"calm": {"seed": 1}, "stormy": {"seed": 1, "throttle_rate": 0.5}}}),
+])
+def test_other_notebooks_run_with_other_parameters(tmp_path: Path, notebook: str, parameters: dict) -> None:
+    paths = run_notebooks(tmp_path, notebooks=[notebook], parameters=parameters)
+    executed = next(p for p in paths if p.suffix == ".ipynb")
+    nb = json.loads(executed.read_text())
+    errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
+    assert last_json_output(executed)["notebook"].startswith(notebook)
