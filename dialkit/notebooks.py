@@ -98,6 +98,7 @@ def run_notebooks(
         pm.execute_notebook(
             str(nb), str(target), parameters=params, kernel_name=kernel_name, progress_bar=False,
             request_save_on_cell_execute=False, cwd=str(nb.parent), execution_timeout=timeout,
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel start-up chatter on the console
         )
         executed.append(target)
     images = sorted(out.glob("*.png"))
