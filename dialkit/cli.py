@@ -18,7 +18,9 @@ from typing import Any, Sequence
 
 from . import __version__
 from .exceptions import DialkitError
-from .masking import MaskingFilter
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .masking import MaskingFilter, mask_text
 
 SAMPLE = Path("data/samples/contacts_messy.csv")
 
@@ -296,6 +298,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except DialkitError as exc:
         print(f"dialkit {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except (BotoCoreError, ClientError) as exc:  # anything the library did not turn into advice yet
+        print(f"dialkit {args.command}: error: {type(exc).__name__}: {mask_text(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted: send again with the same --ledger to resume", file=sys.stderr)

@@ -53,3 +53,10 @@ class LedgerError(DialkitError):
 
 class LedgerBusy(LedgerError):
     """Another sender holds this ledger; two senders on one ledger could dial someone twice."""
+
+
+class EndpointProblem(DialkitError):
+    """The endpoint cannot be used: no credentials or region, access denied, unreachable.
+
+    Raised before anything is sent; the message says what to set or check.
+    """

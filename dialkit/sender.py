@@ -39,7 +39,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import __version__
 from .adapters import Adapter, V1Adapter, V2Adapter, adapter_for
-from .exceptions import CampaignNotFound, CampaignNotRunning, ConfirmationRequired, DialkitError
+from .exceptions import CampaignNotFound, CampaignNotRunning, ConfirmationRequired, DialkitError, EndpointProblem
 from .ledger import Ledger, LedgerRequest
 from .masking import install_log_masking, mask_text
 from .planning import BatchPlan, iter_chunks
@@ -151,7 +151,13 @@ def connect(
             aws_access_key_id="local", aws_secret_access_key="local", config=cfg,
         )
         return Connection(client, api, endpoint, region or DEFAULT_REGION, True)
-    session = boto3.Session(profile_name=profile, region_name=region)
+    try:
+        session = boto3.Session(profile_name=profile, region_name=region)
+    except BotoCoreError as exc:  # e.g. ProfileNotFound
+        raise EndpointProblem(f"{exc}: check the profile name (aws configure list-profiles)") from exc
+    if not session.region_name:
+        raise EndpointProblem("no AWS region: pass region= (--region-name) or set AWS_DEFAULT_REGION / the "
+                              "profile's region; campaigns live in one region")
     client = session.client(service, endpoint_url=endpoint, config=cfg)
     return Connection(client, api, endpoint, session.region_name or "", False)
 
@@ -411,17 +417,26 @@ def _dry_run(plan: BatchPlan, ledger: str | Path, adapter: Adapter) -> SendSumma
 
 
 def _check_campaign(adapter: Adapter, conn: Connection, campaign_id: str) -> None:
+    where = conn.endpoint_url or f"AWS {conn.region}"
     try:
         state = adapter.campaign_state(conn.client, campaign_id)
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         if code == "ResourceNotFoundException":
             err = CampaignNotFound(
-                f"campaign {campaign_id} does not exist at {conn.endpoint_url or 'AWS ' + conn.region}: "
-                "check the campaign id (ListCampaigns) and the region"
+                f"campaign {campaign_id} does not exist at {where}: check the campaign id (ListCampaigns) and the region"
             )
             raise _Stop(f"campaign {campaign_id} not found", err) from exc
-        raise
+        message = mask_text(str(exc.response.get("Error", {}).get("Message", "")))
+        hint = ("check the credentials' permissions (connect-campaigns:GetCampaignState and PutDialRequestBatch)"
+                if code in ("AccessDeniedException", "UnrecognizedClientException", "ExpiredTokenException",
+                            "InvalidSignatureException") else "check the endpoint and try again")
+        raise _Stop(f"{code} from {where}", EndpointProblem(f"{code} from {where}: {message}; {hint}")) from exc
+    except BotoCoreError as exc:  # no credentials, endpoint unreachable, time-out: nothing was sent
+        name = type(exc).__name__
+        hint = ("set up credentials for boto3 (aws configure, AWS_PROFILE, SSO login)"
+                if "Credentials" in name else "check the endpoint URL, the region and the network")
+        raise _Stop(f"{name} at {where}", EndpointProblem(f"{name} at {where}: {mask_text(str(exc))}; {hint}")) from exc
     if state != "Running":
         raise _Stop(f"campaign is {state}, not Running", CampaignNotRunning(campaign_id, state))
 

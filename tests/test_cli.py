@@ -113,3 +113,27 @@ def test_report_joins_contact_records(capsys, tmp_path: Path) -> None:
     assert sum(data["outcomes"].values()) == data["matched"]
     code, out, _ = run(capsys, "report", str(ledger), "--contact-records", str(tmp_path / "records"))
     assert "may be redialed" in out
+
+
+def test_real_aws_without_credentials_or_region_is_advice_not_a_traceback(capsys, tmp_path: Path,
+                                                                           monkeypatch) -> None:
+    # conftest removes every credential and disables the metadata service: nothing leaves this machine
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    code, out, err = run(capsys, "send", str(SMALL), "--endpoint", "aws", "--campaign", "c-1",
+                         "--ledger", str(tmp_path / "r.sqlite"), "--yes", "--no-progress")
+    assert code == 2 and "NoCredentialsError" in err and "aws configure" in err and "Traceback" not in err
+    assert dialkit_report_pending(tmp_path / "r.sqlite") > 0  # kept pending, resumable once credentials exist
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    code, out, err = run(capsys, "send", str(SMALL), "--endpoint", "aws", "--campaign", "c-1",
+                         "--ledger", str(tmp_path / "r2.sqlite"), "--yes", "--no-progress")
+    assert code == 2 and "no AWS region" in err
+    code, out, err = run(capsys, "send", str(SMALL), "--endpoint", "aws", "--campaign", "c-1", "--profile", "nope",
+                         "--ledger", str(tmp_path / "r3.sqlite"), "--yes", "--no-progress")
+    assert code == 2 and "profile" in err and "Traceback" not in err
+
+
+def dialkit_report_pending(ledger: Path) -> int:
+    from dialkit.results import report
+
+    return report(ledger)["pending"]
