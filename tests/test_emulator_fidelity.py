@@ -200,3 +200,31 @@ def test_error_faults_are_validated() -> None:
             emu.set_faults(errors={"PutDialRequest": "AccessDeniedException"})
         status, _ = http(emu, "POST", "/_dialkit/faults", {"errors": {"*": "Nope"}})
         assert status == 400
+
+
+def test_the_emulator_command_injects_errors() -> None:
+    import select
+    import subprocess
+    import sys
+
+    bad = subprocess.run([sys.executable, "-m", "dialkit.emulator", "--error", "PutDialRequestBatch"],
+                         capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 2 and "OPERATION=ERROR" in bad.stderr
+    proc = subprocess.Popen([sys.executable, "-m", "dialkit.emulator", "--error",
+                             "PutDialRequestBatch=ExpiredTokenException", "--errors-after", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ready, _, _ = select.select([proc.stdout], [], [], 30)
+        assert ready, "the emulator printed nothing"
+        info = json.loads(proc.stdout.readline())
+        c = boto3.client("connectcampaigns", endpoint_url=info["endpoint_url"], region_name="us-east-1",
+                         aws_access_key_id="x", aws_secret_access_key="x",
+                         config=Config(retries={"total_max_attempts": 1}))
+        item = {"clientToken": "cli-1", "phoneNumber": US, "attributes": {},
+                "expirationTime": datetime.now(timezone.utc) + timedelta(minutes=5)}
+        c.put_dial_request_batch(id=info["campaign_id"], dialRequests=[item])  # the first call goes through
+        with pytest.raises(ClientError, match="ExpiredTokenException"):
+            c.put_dial_request_batch(id=info["campaign_id"], dialRequests=[{**item, "clientToken": "cli-2"}])
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)

@@ -331,7 +331,7 @@ class Service:
             self._tokens.pop(campaign_id, None)
 
     def dial_requests(self, campaign_id: str | None = None) -> list[dict[str, Any]]:
-        """The accepted dial requests, oldest first, one per distinct (campaign, client token)."""
+        """The accepted dial requests, oldest first: one per (campaign, client token) within its 7-day window."""
         with self._lock:
             return [r.to_dict() for r in self._dial_log if campaign_id is None or r.campaign_id == campaign_id]
 
