@@ -40,6 +40,9 @@ def _plan_args(p: argparse.ArgumentParser, *, campaign_required: bool) -> None:
     p.add_argument("--attributes", default="", help="comma-separated contact columns to send as attributes")
     p.add_argument("--ttl", type=float, default=600, help="seconds a request may wait to be dialed (30–900, default 600)")
     p.add_argument("--run-id", help="run id in every client token (default 'default'); a new one dials again")
+    p.add_argument("--no-token-attribute", action="store_true",
+                   help="do not send each request's client token as the contact attribute dialkit_client_token "
+                   "(contact records then join by OutboundRequestId or ContactId only)")
     p.add_argument("--api", choices=["v1", "v2"], default="v1",
                    help="v1 = connectcampaigns PutDialRequestBatch, v2 = connectcampaignsv2 PutOutboundRequestBatch")
 
@@ -56,7 +59,7 @@ def _plan(args: argparse.Namespace, contacts: Any, campaign_id: str):
 
     attrs = [a.strip() for a in args.attributes.split(",") if a.strip()] or None
     return plan_batches(contacts, campaign_id, attributes=attrs, ttl=timedelta(seconds=args.ttl),
-                        run_id=args.run_id, api=args.api)
+                        run_id=args.run_id, api=args.api, token_attribute=not args.no_token_attribute)
 
 
 def _print_json(obj: Any) -> None:

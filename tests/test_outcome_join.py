@@ -242,3 +242,14 @@ def test_an_input_without_any_contact_id_is_an_error_saying_what_was_found(tmp_p
         read_contact_records(b"  \n")
     mixed = read_contact_records([record(UUIDS[1]), {"ContactId": None}, {"note": 1}])
     assert list(mixed["contact_id"]) == [UUIDS[1]] and mixed.attrs["without_contact_id"] == 2
+
+
+def test_the_command_line_can_switch_the_token_attribute_off(capsys, tmp_path: Path) -> None:
+    small = Path(__file__).resolve().parents[1] / "data" / "samples" / "contacts_small.csv"
+    for flag, expected in (([], True), (["--no-token-attribute"], False)):
+        out = tmp_path / f"plan{len(flag)}.csv"
+        assert main(["plan", str(small), "--campaign", "camp-1", "--json", "--out", str(out), *flag]) == 0
+        capsys.readouterr()
+        attributes = pd.read_csv(out, dtype=str)["attributes"]
+        carries = attributes.fillna("").str.contains(CLIENT_TOKEN_ATTRIBUTE)
+        assert bool(carries.all()) if expected else not bool(carries.any())
