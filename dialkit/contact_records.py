@@ -29,6 +29,7 @@ from typing import Any
 import pandas as pd
 
 from .exceptions import DialkitError
+from .dispositions import OUTCOME_COLUMNS, outcome_columns
 from .masking import mask_phone
 
 CONNECTED_REASONS = ("CUSTOMER_DISCONNECT", "AGENT_DISCONNECT", "THIRD_PARTY_DISCONNECT", "BARGED",
@@ -50,7 +51,7 @@ OUTCOMES = ("connected", "expired", "failed", "other")
 
 COLUMNS = ["contact_id", "campaign_id", "channel", "initiation_method", "initiation_timestamp",
            "connected_to_system_timestamp", "disconnect_timestamp", "last_update_timestamp", "disconnect_reason",
-           "outcome", "amd_status", "customer_masked", "agent", "redial"]
+           "outcome", "amd_status", "customer_masked", "agent", "redial", *OUTCOME_COLUMNS]
 _TIMES = ["initiation_timestamp", "connected_to_system_timestamp", "disconnect_timestamp", "last_update_timestamp"]
 
 
@@ -130,7 +131,10 @@ def read_contact_records(source: str | os.PathLike[str] | bytes | Iterable[Mappi
     synced locally), JSON text or bytes, or an iterable of record dicts.  The
     customer's number is masked (``customer_masked``); ``outcome`` is
     connected/expired/failed/other; ``redial`` is True for reasons that may be
-    redialed with a new client token.
+    redialed with a new client token.  The columns of
+    :data:`dialkit.dispositions.OUTCOME_COLUMNS` say what happened to the person
+    (``disposition``, see :mod:`dialkit.dispositions`), the callee's
+    ``time_zone`` (from the number) and a ``customer_key`` pseudonym.
     """
     if isinstance(source, (str, bytes, bytearray, os.PathLike)):
         records = [r for name, text in _texts(source) for r in parse_records(text, source=name)]
@@ -154,6 +158,7 @@ def read_contact_records(source: str | os.PathLike[str] | bytes | Iterable[Mappi
             "customer_masked": mask_phone(_get(r, "CustomerEndpoint", "Address")),
             "agent": r.get("Agent") is not None,
             "redial": reason in REDIAL_REASONS,
+            **outcome_columns(r),
         })
     frame = pd.DataFrame(rows, columns=COLUMNS)
     for col in _TIMES:
@@ -178,29 +183,36 @@ def join_contact_records(results: pd.DataFrame, records: pd.DataFrame) -> pd.Dat
     return joined
 
 
-def redial_candidates(ledger: str | os.PathLike[str], records: pd.DataFrame) -> pd.DataFrame:
-    """Requests of ``ledger`` whose contact ended EXPIRED, OUTBOUND_ATTEMPT_FAILED or TELECOM_PROBLEM.
+def redial_candidates(
+    ledger: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    records: pd.DataFrame,
+    *,
+    rules: Any = None,
+    now: datetime | None = None,
+) -> pd.DataFrame:
+    """The people to dial again, by disposition (:mod:`dialkit.dispositions`), under ``rules`` at ``now``.
 
-    Returns ``phone_e164, row, client_token, disconnect_reason`` plus the
-    request's attributes as columns: ready for ``plan_batches(...,
-    run_id="<a new run id>")`` (a new run id makes new tokens; the old ones
-    would only return the old requests).
+    ``ledger``: one ledger or several of the same campaign (earlier runs and
+    redials), so each number is judged on its latest contact and its dials are
+    counted against ``rules.max_attempts``.  By default (:class:`~dialkit.RedialRules`)
+    EXPIRED and retryable failures (OUTBOUND_ATTEMPT_FAILED, TELECOM_PROBLEM,
+    busy tone) come back at once; voicemail, no answer and abandoned calls
+    after a wait; a person who answered never.
+
+    Returns ``phone_e164, row, client_token, disconnect_reason, disposition,
+    attempts, redial_after`` plus the request's attributes as columns: ready
+    for ``plan_batches(..., run_id="<a new run id>")`` (a new run id makes new
+    tokens; the old ones would only return the old requests).
     """
+    from .dispositions import select_redials
     from .ledger import Ledger
 
-    wanted = records.loc[records["redial"].astype(bool), ["contact_id", "disconnect_reason"]]
-    reasons = dict(zip(wanted["contact_id"], wanted["disconnect_reason"]))
-    rows = []
-    with Ledger.read(ledger) as led:
-        for r in led.requests_rows():
-            if r["dial_request_id"] in reasons:
-                rows.append({"phone_e164": r["phone_e164"], "row": r["row"], "client_token": r["client_token"],
-                             "disconnect_reason": reasons[r["dial_request_id"]], **json.loads(r["attributes"])})
-    frame = pd.DataFrame(rows)
-    if frame.empty:
-        frame = pd.DataFrame(columns=["phone_e164", "row", "client_token", "disconnect_reason"])
-    frame["row"] = frame["row"].astype("Int64")
-    return frame
+    paths = [ledger] if isinstance(ledger, (str, os.PathLike)) else list(ledger)
+    requests: list[dict[str, Any]] = []
+    for path in paths:
+        with Ledger.read(path) as led:
+            requests += [dict(r) for r in led.requests_rows()]
+    return select_redials(requests, records, rules=rules, now=now)
 
 
 def simulate_contact_records(
