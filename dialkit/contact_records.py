@@ -283,3 +283,48 @@ def simulate_contact_records(
 def to_firehose_text(records: Iterable[Mapping[str, Any]]) -> str:
     """Records concatenated with no delimiter, as Firehose writes them to S3 by default."""
     return "".join(json.dumps(r, separators=(",", ":")) for r in records)
+
+
+def build_contact_record(
+    *,
+    contact_id: str,
+    campaign_id: str,
+    phone: str,
+    attributes: Mapping[str, str] | None,
+    initiated: datetime,
+    ended: datetime,
+    disconnect_reason: str,
+    connected: datetime | None = None,
+    amd_status: str | None = None,
+    agent: Mapping[str, Any] | None = None,
+    queue: Mapping[str, Any] | None = None,
+    outbound_request_id: str | None = None,
+    system_phone: str = "+12125550100",
+) -> dict[str, Any]:
+    """One contact record in Connect's shape, for simulated dialers (the emulator's dialer model).
+
+    Like Connect's: the dial request's attributes become the contact's
+    ``Attributes``; ``Campaign {CampaignId}`` and ``SourceCampaign {CampaignId,
+    OutboundRequestId}`` name the campaign and the request (the request id
+    unless ``outbound_request_id`` says otherwise); timestamps are
+    ``yyyy-mm-ddThh:mm:ssZ``; ``LastUpdateTimestamp`` a minute after the end.
+    """
+    iso = lambda t: t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    return {
+        "ContactId": contact_id,
+        "Channel": "VOICE",
+        "InitiationMethod": "API",
+        "InitiationTimestamp": iso(initiated),
+        "ConnectedToSystemTimestamp": iso(connected) if connected else None,
+        "DisconnectTimestamp": iso(ended),
+        "LastUpdateTimestamp": iso(ended + timedelta(seconds=60)),
+        "DisconnectReason": disconnect_reason,
+        "AnsweringMachineDetectionStatus": amd_status,
+        "CustomerEndpoint": {"Address": phone, "Type": "TELEPHONE_NUMBER"},
+        "SystemEndpoint": {"Address": system_phone, "Type": "TELEPHONE_NUMBER"},
+        "Campaign": {"CampaignId": campaign_id},
+        "SourceCampaign": {"CampaignId": campaign_id, "OutboundRequestId": outbound_request_id or contact_id},
+        "Attributes": dict(attributes or {}),
+        "Queue": dict(queue) if queue else None,
+        "Agent": dict(agent) if agent else None,
+    }

@@ -166,8 +166,11 @@ class Service:
         faults: FaultProfile,
         wait: Callable[[float], None] = time.sleep,
         models: dict[str, ServiceModel] | None = None,
+        dialer: Any = None,
     ) -> None:
         self.region = region
+        #: The dialer model (:class:`dialkit.emulator._dialer.Dialer`), or None: accept and forget.
+        self.dialer = dialer
         self.models = models or load_models()
         self._wait = wait
         self._lock = threading.RLock()
@@ -508,12 +511,18 @@ class Service:
                     faults.throttle_rate + faults.unknown_error_rate + faults.buffer_limit_rate
                 ):
                     code = "BufferLimitExceeded"
+                if code is None and self.dialer is not None and self.dialer.full():
+                    code = "BufferLimitExceeded" if "BufferLimitExceeded" in codes else "RequestThrottled"
                 if code is not None:
                     failures.append({"clientToken": token, "id": self.new_id(), "failureCode": code})
                     continue
                 record = DialRecord(token, self.new_id(), phone or "", campaign.id, received_at)
                 tokens[token] = record
                 self._dial_log.append(record)
+                if self.dialer is not None:
+                    self.dialer.offer(token=token, request_id=record.id, phone=record.phone_number,
+                                      campaign_id=campaign.id, attributes=_attributes(api, item),
+                                      ttl=parse_timestamp(item["expirationTime"]) - received)
                 successes.append({"clientToken": token, "id": record.id})
             reset_draw, hang_draw = rng.random(), rng.random()
         fault = None
@@ -535,6 +544,14 @@ def _destination(api: str, item: dict[str, Any]) -> str | None:
         return item["phoneNumber"]
     telephony = item["channelSubtypeParameters"].get("telephony")
     return telephony["destinationPhoneNumber"] if telephony else None
+
+
+def _attributes(api: str, item: dict[str, Any]) -> dict[str, str]:
+    """The attributes an item carries (they become the contact's attributes)."""
+    if api == "v1":
+        return dict(item.get("attributes") or {})
+    telephony = item["channelSubtypeParameters"].get("telephony") or {}
+    return dict(telephony.get("attributes") or {})
 
 
 def _encode_token(offset: int) -> str:
