@@ -141,7 +141,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.contact_records:
         from .contact_records import join_contact_records, read_contact_records
 
-        joined = join_contact_records(load_results(args.ledger), read_contact_records(args.contact_records))
+        from .metrics import campaign_metrics
+
+        results, records = load_results(args.ledger), read_contact_records(args.contact_records)
+        joined = join_contact_records(results, records)
         with_record = joined["contact_id"].notna()
         data["contact_records"] = {
             "matched": int(with_record.sum()),
@@ -149,6 +152,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             "disconnect_reasons": {str(k): int(v) for k, v in joined["disconnect_reason"].value_counts().items()},
             "redial": int(joined["redial"].fillna(False).astype(bool).sum()),
         }
+        data["metrics"] = campaign_metrics(results, records)
     if args.csv:
         Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
         load_results(args.ledger).to_csv(args.csv, index=False)
@@ -165,6 +169,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         cr = data["contact_records"]
         print(f"  contact records matched {cr['matched']}: " + ", ".join(f"{k} {v}" for k, v in cr["outcomes"].items())
               + f"; {cr['redial']} may be redialed (plan them with a new --run-id)")
+        m = data["metrics"]
+        print(f"  dialed {m['dialed']}; dispositions: " + ", ".join(f"{k} {v}" for k, v in m["dispositions"].items()))
+        for name in ("human_answer_rate", "voicemail_rate", "abandon_rate", "expired_rate", "list_penetration"):
+            r = m[name]
+            if r["rate"] is not None:
+                print(f"    {name:<18} {r['rate']:6.1%}  ({r['count']}/{r['denominator']}, 95% CI "
+                      f"{r['ci_low']:.1%}-{r['ci_high']:.1%})")
     return 0
 
 
@@ -259,7 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ledger", help="ledger file written by send")
     p.add_argument("--csv", help="also write one row per request (numbers masked) to this CSV")
     p.add_argument("--contact-records", help="contact records (file or folder; Firehose output or JSON lines) "
-                   "to join by dial request id: adds outcomes and redial counts")
+                   "to join by dial request id: adds outcomes, redial counts and campaign metrics "
+                   "(dispositions, answer/voicemail/abandon/expired rates with Wilson intervals, attempts per "
+                   "contact, list penetration, by attempt, by callee local hour and weekday)")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object: requests, succeeded, failed, pending, failure_codes")
     p.set_defaults(func=cmd_report)

@@ -89,7 +89,7 @@ def _local_parts(stamps: pd.Series, zones: pd.Series) -> tuple[pd.Series, pd.Ser
     for zone, idx in stamps[known].groupby(zones[known]).groups.items():
         local = stamps.loc[idx].dt.tz_convert(str(zone))
         hour.loc[idx] = local.dt.hour.astype("int64").to_numpy()
-        weekday.loc[idx] = [WEEKDAYS[d] for d in local.dt.weekday]
+        weekday.loc[idx] = [WEEKDAYS[d] for d in local.dt.day_of_week]
     return hour, weekday
 
 
