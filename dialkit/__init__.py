@@ -55,6 +55,9 @@ _EXPORTS: dict[str, str] = {
     "assign_arms": "experiments",
     "compare_arms": "experiments",
     "sample_size_per_arm": "experiments",
+    "local_send_schedule": "experiments",
+    "send_on_schedule": "experiments",
+    "metrics_table": "metrics",
     "ExposureWarning": "experiments",
     "DialkitError": "exceptions",
     "ContactFileError": "exceptions",
@@ -92,8 +95,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .contact_records import join_contact_records, read_contact_records, redial_candidates
     from .contacts import REJECTION_REASONS, ContactSet, load_contacts
     from .dispositions import DISPOSITIONS, RedialRules
-    from .experiments import ExposureWarning, assign_arms, compare_arms, sample_size_per_arm
-    from .metrics import campaign_metrics, outcome_frame
+    from .experiments import (ExposureWarning, assign_arms, compare_arms, local_send_schedule, sample_size_per_arm,
+                              send_on_schedule)
+    from .metrics import campaign_metrics, metrics_table, outcome_frame
     from .exceptions import (CampaignNotFound, CampaignNotRunning, ConfirmationRequired, ContactFileError,
                              DialkitError, EndpointProblem, LedgerBusy, LedgerError, PlanError, PlanValidationError)
     from .ledger import Ledger

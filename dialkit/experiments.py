@@ -31,9 +31,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from dataclasses import dataclass
+import os
+import re
+import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -46,10 +53,12 @@ from statsmodels.stats.proportion import (
     test_proportions_2indep,
 )
 
+from ._time_zones import primary_time_zone
 from .dispositions import DISPOSITIONS
 from .exceptions import DialkitError
 
-__all__ = ["ExposureWarning", "ExperimentError", "assign_arms", "compare_arms", "sample_size_per_arm"]
+__all__ = ["ExposureWarning", "ExperimentError", "SendSlot", "assign_arms", "compare_arms", "local_send_schedule",
+           "sample_size_per_arm", "send_on_schedule"]
 
 #: p-value under which two arms' send-hour distributions count as different.
 EXPOSURE_ALPHA = 0.01
@@ -78,7 +87,9 @@ def assign_arms(
 
     Within each stratum the rows are shuffled with ``numpy.random.default_rng(seed)``
     and dealt to the arms in turn, so arm sizes differ by at most one per
-    stratum.  Returns the same kind it was given: a
+    stratum.  ``stratify="time_zone"`` without such a column uses each callee's
+    time zone from ``phone_e164`` (and adds the ``time_zone`` column).  Returns
+    the same kind it was given: a
     :class:`~dialkit.ContactSet` with ``column`` added to ``accepted``, or a
     DataFrame with ``column`` added.
     """
@@ -88,6 +99,10 @@ def assign_arms(
     frame = getattr(contacts_or_frame, "accepted", contacts_or_frame)
     if not isinstance(frame, pd.DataFrame):
         raise ExperimentError("assign_arms takes a ContactSet or a DataFrame of contacts")
+    if stratify == "time_zone" and "time_zone" not in frame.columns:
+        if "phone_e164" not in frame.columns:
+            raise ExperimentError("stratify='time_zone' needs a phone_e164 column (or a time_zone column)")
+        frame = frame.assign(time_zone=[primary_time_zone(p)[0] for p in frame["phone_e164"]])
     if stratify is not None and stratify not in frame.columns:
         raise ExperimentError(f"stratify column {stratify!r} is not in the contacts "
                               f"(columns: {', '.join(map(str, frame.columns))})")
@@ -103,7 +118,7 @@ def assign_arms(
         offset += len(idx)  # the next stratum starts where this one ended: totals stay balanced too
     out = frame.copy()
     out[column] = labels.astype(str)
-    if out is not frame and hasattr(contacts_or_frame, "accepted"):
+    if hasattr(contacts_or_frame, "accepted"):
         return dataclasses.replace(contacts_or_frame, accepted=out)
     return out
 
@@ -225,3 +240,102 @@ def sample_size_per_arm(baseline_rate: float, lift: float, alpha: float = 0.05, 
     n = NormalIndPower().solve_power(effect_size=effect, alpha=alpha, power=power, ratio=1.0,
                                      alternative="two-sided")
     return int(math.ceil(float(n)))
+
+
+@dataclass(frozen=True)
+class SendSlot:
+    """One send of a schedule: the contacts of one arm in one callee time zone, and when (UTC) to send them."""
+
+    at: datetime | None
+    arm: str
+    time_zone: str | None
+    contacts: pd.DataFrame
+
+    @property
+    def name(self) -> str:
+        """``<arm>-<zone>`` in characters a run id accepts (``evening-America-New_York``)."""
+        return re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{self.arm}-{self.time_zone or 'unknown'}")
+
+
+def local_send_schedule(
+    contacts_or_frame: Any,
+    hours: Mapping[str, float],
+    *,
+    day: date,
+    arm: str = "arm",
+) -> list[SendSlot]:
+    """When to send each arm so that every callee is called at the arm's **callee local** hour.
+
+    ``hours`` maps each arm to a local hour (``{"morning": 10, "evening": 18}``;
+    ``10.5`` is 10:30).  Contacts are grouped by arm and callee time zone (the
+    metrics rule of :mod:`dialkit._time_zones`); each group's send time is that
+    hour on ``day`` in its zone, in UTC (zoneinfo, so DST is right).  Slots come
+    in time order; contacts without a known zone come last with ``at=None`` (not
+    scheduled: decide about them yourself).  Pure: no clock, no network.
+    """
+    frame = getattr(contacts_or_frame, "accepted", contacts_or_frame)
+    if arm not in frame.columns:
+        raise ExperimentError(f"no {arm!r} column: assign arms first (dialkit.assign_arms)")
+    missing = sorted(set(frame[arm].astype(str)) - set(hours))
+    if missing:
+        raise ExperimentError(f"no local hour given for arm(s) {', '.join(missing)}")
+    zones = frame["phone_e164"].map(lambda p: primary_time_zone(p)[0])
+    slots: list[SendSlot] = []
+    for (name, zone), part in frame.groupby([frame[arm].astype(str), zones.fillna("")], sort=True):
+        zone = zone or None
+        at = None
+        if zone is not None:
+            hour = float(hours[name])
+            local = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(zone)) + timedelta(hours=hour)
+            at = local.astimezone(timezone.utc)
+        slots.append(SendSlot(at, name, zone, part))
+    far = datetime.max.replace(tzinfo=timezone.utc)
+    return sorted(slots, key=lambda s: (s.at or far, s.arm, s.time_zone or ""))
+
+
+def send_on_schedule(
+    schedule: Sequence[SendSlot],
+    conn: Any,
+    ledger_dir: str | os.PathLike[str],
+    *,
+    run_id: str,
+    attributes: Sequence[str] = ("arm",),
+    ttl: timedelta = timedelta(minutes=10),
+    wait_until: Callable[[datetime], Any] | None = None,
+    **send_options: Any,
+) -> list[Path]:
+    """Send each slot of ``schedule`` at its time, each to its own ledger; returns the ledgers in order.
+
+    ``wait_until(moment)`` is called before each slot: on the emulator's dialer
+    model pass ``conn.emulator.dialer.advance_to`` (the simulated clock jumps);
+    the default waits on the real clock.  Each slot is its own run
+    (``<run_id>-<arm>-<zone>``: new client tokens) and ledger, so a killed
+    schedule resumes slot by slot.  Slots without a time are skipped.
+    """
+    from .planning import plan_batches
+    from .sender import send
+
+    folder = Path(ledger_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    wait = wait_until or _wait_until
+    ledgers = []
+    send_options.setdefault("listeners", [])
+    for slot in schedule:
+        if slot.at is None:
+            continue
+        wait(slot.at)
+        plan = plan_batches(slot.contacts, conn.campaign_id, run_id=f"{run_id}-{slot.name}"[:64],
+                            attributes=list(attributes), ttl=ttl)
+        path = folder / f"{run_id}-{slot.name}.sqlite"
+        send(plan, conn, path, **send_options)
+        ledgers.append(path)
+    return ledgers
+
+
+def _wait_until(moment: datetime) -> None:
+    """Sleep until ``moment`` on the real clock."""
+    while True:
+        left = (moment - datetime.now(timezone.utc)).total_seconds()
+        if left <= 0:
+            return
+        time.sleep(min(left, 60.0))

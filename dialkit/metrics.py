@@ -49,7 +49,12 @@ from statsmodels.stats.proportion import proportion_confint
 from ._time_zones import WEEKDAYS
 from .dispositions import DISPOSITIONS, customer_key
 
-__all__ = ["campaign_metrics", "outcome_frame", "rate", "rate_table", "outcome_by_local_time"]
+__all__ = ["RATE_NAMES", "campaign_metrics", "metrics_table", "outcome_frame", "outcome_by_local_time", "rate",
+           "rate_table"]
+
+#: The headline rates of :func:`campaign_metrics`, in table order.
+RATE_NAMES: tuple[str, ...] = ("human_answer_rate", "voicemail_rate", "no_answer_rate", "busy_or_failed_rate",
+                               "abandon_rate", "expired_rate", "list_penetration")
 
 
 def rate(count: int, denominator: int, *, alpha: float = 0.05) -> dict[str, Any]:
@@ -224,3 +229,11 @@ def campaign_metrics(
         "confidence": 1 - alpha,
         "interval": "wilson",
     }
+
+
+def metrics_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
+    """The headline rates of :func:`campaign_metrics` as a table: ``count, denominator, rate, ci_low, ci_high``."""
+    rows = {name: metrics[name] for name in RATE_NAMES if name in metrics}
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=["count", "denominator", "rate", "ci_low", "ci_high"])
+    table.index.name = "metric"
+    return table

@@ -61,6 +61,11 @@ def _pct(value: float | None) -> str:
     return "–" if value is None or pd.isna(value) else f"{value:.0%}"
 
 
+def p_text(p: float) -> str:
+    """``p=0.032``, or ``p<0.001`` below that (more digits would only suggest a precision the model lacks)."""
+    return "p<0.001" if p < 0.001 else f"p={p:.2g}"
+
+
 def plot_dispositions(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Contacts per disposition (every class, zeros too), with each class's share of the contacts with a record.
 
@@ -177,8 +182,8 @@ def plot_arms(table: pd.DataFrame, outcome: str = "human_answered", ax: Axes | N
         names.append(f"{name}\n(control)" if i == 0 else str(name))
         text = f"{_pct(row['rate'])}  ({int(row['successes']):,}/{int(row['n']):,})"
         if i and not pd.isna(row.get("diff")):
-            text += (f"\n{row['diff'] * 100:+.1f} pts vs {control} "
-                     f"[{row['diff_ci_low'] * 100:+.1f}, {row['diff_ci_high'] * 100:+.1f}], p={row['p_value']:.2g}")
+            text += (f"\n{row['diff'] * 100:+.1f} pts vs {control} (95% CI {row['diff_ci_low'] * 100:+.1f} to "
+                     f"{row['diff_ci_high'] * 100:+.1f}), {p_text(row['p_value'])}")
         ax.annotate(text, (float(row["ci_high"]), i), xytext=(8, 0), textcoords="offset points", va="center",
                     fontsize=_TEXT, color="#222222")
     ax.set_yticks(y, names, fontsize=_TEXT + 1)

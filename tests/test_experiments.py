@@ -131,3 +131,55 @@ def test_assign_arms_keeps_a_contact_set_a_contact_set_and_the_arm_is_sent(tmp_p
         dialkit.send(plan, conn, tmp_path / "arms.sqlite", listeners=[])
     results = dialkit.load_results(tmp_path / "arms.sqlite")
     assert results["attributes"].map(lambda a: a["arm"]).tolist() == armed.accepted["arm"].tolist()
+
+
+def test_stratify_by_time_zone_reads_the_zone_from_the_number() -> None:
+    frame = pd.DataFrame({"phone_e164": [f"+1212555{100 + i:04d}" for i in range(10)]
+                          + [f"+1213555{100 + i:04d}" for i in range(10)]})
+    out = assign_arms(frame, seed=1, stratify="time_zone")
+    assert set(out["time_zone"]) == {"America/New_York", "America/Los_Angeles"}
+    assert out.groupby(["time_zone", "arm"]).size().tolist() == [5, 5, 5, 5]
+
+
+def test_local_send_schedule_calls_each_callee_at_the_arms_local_hour() -> None:
+    from datetime import date
+
+    from dialkit.experiments import local_send_schedule
+
+    frame = assign_arms(pd.DataFrame({"phone_e164": ["+12125550101", "+12135550102", "+12125550103",
+                                                     "+12135550104", "+442079460105", "+61491570106"]}),
+                        arms=("morning", "evening"), seed=2)
+    slots = local_send_schedule(frame, {"morning": 10, "evening": 18.5}, day=date(2026, 7, 14))
+    assert [s.at for s in slots] == sorted(s.at for s in slots)
+    for slot in slots:
+        local = slot.at.astimezone(__import__("zoneinfo").ZoneInfo(slot.time_zone))
+        assert (local.hour, local.minute) == ((10, 0) if slot.arm == "morning" else (18, 30))
+    ny = next(s for s in slots if s.time_zone == "America/New_York" and s.arm == "morning")
+    assert ny.at.hour == 14  # 10:00 EDT in July is 14:00 UTC: daylight saving time from zoneinfo
+    assert sum(len(s.contacts) for s in slots) == len(frame)
+    with pytest.raises(ExperimentError, match="no local hour given for arm"):
+        local_send_schedule(frame, {"morning": 10}, day=date(2026, 7, 14))
+
+
+def test_send_on_schedule_sends_each_slot_at_its_simulated_time(tmp_path) -> None:
+    from datetime import date, datetime, timedelta, timezone
+
+    from dialkit.contact_records import read_contact_records
+    from dialkit.emulator import DialerModel
+    from dialkit.experiments import local_send_schedule, send_on_schedule
+
+    phones = [f"+1{a}555{100 + i:04d}" for a in ("212", "312", "213") for i in range(20)]
+    frame = assign_arms(pd.DataFrame({"phone_e164": phones, "row": range(1, 61)}), arms=("am", "pm"), seed=3)
+    slots = local_send_schedule(frame, {"am": 9, "pm": 19}, day=date(2026, 11, 24))
+    model = DialerModel(lines=30, time_scale=0, start=slots[0].at - timedelta(minutes=1))
+    with dialkit.connect("local", faults={"dialer": model}) as conn:
+        ledgers = send_on_schedule(slots, conn, tmp_path, run_id="sched", wait_until=conn.emulator.dialer.advance_to)
+        conn.emulator.dialer.advance(hours=1)
+        records = read_contact_records(conn.emulator.contact_records())
+    assert len(ledgers) == len(slots) == 6 and all(p.exists() for p in ledgers)
+    results = pd.concat([dialkit.load_results(p) for p in ledgers], ignore_index=True)
+    out = dialkit.outcome_frame(results, records)
+    assert len(out) == 60 and (out["arm"] == "am").sum() == 30
+    hours = out.groupby("arm")["local_hour"].agg(lambda s: set(s.dropna()))
+    assert hours["am"] == {9} and hours["pm"] == {19}
+    assert datetime(2026, 11, 24, tzinfo=timezone.utc) < records["initiation_timestamp"].min()

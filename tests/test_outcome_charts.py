@@ -21,7 +21,13 @@ from statsmodels.stats.proportion import proportion_confint  # noqa: E402
 import dialkit  # noqa: E402
 from dialkit.contact_records import read_contact_records  # noqa: E402
 from dialkit.emulator import DialerModel, serve  # noqa: E402
-from dialkit.outcome_charts import DISPOSITION_COLORS, plot_arms, plot_dispositions, plot_rate_by_local_time  # noqa: E402
+from dialkit.outcome_charts import (  # noqa: E402
+    DISPOSITION_COLORS,
+    p_text,
+    plot_arms,
+    plot_dispositions,
+    plot_rate_by_local_time,
+)
 from dialkit.sender import connect, send  # noqa: E402
 
 pytestmark = pytest.mark.timeout(120)
@@ -97,7 +103,8 @@ def test_plot_arms_writes_rates_differences_and_flags(frame: pd.DataFrame) -> No
     text = " ".join(t.get_text() for t in ax.texts)
     for name, row in table.iterrows():
         assert f"({int(row['successes']):,}/{int(row['n']):,})" in text
-    assert f"p={table.loc['B', 'p_value']:.2g}" in text and "vs A" in text
+    assert p_text(table.loc["B", "p_value"]) in text and "pts vs A (95% CI" in text
+    assert p_text(0.0004) == "p<0.001" and p_text(0.0312) == "p=0.031"
     flagged = table.assign(exposure_differs=[False, True])
     ax2 = plot_arms(flagged)
     assert "warning: B called at other local hours" in ax2.get_title(loc="left")

@@ -168,6 +168,14 @@ class Dialer:
             self._run_until(moment)
             return moment
 
+    def advance_to(self, moment: datetime) -> datetime:
+        """Move the simulated clock forward to ``moment`` (aware, or naive UTC); a moment already past is a no-op."""
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        with self._lock:
+            step = (moment - self.now()).total_seconds()
+            return self.advance(step) if step > 0 else self.now()
+
     # ------------------------------------------------------------------ requests in
 
     def full(self) -> bool:
