@@ -40,6 +40,9 @@ _LABELS = {"human_answered": "answer rate (a person answered)", "voicemail": "vo
            "no_answer": "no-answer rate", "abandoned": "abandon rate", "expired": "expired rate"}
 
 
+_COUNT_WORDS = {"human_answered": "answered by a person", "voicemail": "reached voicemail"}
+
+
 def _label(outcome: str) -> str:
     return _LABELS.get(outcome, f"{outcome.replace('_', ' ')} rate")
 
@@ -150,7 +153,7 @@ def plot_rate_by_local_time(
         ax.spines[side].set_visible(False)
     ax.legend(loc="upper left", fontsize=_TEXT, frameon=False)
     unknown = int((frame["dialed"] & frame[by].isna()).sum()) if by in frame.columns else 0
-    subtitle = f"{total_n:,} dials, {total_k:,} {outcome.replace('_', ' ')}"
+    subtitle = f"{total_n:,} dials, {total_k:,} {_COUNT_WORDS.get(outcome, outcome.replace('_', ' '))}"
     if unknown:
         subtitle += f"; {unknown:,} dials without a known time zone left out"
     _title(ax, f"{_label(outcome).capitalize()} by {what}", subtitle)
