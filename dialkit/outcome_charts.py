@@ -87,7 +87,7 @@ def plot_dispositions(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.bar_label(bars, labels=labels, padding=3, fontsize=_TEXT)
     ax.set_yticks(positions, [d.replace("_", " ") for d in DISPOSITIONS], fontsize=_TEXT + 1)
     ax.invert_yaxis()
-    ax.set_xlabel("contacts", fontsize=_TEXT + 1)
+    ax.set_xlabel(f"contacts (in brackets: share of the {total:,} with a record)", fontsize=_TEXT + 1)
     ax.tick_params(axis="x", labelsize=_TEXT)
     ax.margins(x=0.18)
     for side in ("top", "right"):
@@ -100,7 +100,7 @@ def plot_dispositions(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
                      f"(95% CI {_pct(human['ci_low'])}–{_pct(human['ci_high'])})")
     missing = int(disposition.isna().sum())
     if missing:
-        subtitle += f"\n{missing:,} requests without a contact record yet"
+        subtitle += f"\n{missing:,} requests without a contact record (not accepted, or not delivered yet)"
     _title(ax, "What happened to the people dialed", subtitle)
     if total == 0:
         ax.text(0.5, 0.5, "no contact records", transform=ax.transAxes, ha="center", va="center",
