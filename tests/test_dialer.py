@@ -175,3 +175,18 @@ def test_emulator_cli_takes_dialer_flags_and_refuses_bad_ones(capsys: pytest.Cap
     with pytest.raises(SystemExit):
         main(["--dialer-lines", "0"])
     assert "dialer model: lines must be" in capsys.readouterr().err
+
+
+def test_the_simulated_clock_runs_time_scale_times_faster_than_the_real_one() -> None:
+    from dialkit.emulator import Dialer
+
+    real = [100.0]
+    dialer = Dialer(DialerModel(time_scale=3600, start=MORNING), monotonic=lambda: real[0])
+    assert dialer.now() == MORNING
+    real[0] += 2.5  # two and a half real seconds: two and a half simulated hours
+    assert dialer.now() == MORNING + timedelta(hours=2.5)
+    dialer.advance(minutes=30)
+    assert dialer.now() == MORNING + timedelta(hours=3)
+    assert dialer.advance_to(MORNING) == MORNING + timedelta(hours=3)  # never backwards
+    with pytest.raises(ValueError, match="only moves forward"):
+        dialer.advance(-1)

@@ -129,3 +129,17 @@ def test_redial_counts_dials_across_ledgers_against_max_attempts(two_runs) -> No
     capped = redial_candidates([first, second], records, rules=RedialRules(max_attempts=2), now=moment)
     assert phones[0] not in set(capped["phone_e164"]) and phones[1] not in set(capped["phone_e164"])
     assert phones[3] in set(capped["phone_e164"])  # expired: never dialed, so no dial counted
+
+
+def test_odd_records_get_a_disposition_and_never_crash_the_reader() -> None:
+    odd = [
+        {"ContactId": "c-1", "DisconnectReason": "CUSTOMER_DISCONNECT", "AnsweringMachineDetectionStatus": "HUMAN_ANSWERED",
+         "CustomerEndpoint": "not an object", "Queue": "Outbound", "Agent": None, "Attributes": [1, 2]},
+        {"ContactId": "c-2", "CustomerEndpoint": {"Address": 12125550142}, "AnsweringMachineDetectionStatus": 7},
+        {"ContactId": "c-3", "DisconnectReason": "SOMETHING_NEW", "CustomerEndpoint": {"Address": "+999"}},
+    ]
+    frame = read_contact_records(odd).set_index("contact_id")
+    assert frame.loc["c-1", "disposition"] == "abandoned"  # queued (a queue of any shape), no agent
+    assert frame.loc["c-1", "record_attributes"] == {} and frame.loc["c-1", "time_zone"] is None
+    assert frame.loc["c-2", "disposition"] == "other" and frame.loc["c-3", "disposition"] == "other"
+    assert frame["customer_key"].notna().sum() == 2
