@@ -28,8 +28,8 @@ from typing import Any
 
 import pandas as pd
 
-from .exceptions import DialkitError
 from .dispositions import OUTCOME_COLUMNS, outcome_columns
+from .exceptions import DialkitError
 from .masking import mask_phone
 
 CONNECTED_REASONS = ("CUSTOMER_DISCONNECT", "AGENT_DISCONNECT", "THIRD_PARTY_DISCONNECT", "BARGED",

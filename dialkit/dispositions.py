@@ -270,37 +270,45 @@ def select_redials(
     ``requests``: ledger rows (``phone_e164, row, client_token,
     dial_request_id, attributes`` as JSON text or a dict), from one or several
     ledgers of the same campaign.  ``records``: :func:`dialkit.read_contact_records`
-    output.  Each number is judged on its **latest** contact record; its dials
-    (records that are not ``expired``) are counted over all of them against
-    ``rules.max_attempts``.  Returns one row per number: ``phone_e164, row,
-    client_token, disconnect_reason, disposition, attempts, redial_after`` and
-    the request's attributes as columns.
+    output, matched to the requests by :func:`dialkit.join_contact_records` (one
+    join rule for the whole kit).  Each number is judged on its **latest**
+    contact record; its dials (records that are not ``expired``) are counted
+    over all of them against ``rules.max_attempts``.  Returns one row per
+    number: ``phone_e164, row, client_token, disconnect_reason, disposition,
+    attempts, redial_after`` and the request's attributes as columns.
     """
     import json
 
+    from .contact_records import join_contact_records
+
     rules = rules or RedialRules()
-    by_id = {r["dial_request_id"]: r for r in requests if r["dial_request_id"]}
-    matched = records[records["contact_id"].isin(by_id)]
     base = ["phone_e164", "row", "client_token", "disconnect_reason", "disposition", "attempts", "redial_after"]
+    rows_in = []
+    for r in requests:
+        if not r["dial_request_id"]:
+            continue  # never accepted: no contact can come of it
+        attrs = r["attributes"]
+        rows_in.append({"client_token": r["client_token"], "dial_request_id": r["dial_request_id"],
+                        "phone_e164": r["phone_e164"], "row": r["row"],
+                        "attributes": json.loads(attrs) if isinstance(attrs, str) else dict(attrs or {})})
+    frame_in = pd.DataFrame(rows_in, columns=["client_token", "dial_request_id", "phone_e164", "row", "attributes"])
+    joined = join_contact_records(frame_in, records)
+    matched = joined[joined["disposition"].notna()]
     if matched.empty:
         frame = pd.DataFrame(columns=base)
         frame["row"] = frame["row"].astype("Int64")
         return frame
-    phones = matched["contact_id"].map(lambda i: by_id[i]["phone_e164"])
-    dials = (matched["disposition"] != "expired").groupby(phones).transform("sum")
-    order = matched.assign(_phone=phones, _dials=dials).sort_values("initiation_timestamp", kind="stable")
-    latest = order.drop_duplicates("_phone", keep="last")
+    dials = (matched["disposition"] != "expired").groupby(matched["phone_e164"]).transform("sum")
+    order = matched.assign(_dials=dials).sort_values("initiation_timestamp", kind="stable")
+    latest = order.drop_duplicates("phone_e164", keep="last")
     decision = redial_table(latest, rules=rules, now=now, attempts=latest["_dials"])
     rows = []
     for (_, rec), (_, d) in zip(latest.iterrows(), decision.iterrows()):
         if not d["redial_now"]:
             continue
-        req = by_id[rec["contact_id"]]
-        attrs = req["attributes"]
-        attrs = json.loads(attrs) if isinstance(attrs, str) else dict(attrs or {})
-        rows.append({"phone_e164": req["phone_e164"], "row": req["row"], "client_token": req["client_token"],
+        rows.append({"phone_e164": rec["phone_e164"], "row": rec["row"], "client_token": rec["client_token"],
                      "disconnect_reason": rec["disconnect_reason"], "disposition": rec["disposition"],
-                     "attempts": int(rec["_dials"]), "redial_after": d["redial_after"], **attrs})
+                     "attempts": int(rec["_dials"]), "redial_after": d["redial_after"], **rec["attributes"]})
     frame = pd.DataFrame(rows, columns=None if rows else base)
     frame["row"] = frame["row"].astype("Int64")
     return frame
