@@ -24,13 +24,16 @@ import random
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from .dispositions import OUTCOME_COLUMNS, outcome_columns
 from .exceptions import DialkitError
 from .masking import mask_phone
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .dispositions import RedialRules
 
 CONNECTED_REASONS = ("CUSTOMER_DISCONNECT", "AGENT_DISCONNECT", "THIRD_PARTY_DISCONNECT", "BARGED",
                      "CONTACT_FLOW_DISCONNECT", "OTHER")
@@ -187,7 +190,7 @@ def redial_candidates(
     ledger: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     records: pd.DataFrame,
     *,
-    rules: Any = None,
+    rules: RedialRules | None = None,
     now: datetime | None = None,
 ) -> pd.DataFrame:
     """The people to dial again, by disposition (:mod:`dialkit.dispositions`), under ``rules`` at ``now``.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -190,3 +191,46 @@ def test_the_simulated_clock_runs_time_scale_times_faster_than_the_real_one() ->
     assert dialer.advance_to(MORNING) == MORNING + timedelta(hours=3)  # never backwards
     with pytest.raises(ValueError, match="only moves forward"):
         dialer.advance(-1)
+
+
+def test_emulator_cli_reads_an_hour_profile_and_says_what_is_wrong_with_one(tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from dialkit.emulator._cli import main
+
+    bad = tmp_path / "profile.json"
+    bad.write_text(json.dumps({str(h): [0.3, 0.3, 0.3] for h in range(23)}))
+    with pytest.raises(SystemExit):
+        main(["--dialer-lines", "2", "--dialer-hour-profile", str(bad)])
+    assert "hour 23 is missing" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--dialer-lines", "2", "--dialer-hour-profile", str(tmp_path / "none.json")])
+    assert "dialer model:" in capsys.readouterr().err
+
+
+def test_dialkit_emulator_serves_a_dialer_model_from_the_shell(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    good = tmp_path / "profile.json"
+    good.write_text(json.dumps({str(h): [0.5, 0.3, 0.2] for h in range(24)}))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dialkit.cli", "emulator", "--dialer-lines", "2", "--dialer-time-scale", "0",
+         "--dialer-start", "2026-11-24T14:00:00Z", "--dialer-hour-profile", str(good)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        info = json.loads(proc.stdout.readline())
+        req = urllib.request.Request(info["endpoint_url"] + "/_dialkit/dialer/advance", method="POST",
+                                     data=json.dumps({"seconds": 60}).encode())
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            state = json.loads(resp.read())
+        assert state == {"now": "2026-11-24T14:01:00+00:00", "waiting": 0}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_the_dialer_control_endpoint_says_when_there_is_no_dialer() -> None:
+    with Emulator() as emu:
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(emu.endpoint_url + "/_dialkit/dialer", timeout=30)
+        assert err.value.code == 404 and b"--dialer-lines" in err.value.read()

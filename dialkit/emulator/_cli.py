@@ -60,6 +60,8 @@ def build_parser(prog: str = "dialkit emulator") -> argparse.ArgumentParser:
            help="simulated seconds per real second (3600: a simulated day in 24 s)")
     option("--dialer-start", default=None, metavar="ISO-8601",
            help="simulated UTC time at start (default: now)")
+    option("--dialer-hour-profile", default=None, metavar="JSON_FILE",
+           help='callee local hour -> [human, voicemail, no_answer] probabilities, all 24 hours: {"0": [0.1, 0.4, 0.45], ...}')
     parser.add_argument("-v", "--verbose", action="store_true", help="log requests (numbers masked) to stderr")
     return parser
 
@@ -94,10 +96,17 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -
     if args.dialer_lines is not None:
         try:
             start = datetime.fromisoformat(args.dialer_start.replace("Z", "+00:00")) if args.dialer_start else None
+            extra = {}
+            if args.dialer_hour_profile:
+                with open(args.dialer_hour_profile, encoding="utf-8") as fh:
+                    raw = json.load(fh)
+                if not isinstance(raw, dict):
+                    raise ValueError("the hour profile must be a JSON object of hour -> [human, voicemail, no_answer]")
+                extra["hour_profile"] = {int(k): tuple(v) for k, v in raw.items()}
             dialer = DialerModel(lines=args.dialer_lines, agents=args.dialer_agents, buffer_size=args.dialer_buffer,
                                  handle_time=args.dialer_handle_time, time_scale=args.dialer_time_scale,
-                                 start=start, seed=args.seed)
-        except ValueError as err:
+                                 start=start, seed=args.seed, **extra)
+        except (OSError, ValueError, TypeError) as err:
             parser.error(f"dialer model: {err}")
     if args.verbose:
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
