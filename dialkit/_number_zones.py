@@ -69,7 +69,9 @@ def check_time_zone(name: str) -> str:
     """Return ``name`` if zoneinfo knows it as an IANA time zone, else raise ``ValueError`` saying what to write."""
     text = str(name).strip()
     try:
-        if not text or text == UNKNOWN_TIME_ZONE or text.startswith(("/", ".")):
+        if "/" not in text or text.startswith(("/", ".", "Etc/")) or ".." in text:
+            # EST, UTC-5, Etc/GMT+5: fixed offsets that ignore daylight saving time, or no place at all
+            raise ZoneInfoNotFoundError(text)
             raise ZoneInfoNotFoundError(text)
         time_zone(text)
     except (ZoneInfoNotFoundError, ValueError, IsADirectoryError, OSError):
@@ -214,7 +216,8 @@ def time_zones_for_postcodes(postcode: pd.Series, region: pd.Series | None = Non
     if not codes.notna().any():
         return pd.Series([None] * len(postcode), index=postcode.index, dtype=object, name="postcode_time_zone")
     table = _zip_time_zones()
-    return codes.map(lambda z: table.get(z) if z else None).astype(object).rename("postcode_time_zone")
+    found = [table.get(z) if isinstance(z, str) else None for z in codes.tolist()]
+    return pd.Series(found, index=postcode.index, dtype=object, name="postcode_time_zone")
 
 
 def find_postcode_column(columns: Iterable[str]) -> str | None:

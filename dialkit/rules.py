@@ -479,8 +479,13 @@ def _local_times(zones: pd.Series, t: int) -> tuple[pd.Series, pd.Series]:
     return (pd.Series(pd.to_datetime(early), index=zones.index), pd.Series(pd.to_datetime(late), index=zones.index))
 
 
-def _zone_text(zones: tuple[str, ...]) -> str:
-    return zones[0] if len(zones) == 1 else f"all {len(zones)} of its time zones ({zones[0]} ... {zones[-1]})"
+def _where(zones: tuple[str, ...], t: int) -> str:
+    """``America/Los_Angeles (local Sat 05:00)``, or for several zones the span of their clocks."""
+    walls = sorted(datetime.fromtimestamp(t, time_zone(z)).replace(tzinfo=None) for z in zones)
+    if len(zones) == 1:
+        return f"{zones[0]} (local {walls[0]:%a %H:%M})"
+    return (f"at least one of its {len(zones)} time zones ({zones[0]} ... {zones[-1]}; local clocks "
+            f"{walls[0]:%a %H:%M} to {walls[-1]:%a %H:%M})")
 
 
 def evaluate_calling_hours(
@@ -527,10 +532,11 @@ def evaluate_calling_hours(
         elif opens is not None:
             opens_ts = pd.Timestamp(opens, unit="s", tz=_UTC)
             answers[z] = (False, opens_ts, pd.NaT, "outside_calling_hours",
-                          f"outside calling hours ({hours}) in {_zone_text(z)}; opens {_fmt_utc(opens_ts)}")
+                          f"outside calling hours ({hours}) in {_where(z, t)}; open in all of them from {_fmt_utc(opens_ts)}"
+                          if len(z) > 1 else f"outside calling hours ({hours}) in {_where(z, t)}; opens {_fmt_utc(opens_ts)}")
         else:
             answers[z] = (False, pd.NaT, pd.NaT, "outside_calling_hours",
-                          f"calling hours ({hours}) are not open in {_zone_text(z)} at one time in the next "
+                          f"calling hours ({hours}) are never open in all {len(z)} of this number's time zones at once in the next "
                           f"{windows.days} days: add a ZIP/postcode column to place these callees, or widen the window")
     rows = [answers[z] for z in zones["time_zones"].tolist()]
     early, late = _local_times(zones["time_zones"], t)
