@@ -35,6 +35,7 @@ import hashlib
 import math
 import os
 import re
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -696,9 +697,12 @@ def read_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     files = _ledger_paths(flat)
     frames = []
     for path in files:
-        with Ledger.read(path) as led:
-            meta = led.meta()
-            rows = [r for r in led.requests_rows() if r["first_sent_at"]]
+        try:
+            with Ledger.read(path) as led:
+                meta = led.meta()
+                rows = [r for r in led.requests_rows() if r["first_sent_at"]]
+        except sqlite3.DatabaseError as exc:  # Ledger.read lets a non-SQLite file's error through
+            raise RulesError(f"--history {path} is not a dialkit ledger ({exc}): give .sqlite ledgers of earlier sends") from None
         if not rows:
             continue
         frames.append(pd.DataFrame({
@@ -838,7 +842,8 @@ def check_area_code_cap(
     used = pd.Series(0, index=frame.index)
     if len(recent):
         hkeys = area_code_keys(recent["phone_e164"].reset_index(drop=True))
-        hsec = (recent["sent_at"].reset_index(drop=True).astype("int64") // 10**9).to_numpy()
+        epoch = pd.Timestamp(0, tz=_UTC)
+        hsec = ((recent["sent_at"].reset_index(drop=True) - epoch) // pd.Timedelta(seconds=1)).to_numpy(dtype="int64")
         by_key = {k: np.sort(hsec[idx]) for k, idx in hkeys.groupby(hkeys).indices.items()}
         group = pd.DataFrame({"k": keys, "s": day_start, "e": day_end})
         counts: dict[tuple[str, int, int], int] = {}
