@@ -48,6 +48,13 @@ _EXPORTS: dict[str, str] = {
     "read_contact_records": "contact_records",
     "join_contact_records": "contact_records",
     "redial_candidates": "contact_records",
+    "CampaignRules": "rules",
+    "CallingHours": "rules",
+    "FrequencyCap": "rules",
+    "SuppressionList": "rules",
+    "DialHistory": "rules",
+    "read_history": "rules",
+    "RulesError": "rules",
     "DialkitError": "exceptions",
     "ContactFileError": "exceptions",
     "PlanError": "exceptions",
@@ -67,7 +74,7 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         if name in ("emulator", "charts", "widgets", "contacts", "planning", "sender", "ledger", "results",
-                    "masking", "exceptions", "adapters", "cli", "notebooks", "contact_records"):
+                    "masking", "exceptions", "adapters", "cli", "notebooks", "contact_records", "rules"):
             return importlib.import_module(f"{__name__}.{name}")
         raise AttributeError(f"module 'dialkit' has no attribute {name!r}")
     value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
@@ -88,4 +95,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .masking import mask_phone
     from .planning import Batch, BatchPlan, PlannedRequest, client_token, plan_batches
     from .results import FAILURE_CODES, load_attempts, load_results, report
+    from .rules import CallingHours, CampaignRules, DialHistory, FrequencyCap, RulesError, SuppressionList, read_history
     from .sender import Backoff, Connection, Progress, SendSummary, TqdmListener, connect, send

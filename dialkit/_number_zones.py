@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
 import pandas as pd
 import phonenumbers
 from phonenumbers import PhoneNumberType
@@ -132,20 +133,21 @@ def _zones_with_type(e164: str, type_name: str) -> tuple[str, ...]:
 
 
 def _per_distinct(phone_e164: pd.Series, number_type: pd.Series | None, fn: Any) -> list[Any]:
-    """``fn(number, type)`` for every row, computed once per distinct (number, type) pair."""
-    numbers = phone_e164.astype("string").fillna("").tolist()
+    """``fn(number, type)`` for every row, computed once per distinct (number, type) pair (vectorised gather)."""
+    numbers = phone_e164.astype(object).where(phone_e164.notna(), "")
+    n_codes, n_uniques = pd.factorize(numbers, use_na_sentinel=False)
     if number_type is None:
-        types = [""] * len(numbers)
+        t_codes, t_uniques = np.zeros(len(numbers), dtype=np.int64), np.array([""], dtype=object)
     else:
-        types = number_type.astype("string").fillna("").reindex(phone_e164.index, fill_value="").tolist()
-    cache: dict[tuple[str, str], Any] = {}
-    out = []
-    for pair in zip(numbers, types):
-        value = cache.get(pair)
-        if value is None:
-            value = cache[pair] = fn(*pair)
-        out.append(value)
-    return out
+        types = number_type.reindex(phone_e164.index).astype(object)
+        t_codes, t_uniques = pd.factorize(types.where(types.notna(), ""), use_na_sentinel=False)
+    pair = n_codes.astype(np.int64) * max(len(t_uniques), 1) + t_codes
+    p_codes, p_uniques = pd.factorize(pair)
+    width = max(len(t_uniques), 1)
+    values = np.empty(len(p_uniques), dtype=object)
+    for j, code in enumerate(p_uniques.tolist()):
+        values[j] = fn(str(n_uniques[code // width]), str(t_uniques[code % width]))
+    return list(values[p_codes]) if len(p_codes) else []
 
 
 def time_zones_for_numbers(phone_e164: pd.Series, number_type: pd.Series | None = None) -> pd.Series:

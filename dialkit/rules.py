@@ -462,22 +462,30 @@ def callee_time_zones(
     return pd.DataFrame({"time_zones": zones.astype(object), "time_zone_source": source}, index=frame.index)
 
 
+def _factorize(zones: pd.Series) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """Row codes and the distinct zone tuples: per-zone work is done once per tuple, then gathered."""
+    codes, uniques = pd.factorize(zones.astype(object), use_na_sentinel=False)
+    return codes, list(uniques)
+
+
 def _local_times(zones: pd.Series, t: int) -> tuple[pd.Series, pd.Series]:
     """Earliest and latest local wall-clock time (naive) among each row's zones at epoch second ``t``."""
-    cache: dict[tuple[str, ...], tuple[Any, Any]] = {}
-    early, late = [], []
-    for z in zones.tolist():
-        got = cache.get(z)
-        if got is None:
-            if z:
-                walls = [datetime.fromtimestamp(t, time_zone(name)).replace(tzinfo=None) for name in z]
-                got = (min(walls), max(walls))
-            else:
-                got = (pd.NaT, pd.NaT)
-            cache[z] = got
-        early.append(got[0])
-        late.append(got[1])
-    return (pd.Series(pd.to_datetime(early), index=zones.index), pd.Series(pd.to_datetime(late), index=zones.index))
+    codes, uniques = _factorize(zones)
+    early = np.full(len(uniques), np.datetime64("NaT"), dtype="datetime64[s]")
+    late = early.copy()
+    for j, z in enumerate(uniques):
+        if z:
+            walls = [datetime.fromtimestamp(t, time_zone(name)).replace(tzinfo=None) for name in z]
+            early[j], late[j] = np.datetime64(min(walls), "s"), np.datetime64(max(walls), "s")
+    return (pd.Series(early[codes].astype("datetime64[ns]"), index=zones.index),
+            pd.Series(late[codes].astype("datetime64[ns]"), index=zones.index))
+
+
+def _utc_column(seconds: np.ndarray, index: pd.Index) -> pd.Series:
+    """Epoch seconds (``-1`` = none) as a UTC datetime column (NaT for none)."""
+    values = seconds.astype("datetime64[s]").astype("datetime64[ns]")
+    values[seconds < 0] = np.datetime64("NaT")
+    return pd.Series(values, index=index).dt.tz_localize(_UTC)
 
 
 def _where(zones: tuple[str, ...], t: int) -> str:
@@ -520,42 +528,50 @@ def evaluate_calling_hours(
         zones = callee_time_zones(frame, default_time_zone=default_time_zone, postcode_column=postcode_column)
     windows = _Windows(hours, moment)
     t = windows.t
-    answers: dict[tuple[str, ...], tuple[Any, ...]] = {}
-    for z in pd.unique(zones["time_zones"]):
+    codes, uniques = _factorize(zones["time_zones"])
+    k = len(uniques)
+    inside_u = np.zeros(k, dtype=bool)
+    opens_u = np.full(k, -1, dtype=np.int64)
+    closes_u = np.full(k, -1, dtype=np.int64)
+    code_u = np.full(k, None, dtype=object)
+    detail_u = np.full(k, "", dtype=object)
+    text_u = np.full(k, "", dtype=object)
+    for j, z in enumerate(uniques):
+        text_u[j] = ";".join(z)
         if not z:
-            answers[z] = (False, pd.NaT, pd.NaT, "unknown_time_zone",
-                          "libphonenumber cannot tell this number's time zone (and no ZIP placed it): "
-                          "name one with --default-time-zone / default_time_zone to dial it")
+            code_u[j] = "unknown_time_zone"
+            detail_u[j] = ("libphonenumber cannot tell this number's time zone (and no ZIP placed it): "
+                           "name one with --default-time-zone / default_time_zone to dial it")
             continue
         inside, opens, closes = _next_open(windows.intervals(z), t)
         if inside:
-            answers[z] = (True, pd.NaT, pd.Timestamp(closes, unit="s", tz=_UTC), None, "")
+            inside_u[j], closes_u[j] = True, closes
         elif opens is not None:
-            opens_ts = pd.Timestamp(opens, unit="s", tz=_UTC)
-            answers[z] = (False, opens_ts, pd.NaT, "outside_calling_hours",
-                          f"outside calling hours ({hours}) in {_where(z, t)}; open in all of them from {_fmt_utc(opens_ts)}"
-                          if len(z) > 1 else f"outside calling hours ({hours}) in {_where(z, t)}; opens {_fmt_utc(opens_ts)}")
+            opens_u[j], code_u[j] = opens, "outside_calling_hours"
+            when = _fmt_utc(pd.Timestamp(opens, unit="s", tz=_UTC))
+            detail_u[j] = (f"outside calling hours ({hours}) in {_where(z, t)}; "
+                           + (f"open in all of them from {when}" if len(z) > 1 else f"opens {when}"))
         else:
-            answers[z] = (False, pd.NaT, pd.NaT, "outside_calling_hours",
-                          f"calling hours ({hours}) are never open in all {len(z)} of this number's time zones at once in the next "
-                          f"{windows.days} days: add a ZIP/postcode column to place these callees, or widen the window")
-    rows = [answers[z] for z in zones["time_zones"].tolist()]
+            code_u[j] = "outside_calling_hours"
+            detail_u[j] = (f"calling hours ({hours}) are never open in all {len(z)} of this number's time zones at "
+                           f"once in the next {windows.days} days: add a ZIP/postcode column to place these callees, "
+                           "or widen the window")
     early, late = _local_times(zones["time_zones"], t)
-    out = pd.DataFrame(
+    index = frame.index
+    return pd.DataFrame(
         {
-            "time_zones": zones["time_zones"].map(";".join).astype(object),
+            "time_zones": pd.Series(text_u[codes], index=index, dtype=object),
             "time_zone_source": zones["time_zone_source"],
             "local_time": early,
             "local_time_latest": late,
-            "inside": pd.Series([r[0] for r in rows], index=frame.index, dtype=bool),
-            "opens_at": pd.Series([r[1] for r in rows], index=frame.index, dtype="datetime64[ns, UTC]"),
-            "closes_at": pd.Series([r[2] for r in rows], index=frame.index, dtype="datetime64[ns, UTC]"),
-            "code": pd.Series([r[3] for r in rows], index=frame.index, dtype=object),
-            "detail": pd.Series([r[4] for r in rows], index=frame.index, dtype=object),
+            "inside": pd.Series(inside_u[codes], index=index, dtype=bool),
+            "opens_at": _utc_column(opens_u[codes], index),
+            "closes_at": _utc_column(closes_u[codes], index),
+            "code": pd.Series(code_u[codes], index=index, dtype=object),
+            "detail": pd.Series(detail_u[codes], index=index, dtype=object),
         },
-        index=frame.index,
+        index=index,
     )
-    return out
 
 
 def cap_expiration(
@@ -758,22 +774,31 @@ def check_frequency_cap(
     earlier = phones.where(mask).groupby(phones.where(mask), dropna=True).cumcount()
     earlier = earlier.reindex(frame.index, fill_value=0)
     over = mask & (counts + earlier >= cap.max_requests)
-    details = pd.Series([""] * len(frame), index=frame.index, dtype=object)
-    rows = frame["row"] if "row" in frame else pd.Series(frame.index, index=frame.index)
-    first_row = rows.where(mask).groupby(phones.where(mask)).transform("first") if mask.any() else rows
-    for i in np.flatnonzero(over.to_numpy()):
-        idx = frame.index[i]
-        parts = []
-        c = int(counts.iloc[i])
-        if c and stats is not None:
-            s = stats.loc[phones.iloc[i]]
-            parts.append(f"{c} dial request(s) to this number within {cap.days} days of {_fmt_utc(moment)}; "
-                         f"last {_fmt_utc(s['last'])} in run {s['run']!r} ({s['ledger']})")
-        e = int(earlier.iloc[i])
-        if e:
-            parts.append(f"{e} earlier row(s) of this plan dial it too (first: row {first_row.loc[idx]})")
-        details.loc[idx] = f"over the frequency cap {cap} (at most {cap.max_requests} per number in any {cap.days} days): " + "; ".join(parts)
-    return pd.DataFrame({"over": over.astype(bool), "detail": details}, index=frame.index)
+    details = np.full(len(frame), "", dtype=object)
+    where = np.flatnonzero(over.to_numpy())
+    if len(where):
+        rows = (frame["row"] if "row" in frame else pd.Series(range(len(frame)), index=frame.index)).tolist()
+        phone_list = phones.tolist()
+        first_row: dict[Any, Any] = {}
+        for p, r, ok in zip(phone_list, rows, mask.tolist()):
+            if ok and p not in first_row:
+                first_row[p] = r
+        last = stats.to_dict("index") if stats is not None else {}
+        head = f"over the frequency cap {cap} (at most {cap.max_requests} per number in any {cap.days} days): "
+        count_list, earlier_list = counts.to_numpy(), earlier.to_numpy()
+        when = _fmt_utc(moment)
+        for i in where:
+            parts = []
+            c, e, p = int(count_list[i]), int(earlier_list[i]), phone_list[i]
+            if c:
+                s_ = last[p]
+                parts.append(f"{c} dial request(s) to this number within {cap.days} days of {when}; "
+                             f"last {_fmt_utc(s_['last'])} in run {s_['run']!r} ({s_['ledger']})")
+            if e:
+                parts.append(f"{e} earlier row(s) of this plan dial it too (first: row {first_row[p]})")
+            details[i] = head + "; ".join(parts)
+    return pd.DataFrame({"over": over.astype(bool), "detail": pd.Series(details, index=frame.index, dtype=object)},
+                        index=frame.index)
 
 
 # ---------------------------------------------------------------------------
@@ -832,41 +857,49 @@ def check_area_code_cap(
     keys = area_code_keys(frame["phone_e164"], number_type)
     if zones is None:
         zones = callee_time_zones(frame, postcode_column=False)["time_zones"]
-    qzone = pd.Series([_quota_zone(z, t) for z in zones.tolist()], index=frame.index, dtype=object)
-    bounds = {z: _day_bounds(z, t) for z in pd.unique(qzone)}
-    day_start = qzone.map(lambda z: bounds[z][1])
-    day_end = qzone.map(lambda z: bounds[z][2])
+    z_codes, z_uniques = _factorize(zones.reindex(frame.index))
+    q_u = np.array([_quota_zone(z, t) for z in z_uniques] or [None], dtype=object)
+    bounds = {z: _day_bounds(z, t) for z in set(q_u.tolist())}
+    qzone = pd.Series(q_u[z_codes], index=frame.index, dtype=object)
+    day_start = pd.Series(np.array([bounds[z][1] for z in q_u.tolist()], dtype=np.int64)[z_codes], index=frame.index)
+    day_end = pd.Series(np.array([bounds[z][2] for z in q_u.tolist()], dtype=np.int64)[z_codes], index=frame.index)
 
     hist = (history or DialHistory.empty()).dials
     recent = hist[(hist["sent_at"] >= pd.Timestamp(t - 3 * 86400, unit="s", tz=_UTC))]
-    used = pd.Series(0, index=frame.index)
-    if len(recent):
+    # one group per (area code, quota zone): its day bounds are the zone's, so the zone fixes the day too
+    k_codes, k_uniques = pd.factorize(keys.astype(object), use_na_sentinel=False)
+    q_codes, q_uniques = pd.factorize(qzone.astype(object), use_na_sentinel=False)
+    g_codes, g_uniques = pd.factorize(k_codes.astype(np.int64) * max(len(q_uniques), 1) + q_codes)
+    used_g = np.zeros(len(g_uniques), dtype=np.int64)
+    if len(recent) and len(g_uniques):
         hkeys = area_code_keys(recent["phone_e164"].reset_index(drop=True))
         epoch = pd.Timestamp(0, tz=_UTC)
         hsec = ((recent["sent_at"].reset_index(drop=True) - epoch) // pd.Timedelta(seconds=1)).to_numpy(dtype="int64")
         by_key = {k: np.sort(hsec[idx]) for k, idx in hkeys.groupby(hkeys).indices.items()}
-        group = pd.DataFrame({"k": keys, "s": day_start, "e": day_end})
-        counts: dict[tuple[str, int, int], int] = {}
-        for k, s, e in group.drop_duplicates().itertuples(index=False):
-            arr = by_key.get(k)
-            counts[(k, s, e)] = 0 if arr is None else int(np.searchsorted(arr, e, "left") - np.searchsorted(arr, s, "left"))
-        used = pd.Series([counts[(k, s, e)] for k, s, e in zip(keys, day_start, day_end)], index=frame.index)
-    group_key = keys.astype(str) + "|" + qzone.astype(str) + "|" + day_start.astype(str)
-    order = group_key.where(mask).groupby(group_key.where(mask), dropna=True).cumcount().reindex(frame.index, fill_value=0)
+        width = max(len(q_uniques), 1)
+        for j, g in enumerate(g_uniques.tolist()):
+            arr = by_key.get(k_uniques[g // width])
+            if arr is not None:
+                _, start, end = bounds[q_uniques[g % width]]
+                used_g[j] = np.searchsorted(arr, end, "left") - np.searchsorted(arr, start, "left")
+    used = pd.Series(used_g[g_codes], index=frame.index)
+    group = pd.Series(g_codes, index=frame.index)
+    order = group[mask].groupby(group[mask]).cumcount().reindex(frame.index, fill_value=0)
     deferred = mask & (used + order >= cap)
     release = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
-    details = pd.Series([""] * len(frame), index=frame.index, dtype=object)
-    if deferred.any():
+    details = np.full(len(frame), "", dtype=object)
+    where = np.flatnonzero(deferred.to_numpy())
+    if len(where):
         release[deferred] = pd.to_datetime(day_end[deferred], unit="s", utc=True)
-        for i in np.flatnonzero(deferred.to_numpy()):
-            idx = frame.index[i]
-            day = bounds[qzone.iloc[i]][0]
-            where = qzone.iloc[i] or "UTC"
-            details.loc[idx] = (
-                f"area code {keys.iloc[i]} already has {cap} dial request(s) on {day.isoformat()} ({where} day; "
-                f"cap {cap} per area code per day, {int(used.iloc[i])} from earlier runs); "
-                f"quota resets {_fmt_utc(release.loc[idx])}"
+        key_list, zone_list, used_list, end_list = keys.tolist(), qzone.tolist(), used.to_numpy(), day_end.to_numpy()
+        for i in where:
+            z = zone_list[i]
+            details[i] = (
+                f"area code {key_list[i]} already has {cap} dial request(s) on {bounds[z][0].isoformat()} "
+                f"({z or 'UTC'} day; cap {cap} per area code per day, {int(used_list[i])} from earlier runs); "
+                f"quota resets {_fmt_utc(pd.Timestamp(int(end_list[i]), unit='s', tz=_UTC))}"
             )
+    details = pd.Series(details, index=frame.index, dtype=object)
     return pd.DataFrame({"area_code": keys, "deferred": deferred.astype(bool), "release_at": release, "detail": details},
                         index=frame.index)
 
@@ -1035,16 +1068,17 @@ def check_suppression(frame: pd.DataFrame, lists: Sequence[SuppressionList], at:
     details = pd.Series([""] * len(frame), index=frame.index, dtype=object)
     for lst in lists:
         live = lst.entries[lst.entries["expires_at"].isna() | (lst.entries["expires_at"] > pd.Timestamp(moment))]
-        until = live.groupby("phone_e164")["expires_at"].max() if len(live) else pd.Series(dtype="datetime64[ns, UTC]")
-        never = set(live.loc[live["expires_at"].isna(), "phone_e164"])
-        match = phones.isin(until.index) & ~hit
-        for i in np.flatnonzero(match.to_numpy()):
-            idx = frame.index[i]
-            number = phones.iloc[i]
-            when = "no expiry" if number in never else f"until {_fmt_utc(until[number])}"
-            details.loc[idx] = f"on suppression list {lst.name!r} ({when})"
-        names[match] = lst.name
-        hit |= match
+        if not len(live):
+            continue
+        # per number: "no expiry" if any live entry never expires, else the latest expiry
+        text = live.assign(t=live["expires_at"].map(lambda v: "~" if pd.isna(v) else _fmt_utc(v)))
+        label = text.groupby("phone_e164")["t"].max().map(
+            lambda v: f"on suppression list {lst.name!r} ({'no expiry' if v == '~' else 'until ' + v})")
+        match = phones.isin(label.index) & ~hit
+        if match.any():
+            details[match] = phones[match].map(label)
+            names[match] = lst.name
+            hit |= match
     return pd.DataFrame({"suppressed": hit, "list": names, "detail": details}, index=frame.index)
 
 
@@ -1273,11 +1307,14 @@ def evaluate(
             if rules.calling_hours is not None:  # released at the first opening on or after the reset
                 reset = _first_opening_after(zones.loc[deferred, "time_zones"], rules.calling_hours, reset)
             release[deferred] = reset
-    decision = code.map(lambda c: "dial" if c is None else ("reject" if c in RULE_REJECTIONS else "defer"))
+    decision = pd.Series(np.select([code.isna().to_numpy(), code.isin(RULE_REJECTIONS).to_numpy()],
+                                   ["dial", "reject"], "defer").astype(object), index=index, dtype=object)
     if hours is None:
         early, late = _local_times(zones["time_zones"], int(moment.timestamp()))
+        z_codes, z_uniques = _factorize(zones["time_zones"])
         hours = pd.DataFrame({
-            "time_zones": zones["time_zones"].map(";".join).astype(object),
+            "time_zones": pd.Series(np.array([";".join(z) for z in z_uniques] or [""], dtype=object)[z_codes],
+                                    index=index, dtype=object),
             "time_zone_source": zones["time_zone_source"],
             "local_time": early, "local_time_latest": late,
             "inside": pd.Series(pd.NA, index=index, dtype="boolean"),

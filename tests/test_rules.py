@@ -156,6 +156,9 @@ def test_frequency_cap_counts_the_plans_own_earlier_rows() -> None:
     # a row rejected for another reason is not dialed, so it does not use the cap
     eligible = pd.Series([False, True, True, True], index=frame.index)
     assert check_frequency_cap(frame, FrequencyCap(2, 7), AT, None, eligible=eligible)["over"].tolist() == [False] * 4
+    one = check_frequency_cap(frame, FrequencyCap(1, 7), AT, None, eligible=eligible)
+    assert one["over"].tolist() == [False, False, False, True]
+    assert one.loc[3, "detail"].endswith("1 earlier row(s) of this plan dial it too (first: row 3)")
 
 
 # -- area-code caps --------------------------------------------------------------------------------------
