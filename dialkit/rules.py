@@ -919,23 +919,40 @@ def _key(name: str) -> str:
     return re.sub(r"[^0-9a-z]", "", str(name).casefold())
 
 
+def _end_of_date_everywhere(d: date) -> pd.Timestamp:
+    return pd.Timestamp(datetime.combine(d + timedelta(days=1), time(12), tzinfo=_UTC))
+
+
 def _parse_expiry(text: str) -> pd.Timestamp | None:
     """An expiry cell as the UTC moment the entry stops suppressing; NaT for blank; None if unreadable.
 
-    A bare date suppresses until that date has ended everywhere on earth
-    (the next day 12:00 UTC, the end of the day at UTC-12): the list's author
-    wrote a calendar date, and no callee should lose protection early because
-    their day ends later than ours.  A time without an offset is UTC.
+    A bare date (``2026-12-31``, a spreadsheet date cell at midnight,
+    ``31/12/2026`` or ``12/31/2026``) suppresses until that date has ended
+    everywhere on earth (the next day 12:00 UTC, the end of the day at
+    UTC-12): the list's author wrote a calendar date, and no callee should lose
+    protection early because their day ends later than ours.  Where a slashed
+    date reads both ways (``02/03/2026``), the later reading is taken, for the
+    same reason.  A time without an offset is UTC.
     """
     value = str(text).strip()
     if not value:
         return pd.NaT
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    m = re.fullmatch(r"(\d{4}-\d{2}-\d{2})(?:[ T]00:00(?::00(?:\.0+)?)?)?", value)
+    if m:
         try:
-            d = date.fromisoformat(value)
+            return _end_of_date_everywhere(date.fromisoformat(m.group(1)))
         except ValueError:
             return None
-        return pd.Timestamp(datetime.combine(d + timedelta(days=1), time(12), tzinfo=_UTC))
+    m = re.fullmatch(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})", value)
+    if m:
+        a, b, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        readings = []
+        for month, day in ((a, b), (b, a)):
+            try:
+                readings.append(date(y, month, day))
+            except ValueError:
+                pass
+        return _end_of_date_everywhere(max(readings)) if readings else None
     try:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError):
@@ -998,7 +1015,7 @@ class SuppressionList:
         records = [list(r) for r in table.records]
         if len(header) == 1 and phone_column is None and any(ch.isdigit() for ch in header[0]):
             records.insert(0, [header[0]])  # no header line: the first line is an entry too
-            rows = [1, *[n for n in table.row_numbers]]
+            rows = [1, *[n + 1 for n in table.row_numbers]]  # the number in the header line is row 1
             phone_idx, expiry_idx = 0, None
         else:
             rows = list(table.row_numbers)
@@ -1136,7 +1153,8 @@ def check_countries(frame: pd.DataFrame, allowed: Iterable[str]) -> pd.DataFrame
     ok = region.isin(allow)
     detail = pd.Series("", index=frame.index, dtype=object)
     listed = ",".join(sorted(allow))
-    detail[~ok] = region[~ok].map(lambda r: f"a {r or 'non-geographic/unknown'} number; allowed countries: {listed}")
+    detail[~ok] = region[~ok].map(
+        lambda r: f"destination {r or 'non-geographic (no country)'} is not among the allowed countries ({listed})")
     return pd.DataFrame({"allowed": ok.astype(bool), "region": region, "detail": detail}, index=frame.index)
 
 

@@ -236,6 +236,27 @@ def test_several_lists_at_once_the_first_match_is_named(tmp_path: Path) -> None:
     assert out["list"].tolist() == ["complaints", "legal.csv", None]
 
 
+@pytest.mark.parametrize("cell, until", [
+    ("2026-12-31", "2027-01-01T12:00Z"),             # a date: until it has ended everywhere
+    ("2026-12-31 00:00:00", "2027-01-01T12:00Z"),    # a spreadsheet date cell
+    ("31/12/2026", "2027-01-01T12:00Z"),
+    ("02/03/2026", "2026-03-03T12:00Z"),             # 2 March or 3 February: the later reading
+    ("2026-12-31T18:00:00-05:00", "2026-12-31T23:00Z"),
+    ("2026-12-31T18:00", "2026-12-31T18:00Z"),       # a time without an offset is UTC
+])
+def test_expiry_spellings(cell: str, until: str) -> None:
+    lst = SuppressionList.read(pd.DataFrame({"phone": [NY1], "until": [cell]}))
+    assert lst.entries.loc[0, "expires_at"] == pd.Timestamp(until)
+    assert lst.problems.empty
+
+
+def test_a_one_column_list_without_a_header_reads_its_first_line_too(tmp_path: Path) -> None:
+    (tmp_path / "plain.csv").write_text(f"{NY1}\nnot a number\n{NY2}\n")
+    lst = SuppressionList.read(tmp_path / "plain.csv")
+    assert lst.active(AT) == {NY1, NY2}
+    assert lst.problems["row"].tolist() == [2]
+
+
 def test_a_suppression_list_without_a_phone_column_is_one_clear_error(tmp_path: Path) -> None:
     (tmp_path / "bad.csv").write_text("name,city\nA,B\n")
     with pytest.raises(dialkit.ContactFileError):
@@ -257,7 +278,7 @@ def test_rows_outside_the_allow_list_and_mixed_lists() -> None:
     frame = accepted(NY1, AU, LONDON, LA)
     out = check_countries(frame, parse_countries("US,CA"))
     assert out["allowed"].tolist() == [True, False, False, True]
-    assert out.loc[1, "detail"] == "a AU number; allowed countries: CA,US"
+    assert out.loc[1, "detail"] == "destination AU is not among the allowed countries (CA,US)"
     assert country_mix(frame).to_dict() == {"US": 2, "AU": 1, "GB": 1}
     assert len(country_mix(accepted(NY1, LA))) == 1
     assert check_countries(frame.drop(columns=["region"]), {"US"})["allowed"].tolist() == [True, False, False, True]
