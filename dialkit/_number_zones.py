@@ -144,9 +144,10 @@ def _per_distinct(phone_e164: pd.Series, number_type: pd.Series | None, fn: Any)
     pair = n_codes.astype(np.int64) * max(len(t_uniques), 1) + t_codes
     p_codes, p_uniques = pd.factorize(pair)
     width = max(len(t_uniques), 1)
+    n_list, t_list = [str(v) for v in n_uniques], [str(v) for v in t_uniques]
     values = np.empty(len(p_uniques), dtype=object)
     for j, code in enumerate(p_uniques.tolist()):
-        values[j] = fn(str(n_uniques[code // width]), str(t_uniques[code % width]))
+        values[j] = fn(n_list[code // width], t_list[code % width])
     return list(values[p_codes]) if len(p_codes) else []
 
 

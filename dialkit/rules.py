@@ -891,13 +891,14 @@ def check_area_code_cap(
     where = np.flatnonzero(deferred.to_numpy())
     if len(where):
         release[deferred] = pd.to_datetime(day_end[deferred], unit="s", utc=True)
-        key_list, zone_list, used_list, end_list = keys.tolist(), qzone.tolist(), used.to_numpy(), day_end.to_numpy()
+        key_list, zone_list, used_list = keys.tolist(), qzone.tolist(), used.to_numpy()
+        resets = {z: _fmt_utc(pd.Timestamp(b[2], unit="s", tz=_UTC)) for z, b in bounds.items()}
         for i in where:
             z = zone_list[i]
             details[i] = (
                 f"area code {key_list[i]} already has {cap} dial request(s) on {bounds[z][0].isoformat()} "
                 f"({z or 'UTC'} day; cap {cap} per area code per day, {int(used_list[i])} from earlier runs); "
-                f"quota resets {_fmt_utc(pd.Timestamp(int(end_list[i]), unit='s', tz=_UTC))}"
+                f"quota resets {resets[z]}"
             )
     details = pd.Series(details, index=frame.index, dtype=object)
     return pd.DataFrame({"area_code": keys, "deferred": deferred.astype(bool), "release_at": release, "detail": details},

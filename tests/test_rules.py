@@ -360,3 +360,28 @@ def test_an_empty_frame_gives_an_empty_answer() -> None:
                           area_code_cap=5, countries=frozenset({"US"}))
     out = evaluate(frame, rules, AT, history=DialHistory.empty())
     assert len(out) == 0 and "code" in out.columns
+
+
+def test_evaluate_keeps_any_index_and_masks_every_repr(tmp_path: Path) -> None:
+    frame = accepted(NY1, LA, AU, NY2, NY1, zip=["", "10001", "", "90210", ""])
+    frame = frame.iloc[::-1].set_axis([50, 40, 30, 20, 10])  # reversed, gapped labels
+    (tmp_path / "dnc.csv").write_text(f"phone,until\n{NY2},2030-01-01\n")
+    rules = CampaignRules.from_cli_strings(calling_hours="08:00-21:00", max_per_number="1/7", area_code_cap="1",
+                                           suppress=[tmp_path / "dnc.csv"], countries="US")
+    out = evaluate(frame, rules, AT)
+    assert out.index.tolist() == [50, 40, 30, 20, 10]
+    # frame order is now: NY1 (row 5), NY2 (zip 90210), AU, LA (zip 10001: New York), NY1 (row 1)
+    # the LA number placed in New York by its ZIP is inside at 10:00 (07:00 in Los Angeles would wait)
+    assert out["code"].tolist() == [None, "suppressed", "country_not_allowed", None, "frequency_cap"]
+    assert out.loc[20, "time_zone_source"] == "postcode" and out.loc[20, "time_zones"] == "America/New_York"
+    assert "first: row 5" in out.loc[10, "detail"]
+    for shown in (repr(rules), repr(rules.suppress[0]), repr(read_history(tmp_path)), str(rules.describe())):
+        assert NY2 not in shown and NY2[2:] not in shown
+
+
+def test_the_rules_api_is_exported_from_dialkit() -> None:
+    for name in ("CampaignRules", "CallingHours", "FrequencyCap", "SuppressionList", "DialHistory", "read_history",
+                 "RulesError"):
+        assert getattr(dialkit, name) is getattr(dialkit.rules, name)
+        assert name in dialkit.__all__
+    assert issubclass(dialkit.RulesError, dialkit.DialkitError) and issubclass(dialkit.RulesError, ValueError)
