@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 
 import numpy as np
 import pandas as pd

@@ -32,7 +32,6 @@ Phone numbers never appear in details, reprs or error messages
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import re
 import sqlite3
@@ -267,8 +266,8 @@ class CallingHours:
                         "(split a night window as 22:00-24:00 and 00:00-06:00)"
                     )
                 windows.append((start, end))
-            for d in days:
-                weekly[d].extend(windows)
+            for day_index in days:
+                weekly[day_index].extend(windows)
         return cls(tuple(_merge(day) for day in weekly), frozenset(blocked))
 
     def __str__(self) -> str:
@@ -544,7 +543,7 @@ def evaluate_calling_hours(
                            "name one with --default-time-zone / default_time_zone to dial it")
             continue
         inside, opens, closes = _next_open(windows.intervals(z), t)
-        if inside:
+        if inside and closes is not None:
             inside_u[j], closes_u[j] = True, closes
         elif opens is not None:
             opens_u[j], code_u[j] = opens, "outside_calling_hours"
@@ -861,7 +860,6 @@ def check_area_code_cap(
     q_u = np.array([_quota_zone(z, t) for z in z_uniques] or [None], dtype=object)
     bounds = {z: _day_bounds(z, t) for z in set(q_u.tolist())}
     qzone = pd.Series(q_u[z_codes], index=frame.index, dtype=object)
-    day_start = pd.Series(np.array([bounds[z][1] for z in q_u.tolist()], dtype=np.int64)[z_codes], index=frame.index)
     day_end = pd.Series(np.array([bounds[z][2] for z in q_u.tolist()], dtype=np.int64)[z_codes], index=frame.index)
 
     hist = (history or DialHistory.empty()).dials
@@ -1017,7 +1015,8 @@ class SuppressionList:
         if len(header) == 1 and phone_column is None and any(ch.isdigit() for ch in header[0]):
             records.insert(0, [header[0]])  # no header line: the first line is an entry too
             rows = [1, *[n + 1 for n in table.row_numbers]]  # the number in the header line is row 1
-            phone_idx, expiry_idx = 0, None
+            phone_idx = 0
+            expiry_idx: int | None = None
         else:
             rows = list(table.row_numbers)
             if phone_column is not None:
@@ -1031,7 +1030,7 @@ class SuppressionList:
             if expiry_column is not None:
                 if expiry_column not in header:
                     raise RulesError(f"suppression list {label}: no column {expiry_column!r} (columns: {', '.join(header)})")
-                expiry_idx: int | None = header.index(expiry_column)
+                expiry_idx = header.index(expiry_column)
             else:
                 wanted = {_key(n) for n in EXPIRY_COLUMN_NAMES}
                 expiry_idx = next((j for j, h in enumerate(header) if _key(h) in wanted and j != phone_idx), None)

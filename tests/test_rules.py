@@ -9,7 +9,7 @@ needs precise send times.  Numbers are fictional (US 555-01xx, AU 0491 570 xxx, 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -133,7 +133,7 @@ def test_frequency_cap_parses_the_cli_spelling() -> None:
 def test_frequency_cap_counts_history_within_the_period_and_names_the_last_dial(tmp_path: Path) -> None:
     # one number once per run: a run's client token is made from the number, so a second row would be the same request
     make_ledger(tmp_path / "g.sqlite", [NY2], [ts("2026-11-22T09:00Z")], run_id="before")
-    path = make_ledger(tmp_path / "h.sqlite", [NY1, NY2, LA],
+    make_ledger(tmp_path / "h.sqlite", [NY1, NY2, LA],
                        [ts("2026-11-22T15:00Z"), ts("2026-11-27T18:30Z"), ts("2026-11-21T14:59Z")])
     history = read_history(tmp_path)
     frame = accepted(NY1, NY2, LA, NY3)
