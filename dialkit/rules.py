@@ -870,7 +870,12 @@ def check_area_code_cap(
     g_codes, g_uniques = pd.factorize(k_codes.astype(np.int64) * max(len(q_uniques), 1) + q_codes)
     used_g = np.zeros(len(g_uniques), dtype=np.int64)
     if len(recent) and len(g_uniques):
-        hkeys = area_code_keys(recent["phone_e164"].reset_index(drop=True))
+        hphones = recent["phone_e164"].reset_index(drop=True)
+        htypes = None
+        if number_type is not None:  # a number the plan also holds takes the plan's type: no parse needed
+            known = dict(zip(frame["phone_e164"].tolist(), number_type.reindex(frame.index).tolist()))
+            htypes = pd.Series([known.get(p_, "") for p_ in hphones.tolist()], dtype=object)
+        hkeys = area_code_keys(hphones, htypes)
         epoch = pd.Timestamp(0, tz=_UTC)
         hsec = ((recent["sent_at"].reset_index(drop=True) - epoch) // pd.Timedelta(seconds=1)).to_numpy(dtype="int64")
         by_key = {k: np.sort(hsec[idx]) for k, idx in hkeys.groupby(hkeys).indices.items()}

@@ -356,10 +356,21 @@ def test_evaluate_needs_a_phone_column_and_an_aware_moment() -> None:
 
 def test_an_empty_frame_gives_an_empty_answer() -> None:
     frame = accepted(NY1).iloc[0:0]
+    dnc = SuppressionList.read(pd.DataFrame({"phone": [NY1]}), name="dnc")
     rules = CampaignRules(calling_hours=CallingHours.parse("08:00-21:00"), max_per_number=FrequencyCap(1, 7),
-                          area_code_cap=5, countries=frozenset({"US"}))
+                          area_code_cap=5, countries=frozenset({"US"}), suppress=(dnc,))
     out = evaluate(frame, rules, AT, history=DialHistory.empty())
     assert len(out) == 0 and "code" in out.columns
+
+
+def test_a_bare_frame_with_only_phone_e164_is_placed_by_parsing(tmp_path: Path) -> None:
+    path = make_ledger(tmp_path / "h.sqlite", [NY2], [ts("2026-11-28T14:00Z")])
+    rules = CampaignRules(calling_hours=CallingHours.parse("08:00-21:00"), area_code_cap=1,
+                          countries=frozenset({"US", "AU"}))
+    out = evaluate(pd.DataFrame({"phone_e164": [NY1, AU, LONDON, LA]}), rules, AT, history=path)
+    assert out["code"].tolist() == ["area_code_cap", "outside_calling_hours", "country_not_allowed",
+                                    "outside_calling_hours"]
+    assert out["area_code"].tolist()[:2] == ["+1 212", "+61 MOBILE"]
 
 
 def test_evaluate_keeps_any_index_and_masks_every_repr(tmp_path: Path) -> None:
