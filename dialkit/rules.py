@@ -70,6 +70,7 @@ __all__ = [
     "SuppressionList",
     "cap_expiration",
     "callee_time_zones",
+    "calling_hours_summary",
     "check_area_code_cap",
     "check_countries",
     "check_frequency_cap",
@@ -1352,6 +1353,21 @@ def evaluate(
         "area_code": area, "suppression_list": suppression_list,
     }, index=index)
     return out
+
+
+def calling_hours_summary(verdict: pd.DataFrame) -> dict[str, int]:
+    """Counts for ``check --json``'s ``"calling_hours"``: ``inside``, ``outside``, ``unknown_time_zone``.
+
+    Takes the frame :func:`evaluate` (with calling hours) or
+    :func:`evaluate_calling_hours` returns; every row is in exactly one count,
+    so they sum to the number of accepted rows.  Rows placed by
+    ``default_time_zone`` count as inside or outside like any other;
+    ``unknown_time_zone`` counts the rows with no zone at all.
+    """
+    unknown = verdict["time_zone_source"].eq("unknown")
+    inside = verdict["inside"].fillna(False).astype(bool) & ~unknown
+    return {"inside": int(inside.sum()), "outside": int((~inside & ~unknown).sum()),
+            "unknown_time_zone": int(unknown.sum())}
 
 
 def _first_opening_after(zones: pd.Series, hours: CallingHours, moments: pd.Series) -> pd.Series:

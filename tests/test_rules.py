@@ -30,6 +30,7 @@ from dialkit.rules import (
     check_area_code_cap,
     check_countries,
     check_frequency_cap,
+    calling_hours_summary,
     check_suppression,
     country_mix,
     evaluate,
@@ -396,3 +397,11 @@ def test_the_rules_api_is_exported_from_dialkit() -> None:
         assert getattr(dialkit, name) is getattr(dialkit.rules, name)
         assert name in dialkit.__all__
     assert issubclass(dialkit.RulesError, dialkit.DialkitError) and issubclass(dialkit.RulesError, ValueError)
+
+
+def test_calling_hours_counts_for_check_json_sum_to_the_accepted_rows() -> None:
+    frame = accepted(NY1, LA, "+80012345678", AU, NY2)
+    verdict = evaluate(frame, CampaignRules(calling_hours=CallingHours.parse("08:00-21:00")), AT)
+    counts = calling_hours_summary(verdict)
+    assert counts == {"inside": 2, "outside": 2, "unknown_time_zone": 1}
+    assert sum(counts.values()) == len(frame)
