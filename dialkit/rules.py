@@ -444,7 +444,7 @@ def callee_time_zones(
     elif postcode_column:
         column = str(postcode_column)
         if column not in frame.columns:
-            raise RulesError(f"the postcode column {column!r} is not in the frame (columns: {', '.join(map(str, frame.columns))})")
+            raise RulesError(f"the postcode column {column!r} is not in the frame (columns: {mask_text(', '.join(map(str, frame.columns)))})")
     else:
         column = None
     if column is not None:
@@ -1027,7 +1027,7 @@ class SuppressionList:
             rows = list(table.row_numbers)
             if phone_column is not None:
                 if phone_column not in header:
-                    raise RulesError(f"suppression list {label}: no column {phone_column!r} (columns: {', '.join(header)})")
+                    raise RulesError(f"suppression list {label}: no column {phone_column!r} (columns: {mask_text(', '.join(header))})")
                 phone_idx = header.index(phone_column)
             elif len(header) == 1:
                 phone_idx = 0
@@ -1035,7 +1035,7 @@ class SuppressionList:
                 phone_idx = header.index(find_phone_column(header, source=f"suppression list {label}"))
             if expiry_column is not None:
                 if expiry_column not in header:
-                    raise RulesError(f"suppression list {label}: no column {expiry_column!r} (columns: {', '.join(header)})")
+                    raise RulesError(f"suppression list {label}: no column {expiry_column!r} (columns: {mask_text(', '.join(header))})")
                 expiry_idx = header.index(expiry_column)
             else:
                 wanted = {_key(n) for n in EXPIRY_COLUMN_NAMES}

@@ -262,6 +262,11 @@ def test_a_suppression_list_without_a_phone_column_is_one_clear_error(tmp_path: 
     (tmp_path / "bad.csv").write_text("name,city\nA,B\n")
     with pytest.raises(dialkit.ContactFileError):
         SuppressionList.read(tmp_path / "bad.csv")
+    # a header cell holding a number (a headerless two-column export) is masked in the message
+    (tmp_path / "headless.csv").write_text(f"{NY1},2026-12-31\n{NY2},2026-12-31\n")
+    with pytest.raises(RulesError) as err:
+        SuppressionList.read(tmp_path / "headless.csv", phone_column="phone")
+    assert "no column 'phone'" in str(err.value) and NY1[2:] not in str(err.value)
 
 
 # -- countries -------------------------------------------------------------------------------------------------
