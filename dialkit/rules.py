@@ -58,6 +58,7 @@ from .exceptions import DialkitError
 from .masking import mask_phone, mask_text
 
 __all__ = [
+    "EXPIRY_COLUMN_NAMES",
     "RULE_CODES",
     "RULE_DEFERRALS",
     "RULE_REJECTIONS",
