@@ -371,7 +371,8 @@ class NormalizedValues:
     e164: np.ndarray  # object: str | None
     reason: np.ndarray  # int8
     detail: np.ndarray  # object: str
-    flags: np.ndarray  # object: tuple[str, ...]
+    flags: dict[int, tuple[str, ...]]  # only the values that have flags (most have none)
+    flags_text: np.ndarray  # object: the flags as the phone_flags column writes them ("" when none)
     region: np.ndarray  # object: str
     number_type: np.ndarray  # object: str
     fast: int = 0  # how many distinct values the fast path decided
@@ -386,18 +387,13 @@ class NormalizedValues:
                            number_type=self.number_type[k])
 
 
-def _no_flags(n: int) -> np.ndarray:
-    flags = np.empty(n, dtype=object)
-    flags[:] = [()] * n
-    return flags
-
-
 def _empty_result(n: int) -> NormalizedValues:
     return NormalizedValues(
         e164=np.full(n, None, dtype=object),
         reason=np.full(n, -1, dtype=np.int8),
         detail=np.full(n, "", dtype=object),
-        flags=_no_flags(n),
+        flags={},
+        flags_text=np.full(n, "", dtype=object),
         region=np.full(n, "", dtype=object),
         number_type=np.full(n, "", dtype=object),
     )
@@ -442,12 +438,29 @@ def normalize_values(values: Sequence[Any] | pa.Array, default_region: str) -> N
     return out
 
 
+@functools.lru_cache(maxsize=256)
+def _flag_text(flags: tuple[str, ...]) -> str:
+    """Flags as the phone_flags column writes them: distinct, in PHONE_FLAGS order, ';'-joined."""
+    from .contacts import _FLAG_ORDER
+
+    return ";".join(sorted(set(flags), key=_FLAG_ORDER.__getitem__))
+
+
+def _take_flags(flags: dict[int, tuple[str, ...]], codes: np.ndarray) -> dict[int, tuple[str, ...]]:
+    if not flags:
+        return {}
+    keys = np.fromiter(flags, dtype=np.int64, count=len(flags))
+    rows = np.flatnonzero(np.isin(codes, keys))
+    return {int(i): flags[int(codes[i])] for i in rows}
+
+
 def _take(res: NormalizedValues, codes: np.ndarray) -> NormalizedValues:
     return NormalizedValues(
         e164=res.e164[codes],
         reason=res.reason[codes],
         detail=res.detail[codes],
-        flags=res.flags[codes],
+        flags=_take_flags(res.flags, codes),
+        flags_text=res.flags_text[codes],
         region=res.region[codes],
         number_type=res.number_type[codes],
         fast=res.fast,
@@ -461,7 +474,9 @@ def _put(out: NormalizedValues, idx: np.ndarray, sub: NormalizedValues) -> None:
     out.region[idx] = sub.region
     out.number_type[idx] = sub.number_type
     for k, i in enumerate(idx):
-        out.flags[i] = sub.flags[k]
+        if k in sub.flags:
+            out.flags[int(i)] = sub.flags[k]
+            out.flags_text[i] = sub.flags_text[k]
 
 
 def _set_one(out: NormalizedValues, i: int, res: Any, reason_index: dict[str, int]) -> None:
@@ -470,6 +485,7 @@ def _set_one(out: NormalizedValues, i: int, res: Any, reason_index: dict[str, in
     out.detail[i] = res.detail
     if res.flags:
         out.flags[i] = tuple(res.flags)
+        out.flags_text[i] = _flag_text(tuple(res.flags))
     out.region[i] = res.region
     out.number_type[i] = res.number_type
 
@@ -851,7 +867,6 @@ def load_text_fast(
     flags_parts: list[pa.Array] = []
     region_parts: list[pa.Array] = []
     type_parts: list[pa.Array] = []
-    flag_text: dict[tuple[str, ...], str] = {}
     offset = 0
     first = True
     try:
@@ -879,13 +894,7 @@ def load_text_fast(
             reasons.append(res.reason)
             for k in np.flatnonzero(res.reason >= 0):
                 details[offset + int(k)] = res.detail[k]
-            texts = []
-            for f in res.flags:
-                t = flag_text.get(f)
-                if t is None:
-                    t = flag_text[f] = ";".join(sorted(set(f), key=c._FLAG_ORDER.__getitem__))
-                texts.append(t)
-            flags_parts.append(pa.array(texts, type=pa.string()))
+            flags_parts.append(pa.array(res.flags_text, type=pa.string()))
             region_parts.append(pa.array(res.region, type=pa.string()))
             type_parts.append(pa.array(res.number_type, type=pa.string()))
             offset += batch.num_rows
