@@ -750,7 +750,7 @@ def _classify(idx: np.ndarray, nsn: pa.Array, lens: np.ndarray, cc: int, nationa
 # ---------------------------------------------------------------------------
 
 #: Rows per block read by pyarrow (the file is read and normalised block by block).
-BLOCK_BYTES = 16 * 1024 * 1024
+BLOCK_BYTES = 8 * 1024 * 1024
 _HEAD_BYTES = 65536
 
 
@@ -801,6 +801,15 @@ def _fast_layout(path: Path) -> tuple[str, list[str]] | None:
     if len(header) < 2 or "\r" in line.decode("utf-8"):
         return None
     return delimiter, header
+
+
+def _release() -> None:
+    """Hand memory freed by pyarrow back to the system (its allocator keeps it for reuse otherwise).
+
+    Called between the steps of a big load, so that the peak is the live data plus
+    one step's scratch, not the sum of every step's scratch.
+    """
+    pa.default_memory_pool().release_unused()
 
 
 def load_text_fast(
@@ -863,7 +872,8 @@ def load_text_fast(
     columns: list[list[pa.Array]] = [[] for _ in internal]
     e164_parts: list[pa.Array] = []
     reasons: list[np.ndarray] = []
-    details: dict[int, str] = {}
+    detail_rows: list[np.ndarray] = []
+    detail_parts: list[pa.Array] = []
     flags_parts: list[pa.Array] = []
     region_parts: list[pa.Array] = []
     type_parts: list[pa.Array] = []
@@ -892,12 +902,17 @@ def load_text_fast(
                 columns[j].append(col)
             e164_parts.append(pa.array(res.e164, type=pa.string(), from_pandas=True))
             reasons.append(res.reason)
-            for k in np.flatnonzero(res.reason >= 0):
-                details[offset + int(k)] = res.detail[k]
+            bad = np.flatnonzero(res.reason >= 0)
+            # kept as arrow, not Python strings: long-lived small objects made between each block's
+            # short-lived ones would pin the interpreter's memory arenas (RSS grows block by block)
+            detail_rows.append(bad + offset)
+            detail_parts.append(pa.array(res.detail[bad], type=pa.string()))
             flags_parts.append(pa.array(res.flags_text, type=pa.string()))
-            region_parts.append(pa.array(res.region, type=pa.string()))
-            type_parts.append(pa.array(res.number_type, type=pa.string()))
+            # a handful of distinct values: kept dictionary-encoded until the rows are chosen
+            region_parts.append(pa.array(res.region, type=pa.string()).dictionary_encode())
+            type_parts.append(pa.array(res.number_type, type=pa.string()).dictionary_encode())
             offset += batch.num_rows
+            _release()
     except (pa.ArrowInvalid, UnicodeDecodeError):
         return None  # ragged or blank lines, invalid UTF-8: the row-accounting reader handles those
     n_rows = offset
@@ -906,7 +921,11 @@ def load_text_fast(
     del reader
 
     reason = np.concatenate(reasons)
+    details: dict[int, str] = dict(zip(np.concatenate(detail_rows).tolist(),
+                                       pa.chunked_array(detail_parts, type=pa.string()).to_pylist()))
+    del detail_rows, detail_parts
     e164 = pa.chunked_array(e164_parts, type=pa.string()).combine_chunks()
+    del e164_parts
     row_numbers = np.arange(1, n_rows + 1, dtype=np.int64)
     index = {r: i for i, r in enumerate(c.REJECTION_REASONS)}
 
@@ -924,39 +943,48 @@ def load_text_fast(
 
     if dedupe != "none":
         ok = np.flatnonzero(reason < 0)
-        groups = np.asarray(pc.dictionary_encode(e164.take(pa.array(ok))).indices, dtype=np.int64)
-        if dedupe == "first":
-            _, keep_at = np.unique(groups, return_index=True)
-        else:
-            _, rev = np.unique(groups[::-1], return_index=True)
-            keep_at = len(groups) - 1 - rev
-        keeper = ok[keep_at[groups]]
+        if dedupe == "last":
+            ok = ok[::-1]
+        # dictionary_encode numbers the distinct values in order of first appearance, so a row is the
+        # first of its number exactly when its code is above every code before it
+        codes = np.asarray(pc.dictionary_encode(e164.take(pa.array(ok))).indices)
+        is_first = np.ones(len(codes), dtype=bool)
+        if len(codes) > 1:
+            is_first[1:] = codes[1:] > np.maximum.accumulate(codes)[:-1]
+        first_row = np.empty(int(codes.max()) + 1 if len(codes) else 0, dtype=np.int64)
+        first_row[codes[is_first]] = ok[is_first]
+        keeper = first_row[codes]
+        del codes, is_first, first_row
+        _release()
         dup = keeper != ok
         if dup.any():
             dup_rows = ok[dup]
             reason[dup_rows] = index["duplicate"]
-            for k, kept in zip(dup_rows.tolist(), keeper[dup].tolist()):
+            for k, kept in zip(dup_rows.tolist(), keeper[dup].tolist()):  # "last": any order, keyed by row
                 details[k] = f"same number as row {row_numbers[kept]}, which is kept (dedupe={dedupe!r})"
 
     accepted_mask = pa.array(reason < 0)
     rejected_idx = np.flatnonzero(reason >= 0)
 
-    def originals(mask: pa.Array | None, idx: np.ndarray | None) -> dict[str, Any]:
-        data: dict[str, Any] = {}
-        for j, col_name in enumerate(out_names):
-            col = pa.chunked_array(columns[j], type=pa.string())
-            col = col.filter(mask) if mask is not None else col.take(pa.array(idx))
-            data[col_name] = pd.array(col, dtype="str")
-        return data
-
-    acc = originals(accepted_mask, None)
-    acc["row"] = pd.array(row_numbers[reason < 0], dtype="int64")
+    # Column by column, each source column released once its rows are placed (a big list is never held twice).
+    accepted_rows = np.flatnonzero(reason < 0)
+    acc: dict[str, Any] = {}
+    rej: dict[str, Any] = {}
+    for j, col_name in enumerate(out_names):
+        col = pa.chunked_array(columns[j], type=pa.string())
+        columns[j] = []
+        acc[col_name] = pd.array(col.filter(accepted_mask), dtype="str")
+        rej[col_name] = pd.array(col.take(pa.array(rejected_idx)), dtype="str")
+        del col
+        _release()
+    acc["row"] = pd.array(row_numbers[accepted_rows], dtype="int64")
     acc["phone_e164"] = pd.array(e164.filter(accepted_mask), dtype="str")
+    del e164
     for key, parts in (("phone_flags", flags_parts), ("region", region_parts), ("number_type", type_parts)):
-        acc[key] = pd.array(pa.chunked_array(parts, type=pa.string()).filter(accepted_mask), dtype="str")
+        chosen = pa.chunked_array(parts).filter(accepted_mask)
+        parts.clear()
+        acc[key] = pd.array(chosen.cast(pa.string()) if pa.types.is_dictionary(chosen.type) else chosen, dtype="str")
     accepted = pd.DataFrame(acc)
-
-    rej = originals(None, rejected_idx)
     rej["row"] = pd.array(row_numbers[rejected_idx], dtype="int64")
     rej["reason"] = pd.Categorical.from_codes(reason[rejected_idx].astype(np.int64), categories=list(c.REJECTION_REASONS))
     rej["detail"] = pd.array([details[int(k)] for k in rejected_idx], dtype="str")
