@@ -803,6 +803,29 @@ def _fast_layout(path: Path) -> tuple[str, list[str]] | None:
     return delimiter, header
 
 
+def _e164_keys(e164: pa.ChunkedArray, rows: np.ndarray) -> np.ndarray:
+    """The E.164 numbers of ``rows`` as int64 (every E.164 number is '+' and at most 15 digits)."""
+    digits = pc.utf8_slice_codeunits(e164.take(pa.array(rows)), 1)
+    return np.asarray(pc.cast(digits, pa.int64()).to_numpy(), dtype=np.int64)
+
+
+def _first_of_each(keys: np.ndarray) -> np.ndarray:
+    """For each position, the position of the first occurrence of its key (a stable sort, no hash table)."""
+    n = len(keys)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    starts = np.ones(n, dtype=bool)
+    sorted_keys = keys[order]
+    starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    del sorted_keys
+    group = np.cumsum(starts) - 1
+    first = order[starts]
+    out = np.empty(n, dtype=np.int64)
+    out[order] = first[group]
+    return out
+
+
 def _release() -> None:
     """Hand memory freed by pyarrow back to the system (its allocator keeps it for reuse otherwise).
 
@@ -924,7 +947,7 @@ def load_text_fast(
     details: dict[int, str] = dict(zip(np.concatenate(detail_rows).tolist(),
                                        pa.chunked_array(detail_parts, type=pa.string()).to_pylist()))
     del detail_rows, detail_parts
-    e164 = pa.chunked_array(e164_parts, type=pa.string()).combine_chunks()
+    e164 = pa.chunked_array(e164_parts, type=pa.string())
     del e164_parts
     row_numbers = np.arange(1, n_rows + 1, dtype=np.int64)
     index = {r: i for i, r in enumerate(c.REJECTION_REASONS)}
@@ -945,16 +968,7 @@ def load_text_fast(
         ok = np.flatnonzero(reason < 0)
         if dedupe == "last":
             ok = ok[::-1]
-        # dictionary_encode numbers the distinct values in order of first appearance, so a row is the
-        # first of its number exactly when its code is above every code before it
-        codes = np.asarray(pc.dictionary_encode(e164.take(pa.array(ok))).indices)
-        is_first = np.ones(len(codes), dtype=bool)
-        if len(codes) > 1:
-            is_first[1:] = codes[1:] > np.maximum.accumulate(codes)[:-1]
-        first_row = np.empty(int(codes.max()) + 1 if len(codes) else 0, dtype=np.int64)
-        first_row[codes[is_first]] = ok[is_first]
-        keeper = first_row[codes]
-        del codes, is_first, first_row
+        keeper = ok[_first_of_each(_e164_keys(e164, ok))]
         _release()
         dup = keeper != ok
         if dup.any():
