@@ -784,8 +784,9 @@ def _fast_layout(path: Path) -> tuple[str, list[str]] | None:
         return None
     if any(b < 32 and b not in (9, 10, 13, 12, 11) for b in body):
         return None
-    cut = body.rfind(b"\n")
-    if cut < 0:
+    whole = len(head) < _HEAD_BYTES  # the whole file is in ``head``: sniff all of it, as the row reader does
+    cut = len(body) - 1 if whole else body.rfind(b"\n")
+    if cut < 0 or b"\n" not in body:
         return None
     try:
         text = body[: cut + 1].decode("utf-8")

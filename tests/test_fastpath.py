@@ -254,3 +254,16 @@ def test_available_memory_reads_this_machine() -> None:
     free = _io.available_memory()
     assert free is None or free > 0
     assert _io.memory_max_bytes(fast=True) >= _io.memory_max_bytes(fast=False)
+
+
+@pytest.mark.parametrize("text", [
+    "phone;name;city\n212-555-0142;Ada;Paris, FR\n312-555-0123;Bob;Rome",          # no final line break
+    "\ufeffphone\tname\n+44 20 7946 0123\tAda\n+61 491 570 006\tBob\n",               # BOM, tabs
+    'customer_id,name,phone\r\nC-1,"Lovelace, Ada",(212) 555-0142\r\nC-2,Bob,="2125550143"\r\n',  # CRLF, quotes
+])
+def test_fast_loader_equals_row_reader_on_plain_variants(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "variant.csv"
+    path.write_text(text, encoding="utf-8", newline="")
+    assert _fastpath.load_text_fast(path, phone_column=None, region="US", suppress=None, dedupe="first",
+                                    max_bytes=None) is not None
+    _assert_same(load_contacts(path), _row_reader(path))
