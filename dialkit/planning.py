@@ -139,16 +139,12 @@ class _PlanColumns:
         names = list(attrs)
         size = self.size
         out = []
+        append = out.append
         for k, phone in enumerate(phones):
             i = start + k
-            out.append(PlannedRequest(
-                batch=i // size + 1,
-                position=i % size + 1,
-                client_token=tokens[k],
-                phone_e164=phone,
-                attributes={name: attrs[name][k] for name in names},
-                row=rows[k],
-            ))
+            # fields in order: batch, position, client_token, phone_e164, attributes, row
+            append(PlannedRequest(i // size + 1, i % size + 1, tokens[k], phone,
+                                  {name: attrs[name][k] for name in names} if names else {}, rows[k]))
         return out
 
     def batch(self, number: int) -> Batch:
