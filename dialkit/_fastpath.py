@@ -945,12 +945,10 @@ def load_text_fast(
     del reader
 
     reason = np.concatenate(reasons)
-    details: dict[int, str] = dict(zip(np.concatenate(detail_rows).tolist(),
-                                       pa.chunked_array(detail_parts, type=pa.string()).to_pylist()))
-    del detail_rows, detail_parts
+    later_details: dict[int, str] = {}  # suppressed and duplicate rows; the rest are in detail_parts
     e164 = pa.chunked_array(e164_parts, type=pa.string())
     del e164_parts
-    row_numbers = np.arange(1, n_rows + 1, dtype=np.int64)
+    # no blank lines here, so the row number of record i is i + 1
     index = {r: i for i, r in enumerate(c.REJECTION_REASONS)}
 
     suppress_set: set[str] = set()
@@ -963,7 +961,7 @@ def load_text_fast(
             hit = (reason < 0) & np.asarray(pc.fill_null(pc.is_in(e164, pa.array(sorted(suppress_set), type=pa.string())), False), dtype=bool)
             reason[hit] = index["suppressed"]
             for k in np.flatnonzero(hit):
-                details[int(k)] = "on the do-not-call list"
+                later_details[int(k)] = "on the do-not-call list"
 
     if dedupe != "none":
         ok = np.flatnonzero(reason < 0)
@@ -976,7 +974,7 @@ def load_text_fast(
             dup_rows = ok[dup]
             reason[dup_rows] = index["duplicate"]
             for k, kept in zip(dup_rows.tolist(), keeper[dup].tolist()):  # "last": any order, keyed by row
-                details[k] = f"same number as row {row_numbers[kept]}, which is kept (dedupe={dedupe!r})"
+                later_details[k] = f"same number as row {kept + 1}, which is kept (dedupe={dedupe!r})"
 
     accepted_mask = pa.array(reason < 0)
     rejected_idx = np.flatnonzero(reason >= 0)
@@ -992,18 +990,27 @@ def load_text_fast(
         rej[col_name] = pd.array(col.take(pa.array(rejected_idx)), dtype="str")
         del col
         _release()
-    acc["row"] = pd.array(row_numbers[accepted_rows], dtype="int64")
+    acc["row"] = pd.array(accepted_rows + 1, dtype="int64")
     acc["phone_e164"] = pd.array(e164.filter(accepted_mask), dtype="str")
     del e164
     for key, parts in (("phone_flags", flags_parts), ("region", region_parts), ("number_type", type_parts)):
         chosen = pa.chunked_array(parts).filter(accepted_mask)
         parts.clear()
         acc[key] = pd.array(chosen.cast(pa.string()) if pa.types.is_dictionary(chosen.type) else chosen, dtype="str")
-    accepted = pd.DataFrame(acc)
-    rej["row"] = pd.array(row_numbers[rejected_idx], dtype="int64")
+    accepted = pd.DataFrame(acc, copy=False)  # a dict of arrays is copied by default: not 10M rows twice
+    rej["row"] = pd.array(rejected_idx + 1, dtype="int64")
     rej["reason"] = pd.Categorical.from_codes(reason[rejected_idx].astype(np.int64), categories=list(c.REJECTION_REASONS))
-    rej["detail"] = pd.array([details[int(k)] for k in rejected_idx], dtype="str")
-    rejected = pd.DataFrame(rej)
+    detail_list: list[str] = [""] * len(rejected_idx)
+    first_rows = np.concatenate(detail_rows) if detail_rows else np.zeros(0, dtype=np.int64)
+    for pos, text in zip(np.searchsorted(rejected_idx, first_rows).tolist(),
+                         pa.chunked_array(detail_parts, type=pa.string()).to_pylist()):
+        detail_list[pos] = text
+    del detail_rows, detail_parts
+    for pos, k in enumerate(rejected_idx.tolist()):  # suppressed and duplicate rows (disjoint from the above)
+        if k in later_details:
+            detail_list[pos] = later_details[k]
+    rej["detail"] = pd.array(detail_list, dtype="str")
+    rejected = pd.DataFrame(rej, copy=False)
 
     assert len(accepted) + len(rejected) == n_rows  # every row is accounted for, by construction
     return c.ContactSet(
