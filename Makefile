@@ -3,6 +3,7 @@
 #   make test   - the whole test suite (unit, emulator over HTTP, AWS CLI, faults, notebooks, browser)
 # CI also runs `make test-floor`: the fast unit tests on the lowest declared versions
 # (constraints/floor.txt) in a second venv, .venv-floor.
+#   make bench  - the performance figures (benchmarks/bench_*.py, one table; not part of make test)
 # Both create ./.venv with python3 and pip on first use.
 
 PYTHON ?= python3
@@ -10,6 +11,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
+.PHONY: demo test test-floor bench venv clean
 # The floor venv: the runtime packages the fast tests need, pinned to the declared floors.
 # (tests/test_contacts.py is not among them: it pins pandas 3's str dtype and .xlsx samples written
 # byte for byte by the current openpyxl, which older versions cannot match.)
@@ -21,7 +23,6 @@ FLOOR_TESTS := tests/test_model.py tests/test_planning.py tests/test_properties_
                tests/test_ledger.py tests/test_ledger_compat.py tests/test_emulator_fidelity.py tests/test_send_errors.py \
                tests/test_outcome_join.py
 
-.PHONY: demo test test-floor venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +50,9 @@ $(FLOOR_STAMP): pyproject.toml constraints/floor.txt
 test-floor: $(FLOOR_STAMP)
 	$(FLOOR_VENV)/bin/python -c "import boto3, botocore, pandas; print('floor:', 'boto3', boto3.__version__, 'botocore', botocore.__version__, 'pandas', pandas.__version__)"
 	$(FLOOR_VENV)/bin/python -m pytest $(FLOOR_TESTS) -q -p no:cacheprovider
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(FLOOR_VENV) out test-artifacts .pytest_cache

@@ -37,8 +37,14 @@ from typing import Any
 from .exceptions import ContactFileError
 from .masking import mask_text
 
-#: 100 MiB: larger contact lists are better split (and would need a lot of memory as text).
-DEFAULT_MAX_BYTES = 100 * 1024 * 1024
+#: ``max_bytes=None`` (the default): the limit is what this machine's free memory allows, see :func:`memory_max_bytes`.
+DEFAULT_MAX_BYTES: int | None = None
+#: Bytes of memory each reader needs per byte of file, with headroom (peak RSS / file size measured on
+#: generated lists: about 3 for the block-wise fast reader, about 12 for the row-accounting reader).
+FAST_READER_MEMORY_FACTOR = 5
+ROW_READER_MEMORY_FACTOR = 20
+#: The limit when free memory cannot be read (no /proc): the former fixed default.
+FALLBACK_MAX_BYTES = 100 * 1024 * 1024
 
 #: File extensions dialkit reads, by reader.
 SUPPORTED_EXTENSIONS: dict[str, str] = {
@@ -168,9 +174,45 @@ def _fmt_size(n: int) -> str:
     return f"{n} bytes"
 
 
-def check_path(source: str | os.PathLike[str], *, max_bytes: int) -> tuple[Path, str, str]:
+def available_memory() -> int | None:
+    """Bytes of memory this process can still use: /proc/meminfo's MemAvailable, capped by a cgroup limit."""
+    found: list[int] = []
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    found.append(int(line.split()[1]) * 1024)
+                    break
+    except (OSError, ValueError):
+        pass
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = Path("/sys/fs/cgroup/memory.current").read_text().strip()
+        if limit != "max":
+            found.append(max(int(limit) - int(used), 0))
+    except (OSError, ValueError):
+        pass
+    return min(found) if found else None
+
+
+def memory_max_bytes(*, fast: bool) -> int:
+    """The largest file dialkit reads by default: free memory divided by what the reader needs per byte.
+
+    ``fast`` is the block-wise reader of well-formed text files
+    (:mod:`dialkit._fastpath`); otherwise the row-accounting reader, which holds
+    every cell as a Python string and needs several times more.
+    """
+    free = available_memory()
+    if free is None:
+        return FALLBACK_MAX_BYTES
+    factor = FAST_READER_MEMORY_FACTOR if fast else ROW_READER_MEMORY_FACTOR
+    return max(free // factor, 1)
+
+
+def check_path(source: str | os.PathLike[str], *, max_bytes: int | None, fast: bool = False) -> tuple[Path, str, str]:
     """Check that ``source`` is a readable file of a supported type and size.
 
+    ``max_bytes=None`` sizes the limit from free memory (:func:`memory_max_bytes`).
     Returns the path, its display name and the reader kind.
     """
     name = mask_text(os.fspath(source))
@@ -198,7 +240,20 @@ def check_path(source: str | os.PathLike[str], *, max_bytes: int) -> tuple[Path,
         raise ContactFileError(f"{name}: cannot read the file ({exc.strerror}). Check its permissions.") from exc
     if size == 0:
         raise ContactFileError(f"{name} is empty (0 bytes): export the contact list again, with a header row and data.")
-    if size > max_bytes:
+    if max_bytes is None:
+        limit = memory_max_bytes(fast=fast)
+        if size > limit:
+            free = available_memory()
+            factor = FAST_READER_MEMORY_FACTOR if fast else ROW_READER_MEMORY_FACTOR
+            how = ("" if fast else " (this file needs the row-by-row reader; a plain UTF-8 CSV without quotes, blank or ragged "
+                   "lines is read in blocks and needs far less)")
+            raise ContactFileError(
+                f"{name} is {_fmt_size(size)}: reading it needs about {_fmt_size(size * factor)} "
+                f"of memory and this machine has {_fmt_size(free) if free is not None else 'an unknown amount'} free{how}. "
+                f"Split the file into parts of at most {_fmt_size(limit)}, free some memory, "
+                "or pass max_bytes= to read it anyway."
+            )
+    elif size > max_bytes:
         raise ContactFileError(
             f"{name} is {_fmt_size(size)}, over the limit of {_fmt_size(max_bytes)} (max_bytes): "
             "split the file into smaller parts, or pass a larger max_bytes= if this machine has the memory."
@@ -707,7 +762,7 @@ def read_json(path: Path, name: str) -> RawTable:
     return _records_from_objects(list(enumerate(doc, start=1)), name)
 
 
-def read_source(source: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES,
+def read_source(source: str | os.PathLike[str], *, max_bytes: int | None = DEFAULT_MAX_BYTES,
                 sheet: str | int | None = None) -> RawTable:
     """Read any supported file into a :class:`RawTable` (see the module docstring)."""
     path, name, kind = check_path(source, max_bytes=max_bytes)

@@ -50,7 +50,7 @@ import pandas as pd
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
 
-from . import _io
+from . import _fastpath, _io
 from ._io import DEFAULT_MAX_BYTES, SUPPORTED_EXTENSIONS
 from .exceptions import ContactFileError
 from .masking import mask_phone, mask_text
@@ -258,6 +258,19 @@ def normalize_phone(value: object, default_region: str = "US") -> PhoneResult:
     (of any type) gets a :class:`PhoneResult`.
     """
     region_default = _check_region(default_region)
+    prepared = _prepare_phone(value)
+    if isinstance(prepared, PhoneResult):
+        return prepared
+    body, flags, digit_count = prepared
+    return _parse_phone(body, flags, digit_count, region_default)
+
+
+def _prepare_phone(value: object) -> PhoneResult | tuple[str, list[str], int]:
+    """The text steps of :func:`normalize_phone`, before libphonenumber: a rejection, or (body, flags, digit count).
+
+    Split out so the whole-column fast path (:mod:`dialkit._fastpath`) runs the very
+    same steps on the values it cannot decide from their shape alone.
+    """
     if value is None or (isinstance(value, float) and value != value):
         return _reject("missing_phone", "the phone cell is empty")
     text = value if isinstance(value, str) else _io.cell_text(value)
@@ -302,7 +315,11 @@ def normalize_phone(value: object, default_region: str = "US") -> PhoneResult:
     digit_count = sum(ch.isdigit() for ch in body)
     if digit_count == 0:
         return _reject("unparseable_phone", "contains no digits", flags)
+    return body, flags, digit_count
 
+
+def _parse_phone(body: str, flags: list[str], digit_count: int, region_default: str) -> PhoneResult:
+    """The libphonenumber steps of :func:`normalize_phone`: parse, possible, valid, E.164, region and type."""
     try:
         number = phonenumbers.parse(body, region_default)
     except NumberParseException as exc:
@@ -542,7 +559,7 @@ class ContactSet:
 # ---------------------------------------------------------------------------
 
 
-def _suppression_values(suppress: Any, *, max_bytes: int, sheet: str | int | None) -> tuple[list[Any], str]:
+def _suppression_values(suppress: Any, *, max_bytes: int | None, sheet: str | int | None) -> tuple[list[Any], str]:
     """The raw values of a do-not-call list, from a path, a DataFrame or an iterable of numbers."""
     if isinstance(suppress, (str, os.PathLike)):
         table = _io.read_source(suppress, max_bytes=max_bytes, sheet=sheet)
@@ -570,7 +587,7 @@ def _suppression_values(suppress: Any, *, max_bytes: int, sheet: str | int | Non
     return [r[j] if j < len(r) else "" for r in table.records], source
 
 
-def _suppression_set(suppress: Any, region: str, *, max_bytes: int, sheet: str | int | None) -> tuple[set[str], int]:
+def _suppression_set(suppress: Any, region: str, *, max_bytes: int | None, sheet: str | int | None) -> tuple[set[str], int]:
     """E.164 numbers of the do-not-call list, and how many non-blank entries could not be read."""
     values, _ = _suppression_values(suppress, max_bytes=max_bytes, sheet=sheet)
     numbers: set[str] = set()
@@ -600,7 +617,7 @@ def load_contacts(
     default_region: str = "US",
     suppress: str | os.PathLike[str] | pd.DataFrame | Iterable[Any] | None = None,
     dedupe: Dedupe = "first",
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
     sheet: str | int | None = None,
 ) -> ContactSet:
     """Load a contact list and sort every row into accepted or rejected.
@@ -632,8 +649,15 @@ def load_contacts(
     if dedupe not in ("first", "last", "none"):
         raise ValueError(f"dedupe must be 'first', 'last' or 'none', not {dedupe!r}")
     region = _check_region(default_region)
-    if not isinstance(max_bytes, int) or max_bytes <= 0:
-        raise ValueError(f"max_bytes must be a positive number of bytes, not {max_bytes!r}")
+    if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes <= 0):
+        raise ValueError(f"max_bytes must be a positive number of bytes (or None: as free memory allows), not {max_bytes!r}")
+
+    if isinstance(source, (str, os.PathLike)) and sheet is None:
+        # Plain delimited text is read in blocks and normalised column-wise; None means "not plain": read row by row.
+        fast = _fastpath.load_text_fast(source, phone_column=phone_column, region=region, suppress=suppress,
+                                        dedupe=dedupe, max_bytes=max_bytes)
+        if fast is not None:
+            return fast
 
     if isinstance(source, pd.DataFrame):
         table = _io.read_frame(source)

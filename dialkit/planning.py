@@ -60,6 +60,20 @@ def client_token(campaign_id: str, run_id: str, phone_e164: str) -> str:
     return f"{TOKEN_PREFIX}-{digest[:43]}"
 
 
+def client_tokens(campaign_id: str, run_id: str, phones: Iterable[str]) -> list[str]:
+    """:func:`client_token` for many numbers of one campaign and run (the shared prefix is hashed once)."""
+    start = hashlib.sha256(f"{campaign_id}\x1f{run_id}\x1f".encode())
+    copy = start.copy
+    out = []
+    append = out.append
+    prefix = f"{TOKEN_PREFIX}-"
+    for phone in phones:
+        h = copy()
+        h.update(phone.encode())
+        append(prefix + h.hexdigest()[:43])
+    return out
+
+
 @dataclass(frozen=True, repr=False)
 class PlannedRequest:
     """One dial request of a plan.  Its repr masks the number."""
@@ -96,6 +110,114 @@ class Batch:
         return f"Batch(number={self.number}, requests={len(self.requests)})"
 
 
+class _PlanColumns:
+    """A plan's requests held column-wise: numbers, source rows and attribute values, in send order.
+
+    Batches and their :class:`PlannedRequest` objects (and client tokens) are
+    made when they are looked at, a block at a time, so a plan of ten million
+    requests costs its columns, not ten million objects.  Columns are Python
+    lists or pyarrow arrays of text (a ContactSet's columns are used without a copy).
+    """
+
+    __slots__ = ("campaign_id", "run_id", "size", "phones", "rows", "attrs", "token_attribute", "n")
+
+    def __init__(self, campaign_id: str, run_id: str, size: int, phones: Any, rows: Any, attrs: dict[str, Any],
+                 token_attribute: str | None = None) -> None:
+        self.campaign_id = campaign_id
+        self.token_attribute = token_attribute  #: also send each request's token under this attribute name
+        self.run_id = run_id
+        self.size = size
+        self.phones = phones
+        self.rows = rows
+        self.attrs = attrs
+        self.n = len(phones)
+
+    @staticmethod
+    def _texts(col: Any, start: int, stop: int) -> list[str]:
+        if isinstance(col, list):
+            return col[start:stop]
+        return col.slice(start, stop - start).to_pylist()  # a pyarrow string array without nulls
+
+    def requests(self, start: int, stop: int) -> list[PlannedRequest]:
+        """Requests ``start``..``stop - 1`` (0-based, in send order)."""
+        stop = min(stop, self.n)
+        if start >= stop:
+            return []
+        phones = self._texts(self.phones, start, stop)
+        tokens = client_tokens(self.campaign_id, self.run_id, phones)
+        rows = self.rows[start:stop] if isinstance(self.rows, list) else self.rows[start:stop].tolist()
+        attrs = {name: [_as_text(v) for v in self._texts(col, start, stop)] if not isinstance(col, list) else col[start:stop]
+                 for name, col in self.attrs.items()}
+        names = list(attrs)
+        token_name = self.token_attribute
+        size = self.size
+        out = []
+        append = out.append
+        for k, phone in enumerate(phones):
+            i = start + k
+            attributes = {name: attrs[name][k] for name in names} if names else {}
+            if token_name is not None:
+                attributes[token_name] = tokens[k]
+            # fields in order: batch, position, client_token, phone_e164, attributes, row
+            append(PlannedRequest(i // size + 1, i % size + 1, tokens[k], phone, attributes, rows[k]))
+        return out
+
+    def batch(self, number: int) -> Batch:
+        """Batch ``number`` (1-based)."""
+        start = (number - 1) * self.size
+        return Batch(number, tuple(self.requests(start, start + self.size)))
+
+
+class PlanBatches(Sequence[Batch]):
+    """The batches of a :class:`BatchPlan`: a read-only sequence that makes each batch when it is looked at.
+
+    Indexing, slicing, ``len``, iteration and comparison with a tuple work as
+    on the tuple of batches it stands for.  Iterating makes batches a block
+    at a time (tokens are hashed per block), so going through a big plan once
+    is cheap in memory.
+    """
+
+    _BLOCK = 2048  # batches made per step when iterating
+
+    def __init__(self, columns: _PlanColumns) -> None:
+        self._columns = columns
+        self._count = -(-columns.n // columns.size) if columns.n else 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return tuple(self._columns.batch(k + 1) for k in range(*index.indices(self._count)))
+        k = index.__index__()
+        if k < 0:
+            k += self._count
+        if not 0 <= k < self._count:
+            raise IndexError("batch index out of range")
+        return self._columns.batch(k + 1)
+
+    def __iter__(self) -> Iterator[Batch]:
+        cols, size = self._columns, self._columns.size
+        for first in range(0, self._count, self._BLOCK):
+            last = min(first + self._BLOCK, self._count)
+            requests = cols.requests(first * size, last * size)
+            for k in range(last - first):
+                yield Batch(first + k + 1, tuple(requests[k * size : (k + 1) * size]))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, PlanBatches):
+            other = tuple(other)
+        if isinstance(other, tuple):
+            return tuple(self) == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"PlanBatches({self._count} batches)"
+
+
 @dataclass(frozen=True, repr=False)
 class BatchPlan:
     """Batches of dial requests for one campaign and run, ready to send.
@@ -108,7 +230,7 @@ class BatchPlan:
     run_id: str
     ttl: timedelta
     api: str
-    batches: tuple[Batch, ...]
+    batches: Sequence[Batch]  #: a :class:`PlanBatches` (batches are made when looked at)
     attribute_map: Mapping[str, str] = field(default_factory=dict)
     #: The attribute name carrying each request's client token, or None when not sent.
     token_attribute: str | None = None
@@ -117,9 +239,20 @@ class BatchPlan:
     @property
     def requests(self) -> list[PlannedRequest]:
         """Every request, in send order."""
+        if isinstance(self.batches, PlanBatches):
+            return self.batches._columns.requests(0, self.batches._columns.n)
         return [r for b in self.batches for r in b.requests]
 
+    def client_tokens(self) -> list[str]:
+        """Every request's client token, in send order (without making the request objects)."""
+        if isinstance(self.batches, PlanBatches):
+            cols = self.batches._columns
+            return client_tokens(self.campaign_id, self.run_id, cols._texts(cols.phones, 0, cols.n))
+        return [r.client_token for r in self.requests]
+
     def __len__(self) -> int:
+        if isinstance(self.batches, PlanBatches):
+            return self.batches._columns.n
         return sum(len(b) for b in self.batches)
 
     def __iter__(self) -> Iterator[Batch]:
@@ -253,7 +386,7 @@ class BatchPlan:
 
     def fingerprint(self) -> str:
         """A short hash of the plan's tokens in order: tells whether two plans are the same."""
-        h = hashlib.sha256(json.dumps([r.client_token for r in self.requests]).encode())
+        h = hashlib.sha256(json.dumps(self.client_tokens()).encode())
         return h.hexdigest()[:16]
 
 
@@ -356,38 +489,36 @@ def plan_batches(
 
     frame = _accepted_frame(contacts)
     mapping = _attribute_map(attributes, list(frame.columns))
-    phones = frame["phone_e164"].tolist()
-    rows = frame["row"].tolist() if "row" in frame.columns else [None] * len(frame)
-    attr_values = {name: frame[col].tolist() for name, col in mapping.items()}
-
-    batches: list[Batch] = []
-    current: list[PlannedRequest] = []
-    for i, phone in enumerate(phones):
-        if len(current) == size:
-            batches.append(Batch(len(batches) + 1, tuple(current)))
-            current = []
-        phone_text = _as_text(phone)
-        row = rows[i]
-        token = client_token(campaign_id, run, phone_text)
-        attrs = {name: _as_text(values[i]) for name, values in attr_values.items()}
-        if token_attribute:
-            attrs[CLIENT_TOKEN_ATTRIBUTE] = token
-        current.append(
-            PlannedRequest(
-                batch=len(batches) + 1,
-                position=len(current) + 1,
-                client_token=token,
-                phone_e164=phone_text,
-                attributes=attrs,
-                row=None if row is None or pd.isna(row) else int(row),
-            )
-        )
-    if current:
-        batches.append(Batch(len(batches) + 1, tuple(current)))
+    phones = _text_column(frame["phone_e164"])
+    rows = _row_column(frame["row"]) if "row" in frame.columns else [None] * len(frame)
+    attrs = {name: _text_column(frame[col]) for name, col in mapping.items()}
+    token_name = CLIENT_TOKEN_ATTRIBUTE if token_attribute else None
+    columns = _PlanColumns(campaign_id, run, size, phones, rows, attrs, token_name)
     return BatchPlan(
-        campaign_id=campaign_id, run_id=run, ttl=ttl, api=api, batches=tuple(batches), attribute_map=mapping,
-        token_attribute=CLIENT_TOKEN_ATTRIBUTE if token_attribute else None,
+        campaign_id=campaign_id, run_id=run, ttl=ttl, api=api, batches=PlanBatches(columns), attribute_map=mapping,
+        token_attribute=token_name,
     )
+
+
+def _text_column(series: pd.Series) -> Any:
+    """A column as the API wants its values (text, '' when missing): a pyarrow string array when it
+    already is one without gaps (no copy), else a list of :func:`_as_text` values."""
+    values = series.array
+    if isinstance(values, pd.arrays.ArrowStringArray):
+        import pyarrow as pa
+
+        arr = values.__arrow_array__()
+        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        if arr.null_count == 0:
+            return arr
+    return [_as_text(v) for v in series.tolist()]
+
+
+def _row_column(series: pd.Series) -> Any:
+    """Source row numbers: an int64 numpy array when there are no gaps, else a list of int or None."""
+    if series.dtype == "int64":
+        return series.to_numpy()
+    return [None if r is None or pd.isna(r) else int(r) for r in series.tolist()]
 
 
 def iter_chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -223,3 +223,59 @@ def test_a_column_named_like_the_reserved_attribute_is_refused() -> None:
         plan_batches(df, "camp-1", attributes={CLIENT_TOKEN_ATTRIBUTE: "ref"}, token_attribute=False)
     renamed = plan_batches(df, "camp-1", attributes={"old_token": CLIENT_TOKEN_ATTRIBUTE})
     assert renamed.requests[0].attributes["old_token"] == "a"
+
+
+# ---------------------------------------------------------------------------
+# Batches are made when looked at (column-wise plan): the same plan as before
+# ---------------------------------------------------------------------------
+
+
+def _eager_reference(frame_: pd.DataFrame, campaign: str, run: str, size: int, attrs: dict[str, str]) -> list:
+    """The plan as the old eager planner built it, request by request."""
+    def text(v: object) -> str:
+        return "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+
+    out = []
+    for i, (phone, row) in enumerate(zip(frame_["phone_e164"].tolist(), frame_["row"].tolist())):
+        token = client_token(campaign, run, text(phone))
+        attributes = {a: text(frame_[c].iloc[i]) for a, c in attrs.items()}
+        attributes["dialkit_client_token"] = token  # plans carry the token as a contact attribute by default
+        out.append((i // size + 1, i % size + 1, token, text(phone), attributes, None if pd.isna(row) else int(row)))
+    return out
+
+
+def _as_tuples(requests: list) -> list:
+    return [(r.batch, r.position, r.client_token, r.phone_e164, dict(r.attributes), r.row) for r in requests]
+
+
+def test_lazy_plan_equals_the_request_by_request_plan_for_a_contact_set(tmp_path, monkeypatch):
+    from dialkit import load_contacts
+    from dialkit.planning import PlanBatches
+
+    lines = ["phone,name,segment"] + [f"+1{a}55501{x:02d},N{x},{'' if x % 3 else 'vip'}"
+                                      for a in ("212", "312", "415") for x in range(100)]
+    path = tmp_path / "list.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    contacts = load_contacts(path)
+    monkeypatch.setattr(PlanBatches, "_BLOCK", 3)  # several blocks while iterating
+    plan = plan_batches(contacts, "camp-1", attributes=["name", "segment"], batch_size=7, run_id="r1")
+    want = _eager_reference(contacts.accepted, "camp-1", "r1", 7, {"name": "name", "segment": "segment"})
+    assert _as_tuples(plan.requests) == want
+    assert _as_tuples([r for b in plan.batches for r in b]) == want  # iteration, block by block
+    assert _as_tuples([r for k in range(len(plan.batches)) for r in plan.batches[k]]) == want  # indexing
+    assert [b.number for b in plan.batches] == list(range(1, len(plan.batches) + 1)) and len(plan.batches) == 43
+    assert plan.batches[-1].number == 43 and len(plan.batches[-1]) == 300 - 42 * 7
+    assert [b.number for b in plan.batches[2:5]] == [3, 4, 5]
+    assert plan.client_tokens() == [w[2] for w in want] and len(plan) == 300
+    assert plan.batches == tuple(plan.batches) and plan_batches(contacts, "camp-1").batches != tuple(plan.batches)
+    with pytest.raises(IndexError):
+        plan.batches[43]
+
+
+def test_lazy_plan_keeps_missing_values_rules_for_any_dataframe():
+    df = pd.DataFrame({"phone_e164": ["+12125550142", None, "+13125550123"],
+                       "row": pd.array([1, None, 3], dtype="Int64"),
+                       "who": ["a", float("nan"), 7]})
+    plan = plan_batches(df, "camp-1", attributes={"Who": "who"}, batch_size=2)
+    assert _as_tuples(plan.requests) == _eager_reference(df, "camp-1", "default", 2, {"Who": "who"})
+    assert plan.fingerprint() == plan_batches(df, "camp-1", attributes={"Who": "who"}, batch_size=2).fingerprint()

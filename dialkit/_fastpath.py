@@ -1,0 +1,1028 @@
+"""Vectorised phone normalisation and a fast CSV loader for big contact lists.
+
+Private helper of :mod:`dialkit.contacts`.  Two things live here:
+
+* :func:`normalize_values` gives, for a whole column at once, exactly what
+  :func:`dialkit.contacts.normalize_phone` gives value by value.  Each distinct
+  text is looked at once.  The common shapes (digits with spaces, ``-``, ``.``,
+  ``( )`` and an optional leading ``+``) are decided by *libphonenumber's own
+  metadata* (``PhoneMetadata``: the region's national-prefix, international-prefix,
+  possible-length and number-type patterns), applied with pyarrow's RE2 string
+  kernels over whole arrays, following the steps of ``phonenumbers.parse``,
+  ``is_possible_number_with_reason``, ``is_valid_number``,
+  ``region_code_for_number`` and ``number_type`` one for one.  Every value the
+  fast path cannot decide with certainty (letters, extensions, float renderings,
+  international or national prefixes that need libphonenumber's transform rules,
+  leading zeros kept in the number, unusual lengths, a pattern RE2 cannot
+  compile …) goes to ``normalize_phone`` itself.  ``tests/test_fastpath.py``
+  compares the two on tens of thousands of generated values per region.
+
+* :func:`load_text_fast` reads a well-formed delimited text file with
+  ``pyarrow.csv`` in blocks (a 10-million-row file never exists as Python
+  strings) and builds the same :class:`~dialkit.contacts.ContactSet` the
+  row-accounting reader of :mod:`dialkit._io` builds.  It returns ``None`` for
+  anything it is not sure about (quotes, blank or ragged lines, a non-UTF-8
+  encoding, control characters, one column …), and the caller falls back to the
+  row-accounting reader, which stays the reference for odd files.
+
+Pure: no network, no clock, no global state beyond caches of compiled metadata.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import phonenumbers
+import pyarrow as pa
+import pyarrow.compute as pc
+from phonenumbers import PhoneMetadata, PhoneNumberType, ValidationResult
+from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .contacts import ContactSet
+
+__all__ = ["NormalizedValues", "load_text_fast", "normalize_values"]
+
+_NON_GEO = "001"
+_MAX_NSN = 17
+#: Digit counts the fast path decides; shorter or longer values go to normalize_phone.
+_MIN_FAST_DIGITS, _MAX_FAST_DIGITS = 6, 15
+
+# Result codes of the length test (phonenumbers' ValidationResult values).
+_POSSIBLE = ValidationResult.IS_POSSIBLE
+_LOCAL_ONLY = ValidationResult.IS_POSSIBLE_LOCAL_ONLY
+_TOO_SHORT = ValidationResult.TOO_SHORT
+_TOO_LONG = ValidationResult.TOO_LONG
+_INVALID_LENGTH = ValidationResult.INVALID_LENGTH
+
+#: The number types in the order phonenumbers' _number_type_helper tries them (fixed line and mobile last).
+_TYPE_ORDER = (
+    (PhoneNumberType.PREMIUM_RATE, "premium_rate"),
+    (PhoneNumberType.TOLL_FREE, "toll_free"),
+    (PhoneNumberType.SHARED_COST, "shared_cost"),
+    (PhoneNumberType.VOIP, "voip"),
+    (PhoneNumberType.PERSONAL_NUMBER, "personal_number"),
+    (PhoneNumberType.PAGER, "pager"),
+    (PhoneNumberType.UAN, "uan"),
+    (PhoneNumberType.VOICEMAIL, "voicemail"),
+)
+_TYPE_NAMES = {getattr(PhoneNumberType, n): n for n in dir(PhoneNumberType) if n.isupper()}
+_UNKNOWN = PhoneNumberType.UNKNOWN
+
+
+# ---------------------------------------------------------------------------
+# Metadata, compiled for RE2
+# ---------------------------------------------------------------------------
+
+
+def _re2_ok(pattern: str) -> bool:
+    """True when pyarrow's RE2 accepts ``pattern`` (libphonenumber's patterns are RE2-compatible by design)."""
+    try:
+        pc.match_substring_regex(pa.array(["0"]), pattern)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return True
+
+
+def _noncapturing(pattern: str) -> str:
+    """``pattern`` with its capturing groups made non-capturing (pyarrow's extract needs named groups only)."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if ch == "(" and not pattern.startswith("(?", i):
+            out.append("(?:")
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class _Desc:
+    """A PhoneNumberDesc ready for whole-array matching: the anchored pattern and its possible lengths."""
+
+    full: str  # ^(?:pattern)$
+    lengths: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """One region's metadata, as the fast path uses it."""
+
+    region: str
+    cc: int
+    general: _Desc | None
+    types: tuple[tuple[int, _Desc | None], ...]  # premium … voicemail, in _TYPE_ORDER
+    fixed: _Desc | None
+    mobile: _Desc | None
+    same_fixed_mobile: bool
+    possible: tuple[int, ...]  # general_desc.possible_length
+    local_only: tuple[int, ...]
+    national_prefix: str | None  # ^(?:national_prefix_for_parsing), non-capturing
+    has_transform: bool
+    idd: str | None  # ^(?:international_prefix)
+    leading_digits: str | None  # ^(?:leading_digits)
+
+
+def _desc(desc: Any) -> _Desc | None:
+    if desc is None or not desc.national_number_pattern:
+        return None
+    return _Desc(f"^(?:{desc.national_number_pattern})$", tuple(desc.possible_length))
+
+
+@functools.lru_cache(maxsize=None)
+def _rules(region: str) -> _Rules | None:
+    """The fast-path rules of ``region``, or ``None`` when its metadata has something the fast path does not model."""
+    md = PhoneMetadata.metadata_for_region(region, None)
+    if md is None or md.general_desc is None:
+        return None
+    possible = tuple(md.general_desc.possible_length)
+    if not possible or possible[0] == -1:
+        return None
+    pnp = md.national_prefix_for_parsing or None
+    rules = _Rules(
+        region=region,
+        cc=int(md.country_code),
+        general=_desc(md.general_desc),
+        types=tuple((t, _desc(getattr(md, name))) for t, name in _TYPE_ORDER),
+        fixed=_desc(md.fixed_line),
+        mobile=_desc(md.mobile),
+        same_fixed_mobile=bool(md.same_mobile_and_fixed_line_pattern),
+        possible=possible,
+        local_only=tuple(md.general_desc.possible_length_local_only),
+        national_prefix=f"^(?:{_noncapturing(pnp)})" if pnp else None,
+        has_transform=bool(md.national_prefix_transform_rule),
+        idd=f"^(?:{md.international_prefix})" if md.international_prefix else None,
+        leading_digits=f"^(?:{md.leading_digits})" if md.leading_digits else None,
+    )
+    patterns = [d.full for d in (rules.general, rules.fixed, rules.mobile) if d is not None]
+    patterns += [d.full for _, d in rules.types if d is not None]
+    patterns += [p for p in (rules.national_prefix, rules.idd, rules.leading_digits) if p]
+    if not all(_re2_ok(p) for p in patterns):
+        return None
+    return rules
+
+
+def _main_region(cc: int) -> str | None:
+    regions = COUNTRY_CODE_TO_REGION_CODE.get(cc)
+    if not regions or regions[0] == _NON_GEO:
+        return None
+    return regions[0]
+
+
+@functools.lru_cache(maxsize=None)
+def _country_rules(cc: int) -> tuple[_Rules, tuple[_Rules, ...]] | None:
+    """(rules of the main region, rules of every region of ``cc`` in libphonenumber's order), or None."""
+    main = _main_region(cc)
+    if main is None:
+        return None
+    main_rules = _rules(main)
+    if main_rules is None:
+        return None
+    members = []
+    for region in COUNTRY_CODE_TO_REGION_CODE[cc]:
+        r = _rules(region)
+        if r is None:
+            if PhoneMetadata.metadata_for_region(region, None) is None:
+                continue  # phonenumbers skips regions without metadata too
+            return None
+        members.append(r)
+    return main_rules, tuple(members)
+
+
+# ---------------------------------------------------------------------------
+# Whole-array building blocks (digit strings only)
+# ---------------------------------------------------------------------------
+
+
+def _lengths(arr: pa.Array) -> np.ndarray:
+    return np.asarray(pc.utf8_length(arr), dtype=np.int64)
+
+
+def _fullmatch(arr: pa.Array, lens: np.ndarray, desc: _Desc | None, where: np.ndarray | None = None) -> np.ndarray:
+    """phonenumbers' _is_number_matching_desc over an array: possible length, then a full pattern match.
+
+    ``where`` limits the work to some values (the others are False).
+    """
+    n = len(arr)
+    if desc is None or n == 0:
+        return np.zeros(n, dtype=bool)
+    ok = np.isin(lens, desc.lengths) if desc.lengths else np.ones(n, dtype=bool)
+    if where is not None:
+        ok &= where
+    count = int(ok.sum())
+    if count == 0:
+        return ok
+    if count * 4 >= n:  # most values: one pass over the whole array beats copying a subset
+        return ok & np.asarray(pc.match_substring_regex(arr, desc.full), dtype=bool)
+    idx = np.flatnonzero(ok)
+    hit = np.asarray(pc.match_substring_regex(arr.take(pa.array(idx)), desc.full), dtype=bool)
+    out = np.zeros(n, dtype=bool)
+    out[idx] = hit
+    return out
+
+
+def _pattern_match(arr: pa.Array, desc: _Desc | None) -> np.ndarray:
+    """phonenumbers' _match_national_number (a full pattern match, no length check) over an array."""
+    if desc is None or len(arr) == 0:
+        return np.zeros(len(arr), dtype=bool)
+    return np.asarray(pc.match_substring_regex(arr, desc.full), dtype=bool)
+
+
+def _length_result(lens: np.ndarray, rules: _Rules) -> np.ndarray:
+    """phonenumbers' _test_number_length for the general description (type UNKNOWN), over lengths."""
+    possible = np.asarray(rules.possible)
+    out = np.full(len(lens), _INVALID_LENGTH, dtype=np.int64)
+    out[np.isin(lens, possible[1:])] = _POSSIBLE
+    out[lens > possible[-1]] = _TOO_LONG
+    out[lens < possible[0]] = _TOO_SHORT
+    out[lens == possible[0]] = _POSSIBLE
+    if rules.local_only:
+        out[np.isin(lens, rules.local_only)] = _LOCAL_ONLY
+    return out
+
+
+def _slice_from(arr: pa.Array, starts: np.ndarray) -> pa.Array:
+    """Each string of ``arr`` without its first ``starts[i]`` characters (ASCII digits)."""
+    out = arr
+    for k in np.unique(starts):
+        if k == 0:
+            continue
+        mask = starts == k
+        cut = pc.utf8_slice_codeunits(arr, int(k))
+        out = pc.if_else(pa.array(mask), cut, out)
+    return out
+
+
+def _strip_national_prefix(arr: pa.Array, rules: _Rules) -> tuple[pa.Array, np.ndarray]:
+    """phonenumbers' _maybe_strip_national_prefix_carrier_code over an array.
+
+    Returns the numbers and a mask of values the fast path must leave to
+    libphonenumber (a national prefix that comes with a transform rule).
+    """
+    n = len(arr)
+    slow = np.zeros(n, dtype=bool)
+    if rules.national_prefix is None or n == 0:
+        return arr, slow
+    lens = _lengths(arr)
+    matched = np.asarray(pc.match_substring_regex(arr, rules.national_prefix), dtype=bool) & (lens > 0)
+    if not matched.any():
+        return arr, slow
+    if rules.has_transform:
+        return arr, matched
+    rest = pc.replace_substring_regex(arr, rules.national_prefix, "", max_replacements=1)
+    viable_original = _pattern_match(arr, rules.general)
+    viable_rest = _pattern_match(rest, rules.general)
+    strip = matched & ~(viable_original & ~viable_rest)
+    return pc.if_else(pa.array(strip), rest, arr), slow
+
+
+def _type_of(nsn: pa.Array, lens: np.ndarray, rules: _Rules, *, stop_at_known: bool = False) -> np.ndarray:
+    """phonenumbers' _number_type_helper over an array (PhoneNumberType codes)."""
+    n = len(nsn)
+    out = np.full(n, _UNKNOWN, dtype=np.int64)
+    todo = _fullmatch(nsn, lens, rules.general)
+
+    def check(desc: _Desc | None, where: np.ndarray) -> np.ndarray:
+        return _fullmatch(nsn, lens, desc, where)
+
+    for t, desc in rules.types:
+        hit = check(desc, todo)
+        out[hit] = t
+        todo &= ~hit
+    fixed = check(rules.fixed, todo)
+    if rules.same_fixed_mobile:
+        out[fixed] = PhoneNumberType.FIXED_LINE_OR_MOBILE
+    else:
+        both = check(rules.mobile, fixed)
+        out[fixed] = PhoneNumberType.FIXED_LINE
+        out[both] = PhoneNumberType.FIXED_LINE_OR_MOBILE
+    todo &= ~fixed
+    if not rules.same_fixed_mobile:
+        out[check(rules.mobile, todo)] = PhoneNumberType.MOBILE
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Text → digits, shape by shape
+# ---------------------------------------------------------------------------
+
+_ALLOWED_BYTES = np.zeros(256, dtype=bool)
+for _ch in b"0123456789 ().-+":
+    _ALLOWED_BYTES[_ch] = True
+_DIGIT_BYTES = np.zeros(256, dtype=bool)
+_DIGIT_BYTES[48:58] = True
+
+
+def _buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, data bytes) of a non-null string array, offsets rebased to 0."""
+    if arr.type != pa.string():
+        arr = arr.cast(pa.string())
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1].astype(np.int64)
+    data_buf = arr.buffers()[2]
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, dtype=np.uint8)
+    data = data[offsets[0] : offsets[-1]]
+    return offsets - offsets[0], data
+
+
+#: Per byte: 1 for a digit, 1<<8 for a byte outside the plain alphabet, 1<<16 for '+', 1<<24 for '.';
+#: one cumulative sum (uint32, wrapping: differences stay exact) counts all four per string of < 256 bytes.
+_WEIGHTS = np.where(_DIGIT_BYTES, 1, 0).astype(np.uint32)
+_WEIGHTS[~_ALLOWED_BYTES] = 1 << 8
+_WEIGHTS[ord("+")] = 1 << 16
+_WEIGHTS[ord(".")] = 1 << 24
+
+
+def _per_string_sum(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """The sum of ``values`` over the bytes of each string (modulo the dtype's range)."""
+    cs = np.concatenate((np.zeros(1, dtype=values.dtype), np.cumsum(values, dtype=values.dtype)))
+    return cs[offsets[1:]] - cs[offsets[:-1]]
+
+
+def _digits_only(offsets: np.ndarray, data: np.ndarray, n: int) -> pa.Array:
+    """Every string with all but its ASCII digits removed (a byte-level copy, no Python strings)."""
+    keep = _DIGIT_BYTES[data]
+    cs = np.concatenate((np.zeros(1, dtype=np.int32), np.cumsum(keep, dtype=np.int32)))
+    new_offsets = cs[offsets]
+    return pa.StringArray.from_buffers(n, pa.py_buffer(new_offsets), pa.py_buffer(data[keep].tobytes()))
+
+
+@dataclass
+class NormalizedValues:
+    """What normalize_phone says about each of a sequence of values, as columns.
+
+    ``reason`` is an index into :data:`dialkit.contacts.REJECTION_REASONS`, or -1
+    when the number is valid.  ``e164``, ``region`` and ``number_type`` are
+    ``None``/``""`` for rejected values, ``flags`` is the ``;``-joined flags
+    (as :func:`normalize_phone` orders them) and ``detail`` the rejection detail.
+    """
+
+    e164: np.ndarray  # object: str | None
+    reason: np.ndarray  # int8
+    detail: np.ndarray  # object: str
+    flags: dict[int, tuple[str, ...]]  # only the values that have flags (most have none)
+    flags_text: np.ndarray  # object: the flags as the phone_flags column writes them ("" when none)
+    region: np.ndarray  # object: str
+    number_type: np.ndarray  # object: str
+    fast: int = 0  # how many distinct values the fast path decided
+
+    def row(self, k: int, flags: tuple[str, ...]) -> Any:
+        """Value ``k`` as a :class:`~dialkit.contacts.PhoneResult` carrying ``flags``."""
+        from .contacts import REJECTION_REASONS, PhoneResult
+
+        code = int(self.reason[k])
+        return PhoneResult(e164=self.e164[k], reason=None if code < 0 else REJECTION_REASONS[code],
+                           detail=self.detail[k], flags=flags, region=self.region[k],
+                           number_type=self.number_type[k])
+
+
+def _empty_result(n: int) -> NormalizedValues:
+    return NormalizedValues(
+        e164=np.full(n, None, dtype=object),
+        reason=np.full(n, -1, dtype=np.int8),
+        detail=np.full(n, "", dtype=object),
+        flags={},
+        flags_text=np.full(n, "", dtype=object),
+        region=np.full(n, "", dtype=object),
+        number_type=np.full(n, "", dtype=object),
+    )
+
+
+def normalize_values(values: Sequence[Any] | pa.Array, default_region: str) -> NormalizedValues:
+    """:func:`dialkit.contacts.normalize_phone` for every value of ``values``, as columns.
+
+    Each distinct value is decided once.  ``values`` may hold any objects (a
+    pyarrow string array is the fast case); non-strings go to ``normalize_phone``.
+    """
+    from .contacts import _check_region
+
+    region = _check_region(default_region)
+    if isinstance(values, (pa.Array, pa.ChunkedArray)) and pa.types.is_string(values.type) or (
+        isinstance(values, (pa.Array, pa.ChunkedArray)) and pa.types.is_large_string(values.type)
+    ):
+        arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+        if arr.null_count:
+            arr = pc.fill_null(arr, "")
+        encoded = pc.dictionary_encode(arr.cast(pa.string()))
+        uniques = encoded.dictionary
+        codes = np.asarray(encoded.indices, dtype=np.int64)
+        unique_res = _normalize_unique(uniques, region)
+        return _take(unique_res, codes)
+    # generic objects: strings through the fast path, the rest one by one
+    seq = list(values)
+    is_str = [isinstance(v, str) for v in seq]
+    out = _empty_result(len(seq))
+    str_idx = [i for i, s in enumerate(is_str) if s]
+    if str_idx:
+        sub = normalize_values(pa.array([seq[i] for i in str_idx], type=pa.string()), region)
+        _put(out, np.asarray(str_idx, dtype=np.int64), sub)
+        out.fast = sub.fast
+    other = [i for i, s in enumerate(is_str) if not s]
+    if other:
+        from .contacts import REJECTION_REASONS, normalize_phone
+
+        reason_index = {r: i for i, r in enumerate(REJECTION_REASONS)}
+        for i in other:
+            _set_one(out, i, normalize_phone(seq[i], region), reason_index)
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _flag_text(flags: tuple[str, ...]) -> str:
+    """Flags as the phone_flags column writes them: distinct, in PHONE_FLAGS order, ';'-joined."""
+    from .contacts import _FLAG_ORDER
+
+    return ";".join(sorted(set(flags), key=_FLAG_ORDER.__getitem__))
+
+
+def _take_flags(flags: dict[int, tuple[str, ...]], codes: np.ndarray) -> dict[int, tuple[str, ...]]:
+    if not flags:
+        return {}
+    keys = np.fromiter(flags, dtype=np.int64, count=len(flags))
+    rows = np.flatnonzero(np.isin(codes, keys))
+    return {int(i): flags[int(codes[i])] for i in rows}
+
+
+def _take(res: NormalizedValues, codes: np.ndarray) -> NormalizedValues:
+    return NormalizedValues(
+        e164=res.e164[codes],
+        reason=res.reason[codes],
+        detail=res.detail[codes],
+        flags=_take_flags(res.flags, codes),
+        flags_text=res.flags_text[codes],
+        region=res.region[codes],
+        number_type=res.number_type[codes],
+        fast=res.fast,
+    )
+
+
+def _put(out: NormalizedValues, idx: np.ndarray, sub: NormalizedValues) -> None:
+    out.e164[idx] = sub.e164
+    out.reason[idx] = sub.reason
+    out.detail[idx] = sub.detail
+    out.region[idx] = sub.region
+    out.number_type[idx] = sub.number_type
+    for k, i in enumerate(idx):
+        if k in sub.flags:
+            out.flags[int(i)] = sub.flags[k]
+            out.flags_text[i] = sub.flags_text[k]
+
+
+def _set_one(out: NormalizedValues, i: int, res: Any, reason_index: dict[str, int]) -> None:
+    out.e164[i] = res.e164
+    out.reason[i] = -1 if res.reason is None else reason_index[res.reason]
+    out.detail[i] = res.detail
+    if res.flags:
+        out.flags[i] = tuple(res.flags)
+        out.flags_text[i] = _flag_text(tuple(res.flags))
+    out.region[i] = res.region
+    out.number_type[i] = res.number_type
+
+
+def _normalize_unique(uniques: pa.Array, region: str) -> NormalizedValues:
+    """normalize_phone over distinct strings: the fast path where it is certain, libphonenumber elsewhere.
+
+    Round 1 decides plain shapes straight from the text.  The rest go through
+    normalize_phone's own text steps (:func:`dialkit.contacts._prepare_phone`:
+    unicode, wrappers, extensions, float renderings, letters …) in Python, which
+    is cheap; the bodies that come out in a plain shape are decided by the fast
+    path in round 2, and only what is left is parsed by libphonenumber.
+    """
+    from .contacts import REJECTION_REASONS, _parse_phone, _prepare_phone
+
+    n = len(uniques)
+    reason_index = {r: i for i, r in enumerate(REJECTION_REASONS)}
+    out = _empty_result(n)
+    fast = _fast_unique(uniques, region, out) if n else np.zeros(0, dtype=bool)
+    out.fast = int(fast.sum())
+    slow = np.flatnonzero(~fast)
+    if not len(slow):
+        return out
+    texts = uniques.take(pa.array(slow)).to_pylist()
+    pending: list[tuple[int, str, list[str], int]] = []
+    for i, text in zip(slow.tolist(), texts):
+        prepared = _prepare_phone(text)
+        if isinstance(prepared, tuple):
+            pending.append((i, *prepared))
+        else:
+            _set_one(out, i, prepared, reason_index)
+    if not pending:
+        return out
+    bodies = pa.array([p[1] for p in pending], type=pa.string())
+    second = _empty_result(len(pending))
+    decided = _fast_unique(bodies, region, second)
+    out.fast += int(decided.sum())
+    for k, (i, body, flags, digit_count) in enumerate(pending):
+        if decided[k]:
+            _set_one(out, i, second.row(k, tuple(flags)), reason_index)
+        else:
+            _set_one(out, i, _parse_phone(body, flags, digit_count, region), reason_index)
+    return out
+
+
+def _fast_unique(uniques: pa.Array, region: str, out: NormalizedValues) -> np.ndarray:
+    """Decide what the fast path can; fill ``out`` for those and return their mask."""
+    from .contacts import REJECTION_REASONS
+
+    n = len(uniques)
+    decided = np.zeros(n, dtype=bool)
+    default_rules = _rules(region)
+    if default_rules is None:
+        return decided
+    offsets, data = _buffers(uniques)
+    packed = _per_string_sum(_WEIGHTS[data], offsets)
+    digits_n = (packed & 0xFF).astype(np.int64)
+    bad = (packed >> 8) & 0xFF
+    plus = (packed >> 16) & 0xFF
+    dots = (packed >> 24) & 0xFF
+    bad[np.diff(offsets) > 250] = 1  # a cell this long is never a plain number (and would overflow the counts)
+    shape = (bad == 0) & (plus <= 1) & (digits_n >= _MIN_FAST_DIGITS) & (digits_n <= _MAX_FAST_DIGITS)
+    # a '+' only as the first character after leading spaces
+    check_plus = shape & (plus == 1)
+    if check_plus.any():
+        idx = np.flatnonzero(check_plus)
+        ok = np.asarray(pc.match_substring_regex(uniques.take(pa.array(idx)), r"^ *\+[0-9().\- ]*$"), dtype=bool)
+        shape[idx[~ok]] = False
+    # a float rendering such as 2125550142.0 goes to normalize_phone (excel_float)
+    check_float = shape & (dots == 1) & (plus == 0)
+    if check_float.any():
+        idx = np.flatnonzero(check_float)
+        is_float = np.asarray(pc.match_substring_regex(uniques.take(pa.array(idx)), r"^ *[0-9]+\.0+ *$"), dtype=bool)
+        shape[idx[is_float]] = False
+    if not shape.any():
+        return decided
+    digits = _digits_only(offsets, data, n)
+    reason_index = {r: i for i, r in enumerate(REJECTION_REASONS)}
+
+    # --- values with a leading '+': the country code comes first -----------------------
+    plus_idx = np.flatnonzero(shape & (plus == 1))
+    cc_of = np.zeros(n, dtype=np.int64)
+    nat_start = np.zeros(n, dtype=np.int64)
+    if len(plus_idx):
+        full = digits.take(pa.array(plus_idx))
+        head = pc.dictionary_encode(pc.utf8_slice_codeunits(full, 0, 3))
+        table = np.zeros((len(head.dictionary), 2), dtype=np.int64)  # (country code, its length) per distinct head
+        for k, h in enumerate(head.dictionary.to_pylist()):
+            if h and h[0] != "0":
+                for size in (1, 2, 3):
+                    if int(h[:size]) in COUNTRY_CODE_TO_REGION_CODE:
+                        table[k] = (int(h[:size]), size)
+                        break
+        codes = np.asarray(head.indices, dtype=np.int64)
+        ccs, starts = table[codes, 0], table[codes, 1]
+        cc_of[plus_idx] = ccs
+        nat_start[plus_idx] = starts
+
+    nsn_all: list[tuple[np.ndarray, pa.Array, int, bool]] = []  # (indices, nsn, cc, national)
+
+    # plus values, by country code
+    if len(plus_idx):
+        for cc in np.unique(cc_of[plus_idx]):
+            if cc == 0 or _country_rules(int(cc)) is None:
+                continue
+            idx = plus_idx[cc_of[plus_idx] == cc]
+            main_rules = _country_rules(int(cc))[0]  # type: ignore[index]
+            nat = _slice_from(digits.take(pa.array(idx)), nat_start[idx])
+            nsn, slow = _step7(nat, main_rules)
+            keep = ~slow
+            nsn_all.append((idx[keep], nsn.filter(pa.array(keep)), int(cc), False))
+
+    # national values: the default region's rules
+    nat_idx = np.flatnonzero(shape & (plus == 0))
+    if len(nat_idx):
+        d = digits.take(pa.array(nat_idx))
+        slow = np.zeros(len(nat_idx), dtype=bool)
+        if default_rules.idd:
+            slow |= np.asarray(pc.match_substring_regex(d, default_rules.idd), dtype=bool)
+        cc = default_rules.cc
+        starts_cc = np.asarray(pc.starts_with(d, str(cc)), dtype=bool) & ~slow
+        extracted = np.zeros(len(nat_idx), dtype=bool)
+        nat = d
+        main = _country_rules(cc)
+        if main is None:
+            slow[:] = True
+        elif starts_cc.any():
+            sidx = np.flatnonzero(starts_cc)
+            full = d.take(pa.array(sidx))
+            pot, pslow = _strip_national_prefix(pc.utf8_slice_codeunits(full, len(str(cc))), default_rules)
+            full_lens = _lengths(full)
+            cond = (~_pattern_match(full, default_rules.general) & _pattern_match(pot, default_rules.general)) | (
+                _length_result(full_lens, default_rules) == _TOO_LONG
+            )
+            slow[sidx[pslow]] = True
+            extracted[sidx[cond & ~pslow]] = True
+            # replace the extracted ones by their potential national number
+            pot_full = np.full(len(nat_idx), None, dtype=object)
+            ext_local = cond & ~pslow
+            if ext_local.any():
+                pot_vals = pot.filter(pa.array(ext_local))
+                target = sidx[ext_local]
+                mask = np.zeros(len(nat_idx), dtype=bool)
+                mask[target] = True
+                # scatter pot_vals into a full-length array
+                order = np.full(len(nat_idx), -1, dtype=np.int64)
+                order[target] = np.arange(len(target))
+                scattered = pot_vals.take(pa.array(np.where(order >= 0, order, 0)))
+                nat = pc.if_else(pa.array(mask), scattered, d)
+            del pot_full
+        if main is not None:
+            # step 7 with the default region's rules (not extracted) or the country's main region (extracted)
+            for group, rules in ((~extracted & ~slow, default_rules), (extracted & ~slow, main[0])):
+                if not group.any():
+                    continue
+                gidx = np.flatnonzero(group)
+                nsn, s7 = _step7(nat.take(pa.array(gidx)), rules)
+                keep = ~s7
+                nsn_all.append((nat_idx[gidx[keep]], nsn.filter(pa.array(keep)), cc, True))
+
+    # classification, per country code
+    for idx, nsn, cc, national in nsn_all:
+        if len(idx) == 0:
+            continue
+        lens = _lengths(nsn)
+        ok = (lens >= 2) & (lens <= _MAX_NSN) & ~np.asarray(pc.starts_with(nsn, "0"), dtype=bool)
+        if not ok.all():
+            idx = idx[ok]
+            nsn = nsn.filter(pa.array(ok))
+            lens = lens[ok]
+        if len(idx) == 0:
+            continue
+        _classify(idx, nsn, lens, cc, national, region, digits_n, out, reason_index)
+        decided[idx] = True
+    return decided
+
+
+def _step7(nat: pa.Array, rules: _Rules) -> tuple[pa.Array, np.ndarray]:
+    """The national-prefix step of phonenumbers.parse: strip it when what remains has a possible length."""
+    if len(nat) == 0:
+        return nat, np.zeros(0, dtype=bool)
+    stripped, slow = _strip_national_prefix(nat, rules)
+    result = _length_result(_lengths(stripped), rules)
+    use = ~np.isin(result, (_TOO_SHORT, _LOCAL_ONLY, _INVALID_LENGTH))
+    return pc.if_else(pa.array(use), stripped, nat), slow
+
+
+def _classify(idx: np.ndarray, nsn: pa.Array, lens: np.ndarray, cc: int, national: bool, region: str,
+              digits_n: np.ndarray, out: NormalizedValues, reason_index: dict[str, int]) -> None:
+    """is_possible_number_with_reason, is_valid_number, region_code_for_number and number_type, for one country code."""
+    rules = _country_rules(cc)
+    assert rules is not None
+    main, members = rules
+    possible = _length_result(lens, main)
+    n = len(idx)
+    region_of = np.full(n, -1, dtype=np.int64)  # index into members
+    type_of = np.full(n, _UNKNOWN, dtype=np.int64)
+    todo = possible != -99  # every value; impossible ones still need no region
+    if len(members) == 1:
+        region_of[:] = 0
+        type_of = _type_of(nsn, lens, members[0])
+    else:
+        for k, r in enumerate(members):
+            if not todo.any():
+                break
+            tidx = np.flatnonzero(todo)
+            sub = nsn.take(pa.array(tidx))
+            if r.leading_digits is not None:
+                hit = np.asarray(pc.match_substring_regex(sub, r.leading_digits), dtype=bool)
+                region_of[tidx[hit]] = k
+                if hit.any():
+                    hidx = tidx[hit]
+                    type_of[hidx] = _type_of(sub.filter(pa.array(hit)), lens[hidx], r)
+            else:
+                t = _type_of(sub, lens[tidx], r)
+                hit = t != _UNKNOWN
+                region_of[tidx[hit]] = k
+                type_of[tidx[hit]] = t[hit]
+            todo[tidx[hit]] = False
+    valid = (region_of >= 0) & (type_of != _UNKNOWN)
+    e164 = pc.binary_join_element_wise(pa.scalar(f"+{cc}"), nsn, "").to_numpy(zero_copy_only=False)
+
+    rejected_reason = np.full(n, -1, dtype=np.int8)
+    too_short, too_long, invalid = reason_index["too_short"], reason_index["too_long"], reason_index["invalid_phone"]
+    is_short = (possible == _TOO_SHORT) | (possible == _LOCAL_ONLY)
+    is_long = possible == _TOO_LONG
+    rejected_reason[is_short] = too_short
+    rejected_reason[is_long] = too_long
+    bad = ~is_short & ~is_long & ~valid
+    rejected_reason[bad] = invalid
+    accepted = rejected_reason == -1
+
+    acc = idx[accepted]
+    out.e164[acc] = e164[accepted]
+    names = [m.region for m in members]
+    out.region[acc] = np.asarray(names, dtype=object)[region_of[accepted]]
+    kinds, inverse = np.unique(type_of[accepted], return_inverse=True)
+    out.number_type[acc] = np.asarray([_TYPE_NAMES.get(int(t), "UNKNOWN") for t in kinds], dtype=object)[inverse]
+    out.reason[idx] = rejected_reason
+
+    where = f"for {region}" if national else f"for country code +{cc}"
+    for k in np.flatnonzero(~accepted):
+        count = int(digits_n[idx[k]])
+        hint = (f"; read as a {region} number: if it is from another country, "
+                "write it with + and the country code") if national and count >= 8 else ""
+        p = possible[k]
+        if p == _TOO_SHORT:
+            detail = f"{count} digits: too short {where}{hint}"
+        elif p == _LOCAL_ONLY:
+            detail = f"{count} digits: a local number without its area code"
+        elif p == _TOO_LONG:
+            detail = f"{count} digits: too long {where}{hint}"
+        elif p == _INVALID_LENGTH:
+            detail = f"{count} digits is a wrong length {where}{hint}"
+        else:
+            detail = f"not a valid (assigned) number range {where}{hint}"
+        out.detail[idx[k]] = detail
+
+
+# ---------------------------------------------------------------------------
+# The fast loader for well-formed delimited text
+# ---------------------------------------------------------------------------
+
+#: Rows per block read by pyarrow (the file is read and normalised block by block).
+BLOCK_BYTES = 8 * 1024 * 1024
+_HEAD_BYTES = 65536
+
+
+def _first_line(head: bytes) -> bytes | None:
+    end = head.find(b"\n")
+    if end < 0:
+        return None
+    return head[:end].rstrip(b"\r")
+
+
+def _fast_layout(path: Path) -> tuple[str, list[str]] | None:
+    """(delimiter, header cells) when the file looks plain enough for the fast reader.
+
+    Plain: UTF-8 (a UTF-8 BOM is fine), no NUL or other control bytes in the
+    first 64 KB, a non-blank header line whose quotes are balanced, at least two
+    columns.  Quoted fields are fine: pyarrow reads them as :mod:`csv` does
+    (``"a,b"``, ``"x""y"``, ``"q"r``, ``="1"``); a quoted line break is checked
+    on the values.
+    """
+    import csv
+
+    from . import _io
+
+    with open(path, "rb") as fh:
+        head = fh.read(_HEAD_BYTES)
+    if any(head.startswith(magic) for magic, _, _ in _io._MAGIC):
+        return None
+    skip = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    body = head[skip:]
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    if any(b < 32 and b not in (9, 10, 13, 12, 11) for b in body):
+        return None
+    whole = len(head) < _HEAD_BYTES  # the whole file is in ``head``: sniff all of it, as the row reader does
+    cut = len(body) - 1 if whole else body.rfind(b"\n")
+    if cut < 0 or b"\n" not in body:
+        return None
+    try:
+        text = body[: cut + 1].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if text.count("\n") < 22 and len(head) == _HEAD_BYTES:
+        return None  # very long lines: let the row-accounting reader look at it
+    line = _first_line(body)
+    if line is None or not line.strip() or line.count(b'"') % 2:
+        return None
+    delimiter = _io.sniff_delimiter(text, preferred="\t" if path.suffix.lower() == ".tsv" else None)
+    header = next(csv.reader([line.decode("utf-8")], delimiter=delimiter))
+    if len(header) < 2 or "\r" in line.decode("utf-8"):
+        return None
+    return delimiter, header
+
+
+def _e164_keys(e164: pa.ChunkedArray, rows: np.ndarray) -> np.ndarray:
+    """The E.164 numbers of ``rows`` as int64 (every E.164 number is '+' and at most 15 digits)."""
+    digits = pc.utf8_slice_codeunits(e164.take(pa.array(rows)), 1)
+    return np.asarray(pc.cast(digits, pa.int64()).to_numpy(), dtype=np.int64)
+
+
+def _first_of_each(keys: np.ndarray) -> np.ndarray:
+    """For each position, the position of the first occurrence of its key (a stable sort, no hash table)."""
+    n = len(keys)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    starts = np.ones(n, dtype=bool)
+    sorted_keys = keys[order]
+    starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    del sorted_keys
+    group = np.cumsum(starts) - 1
+    first = order[starts]
+    out = np.empty(n, dtype=np.int64)
+    out[order] = first[group]
+    return out
+
+
+def _release() -> None:
+    """Hand memory freed by pyarrow back to the system (its allocator keeps it for reuse otherwise).
+
+    Called between the steps of a big load, so that the peak is the live data plus
+    one step's scratch, not the sum of every step's scratch.
+    """
+    pa.default_memory_pool().release_unused()
+
+
+def load_text_fast(
+    source: str | os.PathLike[str],
+    *,
+    phone_column: str | None,
+    region: str,
+    suppress: Any,
+    dedupe: str,
+    max_bytes: int | None,
+) -> "ContactSet | None":
+    """:func:`dialkit.contacts.load_contacts` for a plain delimited text file, read and normalised in blocks.
+
+    Returns ``None`` when the file is not plain enough (see :func:`_fast_layout`;
+    also ragged or blank lines, quotes, invalid UTF-8, a record with every field
+    empty, no data rows): the caller then uses the row-accounting reader, which
+    gives the reference answer and the right error for odd files.  File-level
+    errors that do not depend on the reader (missing file, wrong type, too big,
+    no phone column …) are raised here exactly as the reader would.
+    """
+    import pandas as pd
+    import pyarrow.csv as pv
+
+    from . import _io
+    from . import contacts as c
+
+    path, name, kind = _io.check_path(source, max_bytes=max_bytes, fast=True)
+    if kind != "text":
+        return None
+    layout = _fast_layout(path)
+    if layout is None:
+        return None
+    delimiter, header = layout
+    if all(not h.strip() for h in header):
+        return None
+    original, unique, notes = c._unique_names(header)
+    if phone_column is not None:
+        phone_index = c._resolve_given_column(str(phone_column), original, unique, name)
+    else:
+        phone_index = original.index(c.find_phone_column(original, source=name))
+    phone_name = original[phone_index] or unique[phone_index]
+    out_names, _, rename_notes = c._output_names(unique, False)
+    notes += rename_notes
+
+    internal = [f"c{j}" for j in range(len(header))]
+    try:
+        reader = pv.open_csv(
+            path,
+            read_options=pv.ReadOptions(column_names=internal, skip_rows_after_names=0, block_size=BLOCK_BYTES,
+                                        skip_rows=0, use_threads=True),
+            parse_options=pv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
+                                          newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pv.ConvertOptions(column_types={k: pa.string() for k in internal},
+                                              strings_can_be_null=False, quoted_strings_can_be_null=False,
+                                              check_utf8=True),
+        )
+    except (pa.ArrowInvalid, OSError):
+        return None
+
+    columns: list[list[pa.Array]] = [[] for _ in internal]
+    e164_parts: list[pa.Array] = []
+    reasons: list[np.ndarray] = []
+    detail_rows: list[np.ndarray] = []
+    detail_parts: list[pa.Array] = []
+    flags_parts: list[pa.Array] = []
+    region_parts: list[pa.Array] = []
+    type_parts: list[pa.Array] = []
+    offset = 0
+    first = True
+    try:
+        for batch in reader:
+            if first:
+                # the header line itself is the first record: drop it
+                batch = batch.slice(1)
+                first = False
+            if batch.num_rows == 0:
+                continue
+            cols = [batch.column(j) for j in range(len(internal))]
+            for col in cols:
+                if pc.any(pc.match_substring_regex(col, "[\r\n]")).as_py():
+                    return None  # a quoted line break: the row reader counts lines per record
+            empty = None
+            for col in cols:
+                e = pc.equal(col, "")
+                empty = e if empty is None else pc.and_(empty, e)
+            if pc.any(empty).as_py():
+                return None  # a record with every field empty is a blank row: the row reader counts those
+            res = normalize_values(cols[phone_index], region)
+            for j, col in enumerate(cols):
+                columns[j].append(col)
+            e164_parts.append(pa.array(res.e164, type=pa.string(), from_pandas=True))
+            reasons.append(res.reason)
+            bad = np.flatnonzero(res.reason >= 0)
+            # kept as arrow, not Python strings: long-lived small objects made between each block's
+            # short-lived ones would pin the interpreter's memory arenas (RSS grows block by block)
+            detail_rows.append(bad + offset)
+            detail_parts.append(pa.array(res.detail[bad], type=pa.string()))
+            flags_parts.append(pa.array(res.flags_text, type=pa.string()))
+            # a handful of distinct values: kept dictionary-encoded until the rows are chosen
+            region_parts.append(pa.array(res.region, type=pa.string()).dictionary_encode())
+            type_parts.append(pa.array(res.number_type, type=pa.string()).dictionary_encode())
+            offset += batch.num_rows
+            _release()
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return None  # ragged or blank lines, invalid UTF-8: the row-accounting reader handles those
+    n_rows = offset
+    if n_rows == 0:
+        return None
+    del reader
+
+    reason = np.concatenate(reasons)
+    later_details: dict[int, str] = {}  # suppressed and duplicate rows; the rest are in detail_parts
+    e164 = pa.chunked_array(e164_parts, type=pa.string())
+    del e164_parts
+    # no blank lines here, so the row number of record i is i + 1
+    index = {r: i for i, r in enumerate(c.REJECTION_REASONS)}
+
+    suppress_set: set[str] = set()
+    suppress_unparsed = 0
+    if suppress is not None:
+        suppress_set, suppress_unparsed = c._suppression_set(suppress, region, max_bytes=max_bytes, sheet=None)
+        if suppress_unparsed:
+            notes.append(f"{suppress_unparsed} do-not-call entr{'y' if suppress_unparsed == 1 else 'ies'} could not be read as numbers and were ignored")
+        if suppress_set:
+            hit = (reason < 0) & np.asarray(pc.fill_null(pc.is_in(e164, pa.array(sorted(suppress_set), type=pa.string())), False), dtype=bool)
+            reason[hit] = index["suppressed"]
+            for k in np.flatnonzero(hit):
+                later_details[int(k)] = "on the do-not-call list"
+
+    if dedupe != "none":
+        ok = np.flatnonzero(reason < 0)
+        if dedupe == "last":
+            ok = ok[::-1]
+        keeper = ok[_first_of_each(_e164_keys(e164, ok))]
+        _release()
+        dup = keeper != ok
+        if dup.any():
+            dup_rows = ok[dup]
+            reason[dup_rows] = index["duplicate"]
+            for k, kept in zip(dup_rows.tolist(), keeper[dup].tolist()):  # "last": any order, keyed by row
+                later_details[k] = f"same number as row {kept + 1}, which is kept (dedupe={dedupe!r})"
+
+    accepted_mask = pa.array(reason < 0)
+    rejected_idx = np.flatnonzero(reason >= 0)
+
+    # Column by column, each source column released once its rows are placed (a big list is never held twice).
+    accepted_rows = np.flatnonzero(reason < 0)
+    acc: dict[str, Any] = {}
+    rej: dict[str, Any] = {}
+    for j, col_name in enumerate(out_names):
+        col = pa.chunked_array(columns[j], type=pa.string())
+        columns[j] = []
+        acc[col_name] = pd.array(col.filter(accepted_mask), dtype="str")
+        rej[col_name] = pd.array(col.take(pa.array(rejected_idx)), dtype="str")
+        del col
+        _release()
+    acc["row"] = pd.array(accepted_rows + 1, dtype="int64")
+    acc["phone_e164"] = pd.array(e164.filter(accepted_mask), dtype="str")
+    del e164
+    for key, parts in (("phone_flags", flags_parts), ("region", region_parts), ("number_type", type_parts)):
+        chosen = pa.chunked_array(parts).filter(accepted_mask)
+        parts.clear()
+        acc[key] = pd.array(chosen.cast(pa.string()) if pa.types.is_dictionary(chosen.type) else chosen, dtype="str")
+    accepted = pd.DataFrame(acc, copy=False)  # a dict of arrays is copied by default: not 10M rows twice
+    rej["row"] = pd.array(rejected_idx + 1, dtype="int64")
+    rej["reason"] = pd.Categorical.from_codes(reason[rejected_idx].astype(np.int64), categories=list(c.REJECTION_REASONS))
+    detail_list: list[str] = [""] * len(rejected_idx)
+    first_rows = np.concatenate(detail_rows) if detail_rows else np.zeros(0, dtype=np.int64)
+    for pos, text in zip(np.searchsorted(rejected_idx, first_rows).tolist(),
+                         pa.chunked_array(detail_parts, type=pa.string()).to_pylist()):
+        detail_list[pos] = text
+    del detail_rows, detail_parts
+    for pos, k in enumerate(rejected_idx.tolist()):  # suppressed and duplicate rows (disjoint from the above)
+        if k in later_details:
+            detail_list[pos] = later_details[k]
+    rej["detail"] = pd.array(detail_list, dtype="str")
+    rejected = pd.DataFrame(rej, copy=False)
+
+    assert len(accepted) + len(rejected) == n_rows  # every row is accounted for, by construction
+    return c.ContactSet(
+        accepted=accepted,
+        rejected=rejected,
+        source=name,
+        phone_column=phone_name,
+        rows_read=n_rows,
+        default_region=region,
+        dedupe=dedupe,
+        blank_rows=0,
+        suppress_size=len(suppress_set),
+        suppress_unparsed=suppress_unparsed,
+        notes=tuple(notes),
+    )
