@@ -57,6 +57,7 @@ _EXPORTS: dict[str, str] = {
     "CampaignNotFound": "exceptions",
     "LedgerError": "exceptions",
     "LedgerBusy": "exceptions",
+    "PlanMismatch": "exceptions",
     "EndpointProblem": "exceptions",
 }
 
@@ -83,7 +84,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .contact_records import join_contact_records, read_contact_records, redial_candidates
     from .contacts import REJECTION_REASONS, ContactSet, load_contacts
     from .exceptions import (CampaignNotFound, CampaignNotRunning, ConfirmationRequired, ContactFileError,
-                             DialkitError, EndpointProblem, LedgerBusy, LedgerError, PlanError, PlanValidationError)
+                             DialkitError, EndpointProblem, LedgerBusy, LedgerError, PlanError, PlanMismatch,
+                             PlanValidationError)
     from .ledger import Ledger
     from .masking import mask_phone
     from .planning import Batch, BatchPlan, PlannedRequest, client_token, plan_batches

@@ -122,7 +122,7 @@ def cmd_send(args: argparse.Namespace) -> int:
                   f" via {conn.endpoint_url or 'AWS ' + conn.region}")
         listeners = [] if (args.json or args.no_progress) else None
         summary = send(plan, conn, args.ledger, confirm=args.yes, rate=args.rate, max_attempts=args.max_attempts,
-                       listeners=listeners, dry_run=args.dry_run)
+                       listeners=listeners, dry_run=args.dry_run, suppress=contacts, extend=args.extend_run)
     if args.json:
         _print_json(summary.to_dict())
     else:
@@ -131,7 +131,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         print(summary)
         if not args.dry_run:
             print(f"ledger: {summary.ledger_path}  (dialkit report {summary.ledger_path})")
-    return 1 if (summary.stopped_reason or (summary.pending and not args.dry_run)) else 0
+    return 1 if (summary.stopped_reason or summary.left_to_send) else 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -247,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ledger", required=True, help="the run's ledger file (SQLite); an existing one is resumed")
     p.add_argument("--yes", action="store_true", help="confirm sending to a non-local endpoint (real calls)")
     p.add_argument("--dry-run", action="store_true", help="show what would be sent; send nothing")
+    p.add_argument("--extend-run", action="store_true",
+                   help="allow the plan to add requests to an existing ledger (refused by default: a different or "
+                        "longer file must not silently extend a run)")
     p.add_argument("--rate", type=float, default=10.0, help="API calls per second (default 10, the service quota)")
     p.add_argument("--max-attempts", type=int, default=5, help="sends of one request in this run (default 5)")
     p.add_argument("--region-name", help="AWS region (real AWS)")

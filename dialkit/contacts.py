@@ -494,6 +494,8 @@ class ContactSet:
     suppress_size: int = 0
     suppress_unparsed: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: the do-not-call list as E.164 numbers (a resumed send re-applies it to what the ledger still holds)
+    suppress_numbers: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def reasons(self) -> pd.Series:
@@ -780,4 +782,5 @@ def load_contacts(
         suppress_size=len(suppress_set),
         suppress_unparsed=suppress_unparsed,
         notes=tuple(table.notes + notes),
+        suppress_numbers=frozenset(suppress_set),
     )

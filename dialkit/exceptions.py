@@ -60,3 +60,7 @@ class EndpointProblem(DialkitError):
 
     Raised before anything is sent; the message says what to set or check.
     """
+
+
+class PlanMismatch(LedgerError):
+    """Resuming a ledger with a plan that would add requests to it (pass ``extend=True`` / ``--extend-run``)."""

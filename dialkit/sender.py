@@ -43,6 +43,7 @@ from .exceptions import CampaignNotFound, CampaignNotRunning, ConfirmationRequir
 from .ledger import Ledger, LedgerRequest
 from .masking import install_log_masking, mask_text
 from .planning import BatchPlan, iter_chunks
+from .resume import recheck_resume, suppress_numbers, withheld_pending
 
 log = logging.getLogger("dialkit.sender")
 
@@ -252,6 +253,14 @@ class SendSummary:
     dry_run: bool = False
     would_send: int | None = None
     in_flight: int = 0
+    #: requests held back by today's rules on resume (not in the plan any more, or on the do-not-call list):
+    #: counted in ``pending`` with a reason, but not "to send again"
+    withheld: int = 0
+
+    @property
+    def left_to_send(self) -> int:
+        """Requests a later send with the same ledger would still send (pending minus withheld)."""
+        return 0 if self.dry_run else max(0, self.pending - self.withheld)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -263,6 +272,9 @@ class SendSummary:
             return f"dry run: {self.would_send} of {self.total} requests would be sent; nothing was sent"
         text = (f"{self.total} requests: {self.succeeded} succeeded, {sum(self.failed.values())} failed ({fails}), "
                 f"{self.pending} pending; {self.sent} sent in {self.calls} API calls")
+        if self.withheld:
+            text += (f"\n{self.withheld} not sent: on the current do-not-call list or no longer in the plan "
+                     "(pending, with the reason, in the ledger)")
         if self.stopped_reason:
             text += f"\nstopped: {self.stopped_reason}"
         return text
@@ -325,6 +337,8 @@ def send(
     clock: Callable[[], float] = time.monotonic,
     now: Callable[[], datetime] = _utc,
     seed: int | None = None,
+    suppress: Any = None,
+    extend: bool = False,
 ) -> SendSummary:
     """Send ``plan`` through ``conn``, recording everything in the ledger file ``ledger``.
 
@@ -335,6 +349,13 @@ def send(
     or pending with a reason, and a later send with the same ledger retries it.
     ``stop`` (a ``threading.Event``) ends the run after the current call.
     ``dry_run`` sends nothing and writes nothing: it says how many would go out.
+
+    Resume re-checks the rules (:mod:`dialkit.resume`): requests the ledger still
+    has to send but the current ``plan`` no longer holds, or whose number is on
+    the current do-not-call list ``suppress`` (the :class:`ContactSet` the plan
+    was made from, or an iterable of numbers), are not sent and get a
+    ``pending_reason``; a plan that adds requests to a ledger that already holds
+    some raises :class:`~dialkit.exceptions.PlanMismatch` unless ``extend=True``.
 
     Raises :class:`PlanValidationError` for a plan that breaks API rules,
     :class:`ConfirmationRequired` for a non-loopback endpoint without
@@ -349,7 +370,7 @@ def send(
     if conn.api != plan.api:
         raise ValueError(f"plan is for api {plan.api!r} but the connection is for {conn.api!r}: connect(api={plan.api!r})")
     if dry_run:
-        return _dry_run(plan, ledger, adapter)
+        return _dry_run(plan, ledger, adapter, suppress=suppress, extend=extend)
     if not conn.is_local and not confirm:
         raise ConfirmationRequired(
             f"{conn!r} is not the local emulator: sending dials real people. Pass confirm=True "
@@ -360,8 +381,9 @@ def send(
     limiter = RateLimiter(rate, clock=clock, sleep=sleep)
 
     with Ledger.open(ledger) as led:
+        check = recheck_resume(led, plan, retry_codes=adapter.retryable_codes, suppress=suppress, extend=extend)
         led.bind_plan(plan)
-        todo = led.to_send(retry_codes=adapter.retryable_codes)
+        todo = check.filter(led, led.to_send(retry_codes=adapter.retryable_codes))
 
         def emit(kind: str, batch: int | None = None, message: str = "") -> None:
             c = led.counts(adapter.retryable_codes)
@@ -390,7 +412,7 @@ def send(
                             stop, emit, rng, sleep, now, counter)
         except _Stop as s:  # mid-run: stop cleanly, keep what is pending, report why
             stopped = s.reason
-            leftover = [r.client_token for r in led.to_send(retry_codes=adapter.retryable_codes)]
+            leftover = [r.client_token for r in check.filter(led, led.to_send(retry_codes=adapter.retryable_codes))]
             led.mark_pending_reason(leftover, s.reason)
             log.warning("send stopped: %s", s.reason)
             emit("stopped", message=s.reason)
@@ -401,17 +423,23 @@ def send(
         return SendSummary(
             total=c["requests"], succeeded=c["succeeded"], failed=dict(c["failure_codes"]), pending=c["pending"],
             calls=calls, sent=len(tries), stopped_reason=stopped, ledger_path=str(ledger), in_flight=c["in_flight"],
+            withheld=withheld_pending(led),
         )
 
 
-def _dry_run(plan: BatchPlan, ledger: str | Path, adapter: Adapter) -> SendSummary:
+def _dry_run(plan: BatchPlan, ledger: str | Path, adapter: Adapter, *, suppress: Any = None,
+             extend: bool = False) -> SendSummary:
     done: set[str] = set()
     if Path(ledger).is_file():
         with Ledger.read(ledger) as led:
+            # the same refusal a real send would give, and nothing on today's do-not-call list counts
+            recheck_resume(led, plan, retry_codes=adapter.retryable_codes, suppress=suppress, extend=extend,
+                           write=False)
             retry = set(adapter.retryable_codes)
             done = {r["client_token"] for r in led.requests_rows()
                     if r["status"] == "succeeded" or (r["status"] == "failed" and r["failure_code"] not in retry)}
-    would = sum(1 for r in plan.requests if r.client_token not in done)
+    blocked = suppress_numbers(suppress)
+    would = sum(1 for r in plan.requests if r.client_token not in done and r.phone_e164 not in blocked)
     return SendSummary(total=len(plan), succeeded=0, failed={}, pending=would, dry_run=True, would_send=would,
                        ledger_path=str(ledger))
 
