@@ -32,6 +32,9 @@ def _contacts_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--suppress", help="do-not-call list (any contact file format, or one number per line)")
     p.add_argument("--dedupe", choices=["first", "last", "none"], default="first",
                    help="which of several rows with the same number to keep (default first)")
+    p.add_argument("--allow-unreadable-suppress", action="store_true",
+                   help="load even if some do-not-call entries cannot be read as numbers (they are ignored, with a "
+                        "warning listing them); by default such entries stop the load")
 
 
 def _plan_args(p: argparse.ArgumentParser, *, campaign_required: bool) -> None:
@@ -48,7 +51,8 @@ def _load(args: argparse.Namespace):
     from .contacts import load_contacts
 
     return load_contacts(args.contacts, phone_column=args.phone_column, default_region=args.region,
-                         suppress=args.suppress, dedupe=args.dedupe)
+                         suppress=args.suppress, dedupe=args.dedupe,
+                         suppress_unreadable="warn" if args.allow_unreadable_suppress else "error")
 
 
 def _plan(args: argparse.Namespace, contacts: Any, campaign_id: str):

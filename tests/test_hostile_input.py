@@ -8,6 +8,7 @@ the file and says what to fix.  No case may leak a full phone number in a messag
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import sys
 from pathlib import Path
@@ -172,3 +173,46 @@ def test_nan_none_in_dataframe_input():
     assert result.rows_read == 6
     assert result.accepted["row"].tolist() == [1]
     assert result.rejected["reason"].tolist() == ["missing_phone"] * 5
+
+
+# ---------------------------------------------------------------------------
+# Do-not-call entries that cannot be read (issue 11, class 2)
+# ---------------------------------------------------------------------------
+def test_unreadable_do_not_call_entries_stop_the_load_with_their_lines(tmp_path: Path) -> None:
+    contacts = pd.DataFrame({"phone": ["212-555-0142", "(312) 555-0123"]})
+    dnc = tmp_path / "dnc.csv"
+    dnc.write_text("phone\n+13125550123\n(212) 555-0142 ext\n212-555-O142\n\n")
+    with pytest.raises(ContactFileError) as err:
+        load_contacts(contacts, suppress=dnc)
+    message = str(err.value)
+    assert "dnc.csv" in message and "2 entries" in message and "line 3" in message and "line 4" in message
+    assert "suppress_unreadable='warn'" in message and "--allow-unreadable-suppress" in message
+    assert_no_number_leak(message)
+
+
+def test_do_not_call_entries_are_tried_in_every_plausible_region() -> None:
+    contacts = pd.DataFrame({"phone": ["212-555-0142", "+44 20 7946 0123", "+61 491 570 006"]})
+    # a UK national number in a US-default list: the contact list uses GB, so it is read there;
+    # an international number without its +: read with a leading +
+    result = load_contacts(contacts, suppress=["020 7946 0123", "61491570006"])
+    assert sorted(result.rejected["row"]) == [2, 3] and set(result.rejected["reason"]) == {"suppressed"}
+    assert result.suppress_unparsed == 0
+    with pytest.raises(ContactFileError, match="020"):  # no GB number in the list: not plausible, still an error
+        load_contacts(pd.DataFrame({"phone": ["212-555-0142"]}), suppress=["020 7946 0123 4"])
+
+
+def test_unreadable_do_not_call_entries_can_be_downgraded_to_a_printed_warning(capsys, tmp_path: Path) -> None:
+    from dialkit.cli import main
+
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("phone\n212-555-0142\n312-555-0123\n")
+    dnc = tmp_path / "dnc.txt"
+    dnc.write_text("+13125550123\n212-555-O142\n")
+    assert main(["check", str(contacts), "--suppress", str(dnc), "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "line 2" in err and "Traceback" not in err
+    assert main(["check", str(contacts), "--suppress", str(dnc), "--json", "--allow-unreadable-suppress"]) == 0
+    out, err = capsys.readouterr()
+    assert "WARNING" in err and "line 2" in err and "could not be read" in err
+    assert json.loads(out)["reasons"]["suppressed"] == 1
+    assert_no_number_leak(err)
