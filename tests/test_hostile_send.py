@@ -117,3 +117,162 @@ def test_a_fresh_ledger_and_a_plain_resume_need_no_flag(tmp_path: Path) -> None:
         assert again.calls == 0 and again.withheld == 0
         shorter = dialkit.plan_batches(pd.DataFrame({"phone_e164": [ANN]}), emu.campaign_id)
         assert dialkit.send(shorter, conn, tmp_path / "l.sqlite", listeners=[]).withheld == 0  # all done already
+
+
+# ---------------------------------------------------------------------------
+# 3. endpoint escapes, 4. proxies and credential look-ups before confirmation
+# ---------------------------------------------------------------------------
+@pytest.fixture
+def no_remote_sockets(monkeypatch: pytest.MonkeyPatch) -> list:
+    """Record and refuse every connection to a non-loopback address (so no test traffic can leave)."""
+    import ipaddress
+    import socket
+
+    attempts: list = []
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+    real_create = socket.create_connection
+
+    def loopback(address) -> bool:
+        if not isinstance(address, tuple):  # AF_UNIX
+            return True
+        host = str(address[0])
+        try:
+            return host == "localhost" or ipaddress.ip_address(host.split("%")[0]).is_loopback
+        except ValueError:
+            return False
+
+    def guard(address):
+        if not loopback(address):
+            attempts.append(address)
+            raise ConnectionRefusedError(f"test guard: no connection to {address!r}")
+
+    def connect(self, address):
+        guard(address)
+        return real_connect(self, address)
+
+    def connect_ex(self, address):
+        guard(address)
+        return real_connect_ex(self, address)
+
+    def create_connection(address, *args, **kwargs):
+        guard(address)
+        return real_create(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    return attempts
+
+
+SMALL = Path(__file__).resolve().parents[1] / "data" / "samples" / "contacts_small.csv"
+HOSTILE_ENDPOINTS = {
+    "http://192.0.2.2:18765\\@127.0.0.1:1": "backslash",        # urllib.parse: 127.0.0.1, urllib3: 192.0.2.2
+    "http://192.0.2.2:18765@127.0.0.1:1": "user name",
+    "http://user:pw@127.0.0.1:1": "user name",
+    "http://127.0.0.1%2f@192.0.2.2:80": "user name",
+    "http://127.0.0.1:1 @192.0.2.2": "space",
+    "http://127.0.0.1:1/?x=@192.0.2.2": "query",
+    "http://127.0.0.1:1#@192.0.2.2": "query or fragment",
+    "LOCAL": "lower case",
+    "127.0.0.1:8000": "scheme and host",
+    "ftp://127.0.0.1:21": "scheme and host",
+    "http://": "scheme and host",
+}
+
+
+@pytest.mark.parametrize("endpoint", list(HOSTILE_ENDPOINTS))
+def test_hostile_endpoints_are_refused_before_any_connection(endpoint, capsys, tmp_path: Path,
+                                                           no_remote_sockets: list) -> None:
+    for extra in ([], ["--yes"]):
+        code, out, err = run(capsys, "send", str(SMALL), "--endpoint", endpoint, "--campaign", "c-1",
+                             "--ledger", str(tmp_path / "l.sqlite"), "--no-progress", *extra)
+        assert code == 2, (endpoint, out, err)
+        assert HOSTILE_ENDPOINTS[endpoint] in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert no_remote_sockets == []
+    assert not dialkit.sender.is_loopback_url(endpoint)
+    assert not (tmp_path / "l.sqlite").exists()
+
+
+def test_locality_is_decided_on_the_host_urllib3_connects_to() -> None:
+    from dialkit.sender import check_endpoint_url
+
+    assert check_endpoint_url("http://127.0.0.1:8765") == ("127.0.0.1", True)
+    assert check_endpoint_url("http://[::1]:8765/prefix") == ("::1", True)
+    assert check_endpoint_url("HTTP://LocalHost:8765") == ("localhost", True)
+    assert check_endpoint_url("https://connect-campaigns.us-east-1.amazonaws.com") == (
+        "connect-campaigns.us-east-1.amazonaws.com", False)
+    assert check_endpoint_url("http://127.1:80")[1] is False  # not plainly loopback: treated as real (needs --yes)
+
+
+def test_a_real_endpoint_without_yes_makes_no_network_call_and_no_credential_lookup(
+        capsys, tmp_path: Path, no_remote_sockets: list, monkeypatch: pytest.MonkeyPatch) -> None:
+    import botocore.session
+
+    lookups: list = []
+    real = botocore.session.Session.get_credentials
+
+    def spy(self, *a, **kw):
+        lookups.append(1)
+        return real(self, *a, **kw)
+
+    monkeypatch.setattr(botocore.session.Session, "get_credentials", spy)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "example")
+    for endpoint in ("aws", "http://192.0.2.2:8765"):
+        code, out, err = run(capsys, "send", str(SMALL), "--endpoint", endpoint, "--campaign", "c-1",
+                             "--region-name", "us-east-1", "--ledger", str(tmp_path / "l.sqlite"), "--no-progress")
+        assert code == 2 and "--yes" in err
+    conn = dialkit.connect(None, region="us-east-1")
+    plan = dialkit.plan_batches(pd.DataFrame({"phone_e164": [ANN]}), "c-1")
+    with pytest.raises(dialkit.ConfirmationRequired):
+        dialkit.send(plan, conn, tmp_path / "lib.sqlite", listeners=[])
+    assert conn.client.created is False
+    assert lookups == [] and no_remote_sockets == []
+    assert conn.client.meta.region_name == "us-east-1"  # made on first use, after confirmation
+    assert lookups and no_remote_sockets == []
+
+
+class _RecordingProxy:
+    """A loopback 'proxy' that records every connection and answers 502."""
+
+    def __init__(self) -> None:
+        import socketserver
+        import threading
+
+        self.contacted: list[str] = []
+        outer = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                outer.contacted.append(self.request.recv(200).decode("latin-1").split("\r\n")[0])
+                self.request.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_proxy_variables_never_route_emulator_traffic(capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       no_remote_sockets: list) -> None:
+    proxy = _RecordingProxy()
+    try:
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+            monkeypatch.setenv(name, proxy.url)
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        code, out, err = run(capsys, "send", str(SMALL), "--ledger", str(tmp_path / "a.sqlite"), "--no-progress")
+        assert code == 0, err
+        with serve(seed=2) as emu:
+            code, out, err = run(capsys, "send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign",
+                                 emu.campaign_id, "--ledger", str(tmp_path / "b.sqlite"), "--no-progress")
+            assert code == 0, err
+            assert emu.dial_requests()
+    finally:
+        proxy.close()
+    assert proxy.contacted == [] and no_remote_sockets == []
