@@ -15,7 +15,7 @@ import phonenumbers
 
 from ._model import all_failure_codes
 from .ledger import Ledger
-from .masking import mask_phone
+from .masking import mask_attributes, mask_phone
 
 #: Every per-item failure code of both APIs, in a fixed order (charts keep it).
 FAILURE_CODES: tuple[str, ...] = all_failure_codes()
@@ -40,10 +40,11 @@ def load_results(ledger: str | os.PathLike[str]) -> pd.DataFrame:
 
     Columns: ``client_token, phone_masked, batch, position, row, region,
     number_type, attempts, status, failure_code, last_failure_code,
-    dial_request_id, pending_reason, planned_at, first_sent_at, last_sent_at,
+    dial_request_id, pending_reason, attributes, planned_at, first_sent_at, last_sent_at,
     completed_at``.  ``failure_code`` and ``last_failure_code`` are categorical
     over :data:`FAILURE_CODES`; ``status`` over :data:`STATUS_ORDER`; times are
-    timezone-aware UTC.  ``dial_request_id`` is the ContactId of the contact the
+    timezone-aware UTC.  ``attributes`` is a dict per request with phone-like
+    text inside its values masked.  ``dial_request_id`` is the ContactId of the contact the
     dialer creates: the join key to contact records.
     """
     with Ledger.read(ledger) as led:
@@ -70,7 +71,7 @@ def load_results(ledger: str | os.PathLike[str]) -> pd.DataFrame:
                 "last_failure_code": last_fail.get(r["client_token"]),
                 "dial_request_id": r["dial_request_id"],
                 "pending_reason": r["pending_reason"],
-                "attributes": json.loads(r["attributes"]),
+                "attributes": mask_attributes(json.loads(r["attributes"])),
                 **{t: r[t] for t in _TIMES},
             }
         )

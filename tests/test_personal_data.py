@@ -186,3 +186,38 @@ def test_credentials_come_only_from_the_chain_and_are_never_written(tmp_path: Pa
 def test_committed_notebooks_carry_no_credentials(path: Path) -> None:
     text = path.read_text()
     assert not re.search(r"AKIA[0-9A-Z]{16}|aws_secret_access_key\s*=\s*['\"][^'\"]{8,}", text)
+
+
+def test_attribute_values_are_masked_on_every_display_path(tmp_path: Path, capsys) -> None:
+    """A second number in an attribute (alt_number, a note) must not show in full anywhere numbers are masked."""
+    from dialkit.widgets import BatchPreview, ContactReview
+
+    alt, noted = "+13125550188", "+14155550177"
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("phone,alt_number,note\n"
+                        f"+12125550142,{alt},call {noted} first\n"
+                        f"+12125550199,(312) 555-0188,none\n"
+                        f"bad,{alt},call {noted} first\n")
+    second = [alt, noted]
+    # plan --out
+    assert main(["plan", str(contacts), "--campaign", "camp-1", "--attributes", "alt_number,note",
+                 "--out", str(tmp_path / "plan.csv")]) == 0
+    assert full_numbers_in((tmp_path / "plan.csv").read_text(), second) == []
+    loaded = dialkit.load_contacts(contacts)
+    plan = dialkit.plan_batches(loaded, "camp-1", attributes=["alt_number", "note"])
+    assert full_numbers_in(plan.to_frame(masked=True).to_string(), second) == []
+    assert alt in plan.to_frame().to_string()  # unmasked on request: the plan itself keeps what it sends
+    # widgets
+    preview = BatchPreview(plan)
+    assert full_numbers_in(preview.current_frame.to_string() + preview.table_html, second) == []
+    review = ContactReview(loaded)
+    assert full_numbers_in(review.filtered.to_string(), second) == []
+    # send, then load_results and report --csv
+    ledger = tmp_path / "run.sqlite"
+    with connect("local") as conn:
+        send(dialkit.plan_batches(loaded, conn.campaign_id, attributes=["alt_number", "note"]), conn, ledger,
+             listeners=[])
+    assert full_numbers_in(dialkit.load_results(ledger).to_string(), second) == []
+    assert main(["report", str(ledger), "--csv", str(tmp_path / "report.csv")]) == 0
+    assert full_numbers_in((tmp_path / "report.csv").read_text(), second) == []
+    capsys.readouterr()
