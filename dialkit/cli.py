@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from . import __version__
+from ._files import write_private_csv
 from .exceptions import DialkitError
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -72,7 +73,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     summary = contacts.summary()
     if args.rejects:
         Path(args.rejects).parent.mkdir(parents=True, exist_ok=True)
-        contacts.rejected.to_csv(args.rejects, index=False)
+        contacts.to_csv_rejects(args.rejects)  # 0600, formula cells neutralised
     if args.json:
         _print_json(summary)
         return 0
@@ -92,7 +93,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     violations = plan.validate()
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        plan.to_frame(masked=True).to_csv(args.out, index=False)
+        write_private_csv(plan.to_frame(masked=True), args.out, keep=["phone_e164"])
     if args.json:
         _print_json({**summary, "violation_list": violations.astype(object).where(violations.notna(), None)
                      .to_dict("records")})
@@ -155,7 +156,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         }
     if args.csv:
         Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
-        load_results(args.ledger).to_csv(args.csv, index=False)
+        write_private_csv(load_results(args.ledger), args.csv)
     if args.json:
         _print_json(data)
         return 0

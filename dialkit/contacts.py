@@ -522,17 +522,20 @@ class ContactSet:
         """Write the rejected rows (original values, ``row``, ``reason``, ``detail``) to a CSV for the analyst.
 
         The file holds the original phone values in full: it is the analyst's copy
-        of their own data, to fix and load again.  Returns the path written.
+        of their own data, to fix and load again.  It is created 0600, and a cell
+        a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR
+        first) gets a leading ``'`` (OWASP); ``'+12125550142`` loads back as the
+        number (see :mod:`dialkit._files`).  Returns the path written.
         """
-        out = Path(os.fspath(path))
-        self.rejected.to_csv(out, index=False, encoding=encoding)
-        return out
+        from ._files import write_private_csv
+
+        return write_private_csv(self.rejected, path, encoding=encoding)
 
     def to_csv_accepted(self, path: str | os.PathLike[str], *, encoding: str = "utf-8") -> Path:
-        """Write the accepted rows (original values plus the normalised columns) to a CSV."""
-        out = Path(os.fspath(path))
-        self.accepted.to_csv(out, index=False, encoding=encoding)
-        return out
+        """Write the accepted rows (original values plus the normalised columns) to a CSV (0600, formulas neutralised)."""
+        from ._files import write_private_csv
+
+        return write_private_csv(self.accepted, path, encoding=encoding, keep=["phone_e164"])  # validated: digits only
 
     def __len__(self) -> int:
         return int(self.rows_read)

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from ._files import make_private, open_private
 from .exceptions import LedgerBusy, LedgerError
 from .planning import BatchPlan, PlannedRequest
 
@@ -130,7 +131,7 @@ class _FileLock:
 
     def acquire(self) -> bool:
         for _ in range(10):
-            fh = open(self.path, "a+")
+            fh = open_private(self.path, "a+")
             try:
                 if os.name == "nt":  # pragma: no cover - exercised on Windows only
                     import msvcrt
@@ -199,6 +200,7 @@ class Ledger:
                 "could dial someone twice. Wait for the other run to finish or stop it, then resume."
             )
         try:
+            _make_ledger_private(p)
             db = cls._connect(p)
             cls._init_schema(db, p)
         except BaseException:
@@ -483,6 +485,15 @@ class Ledger:
     def calls_rows(self) -> list[sqlite3.Row]:
         """Every call, in order."""
         return self._db.execute("SELECT * FROM calls ORDER BY call_id").fetchall()
+
+
+def _make_ledger_private(p: Path) -> None:
+    """The ledger holds full numbers: create it 0600 (SQLite gives ``-wal``/``-shm`` the file's mode), tighten old ones."""
+    make_private(p)
+    for suffix in ("-wal", "-shm"):
+        side = p.with_name(p.name + suffix)
+        if side.is_file():
+            make_private(side)
 
 
 @contextmanager
