@@ -193,15 +193,16 @@ class Ledger:
         if p.exists() and p.is_dir():
             raise LedgerError(f"ledger path {p} is a directory: give a file path such as runs/campaign-2026-11-27.sqlite")
         p.parent.mkdir(parents=True, exist_ok=True)
-        lock = _FileLock(p.with_name(p.name + ".lock"))
+        real = _resolve(p)  # every alias (symlink) of a ledger shares one lock and one file
+        lock = _FileLock(real.with_name(real.name + ".lock"))
         if not lock.acquire():
             raise LedgerBusy(
                 f"ledger {p} is in use by another sender (see {lock.path}); two senders on one ledger "
                 "could dial someone twice. Wait for the other run to finish or stop it, then resume."
             )
         try:
-            _make_ledger_private(p)
-            db = cls._connect(p)
+            _make_ledger_private(real)
+            db = cls._connect(real)
             cls._init_schema(db, p)
         except BaseException:
             lock.release()
@@ -485,6 +486,15 @@ class Ledger:
     def calls_rows(self) -> list[sqlite3.Row]:
         """Every call, in order."""
         return self._db.execute("SELECT * FROM calls ORDER BY call_id").fetchall()
+
+
+def _resolve(p: Path) -> Path:
+    """The file a ledger path really names (symlinks followed), so its lock is shared by every alias."""
+    try:
+        return p.resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        raise LedgerError(f"ledger path {p} cannot be resolved ({type(exc).__name__}: a symlink loop?): "
+                          "give the path of a real file") from exc
 
 
 def _make_ledger_private(p: Path) -> None:

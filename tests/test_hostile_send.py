@@ -276,3 +276,41 @@ def test_proxy_variables_never_route_emulator_traffic(capsys, tmp_path: Path, mo
     finally:
         proxy.close()
     assert proxy.contacted == [] and no_remote_sockets == []
+
+
+# ---------------------------------------------------------------------------
+# 7. one lock for every alias of a ledger
+# ---------------------------------------------------------------------------
+def test_the_one_sender_lock_follows_symlinks_across_processes(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import textwrap
+
+    from dialkit.exceptions import LedgerBusy
+
+    real = tmp_path / "real.sqlite"
+    (tmp_path / "aliases").mkdir()
+    alias = tmp_path / "aliases" / "alias.sqlite"
+    alias.symlink_to(real)
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys
+        from dialkit.ledger import Ledger
+        led = Ledger.open({str(alias)!r})
+        print("held", flush=True)
+        sys.stdin.readline()
+        led.close()
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        for path in (real, alias):
+            with pytest.raises(LedgerBusy):
+                Ledger.open(path)
+    finally:
+        holder.communicate("done\n", timeout=60)
+    with Ledger.open(real):  # released: either alias may take it now
+        with pytest.raises(LedgerBusy):
+            Ledger.open(alias)
+    loop = tmp_path / "loop.sqlite"
+    loop.symlink_to(loop)
+    with pytest.raises(dialkit.LedgerError, match="symlink loop"):
+        Ledger.open(loop)
