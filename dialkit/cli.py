@@ -3,7 +3,16 @@
 ``check`` → ``plan`` → ``send`` → ``report`` follow the library's steps one to
 one; ``emulator`` serves the local campaigns API; ``demo`` runs the whole path
 (and the notebooks) against the local emulator.  Errors a user can act on print
-one line on stderr and exit 2; a send that stopped with requests left exits 1.
+one line on stderr.  Exit statuses (automation may rely on them):
+
+  0    done: every request has a final answer or is withheld by today's rules
+  1    plan: the plan breaks API constraints (nothing can be sent)
+  2    error: a file, endpoint, ledger or command-line problem (one line on stderr)
+  3    send: requests are left to send again (retry budget spent, outcome
+       unknown): send again with the same --ledger
+  4    send: stopped: the campaign is not Running, not found, or the run was
+       stopped; requests are left: fix the cause, then send again
+  130  interrupted (Ctrl-C): send again with the same --ledger to resume
 """
 
 from __future__ import annotations
@@ -18,12 +27,20 @@ from typing import Any, Sequence
 
 from . import __version__
 from ._files import write_private_csv
-from .exceptions import DialkitError
+from .exceptions import CampaignNotFound, CampaignNotRunning, DialkitError
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .masking import MaskingFilter, mask_text
 
 SAMPLE = Path("data/samples/contacts_messy.csv")
+
+#: Exit statuses (see the module docstring and ``dialkit --help``).
+EXIT_OK = 0
+EXIT_PLAN_INVALID = 1
+EXIT_ERROR = 2
+EXIT_SEND_AGAIN = 3
+EXIT_STOPPED = 4
+EXIT_INTERRUPTED = 130
 
 
 def _contacts_args(p: argparse.ArgumentParser) -> None:
@@ -97,7 +114,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if args.json:
         _print_json({**summary, "violation_list": violations.astype(object).where(violations.notna(), None)
                      .to_dict("records")})
-        return 0 if not len(violations) else 1
+        return EXIT_OK if not len(violations) else EXIT_PLAN_INVALID
     print(f"{summary['requests']} requests in {summary['batches']} batches (largest {summary['largest_batch']}), "
           f"campaign {plan.campaign_id}, run {plan.run_id}, ttl {summary['ttl_seconds']} s")
     if len(violations):
@@ -105,7 +122,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         for v in violations.head(20).itertuples(index=False):
             where = f"batch {v.batch} position {v.position}" if v.position is not None and str(v.position) != "<NA>" else "plan"
             print(f"  {where}: {v.field}: {v.problem}")
-        return 1
+        return EXIT_PLAN_INVALID
     print("plan is valid")
     return 0
 
@@ -136,7 +153,11 @@ def cmd_send(args: argparse.Namespace) -> int:
         print(summary)
         if not args.dry_run:
             print(f"ledger: {summary.ledger_path}  (dialkit report {summary.ledger_path})")
-    return 1 if (summary.stopped_reason or summary.left_to_send) else 0
+    if args.dry_run:
+        return EXIT_OK
+    if summary.stopped_reason:
+        return EXIT_STOPPED
+    return EXIT_SEND_AGAIN if summary.left_to_send else EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -226,7 +247,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
-    parser = argparse.ArgumentParser(prog="dialkit", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="dialkit", description=__doc__.split("Exit statuses")[0].strip(),
+                                     epilog="Exit statuses" + __doc__.split("Exit statuses")[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"dialkit {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr (numbers masked)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -244,7 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object with the plan summary and violations")
     p.set_defaults(func=cmd_plan)
 
-    p = sub.add_parser("send", help="send the plan and record everything in a ledger (resumes an existing ledger)")
+    p = sub.add_parser("send", help="send the plan and record everything in a ledger (resumes an existing ledger)",
+                       epilog="exit statuses: 0 done, 2 error, 3 requests left to send again (same --ledger), "
+                              "4 stopped (campaign not Running/not found, or stopped), 130 interrupted")
     _contacts_args(p)
     _plan_args(p, campaign_required=False)
     p.add_argument("--endpoint", default="local",
@@ -304,15 +329,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     root.setLevel(logging.INFO if args.verbose else logging.WARNING)
     try:
         return int(args.func(args))
+    except (CampaignNotRunning, CampaignNotFound) as exc:  # nothing sent: the campaign must be fixed first
+        print(f"dialkit {args.command}: stopped: {exc}", file=sys.stderr)
+        return EXIT_STOPPED
     except DialkitError as exc:
         print(f"dialkit {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     except (BotoCoreError, ClientError) as exc:  # anything the library did not turn into advice yet
         print(f"dialkit {args.command}: error: {type(exc).__name__}: {mask_text(str(exc))}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("interrupted: send again with the same --ledger to resume", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     finally:
         root.removeHandler(handler)
 

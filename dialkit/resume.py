@@ -55,6 +55,10 @@ class ResumeCheck:
     def __repr__(self) -> str:  # never show the numbers
         return f"ResumeCheck(withheld={len(self.withheld)}, suppressed={self.suppressed}, added={self.added})"
 
+    def allows(self, request: LedgerRequest) -> bool:
+        """True when today's rules let ``request`` be sent (not withheld, not on the do-not-call list)."""
+        return request.client_token not in self.withheld and request.phone_e164 not in self.blocked
+
     def filter(self, led: Ledger, todo: Sequence[LedgerRequest]) -> list[LedgerRequest]:
         """``todo`` without withheld requests and without any on the do-not-call list (given a reason)."""
         listed = [r.client_token for r in todo if r.phone_e164 in self.blocked and r.client_token not in self.withheld]

@@ -345,11 +345,9 @@ class SendSummary:
     #: requests held back by today's rules on resume (not in the plan any more, or on the do-not-call list):
     #: counted in ``pending`` with a reason, but not "to send again"
     withheld: int = 0
-
-    @property
-    def left_to_send(self) -> int:
-        """Requests a later send with the same ledger would still send (pending minus withheld)."""
-        return 0 if self.dry_run else max(0, self.pending - self.withheld)
+    #: requests a later send with the same ledger would send again: pending, in flight, or failed with a
+    #: retryable code whose retry budget this run spent (not withheld ones); the CLI exits 3 when > 0
+    left_to_send: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -513,6 +511,8 @@ def send(
             total=c["requests"], succeeded=c["succeeded"], failed=dict(c["failure_codes"]), pending=c["pending"],
             calls=calls, sent=len(tries), stopped_reason=stopped, ledger_path=str(ledger), in_flight=c["in_flight"],
             withheld=withheld_pending(led),
+            left_to_send=sum(1 for r in led.to_send(retry_codes=adapter.retryable_codes)
+                             if check.allows(r)),
         )
 
 

@@ -314,3 +314,60 @@ def test_the_one_sender_lock_follows_symlinks_across_processes(tmp_path: Path) -
     loop.symlink_to(loop)
     with pytest.raises(dialkit.LedgerError, match="symlink loop"):
         Ledger.open(loop)
+
+
+# ---------------------------------------------------------------------------
+# 8. exit statuses automation can trust
+# ---------------------------------------------------------------------------
+def test_exit_status_3_when_requests_are_left_to_send_again(capsys, tmp_path: Path) -> None:
+    """--max-attempts 2 against a throttling dialer: failed (RequestThrottled) and marked to retry: not 0."""
+    ledger = tmp_path / "run.sqlite"
+    with serve(seed=4, throttle_rate=1.0) as emu:
+        args = ["send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign", emu.campaign_id,
+                "--ledger", str(ledger), "--no-progress", "--max-attempts", "1", "--json"]
+        code, out, err = run(capsys, *args)
+        summary = json.loads(out)
+        assert code == 3, (summary, err)
+        assert summary["left_to_send"] == summary["total"] and summary["failed"].get("RequestThrottled")
+        emu.set_faults(throttle_rate=0.0)
+        code, out, err = run(capsys, *args)  # send again with the same ledger: done
+        assert code == 0 and json.loads(out)["left_to_send"] == 0
+
+
+def test_exit_status_4_when_the_campaign_is_not_running_or_the_run_stops(capsys, tmp_path: Path) -> None:
+    with serve(seed=4) as emu:
+        base = ["--endpoint", emu.endpoint_url, "--campaign", emu.campaign_id, "--no-progress"]
+        emu.set_campaign_state(emu.campaign_id, "Paused")
+        code, out, err = run(capsys, "send", str(SMALL), *base, "--ledger", str(tmp_path / "a.sqlite"))
+        assert code == 4 and "Paused" in err and "Traceback" not in err
+        emu.set_campaign_state(emu.campaign_id, "Running")
+        emu.after_calls(2, lambda e: e.set_campaign_state(e.campaign_id, "Paused"))
+        code, out, err = run(capsys, "send", str(SMALL), *base, "--ledger", str(tmp_path / "b.sqlite"))
+        assert code == 4 and "stopped:" in out
+
+
+def test_exit_statuses_0_1_2_and_130_and_their_help(capsys, tmp_path: Path, monkeypatch) -> None:
+    import dialkit.cli as cli
+
+    assert run(capsys, "send", str(SMALL), "--ledger", str(tmp_path / "ok.sqlite"), "--no-progress")[0] == 0
+    assert run(capsys, "send", str(SMALL), "--ledger", str(tmp_path / "ok.sqlite"), "--dry-run")[0] == 0
+    bad = tmp_path / "c.csv"
+    bad.write_text("phone,first name\n+12125550142,Ada\n")
+    assert run(capsys, "plan", str(bad), "--campaign", "camp-1", "--attributes", "first name")[0] == 1
+    assert run(capsys, "check", str(tmp_path / "missing.csv"))[0] == 2
+    with pytest.raises(SystemExit) as usage:
+        main(["send", str(SMALL)])  # --ledger missing: argparse's usage error
+    assert usage.value.code == 2
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "cmd_check", interrupted)
+    assert run(capsys, "check", str(SMALL))[0] == 130
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    for status in ("0 ", "1 ", "2 ", "3 ", "4 ", "130"):
+        assert f"\n  {status}" in text, status
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert "| 3 |" in readme and "| 4 |" in readme and "| 130 |" in readme
