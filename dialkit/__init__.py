@@ -26,6 +26,7 @@ logging.getLogger("dialkit").addHandler(logging.NullHandler())
 _EXPORTS: dict[str, str] = {
     "load_contacts": "contacts",
     "ContactSet": "contacts",
+    "FileLimits": "contacts",
     "REJECTION_REASONS": "contacts",
     "plan_batches": "planning",
     "BatchPlan": "planning",
@@ -82,7 +83,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .contact_records import join_contact_records, read_contact_records, redial_candidates
-    from .contacts import REJECTION_REASONS, ContactSet, load_contacts
+    from .contacts import REJECTION_REASONS, ContactSet, FileLimits, load_contacts
     from .exceptions import (CampaignNotFound, CampaignNotRunning, ConfirmationRequired, ContactFileError,
                              DialkitError, EndpointProblem, LedgerBusy, LedgerError, PlanError, PlanMismatch,
                              PlanValidationError)

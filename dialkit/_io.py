@@ -61,6 +61,48 @@ DELIMITERS = (",", ";", "\t", "|")
 _MAX_LINES_PER_RECORD = 50
 
 
+@dataclass(frozen=True)
+class FileLimits:
+    """What one contact file may expand to once read, checked *before* it is materialised.
+
+    Why: a small file can describe a huge table (a 72 KB Parquet file of 20 M
+    run-length-encoded values, an .xlsx with one cell at ``XFD1`` and one at
+    ``A300000``, a zip-compressed sheet of 3 M rows).  Each limit is checked from
+    the file's own metadata where it has some (Parquet row counts and sizes, the
+    .xlsx sheet dimension and zip member sizes), and again while reading.
+
+    ``rows``: data rows; ``columns``: columns; ``cells``: rows × columns;
+    ``decoded_bytes``: bytes once decompressed (.xlsx sheets and shared strings,
+    Parquet column data); ``None`` means the ``max_bytes`` of the load.
+    Raise one with ``load_contacts(..., limits=FileLimits(rows=20_000_000))``.
+    """
+
+    rows: int = 10_000_000
+    columns: int = 2_000
+    cells: int = 200_000_000
+    decoded_bytes: int | None = None
+
+
+DEFAULT_LIMITS = FileLimits()
+
+
+def _over(name: str, what: str, value: int, limit: int, field_name: str) -> ContactFileError:
+    return ContactFileError(
+        f"{name} would expand to {value:,} {what}, over the limit of {limit:,} (FileLimits.{field_name}): "
+        f"split the file, remove empty rows or columns far from the data, or pass "
+        f"limits=FileLimits({field_name}=...) to load_contacts if this machine has the memory."
+    )
+
+
+def _check_shape(name: str, rows: int, columns: int, limits: FileLimits) -> None:
+    if columns > limits.columns:
+        raise _over(name, "columns", columns, limits.columns, "columns")
+    if rows > limits.rows:
+        raise _over(name, "rows", rows, limits.rows, "rows")
+    if rows * columns > limits.cells:
+        raise _over(name, "cells", rows * columns, limits.cells, "cells")
+
+
 @dataclass
 class RawTable:
     """A table as read from a source, before any interpretation.
@@ -373,7 +415,7 @@ def sniff_delimiter(text: str, *, preferred: str | None = None) -> str:
     return best[1] if best is not None else (preferred or ",")
 
 
-def read_text(path: Path, name: str) -> RawTable:
+def read_text(path: Path, name: str, limits: FileLimits = DEFAULT_LIMITS) -> RawTable:
     """Read a delimited text file (CSV/TSV/TXT): encoding and delimiter are detected."""
     data = _read_bytes(path, name)
     _check_not_binary(data, name, "a text (CSV) file")
@@ -386,10 +428,11 @@ def read_text(path: Path, name: str) -> RawTable:
     if not text.strip():
         raise ContactFileError(f"{name} holds only blank space, no header and no data: export the contact list again.")
     delimiter = sniff_delimiter(text, preferred="\t" if path.suffix.lower() == ".tsv" else None)
-    return parse_delimited(text, name, delimiter, notes)
+    return parse_delimited(text, name, delimiter, notes, limits=limits)
 
 
-def parse_delimited(text: str, name: str, delimiter: str, notes: list[str] | None = None) -> RawTable:
+def parse_delimited(text: str, name: str, delimiter: str, notes: list[str] | None = None, *,
+                    limits: FileLimits = DEFAULT_LIMITS) -> RawTable:
     """Split ``text`` into header and records with the :mod:`csv` module.
 
     Lines with no field at all (blank lines) and records whose fields are all
@@ -408,6 +451,7 @@ def parse_delimited(text: str, name: str, delimiter: str, notes: list[str] | Non
     last_line = 0
     record_start = 0  # character offset where the latest record starts
     last_record_start = 0
+    cells = 0
     try:
         for rec in reader:
             span = reader.line_num - last_line
@@ -422,9 +466,15 @@ def parse_delimited(text: str, name: str, delimiter: str, notes: list[str] | Non
             if header is None:
                 if not rec or all(not f.strip() for f in rec):
                     continue  # blank lines before the header
+                if len(rec) > limits.columns:
+                    raise _over(name, "columns", len(rec), limits.columns, "columns")
                 header = rec
                 continue
             data_row += 1
+            cells += len(rec)
+            if data_row > limits.rows or len(rec) > limits.columns or cells > limits.cells:
+                _check_shape(name, data_row, len(rec), limits)
+                raise _over(name, "cells", cells, limits.cells, "cells")
             if not rec or all(f == "" for f in rec):
                 blank += 1
                 continue
@@ -494,7 +544,31 @@ def _header_row(rows: list[list[str]]) -> int | None:
     return next(i for i, n in candidates if n == most)
 
 
-def read_xlsx(path: Path, name: str, sheet: str | int | None = None) -> RawTable:
+def _check_xlsx_zip(path: Path, name: str, decoded_limit: int) -> None:
+    """Refuse a workbook whose sheets and shared strings decompress past ``decoded_limit`` (a zip bomb).
+
+    The sizes come from the zip directory; Python's zipfile never inflates a
+    member past its declared size (it fails the CRC instead), so they bound the work.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = [i for i in zf.infolist() if i.filename.startswith("xl/")]
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # openpyxl says what is wrong with the file, below
+    total = sum(i.file_size for i in members
+                if i.filename.startswith("xl/worksheets/") or i.filename == "xl/sharedStrings.xml")
+    if total > decoded_limit:
+        raise ContactFileError(
+            f"{name} would expand to {_fmt_size(total)} of sheet data (from {_fmt_size(path.stat().st_size)} on disk), "
+            f"over the limit of {_fmt_size(decoded_limit)} (max_bytes, or FileLimits.decoded_bytes): split the "
+            "workbook or export it as CSV, or pass a larger max_bytes= if this machine has the memory."
+        )
+
+
+def read_xlsx(path: Path, name: str, sheet: str | int | None = None, *, limits: FileLimits = DEFAULT_LIMITS,
+              max_bytes: int = DEFAULT_MAX_BYTES) -> RawTable:
     """Read one sheet of an .xlsx/.xlsm workbook with openpyxl (values, not formulas).
 
     Numeric cells become text the way :func:`cell_text` writes them (an
@@ -510,6 +584,7 @@ def read_xlsx(path: Path, name: str, sheet: str | int | None = None) -> RawTable
         import openpyxl
     except ImportError as exc:  # pragma: no cover - openpyxl is a dependency
         raise ContactFileError(f"{name}: reading .xlsx needs openpyxl: pip install openpyxl.") from exc
+    _check_xlsx_zip(path, name, limits.decoded_bytes or max_bytes)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types (BadZipFile, KeyError, InvalidFileException)
@@ -533,8 +608,20 @@ def read_xlsx(path: Path, name: str, sheet: str | int | None = None) -> RawTable
                 raise ContactFileError(f"{name} has no sheet {sheet!r}; its sheets are {names}. Pass one of these as sheet=.")
             ws = wb[sheet]
         sheet_name = ws.title
+        # the sheet's declared dimension (A1:XFD300000) is what openpyxl pads every row to: check it first
+        _check_shape(f"{name} (sheet {sheet_name!r}, by its declared dimension)",
+                     int(ws.max_row or 0), int(ws.max_column or 0), limits)
         try:
-            rows = [list(r) for r in ws.iter_rows(values_only=True)]
+            rows = []
+            cells = 0
+            for r in ws.iter_rows(values_only=True):
+                cells += len(r)
+                if len(rows) >= limits.rows or len(r) > limits.columns or cells > limits.cells:
+                    _check_shape(f"{name} (sheet {sheet_name!r})", len(rows) + 1, len(r), limits)
+                    raise _over(name, "cells", cells, limits.cells, "cells")
+                rows.append(list(r))
+        except ContactFileError:
+            raise
         except Exception as exc:
             raise ContactFileError(
                 f"{name}: sheet {sheet_name!r} cannot be read ({type(exc).__name__}): "
@@ -615,11 +702,33 @@ def read_xls(path: Path, name: str, sheet: str | int | None = None) -> RawTable:
 # ---------------------------------------------------------------------------
 
 
-def read_parquet(path: Path, name: str) -> RawTable:
-    """Read a Parquet file with pyarrow; every value becomes text, nulls become ``""``."""
+def read_parquet(path: Path, name: str, limits: FileLimits = DEFAULT_LIMITS,
+                 max_bytes: int = DEFAULT_MAX_BYTES) -> RawTable:
+    """Read a Parquet file with pyarrow; every value becomes text, nulls become ``""``.
+
+    The file's metadata (rows, columns, uncompressed sizes) is checked against
+    ``limits`` before any column is decoded: a few KB of run-length-encoded data
+    can stand for millions of values.
+    """
     try:
         import pyarrow.parquet as pq
 
+        meta = pq.ParquetFile(path).metadata
+    except Exception as exc:  # ArrowInvalid, OSError, ...
+        raise ContactFileError(
+            f"{name}: cannot be read as Parquet ({type(exc).__name__}; the file is damaged or not Parquet). "
+            "Write it again with pandas.DataFrame.to_parquet, or export the list as CSV."
+        ) from exc
+    _check_shape(name, int(meta.num_rows), int(meta.num_columns), limits)
+    decoded = sum(max(0, int(meta.row_group(i).total_byte_size)) for i in range(meta.num_row_groups))
+    decoded_limit = limits.decoded_bytes or max_bytes
+    if decoded > decoded_limit:
+        raise ContactFileError(
+            f"{name} would expand to {_fmt_size(decoded)} of column data, over the limit of {_fmt_size(decoded_limit)} "
+            "(max_bytes, or FileLimits.decoded_bytes): split the file, or pass a larger max_bytes= if this machine "
+            "has the memory."
+        )
+    try:
         table = pq.read_table(path)
     except Exception as exc:  # ArrowInvalid, OSError, ...
         raise ContactFileError(
@@ -644,7 +753,7 @@ def _records_from_objects(objects: list[tuple[int, dict[str, Any]]], name: str) 
     return RawTable(name=name, header=header, records=records, row_numbers=[n for n, _ in objects])
 
 
-def read_jsonl(path: Path, name: str) -> RawTable:
+def read_jsonl(path: Path, name: str, limits: FileLimits = DEFAULT_LIMITS) -> RawTable:
     """Read JSON lines: one object per line; blank lines are skipped but counted.
 
     A key missing from a record is an empty value; the header is the union of
@@ -675,12 +784,13 @@ def read_jsonl(path: Path, name: str) -> RawTable:
         objects.append((lineno, obj))
     if not objects:
         raise ContactFileError(f"{name} holds no JSON records (only blank lines): export the contact list again.")
+    _check_shape(name, len(objects), len({k for _, o in objects for k in o}), limits)
     table = _records_from_objects(objects, name)
     table.blank_rows = objects[-1][0] - len(objects)  # every earlier line is a record or blank
     return table
 
 
-def read_json(path: Path, name: str) -> RawTable:
+def read_json(path: Path, name: str, limits: FileLimits = DEFAULT_LIMITS) -> RawTable:
     """Read a .json file holding an array of objects (or JSON lines saved as .json)."""
     data = _read_bytes(path, name)
     _check_not_binary(data, name, "a JSON file")
@@ -690,7 +800,7 @@ def read_json(path: Path, name: str) -> RawTable:
         doc = json.loads(text, parse_float=decimal.Decimal)
     except json.JSONDecodeError as exc:
         if text.lstrip().startswith("{"):
-            return read_jsonl(path, name)  # JSON lines named .json
+            return read_jsonl(path, name, limits)  # JSON lines named .json
         raise ContactFileError(
             f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}): "
             "it must be an array of objects, or JSON lines saved as .jsonl."
@@ -704,24 +814,30 @@ def read_json(path: Path, name: str) -> RawTable:
         )
     if not doc:
         raise ContactFileError(f"{name} holds an empty JSON array, no contacts: export the contact list again.")
+    _check_shape(name, len(doc), len({k for o in doc for k in o}), limits)
     return _records_from_objects(list(enumerate(doc, start=1)), name)
 
 
 def read_source(source: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES,
-                sheet: str | int | None = None) -> RawTable:
-    """Read any supported file into a :class:`RawTable` (see the module docstring)."""
+                sheet: str | int | None = None, limits: FileLimits | None = None) -> RawTable:
+    """Read any supported file into a :class:`RawTable` (see the module docstring).
+
+    ``limits`` (:class:`FileLimits`) bounds what the file may expand to; the
+    default allows 10 M rows, 2,000 columns, 200 M cells, ``max_bytes`` decoded.
+    """
+    limits = limits or DEFAULT_LIMITS
     path, name, kind = check_path(source, max_bytes=max_bytes)
     if kind == "text":
-        return read_text(path, name)
+        return read_text(path, name, limits)
     if kind == "xlsx":
-        return read_xlsx(path, name, sheet)
+        return read_xlsx(path, name, sheet, limits=limits, max_bytes=max_bytes)
     if kind == "xls":
         return read_xls(path, name, sheet)
     if kind == "parquet":
-        return read_parquet(path, name)
+        return read_parquet(path, name, limits, max_bytes)
     if kind == "jsonl":
-        return read_jsonl(path, name)
-    return read_json(path, name)
+        return read_jsonl(path, name, limits)
+    return read_json(path, name, limits)
 
 
 def read_frame(frame: Any, name: str = "<DataFrame>") -> RawTable:

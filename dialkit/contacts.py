@@ -52,7 +52,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
 
 from . import _io
-from ._io import DEFAULT_MAX_BYTES, SUPPORTED_EXTENSIONS
+from ._io import DEFAULT_MAX_BYTES, SUPPORTED_EXTENSIONS, FileLimits
 from .exceptions import ContactFileError
 from .masking import mask_phone, mask_text
 
@@ -60,6 +60,7 @@ log = logging.getLogger("dialkit.contacts")
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "FileLimits",
     "PHONE_COLUMN_NAMES",
     "PHONE_FLAGS",
     "REJECTION_REASONS",
@@ -661,6 +662,7 @@ def load_contacts(
     max_bytes: int = DEFAULT_MAX_BYTES,
     sheet: str | int | None = None,
     suppress_unreadable: str = "error",
+    limits: FileLimits | None = None,
 ) -> ContactSet:
     """Load a contact list and sort every row into accepted or rejected.
 
@@ -688,9 +690,13 @@ def load_contacts(
     Ragged rows are kept (short rows padded, extra fields in ``_extra``, flag
     ``ragged_row``); see the module docstring for the other decisions.
 
+    ``limits`` (:class:`~dialkit.contacts.FileLimits`) bounds what the file may
+    expand to once read (rows, columns, cells, decompressed bytes), checked from
+    the file's metadata before anything is materialised.
+
     Raises :class:`ContactFileError` for problems with the file as a whole
     (missing, a directory, empty, header only, unsupported type, over
-    ``max_bytes`` bytes, undecodable, no or ambiguous phone column …), and
+    ``max_bytes`` bytes or over ``limits``, undecodable, no or ambiguous phone column …), and
     ``ValueError`` for a bad ``default_region`` or ``dedupe``.
     """
     if suppress_unreadable not in SUPPRESS_UNREADABLE:
@@ -705,7 +711,7 @@ def load_contacts(
         table = _io.read_frame(source)
         is_frame = True
     elif isinstance(source, (str, os.PathLike)):
-        table = _io.read_source(source, max_bytes=max_bytes, sheet=sheet)
+        table = _io.read_source(source, max_bytes=max_bytes, sheet=sheet, limits=limits)
         is_frame = False
     else:
         raise TypeError(f"source must be a file path or a pandas DataFrame, not {type(source).__name__}")

@@ -216,3 +216,93 @@ def test_unreadable_do_not_call_entries_can_be_downgraded_to_a_printed_warning(c
     assert "WARNING" in err and "line 2" in err and "could not be read" in err
     assert json.loads(out)["reasons"]["suppressed"] == 1
     assert_no_number_leak(err)
+
+
+# ---------------------------------------------------------------------------
+# File bombs: small files that describe huge tables (issue 11, class 9)
+# ---------------------------------------------------------------------------
+def _limit_error(excinfo, limit: str) -> str:
+    message = str(excinfo.value)
+    assert f"FileLimits.{limit}" in message or "max_bytes" in message, message
+    assert "limits=FileLimits" in message or "max_bytes=" in message  # how to raise it
+    assert_no_number_leak(message)
+    return message
+
+
+def test_parquet_row_count_is_checked_from_metadata_before_decoding(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "bomb.parquet"
+    pq.write_table(pa.table({"phone": pa.nulls(12_000_000, pa.string())}), path)  # a few KB on disk
+    assert path.stat().st_size < 200_000
+    with pytest.raises(ContactFileError) as err:
+        load_contacts(path)
+    assert "12,000,000 rows" in _limit_error(err, "rows")
+
+
+def test_xlsx_dimension_far_from_the_data_is_refused_before_padding(tmp_path: Path) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"] = "phone"
+    ws["A2"] = "+12125550142"
+    ws["XFD1"] = "x"
+    ws["A300000"] = "+13125550123"
+    path = tmp_path / "wide.xlsx"
+    wb.save(path)
+    with pytest.raises(ContactFileError) as err:
+        load_contacts(path)
+    assert "16,384 columns" in _limit_error(err, "columns")
+
+
+def test_xlsx_that_decompresses_past_max_bytes_is_refused(tmp_path: Path) -> None:
+    import zipfile
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["phone"])
+    wb.active.append(["+12125550142"])
+    small = tmp_path / "small.xlsx"
+    wb.save(small)
+    rows = "".join(f'<row r="{i}"><c r="A{i}" t="inlineStr"><is><t>+12125550142</t></is></c></row>'
+                   for i in range(2, 20_000))
+    sheet = ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+             'spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>phone</t></is></c></row>'
+             + rows + "</sheetData></worksheet>")
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(small) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = sheet.encode() if item.filename == "xl/worksheets/sheet1.xml" else src.read(item)
+            dst.writestr(item.filename, data)
+    assert bomb.stat().st_size < 1_000_000 < len(sheet)
+    with pytest.raises(ContactFileError) as err:
+        load_contacts(bomb, max_bytes=1_000_000)
+    assert "on disk" in _limit_error(err, "decoded_bytes")
+    assert len(load_contacts(small, max_bytes=1_000_000)) == 1  # an ordinary workbook reads under the same limit
+
+
+def test_text_and_json_rows_columns_and_cells_are_limited(tmp_path: Path) -> None:
+    from dialkit.contacts import FileLimits
+
+    wide = tmp_path / "wide.csv"
+    wide.write_text("phone," + ",".join(f"c{i}" for i in range(3000)) + "\n+12125550142\n")
+    with pytest.raises(ContactFileError) as err:
+        load_contacts(wide)
+    assert "3,001 columns" in _limit_error(err, "columns")
+    long = tmp_path / "long.csv"
+    long.write_text("phone\n" + "+12125550142\n" * 20)
+    with pytest.raises(ContactFileError) as err:
+        load_contacts(long, limits=FileLimits(rows=10))
+    _limit_error(err, "rows")
+    with pytest.raises(ContactFileError) as err:
+        load_contacts(long, limits=FileLimits(cells=5))
+    _limit_error(err, "cells")
+    lines = tmp_path / "many.jsonl"
+    lines.write_text('{"phone": "+12125550142"}\n' * 20)
+    with pytest.raises(ContactFileError) as err:
+        load_contacts(lines, limits=FileLimits(rows=10))
+    _limit_error(err, "rows")
+    assert len(load_contacts(long)) == 20  # default limits: an ordinary file reads
