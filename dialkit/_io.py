@@ -120,6 +120,8 @@ class RawTable:
     delimiter: str | None = None
     #: (record index, column index) of cells a spreadsheet stored as numbers (every such number is a double)
     numeric_cells: set[tuple[int, int]] = field(default_factory=set)
+    #: (record index, column index) of spreadsheet formula cells saved without a value (they read as "")
+    formula_cells: set[tuple[int, int]] = field(default_factory=set)
 
 
 def supported_extensions_text() -> str:
@@ -452,6 +454,7 @@ def parse_delimited(text: str, name: str, delimiter: str, notes: list[str] | Non
     record_start = 0  # character offset where the latest record starts
     last_record_start = 0
     cells = 0
+    swallowed: tuple[int, int] | None = None
     try:
         for rec in reader:
             span = reader.line_num - last_line
@@ -463,6 +466,8 @@ def parse_delimited(text: str, name: str, delimiter: str, notes: list[str] | Non
                     'probably a stray double quote ("). Fix or remove that quote and load again.'
                 )
             this_start, record_start = record_start, lines.consumed
+            if span > 1 and swallowed is None and _swallowed_rows(rec, delimiter):
+                swallowed = (start_line, span)  # reported after the loop (an unclosed quote is said first)
             if header is None:
                 if not rec or all(not f.strip() for f in rec):
                     continue  # blank lines before the header
@@ -493,8 +498,33 @@ def parse_delimited(text: str, name: str, delimiter: str, notes: list[str] | Non
             f"{name}: the file ends inside a quoted field (a double quote opened in data row {numbers[-1]} "
             'is never closed). Fix or remove the stray quote (") and load again.'
         )
+    if swallowed is not None:
+        raise ContactFileError(
+            f"{name}: a quoted field starting on line {swallowed[0]} runs over {swallowed[1]} lines that look like "
+            'rows of their own (a number and a delimiter on a line): a stray double quote (") merged them. '
+            "Fix or remove that quote and load again."
+        )
     return RawTable(name=name, header=header, records=records, row_numbers=numbers, notes=notes,
                     blank_rows=blank, delimiter=delimiter)
+
+
+_PHONE_LIKE = re.compile(r"\d(?:[\s().\-]?\d){6,}")
+
+
+def _swallowed_rows(rec: list[str], delimiter: str) -> bool:
+    """True when a multi-line field holds lines that look like rows: a delimiter and a phone-like run of digits.
+
+    Quoted newlines are legitimate (addresses, notes); a quote opened by mistake
+    and closed lines later instead swallows whole rows into one field, giving
+    one customer another's number while the rows in between vanish.
+    """
+    for value in rec:
+        if "\n" not in value and "\r" not in value:
+            continue
+        for piece in value.splitlines():
+            if delimiter in piece and _PHONE_LIKE.search(piece):
+                return True
+    return False
 
 
 def _ends_inside_quotes(tail: str, delimiter: str) -> bool:
@@ -541,7 +571,57 @@ def _header_row(rows: list[list[str]]) -> int | None:
     if not candidates:
         return None
     most = max(n for _, n in candidates)
+    # A data row with one stray extra cell must not win over the real header: the header is the first row
+    # (nearly) as wide as the widest that holds no phone-like value; only when none does, the widest row.
+    for i, n in candidates:
+        if n >= max(2, most - 1) and not any(_PHONE_LIKE.search(c) for c in rows[i]):
+            return i
     return next(i for i, n in candidates if n == most)
+
+
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _sheet_has_formulas(path: Path, member: str) -> bool:
+    """True when the sheet's XML holds a formula element (streamed, a chunk at a time)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open(member.lstrip("/")) as fh:
+            tail = b""
+            while chunk := fh.read(1 << 20):
+                if _FORMULA_TAG.search(tail + chunk):
+                    return True
+                tail = chunk[-16:]
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError):
+        return False
+    return False
+
+
+def _formulas_without_value(path: Path, ws: Any, sheet_name: str, rows: list[list[Any]]) -> set[tuple[int, int]]:
+    """Cells (sheet row index, column) that hold a formula but no saved value: ``None`` when read for values.
+
+    A workbook written by a program that does not calculate (many exporters)
+    stores ``=A2*2`` without its result; read for values that cell is empty, and
+    a row of such cells would look blank and vanish.
+    """
+    member = getattr(ws, "_worksheet_path", None)
+    if not member or not _sheet_has_formulas(path, member):
+        return set()
+    import openpyxl
+
+    found: set[tuple[int, int]] = set()
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        for i, r in enumerate(wb[sheet_name].iter_rows(values_only=True)):
+            if i >= len(rows):
+                break
+            for j, v in enumerate(r):
+                if isinstance(v, str) and v.startswith("=") and j < len(rows[i]) and rows[i][j] is None:
+                    found.add((i, j))
+    finally:
+        wb.close()
+    return found
 
 
 def _check_xlsx_zip(path: Path, name: str, decoded_limit: int) -> None:
@@ -620,6 +700,7 @@ def read_xlsx(path: Path, name: str, sheet: str | int | None = None, *, limits: 
                     _check_shape(f"{name} (sheet {sheet_name!r})", len(rows) + 1, len(r), limits)
                     raise _over(name, "cells", cells, limits.cells, "cells")
                 rows.append(list(r))
+            formulas = _formulas_without_value(path, ws, sheet_name, rows)
         except ContactFileError:
             raise
         except Exception as exc:
@@ -648,11 +729,17 @@ def read_xlsx(path: Path, name: str, sheet: str | int | None = None, *, limits: 
     header = (header + [""] * width)[:width]
     records, numbers, blank = [], [], 0
     numeric: set[tuple[int, int]] = set()
+    formula_cells: set[tuple[int, int]] = set()
+    if formulas:  # a formula cell is not empty, even without a saved value
+        width = max(width, max(j for _, j in formulas) + 1)
+        header = (header + [""] * width)[:width]
     for k, r in enumerate(body, start=1):
         r = (r + [""] * width)[:width]
-        if all(c == "" for c in r):
+        in_row = {j for i, j in formulas if i == header_index + k}
+        if all(c == "" for c in r) and not in_row:
             blank += 1
             continue
+        formula_cells.update((len(records), j) for j in in_row)
         for j, is_number in enumerate(numeric_rows[header_index + k][:width]):
             if is_number:
                 numeric.add((len(records), j))
@@ -662,8 +749,11 @@ def read_xlsx(path: Path, name: str, sheet: str | int | None = None, *, limits: 
     blank -= len(body) - (numbers[-1] if numbers else 0)
     if header_index:
         notes.append(f"header found on sheet row {header_index + 1}; the {header_index} row(s) above it were skipped")
+    if formula_cells:
+        notes.append(f"{len(formula_cells)} formula cell(s) have no saved value and read as empty: open the workbook "
+                     "in Excel (or LibreOffice), let it calculate, save it and load it again")
     return RawTable(name=name, header=header, records=records, row_numbers=numbers, notes=notes,
-                    blank_rows=max(blank, 0), numeric_cells=numeric)
+                    blank_rows=max(blank, 0), numeric_cells=numeric, formula_cells=formula_cells)
 
 
 def read_xls(path: Path, name: str, sheet: str | int | None = None) -> RawTable:

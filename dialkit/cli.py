@@ -91,13 +91,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.rejects:
         Path(args.rejects).parent.mkdir(parents=True, exist_ok=True)
         contacts.to_csv_rejects(args.rejects)  # 0600, formula cells neutralised
+    notes = [mask_text(n) for n in contacts.notes]
     if args.json:
-        _print_json(summary)
+        _print_json({**summary, "notes": notes})
         return 0
     print(f"{args.contacts}: {summary['rows']} rows, {summary['accepted']} accepted, {summary['rejected']} rejected")
     for reason, n in summary["reasons"].items():
         if n:
             print(f"  {reason:<20} {n}")
+    for note in notes:
+        print(f"  note: {note}")
     if args.rejects:
         print(f"rejected rows written to {args.rejects}")
     return 0
@@ -140,6 +143,8 @@ def cmd_send(args: argparse.Namespace) -> int:
         if not args.json:
             s = contacts.summary()
             print(f"contacts: {s['rows']} rows, {s['accepted']} accepted, {s['rejected']} rejected")
+            for note in contacts.notes:
+                print(f"  note: {mask_text(note)}")
             print(f"plan: {len(plan)} requests in {len(plan.batches)} batches for campaign {campaign}"
                   f" via {conn.endpoint_url or 'AWS ' + conn.region}")
         listeners = [] if (args.json or args.no_progress) else None

@@ -788,6 +788,11 @@ def load_contacts(
     reasons: list[str | None] = [r.reason for r in results]
     details: list[str] = [r.detail for r in results]
 
+    for i, _ in table.formula_cells:  # a formula with no saved value: say so, do not just call it empty
+        if (i, phone_index) in table.formula_cells and reasons[i] == "missing_phone":
+            details[i] = ("the phone cell holds a formula with no saved value: open the workbook in Excel, let it "
+                          "calculate, save it and load it again")
+
     for i, res in enumerate(results):
         if res.ok and res.e164 in suppress_set:
             reasons[i] = "suppressed"

@@ -306,3 +306,69 @@ def test_text_and_json_rows_columns_and_cells_are_limited(tmp_path: Path) -> Non
         load_contacts(lines, limits=FileLimits(rows=10))
     _limit_error(err, "rows")
     assert len(load_contacts(long)) == 20  # default limits: an ordinary file reads
+
+
+# ---------------------------------------------------------------------------
+# Rows merged or dropped without a word (issue 11, class 10)
+# ---------------------------------------------------------------------------
+def test_a_stray_quote_closed_later_is_an_error_not_a_silent_merge(tmp_path: Path) -> None:
+    path = tmp_path / "merged.csv"
+    path.write_text('id,name,phone\n1,"Ann,212-555-0142\n2,Bob,312-555-0123\n3,Cy",313-555-0188\n4,Dee,212-555-0199\n')
+    with pytest.raises(ContactFileError) as err:
+        load_contacts(path)
+    message = str(err.value)
+    assert "line 2" in message and "stray double quote" in message
+    assert_no_number_leak(message)
+    ok = tmp_path / "address.csv"  # a real multi-line field (an address) still reads
+    ok.write_text('id,address,phone\n1,"1 Main St, Apt 2\nSpringfield, IL",212-555-0142\n')
+    assert load_contacts(ok).accepted["phone_e164"].tolist() == ["+12125550142"]
+
+
+def test_xlsx_formula_cells_without_saved_values_are_rejected_not_dropped(tmp_path: Path) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()  # openpyxl writes formulas without cached values, as many exporters do
+    ws = wb.active
+    ws.append(["name", "phone"])
+    ws.append(["Ann", "+12125550142"])
+    ws.append(["=B2", "=B2&\"\""])  # a row of formulas only: used to look blank and vanish
+    ws.append(["Cy", "=\"+1312\"&\"5550123\""])
+    ws.append(["Dee", "+13125550188"])
+    path = tmp_path / "formulas.xlsx"
+    wb.save(path)
+    result = load_contacts(path)
+    assert result.rows_read == 4 and len(result.accepted) == 2
+    rejected = result.rejected.set_index("row")
+    assert sorted(rejected.index) == [2, 3]
+    assert (rejected["reason"] == "missing_phone").all()
+    assert rejected["detail"].str.contains("formula with no saved value").all()
+    assert any("formula cell(s) have no saved value" in n for n in result.notes)
+
+
+def test_a_data_row_with_one_extra_cell_is_not_taken_as_the_header(tmp_path: Path) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Customer export"])
+    ws.append([])
+    ws.append(["id", "name", "phone"])
+    ws.append([1, "Ann", "+12125550142", "stray note"])
+    ws.append([2, "Bob", "+13125550123"])
+    path = tmp_path / "extra.xlsx"
+    wb.save(path)
+    result = load_contacts(path)
+    assert result.phone_column == "phone" and result.rows_read == 2
+    assert sorted(result.accepted["phone_e164"]) == ["+12125550142", "+13125550123"]
+
+
+def test_check_json_reports_notes(capsys, tmp_path: Path) -> None:
+    from dialkit.cli import main
+
+    path = tmp_path / "ragged.csv"
+    path.write_text("id,phone\n1,212-555-0142,extra\n2,312-555-0123\n")
+    assert main(["check", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert any("more or fewer fields" in n for n in data["notes"])
+    assert main(["check", str(path)]) == 0
+    assert "note: 1 row(s) have more or fewer fields" in capsys.readouterr().out
