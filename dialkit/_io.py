@@ -655,8 +655,11 @@ def read_xlsx(path: Path, name: str, sheet: str | int | None = None, *, limits: 
     integral float keeps its ``.0``), so the normaliser flags them.  The first
     non-empty row is the header; fully empty rows are skipped but counted.
     """
-    with open(path, "rb") as fh:
-        magic = fh.read(4)
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise ContactFileError(f"{name}: cannot read the file ({exc.strerror}). Check its permissions.") from exc
     if magic != b"PK\x03\x04":
         hint = "if it is CSV text, rename it to .csv" if not magic.startswith(b"\xd0\xcf") else "it is a legacy .xls workbook: save it as .xlsx"
         raise ContactFileError(f"{name} is not a valid .xlsx workbook (not a zip archive): {hint}.")
@@ -831,7 +834,25 @@ def read_parquet(path: Path, name: str, limits: FileLimits = DEFAULT_LIMITS,
     return RawTable(name=name, header=header, records=records, row_numbers=list(range(1, len(records) + 1)))
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _records_from_objects(objects: list[tuple[int, dict[str, Any]]], name: str) -> RawTable:
+    table = _records_from_objects_raw(objects, name)
+    # JSON may escape lone surrogates (\ud800), which no file, table or terminal can encode: replace them
+    replaced = 0
+    for record in (table.header, *table.records):
+        for j, cell in enumerate(record):
+            if _SURROGATE.search(cell):
+                clean, n = _SURROGATE.subn("\ufffd", cell)
+                record[j] = clean
+                replaced += n
+    if replaced:
+        table.notes.append(f"{replaced} lone surrogate escape(s) (\\ud800-\\udfff) replaced by U+FFFD")
+    return table
+
+
+def _records_from_objects_raw(objects: list[tuple[int, dict[str, Any]]], name: str) -> RawTable:
     header: list[str] = []
     seen: set[str] = set()
     for _, obj in objects:
@@ -860,11 +881,17 @@ def read_jsonl(path: Path, name: str, limits: FileLimits = DEFAULT_LIMITS) -> Ra
         if not line.strip():
             continue
         try:
-            obj = json.loads(line, parse_float=decimal.Decimal)  # keep 2.12555E9 as written
+            # keep 2.12555E9 as written; integers as their digits (no 4,300-digit conversion limit)
+            obj = json.loads(line, parse_float=decimal.Decimal, parse_int=str)
         except json.JSONDecodeError as exc:
             raise ContactFileError(
                 f"{name}: line {lineno} is not valid JSON ({exc.msg} at column {exc.colno}): "
                 "fix that line; each line must hold one JSON object."
+            ) from exc
+        except RecursionError as exc:
+            raise ContactFileError(
+                f"{name}: line {lineno} nests JSON arrays or objects too deeply to read: "
+                "a contact is one flat object; fix or remove that line."
             ) from exc
         if not isinstance(obj, dict):
             raise ContactFileError(
@@ -887,7 +914,12 @@ def read_json(path: Path, name: str, limits: FileLimits = DEFAULT_LIMITS) -> Raw
     text, _ = decode_text(data, name)
     text = text.lstrip("\ufeff")
     try:
-        doc = json.loads(text, parse_float=decimal.Decimal)
+        doc = json.loads(text, parse_float=decimal.Decimal, parse_int=str)
+    except RecursionError as exc:
+        raise ContactFileError(
+            f"{name}: the JSON nests arrays or objects too deeply to read: it must be an array of flat "
+            "objects, one per contact."
+        ) from exc
     except json.JSONDecodeError as exc:
         if text.lstrip().startswith("{"):
             return read_jsonl(path, name, limits)  # JSON lines named .json

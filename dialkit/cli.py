@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sqlite3
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -342,6 +343,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except (BotoCoreError, ClientError) as exc:  # anything the library did not turn into advice yet
         print(f"dialkit {args.command}: error: {type(exc).__name__}: {mask_text(str(exc))}", file=sys.stderr)
+        return EXIT_ERROR
+    except sqlite3.Error as exc:  # the ledger failed mid-run (disk full, removed media): committed steps stay
+        print(f"dialkit {args.command}: error: the ledger could not be written or read ({mask_text(str(exc))}): "
+              "check free space and that the ledger is writable; everything recorded so far is kept, so send "
+              "again with the same --ledger once fixed (nobody is dialed twice)", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        where = mask_text(str(exc.filename)) if exc.filename else ""
+        print(f"dialkit {args.command}: error: {exc.strerror or type(exc).__name__}"
+              f"{': ' + where if where else ''}: check the path, free space and permissions", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("interrupted: send again with the same --ledger to resume", file=sys.stderr)

@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 
 from .exceptions import DialkitError
-from .masking import mask_phone
+from .masking import mask_phone, mask_text
 
 CONNECTED_REASONS = ("CUSTOMER_DISCONNECT", "AGENT_DISCONNECT", "THIRD_PARTY_DISCONNECT", "BARGED",
                      "CONTACT_FLOW_DISCONNECT", "OTHER")
@@ -86,6 +86,11 @@ def parse_records(text: str, *, source: str = "contact records") -> list[dict[st
                 f"{source}: not JSON at character {exc.pos} ({exc.msg}); contact records must be JSON objects, "
                 "concatenated as Firehose writes them or one per line"
             ) from None
+        except (ValueError, RecursionError) as exc:  # nested too deeply, an integer over 4,300 digits
+            raise ContactRecordsError(
+                f"{source}: JSON near character {i} cannot be read ({type(exc).__name__}: nested too deeply or a "
+                "number too long); contact records are flat JSON objects as Amazon Connect writes them"
+            ) from None
         items = value if isinstance(value, list) else [value]
         for item in items:
             if not isinstance(item, dict):
@@ -114,6 +119,26 @@ def _texts(source: Any) -> Iterable[tuple[str, str]]:
             raise ContactRecordsError(f"{p}: not UTF-8 text; contact records are JSON (gunzip .gz files first)") from None
 
 
+_SCALAR_KEYS = ("ContactId", "Channel", "InitiationMethod", "InitiationTimestamp", "ConnectedToSystemTimestamp",
+                "DisconnectTimestamp", "LastUpdateTimestamp", "DisconnectReason", "AnsweringMachineDetectionStatus")
+
+
+def _flat(record: dict[str, Any]) -> dict[str, Any]:
+    """A record whose scalar fields are scalars: a list or object where text belongs becomes its JSON text.
+
+    A hostile or damaged record (``"ContactId": {...}``) must not break the
+    de-duplication or the outcome mapping with a TypeError.
+    """
+    bad = [k for k in _SCALAR_KEYS if isinstance(record.get(k), (dict, list))
+           or (k.endswith("Timestamp") and record.get(k) is not None and not isinstance(record.get(k), str))]
+    if not bad:
+        return record
+    out = dict(record)
+    for k in bad:
+        out[k] = json.dumps(out[k], default=str)[:200]
+    return out
+
+
 def _get(record: Mapping[str, Any], *keys: str) -> Any:
     value: Any = record
     for key in keys:
@@ -133,9 +158,14 @@ def read_contact_records(source: str | os.PathLike[str] | bytes | Iterable[Mappi
     redialed with a new client token.
     """
     if isinstance(source, (str, bytes, bytearray, os.PathLike)):
-        records = [r for name, text in _texts(source) for r in parse_records(text, source=name)]
+        try:
+            records = [r for name, text in _texts(source) for r in parse_records(text, source=name)]
+        except OSError as exc:  # unreadable file, a symlink loop in the folder
+            raise ContactRecordsError(f"{mask_text(str(exc.filename or source))}: cannot be read "
+                                      f"({exc.strerror or type(exc).__name__}): check the path and permissions") from None
     else:
         records = [dict(r) for r in source]
+    records = [_flat(r) for r in records]
     rows = []
     for r in records:
         reason = r.get("DisconnectReason")

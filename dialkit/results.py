@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import phonenumbers
 
 from ._model import all_failure_codes
-from .ledger import Ledger
+from .ledger import Ledger, damaged_ledger
 from .masking import mask_attributes, mask_phone
 
 #: Every per-item failure code of both APIs, in a fixed order (charts keep it).
@@ -35,6 +39,16 @@ def _region_and_type(e164: str) -> tuple[str | None, str | None]:
     return phonenumbers.region_code_for_number(n), names.get(kind, "UNKNOWN")
 
 
+@contextmanager
+def _reading(ledger: str | os.PathLike[str]) -> Iterator[Ledger]:
+    """Open ``ledger`` for reading; a file SQLite cannot read becomes one clear :class:`LedgerError`."""
+    try:
+        with Ledger.read(ledger) as led:
+            yield led
+    except sqlite3.DatabaseError as exc:
+        raise damaged_ledger(Path(os.fspath(ledger)), exc) from exc
+
+
 def load_results(ledger: str | os.PathLike[str]) -> pd.DataFrame:
     """One row per request of a send: what happened to it.
 
@@ -47,7 +61,7 @@ def load_results(ledger: str | os.PathLike[str]) -> pd.DataFrame:
     text inside its values masked.  ``dial_request_id`` is the ContactId of the contact the
     dialer creates: the join key to contact records.
     """
-    with Ledger.read(ledger) as led:
+    with _reading(ledger) as led:
         rows = led.requests_rows()
         last_fail: dict[str, str] = {}
         for a in led.attempts_rows():
@@ -97,7 +111,7 @@ def load_attempts(ledger: str | os.PathLike[str]) -> pd.DataFrame:
     failed: ``error_code`` names the error), ``missing`` (not in the answer) or
     empty while the call is unanswered.
     """
-    with Ledger.read(ledger) as led:
+    with _reading(ledger) as led:
         rows = [dict(r) for r in led.attempts_rows()]
     columns = ["client_token", "batch", "call_id", "attempt", "sent_at", "outcome", "failure_code", "error_code"]
     frame = pd.DataFrame(rows, columns=columns)
@@ -113,7 +127,7 @@ def report(ledger: str | os.PathLike[str]) -> dict[str, Any]:
     code, zeros included), ``attempts`` (API calls made), ``retried`` (requests
     sent more than once), plus the ledger's campaign_id and run_id.
     """
-    with Ledger.read(ledger) as led:
+    with _reading(ledger) as led:
         c = led.counts()
         meta = led.meta()
         calls = led.calls_rows()

@@ -372,3 +372,38 @@ def test_check_json_reports_notes(capsys, tmp_path: Path) -> None:
     assert any("more or fewer fields" in n for n in data["notes"])
     assert main(["check", str(path)]) == 0
     assert "note: 1 row(s) have more or fewer fields" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------
+# Tracebacks become one clear line (issue 11, class 11)
+# ---------------------------------------------------------------------------
+HOSTILE_JSON = {
+    "nested.json": "[" * 100_000 + "]" * 100_000,
+    "nested.jsonl": '{"phone": ' + "[" * 100_000 + "]" * 100_000 + "}\n",
+    "nested_object.json": '[{"phone": ' + '{"a":' * 50_000 + "1" + "}" * 50_000 + "}]",
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_JSON))
+def test_deeply_nested_json_is_a_clear_error(name: str, tmp_path: Path) -> None:
+    path = tmp_path / name
+    path.write_text(HOSTILE_JSON[name])
+    with pytest.raises(ContactFileError, match="too deeply"):
+        load_contacts(path)
+
+
+def test_huge_integers_and_lone_surrogates_in_json_are_rows_not_crashes(capsys, tmp_path: Path) -> None:
+    from dialkit.cli import main
+
+    big = tmp_path / "big.jsonl"
+    big.write_text('{"phone": ' + "1" * 5000 + '}\n{"phone": 2125550142, "n": ' + "9" * 5000 + "}\n")
+    result = load_contacts(big)
+    assert result.rejected["reason"].tolist() == ["too_long"] and result.accepted["phone_e164"].tolist() == ["+12125550142"]
+    odd = tmp_path / "surrogates.jsonl"
+    odd.write_text('{"phone": "\\ud800", "name": "\\udc00x"}\n{"phone": "+12125550142", "name": "Ann\\ud83d"}\n')
+    result = load_contacts(odd)
+    assert result.rows_read == 2 and len(result.accepted) == 1
+    assert any("surrogate" in n for n in result.notes)
+    assert main(["check", str(odd), "--rejects", str(tmp_path / "r.csv"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == 2
+    assert "\ufffd" in (tmp_path / "r.csv").read_text(encoding="utf-8")
