@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
+import stat
 import datetime as _dt
 import decimal
 import io
@@ -219,6 +221,15 @@ def check_path(source: str | os.PathLike[str], *, max_bytes: int) -> tuple[Path,
     """
     name = mask_text(os.fspath(source))
     path = Path(os.fspath(source))
+    if path.is_symlink() and not path.exists():
+        try:
+            os.stat(path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise ContactFileError(f"{name} is a symbolic link that loops back on itself: point it at the "
+                                       "contact file, or pass the file's own path.") from exc
+        raise ContactFileError(f"{name} is a symbolic link to {mask_text(os.readlink(path))}, which does not exist: "
+                               "fix the link or pass the file's own path.")
     if not path.exists():
         where = path.parent.resolve() if str(path.parent) else Path.cwd()
         raise ContactFileError(
@@ -237,9 +248,15 @@ def check_path(source: str | os.PathLike[str], *, max_bytes: int) -> tuple[Path,
             "Save or export the contact list as .csv or .xlsx."
         )
     try:
-        size = path.stat().st_size
+        st = path.stat()
+        size = st.st_size
     except OSError as exc:
         raise ContactFileError(f"{name}: cannot read the file ({exc.strerror}). Check its permissions.") from exc
+    if not stat.S_ISREG(st.st_mode):
+        what = ("a named pipe (FIFO)" if stat.S_ISFIFO(st.st_mode) else "a device" if stat.S_ISCHR(st.st_mode)
+                or stat.S_ISBLK(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
+        raise ContactFileError(f"{name} is {what}, not a regular file: save the contact list to a file and pass "
+                               "that file's path.")
     if size == 0:
         raise ContactFileError(f"{name} is empty (0 bytes): export the contact list again, with a header row and data.")
     if size > max_bytes:
@@ -580,34 +597,55 @@ def _header_row(rows: list[list[str]]) -> int | None:
 
 
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row\b[^>]*>")
+_ROW_NUMBER = re.compile(rb'\br="(\d+)"')
+_HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
 
 
-def _sheet_has_formulas(path: Path, member: str) -> bool:
-    """True when the sheet's XML holds a formula element (streamed, a chunk at a time)."""
+def _is_encrypted_ooxml(path: Path) -> bool:
+    """True for an encrypted Office file: a compound (OLE) file holding an ``EncryptedPackage`` stream."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 20)
+    except OSError:
+        return False
+    return "EncryptedPackage".encode("utf-16-le") in head
+
+
+def _scan_sheet(path: Path, member: str) -> tuple[bool, list[int]]:
+    """One streamed pass over a sheet's XML: does it hold formulas, and which sheet rows are hidden (filtered)."""
     import zipfile
 
+    formulas = False
+    hidden: list[int] = []
     try:
         with zipfile.ZipFile(path) as zf, zf.open(member.lstrip("/")) as fh:
             tail = b""
             while chunk := fh.read(1 << 20):
-                if _FORMULA_TAG.search(tail + chunk):
-                    return True
-                tail = chunk[-16:]
+                text = tail + chunk
+                cut = text.rfind(b"<")  # keep a possibly cut tag for the next round
+                cut = cut if cut > len(text) - 4096 else len(text)
+                body, tail = text[:cut], text[cut:]
+                formulas = formulas or bool(_FORMULA_TAG.search(body))
+                for tag in _ROW_TAG.findall(body):
+                    if _HIDDEN.search(tag):
+                        number = _ROW_NUMBER.search(tag)
+                        if number:
+                            hidden.append(int(number.group(1)))
+            if tail:
+                formulas = formulas or bool(_FORMULA_TAG.search(tail))
     except (KeyError, zipfile.BadZipFile, OSError, ValueError):
-        return False
-    return False
+        return False, []
+    return formulas, hidden
 
 
-def _formulas_without_value(path: Path, ws: Any, sheet_name: str, rows: list[list[Any]]) -> set[tuple[int, int]]:
+def _formulas_without_value(path: Path, sheet_name: str, rows: list[list[Any]]) -> set[tuple[int, int]]:
     """Cells (sheet row index, column) that hold a formula but no saved value: ``None`` when read for values.
 
     A workbook written by a program that does not calculate (many exporters)
     stores ``=A2*2`` without its result; read for values that cell is empty, and
     a row of such cells would look blank and vanish.
     """
-    member = getattr(ws, "_worksheet_path", None)
-    if not member or not _sheet_has_formulas(path, member):
-        return set()
     import openpyxl
 
     found: set[tuple[int, int]] = set()
@@ -661,6 +699,12 @@ def read_xlsx(path: Path, name: str, sheet: str | int | None = None, *, limits: 
     except OSError as exc:
         raise ContactFileError(f"{name}: cannot read the file ({exc.strerror}). Check its permissions.") from exc
     if magic != b"PK\x03\x04":
+        if magic.startswith(b"\xd0\xcf") and _is_encrypted_ooxml(path):
+            raise ContactFileError(
+                f"{name} is a password-protected (encrypted) workbook: open it in Excel, remove the password "
+                "(File > Info > Protect Workbook > Encrypt with Password, clear it), save it, and load it again; "
+                "or export it as CSV."
+            )
         hint = "if it is CSV text, rename it to .csv" if not magic.startswith(b"\xd0\xcf") else "it is a legacy .xls workbook: save it as .xlsx"
         raise ContactFileError(f"{name} is not a valid .xlsx workbook (not a zip archive): {hint}.")
     try:
@@ -681,7 +725,7 @@ def read_xlsx(path: Path, name: str, sheet: str | int | None = None, *, limits: 
         if sheet is None:
             ws = wb.worksheets[0]
             if len(names) > 1:
-                notes.append(f"read the first sheet {names[0]!r} of {len(names)}; pass sheet= to choose another")
+                notes.append(f"read the first sheet {names[0]!r} of {len(names)}; pass sheet= (--sheet) to choose another")
         elif isinstance(sheet, int):
             if not 0 <= sheet < len(names):
                 raise ContactFileError(f"{name} has {len(names)} sheet(s) {names}; sheet={sheet} does not exist (0-based).")
@@ -703,7 +747,9 @@ def read_xlsx(path: Path, name: str, sheet: str | int | None = None, *, limits: 
                     _check_shape(f"{name} (sheet {sheet_name!r})", len(rows) + 1, len(r), limits)
                     raise _over(name, "cells", cells, limits.cells, "cells")
                 rows.append(list(r))
-            formulas = _formulas_without_value(path, ws, sheet_name, rows)
+            member = getattr(ws, "_worksheet_path", None)  # one streamed pass: formulas? hidden rows?
+            has_formulas, hidden_rows = _scan_sheet(path, member) if member else (False, [])
+            formulas = _formulas_without_value(path, sheet_name, rows) if has_formulas else set()
         except ContactFileError:
             raise
         except Exception as exc:
@@ -719,7 +765,7 @@ def read_xlsx(path: Path, name: str, sheet: str | int | None = None, *, limits: 
     if header_index is None:
         raise ContactFileError(
             f"{name}: sheet {sheet_name!r} is empty (no header, no data): put the contacts on the first sheet "
-            "with a header row, or pass sheet=."
+            "with a header row, or pass sheet= (--sheet)."
         )
     header = text_rows[header_index]
     body = text_rows[header_index + 1 :]
@@ -752,6 +798,13 @@ def read_xlsx(path: Path, name: str, sheet: str | int | None = None, *, limits: 
     blank -= len(body) - (numbers[-1] if numbers else 0)
     if header_index:
         notes.append(f"header found on sheet row {header_index + 1}; the {header_index} row(s) above it were skipped")
+    if hidden_rows:
+        # sheet row r is data row r - header_index - 1; hidden rows are read (not dropped): the note says which
+        data_rows = sorted(r - header_index - 1 for r in hidden_rows if r - header_index - 1 in set(numbers))
+        if data_rows:
+            shown = ", ".join(map(str, data_rows[:20])) + (" ..." if len(data_rows) > 20 else "")
+            notes.append(f"{len(data_rows)} row(s) are hidden (filtered out) in the sheet but are read like the "
+                         f"others: data row(s) {shown}; delete them from the file if they must not be dialed")
     if formula_cells:
         notes.append(f"{len(formula_cells)} formula cell(s) have no saved value and read as empty: open the workbook "
                      "in Excel (or LibreOffice), let it calculate, save it and load it again")

@@ -47,6 +47,7 @@ EXIT_INTERRUPTED = 130
 def _contacts_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("contacts", help="contact file: CSV/TSV/TXT, Excel .xlsx, Parquet, JSON lines")
     p.add_argument("--phone-column", help="name of the phone column (found by name when omitted)")
+    p.add_argument("--sheet", help="Excel sheet to read: its name, or its 0-based position (default: the first)")
     p.add_argument("--region", default="US", help="default region for national numbers (ISO code, default US)")
     p.add_argument("--suppress", help="do-not-call list (any contact file format, or one number per line)")
     p.add_argument("--dedupe", choices=["first", "last", "none"], default="first",
@@ -69,7 +70,8 @@ def _plan_args(p: argparse.ArgumentParser, *, campaign_required: bool) -> None:
 def _load(args: argparse.Namespace):
     from .contacts import load_contacts
 
-    return load_contacts(args.contacts, phone_column=args.phone_column, default_region=args.region,
+    sheet = int(args.sheet) if args.sheet is not None and args.sheet.isdigit() else args.sheet
+    return load_contacts(args.contacts, phone_column=args.phone_column, default_region=args.region, sheet=sheet,
                          suppress=args.suppress, dedupe=args.dedupe,
                          suppress_unreadable="warn" if args.allow_unreadable_suppress else "error")
 
@@ -183,7 +185,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         }
     if args.csv:
         Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
-        write_private_csv(load_results(args.ledger), args.csv)
+        from .results import shown_reason
+
+        rows = load_results(args.ledger)  # an unfinished request without a recorded reason says what that means
+        rows["pending_reason"] = [shown_reason(str(st), r if isinstance(r, str) else None)
+                                  for st, r in zip(rows["status"], rows["pending_reason"])]
+        write_private_csv(rows, args.csv)
     if args.json:
         _print_json(data)
         return 0
@@ -193,6 +200,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"    {code:<20} {n}")
     print(f"  pending   {data['pending']}\n  API calls {data['calls']} ({data['call_errors']} errors), "
           f"{data['retried']} requests retried")
+    for reason, n in data.get("pending_reasons", {}).items():
+        print(f"    {n:>6}  {mask_text(reason)}")
     if "contact_records" in data:
         cr = data["contact_records"]
         print(f"  contact records matched {cr['matched']}: " + ", ".join(f"{k} {v}" for k, v in cr["outcomes"].items())

@@ -28,6 +28,18 @@ STATUS_ORDER: tuple[str, ...] = ("succeeded", "failed", "pending", "in_flight")
 
 _TIMES = ("planned_at", "first_sent_at", "last_sent_at", "completed_at")
 
+#: Shown for a request the ledger left without a reason (a run killed mid-call, or before it got to it).
+IN_FLIGHT_NO_REASON = ("sent, outcome unknown (no answer recorded: the run stopped or is still running); "
+                       "a resume resends it with the same token, so nobody is dialed twice")
+PENDING_NO_REASON = "not sent yet (the run stopped before it, or is still running); send again with the same ledger"
+
+
+def shown_reason(status: str, reason: str | None) -> str | None:
+    """The pending reason to show: the ledger's, or what a missing one means for an unfinished request."""
+    if reason or status not in ("pending", "in_flight"):
+        return reason
+    return IN_FLIGHT_NO_REASON if status == "in_flight" else PENDING_NO_REASON
+
 
 def _region_and_type(e164: str) -> tuple[str | None, str | None]:
     try:
@@ -125,13 +137,20 @@ def report(ledger: str | os.PathLike[str]) -> dict[str, Any]:
 
     ``requests, succeeded, failed, pending, in_flight, failure_codes`` (every
     code, zeros included), ``attempts`` (API calls made), ``retried`` (requests
-    sent more than once), plus the ledger's campaign_id and run_id.
+    sent more than once), ``pending_reasons`` (why each pending or in-flight request is not done, with counts;
+    an in-flight request with no recorded answer says so), plus the ledger's campaign_id and run_id.
     """
     with _reading(ledger) as led:
         c = led.counts()
         meta = led.meta()
         calls = led.calls_rows()
-        retried = sum(1 for r in led.requests_rows() if r["attempts"] > 1)
+        rows = led.requests_rows()
+        retried = sum(1 for r in rows if r["attempts"] > 1)
+        reasons: dict[str, int] = {}
+        for r in rows:
+            if r["status"] in ("pending", "in_flight"):
+                shown = shown_reason(r["status"], r["pending_reason"]) or ""
+                reasons[shown] = reasons.get(shown, 0) + 1
     codes = {code: int(c["failure_codes"].get(code, 0)) for code in FAILURE_CODES}
     for code, n in c["failure_codes"].items():
         codes.setdefault(code, int(n))
@@ -149,4 +168,5 @@ def report(ledger: str | os.PathLike[str]) -> dict[str, Any]:
         "calls": len(calls),
         "call_errors": sum(1 for r in calls if r["outcome"] == "error"),
         "retried": retried,
+        "pending_reasons": reasons,
     }

@@ -312,3 +312,25 @@ def test_emulator_answers_hostile_bodies_with_400_like_the_service() -> None:
             finally:
                 conn.close()
         assert emu.dial_requests() == []
+
+
+def test_report_explains_in_flight_requests_left_by_a_kill(capsys, tmp_path: Path) -> None:
+    """Killed after the call went out, before its answer: report says what in flight means, before any resume."""
+    from datetime import datetime, timezone
+
+    from dialkit.ledger import Ledger
+    from dialkit.results import IN_FLIGHT_NO_REASON, PENDING_NO_REASON
+
+    ledger = tmp_path / "run.sqlite"
+    plan = dialkit.plan_batches(pd.DataFrame({"phone_e164": ["+12125550142", "+13125550123", "+14155550177"]}),
+                                "camp-1", batch_size=2)
+    with Ledger.open(ledger) as led:
+        led.bind_plan(plan)
+        led.begin_call(led.to_send(retry_codes=())[:2], 1, datetime.now(timezone.utc))
+    data = dialkit.report(ledger)
+    assert data["pending_reasons"] == {IN_FLIGHT_NO_REASON: 2, PENDING_NO_REASON: 1}
+    code, out, _ = cli(capsys, "report", str(ledger))
+    assert code == 0 and "outcome unknown" in out and "not sent yet" in out
+    code, _, _ = cli(capsys, "report", str(ledger), "--csv", str(tmp_path / "r.csv"))
+    rows = pd.read_csv(tmp_path / "r.csv", dtype=str)
+    assert rows["pending_reason"].notna().all()

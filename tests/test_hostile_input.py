@@ -407,3 +407,62 @@ def test_huge_integers_and_lone_surrogates_in_json_are_rows_not_crashes(capsys, 
     assert main(["check", str(odd), "--rejects", str(tmp_path / "r.csv"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["rows"] == 2
     assert "\ufffd" in (tmp_path / "r.csv").read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------
+# Smaller misreports (issue 11, class 12)
+# ---------------------------------------------------------------------------
+def test_fifo_device_and_symlink_loop_are_named_for_what_they_are(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "contacts.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(ContactFileError, match="named pipe"):
+        load_contacts(fifo)
+    device = tmp_path / "random.csv"
+    device.symlink_to("/dev/urandom")
+    with pytest.raises(ContactFileError, match="a device"):
+        load_contacts(device)
+    loop = tmp_path / "loop.csv"
+    loop.symlink_to(loop)
+    with pytest.raises(ContactFileError, match="loops back"):
+        load_contacts(loop)
+    dangling = tmp_path / "gone.csv"
+    dangling.symlink_to(tmp_path / "moved.csv")
+    with pytest.raises(ContactFileError, match="does not exist"):
+        load_contacts(dangling)
+
+
+def test_password_protected_xlsx_is_not_called_legacy_xls(tmp_path: Path) -> None:
+    # the start of an encrypted Office file: an OLE compound file whose directory names "EncryptedPackage"
+    header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+    directory = "EncryptionInfo".encode("utf-16-le") + b"\x00" * 50 + "EncryptedPackage".encode("utf-16-le")
+    path = tmp_path / "locked.xlsx"
+    path.write_bytes(header + b"\x00" * 512 + directory + b"\x00" * 2048)
+    with pytest.raises(ContactFileError) as err:
+        load_contacts(path)
+    assert "password-protected" in str(err.value) and "legacy" not in str(err.value)
+
+
+def test_sheet_option_and_hidden_rows_note(capsys, tmp_path: Path) -> None:
+    import openpyxl
+
+    from dialkit.cli import main
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "notes"
+    wb.active.append(["nothing here"])
+    ws = wb.create_sheet("calls")
+    ws.append(["name", "phone"])
+    for name, phone in [("Ann", "+12125550142"), ("Bob", "+13125550123"), ("Cy", "+12125550199")]:
+        ws.append([name, phone])
+    ws.row_dimensions[3].hidden = True  # Bob's row, filtered out in Excel
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+    for sheet in ("calls", "1"):
+        assert main(["check", str(path), "--sheet", sheet, "--json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["accepted"] == 3
+        assert any("hidden (filtered out)" in n and "data row(s) 2" in n for n in data["notes"]), data["notes"]
+    assert main(["check", str(path), "--sheet", "nope"]) == 2
+    assert "no sheet 'nope'" in capsys.readouterr().err
