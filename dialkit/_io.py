@@ -692,6 +692,9 @@ def read_xlsx(path: Path, name: str, sheet: str | int | None = None, *, limits: 
     Numeric cells become text the way :func:`cell_text` writes them (an
     integral float keeps its ``.0``), so the normaliser flags them.  The first
     non-empty row is the header; fully empty rows are skipped but counted.
+    Rows hidden in the sheet (filtered out in Excel) are read like the others,
+    and a note lists them: hiding a row is a view, not a decision not to dial.
+    Formula cells saved without a value are recorded in ``formula_cells``.
     """
     try:
         with open(path, "rb") as fh:
