@@ -169,9 +169,10 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .results import load_results, report
+    from .results import load_results, pending_reasons, report
 
     data = report(args.ledger)
+    data["pending_reasons"] = pending_reasons(args.ledger)
     if args.contact_records:
         from .contact_records import join_contact_records, read_contact_records
 

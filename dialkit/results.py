@@ -137,20 +137,14 @@ def report(ledger: str | os.PathLike[str]) -> dict[str, Any]:
 
     ``requests, succeeded, failed, pending, in_flight, failure_codes`` (every
     code, zeros included), ``attempts`` (API calls made), ``retried`` (requests
-    sent more than once), ``pending_reasons`` (why each pending or in-flight request is not done, with counts;
-    an in-flight request with no recorded answer says so), plus the ledger's campaign_id and run_id.
+    sent more than once), plus the ledger's campaign_id and run_id.  See :func:`pending_reasons` for why
+    the pending ones are not done.
     """
     with _reading(ledger) as led:
         c = led.counts()
         meta = led.meta()
         calls = led.calls_rows()
-        rows = led.requests_rows()
-        retried = sum(1 for r in rows if r["attempts"] > 1)
-        reasons: dict[str, int] = {}
-        for r in rows:
-            if r["status"] in ("pending", "in_flight"):
-                shown = shown_reason(r["status"], r["pending_reason"]) or ""
-                reasons[shown] = reasons.get(shown, 0) + 1
+        retried = sum(1 for r in led.requests_rows() if r["attempts"] > 1)
     codes = {code: int(c["failure_codes"].get(code, 0)) for code in FAILURE_CODES}
     for code, n in c["failure_codes"].items():
         codes.setdefault(code, int(n))
@@ -168,5 +162,20 @@ def report(ledger: str | os.PathLike[str]) -> dict[str, Any]:
         "calls": len(calls),
         "call_errors": sum(1 for r in calls if r["outcome"] == "error"),
         "retried": retried,
-        "pending_reasons": reasons,
     }
+
+
+def pending_reasons(ledger: str | os.PathLike[str]) -> dict[str, int]:
+    """Why the pending and in-flight requests of ``ledger`` are not done: ``{reason: count}``.
+
+    A request the ledger left without a reason (a run killed mid-call, or before
+    it got to it) says what that means (:data:`IN_FLIGHT_NO_REASON`,
+    :data:`PENDING_NO_REASON`), so ``dialkit report`` explains it before any resume.
+    """
+    reasons: dict[str, int] = {}
+    with _reading(ledger) as led:
+        for r in led.requests_rows():
+            if r["status"] in ("pending", "in_flight"):
+                shown = shown_reason(r["status"], r["pending_reason"]) or ""
+                reasons[shown] = reasons.get(shown, 0) + 1
+    return reasons

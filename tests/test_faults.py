@@ -327,8 +327,9 @@ def test_report_explains_in_flight_requests_left_by_a_kill(capsys, tmp_path: Pat
     with Ledger.open(ledger) as led:
         led.bind_plan(plan)
         led.begin_call(led.to_send(retry_codes=())[:2], 1, datetime.now(timezone.utc))
-    data = dialkit.report(ledger)
-    assert data["pending_reasons"] == {IN_FLIGHT_NO_REASON: 2, PENDING_NO_REASON: 1}
+    from dialkit.results import pending_reasons
+
+    assert pending_reasons(ledger) == {IN_FLIGHT_NO_REASON: 2, PENDING_NO_REASON: 1}
     code, out, _ = cli(capsys, "report", str(ledger))
     assert code == 0 and "outcome unknown" in out and "not sent yet" in out
     code, _, _ = cli(capsys, "report", str(ledger), "--csv", str(tmp_path / "r.csv"))
