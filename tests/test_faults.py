@@ -271,6 +271,9 @@ def test_read_only_media_report_reads_and_send_is_one_clear_line(capsys, tmp_pat
         assert code == 2 and "read-only media" in one_clear_line(err)
         code, _, err = cli(capsys, "send", str(SMALL), "--ledger", str(media / "new.sqlite"), "--no-progress")
         assert code == 2 and "read-only media" in one_clear_line(err)
+        _immutable(media, False)  # a writable folder, but the ledger itself cannot be written
+        code, _, err = cli(capsys, "send", str(SMALL), "--ledger", str(ledger), "--no-progress")
+        assert code == 2 and "writable" in one_clear_line(err)
     finally:
         _immutable(media, False)
         _immutable(ledger, False)
