@@ -101,8 +101,8 @@ def recheck_resume(led: Ledger, plan: BatchPlan, *, retry_codes: Sequence[str], 
     if "campaign_id" in meta and (meta.get("campaign_id"), meta.get("run_id"), meta.get("api")) != (
             plan.campaign_id, plan.run_id, plan.api):
         return ResumeCheck(frozenset(), 0, 0, suppress_numbers(suppress))  # bind_plan refuses it with the details
-    db = led._db  # same package: one read of the tokens, without widening the Ledger API the sender rewrites
-    held = {row[0] for row in db.execute("SELECT client_token FROM requests")}
+    rows = _unfinished(led, retry_codes, every=True)
+    held = {token for token, _, _ in rows}
     plan_tokens = {r.client_token for r in plan.requests}
     added = len(plan_tokens - held)
     if held and added and not extend:
@@ -111,16 +111,37 @@ def recheck_resume(led: Ledger, plan: BatchPlan, *, retry_codes: Sequence[str], 
             f"file than the run's {len(held)}?): refused so a run is never extended by accident. Use a new --ledger "
             "for a new list, or pass extend=True (--extend-run) to add them to this run"
         )
-    to_send = led.to_send(retry_codes=retry_codes)
+    to_send = [(token, phone) for token, phone, unfinished in rows if unfinished]
     blocked = suppress_numbers(suppress)
-    on_list = [r.client_token for r in to_send if r.phone_e164 in blocked]
-    gone = [r.client_token for r in to_send if r.client_token not in plan_tokens and r.phone_e164 not in blocked]
+    on_list = [token for token, phone in to_send if phone in blocked]
+    gone = [token for token, phone in to_send if token not in plan_tokens and phone not in blocked]
     if write:
         if on_list:
             led.mark_pending_reason(on_list, REASON_SUPPRESSED)
         if gone:
             led.mark_pending_reason(gone, REASON_NOT_IN_PLAN)
     return ResumeCheck(frozenset(on_list) | frozenset(gone), len(on_list), added, blocked)
+
+
+def _unfinished(led: Ledger, retry_codes: Sequence[str], *, every: bool = False) -> list[tuple[str, str, bool]]:
+    """``(client_token, phone_e164, still to send)`` per request (only those still to send unless ``every``).
+
+    One light query (no attributes decoded): "still to send" is what
+    :meth:`Ledger.to_send` returns: pending, in flight, or failed with a retryable code.
+    """
+    codes = tuple(retry_codes)
+    marks = ",".join("?" * len(codes)) or "''"
+    unfinished = f"(status IN ('pending', 'in_flight') OR (status = 'failed' AND failure_code IN ({marks})))"
+    sql = (f"SELECT client_token, phone_e164, {unfinished} FROM requests" if every
+           else f"SELECT client_token, phone_e164, 1 FROM requests WHERE {unfinished}")
+    # same package: read without widening the Ledger API (the sender's loop is rewritten elsewhere)
+    return [(r[0], r[1], bool(r[2])) for r in led._db.execute(sql, codes)]
+
+
+def left_to_send(led: Ledger, check: ResumeCheck, retry_codes: Sequence[str]) -> int:
+    """Requests a later send with the same ledger would send: still to send and allowed by today's rules."""
+    return sum(1 for token, phone, _ in _unfinished(led, retry_codes)
+               if token not in check.withheld and phone not in check.blocked)
 
 
 def withheld_pending(led: Ledger) -> int:

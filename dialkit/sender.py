@@ -44,7 +44,7 @@ from .exceptions import CampaignNotFound, CampaignNotRunning, ConfirmationRequir
 from .ledger import Ledger, LedgerRequest
 from .masking import install_log_masking, mask_text
 from .planning import BatchPlan, iter_chunks
-from .resume import recheck_resume, suppress_numbers, withheld_pending
+from .resume import left_to_send, recheck_resume, suppress_numbers, withheld_pending
 
 log = logging.getLogger("dialkit.sender")
 
@@ -511,8 +511,7 @@ def send(
             total=c["requests"], succeeded=c["succeeded"], failed=dict(c["failure_codes"]), pending=c["pending"],
             calls=calls, sent=len(tries), stopped_reason=stopped, ledger_path=str(ledger), in_flight=c["in_flight"],
             withheld=withheld_pending(led),
-            left_to_send=sum(1 for r in led.to_send(retry_codes=adapter.retryable_codes)
-                             if check.allows(r)),
+            left_to_send=left_to_send(led, check, adapter.retryable_codes),
         )
 
 
