@@ -60,6 +60,9 @@ _EXPORTS: dict[str, str] = {
     "LedgerBusy": "exceptions",
     "PlanMismatch": "exceptions",
     "EndpointProblem": "exceptions",
+    "ModelNotSupported": "exceptions",
+    "ContactRecordsError": "contact_records",
+    "CLIENT_TOKEN_ATTRIBUTE": "planning",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
@@ -82,13 +85,14 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
-    from .contact_records import join_contact_records, read_contact_records, redial_candidates
+    from .contact_records import ContactRecordsError, join_contact_records, read_contact_records, redial_candidates
     from .contacts import REJECTION_REASONS, ContactSet, FileLimits, load_contacts
     from .exceptions import (CampaignNotFound, CampaignNotRunning, ConfirmationRequired, ContactFileError,
-                             DialkitError, EndpointProblem, LedgerBusy, LedgerError, PlanError, PlanMismatch,
+                             DialkitError, EndpointProblem, LedgerBusy, LedgerError, ModelNotSupported, PlanError,
+                             PlanMismatch,
                              PlanValidationError)
     from .ledger import Ledger
     from .masking import mask_phone
-    from .planning import Batch, BatchPlan, PlannedRequest, client_token, plan_batches
+    from .planning import CLIENT_TOKEN_ATTRIBUTE, Batch, BatchPlan, PlannedRequest, client_token, plan_batches
     from .results import FAILURE_CODES, load_attempts, load_results, report
     from .sender import Backoff, Connection, Progress, SendSummary, TqdmListener, connect, send

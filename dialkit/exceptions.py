@@ -62,5 +62,13 @@ class EndpointProblem(DialkitError):
     """
 
 
+class ModelNotSupported(DialkitError, RuntimeError):
+    """The installed botocore's service model lacks something dialkit was asked to use.
+
+    The message names the botocore version in use and the version to upgrade to
+    (for example v2 ``ring_timeout`` needs a model with ``RingTimeout``).
+    """
+
+
 class PlanMismatch(LedgerError):
     """Resuming a ledger with a plan that would add requests to it (pass ``extend=True`` / ``--extend-run``)."""

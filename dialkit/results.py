@@ -70,8 +70,9 @@ def load_results(ledger: str | os.PathLike[str]) -> pd.DataFrame:
     completed_at``.  ``failure_code`` and ``last_failure_code`` are categorical
     over :data:`FAILURE_CODES`; ``status`` over :data:`STATUS_ORDER`; times are
     timezone-aware UTC.  ``attributes`` is a dict per request with phone-like
-    text inside its values masked.  ``dial_request_id`` is the ContactId of the contact the
-    dialer creates: the join key to contact records.
+    text inside its values masked.  ``dial_request_id`` is the id the service answered
+    with; with ``client_token`` it is what :func:`dialkit.join_contact_records`
+    matches contact records on (it is not documented to equal their ContactId).
     """
     with _reading(ledger) as led:
         rows = led.requests_rows()

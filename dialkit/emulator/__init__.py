@@ -6,7 +6,10 @@ clients and the AWS CLI for ``connectcampaigns`` (v1) and ``connectcampaignsv2``
 (v2).  Routes, status codes, member names and error shapes come from the
 botocore service models.  It validates like the service, keeps a log of
 accepted dial requests, and injects faults on demand (throttling, per-item
-failures, 500s, lost and late responses), all seeded so runs repeat.
+failures, 500s, lost and late responses, AccessDenied, invalid or expired
+credentials, Conflict), all seeded so runs repeat.  Its clock is its own
+(``clock=``, :meth:`Emulator.advance_clock`, ``POST /_dialkit/clock``): client
+tokens are forgotten 7 days after they were accepted, as on the service.
 
     >>> from dialkit.emulator import serve
     >>> with serve(seed=7) as emu:                                  # doctest: +SKIP

@@ -45,6 +45,11 @@ def build_parser(prog: str = "dialkit emulator") -> argparse.ArgumentParser:
            help="per-call probability of a late response (recorded, answered after --hang-seconds)")
     option("--hang-seconds", type=float, default=10.0, metavar="SECONDS", help="how late a hung response is")
     option("--seed", type=int, default=0, help="seed of ids and fault decisions (default 0)")
+    option("--error", action="append", default=[], metavar="OPERATION=ERROR",
+           help="answer every OPERATION call (or * for all) with ERROR: AccessDeniedException, "
+                "UnrecognizedClientException, ExpiredTokenException or ConflictException; repeatable")
+    option("--errors-after", type=int, default=0, metavar="N",
+           help="the --error answers start after N batch calls (default 0: from the first)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log requests (numbers masked) to stderr")
     return parser
 
@@ -60,6 +65,12 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -
         parser.error(
             f"refusing to bind {args.host}: the emulator accepts any credentials; add --allow-remote to insist"
         )
+    errors: dict[str, str] = {}
+    for item in args.error:
+        operation, sep, error = item.partition("=")
+        if not sep:
+            parser.error(f"--error takes OPERATION=ERROR (e.g. PutDialRequestBatch=AccessDeniedException), not {item!r}")
+        errors[operation.strip()] = error.strip()
     try:
         profile = FaultProfile(
             latency=args.latency,
@@ -72,6 +83,8 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -
             hang_rate=args.hang_rate,
             hang_seconds=args.hang_seconds,
             seed=args.seed,
+            errors=errors,
+            errors_after=args.errors_after,
         )
     except ValueError as err:
         parser.error(str(err))
@@ -81,6 +94,8 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -
         emulator = Emulator(
             host=args.host, port=args.port, region=args.region, faults=profile, allow_remote=args.allow_remote
         ).start()
+    except ValueError as err:  # e.g. --error naming an operation neither API has
+        parser.error(str(err))
     except OSError as err:
         print(f"{parser.prog}: cannot listen on {args.host}:{args.port}: {err.strerror or err}", file=sys.stderr)
         return 1

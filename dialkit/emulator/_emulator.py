@@ -6,6 +6,7 @@ import dataclasses
 import ipaddress
 import logging
 import threading
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from dialkit.emulator._faults import FaultProfile
@@ -49,6 +50,8 @@ class Emulator:
         faults: a fault profile; keyword arguments named like its fields override it.
         allow_remote: permit a non-loopback ``host``.
         campaign_name: name of the campaign created at start-up.
+        clock: the emulator's clock, a callable returning an aware datetime (default:
+            the real UTC time).  :meth:`advance_clock` moves it forward on top.
         **profile: :class:`FaultProfile` fields (``latency=0.2``, ``seed=7``, ...).
     """
 
@@ -61,6 +64,7 @@ class Emulator:
         faults: FaultProfile | None = None,
         allow_remote: bool = False,
         campaign_name: str = DEFAULT_CAMPAIGN_NAME,
+        clock: Callable[[], datetime] | None = None,
         **profile: Any,
     ) -> None:
         if not allow_remote and not is_loopback(host):
@@ -74,7 +78,7 @@ class Emulator:
         self._faults_lock = threading.Lock()
         self._stop_event = threading.Event()
         profile_obj = dataclasses.replace(faults or FaultProfile(), **profile)
-        self._service = Service(region=region, faults=profile_obj, wait=self._sleep)
+        self._service = Service(region=region, faults=profile_obj, wait=self._sleep, clock=clock)
         self._routes = build_routes(self._service.models)
         self._hooks: list[tuple[int, Callable[["Emulator"], Any]]] = []
         self._hooks_lock = threading.Lock()
@@ -175,6 +179,32 @@ class Emulator:
             self._service.set_faults(profile, reseed="seed" in changes)
         return profile
 
+    # ------------------------------------------------------------------ clock
+
+    def now(self) -> datetime:
+        """The emulator's now (aware UTC).  It stamps every call on arrival, so the expiry
+        window, the 7-day memory of client tokens and ``receivedAt`` follow it."""
+        return self._service.now()
+
+    def advance_clock(self, delta: timedelta | float) -> datetime:
+        """Move the emulator's clock forward (a timedelta or seconds); returns the new now.
+
+        E.g. ``emu.advance_clock(timedelta(days=7))``: tokens accepted before then
+        are forgotten, as the service forgets them after 7 days.  Also
+        ``POST /_dialkit/clock {"advanceSeconds": 604800}``.
+        """
+        if not isinstance(delta, timedelta):
+            if isinstance(delta, bool) or not isinstance(delta, (int, float)):
+                raise ValueError("advance_clock takes a timedelta or a number of seconds")
+            delta = timedelta(seconds=delta)
+        return self._service.advance_clock(delta)
+
+    def clock(self) -> dict[str, Any]:
+        """What ``GET /_dialkit/clock`` answers: ``{"now": ISO-8601, "offsetSeconds": float}``."""
+        from dialkit.emulator._service import iso_utc
+
+        return {"now": iso_utc(self.now()), "offsetSeconds": self._service.clock_offset().total_seconds()}
+
     # ------------------------------------------------------------------ campaigns
 
     def create_campaign(self, name: str = "dialkit-extra", *, state: str = "Initialized") -> str:
@@ -206,8 +236,9 @@ class Emulator:
     def dial_requests(self, campaign_id: str | None = None) -> list[dict[str, Any]]:
         """Accepted dial requests, oldest first, one per distinct (campaign, client token).
 
-        Each is ``{"clientToken", "id", "phoneNumber", "campaignId", "receivedAt", "submissions"}``;
-        ``submissions`` counts how often the token was sent and answered as a success.
+        Each is ``{"clientToken", "id", "phoneNumber", "campaignId", "receivedAt", "submissions",
+        "attributes"}``; ``submissions`` counts how often the token was sent and answered as a
+        success.  A token resent after the 7-day window is a new dial request, listed again.
         """
         return self._service.dial_requests(campaign_id)
 
