@@ -590,7 +590,9 @@ def _read_suppress_entry(value: Any, regions: Iterable[str]) -> tuple[set[str], 
 
     An entry names someone who must not be called, so it is read generously:
     as a valid number in the default region, then in each region the contact
-    list uses, then with a leading ``+`` (``442079460123``).  An entry written
+    list uses, then as libphonenumber itself reads it (``2125550142 x``), then
+    with a leading ``+`` (``442079460123``).  Letters are never converted by
+    dialkit: ``212-555-O142`` is read only if libphonenumber reads it as valid.  An entry written
     with ``+`` that libphonenumber parses to a possible but unassigned number
     is taken as that number (it is unambiguous).  An empty set means unreadable.
     """
@@ -605,6 +607,14 @@ def _read_suppress_entry(value: Any, regions: Iterable[str]) -> tuple[set[str], 
     if first.ok and first.e164:
         return {first.e164}, False
     found = {r.e164 for r in (normalize_phone(text, region) for region in regions[1:]) if r.ok and r.e164}
+    if not found:  # what libphonenumber itself reads (a dangling "x", odd extension marks), when it is valid
+        for region in regions:
+            try:
+                number = phonenumbers.parse(text, region)
+            except NumberParseException:
+                continue
+            if phonenumbers.is_valid_number(number):
+                found.add(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
     if not found and not text.strip().startswith("+"):
         plus = normalize_phone("+" + text.strip(), regions[0])
         if plus.ok and plus.e164:
