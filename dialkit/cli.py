@@ -178,9 +178,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     data["pending_reasons"] = pending_reasons(args.ledger)
     if args.contact_records:
         from .contact_records import join_contact_records, read_contact_records
+        from .metrics import campaign_metrics
 
-        records = read_contact_records(args.contact_records)
-        joined = join_contact_records(load_results(args.ledger), records)
+        results, records = load_results(args.ledger), read_contact_records(args.contact_records)
+        joined = join_contact_records(results, records)
         with_record = joined["join_key"].notna()
         data["contact_records"] = {
             "records": int(len(records)),
@@ -192,6 +193,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             "disconnect_reasons": {str(k): int(v) for k, v in joined["disconnect_reason"].value_counts().items()},
             "redial": int(joined["redial"].fillna(False).astype(bool).sum()),
         }
+        data["metrics"] = campaign_metrics(results, records)
     if args.csv:
         Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
         from .results import shown_reason
@@ -219,6 +221,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"    matched by {keys}; {cr['unmatched_records']} of {cr['records']} records matched no request"
               + (f"; {cr['without_contact_id']} objects without a contact id left out" if cr["without_contact_id"]
                  else ""))
+        m = data["metrics"]
+        print(f"  dialed {m['dialed']}; dispositions: " + ", ".join(f"{k} {v}" for k, v in m["dispositions"].items()))
+        for name in ("human_answer_rate", "voicemail_rate", "abandon_rate", "expired_rate", "list_penetration"):
+            r = m[name]
+            if r["rate"] is not None:
+                print(f"    {name:<18} {r['rate']:6.1%}  ({r['count']}/{r['denominator']}, 95% CI "
+                      f"{r['ci_low']:.1%}-{r['ci_high']:.1%})")
     return 0
 
 
@@ -321,7 +330,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", help="also write one row per request (numbers masked) to this CSV")
     p.add_argument("--contact-records", help="contact records or EventBridge contact events (file or folder; "
                    "Firehose output, JSON lines or arrays, plain or .gz) to join to the ledger by client-token "
-                   "attribute, OutboundRequestId or ContactId: adds outcomes, redial counts and which key matched")
+                   "attribute, OutboundRequestId or ContactId: adds outcomes, redial counts, which key matched and "
+                   "campaign metrics (dispositions, answer/voicemail/abandon/expired rates with Wilson intervals, "
+                   "attempts per contact, list penetration, by attempt, by callee local hour and weekday)")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object: requests, succeeded, failed, pending, failure_codes")
     p.set_defaults(func=cmd_report)

@@ -45,15 +45,19 @@ import zlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .dispositions import OUTCOME_COLUMNS, disposition_of_record, outcome_columns
 from .exceptions import DialkitError
 from .masking import mask_phone, mask_text
 from .planning import CLIENT_TOKEN_ATTRIBUTE
 
 log = logging.getLogger("dialkit.contact_records")
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .dispositions import RedialRules
 
 CONNECTED_REASONS = ("CUSTOMER_DISCONNECT", "AGENT_DISCONNECT", "THIRD_PARTY_DISCONNECT", "BARGED",
                      "CONTACT_FLOW_DISCONNECT", "OTHER")
@@ -75,7 +79,7 @@ OUTCOMES = ("connected", "expired", "failed", "other")
 COLUMNS = ["contact_id", "campaign_id", "channel", "initiation_method", "initiation_timestamp",
            "connected_to_system_timestamp", "disconnect_timestamp", "last_update_timestamp", "disconnect_reason",
            "outcome", "amd_status", "customer_masked", "agent", "redial", "outbound_request_id", "client_token",
-           "source_type"]
+           "source_type", *OUTCOME_COLUMNS]
 #: The keys :func:`join_contact_records` tries, most certain first: (join_key, record column, ledger column).
 JOIN_KEYS = (("client_token", "client_token", "client_token"),
              ("outbound_request_id", "outbound_request_id", "dial_request_id"),
@@ -231,6 +235,7 @@ def _record_row(r: Mapping[str, Any]) -> dict[str, Any]:
         "outbound_request_id": _get(r, "SourceCampaign", "OutboundRequestId"),
         "client_token": attributes.get(CLIENT_TOKEN_ATTRIBUTE),
         "source_type": "contact_record",
+        **outcome_columns(r),
     }
 
 
@@ -262,6 +267,15 @@ def _event_row(e: Mapping[str, Any]) -> dict[str, Any]:
         "outbound_request_id": _get(d, "sourceCampaign", "outboundRequestId"),
         "client_token": attributes.get(CLIENT_TOKEN_ATTRIBUTE),
         "source_type": "contact_event",
+        # the same outcome columns as a record, read from the event's camelCase fields
+        **outcome_columns({
+            "CustomerEndpoint": {"Address": address} if address else None,
+            "DisconnectReason": d.get("disconnectReason"),
+            "AnsweringMachineDetectionStatus": d.get("answeringMachineDetectionStatus"),
+            "Agent": agent,
+            "Queue": d.get("queueInfo") if isinstance(d.get("queueInfo"), Mapping) else None,
+            "Attributes": attributes,
+        }),
     }
 
 
@@ -297,6 +311,10 @@ def read_contact_records(source: str | os.PathLike[str] | bytes | Iterable[Mappi
     what was found instead) and when a file or text holds no JSON object at all.
     Objects without a contact id among others are left out, and counted in
     ``frame.attrs["without_contact_id"]``.
+
+    The columns of :data:`dialkit.dispositions.OUTCOME_COLUMNS` say what
+    happened to the person (``disposition``, see :mod:`dialkit.dispositions`),
+    the callee's ``time_zone`` (from the number) and a ``customer_key`` pseudonym.
     """
     if isinstance(source, (str, bytes, bytearray, os.PathLike)):
         inline = isinstance(source, (bytes, bytearray)) or (isinstance(source, str)
@@ -332,6 +350,12 @@ def read_contact_records(source: str | os.PathLike[str] | bytes | Iterable[Mappi
     events = frame[is_event]
     if len(events):
         events = events.groupby("contact_id", sort=False, as_index=False).last()  # latest set value per column
+        # a contact's events arrive one field at a time: judge the disposition on the merged fields
+        events["disposition"] = [
+            disposition_of_record({"DisconnectReason": e.disconnect_reason,
+                                   "AnsweringMachineDetectionStatus": e.amd_status,
+                                   "Agent": {} if e.agent else None, "Queue": {"Name": e.queue} if e.queue else None})
+            for e in events.itertuples()]
         events = events[~events["contact_id"].isin(records["contact_id"])]  # a full record beats events
         records = pd.concat([records, events[records.columns]], ignore_index=True)
     frame = records
@@ -403,34 +427,38 @@ def join_contact_records(results: pd.DataFrame, records: pd.DataFrame) -> pd.Dat
     return joined
 
 
-def redial_candidates(ledger: str | os.PathLike[str], records: pd.DataFrame) -> pd.DataFrame:
-    """Requests of ``ledger`` whose contact ended EXPIRED, OUTBOUND_ATTEMPT_FAILED or TELECOM_PROBLEM.
+def redial_candidates(
+    ledger: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    records: pd.DataFrame,
+    *,
+    rules: RedialRules | None = None,
+    now: datetime | None = None,
+) -> pd.DataFrame:
+    """The people to dial again, by disposition (:mod:`dialkit.dispositions`), under ``rules`` at ``now``.
 
-    Returns ``phone_e164, row, client_token, disconnect_reason`` plus the
-    request's attributes as columns (the old token attribute left out): ready
+    ``ledger``: one ledger or several of the same campaign (earlier runs and
+    redials), so each number is judged on its latest contact and its dials are
+    counted against ``rules.max_attempts``.  By default (:class:`~dialkit.RedialRules`)
+    EXPIRED and retryable failures (OUTBOUND_ATTEMPT_FAILED, TELECOM_PROBLEM,
+    busy tone) come back at once; voicemail, no answer and abandoned calls
+    after a wait; a person who answered never.
+
+    Returns ``phone_e164, row, client_token, disconnect_reason, disposition,
+    attempts, redial_after`` plus the request's attributes as columns: ready
     for ``plan_batches(..., run_id="<a new run id>")`` (a new run id makes new
-    tokens; the old ones would only return the old requests).  Requests and
-    records are matched as :func:`join_contact_records` matches them.
+    tokens; the old ones would only return the old requests).
+    Requests and records are matched as :func:`join_contact_records` matches
+    them; the old client-token attribute is left out of the attribute columns.
     """
+    from .dispositions import select_redials
     from .ledger import Ledger
 
-    with Ledger.read(ledger) as led:
-        ledger_rows = led.requests_rows()
-    keys = pd.DataFrame({"client_token": [r["client_token"] for r in ledger_rows],
-                         "dial_request_id": [r["dial_request_id"] for r in ledger_rows]})
-    position, _ = _match(keys, records)
-    rows = []
-    for r, at in zip(ledger_rows, position):
-        if at < 0 or not bool(records["redial"].iloc[at]):
-            continue
-        attributes = {k: v for k, v in json.loads(r["attributes"]).items() if k != CLIENT_TOKEN_ATTRIBUTE}
-        rows.append({"phone_e164": r["phone_e164"], "row": r["row"], "client_token": r["client_token"],
-                     "disconnect_reason": records["disconnect_reason"].iloc[at], **attributes})
-    frame = pd.DataFrame(rows)
-    if frame.empty:
-        frame = pd.DataFrame(columns=["phone_e164", "row", "client_token", "disconnect_reason"])
-    frame["row"] = frame["row"].astype("Int64")
-    return frame
+    paths = [ledger] if isinstance(ledger, (str, os.PathLike)) else list(ledger)
+    requests: list[dict[str, Any]] = []
+    for path in paths:
+        with Ledger.read(path) as led:
+            requests += [dict(r) for r in led.requests_rows()]
+    return select_redials(requests, records, rules=rules, now=now)
 
 
 def simulate_contact_records(
@@ -510,3 +538,48 @@ def simulate_contact_records(
 def to_firehose_text(records: Iterable[Mapping[str, Any]]) -> str:
     """Records concatenated with no delimiter, as Firehose writes them to S3 by default."""
     return "".join(json.dumps(r, separators=(",", ":")) for r in records)
+
+
+def build_contact_record(
+    *,
+    contact_id: str,
+    campaign_id: str,
+    phone: str,
+    attributes: Mapping[str, str] | None,
+    initiated: datetime,
+    ended: datetime,
+    disconnect_reason: str,
+    connected: datetime | None = None,
+    amd_status: str | None = None,
+    agent: Mapping[str, Any] | None = None,
+    queue: Mapping[str, Any] | None = None,
+    outbound_request_id: str | None = None,
+    system_phone: str = "+12125550100",
+) -> dict[str, Any]:
+    """One contact record in Connect's shape, for simulated dialers (the emulator's dialer model).
+
+    Like Connect's: the dial request's attributes become the contact's
+    ``Attributes``; ``Campaign {CampaignId}`` and ``SourceCampaign {CampaignId,
+    OutboundRequestId}`` name the campaign and the request (the request id
+    unless ``outbound_request_id`` says otherwise); timestamps are
+    ``yyyy-mm-ddThh:mm:ssZ``; ``LastUpdateTimestamp`` a minute after the end.
+    """
+    iso = lambda t: t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    return {
+        "ContactId": contact_id,
+        "Channel": "VOICE",
+        "InitiationMethod": "API",
+        "InitiationTimestamp": iso(initiated),
+        "ConnectedToSystemTimestamp": iso(connected) if connected else None,
+        "DisconnectTimestamp": iso(ended),
+        "LastUpdateTimestamp": iso(ended + timedelta(seconds=60)),
+        "DisconnectReason": disconnect_reason,
+        "AnsweringMachineDetectionStatus": amd_status,
+        "CustomerEndpoint": {"Address": phone, "Type": "TELEPHONE_NUMBER"},
+        "SystemEndpoint": {"Address": system_phone, "Type": "TELEPHONE_NUMBER"},
+        "Campaign": {"CampaignId": campaign_id},
+        "SourceCampaign": {"CampaignId": campaign_id, "OutboundRequestId": outbound_request_id or contact_id},
+        "Attributes": dict(attributes or {}),
+        "Queue": dict(queue) if queue else None,
+        "Agent": dict(agent) if agent else None,
+    }

@@ -8,8 +8,10 @@ import logging
 import signal
 import sys
 import threading
+from datetime import datetime
 from typing import Sequence
 
+from dialkit.emulator._dialer import DialerModel
 from dialkit.emulator._emulator import DEFAULT_HOST, DEFAULT_REGION, Emulator, is_loopback
 from dialkit.emulator._faults import FaultProfile
 
@@ -50,6 +52,21 @@ def build_parser(prog: str = "dialkit emulator") -> argparse.ArgumentParser:
                 "UnrecognizedClientException, ExpiredTokenException or ConflictException; repeatable")
     option("--errors-after", type=int, default=0, metavar="N",
            help="the --error answers start after N batch calls (default 0: from the first)")
+    dialer = parser.add_argument_group("dialer model (off unless --dialer-lines is given)")
+    option = dialer.add_argument
+    option("--dialer-lines", type=int, default=None, metavar="N",
+           help="dial accepted requests on N lines (turns the dialer model on)")
+    option("--dialer-agents", type=int, default=None, metavar="N",
+           help="agents taking answered calls (default: agentless, no abandons)")
+    option("--dialer-buffer", type=int, default=1000, metavar="N",
+           help="requests that may wait to be dialed; beyond it RequestThrottled / BufferLimitExceeded")
+    option("--dialer-handle-time", type=float, default=120.0, metavar="SECONDS", help="average talk time")
+    option("--dialer-time-scale", type=float, default=1.0, metavar="X",
+           help="simulated seconds per real second (3600: a simulated day in 24 s)")
+    option("--dialer-start", default=None, metavar="ISO-8601",
+           help="simulated UTC time at start (default: now)")
+    option("--dialer-hour-profile", default=None, metavar="JSON_FILE",
+           help='callee local hour -> [human, voicemail, no_answer] probabilities, all 24 hours: {"0": [0.1, 0.4, 0.45], ...}')
     parser.add_argument("-v", "--verbose", action="store_true", help="log requests (numbers masked) to stderr")
     return parser
 
@@ -88,11 +105,28 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -
         )
     except ValueError as err:
         parser.error(str(err))
+    dialer = None
+    if args.dialer_lines is not None:
+        try:
+            start = datetime.fromisoformat(args.dialer_start.replace("Z", "+00:00")) if args.dialer_start else None
+            extra = {}
+            if args.dialer_hour_profile:
+                with open(args.dialer_hour_profile, encoding="utf-8") as fh:
+                    raw = json.load(fh)
+                if not isinstance(raw, dict):
+                    raise ValueError("the hour profile must be a JSON object of hour -> [human, voicemail, no_answer]")
+                extra["hour_profile"] = {int(k): tuple(v) for k, v in raw.items()}
+            dialer = DialerModel(lines=args.dialer_lines, agents=args.dialer_agents, buffer_size=args.dialer_buffer,
+                                 handle_time=args.dialer_handle_time, time_scale=args.dialer_time_scale,
+                                 start=start, seed=args.seed, **extra)
+        except (OSError, ValueError, TypeError) as err:
+            parser.error(f"dialer model: {err}")
     if args.verbose:
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     try:
         emulator = Emulator(
-            host=args.host, port=args.port, region=args.region, faults=profile, allow_remote=args.allow_remote
+            host=args.host, port=args.port, region=args.region, faults=profile, allow_remote=args.allow_remote,
+            dialer=dialer,
         ).start()
     except ValueError as err:  # e.g. --error naming an operation neither API has
         parser.error(str(err))

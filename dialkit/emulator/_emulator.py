@@ -9,6 +9,7 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from dialkit.emulator._dialer import Dialer, DialerModel
 from dialkit.emulator._faults import FaultProfile
 from dialkit.emulator._http import EmulatorHTTPServer, build_routes
 from dialkit.emulator._service import Reply, Service
@@ -52,6 +53,9 @@ class Emulator:
         campaign_name: name of the campaign created at start-up.
         clock: the emulator's clock, a callable returning an aware datetime (default:
             the real UTC time).  :meth:`advance_clock` moves it forward on top.
+        dialer: a :class:`~dialkit.emulator.DialerModel` to dial what it accepts (a buffer, lines,
+            agents, expiry, hour-dependent answers, a simulated clock); None (default) accepts and
+            forgets, with simulated contact records on request.
         **profile: :class:`FaultProfile` fields (``latency=0.2``, ``seed=7``, ...).
     """
 
@@ -65,6 +69,7 @@ class Emulator:
         allow_remote: bool = False,
         campaign_name: str = DEFAULT_CAMPAIGN_NAME,
         clock: Callable[[], datetime] | None = None,
+        dialer: DialerModel | None = None,
         **profile: Any,
     ) -> None:
         if not allow_remote and not is_loopback(host):
@@ -78,7 +83,8 @@ class Emulator:
         self._faults_lock = threading.Lock()
         self._stop_event = threading.Event()
         profile_obj = dataclasses.replace(faults or FaultProfile(), **profile)
-        self._service = Service(region=region, faults=profile_obj, wait=self._sleep, clock=clock)
+        self._dialer = Dialer(dialer) if dialer is not None else None
+        self._service = Service(region=region, faults=profile_obj, wait=self._sleep, clock=clock, dialer=self._dialer)
         self._routes = build_routes(self._service.models)
         self._hooks: list[tuple[int, Callable[["Emulator"], Any]]] = []
         self._hooks_lock = threading.Lock()
@@ -157,6 +163,13 @@ class Emulator:
     def _sleep(self, seconds: float) -> None:
         """Wait ``seconds``, or less if the emulator stops meanwhile."""
         self._stop_event.wait(seconds)
+
+    # ------------------------------------------------------------------ dialer
+
+    @property
+    def dialer(self) -> Dialer | None:
+        """The live dialer model (``now()``, ``advance(hours=1)``, ``waiting()``), or None when off."""
+        return self._dialer
 
     # ------------------------------------------------------------------ faults
 
@@ -243,11 +256,19 @@ class Emulator:
         return self._service.dial_requests(campaign_id)
 
     def contact_records(self, campaign_id: str | None = None, **simulation: Any) -> list[dict[str, Any]]:
-        """Simulated contact records for the accepted dial requests (see
-        :func:`dialkit.contact_records.simulate_contact_records` for ``simulation`` keywords;
-        the seed defaults to the emulator's)."""
+        """Contact records for the accepted dial requests.
+
+        With a dialer model: the records of the contacts that have ended on its
+        simulated clock.  Without: simulated at once (see
+        :func:`dialkit.contact_records.simulate_contact_records` for
+        ``simulation`` keywords; the seed defaults to the emulator's).
+        """
         from ..contact_records import simulate_contact_records
 
+        if self._dialer is not None:
+            if simulation:
+                raise TypeError("simulation keywords do not apply when the emulator runs a dialer model")
+            return self._dialer.contact_records(campaign_id)
         simulation.setdefault("seed", self.faults.seed)
         return simulate_contact_records(self.dial_requests(campaign_id), **simulation)
 

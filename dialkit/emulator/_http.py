@@ -277,6 +277,15 @@ class RequestHandler(BaseHTTPRequestHandler):
                         raise ValueError('the body must be {"advanceSeconds": <seconds to move the clock forward>}')
                     emulator.advance_clock(timedelta(seconds=advance))
                 self._send(200, emulator.clock())
+            elif parts[0] == "dialer" and (method, parts[1:]) in (("GET", []), ("POST", ["advance"])):
+                dialer = emulator.dialer
+                if dialer is None:
+                    raise KeyError("this emulator runs no dialer model (start it with --dialer-lines N)")
+                if method == "POST":
+                    if not isinstance(body, dict) or not isinstance(body.get("seconds"), (int, float)):
+                        raise ValueError('the body must be {"seconds": <simulated seconds to move forward>}')
+                    dialer.advance(float(body["seconds"]))
+                self._send(200, {"now": dialer.now().isoformat(), "waiting": dialer.waiting()})
             elif method == "GET" and parts == ["calls"]:
                 self._send(200, {"calls": emulator.calls()})
             elif parts == ["faults"] and method in ("GET", "POST", "PUT"):

@@ -179,8 +179,11 @@ class Service:
         wait: Callable[[float], None] = time.sleep,
         models: dict[str, ServiceModel] | None = None,
         clock: Callable[[], datetime] | None = None,
+        dialer: Any = None,
     ) -> None:
         self.region = region
+        #: The dialer model (:class:`dialkit.emulator._dialer.Dialer`), or None: accept and forget.
+        self.dialer = dialer
         self.models = models or load_models()
         self._wait = wait
         self._clock = clock or (lambda: datetime.now(timezone.utc))
@@ -592,6 +595,8 @@ class Service:
                     faults.throttle_rate + faults.unknown_error_rate + faults.buffer_limit_rate
                 ):
                     code = "BufferLimitExceeded"
+                if code is None and self.dialer is not None and self.dialer.full():
+                    code = "BufferLimitExceeded" if "BufferLimitExceeded" in codes else "RequestThrottled"
                 if code is not None:
                     failures.append({"clientToken": token, "id": self.new_id(), "failureCode": code})
                     continue
@@ -599,6 +604,10 @@ class Service:
                                     attributes=dict(_attributes(api, item)))
                 tokens[token] = record
                 self._dial_log.append(record)
+                if self.dialer is not None:
+                    self.dialer.offer(token=token, request_id=record.id, phone=record.phone_number,
+                                      campaign_id=campaign.id, attributes=_attributes(api, item),
+                                      ttl=parse_timestamp(item["expirationTime"]) - received)
                 successes.append({"clientToken": token, "id": record.id})
             reset_draw, hang_draw = rng.random(), rng.random()
         fault = None
@@ -623,11 +632,11 @@ def _destination(api: str, item: dict[str, Any]) -> str | None:
 
 
 def _attributes(api: str, item: dict[str, Any]) -> dict[str, str]:
-    """The contact attributes an item carries ({} when none)."""
+    """The attributes an item carries (they become the contact's attributes)."""
     if api == "v1":
-        return item.get("attributes") or {}
+        return dict(item.get("attributes") or {})
     telephony = item["channelSubtypeParameters"].get("telephony") or {}
-    return telephony.get("attributes") or {}
+    return dict(telephony.get("attributes") or {})
 
 
 def _encode_token(offset: int) -> str:
