@@ -60,6 +60,13 @@ _EXPORTS: dict[str, str] = {
     "send_on_schedule": "experiments",
     "metrics_table": "metrics",
     "ExposureWarning": "experiments",
+    "CampaignRules": "rules",
+    "CallingHours": "rules",
+    "FrequencyCap": "rules",
+    "SuppressionList": "rules",
+    "DialHistory": "rules",
+    "read_history": "rules",
+    "RulesError": "rules",
     "DialkitError": "exceptions",
     "ContactFileError": "exceptions",
     "PlanError": "exceptions",
@@ -84,7 +91,7 @@ def __getattr__(name: str) -> Any:
     if module is None:
         if name in ("emulator", "charts", "widgets", "contacts", "planning", "sender", "ledger", "results",
                     "masking", "exceptions", "adapters", "cli", "notebooks", "contact_records",
-                    "dispositions", "metrics", "experiments", "outcome_charts"):
+                    "dispositions", "metrics", "experiments", "outcome_charts", "rules"):
             return importlib.import_module(f"{__name__}.{name}")
         raise AttributeError(f"module 'dialkit' has no attribute {name!r}")
     value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
@@ -111,4 +118,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .masking import mask_phone
     from .planning import CLIENT_TOKEN_ATTRIBUTE, Batch, BatchPlan, PlannedRequest, client_token, plan_batches
     from .results import FAILURE_CODES, load_attempts, load_results, report
+    from .rules import CallingHours, CampaignRules, DialHistory, FrequencyCap, RulesError, SuppressionList, read_history
     from .sender import Backoff, Connection, Progress, SendSummary, TqdmListener, connect, send

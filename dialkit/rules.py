@@ -1,0 +1,1389 @@
+"""Campaign rules: calling hours in the callee's local time, frequency and area-code caps,
+suppression lists with expiry, allowed countries.
+
+Why: a v1 ``PutDialRequestBatch`` campaign enforces none of these, yet calling
+outside a callee's local hours, calling the same person again and again, or
+ignoring a do-not-call list is what regulators and carriers penalise.  Amazon
+Connect v2 campaigns and every established dialer treat them as table stakes
+(``CommunicationTimeConfig``, ``CommunicationLimits``, contactable-time sets).
+
+Everything here is pure: data in, data out, the moment ``at`` passed in (never
+read from a clock), ledgers of earlier runs read only.  The one entry point is
+:func:`evaluate`, which takes an accepted frame (``ContactSet.accepted``: at
+least ``phone_e164``; ``region``, ``number_type``, ``row`` and a ZIP/postcode
+column are used when present) and a :class:`CampaignRules`, and returns one row
+per input row with a ``code``:
+
+* **rejections** (:data:`RULE_REJECTIONS`: never dial this row in this plan):
+  ``country_not_allowed``, ``suppressed``, ``unknown_time_zone``,
+  ``frequency_cap``;
+* **deferrals** (:data:`RULE_DEFERRALS`: dial later; the request stays pending
+  with the detail as its reason until ``release_at``): ``outside_calling_hours``,
+  ``area_code_cap``;
+* ``None``: may be dialed at ``at``.
+
+These rules are not yet applied by ``load_contacts`` / ``plan_batches`` /
+``send`` or the CLI: they are the pure core those will call.
+
+Phone numbers never appear in details, reprs or error messages
+(:mod:`dialkit.masking`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Any, Union
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import phonenumbers
+
+from ._number_zones import (
+    area_code_keys,
+    check_time_zone,
+    find_postcode_column,
+    time_zone,
+    time_zones_for_numbers,
+    time_zones_for_postcodes,
+)
+from .exceptions import DialkitError
+from .masking import mask_phone, mask_text
+
+__all__ = [
+    "EXPIRY_COLUMN_NAMES",
+    "RULE_CODES",
+    "RULE_DEFERRALS",
+    "RULE_REJECTIONS",
+    "TIME_ZONE_SOURCES",
+    "CallingHours",
+    "CampaignRules",
+    "DialHistory",
+    "FrequencyCap",
+    "RulesError",
+    "SuppressionList",
+    "cap_expiration",
+    "callee_time_zones",
+    "calling_hours_summary",
+    "check_area_code_cap",
+    "check_countries",
+    "check_frequency_cap",
+    "check_suppression",
+    "country_mix",
+    "evaluate",
+    "evaluate_calling_hours",
+    "parse_at",
+    "parse_countries",
+    "read_history",
+]
+
+#: Codes that mean "never dial this row in this plan" (a rejected row, with a detail).
+RULE_REJECTIONS: tuple[str, ...] = ("country_not_allowed", "suppressed", "unknown_time_zone", "frequency_cap")
+#: Codes that mean "dial later": the request stays pending, its reason the detail, until ``release_at``.
+RULE_DEFERRALS: tuple[str, ...] = ("outside_calling_hours", "area_code_cap")
+#: Every code :func:`evaluate` can give, rejections first, in the order they are checked.
+RULE_CODES: tuple[str, ...] = RULE_REJECTIONS + RULE_DEFERRALS
+#: How a row's time zone was found.
+TIME_ZONE_SOURCES: tuple[str, ...] = ("postcode", "number", "default", "unknown")
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MINUTES_PER_DAY = 24 * 60
+_UTC = timezone.utc
+Moment = Union[datetime, pd.Timestamp, str]
+
+
+class RulesError(DialkitError, ValueError):
+    """A rule cannot be used as given (a calling-hours spelling, a cap, a country, a list); the message says what to write."""
+
+
+def _fmt_utc(ts: Any) -> str:
+    """A UTC moment as ``2026-11-28T16:00Z`` (minutes; seconds only when not zero)."""
+    t = pd.Timestamp(ts).tz_convert(_UTC) if pd.Timestamp(ts).tzinfo else pd.Timestamp(ts).tz_localize(_UTC)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ" if t.second else "%Y-%m-%dT%H:%MZ")
+
+
+def parse_at(at: Moment | None) -> datetime:
+    """The moment to evaluate rules at, as an aware UTC datetime (``--at ISO-8601``).
+
+    A moment without a UTC offset is refused: ``2026-11-28T09:00`` could be the
+    analyst's local time or UTC, and a guess would move every calling window.
+    """
+    if at is None:
+        raise RulesError("give the moment to evaluate the rules at (the sender passes its clock; --at defaults to now)")
+    if isinstance(at, str):
+        try:
+            value = pd.Timestamp(at.strip())
+        except (ValueError, TypeError):
+            raise RulesError(f"--at {at!r} is not an ISO-8601 moment: write it like 2026-11-28T14:00:00Z") from None
+    else:
+        value = pd.Timestamp(at)
+    if value is pd.NaT or pd.isna(value):
+        raise RulesError("the moment to evaluate rules at is missing (NaT)")
+    if value.tzinfo is None:
+        raise RulesError(
+            f"the moment {str(at)!r} has no UTC offset: write it with Z or an offset, e.g. 2026-11-28T14:00:00Z "
+            "or 2026-11-28T09:00:00-05:00"
+        )
+    return value.tz_convert(_UTC).to_pydatetime()
+
+
+# ---------------------------------------------------------------------------
+# Calling hours
+# ---------------------------------------------------------------------------
+
+_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
+_WINDOW_RE = re.compile(r"^(\d{1,2}:\d{2})\s*[-\u2013]\s*(\d{1,2}:\d{2})$")
+_DAY_NAMES = {
+    **{d.lower(): i for i, d in enumerate(_DAYS)},
+    **{n: i for i, n in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))},
+    "tues": 1, "wed": 2, "thur": 3, "thurs": 3,
+}
+
+
+def _minutes(text: str, *, spec: str) -> int:
+    m = _TIME_RE.match(text.strip())
+    if not m or int(m.group(2)) > 59 or int(m.group(1)) > 24 or (int(m.group(1)) == 24 and int(m.group(2))):
+        raise RulesError(f"calling hours {spec!r}: {text!r} is not a time of day: write HH:MM from 00:00 to 24:00")
+    return int(m.group(1)) * 60 + int(m.group(2))
+
+
+def _days(text: str, *, spec: str) -> list[int]:
+    days: list[int] = []
+    for part in text.split(","):
+        part = part.strip().lower()
+        if not part:
+            continue
+        ends = [p.strip() for p in re.split(r"\s*[-\u2013]\s*", part)]
+        if len(ends) > 2 or any(e not in _DAY_NAMES for e in ends):
+            raise RulesError(
+                f"calling hours {spec!r}: {part!r} is not a day or day range: write Mon, Tue, ... Sun, "
+                "a range such as Mon-Fri, or a list such as Mon,Wed,Fri"
+            )
+        first, last = _DAY_NAMES[ends[0]], _DAY_NAMES[ends[-1]]
+        i = first
+        while True:
+            days.append(i)
+            if i == last:
+                break
+            i = (i + 1) % 7
+    return days
+
+
+def _merge(windows: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    out: list[list[int]] = []
+    for start, end in sorted(windows):
+        if out and start <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return tuple((s, e) for s, e in out)
+
+
+def _fmt_minutes(m: int) -> str:
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+@dataclass(frozen=True)
+class CallingHours:
+    """When a callee may be called, in the callee's own local time.
+
+    ``weekly`` holds seven tuples (Monday first) of ``(start, end)`` windows in
+    minutes after local midnight, end exclusive, ``1440`` meaning 24:00.
+    ``blocked_dates`` are local calendar dates with no calling at all (public
+    holidays).  Build one with :meth:`parse`::
+
+        CallingHours.parse("08:00-21:00")                                  # every day
+        CallingHours.parse("Mon-Fri 08:00-21:00; Sat 10:00-18:00")         # Sundays closed
+        CallingHours.parse("Mon-Fri 09:00-12:00,13:00-20:00; except 2026-12-25, 2027-01-01")
+
+    A window is open at a local wall-clock time ``t`` on date ``d`` when ``d``
+    is not blocked and ``start <= t < end`` for one of ``d``'s weekday windows.
+    Where a boundary falls in a daylight-saving gap (02:30 on the night clocks
+    jump from 02:00 to 03:00) it is the first instant the wall clock reaches it
+    (03:00); where it falls in a repeated hour, the first occurrence.
+    """
+
+    weekly: tuple[tuple[tuple[int, int], ...], ...]
+    blocked_dates: frozenset[date] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        if len(self.weekly) != 7:
+            raise RulesError("calling hours need seven weekdays (Monday first)")
+        for day in self.weekly:
+            for start, end in day:
+                if not (0 <= start < end <= _MINUTES_PER_DAY):
+                    raise RulesError(
+                        f"calling window {_fmt_minutes(start)}-{_fmt_minutes(end)} must end after it starts, within "
+                        "one day: split one across midnight as 22:00-24:00 and 00:00-06:00"
+                    )
+        if not any(self.weekly):
+            raise RulesError(
+                "these calling hours are closed on every day of the week, so nobody could ever be called: "
+                "give at least one window, e.g. 08:00-21:00 or Mon-Fri 08:00-21:00"
+            )
+
+    @classmethod
+    def parse(cls, text: str, blocked_dates: Iterable[date | str] = ()) -> "CallingHours":
+        """Read a calling-hours spelling (``--calling-hours``); see the class docstring for examples.
+
+        Segments are separated by ``;``.  A segment is ``[DAYS] HH:MM-HH:MM[,HH:MM-HH:MM...]``
+        (no days: every day) or ``except DATE[, DATE...]`` (ISO dates).  Days
+        named in no segment are closed, once any segment names days.
+        """
+        spec = str(text)
+        weekly: list[list[tuple[int, int]]] = [[] for _ in range(7)]
+        blocked: set[date] = {_as_date(d, spec=spec) for d in blocked_dates}
+        segments = [s.strip() for s in spec.split(";") if s.strip()]
+        if not segments:
+            raise RulesError("calling hours are empty: write a window such as 08:00-21:00")
+        for seg in segments:
+            low = seg.lower()
+            if low.startswith(("except ", "closed ", "blocked ")):
+                for d in seg.split(None, 1)[1].split(","):
+                    if d.strip():
+                        blocked.add(_as_date(d.strip(), spec=spec))
+                continue
+            m = re.match(r"^(?P<days>[A-Za-z][A-Za-z,\s\-\u2013]*?)?\s*(?P<windows>\d.*)$", seg)
+            if not m:
+                raise RulesError(
+                    f"calling hours {spec!r}: cannot read {seg!r}: write e.g. 08:00-21:00 or Mon-Fri 08:00-21:00"
+                )
+            days = _days(m.group("days"), spec=spec) if m.group("days") else list(range(7))
+            windows = []
+            for w in m.group("windows").split(","):
+                wm = _WINDOW_RE.match(w.strip())
+                if not wm:
+                    raise RulesError(f"calling hours {spec!r}: {w.strip()!r} is not a window: write HH:MM-HH:MM")
+                start, end = _minutes(wm.group(1), spec=spec), _minutes(wm.group(2), spec=spec)
+                if end <= start:
+                    raise RulesError(
+                        f"calling hours {spec!r}: {w.strip()!r} ends before it starts; a window lies within one day "
+                        "(split a night window as 22:00-24:00 and 00:00-06:00)"
+                    )
+                windows.append((start, end))
+            for day_index in days:
+                weekly[day_index].extend(windows)
+        return cls(tuple(_merge(day) for day in weekly), frozenset(blocked))
+
+    def __str__(self) -> str:
+        groups: list[tuple[list[int], tuple[tuple[int, int], ...]]] = []
+        for i, day in enumerate(self.weekly):
+            if day and groups and groups[-1][1] == day and groups[-1][0][-1] == i - 1:
+                groups[-1][0].append(i)
+            elif day:
+                groups.append(([i], day))
+        parts = []
+        for days, windows in groups:
+            text = ",".join(f"{_fmt_minutes(s)}-{_fmt_minutes(e)}" for s, e in windows)
+            if len(days) == 7:
+                parts.append(text)
+            else:
+                name = _DAYS[days[0]] if len(days) == 1 else f"{_DAYS[days[0]]}-{_DAYS[days[-1]]}"
+                parts.append(f"{name} {text}")
+        if self.blocked_dates:
+            parts.append("except " + ", ".join(d.isoformat() for d in sorted(self.blocked_dates)))
+        return "; ".join(parts)
+
+    def is_open_at_local(self, local: datetime) -> bool:
+        """Whether the window is open at this local wall-clock time (date and time of day)."""
+        if local.date() in self.blocked_dates:
+            return False
+        minute = local.hour * 60 + local.minute
+        return any(s <= minute < e for s, e in self.weekly[local.weekday()])
+
+
+def _as_date(value: date | str, *, spec: str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise RulesError(f"calling hours {spec!r}: {value!r} is not a date: write blocked dates as 2026-12-25") from None
+
+
+def _first_instant(zone: ZoneInfo, day: date, minute: int) -> int:
+    """Epoch seconds of the first instant the local wall clock in ``zone`` reads ``day`` + ``minute``.
+
+    Daylight saving: a wall-clock time that does not exist (the skipped hour)
+    maps to the transition instant; one that occurs twice, to the first.
+    """
+    naive = datetime.combine(day, time()) + timedelta(minutes=minute)
+    first = naive.replace(tzinfo=zone, fold=0)
+    t0 = int(first.timestamp())
+    if datetime.fromtimestamp(t0, zone).replace(tzinfo=None) == naive:
+        return t0
+    t1 = int(naive.replace(tzinfo=zone, fold=1).timestamp())
+    lo, hi = min(t0, t1), max(t0, t1)  # wall clock < naive at lo, >= naive at hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if datetime.fromtimestamp(mid, zone).replace(tzinfo=None) >= naive:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _zone_intervals(hours: CallingHours, zone_name: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The open intervals ``[open, close)`` (epoch seconds) of ``hours`` in one zone, covering ``start..end``."""
+    zone = time_zone(zone_name)
+    first = datetime.fromtimestamp(start, zone).date() - timedelta(days=1)
+    last = datetime.fromtimestamp(end, zone).date() + timedelta(days=1)
+    out: list[tuple[int, int]] = []
+    day = first
+    while day <= last:
+        if day not in hours.blocked_dates:
+            for s, e in hours.weekly[day.weekday()]:
+                opens = _first_instant(zone, day, s)
+                closes = _first_instant(zone, day + timedelta(days=1), 0) if e == _MINUTES_PER_DAY else (
+                    _first_instant(zone, day, e))
+                if closes <= opens:
+                    continue
+                if out and opens <= out[-1][1]:
+                    out[-1] = (out[-1][0], max(out[-1][1], closes))
+                else:
+                    out.append((opens, closes))
+        day += timedelta(days=1)
+    return out
+
+
+def _intersect(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        lo, hi = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if lo < hi:
+            out.append((lo, hi))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def _next_open(intervals: list[tuple[int, int]], t: int) -> tuple[bool, int | None, int | None]:
+    """(inside, opens_at, closes_at) at epoch second ``t``: inside → closes_at; outside → next opens_at."""
+    for lo, hi in intervals:
+        if lo <= t < hi:
+            return True, None, hi
+        if lo > t:
+            return False, lo, None
+    return False, None, None
+
+
+def _horizon_days(hours: CallingHours, at: datetime) -> int:
+    """How far ahead to look for the next opening: a fortnight, plus the blocked dates still ahead (at most 400)."""
+    ahead = sum(1 for d in hours.blocked_dates if d >= at.date() - timedelta(days=1))
+    return min(14 + ahead, 400)
+
+
+class _Windows:
+    """Calling-hours answers per distinct zone tuple, computed once each (the 1M-row path)."""
+
+    def __init__(self, hours: CallingHours, at: datetime) -> None:
+        self.hours = hours
+        self.t = int(at.timestamp())
+        self.days = _horizon_days(hours, at)
+        self.start = self.t - 2 * 86400
+        self.end = self.t + self.days * 86400
+        self._per_zone: dict[str, list[tuple[int, int]]] = {}
+        self._per_tuple: dict[tuple[str, ...], list[tuple[int, int]]] = {}
+
+    def intervals(self, zones: tuple[str, ...]) -> list[tuple[int, int]]:
+        got = self._per_tuple.get(zones)
+        if got is None:
+            got = None
+            for z in zones:
+                one = self._per_zone.get(z)
+                if one is None:
+                    one = self._per_zone[z] = _zone_intervals(self.hours, z, self.start, self.end)
+                got = one if got is None else _intersect(got, one)
+            self._per_tuple[zones] = got = got or []
+        return got
+
+
+# ---------------------------------------------------------------------------
+# Where each callee is
+# ---------------------------------------------------------------------------
+
+
+def callee_time_zones(
+    frame: pd.DataFrame,
+    *,
+    default_time_zone: str | None = None,
+    postcode_column: str | None | bool = True,
+) -> pd.DataFrame:
+    """Each row's time zone(s) and how they were found (same index as ``frame``).
+
+    Columns: ``time_zones`` (tuple of IANA names; ``()`` when unknown) and
+    ``time_zone_source``: ``postcode`` (a US ZIP in ``postcode_column`` placed
+    it; it wins over the number because a number keeps its area code when its
+    owner moves), ``number`` (libphonenumber's zones for the number; several
+    for an Australian mobile or a US toll-free number), ``default`` (unknown
+    from both, ``default_time_zone`` used) or ``unknown``.
+
+    ``postcode_column``: a column name, ``True`` to look for one by name
+    (``zip``, ``zip_code``, ``postcode``, ``postal_code`` ...), ``False``/None
+    for none.  ZIPs are used only for numbers of the US and its territories.
+    """
+    if "phone_e164" not in frame.columns:
+        raise RulesError("the frame has no phone_e164 column: pass ContactSet.accepted (from dialkit.load_contacts)")
+    default = check_time_zone(default_time_zone) if default_time_zone else None
+    zones = time_zones_for_numbers(frame["phone_e164"], frame["number_type"] if "number_type" in frame else None)
+    source = pd.Series(np.where(zones.map(len) > 0, "number", "unknown"), index=frame.index, dtype=object)
+    column: str | None
+    if postcode_column is True:
+        column = find_postcode_column(frame.columns)
+    elif postcode_column:
+        column = str(postcode_column)
+        if column not in frame.columns:
+            raise RulesError(f"the postcode column {column!r} is not in the frame (columns: {mask_text(', '.join(map(str, frame.columns)))})")
+    else:
+        column = None
+    if column is not None:
+        region = frame["region"] if "region" in frame else None
+        by_zip = time_zones_for_postcodes(frame[column], region)
+        found = by_zip.notna()
+        if found.any():
+            zones = zones.where(~found, by_zip.map(lambda z: (z,) if z else ()))
+            source = source.where(~found, "postcode")
+    if default is not None:
+        unknown = source.eq("unknown")
+        if unknown.any():
+            zones = zones.where(~unknown, pd.Series([(default,)] * len(zones), index=zones.index, dtype=object))
+            source = source.where(~unknown, "default")
+    return pd.DataFrame({"time_zones": zones.astype(object), "time_zone_source": source}, index=frame.index)
+
+
+def _factorize(zones: pd.Series) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """Row codes and the distinct zone tuples: per-zone work is done once per tuple, then gathered."""
+    codes, uniques = pd.factorize(zones.astype(object), use_na_sentinel=False)
+    return codes, list(uniques)
+
+
+def _local_times(zones: pd.Series, t: int) -> tuple[pd.Series, pd.Series]:
+    """Earliest and latest local wall-clock time (naive) among each row's zones at epoch second ``t``."""
+    codes, uniques = _factorize(zones)
+    early = np.full(len(uniques), np.datetime64("NaT"), dtype="datetime64[s]")
+    late = early.copy()
+    for j, z in enumerate(uniques):
+        if z:
+            walls = [datetime.fromtimestamp(t, time_zone(name)).replace(tzinfo=None) for name in z]
+            early[j], late[j] = np.datetime64(min(walls), "s"), np.datetime64(max(walls), "s")
+    return (pd.Series(early[codes].astype("datetime64[ns]"), index=zones.index),
+            pd.Series(late[codes].astype("datetime64[ns]"), index=zones.index))
+
+
+def _utc_column(seconds: np.ndarray, index: pd.Index) -> pd.Series:
+    """Epoch seconds (``-1`` = none) as a UTC datetime column (NaT for none)."""
+    values = seconds.astype("datetime64[s]").astype("datetime64[ns]")
+    values[seconds < 0] = np.datetime64("NaT")
+    return pd.Series(values, index=index).dt.tz_localize(_UTC)
+
+
+def _where(zones: tuple[str, ...], t: int) -> str:
+    """``America/Los_Angeles (local Sat 05:00)``, or for several zones the span of their clocks."""
+    walls = sorted(datetime.fromtimestamp(t, time_zone(z)).replace(tzinfo=None) for z in zones)
+    if len(zones) == 1:
+        return f"{zones[0]} (local {walls[0]:%a %H:%M})"
+    return (f"at least one of its {len(zones)} time zones ({zones[0]} ... {zones[-1]}; local clocks "
+            f"{walls[0]:%a %H:%M} to {walls[-1]:%a %H:%M})")
+
+
+def evaluate_calling_hours(
+    frame: pd.DataFrame,
+    hours: CallingHours,
+    at: Moment,
+    *,
+    default_time_zone: str | None = None,
+    postcode_column: str | None | bool = True,
+    zones: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Whether each callee is inside the calling window at ``at``, in their own local time.
+
+    Returns one row per input row (same index): ``time_zones`` (``;``-joined
+    IANA names), ``time_zone_source`` (see :func:`callee_time_zones`),
+    ``local_time`` (the callee's wall-clock time; with several zones, the
+    earliest of their clocks) and ``local_time_latest``, ``inside`` (bool; False
+    where the zone is unknown), ``opens_at`` (UTC: when the window next opens
+    in **all** the row's zones; NaT when inside, unknown, or no common opening
+    within the look-ahead), ``closes_at`` (UTC, when the window closes if
+    inside), ``code`` (``unknown_time_zone``, ``outside_calling_hours`` or
+    None) and ``detail``.
+
+    Why "all zones": a number libphonenumber places in several zones (an
+    Australian mobile spans five hours; a US toll-free number most of the
+    Pacific) may ring in any of them, so it is inside only when every one is.
+    Work is done once per distinct zone tuple, never per row.
+    """
+    moment = parse_at(at)
+    if zones is None:
+        zones = callee_time_zones(frame, default_time_zone=default_time_zone, postcode_column=postcode_column)
+    windows = _Windows(hours, moment)
+    t = windows.t
+    codes, uniques = _factorize(zones["time_zones"])
+    k = len(uniques)
+    inside_u = np.zeros(k, dtype=bool)
+    opens_u = np.full(k, -1, dtype=np.int64)
+    closes_u = np.full(k, -1, dtype=np.int64)
+    code_u = np.full(k, None, dtype=object)
+    detail_u = np.full(k, "", dtype=object)
+    text_u = np.full(k, "", dtype=object)
+    for j, z in enumerate(uniques):
+        text_u[j] = ";".join(z)
+        if not z:
+            code_u[j] = "unknown_time_zone"
+            detail_u[j] = ("libphonenumber cannot tell this number's time zone (and no ZIP placed it): "
+                           "name one with --default-time-zone / default_time_zone to dial it")
+            continue
+        inside, opens, closes = _next_open(windows.intervals(z), t)
+        if inside and closes is not None:
+            inside_u[j], closes_u[j] = True, closes
+        elif opens is not None:
+            opens_u[j], code_u[j] = opens, "outside_calling_hours"
+            when = _fmt_utc(pd.Timestamp(opens, unit="s", tz=_UTC))
+            detail_u[j] = (f"outside calling hours ({hours}) in {_where(z, t)}; "
+                           + (f"open in all of them from {when}" if len(z) > 1 else f"opens {when}"))
+        else:
+            code_u[j] = "outside_calling_hours"
+            detail_u[j] = (f"calling hours ({hours}) are never open in all {len(z)} of this number's time zones at "
+                           f"once in the next {windows.days} days: add a ZIP/postcode column to place these callees, "
+                           "or widen the window")
+    early, late = _local_times(zones["time_zones"], t)
+    index = frame.index
+    return pd.DataFrame(
+        {
+            "time_zones": pd.Series(text_u[codes], index=index, dtype=object),
+            "time_zone_source": zones["time_zone_source"],
+            "local_time": early,
+            "local_time_latest": late,
+            "inside": pd.Series(inside_u[codes], index=index, dtype=bool),
+            "opens_at": _utc_column(opens_u[codes], index),
+            "closes_at": _utc_column(closes_u[codes], index),
+            "code": pd.Series(code_u[codes], index=index, dtype=object),
+            "detail": pd.Series(detail_u[codes], index=index, dtype=object),
+        },
+        index=index,
+    )
+
+
+def cap_expiration(
+    sent_at: datetime,
+    ttl: timedelta,
+    closes_at: datetime | pd.Timestamp | None,
+    *,
+    minimum: timedelta = timedelta(seconds=30),
+) -> datetime | None:
+    """The expiry to send a request with: ``sent_at + ttl``, but never past the callee's window close.
+
+    Why: a request that waits in the dialer's queue until after 21:00 local
+    would ring someone outside their hours.  Returns None when less than
+    ``minimum`` (the API's 30-second floor) is left before the close: the
+    request must not go out now; it waits for the next window.
+    """
+    if sent_at.tzinfo is None:
+        raise RulesError("sent_at must carry a time zone (UTC)")
+    expiry = sent_at + ttl
+    if closes_at is not None and not pd.isna(closes_at):
+        close = pd.Timestamp(closes_at).to_pydatetime()
+        if close.tzinfo is None:
+            raise RulesError("closes_at must carry a time zone (UTC)")
+        expiry = min(expiry, close)
+    if expiry - sent_at < minimum:
+        return None
+    return expiry.astimezone(_UTC)
+
+
+# ---------------------------------------------------------------------------
+# History and frequency caps
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FrequencyCap:
+    """At most ``max_requests`` dial requests per number in any ``days`` days (``--max-per-number 1/7``)."""
+
+    max_requests: int
+    days: int
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.max_requests, int) and self.max_requests >= 1):
+            raise RulesError(f"a frequency cap allows at least 1 dial request, not {self.max_requests!r}")
+        if not (isinstance(self.days, int) and 1 <= self.days <= 3660):
+            raise RulesError(f"a frequency cap's period is 1 to 3660 days, not {self.days!r}")
+
+    @classmethod
+    def parse(cls, text: str) -> "FrequencyCap":
+        """Read ``N/DAYS`` (``"1/7"``: one dial request per number in any 7 days)."""
+        m = re.match(r"^\s*(\d+)\s*/\s*(\d+)\s*(?:d|days?)?\s*$", str(text))
+        if not m:
+            raise RulesError(f"--max-per-number {text!r}: write N/DAYS, e.g. 1/7 (one dial per number in any 7 days)")
+        return cls(int(m.group(1)), int(m.group(2)))
+
+    def __str__(self) -> str:
+        return f"{self.max_requests}/{self.days}"
+
+
+_HISTORY_COLUMNS = ("phone_e164", "sent_at", "campaign_id", "run_id", "ledger", "status", "dial_request_id")
+
+
+@dataclass(frozen=True, repr=False)
+class DialHistory:
+    """Dial requests that earlier runs sent, read from their ledgers (read-only).
+
+    ``dials``: one row per request that went out, columns ``phone_e164``,
+    ``sent_at`` (UTC), ``campaign_id``, ``run_id``, ``ledger`` (file name),
+    ``status``, ``dial_request_id``.  Holds full numbers (the ledgers do): it is
+    personal data, and its repr shows counts only.
+    """
+
+    dials: pd.DataFrame
+    ledgers: tuple[str, ...] = ()
+
+    @classmethod
+    def empty(cls) -> "DialHistory":
+        """No earlier dials."""
+        return cls(_empty_history(), ())
+
+    def without_run(self, campaign_id: str, run_id: str) -> "DialHistory":
+        """This history less one run's requests: pass the current plan's run so it is not counted twice.
+
+        Why: a resumed run's own ledger may sit in the history folder; its
+        requests are the plan's rows, which :func:`evaluate` already counts.
+        """
+        keep = ~(self.dials["campaign_id"].eq(campaign_id) & self.dials["run_id"].eq(run_id))
+        return DialHistory(self.dials[keep].reset_index(drop=True), self.ledgers)
+
+    def __len__(self) -> int:
+        return len(self.dials)
+
+    def __repr__(self) -> str:
+        return f"DialHistory(ledgers={len(self.ledgers)}, dials={len(self.dials)})"
+
+
+def _empty_history() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in _HISTORY_COLUMNS})
+    frame["sent_at"] = pd.Series(dtype="datetime64[ns, UTC]")
+    return frame
+
+
+def _ledger_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        path = Path(os.fspath(p))
+        if path.is_dir():
+            found = sorted(q for q in path.glob("*.sqlite") if q.is_file())
+            out.extend(found)
+        elif path.is_file():
+            out.append(path)
+        else:
+            raise RulesError(f"--history {path}: no such ledger file or folder (give a .sqlite ledger or a folder of them)")
+    return out
+
+
+def read_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> DialHistory:
+    """Read the requests earlier runs sent from ledgers (files, or folders of ``*.sqlite`` ledgers).
+
+    Each ledger is opened with :meth:`dialkit.ledger.Ledger.read` (no lock,
+    read-only), so a history may be read beside a running send.  A request
+    counts when it has a ``first_sent_at``, whatever its final status: once a
+    request left, the ledger cannot prove the phone did not ring (an
+    ``in_flight`` request's outcome is unknown; a request that failed on a
+    later attempt may have been taken on an earlier one), and a cap that
+    under-counts breaks the promise it makes.  Requests never sent
+    (``pending`` without ``first_sent_at``) reached nobody and do not count.
+    The dial's time is its ``last_sent_at`` (the latest moment the service can
+    have taken it), so a cap window is never cut short.
+    """
+    from .ledger import Ledger
+
+    flat: list[str | os.PathLike[str]] = []
+    for p in paths:
+        if isinstance(p, (str, os.PathLike)):
+            flat.append(p)
+        else:
+            flat.extend(p)
+    files = _ledger_paths(flat)
+    frames = []
+    for path in files:
+        try:
+            with Ledger.read(path) as led:
+                meta = led.meta()
+                rows = [r for r in led.requests_rows() if r["first_sent_at"]]
+        except sqlite3.DatabaseError as exc:  # Ledger.read lets a non-SQLite file's error through
+            raise RulesError(f"--history {path} is not a dialkit ledger ({exc}): give .sqlite ledgers of earlier sends") from None
+        if not rows:
+            continue
+        frames.append(pd.DataFrame({
+            "phone_e164": [r["phone_e164"] for r in rows],
+            "sent_at": pd.to_datetime([r["last_sent_at"] or r["first_sent_at"] for r in rows], utc=True, format="ISO8601"),
+            "campaign_id": meta.get("campaign_id"),
+            "run_id": meta.get("run_id"),
+            "ledger": path.name,
+            "status": [r["status"] for r in rows],
+            "dial_request_id": [r["dial_request_id"] for r in rows],
+        }))
+    dials = pd.concat(frames, ignore_index=True) if frames else _empty_history()
+    return DialHistory(dials, tuple(str(f) for f in files))
+
+
+def _as_history(history: DialHistory | str | os.PathLike[str] | Sequence[Any] | None) -> DialHistory:
+    if history is None:
+        return DialHistory.empty()
+    if isinstance(history, DialHistory):
+        return history
+    return read_history(history)
+
+
+def check_frequency_cap(
+    frame: pd.DataFrame,
+    cap: FrequencyCap,
+    at: Moment,
+    history: DialHistory | None = None,
+    *,
+    eligible: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Which rows would break "at most N dial requests per number in any D days" if dialed at ``at``.
+
+    Counts the history's dials within ``days`` of ``at`` (before it, and after
+    it for an ``--at`` in the past), plus this plan's own earlier rows of the
+    same number (``eligible`` rows only: a row rejected for another reason is
+    never dialed).  Returns ``over`` (bool) and ``detail`` (naming the last
+    dial's time and run, never the number), same index.
+    """
+    moment = pd.Timestamp(parse_at(at))
+    hist = (history or DialHistory.empty()).dials
+    span = pd.Timedelta(days=cap.days)
+    near = hist[(hist["sent_at"] > moment - span) & (hist["sent_at"] < moment + span)]
+    phones = frame["phone_e164"].astype(object)
+    mask = pd.Series(True, index=frame.index) if eligible is None else eligible.reindex(frame.index, fill_value=False)
+    if len(near):
+        stats = near.sort_values("sent_at").groupby("phone_e164", sort=False).agg(
+            n=("sent_at", "size"), last=("sent_at", "last"), run=("run_id", "last"), ledger=("ledger", "last"))
+        counts = phones.map(stats["n"]).fillna(0).astype(int)
+    else:
+        stats = None
+        counts = pd.Series(0, index=frame.index)
+    earlier = phones.where(mask).groupby(phones.where(mask), dropna=True).cumcount()
+    earlier = earlier.reindex(frame.index, fill_value=0)
+    over = mask & (counts + earlier >= cap.max_requests)
+    details = np.full(len(frame), "", dtype=object)
+    where = np.flatnonzero(over.to_numpy())
+    if len(where):
+        rows = (frame["row"] if "row" in frame else pd.Series(range(len(frame)), index=frame.index)).tolist()
+        phone_list = phones.tolist()
+        first_row: dict[Any, Any] = {}
+        for p, r, ok in zip(phone_list, rows, mask.tolist()):
+            if ok and p not in first_row:
+                first_row[p] = r
+        last = stats.to_dict("index") if stats is not None else {}
+        head = f"over the frequency cap {cap} (at most {cap.max_requests} per number in any {cap.days} days): "
+        count_list, earlier_list = counts.to_numpy(), earlier.to_numpy()
+        when = _fmt_utc(moment)
+        for i in where:
+            parts = []
+            c, e, p = int(count_list[i]), int(earlier_list[i]), phone_list[i]
+            if c:
+                s_ = last[p]
+                parts.append(f"{c} dial request(s) to this number within {cap.days} days of {when}; "
+                             f"last {_fmt_utc(s_['last'])} in run {s_['run']!r} ({s_['ledger']})")
+            if e:
+                parts.append(f"{e} earlier row(s) of this plan dial it too (first: row {first_row[p]})")
+            details[i] = head + "; ".join(parts)
+    return pd.DataFrame({"over": over.astype(bool), "detail": pd.Series(details, index=frame.index, dtype=object)},
+                        index=frame.index)
+
+
+# ---------------------------------------------------------------------------
+# Area-code caps
+# ---------------------------------------------------------------------------
+
+
+def _day_bounds(zone_name: str | None, t: int) -> tuple[date, int, int]:
+    """The local date at ``t`` in a zone (UTC when None) and its [start, end) in epoch seconds."""
+    zone = time_zone(zone_name) if zone_name else ZoneInfo("UTC")
+    day = datetime.fromtimestamp(t, zone).date()
+    return day, _first_instant(zone, day, 0), _first_instant(zone, day + timedelta(days=1), 0)
+
+
+def _quota_zone(zones: tuple[str, ...], t: int) -> str | None:
+    """The zone whose calendar day counts for a row: with several, the one whose clock is earliest.
+
+    Its midnight comes last, so the quota resets only once the new day has
+    begun in every zone the number may ring in.
+    """
+    if not zones:
+        return None
+    if len(zones) == 1:
+        return zones[0]
+    return min(zones, key=lambda z: datetime.fromtimestamp(t, time_zone(z)).replace(tzinfo=None))
+
+
+def check_area_code_cap(
+    frame: pd.DataFrame,
+    cap: int,
+    at: Moment,
+    history: DialHistory | None = None,
+    *,
+    eligible: pd.Series | None = None,
+    zones: pd.Series | None = None,
+    number_type: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Which rows may be dialed now under "at most ``cap`` dial requests per area code per callee local day".
+
+    ``eligible`` rows (those not rejected or deferred by other rules) take the
+    day's quota in frame order, after the history's dials to the same area code
+    on the same local day; the rest are **deferred** (never dropped) until the
+    quota resets at the next local midnight.  Returns ``area_code`` (the key of
+    :func:`dialkit._number_zones.area_code_keys`), ``deferred`` (bool),
+    ``release_at`` (UTC, the reset) and ``detail``, same index.  ``zones``
+    (tuples, from :func:`callee_time_zones`) sets each row's local day; rows
+    with no zone count by the UTC day.
+    """
+    if not (isinstance(cap, (int, np.integer)) and cap >= 1):
+        raise RulesError(f"--area-code-cap is a whole number of dial requests per area code per day (1 or more), not {cap!r}")
+    moment = parse_at(at)
+    t = int(moment.timestamp())
+    mask = pd.Series(True, index=frame.index) if eligible is None else eligible.reindex(frame.index, fill_value=False)
+    if number_type is None and "number_type" in frame:
+        number_type = frame["number_type"]
+    keys = area_code_keys(frame["phone_e164"], number_type)
+    if zones is None:
+        zones = callee_time_zones(frame, postcode_column=False)["time_zones"]
+    z_codes, z_uniques = _factorize(zones.reindex(frame.index))
+    q_u = np.array([_quota_zone(z, t) for z in z_uniques] or [None], dtype=object)
+    bounds = {z: _day_bounds(z, t) for z in set(q_u.tolist())}
+    qzone = pd.Series(q_u[z_codes], index=frame.index, dtype=object)
+    day_end = pd.Series(np.array([bounds[z][2] for z in q_u.tolist()], dtype=np.int64)[z_codes], index=frame.index)
+
+    hist = (history or DialHistory.empty()).dials
+    recent = hist[(hist["sent_at"] >= pd.Timestamp(t - 3 * 86400, unit="s", tz=_UTC))]
+    # one group per (area code, quota zone): its day bounds are the zone's, so the zone fixes the day too
+    k_codes, k_uniques = pd.factorize(keys.astype(object), use_na_sentinel=False)
+    q_codes, q_uniques = pd.factorize(qzone.astype(object), use_na_sentinel=False)
+    g_codes, g_uniques = pd.factorize(k_codes.astype(np.int64) * max(len(q_uniques), 1) + q_codes)
+    used_g = np.zeros(len(g_uniques), dtype=np.int64)
+    if len(recent) and len(g_uniques):
+        hphones = recent["phone_e164"].reset_index(drop=True)
+        htypes = None
+        if number_type is not None:  # a number the plan also holds takes the plan's type: no parse needed
+            known = dict(zip(frame["phone_e164"].tolist(), number_type.reindex(frame.index).tolist()))
+            htypes = pd.Series([known.get(p_, "") for p_ in hphones.tolist()], dtype=object)
+        hkeys = area_code_keys(hphones, htypes)
+        epoch = pd.Timestamp(0, tz=_UTC)
+        hsec = ((recent["sent_at"].reset_index(drop=True) - epoch) // pd.Timedelta(seconds=1)).to_numpy(dtype="int64")
+        by_key = {k: np.sort(hsec[idx]) for k, idx in hkeys.groupby(hkeys).indices.items()}
+        width = max(len(q_uniques), 1)
+        for j, g in enumerate(g_uniques.tolist()):
+            arr = by_key.get(k_uniques[g // width])
+            if arr is not None:
+                _, start, end = bounds[q_uniques[g % width]]
+                used_g[j] = np.searchsorted(arr, end, "left") - np.searchsorted(arr, start, "left")
+    used = pd.Series(used_g[g_codes], index=frame.index)
+    group = pd.Series(g_codes, index=frame.index)
+    order = group[mask].groupby(group[mask]).cumcount().reindex(frame.index, fill_value=0)
+    deferred = mask & (used + order >= cap)
+    release = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
+    details = np.full(len(frame), "", dtype=object)
+    where = np.flatnonzero(deferred.to_numpy())
+    if len(where):
+        release[deferred] = pd.to_datetime(day_end[deferred], unit="s", utc=True)
+        key_list, zone_list, used_list = keys.tolist(), qzone.tolist(), used.to_numpy()
+        resets = {z: _fmt_utc(pd.Timestamp(b[2], unit="s", tz=_UTC)) for z, b in bounds.items()}
+        for i in where:
+            z = zone_list[i]
+            details[i] = (
+                f"area code {key_list[i]} already has {cap} dial request(s) on {bounds[z][0].isoformat()} "
+                f"({z or 'UTC'} day; cap {cap} per area code per day, {int(used_list[i])} from earlier runs); "
+                f"quota resets {resets[z]}"
+            )
+    details = pd.Series(details, index=frame.index, dtype=object)
+    return pd.DataFrame({"area_code": keys, "deferred": deferred.astype(bool), "release_at": release, "detail": details},
+                        index=frame.index)
+
+
+# ---------------------------------------------------------------------------
+# Suppression lists
+# ---------------------------------------------------------------------------
+
+#: Column names taken as a suppression list's expiry column (compared without case, spaces or punctuation).
+EXPIRY_COLUMN_NAMES: tuple[str, ...] = (
+    "expires", "expiry", "expires_at", "expires_on", "expiry_date", "expiration", "expiration_date", "until",
+    "valid_until", "suppress_until", "suppressed_until", "end_date",
+)
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", str(name).casefold())
+
+
+def _end_of_date_everywhere(d: date) -> pd.Timestamp:
+    return pd.Timestamp(datetime.combine(d + timedelta(days=1), time(12), tzinfo=_UTC))
+
+
+def _parse_expiry(text: str) -> pd.Timestamp | None:
+    """An expiry cell as the UTC moment the entry stops suppressing; NaT for blank; None if unreadable.
+
+    A bare date (``2026-12-31``, a spreadsheet date cell at midnight,
+    ``31/12/2026`` or ``12/31/2026``) suppresses until that date has ended
+    everywhere on earth (the next day 12:00 UTC, the end of the day at
+    UTC-12): the list's author wrote a calendar date, and no callee should lose
+    protection early because their day ends later than ours.  Where a slashed
+    date reads both ways (``02/03/2026``), the later reading is taken, for the
+    same reason.  A time without an offset is UTC.
+    """
+    value = str(text).strip()
+    if not value:
+        return pd.NaT
+    m = re.fullmatch(r"(\d{4}-\d{2}-\d{2})(?:[ T]00:00(?::00(?:\.0+)?)?)?", value)
+    if m:
+        try:
+            return _end_of_date_everywhere(date.fromisoformat(m.group(1)))
+        except ValueError:
+            return None
+    m = re.fullmatch(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})", value)
+    if m:
+        a, b, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        readings = []
+        for month, day in ((a, b), (b, a)):
+            try:
+                readings.append(date(y, month, day))
+            except ValueError:
+                pass
+        return _end_of_date_everywhere(max(readings)) if readings else None
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        return None
+    if ts is pd.NaT:
+        return None
+    return ts.tz_localize(_UTC) if ts.tzinfo is None else ts.tz_convert(_UTC)
+
+
+@dataclass(frozen=True, repr=False)
+class SuppressionList:
+    """One suppression (do-not-call) list: numbers, each optionally with an expiry.
+
+    ``entries``: ``phone_e164`` and ``expires_at`` (UTC; NaT = never expires).
+    ``sha256``: the hash of the list's bytes (a file's content; a DataFrame's
+    CSV rendering) for the audit, so a later reader can prove which version was
+    applied.  ``problems``: entries that could not be read (``row``,
+    ``value_masked``, ``code``, ``detail``): reported, never silently ignored.
+    An entry whose expiry cannot be read keeps suppressing (a bad date must not
+    lift a do-not-call), and is listed in ``problems`` too.
+    """
+
+    name: str
+    entries: pd.DataFrame
+    sha256: str
+    problems: pd.DataFrame
+
+    @classmethod
+    def read(
+        cls,
+        source: str | os.PathLike[str] | pd.DataFrame,
+        *,
+        name: str | None = None,
+        phone_column: str | None = None,
+        expiry_column: str | None = None,
+        default_region: str = "US",
+    ) -> "SuppressionList":
+        """Read a list from a file (any format :func:`dialkit.load_contacts` reads) or a DataFrame.
+
+        The phone column is found as in a contact list (or named); the expiry
+        column by name (:data:`EXPIRY_COLUMN_NAMES`: ``expires``, ``expiry``,
+        ``expires_at``, ``until`` ...) or ``expiry_column``.  Numbers are read
+        with :func:`dialkit.contacts.normalize_phone` and ``default_region``.
+        """
+        from . import _io
+        from .contacts import find_phone_column, normalize_phone
+
+        if isinstance(source, pd.DataFrame):
+            table = _io.read_frame(source, name=name or "suppression DataFrame")
+            digest = hashlib.sha256(source.to_csv(index=False).encode("utf-8")).hexdigest()
+            label = name or "suppression DataFrame"
+        elif isinstance(source, (str, os.PathLike)):
+            path, _, _ = _io.check_path(source, max_bytes=_io.DEFAULT_MAX_BYTES)
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            table = _io.read_source(path)
+            label = name or path.name
+        else:
+            raise RulesError(f"a suppression list is a file path or a DataFrame, not {type(source).__name__}")
+        header = [str(h) for h in table.header]
+        records = [list(r) for r in table.records]
+        if len(header) == 1 and phone_column is None and any(ch.isdigit() for ch in header[0]):
+            records.insert(0, [header[0]])  # no header line: the first line is an entry too
+            rows = [1, *[n + 1 for n in table.row_numbers]]  # the number in the header line is row 1
+            phone_idx = 0
+            expiry_idx: int | None = None
+        else:
+            rows = list(table.row_numbers)
+            if phone_column is not None:
+                if phone_column not in header:
+                    raise RulesError(f"suppression list {label}: no column {phone_column!r} (columns: {mask_text(', '.join(header))})")
+                phone_idx = header.index(phone_column)
+            elif len(header) == 1:
+                phone_idx = 0
+            else:
+                phone_idx = header.index(find_phone_column(header, source=f"suppression list {label}"))
+            if expiry_column is not None:
+                if expiry_column not in header:
+                    raise RulesError(f"suppression list {label}: no column {expiry_column!r} (columns: {mask_text(', '.join(header))})")
+                expiry_idx = header.index(expiry_column)
+            else:
+                wanted = {_key(n) for n in EXPIRY_COLUMN_NAMES}
+                expiry_idx = next((j for j, h in enumerate(header) if _key(h) in wanted and j != phone_idx), None)
+        phones: list[str] = []
+        expiries: list[Any] = []
+        problems: list[dict[str, Any]] = []
+        for row_no, record in zip(rows, records):
+            value = record[phone_idx] if phone_idx < len(record) else ""
+            try:
+                result = normalize_phone(value, default_region)
+            except ValueError as exc:  # an unknown default_region: the whole list is unusable
+                raise RulesError(f"suppression list {label}: {exc}") from None
+            expiry_text = record[expiry_idx] if expiry_idx is not None and expiry_idx < len(record) else ""
+            if not result.ok or not result.e164:
+                if result.reason == "missing_phone" and not any(str(c).strip() for c in record):
+                    continue  # a blank line
+                problems.append({"row": row_no, "value_masked": mask_phone(value), "code": result.reason,
+                                 "detail": f"entry cannot be read as a number: {result.detail}"})
+                continue
+            expires = _parse_expiry(expiry_text)
+            if expires is None:
+                problems.append({"row": row_no, "value_masked": mask_phone(result.e164), "code": "unreadable_expiry",
+                                 "detail": f"expiry {mask_text(str(expiry_text))[:40]!r} is not a date: "
+                                           "the entry keeps suppressing until it is fixed"})
+                expires = pd.NaT
+            phones.append(result.e164)
+            expiries.append(expires)
+        entries = pd.DataFrame({
+            "phone_e164": pd.Series(phones, dtype=object),
+            "expires_at": pd.to_datetime(pd.Series(expiries, dtype=object), utc=True),
+        })
+        problem_frame = pd.DataFrame(problems, columns=["row", "value_masked", "code", "detail"])
+        return cls(label, entries, digest, problem_frame)
+
+    def active(self, at: Moment) -> frozenset[str]:
+        """The numbers this list suppresses at ``at``: entries with no expiry or one still ahead."""
+        moment = pd.Timestamp(parse_at(at))
+        live = self.entries["expires_at"].isna() | (self.entries["expires_at"] > moment)
+        return frozenset(self.entries.loc[live, "phone_e164"])
+
+    def __repr__(self) -> str:
+        return (f"SuppressionList(name={mask_text(self.name)!r}, entries={len(self.entries)}, "
+                f"problems={len(self.problems)}, sha256={self.sha256[:12]!r})")
+
+
+def check_suppression(frame: pd.DataFrame, lists: Sequence[SuppressionList], at: Moment) -> pd.DataFrame:
+    """Which rows a list suppresses at ``at``: ``suppressed`` (bool), ``list`` (first matching list's name), ``detail``."""
+    moment = parse_at(at)
+    phones = frame["phone_e164"].astype(object)
+    hit = pd.Series(False, index=frame.index)
+    names = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    details = pd.Series([""] * len(frame), index=frame.index, dtype=object)
+    for lst in lists:
+        live = lst.entries[lst.entries["expires_at"].isna() | (lst.entries["expires_at"] > pd.Timestamp(moment))]
+        if not len(live):
+            continue
+        # per number: "no expiry" if any live entry never expires, else the latest expiry
+        text = live.assign(t=live["expires_at"].map(lambda v: "~" if pd.isna(v) else _fmt_utc(v)))
+        label = text.groupby("phone_e164")["t"].max().map(
+            lambda v: f"on suppression list {lst.name!r} ({'no expiry' if v == '~' else 'until ' + v})")
+        match = phones.isin(label.index) & ~hit
+        if match.any():
+            details[match] = phones[match].map(label)
+            names[match] = lst.name
+            hit |= match
+    return pd.DataFrame({"suppressed": hit, "list": names, "detail": details}, index=frame.index)
+
+
+# ---------------------------------------------------------------------------
+# Allowed countries
+# ---------------------------------------------------------------------------
+
+
+def parse_countries(countries: str | Iterable[str]) -> frozenset[str]:
+    """An allow-list of destination countries from ``"US,CA"`` (or an iterable), checked against libphonenumber.
+
+    Codes are ISO 3166 alpha-2 as libphonenumber knows them; ``UK`` is refused
+    with a hint (it is ``GB``).
+    """
+    items = countries.split(",") if isinstance(countries, str) else list(countries)
+    out: set[str] = set()
+    bad: list[str] = []
+    for item in items:
+        code = str(item).strip().upper()
+        if not code:
+            continue
+        if code in phonenumbers.SUPPORTED_REGIONS:
+            out.add(code)
+        else:
+            bad.append(code)
+    if bad:
+        hint = " (the United Kingdom is GB)" if "UK" in bad else ""
+        raise RulesError(f"--countries: {', '.join(bad)} not ISO 3166 country codes libphonenumber knows{hint}; "
+                         "write them like US,CA,GB")
+    if not out:
+        raise RulesError("--countries is empty: name at least one country, e.g. US,CA")
+    return frozenset(out)
+
+
+def _regions(frame: pd.DataFrame) -> pd.Series:
+    if "region" in frame:
+        return frame["region"].astype(object).fillna("")
+    cache: dict[str, str] = {}
+
+    def one(n: Any) -> str:
+        if n not in cache:
+            try:
+                cache[n] = phonenumbers.region_code_for_number(phonenumbers.parse(str(n), None)) or ""
+            except phonenumbers.NumberParseException:
+                cache[n] = ""
+        return cache[n]
+
+    return frame["phone_e164"].map(one).astype(object)
+
+
+def check_countries(frame: pd.DataFrame, allowed: Iterable[str]) -> pd.DataFrame:
+    """Which rows call a country outside ``allowed``: ``allowed`` (bool), ``region`` and ``detail``, same index."""
+    allow = frozenset(allowed)
+    region = _regions(frame)
+    ok = region.isin(allow)
+    detail = pd.Series("", index=frame.index, dtype=object)
+    listed = ",".join(sorted(allow))
+    detail[~ok] = region[~ok].map(
+        lambda r: f"destination {r or 'non-geographic (no country)'} is not among the allowed countries ({listed})")
+    return pd.DataFrame({"allowed": ok.astype(bool), "region": region, "detail": detail}, index=frame.index)
+
+
+def country_mix(frame: pd.DataFrame) -> pd.Series:
+    """Rows per destination country, most first; more than one entry means the list mixes countries.
+
+    For the preview's warning: a list meant for one country that holds others
+    (numbers written without +, read with the wrong default region) is a
+    common mistake that calling hours alone would not reveal.
+    """
+    counts = _regions(frame).replace("", "unknown").value_counts()
+    counts.index.name = "region"
+    counts.name = "count"
+    return counts
+
+
+# ---------------------------------------------------------------------------
+# All rules at once
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignRules:
+    """The campaign rules as one settings object (like s3transfer's ``TransferConfig``).
+
+    ``calling_hours``: the window in each callee's local time (None: no hours
+    rule). ``default_time_zone``: the zone for numbers that cannot be placed
+    (None: they are rejected as ``unknown_time_zone`` while calling hours are
+    on).  ``max_per_number``: a :class:`FrequencyCap`.  ``area_code_cap``: dial
+    requests per area code per callee local day.  ``suppress``: the
+    :class:`SuppressionList` objects.  ``countries``: the allow-list (None:
+    any country).  ``postcode_column``: a ZIP column's name, True to find one
+    by name, False for none.
+    """
+
+    calling_hours: CallingHours | None = None
+    default_time_zone: str | None = None
+    max_per_number: FrequencyCap | None = None
+    area_code_cap: int | None = None
+    suppress: tuple[SuppressionList, ...] = ()
+    countries: frozenset[str] | None = None
+    postcode_column: str | bool = True
+
+    def __post_init__(self) -> None:
+        if self.default_time_zone is not None:
+            try:
+                check_time_zone(self.default_time_zone)
+            except ValueError as exc:
+                raise RulesError(f"--default-time-zone: {exc}") from None
+        if self.area_code_cap is not None and not (isinstance(self.area_code_cap, int) and self.area_code_cap >= 1):
+            raise RulesError(f"--area-code-cap is a whole number of 1 or more, not {self.area_code_cap!r}")
+
+    @classmethod
+    def from_cli_strings(
+        cls,
+        *,
+        calling_hours: str | None = None,
+        default_time_zone: str | None = None,
+        max_per_number: str | None = None,
+        area_code_cap: str | int | None = None,
+        suppress: Iterable[str | os.PathLike[str] | pd.DataFrame] = (),
+        countries: str | None = None,
+        default_region: str = "US",
+        postcode_column: str | bool = True,
+    ) -> "CampaignRules":
+        """Rules from the CLI's spellings: ``--calling-hours 08:00-21:00``, ``--default-time-zone ZONE``,
+        ``--max-per-number 1/7``, ``--area-code-cap 50``, ``--suppress PATH`` (repeatable), ``--countries US,CA``.
+        """
+        cap: int | None = None
+        if area_code_cap is not None and str(area_code_cap).strip():
+            text = str(area_code_cap).strip()
+            if not text.isdigit() or int(text) < 1:
+                raise RulesError(f"--area-code-cap {text!r}: write a whole number of dial requests per area code per day, e.g. 50")
+            cap = int(text)
+        return cls(
+            calling_hours=CallingHours.parse(calling_hours) if calling_hours else None,
+            default_time_zone=default_time_zone or None,
+            max_per_number=FrequencyCap.parse(max_per_number) if max_per_number else None,
+            area_code_cap=cap,
+            suppress=tuple(SuppressionList.read(s, default_region=default_region) for s in suppress),
+            countries=parse_countries(countries) if countries else None,
+            postcode_column=postcode_column,
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """The rules in force, JSON-able, for the audit and previews (list names with their sha256, no numbers)."""
+        return {
+            "calling_hours": str(self.calling_hours) if self.calling_hours else None,
+            "default_time_zone": self.default_time_zone,
+            "max_per_number": str(self.max_per_number) if self.max_per_number else None,
+            "area_code_cap": self.area_code_cap,
+            "suppress": [{"name": s.name, "sha256": s.sha256, "entries": len(s.entries), "problems": len(s.problems)}
+                         for s in self.suppress],
+            "countries": sorted(self.countries) if self.countries else None,
+        }
+
+
+def evaluate(
+    accepted: pd.DataFrame,
+    rules: CampaignRules,
+    at: Moment,
+    history: DialHistory | str | os.PathLike[str] | Sequence[Any] | None = None,
+) -> pd.DataFrame:
+    """Apply every rule to an accepted frame at the moment ``at``; one row out per row in (same index).
+
+    Columns: ``code`` (None: dial now; else one of :data:`RULE_CODES`),
+    ``decision`` (``dial``, ``reject`` or ``defer``), ``detail`` (why, never the
+    number), ``release_at`` (UTC, for deferrals: when to look again; NaT when
+    no opening was found ahead), ``time_zones``, ``time_zone_source``,
+    ``local_time``, ``local_time_latest``, ``inside`` (NA without calling
+    hours), ``opens_at``, ``closes_at`` (cap a request's expiry with it:
+    :func:`cap_expiration`), ``area_code``, ``suppression_list``.
+
+    Checked in this order, the first that applies giving the row's code:
+    rejections ``country_not_allowed``, ``suppressed``, ``unknown_time_zone``
+    (only with calling hours and no default zone), ``frequency_cap`` (counting
+    ``history`` and the plan's own earlier, not-rejected rows; a row deferred
+    below still counts: it will be dialed later in this plan); then deferrals
+    ``outside_calling_hours`` and ``area_code_cap`` (the day's quota goes to
+    rows dialed now, in frame order).  ``history``: a :class:`DialHistory`
+    (pass ``history.without_run(campaign_id, run_id)`` when the current run's
+    own ledger is among them) or ledger paths.
+    """
+    moment = parse_at(at)
+    if "phone_e164" not in accepted.columns:
+        raise RulesError("the frame has no phone_e164 column: pass ContactSet.accepted (from dialkit.load_contacts)")
+    hist = _as_history(history)
+    index = accepted.index
+    n = len(accepted)
+    code = pd.Series([None] * n, index=index, dtype=object)
+    detail = pd.Series([""] * n, index=index, dtype=object)
+    release = pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]")
+
+    def assign(mask: pd.Series, name: str, text: pd.Series) -> None:
+        take = mask & code.isna()
+        code[take] = name
+        detail[take] = text[take]
+
+    zones = callee_time_zones(accepted, default_time_zone=rules.default_time_zone, postcode_column=rules.postcode_column)
+    suppression_list = pd.Series([None] * n, index=index, dtype=object)
+    if rules.countries is not None:
+        c = check_countries(accepted, rules.countries)
+        assign(~c["allowed"], "country_not_allowed", c["detail"])
+    if rules.suppress:
+        s = check_suppression(accepted, rules.suppress, moment)
+        suppression_list = s["list"]
+        assign(s["suppressed"], "suppressed", s["detail"])
+    hours = None
+    if rules.calling_hours is not None:
+        hours = evaluate_calling_hours(accepted, rules.calling_hours, moment, zones=zones)
+        assign(hours["code"].eq("unknown_time_zone"), "unknown_time_zone", hours["detail"])
+    if rules.max_per_number is not None:
+        f = check_frequency_cap(accepted, rules.max_per_number, moment, hist, eligible=code.isna())
+        assign(f["over"], "frequency_cap", f["detail"])
+    if hours is not None:
+        outside = hours["code"].eq("outside_calling_hours") & code.isna()
+        assign(outside, "outside_calling_hours", hours["detail"])
+        release[outside] = hours.loc[outside, "opens_at"]
+    area = pd.Series([None] * n, index=index, dtype=object)
+    if rules.area_code_cap is not None:
+        a = check_area_code_cap(accepted, rules.area_code_cap, moment, hist, eligible=code.isna(),
+                                zones=zones["time_zones"])
+        area = a["area_code"]
+        deferred = a["deferred"] & code.isna()
+        assign(deferred, "area_code_cap", a["detail"])
+        if deferred.any():
+            reset = a.loc[deferred, "release_at"]
+            if rules.calling_hours is not None:  # released at the first opening on or after the reset
+                reset = _first_opening_after(zones.loc[deferred, "time_zones"], rules.calling_hours, reset)
+            release[deferred] = reset
+    decision = pd.Series(np.select([code.isna().to_numpy(), code.isin(RULE_REJECTIONS).to_numpy()],
+                                   ["dial", "reject"], "defer").astype(object), index=index, dtype=object)
+    if hours is None:
+        early, late = _local_times(zones["time_zones"], int(moment.timestamp()))
+        z_codes, z_uniques = _factorize(zones["time_zones"])
+        hours = pd.DataFrame({
+            "time_zones": pd.Series(np.array([";".join(z) for z in z_uniques] or [""], dtype=object)[z_codes],
+                                    index=index, dtype=object),
+            "time_zone_source": zones["time_zone_source"],
+            "local_time": early, "local_time_latest": late,
+            "inside": pd.Series(pd.NA, index=index, dtype="boolean"),
+            "opens_at": pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]"),
+            "closes_at": pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]"),
+        }, index=index)
+    out = pd.DataFrame({
+        "code": code, "decision": decision, "detail": detail, "release_at": release,
+        "time_zones": hours["time_zones"], "time_zone_source": hours["time_zone_source"],
+        "local_time": hours["local_time"], "local_time_latest": hours["local_time_latest"],
+        "inside": hours["inside"], "opens_at": hours["opens_at"], "closes_at": hours["closes_at"],
+        "area_code": area, "suppression_list": suppression_list,
+    }, index=index)
+    return out
+
+
+def calling_hours_summary(verdict: pd.DataFrame) -> dict[str, int]:
+    """Counts for ``check --json``'s ``"calling_hours"``: ``inside``, ``outside``, ``unknown_time_zone``.
+
+    Takes the frame :func:`evaluate` (with calling hours) or
+    :func:`evaluate_calling_hours` returns; every row is in exactly one count,
+    so they sum to the number of accepted rows.  Rows placed by
+    ``default_time_zone`` count as inside or outside like any other;
+    ``unknown_time_zone`` counts the rows with no zone at all.
+    """
+    unknown = verdict["time_zone_source"].eq("unknown")
+    inside = verdict["inside"].fillna(False).astype(bool) & ~unknown
+    return {"inside": int(inside.sum()), "outside": int((~inside & ~unknown).sum()),
+            "unknown_time_zone": int(unknown.sum())}
+
+
+def _first_opening_after(zones: pd.Series, hours: CallingHours, moments: pd.Series) -> pd.Series:
+    """For each row, the first moment at or after its own moment when the window is open in all its zones."""
+    out = []
+    cache: dict[tuple[tuple[str, ...], int], Any] = {}
+    for z, m in zip(zones.tolist(), moments.tolist()):
+        t = int(pd.Timestamp(m).timestamp())
+        key = (z, t)
+        if key not in cache:
+            if not z:
+                cache[key] = m
+            else:
+                w = _Windows(hours, pd.Timestamp(m).to_pydatetime())
+                inside, opens, _ = _next_open(w.intervals(z), t)
+                cache[key] = m if inside else (pd.Timestamp(opens, unit="s", tz=_UTC) if opens is not None else pd.NaT)
+        out.append(cache[key])
+    return pd.Series(out, index=zones.index, dtype="datetime64[ns, UTC]")
