@@ -519,15 +519,17 @@ def _connect_read_only(p: Path) -> sqlite3.Connection:
     try:
         db.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return db
-    except sqlite3.OperationalError:
+    except sqlite3.OperationalError:  # cannot open (read-only media): try immutable below
         db.close()
+    except sqlite3.DatabaseError:  # not a database at all: the caller says so
+        return db
     return sqlite3.connect(uri + "?immutable=1", uri=True, timeout=30, isolation_level=None, check_same_thread=False)
 
 
 def damaged_ledger(p: Path, exc: BaseException) -> LedgerError:
     """The error for a ledger SQLite cannot read (truncated, overwritten, not SQLite)."""
     return LedgerError(
-        f"ledger {p} is damaged or not a ledger ({exc}): restore it from a copy if you have one "
+        f"ledger {p} is damaged or not a dialkit ledger ({exc}): restore it from a copy if you have one "
         "(`sqlite3 LEDGER .recover` may rescue its rows); do not resume a different file in its place"
     )
 
