@@ -26,6 +26,7 @@ logging.getLogger("dialkit").addHandler(logging.NullHandler())
 _EXPORTS: dict[str, str] = {
     "load_contacts": "contacts",
     "ContactSet": "contacts",
+    "FileLimits": "contacts",
     "REJECTION_REASONS": "contacts",
     "plan_batches": "planning",
     "BatchPlan": "planning",
@@ -75,6 +76,7 @@ _EXPORTS: dict[str, str] = {
     "CampaignNotFound": "exceptions",
     "LedgerError": "exceptions",
     "LedgerBusy": "exceptions",
+    "PlanMismatch": "exceptions",
     "EndpointProblem": "exceptions",
     "ModelNotSupported": "exceptions",
     "ContactRecordsError": "contact_records",
@@ -103,13 +105,14 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .contact_records import ContactRecordsError, join_contact_records, read_contact_records, redial_candidates
-    from .contacts import REJECTION_REASONS, ContactSet, load_contacts
+    from .contacts import REJECTION_REASONS, ContactSet, FileLimits, load_contacts
     from .dispositions import DISPOSITIONS, RedialRules
     from .experiments import (ExposureWarning, assign_arms, compare_arms, local_send_schedule, sample_size_per_arm,
                               send_on_schedule)
     from .metrics import campaign_metrics, metrics_table, outcome_frame
     from .exceptions import (CampaignNotFound, CampaignNotRunning, ConfirmationRequired, ContactFileError,
                              DialkitError, EndpointProblem, LedgerBusy, LedgerError, ModelNotSupported, PlanError,
+                             PlanMismatch,
                              PlanValidationError)
     from .ledger import Ledger
     from .masking import mask_phone

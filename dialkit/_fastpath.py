@@ -844,6 +844,8 @@ def load_text_fast(
     suppress: Any,
     dedupe: str,
     max_bytes: int | None,
+    suppress_unreadable: str = "error",
+    limits: Any = None,
 ) -> "ContactSet | None":
     """:func:`dialkit.contacts.load_contacts` for a plain delimited text file, read and normalised in blocks.
 
@@ -869,6 +871,8 @@ def load_text_fast(
     delimiter, header = layout
     if all(not h.strip() for h in header):
         return None
+    limits = limits or _io.DEFAULT_LIMITS
+    _io._check_shape(name, 0, len(header), limits)  # the same file limits as the row reader
     original, unique, notes = c._unique_names(header)
     if phone_column is not None:
         phone_index = c._resolve_given_column(str(phone_column), original, unique, name)
@@ -911,6 +915,7 @@ def load_text_fast(
                 first = False
             if batch.num_rows == 0:
                 continue
+            _io._check_shape(name, offset + batch.num_rows, len(internal), limits)
             cols = [batch.column(j) for j in range(len(internal))]
             for col in cols:
                 if pc.any(pc.match_substring_regex(col, "[\r\n]")).as_py():
@@ -954,9 +959,20 @@ def load_text_fast(
     suppress_set: set[str] = set()
     suppress_unparsed = 0
     if suppress is not None:
-        suppress_set, suppress_unparsed = c._suppression_set(suppress, region, max_bytes=max_bytes, sheet=None)
-        if suppress_unparsed:
-            notes.append(f"{suppress_unparsed} do-not-call entr{'y' if suppress_unparsed == 1 else 'ies'} could not be read as numbers and were ignored")
+        # do-not-call entries are tried in every region the list's own numbers come from, as the row reader does
+        used: set[str] = set()
+        for part, r in zip(region_parts, reasons):
+            ok = pa.array(r < 0)
+            used.update(v for v in pc.unique(pc.filter(part.cast(pa.string()), ok)).to_pylist() if v)
+        suppress_set, unread, dnc_name = c._suppression_set(suppress, region, max_bytes=max_bytes, sheet=None,
+                                                            regions=used, unreadable=suppress_unreadable)
+        suppress_unparsed = len(unread)
+        if unread:
+            note = (f"{dnc_name}: {len(unread)} entr{'y' if len(unread) == 1 else 'ies'} could not be read as numbers "
+                    f"and were ignored (suppress_unreadable='warn'): " + "; ".join(unread[:10])
+                    + (f"; and {len(unread) - 10} more" if len(unread) > 10 else ""))
+            notes.append(note)
+            c.log.warning("%s", note)
         if suppress_set:
             hit = (reason < 0) & np.asarray(pc.fill_null(pc.is_in(e164, pa.array(sorted(suppress_set), type=pa.string())), False), dtype=bool)
             reason[hit] = index["suppressed"]
@@ -1025,4 +1041,5 @@ def load_text_fast(
         suppress_size=len(suppress_set),
         suppress_unparsed=suppress_unparsed,
         notes=tuple(notes),
+        suppress_numbers=frozenset(suppress_set),
     )

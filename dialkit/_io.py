@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
+import stat
 import datetime as _dt
 import decimal
 import io
@@ -67,6 +69,56 @@ DELIMITERS = (",", ";", "\t", "|")
 _MAX_LINES_PER_RECORD = 50
 
 
+@dataclass(frozen=True)
+class FileLimits:
+    """What one contact file may expand to once read, checked *before* it is materialised.
+
+    Why: a small file can describe a huge table (a 72 KB Parquet file of 20 M
+    run-length-encoded values, an .xlsx with one cell at ``XFD1`` and one at
+    ``A300000``, a zip-compressed sheet of 3 M rows).  Each limit is checked from
+    the file's own metadata where it has some (Parquet row counts and sizes, the
+    .xlsx sheet dimension and zip member sizes), and again while reading.
+
+    ``rows``: data rows; ``columns``: columns; ``cells``: rows × columns;
+    ``decoded_bytes``: bytes once decompressed (.xlsx sheets and shared strings,
+    Parquet column data); ``None`` means the ``max_bytes`` of the load.
+    Raise one with ``load_contacts(..., limits=FileLimits(rows=20_000_000))``.
+    """
+
+    rows: int = 10_000_000
+    columns: int = 2_000
+    cells: int = 200_000_000
+    decoded_bytes: int | None = None
+
+
+DEFAULT_LIMITS = FileLimits()
+
+
+def _over(name: str, what: str, value: int, limit: int, field_name: str) -> ContactFileError:
+    return ContactFileError(
+        f"{name} would expand to {value:,} {what}, over the limit of {limit:,} (FileLimits.{field_name}): "
+        f"split the file, remove empty rows or columns far from the data, or pass "
+        f"limits=FileLimits({field_name}=...) to load_contacts if this machine has the memory."
+    )
+
+
+def _decoded_limit(limits: FileLimits, max_bytes: int | None) -> int:
+    """How many decompressed bytes a file may expand to: the limit's own, else the load's ``max_bytes``,
+    else (``max_bytes=None``) what free memory allows the row reader."""
+    if limits.decoded_bytes is not None:
+        return limits.decoded_bytes
+    return max_bytes if max_bytes is not None else memory_max_bytes(fast=False)
+
+
+def _check_shape(name: str, rows: int, columns: int, limits: FileLimits) -> None:
+    if columns > limits.columns:
+        raise _over(name, "columns", columns, limits.columns, "columns")
+    if rows > limits.rows:
+        raise _over(name, "rows", rows, limits.rows, "rows")
+    if rows * columns > limits.cells:
+        raise _over(name, "cells", rows * columns, limits.cells, "cells")
+
+
 @dataclass
 class RawTable:
     """A table as read from a source, before any interpretation.
@@ -84,6 +136,8 @@ class RawTable:
     delimiter: str | None = None
     #: (record index, column index) of cells a spreadsheet stored as numbers (every such number is a double)
     numeric_cells: set[tuple[int, int]] = field(default_factory=set)
+    #: (record index, column index) of spreadsheet formula cells saved without a value (they read as "")
+    formula_cells: set[tuple[int, int]] = field(default_factory=set)
 
 
 def supported_extensions_text() -> str:
@@ -217,6 +271,15 @@ def check_path(source: str | os.PathLike[str], *, max_bytes: int | None, fast: b
     """
     name = mask_text(os.fspath(source))
     path = Path(os.fspath(source))
+    if path.is_symlink() and not path.exists():
+        try:
+            os.stat(path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise ContactFileError(f"{name} is a symbolic link that loops back on itself: point it at the "
+                                       "contact file, or pass the file's own path.") from exc
+        raise ContactFileError(f"{name} is a symbolic link to {mask_text(os.readlink(path))}, which does not exist: "
+                               "fix the link or pass the file's own path.")
     if not path.exists():
         where = path.parent.resolve() if str(path.parent) else Path.cwd()
         raise ContactFileError(
@@ -235,9 +298,15 @@ def check_path(source: str | os.PathLike[str], *, max_bytes: int | None, fast: b
             "Save or export the contact list as .csv or .xlsx."
         )
     try:
-        size = path.stat().st_size
+        st = path.stat()
+        size = st.st_size
     except OSError as exc:
         raise ContactFileError(f"{name}: cannot read the file ({exc.strerror}). Check its permissions.") from exc
+    if not stat.S_ISREG(st.st_mode):
+        what = ("a named pipe (FIFO)" if stat.S_ISFIFO(st.st_mode) else "a device" if stat.S_ISCHR(st.st_mode)
+                or stat.S_ISBLK(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
+        raise ContactFileError(f"{name} is {what}, not a regular file: save the contact list to a file and pass "
+                               "that file's path.")
     if size == 0:
         raise ContactFileError(f"{name} is empty (0 bytes): export the contact list again, with a header row and data.")
     if max_bytes is None:
@@ -428,7 +497,7 @@ def sniff_delimiter(text: str, *, preferred: str | None = None) -> str:
     return best[1] if best is not None else (preferred or ",")
 
 
-def read_text(path: Path, name: str) -> RawTable:
+def read_text(path: Path, name: str, limits: FileLimits = DEFAULT_LIMITS) -> RawTable:
     """Read a delimited text file (CSV/TSV/TXT): encoding and delimiter are detected."""
     data = _read_bytes(path, name)
     _check_not_binary(data, name, "a text (CSV) file")
@@ -441,10 +510,11 @@ def read_text(path: Path, name: str) -> RawTable:
     if not text.strip():
         raise ContactFileError(f"{name} holds only blank space, no header and no data: export the contact list again.")
     delimiter = sniff_delimiter(text, preferred="\t" if path.suffix.lower() == ".tsv" else None)
-    return parse_delimited(text, name, delimiter, notes)
+    return parse_delimited(text, name, delimiter, notes, limits=limits)
 
 
-def parse_delimited(text: str, name: str, delimiter: str, notes: list[str] | None = None) -> RawTable:
+def parse_delimited(text: str, name: str, delimiter: str, notes: list[str] | None = None, *,
+                    limits: FileLimits = DEFAULT_LIMITS) -> RawTable:
     """Split ``text`` into header and records with the :mod:`csv` module.
 
     Lines with no field at all (blank lines) and records whose fields are all
@@ -463,6 +533,8 @@ def parse_delimited(text: str, name: str, delimiter: str, notes: list[str] | Non
     last_line = 0
     record_start = 0  # character offset where the latest record starts
     last_record_start = 0
+    cells = 0
+    swallowed: tuple[int, int] | None = None
     try:
         for rec in reader:
             span = reader.line_num - last_line
@@ -474,12 +546,20 @@ def parse_delimited(text: str, name: str, delimiter: str, notes: list[str] | Non
                     'probably a stray double quote ("). Fix or remove that quote and load again.'
                 )
             this_start, record_start = record_start, lines.consumed
+            if span > 1 and swallowed is None and _swallowed_rows(rec, delimiter):
+                swallowed = (start_line, span)  # reported after the loop (an unclosed quote is said first)
             if header is None:
                 if not rec or all(not f.strip() for f in rec):
                     continue  # blank lines before the header
+                if len(rec) > limits.columns:
+                    raise _over(name, "columns", len(rec), limits.columns, "columns")
                 header = rec
                 continue
             data_row += 1
+            cells += len(rec)
+            if data_row > limits.rows or len(rec) > limits.columns or cells > limits.cells:
+                _check_shape(name, data_row, len(rec), limits)
+                raise _over(name, "cells", cells, limits.cells, "cells")
             if not rec or all(f == "" for f in rec):
                 blank += 1
                 continue
@@ -498,8 +578,33 @@ def parse_delimited(text: str, name: str, delimiter: str, notes: list[str] | Non
             f"{name}: the file ends inside a quoted field (a double quote opened in data row {numbers[-1]} "
             'is never closed). Fix or remove the stray quote (") and load again.'
         )
+    if swallowed is not None:
+        raise ContactFileError(
+            f"{name}: a quoted field starting on line {swallowed[0]} runs over {swallowed[1]} lines that look like "
+            'rows of their own (a number and a delimiter on a line): a stray double quote (") merged them. '
+            "Fix or remove that quote and load again."
+        )
     return RawTable(name=name, header=header, records=records, row_numbers=numbers, notes=notes,
                     blank_rows=blank, delimiter=delimiter)
+
+
+_PHONE_LIKE = re.compile(r"\d(?:[\s().\-]?\d){6,}")
+
+
+def _swallowed_rows(rec: list[str], delimiter: str) -> bool:
+    """True when a multi-line field holds lines that look like rows: a delimiter and a phone-like run of digits.
+
+    Quoted newlines are legitimate (addresses, notes); a quote opened by mistake
+    and closed lines later instead swallows whole rows into one field, giving
+    one customer another's number while the rows in between vanish.
+    """
+    for value in rec:
+        if "\n" not in value and "\r" not in value:
+            continue
+        for piece in value.splitlines():
+            if delimiter in piece and _PHONE_LIKE.search(piece):
+                return True
+    return False
 
 
 def _ends_inside_quotes(tail: str, delimiter: str) -> bool:
@@ -546,25 +651,133 @@ def _header_row(rows: list[list[str]]) -> int | None:
     if not candidates:
         return None
     most = max(n for _, n in candidates)
+    # A data row with one stray extra cell must not win over the real header: the header is the first row
+    # (nearly) as wide as the widest that holds no phone-like value; only when none does, the widest row.
+    for i, n in candidates:
+        if n >= max(2, most - 1) and not any(_PHONE_LIKE.search(c) for c in rows[i]):
+            return i
     return next(i for i, n in candidates if n == most)
 
 
-def read_xlsx(path: Path, name: str, sheet: str | int | None = None) -> RawTable:
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row\b[^>]*>")
+_ROW_NUMBER = re.compile(rb'\br="(\d+)"')
+_HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
+
+
+def _is_encrypted_ooxml(path: Path) -> bool:
+    """True for an encrypted Office file: a compound (OLE) file holding an ``EncryptedPackage`` stream."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 20)
+    except OSError:
+        return False
+    return "EncryptedPackage".encode("utf-16-le") in head
+
+
+def _scan_sheet(path: Path, member: str) -> tuple[bool, list[int]]:
+    """One streamed pass over a sheet's XML: does it hold formulas, and which sheet rows are hidden (filtered)."""
+    import zipfile
+
+    formulas = False
+    hidden: list[int] = []
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open(member.lstrip("/")) as fh:
+            tail = b""
+            while chunk := fh.read(1 << 20):
+                text = tail + chunk
+                cut = text.rfind(b"<")  # keep a possibly cut tag for the next round
+                cut = cut if cut > len(text) - 4096 else len(text)
+                body, tail = text[:cut], text[cut:]
+                formulas = formulas or bool(_FORMULA_TAG.search(body))
+                for tag in _ROW_TAG.findall(body):
+                    if _HIDDEN.search(tag):
+                        number = _ROW_NUMBER.search(tag)
+                        if number:
+                            hidden.append(int(number.group(1)))
+            if tail:
+                formulas = formulas or bool(_FORMULA_TAG.search(tail))
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError):
+        return False, []
+    return formulas, hidden
+
+
+def _formulas_without_value(path: Path, sheet_name: str, rows: list[list[Any]]) -> set[tuple[int, int]]:
+    """Cells (sheet row index, column) that hold a formula but no saved value: ``None`` when read for values.
+
+    A workbook written by a program that does not calculate (many exporters)
+    stores ``=A2*2`` without its result; read for values that cell is empty, and
+    a row of such cells would look blank and vanish.
+    """
+    import openpyxl
+
+    found: set[tuple[int, int]] = set()
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        for i, r in enumerate(wb[sheet_name].iter_rows(values_only=True)):
+            if i >= len(rows):
+                break
+            for j, v in enumerate(r):
+                if isinstance(v, str) and v.startswith("=") and j < len(rows[i]) and rows[i][j] is None:
+                    found.add((i, j))
+    finally:
+        wb.close()
+    return found
+
+
+def _check_xlsx_zip(path: Path, name: str, decoded_limit: int) -> None:
+    """Refuse a workbook whose sheets and shared strings decompress past ``decoded_limit`` (a zip bomb).
+
+    The sizes come from the zip directory; Python's zipfile never inflates a
+    member past its declared size (it fails the CRC instead), so they bound the work.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = [i for i in zf.infolist() if i.filename.startswith("xl/")]
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # openpyxl says what is wrong with the file, below
+    total = sum(i.file_size for i in members
+                if i.filename.startswith("xl/worksheets/") or i.filename == "xl/sharedStrings.xml")
+    if total > decoded_limit:
+        raise ContactFileError(
+            f"{name} would expand to {_fmt_size(total)} of sheet data (from {_fmt_size(path.stat().st_size)} on disk), "
+            f"over the limit of {_fmt_size(decoded_limit)} (max_bytes, or FileLimits.decoded_bytes): split the "
+            "workbook or export it as CSV, or pass a larger max_bytes= if this machine has the memory."
+        )
+
+
+def read_xlsx(path: Path, name: str, sheet: str | int | None = None, *, limits: FileLimits = DEFAULT_LIMITS,
+              max_bytes: int | None = DEFAULT_MAX_BYTES) -> RawTable:
     """Read one sheet of an .xlsx/.xlsm workbook with openpyxl (values, not formulas).
 
     Numeric cells become text the way :func:`cell_text` writes them (an
     integral float keeps its ``.0``), so the normaliser flags them.  The first
     non-empty row is the header; fully empty rows are skipped but counted.
+    Rows hidden in the sheet (filtered out in Excel) are read like the others,
+    and a note lists them: hiding a row is a view, not a decision not to dial.
+    Formula cells saved without a value are recorded in ``formula_cells``.
     """
-    with open(path, "rb") as fh:
-        magic = fh.read(4)
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise ContactFileError(f"{name}: cannot read the file ({exc.strerror}). Check its permissions.") from exc
     if magic != b"PK\x03\x04":
+        if magic.startswith(b"\xd0\xcf") and _is_encrypted_ooxml(path):
+            raise ContactFileError(
+                f"{name} is a password-protected (encrypted) workbook: open it in Excel, remove the password "
+                "(File > Info > Protect Workbook > Encrypt with Password, clear it), save it, and load it again; "
+                "or export it as CSV."
+            )
         hint = "if it is CSV text, rename it to .csv" if not magic.startswith(b"\xd0\xcf") else "it is a legacy .xls workbook: save it as .xlsx"
         raise ContactFileError(f"{name} is not a valid .xlsx workbook (not a zip archive): {hint}.")
     try:
         import openpyxl
     except ImportError as exc:  # pragma: no cover - openpyxl is a dependency
         raise ContactFileError(f"{name}: reading .xlsx needs openpyxl: pip install openpyxl.") from exc
+    _check_xlsx_zip(path, name, _decoded_limit(limits, max_bytes))
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types (BadZipFile, KeyError, InvalidFileException)
@@ -578,7 +791,7 @@ def read_xlsx(path: Path, name: str, sheet: str | int | None = None) -> RawTable
         if sheet is None:
             ws = wb.worksheets[0]
             if len(names) > 1:
-                notes.append(f"read the first sheet {names[0]!r} of {len(names)}; pass sheet= to choose another")
+                notes.append(f"read the first sheet {names[0]!r} of {len(names)}; pass sheet= (--sheet) to choose another")
         elif isinstance(sheet, int):
             if not 0 <= sheet < len(names):
                 raise ContactFileError(f"{name} has {len(names)} sheet(s) {names}; sheet={sheet} does not exist (0-based).")
@@ -588,8 +801,23 @@ def read_xlsx(path: Path, name: str, sheet: str | int | None = None) -> RawTable
                 raise ContactFileError(f"{name} has no sheet {sheet!r}; its sheets are {names}. Pass one of these as sheet=.")
             ws = wb[sheet]
         sheet_name = ws.title
+        # the sheet's declared dimension (A1:XFD300000) is what openpyxl pads every row to: check it first
+        _check_shape(f"{name} (sheet {sheet_name!r}, by its declared dimension)",
+                     int(ws.max_row or 0), int(ws.max_column or 0), limits)
         try:
-            rows = [list(r) for r in ws.iter_rows(values_only=True)]
+            rows = []
+            cells = 0
+            for r in ws.iter_rows(values_only=True):
+                cells += len(r)
+                if len(rows) >= limits.rows or len(r) > limits.columns or cells > limits.cells:
+                    _check_shape(f"{name} (sheet {sheet_name!r})", len(rows) + 1, len(r), limits)
+                    raise _over(name, "cells", cells, limits.cells, "cells")
+                rows.append(list(r))
+            member = getattr(ws, "_worksheet_path", None)  # one streamed pass: formulas? hidden rows?
+            has_formulas, hidden_rows = _scan_sheet(path, member) if member else (False, [])
+            formulas = _formulas_without_value(path, sheet_name, rows) if has_formulas else set()
+        except ContactFileError:
+            raise
         except Exception as exc:
             raise ContactFileError(
                 f"{name}: sheet {sheet_name!r} cannot be read ({type(exc).__name__}): "
@@ -603,7 +831,7 @@ def read_xlsx(path: Path, name: str, sheet: str | int | None = None) -> RawTable
     if header_index is None:
         raise ContactFileError(
             f"{name}: sheet {sheet_name!r} is empty (no header, no data): put the contacts on the first sheet "
-            "with a header row, or pass sheet=."
+            "with a header row, or pass sheet= (--sheet)."
         )
     header = text_rows[header_index]
     body = text_rows[header_index + 1 :]
@@ -616,11 +844,17 @@ def read_xlsx(path: Path, name: str, sheet: str | int | None = None) -> RawTable
     header = (header + [""] * width)[:width]
     records, numbers, blank = [], [], 0
     numeric: set[tuple[int, int]] = set()
+    formula_cells: set[tuple[int, int]] = set()
+    if formulas:  # a formula cell is not empty, even without a saved value
+        width = max(width, max(j for _, j in formulas) + 1)
+        header = (header + [""] * width)[:width]
     for k, r in enumerate(body, start=1):
         r = (r + [""] * width)[:width]
-        if all(c == "" for c in r):
+        in_row = {j for i, j in formulas if i == header_index + k}
+        if all(c == "" for c in r) and not in_row:
             blank += 1
             continue
+        formula_cells.update((len(records), j) for j in in_row)
         for j, is_number in enumerate(numeric_rows[header_index + k][:width]):
             if is_number:
                 numeric.add((len(records), j))
@@ -630,8 +864,18 @@ def read_xlsx(path: Path, name: str, sheet: str | int | None = None) -> RawTable
     blank -= len(body) - (numbers[-1] if numbers else 0)
     if header_index:
         notes.append(f"header found on sheet row {header_index + 1}; the {header_index} row(s) above it were skipped")
+    if hidden_rows:
+        # sheet row r is data row r - header_index - 1; hidden rows are read (not dropped): the note says which
+        data_rows = sorted(r - header_index - 1 for r in hidden_rows if r - header_index - 1 in set(numbers))
+        if data_rows:
+            shown = ", ".join(map(str, data_rows[:20])) + (" ..." if len(data_rows) > 20 else "")
+            notes.append(f"{len(data_rows)} row(s) are hidden (filtered out) in the sheet but are read like the "
+                         f"others: data row(s) {shown}; delete them from the file if they must not be dialed")
+    if formula_cells:
+        notes.append(f"{len(formula_cells)} formula cell(s) have no saved value and read as empty: open the workbook "
+                     "in Excel (or LibreOffice), let it calculate, save it and load it again")
     return RawTable(name=name, header=header, records=records, row_numbers=numbers, notes=notes,
-                    blank_rows=max(blank, 0), numeric_cells=numeric)
+                    blank_rows=max(blank, 0), numeric_cells=numeric, formula_cells=formula_cells)
 
 
 def read_xls(path: Path, name: str, sheet: str | int | None = None) -> RawTable:
@@ -670,11 +914,33 @@ def read_xls(path: Path, name: str, sheet: str | int | None = None) -> RawTable:
 # ---------------------------------------------------------------------------
 
 
-def read_parquet(path: Path, name: str) -> RawTable:
-    """Read a Parquet file with pyarrow; every value becomes text, nulls become ``""``."""
+def read_parquet(path: Path, name: str, limits: FileLimits = DEFAULT_LIMITS,
+                 max_bytes: int | None = DEFAULT_MAX_BYTES) -> RawTable:
+    """Read a Parquet file with pyarrow; every value becomes text, nulls become ``""``.
+
+    The file's metadata (rows, columns, uncompressed sizes) is checked against
+    ``limits`` before any column is decoded: a few KB of run-length-encoded data
+    can stand for millions of values.
+    """
     try:
         import pyarrow.parquet as pq
 
+        meta = pq.ParquetFile(path).metadata
+    except Exception as exc:  # ArrowInvalid, OSError, ...
+        raise ContactFileError(
+            f"{name}: cannot be read as Parquet ({type(exc).__name__}; the file is damaged or not Parquet). "
+            "Write it again with pandas.DataFrame.to_parquet, or export the list as CSV."
+        ) from exc
+    _check_shape(name, int(meta.num_rows), int(meta.num_columns), limits)
+    decoded = sum(max(0, int(meta.row_group(i).total_byte_size)) for i in range(meta.num_row_groups))
+    decoded_limit = _decoded_limit(limits, max_bytes)
+    if decoded > decoded_limit:
+        raise ContactFileError(
+            f"{name} would expand to {_fmt_size(decoded)} of column data, over the limit of {_fmt_size(decoded_limit)} "
+            "(max_bytes, or FileLimits.decoded_bytes): split the file, or pass a larger max_bytes= if this machine "
+            "has the memory."
+        )
+    try:
         table = pq.read_table(path)
     except Exception as exc:  # ArrowInvalid, OSError, ...
         raise ContactFileError(
@@ -687,7 +953,25 @@ def read_parquet(path: Path, name: str) -> RawTable:
     return RawTable(name=name, header=header, records=records, row_numbers=list(range(1, len(records) + 1)))
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _records_from_objects(objects: list[tuple[int, dict[str, Any]]], name: str) -> RawTable:
+    table = _records_from_objects_raw(objects, name)
+    # JSON may escape lone surrogates (\ud800), which no file, table or terminal can encode: replace them
+    replaced = 0
+    for record in (table.header, *table.records):
+        for j, cell in enumerate(record):
+            if _SURROGATE.search(cell):
+                clean, n = _SURROGATE.subn("\ufffd", cell)
+                record[j] = clean
+                replaced += n
+    if replaced:
+        table.notes.append(f"{replaced} lone surrogate escape(s) (\\ud800-\\udfff) replaced by U+FFFD")
+    return table
+
+
+def _records_from_objects_raw(objects: list[tuple[int, dict[str, Any]]], name: str) -> RawTable:
     header: list[str] = []
     seen: set[str] = set()
     for _, obj in objects:
@@ -699,7 +983,7 @@ def _records_from_objects(objects: list[tuple[int, dict[str, Any]]], name: str) 
     return RawTable(name=name, header=header, records=records, row_numbers=[n for n, _ in objects])
 
 
-def read_jsonl(path: Path, name: str) -> RawTable:
+def read_jsonl(path: Path, name: str, limits: FileLimits = DEFAULT_LIMITS) -> RawTable:
     """Read JSON lines: one object per line; blank lines are skipped but counted.
 
     A key missing from a record is an empty value; the header is the union of
@@ -716,11 +1000,17 @@ def read_jsonl(path: Path, name: str) -> RawTable:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line, parse_float=decimal.Decimal)  # keep 2.12555E9 as written
+            # keep 2.12555E9 as written; integers as their digits (no 4,300-digit conversion limit)
+            obj = json.loads(line, parse_float=decimal.Decimal, parse_int=str)
         except json.JSONDecodeError as exc:
             raise ContactFileError(
                 f"{name}: line {lineno} is not valid JSON ({exc.msg} at column {exc.colno}): "
                 "fix that line; each line must hold one JSON object."
+            ) from exc
+        except RecursionError as exc:
+            raise ContactFileError(
+                f"{name}: line {lineno} nests JSON arrays or objects too deeply to read: "
+                "a contact is one flat object; fix or remove that line."
             ) from exc
         if not isinstance(obj, dict):
             raise ContactFileError(
@@ -730,22 +1020,28 @@ def read_jsonl(path: Path, name: str) -> RawTable:
         objects.append((lineno, obj))
     if not objects:
         raise ContactFileError(f"{name} holds no JSON records (only blank lines): export the contact list again.")
+    _check_shape(name, len(objects), len({k for _, o in objects for k in o}), limits)
     table = _records_from_objects(objects, name)
     table.blank_rows = objects[-1][0] - len(objects)  # every earlier line is a record or blank
     return table
 
 
-def read_json(path: Path, name: str) -> RawTable:
+def read_json(path: Path, name: str, limits: FileLimits = DEFAULT_LIMITS) -> RawTable:
     """Read a .json file holding an array of objects (or JSON lines saved as .json)."""
     data = _read_bytes(path, name)
     _check_not_binary(data, name, "a JSON file")
     text, _ = decode_text(data, name)
     text = text.lstrip("\ufeff")
     try:
-        doc = json.loads(text, parse_float=decimal.Decimal)
+        doc = json.loads(text, parse_float=decimal.Decimal, parse_int=str)
+    except RecursionError as exc:
+        raise ContactFileError(
+            f"{name}: the JSON nests arrays or objects too deeply to read: it must be an array of flat "
+            "objects, one per contact."
+        ) from exc
     except json.JSONDecodeError as exc:
         if text.lstrip().startswith("{"):
-            return read_jsonl(path, name)  # JSON lines named .json
+            return read_jsonl(path, name, limits)  # JSON lines named .json
         raise ContactFileError(
             f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}): "
             "it must be an array of objects, or JSON lines saved as .jsonl."
@@ -759,24 +1055,30 @@ def read_json(path: Path, name: str) -> RawTable:
         )
     if not doc:
         raise ContactFileError(f"{name} holds an empty JSON array, no contacts: export the contact list again.")
+    _check_shape(name, len(doc), len({k for o in doc for k in o}), limits)
     return _records_from_objects(list(enumerate(doc, start=1)), name)
 
 
 def read_source(source: str | os.PathLike[str], *, max_bytes: int | None = DEFAULT_MAX_BYTES,
-                sheet: str | int | None = None) -> RawTable:
-    """Read any supported file into a :class:`RawTable` (see the module docstring)."""
+                sheet: str | int | None = None, limits: FileLimits | None = None) -> RawTable:
+    """Read any supported file into a :class:`RawTable` (see the module docstring).
+
+    ``limits`` (:class:`FileLimits`) bounds what the file may expand to; the
+    default allows 10 M rows, 2,000 columns, 200 M cells, ``max_bytes`` decoded.
+    """
+    limits = limits or DEFAULT_LIMITS
     path, name, kind = check_path(source, max_bytes=max_bytes)
     if kind == "text":
-        return read_text(path, name)
+        return read_text(path, name, limits)
     if kind == "xlsx":
-        return read_xlsx(path, name, sheet)
+        return read_xlsx(path, name, sheet, limits=limits, max_bytes=max_bytes)
     if kind == "xls":
         return read_xls(path, name, sheet)
     if kind == "parquet":
-        return read_parquet(path, name)
+        return read_parquet(path, name, limits, max_bytes)
     if kind == "jsonl":
-        return read_jsonl(path, name)
-    return read_json(path, name)
+        return read_jsonl(path, name, limits)
+    return read_json(path, name, limits)
 
 
 def read_frame(frame: Any, name: str = "<DataFrame>") -> RawTable:

@@ -3,7 +3,16 @@
 ``check`` → ``plan`` → ``send`` → ``report`` follow the library's steps one to
 one; ``emulator`` serves the local campaigns API; ``demo`` runs the whole path
 (and the notebooks) against the local emulator.  Errors a user can act on print
-one line on stderr and exit 2; a send that stopped with requests left exits 1.
+one line on stderr.  Exit statuses (automation may rely on them):
+
+  0    done: every request has a final answer or is withheld by today's rules
+  1    plan: the plan breaks API constraints (nothing can be sent)
+  2    error: a file, endpoint, ledger or command-line problem (one line on stderr)
+  3    send: requests are left to send again (retry budget spent, outcome
+       unknown): send again with the same --ledger
+  4    send: stopped: the campaign is not Running, not found, or the run was
+       stopped; requests are left: fix the cause, then send again
+  130  interrupted (Ctrl-C): send again with the same --ledger to resume
 """
 
 from __future__ import annotations
@@ -11,27 +20,41 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sqlite3
 import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Sequence
 
 from . import __version__
-from .exceptions import DialkitError
+from ._files import write_private_csv
+from .exceptions import CampaignNotFound, CampaignNotRunning, DialkitError
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .masking import MaskingFilter, mask_text
 
 SAMPLE = Path("data/samples/contacts_messy.csv")
 
+#: Exit statuses (see the module docstring and ``dialkit --help``).
+EXIT_OK = 0
+EXIT_PLAN_INVALID = 1
+EXIT_ERROR = 2
+EXIT_SEND_AGAIN = 3
+EXIT_STOPPED = 4
+EXIT_INTERRUPTED = 130
+
 
 def _contacts_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("contacts", help="contact file: CSV/TSV/TXT, Excel .xlsx, Parquet, JSON lines")
     p.add_argument("--phone-column", help="name of the phone column (found by name when omitted)")
+    p.add_argument("--sheet", help="Excel sheet to read: its name, or its 0-based position (default: the first)")
     p.add_argument("--region", default="US", help="default region for national numbers (ISO code, default US)")
     p.add_argument("--suppress", help="do-not-call list (any contact file format, or one number per line)")
     p.add_argument("--dedupe", choices=["first", "last", "none"], default="first",
                    help="which of several rows with the same number to keep (default first)")
+    p.add_argument("--allow-unreadable-suppress", action="store_true",
+                   help="load even if some do-not-call entries cannot be read as numbers (they are ignored, with a "
+                        "warning listing them); by default such entries stop the load")
 
 
 def _plan_args(p: argparse.ArgumentParser, *, campaign_required: bool) -> None:
@@ -50,8 +73,10 @@ def _plan_args(p: argparse.ArgumentParser, *, campaign_required: bool) -> None:
 def _load(args: argparse.Namespace):
     from .contacts import load_contacts
 
-    return load_contacts(args.contacts, phone_column=args.phone_column, default_region=args.region,
-                         suppress=args.suppress, dedupe=args.dedupe)
+    sheet = int(args.sheet) if args.sheet is not None and args.sheet.isdigit() else args.sheet
+    return load_contacts(args.contacts, phone_column=args.phone_column, default_region=args.region, sheet=sheet,
+                         suppress=args.suppress, dedupe=args.dedupe,
+                         suppress_unreadable="warn" if args.allow_unreadable_suppress else "error")
 
 
 def _plan(args: argparse.Namespace, contacts: Any, campaign_id: str):
@@ -71,14 +96,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     summary = contacts.summary()
     if args.rejects:
         Path(args.rejects).parent.mkdir(parents=True, exist_ok=True)
-        contacts.rejected.to_csv(args.rejects, index=False)
+        contacts.to_csv_rejects(args.rejects)  # 0600, formula cells neutralised
+    notes = [mask_text(n) for n in contacts.notes]
     if args.json:
-        _print_json(summary)
+        _print_json({**summary, "notes": notes})
         return 0
     print(f"{args.contacts}: {summary['rows']} rows, {summary['accepted']} accepted, {summary['rejected']} rejected")
     for reason, n in summary["reasons"].items():
         if n:
             print(f"  {reason:<20} {n}")
+    for note in notes:
+        print(f"  note: {note}")
     if args.rejects:
         print(f"rejected rows written to {args.rejects}")
     return 0
@@ -91,11 +119,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
     violations = plan.validate()
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        plan.to_frame(masked=True).to_csv(args.out, index=False)
+        write_private_csv(plan.to_frame(masked=True), args.out, keep=["phone_e164"])
     if args.json:
         _print_json({**summary, "violation_list": violations.astype(object).where(violations.notna(), None)
                      .to_dict("records")})
-        return 0 if not len(violations) else 1
+        return EXIT_OK if not len(violations) else EXIT_PLAN_INVALID
     print(f"{summary['requests']} requests in {summary['batches']} batches (largest {summary['largest_batch']}), "
           f"campaign {plan.campaign_id}, run {plan.run_id}, ttl {summary['ttl_seconds']} s")
     if len(violations):
@@ -103,7 +131,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         for v in violations.head(20).itertuples(index=False):
             where = f"batch {v.batch} position {v.position}" if v.position is not None and str(v.position) != "<NA>" else "plan"
             print(f"  {where}: {v.field}: {v.problem}")
-        return 1
+        return EXIT_PLAN_INVALID
     print("plan is valid")
     return 0
 
@@ -121,11 +149,13 @@ def cmd_send(args: argparse.Namespace) -> int:
         if not args.json:
             s = contacts.summary()
             print(f"contacts: {s['rows']} rows, {s['accepted']} accepted, {s['rejected']} rejected")
+            for note in contacts.notes:
+                print(f"  note: {mask_text(note)}")
             print(f"plan: {len(plan)} requests in {len(plan.batches)} batches for campaign {campaign}"
                   f" via {conn.endpoint_url or 'AWS ' + conn.region}")
         listeners = [] if (args.json or args.no_progress) else None
         summary = send(plan, conn, args.ledger, confirm=args.yes, rate=args.rate, max_attempts=args.max_attempts,
-                       listeners=listeners, dry_run=args.dry_run)
+                       listeners=listeners, dry_run=args.dry_run, suppress=contacts, extend=args.extend_run)
     if args.json:
         _print_json(summary.to_dict())
     else:
@@ -134,13 +164,18 @@ def cmd_send(args: argparse.Namespace) -> int:
         print(summary)
         if not args.dry_run:
             print(f"ledger: {summary.ledger_path}  (dialkit report {summary.ledger_path})")
-    return 1 if (summary.stopped_reason or (summary.pending and not args.dry_run)) else 0
+    if args.dry_run:
+        return EXIT_OK
+    if summary.stopped_reason:
+        return EXIT_STOPPED
+    return EXIT_SEND_AGAIN if summary.left_to_send else EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .results import load_results, report
+    from .results import load_results, pending_reasons, report
 
     data = report(args.ledger)
+    data["pending_reasons"] = pending_reasons(args.ledger)
     if args.contact_records:
         from .contact_records import join_contact_records, read_contact_records
         from .metrics import campaign_metrics
@@ -161,7 +196,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         data["metrics"] = campaign_metrics(results, records)
     if args.csv:
         Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
-        load_results(args.ledger).to_csv(args.csv, index=False)
+        from .results import shown_reason
+
+        rows = load_results(args.ledger)  # an unfinished request without a recorded reason says what that means
+        rows["pending_reason"] = [shown_reason(str(st), r if isinstance(r, str) else None)
+                                  for st, r in zip(rows["status"], rows["pending_reason"])]
+        write_private_csv(rows, args.csv)
     if args.json:
         _print_json(data)
         return 0
@@ -171,6 +211,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"    {code:<20} {n}")
     print(f"  pending   {data['pending']}\n  API calls {data['calls']} ({data['call_errors']} errors), "
           f"{data['retried']} requests retried")
+    for reason, n in data.get("pending_reasons", {}).items():
+        print(f"    {n:>6}  {mask_text(reason)}")
     if "contact_records" in data:
         cr = data["contact_records"]
         print(f"  contact records matched {cr['matched']}: " + ", ".join(f"{k} {v}" for k, v in cr["outcomes"].items())
@@ -242,7 +284,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
-    parser = argparse.ArgumentParser(prog="dialkit", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="dialkit", description=__doc__.split("Exit statuses")[0].strip(),
+                                     epilog="Exit statuses" + __doc__.split("Exit statuses")[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"dialkit {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr (numbers masked)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -260,7 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object with the plan summary and violations")
     p.set_defaults(func=cmd_plan)
 
-    p = sub.add_parser("send", help="send the plan and record everything in a ledger (resumes an existing ledger)")
+    p = sub.add_parser("send", help="send the plan and record everything in a ledger (resumes an existing ledger)",
+                       epilog="exit statuses: 0 done, 2 error, 3 requests left to send again (same --ledger), "
+                              "4 stopped (campaign not Running/not found, or stopped), 130 interrupted")
     _contacts_args(p)
     _plan_args(p, campaign_required=False)
     p.add_argument("--endpoint", default="local",
@@ -268,6 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ledger", required=True, help="the run's ledger file (SQLite); an existing one is resumed")
     p.add_argument("--yes", action="store_true", help="confirm sending to a non-local endpoint (real calls)")
     p.add_argument("--dry-run", action="store_true", help="show what would be sent; send nothing")
+    p.add_argument("--extend-run", action="store_true",
+                   help="allow the plan to add requests to an existing ledger (refused by default: a different or "
+                        "longer file must not silently extend a run)")
     p.add_argument("--rate", type=float, default=10.0, help="API calls per second (default 10, the service quota)")
     p.add_argument("--max-attempts", type=int, default=5, help="sends of one request in this run (default 5)")
     p.add_argument("--region-name", help="AWS region (real AWS)")
@@ -320,15 +369,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     root.setLevel(logging.INFO if args.verbose else logging.WARNING)
     try:
         return int(args.func(args))
+    except (CampaignNotRunning, CampaignNotFound) as exc:  # nothing sent: the campaign must be fixed first
+        print(f"dialkit {args.command}: stopped: {exc}", file=sys.stderr)
+        return EXIT_STOPPED
     except DialkitError as exc:
         print(f"dialkit {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     except (BotoCoreError, ClientError) as exc:  # anything the library did not turn into advice yet
         print(f"dialkit {args.command}: error: {type(exc).__name__}: {mask_text(str(exc))}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
+    except sqlite3.Error as exc:  # the ledger failed mid-run (disk full, removed media): committed steps stay
+        print(f"dialkit {args.command}: error: the ledger could not be written or read ({mask_text(str(exc))}): "
+              "check free space and that the ledger is writable; everything recorded so far is kept, so send "
+              "again with the same --ledger once fixed (nobody is dialed twice)", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        where = mask_text(str(exc.filename)) if exc.filename else ""
+        print(f"dialkit {args.command}: error: {exc.strerror or type(exc).__name__}"
+              f"{': ' + where if where else ''}: check the path, free space and permissions", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("interrupted: send again with the same --ledger to resume", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     finally:
         root.removeHandler(handler)
 

@@ -51,7 +51,7 @@ import pandas as pd
 
 from .dispositions import OUTCOME_COLUMNS, disposition_of_record, outcome_columns
 from .exceptions import DialkitError
-from .masking import mask_phone
+from .masking import mask_phone, mask_text
 from .planning import CLIENT_TOKEN_ATTRIBUTE
 
 log = logging.getLogger("dialkit.contact_records")
@@ -123,6 +123,11 @@ def parse_records(text: str, *, source: str = "contact records") -> list[dict[st
                 f"{source}: not JSON at character {exc.pos} ({exc.msg}); contact records must be JSON objects, "
                 "concatenated as Firehose writes them or one per line"
             ) from None
+        except (ValueError, RecursionError) as exc:  # nested too deeply, an integer over 4,300 digits
+            raise ContactRecordsError(
+                f"{source}: JSON near character {i} cannot be read ({type(exc).__name__}: nested too deeply or a "
+                "number too long); contact records are flat JSON objects as Amazon Connect writes them"
+            ) from None
         items = value if isinstance(value, list) else [value]
         for item in items:
             if not isinstance(item, dict):
@@ -174,6 +179,26 @@ def _texts(source: Any) -> Iterable[tuple[str, str]]:
         if p.name.startswith("."):
             continue
         yield str(p), _decode(p.read_bytes(), str(p))
+
+
+_SCALAR_KEYS = ("ContactId", "Channel", "InitiationMethod", "InitiationTimestamp", "ConnectedToSystemTimestamp",
+                "DisconnectTimestamp", "LastUpdateTimestamp", "DisconnectReason", "AnsweringMachineDetectionStatus")
+
+
+def _flat(record: dict[str, Any]) -> dict[str, Any]:
+    """A record whose scalar fields are scalars: a list or object where text belongs becomes its JSON text.
+
+    A hostile or damaged record (``"ContactId": {...}``) must not break the
+    de-duplication or the outcome mapping with a TypeError.
+    """
+    bad = [k for k in _SCALAR_KEYS if isinstance(record.get(k), (dict, list))
+           or (k.endswith("Timestamp") and record.get(k) is not None and not isinstance(record.get(k), str))]
+    if not bad:
+        return record
+    out = dict(record)
+    for k in bad:
+        out[k] = json.dumps(out[k], default=str)[:200]
+    return out
 
 
 def _get(record: Mapping[str, Any], *keys: str) -> Any:
@@ -295,13 +320,18 @@ def read_contact_records(source: str | os.PathLike[str] | bytes | Iterable[Mappi
         inline = isinstance(source, (bytes, bytearray)) or (isinstance(source, str)
                                                             and source.lstrip()[:1] in ("{", "["))
         what = "contact records" if inline else str(source)
-        objects = [r for name, text in _texts(source) for r in parse_records(text, source=name)]
+        try:
+            objects = [r for name, text in _texts(source) for r in parse_records(text, source=name)]
+        except OSError as exc:  # unreadable file, a symlink loop in the folder
+            raise ContactRecordsError(f"{mask_text(str(exc.filename or source))}: cannot be read "
+                                      f"({exc.strerror or type(exc).__name__}): check the path and permissions") from None
         if not objects:
             raise ContactRecordsError(f"{what}: no JSON objects found; expected contact records (Firehose output, "
                                       "JSON lines or arrays, plain or .gz) or EventBridge contact events")
     else:
         what = "contact records"
         objects = [dict(r) for r in source]
+    objects = [_flat(o) for o in objects]  # lists or objects where text belongs: text, not a TypeError
     rows = [_event_row(o) if _is_event(o) else _record_row(o) for o in objects]
     with_id = [r for r in rows if r["contact_id"] not in (None, "")]
     if objects and not with_id:

@@ -37,6 +37,7 @@ message, ``detail`` or repr carries a full phone number.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import unicodedata
@@ -51,12 +52,15 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
 
 from . import _fastpath, _io
-from ._io import DEFAULT_MAX_BYTES, SUPPORTED_EXTENSIONS
+from ._io import DEFAULT_MAX_BYTES, SUPPORTED_EXTENSIONS, FileLimits
 from .exceptions import ContactFileError
 from .masking import mask_phone, mask_text
 
+log = logging.getLogger("dialkit.contacts")
+
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "FileLimits",
     "PHONE_COLUMN_NAMES",
     "PHONE_FLAGS",
     "REJECTION_REASONS",
@@ -511,6 +515,8 @@ class ContactSet:
     suppress_size: int = 0
     suppress_unparsed: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: the do-not-call list as E.164 numbers (a resumed send re-applies it to what the ledger still holds)
+    suppress_numbers: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def reasons(self) -> pd.Series:
@@ -534,17 +540,20 @@ class ContactSet:
         """Write the rejected rows (original values, ``row``, ``reason``, ``detail``) to a CSV for the analyst.
 
         The file holds the original phone values in full: it is the analyst's copy
-        of their own data, to fix and load again.  Returns the path written.
+        of their own data, to fix and load again.  It is created 0600, and a cell
+        a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR
+        first) gets a leading ``'`` (OWASP); ``'+12125550142`` loads back as the
+        number (see :mod:`dialkit._files`).  Returns the path written.
         """
-        out = Path(os.fspath(path))
-        self.rejected.to_csv(out, index=False, encoding=encoding)
-        return out
+        from ._files import write_private_csv
+
+        return write_private_csv(self.rejected, path, encoding=encoding)
 
     def to_csv_accepted(self, path: str | os.PathLike[str], *, encoding: str = "utf-8") -> Path:
-        """Write the accepted rows (original values plus the normalised columns) to a CSV."""
-        out = Path(os.fspath(path))
-        self.accepted.to_csv(out, index=False, encoding=encoding)
-        return out
+        """Write the accepted rows (original values plus the normalised columns) to a CSV (0600, formulas neutralised)."""
+        from ._files import write_private_csv
+
+        return write_private_csv(self.accepted, path, encoding=encoding, keep=["phone_e164"])  # validated: digits only
 
     def __len__(self) -> int:
         return int(self.rows_read)
@@ -559,8 +568,8 @@ class ContactSet:
 # ---------------------------------------------------------------------------
 
 
-def _suppression_values(suppress: Any, *, max_bytes: int | None, sheet: str | int | None) -> tuple[list[Any], str]:
-    """The raw values of a do-not-call list, from a path, a DataFrame or an iterable of numbers."""
+def _suppression_values(suppress: Any, *, max_bytes: int | None, sheet: str | int | None) -> tuple[list[tuple[str, Any]], str]:
+    """The raw values of a do-not-call list, each with where it is (``line 3``, ``entry 2``), and the list's name."""
     if isinstance(suppress, (str, os.PathLike)):
         table = _io.read_source(suppress, max_bytes=max_bytes, sheet=sheet)
         source = f"do-not-call list {table.name}"
@@ -568,41 +577,101 @@ def _suppression_values(suppress: Any, *, max_bytes: int | None, sheet: str | in
         table = _io.read_frame(suppress, name="do-not-call DataFrame")
         source = "do-not-call DataFrame"
     elif isinstance(suppress, pd.Series):
-        return suppress.tolist(), "do-not-call Series"
+        return [(f"entry {i}", v) for i, v in enumerate(suppress.tolist(), 1)], "do-not-call Series"
     elif isinstance(suppress, (bytes, bytearray)):
         raise TypeError("suppress must be a path, a DataFrame or an iterable of numbers, not bytes")
     elif isinstance(suppress, Iterable):
-        return list(suppress), "do-not-call list"
+        return [(f"entry {i}", v) for i, v in enumerate(suppress, 1)], "do-not-call list"
     else:
         raise TypeError(f"suppress must be a path, a DataFrame or an iterable of numbers, not {type(suppress).__name__}")
+    # a data row's line is its row number + 1 (the header line) in a file with a header on its first line
+    where = [f"line {n + 1}" if not isinstance(suppress, pd.DataFrame) else f"row {n}" for n in table.row_numbers]
     original, unique, _ = _unique_names(table.header)
     if len(original) == 1:
-        values = [r[0] if r else "" for r in table.records]
+        values = list(zip(where, [r[0] if r else "" for r in table.records]))
         header_cell = table.header[0] if table.header else ""
         if any(ch.isdigit() for ch in header_cell):  # no header: the first line is a number too
-            values.insert(0, header_cell)
+            values.insert(0, ("line 1", header_cell))
         return values, source
     name = find_phone_column(original, source=source)
     j = original.index(name)
-    return [r[j] if j < len(r) else "" for r in table.records], source
+    return list(zip(where, [r[j] if j < len(r) else "" for r in table.records])), source
 
 
-def _suppression_set(suppress: Any, region: str, *, max_bytes: int | None, sheet: str | int | None) -> tuple[set[str], int]:
-    """E.164 numbers of the do-not-call list, and how many non-blank entries could not be read."""
-    values, _ = _suppression_values(suppress, max_bytes=max_bytes, sheet=sheet)
-    numbers: set[str] = set()
-    unparsed = 0
-    for value in values:
+#: What ``suppress_unreadable`` may be: stop loading (default) or warn and go on.
+SUPPRESS_UNREADABLE = ("error", "warn")
+
+
+def _read_suppress_entry(value: Any, regions: Iterable[str]) -> tuple[set[str], bool]:
+    """The E.164 numbers a do-not-call entry can mean, and whether it was blank.
+
+    An entry names someone who must not be called, so it is read generously:
+    as a valid number in the default region, then in each region the contact
+    list uses, then as libphonenumber itself reads it (``2125550142 x``), then
+    with a leading ``+`` (``442079460123``).  Letters are never converted by
+    dialkit: ``212-555-O142`` is read only if libphonenumber reads it as valid.  An entry written
+    with ``+`` that libphonenumber parses to a possible but unassigned number
+    is taken as that number (it is unambiguous).  An empty set means unreadable.
+    """
+    try:
+        text = value if isinstance(value, str) else _io.cell_text(value)
+    except Exception:  # a value of an odd type must never crash the load
+        return set(), False
+    regions = list(dict.fromkeys(regions))
+    first = normalize_phone(text, regions[0])
+    if first.reason == "missing_phone":
+        return set(), True
+    if first.ok and first.e164:
+        return {first.e164}, False
+    found = {r.e164 for r in (normalize_phone(text, region) for region in regions[1:]) if r.ok and r.e164}
+    if not found:  # what libphonenumber itself reads (a dangling "x", odd extension marks), when it is valid
+        for region in regions:
+            try:
+                number = phonenumbers.parse(text, region)
+            except NumberParseException:
+                continue
+            if phonenumbers.is_valid_number(number):
+                found.add(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    if not found and not text.strip().startswith("+"):
+        plus = normalize_phone("+" + text.strip(), regions[0])
+        if plus.ok and plus.e164:
+            found.add(plus.e164)
+    if not found and text.strip().startswith("+") and first.reason == "invalid_phone":
         try:
-            result = normalize_phone(value, region)
-        except Exception:  # a value of an odd type must never crash the load
-            unparsed += 1
-            continue
-        if result.ok and result.e164:
-            numbers.add(result.e164)
-        elif result.reason != "missing_phone":
-            unparsed += 1
-    return numbers, unparsed
+            number = phonenumbers.parse(text, None)
+            if phonenumbers.is_possible_number(number):
+                found.add(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+        except NumberParseException:
+            pass
+    return found, False
+
+
+def _suppression_set(suppress: Any, region: str, *, max_bytes: int | None, sheet: str | int | None,
+                     regions: Iterable[str] = (), unreadable: str = "error") -> tuple[set[str], list[str], str]:
+    """E.164 numbers of the do-not-call list, the unreadable entries (``line 3: '020 **** **23'``), the list's name.
+
+    Raises :class:`ContactFileError` listing the unreadable entries unless ``unreadable="warn"``.
+    """
+    values, source = _suppression_values(suppress, max_bytes=max_bytes, sheet=sheet)
+    numbers: set[str] = set()
+    bad: list[str] = []
+    tried = [region, *sorted(set(regions) - {region})]
+    for where, value in values:
+        found, blank = _read_suppress_entry(value, tried)
+        if found:
+            numbers |= found
+        elif not blank:
+            shown = mask_phone(str(value)[:40]) if value is not None else ""
+            bad.append(f"{where}: {shown!r}")
+    if bad and unreadable != "warn":
+        listed = "; ".join(bad[:10]) + (f"; and {len(bad) - 10} more" if len(bad) > 10 else "")
+        raise ContactFileError(
+            f"{source}: {len(bad)} entr{'y' if len(bad) == 1 else 'ies'} cannot be read as a phone number (tried "
+            f"in {', '.join(tried)} and with a leading +), so the people they name could be dialed: {listed}. "
+            "Fix them (write them with + and the country code), or pass suppress_unreadable='warn' "
+            "(--allow-unreadable-suppress) to load anyway and ignore them"
+        )
+    return numbers, bad, source
 
 
 # ---------------------------------------------------------------------------
@@ -619,6 +688,8 @@ def load_contacts(
     dedupe: Dedupe = "first",
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     sheet: str | int | None = None,
+    suppress_unreadable: str = "error",
+    limits: FileLimits | None = None,
 ) -> ContactSet:
     """Load a contact list and sort every row into accepted or rejected.
 
@@ -632,8 +703,13 @@ def load_contacts(
     by name (:func:`find_phone_column`).  ``default_region`` (ISO code) reads
     national formats.  ``suppress`` is a do-not-call list: a path (phone column
     found the same way, or a single column with or without a header), a
-    DataFrame, or an iterable of numbers in any format; unreadable entries are
-    counted in ``suppress_unparsed``.  Suppression is checked before duplicates,
+    DataFrame, or an iterable of numbers in any format.  Each entry is read in
+    ``default_region``, then in every region the contact list uses, then with a
+    leading ``+``; an entry that still cannot be read raises
+    :class:`ContactFileError` listing the entries (masked) and their lines,
+    because the person it names could be dialed.  ``suppress_unreadable="warn"``
+    loads anyway: the entries are ignored, counted in ``suppress_unparsed``,
+    logged as a warning and listed in ``notes``.  Suppression is checked before duplicates,
     so every copy of a do-not-call number is ``suppressed``.  ``dedupe`` keeps the
     ``"first"`` or ``"last"`` row of each E.164 number (the others are rejected
     ``duplicate``) or ``"none"`` keeps them all.
@@ -641,11 +717,17 @@ def load_contacts(
     Ragged rows are kept (short rows padded, extra fields in ``_extra``, flag
     ``ragged_row``); see the module docstring for the other decisions.
 
+    ``limits`` (:class:`~dialkit.contacts.FileLimits`) bounds what the file may
+    expand to once read (rows, columns, cells, decompressed bytes), checked from
+    the file's metadata before anything is materialised.
+
     Raises :class:`ContactFileError` for problems with the file as a whole
     (missing, a directory, empty, header only, unsupported type, over
-    ``max_bytes`` bytes, undecodable, no or ambiguous phone column …), and
+    ``max_bytes`` bytes or over ``limits``, undecodable, no or ambiguous phone column …), and
     ``ValueError`` for a bad ``default_region`` or ``dedupe``.
     """
+    if suppress_unreadable not in SUPPRESS_UNREADABLE:
+        raise ValueError(f"suppress_unreadable must be 'error' or 'warn', not {suppress_unreadable!r}")
     if dedupe not in ("first", "last", "none"):
         raise ValueError(f"dedupe must be 'first', 'last' or 'none', not {dedupe!r}")
     region = _check_region(default_region)
@@ -655,7 +737,8 @@ def load_contacts(
     if isinstance(source, (str, os.PathLike)) and sheet is None:
         # Plain delimited text is read in blocks and normalised column-wise; None means "not plain": read row by row.
         fast = _fastpath.load_text_fast(source, phone_column=phone_column, region=region, suppress=suppress,
-                                        dedupe=dedupe, max_bytes=max_bytes)
+                                        dedupe=dedupe, max_bytes=max_bytes, suppress_unreadable=suppress_unreadable,
+                                        limits=limits)
         if fast is not None:
             return fast
 
@@ -663,7 +746,7 @@ def load_contacts(
         table = _io.read_frame(source)
         is_frame = True
     elif isinstance(source, (str, os.PathLike)):
-        table = _io.read_source(source, max_bytes=max_bytes, sheet=sheet)
+        table = _io.read_source(source, max_bytes=max_bytes, sheet=sheet, limits=limits)
         is_frame = False
     else:
         raise TypeError(f"source must be a file path or a pandas DataFrame, not {type(source).__name__}")
@@ -724,14 +807,26 @@ def load_contacts(
     suppress_set: set[str] = set()
     suppress_unparsed = 0
     if suppress is not None:
-        suppress_set, suppress_unparsed = _suppression_set(suppress, region, max_bytes=max_bytes, sheet=None)
-        if suppress_unparsed:
-            notes.append(f"{suppress_unparsed} do-not-call entr{'y' if suppress_unparsed == 1 else 'ies'} could not be read as numbers and were ignored")
+        used = {r.region for r in cache.values() if r.ok and r.region}
+        suppress_set, unread, dnc_name = _suppression_set(suppress, region, max_bytes=max_bytes, sheet=None,
+                                                          regions=used, unreadable=suppress_unreadable)
+        suppress_unparsed = len(unread)
+        if unread:
+            note = (f"{dnc_name}: {len(unread)} entr{'y' if len(unread) == 1 else 'ies'} could not be read as numbers "
+                    f"and were ignored (suppress_unreadable='warn'): " + "; ".join(unread[:10])
+                    + (f"; and {len(unread) - 10} more" if len(unread) > 10 else ""))
+            notes.append(note)
+            log.warning("%s", note)
 
     row_numbers = table.row_numbers
     n_rows = len(records)
     reasons: list[str | None] = [r.reason for r in results]
     details: list[str] = [r.detail for r in results]
+
+    for i, _ in table.formula_cells:  # a formula with no saved value: say so, do not just call it empty
+        if (i, phone_index) in table.formula_cells and reasons[i] == "missing_phone":
+            details[i] = ("the phone cell holds a formula with no saved value: open the workbook in Excel, let it "
+                          "calculate, save it and load it again")
 
     for i, res in enumerate(results):
         if res.ok and res.e164 in suppress_set:
@@ -804,4 +899,5 @@ def load_contacts(
         suppress_size=len(suppress_set),
         suppress_unparsed=suppress_unparsed,
         notes=tuple(table.notes + notes),
+        suppress_numbers=frozenset(suppress_set),
     )

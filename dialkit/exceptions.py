@@ -68,3 +68,7 @@ class ModelNotSupported(DialkitError, RuntimeError):
     The message names the botocore version in use and the version to upgrade to
     (for example v2 ``ring_timeout`` needs a model with ``RingTimeout``).
     """
+
+
+class PlanMismatch(LedgerError):
+    """Resuming a ledger with a plan that would add requests to it (pass ``extend=True`` / ``--extend-run``)."""

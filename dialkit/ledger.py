@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from ._files import make_private, open_private
 from .exceptions import LedgerBusy, LedgerError
 from .planning import BatchPlan, PlannedRequest
 
@@ -130,7 +131,7 @@ class _FileLock:
 
     def acquire(self) -> bool:
         for _ in range(10):
-            fh = open(self.path, "a+")
+            fh = open_private(self.path, "a+")
             try:
                 if os.name == "nt":  # pragma: no cover - exercised on Windows only
                     import msvcrt
@@ -191,16 +192,31 @@ class Ledger:
         p = Path(path)
         if p.exists() and p.is_dir():
             raise LedgerError(f"ledger path {p} is a directory: give a file path such as runs/campaign-2026-11-27.sqlite")
-        p.parent.mkdir(parents=True, exist_ok=True)
-        lock = _FileLock(p.with_name(p.name + ".lock"))
-        if not lock.acquire():
+        if p.exists() and not p.is_file():
+            raise LedgerError(f"ledger path {p} is not a regular file (a device or a pipe, such as /dev/null): "
+                              "give a file path such as runs/campaign-2026-11-27.sqlite")
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _storage_error(p, exc) from exc
+        real = _resolve(p)  # every alias (symlink) of a ledger shares one lock and one file
+        lock = _FileLock(real.with_name(real.name + ".lock"))
+        try:
+            acquired = lock.acquire()
+        except OSError as exc:
+            raise _storage_error(lock.path, exc, lock=True) from exc
+        if not acquired:
             raise LedgerBusy(
                 f"ledger {p} is in use by another sender (see {lock.path}); two senders on one ledger "
                 "could dial someone twice. Wait for the other run to finish or stop it, then resume."
             )
         try:
-            db = cls._connect(p)
+            _make_ledger_private(real)
+            db = cls._connect(real)
             cls._init_schema(db, p)
+        except (OSError, sqlite3.Error) as exc:
+            lock.release()
+            raise _storage_error(p, exc) from exc
         except BaseException:
             lock.release()
             raise
@@ -213,7 +229,13 @@ class Ledger:
         if not p.is_file():
             raise LedgerError(f"no ledger at {p}: pass the --ledger path of a send (a .sqlite file)")
         db = cls._connect(p, writer=False)
-        version = db.execute("PRAGMA user_version").fetchone()[0]
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version:
+                db.execute("SELECT count(*) FROM meta").fetchone()
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            raise damaged_ledger(p, exc) from exc
         cls._check_version(version, p)
         if version == 0:
             raise LedgerError(f"{p} is not a dialkit ledger (no schema version): pass the --ledger file of a send")
@@ -222,7 +244,10 @@ class Ledger:
     @staticmethod
     def _connect(p: Path, *, writer: bool = True) -> sqlite3.Connection:
         try:
-            db = sqlite3.connect(p, timeout=30, isolation_level=None, check_same_thread=False)
+            if writer:
+                db = sqlite3.connect(p, timeout=30, isolation_level=None, check_same_thread=False)
+            else:  # read-only; on read-only media (no -shm can be made) the file is read as immutable
+                db = _connect_read_only(p)
             db.row_factory = sqlite3.Row
             if writer:  # a reader leaves the file's journal mode alone
                 db.execute("PRAGMA journal_mode=WAL")
@@ -483,6 +508,70 @@ class Ledger:
     def calls_rows(self) -> list[sqlite3.Row]:
         """Every call, in order."""
         return self._db.execute("SELECT * FROM calls ORDER BY call_id").fetchall()
+
+
+def _connect_read_only(p: Path) -> sqlite3.Connection:
+    """Open ``p`` read-only; when even that fails (read-only media, WAL files not creatable), as immutable."""
+    from urllib.parse import quote
+
+    uri = "file:" + quote(str(p.resolve()))
+    db = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=30, isolation_level=None, check_same_thread=False)
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.OperationalError:  # cannot open (read-only media): try immutable below
+        db.close()
+    except sqlite3.DatabaseError:  # not a database at all: the caller says so
+        return db
+    return sqlite3.connect(uri + "?immutable=1", uri=True, timeout=30, isolation_level=None, check_same_thread=False)
+
+
+def damaged_ledger(p: Path, exc: BaseException) -> LedgerError:
+    """The error for a ledger SQLite cannot read (truncated, overwritten, not SQLite)."""
+    return LedgerError(
+        f"ledger {p} is damaged or not a dialkit ledger ({exc}): restore it from a copy if you have one "
+        "(`sqlite3 LEDGER .recover` may rescue its rows); do not resume a different file in its place"
+    )
+
+
+def _storage_error(p: Path, exc: BaseException, *, lock: bool = False) -> LedgerError:
+    """One clear error for a storage fault at open: what happened and what to do (nothing was sent)."""
+    import errno
+
+    text = str(exc).lower()
+    code = getattr(exc, "errno", None)
+    if isinstance(exc, IsADirectoryError) and lock:
+        advice = f"{p} is a directory, not dialkit's lock file: remove or rename it, then send again"
+    elif code == errno.ENOSPC or "disk is full" in text or "database or disk is full" in text:
+        advice = "the disk is full: free some space, then send again with the same ledger"
+    elif code in (errno.EROFS, errno.EACCES, errno.EPERM) or "readonly" in text or "read-only" in text:
+        advice = ("the ledger or its folder cannot be written (read-only media or permissions): make it writable, "
+                  "or copy the ledger (with its -wal file) somewhere writable to resume it; `dialkit report` reads it "
+                  "where it is")
+    elif isinstance(exc, sqlite3.DatabaseError) and ("malformed" in text or "not a database" in text):
+        return damaged_ledger(p, exc)
+    else:
+        advice = "check the path, free space and permissions, then send again with the same ledger"
+    reason = getattr(exc, "strerror", None) or str(exc)
+    return LedgerError(f"cannot use {'the lock ' if lock else 'ledger '}{p} ({reason}): {advice}. Nothing was sent.")
+
+
+def _resolve(p: Path) -> Path:
+    """The file a ledger path really names (symlinks followed), so its lock is shared by every alias."""
+    try:
+        return p.resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        raise LedgerError(f"ledger path {p} cannot be resolved ({type(exc).__name__}: a symlink loop?): "
+                          "give the path of a real file") from exc
+
+
+def _make_ledger_private(p: Path) -> None:
+    """The ledger holds full numbers: create it 0600 (SQLite gives ``-wal``/``-shm`` the file's mode), tighten old ones."""
+    make_private(p)
+    for suffix in ("-wal", "-shm"):
+        side = p.with_name(p.name + suffix)
+        if side.is_file():
+            make_private(side)
 
 
 @contextmanager

@@ -8,6 +8,10 @@ number never leaks in full by default.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Mapping
 
 _DIGIT = re.compile(r"\d")
 #: Anything that looks like a phone number inside free text: 7+ digits with separators.
@@ -52,6 +56,15 @@ def mask_text(text: str) -> str:
     ``2026-11-27T08:00:00Z`` pass unchanged.
     """
     return _NUMBER_IN_TEXT.sub(_mask_match, text)
+
+
+def mask_attributes(attributes: "Mapping[str, object]") -> dict[str, str]:
+    """Contact attributes for display: phone-like text inside every value masked (:func:`mask_text`).
+
+    Attributes are free text from the contact file; a second number
+    (``alt_number``) or one inside a note would otherwise show in full.
+    """
+    return {str(k): mask_text("" if v is None else str(v)) for k, v in attributes.items()}
 
 
 class MaskingFilter:

@@ -32,7 +32,7 @@ import pandas as pd
 
 from ._model import MAX_ATTRIBUTES_BYTES, MAX_TTL, MIN_TTL, ApiVersion, attributes_size, constraints
 from .exceptions import PlanError, PlanValidationError
-from .masking import mask_phone
+from .masking import mask_attributes, mask_phone
 
 if TYPE_CHECKING:  # pragma: no cover
     from .contacts import ContactSet
@@ -273,7 +273,8 @@ class BatchPlan:
     def to_frame(self, *, masked: bool = False) -> pd.DataFrame:
         """One row per request: batch, position, client_token, phone, row, attributes, problems.
 
-        ``masked=True`` replaces ``phone_e164`` by its masked form (for display).
+        ``masked=True`` replaces ``phone_e164`` by its masked form and masks
+        phone-like text inside attribute values (for display and sharing).
         ``problems`` holds this request's validation problems ("" when none).
         """
         problems: dict[tuple[int, int], list[str]] = {}
@@ -289,7 +290,7 @@ class BatchPlan:
                     "client_token": r.client_token,
                     "phone_e164": mask_phone(r.phone_e164) if masked else r.phone_e164,
                     "row": r.row,
-                    "attributes": dict(r.attributes),
+                    "attributes": mask_attributes(r.attributes) if masked else dict(r.attributes),
                     "problems": "; ".join(problems.get((r.batch, r.position), [])),
                 }
             )

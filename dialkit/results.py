@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import phonenumbers
 
 from ._model import all_failure_codes
-from .ledger import Ledger
-from .masking import mask_phone
+from .ledger import Ledger, damaged_ledger
+from .masking import mask_attributes, mask_phone
 
 #: Every per-item failure code of both APIs, in a fixed order (charts keep it).
 FAILURE_CODES: tuple[str, ...] = all_failure_codes()
@@ -23,6 +27,18 @@ FAILURE_CODES: tuple[str, ...] = all_failure_codes()
 STATUS_ORDER: tuple[str, ...] = ("succeeded", "failed", "pending", "in_flight")
 
 _TIMES = ("planned_at", "first_sent_at", "last_sent_at", "completed_at")
+
+#: Shown for a request the ledger left without a reason (a run killed mid-call, or before it got to it).
+IN_FLIGHT_NO_REASON = ("sent, outcome unknown (no answer recorded: the run stopped or is still running); "
+                       "a resume resends it with the same token, so nobody is dialed twice")
+PENDING_NO_REASON = "not sent yet (the run stopped before it, or is still running); send again with the same ledger"
+
+
+def shown_reason(status: str, reason: str | None) -> str | None:
+    """The pending reason to show: the ledger's, or what a missing one means for an unfinished request."""
+    if reason or status not in ("pending", "in_flight"):
+        return reason
+    return IN_FLIGHT_NO_REASON if status == "in_flight" else PENDING_NO_REASON
 
 
 def _region_and_type(e164: str) -> tuple[str | None, str | None]:
@@ -35,19 +51,30 @@ def _region_and_type(e164: str) -> tuple[str | None, str | None]:
     return phonenumbers.region_code_for_number(n), names.get(kind, "UNKNOWN")
 
 
+@contextmanager
+def _reading(ledger: str | os.PathLike[str]) -> Iterator[Ledger]:
+    """Open ``ledger`` for reading; a file SQLite cannot read becomes one clear :class:`LedgerError`."""
+    try:
+        with Ledger.read(ledger) as led:
+            yield led
+    except sqlite3.DatabaseError as exc:
+        raise damaged_ledger(Path(os.fspath(ledger)), exc) from exc
+
+
 def load_results(ledger: str | os.PathLike[str]) -> pd.DataFrame:
     """One row per request of a send: what happened to it.
 
     Columns: ``client_token, phone_masked, batch, position, row, region,
     number_type, attempts, status, failure_code, last_failure_code,
-    dial_request_id, pending_reason, planned_at, first_sent_at, last_sent_at,
+    dial_request_id, pending_reason, attributes, planned_at, first_sent_at, last_sent_at,
     completed_at``.  ``failure_code`` and ``last_failure_code`` are categorical
     over :data:`FAILURE_CODES`; ``status`` over :data:`STATUS_ORDER`; times are
-    timezone-aware UTC.  ``dial_request_id`` is the id the service answered
+    timezone-aware UTC.  ``attributes`` is a dict per request with phone-like
+    text inside its values masked.  ``dial_request_id`` is the id the service answered
     with; with ``client_token`` it is what :func:`dialkit.join_contact_records`
     matches contact records on (it is not documented to equal their ContactId).
     """
-    with Ledger.read(ledger) as led:
+    with _reading(ledger) as led:
         rows = led.requests_rows()
         last_fail: dict[str, str] = {}
         for a in led.attempts_rows():
@@ -71,7 +98,7 @@ def load_results(ledger: str | os.PathLike[str]) -> pd.DataFrame:
                 "last_failure_code": last_fail.get(r["client_token"]),
                 "dial_request_id": r["dial_request_id"],
                 "pending_reason": r["pending_reason"],
-                "attributes": json.loads(r["attributes"]),
+                "attributes": mask_attributes(json.loads(r["attributes"])),
                 **{t: r[t] for t in _TIMES},
             }
         )
@@ -97,7 +124,7 @@ def load_attempts(ledger: str | os.PathLike[str]) -> pd.DataFrame:
     failed: ``error_code`` names the error), ``missing`` (not in the answer) or
     empty while the call is unanswered.
     """
-    with Ledger.read(ledger) as led:
+    with _reading(ledger) as led:
         rows = [dict(r) for r in led.attempts_rows()]
     columns = ["client_token", "batch", "call_id", "attempt", "sent_at", "outcome", "failure_code", "error_code"]
     frame = pd.DataFrame(rows, columns=columns)
@@ -111,9 +138,10 @@ def report(ledger: str | os.PathLike[str]) -> dict[str, Any]:
 
     ``requests, succeeded, failed, pending, in_flight, failure_codes`` (every
     code, zeros included), ``attempts`` (API calls made), ``retried`` (requests
-    sent more than once), plus the ledger's campaign_id and run_id.
+    sent more than once), plus the ledger's campaign_id and run_id.  See :func:`pending_reasons` for why
+    the pending ones are not done.
     """
-    with Ledger.read(ledger) as led:
+    with _reading(ledger) as led:
         c = led.counts()
         meta = led.meta()
         calls = led.calls_rows()
@@ -136,3 +164,19 @@ def report(ledger: str | os.PathLike[str]) -> dict[str, Any]:
         "call_errors": sum(1 for r in calls if r["outcome"] == "error"),
         "retried": retried,
     }
+
+
+def pending_reasons(ledger: str | os.PathLike[str]) -> dict[str, int]:
+    """Why the pending and in-flight requests of ``ledger`` are not done: ``{reason: count}``.
+
+    A request the ledger left without a reason (a run killed mid-call, or before
+    it got to it) says what that means (:data:`IN_FLIGHT_NO_REASON`,
+    :data:`PENDING_NO_REASON`), so ``dialkit report`` explains it before any resume.
+    """
+    reasons: dict[str, int] = {}
+    with _reading(ledger) as led:
+        for r in led.requests_rows():
+            if r["status"] in ("pending", "in_flight"):
+                shown = shown_reason(r["status"], r["pending_reason"]) or ""
+                reasons[shown] = reasons.get(shown, 0) + 1
+    return reasons

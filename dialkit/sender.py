@@ -24,6 +24,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -31,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -44,6 +45,7 @@ from .exceptions import CampaignNotFound, CampaignNotRunning, ConfirmationRequir
 from .ledger import Ledger, LedgerRequest
 from .masking import install_log_masking, mask_text
 from .planning import BatchPlan, iter_chunks
+from .resume import left_to_send, recheck_resume, suppress_numbers, withheld_pending
 
 log = logging.getLogger("dialkit.sender")
 
@@ -55,17 +57,98 @@ DEFAULT_REGION = "us-east-1"
 # ---------------------------------------------------------------------------
 # Connection
 # ---------------------------------------------------------------------------
+_UNSAFE_URL_CHARS = re.compile(r"[\\\s\x00-\x1f\x7f]")
+
+
+def check_endpoint_url(url: str) -> tuple[str, bool]:
+    """Validate an endpoint URL; return the host the HTTP stack will connect to and whether it is loopback.
+
+    Locality is decided on the host **urllib3** (botocore's HTTP stack) parses,
+    and only after checking that :mod:`urllib.parse` reads the same scheme, host
+    and port: a URL the two could read differently (``http://a\\@127.0.0.1``)
+    could pass a loopback check and still connect elsewhere.  Refused with
+    :class:`EndpointProblem`: no ``http``/``https`` scheme or host (``LOCAL``,
+    ``127.0.0.1:8000``), userinfo (``user@``), backslashes, whitespace or control
+    characters, a query or fragment, or any disagreement between the parsers.
+    """
+    from urllib3.util import parse_url
+
+    if not isinstance(url, str) or not url:
+        raise EndpointProblem(f"endpoint must be 'local', None (real AWS) or an http(s) URL, not {url!r}")
+    shown = mask_text(url[:200])
+    if url.strip().lower() == "local":
+        raise EndpointProblem(f"endpoint {shown!r} is not a URL: write 'local' (lower case) for the in-process emulator")
+    if _UNSAFE_URL_CHARS.search(url):
+        raise EndpointProblem(f"endpoint {shown!r} holds a backslash, a space or a control character: "
+                              "write a plain URL such as http://127.0.0.1:8765")
+    try:
+        split = urlsplit(url)
+        split_port = split.port
+        u3 = parse_url(url)
+    except ValueError as exc:
+        raise EndpointProblem(f"endpoint {shown!r} is not a valid URL ({exc}): write it as http://HOST:PORT") from exc
+    if split.scheme.lower() not in ("http", "https") or not split.netloc:
+        raise EndpointProblem(
+            f"endpoint {shown!r} is not a URL with a scheme and host: write it as http://HOST:PORT "
+            "(e.g. http://127.0.0.1:8765), 'local' for the in-process emulator, or 'aws' for real AWS")
+    if "@" in split.netloc or split.username is not None or u3.auth:
+        raise EndpointProblem(f"endpoint {shown!r} carries a user name or password (user@host): dialkit refuses "
+                              "credentials in URLs; give only http(s)://HOST:PORT")
+    if split.query or split.fragment or "#" in url or "?" in url:
+        raise EndpointProblem(f"endpoint {shown!r} has a query or fragment: give only http(s)://HOST:PORT[/path]")
+    host = (u3.host or "").strip("[]").lower()
+    if (u3.scheme or "").lower() != split.scheme.lower() or host != (split.hostname or "").lower() \
+            or u3.port != split_port or not host:
+        raise EndpointProblem(f"endpoint {shown!r} can be read as two different hosts: write a plain "
+                              "http(s)://HOST:PORT")
+    if host == "localhost":
+        return host, True
+    try:
+        return host, ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host, False
+
+
 def is_loopback_url(url: str | None) -> bool:
-    """True when ``url`` points at this machine (127.0.0.0/8, ::1 or localhost)."""
+    """True when ``url`` points at this machine (127.0.0.0/8, ::1 or localhost) as the HTTP stack reads it.
+
+    False for anything :func:`check_endpoint_url` refuses (userinfo, backslashes,
+    URLs the parsers read differently): a URL that is not plainly local is not local.
+    """
     if not url:
         return False
-    host = urlparse(url).hostname or ""
-    if host == "localhost":
-        return True
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
+        return check_endpoint_url(url)[1]
+    except EndpointProblem:
         return False
+
+
+class _LazyClient:
+    """A boto3 client made on first use.
+
+    For real endpoints: making a boto3 client resolves credentials (which may
+    call SSO, a container endpoint or the instance metadata service), and that
+    must not happen before the send is confirmed.  Attribute access creates it.
+    """
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self._factory = factory
+        self._client: Any = None
+
+    @property
+    def created(self) -> bool:
+        """Whether the client (and its credential lookup) exists yet."""
+        return self._client is not None
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("_factory", "_client") or (name.startswith("__") and name.endswith("__")):
+            raise AttributeError(name)
+        if self._client is None:
+            self._client = self._factory()
+        return getattr(self._client, name)
+
+    def __repr__(self) -> str:
+        return f"<boto3 client, {'made' if self._client is not None else 'made on first use'}>"
 
 
 @dataclass
@@ -133,6 +216,12 @@ def connect(
     """
     cfg = config or client_config()
     service = adapter_for(api).service_name
+    if endpoint not in ("local", None):
+        _, local = check_endpoint_url(endpoint)  # malformed or ambiguous: one clear error, before anything
+    else:
+        local = endpoint == "local"
+    if local:  # never through a proxy: HTTP(S)_PROXY / ALL_PROXY must not route emulator traffic off the machine
+        cfg = cfg.merge(Config(proxies={}))
     install_log_masking()  # botocore logs request bodies at DEBUG: never let a number through
     if endpoint == "local":
         from .emulator import Emulator
@@ -146,7 +235,7 @@ def connect(
         return Connection(client, api, emu.endpoint_url, region or emu.region, True, emu.campaign_id, emu)
     if faults:
         raise ValueError("faults= only applies to endpoint='local' (the in-process emulator)")
-    if endpoint is not None and is_loopback_url(endpoint):
+    if endpoint is not None and local:
         client = boto3.client(
             service, endpoint_url=endpoint, region_name=region or DEFAULT_REGION,
             aws_access_key_id="local", aws_secret_access_key="local", config=cfg,
@@ -159,7 +248,8 @@ def connect(
     if not session.region_name:
         raise EndpointProblem("no AWS region: pass region= (--region-name) or set AWS_DEFAULT_REGION / the "
                               "profile's region; campaigns live in one region")
-    client = session.client(service, endpoint_url=endpoint, config=cfg)
+    # made on first use, after the send is confirmed: creating it looks up credentials (maybe over the network)
+    client = _LazyClient(lambda: session.client(service, endpoint_url=endpoint, config=cfg))
     return Connection(client, api, endpoint, session.region_name or "", False)
 
 
@@ -253,6 +343,12 @@ class SendSummary:
     dry_run: bool = False
     would_send: int | None = None
     in_flight: int = 0
+    #: requests held back by today's rules on resume (not in the plan any more, or on the do-not-call list):
+    #: counted in ``pending`` with a reason, but not "to send again"
+    withheld: int = 0
+    #: requests a later send with the same ledger would send again: pending, in flight, or failed with a
+    #: retryable code whose retry budget this run spent (not withheld ones); the CLI exits 3 when > 0
+    left_to_send: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -264,6 +360,9 @@ class SendSummary:
             return f"dry run: {self.would_send} of {self.total} requests would be sent; nothing was sent"
         text = (f"{self.total} requests: {self.succeeded} succeeded, {sum(self.failed.values())} failed ({fails}), "
                 f"{self.pending} pending; {self.sent} sent in {self.calls} API calls")
+        if self.withheld:
+            text += (f"\n{self.withheld} not sent: on the current do-not-call list or no longer in the plan "
+                     "(pending, with the reason, in the ledger)")
         if self.stopped_reason:
             text += f"\nstopped: {self.stopped_reason}"
         return text
@@ -341,6 +440,8 @@ def send(
     clock: Callable[[], float] = time.monotonic,
     now: Callable[[], datetime] = _utc,
     seed: int | None = None,
+    suppress: Any = None,
+    extend: bool = False,
 ) -> SendSummary:
     """Send ``plan`` through ``conn``, recording everything in the ledger file ``ledger``.
 
@@ -351,6 +452,13 @@ def send(
     or pending with a reason, and a later send with the same ledger retries it.
     ``stop`` (a ``threading.Event``) ends the run after the current call.
     ``dry_run`` sends nothing and writes nothing: it says how many would go out.
+
+    Resume re-checks the rules (:mod:`dialkit.resume`): requests the ledger still
+    has to send but the current ``plan`` no longer holds, or whose number is on
+    the current do-not-call list ``suppress`` (the :class:`ContactSet` the plan
+    was made from, or an iterable of numbers), are not sent and get a
+    ``pending_reason``; a plan that adds requests to a ledger that already holds
+    some raises :class:`~dialkit.exceptions.PlanMismatch` unless ``extend=True``.
 
     Raises :class:`PlanValidationError` for a plan that breaks API rules,
     :class:`ConfirmationRequired` for a non-loopback endpoint without
@@ -365,7 +473,7 @@ def send(
     if conn.api != plan.api:
         raise ValueError(f"plan is for api {plan.api!r} but the connection is for {conn.api!r}: connect(api={plan.api!r})")
     if dry_run:
-        return _dry_run(plan, ledger, adapter)
+        return _dry_run(plan, ledger, adapter, suppress=suppress, extend=extend)
     if not conn.is_local and not confirm:
         raise ConfirmationRequired(
             f"{conn!r} is not the local emulator: sending dials real people. Pass confirm=True "
@@ -376,8 +484,9 @@ def send(
     limiter = RateLimiter(rate, clock=clock, sleep=sleep)
 
     with Ledger.open(ledger) as led:
+        check = recheck_resume(led, plan, retry_codes=adapter.retryable_codes, suppress=suppress, extend=extend)
         led.bind_plan(plan)
-        todo = led.to_send(retry_codes=adapter.retryable_codes)
+        todo = check.filter(led, led.to_send(retry_codes=adapter.retryable_codes))
 
         def emit(kind: str, batch: int | None = None, message: str = "") -> None:
             c = led.counts(adapter.retryable_codes)
@@ -406,7 +515,7 @@ def send(
                             stop, emit, rng, sleep, now, counter)
         except _Stop as s:  # mid-run: stop cleanly, keep what is pending, report why
             stopped = s.reason
-            leftover = [r.client_token for r in led.to_send(retry_codes=adapter.retryable_codes)]
+            leftover = [r.client_token for r in check.filter(led, led.to_send(retry_codes=adapter.retryable_codes))]
             led.mark_pending_reason(leftover, s.reason)
             log.warning("send stopped: %s", s.reason)
             emit("stopped", message=s.reason)
@@ -417,17 +526,24 @@ def send(
         return SendSummary(
             total=c["requests"], succeeded=c["succeeded"], failed=dict(c["failure_codes"]), pending=c["pending"],
             calls=calls, sent=len(tries), stopped_reason=stopped, ledger_path=str(ledger), in_flight=c["in_flight"],
+            withheld=withheld_pending(led),
+            left_to_send=left_to_send(led, check, adapter.retryable_codes),
         )
 
 
-def _dry_run(plan: BatchPlan, ledger: str | Path, adapter: Adapter) -> SendSummary:
+def _dry_run(plan: BatchPlan, ledger: str | Path, adapter: Adapter, *, suppress: Any = None,
+             extend: bool = False) -> SendSummary:
     done: set[str] = set()
     if Path(ledger).is_file():
         with Ledger.read(ledger) as led:
+            # the same refusal a real send would give, and nothing on today's do-not-call list counts
+            recheck_resume(led, plan, retry_codes=adapter.retryable_codes, suppress=suppress, extend=extend,
+                           write=False)
             retry = set(adapter.retryable_codes)
             done = {r["client_token"] for r in led.requests_rows()
                     if r["status"] == "succeeded" or (r["status"] == "failed" and r["failure_code"] not in retry)}
-    would = sum(1 for r in plan.requests if r.client_token not in done)
+    blocked = suppress_numbers(suppress)
+    would = sum(1 for r in plan.requests if r.client_token not in done and r.phone_e164 not in blocked)
     return SendSummary(total=len(plan), succeeded=0, failed={}, pending=would, dry_run=True, would_send=would,
                        ledger_path=str(ledger))
 

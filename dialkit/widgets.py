@@ -27,7 +27,7 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from .masking import mask_phone, mask_text
+from .masking import mask_attributes, mask_phone, mask_text
 from .planning import BatchPlan
 from .results import FAILURE_CODES
 
@@ -165,8 +165,12 @@ class ContactReview(w.VBox):
         if not self.reveal.value:
             for col in self._phone_cols:
                 frame[col] = frame[col].map(mask_phone)
-            if "detail" in frame.columns:
-                frame["detail"] = frame["detail"].map(lambda v: "" if _is_missing(v) else mask_text(str(v)))
+            # every other text column too (detail, notes, a second number): phone-like text inside is masked
+            for col in frame.columns:
+                if col not in self._phone_cols and col not in ("row", "reason") and frame[col].dtype != "int64":
+                    blank = "" if col == "detail" else None
+                    frame[col] = frame[col].map(lambda v, b=blank: (v if b is None else b) if _is_missing(v)
+                                                else mask_text(str(v)))
         needle = self.text.value.strip().lower()
         if needle and len(frame):
             text = frame.astype("string").fillna("")
@@ -275,8 +279,9 @@ class BatchPreview(w.VBox):
             "row": frame["row"],
             "client_token": frame["client_token"],
         })
+        attrs = frame["attributes"] if self.reveal.value else frame["attributes"].map(mask_attributes)
         for name in self.plan.attribute_map:
-            out[name] = [a.get(name, "") for a in frame["attributes"]]
+            out[name] = [a.get(name, "") for a in attrs]
         out["validation"] = [p or "ok" for p in frame["problems"]]
         return out.reset_index(drop=True)
 

@@ -86,3 +86,25 @@ def test_emulator_records_join_to_the_ledger_and_feed_a_redial(tmp_path: Path) -
             summary = send(again, conn, tmp_path / "redial.sqlite", listeners=[], backoff=Backoff(0, 1, 0, 0))
             assert summary.succeeded == len(redial)
             assert len(emu.dial_requests()) == 100 + len(redial)
+
+
+def test_hostile_contact_record_files_are_one_clear_error(tmp_path: Path) -> None:
+    from dialkit.contact_records import ContactRecordsError
+
+    bad = {
+        "nested.json": "[" * 50_000 + "]" * 50_000,
+        "bigint.json": '{"ContactId": ' + "1" * 5000 + "}",
+    }
+    for name, text in bad.items():
+        (tmp_path / name).write_text(text)
+        with pytest.raises(ContactRecordsError, match=name):
+            dialkit.read_contact_records(tmp_path / name)
+    odd = tmp_path / "odd.json"  # objects and lists where text belongs: read, not a TypeError
+    odd.write_text('{"ContactId": {"a": 1}, "DisconnectReason": ["EXPIRED"], "LastUpdateTimestamp": 5}'
+                   '{"ContactId": {"a": 1}, "DisconnectReason": "EXPIRED"}')
+    frame = dialkit.read_contact_records(odd)
+    assert len(frame) == 1 and frame["disconnect_reason"].tolist() == ["EXPIRED"]
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    with pytest.raises(ContactRecordsError):
+        dialkit.read_contact_records(loop)

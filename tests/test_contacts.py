@@ -362,9 +362,10 @@ def test_suppression_forms(tmp_path):
         assert result.suppress_unparsed == 0
 
 
-def test_unparsable_suppression_entries_are_counted_not_fatal():
+def test_unparsable_suppression_entries_are_counted_when_allowed():
     frame = pd.DataFrame({"phone": ["212-555-0142"]})
-    result = load_contacts(frame, suppress=["garbage", "", None, "555-0142", "+12125550142", object()])
+    result = load_contacts(frame, suppress=["garbage", "", None, "555-0142", "+12125550142", object()],
+                           suppress_unreadable="warn")
     assert result.suppress_unparsed == 3
     assert result.suppress_size == 1
     assert result.rejected["reason"].tolist() == ["suppressed"]
@@ -413,7 +414,7 @@ def test_summary_is_json_and_counts():
     assert summary["reasons"]["duplicate"] == 2
     assert summary["reasons"]["precision_lost"] == 0
     assert sum(summary["reasons"].values()) == summary["rejected"]
-    assert result.suppress_unparsed == 1 and result.suppress_size == 29
+    assert result.suppress_unparsed == 0 and result.suppress_size == 30  # +44 7700 900999: unassigned, still read
 
 
 def test_repr_shows_counts_only():

@@ -167,3 +167,174 @@ def test_campaign_deleted_mid_run_keeps_everything_accounted(tmp_path: Path) -> 
         assert results.query("status == 'pending'")["pending_reason"].str.contains("not found").all()
         with pytest.raises(dialkit.CampaignNotFound):
             send(plan, conn_for(emu), tmp_path / "l.sqlite", listeners=[], backoff=FAST)
+
+
+# ---------------------------------------------------------------------------
+# Storage faults and hostile HTTP: one clear line, never a traceback; the ledger stays resumable (issue 11)
+# ---------------------------------------------------------------------------
+SMALL = Path(__file__).resolve().parents[1] / "data" / "samples" / "contacts_small.csv"
+
+
+def cli(capsys, *argv: str) -> tuple[int, str, str]:
+    from dialkit.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_clear_line(err: str) -> str:
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    return err
+
+
+def test_unusable_ledger_paths_are_one_clear_line(capsys, tmp_path: Path) -> None:
+    code, _, err = cli(capsys, "send", str(SMALL), "--ledger", "/dev/null", "--no-progress")
+    assert code == 2 and "not a regular file" in one_clear_line(err)
+    (tmp_path / "a.sqlite.lock").mkdir()
+    code, _, err = cli(capsys, "send", str(SMALL), "--ledger", str(tmp_path / "a.sqlite"), "--no-progress")
+    assert code == 2 and "is a directory" in one_clear_line(err) and "Nothing was sent" in err
+
+
+def test_damaged_ledgers_on_report_are_one_clear_line(capsys, tmp_path: Path) -> None:
+    good = tmp_path / "good.sqlite"
+    assert cli(capsys, "send", str(SMALL), "--ledger", str(good), "--no-progress")[0] == 0
+    data = good.read_bytes()
+    damaged = {
+        "truncated": data[:5000],
+        "overwritten": data[:4096] + b"\xff" * 8192 + data[4096 + 8192:],
+        "garbage": bytes(range(256)) * 40,
+    }
+    for name, content in damaged.items():
+        path = tmp_path / f"{name}.sqlite"
+        path.write_bytes(content)
+        for args in (["report", str(path)], ["report", str(path), "--csv", str(tmp_path / "r.csv")]):
+            code, _, err = cli(capsys, *args)
+            assert code == 2 and str(path) in one_clear_line(err), (name, err)
+        with pytest.raises(dialkit.LedgerError):
+            dialkit.load_results(path)
+
+
+def test_disk_full_mid_run_is_one_line_and_the_ledger_resumes(capsys, tmp_path: Path, monkeypatch) -> None:
+    import sqlite3
+
+    from dialkit.ledger import Ledger
+
+    ledger = tmp_path / "run.sqlite"
+    real = Ledger.record_response
+    calls = {"n": 0}
+
+    def full_disk(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the answer of the second call cannot be written
+            raise sqlite3.OperationalError("database or disk is full")
+        return real(self, *args, **kwargs)
+
+    with serve(seed=3) as emu:
+        base = ["send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign", emu.campaign_id,
+                "--ledger", str(ledger), "--no-progress"]
+        monkeypatch.setattr(Ledger, "record_response", full_disk)
+        code, _, err = cli(capsys, *base)
+        assert code == 2 and "disk is full" in one_clear_line(err) and "same --ledger" in err
+        monkeypatch.setattr(Ledger, "record_response", real)
+        code, out, err = cli(capsys, *base)
+        assert code == 0, err
+        dialed_once(emu)
+        accepted = len(dialkit.load_contacts(SMALL).accepted)
+        assert dialkit.report(ledger)["succeeded"] == accepted == len(emu.dial_requests())
+
+
+def _immutable(path: Path, on: bool) -> bool:
+    import shutil
+    import subprocess
+
+    if not shutil.which("chattr"):
+        return False
+    return subprocess.run(["chattr", "+i" if on else "-i", str(path)], capture_output=True).returncode == 0
+
+
+def test_read_only_media_report_reads_and_send_is_one_clear_line(capsys, tmp_path: Path) -> None:
+    """An archived ledger on read-only media: report reads it where it is; a send says what to do."""
+    media = tmp_path / "media"
+    media.mkdir()
+    ledger = media / "run.sqlite"
+    assert cli(capsys, "send", str(SMALL), "--ledger", str(ledger), "--no-progress")[0] == 0
+    for side in media.glob("run.sqlite-*"):
+        side.unlink()  # archived: the -wal/-shm files are gone too
+    if not (_immutable(ledger, True) and _immutable(media, True)):
+        _immutable(ledger, False)
+        pytest.skip("needs chattr +i (read-only media stand-in) on this file system")
+    try:
+        code, out, err = cli(capsys, "report", str(ledger), "--json")
+        assert code == 0 and json_load(out)["succeeded"] > 0, err
+        code, _, err = cli(capsys, "send", str(SMALL), "--ledger", str(ledger), "--no-progress")
+        assert code == 2 and "read-only media" in one_clear_line(err)
+        code, _, err = cli(capsys, "send", str(SMALL), "--ledger", str(media / "new.sqlite"), "--no-progress")
+        assert code == 2 and "read-only media" in one_clear_line(err)
+        _immutable(media, False)  # a writable folder, but the ledger itself cannot be written
+        code, _, err = cli(capsys, "send", str(SMALL), "--ledger", str(ledger), "--no-progress")
+        assert code == 2 and "writable" in one_clear_line(err)
+    finally:
+        _immutable(media, False)
+        _immutable(ledger, False)
+    code, out, err = cli(capsys, "send", str(SMALL), "--ledger", str(ledger), "--no-progress")
+    assert code == 0, err  # writable again: resumes, nothing left
+
+
+def json_load(text: str):
+    import json
+
+    return json.loads(text)
+
+
+def test_emulator_answers_hostile_bodies_with_400_like_the_service() -> None:
+    import http.client
+
+    with serve(seed=1) as emu:
+        host, port = emu.endpoint_url.split("//")[1].split(":")
+        path = f"/campaigns/{emu.campaign_id}/dial-requests"
+        cases = {
+            "deeply nested": ({"Content-Type": "application/json"}, b"[" * 100_000 + b"]" * 100_000),
+            "Content-Length not a number": ({"Content-Length": "12abc"}, b"{}"),
+            "negative Content-Length": ({"Content-Length": "-5"}, b"{}"),
+            "huge Content-Length": ({"Content-Length": str(10**12)}, b"{}"),
+        }
+        for what, (headers, body) in cases.items():
+            conn = http.client.HTTPConnection(host, int(port), timeout=10)
+            try:
+                conn.putrequest("PUT", path, skip_accept_encoding=True)
+                if "Content-Length" not in headers:
+                    headers = {**headers, "Content-Length": str(len(body))}
+                for k, v in headers.items():
+                    conn.putheader(k, v)
+                conn.endheaders()
+                conn.send(body)
+                resp = conn.getresponse()
+                assert resp.status == 400, (what, resp.status)
+                assert b"message" in resp.read()
+            finally:
+                conn.close()
+        assert emu.dial_requests() == []
+
+
+def test_report_explains_in_flight_requests_left_by_a_kill(capsys, tmp_path: Path) -> None:
+    """Killed after the call went out, before its answer: report says what in flight means, before any resume."""
+    from datetime import datetime, timezone
+
+    from dialkit.ledger import Ledger
+    from dialkit.results import IN_FLIGHT_NO_REASON, PENDING_NO_REASON
+
+    ledger = tmp_path / "run.sqlite"
+    plan = dialkit.plan_batches(pd.DataFrame({"phone_e164": ["+12125550142", "+13125550123", "+14155550177"]}),
+                                "camp-1", batch_size=2)
+    with Ledger.open(ledger) as led:
+        led.bind_plan(plan)
+        led.begin_call(led.to_send(retry_codes=())[:2], 1, datetime.now(timezone.utc))
+    from dialkit.results import pending_reasons
+
+    assert pending_reasons(ledger) == {IN_FLIGHT_NO_REASON: 2, PENDING_NO_REASON: 1}
+    code, out, _ = cli(capsys, "report", str(ledger))
+    assert code == 0 and "outcome unknown" in out and "not sent yet" in out
+    code, _, _ = cli(capsys, "report", str(ledger), "--csv", str(tmp_path / "r.csv"))
+    rows = pd.read_csv(tmp_path / "r.csv", dtype=str)
+    assert rows["pending_reason"].notna().all()

@@ -186,3 +186,100 @@ def test_credentials_come_only_from_the_chain_and_are_never_written(tmp_path: Pa
 def test_committed_notebooks_carry_no_credentials(path: Path) -> None:
     text = path.read_text()
     assert not re.search(r"AKIA[0-9A-Z]{16}|aws_secret_access_key\s*=\s*['\"][^'\"]{8,}", text)
+
+
+def test_attribute_values_are_masked_on_every_display_path(tmp_path: Path, capsys) -> None:
+    """A second number in an attribute (alt_number, a note) must not show in full anywhere numbers are masked."""
+    from dialkit.widgets import BatchPreview, ContactReview
+
+    alt, noted = "+13125550188", "+14155550177"
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("phone,alt_number,note\n"
+                        f"+12125550142,{alt},call {noted} first\n"
+                        f"+12125550199,(312) 555-0188,none\n"
+                        f"bad,{alt},call {noted} first\n")
+    second = [alt, noted]
+    # plan --out
+    assert main(["plan", str(contacts), "--campaign", "camp-1", "--attributes", "alt_number,note",
+                 "--out", str(tmp_path / "plan.csv")]) == 0
+    assert full_numbers_in((tmp_path / "plan.csv").read_text(), second) == []
+    loaded = dialkit.load_contacts(contacts)
+    plan = dialkit.plan_batches(loaded, "camp-1", attributes=["alt_number", "note"])
+    assert full_numbers_in(plan.to_frame(masked=True).to_string(), second) == []
+    assert alt in plan.to_frame().to_string()  # unmasked on request: the plan itself keeps what it sends
+    # widgets
+    preview = BatchPreview(plan)
+    assert full_numbers_in(preview.current_frame.to_string() + preview.table_html, second) == []
+    review = ContactReview(loaded)
+    assert full_numbers_in(review.filtered.to_string(), second) == []
+    # send, then load_results and report --csv
+    ledger = tmp_path / "run.sqlite"
+    with connect("local") as conn:
+        send(dialkit.plan_batches(loaded, conn.campaign_id, attributes=["alt_number", "note"]), conn, ledger,
+             listeners=[])
+    assert full_numbers_in(dialkit.load_results(ledger).to_string(), second) == []
+    assert main(["report", str(ledger), "--csv", str(tmp_path / "report.csv")]) == 0
+    assert full_numbers_in((tmp_path / "report.csv").read_text(), second) == []
+    capsys.readouterr()
+
+
+def _mode(path: Path) -> int:
+    import stat
+
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_files_with_personal_data_are_created_private(tmp_path: Path, capsys) -> None:
+    import os
+
+    from dialkit.ledger import Ledger
+
+    old = os.umask(0o022)  # the usual umask: new files would be 0644
+    try:
+        ledger = tmp_path / "run.sqlite"
+        with Ledger.open(ledger) as led:
+            assert _mode(ledger.with_name("run.sqlite.lock")) == 0o600  # the lock, while held
+            led.bind_plan(dialkit.plan_batches(dialkit.load_contacts(SMALL), "camp-1"))
+            for side in ("run.sqlite", "run.sqlite-wal", "run.sqlite-shm"):
+                assert _mode(tmp_path / side) == 0o600, side
+        with serve(seed=1) as emu:
+            assert main(["send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign", emu.campaign_id,
+                         "--ledger", str(tmp_path / "cli.sqlite"), "--no-progress"]) == 0
+        assert main(["check", str(SMALL), "--rejects", str(tmp_path / "rejects.csv")]) == 0
+        assert main(["plan", str(SMALL), "--campaign", "camp-1", "--out", str(tmp_path / "plan.csv")]) == 0
+        assert main(["report", str(tmp_path / "cli.sqlite"), "--csv", str(tmp_path / "report.csv")]) == 0
+        for name in ("cli.sqlite", "rejects.csv", "plan.csv", "report.csv"):
+            assert _mode(tmp_path / name) == 0o600, name
+        old_ledger = tmp_path / "old.sqlite"  # a ledger written 0644 by an older dialkit is tightened on resume
+        with Ledger.open(old_ledger):
+            pass
+        old_ledger.chmod(0o644)
+        with Ledger.open(old_ledger):
+            assert _mode(old_ledger) == 0o600
+    finally:
+        os.umask(old)
+    capsys.readouterr()
+
+
+def test_rejects_csv_neutralises_spreadsheet_formulas_and_still_loads(tmp_path: Path, capsys) -> None:
+    import csv
+
+    contacts = tmp_path / "c.csv"
+    payloads = ['=HYPERLINK("http://example.invalid","x")', "@SUM(1+1)", "-2+3", "+1 212 555 01", "\tcmd"]
+    with contacts.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["phone", "note"])
+        for p in payloads:
+            writer.writerow([p, "=1+1"])
+        writer.writerow(["+12125550142", "ok"])
+    assert main(["check", str(contacts), "--rejects", str(tmp_path / "rejects.csv")]) == 0
+    with (tmp_path / "rejects.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["phone"] for r in rows] == ["'" + p for p in payloads]
+    assert all(r["note"] == "'=1+1" for r in rows)
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows for cell in r.values())
+    # the analyst's fix-and-reload loop still works: the ' prefix is Excel's "text" mark and dialkit strips it
+    fixed = tmp_path / "fixed.csv"
+    fixed.write_text("phone\n'+12125550199\n")
+    assert dialkit.load_contacts(fixed).accepted["phone_e164"].tolist() == ["+12125550199"]
+    capsys.readouterr()

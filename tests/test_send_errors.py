@@ -145,7 +145,7 @@ def test_cli_prints_the_hint_for_refused_credentials(capsys, tmp_path: Path, api
         emu.set_faults(errors={OPERATION[api]: "ExpiredTokenException"})  # expires between check and send
         code = main(argv)
         out, err = capsys.readouterr()
-        assert code == 1 and "stopped: ExpiredTokenException: the credentials have expired" in out
+        assert code == 4 and "stopped: ExpiredTokenException: the credentials have expired" in out
         assert "0 succeeded" in out and "12 pending" in out
 
         emu.set_faults(errors={})

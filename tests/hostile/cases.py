@@ -315,7 +315,7 @@ CASES: list[Case] = [
     Case("dedupe_none", "duplicates.csv", "dedupe='none' keeps every copy", kwargs={"dedupe": "none"},
          expect={1: ok(N1), 2: ok(N1), 3: ok(N1), 4: ok(N3)}),
     Case("suppressed_beats_duplicate", "duplicates.csv", "a do-not-call number is suppressed in every copy",
-         kwargs={"suppress": ["(212) 555-0142", "not a number"]},
+         kwargs={"suppress": ["(212) 555-0142", "not a number"], "suppress_unreadable": "warn"},
          expect={1: rej("suppressed"), 2: rej("suppressed"), 3: rej("suppressed"), 4: ok(N3)}),
     Case("uk_national_in_us", "uk_national_in_us.csv", "a UK national number in a US list",
          {1: rej("too_long", "country code"), 2: ok(UK, region="GB", number_type="FIXED_LINE")}),
