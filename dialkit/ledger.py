@@ -19,6 +19,7 @@ never leaves a stale lock behind.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -34,7 +35,9 @@ from .exceptions import LedgerBusy, LedgerError
 from .planning import BatchPlan, PlannedRequest
 
 #: Bump when the layout changes; readers migrate older versions forward.
-SCHEMA_VERSION = 1
+#: 1: dialkit 0.1.  2: an index on ``seq`` and a ``tally`` of requests per state,
+#: kept by triggers, so progress and resume cost the same on a ledger of any size.
+SCHEMA_VERSION = 2
 
 #: Request states.  ``pending``: not sent, or sent and known not to have been
 #: accepted; ``in_flight``: sent, outcome unknown (resend with the same token);
@@ -83,6 +86,59 @@ CREATE TABLE IF NOT EXISTS attempts (
 );
 """
 
+#: Schema 2 on top of schema 1: what resume and progress need, at a cost that does not grow
+#: with the ledger.  ``tally`` holds how many requests are in each (status, failure_code,
+#: has a pending_reason) group; the triggers keep it exact inside every transaction that
+#: changes a request, so :meth:`Ledger.counts` reads a handful of rows instead of scanning.
+_SCHEMA_2 = """
+CREATE INDEX IF NOT EXISTS requests_seq ON requests(seq);
+CREATE TABLE IF NOT EXISTS tally (
+    status       TEXT NOT NULL,
+    failure_code TEXT NOT NULL,
+    no_reason    INTEGER NOT NULL,
+    n            INTEGER NOT NULL,
+    PRIMARY KEY (status, failure_code, no_reason)
+);
+CREATE TRIGGER IF NOT EXISTS tally_insert AFTER INSERT ON requests BEGIN
+    INSERT INTO tally VALUES (NEW.status, coalesce(NEW.failure_code, ''), NEW.pending_reason IS NULL, 1)
+        ON CONFLICT (status, failure_code, no_reason) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS tally_update AFTER UPDATE OF status, failure_code, pending_reason ON requests
+    WHEN OLD.status IS NOT NEW.status OR coalesce(OLD.failure_code, '') IS NOT coalesce(NEW.failure_code, '')
+         OR (OLD.pending_reason IS NULL) IS NOT (NEW.pending_reason IS NULL)
+BEGIN
+    UPDATE tally SET n = n - 1 WHERE status = OLD.status AND failure_code = coalesce(OLD.failure_code, '')
+        AND no_reason = (OLD.pending_reason IS NULL);
+    INSERT INTO tally VALUES (NEW.status, coalesce(NEW.failure_code, ''), NEW.pending_reason IS NULL, 1)
+        ON CONFLICT (status, failure_code, no_reason) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS tally_delete AFTER DELETE ON requests BEGIN
+    UPDATE tally SET n = n - 1 WHERE status = OLD.status AND failure_code = coalesce(OLD.failure_code, '')
+        AND no_reason = (OLD.pending_reason IS NULL);
+END;
+DELETE FROM tally;
+INSERT INTO tally SELECT status, coalesce(failure_code, ''), pending_reason IS NULL, count(*) FROM requests
+    GROUP BY 1, 2, 3;
+"""
+
+#: Statements with a trigger body contain ``;`` inside BEGIN ... END: split on the blank-line-free
+#: statement boundaries below instead of on every semicolon.
+def _statements(script: str) -> list[str]:
+    out: list[str] = []
+    buf: list[str] = []
+    depth = 0
+    for line in script.strip().splitlines():
+        buf.append(line)
+        stripped = line.strip().upper()
+        if stripped.startswith("CREATE TRIGGER"):
+            depth = 1
+        if depth and stripped == "END;":
+            depth = 0
+        if not depth and stripped.endswith(";"):
+            out.append("\n".join(buf).rstrip().rstrip(";"))
+            buf = []
+    return out
+
 
 def utcnow() -> datetime:
     """Timezone-aware now in UTC (the ledger's clock)."""
@@ -106,6 +162,7 @@ class LedgerRequest:
     status: str
     attempts: int
     failure_code: str | None
+    first_sent_at: str | None = None  #: ISO time of the first send (the client token's 7-day window starts there)
 
     def __repr__(self) -> str:  # never show the number
         from .masking import mask_phone
@@ -183,6 +240,7 @@ class Ledger:
         self.path = path
         self._db = conn
         self._lock = lock
+        self._tally: bool | None = None
 
     # -- opening -----------------------------------------------------------
     @classmethod
@@ -254,10 +312,32 @@ class Ledger:
                 for stmt in _SCHEMA.split(";"):
                     if stmt.strip():
                         db.execute(stmt)
+                for stmt in _statements(_SCHEMA_2):
+                    db.execute(stmt)
                 db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 db.execute("INSERT INTO meta VALUES ('created_by', ?)", (f"dialkit {__version__}",))
                 db.execute("INSERT INTO meta VALUES ('created_at', ?)", (_iso(utcnow()),))
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        elif version == 1:
+            cls._migrate_1_to_2(db)
+
+    @staticmethod
+    def _migrate_1_to_2(db: sqlite3.Connection) -> None:
+        """Schema 1 -> 2: add the ``seq`` index and the trigger-kept ``tally`` (one transaction)."""
+        with _tx(db):
+            for stmt in _statements(_SCHEMA_2):
+                db.execute(stmt)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', '2')")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('migrated_by', ?)", (f"dialkit {__version__}",))
+            db.execute("PRAGMA user_version = 2")
+
+    @property
+    def _has_tally(self) -> bool:
+        """True for schema 2 and later (a schema-1 file opened read-only has no tally)."""
+        if self._tally is None:
+            self._tally = bool(self._db.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='tally'").fetchone()[0])
+        return self._tally
 
     def close(self) -> None:
         """Close the file and release the lock."""
@@ -299,61 +379,99 @@ class Ledger:
                     f"ledger {self.path} belongs to another run ({detail}); use a new --ledger file for a new "
                     "campaign or run id, or plan with the ledger's values to resume it"
                 )
+        tokens = [r.client_token for r in plan.requests]
+        digest = hashlib.sha256("\n".join(tokens).encode()).hexdigest()
+        settings = {**want, "ttl_seconds": str(int(plan.ttl.total_seconds()))}
+        if meta.get("plan_sha256") == digest and all(meta.get(k) == v for k, v in settings.items()):
+            return 0  # resume of the very plan already recorded: nothing new, no 1M-row pass
         now = _iso(utcnow())
         with _tx(self._db):
-            for k, v in {**want, "ttl_seconds": str(int(plan.ttl.total_seconds()))}.items():
+            for k, v in {**settings, "plan_sha256": digest}.items():
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (k, v))
             start = self._db.execute("SELECT coalesce(max(seq), 0) FROM requests").fetchone()[0]
-            before = self._db.total_changes
-            for i, r in enumerate(plan.requests, start=1):
-                self._db.execute(
-                    "INSERT OR IGNORE INTO requests (client_token, seq, batch, position, row, phone_e164, "
-                    "attributes, planned_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (r.client_token, start + i, r.batch, r.position, r.row, r.phone_e164,
-                     json.dumps(dict(r.attributes), sort_keys=True), now),
-                )
-            return self._db.total_changes - before
+            before = self._total()
+            self._db.executemany(
+                "INSERT OR IGNORE INTO requests (client_token, seq, batch, position, row, phone_e164, "
+                "attributes, planned_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                ((r.client_token, start + i, r.batch, r.position, r.row, r.phone_e164,
+                  json.dumps(dict(r.attributes), sort_keys=True), now)
+                 for i, r in enumerate(plan.requests, start=1)),
+            )
+            return self._total() - before
+
+    def _total(self) -> int:
+        if self._has_tally:
+            return int(self._db.execute("SELECT coalesce(sum(n), 0) FROM tally").fetchone()[0])
+        return int(self._db.execute("SELECT count(*) FROM requests").fetchone()[0])
 
     # -- the send protocol ---------------------------------------------------
+    @staticmethod
+    def _unsent_where(retry_codes: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+        marks = ",".join("?" * len(retry_codes)) or "''"
+        return (f"(status IN ('pending', 'in_flight') OR (status = 'failed' AND failure_code IN ({marks})))",
+                tuple(retry_codes))
+
     def to_send(self, *, retry_codes: Sequence[str]) -> list[LedgerRequest]:
         """Requests still to send, in plan order: pending, in flight, or failed with a retryable code."""
-        marks = ",".join("?" * len(retry_codes)) or "''"
-        rows = self._db.execute(
-            "SELECT * FROM requests WHERE status IN ('pending', 'in_flight') "
-            f"OR (status = 'failed' AND failure_code IN ({marks})) ORDER BY seq",
-            tuple(retry_codes),
-        ).fetchall()
-        return [self._request(r) for r in rows]
+        return list(self.iter_to_send(retry_codes=retry_codes))
+
+    def iter_to_send(self, *, retry_codes: Sequence[str], page: int = 2000) -> Iterator[LedgerRequest]:
+        """:meth:`to_send` a page at a time, so the first call can go out before a big ledger is read.
+
+        Pages follow ``seq`` (indexed), so changes the sender makes behind the
+        current page never shift what comes next.
+        """
+        where, params = self._unsent_where(retry_codes)
+        after = -1
+        while True:
+            rows = self._db.execute(
+                f"SELECT * FROM requests WHERE seq > ? AND {where} ORDER BY seq LIMIT ?", (after, *params, page)
+            ).fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield self._request(r)
+            after = rows[-1]["seq"]
+
+    def count_to_send(self, *, retry_codes: Sequence[str]) -> int:
+        """How many :meth:`to_send` would return, without reading them."""
+        if self._has_tally:
+            rows = self._db.execute("SELECT status, failure_code, sum(n) FROM tally GROUP BY 1, 2").fetchall()
+            return sum(n for status, code, n in rows
+                       if status in ("pending", "in_flight") or (status == "failed" and code in retry_codes))
+        where, params = self._unsent_where(retry_codes)
+        return int(self._db.execute(f"SELECT count(*) FROM requests WHERE {where}", params).fetchone()[0])
 
     @staticmethod
     def _request(r: sqlite3.Row) -> LedgerRequest:
         return LedgerRequest(
             client_token=r["client_token"], seq=r["seq"], batch=r["batch"], position=r["position"],
             phone_e164=r["phone_e164"], attributes=json.loads(r["attributes"]), status=r["status"],
-            attempts=r["attempts"], failure_code=r["failure_code"],
+            attempts=r["attempts"], failure_code=r["failure_code"], first_sent_at=r["first_sent_at"],
         )
 
     def begin_call(self, requests: Sequence[LedgerRequest], batch: int | None, sent_at: datetime) -> int:
-        """Write-ahead: mark ``requests`` in flight and record the call, committed before it goes out."""
+        """Write-ahead: mark ``requests`` in flight and record the call, committed before it goes out.
+
+        One transaction (one fsync) per call, whatever its size.
+        """
         ts = _iso(sent_at)
+        tokens = [(r.client_token,) for r in requests]
         with _tx(self._db):
             cur = self._db.execute(
                 "INSERT INTO calls (batch, n_items, started_at) VALUES (?, ?, ?)", (batch, len(requests), ts)
             )
             call_id = int(cur.lastrowid)
-            for r in requests:
-                self._db.execute(
-                    "UPDATE requests SET status='in_flight', attempts=attempts+1, pending_reason=NULL, "
-                    "first_sent_at=coalesce(first_sent_at, ?), last_sent_at=? WHERE client_token=?",
-                    (ts, ts, r.client_token),
-                )
-                attempt = self._db.execute(
-                    "SELECT attempts FROM requests WHERE client_token=?", (r.client_token,)
-                ).fetchone()[0]
-                self._db.execute(
-                    "INSERT INTO attempts (call_id, client_token, attempt, sent_at) VALUES (?, ?, ?, ?)",
-                    (call_id, r.client_token, attempt, ts),
-                )
+            self._db.executemany(
+                "UPDATE requests SET status='in_flight', attempts=attempts+1, pending_reason=NULL, "
+                f"first_sent_at=coalesce(first_sent_at, '{ts}'), last_sent_at='{ts}' WHERE client_token=?",
+                tokens,
+            )
+            self._db.executemany(
+                f"INSERT INTO attempts (call_id, client_token, attempt, sent_at) SELECT {call_id}, client_token, "
+                f"attempts, '{ts}' FROM requests WHERE client_token=?",
+                tokens,
+            )
         return call_id
 
     def record_response(
@@ -368,36 +486,40 @@ class Ledger:
 
         Tokens of the call that the answer does not mention (``missing``) go back
         to ``in_flight`` with a reason, so they are resent with the same token.
+        One transaction for the whole answer.
         """
         ts = _iso(finished_at)
+        missing = list(missing)
         with _tx(self._db):
-            for token, dial_id in succeeded.items():
-                self._db.execute(
+            if succeeded:
+                self._db.executemany(
                     "UPDATE requests SET status='succeeded', failure_code=NULL, dial_request_id=?, "
                     "completed_at=?, pending_reason=NULL WHERE client_token=?",
-                    (dial_id, ts, token),
+                    [(dial_id, ts, token) for token, dial_id in succeeded.items()],
                 )
-                self._db.execute(
-                    "UPDATE attempts SET outcome='succeeded' WHERE call_id=? AND client_token=?", (call_id, token)
+                self._db.executemany(
+                    "UPDATE attempts SET outcome='succeeded' WHERE call_id=? AND client_token=?",
+                    [(call_id, token) for token in succeeded],
                 )
-            for token, (code, dial_id) in failed.items():
-                self._db.execute(
-                    "UPDATE requests SET status='failed', failure_code=?, dial_request_id=coalesce(?, dial_request_id), "
-                    "completed_at=? WHERE client_token=?",
-                    (code, dial_id, ts, token),
+            if failed:
+                self._db.executemany(
+                    "UPDATE requests SET status='failed', failure_code=?, "
+                    "dial_request_id=coalesce(?, dial_request_id), completed_at=? WHERE client_token=?",
+                    [(code, dial_id, ts, token) for token, (code, dial_id) in failed.items()],
                 )
-                self._db.execute(
+                self._db.executemany(
                     "UPDATE attempts SET outcome=?, failure_code=? WHERE call_id=? AND client_token=?",
-                    (code, code, call_id, token),
+                    [(code, code, call_id, token) for token, (code, _) in failed.items()],
                 )
-            for token in missing:
-                self._db.execute(
+            if missing:
+                self._db.executemany(
                     "UPDATE requests SET pending_reason='not in the answer; will resend with the same token' "
                     "WHERE client_token=?",
-                    (token,),
+                    [(token,) for token in missing],
                 )
-                self._db.execute(
-                    "UPDATE attempts SET outcome='missing' WHERE call_id=? AND client_token=?", (call_id, token)
+                self._db.executemany(
+                    "UPDATE attempts SET outcome='missing' WHERE call_id=? AND client_token=?",
+                    [(call_id, token) for token in missing],
                 )
             self._db.execute(
                 "UPDATE calls SET finished_at=?, outcome='ok' WHERE call_id=?", (ts, call_id)
@@ -420,22 +542,35 @@ class Ledger:
                 "UPDATE calls SET finished_at=?, outcome='error', error_code=?, error_message=? WHERE call_id=?",
                 (ts, error_code, message[:500], call_id),
             )
-            tokens = [r[0] for r in self._db.execute("SELECT client_token FROM attempts WHERE call_id=?", (call_id,))]
-            for token in tokens:
-                self._db.execute(
-                    "UPDATE requests SET status=?, pending_reason=? WHERE client_token=? AND status='in_flight'",
-                    (status, reason, token),
-                )
+            self._db.execute(
+                "UPDATE requests SET status=?, pending_reason=? WHERE status='in_flight' AND client_token IN "
+                "(SELECT client_token FROM attempts WHERE call_id=?)",
+                (status, reason, call_id),
+            )
             self._db.execute("UPDATE attempts SET outcome='call_error' WHERE call_id=?", (call_id,))
 
     def mark_pending_reason(self, tokens: Iterable[str], reason: str) -> None:
         """Say why requests were left unsent (stopped, campaign paused, retry budget spent)."""
         with _tx(self._db):
-            for token in tokens:
-                self._db.execute(
-                    "UPDATE requests SET pending_reason=? WHERE client_token=? AND status IN ('pending','in_flight','failed')",
-                    (reason, token),
-                )
+            self._db.executemany(
+                "UPDATE requests SET pending_reason=? WHERE client_token=? AND status IN ('pending','in_flight','failed')",
+                [(reason, token) for token in tokens],
+            )
+
+    def mark_unsent_reason(self, reason: str, *, retry_codes: Sequence[str], first_sent_since: str | None = None) -> int:
+        """Give every request still to send (see :meth:`to_send`) the pending ``reason``; returns how many.
+
+        ``first_sent_since`` (an ISO time) leaves out requests first sent before
+        it: their own reason (e.g. past the token window) must stay.
+        """
+        where, params = self._unsent_where(retry_codes)
+        extra = ""
+        if first_sent_since is not None:
+            extra = " AND (first_sent_at IS NULL OR first_sent_at >= ?)"
+            params = (*params, first_sent_since)
+        with _tx(self._db):
+            cur = self._db.execute(f"UPDATE requests SET pending_reason=? WHERE {where}{extra}", (reason, *params))
+            return int(cur.rowcount)
 
     # -- reading ---------------------------------------------------------------
     def counts(self, retry_codes: Sequence[str] = ()) -> dict[str, Any]:
@@ -446,18 +581,23 @@ class Ledger:
         (inside ``pending``), not as failed.  Once its budget is spent or the run
         stops, it gets a reason and counts as failed with its code.
         """
-        by_status = dict(self._db.execute("SELECT status, count(*) FROM requests GROUP BY status").fetchall())
-        marks = ",".join("?" * len(retry_codes)) or "''"
-        retrying = self._db.execute(
-            f"SELECT count(*) FROM requests WHERE status='failed' AND failure_code IN ({marks}) "
-            "AND pending_reason IS NULL", tuple(retry_codes)).fetchone()[0]
-        codes = dict(
-            self._db.execute(
-                "SELECT failure_code, count(*) FROM requests WHERE status='failed' "
-                f"AND NOT (failure_code IN ({marks}) AND pending_reason IS NULL) GROUP BY failure_code",
-                tuple(retry_codes),
-            ).fetchall()
-        )
+        if self._has_tally:  # schema 2: a few rows kept exact by triggers, whatever the ledger's size
+            groups = self._db.execute("SELECT status, failure_code, no_reason, n FROM tally WHERE n > 0").fetchall()
+        else:  # a schema-1 ledger opened read-only: count the requests themselves
+            groups = self._db.execute(
+                "SELECT status, coalesce(failure_code, ''), pending_reason IS NULL, count(*) FROM requests "
+                "GROUP BY 1, 2, 3").fetchall()
+        by_status: dict[str, int] = {}
+        codes: dict[str, int] = {}
+        retrying = 0
+        retry = set(retry_codes)
+        for status, code, no_reason, n in groups:
+            by_status[status] = by_status.get(status, 0) + n
+            if status == "failed":
+                if code in retry and no_reason:
+                    retrying += n
+                else:
+                    codes[code] = codes.get(code, 0) + n
         return {
             "requests": sum(by_status.values()),
             "succeeded": by_status.get("succeeded", 0),
