@@ -572,6 +572,17 @@ class Ledger:
             cur = self._db.execute(f"UPDATE requests SET pending_reason=? WHERE {where}{extra}", (reason, *params))
             return int(cur.rowcount)
 
+    def mark_past_window(self, reason: str, *, retry_codes: Sequence[str], first_sent_before: str) -> int:
+        """Give every request still to send whose first send is before ``first_sent_before`` (ISO) the
+        pending ``reason``; returns how many.  The sender leaves them unsent (the token window)."""
+        where, params = self._unsent_where(retry_codes)
+        with _tx(self._db):
+            cur = self._db.execute(
+                f"UPDATE requests SET pending_reason=? WHERE {where} AND first_sent_at < ?",
+                (reason, *params, first_sent_before),
+            )
+            return int(cur.rowcount)
+
     # -- reading ---------------------------------------------------------------
     def counts(self, retry_codes: Sequence[str] = ()) -> dict[str, Any]:
         """Totals: requests, succeeded, failed (per code), pending (pending + in flight + retrying).
