@@ -153,7 +153,8 @@ def client_config(*, max_attempts: int = 1, read_timeout: float = 30.0, connect_
     A client you build yourself should use this config too.
     """
     return Config(
-        retries={"mode": "standard", "max_attempts": max_attempts},
+        # total_max_attempts counts the first attempt ("max_attempts": 1 would mean one retry)
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
         read_timeout=read_timeout,
         connect_timeout=connect_timeout,
         user_agent_extra=f"dialkit/{__version__}",
