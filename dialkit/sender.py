@@ -664,9 +664,12 @@ class _Run:
                                                first_sent_since=self.cutoff_iso)
                         self.emit("stopped", message=s.reason)
                         raise s.error or DialkitError(s.reason) from None
+                # calls as large as the plan's batches (leftovers of partly sent batches merged)
+                size = min(self.adapter.max_batch,
+                           max((len(b) for b in self.plan.batches), default=self.adapter.max_batch))
                 source = (_Chunk(c, c[0].batch) for c in iter_chunks(
                     (r for r in led.iter_to_send(retry_codes=self.retry_codes)
-                     if not (r.first_sent_at and r.first_sent_at < self.cutoff_iso)), self.adapter.max_batch))
+                     if not (r.first_sent_at and r.first_sent_at < self.cutoff_iso)), size))
                 self._loop(pool, source)
             except _Stop as s:  # mid-run: stop cleanly, keep what is pending, report why
                 self._drain()
