@@ -140,6 +140,15 @@ def _statements(script: str) -> list[str]:
     return out
 
 
+def plan_digest(plan: BatchPlan) -> str:
+    """A fingerprint of a plan's requests: SHA-256 of its client tokens in order.
+
+    A token is a hash of (campaign, run id, number), so equal digests mean the
+    same requests in the same order.
+    """
+    return hashlib.sha256("\n".join(r.client_token for b in plan.batches for r in b.requests).encode()).hexdigest()
+
+
 def utcnow() -> datetime:
     """Timezone-aware now in UTC (the ledger's clock)."""
     return datetime.now(timezone.utc)
@@ -241,6 +250,7 @@ class Ledger:
         self._db = conn
         self._lock = lock
         self._tally: bool | None = None
+        self._tx_depth = 0
 
     # -- opening -----------------------------------------------------------
     @classmethod
@@ -356,10 +366,47 @@ class Ledger:
     def __repr__(self) -> str:
         return f"Ledger({str(self.path)!r})"
 
+    @contextmanager
+    def transaction(self, *, commit_on: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
+        """One committed transaction around several writes (nested calls join the outer one).
+
+        The sender groups a loop's writes (the answers that came back, the calls
+        about to go out) into one commit: one fsync instead of two per call.  An
+        exception rolls back, unless it is one of ``commit_on`` (a clean stop:
+        what was written is true and is kept).
+        """
+        if self._tx_depth:
+            self._tx_depth += 1
+            try:
+                yield
+            finally:
+                self._tx_depth -= 1
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        self._tx_depth = 1
+        try:
+            yield
+        except commit_on:
+            self._tx_depth = 0
+            self._db.execute("COMMIT")
+            raise
+        except BaseException:
+            self._tx_depth = 0
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._tx_depth = 0
+            self._db.execute("COMMIT")
+
     # -- meta ----------------------------------------------------------------
     def meta(self) -> dict[str, str]:
         """The run's metadata: campaign_id, run_id, api, ttl_seconds, schema_version, ..."""
         return {r["key"]: r["value"] for r in self._db.execute("SELECT key, value FROM meta")}
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Record one metadata value (committed)."""
+        with self.transaction():
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def bind_plan(self, plan: BatchPlan) -> int:
         """Record the plan's requests (before anything is sent); returns how many were new.
@@ -379,13 +426,12 @@ class Ledger:
                     f"ledger {self.path} belongs to another run ({detail}); use a new --ledger file for a new "
                     "campaign or run id, or plan with the ledger's values to resume it"
                 )
-        tokens = [r.client_token for r in plan.requests]
-        digest = hashlib.sha256("\n".join(tokens).encode()).hexdigest()
+        digest = plan_digest(plan)
         settings = {**want, "ttl_seconds": str(int(plan.ttl.total_seconds()))}
         if meta.get("plan_sha256") == digest and all(meta.get(k) == v for k, v in settings.items()):
             return 0  # resume of the very plan already recorded: nothing new, no 1M-row pass
         now = _iso(utcnow())
-        with _tx(self._db):
+        with self.transaction():
             for k, v in {**settings, "plan_sha256": digest}.items():
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (k, v))
             start = self._db.execute("SELECT coalesce(max(seq), 0) FROM requests").fetchone()[0]
@@ -422,7 +468,18 @@ class Ledger:
         current page never shift what comes next.
         """
         where, params = self._unsent_where(retry_codes)
-        after = -1
+        # start at the first request still to send, found through the (status, seq) index: on a big
+        # ledger that is mostly done, the first page then comes at once
+        marks = ",".join("?" * len(retry_codes)) or "''"
+        first = self._db.execute(
+            "SELECT min(s) FROM (SELECT min(seq) AS s FROM requests WHERE status = 'pending' "
+            "UNION ALL SELECT min(seq) FROM requests WHERE status = 'in_flight' "
+            f"UNION ALL SELECT min(seq) FROM requests WHERE status = 'failed' AND failure_code IN ({marks}))",
+            tuple(retry_codes),
+        ).fetchone()[0]
+        if first is None:
+            return
+        after = first - 1
         while True:
             rows = self._db.execute(
                 f"SELECT * FROM requests WHERE seq > ? AND {where} ORDER BY seq LIMIT ?", (after, *params, page)
@@ -457,7 +514,7 @@ class Ledger:
         """
         ts = _iso(sent_at)
         tokens = [(r.client_token,) for r in requests]
-        with _tx(self._db):
+        with self.transaction():
             cur = self._db.execute(
                 "INSERT INTO calls (batch, n_items, started_at) VALUES (?, ?, ?)", (batch, len(requests), ts)
             )
@@ -490,7 +547,7 @@ class Ledger:
         """
         ts = _iso(finished_at)
         missing = list(missing)
-        with _tx(self._db):
+        with self.transaction():
             if succeeded:
                 self._db.executemany(
                     "UPDATE requests SET status='succeeded', failure_code=NULL, dial_request_id=?, "
@@ -537,7 +594,7 @@ class Ledger:
         """
         ts = _iso(finished_at)
         status = "pending" if accepted_nothing else "in_flight"
-        with _tx(self._db):
+        with self.transaction():
             self._db.execute(
                 "UPDATE calls SET finished_at=?, outcome='error', error_code=?, error_message=? WHERE call_id=?",
                 (ts, error_code, message[:500], call_id),
@@ -551,7 +608,7 @@ class Ledger:
 
     def mark_pending_reason(self, tokens: Iterable[str], reason: str) -> None:
         """Say why requests were left unsent (stopped, campaign paused, retry budget spent)."""
-        with _tx(self._db):
+        with self.transaction():
             self._db.executemany(
                 "UPDATE requests SET pending_reason=? WHERE client_token=? AND status IN ('pending','in_flight','failed')",
                 [(reason, token) for token in tokens],
@@ -568,20 +625,25 @@ class Ledger:
         if first_sent_since is not None:
             extra = " AND (first_sent_at IS NULL OR first_sent_at >= ?)"
             params = (*params, first_sent_since)
-        with _tx(self._db):
+        with self.transaction():
             cur = self._db.execute(f"UPDATE requests SET pending_reason=? WHERE {where}{extra}", (reason, *params))
             return int(cur.rowcount)
 
     def mark_past_window(self, reason: str, *, retry_codes: Sequence[str], first_sent_before: str) -> int:
         """Give every request still to send whose first send is before ``first_sent_before`` (ISO) the
         pending ``reason``; returns how many.  The sender leaves them unsent (the token window)."""
-        where, params = self._unsent_where(retry_codes)
-        with _tx(self._db):
-            cur = self._db.execute(
-                f"UPDATE requests SET pending_reason=? WHERE {where} AND first_sent_at < ?",
-                (reason, *params, first_sent_before),
-            )
-            return int(cur.rowcount)
+        marks = ",".join("?" * len(retry_codes)) or "''"
+        with self.transaction():  # two statements, each served by the (status, seq) index
+            one = self._db.execute(
+                "UPDATE requests SET pending_reason=? WHERE status IN ('pending', 'in_flight') AND first_sent_at < ?",
+                (reason, first_sent_before),
+            ).rowcount
+            two = self._db.execute(
+                f"UPDATE requests SET pending_reason=? WHERE status = 'failed' AND failure_code IN ({marks}) "
+                "AND first_sent_at < ?",
+                (reason, *retry_codes, first_sent_before),
+            ).rowcount
+            return int(one) + int(two)
 
     # -- reading ---------------------------------------------------------------
     def counts(self, retry_codes: Sequence[str] = ()) -> dict[str, Any]:

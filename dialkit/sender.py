@@ -35,6 +35,7 @@ import logging
 import math
 import queue
 import random
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -55,7 +56,7 @@ from . import __version__
 from ._model import MAX_TTL, MIN_TTL
 from .adapters import Adapter, BatchAnswer, V1Adapter, V2Adapter, adapter_for
 from .exceptions import CampaignNotFound, CampaignNotRunning, ConfirmationRequired, DialkitError, EndpointProblem
-from .ledger import Ledger, LedgerRequest
+from .ledger import Ledger, LedgerRequest, plan_digest
 from .masking import install_log_masking, mask_text
 from .planning import BatchPlan, iter_chunks
 
@@ -579,7 +580,8 @@ def send(
     the campaign cannot take calls before anything was sent, and
     :class:`~dialkit.exceptions.LedgerBusy` when another sender holds the ledger.
     """
-    plan.raise_for_violations()
+    if not _validated_before(plan, ledger):
+        plan.raise_for_violations()
     adapter = adapter or (V1Adapter() if plan.api == "v1" else V2Adapter())
     if adapter.api != plan.api:
         raise ValueError(f"plan is for api {plan.api!r} but the adapter speaks {adapter.api!r}")
@@ -644,6 +646,7 @@ class _Run:
     def go(self, led: Ledger, path: Path, window: timedelta, check_state: bool) -> SendSummary:
         self.led = led
         led.bind_plan(self.plan)
+        led.set_meta("plan_validated", led.meta().get("plan_sha256", ""))  # send() validated it first
         started = self.now()
         cutoff = started - window
         self.cutoff_iso = cutoff.astimezone(timezone.utc).isoformat(timespec="milliseconds")
@@ -720,49 +723,62 @@ class _Run:
         return max(1, min(MAX_CONCURRENCY, math.ceil(self.limiter.rate * self.call_seconds * 1.25)))
 
     def _loop(self, pool: ThreadPoolExecutor, source: Iterator[_Chunk]) -> None:
-        upcoming: _Chunk | None = None
-        exhausted = False
+        """Record answers, then start calls, each round in one ledger commit; hand the calls to the pool.
+
+        Group commit: every answer that came back and every call about to go out
+        in this round share one transaction (one fsync), committed before any of
+        those calls is handed to a worker, so the write-ahead rule holds for each.
+        Progress events go out after the answers are written and before new calls
+        start, so a listener that sets ``stop`` stops the very next call.
+        """
+        self._upcoming: _Chunk | None = None
+        self._exhausted = False
         timer = self.timer
         while True:
             timer.wake.clear()
-            self._take_answers()
-            if self.stop is not None and self.stop.is_set():
-                raise _Stop("stopped by request; send again with the same ledger to resume")
-            wait = float("inf")
-            while len(self.in_flight) < self._concurrency():
-                now = timer.clock()
-                if now < self.hold_until:
-                    wait = self.hold_until - now
-                    break
-                if upcoming is None and not self.retries and not exhausted:
-                    upcoming = next(source, None)
-                    exhausted = upcoming is None
-                chunk = self.retries[0] if self.retries else upcoming
-                if chunk is None:
-                    break
-                delay = self.limiter.try_acquire()
-                if delay > 0:
-                    wait = delay
-                    break
-                if self.retries:
-                    self.retries.popleft()
-                else:
-                    upcoming = None
-                self._dispatch(pool, chunk)
-            if not self.in_flight and not self.retries and upcoming is None and exhausted:
+            outgoing: list[tuple[_Chunk, int]] = []
+            with self.led.transaction(commit_on=(_Stop,)):
+                self._take_answers()
+                if self.stop is not None and self.stop.is_set():
+                    raise _Stop("stopped by request; send again with the same ledger to resume")
+                wait = self._start_calls(source, outgoing)
+            for chunk, call_id in outgoing:  # committed: now they may go out
+                self._submit(pool, chunk, call_id)
+            if not self.in_flight and not self.retries and self._upcoming is None and self._exhausted:
                 return
             if self.answers.empty():
                 timer.wait(wait if wait != float("inf") else 0.25, calls_in_flight=bool(self.in_flight))
 
-    def _dispatch(self, pool: ThreadPoolExecutor, chunk: _Chunk) -> None:
-        # write-ahead: the call and its requests are committed as in flight before the request goes out
-        call_id = self.led.begin_call(chunk.requests, chunk.batch, self.now())
-        for r in chunk.requests:
-            self.tries[r.client_token] = self.tries.get(r.client_token, 0) + 1
-        self.calls += 1
-        sent_at = self.timer.clock()
+    def _start_calls(self, source: Iterator[_Chunk], outgoing: list[tuple[_Chunk, int]]) -> float:
+        """Write-ahead the calls that may start now (free slots, tokens, no hold); returns how long to wait."""
+        timer = self.timer
+        while len(self.in_flight) + len(outgoing) < self._concurrency():
+            now = timer.clock()
+            if now < self.hold_until:
+                return self.hold_until - now
+            if self._upcoming is None and not self.retries and not self._exhausted:
+                self._upcoming = next(source, None)
+                self._exhausted = self._upcoming is None
+            chunk = self.retries[0] if self.retries else self._upcoming
+            if chunk is None:
+                break
+            delay = self.limiter.try_acquire()
+            if delay > 0:
+                return delay
+            if self.retries:
+                self.retries.popleft()
+            else:
+                self._upcoming = None
+            call_id = self.led.begin_call(chunk.requests, chunk.batch, self.now())
+            for r in chunk.requests:
+                self.tries[r.client_token] = self.tries.get(r.client_token, 0) + 1
+            self.calls += 1
+            outgoing.append((chunk, call_id))
+        return float("inf")
+
+    def _submit(self, pool: ThreadPoolExecutor, chunk: _Chunk, call_id: int) -> None:
         future = pool.submit(self._call, chunk.requests)
-        self.in_flight[future] = _InFlight(chunk, call_id, sent_at)
+        self.in_flight[future] = _InFlight(chunk, call_id, self.timer.clock())
         future.add_done_callback(self._answered)
 
     def _answered(self, future: Future[Any]) -> None:  # runs in the worker thread
@@ -864,6 +880,26 @@ class _Run:
 def _days(span: timedelta) -> str:
     days = span.total_seconds() / 86400
     return f"{days:g} days" if days >= 1 else f"{span.total_seconds() / 3600:g} hours"
+
+
+def _validated_before(plan: BatchPlan, ledger: str | Path) -> bool:
+    """True when ``ledger`` already holds this very plan and recorded that it passed validation.
+
+    A resume sends what the ledger holds (numbers and attributes written when the
+    plan was first bound), so validating a million requests again (seconds)
+    would only delay the first call.
+    """
+    path = Path(ledger)
+    if not path.is_file():
+        return False
+    try:
+        with Ledger.read(path) as led:
+            meta = led.meta()
+    except (DialkitError, sqlite3.Error):
+        return False
+    return (meta.get("plan_validated") is not None and meta.get("plan_validated") == plan_digest(plan)
+            and meta.get("campaign_id") == plan.campaign_id and meta.get("run_id") == plan.run_id
+            and meta.get("api") == plan.api and meta.get("ttl_seconds") == str(int(plan.ttl.total_seconds())))
 
 
 def _dry_run(plan: BatchPlan, ledger: str | Path, adapter: Adapter) -> SendSummary:
