@@ -156,3 +156,26 @@ def test_concurrent_send_with_every_fault_accounts_for_every_request(api: str, t
         assert len(log) == 400 and max(log.values()) == 1
     results = dialkit.load_results(tmp_path / "l.sqlite")
     assert (results["status"] == "succeeded").all()
+
+
+def test_resume_of_a_recorded_plan_does_not_validate_every_request_again(tmp_path: Path, monkeypatch) -> None:
+    """A resume sends what the ledger holds; re-validating a million requests only delays the first call."""
+    validations: list[int] = []
+    original = dialkit.BatchPlan.validate
+
+    def counting(self):
+        validations.append(len(self))
+        return original(self)
+
+    monkeypatch.setattr(dialkit.BatchPlan, "validate", counting)
+    ledger = tmp_path / "l.sqlite"
+    with serve(seed=7) as emu, connect(emu.endpoint_url) as conn:
+        plan = dialkit.plan_batches(contacts(60), emu.campaign_id)
+        stop = threading.Event()
+        first = send(plan, conn, ledger, listeners=[lambda p: p.kind == "batch" and stop.set()], stop=stop,
+                     concurrency=1)
+        assert first.pending == 35 and validations == [60]
+        second = send(plan, conn, ledger, listeners=[])  # the same plan: validated when first bound
+        assert second.succeeded == 60 and validations == [60]
+        longer = dialkit.plan_batches(contacts(70), emu.campaign_id)  # another plan: validated
+        assert send(longer, conn, ledger, listeners=[]).succeeded == 70 and validations == [60, 70]
