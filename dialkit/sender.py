@@ -564,10 +564,11 @@ def send(
     its request goes out.  dialkit retries a failed call itself, with a fresh
     ``expirationTime`` on every attempt (see :func:`client_config`).
 
-    ``max_attempts`` bounds sends of one request in this run (retryable failure
-    codes and unknown outcomes); a call answered with an error as a whole is
-    retried up to ``max_attempts`` × :data:`CALL_RETRY_FACTOR` times in a row
-    before the run stops.  What is left is counted as failed with its code or
+    ``max_attempts`` bounds the answered sends of one request in this run
+    (retryable failure codes, items missing from an answer); a call that fails
+    as a whole (429, 5xx, reset, time-out) is retried with the same tokens up to
+    ``max_attempts`` × :data:`CALL_RETRY_FACTOR` times in a row before the run
+    stops.  What is left is counted as failed with its code or
     pending with a reason, and a later send with the same ledger retries it.
     ``stop`` (a ``threading.Event``) ends the run once the calls in flight are
     answered, cutting any backoff short.  ``sleep``/``clock``/``now`` are
@@ -825,7 +826,9 @@ class _Run:
         f = _classify(exc, self.plan.campaign_id)
         self.led.record_call_error(flight.call_id, f.code, f.message, accepted_nothing=f.accepted_nothing,
                                    reason=f.reason, finished_at=self.now())
-        if f.accepted_nothing:  # nothing of it was taken: the attempt does not count against the requests
+        if f.transient or f.accepted_nothing:
+            # a call failing as a whole is budgeted per call (below), as botocore's retries were:
+            # only answered attempts count against each request's max_attempts
             for r in chunk.requests:
                 self.tries[r.client_token] -= 1
         if not f.transient:
