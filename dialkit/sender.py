@@ -581,7 +581,8 @@ def send(
     the campaign cannot take calls before anything was sent, and
     :class:`~dialkit.exceptions.LedgerBusy` when another sender holds the ledger.
     """
-    if not _validated_before(plan, ledger):
+    digest = plan_digest(plan)
+    if not _validated_before(plan, ledger, digest):
         plan.raise_for_violations()
     adapter = adapter or (V1Adapter() if plan.api == "v1" else V2Adapter())
     if adapter.api != plan.api:
@@ -606,7 +607,7 @@ def send(
     run = _Run(plan, conn, adapter, listeners, stop, backoff, max_attempts, timer, limiter,
                _Adaptive(limiter, rate, adaptive), now, random.Random(seed), concurrency)
     with Ledger.open(ledger) as led:
-        return run.go(led, Path(ledger), window, check_state)
+        return run.go(led, Path(ledger), window, check_state, digest)
 
 
 class _Run:
@@ -631,9 +632,13 @@ class _Run:
         self.call_seconds: float | None = None  # moving average of a call's round trip
         self.led: Ledger
         self.cutoff_iso = ""
+        self._upcoming: _Chunk | None = None  # the next chunk of the plan, taken but not yet started
+        self._exhausted = False  # the plan has no more chunks
 
     # -- progress ----------------------------------------------------------
     def emit(self, kind: str, batch: int | None = None, message: str = "") -> None:
+        if not self.listeners:
+            return
         c = self.led.counts(self.retry_codes)
         event = Progress(kind, c["requests"], c["succeeded"], dict(c["failure_codes"]), c["pending"],
                          c["in_flight"], batch, message)
@@ -644,9 +649,9 @@ class _Run:
                 log.exception("progress listener failed")
 
     # -- the run -------------------------------------------------------------
-    def go(self, led: Ledger, path: Path, window: timedelta, check_state: bool) -> SendSummary:
+    def go(self, led: Ledger, path: Path, window: timedelta, check_state: bool, digest: str) -> SendSummary:
         self.led = led
-        led.bind_plan(self.plan)
+        led.bind_plan(self.plan, digest=digest)
         led.set_meta("plan_validated", led.meta().get("plan_sha256", ""))  # send() validated it first
         started = self.now()
         cutoff = started - window
@@ -732,8 +737,6 @@ class _Run:
         Progress events go out after the answers are written and before new calls
         start, so a listener that sets ``stop`` stops the very next call.
         """
-        self._upcoming: _Chunk | None = None
-        self._exhausted = False
         timer = self.timer
         while True:
             timer.wake.clear()
@@ -885,7 +888,7 @@ def _days(span: timedelta) -> str:
     return f"{days:g} days" if days >= 1 else f"{span.total_seconds() / 3600:g} hours"
 
 
-def _validated_before(plan: BatchPlan, ledger: str | Path) -> bool:
+def _validated_before(plan: BatchPlan, ledger: str | Path, digest: str) -> bool:
     """True when ``ledger`` already holds this very plan and recorded that it passed validation.
 
     A resume sends what the ledger holds (numbers and attributes written when the
@@ -900,7 +903,7 @@ def _validated_before(plan: BatchPlan, ledger: str | Path) -> bool:
             meta = led.meta()
     except (DialkitError, sqlite3.Error):
         return False
-    return (meta.get("plan_validated") is not None and meta.get("plan_validated") == plan_digest(plan)
+    return (meta.get("plan_validated") is not None and meta.get("plan_validated") == digest
             and meta.get("campaign_id") == plan.campaign_id and meta.get("run_id") == plan.run_id
             and meta.get("api") == plan.api and meta.get("ttl_seconds") == str(int(plan.ttl.total_seconds())))
 
