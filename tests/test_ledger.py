@@ -197,9 +197,14 @@ def recount(path: Path, retry: tuple[str, ...] = RETRY) -> dict:
             "in_flight": by_status.get("in_flight", 0), "retrying": retrying}
 
 
-def test_counts_kept_by_triggers_match_a_full_recount_through_every_transition(tmp_path: Path) -> None:
+@pytest.mark.parametrize("update_from", [True, False], ids=["one-statement", "row-by-row (SQLite < 3.33)"])
+def test_counts_kept_by_triggers_match_a_full_recount_through_every_transition(tmp_path: Path, monkeypatch,
+                                                                                update_from: bool) -> None:
     import random
 
+    import dialkit.ledger
+
+    monkeypatch.setattr(dialkit.ledger, "_UPDATE_FROM", update_from and dialkit.ledger._UPDATE_FROM)
     rng = random.Random(5)
     path = tmp_path / "l.sqlite"
     with Ledger.open(path) as led:
