@@ -48,6 +48,17 @@ _EXPORTS: dict[str, str] = {
     "read_contact_records": "contact_records",
     "join_contact_records": "contact_records",
     "redial_candidates": "contact_records",
+    "RedialRules": "dispositions",
+    "DISPOSITIONS": "dispositions",
+    "campaign_metrics": "metrics",
+    "outcome_frame": "metrics",
+    "assign_arms": "experiments",
+    "compare_arms": "experiments",
+    "sample_size_per_arm": "experiments",
+    "local_send_schedule": "experiments",
+    "send_on_schedule": "experiments",
+    "metrics_table": "metrics",
+    "ExposureWarning": "experiments",
     "DialkitError": "exceptions",
     "ContactFileError": "exceptions",
     "PlanError": "exceptions",
@@ -58,6 +69,9 @@ _EXPORTS: dict[str, str] = {
     "LedgerError": "exceptions",
     "LedgerBusy": "exceptions",
     "EndpointProblem": "exceptions",
+    "ModelNotSupported": "exceptions",
+    "ContactRecordsError": "contact_records",
+    "CLIENT_TOKEN_ATTRIBUTE": "planning",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
@@ -67,7 +81,8 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         if name in ("emulator", "charts", "widgets", "contacts", "planning", "sender", "ledger", "results",
-                    "masking", "exceptions", "adapters", "cli", "notebooks", "contact_records"):
+                    "masking", "exceptions", "adapters", "cli", "notebooks", "contact_records",
+                    "dispositions", "metrics", "experiments", "outcome_charts"):
             return importlib.import_module(f"{__name__}.{name}")
         raise AttributeError(f"module 'dialkit' has no attribute {name!r}")
     value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
@@ -80,12 +95,17 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
-    from .contact_records import join_contact_records, read_contact_records, redial_candidates
+    from .contact_records import ContactRecordsError, join_contact_records, read_contact_records, redial_candidates
     from .contacts import REJECTION_REASONS, ContactSet, load_contacts
+    from .dispositions import DISPOSITIONS, RedialRules
+    from .experiments import (ExposureWarning, assign_arms, compare_arms, local_send_schedule, sample_size_per_arm,
+                              send_on_schedule)
+    from .metrics import campaign_metrics, metrics_table, outcome_frame
     from .exceptions import (CampaignNotFound, CampaignNotRunning, ConfirmationRequired, ContactFileError,
-                             DialkitError, EndpointProblem, LedgerBusy, LedgerError, PlanError, PlanValidationError)
+                             DialkitError, EndpointProblem, LedgerBusy, LedgerError, ModelNotSupported, PlanError,
+                             PlanValidationError)
     from .ledger import Ledger
     from .masking import mask_phone
-    from .planning import Batch, BatchPlan, PlannedRequest, client_token, plan_batches
+    from .planning import CLIENT_TOKEN_ATTRIBUTE, Batch, BatchPlan, PlannedRequest, client_token, plan_batches
     from .results import FAILURE_CODES, load_attempts, load_results, report
     from .sender import Backoff, Connection, Progress, SendSummary, TqdmListener, connect, send

@@ -5,19 +5,33 @@ pattern or a token with ``:`` all go out as-is), so dialkit checks every
 constraint itself.  Copying the numbers by hand would drift from the service;
 reading them from the model keeps one source of truth.
 
-Only the expiry window (30 s .. 15 min) is not in the model: it comes from the
-API_DialRequest documentation page and lives here as named constants.
+The model is read through botocore's public API only (``get_service_model``,
+``operation_model(...).input_shape``, ``.members``, ``.metadata``), starting
+from the batch operation, so a renamed shape in a newer model changes nothing.
+A shape an older botocore does not have yet (``RingTimeout`` before 1.41.0)
+is "not supported by this botocore" with advice to upgrade, never a KeyError.
+
+Three rules are not in the model and live here as named constants, each with
+where it comes from: the expiry window (30 s .. 15 min, API_DialRequest page),
+the 7-day memory of a client token (API_DialRequest page) and the total size
+of a contact's attributes (32,768 UTF-8 bytes, Amazon Connect API reference).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from typing import Literal
 
+import botocore
 import botocore.session
+from botocore.exceptions import DataNotFoundError, UnknownServiceError
+from botocore.model import ServiceModel, Shape
+
+from .exceptions import ModelNotSupported
 
 ApiVersion = Literal["v1", "v2"]
 
@@ -27,6 +41,19 @@ SERVICE_NAMES: dict[str, str] = {"v1": "connectcampaigns", "v2": "connectcampaig
 #: The dial request's expirationTime must lie this far after the call (API_DialRequest page).
 MIN_TTL = timedelta(seconds=30)
 MAX_TTL = timedelta(minutes=15)
+#: The service remembers a client token this long (API_DialRequest page): a resend after
+#: that creates a new dial request, so the person is dialed again.
+CLIENT_TOKEN_WINDOW = timedelta(days=7)
+#: At most this many UTF-8 bytes across all attributes of one contact, keys and values
+#: together ("up to 32,768 UTF-8 bytes across all key-value pairs per contact": Amazon
+#: Connect API reference, StartOutboundVoiceContact / UpdateContactAttributes).
+MAX_ATTRIBUTES_BYTES = 32768
+
+#: The first botocore that ships the connectcampaignsv2 model (found by bisecting PyPI
+#: wheels: 1.35.75 has none, 1.35.76 has it); dialkit's floor.
+BOTOCORE_FLOOR = "1.35.76"
+#: The first botocore whose connectcampaignsv2 model has RingTimeout (1.40.76 has not, 1.41.0 has).
+RING_TIMEOUT_SINCE = "1.41.0"
 
 
 @dataclass(frozen=True)
@@ -81,51 +108,115 @@ class ApiConstraints:
     dial_request_id: StringRule
     failure_codes: tuple[str, ...]
     campaign_states: tuple[str, ...]
+    #: (min, max) seconds of v2 ``ringTimeout``; None when the API (v1) or this botocore's model has none.
     ring_timeout: tuple[int, int] | None = None
+    #: The IAM action prefix (the model's SigV4 signing name), e.g. ``connect-campaigns``.
+    iam_prefix: str = "connect-campaigns"
+
+    def iam_action(self, operation: str | None = None) -> str:
+        """The IAM action that allows ``operation`` (default: the batch operation), e.g.
+        ``connect-campaigns:PutDialRequestBatch``."""
+        return f"{self.iam_prefix}:{operation or self.operation}"
+
+    def require_ring_timeout(self) -> tuple[int, int]:
+        """The ringTimeout range; :class:`ModelNotSupported` when this botocore's model has none."""
+        if self.ring_timeout is None:
+            if self.api != "v2":
+                raise ModelNotSupported("ring_timeout exists only in the v2 API (connectcampaignsv2): use api='v2'")
+            raise ModelNotSupported(
+                f"ring_timeout is not supported by botocore {botocore.__version__}: its {self.service_name} model "
+                f"has no RingTimeout; upgrade to botocore >= {RING_TIMEOUT_SINCE} (pip install -U boto3 botocore)"
+            )
+        return self.ring_timeout
 
 
-def _string_rule(shape_map: dict, name: str) -> StringRule:
-    raw = shape_map[name]
+def _string_rule(shape: Shape) -> StringRule:
+    meta = shape.metadata
     return StringRule(
-        shape=name,
-        min_length=int(raw.get("min", 0)),
-        max_length=int(raw["max"]) if "max" in raw else None,
-        pattern=raw.get("pattern"),
+        shape=shape.name,
+        min_length=int(meta.get("min", 0)),
+        max_length=int(meta["max"]) if "max" in meta else None,
+        pattern=meta.get("pattern"),
     )
 
 
 @lru_cache(maxsize=None)
-def constraints(api: ApiVersion = "v1") -> ApiConstraints:
-    """The constraints of ``api`` ("v1" = connectcampaigns, "v2" = connectcampaignsv2)."""
+def service_model(api: ApiVersion = "v1") -> ServiceModel:
+    """botocore's service model of ``api``; :class:`ModelNotSupported` when this botocore has none."""
     if api not in SERVICE_NAMES:
         raise ValueError(f"api must be 'v1' or 'v2', not {api!r}")
-    service = SERVICE_NAMES[api]
-    model = botocore.session.get_session().get_service_model(service)
-    shapes = model._shape_resolver._shape_map  # the raw JSON shapes: min/max/pattern live here
+    name = SERVICE_NAMES[api]
+    try:
+        return botocore.session.get_session().get_service_model(name)
+    except (UnknownServiceError, DataNotFoundError):
+        raise ModelNotSupported(
+            f"botocore {botocore.__version__} has no {name} model ({api} API): upgrade to botocore >= "
+            f"{BOTOCORE_FLOOR} (pip install -U boto3 botocore)"
+        ) from None
+
+
+def _member(shape: Shape, name: str, api: str) -> Shape:
+    """A required member of a structure; a clear error if this botocore's model lacks it."""
+    members = shape.members  # type: ignore[attr-defined]
+    if name not in members:
+        raise ModelNotSupported(
+            f"botocore {botocore.__version__}'s {SERVICE_NAMES[api]} model has no {shape.name}.{name}: "
+            f"upgrade to botocore >= {BOTOCORE_FLOOR}"
+        )
+    return members[name]
+
+
+@lru_cache(maxsize=None)
+def constraints(api: ApiVersion = "v1") -> ApiConstraints:
+    """The constraints of ``api`` ("v1" = connectcampaigns, "v2" = connectcampaignsv2).
+
+    Read from the batch operation's input and output shapes of the model botocore
+    ships.  Optional parts a model may lack (v2 ``ringTimeout``) come back as None.
+    """
+    model = service_model(api)
     if api == "v1":
-        operation = "PutDialRequestBatch"
-        batch_list = shapes["DialRequestList"]
-        ring = None
+        operation, list_member = "PutDialRequestBatch", "dialRequests"
     else:
-        operation = "PutOutboundRequestBatch"
-        batch_list = shapes["OutboundRequestList"]
-        ring = (int(shapes["RingTimeout"]["min"]), int(shapes["RingTimeout"]["max"]))
+        operation, list_member = "PutOutboundRequestBatch", "outboundRequests"
+    op = model.operation_model(operation)
+    request_list = _member(op.input_shape, list_member, api)
+    item = request_list.member  # type: ignore[attr-defined]
+    ring = None
+    if api == "v1":
+        phone = _member(item, "phoneNumber", api)
+        attributes = _member(item, "attributes", api)
+    else:
+        telephony = _member(_member(item, "channelSubtypeParameters", api), "telephony", api)
+        phone = _member(telephony, "destinationPhoneNumber", api)
+        attributes = _member(telephony, "attributes", api)
+        ring_shape = telephony.members.get("ringTimeout")  # type: ignore[attr-defined]
+        if ring_shape is not None:
+            ring = (int(ring_shape.metadata["min"]), int(ring_shape.metadata["max"]))
+    success = _member(op.output_shape, "successfulRequests", api).member  # type: ignore[attr-defined]
+    failure = _member(op.output_shape, "failedRequests", api).member  # type: ignore[attr-defined]
+    state = _member(model.operation_model("GetCampaignState").output_shape, "state", api)
     return ApiConstraints(
         api=api,
-        service_name=service,
+        service_name=SERVICE_NAMES[api],
         operation=operation,
-        max_batch=int(batch_list["max"]),
-        min_batch=int(batch_list["min"]),
-        client_token=_string_rule(shapes, "ClientToken"),
-        phone_number=_string_rule(shapes, "DestinationPhoneNumber"),
-        attribute_key=_string_rule(shapes, "AttributeName"),
-        attribute_value=_string_rule(shapes, "AttributeValue"),
-        campaign_id=_string_rule(shapes, "CampaignId"),
-        dial_request_id=_string_rule(shapes, "DialRequestId"),
-        failure_codes=tuple(shapes["FailureCode"]["enum"]),
-        campaign_states=tuple(shapes["CampaignState"]["enum"]),
+        max_batch=int(request_list.metadata["max"]),
+        min_batch=int(request_list.metadata.get("min", 0)),
+        client_token=_string_rule(_member(item, "clientToken", api)),
+        phone_number=_string_rule(phone),
+        attribute_key=_string_rule(attributes.key),  # type: ignore[attr-defined]
+        attribute_value=_string_rule(attributes.value),  # type: ignore[attr-defined]
+        campaign_id=_string_rule(_member(op.input_shape, "id", api)),
+        dial_request_id=_string_rule(_member(success, "id", api)),
+        failure_codes=tuple(_member(failure, "failureCode", api).enum),  # type: ignore[attr-defined]
+        campaign_states=tuple(state.enum),  # type: ignore[attr-defined]
         ring_timeout=ring,
+        iam_prefix=str(model.metadata.get("signingName") or model.metadata["endpointPrefix"]),
     )
+
+
+def attributes_size(attributes: Mapping[str, str]) -> int:
+    """UTF-8 bytes of a contact's attributes as the service counts them: every key plus every value."""
+    return sum(len(str(k).encode("utf-8")) + len(str(v).encode("utf-8")) for k, v in attributes.items())
 
 
 def all_failure_codes() -> tuple[str, ...]:

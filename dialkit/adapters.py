@@ -104,8 +104,10 @@ class V2Adapter:
         self.service_name = c.service_name
         self.max_batch = c.max_batch
         self.retryable_codes = tuple(x for x in c.failure_codes if x != "InvalidInput")
-        if ring_timeout is not None and c.ring_timeout and not (c.ring_timeout[0] <= ring_timeout <= c.ring_timeout[1]):
-            raise ValueError(f"ring_timeout must be {c.ring_timeout[0]}..{c.ring_timeout[1]} seconds")
+        if ring_timeout is not None:
+            low, high = c.require_ring_timeout()  # ModelNotSupported on a botocore whose model has none
+            if not (low <= ring_timeout <= high):
+                raise ValueError(f"ring_timeout must be {low}..{high} seconds")
         self.telephony_extra: dict[str, Any] = {}
         if connect_source_phone_number:
             self.telephony_extra["connectSourcePhoneNumber"] = connect_source_phone_number

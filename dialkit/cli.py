@@ -40,6 +40,9 @@ def _plan_args(p: argparse.ArgumentParser, *, campaign_required: bool) -> None:
     p.add_argument("--attributes", default="", help="comma-separated contact columns to send as attributes")
     p.add_argument("--ttl", type=float, default=600, help="seconds a request may wait to be dialed (30–900, default 600)")
     p.add_argument("--run-id", help="run id in every client token (default 'default'); a new one dials again")
+    p.add_argument("--no-token-attribute", action="store_true",
+                   help="do not send each request's client token as the contact attribute dialkit_client_token "
+                   "(contact records then join by OutboundRequestId or ContactId only)")
     p.add_argument("--api", choices=["v1", "v2"], default="v1",
                    help="v1 = connectcampaigns PutDialRequestBatch, v2 = connectcampaignsv2 PutOutboundRequestBatch")
 
@@ -56,7 +59,7 @@ def _plan(args: argparse.Namespace, contacts: Any, campaign_id: str):
 
     attrs = [a.strip() for a in args.attributes.split(",") if a.strip()] or None
     return plan_batches(contacts, campaign_id, attributes=attrs, ttl=timedelta(seconds=args.ttl),
-                        run_id=args.run_id, api=args.api)
+                        run_id=args.run_id, api=args.api, token_attribute=not args.no_token_attribute)
 
 
 def _print_json(obj: Any) -> None:
@@ -140,15 +143,22 @@ def cmd_report(args: argparse.Namespace) -> int:
     data = report(args.ledger)
     if args.contact_records:
         from .contact_records import join_contact_records, read_contact_records
+        from .metrics import campaign_metrics
 
-        joined = join_contact_records(load_results(args.ledger), read_contact_records(args.contact_records))
-        with_record = joined["contact_id"].notna()
+        results, records = load_results(args.ledger), read_contact_records(args.contact_records)
+        joined = join_contact_records(results, records)
+        with_record = joined["join_key"].notna()
         data["contact_records"] = {
+            "records": int(len(records)),
             "matched": int(with_record.sum()),
+            "matched_by": dict(joined.attrs["join_keys"]),
+            "unmatched_records": int(joined.attrs["unmatched_records"]),
+            "without_contact_id": int(records.attrs.get("without_contact_id", 0)),
             "outcomes": {k: int(v) for k, v in joined.loc[with_record, "outcome"].value_counts(sort=False).items()},
             "disconnect_reasons": {str(k): int(v) for k, v in joined["disconnect_reason"].value_counts().items()},
             "redial": int(joined["redial"].fillna(False).astype(bool).sum()),
         }
+        data["metrics"] = campaign_metrics(results, records)
     if args.csv:
         Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
         load_results(args.ledger).to_csv(args.csv, index=False)
@@ -165,6 +175,17 @@ def cmd_report(args: argparse.Namespace) -> int:
         cr = data["contact_records"]
         print(f"  contact records matched {cr['matched']}: " + ", ".join(f"{k} {v}" for k, v in cr["outcomes"].items())
               + f"; {cr['redial']} may be redialed (plan them with a new --run-id)")
+        keys = ", ".join(f"{k} {v}" for k, v in cr["matched_by"].items() if v) or "none"
+        print(f"    matched by {keys}; {cr['unmatched_records']} of {cr['records']} records matched no request"
+              + (f"; {cr['without_contact_id']} objects without a contact id left out" if cr["without_contact_id"]
+                 else ""))
+        m = data["metrics"]
+        print(f"  dialed {m['dialed']}; dispositions: " + ", ".join(f"{k} {v}" for k, v in m["dispositions"].items()))
+        for name in ("human_answer_rate", "voicemail_rate", "abandon_rate", "expired_rate", "list_penetration"):
+            r = m[name]
+            if r["rate"] is not None:
+                print(f"    {name:<18} {r['rate']:6.1%}  ({r['count']}/{r['denominator']}, 95% CI "
+                      f"{r['ci_low']:.1%}-{r['ci_high']:.1%})")
     return 0
 
 
@@ -258,8 +279,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="totals of a ledger: succeeded, failed per code, pending")
     p.add_argument("ledger", help="ledger file written by send")
     p.add_argument("--csv", help="also write one row per request (numbers masked) to this CSV")
-    p.add_argument("--contact-records", help="contact records (file or folder; Firehose output or JSON lines) "
-                   "to join by dial request id: adds outcomes and redial counts")
+    p.add_argument("--contact-records", help="contact records or EventBridge contact events (file or folder; "
+                   "Firehose output, JSON lines or arrays, plain or .gz) to join to the ledger by client-token "
+                   "attribute, OutboundRequestId or ContactId: adds outcomes, redial counts, which key matched and "
+                   "campaign metrics (dispositions, answer/voicemail/abandon/expired rates with Wilson intervals, "
+                   "attempts per contact, list penetration, by attempt, by callee local hour and weekday)")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object: requests, succeeded, failed, pending, failure_codes")
     p.set_defaults(func=cmd_report)

@@ -1,14 +1,32 @@
-"""After the dial: contact records (formerly CTRs), joined to the ledger by dial request id.
+"""After the dial: contact records (formerly CTRs) and contact events, joined to the ledger.
 
-``successfulRequests[].id`` is the ContactId of the contact the dialer creates,
-so the ledger's ``dial_request_id`` joins each request to its contact record,
-where ``DisconnectReason`` says what really happened (connected, EXPIRED before
-capacity reached it, or a failed attempt).
+A contact record's ``DisconnectReason`` says what really happened to a request
+(connected, EXPIRED before capacity reached it, or a failed attempt).  Which of
+its ids belongs to which request is not documented as one guess: AWS does not
+say that ``successfulRequests[].id`` equals the record's ``ContactId``
+(Connect's BatchPutContact page says the campaigns service creates the contacts
+afterwards, with their own ids).  So :func:`join_contact_records` joins on
+whichever key matches, most certain first:
+
+1. ``client_token``: the request's client token, sent as the contact attribute
+   :data:`dialkit.planning.CLIENT_TOKEN_ATTRIBUTE` (dialkit does by default);
+   dial-request attributes become contact attributes, so the record carries it back;
+2. ``outbound_request_id``: the record's ``SourceCampaign.OutboundRequestId``
+   equal to the ledger's ``dial_request_id``;
+3. ``contact_id``: the record's ``ContactId`` equal to the ledger's ``dial_request_id``
+   (the old, undocumented guess).
+
+It says which key matched each request (``join_key``) and how many records
+matched no request (``frame.attrs``).
 
 Records arrive at least once: :func:`read_contact_records` dedupes on
 ContactId, keeping the latest ``LastUpdateTimestamp``.  Kinesis Data Firehose
 writes them to S3 concatenated with no delimiter (``{...}{...}``) by default,
-so the reader accepts that as well as JSON lines and JSON arrays.
+often gzip-compressed, so the reader accepts that, ``.gz`` objects, JSON lines
+and JSON arrays.  EventBridge contact events (``detail-type`` "Amazon Connect
+Contact Event", camelCase fields under ``detail``) read into the same columns,
+the events of one contact merged into one row.  An input in which no object
+has a contact id is an error, never a frame of empty rows.
 
 Redial rule (DOMAIN): EXPIRED, OUTBOUND_ATTEMPT_FAILED and TELECOM_PROBLEM may
 be redialed, with a NEW client token (plan with a new ``run_id``: the old token
@@ -19,17 +37,27 @@ configuration fix first.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
+import uuid
+import zlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .dispositions import OUTCOME_COLUMNS, disposition_of_record, outcome_columns
 from .exceptions import DialkitError
 from .masking import mask_phone
+from .planning import CLIENT_TOKEN_ATTRIBUTE
+
+log = logging.getLogger("dialkit.contact_records")
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .dispositions import RedialRules
 
 CONNECTED_REASONS = ("CUSTOMER_DISCONNECT", "AGENT_DISCONNECT", "THIRD_PARTY_DISCONNECT", "BARGED",
                      "CONTACT_FLOW_DISCONNECT", "OTHER")
@@ -50,7 +78,16 @@ OUTCOMES = ("connected", "expired", "failed", "other")
 
 COLUMNS = ["contact_id", "campaign_id", "channel", "initiation_method", "initiation_timestamp",
            "connected_to_system_timestamp", "disconnect_timestamp", "last_update_timestamp", "disconnect_reason",
-           "outcome", "amd_status", "customer_masked", "agent", "redial"]
+           "outcome", "amd_status", "customer_masked", "agent", "redial", "outbound_request_id", "client_token",
+           "source_type", *OUTCOME_COLUMNS]
+#: The keys :func:`join_contact_records` tries, most certain first: (join_key, record column, ledger column).
+JOIN_KEYS = (("client_token", "client_token", "client_token"),
+             ("outbound_request_id", "outbound_request_id", "dial_request_id"),
+             ("contact_id", "contact_id", "dial_request_id"))
+#: ``detail-type`` of the EventBridge events Amazon Connect sends for contacts.
+CONTACT_EVENT_TYPE = "Amazon Connect Contact Event"
+#: A decompressed .gz object larger than this is refused (a gzip bomb, or not contact records).
+MAX_DECOMPRESSED_BYTES = 2 * 1024**3
 _TIMES = ["initiation_timestamp", "connected_to_system_timestamp", "disconnect_timestamp", "last_update_timestamp"]
 
 
@@ -94,9 +131,37 @@ def parse_records(text: str, *, source: str = "contact records") -> list[dict[st
             out.append(item)
 
 
+def _gunzip(data: bytes, name: str) -> bytes:
+    """Decompress gzip data (several members, as Firehose may append), refusing a bomb."""
+    out = bytearray()
+    while data:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            out += inflater.decompress(data, MAX_DECOMPRESSED_BYTES + 1 - len(out))
+        except zlib.error as exc:
+            raise ContactRecordsError(f"{name}: a damaged gzip file ({exc}); download it again") from None
+        if len(out) > MAX_DECOMPRESSED_BYTES or inflater.unconsumed_tail:
+            raise ContactRecordsError(f"{name}: decompresses to more than {MAX_DECOMPRESSED_BYTES // 1024**3} GiB; "
+                                      "split it, or check it holds contact records")
+        if not inflater.eof:
+            raise ContactRecordsError(f"{name}: a truncated gzip file; download it again")
+        data = inflater.unused_data
+    return bytes(out)
+
+
+def _decode(data: bytes, name: str) -> str:
+    if data[:2] == b"\x1f\x8b":  # gzip magic: Firehose's GZIP compression, whatever the file is called
+        data = _gunzip(data, name)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ContactRecordsError(f"{name}: not UTF-8 text or gzip; contact records and contact events are "
+                                  "JSON (plain or .gz)") from None
+
+
 def _texts(source: Any) -> Iterable[tuple[str, str]]:
     if isinstance(source, (bytes, bytearray)):
-        yield "contact records", bytes(source).decode("utf-8-sig")
+        yield "contact records", _decode(bytes(source), "contact records")
         return
     if isinstance(source, str) and source.lstrip()[:1] in ("{", "["):
         yield "contact records", source
@@ -108,10 +173,7 @@ def _texts(source: Any) -> Iterable[tuple[str, str]]:
     for p in files:
         if p.name.startswith("."):
             continue
-        try:
-            yield str(p), p.read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ContactRecordsError(f"{p}: not UTF-8 text; contact records are JSON (gunzip .gz files first)") from None
+        yield str(p), _decode(p.read_bytes(), str(p))
 
 
 def _get(record: Mapping[str, Any], *keys: str) -> Any:
@@ -123,84 +185,250 @@ def _get(record: Mapping[str, Any], *keys: str) -> Any:
     return value
 
 
+def _is_event(obj: Mapping[str, Any]) -> bool:
+    """True for an EventBridge contact event (``detail-type`` or a ``detail.contactId``), not a record."""
+    return obj.get("detail-type") == CONTACT_EVENT_TYPE or (
+        isinstance(obj.get("detail"), Mapping) and "contactId" in obj["detail"] and "ContactId" not in obj)
+
+
+def _record_row(r: Mapping[str, Any]) -> dict[str, Any]:
+    """One contact record (PascalCase, the contact record data model) as a row."""
+    attributes = r.get("Attributes") if isinstance(r.get("Attributes"), Mapping) else {}
+    return {
+        "contact_id": r.get("ContactId"),
+        "campaign_id": _get(r, "Campaign", "CampaignId") or _get(r, "SourceCampaign", "CampaignId"),
+        "channel": r.get("Channel"),
+        "initiation_method": r.get("InitiationMethod"),
+        "initiation_timestamp": r.get("InitiationTimestamp"),
+        "connected_to_system_timestamp": r.get("ConnectedToSystemTimestamp"),
+        "disconnect_timestamp": r.get("DisconnectTimestamp"),
+        "last_update_timestamp": r.get("LastUpdateTimestamp"),
+        "disconnect_reason": r.get("DisconnectReason"),
+        "amd_status": r.get("AnsweringMachineDetectionStatus"),
+        "customer_masked": mask_phone(_get(r, "CustomerEndpoint", "Address")),
+        "agent": r.get("Agent") is not None,
+        "outbound_request_id": _get(r, "SourceCampaign", "OutboundRequestId"),
+        "client_token": attributes.get(CLIENT_TOKEN_ATTRIBUTE),
+        "source_type": "contact_record",
+        **outcome_columns(r),
+    }
+
+
+def _event_row(e: Mapping[str, Any]) -> dict[str, Any]:
+    """One EventBridge contact event (camelCase under ``detail``) as a row of the same columns.
+
+    Only ``contactId``, ``eventType``, ``channel``, ``initiationMethod`` and
+    ``disconnectReason`` are named in the contact-events documentation dialkit
+    was built from; the other fields are read under the camelCase form of the
+    record's names when present, and stay empty otherwise.
+    """
+    d = e.get("detail") if isinstance(e.get("detail"), Mapping) else {}
+    attributes = d.get("attributes") if isinstance(d.get("attributes"), Mapping) else {}
+    agent = d.get("agentInfo")
+    address = _get(d, "customerEndpoint", "address")
+    return {
+        "contact_id": d.get("contactId"),
+        "campaign_id": _get(d, "campaign", "campaignId"),
+        "channel": d.get("channel"),
+        "initiation_method": d.get("initiationMethod"),
+        "initiation_timestamp": d.get("initiationTimestamp"),
+        "connected_to_system_timestamp": d.get("connectedToSystemTimestamp"),
+        "disconnect_timestamp": d.get("disconnectTimestamp"),
+        "last_update_timestamp": d.get("lastUpdateTimestamp") or e.get("time"),
+        "disconnect_reason": d.get("disconnectReason"),
+        "amd_status": d.get("answeringMachineDetectionStatus"),
+        "customer_masked": mask_phone(address) if address else None,  # None: a later event may have it
+        "agent": None if agent is None else True,
+        "outbound_request_id": _get(d, "sourceCampaign", "outboundRequestId"),
+        "client_token": attributes.get(CLIENT_TOKEN_ATTRIBUTE),
+        "source_type": "contact_event",
+        # the same outcome columns as a record, read from the event's camelCase fields
+        **outcome_columns({
+            "CustomerEndpoint": {"Address": address} if address else None,
+            "DisconnectReason": d.get("disconnectReason"),
+            "AnsweringMachineDetectionStatus": d.get("answeringMachineDetectionStatus"),
+            "Agent": agent,
+            "Queue": d.get("queueInfo") if isinstance(d.get("queueInfo"), Mapping) else None,
+            "Attributes": attributes,
+        }),
+    }
+
+
+def _found(objects: list[Mapping[str, Any]]) -> str:
+    """What an input without contact ids held, for the error message."""
+    keys: dict[str, int] = {}
+    for obj in objects[:1000]:
+        for key in obj:
+            keys[key] = keys.get(key, 0) + 1
+    common = ", ".join(k for k, _ in sorted(keys.items(), key=lambda kv: -kv[1])[:6]) or "no keys"
+    noun = "object" if len(objects) == 1 else "objects"
+    return f"{len(objects)} {noun}, none has ContactId or detail.contactId (the objects have {common})"
+
+
 def read_contact_records(source: str | os.PathLike[str] | bytes | Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """Contact records as one row per contact, deduped on ContactId (latest LastUpdateTimestamp wins).
+    """Contact records or contact events as one row per contact (latest version wins).
 
     ``source``: a file, a folder (read recursively, e.g. a Firehose S3 prefix
-    synced locally), JSON text or bytes, or an iterable of record dicts.  The
-    customer's number is masked (``customer_masked``); ``outcome`` is
+    synced locally; ``.gz`` objects are decompressed), JSON text or bytes, or an
+    iterable of dicts.  Each object is a contact record (``ContactId``, ...) or
+    an EventBridge contact event (``detail.contactId``, ...); several events of
+    one contact merge into one row (per column, the latest value that is set).
+
+    The customer's number is masked (``customer_masked``); ``outcome`` is
     connected/expired/failed/other; ``redial`` is True for reasons that may be
-    redialed with a new client token.
+    redialed with a new client token; ``client_token`` is the
+    :data:`~dialkit.planning.CLIENT_TOKEN_ATTRIBUTE` attribute and
+    ``outbound_request_id`` the ``SourceCampaign.OutboundRequestId`` (the join
+    keys of :func:`join_contact_records`); ``source_type`` says whether a row came
+    from a contact record or from contact events.
+
+    Raises :class:`ContactRecordsError` when no object has a contact id (with
+    what was found instead) and when a file or text holds no JSON object at all.
+    Objects without a contact id among others are left out, and counted in
+    ``frame.attrs["without_contact_id"]``.
+
+    The columns of :data:`dialkit.dispositions.OUTCOME_COLUMNS` say what
+    happened to the person (``disposition``, see :mod:`dialkit.dispositions`),
+    the callee's ``time_zone`` (from the number) and a ``customer_key`` pseudonym.
     """
     if isinstance(source, (str, bytes, bytearray, os.PathLike)):
-        records = [r for name, text in _texts(source) for r in parse_records(text, source=name)]
+        inline = isinstance(source, (bytes, bytearray)) or (isinstance(source, str)
+                                                            and source.lstrip()[:1] in ("{", "["))
+        what = "contact records" if inline else str(source)
+        objects = [r for name, text in _texts(source) for r in parse_records(text, source=name)]
+        if not objects:
+            raise ContactRecordsError(f"{what}: no JSON objects found; expected contact records (Firehose output, "
+                                      "JSON lines or arrays, plain or .gz) or EventBridge contact events")
     else:
-        records = [dict(r) for r in source]
-    rows = []
-    for r in records:
-        reason = r.get("DisconnectReason")
-        rows.append({
-            "contact_id": r.get("ContactId"),
-            "campaign_id": _get(r, "Campaign", "CampaignId"),
-            "channel": r.get("Channel"),
-            "initiation_method": r.get("InitiationMethod"),
-            "initiation_timestamp": r.get("InitiationTimestamp"),
-            "connected_to_system_timestamp": r.get("ConnectedToSystemTimestamp"),
-            "disconnect_timestamp": r.get("DisconnectTimestamp"),
-            "last_update_timestamp": r.get("LastUpdateTimestamp"),
-            "disconnect_reason": reason,
-            "outcome": outcome_of(reason),
-            "amd_status": r.get("AnsweringMachineDetectionStatus"),
-            "customer_masked": mask_phone(_get(r, "CustomerEndpoint", "Address")),
-            "agent": r.get("Agent") is not None,
-            "redial": reason in REDIAL_REASONS,
-        })
-    frame = pd.DataFrame(rows, columns=COLUMNS)
+        what = "contact records"
+        objects = [dict(r) for r in source]
+    rows = [_event_row(o) if _is_event(o) else _record_row(o) for o in objects]
+    with_id = [r for r in rows if r["contact_id"] not in (None, "")]
+    if objects and not with_id:
+        raise ContactRecordsError(f"{what}: {_found(objects)}; is this a contact-record export or a file of "
+                                  "EventBridge contact events?")
+    skipped = len(rows) - len(with_id)
+    if skipped:
+        log.warning("%s: %d of %d objects have no contact id and were left out", what, skipped, len(rows))
+    frame = pd.DataFrame(with_id, columns=[c for c in COLUMNS if c not in ("outcome", "redial")])
     for col in _TIMES:
         frame[col] = pd.to_datetime(frame[col], utc=True, format="ISO8601", errors="coerce")
-    frame["outcome"] = pd.Categorical(frame["outcome"], categories=list(OUTCOMES))
-    # delivered at least once: keep the latest version of each contact
+    # delivered at least once: keep the latest version of each contact record; merge the events of a contact
     frame = frame.sort_values("last_update_timestamp", kind="stable", na_position="first")
-    has_id = frame["contact_id"].notna()
-    frame = pd.concat([frame[has_id].drop_duplicates("contact_id", keep="last"), frame[~has_id]])
-    return frame.sort_values(["initiation_timestamp", "contact_id"], kind="stable").reset_index(drop=True)
+    is_event = frame["source_type"] == "contact_event"
+    records = frame[~is_event].drop_duplicates("contact_id", keep="last")
+    events = frame[is_event]
+    if len(events):
+        events = events.groupby("contact_id", sort=False, as_index=False).last()  # latest set value per column
+        # a contact's events arrive one field at a time: judge the disposition on the merged fields
+        events["disposition"] = [
+            disposition_of_record({"DisconnectReason": e.disconnect_reason,
+                                   "AnsweringMachineDetectionStatus": e.amd_status,
+                                   "Agent": {} if e.agent else None, "Queue": {"Name": e.queue} if e.queue else None})
+            for e in events.itertuples()]
+        events = events[~events["contact_id"].isin(records["contact_id"])]  # a full record beats events
+        records = pd.concat([records, events[records.columns]], ignore_index=True)
+    frame = records
+    frame["agent"] = frame["agent"].fillna(False).astype(bool)
+    frame["customer_masked"] = frame["customer_masked"].fillna("")
+    frame["outcome"] = pd.Categorical([outcome_of(r) for r in frame["disconnect_reason"]], categories=list(OUTCOMES))
+    frame["redial"] = frame["disconnect_reason"].isin(REDIAL_REASONS)
+    frame = frame[COLUMNS].sort_values(["initiation_timestamp", "contact_id"], kind="stable").reset_index(drop=True)
+    frame.attrs["without_contact_id"] = skipped
+    return frame
+
+
+def _match(results: pd.DataFrame, records: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """For each row of ``results``: the position in ``records`` of its record (or -1) and the key that matched.
+
+    Keys are tried in :data:`JOIN_KEYS` order; each record matches at most one
+    request and each request at most one record.
+    """
+    position = pd.Series(-1, index=results.index, dtype="int64")
+    key_used = pd.Series(None, index=results.index, dtype="object")
+    taken: set[int] = set()
+    for key, record_col, ledger_col in JOIN_KEYS:
+        if record_col not in records.columns or ledger_col not in results.columns:
+            continue
+        values = records[record_col]
+        free = values.notna() & (values != "") & ~pd.Series(range(len(records)), index=records.index).isin(taken)
+        lookup = pd.Series(range(len(records)), index=records.index)[free.to_numpy()]
+        lookup.index = values[free.to_numpy()].to_numpy()
+        lookup = lookup[~lookup.index.duplicated(keep="last")]
+        open_rows = position.eq(-1) & results[ledger_col].notna()
+        found = results.loc[open_rows, ledger_col].map(lookup).dropna().astype("int64")
+        found = found[~found.duplicated(keep="first")]
+        position.loc[found.index] = found
+        key_used.loc[found.index] = key
+        taken.update(int(v) for v in found)
+    return position, key_used
 
 
 def join_contact_records(results: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
     """``results`` (from :func:`dialkit.load_results`) with each request's contact record beside it.
 
-    Left join on ``dial_request_id`` = ``contact_id``: requests without a record
-    (not dialed yet, or records not delivered yet) keep empty record columns.
+    A left join on whichever key matches (see :data:`JOIN_KEYS`): the
+    client-token attribute, then ``SourceCampaign.OutboundRequestId`` =
+    ``dial_request_id``, then ``ContactId`` = ``dial_request_id``.  Column
+    ``join_key`` names the key that matched (empty when the request has no
+    record: not dialed yet, or its record not delivered yet).  The record's own
+    ``client_token`` and ``campaign_id`` come as ``record_client_token`` and
+    ``record_campaign_id``.
+
+    ``frame.attrs`` holds ``join_keys`` (requests matched per key),
+    ``unmatched_records`` (records that matched no request of the ledger: other
+    runs, inbound contacts, or keys dialkit cannot see) and ``records``.
     """
-    right = records.drop(columns=["customer_masked"]).rename(columns={"campaign_id": "record_campaign_id"})
-    joined = results.merge(right, how="left", left_on="dial_request_id", right_on="contact_id")
+    position, key_used = _match(results, records)
+    right = records.drop(columns=["customer_masked"]).rename(
+        columns={"campaign_id": "record_campaign_id", "client_token": "record_client_token"})
+    right = right.reset_index(drop=True)
+    right["_record"] = range(len(right))
+    left = results.assign(_record=position.where(position >= 0).astype("float").to_numpy())
+    right["_record"] = right["_record"].astype("float")
+    joined = left.merge(right, how="left", on="_record", validate="many_to_one").drop(columns=["_record"])
+    joined.index = results.index
+    joined["join_key"] = pd.Categorical(key_used, categories=[k for k, _, _ in JOIN_KEYS])
     joined["outcome"] = pd.Categorical(joined["outcome"], categories=list(OUTCOMES))
+    counts = key_used.value_counts()
+    joined.attrs["join_keys"] = {k: int(counts.get(k, 0)) for k, _, _ in JOIN_KEYS}
+    joined.attrs["unmatched_records"] = int(len(records) - (position >= 0).sum())
+    joined.attrs["records"] = int(len(records))
     return joined
 
 
-def redial_candidates(ledger: str | os.PathLike[str], records: pd.DataFrame) -> pd.DataFrame:
-    """Requests of ``ledger`` whose contact ended EXPIRED, OUTBOUND_ATTEMPT_FAILED or TELECOM_PROBLEM.
+def redial_candidates(
+    ledger: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    records: pd.DataFrame,
+    *,
+    rules: RedialRules | None = None,
+    now: datetime | None = None,
+) -> pd.DataFrame:
+    """The people to dial again, by disposition (:mod:`dialkit.dispositions`), under ``rules`` at ``now``.
 
-    Returns ``phone_e164, row, client_token, disconnect_reason`` plus the
-    request's attributes as columns: ready for ``plan_batches(...,
-    run_id="<a new run id>")`` (a new run id makes new tokens; the old ones
-    would only return the old requests).
+    ``ledger``: one ledger or several of the same campaign (earlier runs and
+    redials), so each number is judged on its latest contact and its dials are
+    counted against ``rules.max_attempts``.  By default (:class:`~dialkit.RedialRules`)
+    EXPIRED and retryable failures (OUTBOUND_ATTEMPT_FAILED, TELECOM_PROBLEM,
+    busy tone) come back at once; voicemail, no answer and abandoned calls
+    after a wait; a person who answered never.
+
+    Returns ``phone_e164, row, client_token, disconnect_reason, disposition,
+    attempts, redial_after`` plus the request's attributes as columns: ready
+    for ``plan_batches(..., run_id="<a new run id>")`` (a new run id makes new
+    tokens; the old ones would only return the old requests).
+    Requests and records are matched as :func:`join_contact_records` matches
+    them; the old client-token attribute is left out of the attribute columns.
     """
+    from .dispositions import select_redials
     from .ledger import Ledger
 
-    wanted = records.loc[records["redial"].astype(bool), ["contact_id", "disconnect_reason"]]
-    reasons = dict(zip(wanted["contact_id"], wanted["disconnect_reason"]))
-    rows = []
-    with Ledger.read(ledger) as led:
-        for r in led.requests_rows():
-            if r["dial_request_id"] in reasons:
-                rows.append({"phone_e164": r["phone_e164"], "row": r["row"], "client_token": r["client_token"],
-                             "disconnect_reason": reasons[r["dial_request_id"]], **json.loads(r["attributes"])})
-    frame = pd.DataFrame(rows)
-    if frame.empty:
-        frame = pd.DataFrame(columns=["phone_e164", "row", "client_token", "disconnect_reason"])
-    frame["row"] = frame["row"].astype("Int64")
-    return frame
+    paths = [ledger] if isinstance(ledger, (str, os.PathLike)) else list(ledger)
+    requests: list[dict[str, Any]] = []
+    for path in paths:
+        with Ledger.read(path) as led:
+            requests += [dict(r) for r in led.requests_rows()]
+    return select_redials(requests, records, rules=rules, now=now)
 
 
 def simulate_contact_records(
@@ -217,6 +445,13 @@ def simulate_contact_records(
     EXPIRE or fail, the rest connect with an answering-machine-detection status;
     ``redelivery_rate`` of the records come twice, the older version second, as
     at-least-once delivery does.
+
+    Like Connect's, each record has its own ``ContactId`` (not the dial request
+    id: nothing documents that they are equal), carries the request's
+    attributes in ``Attributes`` (the client-token attribute among them), and
+    names its campaign in ``Campaign.CampaignId`` and
+    ``SourceCampaign {CampaignId, OutboundRequestId}``, the latter being the
+    dial request id.
     """
     out: list[dict[str, Any]] = []
     for d in dial_requests:
@@ -245,8 +480,9 @@ def simulate_contact_records(
                 reason = "CONTACT_FLOW_DISCONNECT"
             end = connected_at + timedelta(seconds=rng.uniform(10, 400))
         iso = lambda t: t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+        contact_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         record = {
-            "ContactId": d["id"],
+            "ContactId": contact_id,
             "Channel": "VOICE",
             "InitiationMethod": "API",
             "InitiationTimestamp": iso(start),
@@ -258,7 +494,8 @@ def simulate_contact_records(
             "CustomerEndpoint": {"Address": d["phoneNumber"], "Type": "TELEPHONE_NUMBER"},
             "SystemEndpoint": {"Address": "+12125550100", "Type": "TELEPHONE_NUMBER"},
             "Campaign": {"CampaignId": d["campaignId"]},
-            "Attributes": {},
+            "SourceCampaign": {"CampaignId": d["campaignId"], "OutboundRequestId": d["id"]},
+            "Attributes": dict(d.get("attributes") or {}),
             "Queue": {"Name": "Outbound"} if agent else None,
             "Agent": agent,
         }
@@ -271,3 +508,48 @@ def simulate_contact_records(
 def to_firehose_text(records: Iterable[Mapping[str, Any]]) -> str:
     """Records concatenated with no delimiter, as Firehose writes them to S3 by default."""
     return "".join(json.dumps(r, separators=(",", ":")) for r in records)
+
+
+def build_contact_record(
+    *,
+    contact_id: str,
+    campaign_id: str,
+    phone: str,
+    attributes: Mapping[str, str] | None,
+    initiated: datetime,
+    ended: datetime,
+    disconnect_reason: str,
+    connected: datetime | None = None,
+    amd_status: str | None = None,
+    agent: Mapping[str, Any] | None = None,
+    queue: Mapping[str, Any] | None = None,
+    outbound_request_id: str | None = None,
+    system_phone: str = "+12125550100",
+) -> dict[str, Any]:
+    """One contact record in Connect's shape, for simulated dialers (the emulator's dialer model).
+
+    Like Connect's: the dial request's attributes become the contact's
+    ``Attributes``; ``Campaign {CampaignId}`` and ``SourceCampaign {CampaignId,
+    OutboundRequestId}`` name the campaign and the request (the request id
+    unless ``outbound_request_id`` says otherwise); timestamps are
+    ``yyyy-mm-ddThh:mm:ssZ``; ``LastUpdateTimestamp`` a minute after the end.
+    """
+    iso = lambda t: t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    return {
+        "ContactId": contact_id,
+        "Channel": "VOICE",
+        "InitiationMethod": "API",
+        "InitiationTimestamp": iso(initiated),
+        "ConnectedToSystemTimestamp": iso(connected) if connected else None,
+        "DisconnectTimestamp": iso(ended),
+        "LastUpdateTimestamp": iso(ended + timedelta(seconds=60)),
+        "DisconnectReason": disconnect_reason,
+        "AnsweringMachineDetectionStatus": amd_status,
+        "CustomerEndpoint": {"Address": phone, "Type": "TELEPHONE_NUMBER"},
+        "SystemEndpoint": {"Address": system_phone, "Type": "TELEPHONE_NUMBER"},
+        "Campaign": {"CampaignId": campaign_id},
+        "SourceCampaign": {"CampaignId": campaign_id, "OutboundRequestId": outbound_request_id or contact_id},
+        "Attributes": dict(attributes or {}),
+        "Queue": dict(queue) if queue else None,
+        "Agent": dict(agent) if agent else None,
+    }

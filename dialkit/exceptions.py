@@ -60,3 +60,11 @@ class EndpointProblem(DialkitError):
 
     Raised before anything is sent; the message says what to set or check.
     """
+
+
+class ModelNotSupported(DialkitError, RuntimeError):
+    """The installed botocore's service model lacks something dialkit was asked to use.
+
+    The message names the botocore version in use and the version to upgrade to
+    (for example v2 ``ring_timeout`` needs a model with ``RingTimeout``).
+    """

@@ -9,6 +9,13 @@ remembers a token for 7 days and answers a repeat with the existing request
 instead of dialing again, so re-running a notebook or a command with the same
 run id cannot dial anyone twice.  To dial the same people again on purpose
 (for example to redial EXPIRED contacts) plan with a new ``run_id``.
+
+Each request also carries its client token as a contact attribute named
+:data:`CLIENT_TOKEN_ATTRIBUTE` (on by default, ``token_attribute=False`` turns it
+off).  A dial request's attributes become the contact's attributes, so contact
+records carry the token back: the join from a record to its request then needs
+no guess about which service id equals which.  The token counts towards the
+32,768-byte attribute total like any other attribute.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 import pandas as pd
 
-from ._model import MAX_TTL, MIN_TTL, ApiVersion, constraints
+from ._model import MAX_ATTRIBUTES_BYTES, MAX_TTL, MIN_TTL, ApiVersion, attributes_size, constraints
 from .exceptions import PlanError, PlanValidationError
 from .masking import mask_phone
 
@@ -35,6 +42,9 @@ if TYPE_CHECKING:  # pragma: no cover
 DEFAULT_RUN_ID = "default"
 _RUN_ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 TOKEN_PREFIX = "dk1"
+#: The reserved contact attribute that carries each request's client token (it fits the
+#: model's AttributeName pattern ``[a-zA-Z0-9\-_]+``).  A contact column of this name is refused.
+CLIENT_TOKEN_ATTRIBUTE = "dialkit_client_token"
 
 AttributeSpec = Union[None, Sequence[str], Mapping[str, str]]
 
@@ -100,6 +110,8 @@ class BatchPlan:
     api: str
     batches: tuple[Batch, ...]
     attribute_map: Mapping[str, str] = field(default_factory=dict)
+    #: The attribute name carrying each request's client token, or None when not sent.
+    token_attribute: str | None = None
 
     # -- views -------------------------------------------------------------
     @property
@@ -172,7 +184,9 @@ class BatchPlan:
 
         Returns a DataFrame with columns ``batch, position, client_token, field,
         problem`` (empty when the plan is good).  Rules come from the service
-        model that botocore ships, plus the documented 30 s – 15 min expiry window.
+        model that botocore ships, plus the documented 30 s – 15 min expiry window
+        and the documented 32,768 UTF-8 bytes across all attributes of one contact
+        (every key plus every value, the client-token attribute included).
         Messages never contain a phone number.
         """
         c = constraints(self.api)  # type: ignore[arg-type]
@@ -217,6 +231,10 @@ class BatchPlan:
                         add(r, "attributes", p)
                     for p in c.attribute_value.violations(value, label=f"attribute {key[:40]!r} value"):
                         add(r, "attributes", p)
+                size = attributes_size(r.attributes)
+                if size > MAX_ATTRIBUTES_BYTES:
+                    add(r, "attributes", f"attributes total {size:,} UTF-8 bytes (keys and values); Amazon Connect "
+                        f"allows at most {MAX_ATTRIBUTES_BYTES:,} per contact: send fewer or shorter attributes")
         frame = pd.DataFrame(out, columns=["batch", "position", "client_token", "field", "problem"])
         for col in ("batch", "position"):
             frame[col] = frame[col].astype("Int64")
@@ -249,6 +267,12 @@ def _attribute_map(attributes: AttributeSpec, columns: Sequence[str]) -> dict[st
         mapping = {str(k): str(v) for k, v in attributes.items()}
     else:
         mapping = {str(col): str(col) for col in attributes}
+    if CLIENT_TOKEN_ATTRIBUTE in mapping:
+        raise PlanError(
+            f"attribute name {CLIENT_TOKEN_ATTRIBUTE!r} is reserved: dialkit sends each request's client token under "
+            "it so contact records join back to the ledger; map that column to another name, e.g. "
+            f"attributes={{'my_token': {mapping[CLIENT_TOKEN_ATTRIBUTE]!r}}}"
+        )
     missing = [col for col in mapping.values() if col not in columns]
     if missing:
         raise PlanError(
@@ -291,6 +315,7 @@ def plan_batches(
     run_id: str | None = None,
     api: ApiVersion = "v1",
     batch_size: int | None = None,
+    token_attribute: bool = True,
 ) -> BatchPlan:
     """Cut accepted contacts into batches of dial requests, in input order.
 
@@ -300,7 +325,10 @@ def plan_batches(
     ``ttl`` is how long each request may wait to be dialed; it must lie in the
     service's 30 s – 15 min window.  ``run_id`` (default ``"default"``) goes into
     every client token: the same campaign, run id and number always give the same
-    token.  ``batch_size`` defaults to the API maximum (25).
+    token.  ``batch_size`` defaults to the API maximum (25).  ``token_attribute``
+    (default True) also sends each request's client token as the contact attribute
+    :data:`CLIENT_TOKEN_ATTRIBUTE`, so contact records join back to the ledger by
+    the token; the name is reserved (a column mapped to it is refused).
 
     Argument problems (ttl, campaign id, run id, unknown columns) raise
     :class:`PlanError` at once; per-request problems (attribute names or values the
@@ -340,20 +368,25 @@ def plan_batches(
             current = []
         phone_text = _as_text(phone)
         row = rows[i]
+        token = client_token(campaign_id, run, phone_text)
+        attrs = {name: _as_text(values[i]) for name, values in attr_values.items()}
+        if token_attribute:
+            attrs[CLIENT_TOKEN_ATTRIBUTE] = token
         current.append(
             PlannedRequest(
                 batch=len(batches) + 1,
                 position=len(current) + 1,
-                client_token=client_token(campaign_id, run, phone_text),
+                client_token=token,
                 phone_e164=phone_text,
-                attributes={name: _as_text(values[i]) for name, values in attr_values.items()},
+                attributes=attrs,
                 row=None if row is None or pd.isna(row) else int(row),
             )
         )
     if current:
         batches.append(Batch(len(batches) + 1, tuple(current)))
     return BatchPlan(
-        campaign_id=campaign_id, run_id=run, ttl=ttl, api=api, batches=tuple(batches), attribute_map=mapping
+        campaign_id=campaign_id, run_id=run, ttl=ttl, api=api, batches=tuple(batches), attribute_map=mapping,
+        token_attribute=CLIENT_TOKEN_ATTRIBUTE if token_attribute else None,
     )
 
 

@@ -43,8 +43,9 @@ def load_results(ledger: str | os.PathLike[str]) -> pd.DataFrame:
     dial_request_id, pending_reason, planned_at, first_sent_at, last_sent_at,
     completed_at``.  ``failure_code`` and ``last_failure_code`` are categorical
     over :data:`FAILURE_CODES`; ``status`` over :data:`STATUS_ORDER`; times are
-    timezone-aware UTC.  ``dial_request_id`` is the ContactId of the contact the
-    dialer creates: the join key to contact records.
+    timezone-aware UTC.  ``dial_request_id`` is the id the service answered
+    with; with ``client_token`` it is what :func:`dialkit.join_contact_records`
+    matches contact records on (it is not documented to equal their ContactId).
     """
     with Ledger.read(ledger) as led:
         rows = led.requests_rows()

@@ -53,7 +53,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import __version__
-from ._model import MAX_TTL, MIN_TTL
+from ._model import MAX_TTL, MIN_TTL, constraints
 from .adapters import Adapter, BatchAnswer, V1Adapter, V2Adapter, adapter_for
 from .exceptions import CampaignNotFound, CampaignNotRunning, ConfirmationRequired, DialkitError, EndpointProblem
 from .ledger import Ledger, LedgerRequest, plan_digest
@@ -375,6 +375,21 @@ class TqdmListener:
 # ---------------------------------------------------------------------------
 _TRANSIENT_CALL_ERRORS = {"ThrottlingException", "InternalServerException", "ServiceUnavailableException",
                           "TooManyRequestsException", "RequestTimeout", "RequestTimeoutException"}
+#: Whole-call errors about the credentials: the service took nothing, and resending cannot help.
+_CREDENTIAL_ERRORS = {"AccessDeniedException", "UnrecognizedClientException", "ExpiredTokenException",
+                      "InvalidSignatureException", "InvalidClientTokenId", "SignatureDoesNotMatch"}
+
+
+def credential_hint(code: str, api: str) -> str:
+    """What to do about a credential error ``code``, naming the IAM actions of ``api``'s model."""
+    c = constraints(api)  # type: ignore[arg-type]
+    actions = f"{c.iam_action('GetCampaignState')} and {c.iam_action()}"
+    if code == "AccessDeniedException":
+        return f"the credentials are not allowed to do this: grant {actions} to the IAM role or user"
+    if code == "ExpiredTokenException":
+        return "the credentials have expired: renew them (aws sso login, or a new session token)"
+    return ("the credentials are not valid here: check the profile, the access key and the region "
+            f"(they also need {actions})")
 
 
 class _Stop(Exception):
@@ -826,7 +841,7 @@ class _Run:
 
     def _record_error(self, flight: _InFlight, exc: Exception) -> None:
         chunk = flight.chunk
-        f = _classify(exc, self.plan.campaign_id)
+        f = _classify(exc, self.plan.campaign_id, self.plan.api)
         self.led.record_call_error(flight.call_id, f.code, f.message, accepted_nothing=f.accepted_nothing,
                                    reason=f.reason, finished_at=self.now())
         if f.transient or f.accepted_nothing:
@@ -932,9 +947,7 @@ def _check_campaign(adapter: Adapter, conn: Connection, campaign_id: str) -> Non
             )
             raise _Stop(f"campaign {campaign_id} not found", err) from exc
         message = mask_text(str(exc.response.get("Error", {}).get("Message", "")))
-        hint = ("check the credentials' permissions (connect-campaigns:GetCampaignState and PutDialRequestBatch)"
-                if code in ("AccessDeniedException", "UnrecognizedClientException", "ExpiredTokenException",
-                            "InvalidSignatureException") else "check the endpoint and try again")
+        hint = credential_hint(code, adapter.api) if code in _CREDENTIAL_ERRORS else "check the endpoint and try again"
         raise _Stop(f"{code} from {where}", EndpointProblem(f"{code} from {where}: {message}; {hint}")) from exc
     except BotoCoreError as exc:  # no credentials, endpoint unreachable, time-out: nothing was sent
         name = type(exc).__name__
@@ -958,8 +971,8 @@ class _CallFailure:
     error: DialkitError | None = None
 
 
-def _classify(exc: Exception, campaign_id: str) -> _CallFailure:
-    """Sort a whole-call error: stop (campaign state, missing campaign, bad request) or resend later."""
+def _classify(exc: Exception, campaign_id: str, api: str = "v1") -> _CallFailure:
+    """Sort a whole-call error: stop (campaign state, missing campaign, credentials, bad request) or resend later."""
     if isinstance(exc, BotoCoreError):
         # connection reset, read time-out, endpoint unreachable: the call may or may not have been taken
         name = type(exc).__name__
@@ -978,6 +991,16 @@ def _classify(exc: Exception, campaign_id: str) -> _CallFailure:
     if code == "ResourceNotFoundException":
         reason = f"campaign {campaign_id} not found (deleted?): check the campaign id"
         return _CallFailure(code, message, False, True, reason, error=CampaignNotFound(reason))
+    if code in _CREDENTIAL_ERRORS:
+        # 403: refused before anything was taken; nothing more can go out until the credentials are fixed
+        hint = credential_hint(code, api)
+        reason = f"{code}: {hint}; then send again with the same ledger (same tokens, nobody dialed twice)"
+        return _CallFailure(code, message, False, True, reason, error=EndpointProblem(f"{code}: {message}; {hint}"))
+    if code == "ConflictException":
+        # 409: the campaign was being changed (by someone else); nothing was taken, so resend the same tokens
+        return _CallFailure(code, message, True, True, "ConflictException: resending with the same token",
+                            "the campaign kept answering ConflictException (it is being changed): wait until nobody "
+                            "is updating it, then send again with the same ledger")
     if code in _TRANSIENT_CALL_ERRORS:
         # A 429 took nothing; a 5xx may have: resend the same tokens.
         return _CallFailure(code, message, True, code == "ThrottlingException",

@@ -582,11 +582,14 @@ def test_numbers_never_reach_logs_or_stderr(emulator: Emulator, caplog, capfd) -
 
 
 def test_v2_put_outbound_request_batch(emulator: Emulator) -> None:
+    from dialkit._model import constraints
+
+    has_ring = constraints("v2").ring_timeout is not None  # botocore < 1.41.0 ships no RingTimeout
     v2 = client(emulator, "v2")
     out = v2.put_outbound_request_batch(
         id=emulator.campaign_id,
         outboundRequests=[
-            outbound("v2-1", US, ringTimeout=30),
+            outbound("v2-1", US, **({"ringTimeout": 30} if has_ring else {})),
             outbound("v2-2", INVALID),
             {
                 "clientToken": "v2-sms",
@@ -605,7 +608,8 @@ def test_v2_put_outbound_request_batch(emulator: Emulator) -> None:
     v1_again = client(emulator).put_dial_request_batch(id=emulator.campaign_id, dialRequests=[dial("v2-1")])
     assert v1_again["successfulRequests"][0]["id"] == out["successfulRequests"][0]["id"]
     assert emulator.calls()[0]["operation"] == "PutOutboundRequestBatch"
-
+    if not has_ring:
+        return
     unchecked = client(emulator, "v2", parameter_validation=False)  # botocore itself checks ringTimeout's minimum
     with pytest.raises(ClientError) as excinfo:
         unchecked.put_outbound_request_batch(

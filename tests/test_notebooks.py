@@ -47,7 +47,8 @@ def test_notebook_04_against_a_given_ledger(tmp_path: Path) -> None:
 @pytest.mark.parametrize("notebook, parameters", [
     ("02", {"data_path": str(SMALL), "run_id": "other-run", "ttl_minutes": 5}),
     ("03", {"faults": {"seed": 99, "throttle_rate": 0.3, "unknown_error_rate": 0.1}}),
-    ("05", {"profiles": {"calm": {"seed": 1}, "stormy": {"seed": 1, "throttle_rate": 0.5}}}),
+    ("05", {"n_contacts": 300, "seed": 3, "arms": {"early": 9, "late": 20}, "control": "early"}),
+    ("07", {"n_contacts": 260, "seed": 5, "first_hour": 9, "last_hour": 12}),
 ])
 def test_other_notebooks_run_with_other_parameters(tmp_path: Path, notebook: str, parameters: dict) -> None:
     paths = run_notebooks(tmp_path, notebooks=[notebook], parameters=parameters)

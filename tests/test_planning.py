@@ -80,13 +80,13 @@ def test_expiration_is_stamped_at_send_time_in_utc() -> None:
 
 def test_attributes_from_columns_are_strings_and_missing_is_empty() -> None:
     df = frame(3, customer=["C-1", None, "C-3"], balance=[1.5, 2.0, float("nan")])
-    plan = plan_batches(df, "camp-1", attributes=["customer", "balance"])
+    plan = plan_batches(df, "camp-1", attributes=["customer", "balance"], token_attribute=False)
     assert [dict(r.attributes) for r in plan.requests] == [
         {"customer": "C-1", "balance": "1.5"},
         {"customer": "", "balance": "2.0"},
         {"customer": "C-3", "balance": ""},
     ]
-    renamed = plan_batches(df, "camp-1", attributes={"CustomerId": "customer"})
+    renamed = plan_batches(df, "camp-1", attributes={"CustomerId": "customer"}, token_attribute=False)
     assert dict(renamed.requests[0].attributes) == {"CustomerId": "C-1"}
 
 
@@ -165,3 +165,61 @@ def test_plan_needs_normalised_contacts() -> None:
 def test_empty_contacts_make_an_empty_plan() -> None:
     plan = plan_batches(frame(0), "camp-1")
     assert len(plan) == 0 and plan.batches == () and isinstance(plan, BatchPlan)
+
+
+# -- total attribute size (Connect: 32,768 UTF-8 bytes across all key-value pairs of a contact) --------
+
+
+def test_attributes_of_60002_bytes_are_a_violation() -> None:
+    # two values each within the model's 32,767-character limit, together far over the total
+    df = frame(2, a=["x" * 30000, "short"], b=["y" * 30000, "short"])
+    plan = plan_batches(df, "camp-1", attributes=["a", "b"], token_attribute=False)
+    v = plan.validate()
+    assert len(v) == 1 and v.iloc[0]["position"] == 1 and v.iloc[0]["field"] == "attributes"
+    assert "60,002 UTF-8 bytes" in v.iloc[0]["problem"] and "32,768" in v.iloc[0]["problem"]
+    with pytest.raises(PlanValidationError, match="attributes total 60,002"):
+        plan.raise_for_violations()
+
+
+def test_attribute_size_counts_keys_and_values_in_utf8_bytes_with_the_token() -> None:
+    from dialkit._model import MAX_ATTRIBUTES_BYTES, attributes_size
+    from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE
+
+    assert attributes_size({"ab": "é"}) == 2 + 2  # é is two bytes in UTF-8
+    token_bytes = len(CLIENT_TOKEN_ATTRIBUTE) + len(client_token("camp-1", "default", numbers(1)[0]))
+    room = MAX_ATTRIBUTES_BYTES - token_bytes - len("note")
+    exact = plan_batches(frame(1, note=["x" * room]), "camp-1", attributes=["note"])
+    assert attributes_size(exact.requests[0].attributes) == MAX_ATTRIBUTES_BYTES
+    assert exact.validate().empty  # exactly at the limit is allowed
+    over = plan_batches(frame(1, note=["x" * (room - 1) + "é"]), "camp-1", attributes=["note"])
+    assert "32,769 UTF-8 bytes" in over.validate().iloc[0]["problem"]  # one byte over, because é is two
+    # the same value without the token attribute fits again: the token is counted
+    assert plan_batches(frame(1, note=["x" * room]), "camp-1", attributes=["note"], token_attribute=False).validate().empty
+
+
+# -- the client token as a contact attribute --------------------------------------------------------
+
+
+def test_client_token_is_sent_as_a_reserved_contact_attribute_by_default() -> None:
+    from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE
+
+    assert re.fullmatch(constraints("v1").attribute_key.pattern or "", CLIENT_TOKEN_ATTRIBUTE)
+    plan = plan_batches(frame(3, customer=["C-1", "C-2", "C-3"]), "camp-1", attributes=["customer"])
+    assert plan.token_attribute == CLIENT_TOKEN_ATTRIBUTE
+    for r in plan.requests:
+        assert dict(r.attributes) == {"customer": f"C-{r.row}", CLIENT_TOKEN_ATTRIBUTE: r.client_token}
+    off = plan_batches(frame(3), "camp-1", token_attribute=False)
+    assert off.token_attribute is None and all(dict(r.attributes) == {} for r in off.requests)
+    assert plan.fingerprint() == off.fingerprint()  # same tokens either way
+
+
+def test_a_column_named_like_the_reserved_attribute_is_refused() -> None:
+    from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE
+
+    df = frame(2, **{CLIENT_TOKEN_ATTRIBUTE: ["a", "b"], "ref": ["a", "b"]})
+    with pytest.raises(PlanError, match="reserved"):
+        plan_batches(df, "camp-1", attributes=[CLIENT_TOKEN_ATTRIBUTE])
+    with pytest.raises(PlanError, match="reserved"):
+        plan_batches(df, "camp-1", attributes={CLIENT_TOKEN_ATTRIBUTE: "ref"}, token_attribute=False)
+    renamed = plan_batches(df, "camp-1", attributes={"old_token": CLIENT_TOKEN_ATTRIBUTE})
+    assert renamed.requests[0].attributes["old_token"] == "a"

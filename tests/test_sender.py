@@ -79,7 +79,9 @@ def test_success_every_request_dialed_once(tmp_path: Path) -> None:
     ids = {d["clientToken"]: d["id"] for d in log}
     assert (results["dial_request_id"] == results["client_token"].map(ids)).all()
     assert results["phone_masked"].iloc[0] == "+1212*****00"
-    assert results["attributes"].iloc[0] == {"customer_id": "C-00000"}
+    # what was sent: the chosen column plus the client token as the reserved contact attribute
+    assert results["attributes"].iloc[0] == {"customer_id": "C-00000",
+                                             "dialkit_client_token": results["client_token"].iloc[0]}
 
 
 def test_partial_failure_throttled_items_are_resent_with_the_same_token(tmp_path: Path) -> None:

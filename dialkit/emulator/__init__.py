@@ -6,7 +6,12 @@ clients and the AWS CLI for ``connectcampaigns`` (v1) and ``connectcampaignsv2``
 (v2).  Routes, status codes, member names and error shapes come from the
 botocore service models.  It validates like the service, keeps a log of
 accepted dial requests, and injects faults on demand (throttling, per-item
-failures, 500s, lost and late responses), all seeded so runs repeat.
+failures, 500s, lost and late responses, AccessDenied, invalid or expired
+credentials, Conflict), all seeded so runs repeat.  Its clock is its own
+(``clock=``, :meth:`Emulator.advance_clock`, ``POST /_dialkit/clock``): client
+tokens are forgotten 7 days after they were accepted, as on the service.  An opt-in
+dialer model (:class:`DialerModel`) dials what it accepts: a buffer, lines and
+agents, expiry, answers that depend on the callee's local hour, a simulated clock.
 
     >>> from dialkit.emulator import serve
     >>> with serve(seed=7) as emu:                                  # doctest: +SKIP
@@ -22,7 +27,8 @@ From a shell: ``dialkit emulator --port 4566`` or ``python -m dialkit.emulator``
 from __future__ import annotations
 
 from dialkit.emulator._cli import main
+from dialkit.emulator._dialer import DEFAULT_HOUR_PROFILE, Dialer, DialerModel
 from dialkit.emulator._emulator import Emulator, serve
 from dialkit.emulator._faults import FaultProfile
 
-__all__ = ["Emulator", "FaultProfile", "main", "serve"]
+__all__ = ["DEFAULT_HOUR_PROFILE", "Dialer", "DialerModel", "Emulator", "FaultProfile", "main", "serve"]

@@ -8,8 +8,10 @@ import logging
 import signal
 import sys
 import threading
+from datetime import datetime
 from typing import Sequence
 
+from dialkit.emulator._dialer import DialerModel
 from dialkit.emulator._emulator import DEFAULT_HOST, DEFAULT_REGION, Emulator, is_loopback
 from dialkit.emulator._faults import FaultProfile
 
@@ -45,6 +47,26 @@ def build_parser(prog: str = "dialkit emulator") -> argparse.ArgumentParser:
            help="per-call probability of a late response (recorded, answered after --hang-seconds)")
     option("--hang-seconds", type=float, default=10.0, metavar="SECONDS", help="how late a hung response is")
     option("--seed", type=int, default=0, help="seed of ids and fault decisions (default 0)")
+    option("--error", action="append", default=[], metavar="OPERATION=ERROR",
+           help="answer every OPERATION call (or * for all) with ERROR: AccessDeniedException, "
+                "UnrecognizedClientException, ExpiredTokenException or ConflictException; repeatable")
+    option("--errors-after", type=int, default=0, metavar="N",
+           help="the --error answers start after N batch calls (default 0: from the first)")
+    dialer = parser.add_argument_group("dialer model (off unless --dialer-lines is given)")
+    option = dialer.add_argument
+    option("--dialer-lines", type=int, default=None, metavar="N",
+           help="dial accepted requests on N lines (turns the dialer model on)")
+    option("--dialer-agents", type=int, default=None, metavar="N",
+           help="agents taking answered calls (default: agentless, no abandons)")
+    option("--dialer-buffer", type=int, default=1000, metavar="N",
+           help="requests that may wait to be dialed; beyond it RequestThrottled / BufferLimitExceeded")
+    option("--dialer-handle-time", type=float, default=120.0, metavar="SECONDS", help="average talk time")
+    option("--dialer-time-scale", type=float, default=1.0, metavar="X",
+           help="simulated seconds per real second (3600: a simulated day in 24 s)")
+    option("--dialer-start", default=None, metavar="ISO-8601",
+           help="simulated UTC time at start (default: now)")
+    option("--dialer-hour-profile", default=None, metavar="JSON_FILE",
+           help='callee local hour -> [human, voicemail, no_answer] probabilities, all 24 hours: {"0": [0.1, 0.4, 0.45], ...}')
     parser.add_argument("-v", "--verbose", action="store_true", help="log requests (numbers masked) to stderr")
     return parser
 
@@ -60,6 +82,12 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -
         parser.error(
             f"refusing to bind {args.host}: the emulator accepts any credentials; add --allow-remote to insist"
         )
+    errors: dict[str, str] = {}
+    for item in args.error:
+        operation, sep, error = item.partition("=")
+        if not sep:
+            parser.error(f"--error takes OPERATION=ERROR (e.g. PutDialRequestBatch=AccessDeniedException), not {item!r}")
+        errors[operation.strip()] = error.strip()
     try:
         profile = FaultProfile(
             latency=args.latency,
@@ -72,15 +100,36 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -
             hang_rate=args.hang_rate,
             hang_seconds=args.hang_seconds,
             seed=args.seed,
+            errors=errors,
+            errors_after=args.errors_after,
         )
     except ValueError as err:
         parser.error(str(err))
+    dialer = None
+    if args.dialer_lines is not None:
+        try:
+            start = datetime.fromisoformat(args.dialer_start.replace("Z", "+00:00")) if args.dialer_start else None
+            extra = {}
+            if args.dialer_hour_profile:
+                with open(args.dialer_hour_profile, encoding="utf-8") as fh:
+                    raw = json.load(fh)
+                if not isinstance(raw, dict):
+                    raise ValueError("the hour profile must be a JSON object of hour -> [human, voicemail, no_answer]")
+                extra["hour_profile"] = {int(k): tuple(v) for k, v in raw.items()}
+            dialer = DialerModel(lines=args.dialer_lines, agents=args.dialer_agents, buffer_size=args.dialer_buffer,
+                                 handle_time=args.dialer_handle_time, time_scale=args.dialer_time_scale,
+                                 start=start, seed=args.seed, **extra)
+        except (OSError, ValueError, TypeError) as err:
+            parser.error(f"dialer model: {err}")
     if args.verbose:
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     try:
         emulator = Emulator(
-            host=args.host, port=args.port, region=args.region, faults=profile, allow_remote=args.allow_remote
+            host=args.host, port=args.port, region=args.region, faults=profile, allow_remote=args.allow_remote,
+            dialer=dialer,
         ).start()
+    except ValueError as err:  # e.g. --error naming an operation neither API has
+        parser.error(str(err))
     except OSError as err:
         print(f"{parser.prog}: cannot listen on {args.host}:{args.port}: {err.strerror or err}", file=sys.stderr)
         return 1

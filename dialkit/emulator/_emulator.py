@@ -6,8 +6,10 @@ import dataclasses
 import ipaddress
 import logging
 import threading
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from dialkit.emulator._dialer import Dialer, DialerModel
 from dialkit.emulator._faults import FaultProfile
 from dialkit.emulator._http import EmulatorHTTPServer, build_routes
 from dialkit.emulator._service import Reply, Service
@@ -49,6 +51,11 @@ class Emulator:
         faults: a fault profile; keyword arguments named like its fields override it.
         allow_remote: permit a non-loopback ``host``.
         campaign_name: name of the campaign created at start-up.
+        clock: the emulator's clock, a callable returning an aware datetime (default:
+            the real UTC time).  :meth:`advance_clock` moves it forward on top.
+        dialer: a :class:`~dialkit.emulator.DialerModel` to dial what it accepts (a buffer, lines,
+            agents, expiry, hour-dependent answers, a simulated clock); None (default) accepts and
+            forgets, with simulated contact records on request.
         **profile: :class:`FaultProfile` fields (``latency=0.2``, ``seed=7``, ...).
     """
 
@@ -61,6 +68,8 @@ class Emulator:
         faults: FaultProfile | None = None,
         allow_remote: bool = False,
         campaign_name: str = DEFAULT_CAMPAIGN_NAME,
+        clock: Callable[[], datetime] | None = None,
+        dialer: DialerModel | None = None,
         **profile: Any,
     ) -> None:
         if not allow_remote and not is_loopback(host):
@@ -74,7 +83,8 @@ class Emulator:
         self._faults_lock = threading.Lock()
         self._stop_event = threading.Event()
         profile_obj = dataclasses.replace(faults or FaultProfile(), **profile)
-        self._service = Service(region=region, faults=profile_obj, wait=self._sleep)
+        self._dialer = Dialer(dialer) if dialer is not None else None
+        self._service = Service(region=region, faults=profile_obj, wait=self._sleep, clock=clock, dialer=self._dialer)
         self._routes = build_routes(self._service.models)
         self._hooks: list[tuple[int, Callable[["Emulator"], Any]]] = []
         self._hooks_lock = threading.Lock()
@@ -154,6 +164,13 @@ class Emulator:
         """Wait ``seconds``, or less if the emulator stops meanwhile."""
         self._stop_event.wait(seconds)
 
+    # ------------------------------------------------------------------ dialer
+
+    @property
+    def dialer(self) -> Dialer | None:
+        """The live dialer model (``now()``, ``advance(hours=1)``, ``waiting()``), or None when off."""
+        return self._dialer
+
     # ------------------------------------------------------------------ faults
 
     @property
@@ -174,6 +191,32 @@ class Emulator:
             profile = dataclasses.replace(self._service.faults, **changes)
             self._service.set_faults(profile, reseed="seed" in changes)
         return profile
+
+    # ------------------------------------------------------------------ clock
+
+    def now(self) -> datetime:
+        """The emulator's now (aware UTC).  It stamps every call on arrival, so the expiry
+        window, the 7-day memory of client tokens and ``receivedAt`` follow it."""
+        return self._service.now()
+
+    def advance_clock(self, delta: timedelta | float) -> datetime:
+        """Move the emulator's clock forward (a timedelta or seconds); returns the new now.
+
+        E.g. ``emu.advance_clock(timedelta(days=7))``: tokens accepted before then
+        are forgotten, as the service forgets them after 7 days.  Also
+        ``POST /_dialkit/clock {"advanceSeconds": 604800}``.
+        """
+        if not isinstance(delta, timedelta):
+            if isinstance(delta, bool) or not isinstance(delta, (int, float)):
+                raise ValueError("advance_clock takes a timedelta or a number of seconds")
+            delta = timedelta(seconds=delta)
+        return self._service.advance_clock(delta)
+
+    def clock(self) -> dict[str, Any]:
+        """What ``GET /_dialkit/clock`` answers: ``{"now": ISO-8601, "offsetSeconds": float}``."""
+        from dialkit.emulator._service import iso_utc
+
+        return {"now": iso_utc(self.now()), "offsetSeconds": self._service.clock_offset().total_seconds()}
 
     # ------------------------------------------------------------------ campaigns
 
@@ -206,17 +249,26 @@ class Emulator:
     def dial_requests(self, campaign_id: str | None = None) -> list[dict[str, Any]]:
         """Accepted dial requests, oldest first, one per distinct (campaign, client token).
 
-        Each is ``{"clientToken", "id", "phoneNumber", "campaignId", "receivedAt", "submissions"}``;
-        ``submissions`` counts how often the token was sent and answered as a success.
+        Each is ``{"clientToken", "id", "phoneNumber", "campaignId", "receivedAt", "submissions",
+        "attributes"}``; ``submissions`` counts how often the token was sent and answered as a
+        success.  A token resent after the 7-day window is a new dial request, listed again.
         """
         return self._service.dial_requests(campaign_id)
 
     def contact_records(self, campaign_id: str | None = None, **simulation: Any) -> list[dict[str, Any]]:
-        """Simulated contact records for the accepted dial requests (see
-        :func:`dialkit.contact_records.simulate_contact_records` for ``simulation`` keywords;
-        the seed defaults to the emulator's)."""
+        """Contact records for the accepted dial requests.
+
+        With a dialer model: the records of the contacts that have ended on its
+        simulated clock.  Without: simulated at once (see
+        :func:`dialkit.contact_records.simulate_contact_records` for
+        ``simulation`` keywords; the seed defaults to the emulator's).
+        """
         from ..contact_records import simulate_contact_records
 
+        if self._dialer is not None:
+            if simulation:
+                raise TypeError("simulation keywords do not apply when the emulator runs a dialer model")
+            return self._dialer.contact_records(campaign_id)
         simulation.setdefault("seed", self.faults.seed)
         return simulate_contact_records(self.dial_requests(campaign_id), **simulation)
 

@@ -4,14 +4,30 @@ Every fault is off by default: an emulator with the default profile answers like
 a healthy service.  Faults exist to exercise a sender's error handling: whole-call
 throttling (429), per-item ``RequestThrottled``/``UnknownError``/``BufferLimitExceeded``,
 internal errors (500), lost responses (connection closed after the request was
-recorded) and hung responses (recorded, then answered too late).
+recorded) and hung responses (recorded, then answered too late), and the
+whole-call errors every operation page lists but a healthy service rarely
+sends: AccessDeniedException (403, IAM said no), UnrecognizedClientException
+and ExpiredTokenException (403, invalid or expired credentials, as botocore
+sees them) and ConflictException (409).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+#: Whole-call errors the ``errors`` fault can inject, with the HTTP status each is sent with.
+#: AccessDenied and Conflict are modelled exceptions (their status is read from the model
+#: when answering); the two credential errors come from AWS's authentication layer, before
+#: the service sees the call, so no service model lists them.
+INJECTABLE_ERRORS: dict[str, int] = {
+    "AccessDeniedException": 403,
+    "UnrecognizedClientException": 403,
+    "ExpiredTokenException": 403,
+    "ConflictException": 409,
+}
 
 _RATES = ("throttle_rate", "unknown_error_rate", "buffer_limit_rate", "server_error_rate", "reset_rate", "hang_rate")
 
@@ -38,6 +54,15 @@ class FaultProfile:
             recorded, then answered only after ``hang_seconds``.
         hang_seconds: how long a hung call waits before answering.
         seed: seed of the random generators behind fault decisions and ids.
+        errors: whole-call errors to answer instead of processing the call:
+            ``{operation: error}`` where operation is an operation name
+            (``"PutDialRequestBatch"``, ``"GetCampaignState"``, ...) or ``"*"``
+            for every operation, and error one of :data:`INJECTABLE_ERRORS`.
+            ConflictException is only sent by operations whose model lists it.
+            Nothing of such a call is recorded.
+        errors_after: the errors start once this many batch calls have been
+            answered (0: from the first call); e.g. credentials that expire
+            mid-run are ``errors={"*": "ExpiredTokenException"}, errors_after=3``.
 
     Items that fail with a per-item fault are *not* recorded as accepted, so a
     resend with the same client token can succeed later.
@@ -53,6 +78,8 @@ class FaultProfile:
     hang_rate: float = 0.0
     hang_seconds: float = 10.0
     seed: int = 0
+    errors: Mapping[str, str] = field(default_factory=dict)
+    errors_after: int = 0
 
     def __post_init__(self) -> None:
         for name in _RATES:
@@ -72,6 +99,16 @@ class FaultProfile:
             object.__setattr__(self, "rate_limit", float(self.rate_limit) or None)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise ValueError("seed must be an integer")
+        if not isinstance(self.errors, Mapping):
+            raise ValueError('errors must map an operation name (or "*") to an error name')
+        for operation, error in self.errors.items():
+            if not isinstance(operation, str) or not operation:
+                raise ValueError('errors: keys are operation names such as "PutDialRequestBatch", or "*"')
+            if error not in INJECTABLE_ERRORS:
+                raise ValueError(f"errors: {error!r} is not one of {', '.join(INJECTABLE_ERRORS)}")
+        object.__setattr__(self, "errors", dict(self.errors))
+        if isinstance(self.errors_after, bool) or not isinstance(self.errors_after, int) or self.errors_after < 0:
+            raise ValueError("errors_after must be a whole number of batch calls, 0 or more")
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:

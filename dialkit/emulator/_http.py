@@ -19,7 +19,7 @@ import socketserver
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -198,8 +198,8 @@ class RequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True  # the client went away (read time-out, stop)
 
     def _dispatch(self) -> None:
-        received = datetime.now(timezone.utc)
         emulator = self.server.emulator
+        received = emulator.now()  # the emulator's clock, which tests can move
         raw = self._read_body()
         split = urlsplit(self.path)
         if split.path.startswith(CONTROL_PREFIX):
@@ -260,6 +260,22 @@ class RequestHandler(BaseHTTPRequestHandler):
 
                 campaign_id = (query.get("campaignId") or [None])[0]
                 self._send_raw(200, to_firehose_text(emulator.contact_records(campaign_id)).encode())
+            elif parts == ["clock"] and method in ("GET", "POST", "PUT"):
+                if method != "GET":
+                    advance = body.get("advanceSeconds") if isinstance(body, dict) else None
+                    if isinstance(advance, bool) or not isinstance(advance, (int, float)):
+                        raise ValueError('the body must be {"advanceSeconds": <seconds to move the clock forward>}')
+                    emulator.advance_clock(timedelta(seconds=advance))
+                self._send(200, emulator.clock())
+            elif parts[0] == "dialer" and (method, parts[1:]) in (("GET", []), ("POST", ["advance"])):
+                dialer = emulator.dialer
+                if dialer is None:
+                    raise KeyError("this emulator runs no dialer model (start it with --dialer-lines N)")
+                if method == "POST":
+                    if not isinstance(body, dict) or not isinstance(body.get("seconds"), (int, float)):
+                        raise ValueError('the body must be {"seconds": <simulated seconds to move forward>}')
+                    dialer.advance(float(body["seconds"]))
+                self._send(200, {"now": dialer.now().isoformat(), "waiting": dialer.waiting()})
             elif method == "GET" and parts == ["calls"]:
                 self._send(200, {"calls": emulator.calls()})
             elif parts == ["faults"] and method in ("GET", "POST", "PUT"):

@@ -20,16 +20,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-import botocore.session
 import phonenumbers
 from botocore.model import ServiceModel
 
-from dialkit._model import MAX_TTL, MIN_TTL, SERVICE_NAMES, constraints
-from dialkit.emulator._faults import FaultProfile, TokenBucket
+from dialkit._model import (CLIENT_TOKEN_WINDOW, MAX_ATTRIBUTES_BYTES, MAX_TTL, MIN_TTL, SERVICE_NAMES,
+                            attributes_size, constraints, service_model)
+from dialkit.emulator._faults import INJECTABLE_ERRORS, FaultProfile, TokenBucket
 from dialkit.emulator._validate import parse_timestamp, summarize, validate, validate_body
 
 #: The fictional account id in every ARN the emulator makes.
 ACCOUNT_ID = "123456789012"
+#: The ``x-amzn-ErrorType`` suffix AWS's front door adds to authentication errors
+#: (botocore keeps only the part before the colon as the error code).
+_AUTH_ERROR_SUFFIX = ":http://internal.amazon.com/coral/com.amazon.coral.service/"
+_AUTH_MESSAGES = {
+    "UnrecognizedClientException": "The security token included in the request is invalid.",
+    "ExpiredTokenException": "The security token included in the request is expired",
+}
 
 #: The batch operation and the name of its list member, per API.
 BATCH_OPERATIONS: dict[str, tuple[str, str]] = {
@@ -112,6 +119,11 @@ class DialRecord:
     campaign_id: str
     received_at: str
     submissions: int = 1
+    #: When the token was accepted, on the emulator's clock: it is remembered for
+    #: CLIENT_TOKEN_WINDOW (7 days) from then, then forgotten.
+    accepted: datetime | None = None
+    #: The contact attributes the request carried (they become the contact's attributes).
+    attributes: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The record in the shape of ``GET /_dialkit/dial-requests``."""
@@ -122,6 +134,7 @@ class DialRecord:
             "campaignId": self.campaign_id,
             "receivedAt": self.received_at,
             "submissions": self.submissions,
+            "attributes": dict(self.attributes),
         }
 
 
@@ -144,8 +157,7 @@ def is_dialable(number: str) -> bool:
 
 def load_models() -> dict[str, ServiceModel]:
     """The botocore service models of both APIs, by dialkit's short name."""
-    session = botocore.session.get_session()
-    return {api: session.get_service_model(name) for api, name in SERVICE_NAMES.items()}
+    return {api: service_model(api) for api in SERVICE_NAMES}
 
 
 class Service:
@@ -162,10 +174,16 @@ class Service:
         faults: FaultProfile,
         wait: Callable[[float], None] = time.sleep,
         models: dict[str, ServiceModel] | None = None,
+        clock: Callable[[], datetime] | None = None,
+        dialer: Any = None,
     ) -> None:
         self.region = region
+        #: The dialer model (:class:`dialkit.emulator._dialer.Dialer`), or None: accept and forget.
+        self.dialer = dialer
         self.models = models or load_models()
         self._wait = wait
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock_offset = timedelta(0)
         self._lock = threading.RLock()
         self._faults = faults
         self._ids = random.Random(f"dialkit-emulator-ids:{faults.seed}")
@@ -177,6 +195,7 @@ class Service:
         self._calls: list[dict[str, Any]] = []
         self._batch_calls = 0
         self._reset_bucket()
+        self.check_faults(faults)
         self._handlers: dict[tuple[str, str], Callable[[str, dict[str, str], dict[str, Any]], dict | None]] = {}
         for api in ("v1", "v2"):
             self._handlers[(api, "CreateCampaign")] = self._create_campaign
@@ -196,8 +215,16 @@ class Service:
         with self._lock:
             return self._faults
 
+    def check_faults(self, profile: FaultProfile) -> None:
+        """ValueError when ``profile.errors`` names an operation neither API has."""
+        known = {name for model in self.models.values() for name in model.operation_names} | {"*"}
+        unknown = sorted(set(profile.errors) - known)
+        if unknown:
+            raise ValueError(f"errors: no operation named {', '.join(unknown)} in either API (or use \"*\")")
+
     def set_faults(self, profile: FaultProfile, *, reseed: bool) -> None:
         """Put ``profile`` in force; ``reseed`` restarts the fault decisions from its seed."""
+        self.check_faults(profile)
         with self._lock:
             old = self._faults
             self._faults = profile
@@ -209,6 +236,31 @@ class Service:
     def _reset_bucket(self) -> None:
         rate = self._faults.rate_limit
         self._bucket = TokenBucket(rate, time.monotonic()) if rate else None
+
+    # ------------------------------------------------------------------ clock
+
+    def now(self) -> datetime:
+        """The emulator's now (aware UTC): its clock plus whatever :meth:`advance_clock` added.
+
+        It stamps when calls arrive, so the expiry window, the 7-day memory of
+        client tokens and ``receivedAt`` all follow it.
+        """
+        with self._lock:
+            offset = self._clock_offset
+        return (self._clock() + offset).astimezone(timezone.utc)
+
+    def advance_clock(self, delta: timedelta) -> datetime:
+        """Move the emulator's clock forward by ``delta`` (tests: "7 days later"); returns the new now."""
+        if not isinstance(delta, timedelta) or delta < timedelta(0):
+            raise ValueError("the emulator's clock only moves forward: give a non-negative timedelta")
+        with self._lock:
+            self._clock_offset += delta
+        return self.now()
+
+    def clock_offset(self) -> timedelta:
+        """How far :meth:`advance_clock` has moved the clock in total."""
+        with self._lock:
+            return self._clock_offset
 
     # ------------------------------------------------------------------ store
 
@@ -278,7 +330,7 @@ class Service:
             self._tokens.pop(campaign_id, None)
 
     def dial_requests(self, campaign_id: str | None = None) -> list[dict[str, Any]]:
-        """The accepted dial requests, oldest first, one per distinct (campaign, client token)."""
+        """The accepted dial requests, oldest first: one per (campaign, client token) within its 7-day window."""
         with self._lock:
             return [r.to_dict() for r in self._dial_log if campaign_id is None or r.campaign_id == campaign_id]
 
@@ -320,12 +372,16 @@ class Service:
         if is_batch and isinstance(body, dict) and isinstance(body.get(list_key), list):
             items = len(body[list_key])
         batch_call = None
-        if is_batch:
-            with self._lock:
+        with self._lock:
+            if is_batch:
                 self._batch_calls += 1
                 batch_call = self._batch_calls
+            answered = self._batch_calls - (1 if is_batch else 0)
         try:
-            if is_batch:
+            injected = self._injected_error(api, operation, params, answered)
+            if injected is not None:
+                reply = injected
+            elif is_batch:
                 reply = self._put_batch(api, params, body, received)
             else:
                 self._validate(api, operation, params, body)
@@ -336,6 +392,33 @@ class Service:
         reply.batch_call = batch_call
         self.log_call(api, operation, reply.status, items=items, fault=reply.fault, campaign_id=params.get("id"))
         return reply
+
+    def _injected_error(self, api: str, operation: str, params: dict[str, str], answered: int) -> Reply | None:
+        """The error the fault profile's ``errors`` asks for on this call, or None.
+
+        ``answered`` counts batch calls answered before this one (for ``errors_after``).
+        """
+        faults = self.faults
+        name = faults.errors.get(operation) or faults.errors.get("*")
+        if name is None or answered < faults.errors_after:
+            return None
+        op_model = self.models[api].operation_model(operation)
+        if name in _AUTH_MESSAGES:  # AWS's front door: the service never sees the call
+            body = {"message": _AUTH_MESSAGES[name]}
+            return Reply(INJECTABLE_ERRORS[name], body, error_type=name + _AUTH_ERROR_SUFFIX, fault="injected")
+        if name not in {shape.name for shape in op_model.error_shapes}:
+            return None  # e.g. ConflictException on an operation whose model does not list it
+        if name == "AccessDeniedException":
+            action = f"{self.models[api].metadata.get('signingName', 'connect-campaigns')}:{operation}"
+            resource = f"arn:aws:connect-campaigns:{self.region}:{ACCOUNT_ID}:campaign/{params.get('id', '*')}"
+            message = (f"User: arn:aws:sts::{ACCOUNT_ID}:assumed-role/dialkit-analyst/session is not authorized to "
+                       f"perform: {action} on resource: {resource} because no identity-based policy allows the "
+                       f"{action} action")
+        else:
+            message = (f"{operation} conflicts with the current state of the resource (injected by the dialkit "
+                       "emulator)")
+        err = self.error(api, name, message)
+        return Reply(err.status, {"message": err.message}, error_type=name, fault="injected")
 
     def error(self, api: str, name: str, message: str, **extra: Any) -> ApiError:
         """An :class:`ApiError` for the modelled exception ``name``, its status read from the model."""
@@ -491,6 +574,9 @@ class Service:
                 draw = rng.random()
                 token = item["clientToken"]
                 known = tokens.get(token)
+                if known is not None and known.accepted is not None and received - known.accepted >= CLIENT_TOKEN_WINDOW:
+                    del tokens[token]  # remembered for 7 days only: a resend now is a new dial request
+                    known = None
                 if known is not None:
                     known.submissions += 1
                     successes.append({"clientToken": token, "id": known.id})
@@ -498,7 +584,8 @@ class Service:
                 phone = _destination(api, item)
                 code = None
                 in_window = low <= parse_timestamp(item["expirationTime"]) <= high
-                if phone is None or not is_dialable(phone) or not in_window:
+                too_big = attributes_size(_attributes(api, item)) > MAX_ATTRIBUTES_BYTES
+                if phone is None or not is_dialable(phone) or not in_window or too_big:
                     code = "InvalidInput"
                 elif draw < faults.throttle_rate:
                     code = "RequestThrottled"
@@ -508,12 +595,19 @@ class Service:
                     faults.throttle_rate + faults.unknown_error_rate + faults.buffer_limit_rate
                 ):
                     code = "BufferLimitExceeded"
+                if code is None and self.dialer is not None and self.dialer.full():
+                    code = "BufferLimitExceeded" if "BufferLimitExceeded" in codes else "RequestThrottled"
                 if code is not None:
                     failures.append({"clientToken": token, "id": self.new_id(), "failureCode": code})
                     continue
-                record = DialRecord(token, self.new_id(), phone or "", campaign.id, received_at)
+                record = DialRecord(token, self.new_id(), phone or "", campaign.id, received_at, accepted=received,
+                                    attributes=dict(_attributes(api, item)))
                 tokens[token] = record
                 self._dial_log.append(record)
+                if self.dialer is not None:
+                    self.dialer.offer(token=token, request_id=record.id, phone=record.phone_number,
+                                      campaign_id=campaign.id, attributes=_attributes(api, item),
+                                      ttl=parse_timestamp(item["expirationTime"]) - received)
                 successes.append({"clientToken": token, "id": record.id})
             reset_draw, hang_draw = rng.random(), rng.random()
         fault = None
@@ -535,6 +629,14 @@ def _destination(api: str, item: dict[str, Any]) -> str | None:
         return item["phoneNumber"]
     telephony = item["channelSubtypeParameters"].get("telephony")
     return telephony["destinationPhoneNumber"] if telephony else None
+
+
+def _attributes(api: str, item: dict[str, Any]) -> dict[str, str]:
+    """The attributes an item carries (they become the contact's attributes)."""
+    if api == "v1":
+        return dict(item.get("attributes") or {})
+    telephony = item["channelSubtypeParameters"].get("telephony") or {}
+    return dict(telephony.get("attributes") or {})
 
 
 def _encode_token(offset: int) -> str:

@@ -1,0 +1,304 @@
+"""The emulator's dialer model: a buffer, limited lines and agents, and answers that depend on the hour.
+
+Opt-in (``Emulator(dialer=DialerModel(...))``, ``dialkit emulator --dialer-lines N``):
+without it the emulator accepts and forgets, as before.  With it:
+
+* accepted requests wait in a **buffer** of ``buffer_size``; a request that
+  finds it full is answered per item ``RequestThrottled`` (v1) or
+  ``BufferLimitExceeded`` (v2) and is not recorded (resend it later with the
+  same client token);
+* ``lines`` calls are placed at once, first come first served; a line is busy
+  while the call rings and, when a person answers, while they talk
+  (``handle_time`` on average).  With ``agents`` set (agent mode), a person who
+  answers when every agent is busy is **abandoned**;
+* a request still in the buffer at its ``expirationTime`` ends ``EXPIRED``.  The
+  time-to-live the client gave (``expirationTime`` minus the moment the call
+  arrived) is counted on the simulated clock;
+* whether a person, a voicemail greeting or nobody answers depends on the
+  **callee's local hour** at the moment of the dial (``hour_profile``: hour →
+  (human, voicemail, no answer) probabilities; the rest is busy or failed).  The
+  callee's zone comes from the number (:mod:`dialkit._time_zones`);
+* a **simulated clock**: ``start`` (UTC) plus ``time_scale`` simulated seconds
+  per real second (3600: an hour a second, a day in 24 s).  ``time_scale=0``
+  freezes it; :meth:`Dialer.advance` moves it by hand (tests and notebooks);
+* **seeded**: every random draw of a request comes from ``Random(seed, campaign,
+  client token)``, so the same requests on the same simulated clock give the
+  same contact records, whatever the order of HTTP calls.
+
+Contact records come out in Connect's shape (:func:`dialkit.contact_records.build_contact_record`):
+the request's attributes, ``Campaign.CampaignId`` and ``SourceCampaign
+{CampaignId, OutboundRequestId}``.  A record appears once its contact has ended
+on the simulated clock.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from types import MappingProxyType
+from typing import Any, Callable
+
+from dialkit._time_zones import local_hour, primary_time_zone
+
+#: hour -> (human answers, voicemail, no answer); the remainder is busy or failed.  People answer more
+#: in the evening and at lunch than during working hours; at night few answer.
+DEFAULT_HOUR_PROFILE: Mapping[int, tuple[float, float, float]] = MappingProxyType({
+    **{h: (0.08, 0.42, 0.45) for h in range(0, 8)},
+    **{h: (0.20, 0.45, 0.30) for h in range(8, 12)},
+    **{h: (0.30, 0.40, 0.25) for h in range(12, 14)},
+    **{h: (0.22, 0.45, 0.28) for h in range(14, 17)},
+    **{h: (0.42, 0.33, 0.20) for h in range(17, 21)},
+    **{h: (0.18, 0.40, 0.37) for h in range(21, 24)},
+})
+
+
+def _check_profile(profile: Mapping[int, tuple[float, float, float]]) -> dict[int, tuple[float, float, float]]:
+    out: dict[int, tuple[float, float, float]] = {}
+    for hour in range(24):
+        if hour not in profile:
+            raise ValueError(f"hour_profile must give all 24 hours (0-23); hour {hour} is missing")
+        probs = tuple(float(p) for p in profile[hour])
+        if len(probs) != 3 or any(p < 0 for p in probs) or sum(probs) > 1 + 1e-9:
+            raise ValueError(f"hour_profile[{hour}] must be (human, voicemail, no_answer) probabilities "
+                             "that are >= 0 and sum to at most 1")
+        out[hour] = probs  # type: ignore[assignment]
+    return out
+
+
+@dataclass(frozen=True)
+class DialerModel:
+    """Settings of the emulator's dialer (see the module docstring).  Times are simulated seconds.
+
+    Attributes:
+        lines: calls placed at the same time (telecom capacity).
+        agents: agents taking answered calls; None = agentless (no abandons).
+        handle_time: average talk time of an answered call (exponential).
+        ring_time: how long an unanswered call rings before it gives up.
+        buffer_size: accepted requests that may wait to be dialed.
+        time_scale: simulated seconds per real second; 0 freezes the clock.
+        start: simulated UTC time when the emulator starts; None = the wall clock.
+        hour_profile: callee local hour -> (human, voicemail, no answer) probabilities.
+        seed: seed of every draw (outcomes and durations).
+    """
+
+    lines: int = 10
+    agents: int | None = None
+    handle_time: float = 120.0
+    ring_time: float = 25.0
+    buffer_size: int = 1000
+    time_scale: float = 1.0
+    start: datetime | None = None
+    hour_profile: Mapping[int, tuple[float, float, float]] = field(default_factory=lambda: DEFAULT_HOUR_PROFILE)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.lines, int) or self.lines < 1:
+            raise ValueError("lines must be an integer >= 1")
+        if self.agents is not None and (not isinstance(self.agents, int) or self.agents < 1):
+            raise ValueError("agents must be None (agentless) or an integer >= 1")
+        if not isinstance(self.buffer_size, int) or self.buffer_size < 1:
+            raise ValueError("buffer_size must be an integer >= 1")
+        for name in ("handle_time", "ring_time"):
+            if not float(getattr(self, name)) > 0:
+                raise ValueError(f"{name} must be > 0 seconds")
+        if float(self.time_scale) < 0:
+            raise ValueError("time_scale must be >= 0 (0 freezes the simulated clock)")
+        if self.start is not None and self.start.tzinfo is None:
+            object.__setattr__(self, "start", self.start.replace(tzinfo=timezone.utc))
+        object.__setattr__(self, "hour_profile", MappingProxyType(_check_profile(self.hour_profile)))
+
+
+@dataclass
+class _Waiting:
+    token: str
+    id: str
+    phone: str
+    campaign_id: str
+    attributes: dict[str, str]
+    arrival: datetime
+    deadline: datetime
+
+
+class Dialer:
+    """The live dialer of one emulator: buffer, lines, agents, simulated clock and finished contacts.
+
+    Thread-safe; the emulator's service calls :meth:`offer` under its lock.
+    """
+
+    def __init__(self, model: DialerModel, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.model = model
+        self._monotonic = monotonic
+        self._lock = threading.RLock()
+        self._t0 = monotonic()
+        self._start = model.start or datetime.now(timezone.utc)
+        self._offset = 0.0  # simulated seconds added by advance()
+        self._buffer: deque[_Waiting] = deque()
+        self._lines = [self._start] * model.lines
+        heapq.heapify(self._lines)
+        self._agents = [self._start] * (model.agents or 0)
+        heapq.heapify(self._agents)
+        self._done: list[tuple[datetime, dict[str, Any]]] = []
+        self._simulated_to = self._start
+
+    # ------------------------------------------------------------------ clock
+
+    def now(self) -> datetime:
+        """The simulated time now (UTC)."""
+        with self._lock:
+            real = (self._monotonic() - self._t0) * float(self.model.time_scale)
+            return self._start + timedelta(seconds=real + self._offset)
+
+    def advance(self, seconds: float = 0.0, **delta: float) -> datetime:
+        """Move the simulated clock forward (``advance(3600)`` or ``advance(hours=1)``); returns the new time.
+
+        Calls dialed meanwhile are placed, expired requests expire; their records appear.
+        """
+        step = timedelta(seconds=seconds, **delta).total_seconds()
+        if step < 0:
+            raise ValueError("the simulated clock only moves forward")
+        with self._lock:
+            self._offset += step
+            moment = self.now()
+            self._run_until(moment)
+            return moment
+
+    def advance_to(self, moment: datetime) -> datetime:
+        """Move the simulated clock forward to ``moment`` (aware, or naive UTC); a moment already past is a no-op."""
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        with self._lock:
+            step = (moment - self.now()).total_seconds()
+            return self.advance(step) if step > 0 else self.now()
+
+    # ------------------------------------------------------------------ requests in
+
+    def full(self) -> bool:
+        """True when the buffer cannot take another request (after catching up with the clock)."""
+        with self._lock:
+            self._run_until(self.now())
+            return len(self._buffer) >= self.model.buffer_size
+
+    def offer(self, *, token: str, request_id: str, phone: str, campaign_id: str, attributes: Mapping[str, str],
+              ttl: timedelta) -> None:
+        """Put one accepted request in the buffer (the caller checked :meth:`full`)."""
+        with self._lock:
+            arrival = self.now()
+            self._buffer.append(_Waiting(token, request_id, phone, campaign_id, dict(attributes), arrival,
+                                         arrival + max(ttl, timedelta(0))))
+
+    def waiting(self) -> int:
+        """Requests in the buffer now."""
+        with self._lock:
+            self._run_until(self.now())
+            return len(self._buffer)
+
+    # ------------------------------------------------------------------ records out
+
+    def contact_records(self, campaign_id: str | None = None) -> list[dict[str, Any]]:
+        """Records of the contacts that have ended by the simulated time now, in order of their end."""
+        with self._lock:
+            moment = self.now()
+            self._run_until(moment)
+            done = sorted((r for r in self._done if r[0] <= moment), key=lambda r: (r[0], r[1]["ContactId"]))
+        return [dict(r) for _, r in done if campaign_id is None or r["Campaign"]["CampaignId"] == campaign_id]
+
+    # ------------------------------------------------------------------ the simulation
+
+    def _run_until(self, moment: datetime) -> None:
+        """Place every call a line could take up to ``moment``; expire requests whose deadline passed."""
+        if moment < self._simulated_to:
+            return
+        while self._buffer:
+            head = self._buffer[0]
+            line_free = self._lines[0]
+            dial_at = max(line_free, head.arrival)
+            if head.deadline < dial_at and head.deadline <= moment:
+                self._buffer.popleft()
+                self._expire(head)
+                continue
+            if dial_at > moment:
+                break
+            self._buffer.popleft()
+            end = self._place(head, dial_at)
+            heapq.heapreplace(self._lines, end)
+        # requests further back whose time ran out while every line was busy
+        if any(w.deadline <= moment for w in self._buffer):
+            keep: deque[_Waiting] = deque()
+            for w in self._buffer:
+                if w.deadline <= moment and w.deadline < max(self._lines[0], w.arrival):
+                    self._expire(w)
+                else:
+                    keep.append(w)
+            self._buffer = keep
+        self._simulated_to = moment
+
+    def _expire(self, w: _Waiting) -> None:
+        from dialkit.contact_records import build_contact_record
+
+        record = build_contact_record(
+            contact_id=_contact_id(self.model.seed, w), outbound_request_id=w.id, campaign_id=w.campaign_id, phone=w.phone, attributes=w.attributes,
+            initiated=w.deadline, ended=w.deadline, disconnect_reason="EXPIRED",
+        )
+        self._done.append((w.deadline, record))
+
+    def _place(self, w: _Waiting, dial_at: datetime) -> datetime:
+        """Dial one request at ``dial_at``: draw its outcome, keep its record, return when its line frees."""
+        from dialkit.contact_records import build_contact_record
+
+        m = self.model
+        rng = random.Random(f"dialkit-dialer:{m.seed}:{w.campaign_id}:{w.token}")
+        zone, _ = primary_time_zone(w.phone)
+        hour = local_hour(dial_at, zone) if zone else dial_at.hour
+        human, voicemail, no_answer = m.hour_profile[hour if hour is not None else dial_at.hour]
+        draw = rng.random()
+        ring = timedelta(seconds=rng.uniform(0.2, 0.8) * m.ring_time)
+        connected = dial_at + ring
+        agent = queue = amd = None
+        if draw < human:
+            amd = "HUMAN_ANSWERED"
+            talk = timedelta(seconds=rng.expovariate(1.0 / m.handle_time))
+            if m.agents is None:
+                reason, end = "CONTACT_FLOW_DISCONNECT", connected + talk
+            else:
+                queue = {"Name": "Outbound"}
+                if self._agents[0] <= connected:
+                    agent = {"Username": f"agent-{rng.randint(1, m.agents):02d}"}
+                    end = connected + talk
+                    heapq.heapreplace(self._agents, end)
+                    reason = rng.choice(["CUSTOMER_DISCONNECT", "AGENT_DISCONNECT"])
+                else:  # a person answered and no agent was free: abandoned
+                    reason, end = "CUSTOMER_DISCONNECT", connected + timedelta(seconds=rng.uniform(2, 8))
+        elif draw < human + voicemail:
+            amd = rng.choice(["VOICEMAIL_BEEP", "VOICEMAIL_NO_BEEP"])
+            reason, end = "CONTACT_FLOW_DISCONNECT", connected + timedelta(seconds=rng.uniform(10, 30))
+        elif draw < human + voicemail + no_answer:
+            amd, connected = "AMD_UNANSWERED", dial_at + timedelta(seconds=m.ring_time)
+            reason, end = "CONTACT_FLOW_DISCONNECT", connected
+        else:
+            kind = rng.choice(["OUTBOUND_ATTEMPT_FAILED", "TELECOM_PROBLEM", "SIT_TONE_BUSY"])
+            if kind == "SIT_TONE_BUSY":
+                amd, reason = kind, "CONTACT_FLOW_DISCONNECT"
+            else:
+                reason, connected = kind, None  # type: ignore[assignment]
+            end = dial_at + timedelta(seconds=rng.uniform(2, 10))
+        record = build_contact_record(
+            contact_id=_contact_id(self.model.seed, w), outbound_request_id=w.id, campaign_id=w.campaign_id, phone=w.phone, attributes=w.attributes,
+            initiated=dial_at, connected=connected, ended=end, disconnect_reason=reason, amd_status=amd,
+            agent=agent, queue=queue,
+        )
+        self._done.append((end, record))
+        return end
+
+
+def _contact_id(seed: int, w: _Waiting) -> str:
+    """The contact's own id, as Connect makes one: not the dial request id, which goes to
+    ``SourceCampaign.OutboundRequestId`` (seeded, so runs repeat)."""
+    import uuid
+
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"dialkit-dialer:{seed}:{w.campaign_id}:{w.token}"))

@@ -1,0 +1,202 @@
+"""Campaign metrics equal the same quantities computed straight from the ledgers and raw contact records.
+
+The independent path below reads the ledgers with sqlite3, the records as JSON,
+classifies with its own if/elif, finds local hours with phonenumbers + zoneinfo
+and counts with plain dicts; only the Wilson interval is asked of statsmodels
+(the project's rule: statistics from the library, never by hand).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import phonenumbers
+import pytest
+from phonenumbers import timezone as pn_timezone
+from statsmodels.stats.proportion import proportion_confint
+
+import dialkit
+from dialkit.cli import main
+from dialkit.contact_records import read_contact_records, to_firehose_text
+from dialkit.emulator import DialerModel, serve
+from dialkit.metrics import campaign_metrics, rate
+from dialkit.sender import connect, send
+
+pytestmark = pytest.mark.timeout(180)
+
+START = datetime(2026, 11, 24, 21, 30, tzinfo=timezone.utc)  # a Tuesday: 16:30 in New York
+
+
+def _phones() -> list[str]:
+    us = [f"+1{area}555{100 + i:04d}" for area in ("212", "312", "213", "303") for i in range(60)]
+    uk = [f"+44207946{i:04d}" for i in range(20)]
+    au = [f"+61491570{100 + i:03d}" for i in range(20)]  # several zones: the ambiguous case
+    return us + uk + au
+
+
+@pytest.fixture(scope="module")
+def campaign(tmp_path_factory: pytest.TempPathFactory):
+    """Two runs on the dialer model: everyone once, then the redial candidates five hours later."""
+    tmp = tmp_path_factory.mktemp("metrics")
+    phones = _phones()
+    contacts = pd.DataFrame({"phone_e164": phones, "row": range(1, len(phones) + 1)})
+    model = DialerModel(lines=12, agents=5, handle_time=200, buffer_size=1000, time_scale=0, start=START, seed=21)
+    with serve(dialer=model, seed=21) as emu, connect(emu.endpoint_url) as conn:
+        first = tmp / "run1.sqlite"
+        send(dialkit.plan_batches(contacts, emu.campaign_id, run_id="r1", ttl=timedelta(minutes=4)), conn, first,
+             listeners=[])
+        emu.dialer.advance(hours=5)
+        records = read_contact_records(emu.contact_records())
+        redial = dialkit.redial_candidates(first, records, now=emu.dialer.now())
+        second = tmp / "run2.sqlite"
+        send(dialkit.plan_batches(redial, emu.campaign_id, run_id="r2", ttl=timedelta(minutes=15)), conn, second,
+             listeners=[])
+        emu.dialer.advance(hours=2)
+        raw = emu.contact_records()
+    (tmp / "records.json").write_text(to_firehose_text(raw))
+    return {"ledgers": [first, second], "raw": raw, "contacts": contacts, "tmp": tmp}
+
+
+def _classify(r: dict) -> str:
+    reason, amd = r.get("DisconnectReason"), r.get("AnsweringMachineDetectionStatus")
+    if reason == "EXPIRED":
+        return "expired"
+    if reason in ("OUTBOUND_ATTEMPT_FAILED", "TELECOM_PROBLEM", "OUTBOUND_DESTINATION_ENDPOINT_ERROR",
+                  "OUTBOUND_RESOURCE_ERROR") or (amd or "").startswith("SIT_TONE") or amd == "FAX_MACHINE_DETECTED":
+        return "busy_or_failed"
+    if not reason:
+        return "other"
+    if amd in ("VOICEMAIL_BEEP", "VOICEMAIL_NO_BEEP"):
+        return "voicemail"
+    if amd == "AMD_UNANSWERED":
+        return "no_answer"
+    if amd == "HUMAN_ANSWERED":
+        return "abandoned" if r.get("Queue") and not r.get("Agent") else "human_answered"
+    return "other"
+
+
+def _zone(number: str) -> str | None:
+    zones = sorted(z for z in pn_timezone.time_zones_for_number(phonenumbers.parse(number)) if z != "Etc/Unknown")
+    return zones[0] if zones else None
+
+
+def _independent(ledgers: list[Path], raw: list[dict], contacts: pd.DataFrame) -> dict:
+    latest: dict[str, dict] = {}  # by the dial request id each record names (SourceCampaign.OutboundRequestId)
+    for r in raw:
+        key = r["SourceCampaign"]["OutboundRequestId"]
+        if key not in latest or r["LastUpdateTimestamp"] >= latest[key]["LastUpdateTimestamp"]:
+            latest[key] = r
+    requests = []
+    for path in ledgers:
+        with sqlite3.connect(path) as db:
+            requests += db.execute("SELECT phone_e164, dial_request_id FROM requests").fetchall()
+    classes: Counter[str] = Counter()
+    dials_by_phone: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    hour_n: Counter[int] = Counter()
+    hour_k: Counter[int] = Counter()
+    day_n: Counter[str] = Counter()
+    day_k: Counter[str] = Counter()
+    with_record = 0
+    for phone, request_id in requests:
+        record = latest.get(request_id)
+        if record is None:
+            continue
+        with_record += 1
+        kind = _classify(record)
+        classes[kind] += 1
+        if kind == "expired":
+            continue
+        dials_by_phone[phone].append((record["InitiationTimestamp"], kind))
+        local = datetime.fromisoformat(record["InitiationTimestamp"].replace("Z", "+00:00")).astimezone(
+            ZoneInfo(_zone(phone)))
+        hour_n[local.hour] += 1
+        hour_k[local.hour] += kind == "human_answered"
+        day = local.strftime("%a")
+        day_n[day] += 1
+        day_k[day] += kind == "human_answered"
+    attempt_n: Counter[int] = Counter()
+    attempt_k: Counter[int] = Counter()
+    for dials in dials_by_phone.values():
+        for k, (_, kind) in enumerate(sorted(dials), start=1):
+            attempt_n[k] += 1
+            attempt_k[k] += kind == "human_answered"
+    dialed = sum(len(d) for d in dials_by_phone.values())
+    return {"requests": len(requests), "with_record": with_record, "dialed": dialed, "classes": classes,
+            "people": len(dials_by_phone), "reached": len(set(dials_by_phone) & set(contacts["phone_e164"])),
+            "list": contacts["phone_e164"].nunique(), "hour": (hour_n, hour_k), "day": (day_n, day_k),
+            "attempt": (attempt_n, attempt_k),
+            "per_person": Counter(len(d) for d in dials_by_phone.values())}
+
+
+def _wilson(k: int, n: int) -> tuple[float, float]:
+    low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
+    return float(low), float(high)
+
+
+def test_metrics_equal_an_independent_computation(campaign) -> None:
+    results = pd.concat([dialkit.load_results(p) for p in campaign["ledgers"]], ignore_index=True)
+    records = read_contact_records(campaign["raw"])
+    m = campaign_metrics(results, records, campaign["contacts"])
+    x = _independent(campaign["ledgers"], campaign["raw"], campaign["contacts"])
+    c = x["classes"]
+    # the data exercise every class that matters, and a second attempt
+    assert c["human_answered"] and c["voicemail"] and c["no_answer"] and c["abandoned"] and c["expired"]
+    assert max(x["attempt"][0]) >= 2
+    assert (m["requests"], m["with_record"], m["dialed"]) == (x["requests"], x["with_record"], x["dialed"])
+    assert m["dispositions"] == {k: c.get(k, 0) for k in dialkit.DISPOSITIONS}
+    for name, k, n in [
+        ("human_answer_rate", c["human_answered"], x["dialed"]),
+        ("voicemail_rate", c["voicemail"], x["dialed"]),
+        ("no_answer_rate", c["no_answer"], x["dialed"]),
+        ("busy_or_failed_rate", c["busy_or_failed"], x["dialed"]),
+        ("abandon_rate", c["abandoned"], c["abandoned"] + c["human_answered"]),
+        ("expired_rate", c["expired"], x["with_record"]),
+        ("list_penetration", x["reached"], x["list"]),
+    ]:
+        got = m[name]
+        assert (got["count"], got["denominator"]) == (k, n), name
+        assert got["rate"] == pytest.approx(k / n), name
+        assert (got["ci_low"], got["ci_high"]) == pytest.approx(_wilson(k, n)), name
+    apc = m["attempts_per_contact"]
+    assert apc["contacts"] == x["people"] and apc["mean"] == pytest.approx(x["dialed"] / x["people"])
+    assert apc["distribution"] == {str(k): v for k, v in sorted(x["per_person"].items())}
+    for key, rows, (n, k) in [("attempt", m["contact_rate_by_attempt"], x["attempt"]),
+                              ("hour", m["by_local_hour"], x["hour"]), ("weekday", m["by_local_weekday"], x["day"])]:
+        got = {r[key]: (r["count"], r["denominator"]) for r in rows if r["denominator"]}
+        assert got == {v: (k[v], n[v]) for v in n}, key
+        for r in rows:
+            if r["denominator"]:
+                assert (r["ci_low"], r["ci_high"]) == pytest.approx(_wilson(r["count"], r["denominator"]))
+    assert len(m["by_local_hour"]) == 24 and [r["weekday"] for r in m["by_local_weekday"]][0] == "Mon"
+
+
+def test_report_json_carries_the_metrics(campaign, capsys: pytest.CaptureFixture[str]) -> None:
+    first = campaign["ledgers"][0]
+    code = main(["report", str(first), "--json", "--contact-records", str(campaign["tmp"] / "records.json")])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0
+    expected = campaign_metrics(dialkit.load_results(first), read_contact_records(campaign["raw"]))
+    assert data["metrics"] == json.loads(json.dumps(expected))
+    for name in ("human_answer_rate", "voicemail_rate", "abandon_rate", "expired_rate", "list_penetration"):
+        assert set(data["metrics"][name]) == {"count", "denominator", "rate", "ci_low", "ci_high"}
+    code = main(["report", str(first), "--contact-records", str(campaign["tmp"] / "records.json")])
+    assert "human_answer_rate" in capsys.readouterr().out
+
+
+def test_a_rate_with_nothing_to_count_is_none_not_an_error() -> None:
+    assert rate(0, 0) == {"count": 0, "denominator": 0, "rate": None, "ci_low": None, "ci_high": None}
+    assert rate(3, 10)["ci_low"] == pytest.approx(_wilson(3, 10)[0])
+
+
+def test_metrics_without_records_say_zero_dialed(tmp_path: Path) -> None:
+    with dialkit.connect("local") as conn:
+        frame = pd.DataFrame({"phone_e164": ["+12125550142"], "row": [1]})
+        send(dialkit.plan_batches(frame, conn.campaign_id), conn, tmp_path / "x.sqlite", listeners=[])
+    m = campaign_metrics(dialkit.load_results(tmp_path / "x.sqlite"), read_contact_records([]))
+    assert m["requests"] == 1 and m["dialed"] == 0 and m["human_answer_rate"]["rate"] is None

@@ -1,0 +1,255 @@
+"""The outcome join does not hang on one guess, and every contact-data format reads or fails loudly.
+
+- join keys: the client-token attribute, SourceCampaign.OutboundRequestId, ContactId, each tested
+  with records built so that only that key matches; which key matched is reported per row, and how
+  many records matched nothing;
+- the emulator's records look like Connect's (own ContactId, attributes, SourceCampaign);
+- EventBridge contact events, Firehose .gz objects (files and folders), and inputs without any
+  contact id (an error saying what was found, never rows with contact_id=None).
+
+Fixtures are generated here; numbers are fictional (US 555-01xx).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import dialkit
+from dialkit.cli import main
+from dialkit.contact_records import (ContactRecordsError, join_contact_records, read_contact_records,
+                                     redial_candidates, to_firehose_text)
+from dialkit.emulator import serve
+from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE
+from dialkit.sender import connect, send
+
+pytestmark = pytest.mark.timeout(60)
+
+UUIDS = [f"00000000-0000-4000-8000-{i:012d}" for i in range(40)]
+
+
+def results_frame() -> pd.DataFrame:
+    """Three sent requests as load_results shows them (only the columns the join reads, plus one more)."""
+    return pd.DataFrame({"client_token": ["tok-a", "tok-b", "tok-c"], "dial_request_id": UUIDS[:3],
+                         "status": ["succeeded"] * 3})
+
+
+def record(contact_id: str, reason: str = "CUSTOMER_DISCONNECT", *, token: str | None = None,
+           outbound: str | None = None, updated: str = "2026-11-27T08:05:00Z") -> dict[str, Any]:
+    rec: dict[str, Any] = {"ContactId": contact_id, "Channel": "VOICE", "InitiationMethod": "API",
+                           "InitiationTimestamp": "2026-11-27T08:00:00Z", "LastUpdateTimestamp": updated,
+                           "DisconnectReason": reason, "Campaign": {"CampaignId": "camp-1"},
+                           "CustomerEndpoint": {"Address": "+12125550142", "Type": "TELEPHONE_NUMBER"},
+                           "Attributes": {"customer_id": "C-1"}, "Agent": None}
+    if token is not None:
+        rec["Attributes"][CLIENT_TOKEN_ATTRIBUTE] = token
+    if outbound is not None:
+        rec["SourceCampaign"] = {"CampaignId": "camp-1", "OutboundRequestId": outbound}
+    return rec
+
+
+# -- each join key on its own -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["client_token", "outbound_request_id", "contact_id"])
+def test_each_key_joins_when_only_it_matches(key: str) -> None:
+    results = results_frame()
+    # records for requests b and c: only `key` links them (every other id is unrelated)
+    make = {
+        "client_token": lambda i: record(UUIDS[20 + i], token=["tok-b", "tok-c"][i], outbound=UUIDS[30 + i]),
+        "outbound_request_id": lambda i: record(UUIDS[20 + i], outbound=UUIDS[1 + i]),
+        "contact_id": lambda i: record(UUIDS[1 + i], outbound=UUIDS[30 + i]),
+    }[key]
+    records = read_contact_records([make(0), make(1), record(UUIDS[10], token="tok-of-another-run")])
+    joined = join_contact_records(results, records)
+    assert list(joined["join_key"].astype(object).where(joined["join_key"].notna(), None)) == [None, key, key]
+    assert joined["disconnect_reason"].isna().tolist() == [True, False, False]
+    assert joined.attrs["join_keys"] == {k: (2 if k == key else 0)
+                                         for k in ("client_token", "outbound_request_id", "contact_id")}
+    assert joined.attrs["unmatched_records"] == 1 and joined.attrs["records"] == 3
+    assert list(joined["client_token"]) == ["tok-a", "tok-b", "tok-c"] and len(joined) == 3  # left join, same order
+
+
+def test_the_token_attribute_wins_and_a_record_joins_one_request_only() -> None:
+    results = results_frame()
+    # a record whose ContactId is b's dial request id but whose token attribute says c: the token is certain
+    records = read_contact_records([record(UUIDS[1], "EXPIRED", token="tok-c")])
+    joined = join_contact_records(results, records)
+    assert joined["join_key"].tolist()[2] == "client_token" and joined["disconnect_reason"].tolist()[2] == "EXPIRED"
+    assert joined["disconnect_reason"].isna().tolist()[:2] == [True, True]  # not also joined to b
+    assert joined.attrs["unmatched_records"] == 0
+
+
+# -- against the emulator: records like Connect's ----------------------------------------------------------
+
+
+def send_and_read(tmp_path: Path, **plan_kw: Any) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+    phones = [f"+1212555{100 + i:04d}" for i in range(40)]
+    contacts = pd.DataFrame({"phone_e164": phones, "row": range(1, 41), "customer_id": [f"C-{i}" for i in range(40)]})
+    ledger = tmp_path / "run.sqlite"
+    with serve(seed=5) as emu:
+        plan = dialkit.plan_batches(contacts, emu.campaign_id, attributes=["customer_id"], **plan_kw)
+        with connect(emu.endpoint_url) as conn:
+            send(plan, conn, ledger, listeners=[])
+        with urllib.request.urlopen(emu.endpoint_url + "/_dialkit/contact-records") as resp:
+            raw = json.loads("[" + resp.read().decode().replace("}{", "},{") + "]")
+    return dialkit.load_results(ledger), read_contact_records(raw), raw
+
+
+def test_emulator_records_carry_attributes_and_source_campaign_and_join_by_token(tmp_path: Path) -> None:
+    results, records, raw = send_and_read(tmp_path)
+    ids = set(results["dial_request_id"])
+    assert not ids & {r["ContactId"] for r in raw}  # its own ContactId: no join may rest on that guess
+    assert {r["SourceCampaign"]["OutboundRequestId"] for r in raw} == ids
+    assert all(r["Campaign"]["CampaignId"] == r["SourceCampaign"]["CampaignId"] for r in raw)
+    assert all(r["Attributes"]["customer_id"].startswith("C-") for r in raw)
+    joined = join_contact_records(results, records)
+    assert (joined["join_key"] == "client_token").all() and joined["disconnect_reason"].notna().all()
+    assert (joined["record_client_token"] == joined["client_token"]).all()
+    assert joined.attrs["unmatched_records"] == 0
+
+
+def test_without_the_token_attribute_the_outbound_request_id_joins(tmp_path: Path) -> None:
+    results, records, raw = send_and_read(tmp_path, token_attribute=False)
+    assert all(CLIENT_TOKEN_ATTRIBUTE not in r["Attributes"] for r in raw)
+    joined = join_contact_records(results, records)
+    assert (joined["join_key"] == "outbound_request_id").all()
+    assert joined.attrs["join_keys"] == {"client_token": 0, "outbound_request_id": 40, "contact_id": 0}
+
+
+def test_redial_candidates_use_the_same_join_and_drop_the_old_token_attribute(tmp_path: Path) -> None:
+    phones = [f"+1212555{100 + i:04d}" for i in range(60)]
+    contacts = pd.DataFrame({"phone_e164": phones, "row": range(1, 61), "customer_id": [f"C-{i}" for i in range(60)]})
+    ledger = tmp_path / "run.sqlite"
+    with serve(seed=11) as emu:
+        plan = dialkit.plan_batches(contacts, emu.campaign_id, attributes=["customer_id"])
+        with connect(emu.endpoint_url) as conn:
+            send(plan, conn, ledger, listeners=[])
+        records = read_contact_records(emu.contact_records(expired_rate=0.3))
+    redial = redial_candidates(ledger, records)
+    assert len(redial) == int(records["redial"].sum()) > 0
+    assert CLIENT_TOKEN_ATTRIBUTE not in redial.columns and "customer_id" in redial.columns
+    again = dialkit.plan_batches(redial, "camp-2", run_id="redial-1", attributes=["customer_id"])
+    assert again.validate().empty
+
+
+def test_report_says_which_key_matched_and_what_matched_nothing(capsys, tmp_path: Path) -> None:
+    ledger = tmp_path / "run.sqlite"
+    small = Path(__file__).resolve().parents[1] / "data" / "samples" / "contacts_small.csv"
+    with serve(seed=9) as emu:
+        assert main(["send", str(small), "--endpoint", emu.endpoint_url, "--campaign", emu.campaign_id,
+                     "--ledger", str(ledger), "--no-progress"]) == 0
+        records = emu.contact_records(redelivery_rate=0)
+    stray = record(UUIDS[39], token="dk1-from-another-run")
+    (tmp_path / "records.json").write_text(to_firehose_text(records + [stray, {"note": "not a record"}]))
+    capsys.readouterr()
+    assert main(["report", str(ledger), "--json", "--contact-records", str(tmp_path / "records.json")]) == 0
+    data = json.loads(capsys.readouterr().out)["contact_records"]
+    assert data["matched_by"] == {"client_token": len(records), "outbound_request_id": 0, "contact_id": 0}
+    assert data["unmatched_records"] == 1 and data["records"] == len(records) + 1
+    assert data["without_contact_id"] == 1
+    assert main(["report", str(ledger), "--contact-records", str(tmp_path / "records.json")]) == 0
+    out = capsys.readouterr().out
+    assert f"matched by client_token {len(records)}" in out and "1 of" in out and "matched no request" in out
+    assert "1 objects without a contact id left out" in out
+
+
+# -- EventBridge contact events and .gz exports -------------------------------------------------------------
+
+
+def event(contact_id: str, event_type: str, time: str, **detail: Any) -> dict[str, Any]:
+    return {"version": "0", "id": f"evt-{contact_id[-4:]}-{event_type}", "detail-type": "Amazon Connect Contact Event",
+            "source": "aws.connect", "account": "123456789012", "time": time, "region": "us-east-1",
+            "resources": [f"arn:aws:connect:us-east-1:123456789012:instance/i-1/contact/{contact_id}"],
+            "detail": {"eventType": event_type, "contactId": contact_id, "channel": "VOICE",
+                       "instanceArn": "arn:aws:connect:us-east-1:123456789012:instance/i-1",
+                       "initiationMethod": "API", "initiationTimestamp": "2026-11-27T08:00:00.000Z", **detail}}
+
+
+def contact_events() -> list[dict[str, Any]]:
+    a, b = UUIDS[1], UUIDS[2]
+    return [
+        event(a, "INITIATED", "2026-11-27T08:00:01Z"),
+        event(b, "INITIATED", "2026-11-27T08:00:02Z"),
+        event(a, "CONNECTED_TO_SYSTEM", "2026-11-27T08:00:09Z", connectedToSystemTimestamp="2026-11-27T08:00:09.000Z",
+              customerEndpoint={"address": "+12125550142", "type": "TELEPHONE_NUMBER"}),
+        event(b, "DISCONNECTED", "2026-11-27T08:01:00Z", disconnectReason="EXPIRED",
+              disconnectTimestamp="2026-11-27T08:01:00.000Z"),
+        event(a, "DISCONNECTED", "2026-11-27T08:03:00Z", disconnectReason="CUSTOMER_DISCONNECT",
+              disconnectTimestamp="2026-11-27T08:03:00.000Z"),
+    ]
+
+
+def test_contact_events_read_into_the_record_columns_one_row_per_contact(tmp_path: Path) -> None:
+    events = contact_events()
+    (tmp_path / "lines.jsonl").write_text("\n".join(json.dumps(e) for e in events) + "\n")
+    (tmp_path / "array.json").write_text(json.dumps(events))
+    (tmp_path / "firehose").write_text(to_firehose_text(events))
+    for source in (tmp_path / "lines.jsonl", tmp_path / "array.json", tmp_path / "firehose", events):
+        frame = read_contact_records(source)
+        assert list(frame["contact_id"]) == [UUIDS[1], UUIDS[2]]
+        assert list(frame["disconnect_reason"]) == ["CUSTOMER_DISCONNECT", "EXPIRED"]
+        assert list(frame["outcome"]) == ["connected", "expired"] and list(frame["redial"]) == [False, True]
+        assert frame["connected_to_system_timestamp"].notna().tolist() == [True, False]  # kept from an earlier event
+        assert frame["customer_masked"].iloc[0] == "+1212*****42" and (frame["source_type"] == "contact_event").all()
+        assert frame["contact_id"].notna().all()
+    joined = join_contact_records(results_frame(), read_contact_records(events))
+    assert joined["join_key"].tolist()[1:] == ["contact_id", "contact_id"]
+
+
+def test_gz_firehose_objects_read_directly_as_files_and_folders(tmp_path: Path) -> None:
+    records = [record(UUIDS[1], token="tok-b"), record(UUIDS[2], "EXPIRED", token="tok-c")]
+    day = tmp_path / "export" / "2026" / "11" / "27"
+    day.mkdir(parents=True)
+    # Firehose may put several gzip members in one object; names need not end in .gz
+    (day / "part-1.gz").write_bytes(gzip.compress(to_firehose_text(records[:1]).encode())
+                                    + gzip.compress(b"\n"))
+    (day / "part-2").write_bytes(gzip.compress(to_firehose_text(records[1:]).encode()))
+    (tmp_path / "events.json.gz").write_bytes(gzip.compress(json.dumps(contact_events()).encode()))
+    folder = read_contact_records(tmp_path / "export")
+    assert list(folder["contact_id"]) == [UUIDS[1], UUIDS[2]] and list(folder["client_token"]) == ["tok-b", "tok-c"]
+    single = read_contact_records(day / "part-1.gz")
+    assert list(single["contact_id"]) == [UUIDS[1]]
+    assert len(read_contact_records(tmp_path / "events.json.gz")) == 2
+    assert len(read_contact_records(gzip.compress(to_firehose_text(records).encode()))) == 2  # bytes too
+    (tmp_path / "broken.gz").write_bytes(gzip.compress(to_firehose_text(records).encode())[:-12])
+    with pytest.raises(ContactRecordsError, match="broken.gz: a truncated gzip file"):
+        read_contact_records(tmp_path / "broken.gz")
+
+
+def test_an_input_without_any_contact_id_is_an_error_saying_what_was_found(tmp_path: Path) -> None:
+    rows = [{"phone": f"+1212555{100 + i:04d}", "status": "done"} for i in range(12)]
+    (tmp_path / "wrong.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    with pytest.raises(ContactRecordsError) as info:
+        read_contact_records(tmp_path / "wrong.jsonl")
+    message = str(info.value)
+    assert "wrong.jsonl: 12 objects, none has ContactId or detail.contactId" in message
+    assert "phone, status" in message and "is this a contact-record export" in message
+    assert "+1212555" not in message  # keys are named, values never
+    other_events = [{"detail-type": "EC2 Instance State-change Notification", "detail": {"state": "running"}}] * 3
+    with pytest.raises(ContactRecordsError, match="3 objects, none has ContactId"):
+        read_contact_records(other_events)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ContactRecordsError, match="no JSON objects found"):
+        read_contact_records(tmp_path / "empty")
+    with pytest.raises(ContactRecordsError, match="no JSON objects found"):
+        read_contact_records(b"  \n")
+    mixed = read_contact_records([record(UUIDS[1]), {"ContactId": None}, {"note": 1}])
+    assert list(mixed["contact_id"]) == [UUIDS[1]] and mixed.attrs["without_contact_id"] == 2
+
+
+def test_the_command_line_can_switch_the_token_attribute_off(capsys, tmp_path: Path) -> None:
+    small = Path(__file__).resolve().parents[1] / "data" / "samples" / "contacts_small.csv"
+    for flag, expected in (([], True), (["--no-token-attribute"], False)):
+        out = tmp_path / f"plan{len(flag)}.csv"
+        assert main(["plan", str(small), "--campaign", "camp-1", "--json", "--out", str(out), *flag]) == 0
+        capsys.readouterr()
+        attributes = pd.read_csv(out, dtype=str)["attributes"]
+        carries = attributes.fillna("").str.contains(CLIENT_TOKEN_ATTRIBUTE)
+        assert bool(carries.all()) if expected else not bool(carries.any())
