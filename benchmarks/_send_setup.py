@@ -19,7 +19,7 @@ from typing import Any
 
 import phonenumbers
 
-from dialkit.planning import Batch, BatchPlan, PlannedRequest, client_token
+from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE, Batch, BatchPlan, PlannedRequest, client_token
 
 #: US area codes; each gives 100 fictional numbers NXX-555-0100..0199 that libphonenumber accepts.
 _AREA_CODES = [
@@ -50,20 +50,20 @@ def big_plan(campaign_id: str, n: int, *, api: str = "v1", run_id: str = "bench"
     numbers, so beyond ``distinct`` the numbers repeat under another run id each time (another
     token, as a campaign planned again under a new run id would have)."""
     numbers = fictional_numbers(min(n, distinct))
-    requests: list[PlannedRequest] = []
     batches: list[Batch] = []
     current: list[PlannedRequest] = []
     for i in range(n):
         phone = numbers[i % len(numbers)]
         round_ = i // len(numbers)
         token = client_token(campaign_id, run_id if round_ == 0 else f"{run_id}-{round_}", phone)
-        current.append(PlannedRequest(len(batches) + 1, len(current) + 1, token, phone, {}, i + 1))
+        # as plan_batches does by default: the token travels as a contact attribute too
+        current.append(PlannedRequest(len(batches) + 1, len(current) + 1, token, phone,
+                                      {CLIENT_TOKEN_ATTRIBUTE: token}, i + 1))
         if len(current) == 25:
             batches.append(Batch(len(batches) + 1, tuple(current)))
             current = []
     if current:
         batches.append(Batch(len(batches) + 1, tuple(current)))
-    del requests
     return BatchPlan(campaign_id, run_id, timedelta(minutes=10), api, tuple(batches))
 
 

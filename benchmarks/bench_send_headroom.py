@@ -55,7 +55,7 @@ def baseline_loop(n_requests: int) -> float:
             expiry = datetime.now(timezone.utc) + plan.ttl
             client.put_dial_request_batch(id=plan.campaign_id, dialRequests=[
                 {"clientToken": r.client_token, "phoneNumber": r.phone_e164, "expirationTime": expiry,
-                 "attributes": {}} for r in batch.requests])
+                 "attributes": dict(r.attributes)} for r in batch.requests])
         times = sorted(c["time"] for c in batch_calls(emu.calls()) if c["status"] == 200)
     return calls_per_second(times)
 
