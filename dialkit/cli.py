@@ -9,7 +9,9 @@ one line on stderr.  Exit statuses (automation may rely on them):
   1    plan: the plan breaks API constraints (nothing can be sent)
   2    error: a file, endpoint, ledger or command-line problem (one line on stderr)
   3    send: requests are left to send again (retry budget spent, outcome
-       unknown): send again with the same --ledger
+       unknown): send again with the same --ledger; or requests were not
+       resent because their first send is past the client-token window:
+       check contact records and plan them again under a new run id
   4    send: stopped: the campaign is not Running, not found, or the run was
        stopped; requests are left: fix the cause, then send again
   130  interrupted (Ctrl-C): send again with the same --ledger to resume
@@ -168,7 +170,9 @@ def cmd_send(args: argparse.Namespace) -> int:
         return EXIT_OK
     if summary.stopped_reason:
         return EXIT_STOPPED
-    return EXIT_SEND_AGAIN if summary.left_to_send else EXIT_OK
+    # requests past the client-token window are not sent again by this ledger, but they were not dialed
+    # here either: the analyst has to act (check contact records, plan them under a new run id)
+    return EXIT_SEND_AGAIN if summary.left_to_send or summary.past_token_window else EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:

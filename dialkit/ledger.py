@@ -19,6 +19,7 @@ never leaves a stale lock behind.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -35,7 +36,12 @@ from .exceptions import LedgerBusy, LedgerError
 from .planning import BatchPlan, PlannedRequest
 
 #: Bump when the layout changes; readers migrate older versions forward.
-SCHEMA_VERSION = 1
+#: 1: dialkit 0.1.  2: indexes on ``seq`` and (``status``, ``first_sent_at``) and a ``tally`` of
+#: requests per state kept by triggers, so progress and resume cost the same on a ledger of any size.
+SCHEMA_VERSION = 2
+
+#: ``UPDATE ... FROM`` (one statement for a whole answer) needs SQLite 3.33.
+_UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33, 0)
 
 #: Request states.  ``pending``: not sent, or sent and known not to have been
 #: accepted; ``in_flight``: sent, outcome unknown (resend with the same token);
@@ -84,6 +90,69 @@ CREATE TABLE IF NOT EXISTS attempts (
 );
 """
 
+#: Schema 2 on top of schema 1: what resume and progress need, at a cost that does not grow
+#: with the ledger.  ``tally`` holds how many requests are in each (status, failure_code,
+#: has a pending_reason) group; the triggers keep it exact inside every transaction that
+#: changes a request, so :meth:`Ledger.counts` reads a handful of rows instead of scanning.
+_SCHEMA_2 = """
+CREATE INDEX IF NOT EXISTS requests_seq ON requests(seq);
+CREATE INDEX IF NOT EXISTS requests_first_sent ON requests(status, first_sent_at);
+CREATE TABLE IF NOT EXISTS tally (
+    status       TEXT NOT NULL,
+    failure_code TEXT NOT NULL,
+    no_reason    INTEGER NOT NULL,
+    n            INTEGER NOT NULL,
+    PRIMARY KEY (status, failure_code, no_reason)
+);
+CREATE TRIGGER IF NOT EXISTS tally_insert AFTER INSERT ON requests BEGIN
+    INSERT INTO tally VALUES (NEW.status, coalesce(NEW.failure_code, ''), NEW.pending_reason IS NULL, 1)
+        ON CONFLICT (status, failure_code, no_reason) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS tally_update AFTER UPDATE OF status, failure_code, pending_reason ON requests
+    WHEN OLD.status IS NOT NEW.status OR coalesce(OLD.failure_code, '') IS NOT coalesce(NEW.failure_code, '')
+         OR (OLD.pending_reason IS NULL) IS NOT (NEW.pending_reason IS NULL)
+BEGIN
+    UPDATE tally SET n = n - 1 WHERE status = OLD.status AND failure_code = coalesce(OLD.failure_code, '')
+        AND no_reason = (OLD.pending_reason IS NULL);
+    INSERT INTO tally VALUES (NEW.status, coalesce(NEW.failure_code, ''), NEW.pending_reason IS NULL, 1)
+        ON CONFLICT (status, failure_code, no_reason) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS tally_delete AFTER DELETE ON requests BEGIN
+    UPDATE tally SET n = n - 1 WHERE status = OLD.status AND failure_code = coalesce(OLD.failure_code, '')
+        AND no_reason = (OLD.pending_reason IS NULL);
+END;
+DELETE FROM tally;
+INSERT INTO tally SELECT status, coalesce(failure_code, ''), pending_reason IS NULL, count(*) FROM requests
+    GROUP BY 1, 2, 3;
+"""
+
+#: Statements with a trigger body contain ``;`` inside BEGIN ... END: split on the blank-line-free
+#: statement boundaries below instead of on every semicolon.
+def _statements(script: str) -> list[str]:
+    out: list[str] = []
+    buf: list[str] = []
+    depth = 0
+    for line in script.strip().splitlines():
+        buf.append(line)
+        stripped = line.strip().upper()
+        if stripped.startswith("CREATE TRIGGER"):
+            depth = 1
+        if depth and stripped == "END;":
+            depth = 0
+        if not depth and stripped.endswith(";"):
+            out.append("\n".join(buf).rstrip().rstrip(";"))
+            buf = []
+    return out
+
+
+def plan_digest(plan: BatchPlan) -> str:
+    """A fingerprint of a plan's requests: SHA-256 of its client tokens in order.
+
+    A token is a hash of (campaign, run id, number), so equal digests mean the
+    same requests in the same order.
+    """
+    return hashlib.sha256("\n".join(r.client_token for b in plan.batches for r in b.requests).encode()).hexdigest()
+
 
 def utcnow() -> datetime:
     """Timezone-aware now in UTC (the ledger's clock)."""
@@ -107,6 +176,7 @@ class LedgerRequest:
     status: str
     attempts: int
     failure_code: str | None
+    first_sent_at: str | None = None  #: ISO time of the first send (the client token's 7-day window starts there)
 
     def __repr__(self) -> str:  # never show the number
         from .masking import mask_phone
@@ -184,6 +254,8 @@ class Ledger:
         self.path = path
         self._db = conn
         self._lock = lock
+        self._tally: bool | None = None
+        self._tx_depth = 0
 
     # -- opening -----------------------------------------------------------
     @classmethod
@@ -279,10 +351,32 @@ class Ledger:
                 for stmt in _SCHEMA.split(";"):
                     if stmt.strip():
                         db.execute(stmt)
+                for stmt in _statements(_SCHEMA_2):
+                    db.execute(stmt)
                 db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 db.execute("INSERT INTO meta VALUES ('created_by', ?)", (f"dialkit {__version__}",))
                 db.execute("INSERT INTO meta VALUES ('created_at', ?)", (_iso(utcnow()),))
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        elif version == 1:
+            cls._migrate_1_to_2(db)
+
+    @staticmethod
+    def _migrate_1_to_2(db: sqlite3.Connection) -> None:
+        """Schema 1 -> 2: add the ``seq`` index and the trigger-kept ``tally`` (one transaction)."""
+        with _tx(db):
+            for stmt in _statements(_SCHEMA_2):
+                db.execute(stmt)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', '2')")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('migrated_by', ?)", (f"dialkit {__version__}",))
+            db.execute("PRAGMA user_version = 2")
+
+    @property
+    def _has_tally(self) -> bool:
+        """True for schema 2 and later (a schema-1 file opened read-only has no tally)."""
+        if self._tally is None:
+            self._tally = bool(self._db.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='tally'").fetchone()[0])
+        return self._tally
 
     def close(self) -> None:
         """Close the file and release the lock."""
@@ -301,12 +395,49 @@ class Ledger:
     def __repr__(self) -> str:
         return f"Ledger({str(self.path)!r})"
 
+    @contextmanager
+    def transaction(self, *, commit_on: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
+        """One committed transaction around several writes (nested calls join the outer one).
+
+        The sender groups a loop's writes (the answers that came back, the calls
+        about to go out) into one commit: one fsync instead of two per call.  An
+        exception rolls back, unless it is one of ``commit_on`` (a clean stop:
+        what was written is true and is kept).
+        """
+        if self._tx_depth:
+            self._tx_depth += 1
+            try:
+                yield
+            finally:
+                self._tx_depth -= 1
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        self._tx_depth = 1
+        try:
+            yield
+        except commit_on:
+            self._tx_depth = 0
+            self._db.execute("COMMIT")
+            raise
+        except BaseException:
+            self._tx_depth = 0
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._tx_depth = 0
+            self._db.execute("COMMIT")
+
     # -- meta ----------------------------------------------------------------
     def meta(self) -> dict[str, str]:
         """The run's metadata: campaign_id, run_id, api, ttl_seconds, schema_version, ..."""
         return {r["key"]: r["value"] for r in self._db.execute("SELECT key, value FROM meta")}
 
-    def bind_plan(self, plan: BatchPlan) -> int:
+    def set_meta(self, key: str, value: str) -> None:
+        """Record one metadata value (committed)."""
+        with self.transaction():
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def bind_plan(self, plan: BatchPlan, *, digest: str | None = None) -> int:
         """Record the plan's requests (before anything is sent); returns how many were new.
 
         A fresh ledger takes the plan's campaign, run id and api.  A ledger that
@@ -324,60 +455,113 @@ class Ledger:
                     f"ledger {self.path} belongs to another run ({detail}); use a new --ledger file for a new "
                     "campaign or run id, or plan with the ledger's values to resume it"
                 )
+        digest = digest or plan_digest(plan)  # the caller may have it already (a 1M-request plan: ~0.1 s)
+        settings = {**want, "ttl_seconds": str(int(plan.ttl.total_seconds()))}
+        if meta.get("plan_sha256") == digest and all(meta.get(k) == v for k, v in settings.items()):
+            return 0  # resume of the very plan already recorded: nothing new, no 1M-row pass
         now = _iso(utcnow())
-        with _tx(self._db):
-            for k, v in {**want, "ttl_seconds": str(int(plan.ttl.total_seconds()))}.items():
+        with self.transaction():
+            for k, v in {**settings, "plan_sha256": digest}.items():
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (k, v))
             start = self._db.execute("SELECT coalesce(max(seq), 0) FROM requests").fetchone()[0]
-            before = self._db.total_changes
-            for i, r in enumerate(plan.requests, start=1):
-                self._db.execute(
-                    "INSERT OR IGNORE INTO requests (client_token, seq, batch, position, row, phone_e164, "
-                    "attributes, planned_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (r.client_token, start + i, r.batch, r.position, r.row, r.phone_e164,
-                     json.dumps(dict(r.attributes), sort_keys=True), now),
-                )
-            return self._db.total_changes - before
+            before = self._total()
+            self._db.executemany(
+                "INSERT OR IGNORE INTO requests (client_token, seq, batch, position, row, phone_e164, "
+                "attributes, planned_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                ((r.client_token, start + i, r.batch, r.position, r.row, r.phone_e164,
+                  json.dumps(dict(r.attributes), sort_keys=True), now)
+                 for i, r in enumerate(plan.requests, start=1)),
+            )
+            return self._total() - before
+
+    def _total(self) -> int:
+        if self._has_tally:
+            return int(self._db.execute("SELECT coalesce(sum(n), 0) FROM tally").fetchone()[0])
+        return int(self._db.execute("SELECT count(*) FROM requests").fetchone()[0])
 
     # -- the send protocol ---------------------------------------------------
+    @staticmethod
+    def _unsent_where(retry_codes: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+        marks = ",".join("?" * len(retry_codes)) or "''"
+        return (f"(status IN ('pending', 'in_flight') OR (status = 'failed' AND failure_code IN ({marks})))",
+                tuple(retry_codes))
+
     def to_send(self, *, retry_codes: Sequence[str]) -> list[LedgerRequest]:
         """Requests still to send, in plan order: pending, in flight, or failed with a retryable code."""
+        return list(self.iter_to_send(retry_codes=retry_codes))
+
+    def iter_to_send(self, *, retry_codes: Sequence[str], page: int = 2000) -> Iterator[LedgerRequest]:
+        """:meth:`to_send` a page at a time, so the first call can go out before a big ledger is read.
+
+        Pages follow ``seq`` (indexed), so changes the sender makes behind the
+        current page never shift what comes next.
+        """
+        where, params = self._unsent_where(retry_codes)
+        # start at the first request still to send, found through the (status, seq) index: on a big
+        # ledger that is mostly done, the first page then comes at once
         marks = ",".join("?" * len(retry_codes)) or "''"
-        rows = self._db.execute(
-            "SELECT * FROM requests WHERE status IN ('pending', 'in_flight') "
-            f"OR (status = 'failed' AND failure_code IN ({marks})) ORDER BY seq",
+        first = self._db.execute(
+            "SELECT min(s) FROM (SELECT min(seq) AS s FROM requests WHERE status = 'pending' "
+            "UNION ALL SELECT min(seq) FROM requests WHERE status = 'in_flight' "
+            f"UNION ALL SELECT min(seq) FROM requests WHERE status = 'failed' AND failure_code IN ({marks}))",
             tuple(retry_codes),
-        ).fetchall()
-        return [self._request(r) for r in rows]
+        ).fetchone()[0]
+        if first is None:
+            return
+        after = first - 1
+        while True:
+            rows = self._db.execute(
+                f"SELECT * FROM requests WHERE seq > ? AND {where} ORDER BY seq LIMIT ?", (after, *params, page)
+            ).fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield self._request(r)
+            after = rows[-1]["seq"]
+
+    def count_to_send(self, *, retry_codes: Sequence[str]) -> int:
+        """How many :meth:`to_send` would return, without reading them."""
+        if self._has_tally:
+            rows = self._db.execute("SELECT status, failure_code, sum(n) FROM tally GROUP BY 1, 2").fetchall()
+            return sum(n for status, code, n in rows
+                       if status in ("pending", "in_flight") or (status == "failed" and code in retry_codes))
+        where, params = self._unsent_where(retry_codes)
+        return int(self._db.execute(f"SELECT count(*) FROM requests WHERE {where}", params).fetchone()[0])
 
     @staticmethod
     def _request(r: sqlite3.Row) -> LedgerRequest:
         return LedgerRequest(
             client_token=r["client_token"], seq=r["seq"], batch=r["batch"], position=r["position"],
             phone_e164=r["phone_e164"], attributes=json.loads(r["attributes"]), status=r["status"],
-            attempts=r["attempts"], failure_code=r["failure_code"],
+            attempts=r["attempts"], failure_code=r["failure_code"], first_sent_at=r["first_sent_at"],
         )
 
     def begin_call(self, requests: Sequence[LedgerRequest], batch: int | None, sent_at: datetime) -> int:
-        """Write-ahead: mark ``requests`` in flight and record the call, committed before it goes out."""
+        """Write-ahead: mark ``requests`` in flight and record the call, committed before it goes out.
+
+        One transaction (one fsync) per call, whatever its size, and a few
+        statements each covering every request of the call: the sender's one
+        writer thread gives up the interpreter lock at every SQLite step, so
+        fewer steps mean less waiting behind the HTTP workers.
+        """
         ts = _iso(sent_at)
-        with _tx(self._db):
+        tokens = [r.client_token for r in requests]
+        marks = ",".join("?" * len(tokens))
+        with self.transaction():
             cur = self._db.execute(
                 "INSERT INTO calls (batch, n_items, started_at) VALUES (?, ?, ?)", (batch, len(requests), ts)
             )
             call_id = int(cur.lastrowid)
-            for r in requests:
+            if tokens:
                 self._db.execute(
                     "UPDATE requests SET status='in_flight', attempts=attempts+1, pending_reason=NULL, "
-                    "first_sent_at=coalesce(first_sent_at, ?), last_sent_at=? WHERE client_token=?",
-                    (ts, ts, r.client_token),
+                    f"first_sent_at=coalesce(first_sent_at, ?), last_sent_at=? WHERE client_token IN ({marks})",
+                    (ts, ts, *tokens),
                 )
-                attempt = self._db.execute(
-                    "SELECT attempts FROM requests WHERE client_token=?", (r.client_token,)
-                ).fetchone()[0]
                 self._db.execute(
-                    "INSERT INTO attempts (call_id, client_token, attempt, sent_at) VALUES (?, ?, ?, ?)",
-                    (call_id, r.client_token, attempt, ts),
+                    "INSERT INTO attempts (call_id, client_token, attempt, sent_at) SELECT ?, client_token, "
+                    f"attempts, ? FROM requests WHERE client_token IN ({marks})",
+                    (call_id, ts, *tokens),
                 )
         return call_id
 
@@ -393,40 +577,77 @@ class Ledger:
 
         Tokens of the call that the answer does not mention (``missing``) go back
         to ``in_flight`` with a reason, so they are resent with the same token.
+        One transaction for the whole answer, one statement per kind of outcome.
         """
         ts = _iso(finished_at)
-        with _tx(self._db):
-            for token, dial_id in succeeded.items():
+        missing = list(missing)
+        if not _UPDATE_FROM:
+            self._record_response_rowwise(call_id, succeeded, failed, missing, ts)
+            return
+        with self.transaction():
+            if succeeded:
+                values = ",".join("(?, ?)" for _ in succeeded)
                 self._db.execute(
-                    "UPDATE requests SET status='succeeded', failure_code=NULL, dial_request_id=?, "
-                    "completed_at=?, pending_reason=NULL WHERE client_token=?",
-                    (dial_id, ts, token),
+                    "UPDATE requests SET status='succeeded', failure_code=NULL, dial_request_id=v.column2, "
+                    f"completed_at=?, pending_reason=NULL FROM (VALUES {values}) AS v "
+                    "WHERE requests.client_token = v.column1",
+                    (ts, *[x for token, dial_id in succeeded.items() for x in (token, dial_id)]),
                 )
                 self._db.execute(
-                    "UPDATE attempts SET outcome='succeeded' WHERE call_id=? AND client_token=?", (call_id, token)
+                    f"UPDATE attempts SET outcome='succeeded' WHERE call_id=? AND client_token IN "
+                    f"({','.join('?' * len(succeeded))})",
+                    (call_id, *succeeded),
                 )
-            for token, (code, dial_id) in failed.items():
+            if failed:
+                values = ",".join("(?, ?, ?)" for _ in failed)
+                params = [x for token, (code, dial_id) in failed.items() for x in (token, code, dial_id)]
                 self._db.execute(
-                    "UPDATE requests SET status='failed', failure_code=?, dial_request_id=coalesce(?, dial_request_id), "
-                    "completed_at=? WHERE client_token=?",
-                    (code, dial_id, ts, token),
+                    "UPDATE requests SET status='failed', failure_code=v.column2, "
+                    "dial_request_id=coalesce(v.column3, requests.dial_request_id), completed_at=? "
+                    f"FROM (VALUES {values}) AS v WHERE requests.client_token = v.column1",
+                    (ts, *params),
                 )
                 self._db.execute(
-                    "UPDATE attempts SET outcome=?, failure_code=? WHERE call_id=? AND client_token=?",
-                    (code, code, call_id, token),
+                    "UPDATE attempts SET outcome=v.column2, failure_code=v.column2 "
+                    f"FROM (VALUES {values}) AS v WHERE attempts.call_id=? AND attempts.client_token = v.column1",
+                    (*params, call_id),
                 )
-            for token in missing:
+            if missing:
+                marks = ",".join("?" * len(missing))
                 self._db.execute(
                     "UPDATE requests SET pending_reason='not in the answer; will resend with the same token' "
-                    "WHERE client_token=?",
-                    (token,),
+                    f"WHERE client_token IN ({marks})",
+                    tuple(missing),
                 )
                 self._db.execute(
-                    "UPDATE attempts SET outcome='missing' WHERE call_id=? AND client_token=?", (call_id, token)
+                    f"UPDATE attempts SET outcome='missing' WHERE call_id=? AND client_token IN ({marks})",
+                    (call_id, *missing),
                 )
             self._db.execute(
                 "UPDATE calls SET finished_at=?, outcome='ok' WHERE call_id=?", (ts, call_id)
             )
+
+    def _record_response_rowwise(self, call_id: int, succeeded: dict[str, str | None],
+                                 failed: dict[str, tuple[str, str | None]], missing: list[str], ts: str) -> None:
+        """:meth:`record_response` for SQLite older than 3.33 (no ``UPDATE ... FROM``)."""
+        with self.transaction():
+            self._db.executemany(
+                "UPDATE requests SET status='succeeded', failure_code=NULL, dial_request_id=?, "
+                "completed_at=?, pending_reason=NULL WHERE client_token=?",
+                [(dial_id, ts, token) for token, dial_id in succeeded.items()])
+            self._db.executemany("UPDATE attempts SET outcome='succeeded' WHERE call_id=? AND client_token=?",
+                                 [(call_id, token) for token in succeeded])
+            self._db.executemany(
+                "UPDATE requests SET status='failed', failure_code=?, dial_request_id=coalesce(?, dial_request_id), "
+                "completed_at=? WHERE client_token=?",
+                [(code, dial_id, ts, token) for token, (code, dial_id) in failed.items()])
+            self._db.executemany("UPDATE attempts SET outcome=?, failure_code=? WHERE call_id=? AND client_token=?",
+                                 [(code, code, call_id, token) for token, (code, _) in failed.items()])
+            self._db.executemany("UPDATE requests SET pending_reason='not in the answer; will resend with the same "
+                                 "token' WHERE client_token=?", [(token,) for token in missing])
+            self._db.executemany("UPDATE attempts SET outcome='missing' WHERE call_id=? AND client_token=?",
+                                 [(call_id, token) for token in missing])
+            self._db.execute("UPDATE calls SET finished_at=?, outcome='ok' WHERE call_id=?", (ts, call_id))
 
     def record_call_error(
         self, call_id: int, error_code: str, message: str, *, accepted_nothing: bool, reason: str, finished_at: datetime
@@ -440,27 +661,56 @@ class Ledger:
         """
         ts = _iso(finished_at)
         status = "pending" if accepted_nothing else "in_flight"
-        with _tx(self._db):
+        with self.transaction():
             self._db.execute(
                 "UPDATE calls SET finished_at=?, outcome='error', error_code=?, error_message=? WHERE call_id=?",
                 (ts, error_code, message[:500], call_id),
             )
-            tokens = [r[0] for r in self._db.execute("SELECT client_token FROM attempts WHERE call_id=?", (call_id,))]
-            for token in tokens:
-                self._db.execute(
-                    "UPDATE requests SET status=?, pending_reason=? WHERE client_token=? AND status='in_flight'",
-                    (status, reason, token),
-                )
+            self._db.execute(
+                "UPDATE requests SET status=?, pending_reason=? WHERE status='in_flight' AND client_token IN "
+                "(SELECT client_token FROM attempts WHERE call_id=?)",
+                (status, reason, call_id),
+            )
             self._db.execute("UPDATE attempts SET outcome='call_error' WHERE call_id=?", (call_id,))
 
     def mark_pending_reason(self, tokens: Iterable[str], reason: str) -> None:
         """Say why requests were left unsent (stopped, campaign paused, retry budget spent)."""
-        with _tx(self._db):
-            for token in tokens:
-                self._db.execute(
-                    "UPDATE requests SET pending_reason=? WHERE client_token=? AND status IN ('pending','in_flight','failed')",
-                    (reason, token),
-                )
+        with self.transaction():
+            self._db.executemany(
+                "UPDATE requests SET pending_reason=? WHERE client_token=? AND status IN ('pending','in_flight','failed')",
+                [(reason, token) for token in tokens],
+            )
+
+    def mark_unsent_reason(self, reason: str, *, retry_codes: Sequence[str], first_sent_since: str | None = None) -> int:
+        """Give every request still to send (see :meth:`to_send`) the pending ``reason``; returns how many.
+
+        ``first_sent_since`` (an ISO time) leaves out requests first sent before
+        it: their own reason (e.g. past the token window) must stay.
+        """
+        where, params = self._unsent_where(retry_codes)
+        extra = ""
+        if first_sent_since is not None:
+            extra = " AND (first_sent_at IS NULL OR first_sent_at >= ?)"
+            params = (*params, first_sent_since)
+        with self.transaction():
+            cur = self._db.execute(f"UPDATE requests SET pending_reason=? WHERE {where}{extra}", (reason, *params))
+            return int(cur.rowcount)
+
+    def mark_past_window(self, reason: str, *, retry_codes: Sequence[str], first_sent_before: str) -> int:
+        """Give every request still to send whose first send is before ``first_sent_before`` (ISO) the
+        pending ``reason``; returns how many.  The sender leaves them unsent (the token window)."""
+        marks = ",".join("?" * len(retry_codes)) or "''"
+        with self.transaction():  # two statements, each served by the (status, seq) index
+            one = self._db.execute(
+                "UPDATE requests SET pending_reason=? WHERE status IN ('pending', 'in_flight') AND first_sent_at < ?",
+                (reason, first_sent_before),
+            ).rowcount
+            two = self._db.execute(
+                f"UPDATE requests SET pending_reason=? WHERE status = 'failed' AND failure_code IN ({marks}) "
+                "AND first_sent_at < ?",
+                (reason, *retry_codes, first_sent_before),
+            ).rowcount
+            return int(one) + int(two)
 
     # -- reading ---------------------------------------------------------------
     def counts(self, retry_codes: Sequence[str] = ()) -> dict[str, Any]:
@@ -471,18 +721,23 @@ class Ledger:
         (inside ``pending``), not as failed.  Once its budget is spent or the run
         stops, it gets a reason and counts as failed with its code.
         """
-        by_status = dict(self._db.execute("SELECT status, count(*) FROM requests GROUP BY status").fetchall())
-        marks = ",".join("?" * len(retry_codes)) or "''"
-        retrying = self._db.execute(
-            f"SELECT count(*) FROM requests WHERE status='failed' AND failure_code IN ({marks}) "
-            "AND pending_reason IS NULL", tuple(retry_codes)).fetchone()[0]
-        codes = dict(
-            self._db.execute(
-                "SELECT failure_code, count(*) FROM requests WHERE status='failed' "
-                f"AND NOT (failure_code IN ({marks}) AND pending_reason IS NULL) GROUP BY failure_code",
-                tuple(retry_codes),
-            ).fetchall()
-        )
+        if self._has_tally:  # schema 2: a few rows kept exact by triggers, whatever the ledger's size
+            groups = self._db.execute("SELECT status, failure_code, no_reason, n FROM tally WHERE n > 0").fetchall()
+        else:  # a schema-1 ledger opened read-only: count the requests themselves
+            groups = self._db.execute(
+                "SELECT status, coalesce(failure_code, ''), pending_reason IS NULL, count(*) FROM requests "
+                "GROUP BY 1, 2, 3").fetchall()
+        by_status: dict[str, int] = {}
+        codes: dict[str, int] = {}
+        retrying = 0
+        retry = set(retry_codes)
+        for status, code, no_reason, n in groups:
+            by_status[status] = by_status.get(status, 0) + n
+            if status == "failed":
+                if code in retry and no_reason:
+                    retrying += n
+                else:
+                    codes[code] = codes.get(code, 0) + n
         return {
             "requests": sum(by_status.values()),
             "succeeded": by_status.get("succeeded", 0),

@@ -51,6 +51,7 @@ class ResumeCheck:
     suppressed: int
     added: int
     blocked: frozenset[str] = frozenset()  #: the current do-not-call numbers (E.164)
+    on_list: frozenset[str] = frozenset()  #: the withheld tokens whose number is on the do-not-call list
 
     def __repr__(self) -> str:  # never show the numbers
         return f"ResumeCheck(withheld={len(self.withheld)}, suppressed={self.suppressed}, added={self.added})"
@@ -58,6 +59,14 @@ class ResumeCheck:
     def allows(self, request: LedgerRequest) -> bool:
         """True when today's rules let ``request`` be sent (not withheld, not on the do-not-call list)."""
         return request.client_token not in self.withheld and request.phone_e164 not in self.blocked
+
+    def mark(self, led: Ledger) -> None:
+        """Write (again) why each withheld request is not sent, e.g. after a stop gave every unsent request its reason."""
+        if self.on_list:
+            led.mark_pending_reason(self.on_list, REASON_SUPPRESSED)
+        gone = self.withheld - self.on_list
+        if gone:
+            led.mark_pending_reason(gone, REASON_NOT_IN_PLAN)
 
     def filter(self, led: Ledger, todo: Sequence[LedgerRequest]) -> list[LedgerRequest]:
         """``todo`` without withheld requests and without any on the do-not-call list (given a reason)."""
@@ -103,7 +112,7 @@ def recheck_resume(led: Ledger, plan: BatchPlan, *, retry_codes: Sequence[str], 
         return ResumeCheck(frozenset(), 0, 0, suppress_numbers(suppress))  # bind_plan refuses it with the details
     rows = _unfinished(led, retry_codes, every=True)
     held = {token for token, _, _ in rows}
-    plan_tokens = {r.client_token for r in plan.requests}
+    plan_tokens = set(plan.client_tokens())  # tokens only: no request objects for a big plan
     added = len(plan_tokens - held)
     if held and added and not extend:
         raise PlanMismatch(
@@ -120,11 +129,15 @@ def recheck_resume(led: Ledger, plan: BatchPlan, *, retry_codes: Sequence[str], 
             led.mark_pending_reason(on_list, REASON_SUPPRESSED)
         if gone:
             led.mark_pending_reason(gone, REASON_NOT_IN_PLAN)
-    return ResumeCheck(frozenset(on_list) | frozenset(gone), len(on_list), added, blocked)
+    return ResumeCheck(frozenset(on_list) | frozenset(gone), len(on_list), added, blocked, frozenset(on_list))
 
 
-def _unfinished(led: Ledger, retry_codes: Sequence[str], *, every: bool = False) -> list[tuple[str, str, bool]]:
+def _unfinished(led: Ledger, retry_codes: Sequence[str], *, every: bool = False,
+                first_sent_since: str | None = None) -> list[tuple[str, str, bool]]:
     """``(client_token, phone_e164, still to send)`` per request (only those still to send unless ``every``).
+
+    ``first_sent_since`` (ISO time) leaves out requests first sent before it: past
+    the client-token window, no later send with the same ledger sends them.
 
     One light query (no attributes decoded): "still to send" is what
     :meth:`Ledger.to_send` returns: pending, in flight, or failed with a retryable code.
@@ -134,13 +147,19 @@ def _unfinished(led: Ledger, retry_codes: Sequence[str], *, every: bool = False)
     unfinished = f"(status IN ('pending', 'in_flight') OR (status = 'failed' AND failure_code IN ({marks})))"
     sql = (f"SELECT client_token, phone_e164, {unfinished} FROM requests" if every
            else f"SELECT client_token, phone_e164, 1 FROM requests WHERE {unfinished}")
-    # same package: read without widening the Ledger API (the sender's loop is rewritten elsewhere)
-    return [(r[0], r[1], bool(r[2])) for r in led._db.execute(sql, codes)]
+    params: tuple[str, ...] = codes
+    if first_sent_since is not None:
+        sql += (" AND" if not every else " WHERE") + " (first_sent_at IS NULL OR first_sent_at >= ?)"
+        params = (*codes, first_sent_since)
+    # same package: read without widening the Ledger API
+    return [(r[0], r[1], bool(r[2])) for r in led._db.execute(sql, params)]
 
 
-def left_to_send(led: Ledger, check: ResumeCheck, retry_codes: Sequence[str]) -> int:
-    """Requests a later send with the same ledger would send: still to send and allowed by today's rules."""
-    return sum(1 for token, phone, _ in _unfinished(led, retry_codes)
+def left_to_send(led: Ledger, check: ResumeCheck, retry_codes: Sequence[str], *,
+                 first_sent_since: str | None = None) -> int:
+    """Requests a later send with the same ledger would send: still to send, allowed by today's rules and
+    (with ``first_sent_since``) not past the client-token window."""
+    return sum(1 for token, phone, _ in _unfinished(led, retry_codes, first_sent_since=first_sent_since)
                if token not in check.withheld and phone not in check.blocked)
 
 

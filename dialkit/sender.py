@@ -7,13 +7,22 @@ The loop, in short (see :func:`send`):
 2. record the plan in the ledger; pick what is still to send (pending, in
    flight, or failed with a retryable code) — this is what makes resume work;
 3. check the campaign is Running (else :class:`CampaignNotRunning`, nothing sent);
-4. for each batch: wait for the rate limiter, write the call to the ledger,
-   send, write the answer.  Per-item ``RequestThrottled``/``UnknownError``/
+4. for each batch: wait for the rate limiter, write the call to the ledger
+   (committed), hand the call to a small pool of HTTP workers, write the answer
+   when it comes back.  Several calls overlap (as many as the rate needs given
+   the measured round trip), paced by a token bucket at the quota that steps
+   down on throttling and back up when it stops.  The ledger has one writer:
+   the coordinating thread.  Per-item ``RequestThrottled``/``UnknownError``/
    ``BufferLimitExceeded`` are resent with the same token after a backoff,
-   ``InvalidInput`` never.  HTTP 429/500 and connection errors are first retried
-   by botocore's standard retry mode, then by the sender with the same tokens.
+   ``InvalidInput`` never.  HTTP 429/500 and connection errors are retried by
+   dialkit itself with the same tokens (botocore's own retries are off, see
+   :func:`client_config`): each HTTP attempt carries an ``expirationTime``
+   stamped for that attempt, so no request ever expires on the way.
    ``InvalidCampaignStateException`` or a vanished campaign stop the run cleanly,
    leaving the rest pending with a reason.
+5. on resume, a request first sent longer ago than :data:`TOKEN_WINDOW_SAFE`
+   is never resent: the service forgets a client token after 7 days, so a
+   resend could dial the person twice.  It stays pending with a reason.
 
 Progress leaves through listeners (callables taking a :class:`Progress`), so a
 console bar, a notebook widget and a test can all follow a send.
@@ -23,13 +32,19 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
+import queue
 import random
 import re
+import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,19 +54,47 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import __version__
-from ._model import constraints
-from .adapters import Adapter, V1Adapter, V2Adapter, adapter_for
+from ._model import MAX_TTL, MIN_TTL, constraints
+from .adapters import Adapter, BatchAnswer, V1Adapter, V2Adapter, adapter_for
 from .exceptions import CampaignNotFound, CampaignNotRunning, ConfirmationRequired, DialkitError, EndpointProblem
-from .ledger import Ledger, LedgerRequest
+from .ledger import Ledger, LedgerRequest, plan_digest
 from .masking import install_log_masking, mask_text
 from .planning import BatchPlan, iter_chunks
-from .resume import left_to_send, recheck_resume, suppress_numbers, withheld_pending
+from .resume import ResumeCheck, left_to_send, recheck_resume, suppress_numbers, withheld_pending
 
 log = logging.getLogger("dialkit.sender")
 
 #: The service quota of PutDialRequestBatch / PutOutboundRequestBatch: 10 calls/s per account and Region.
 DEFAULT_RATE = 10.0
 DEFAULT_REGION = "us-east-1"
+
+#: dialkit's own token bucket holds at most this many calls: the service's bucket (burst 10)
+#: then stays nearly full, so jitter in when calls arrive never turns into 429s.
+DEFAULT_BURST = 2.0
+#: At most this many calls in flight at once (when ``concurrency`` is left to dialkit).
+MAX_CONCURRENCY = 8
+#: Adaptation never takes the call rate below this fraction of the ``rate`` asked for.
+ADAPTIVE_FLOOR = 0.1
+#: A call failing as a whole (429, 5xx, reset) is retried up to ``max_attempts`` times this
+#: many in a row (botocore's standard mode used to make 5 attempts inside each dialkit attempt).
+CALL_RETRY_FACTOR = 5
+
+#: Safety margin at both ends of the service's expiry window, stamped per HTTP attempt: an
+#: ``expirationTime`` is at least 30 s + 10 s and at most 15 min - 10 s after the service's now
+#: (dialkit's clock corrected by the offset read from the service's ``Date`` headers).  10 s
+#: covers the time a request spends in transit plus a ``Date`` header's 1-second resolution
+#: and the offsets dialkit ignores (under :data:`SKEW_IGNORED`).
+EXPIRY_MARGIN = timedelta(seconds=10)
+#: A clock offset to the service smaller than this is noise; a larger one is corrected for.
+SKEW_IGNORED = timedelta(seconds=2)
+#: How long the service remembers a client token (a resend after that creates a new dial).
+TOKEN_WINDOW = timedelta(days=7)
+#: Resume never resends a request first sent longer ago than this: a day under the window,
+#: so a run resumed late in the day, or a clock a few hours off, can never cross it.
+TOKEN_WINDOW_SAFE = timedelta(days=6)
+
+#: Per-item failure codes that mean "the dialer is saturated": send slower.
+_SATURATION_CODES = frozenset({"RequestThrottled", "BufferLimitExceeded"})
 
 
 # ---------------------------------------------------------------------------
@@ -184,10 +227,18 @@ class Connection:
         return f"Connection(api={self.api!r}, endpoint={where!r}, local={self.is_local})"
 
 
-def client_config(*, max_attempts: int = 5, read_timeout: float = 30.0, connect_timeout: float = 5.0) -> Config:
-    """The botocore config dialkit uses: standard retry mode (retries 429s, 500s, resets, time-outs)."""
+def client_config(*, max_attempts: int = 1, read_timeout: float = 30.0, connect_timeout: float = 5.0) -> Config:
+    """The botocore config dialkit uses: botocore's retries off (``max_attempts`` 1), dialkit retries.
+
+    botocore's retries resend the very same body, so every retry carries an
+    ``expirationTime`` closer to now, until the service refuses it as
+    ``InvalidInput`` (final: the request would be lost).  :func:`send` retries
+    429s, 500s, resets and time-outs itself and stamps each attempt afresh.
+    A client you build yourself should use this config too.
+    """
     return Config(
-        retries={"mode": "standard", "max_attempts": max_attempts},
+        # total_max_attempts counts the first attempt ("max_attempts": 1 would mean one retry)
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
         read_timeout=read_timeout,
         connect_timeout=connect_timeout,
         user_agent_extra=f"dialkit/{__version__}",
@@ -273,6 +324,29 @@ class RateLimiter:
         self._sleep = sleep
         self._last = clock()
 
+    def try_acquire(self) -> float:
+        """Take a token if one is there (returns 0.0); else the seconds until one will be, taking none."""
+        self._refill()
+        if self._tokens >= 1.0 - 1e-9:
+            self._tokens -= 1.0
+            return 0.0
+        return (1.0 - self._tokens) / self.rate
+
+    def set_rate(self, rate: float, *, empty: bool = False) -> None:
+        """Change the rate (adaptation); ``empty`` drops the tokens saved up, so no burst follows."""
+        if rate <= 0:
+            raise ValueError("rate must be > 0 calls per second")
+        self._refill()
+        self.rate = float(rate)
+        if empty:
+            self._tokens = min(self._tokens, 0.0)
+
+    def _refill(self) -> None:
+        """Bring the bucket up to now at the current rate."""
+        now = self._clock()
+        self._tokens = min(self.capacity, self._tokens + max(0.0, now - self._last) * self.rate)
+        self._last = now
+
     def acquire(self) -> float:
         """Wait until a call may go; returns the seconds waited."""
         waited = 0.0
@@ -349,6 +423,8 @@ class SendSummary:
     #: requests a later send with the same ledger would send again: pending, in flight, or failed with a
     #: retryable code whose retry budget this run spent (not withheld ones); the CLI exits 3 when > 0
     left_to_send: int = 0
+    #: requests not resent because their first send is older than the token window allows
+    past_token_window: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -363,6 +439,10 @@ class SendSummary:
         if self.withheld:
             text += (f"\n{self.withheld} not sent: on the current do-not-call list or no longer in the plan "
                      "(pending, with the reason, in the ledger)")
+        if self.past_token_window:
+            text += (f"\nWARNING: {self.past_token_window} request(s) NOT resent: first sent over "
+                     f"{_days(TOKEN_WINDOW_SAFE)} ago, near the end of the client token's {_days(TOKEN_WINDOW)} "
+                     "window. Check the contact records for them, then plan them again under a new run id.")
         if self.stopped_reason:
             text += f"\nstopped: {self.stopped_reason}"
         return text
@@ -422,6 +502,142 @@ def _utc() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _stamp_expiration(ttl: timedelta, now: datetime, skew: timedelta = timedelta(0)) -> datetime:
+    """The ``expirationTime`` of one HTTP attempt sent at ``now`` (dialkit's clock).
+
+    ``now + ttl``, moved into the window the service accepts, with a margin at
+    both ends: at least :data:`MIN_TTL` + :data:`EXPIRY_MARGIN` and at most
+    :data:`MAX_TTL` - :data:`EXPIRY_MARGIN` after the service's now, which is
+    estimated as ``now + skew`` (see :class:`_ServiceClock`).  Stamped again for
+    every attempt, so a retry never carries an expiry that time has eaten.
+    """
+    service_now = (now + skew).astimezone(timezone.utc)
+    low = service_now + MIN_TTL + EXPIRY_MARGIN
+    high = service_now + MAX_TTL - EXPIRY_MARGIN
+    return min(max(service_now + ttl, low), high)
+
+
+class _ServiceClock:
+    """The service's clock as seen from dialkit's: the offset read from HTTP ``Date`` headers.
+
+    Every answer (GetCampaignState, batch calls) carries the service's time to
+    the second.  An offset under :data:`SKEW_IGNORED` is noise and ignored (the
+    expiry margins cover it); a larger one (a local clock that is wrong) is
+    applied when stamping expiries, so they land in the service's window anyway.
+    """
+
+    def __init__(self, now: Callable[[], datetime]) -> None:
+        self._now = now
+        self.skew = timedelta(0)
+
+    def observe(self, http_response: Any = None, **_: Any) -> None:
+        """botocore ``after-call`` handler: read the ``Date`` header of an answer."""
+        try:
+            header = http_response.headers.get("Date") if http_response is not None else None
+            if not header:
+                return
+            service = parsedate_to_datetime(header) + timedelta(milliseconds=500)  # 1 s resolution: take the middle
+            offset = service - self._now()
+        except (TypeError, ValueError, AttributeError):
+            return
+        self.skew = offset if abs(offset) > SKEW_IGNORED else timedelta(0)
+
+
+class _Time:
+    """The sender's time: a clock, and waits that a stop cuts short.
+
+    With the default (``sleep`` None) waits are ``Event.wait`` on the stop event
+    or on the wake-up event the workers set, so Stop ends a long backoff at once.
+    With an injected ``sleep`` and no ``clock``, time is virtual: each sleep
+    advances the clock by what it was asked, so tests pass ``sleep=waits.append``
+    and never wait.
+    """
+
+    def __init__(self, sleep: Callable[[float], None] | None, clock: Callable[[], float] | None,
+                 stop: threading.Event | None) -> None:
+        self._sleep = sleep
+        self._virtual = 0.0
+        if clock is not None:
+            self.clock = clock
+        elif sleep is not None:
+            self.clock = lambda: self._virtual
+        else:
+            self.clock = time.monotonic
+        self.stop = stop
+        self.wake = threading.Event()
+
+    def wait(self, seconds: float, *, calls_in_flight: bool) -> None:
+        """Wait up to ``seconds``; returns early when a call ends or (real time) Stop is pressed."""
+        seconds = max(0.0, seconds)
+        if calls_in_flight:  # an answer may arrive any moment: wait for it, in real time
+            self.wake.wait(min(seconds, 0.05) if self._sleep is not None else min(seconds, 0.25))
+            return
+        if self._sleep is not None:
+            self._sleep(seconds)
+            self._virtual += seconds
+        elif self.stop is not None:
+            self.stop.wait(seconds)
+        else:
+            time.sleep(seconds)
+
+
+class _Adaptive:
+    """Additive-increase / multiplicative-decrease of the call rate, between a floor and ``target``.
+
+    Down on a whole-call 429 (by :attr:`cut`) and on per-item ``RequestThrottled``
+    / ``BufferLimitExceeded`` (by half the throttled share of the call); back up
+    by :attr:`step` of the target after each call that came back clean.  Only
+    answers to calls sent after the last cut count, so one congested moment is
+    one cut, however many calls were in flight.
+    """
+
+    cut = 0.75
+    step = 0.05
+
+    def __init__(self, limiter: RateLimiter, target: float, enabled: bool) -> None:
+        self.limiter = limiter
+        self.target = target
+        self.floor = target * ADAPTIVE_FLOOR
+        self.enabled = enabled
+        self.last_cut = float("-inf")
+
+    @property
+    def rate(self) -> float:
+        return self.limiter.rate
+
+    def throttled(self, share: float, sent_at: float, now: float) -> None:
+        """A call sent at ``sent_at`` was throttled: ``share`` 1.0 for a 429, the item share otherwise."""
+        if not self.enabled or sent_at < self.last_cut:
+            return
+        factor = self.cut if share >= 1.0 else max(self.cut, 1.0 - share / 2)
+        new = max(self.floor, self.limiter.rate * factor)
+        if new < self.limiter.rate:
+            log.info("throttled: call rate %.2f -> %.2f calls/s", self.limiter.rate, new)
+            self.limiter.set_rate(new, empty=share >= 1.0)
+            self.last_cut = now
+
+    def clean(self, sent_at: float) -> None:
+        """A call sent at ``sent_at`` came back with nothing throttled."""
+        if self.enabled and sent_at >= self.last_cut and self.limiter.rate < self.target:
+            self.limiter.set_rate(min(self.target, self.limiter.rate + self.target * self.step))
+
+
+@dataclass
+class _Chunk:
+    """Requests that go out together in one call, and how often their call failed as a whole in a row."""
+
+    requests: list[LedgerRequest]
+    batch: int
+    call_failures: int = 0
+
+
+@dataclass
+class _InFlight:
+    chunk: _Chunk
+    call_id: int
+    sent_at: float  #: sender clock
+
+
 def send(
     plan: BatchPlan,
     conn: Connection,
@@ -436,21 +652,43 @@ def send(
     backoff: Backoff = Backoff(),
     adapter: Adapter | None = None,
     check_state: bool = True,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], float] | None = None,
     now: Callable[[], datetime] = _utc,
     seed: int | None = None,
     suppress: Any = None,
     extend: bool = False,
+    concurrency: int | None = None,
+    burst: float | None = None,
+    adaptive: bool = True,
+    token_window: timedelta | None = None,
 ) -> SendSummary:
     """Send ``plan`` through ``conn``, recording everything in the ledger file ``ledger``.
 
     Sending again with the same ledger resumes: succeeded requests are skipped,
-    requests whose outcome is unknown are resent with their original token.
-    ``max_attempts`` bounds sends of one request in this run (retryable failure
-    codes and unknown outcomes); what is left is counted as failed with its code
-    or pending with a reason, and a later send with the same ledger retries it.
-    ``stop`` (a ``threading.Event``) ends the run after the current call.
+    requests whose outcome is unknown are resent with their original token, but
+    never once their first send is older than ``token_window`` (default
+    :data:`TOKEN_WINDOW_SAFE`, 6 days: the service forgets a token after 7):
+    those stay pending with a reason and are counted in ``past_token_window``.
+
+    Calls overlap (up to ``concurrency`` in flight; None picks as many as the
+    measured call time needs to reach ``rate``, at most :data:`MAX_CONCURRENCY`)
+    under a token bucket of ``rate`` calls/s and ``burst`` (default
+    :data:`DEFAULT_BURST`).  With ``adaptive`` the rate steps down on a 429 or on
+    per-item ``RequestThrottled``/``BufferLimitExceeded`` and back up when they
+    stop; it never exceeds ``rate``.  Each call's ledger row is committed before
+    its request goes out.  dialkit retries a failed call itself, with a fresh
+    ``expirationTime`` on every attempt (see :func:`client_config`).
+
+    ``max_attempts`` bounds the answered sends of one request in this run
+    (retryable failure codes, items missing from an answer); a call that fails
+    as a whole (429, 5xx, reset, time-out) is retried with the same tokens up to
+    ``max_attempts`` × :data:`CALL_RETRY_FACTOR` times in a row before the run
+    stops.  What is left is counted as failed with its code or
+    pending with a reason, and a later send with the same ledger retries it.
+    ``stop`` (a ``threading.Event``) ends the run once the calls in flight are
+    answered, cutting any backoff short.  ``sleep``/``clock``/``now`` are
+    injectable for tests (``sleep=waits.append`` alone makes time virtual).
     ``dry_run`` sends nothing and writes nothing: it says how many would go out.
 
     Resume re-checks the rules (:mod:`dialkit.resume`): requests the ledger still
@@ -466,12 +704,16 @@ def send(
     the campaign cannot take calls before anything was sent, and
     :class:`~dialkit.exceptions.LedgerBusy` when another sender holds the ledger.
     """
-    plan.raise_for_violations()
+    digest = plan_digest(plan)
+    if not _validated_before(plan, ledger, digest):
+        plan.raise_for_violations()
     adapter = adapter or (V1Adapter() if plan.api == "v1" else V2Adapter())
     if adapter.api != plan.api:
         raise ValueError(f"plan is for api {plan.api!r} but the adapter speaks {adapter.api!r}")
     if conn.api != plan.api:
         raise ValueError(f"plan is for api {plan.api!r} but the connection is for {conn.api!r}: connect(api={plan.api!r})")
+    if concurrency is not None and concurrency < 1:
+        raise ValueError("concurrency must be at least 1 call in flight (or None to choose)")
     if dry_run:
         return _dry_run(plan, ledger, adapter, suppress=suppress, extend=extend)
     if not conn.is_local and not confirm:
@@ -480,55 +722,320 @@ def send(
             "(or --yes on the command line) to send, or dry_run=True to see what would go out."
         )
     listeners = [TqdmListener()] if listeners is None else list(listeners)
-    rng = random.Random(seed)
-    limiter = RateLimiter(rate, clock=clock, sleep=sleep)
-
+    window = TOKEN_WINDOW_SAFE if token_window is None else token_window
+    if not timedelta(0) < window <= TOKEN_WINDOW:
+        raise ValueError(f"token_window must be more than 0 and at most {TOKEN_WINDOW} (the service's token window)")
+    timer = _Time(sleep, clock, stop)
+    limiter = RateLimiter(rate, burst=DEFAULT_BURST if burst is None else burst, clock=timer.clock)
+    run = _Run(plan, conn, adapter, listeners, stop, backoff, max_attempts, timer, limiter,
+               _Adaptive(limiter, rate, adaptive), now, random.Random(seed), concurrency)
     with Ledger.open(ledger) as led:
         check = recheck_resume(led, plan, retry_codes=adapter.retryable_codes, suppress=suppress, extend=extend)
-        led.bind_plan(plan)
-        todo = check.filter(led, led.to_send(retry_codes=adapter.retryable_codes))
+        return run.go(led, Path(ledger), window, check_state, digest, check)
 
-        def emit(kind: str, batch: int | None = None, message: str = "") -> None:
-            c = led.counts(adapter.retryable_codes)
-            event = Progress(kind, c["requests"], c["succeeded"], dict(c["failure_codes"]), c["pending"],
-                             c["in_flight"], batch, message)
-            for listener in listeners:
-                try:
-                    listener(event)
-                except Exception:  # a broken listener must not break a send
-                    log.exception("progress listener failed")
 
-        emit("start", message=f"{len(todo)} to send")
+class _Run:
+    """One send: the coordinator that owns the ledger, and a small pool that only makes HTTP calls."""
+
+    def __init__(self, plan: BatchPlan, conn: Connection, adapter: Adapter, listeners: list[Listener],
+                 stop: threading.Event | None, backoff: Backoff, max_attempts: int, timer: _Time,
+                 limiter: RateLimiter, adaptive: _Adaptive, now: Callable[[], datetime], rng: random.Random,
+                 concurrency: int | None) -> None:
+        self.plan, self.conn, self.adapter, self.listeners = plan, conn, adapter, listeners
+        self.stop, self.backoff, self.max_attempts, self.timer = stop, backoff, max_attempts, timer
+        self.limiter, self.adaptive, self.now, self.rng = limiter, adaptive, now, rng
+        self.fixed_concurrency = concurrency
+        self.retry_codes = tuple(adapter.retryable_codes)
+        self.service_clock = _ServiceClock(now)
+        self.calls = 0
+        self.tries: dict[str, int] = {}  # sends of each request in this run
+        self.retries: deque[_Chunk] = deque()  # resends go before new chunks
+        self.hold_until = float("-inf")  # "stop sending, wait, resend": no new call before this
+        self.in_flight: dict[Future[Any], _InFlight] = {}
+        self.answers: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
+        self.call_seconds: float | None = None  # moving average of a call's round trip
+        self.led: Ledger
+        self.cutoff_iso = ""
+        self._upcoming: _Chunk | None = None  # the next chunk of the plan, taken but not yet started
+        self._exhausted = False  # the plan has no more chunks
+
+    # -- progress ----------------------------------------------------------
+    def emit(self, kind: str, batch: int | None = None, message: str = "") -> None:
+        if not self.listeners:
+            return
+        c = self.led.counts(self.retry_codes)
+        event = Progress(kind, c["requests"], c["succeeded"], dict(c["failure_codes"]), c["pending"],
+                         c["in_flight"], batch, message)
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:  # a broken listener must not break a send
+                log.exception("progress listener failed")
+
+    # -- the run -------------------------------------------------------------
+    def go(self, led: Ledger, path: Path, window: timedelta, check_state: bool, digest: str,
+           check: ResumeCheck) -> SendSummary:
+        """Bind the plan, refuse what is past the token window or withheld by today's rules, send the rest."""
+        self.led = led
+        led.bind_plan(self.plan, digest=digest)
+        led.set_meta("plan_validated", led.meta().get("plan_sha256", ""))  # send() validated it first
+        started = self.now()
+        cutoff = started - window
+        self.cutoff_iso = cutoff.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+        too_old = self._refuse_past_window(cutoff, window)
+        todo = max(0, led.count_to_send(retry_codes=self.retry_codes) - too_old - len(check.withheld))
+        self.emit("start", message=f"{todo} to send")
         stopped: str | None = None
-        counter = [0]
-        tries: dict[str, int] = {}  # sends of each request in this run
+        hooked = self._hook_clock()
+        pool = ThreadPoolExecutor(max_workers=self.fixed_concurrency or MAX_CONCURRENCY,
+                                  thread_name_prefix="dialkit-send")
         try:
-            if todo and check_state:
-                try:
-                    _check_campaign(adapter, conn, plan.campaign_id)
-                except _Stop as s:  # nothing sent yet: say so loudly, keep everything pending
-                    led.mark_pending_reason([r.client_token for r in todo], s.reason)
-                    emit("stopped", message=s.reason)
-                    raise s.error or DialkitError(s.reason) from None
-            for chunk in _chunks_by_batch(todo, adapter.max_batch):
-                _send_chunk(plan, conn, adapter, led, chunk, tries, max_attempts, limiter, backoff,
-                            stop, emit, rng, sleep, now, counter)
-        except _Stop as s:  # mid-run: stop cleanly, keep what is pending, report why
-            stopped = s.reason
-            leftover = [r.client_token for r in check.filter(led, led.to_send(retry_codes=adapter.retryable_codes))]
-            led.mark_pending_reason(leftover, s.reason)
-            log.warning("send stopped: %s", s.reason)
-            emit("stopped", message=s.reason)
-        else:
-            emit("done")
-        calls = counter[0]
-        c = led.counts(adapter.retryable_codes)
+            try:
+                if todo and check_state:
+                    try:
+                        _check_campaign(self.adapter, self.conn, self.plan.campaign_id)
+                    except _Stop as s:  # nothing sent yet: say so loudly, keep everything pending
+                        led.mark_unsent_reason(s.reason, retry_codes=self.retry_codes,
+                                               first_sent_since=self.cutoff_iso)
+                        check.mark(led)  # withheld requests keep the reason the rules gave them
+                        self.emit("stopped", message=s.reason)
+                        raise s.error or DialkitError(s.reason) from None
+                # calls as large as the plan's batches (leftovers of partly sent batches merged)
+                size = min(self.adapter.max_batch,
+                           max((len(b) for b in self.plan.batches), default=self.adapter.max_batch))
+                source = (_Chunk(c, c[0].batch) for c in iter_chunks(
+                    (r for r in led.iter_to_send(retry_codes=self.retry_codes)
+                     if not (r.first_sent_at and r.first_sent_at < self.cutoff_iso) and check.allows(r)), size))
+                self._loop(pool, source)
+            except _Stop as s:  # mid-run: stop cleanly, keep what is pending, report why
+                self._drain()
+                stopped = s.reason
+                led.mark_unsent_reason(s.reason, retry_codes=self.retry_codes, first_sent_since=self.cutoff_iso)
+                check.mark(led)  # withheld requests keep the reason the rules gave them
+                log.warning("send stopped: %s", s.reason)
+                self.emit("stopped", message=s.reason)
+            else:
+                self.emit("done")
+        finally:
+            pool.shutdown(wait=True)
+            if hooked:
+                self.conn.client.meta.events.unregister("after-call", self.service_clock.observe)
+        counts = led.counts(self.retry_codes)
         return SendSummary(
-            total=c["requests"], succeeded=c["succeeded"], failed=dict(c["failure_codes"]), pending=c["pending"],
-            calls=calls, sent=len(tries), stopped_reason=stopped, ledger_path=str(ledger), in_flight=c["in_flight"],
+            total=counts["requests"], succeeded=counts["succeeded"], failed=dict(counts["failure_codes"]),
+            pending=counts["pending"], calls=self.calls, sent=len(self.tries), stopped_reason=stopped,
+            ledger_path=str(path), in_flight=counts["in_flight"], past_token_window=too_old,
             withheld=withheld_pending(led),
-            left_to_send=left_to_send(led, check, adapter.retryable_codes),
+            left_to_send=left_to_send(led, check, self.retry_codes, first_sent_since=self.cutoff_iso),
         )
+
+    def _hook_clock(self) -> bool:
+        events = getattr(getattr(self.conn.client, "meta", None), "events", None)
+        if events is None:
+            return False
+        events.register("after-call", self.service_clock.observe)
+        return True
+
+    def _refuse_past_window(self, cutoff: datetime, window: timedelta) -> int:
+        """Keep requests first sent before ``cutoff`` from going out again, and say so loudly."""
+        reason = (f"not resent: first sent more than {_days(window)} ago, near the end of the client token's "
+                  f"{_days(TOKEN_WINDOW)} window, so a resend could dial the person twice. Check the contact "
+                  "records for it (dialkit outcomes), then plan it again under a new run id if it was not dialed")
+        old = self.led.mark_past_window(reason, retry_codes=self.retry_codes,
+                                        first_sent_before=cutoff.astimezone(timezone.utc).isoformat(
+                                            timespec="milliseconds"))
+        if old:
+            log.warning("%d request(s) NOT resent: first sent more than %s ago (client tokens last %s); "
+                        "check contact records, then plan them again under a new run id", old, _days(window),
+                        _days(TOKEN_WINDOW))
+        return old
+
+    def _concurrency(self) -> int:
+        """Calls allowed in flight: fixed, or what the rate needs given the measured round trip (+25 %)."""
+        if self.fixed_concurrency is not None:
+            return self.fixed_concurrency
+        if self.call_seconds is None:
+            return 1
+        return max(1, min(MAX_CONCURRENCY, math.ceil(self.limiter.rate * self.call_seconds * 1.25)))
+
+    def _loop(self, pool: ThreadPoolExecutor, source: Iterator[_Chunk]) -> None:
+        """Record answers, then start calls, each round in one ledger commit; hand the calls to the pool.
+
+        Group commit: every answer that came back and every call about to go out
+        in this round share one transaction (one fsync), committed before any of
+        those calls is handed to a worker, so the write-ahead rule holds for each.
+        Progress events go out after the answers are written and before new calls
+        start, so a listener that sets ``stop`` stops the very next call.
+        """
+        timer = self.timer
+        while True:
+            timer.wake.clear()
+            outgoing: list[tuple[_Chunk, int]] = []
+            with self.led.transaction(commit_on=(_Stop,)):
+                self._take_answers()
+                if self.stop is not None and self.stop.is_set():
+                    raise _Stop("stopped by request; send again with the same ledger to resume")
+                wait = self._start_calls(source, outgoing)
+            for chunk, call_id in outgoing:  # committed: now they may go out
+                self._submit(pool, chunk, call_id)
+            if not self.in_flight and not self.retries and self._upcoming is None and self._exhausted:
+                return
+            if self.answers.empty():
+                timer.wait(wait if wait != float("inf") else 0.25, calls_in_flight=bool(self.in_flight))
+
+    def _start_calls(self, source: Iterator[_Chunk], outgoing: list[tuple[_Chunk, int]]) -> float:
+        """Write-ahead the calls that may start now (free slots, tokens, no hold); returns how long to wait."""
+        timer = self.timer
+        while len(self.in_flight) + len(outgoing) < self._concurrency():
+            now = timer.clock()
+            if now < self.hold_until:
+                return self.hold_until - now
+            if self._upcoming is None and not self.retries and not self._exhausted:
+                self._upcoming = next(source, None)
+                self._exhausted = self._upcoming is None
+            chunk = self.retries[0] if self.retries else self._upcoming
+            if chunk is None:
+                break
+            delay = self.limiter.try_acquire()
+            if delay > 0:
+                return delay
+            if self.retries:
+                self.retries.popleft()
+            else:
+                self._upcoming = None
+            call_id = self.led.begin_call(chunk.requests, chunk.batch, self.now())
+            for r in chunk.requests:
+                self.tries[r.client_token] = self.tries.get(r.client_token, 0) + 1
+            self.calls += 1
+            outgoing.append((chunk, call_id))
+        return float("inf")
+
+    def _submit(self, pool: ThreadPoolExecutor, chunk: _Chunk, call_id: int) -> None:
+        future = pool.submit(self._call, chunk.requests)
+        self.in_flight[future] = _InFlight(chunk, call_id, self.timer.clock())
+        future.add_done_callback(self._answered)
+
+    def _answered(self, future: Future[Any]) -> None:  # runs in the worker thread
+        self.answers.put(future)
+        self.timer.wake.set()
+
+    def _call(self, requests: list[LedgerRequest]) -> tuple[float, Any]:
+        """One HTTP attempt (in a worker): the expiry is stamped now, for this attempt only."""
+        started = time.monotonic()
+        expiration = _stamp_expiration(self.plan.ttl, self.now(), self.service_clock.skew)
+        try:
+            answer: Any = self.adapter.put_batch(self.conn.client, self.plan.campaign_id, requests, expiration)
+        except (ClientError, BotoCoreError) as exc:
+            answer = exc
+        return time.monotonic() - started, answer
+
+    def _take_answers(self) -> None:
+        while True:
+            try:
+                future = self.answers.get_nowait()
+            except queue.Empty:
+                return
+            flight = self.in_flight.pop(future)
+            seconds, answer = future.result()  # a bug in an adapter propagates: its requests stay in flight
+            self.call_seconds = seconds if self.call_seconds is None else 0.8 * self.call_seconds + 0.2 * seconds
+            if isinstance(answer, BatchAnswer):
+                self._record_answer(flight, answer)
+            else:
+                self._record_error(flight, answer)
+
+    def _drain(self) -> None:
+        """Wait for the calls in flight and record their answers (a stop never abandons one)."""
+        while self.in_flight:
+            self.timer.wake.clear()
+            try:
+                self._take_answers()
+            except _Stop:
+                pass  # already stopping: the first reason stands
+            if self.in_flight and self.answers.empty():
+                self.timer.wake.wait(0.25)
+
+    def _record_error(self, flight: _InFlight, exc: Exception) -> None:
+        chunk = flight.chunk
+        f = _classify(exc, self.plan.campaign_id, self.plan.api)
+        self.led.record_call_error(flight.call_id, f.code, f.message, accepted_nothing=f.accepted_nothing,
+                                   reason=f.reason, finished_at=self.now())
+        if f.transient or f.accepted_nothing:
+            # a call failing as a whole is budgeted per call (below), as botocore's retries were:
+            # only answered attempts count against each request's max_attempts
+            for r in chunk.requests:
+                self.tries[r.client_token] -= 1
+        if not f.transient:
+            raise _Stop(f.reason, f.error)
+        if f.code == "ThrottlingException":
+            self.adaptive.throttled(1.0, flight.sent_at, self.timer.clock())
+        chunk.call_failures += 1
+        if chunk.call_failures >= self.max_attempts * CALL_RETRY_FACTOR:
+            raise _Stop(f"{f.code} {chunk.call_failures} times in a row on batch {chunk.batch}: {f.advice}")
+        self.retries.appendleft(chunk)
+        self._hold(self.backoff.delay(chunk.call_failures, self.rng))
+        self.emit("wait", chunk.batch, f"{f.code}: backing off")
+
+    def _hold(self, seconds: float) -> None:
+        self.hold_until = max(self.hold_until, self.timer.clock() + seconds)
+
+    def _record_answer(self, flight: _InFlight, answer: BatchAnswer) -> None:
+        chunk = flight.chunk
+        chunk.call_failures = 0
+        tokens = {r.client_token for r in chunk.requests}
+        missing = tokens - set(answer.succeeded) - set(answer.failed)
+        self.led.record_response(flight.call_id, {t: i for t, i in answer.succeeded.items() if t in tokens},
+                                 {t: v for t, v in answer.failed.items() if t in tokens}, missing, self.now())
+        codes: dict[str, int] = {}
+        for code, _ in answer.failed.values():
+            codes[code] = codes.get(code, 0) + 1
+        log.info("batch %s: %d sent, %d succeeded, failed %s", chunk.batch, len(chunk.requests),
+                 len(answer.succeeded), codes or "none")
+        throttled = sum(n for code, n in codes.items() if code in _SATURATION_CODES)
+        if throttled:
+            self.adaptive.throttled(throttled / len(chunk.requests), flight.sent_at, self.timer.clock())
+        else:
+            self.adaptive.clean(flight.sent_at)
+        retryable = set(self.retry_codes)
+        again = [r for r in chunk.requests
+                 if r.client_token in missing or answer.failed.get(r.client_token, ("", None))[0] in retryable]
+        spent = [r for r in again if self.tries[r.client_token] >= self.max_attempts]
+        if spent:
+            self.led.mark_pending_reason([r.client_token for r in spent],
+                                         f"{self.max_attempts} attempts spent in this run; send again with the "
+                                         "same ledger to retry")
+        left = [r for r in again if self.tries[r.client_token] < self.max_attempts]
+        self.emit("batch" if not left else "retry", chunk.batch,
+                  f"batch {chunk.batch}: {len(answer.succeeded)} succeeded"
+                  + (f", {len(left)} to resend" if left else ""))
+        if left:
+            # RequestThrottled means the dialer is saturated: stop sending, wait, resend (same tokens).
+            self.retries.append(_Chunk(left, chunk.batch))
+            self._hold(self.backoff.delay(max(self.tries[r.client_token] for r in left), self.rng))
+
+
+def _days(span: timedelta) -> str:
+    days = span.total_seconds() / 86400
+    return f"{days:g} days" if days >= 1 else f"{span.total_seconds() / 3600:g} hours"
+
+
+def _validated_before(plan: BatchPlan, ledger: str | Path, digest: str) -> bool:
+    """True when ``ledger`` already holds this very plan and recorded that it passed validation.
+
+    A resume sends what the ledger holds (numbers and attributes written when the
+    plan was first bound), so validating a million requests again (seconds)
+    would only delay the first call.
+    """
+    path = Path(ledger)
+    if not path.is_file():
+        return False
+    try:
+        with Ledger.read(path) as led:
+            meta = led.meta()
+    except (DialkitError, sqlite3.Error):
+        return False
+    return (meta.get("plan_validated") is not None and meta.get("plan_validated") == digest
+            and meta.get("campaign_id") == plan.campaign_id and meta.get("run_id") == plan.run_id
+            and meta.get("api") == plan.api and meta.get("ttl_seconds") == str(int(plan.ttl.total_seconds())))
 
 
 def _dry_run(plan: BatchPlan, ledger: str | Path, adapter: Adapter, *, suppress: Any = None,
@@ -615,71 +1122,10 @@ def _classify(exc: Exception, campaign_id: str, api: str = "v1") -> _CallFailure
                             "the campaign kept answering ConflictException (it is being changed): wait until nobody "
                             "is updating it, then send again with the same ledger")
     if code in _TRANSIENT_CALL_ERRORS:
-        # botocore's retries are spent.  A 429 took nothing; a 5xx may have: resend the same tokens.
+        # A 429 took nothing; a 5xx may have: resend the same tokens.
         return _CallFailure(code, message, True, code == "ThrottlingException",
-                            f"{code} after botocore's retries; resending with the same token",
+                            f"{code}; resending with the same token",
                             "the endpoint is overloaded or failing; send again later with the same ledger")
     return _CallFailure(code, message, False, True, f"{code}: {message}")
 
 
-def _chunks_by_batch(todo: Sequence[LedgerRequest], size: int) -> Iterable[list[LedgerRequest]]:
-    """Group what is left to send by planned batch, merging leftovers of partly sent batches."""
-    return iter_chunks(todo, size)
-
-
-def _send_chunk(plan: BatchPlan, conn: Connection, adapter: Adapter, led: Ledger, chunk: list[LedgerRequest],
-                tries: dict[str, int], max_attempts: int, limiter: RateLimiter, backoff: Backoff,
-                stop: threading.Event | None, emit: Callable[..., None], rng: random.Random,
-                sleep: Callable[[float], None], now: Callable[[], datetime], counter: list[int]) -> None:
-    """Send one chunk until every request in it has a final answer or its budget is spent.
-
-    ``counter[0]`` counts the API calls made (kept current even when a stop interrupts).
-    """
-    call_failures = 0
-    batch = chunk[0].batch
-    while chunk:
-        if stop is not None and stop.is_set():
-            raise _Stop("stopped by request; send again with the same ledger to resume")
-        limiter.acquire()
-        sent_at = now()
-        call_id = led.begin_call(chunk, batch, sent_at)
-        for r in chunk:
-            tries[r.client_token] = tries.get(r.client_token, 0) + 1
-        counter[0] += 1
-        try:
-            answer = adapter.put_batch(conn.client, plan.campaign_id, chunk, plan.expiration_time(sent_at))
-        except (ClientError, BotoCoreError) as exc:
-            f = _classify(exc, plan.campaign_id, plan.api)
-            led.record_call_error(call_id, f.code, f.message, accepted_nothing=f.accepted_nothing, reason=f.reason,
-                                  finished_at=now())
-            if not f.transient:
-                raise _Stop(f.reason, f.error)
-            call_failures += 1
-            if call_failures >= max_attempts:
-                raise _Stop(f"{f.code} {call_failures} times in a row on batch {batch}: {f.advice}")
-            emit("wait", batch, f"{f.code}: backing off")
-            sleep(backoff.delay(call_failures, rng))
-            continue
-
-        call_failures = 0
-        tokens = {r.client_token for r in chunk}
-        missing = tokens - set(answer.succeeded) - set(answer.failed)
-        led.record_response(call_id, {t: i for t, i in answer.succeeded.items() if t in tokens},
-                            {t: v for t, v in answer.failed.items() if t in tokens}, missing, now())
-        codes: dict[str, int] = {}
-        for code, _ in answer.failed.values():
-            codes[code] = codes.get(code, 0) + 1
-        log.info("batch %s: %d sent, %d succeeded, failed %s", batch, len(chunk), len(answer.succeeded), codes or "none")
-        retryable = set(adapter.retryable_codes)
-        again = [r for r in chunk
-                 if (r.client_token in missing or answer.failed.get(r.client_token, ("", None))[0] in retryable)]
-        spent = [r for r in again if tries[r.client_token] >= max_attempts]
-        if spent:
-            led.mark_pending_reason([r.client_token for r in spent],
-                                    f"{max_attempts} attempts spent in this run; send again with the same ledger to retry")
-        chunk = [r for r in again if tries[r.client_token] < max_attempts]
-        emit("batch" if not chunk else "retry", batch,
-             f"batch {batch}: {len(answer.succeeded)} succeeded" + (f", {len(chunk)} to resend" if chunk else ""))
-        if chunk:
-            # RequestThrottled means the dialer is saturated: stop sending, wait, resend (same tokens).
-            sleep(backoff.delay(max(tries[r.client_token] for r in chunk), rng))

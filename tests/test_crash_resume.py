@@ -66,11 +66,19 @@ def test_sigkill_at_a_random_moment_then_resume(trial: int, contact_file: Path, 
         db.close()
 
         # resume: the same contacts, the same plan, the same ledger
-        plan = dialkit.plan_batches(dialkit.load_contacts(contact_file), emu.campaign_id)
-        with connect(emu.endpoint_url) as conn:
-            summary = send(plan, conn, ledger, listeners=[], max_attempts=20, backoff=Backoff(0.01, 2, 0.05, 0))
-        log = emu.dial_requests()
+        plan, summary, log = resume(contact_file, emu, ledger)
+    check_resumed(plan, summary, log, ledger)
+    print(f"trial {trial}: killed={killed} after {calls_before_resume} calls; resumed with {summary.calls} calls")
 
+
+def resume(contact_file: Path, emu, ledger: Path):
+    plan = dialkit.plan_batches(dialkit.load_contacts(contact_file), emu.campaign_id)
+    with connect(emu.endpoint_url) as conn:
+        summary = send(plan, conn, ledger, listeners=[], max_attempts=20, backoff=Backoff(0.01, 2, 0.05, 0))
+    return plan, summary, emu.dial_requests()
+
+
+def check_resumed(plan, summary, log, ledger: Path) -> None:
     # every planned token exactly once in the emulator's log, every number dialed once
     tokens = Counter(d["clientToken"] for d in log)
     assert set(tokens) == {r.client_token for r in plan.requests}
@@ -90,7 +98,51 @@ def test_sigkill_at_a_random_moment_then_resume(trial: int, contact_file: Path, 
     # ids in the ledger are the ones the service gave
     ids = {d["clientToken"]: d["id"] for d in log}
     assert (results["dial_request_id"] == results["client_token"].map(ids)).all()
-    print(f"trial {trial}: killed={killed} after {calls_before_resume} calls; resumed with {summary.calls} calls")
+
+
+def open_calls(ledger: Path) -> int:
+    """Calls the ledger shows as sent and not yet answered (write-ahead rows without an outcome)."""
+    db = sqlite3.connect(f"file:{ledger}?mode=ro", uri=True, timeout=5)
+    try:
+        return int(db.execute("SELECT count(*) FROM calls WHERE finished_at IS NULL").fetchone()[0])
+    except sqlite3.OperationalError:  # the schema is not written yet
+        return 0
+    finally:
+        db.close()
+
+
+@pytest.mark.timeout(300)
+def test_sigkill_with_several_calls_in_flight_then_resume(contact_file: Path, tmp_path: Path) -> None:
+    """Kill points that land while several calls are out: each one's row was committed before it left,
+    so the resume resends them all with their tokens and nobody is dialed twice."""
+    several = []
+    for trial in range(6):
+        rng = random.Random(2000 + trial)
+        ledger = tmp_path / f"run-{trial}.sqlite"
+        with serve(seed=100 + trial, latency=0.3, throttle_rate=0.02, reset_rate=0.02) as emu:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "dialkit.cli", "send", str(contact_file), "--endpoint", emu.endpoint_url,
+                 "--campaign", emu.campaign_id, "--ledger", str(ledger), "--no-progress", "--rate", "200"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            )
+            deadline = time.monotonic() + 60
+            while proc.poll() is None and time.monotonic() < deadline:
+                if ledger.exists() and open_calls(ledger) >= 2:
+                    break
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0.0, 0.05) + 0.3 * rng.randint(0, 2))  # at once, or a round trip or two later
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(30)
+            assert proc.returncode == -signal.SIGKILL, "the send finished before the kill: make it longer"
+            several.append(open_calls(ledger))
+            db = sqlite3.connect(ledger)
+            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            db.close()
+            plan, summary, log = resume(contact_file, emu, ledger)
+        check_resumed(plan, summary, log, ledger)
+    print(f"calls open at each kill: {several}")
+    assert sum(n >= 2 for n in several) >= 3, several  # most kills landed with several calls in flight
 
 
 @pytest.mark.timeout(60)

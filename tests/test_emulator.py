@@ -317,14 +317,32 @@ def test_undialable_number_and_expiry_outside_window_fail_per_item(emulator: Emu
             dial("too-soon", US2, seconds=10),
             dial("too-late", UK, seconds=20 * 60),
             dial("dashes", "+1-212-555-0142"),  # matches the model pattern, but is not E.164
-            dial("just-30s", AU, seconds=30),  # the minimum, computed a moment before the call
+            dial("just-31s", AU, seconds=31),  # a second over the minimum
             dial("just-under-15min", US2, seconds=14 * 60 + 50),
         ],
     )
-    assert [s["clientToken"] for s in out["successfulRequests"]] == ["ok-1", "just-30s", "just-under-15min"]
+    assert [s["clientToken"] for s in out["successfulRequests"]] == ["ok-1", "just-31s", "just-under-15min"]
     failed = {f["clientToken"]: f["failureCode"] for f in out["failedRequests"]}
     assert failed == dict.fromkeys(["bad-number", "too-soon", "too-late", "dashes"], "InvalidInput")
-    assert [r["clientToken"] for r in emulator.dial_requests()] == ["ok-1", "just-30s", "just-under-15min"]
+    assert [r["clientToken"] for r in emulator.dial_requests()] == ["ok-1", "just-31s", "just-under-15min"]
+
+
+def test_expiry_a_moment_under_30_seconds_is_refused_no_clock_slack(emulator: Emulator) -> None:
+    """The service wants expirationTime >= 30 s after its now: 29.9 s ahead is InvalidInput, 30 s a
+    moment before the call too (it is under 30 s when judged); the emulator has no hidden slack."""
+    out = client(emulator).put_dial_request_batch(
+        id=emulator.campaign_id, dialRequests=[dial("almost-30s", US, seconds=29.9), dial("exactly-30s", US2, seconds=30)])
+    assert out["successfulRequests"] == []
+    assert {f["clientToken"]: f["failureCode"] for f in out["failedRequests"]} == {
+        "almost-30s": "InvalidInput", "exactly-30s": "InvalidInput"}
+    assert emulator.dial_requests() == []
+
+
+def test_expiry_is_judged_after_the_latency_not_at_arrival(emulator_factory) -> None:
+    """With 0.5 s of latency, 30.3 s ahead at send time is under 30 s when the service judges it."""
+    emu = emulator_factory(latency=0.5)
+    out = client(emu).put_dial_request_batch(id=emu.campaign_id, dialRequests=[dial("late", US, seconds=30.3)])
+    assert [f["failureCode"] for f in out["failedRequests"]] == ["InvalidInput"]
 
 
 def test_unknown_campaign_is_404(emulator: Emulator) -> None:

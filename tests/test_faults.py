@@ -67,7 +67,7 @@ def test_429_storm_that_never_ends_stops_with_everything_pending(tmp_path: Path)
     with serve(seed=1, rate_limit=0.001) as emu:  # one call then nothing for ~15 minutes
         plan = plan_for(emu, 60)
         summary = send(plan, conn_for(emu, attempts=1), tmp_path / "l.sqlite", listeners=[], backoff=FAST,
-                       max_attempts=4)
+                       max_attempts=4, concurrency=1)
         assert summary.succeeded == 25 and summary.pending == 35
         assert "ThrottlingException" in summary.stopped_reason
         results = accounted(tmp_path / "l.sqlite", plan)
@@ -147,7 +147,8 @@ def test_paused_mid_run_under_load_keeps_everything_accounted(tmp_path: Path) ->
     with serve(seed=9, throttle_rate=0.2, reset_rate=0.1) as emu:
         emu.after_calls(5, lambda e: e.set_campaign_state(e.campaign_id, "Paused"))
         plan = plan_for(emu, 200)
-        first = send(plan, conn_for(emu), tmp_path / "l.sqlite", listeners=[], backoff=FAST, max_attempts=10)
+        first = send(plan, conn_for(emu), tmp_path / "l.sqlite", listeners=[], backoff=FAST, max_attempts=10,
+                     concurrency=2)
         assert "Paused" in first.stopped_reason and first.pending > 0
         accounted(tmp_path / "l.sqlite", plan)
         emu.set_campaign_state(emu.campaign_id, "Running")
@@ -161,7 +162,7 @@ def test_campaign_deleted_mid_run_keeps_everything_accounted(tmp_path: Path) -> 
     with serve(seed=10) as emu:
         emu.after_calls(2, lambda e: e.delete_campaign(e.campaign_id))
         plan = plan_for(emu, 100)
-        summary = send(plan, conn_for(emu), tmp_path / "l.sqlite", listeners=[], backoff=FAST)
+        summary = send(plan, conn_for(emu), tmp_path / "l.sqlite", listeners=[], backoff=FAST, concurrency=1)
         assert summary.succeeded == 50 and summary.pending == 50 and "not found" in summary.stopped_reason
         results = accounted(tmp_path / "l.sqlite", plan)
         assert results.query("status == 'pending'")["pending_reason"].str.contains("not found").all()

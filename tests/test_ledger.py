@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 import subprocess
 import sys
 import textwrap
@@ -173,3 +174,111 @@ def test_lock_file_is_removed_when_released(tmp_path: Path) -> None:
     with Ledger.open(path):  # and can be taken again
         with pytest.raises(LedgerBusy):
             Ledger.open(path)
+
+
+# -- schema 2: bookkeeping that does not grow with the ledger ------------------------------------
+def recount(path: Path, retry: tuple[str, ...] = RETRY) -> dict:
+    """counts() the slow way: straight from the requests, as schema 1 did."""
+    db = sqlite3.connect(path)
+    rows = db.execute("SELECT status, failure_code, pending_reason FROM requests").fetchall()
+    db.close()
+    by_status: dict[str, int] = {}
+    codes: dict[str, int] = {}
+    retrying = 0
+    for status, code, reason in rows:
+        by_status[status] = by_status.get(status, 0) + 1
+        if status == "failed":
+            if code in retry and reason is None:
+                retrying += 1
+            else:
+                codes[code] = codes.get(code, 0) + 1
+    return {"requests": len(rows), "succeeded": by_status.get("succeeded", 0), "failed": sum(codes.values()),
+            "failure_codes": codes, "pending": by_status.get("pending", 0) + by_status.get("in_flight", 0) + retrying,
+            "in_flight": by_status.get("in_flight", 0), "retrying": retrying}
+
+
+@pytest.mark.parametrize("update_from", [True, False], ids=["one-statement", "row-by-row (SQLite < 3.33)"])
+def test_counts_kept_by_triggers_match_a_full_recount_through_every_transition(tmp_path: Path, monkeypatch,
+                                                                                update_from: bool) -> None:
+    import random
+
+    import dialkit.ledger
+
+    monkeypatch.setattr(dialkit.ledger, "_UPDATE_FROM", update_from and dialkit.ledger._UPDATE_FROM)
+    rng = random.Random(5)
+    path = tmp_path / "l.sqlite"
+    with Ledger.open(path) as led:
+        led.bind_plan(plan_of(300))
+        for step in range(60):
+            todo = led.to_send(retry_codes=RETRY)
+            if not todo:
+                break
+            chunk = rng.sample(todo, min(len(todo), rng.randint(1, 25)))
+            call = led.begin_call(chunk, step, NOW)
+            assert led.counts(RETRY) == recount(path)
+            kind = rng.random()
+            tokens = [r.client_token for r in chunk]
+            if kind < 0.2:
+                led.record_call_error(call, "ThrottlingException", "x", accepted_nothing=kind < 0.1, reason="r",
+                                      finished_at=NOW)
+            else:
+                ok = {t: f"id-{t[-6:]}" for t in tokens if rng.random() < 0.6}
+                rest = [t for t in tokens if t not in ok]
+                failed = {t: (rng.choice(["RequestThrottled", "UnknownError", "InvalidInput"]), None)
+                          for t in rest if rng.random() < 0.7}
+                led.record_response(call, ok, failed, [t for t in rest if t not in failed], NOW)
+            if rng.random() < 0.2:
+                led.mark_pending_reason(tokens[:3], "budget spent")
+            assert led.counts(RETRY) == recount(path)
+            assert led.count_to_send(retry_codes=RETRY) == len(led.to_send(retry_codes=RETRY))
+        led.mark_unsent_reason("stopped", retry_codes=RETRY)
+        assert led.counts(RETRY) == recount(path)
+
+
+def test_schema_1_ledger_is_migrated_on_open_with_its_counts(tmp_path: Path) -> None:
+    import shutil
+
+    path = tmp_path / "old.sqlite"
+    shutil.copy(Path(__file__).with_name("fixtures") / "ledger_schema1.sqlite", path)
+    before = recount(path)
+    with Ledger.read(path) as led:  # reading a schema-1 file: no tally, counted the old way
+        assert led.counts(RETRY) == before
+    with Ledger.open(path) as led:
+        assert led.meta()["schema_version"] == str(SCHEMA_VERSION) == "2"
+        assert led.counts(RETRY) == before
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert "requests_seq" in indexes
+    db.close()
+
+
+def test_bind_plan_skips_a_plan_already_recorded_and_pages_follow_plan_order(tmp_path: Path) -> None:
+    plan = plan_of(250)
+    with Ledger.open(tmp_path / "l.sqlite") as led:
+        assert led.bind_plan(plan) == 250
+        assert led.meta()["plan_sha256"]
+        assert led.bind_plan(plan) == 0  # same plan: recognised by its digest
+        bigger = plan_of(260)
+        assert led.bind_plan(bigger) == 10  # a longer plan of the same run: only the new ones are added
+        paged = list(led.iter_to_send(retry_codes=RETRY, page=7))
+        assert [r.client_token for r in paged] == [r.client_token for r in bigger.requests]
+        led.begin_call(paged[:5], 1, NOW)
+        assert [r.client_token for r in led.iter_to_send(retry_codes=RETRY, page=3)] == \
+            [r.client_token for r in bigger.requests]  # in flight is still to send
+        assert led.count_to_send(retry_codes=RETRY) == 260
+
+
+def test_mark_past_window_only_touches_requests_first_sent_before_the_cutoff(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    with Ledger.open(tmp_path / "l.sqlite") as led:
+        led.bind_plan(plan_of(50))
+        todo = led.to_send(retry_codes=RETRY)
+        led.begin_call(todo[:10], 1, NOW - timedelta(days=7))
+        led.begin_call(todo[10:20], 2, NOW)
+        cutoff = (NOW - timedelta(days=6)).isoformat(timespec="milliseconds")
+        assert led.mark_past_window("too old", retry_codes=RETRY, first_sent_before=cutoff) == 10
+        assert led.mark_unsent_reason("stopped", retry_codes=RETRY, first_sent_since=cutoff) == 40
+        reasons = Counter(r["pending_reason"] for r in led.requests_rows())
+    assert reasons == {"too old": 10, "stopped": 40}

@@ -154,7 +154,7 @@ def test_paused_mid_run_stops_cleanly_then_resumes(tmp_path: Path) -> None:
         emu.after_calls(2, lambda e: e.set_campaign_state(e.campaign_id, "Paused"))
         conn = conn_for(emu)
         plan = dialkit.plan_batches(contacts(100), emu.campaign_id)
-        first = quick_send(plan, conn, tmp_path / "run.sqlite")
+        first = quick_send(plan, conn, tmp_path / "run.sqlite", concurrency=1)  # exactly two calls answered
         assert first.stopped_reason and "Paused" in first.stopped_reason
         assert first.succeeded == 50 and first.pending == 50
         pending = dialkit.load_results(tmp_path / "run.sqlite").query("status == 'pending'")
@@ -171,12 +171,13 @@ def test_campaign_deleted_mid_run_stops_with_a_reason(tmp_path: Path) -> None:
         emu.after_calls(1, lambda e: e.delete_campaign(e.campaign_id))
         conn = conn_for(emu)
         plan = dialkit.plan_batches(contacts(60), emu.campaign_id)
-        summary = quick_send(plan, conn, tmp_path / "run.sqlite")
+        summary = quick_send(plan, conn, tmp_path / "run.sqlite", concurrency=1)
         assert summary.succeeded == 25 and summary.pending == 35
         assert "not found" in summary.stopped_reason
 
 
 def test_stop_event_then_resume_dials_nobody_twice(tmp_path: Path) -> None:
+    # one call at a time: the stop lands exactly after batch 2
     with serve(seed=1) as emu:
         conn = conn_for(emu)
         plan = dialkit.plan_batches(contacts(125), emu.campaign_id)
@@ -186,12 +187,36 @@ def test_stop_event_then_resume_dials_nobody_twice(tmp_path: Path) -> None:
             if p.kind == "batch" and p.batch == 2:
                 stop.set()
 
-        first = quick_send(plan, conn, tmp_path / "run.sqlite", listeners=[stop_after_two], stop=stop)
+        first = quick_send(plan, conn, tmp_path / "run.sqlite", listeners=[stop_after_two], stop=stop, concurrency=1)
         assert first.succeeded == 50 and first.pending == 75 and "stopped by request" in first.stopped_reason
         second = quick_send(plan, conn, tmp_path / "run.sqlite")
         assert second.succeeded == 125 and second.calls == 3 and second.sent == 75
         log = tokens_in_log(emu)
         assert len(log) == 125 and max(log.values()) == 1
+
+
+def test_stop_with_calls_in_flight_waits_for_their_answers_then_resumes(tmp_path: Path) -> None:
+    # several calls in flight when Stop is pressed: their answers are recorded, nothing is abandoned
+    with serve(seed=1, latency=0.2) as emu:
+        conn = conn_for(emu)
+        plan = dialkit.plan_batches(contacts(250, extra=None), emu.campaign_id, batch_size=10)
+        stop = threading.Event()
+        events: list[Progress] = []
+
+        def stop_after_two(p: Progress) -> None:
+            events.append(p)
+            if p.kind == "batch" and sum(e.kind == "batch" for e in events) == 2:
+                stop.set()
+
+        first = quick_send(plan, conn, tmp_path / "run.sqlite", listeners=[stop_after_two], stop=stop,
+                           concurrency=4, rate=50)
+        assert "stopped by request" in first.stopped_reason
+        assert first.in_flight == 0 and first.succeeded + first.pending == 250 and 20 <= first.succeeded < 250
+        assert first.succeeded == len(emu.dial_requests())  # every call that went out was answered and recorded
+        second = quick_send(plan, conn, tmp_path / "run.sqlite")
+        assert second.succeeded == 250 and second.sent == 250 - first.succeeded
+        log = tokens_in_log(emu)
+        assert len(log) == 250 and max(log.values()) == 1
 
 
 def test_resume_resends_in_flight_requests_with_their_original_token(tmp_path: Path) -> None:

@@ -196,7 +196,8 @@ def test_send_panel_stop_button_stops_and_start_resumes(small, tmp_path: Path) -
     ledger = tmp_path / "stop.sqlite"
     with dialkit.connect("local", faults={"seed": 1, "latency": 0.3}) as conn:
         plan = dialkit.plan_batches(small, conn.campaign_id, run_id="stop", batch_size=10)
-        panel = SendPanel(plan, conn, ledger, backoff=FAST)
+        # 2 calls/s: calls overlap now, so at the default 10/s all six would be out before Stop lands
+        panel = SendPanel(plan, conn, ledger, backoff=FAST, rate=2)
         panel.start()
         assert panel.running and not panel.stop_button.disabled and panel.start_button.disabled
         deadline = time.monotonic() + 20

@@ -28,10 +28,6 @@ from dialkit._model import (CLIENT_TOKEN_WINDOW, MAX_ATTRIBUTES_BYTES, MAX_TTL, 
 from dialkit.emulator._faults import INJECTABLE_ERRORS, FaultProfile, TokenBucket
 from dialkit.emulator._validate import parse_timestamp, summarize, validate, validate_body
 
-#: A request whose expirationTime is this much short of received + MIN_TTL still passes:
-#: a client that asks for exactly 30 s computes the time a moment before the call arrives.
-CLOCK_SLACK = timedelta(seconds=2)
-
 #: The fictional account id in every ARN the emulator makes.
 ACCOUNT_ID = "123456789012"
 #: The ``x-amzn-ErrorType`` suffix AWS's front door adds to authentication errors
@@ -542,6 +538,7 @@ class Service:
     def _put_batch(self, api: str, params: dict[str, str], body: Any, received: datetime) -> Reply:
         operation, list_key = BATCH_OPERATIONS[api]
         faults = self.faults
+        started = time.monotonic()
         if faults.latency:
             self._wait(faults.latency)
         with self._lock:
@@ -550,7 +547,10 @@ class Service:
                 raise self.error(api, "ThrottlingException", message)
         self._validate(api, operation, params, body)
         codes = constraints(api).failure_codes
-        low, high = received + MIN_TTL - CLOCK_SLACK, received + MAX_TTL
+        # As strict as the service, no clock slack: the expiry must be at least MIN_TTL after the moment
+        # the request is judged (after any injected latency) and at most MAX_TTL after it arrived.
+        judged = received + timedelta(seconds=time.monotonic() - started)
+        low, high = judged + MIN_TTL, received + MAX_TTL
         received_at = iso_utc(received)
         with self._lock:
             faults = self._faults
