@@ -130,7 +130,9 @@ def test_sigkill_with_several_calls_in_flight_then_resume(contact_file: Path, tm
                 if ledger.exists() and open_calls(ledger) >= 2:
                     break
                 time.sleep(0.005)
-            time.sleep(rng.uniform(0.0, 0.05) + 0.3 * rng.randint(0, 2))  # at once, or a round trip or two later
+            if trial % 2:  # odd trials: a moment later, a round trip or two (calls may have come back by then)
+                time.sleep(rng.uniform(0.0, 0.05) + 0.3 * rng.randint(1, 2))
+            # even trials: at once, while the calls just seen open (0.3 s each) are still out
             if proc.poll() is None:
                 os.kill(proc.pid, signal.SIGKILL)
             proc.wait(30)
@@ -142,7 +144,8 @@ def test_sigkill_with_several_calls_in_flight_then_resume(contact_file: Path, tm
             plan, summary, log = resume(contact_file, emu, ledger)
         check_resumed(plan, summary, log, ledger)
     print(f"calls open at each kill: {several}")
-    assert sum(n >= 2 for n in several) >= 3, several  # most kills landed with several calls in flight
+    # the immediate kills land with several calls in flight (a busy machine may let one slip)
+    assert sum(n >= 2 for n in several[::2]) >= 2, several
 
 
 @pytest.mark.timeout(60)
