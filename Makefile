@@ -17,7 +17,7 @@ STAMP  := $(VENV)/.installed
 # byte for byte by the current openpyxl, which older versions cannot match.)
 FLOOR_VENV  ?= .venv-floor
 FLOOR_STAMP := $(FLOOR_VENV)/.installed
-FLOOR_PKGS  := boto3 botocore pandas numpy phonenumbers openpyxl pyarrow tqdm pytest pytest-timeout hypothesis
+FLOOR_PKGS  := boto3 botocore pandas numpy phonenumbers openpyxl pyarrow tqdm statsmodels scipy pytest pytest-timeout hypothesis
 FLOOR_TESTS := tests/test_model.py tests/test_planning.py tests/test_properties_planning.py tests/test_hostile_plan.py \
                tests/test_emulator.py tests/test_sender.py tests/test_faults.py tests/test_contact_records.py \
                tests/test_ledger.py tests/test_ledger_compat.py tests/test_emulator_fidelity.py tests/test_send_errors.py \
