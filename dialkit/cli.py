@@ -11,7 +11,9 @@ one line on stderr.  Exit statuses (automation may rely on them):
   3    send: requests are left to send again (retry budget spent, outcome
        unknown): send again with the same --ledger; or requests were not
        resent because their first send is past the client-token window:
-       check contact records and plan them again under a new run id
+       check contact records and plan them again under a new run id; or
+       requests were deferred by the campaign rules (outside the callee's
+       calling hours, over the area-code cap): send again when they open
   4    send: stopped: the campaign is not Running, not found, or the run was
        stopped; requests are left: fix the cause, then send again
   130  interrupted (Ctrl-C): send again with the same --ledger to resume
