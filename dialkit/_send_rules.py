@@ -57,17 +57,17 @@ class RulesGate:
         self.closes: dict[str, datetime | None] = {}  #: client token -> window close (None: no hours rule)
         self.deferred: dict[str, str] = {}  #: client token -> pending reason
 
-    def _history(self, led: Ledger) -> DialHistory | None:
+    def _history(self, led: Ledger | None) -> DialHistory | None:
         """Dials already made that count against the area-code cap: this ledger's plus ``history``'s."""
         if self.rules.area_code_cap is None:
             return None
-        meta = led.meta()
-        rows = [r for r in led.requests_rows() if r["first_sent_at"]]
+        meta = led.meta() if led is not None else {}
+        rows = [r for r in led.requests_rows() if r["first_sent_at"]] if led is not None else []
         own = pd.DataFrame({
             "phone_e164": [r["phone_e164"] for r in rows],
             "sent_at": pd.to_datetime([r["last_sent_at"] or r["first_sent_at"] for r in rows], utc=True,
                                       format="ISO8601"),
-            "campaign_id": meta.get("campaign_id"), "run_id": meta.get("run_id"), "ledger": led.path.name,
+            "campaign_id": meta.get("campaign_id"), "run_id": meta.get("run_id"), "ledger": led.path.name if led is not None else "",
             "status": [r["status"] for r in rows], "dial_request_id": [r["dial_request_id"] for r in rows],
         })
         earlier = self.history
@@ -97,6 +97,14 @@ class RulesGate:
             by_reason.setdefault(reason, []).append(r.client_token)
         for reason, tokens in by_reason.items():
             led.mark_pending_reason(tokens, reason)
+
+    def preview(self, led: Ledger | None, requests: Sequence[Any], at: datetime) -> int:
+        """How many of ``requests`` (anything with ``phone_e164``) the rules would defer at ``at``; writes nothing."""
+        if not requests:
+            return 0
+        frame = pd.DataFrame({"phone_e164": [r.phone_e164 for r in requests]})
+        verdict = evaluate(frame, self.rules, at, history=self._history(led))
+        return int(verdict["code"].notna().sum())
 
     def admit(self, led: Ledger, requests: list[LedgerRequest],
               at: datetime) -> tuple[list[LedgerRequest], datetime | None]:

@@ -437,7 +437,8 @@ class SendSummary:
     def __str__(self) -> str:
         fails = ", ".join(f"{k} {v}" for k, v in sorted(self.failed.items())) or "none"
         if self.dry_run:
-            return f"dry run: {self.would_send} of {self.total} requests would be sent; nothing was sent"
+            return (f"dry run: {self.would_send} of {self.total} requests would be sent; nothing was sent"
+                    + (f" ({self.deferred} would be deferred by the campaign rules now)" if self.deferred else ""))
         text = (f"{self.total} requests: {self.succeeded} succeeded, {sum(self.failed.values())} failed ({fails}), "
                 f"{self.pending} pending; {self.sent} sent in {self.calls} API calls")
         if self.deferred:
@@ -737,7 +738,7 @@ def send(
     if concurrency is not None and concurrency < 1:
         raise ValueError("concurrency must be at least 1 call in flight (or None to choose)")
     if dry_run:
-        return _dry_run(plan, ledger, adapter, suppress=suppress, extend=extend)
+        return _dry_run(plan, ledger, adapter, suppress=suppress, extend=extend, rules=rules, history=history, now=now)
     if not conn.is_local and not confirm:
         raise ConfirmationRequired(
             f"{conn!r} is not the local emulator: sending dials real people. Pass confirm=True "
@@ -1094,20 +1095,36 @@ def _validated_before(plan: BatchPlan, ledger: str | Path, digest: str) -> bool:
 
 
 def _dry_run(plan: BatchPlan, ledger: str | Path, adapter: Adapter, *, suppress: Any = None,
-             extend: bool = False) -> SendSummary:
+             extend: bool = False, rules: Any = None, history: Any = None,
+             now: Callable[[], datetime] = _utc) -> SendSummary:
     done: set[str] = set()
+    blocked = suppress_numbers(suppress)
+    gate = None
+    if rules is not None:
+        from ._send_rules import RulesGate
+
+        gate = RulesGate(rules, plan.ttl, history)
+    deferred = 0
+    led: Ledger | None = None
     if Path(ledger).is_file():
-        with Ledger.read(ledger) as led:
+        led = Ledger.read(ledger)
+    try:
+        if led is not None:
             # the same refusal a real send would give, and nothing on today's do-not-call list counts
             recheck_resume(led, plan, retry_codes=adapter.retryable_codes, suppress=suppress, extend=extend,
                            write=False)
             retry = set(adapter.retryable_codes)
             done = {r["client_token"] for r in led.requests_rows()
                     if r["status"] == "succeeded" or (r["status"] == "failed" and r["failure_code"] not in retry)}
-    blocked = suppress_numbers(suppress)
-    would = sum(1 for r in plan.requests if r.client_token not in done and r.phone_e164 not in blocked)
-    return SendSummary(total=len(plan), succeeded=0, failed={}, pending=would, dry_run=True, would_send=would,
-                       ledger_path=str(ledger))
+        todo = [r for r in plan.requests if r.client_token not in done and r.phone_e164 not in blocked]
+        if gate is not None:  # what the rules would defer if the send started now
+            deferred = gate.preview(led, todo, now())
+    finally:
+        if led is not None:
+            led.close()
+    would = len(todo) - deferred
+    return SendSummary(total=len(plan), succeeded=0, failed={}, pending=len(todo), dry_run=True, would_send=would,
+                       ledger_path=str(ledger), deferred=deferred)
 
 
 def _check_campaign(adapter: Adapter, conn: Connection, campaign_id: str) -> None:

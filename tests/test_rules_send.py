@@ -177,3 +177,16 @@ def test_cli_send_with_rules_exits_3_and_says_why(tmp_path: Path, capsys) -> Non
 
     summary = json.loads(out)
     assert code == 3 and summary["deferred"] == 2 and summary["left_to_send"] == 2 and summary["total"] == 2
+
+
+def test_a_dry_run_says_how_many_the_rules_would_defer_now_and_sends_nothing(tmp_path: Path) -> None:
+    clock = Clock(MORNING)
+    with connect("local", faults={"clock": clock}) as conn:
+        plan = plan_for(conn, NY + LA)
+        dry = send(plan, conn, tmp_path / "dry.sqlite", listeners=[], now=clock, rules=HOURS, dry_run=True)
+        assert dry.would_send == len(NY) and dry.deferred == len(LA) and "would be deferred" in str(dry)
+        assert conn.emulator.dial_requests() == [] and not (tmp_path / "dry.sqlite").exists()
+        send(plan, conn, tmp_path / "dry.sqlite", listeners=[], now=clock, rules=HOURS)
+        clock.t = datetime(2026, 11, 28, 16, 5, tzinfo=timezone.utc)  # the ledger's succeeded ones do not count
+        dry = send(plan, conn, tmp_path / "dry.sqlite", listeners=[], now=clock, rules=HOURS, dry_run=True)
+    assert dry.would_send == len(LA) and dry.deferred == 0
