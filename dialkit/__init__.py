@@ -66,6 +66,7 @@ _EXPORTS: dict[str, str] = {
     "SuppressionList": "rules",
     "DialHistory": "rules",
     "read_history": "rules",
+    "apply_rules": "rules",
     "RulesError": "rules",
     "DialkitError": "exceptions",
     "ContactFileError": "exceptions",
@@ -118,5 +119,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .masking import mask_phone
     from .planning import CLIENT_TOKEN_ATTRIBUTE, Batch, BatchPlan, PlannedRequest, client_token, plan_batches
     from .results import FAILURE_CODES, load_attempts, load_results, report
-    from .rules import CallingHours, CampaignRules, DialHistory, FrequencyCap, RulesError, SuppressionList, read_history
+    from .rules import (CallingHours, CampaignRules, DialHistory, FrequencyCap, RulesError, SuppressionList, apply_rules,
+                        read_history)
     from .sender import Backoff, Connection, Progress, SendSummary, TqdmListener, connect, send

@@ -11,7 +11,9 @@ one line on stderr.  Exit statuses (automation may rely on them):
   3    send: requests are left to send again (retry budget spent, outcome
        unknown): send again with the same --ledger; or requests were not
        resent because their first send is past the client-token window:
-       check contact records and plan them again under a new run id
+       check contact records and plan them again under a new run id; or
+       requests were deferred by the campaign rules (outside the callee's
+       calling hours, over the area-code cap): send again when they open
   4    send: stopped: the campaign is not Running, not found, or the run was
        stopped; requests are left: fix the cause, then send again
   130  interrupted (Ctrl-C): send again with the same --ledger to resume
@@ -51,12 +53,35 @@ def _contacts_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--phone-column", help="name of the phone column (found by name when omitted)")
     p.add_argument("--sheet", help="Excel sheet to read: its name, or its 0-based position (default: the first)")
     p.add_argument("--region", default="US", help="default region for national numbers (ISO code, default US)")
-    p.add_argument("--suppress", help="do-not-call list (any contact file format, or one number per line)")
+    p.add_argument("--suppress", action="append", default=[],
+                   help="do-not-call list (any contact file format, or one number per line); repeatable: the first "
+                        "list suppresses for good, every list after it is a campaign-rules suppression list whose "
+                        "entries may carry an expiry column (expires, until, ...); the rejected row's detail names "
+                        "the list")
     p.add_argument("--dedupe", choices=["first", "last", "none"], default="first",
                    help="which of several rows with the same number to keep (default first)")
     p.add_argument("--allow-unreadable-suppress", action="store_true",
                    help="load even if some do-not-call entries cannot be read as numbers (they are ignored, with a "
                         "warning listing them); by default such entries stop the load")
+
+
+def _rules_args(p: argparse.ArgumentParser, *, at: bool) -> None:
+    g = p.add_argument_group("campaign rules (dialkit.rules; rejected rows get the rule's reason)")
+    g.add_argument("--calling-hours", help="window in each callee's local time, e.g. 08:00-21:00 or "
+                   "'Mon-Fri 08:00-21:00; Sat 10:00-18:00; except 2026-12-25'")
+    g.add_argument("--default-time-zone", help="IANA zone for numbers libphonenumber cannot place (else they are "
+                   "rejected unknown_time_zone while --calling-hours is on), e.g. America/New_York")
+    g.add_argument("--history", action="append", default=[],
+                   help="ledger of an earlier run, or a folder of them (repeatable): counted by --max-per-number "
+                        "and --area-code-cap")
+    g.add_argument("--max-per-number", help="at most N dial requests per number in any DAYS days, e.g. 1/7")
+    g.add_argument("--area-code-cap", help="at most N dial requests per area code per callee local day (the excess "
+                   "is deferred, never dropped)")
+    g.add_argument("--countries", help="allowed destination countries, e.g. US,CA (others rejected "
+                   "country_not_allowed)")
+    if at:
+        g.add_argument("--at", help="the moment to evaluate the rules at, ISO-8601 with an offset, e.g. "
+                       "2026-11-28T14:00:00Z (default now)")
 
 
 def _plan_args(p: argparse.ArgumentParser, *, campaign_required: bool) -> None:
@@ -76,9 +101,67 @@ def _load(args: argparse.Namespace):
     from .contacts import load_contacts
 
     sheet = int(args.sheet) if args.sheet is not None and args.sheet.isdigit() else args.sheet
+    first = args.suppress[0] if args.suppress else None
     return load_contacts(args.contacts, phone_column=args.phone_column, default_region=args.region, sheet=sheet,
-                         suppress=args.suppress, dedupe=args.dedupe,
+                         suppress=first, dedupe=args.dedupe,
                          suppress_unreadable="warn" if args.allow_unreadable_suppress else "error")
+
+
+def _rules(args: argparse.Namespace):
+    """The :class:`~dialkit.rules.CampaignRules` the flags ask for, or None when no rule flag is given."""
+    from .rules import CampaignRules, RulesError
+
+    extra = args.suppress[1:]
+    given = (args.calling_hours, args.default_time_zone, args.max_per_number, args.area_code_cap, args.countries)
+    if not extra and all(v is None for v in given):
+        if args.history:
+            raise RulesError("--history is counted by --max-per-number and --area-code-cap: give one of them too")
+        return None
+    rules = CampaignRules.from_cli_strings(
+        calling_hours=args.calling_hours, default_time_zone=args.default_time_zone,
+        max_per_number=args.max_per_number, area_code_cap=args.area_code_cap, suppress=extra,
+        countries=args.countries, default_region=args.region)
+    for lst in rules.suppress:  # an entry that cannot be read names someone who could be dialed: as for the first list
+        bad = lst.problems[lst.problems["code"] != "unreadable_expiry"] if len(lst.problems) else lst.problems
+        if len(bad) and not args.allow_unreadable_suppress:
+            rows = ", ".join(f"line {r.row} ({r.value_masked})" for r in bad.head(10).itertuples(index=False))
+            raise RulesError(f"--suppress {lst.name}: {len(bad)} entr{'y' if len(bad) == 1 else 'ies'} cannot be read "
+                             f"as numbers: {rows}: fix them, or pass --allow-unreadable-suppress to ignore them")
+    return rules
+
+
+def _apply_rules(args: argparse.Namespace, contacts: Any, at: Any, *, campaign_id: str | None = None):
+    """Apply the rule flags' rejections at ``at``; returns ``(contacts, verdict or None, rules or None)``."""
+    rules = _rules(args)
+    if rules is None:
+        return contacts, None, None
+    from .rules import apply_rules, read_history
+
+    history = read_history(*args.history) if args.history else None
+    if history is not None and campaign_id is not None:  # this run's own ledger must not count against itself
+        history = history.without_run(campaign_id, args.run_id or "default")
+    contacts, verdict = apply_rules(contacts, rules, at, history)
+    return contacts, verdict, rules
+
+
+def _at(args: argparse.Namespace):
+    from datetime import datetime, timezone
+
+    from .rules import parse_at
+
+    return parse_at(args.at) if getattr(args, "at", None) else datetime.now(timezone.utc)
+
+
+def _rules_json(verdict: Any, contacts: Any, rules: Any) -> dict[str, Any]:
+    """The rules' part of ``check --json`` / ``plan --json``: counts only (no numbers)."""
+    from .rules import RULE_DEFERRALS, calling_hours_summary
+
+    out: dict[str, Any] = {"rules": rules.describe()}
+    kept = verdict[~verdict["code"].isin(["country_not_allowed", "suppressed", "unknown_time_zone", "frequency_cap"])]
+    if rules.calling_hours is not None:
+        out["calling_hours"] = calling_hours_summary(kept)
+    out["deferred"] = {code: int(kept["code"].eq(code).sum()) for code in RULE_DEFERRALS}
+    return out
 
 
 def _plan(args: argparse.Namespace, contacts: Any, campaign_id: str):
@@ -94,8 +177,11 @@ def _print_json(obj: Any) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    contacts = _load(args)
+    at = _at(args)
+    contacts, verdict, rules = _apply_rules(args, _load(args), at)
     summary = contacts.summary()
+    if rules is not None:
+        summary = {**summary, "at": at.isoformat().replace("+00:00", "Z"), **_rules_json(verdict, contacts, rules)}
     if args.rejects:
         Path(args.rejects).parent.mkdir(parents=True, exist_ok=True)
         contacts.to_csv_rejects(args.rejects)  # 0600, formula cells neutralised
@@ -107,6 +193,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     for reason, n in summary["reasons"].items():
         if n:
             print(f"  {reason:<20} {n}")
+    if "calling_hours" in summary:
+        ch = summary["calling_hours"]
+        print(f"calling hours at {summary['at']}: {ch['inside']} inside, {ch['outside']} outside (deferred by send), "
+              f"{ch['unknown_time_zone']} unknown time zone")
+    if summary.get("deferred", {}).get("area_code_cap"):
+        print(f"area-code cap: {summary['deferred']['area_code_cap']} deferred to a later local day")
     for note in notes:
         print(f"  note: {note}")
     if args.rejects:
@@ -115,9 +207,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    contacts = _load(args)
+    at = _at(args)
+    contacts, verdict, rules = _apply_rules(args, _load(args), at, campaign_id=args.campaign)
     plan = _plan(args, contacts, args.campaign)
     summary = plan.summary()
+    if rules is not None:
+        summary = {**summary, "at": at.isoformat().replace("+00:00", "Z"), "reasons": contacts.summary()["reasons"],
+                   **_rules_json(verdict, contacts, rules)}
     violations = plan.validate()
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -128,6 +224,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return EXIT_OK if not len(violations) else EXIT_PLAN_INVALID
     print(f"{summary['requests']} requests in {summary['batches']} batches (largest {summary['largest_batch']}), "
           f"campaign {plan.campaign_id}, run {plan.run_id}, ttl {summary['ttl_seconds']} s")
+    if rules is not None:
+        rejected = {k: v for k, v in summary["reasons"].items() if v}
+        deferred = {k: v for k, v in summary["deferred"].items() if v}
+        print(f"rules at {summary['at']}: rejected " + (", ".join(f"{k} {v}" for k, v in rejected.items()) or "none")
+              + "; would be deferred by send now: "
+              + (", ".join(f"{k} {v}" for k, v in deferred.items()) or "none"))
     if len(violations):
         print(f"{len(violations)} API constraint violation(s):")
         for v in violations.head(20).itertuples(index=False):
@@ -141,23 +243,31 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_send(args: argparse.Namespace) -> int:
     from .sender import connect, send
 
+    from datetime import datetime, timezone
+
     contacts = _load(args)
+    _rules(args)  # a bad rule flag is one clear error before anything is started
     endpoint = None if args.endpoint == "aws" else args.endpoint
     with connect(endpoint, region=args.region_name, profile=args.profile, api=args.api) as conn:
         campaign = args.campaign or conn.campaign_id
         if not campaign:
             raise DialkitError("--campaign is required unless --endpoint is local")
+        # rejections at the moment of sending; the deferrals (hours, area-code cap) are the sender's, per call
+        contacts, _, rules = _apply_rules(args, contacts, datetime.now(timezone.utc), campaign_id=campaign)
         plan = _plan(args, contacts, campaign)
         if not args.json:
             s = contacts.summary()
             print(f"contacts: {s['rows']} rows, {s['accepted']} accepted, {s['rejected']} rejected")
+            if rules is not None:
+                print("  rules: rejected " + (", ".join(f"{k} {v}" for k, v in s["reasons"].items() if v) or "none"))
             for note in contacts.notes:
                 print(f"  note: {mask_text(note)}")
             print(f"plan: {len(plan)} requests in {len(plan.batches)} batches for campaign {campaign}"
                   f" via {conn.endpoint_url or 'AWS ' + conn.region}")
         listeners = [] if (args.json or args.no_progress) else None
         summary = send(plan, conn, args.ledger, confirm=args.yes, rate=args.rate, max_attempts=args.max_attempts,
-                       listeners=listeners, dry_run=args.dry_run, suppress=contacts, extend=args.extend_run)
+                       listeners=listeners, dry_run=args.dry_run, suppress=contacts, extend=args.extend_run,
+                       rules=rules)
     if args.json:
         _print_json(summary.to_dict())
     else:
@@ -297,6 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="load a contact file and report accepted/rejected rows per reason")
     _contacts_args(p)
+    _rules_args(p, at=True)
     p.add_argument("--rejects", help="write the rejected rows with their reason to this CSV")
     p.add_argument("--json", action="store_true", help="print one JSON object: rows, accepted, rejected, reasons")
     p.set_defaults(func=cmd_check)
@@ -304,6 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plan", help="plan batches of dial requests and validate them against the API's rules")
     _contacts_args(p)
     _plan_args(p, campaign_required=True)
+    _rules_args(p, at=True)
     p.add_argument("--out", help="write the plan (numbers masked) to this CSV")
     p.add_argument("--json", action="store_true", help="print one JSON object with the plan summary and violations")
     p.set_defaults(func=cmd_plan)
@@ -313,6 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "4 stopped (campaign not Running/not found, or stopped), 130 interrupted")
     _contacts_args(p)
     _plan_args(p, campaign_required=False)
+    _rules_args(p, at=False)
     p.add_argument("--endpoint", default="local",
                    help="'local' (default: an in-process emulator), an endpoint URL, or 'aws' for real AWS")
     p.add_argument("--ledger", required=True, help="the run's ledger file (SQLite); an existing one is resumed")

@@ -81,7 +81,11 @@ REJECTION_REASONS: tuple[str, ...] = (
     "invalid_phone",      # the right shape but not a number libphonenumber knows as assigned
     "precision_lost",     # a spreadsheet rounded it (2.12555E+09): the real digits are gone
     "duplicate",          # the same E.164 number as a kept row
-    "suppressed",         # on the do-not-call list
+    "suppressed",         # on the do-not-call list (or a suppression list of the campaign rules, not expired)
+    # campaign rules (dialkit.rules, applied with load_contacts(rules=..., at=...) or the CLI's rule flags):
+    "country_not_allowed",  # destination outside the --countries allow-list
+    "unknown_time_zone",    # calling hours on, and neither the number nor a ZIP places the callee (no default zone)
+    "frequency_cap",        # over --max-per-number counting earlier runs' ledgers (--history) and this plan
 )
 
 #: Flags that can appear (semicolon-joined) in ``accepted["phone_flags"]``.
@@ -690,6 +694,9 @@ def load_contacts(
     sheet: str | int | None = None,
     suppress_unreadable: str = "error",
     limits: FileLimits | None = None,
+    rules: Any = None,
+    at: Any = None,
+    history: Any = None,
 ) -> ContactSet:
     """Load a contact list and sort every row into accepted or rejected.
 
@@ -725,7 +732,46 @@ def load_contacts(
     (missing, a directory, empty, header only, unsupported type, over
     ``max_bytes`` bytes or over ``limits``, undecodable, no or ambiguous phone column …), and
     ``ValueError`` for a bad ``default_region`` or ``dedupe``.
+
+    ``rules`` (a :class:`dialkit.rules.CampaignRules`) applies the campaign
+    rules' rejections at the moment ``at`` (required with ``rules``: no clock
+    is read here) counting ``history`` (earlier runs' ledgers, see
+    :func:`dialkit.rules.read_history`): rows the rules reject move to
+    ``rejected`` with reason ``country_not_allowed``, ``suppressed``,
+    ``unknown_time_zone`` or ``frequency_cap`` (see :func:`dialkit.rules.apply_rules`).
     """
+    if rules is None:
+        if at is not None or history is not None:
+            raise ValueError("at= and history= only apply with rules= (a dialkit.rules.CampaignRules)")
+        return _load_contacts(source, phone_column=phone_column, default_region=default_region, suppress=suppress,
+                              dedupe=dedupe, max_bytes=max_bytes, sheet=sheet, suppress_unreadable=suppress_unreadable,
+                              limits=limits)
+    from .rules import CampaignRules, apply_rules
+
+    if not isinstance(rules, CampaignRules):
+        raise TypeError(f"rules= takes a dialkit.rules.CampaignRules, not {type(rules).__name__}")
+    if at is None:
+        raise ValueError("rules= needs at= (the moment to evaluate them at, e.g. '2026-11-28T14:00:00Z'): "
+                         "load_contacts reads no clock")
+    contacts = _load_contacts(source, phone_column=phone_column, default_region=default_region, suppress=suppress,
+                              dedupe=dedupe, max_bytes=max_bytes, sheet=sheet, suppress_unreadable=suppress_unreadable,
+                              limits=limits)
+    return apply_rules(contacts, rules, at, history)[0]
+
+
+def _load_contacts(
+    source: str | os.PathLike[str] | pd.DataFrame,
+    *,
+    phone_column: str | None = None,
+    default_region: str = "US",
+    suppress: str | os.PathLike[str] | pd.DataFrame | Iterable[Any] | None = None,
+    dedupe: Dedupe = "first",
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+    sheet: str | int | None = None,
+    suppress_unreadable: str = "error",
+    limits: FileLimits | None = None,
+) -> ContactSet:
+    """The body of :func:`load_contacts` without the campaign rules."""
     if suppress_unreadable not in SUPPRESS_UNREADABLE:
         raise ValueError(f"suppress_unreadable must be 'error' or 'warn', not {suppress_unreadable!r}")
     if dedupe not in ("first", "last", "none"):

@@ -22,8 +22,10 @@ per input row with a ``code``:
   ``area_code_cap``;
 * ``None``: may be dialed at ``at``.
 
-These rules are not yet applied by ``load_contacts`` / ``plan_batches`` /
-``send`` or the CLI: they are the pure core those will call.
+:func:`apply_rules` moves the rejections of a :class:`~dialkit.contacts.ContactSet`
+into its ``rejected`` table (``load_contacts(rules=..., at=...)`` and the CLI's
+``check`` / ``plan`` / ``send`` call it); the deferrals are the sender's
+(``send(..., rules=...)``), the only place with a clock.
 
 Phone numbers never appear in details, reprs or error messages
 (:mod:`dialkit.masking`).
@@ -76,6 +78,7 @@ __all__ = [
     "check_countries",
     "check_frequency_cap",
     "check_suppression",
+    "apply_rules",
     "country_mix",
     "evaluate",
     "evaluate_calling_hours",
@@ -1387,3 +1390,53 @@ def _first_opening_after(zones: pd.Series, hours: CallingHours, moments: pd.Seri
                 cache[key] = m if inside else (pd.Timestamp(opens, unit="s", tz=_UTC) if opens is not None else pd.NaT)
         out.append(cache[key])
     return pd.Series(out, index=zones.index, dtype="datetime64[ns, UTC]")
+
+
+_ADDED_ACCEPTED = ("phone_e164", "phone_flags", "region", "number_type")
+
+
+def apply_rules(
+    contacts: Any,
+    rules: CampaignRules,
+    at: Moment,
+    history: DialHistory | str | os.PathLike[str] | Sequence[Any] | None = None,
+) -> tuple[Any, pd.DataFrame]:
+    """Move the rows the rules reject from ``contacts.accepted`` to ``contacts.rejected``; pure (``at`` is given).
+
+    Returns ``(new ContactSet, verdict)``.  The verdict is :func:`evaluate`'s
+    frame for the accepted rows *before* the move (same index), so a caller
+    sees every row's code; the rows whose code is a rejection
+    (:data:`RULE_REJECTIONS`) are in the new set's ``rejected`` with that code as
+    ``reason`` and the rule's ``detail`` (never the number), in source-row
+    order with the other rejections.  Deferred rows (``outside_calling_hours``,
+    ``area_code_cap``) stay accepted: the sender defers them when it sends.
+    The numbers the suppression lists hold at ``at`` join the set's
+    ``suppress_numbers``, so a resumed send withholds them too.
+    """
+    from dataclasses import replace
+
+    from .contacts import REJECTION_REASONS
+
+    accepted = contacts.accepted
+    verdict = evaluate(accepted, rules, at, history=history)
+    reject = verdict["code"].isin(RULE_REJECTIONS).to_numpy()
+    moved = accepted[reject]
+    keep = accepted[~reject].reset_index(drop=True)
+    blocked = set(contacts.suppress_numbers)
+    moment = parse_at(at)
+    for lst in rules.suppress:
+        blocked |= lst.active(moment)
+    if not len(moved):
+        return replace(contacts, accepted=keep, suppress_numbers=frozenset(blocked)), verdict
+    old = contacts.rejected
+    new = moved.drop(columns=[c for c in _ADDED_ACCEPTED if c in moved.columns])
+    new = new.assign(reason=verdict.loc[reject, "code"].to_numpy(), detail=verdict.loc[reject, "detail"].to_numpy())
+    for col in old.columns:  # columns only the old rejections have (e.g. _extra) stay, empty for moved rows
+        if col not in new.columns:
+            new[col] = ""
+    new = new[list(old.columns)] if set(new.columns) <= set(old.columns) else new
+    both = pd.concat([old.astype({"reason": object}), new.astype({"reason": object})], ignore_index=True)
+    both = both.sort_values("row", kind="stable").reset_index(drop=True)
+    both["reason"] = pd.Categorical(both["reason"], categories=list(REJECTION_REASONS))
+    both["detail"] = both["detail"].astype("str")
+    return replace(contacts, accepted=keep, rejected=both, suppress_numbers=frozenset(blocked)), verdict

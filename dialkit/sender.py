@@ -425,6 +425,10 @@ class SendSummary:
     left_to_send: int = 0
     #: requests not resent because their first send is older than the token window allows
     past_token_window: int = 0
+    #: requests the campaign rules deferred in this run (outside the callee's calling hours when the call
+    #: would have gone out, or over the area-code cap): pending with a reason saying when their window
+    #: opens; counted in ``left_to_send`` (a later send with the same ledger releases them)
+    deferred: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -433,9 +437,13 @@ class SendSummary:
     def __str__(self) -> str:
         fails = ", ".join(f"{k} {v}" for k, v in sorted(self.failed.items())) or "none"
         if self.dry_run:
-            return f"dry run: {self.would_send} of {self.total} requests would be sent; nothing was sent"
+            return (f"dry run: {self.would_send} of {self.total} requests would be sent; nothing was sent"
+                    + (f" ({self.deferred} would be deferred by the campaign rules now)" if self.deferred else ""))
         text = (f"{self.total} requests: {self.succeeded} succeeded, {sum(self.failed.values())} failed ({fails}), "
                 f"{self.pending} pending; {self.sent} sent in {self.calls} API calls")
+        if self.deferred:
+            text += (f"\n{self.deferred} deferred by the campaign rules (outside the callee's calling hours or over "
+                     "the area-code cap): pending, with when their window opens; send again with the same ledger then")
         if self.withheld:
             text += (f"\n{self.withheld} not sent: on the current do-not-call list or no longer in the plan "
                      "(pending, with the reason, in the ledger)")
@@ -629,6 +637,7 @@ class _Chunk:
     requests: list[LedgerRequest]
     batch: int
     call_failures: int = 0
+    close: datetime | None = None  #: the earliest calling-window close of its callees (rules on), else None
 
 
 @dataclass
@@ -662,6 +671,8 @@ def send(
     burst: float | None = None,
     adaptive: bool = True,
     token_window: timedelta | None = None,
+    rules: Any = None,
+    history: Any = None,
 ) -> SendSummary:
     """Send ``plan`` through ``conn``, recording everything in the ledger file ``ledger``.
 
@@ -698,6 +709,18 @@ def send(
     ``pending_reason``; a plan that adds requests to a ledger that already holds
     some raises :class:`~dialkit.exceptions.PlanMismatch` unless ``extend=True``.
 
+    ``rules`` (a :class:`dialkit.rules.CampaignRules`): before each call goes
+    out, at the sender's ``now``, requests whose callee is outside the calling
+    hours (or over the area-code cap, counting this ledger's dials and
+    ``history``, earlier runs' ledgers) are not sent: they stay pending with a
+    ``pending_reason`` saying when their window opens, counted in
+    ``deferred`` and ``left_to_send``; a later send with the same ledger
+    releases them with their tokens.  A released request's expiry never
+    reaches past its callee's window close (:func:`dialkit.rules.cap_expiration`);
+    with less than the API's minimum left, it is deferred.  The rules'
+    rejections (countries, suppression lists, frequency caps) belong to the
+    plan: apply them with :func:`dialkit.rules.apply_rules` (the CLI does).
+
     Raises :class:`PlanValidationError` for a plan that breaks API rules,
     :class:`ConfirmationRequired` for a non-loopback endpoint without
     ``confirm=True``, :class:`CampaignNotRunning` / :class:`CampaignNotFound` when
@@ -715,7 +738,7 @@ def send(
     if concurrency is not None and concurrency < 1:
         raise ValueError("concurrency must be at least 1 call in flight (or None to choose)")
     if dry_run:
-        return _dry_run(plan, ledger, adapter, suppress=suppress, extend=extend)
+        return _dry_run(plan, ledger, adapter, suppress=suppress, extend=extend, rules=rules, history=history, now=now)
     if not conn.is_local and not confirm:
         raise ConfirmationRequired(
             f"{conn!r} is not the local emulator: sending dials real people. Pass confirm=True "
@@ -729,6 +752,10 @@ def send(
     limiter = RateLimiter(rate, burst=DEFAULT_BURST if burst is None else burst, clock=timer.clock)
     run = _Run(plan, conn, adapter, listeners, stop, backoff, max_attempts, timer, limiter,
                _Adaptive(limiter, rate, adaptive), now, random.Random(seed), concurrency)
+    if rules is not None:
+        from ._send_rules import RulesGate
+
+        run.gate = RulesGate(rules, plan.ttl, history)
     with Ledger.open(ledger) as led:
         check = recheck_resume(led, plan, retry_codes=adapter.retryable_codes, suppress=suppress, extend=extend)
         return run.go(led, Path(ledger), window, check_state, digest, check)
@@ -758,6 +785,7 @@ class _Run:
         self.cutoff_iso = ""
         self._upcoming: _Chunk | None = None  # the next chunk of the plan, taken but not yet started
         self._exhausted = False  # the plan has no more chunks
+        self.gate: Any = None  # a dialkit._send_rules.RulesGate when the campaign rules are on
 
     # -- progress ----------------------------------------------------------
     def emit(self, kind: str, batch: int | None = None, message: str = "") -> None:
@@ -784,6 +812,12 @@ class _Run:
         self.cutoff_iso = cutoff.astimezone(timezone.utc).isoformat(timespec="milliseconds")
         too_old = self._refuse_past_window(cutoff, window)
         todo = max(0, led.count_to_send(retry_codes=self.retry_codes) - too_old - len(check.withheld))
+        gate = self.gate
+        if gate is not None:  # the rules at the start of the send, for what the ledger still has to send
+            gate.start(led, [r for r in led.iter_to_send(retry_codes=self.retry_codes)
+                             if not (r.first_sent_at and r.first_sent_at < self.cutoff_iso) and check.allows(r)],
+                       self.now())
+            todo = max(0, todo - len(gate.deferred))
         self.emit("start", message=f"{todo} to send")
         stopped: str | None = None
         hooked = self._hook_clock()
@@ -798,6 +832,8 @@ class _Run:
                         led.mark_unsent_reason(s.reason, retry_codes=self.retry_codes,
                                                first_sent_since=self.cutoff_iso)
                         check.mark(led)  # withheld requests keep the reason the rules gave them
+                        if gate is not None:
+                            gate.mark(led)
                         self.emit("stopped", message=s.reason)
                         raise s.error or DialkitError(s.reason) from None
                 # calls as large as the plan's batches (leftovers of partly sent batches merged)
@@ -805,13 +841,16 @@ class _Run:
                            max((len(b) for b in self.plan.batches), default=self.adapter.max_batch))
                 source = (_Chunk(c, c[0].batch) for c in iter_chunks(
                     (r for r in led.iter_to_send(retry_codes=self.retry_codes)
-                     if not (r.first_sent_at and r.first_sent_at < self.cutoff_iso) and check.allows(r)), size))
+                     if not (r.first_sent_at and r.first_sent_at < self.cutoff_iso) and check.allows(r)
+                     and (gate is None or r.client_token not in gate.deferred)), size))
                 self._loop(pool, source)
             except _Stop as s:  # mid-run: stop cleanly, keep what is pending, report why
                 self._drain()
                 stopped = s.reason
                 led.mark_unsent_reason(s.reason, retry_codes=self.retry_codes, first_sent_since=self.cutoff_iso)
                 check.mark(led)  # withheld requests keep the reason the rules gave them
+                if gate is not None:
+                    gate.mark(led)
                 log.warning("send stopped: %s", s.reason)
                 self.emit("stopped", message=s.reason)
             else:
@@ -827,6 +866,7 @@ class _Run:
             ledger_path=str(path), in_flight=counts["in_flight"], past_token_window=too_old,
             withheld=withheld_pending(led),
             left_to_send=left_to_send(led, check, self.retry_codes, first_sent_since=self.cutoff_iso),
+            deferred=len(gate.deferred) if gate is not None else 0,
         )
 
     def _hook_clock(self) -> bool:
@@ -896,6 +936,14 @@ class _Run:
             chunk = self.retries[0] if self.retries else self._upcoming
             if chunk is None:
                 break
+            if self.gate is not None:  # the window at this very moment, from the zones cached at the start
+                chunk.requests, chunk.close = self.gate.admit(self.led, chunk.requests, self.now())
+                if not chunk.requests:  # all deferred: nothing of this chunk goes out
+                    if self.retries:
+                        self.retries.popleft()
+                    else:
+                        self._upcoming = None
+                    continue
             delay = self.limiter.try_acquire()
             if delay > 0:
                 return delay
@@ -911,7 +959,7 @@ class _Run:
         return float("inf")
 
     def _submit(self, pool: ThreadPoolExecutor, chunk: _Chunk, call_id: int) -> None:
-        future = pool.submit(self._call, chunk.requests)
+        future = pool.submit(self._call, chunk.requests, chunk.close)
         self.in_flight[future] = _InFlight(chunk, call_id, self.timer.clock())
         future.add_done_callback(self._answered)
 
@@ -919,10 +967,18 @@ class _Run:
         self.answers.put(future)
         self.timer.wake.set()
 
-    def _call(self, requests: list[LedgerRequest]) -> tuple[float, Any]:
-        """One HTTP attempt (in a worker): the expiry is stamped now, for this attempt only."""
+    def _call(self, requests: list[LedgerRequest], close: datetime | None = None) -> tuple[float, Any]:
+        """One HTTP attempt (in a worker): the expiry is stamped now, for this attempt only.
+
+        With the campaign rules on, ``close`` (the earliest window close of the
+        chunk's callees, on dialkit's clock) caps it, moved onto the service's
+        clock like the stamp.  :meth:`RulesGate.admit` left enough time before it.
+        """
         started = time.monotonic()
-        expiration = _stamp_expiration(self.plan.ttl, self.now(), self.service_clock.skew)
+        sent_at = self.now()
+        expiration = _stamp_expiration(self.plan.ttl, sent_at, self.service_clock.skew)
+        if close is not None:
+            expiration = min(expiration, (close + self.service_clock.skew).astimezone(timezone.utc))
         try:
             answer: Any = self.adapter.put_batch(self.conn.client, self.plan.campaign_id, requests, expiration)
         except (ClientError, BotoCoreError) as exc:
@@ -1039,20 +1095,36 @@ def _validated_before(plan: BatchPlan, ledger: str | Path, digest: str) -> bool:
 
 
 def _dry_run(plan: BatchPlan, ledger: str | Path, adapter: Adapter, *, suppress: Any = None,
-             extend: bool = False) -> SendSummary:
+             extend: bool = False, rules: Any = None, history: Any = None,
+             now: Callable[[], datetime] = _utc) -> SendSummary:
     done: set[str] = set()
+    blocked = suppress_numbers(suppress)
+    gate = None
+    if rules is not None:
+        from ._send_rules import RulesGate
+
+        gate = RulesGate(rules, plan.ttl, history)
+    deferred = 0
+    led: Ledger | None = None
     if Path(ledger).is_file():
-        with Ledger.read(ledger) as led:
+        led = Ledger.read(ledger)
+    try:
+        if led is not None:
             # the same refusal a real send would give, and nothing on today's do-not-call list counts
             recheck_resume(led, plan, retry_codes=adapter.retryable_codes, suppress=suppress, extend=extend,
                            write=False)
             retry = set(adapter.retryable_codes)
             done = {r["client_token"] for r in led.requests_rows()
                     if r["status"] == "succeeded" or (r["status"] == "failed" and r["failure_code"] not in retry)}
-    blocked = suppress_numbers(suppress)
-    would = sum(1 for r in plan.requests if r.client_token not in done and r.phone_e164 not in blocked)
-    return SendSummary(total=len(plan), succeeded=0, failed={}, pending=would, dry_run=True, would_send=would,
-                       ledger_path=str(ledger))
+        todo = [r for r in plan.requests if r.client_token not in done and r.phone_e164 not in blocked]
+        if gate is not None:  # what the rules would defer if the send started now
+            deferred = gate.preview(led, todo, now())
+    finally:
+        if led is not None:
+            led.close()
+    would = len(todo) - deferred
+    return SendSummary(total=len(plan), succeeded=0, failed={}, pending=len(todo), dry_run=True, would_send=would,
+                       ledger_path=str(ledger), deferred=deferred)
 
 
 def _check_campaign(adapter: Adapter, conn: Connection, campaign_id: str) -> None:

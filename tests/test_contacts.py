@@ -311,12 +311,25 @@ def test_every_rejection_reason_is_reachable():
         "(212) 555-0199",     # kept
         "+1 212 555 0199",    # duplicate
         "312-555-0123",       # suppressed
+        "+44 20 7946 0123",   # country_not_allowed (campaign rules)
+        "+800 1234 5678",     # unknown_time_zone (campaign rules: calling hours, no default zone)
+        "415-555-0123",       # frequency_cap (campaign rules: dialed yesterday)
     ]})
-    result = load_contacts(frame, suppress=["+13125550123"])
+    from dialkit.rules import CallingHours, CampaignRules, DialHistory, FrequencyCap
+
+    dials = pd.DataFrame({"phone_e164": ["+14155550123"], "sent_at": pd.to_datetime(["2026-11-27T15:00:00Z"]),
+                          "campaign_id": "c", "run_id": "r", "ledger": "earlier.sqlite", "status": "succeeded",
+                          "dial_request_id": "d"})
+    # "001": libphonenumber's region of non-geographic numbers (+800), allowed so the row reaches the hours rule
+    rules = CampaignRules(calling_hours=CallingHours.parse("00:00-24:00"), max_per_number=FrequencyCap(1, 7),
+                          countries=frozenset({"US", "001"}))
+    result = load_contacts(frame, suppress=["+13125550123"], rules=rules, at="2026-11-28T15:00:00Z",
+                           history=DialHistory(dials))
     assert result.reasons.to_dict() == {r: 1 for r in REJECTION_REASONS}
     assert result.accepted["phone_e164"].tolist() == [N2]
     assert list(result.rejected["reason"].cat.categories) == list(REJECTION_REASONS)
-    assert result.rejected["row"].tolist() == [1, 2, 3, 4, 5, 6, 8, 9]
+    assert result.rejected["row"].tolist() == [1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12]
+    assert len(result.accepted) + len(result.rejected) == result.rows_read
 
 
 @pytest.mark.parametrize("policy,kept_rows,detail_row", [("first", [1, 4], "row 1"), ("last", [3, 4], "row 3")])

@@ -466,3 +466,24 @@ def test_sheet_option_and_hidden_rows_note(capsys, tmp_path: Path) -> None:
         assert any("hidden (filtered out)" in n and "data row(s) 2" in n for n in data["notes"]), data["notes"]
     assert main(["check", str(path), "--sheet", "nope"]) == 2
     assert "no sheet 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("case", ROW_CASES, ids=[c.id for c in ROW_CASES])
+def test_row_case_with_campaign_rules_on(case):
+    """The corpus with every rejecting rule on (issue 9): every row still once, the rows only the rules
+    reject carry a rule's reason and a detail without the number, the tables keep their layout."""
+    from dialkit.rules import RULE_REJECTIONS, CampaignRules
+
+    rules = CampaignRules.from_cli_strings(calling_hours="08:00-21:00", countries="US,CA", max_per_number="1/1")
+    plain = load_contacts(FILES / case.file, **case.kwargs)
+    result = load_contacts(FILES / case.file, **case.kwargs, rules=rules, at="2026-11-28T15:00:00Z")
+    acc, rej = result.accepted, result.rejected
+    assert len(acc) + len(rej) == result.rows_read == plain.rows_read
+    assert sorted(acc["row"].tolist() + rej["row"].tolist()) == sorted(case.expect)
+    assert list(rej.columns) == list(plain.rejected.columns) and list(acc.columns) == list(plain.accepted.columns)
+    assert list(rej["reason"].cat.categories) == list(REJECTION_REASONS)
+    before = dict(zip(plain.rejected["row"], plain.rejected["reason"].astype(str)))
+    for row, reason, detail in zip(rej["row"], rej["reason"].astype(str), rej["detail"]):
+        assert (reason == before[row]) if row in before else (reason in RULE_REJECTIONS), (case.id, row, reason)
+        assert_no_number_leak(detail)
+    assert set(acc["row"]) <= set(plain.accepted["row"])

@@ -11,6 +11,7 @@ Control endpoints for tests and notebooks live under ``/_dialkit/``.
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
 import re
@@ -165,6 +166,17 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def do_PATCH(self) -> None:  # noqa: N802
         self._dispatch()
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header on the emulator's clock (an injected or advanced one too), as the service's own.
+
+        Why: a client corrects its clock from the service's ``Date``; with the
+        machine's time here, an emulator on an injected clock would tell the
+        sender a skew that is not there.
+        """
+        if timestamp is None:
+            timestamp = self.server.emulator.now().timestamp()
+        return email.utils.formatdate(timestamp, usegmt=True)
 
     def version_string(self) -> str:
         """The ``Server`` header."""
