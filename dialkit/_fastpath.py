@@ -495,8 +495,9 @@ def _normalize_unique(uniques: pa.Array, region: str) -> NormalizedValues:
 
     Round 1 decides plain shapes straight from the text.  The rest go through
     normalize_phone's own text steps (:func:`dialkit.contacts._prepare_phone`:
-    unicode, wrappers, extensions, float renderings, letters …) in Python, which
-    is cheap; the bodies that come out in a plain shape are decided by the fast
+    unicode, wrappers, extensions, float renderings, letters …): the common messy
+    shapes whole-array by :func:`_prepare_vectorised`, anything else in Python one
+    by one.  The bodies that come out in a plain shape are decided by the fast
     path in round 2, and only what is left is parsed by libphonenumber.
     """
     from .contacts import REJECTION_REASONS, _parse_phone, _prepare_phone
@@ -509,26 +510,146 @@ def _normalize_unique(uniques: pa.Array, region: str) -> NormalizedValues:
     slow = np.flatnonzero(~fast)
     if not len(slow):
         return out
-    texts = uniques.take(pa.array(slow)).to_pylist()
-    pending: list[tuple[int, str, list[str], int]] = []
-    for i, text in zip(slow.tolist(), texts):
-        prepared = _prepare_phone(text)
-        if isinstance(prepared, tuple):
-            pending.append((i, *prepared))
-        else:
-            _set_one(out, i, prepared, reason_index)
-    if not pending:
+    slow_texts = uniques.take(pa.array(slow))
+    vec_ok, vec_body, vec_flags, vec_digits = _prepare_vectorised(slow_texts)
+    # (value index, body, flags, digit count): the vectorised ones first, then those prepared in Python
+    pend_idx = [slow[vec_ok]]
+    pend_bodies: list[pa.Array] = [vec_body]
+    pend_flags: list[tuple[str, ...]] = [_FLAG_TUPLES[c] for c in vec_flags.tolist()]
+    pend_digits = [vec_digits]
+    rest = np.flatnonzero(~vec_ok)
+    py_idx: list[int] = []
+    py_bodies: list[str] = []
+    py_digits: list[int] = []
+    if len(rest):
+        for i, text in zip(slow[rest].tolist(), slow_texts.take(pa.array(rest)).to_pylist()):
+            prepared = _prepare_phone(text)
+            if isinstance(prepared, tuple):
+                py_idx.append(i)
+                py_bodies.append(prepared[0])
+                pend_flags.append(tuple(prepared[1]))
+                py_digits.append(prepared[2])
+            else:
+                _set_one(out, i, prepared, reason_index)
+    pend_idx.append(np.asarray(py_idx, dtype=np.int64))
+    pend_bodies.append(pa.array(py_bodies, type=pa.string()))
+    pend_digits.append(np.asarray(py_digits, dtype=np.int64))
+    idx = np.concatenate(pend_idx)
+    if not len(idx):
         return out
-    bodies = pa.array([p[1] for p in pending], type=pa.string())
-    second = _empty_result(len(pending))
+    bodies = pa.concat_arrays(pend_bodies)
+    digit_counts = np.concatenate(pend_digits)
+    second = _empty_result(len(idx))
     decided = _fast_unique(bodies, region, second)
     out.fast += int(decided.sum())
-    for k, (i, body, flags, digit_count) in enumerate(pending):
-        if decided[k]:
-            _set_one(out, i, second.row(k, tuple(flags)), reason_index)
-        else:
-            _set_one(out, i, _parse_phone(body, flags, digit_count, region), reason_index)
+    # decided in round 2: copy the columns, then the flags (a handful of distinct tuples)
+    dk = np.flatnonzero(decided)
+    di = idx[dk]
+    out.e164[di] = second.e164[dk]
+    out.reason[di] = second.reason[dk]
+    out.detail[di] = second.detail[dk]
+    out.region[di] = second.region[dk]
+    out.number_type[di] = second.number_type[dk]
+    by_flags: dict[tuple[str, ...], list[int]] = {}
+    for k, i in zip(dk.tolist(), di.tolist()):
+        f = pend_flags[k]
+        if f:
+            by_flags.setdefault(f, []).append(i)
+    for f, rows in by_flags.items():
+        out.flags.update(dict.fromkeys(rows, f))
+        out.flags_text[rows] = _flag_text(f)
+    body_list = None
+    for k in np.flatnonzero(~decided).tolist():
+        if body_list is None:
+            body_list = bodies.to_pylist()
+        res = _parse_phone(body_list[k], list(pend_flags[k]), int(digit_counts[k]), region)
+        _set_one(out, int(idx[k]), res, reason_index)
     return out
+
+
+#: The flags of a vectorised preparation, by bit (1 unicode, 2 extension, 4 float), in normalize_phone's order.
+_FLAG_TUPLES = tuple(
+    tuple(name for bit, name in ((1, "unicode_normalized"), (2, "extension_stripped"), (4, "excel_float")) if code & bit)
+    for code in range(8)
+)
+#: What the vectorised preparation takes: ASCII letters, digits, the punctuation of the shapes it models,
+#: and the no-break space (NFKC maps it to a space); anything else is prepared in Python.
+_PREP_ALPHABET = "^(?:[0-9A-Za-z ()+.\\-/\\[\\]=\"';:#,]|\u00a0)*$"
+_PREP_BODY = r"^[0-9 ()+.\-/\[\]]*[0-9][0-9 ()+.\-/\[\]]*$"
+
+
+def _prepare_vectorised(texts: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray, np.ndarray]:
+    """contacts._prepare_phone over an array, for the common messy shapes; the rest is left to Python.
+
+    Follows ``_prepare_phone`` step by step for values made of ASCII letters,
+    digits, the punctuation below and no-break spaces: no-break space → space
+    (flag ``unicode_normalized``), whitespace collapsed, ``="…"`` / quotes / ``'`` /
+    ``tel:`` removed in ``_unwrap``'s order, a trailing extension removed (flag
+    ``extension_stripped``, ``contacts._EXT_RE`` in RE2), a float rendering
+    ``digits.0`` turned into its digits (flag ``excel_float``).  It keeps only
+    values whose body then holds digits and nothing ``_prepare_phone`` rejects
+    (no letters, no stray characters; so never a placeholder), and a float of
+    at most 15 digits.  Returns (mask of the values it prepared, their bodies,
+    their flag codes, their digit counts); ``tests/test_fastpath.py`` compares it
+    with ``_prepare_phone``.
+    """
+    from .contacts import _EXT_RE
+
+    # contacts._EXT_RE in RE2, case-insensitive: after the steps before it the only whitespace left is
+    # ' ' and every character is ASCII, so RE2's \s and \d agree with Python's here
+    ext_re = "(?i)" + _EXT_RE.pattern
+    n = len(texts)
+    ok = np.asarray(pc.match_substring_regex(texts, _PREP_ALPHABET), dtype=bool) if n else np.zeros(0, dtype=bool)
+    if not ok.any():
+        return ok, pa.array([], type=pa.string()), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    t = texts.filter(pa.array(ok)) if not ok.all() else texts
+    m = len(t)
+    flags = np.zeros(m, dtype=np.int64)
+
+    def mask(x: Any) -> np.ndarray:
+        return np.asarray(x, dtype=bool)
+
+    def where(cond: np.ndarray, a: pa.Array, b: pa.Array) -> pa.Array:
+        return pc.if_else(pa.array(cond), a, b) if cond.any() else b
+
+    nbsp = mask(pc.match_substring(t, "\u00a0"))
+    flags[nbsp] |= 1
+    t = where(nbsp, pc.replace_substring(t, "\u00a0", " "), t)
+    t = pc.replace_substring_regex(pc.utf8_trim(t, " "), " {2,}", " ")
+    # _unwrap, step by step
+    lens = _lengths(t)
+    cond = mask(pc.starts_with(t, '="')) & mask(pc.ends_with(t, '"')) & (lens >= 3)
+    t = where(cond, pc.utf8_trim(pc.utf8_slice_codeunits(t, 2, -1), " "), t)
+    lens = _lengths(t)
+    cond = (lens >= 2) & ((mask(pc.starts_with(t, '"')) & mask(pc.ends_with(t, '"')))
+                          | (mask(pc.starts_with(t, "'")) & mask(pc.ends_with(t, "'"))))
+    t = where(cond, pc.utf8_trim(pc.utf8_slice_codeunits(t, 1, -1), " "), t)
+    cond = mask(pc.starts_with(t, "'"))
+    t = where(cond, pc.utf8_trim(pc.utf8_slice_codeunits(t, 1), " "), t)
+    cond = mask(pc.equal(pc.utf8_lower(pc.utf8_slice_codeunits(t, 0, 4)), "tel:"))
+    t = where(cond, pc.utf8_trim(pc.utf8_slice_codeunits(t, 4), " "), t)
+    # the extension: the leftmost match of _EXT_RE, kept when a digit comes before it
+    has_ext = mask(pc.match_substring_regex(t, ext_re))
+    if has_ext.any():
+        cut = pc.replace_substring_regex(t, ext_re, "", max_replacements=1)
+        has_ext &= mask(pc.match_substring_regex(cut, "[0-9]"))
+        flags[has_ext] |= 2
+        t = where(has_ext, pc.utf8_trim(cut, " "), t)
+    # a float rendering
+    is_float = mask(pc.match_substring_regex(t, r"^[0-9]+[.,]0+$"))
+    if is_float.any():
+        digits = pc.replace_substring_regex(t, r"[.,]0+$", "", max_replacements=1)
+        is_float_ok = is_float & (_lengths(digits) <= 15)
+        flags[is_float_ok] |= 4
+        t = where(is_float_ok, digits, t)
+        keep = ~(is_float & ~is_float_ok)
+    else:
+        keep = np.ones(m, dtype=bool)
+    keep &= mask(pc.match_substring_regex(t, _PREP_BODY))
+    digit_count = _lengths(pc.replace_substring_regex(t, "[^0-9]", ""))
+    full = np.flatnonzero(ok)
+    ok[full[~keep]] = False
+    return ok, t.filter(pa.array(keep)), flags[keep], digit_count[keep]
 
 
 def _fast_unique(uniques: pa.Array, region: str, out: NormalizedValues) -> np.ndarray:
