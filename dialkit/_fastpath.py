@@ -567,6 +567,9 @@ def _normalize_unique(uniques: pa.Array, region: str) -> NormalizedValues:
     return out
 
 
+#: contacts._parse_phone's detail for INVALID_COUNTRY_CODE (tests/test_fastpath.py compares the two).
+_UNKNOWN_CC_DETAIL = "the country code after + is not a known one"
+
 #: The flags of a vectorised preparation, by bit (1 unicode, 2 extension, 4 float), in normalize_phone's order.
 _FLAG_TUPLES = tuple(
     tuple(name for bit, name in ((1, "unicode_normalized"), (2, "extension_stripped"), (4, "excel_float")) if code & bit)
@@ -656,6 +659,7 @@ def _fast_unique(uniques: pa.Array, region: str, out: NormalizedValues) -> np.nd
     """Decide what the fast path can; fill ``out`` for those and return their mask."""
     from .contacts import REJECTION_REASONS
 
+    reason_index = {r: i for i, r in enumerate(REJECTION_REASONS)}
     n = len(uniques)
     decided = np.zeros(n, dtype=bool)
     default_rules = _rules(region)
@@ -684,7 +688,6 @@ def _fast_unique(uniques: pa.Array, region: str, out: NormalizedValues) -> np.nd
     if not shape.any():
         return decided
     digits = _digits_only(offsets, data, n)
-    reason_index = {r: i for i, r in enumerate(REJECTION_REASONS)}
 
     # --- values with a leading '+': the country code comes first -----------------------
     plus_idx = np.flatnonzero(shape & (plus == 1))
@@ -704,6 +707,19 @@ def _fast_unique(uniques: pa.Array, region: str, out: NormalizedValues) -> np.nd
         ccs, starts = table[codes, 0], table[codes, 1]
         cc_of[plus_idx] = ccs
         nat_start[plus_idx] = starts
+        # no known country code in the first 1-3 digits: parse raises INVALID_COUNTRY_CODE, also on its retry
+        # without the '+' (the default region's country code is a known one, so that retry finds nothing
+        # either) unless the digits start with 0 or the default region's international prefix: those go slow
+        unknown = plus_idx[ccs == 0]
+        if len(unknown):
+            d = digits.take(pa.array(unknown))
+            inv = ~np.asarray(pc.starts_with(d, "0"), dtype=bool)
+            if default_rules.idd:
+                inv &= ~np.asarray(pc.match_substring_regex(d, default_rules.idd), dtype=bool)
+            bad_cc = unknown[inv]
+            out.reason[bad_cc] = reason_index["invalid_phone"]
+            out.detail[bad_cc] = _UNKNOWN_CC_DETAIL
+            decided[bad_cc] = True
 
     nsn_all: list[tuple[np.ndarray, pa.Array, int, bool]] = []  # (indices, nsn, cc, national)
 

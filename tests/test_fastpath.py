@@ -198,6 +198,29 @@ def test_fast_path_equals_normalize_phone_on_messy_values(region: str, seed: int
     assert not mismatches, mismatches[:5]
 
 
+@pytest.mark.parametrize(("region", "seed"), [("US", 11), ("GB", 12), ("RU", 13), ("CN", 14)])
+def test_unknown_country_codes_after_plus_equal_normalize_phone(region: str, seed: int) -> None:
+    """'+' and digits that start with no known country code: rejected whole-array exactly as parse rejects them
+    (and those starting with 0 or the region's international prefix, which parse retries, left to it)."""
+    rng = random.Random(seed)
+    heads = ["999", "0", "28", "80", "83", "89", "969", "000", "011", "00", "0011", "810", "1001", "44", "61", "1",
+             "01144207946", "0044207946", "8104420794"]
+    values = []
+    for _ in range(4_000):
+        d = rng.choice(heads) + "".join(rng.choice("0123456789") for _ in range(rng.randint(3, 12)))
+        sep = rng.choice(["", " ", "-", " ("])
+        values.append(rng.choice(["+", " +", "+ "]) + d[:3] + sep + d[3:] + (")" if sep == " (" else ""))
+    got = _fastpath.normalize_values(pa.array(values, type=pa.string()), region)
+    unknown = 0
+    for i, value in enumerate(values):
+        want = normalize_phone(value, region)
+        code = int(got.reason[i])
+        have = (got.e164[i], None if code < 0 else REJECTION_REASONS[code], got.detail[i], got.region[i])
+        assert have == (want.e164, want.reason, want.detail, want.region), value
+        unknown += want.detail == "the country code after + is not a known one"
+    assert unknown > 500  # the shape is really exercised
+
+
 # ---------------------------------------------------------------------------
 # The block-wise loader against the row-accounting reader
 # ---------------------------------------------------------------------------
