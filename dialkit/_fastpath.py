@@ -438,6 +438,53 @@ def normalize_values(values: Sequence[Any] | pa.Array, default_region: str) -> N
     return out
 
 
+@dataclass
+class _Column:
+    """normalize_values for one column of a block, kept as arrow arrays (no per-row Python objects).
+
+    Long-lived small Python objects made between each block's short-lived ones would also pin the
+    interpreter's memory arenas (RSS growing block by block), so only numpy and arrow buffers are kept.
+    """
+
+    reason: np.ndarray  # int8, -1 when valid
+    e164: pa.Array  # string, null when rejected
+    detail_rows: np.ndarray  # the rows with a rejection, in order
+    detail: pa.Array  # their details
+    flags_text: pa.Array  # string
+    region: pa.Array  # dictionary<string>: a handful of distinct values, kept encoded until rows are chosen
+    number_type: pa.Array  # dictionary<string>
+
+
+def _normalize_column(values: pa.Array | pa.ChunkedArray, default_region: str) -> _Column:
+    """:func:`normalize_values` of a string column, each per-row field made by one arrow ``take`` of the per-value results."""
+    from .contacts import _check_region
+
+    region = _check_region(default_region)
+    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if arr.null_count:
+        arr = pc.fill_null(arr, "")
+    encoded = pc.dictionary_encode(arr.cast(pa.string()))
+    u = _normalize_unique(encoded.dictionary, region)
+    indices = encoded.indices
+    codes = np.asarray(indices)
+    reason = u.reason[codes]
+    bad = np.flatnonzero(reason >= 0)
+
+    def small(objs: np.ndarray) -> pa.Array:
+        per_value = pc.dictionary_encode(pa.array(objs, type=pa.string()))
+        return pa.DictionaryArray.from_arrays(per_value.indices.take(indices), per_value.dictionary)
+
+    return _Column(
+        reason=reason,
+        e164=pa.array(u.e164, type=pa.string(), from_pandas=True).take(indices),
+        detail_rows=bad,
+        detail=pa.array(u.detail, type=pa.string()).take(pa.array(codes[bad])),
+        flags_text=pa.array(u.flags_text, type=pa.string()).take(indices),
+        region=small(u.region),
+        number_type=small(u.number_type),
+    )
+
+
 @functools.lru_cache(maxsize=256)
 def _flag_text(flags: tuple[str, ...]) -> str:
     """Flags as the phone_flags column writes them: distinct, in PHONE_FLAGS order, ';'-joined."""
@@ -1063,20 +1110,16 @@ def load_text_fast(
                 empty = e if empty is None else pc.and_(empty, e)
             if pc.any(empty).as_py():
                 return None  # a record with every field empty is a blank row: the row reader counts those
-            res = normalize_values(cols[phone_index], region)
+            res = _normalize_column(cols[phone_index], region)
             for j, col in enumerate(cols):
                 columns[j].append(col)
-            e164_parts.append(pa.array(res.e164, type=pa.string(), from_pandas=True))
+            e164_parts.append(res.e164)
             reasons.append(res.reason)
-            bad = np.flatnonzero(res.reason >= 0)
-            # kept as arrow, not Python strings: long-lived small objects made between each block's
-            # short-lived ones would pin the interpreter's memory arenas (RSS grows block by block)
-            detail_rows.append(bad + offset)
-            detail_parts.append(pa.array(res.detail[bad], type=pa.string()))
-            flags_parts.append(pa.array(res.flags_text, type=pa.string()))
-            # a handful of distinct values: kept dictionary-encoded until the rows are chosen
-            region_parts.append(pa.array(res.region, type=pa.string()).dictionary_encode())
-            type_parts.append(pa.array(res.number_type, type=pa.string()).dictionary_encode())
+            detail_rows.append(res.detail_rows + offset)
+            detail_parts.append(res.detail)
+            flags_parts.append(res.flags_text)
+            region_parts.append(res.region)
+            type_parts.append(res.number_type)
             offset += batch.num_rows
             _release()
     except (pa.ArrowInvalid, UnicodeDecodeError):
