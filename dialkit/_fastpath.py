@@ -995,17 +995,22 @@ def _e164_keys(e164: pa.ChunkedArray, rows: np.ndarray) -> np.ndarray:
 
 
 def _first_of_each(keys: np.ndarray) -> np.ndarray:
-    """For each position, the position of the first occurrence of its key (a stable sort, no hash table)."""
+    """For each position, the position of the first occurrence of its key (a sort, no hash table).
+
+    The sort need not be stable: the first occurrence in a group of equal keys is
+    the smallest position in it (``np.minimum.reduceat``), and numpy's default
+    introsort is several times faster than its stable sort on 64-bit keys.
+    """
     n = len(keys)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    order = np.argsort(keys, kind="stable")
-    starts = np.ones(n, dtype=bool)
+    order = np.argsort(keys)
     sorted_keys = keys[order]
+    starts = np.ones(n, dtype=bool)
     starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
     del sorted_keys
+    first = np.minimum.reduceat(order, np.flatnonzero(starts))
     group = np.cumsum(starts) - 1
-    first = order[starts]
     out = np.empty(n, dtype=np.int64)
     out[order] = first[group]
     return out

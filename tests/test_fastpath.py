@@ -221,6 +221,17 @@ def test_unknown_country_codes_after_plus_equal_normalize_phone(region: str, see
     assert unknown > 500  # the shape is really exercised
 
 
+@pytest.mark.parametrize("size", [0, 1, 7, 5_000])
+def test_first_of_each_points_at_the_first_occurrence(size: int) -> None:
+    """The dedupe step's keeper of each row: the first position holding the same key (as a dict would say)."""
+    import numpy as np
+
+    keys = np.random.default_rng(size).integers(0, max(1, size // 3), size)
+    first: dict[int, int] = {}
+    want = [first.setdefault(k, i) for i, k in enumerate(keys.tolist())]
+    assert _fastpath._first_of_each(keys).tolist() == want
+
+
 # ---------------------------------------------------------------------------
 # The block-wise loader against the row-accounting reader
 # ---------------------------------------------------------------------------
