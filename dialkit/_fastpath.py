@@ -438,6 +438,53 @@ def normalize_values(values: Sequence[Any] | pa.Array, default_region: str) -> N
     return out
 
 
+@dataclass
+class _Column:
+    """normalize_values for one column of a block, kept as arrow arrays (no per-row Python objects).
+
+    Long-lived small Python objects made between each block's short-lived ones would also pin the
+    interpreter's memory arenas (RSS growing block by block), so only numpy and arrow buffers are kept.
+    """
+
+    reason: np.ndarray  # int8, -1 when valid
+    e164: pa.Array  # string, null when rejected
+    detail_rows: np.ndarray  # the rows with a rejection, in order
+    detail: pa.Array  # their details
+    flags_text: pa.Array  # string
+    region: pa.Array  # dictionary<string>: a handful of distinct values, kept encoded until rows are chosen
+    number_type: pa.Array  # dictionary<string>
+
+
+def _normalize_column(values: pa.Array | pa.ChunkedArray, default_region: str) -> _Column:
+    """:func:`normalize_values` of a string column, each per-row field made by one arrow ``take`` of the per-value results."""
+    from .contacts import _check_region
+
+    region = _check_region(default_region)
+    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if arr.null_count:
+        arr = pc.fill_null(arr, "")
+    encoded = pc.dictionary_encode(arr.cast(pa.string()))
+    u = _normalize_unique(encoded.dictionary, region)
+    indices = encoded.indices
+    codes = np.asarray(indices)
+    reason = u.reason[codes]
+    bad = np.flatnonzero(reason >= 0)
+
+    def small(objs: np.ndarray) -> pa.Array:
+        per_value = pc.dictionary_encode(pa.array(objs, type=pa.string()))
+        return pa.DictionaryArray.from_arrays(per_value.indices.take(indices), per_value.dictionary)
+
+    return _Column(
+        reason=reason,
+        e164=pa.array(u.e164, type=pa.string(), from_pandas=True).take(indices),
+        detail_rows=bad,
+        detail=pa.array(u.detail, type=pa.string()).take(pa.array(codes[bad])),
+        flags_text=pa.array(u.flags_text, type=pa.string()).take(indices),
+        region=small(u.region),
+        number_type=small(u.number_type),
+    )
+
+
 @functools.lru_cache(maxsize=256)
 def _flag_text(flags: tuple[str, ...]) -> str:
     """Flags as the phone_flags column writes them: distinct, in PHONE_FLAGS order, ';'-joined."""
@@ -495,8 +542,9 @@ def _normalize_unique(uniques: pa.Array, region: str) -> NormalizedValues:
 
     Round 1 decides plain shapes straight from the text.  The rest go through
     normalize_phone's own text steps (:func:`dialkit.contacts._prepare_phone`:
-    unicode, wrappers, extensions, float renderings, letters …) in Python, which
-    is cheap; the bodies that come out in a plain shape are decided by the fast
+    unicode, wrappers, extensions, float renderings, letters …): the common messy
+    shapes whole-array by :func:`_prepare_vectorised`, anything else in Python one
+    by one.  The bodies that come out in a plain shape are decided by the fast
     path in round 2, and only what is left is parsed by libphonenumber.
     """
     from .contacts import REJECTION_REASONS, _parse_phone, _prepare_phone
@@ -509,32 +557,156 @@ def _normalize_unique(uniques: pa.Array, region: str) -> NormalizedValues:
     slow = np.flatnonzero(~fast)
     if not len(slow):
         return out
-    texts = uniques.take(pa.array(slow)).to_pylist()
-    pending: list[tuple[int, str, list[str], int]] = []
-    for i, text in zip(slow.tolist(), texts):
-        prepared = _prepare_phone(text)
-        if isinstance(prepared, tuple):
-            pending.append((i, *prepared))
-        else:
-            _set_one(out, i, prepared, reason_index)
-    if not pending:
+    slow_texts = uniques.take(pa.array(slow))
+    vec_ok, vec_body, vec_flags, vec_digits = _prepare_vectorised(slow_texts)
+    # (value index, body, flags, digit count): the vectorised ones first, then those prepared in Python
+    pend_idx = [slow[vec_ok]]
+    pend_bodies: list[pa.Array] = [vec_body]
+    pend_flags: list[tuple[str, ...]] = [_FLAG_TUPLES[c] for c in vec_flags.tolist()]
+    pend_digits = [vec_digits]
+    rest = np.flatnonzero(~vec_ok)
+    py_idx: list[int] = []
+    py_bodies: list[str] = []
+    py_digits: list[int] = []
+    if len(rest):
+        for i, text in zip(slow[rest].tolist(), slow_texts.take(pa.array(rest)).to_pylist()):
+            prepared = _prepare_phone(text)
+            if isinstance(prepared, tuple):
+                py_idx.append(i)
+                py_bodies.append(prepared[0])
+                pend_flags.append(tuple(prepared[1]))
+                py_digits.append(prepared[2])
+            else:
+                _set_one(out, i, prepared, reason_index)
+    pend_idx.append(np.asarray(py_idx, dtype=np.int64))
+    pend_bodies.append(pa.array(py_bodies, type=pa.string()))
+    pend_digits.append(np.asarray(py_digits, dtype=np.int64))
+    idx = np.concatenate(pend_idx)
+    if not len(idx):
         return out
-    bodies = pa.array([p[1] for p in pending], type=pa.string())
-    second = _empty_result(len(pending))
+    bodies = pa.concat_arrays(pend_bodies)
+    digit_counts = np.concatenate(pend_digits)
+    second = _empty_result(len(idx))
     decided = _fast_unique(bodies, region, second)
     out.fast += int(decided.sum())
-    for k, (i, body, flags, digit_count) in enumerate(pending):
-        if decided[k]:
-            _set_one(out, i, second.row(k, tuple(flags)), reason_index)
-        else:
-            _set_one(out, i, _parse_phone(body, flags, digit_count, region), reason_index)
+    # decided in round 2: copy the columns, then the flags (a handful of distinct tuples)
+    dk = np.flatnonzero(decided)
+    di = idx[dk]
+    out.e164[di] = second.e164[dk]
+    out.reason[di] = second.reason[dk]
+    out.detail[di] = second.detail[dk]
+    out.region[di] = second.region[dk]
+    out.number_type[di] = second.number_type[dk]
+    by_flags: dict[tuple[str, ...], list[int]] = {}
+    for k, i in zip(dk.tolist(), di.tolist()):
+        f = pend_flags[k]
+        if f:
+            by_flags.setdefault(f, []).append(i)
+    for f, rows in by_flags.items():
+        out.flags.update(dict.fromkeys(rows, f))
+        out.flags_text[rows] = _flag_text(f)
+    body_list = None
+    for k in np.flatnonzero(~decided).tolist():
+        if body_list is None:
+            body_list = bodies.to_pylist()
+        res = _parse_phone(body_list[k], list(pend_flags[k]), int(digit_counts[k]), region)
+        _set_one(out, int(idx[k]), res, reason_index)
     return out
+
+
+#: contacts._parse_phone's detail for INVALID_COUNTRY_CODE (tests/test_fastpath.py compares the two).
+_UNKNOWN_CC_DETAIL = "the country code after + is not a known one"
+
+#: The flags of a vectorised preparation, by bit (1 unicode, 2 extension, 4 float), in normalize_phone's order.
+_FLAG_TUPLES = tuple(
+    tuple(name for bit, name in ((1, "unicode_normalized"), (2, "extension_stripped"), (4, "excel_float")) if code & bit)
+    for code in range(8)
+)
+#: What the vectorised preparation takes: ASCII letters, digits, the punctuation of the shapes it models,
+#: and the no-break space (NFKC maps it to a space); anything else is prepared in Python.
+_PREP_ALPHABET = "^(?:[0-9A-Za-z ()+.\\-/\\[\\]=\"';:#,]|\u00a0)*$"
+_PREP_BODY = r"^[0-9 ()+.\-/\[\]]*[0-9][0-9 ()+.\-/\[\]]*$"
+
+
+def _prepare_vectorised(texts: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray, np.ndarray]:
+    """contacts._prepare_phone over an array, for the common messy shapes; the rest is left to Python.
+
+    Follows ``_prepare_phone`` step by step for values made of ASCII letters,
+    digits, the punctuation below and no-break spaces: no-break space → space
+    (flag ``unicode_normalized``), whitespace collapsed, ``="…"`` / quotes / ``'`` /
+    ``tel:`` removed in ``_unwrap``'s order, a trailing extension removed (flag
+    ``extension_stripped``, ``contacts._EXT_RE`` in RE2), a float rendering
+    ``digits.0`` turned into its digits (flag ``excel_float``).  It keeps only
+    values whose body then holds digits and nothing ``_prepare_phone`` rejects
+    (no letters, no stray characters; so never a placeholder), and a float of
+    at most 15 digits.  Returns (mask of the values it prepared, their bodies,
+    their flag codes, their digit counts); ``tests/test_fastpath.py`` compares it
+    with ``_prepare_phone``.
+    """
+    from .contacts import _EXT_RE
+
+    # contacts._EXT_RE in RE2, case-insensitive: after the steps before it the only whitespace left is
+    # ' ' and every character is ASCII, so RE2's \s and \d agree with Python's here
+    ext_re = "(?i)" + _EXT_RE.pattern
+    n = len(texts)
+    ok = np.asarray(pc.match_substring_regex(texts, _PREP_ALPHABET), dtype=bool) if n else np.zeros(0, dtype=bool)
+    if not ok.any():
+        return ok, pa.array([], type=pa.string()), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    t = texts.filter(pa.array(ok)) if not ok.all() else texts
+    m = len(t)
+    flags = np.zeros(m, dtype=np.int64)
+
+    def mask(x: Any) -> np.ndarray:
+        return np.asarray(x, dtype=bool)
+
+    def where(cond: np.ndarray, a: pa.Array, b: pa.Array) -> pa.Array:
+        return pc.if_else(pa.array(cond), a, b) if cond.any() else b
+
+    nbsp = mask(pc.match_substring(t, "\u00a0"))
+    flags[nbsp] |= 1
+    t = where(nbsp, pc.replace_substring(t, "\u00a0", " "), t)
+    t = pc.replace_substring_regex(pc.utf8_trim(t, " "), " {2,}", " ")
+    # _unwrap, step by step
+    lens = _lengths(t)
+    cond = mask(pc.starts_with(t, '="')) & mask(pc.ends_with(t, '"')) & (lens >= 3)
+    t = where(cond, pc.utf8_trim(pc.utf8_slice_codeunits(t, 2, -1), " "), t)
+    lens = _lengths(t)
+    cond = (lens >= 2) & ((mask(pc.starts_with(t, '"')) & mask(pc.ends_with(t, '"')))
+                          | (mask(pc.starts_with(t, "'")) & mask(pc.ends_with(t, "'"))))
+    t = where(cond, pc.utf8_trim(pc.utf8_slice_codeunits(t, 1, -1), " "), t)
+    cond = mask(pc.starts_with(t, "'"))
+    t = where(cond, pc.utf8_trim(pc.utf8_slice_codeunits(t, 1), " "), t)
+    cond = mask(pc.equal(pc.utf8_lower(pc.utf8_slice_codeunits(t, 0, 4)), "tel:"))
+    t = where(cond, pc.utf8_trim(pc.utf8_slice_codeunits(t, 4), " "), t)
+    # the extension: the leftmost match of _EXT_RE, kept when a digit comes before it
+    has_ext = mask(pc.match_substring_regex(t, ext_re))
+    if has_ext.any():
+        cut = pc.replace_substring_regex(t, ext_re, "", max_replacements=1)
+        has_ext &= mask(pc.match_substring_regex(cut, "[0-9]"))
+        flags[has_ext] |= 2
+        t = where(has_ext, pc.utf8_trim(cut, " "), t)
+    # a float rendering
+    is_float = mask(pc.match_substring_regex(t, r"^[0-9]+[.,]0+$"))
+    if is_float.any():
+        digits = pc.replace_substring_regex(t, r"[.,]0+$", "", max_replacements=1)
+        is_float_ok = is_float & (_lengths(digits) <= 15)
+        flags[is_float_ok] |= 4
+        t = where(is_float_ok, digits, t)
+        keep = ~(is_float & ~is_float_ok)
+    else:
+        keep = np.ones(m, dtype=bool)
+    keep &= mask(pc.match_substring_regex(t, _PREP_BODY))
+    digit_count = _lengths(pc.replace_substring_regex(t, "[^0-9]", ""))
+    full = np.flatnonzero(ok)
+    ok[full[~keep]] = False
+    return ok, t.filter(pa.array(keep)), flags[keep], digit_count[keep]
 
 
 def _fast_unique(uniques: pa.Array, region: str, out: NormalizedValues) -> np.ndarray:
     """Decide what the fast path can; fill ``out`` for those and return their mask."""
     from .contacts import REJECTION_REASONS
 
+    reason_index = {r: i for i, r in enumerate(REJECTION_REASONS)}
     n = len(uniques)
     decided = np.zeros(n, dtype=bool)
     default_rules = _rules(region)
@@ -563,7 +735,6 @@ def _fast_unique(uniques: pa.Array, region: str, out: NormalizedValues) -> np.nd
     if not shape.any():
         return decided
     digits = _digits_only(offsets, data, n)
-    reason_index = {r: i for i, r in enumerate(REJECTION_REASONS)}
 
     # --- values with a leading '+': the country code comes first -----------------------
     plus_idx = np.flatnonzero(shape & (plus == 1))
@@ -583,6 +754,19 @@ def _fast_unique(uniques: pa.Array, region: str, out: NormalizedValues) -> np.nd
         ccs, starts = table[codes, 0], table[codes, 1]
         cc_of[plus_idx] = ccs
         nat_start[plus_idx] = starts
+        # no known country code in the first 1-3 digits: parse raises INVALID_COUNTRY_CODE, also on its retry
+        # without the '+' (the default region's country code is a known one, so that retry finds nothing
+        # either) unless the digits start with 0 or the default region's international prefix: those go slow
+        unknown = plus_idx[ccs == 0]
+        if len(unknown):
+            d = digits.take(pa.array(unknown))
+            inv = ~np.asarray(pc.starts_with(d, "0"), dtype=bool)
+            if default_rules.idd:
+                inv &= ~np.asarray(pc.match_substring_regex(d, default_rules.idd), dtype=bool)
+            bad_cc = unknown[inv]
+            out.reason[bad_cc] = reason_index["invalid_phone"]
+            out.detail[bad_cc] = _UNKNOWN_CC_DETAIL
+            decided[bad_cc] = True
 
     nsn_all: list[tuple[np.ndarray, pa.Array, int, bool]] = []  # (indices, nsn, cc, national)
 
@@ -811,17 +995,22 @@ def _e164_keys(e164: pa.ChunkedArray, rows: np.ndarray) -> np.ndarray:
 
 
 def _first_of_each(keys: np.ndarray) -> np.ndarray:
-    """For each position, the position of the first occurrence of its key (a stable sort, no hash table)."""
+    """For each position, the position of the first occurrence of its key (a sort, no hash table).
+
+    The sort need not be stable: the first occurrence in a group of equal keys is
+    the smallest position in it (``np.minimum.reduceat``), and numpy's default
+    introsort is several times faster than its stable sort on 64-bit keys.
+    """
     n = len(keys)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    order = np.argsort(keys, kind="stable")
-    starts = np.ones(n, dtype=bool)
+    order = np.argsort(keys)
     sorted_keys = keys[order]
+    starts = np.ones(n, dtype=bool)
     starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
     del sorted_keys
+    first = np.minimum.reduceat(order, np.flatnonzero(starts))
     group = np.cumsum(starts) - 1
-    first = order[starts]
     out = np.empty(n, dtype=np.int64)
     out[order] = first[group]
     return out
@@ -917,29 +1106,25 @@ def load_text_fast(
                 continue
             _io._check_shape(name, offset + batch.num_rows, len(internal), limits)
             cols = [batch.column(j) for j in range(len(internal))]
+            # straight on the buffers (no regex pass, no per-row arrays but one length test per column)
+            empty = np.ones(batch.num_rows, dtype=bool)
             for col in cols:
-                if pc.any(pc.match_substring_regex(col, "[\r\n]")).as_py():
+                col_offsets, col_data = _buffers(col)
+                if (col_data == 10).any() or (col_data == 13).any():
                     return None  # a quoted line break: the row reader counts lines per record
-            empty = None
-            for col in cols:
-                e = pc.equal(col, "")
-                empty = e if empty is None else pc.and_(empty, e)
-            if pc.any(empty).as_py():
+                empty &= col_offsets[1:] == col_offsets[:-1]
+            if empty.any():
                 return None  # a record with every field empty is a blank row: the row reader counts those
-            res = normalize_values(cols[phone_index], region)
+            res = _normalize_column(cols[phone_index], region)
             for j, col in enumerate(cols):
                 columns[j].append(col)
-            e164_parts.append(pa.array(res.e164, type=pa.string(), from_pandas=True))
+            e164_parts.append(res.e164)
             reasons.append(res.reason)
-            bad = np.flatnonzero(res.reason >= 0)
-            # kept as arrow, not Python strings: long-lived small objects made between each block's
-            # short-lived ones would pin the interpreter's memory arenas (RSS grows block by block)
-            detail_rows.append(bad + offset)
-            detail_parts.append(pa.array(res.detail[bad], type=pa.string()))
-            flags_parts.append(pa.array(res.flags_text, type=pa.string()))
-            # a handful of distinct values: kept dictionary-encoded until the rows are chosen
-            region_parts.append(pa.array(res.region, type=pa.string()).dictionary_encode())
-            type_parts.append(pa.array(res.number_type, type=pa.string()).dictionary_encode())
+            detail_rows.append(res.detail_rows + offset)
+            detail_parts.append(res.detail)
+            flags_parts.append(res.flags_text)
+            region_parts.append(res.region)
+            type_parts.append(res.number_type)
             offset += batch.num_rows
             _release()
     except (pa.ArrowInvalid, UnicodeDecodeError):

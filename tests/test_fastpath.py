@@ -122,6 +122,116 @@ def test_normalize_values_takes_any_objects() -> None:
         assert (REJECTION_REASONS[got.reason[i]] if got.reason[i] >= 0 else None) == want.reason
 
 
+def _messy_values(seed: int, count: int) -> list[str]:
+    """Seeded messy cells: the shapes exports produce, stacked (no-break spaces, padding, wrappers, tel:,
+    extensions, float renderings), plus near misses that must stay with the per-value steps."""
+    rng = random.Random(seed)
+    exts = [" x12", "x9", " X 3", " ext. 5", " EXT:7", ";ext=12", " ; ext = 4", "#7", " # 8", " extension 44",
+            " x12345678901", " x", "x 1 x 2", " ext."]
+    values = []
+    for _ in range(count):
+        d = "".join(rng.choice("0123456789") for _ in range(rng.choice([7, 10, 10, 11, 12, 16, 17])))
+        r = rng.random()
+        if r < 0.3:
+            s = f"{d[:3]}-{d[3:6]}-{d[6:]}"
+        elif r < 0.5:
+            s = f"({d[:3]}) {d[3:6]}-{d[6:]}"
+        elif r < 0.7:
+            s = "+" + rng.choice(["1", "44", "61", "999", ""]) + rng.choice(["", " "]) + d
+        else:
+            s = d
+        if rng.random() < 0.25:
+            s += rng.choice(exts)
+        if rng.random() < 0.2:
+            s = s.replace("-", "").replace(" ", "").replace("(", "").replace(")", "") + rng.choice(
+                [".0", ".00", ",0", ".5", "0.0", ".0 "])
+        if rng.random() < 0.2:
+            s = s.replace(" ", rng.choice(["\u00a0", "  ", "\u00a0 "]))
+        if rng.random() < 0.15:
+            s = rng.choice(["\u00a0", " ", "  "]) + s + rng.choice(["", " ", "\u00a0"])
+        w = rng.random()
+        if w < 0.15:
+            s = f'="{s}"'
+        elif w < 0.25:
+            s = rng.choice(["tel:", "TEL: ", "Tel:", "'", "' "]) + s
+        elif w < 0.3:
+            q = rng.choice("\"'")
+            s = q + s + q
+        elif w < 0.33:
+            s = rng.choice(['="tel:', "'tel:", '= "', '"']) + s
+        elif w < 0.36:
+            s = rng.choice(["call ", "a", "1-800-FLOWERS", "12,", "/", "[", "\t", "\uff11"]) + s
+        values.append(s)
+    return values
+
+
+def test_vectorised_preparation_equals_prepare_phone() -> None:
+    """_prepare_vectorised gives _prepare_phone's (body, flags, digit count) for every value it takes."""
+    from dialkit.contacts import _prepare_phone
+
+    values = sorted(set(_messy_values(5, 20_000) + _generated_values(6, 10_000)))
+    ok, body, flags, digits = _fastpath._prepare_vectorised(pa.array(values, type=pa.string()))
+    assert ok.sum() > len(values) * 0.5  # it really prepared most of them
+    assert {1, 2, 4} <= {f & b for f in flags.tolist() for b in (1, 2, 4)}  # every flag reached
+    mismatches = []
+    for value, b, f, n in zip([v for v, k in zip(values, ok) if k], body.to_pylist(), flags.tolist(), digits.tolist()):
+        want = _prepare_phone(value)
+        have = (b, list(_fastpath._FLAG_TUPLES[f]), n)
+        if not isinstance(want, tuple) or want != have:
+            mismatches.append((value, have, want))
+    assert not mismatches, mismatches[:5]
+
+
+@pytest.mark.parametrize(("region", "seed"), [("US", 7), ("GB", 8)])
+def test_fast_path_equals_normalize_phone_on_messy_values(region: str, seed: int) -> None:
+    values = _messy_values(seed, 15_000)
+    got = _fastpath.normalize_values(pa.array(values, type=pa.string()), region)
+    mismatches = []
+    for i, value in enumerate(values):
+        want = normalize_phone(value, region)
+        code = int(got.reason[i])
+        have = (got.e164[i], None if code < 0 else REJECTION_REASONS[code], got.detail[i], got.flags.get(i, ()),
+                got.flags_text[i], got.region[i], got.number_type[i])
+        if have != (want.e164, want.reason, want.detail, tuple(want.flags), _fastpath._flag_text(tuple(want.flags)),
+                    want.region, want.number_type):
+            mismatches.append((value, have, want))
+    assert not mismatches, mismatches[:5]
+
+
+@pytest.mark.parametrize(("region", "seed"), [("US", 11), ("GB", 12), ("RU", 13), ("CN", 14)])
+def test_unknown_country_codes_after_plus_equal_normalize_phone(region: str, seed: int) -> None:
+    """'+' and digits that start with no known country code: rejected whole-array exactly as parse rejects them
+    (and those starting with 0 or the region's international prefix, which parse retries, left to it)."""
+    rng = random.Random(seed)
+    heads = ["999", "0", "28", "80", "83", "89", "969", "000", "011", "00", "0011", "810", "1001", "44", "61", "1",
+             "01144207946", "0044207946", "8104420794"]
+    values = []
+    for _ in range(4_000):
+        d = rng.choice(heads) + "".join(rng.choice("0123456789") for _ in range(rng.randint(3, 12)))
+        sep = rng.choice(["", " ", "-", " ("])
+        values.append(rng.choice(["+", " +", "+ "]) + d[:3] + sep + d[3:] + (")" if sep == " (" else ""))
+    got = _fastpath.normalize_values(pa.array(values, type=pa.string()), region)
+    unknown = 0
+    for i, value in enumerate(values):
+        want = normalize_phone(value, region)
+        code = int(got.reason[i])
+        have = (got.e164[i], None if code < 0 else REJECTION_REASONS[code], got.detail[i], got.region[i])
+        assert have == (want.e164, want.reason, want.detail, want.region), value
+        unknown += want.detail == "the country code after + is not a known one"
+    assert unknown > 500  # the shape is really exercised
+
+
+@pytest.mark.parametrize("size", [0, 1, 7, 5_000])
+def test_first_of_each_points_at_the_first_occurrence(size: int) -> None:
+    """The dedupe step's keeper of each row: the first position holding the same key (as a dict would say)."""
+    import numpy as np
+
+    keys = np.random.default_rng(size).integers(0, max(1, size // 3), size)
+    first: dict[int, int] = {}
+    want = [first.setdefault(k, i) for i, k in enumerate(keys.tolist())]
+    assert _fastpath._first_of_each(keys).tolist() == want
+
+
 # ---------------------------------------------------------------------------
 # The block-wise loader against the row-accounting reader
 # ---------------------------------------------------------------------------
