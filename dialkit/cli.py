@@ -1,7 +1,8 @@
 """The ``dialkit`` command: a thin layer over the library.
 
 ``check`` → ``plan`` → ``send`` → ``report`` follow the library's steps one to
-one; ``emulator`` serves the local campaigns API; ``demo`` runs the whole path
+one; ``audit`` shows, per request that went out, when and under which campaign
+rules; ``emulator`` serves the local campaigns API; ``demo`` runs the whole path
 (and the notebooks) against the local emulator.  Errors a user can act on print
 one line on stderr.  Exit statuses (automation may rely on them):
 
@@ -345,6 +346,40 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from .auditing import audit, recorded_rules
+    from .ledger import Ledger
+
+    rows = audit(args.ledger, show_numbers=args.show_numbers)
+    with Ledger.read(args.ledger) as led:
+        meta = led.meta()
+    if args.csv:
+        Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
+        write_private_csv(rows, args.csv)  # 0600; formula-like cells (a full +number) written as text
+    if args.json:
+        records = json.loads(rows.to_json(orient="records", date_format="iso"))
+        _print_json({"ledger": str(args.ledger), "campaign_id": meta.get("campaign_id"), "run_id": meta.get("run_id"),
+                     "rules": recorded_rules(meta), "rules_recorded_at": meta.get("rules_recorded_at"),
+                     "sent": len(rows), "rows": records})
+        return 0
+    rules = recorded_rules(meta)
+    print(f"{args.ledger}: campaign {meta.get('campaign_id')}, run {meta.get('run_id')}: {len(rows)} requests went out")
+    if rules is None:
+        print("  no campaign rules were recorded for this ledger's sends (sent without rules)")
+    else:
+        print(f"  rules (recorded {meta.get('rules_recorded_at', '?')}): " + json.dumps(rules))
+    if len(rows):
+        print("  time zone found by: " + ", ".join(f"{k} {v}" for k, v in rows["time_zone_source"].value_counts().items()))
+        cols = [c for c in ("row", "phone_e164" if args.show_numbers else "phone_masked", "first_sent_at",
+                            "callee_local_first_sent", "time_zone_source", "status")]
+        print(rows[cols].head(20).to_string(index=False))
+        if len(rows) > 20:
+            print(f"  ... {len(rows) - 20} more (--csv PATH for all of them)")
+    if args.csv:
+        print(f"audit: {args.csv}")
+    return 0
+
+
 def cmd_emulator(args: argparse.Namespace, rest: Sequence[str]) -> int:
     from .emulator import main as emulator_main
 
@@ -453,6 +488,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true",
                    help="print one JSON object: requests, succeeded, failed, pending, failure_codes")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("audit", help="per dial request that went out: when (UTC and callee local time), the time "
+                       "zone and how it was found, the calling window, caps and suppression lists in force")
+    p.add_argument("ledger", help="ledger file written by send")
+    p.add_argument("--csv", help="write one row per request that went out to this CSV (created 0600)")
+    p.add_argument("--show-numbers", action="store_true",
+                   help="full phone numbers (phone_e164) instead of masked ones: personal data, keep the file private")
+    p.add_argument("--json", action="store_true", help="print one JSON object: ledger, rules, rows")
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("emulator", help="serve the local campaigns API emulator (see dialkit emulator --help)",
                        add_help=False)
