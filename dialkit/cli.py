@@ -265,6 +265,8 @@ def cmd_send(args: argparse.Namespace) -> int:
                 print(f"  note: {mask_text(note)}")
             print(f"plan: {len(plan)} requests in {len(plan.batches)} batches for campaign {campaign}"
                   f" via {conn.endpoint_url or 'AWS ' + conn.region}")
+            if conn.is_local or args.yes:  # no call to a real endpoint before --yes
+                _print_campaign(conn, campaign, rules)
         listeners = [] if (args.json or args.no_progress) else None
         summary = send(plan, conn, args.ledger, confirm=args.yes, rate=args.rate, max_attempts=args.max_attempts,
                        listeners=listeners, dry_run=args.dry_run, suppress=contacts, extend=args.extend_run,
@@ -284,6 +286,31 @@ def cmd_send(args: argparse.Namespace) -> int:
     # requests past the client-token window are not sent again by this ledger, but they were not dialed
     # here either: the analyst has to act (check contact records, plan them under a new run id)
     return EXIT_SEND_AGAIN if summary.left_to_send or summary.past_token_window else EXIT_OK
+
+
+def _print_campaign(conn: Any, campaign_id: str, rules: Any) -> None:
+    """What the campaign will do with the requests (DescribeCampaign), and where its window and ours disagree."""
+    from .campaign_settings import describe_campaign, window_warnings
+
+    try:
+        d = describe_campaign(conn, campaign_id)
+    except (BotoCoreError, ClientError) as exc:  # a role without connect-campaigns:DescribeCampaign may still send
+        print(f"  campaign: not described ({type(exc).__name__}: {mask_text(str(exc))})")
+        return
+    amd = d["answering_machine_detection"]
+    print(f"campaign {d['name'] or d['campaign_id']}: {d['dialing_mode'] or 'unknown'} dialing, capacity "
+          f"{d['capacity'] if d['capacity'] is not None else 'default'}, source number "
+          f"{d['source_phone_number'] or 'the queue default'}, answering-machine detection "
+          f"{'on' if amd and amd['enabled'] else 'off'}")
+    tw, lim = d["time_windows"], d["limits"]
+    if tw and tw["open_hours"]:
+        print("  campaign window (callee local time): " + "; ".join(
+            f"{day[:3].title()} {','.join(w) or 'closed'}" for day, w in tw["open_hours"].items()))
+    if lim and lim["limits"]:
+        print("  campaign limits: " + ", ".join(f"{x['max_count_per_recipient']} per recipient per {x['frequency']} "
+                                                f"{str(x['unit']).lower()}" for x in lim["limits"]))
+    for warning in window_warnings(d, rules.calling_hours if rules is not None else None):
+        print(f"  warning: {warning}")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
