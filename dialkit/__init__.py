@@ -67,6 +67,8 @@ _EXPORTS: dict[str, str] = {
     "DialHistory": "rules",
     "read_history": "rules",
     "apply_rules": "rules",
+    "audit": "auditing",
+    "describe_campaign": "campaign_settings",
     "RulesError": "rules",
     "DialkitError": "exceptions",
     "ContactFileError": "exceptions",
@@ -119,6 +121,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .masking import mask_phone
     from .planning import CLIENT_TOKEN_ATTRIBUTE, Batch, BatchPlan, PlannedRequest, client_token, plan_batches
     from .results import FAILURE_CODES, load_attempts, load_results, report
+    from .auditing import audit
+    from .campaign_settings import describe_campaign
     from .rules import (CallingHours, CampaignRules, DialHistory, FrequencyCap, RulesError, SuppressionList, apply_rules,
                         read_history)
     from .sender import Backoff, Connection, Progress, SendSummary, TqdmListener, connect, send

@@ -1,7 +1,8 @@
 """The ``dialkit`` command: a thin layer over the library.
 
 ``check`` → ``plan`` → ``send`` → ``report`` follow the library's steps one to
-one; ``emulator`` serves the local campaigns API; ``demo`` runs the whole path
+one; ``audit`` shows, per request that went out, when and under which campaign
+rules; ``emulator`` serves the local campaigns API; ``demo`` runs the whole path
 (and the notebooks) against the local emulator.  Errors a user can act on print
 one line on stderr.  Exit statuses (automation may rely on them):
 
@@ -264,6 +265,8 @@ def cmd_send(args: argparse.Namespace) -> int:
                 print(f"  note: {mask_text(note)}")
             print(f"plan: {len(plan)} requests in {len(plan.batches)} batches for campaign {campaign}"
                   f" via {conn.endpoint_url or 'AWS ' + conn.region}")
+            if conn.is_local or args.yes:  # no call to a real endpoint before --yes
+                _print_campaign(conn, campaign, rules)
         listeners = [] if (args.json or args.no_progress) else None
         summary = send(plan, conn, args.ledger, confirm=args.yes, rate=args.rate, max_attempts=args.max_attempts,
                        listeners=listeners, dry_run=args.dry_run, suppress=contacts, extend=args.extend_run,
@@ -283,6 +286,31 @@ def cmd_send(args: argparse.Namespace) -> int:
     # requests past the client-token window are not sent again by this ledger, but they were not dialed
     # here either: the analyst has to act (check contact records, plan them under a new run id)
     return EXIT_SEND_AGAIN if summary.left_to_send or summary.past_token_window else EXIT_OK
+
+
+def _print_campaign(conn: Any, campaign_id: str, rules: Any) -> None:
+    """What the campaign will do with the requests (DescribeCampaign), and where its window and ours disagree."""
+    from .campaign_settings import describe_campaign, window_warnings
+
+    try:
+        d = describe_campaign(conn, campaign_id)
+    except (BotoCoreError, ClientError) as exc:  # a role without connect-campaigns:DescribeCampaign may still send
+        print(f"  campaign: not described ({type(exc).__name__}: {mask_text(str(exc))})")
+        return
+    amd = d["answering_machine_detection"]
+    print(f"campaign {d['name'] or d['campaign_id']}: {d['dialing_mode'] or 'unknown'} dialing, capacity "
+          f"{d['capacity'] if d['capacity'] is not None else 'default'}, source number "
+          f"{d['source_phone_number'] or 'the queue default'}, answering-machine detection "
+          f"{'on' if amd and amd['enabled'] else 'off'}")
+    tw, lim = d["time_windows"], d["limits"]
+    if tw and tw["open_hours"]:
+        print("  campaign window (callee local time): " + "; ".join(
+            f"{day[:3].title()} {','.join(w) or 'closed'}" for day, w in tw["open_hours"].items()))
+    if lim and lim["limits"]:
+        print("  campaign limits: " + ", ".join(f"{x['max_count_per_recipient']} per recipient per {x['frequency']} "
+                                                f"{str(x['unit']).lower()}" for x in lim["limits"]))
+    for warning in window_warnings(d, rules.calling_hours if rules is not None else None):
+        print(f"  warning: {warning}")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -342,6 +370,40 @@ def cmd_report(args: argparse.Namespace) -> int:
             if r["rate"] is not None:
                 print(f"    {name:<18} {r['rate']:6.1%}  ({r['count']}/{r['denominator']}, 95% CI "
                       f"{r['ci_low']:.1%}-{r['ci_high']:.1%})")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from .auditing import audit, recorded_rules
+    from .ledger import Ledger
+
+    rows = audit(args.ledger, show_numbers=args.show_numbers)
+    with Ledger.read(args.ledger) as led:
+        meta = led.meta()
+    if args.csv:
+        Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
+        write_private_csv(rows, args.csv)  # 0600; formula-like cells (a full +number) written as text
+    if args.json:
+        records = json.loads(rows.to_json(orient="records", date_format="iso"))
+        _print_json({"ledger": str(args.ledger), "campaign_id": meta.get("campaign_id"), "run_id": meta.get("run_id"),
+                     "rules": recorded_rules(meta), "rules_recorded_at": meta.get("rules_recorded_at"),
+                     "sent": len(rows), "rows": records})
+        return 0
+    rules = recorded_rules(meta)
+    print(f"{args.ledger}: campaign {meta.get('campaign_id')}, run {meta.get('run_id')}: {len(rows)} requests went out")
+    if rules is None:
+        print("  no campaign rules were recorded for this ledger's sends (sent without rules)")
+    else:
+        print(f"  rules (recorded {meta.get('rules_recorded_at', '?')}): " + json.dumps(rules))
+    if len(rows):
+        print("  time zone found by: " + ", ".join(f"{k} {v}" for k, v in rows["time_zone_source"].value_counts().items()))
+        cols = [c for c in ("row", "phone_e164" if args.show_numbers else "phone_masked", "first_sent_at",
+                            "callee_local_first_sent", "time_zone_source", "status")]
+        print(rows[cols].head(20).to_string(index=False))
+        if len(rows) > 20:
+            print(f"  ... {len(rows) - 20} more (--csv PATH for all of them)")
+    if args.csv:
+        print(f"audit: {args.csv}")
     return 0
 
 
@@ -453,6 +515,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true",
                    help="print one JSON object: requests, succeeded, failed, pending, failure_codes")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("audit", help="per dial request that went out: when (UTC and callee local time), the time "
+                       "zone and how it was found, the calling window, caps and suppression lists in force")
+    p.add_argument("ledger", help="ledger file written by send")
+    p.add_argument("--csv", help="write one row per request that went out to this CSV (created 0600)")
+    p.add_argument("--show-numbers", action="store_true",
+                   help="full phone numbers (phone_e164) instead of masked ones: personal data, keep the file private")
+    p.add_argument("--json", action="store_true", help="print one JSON object: ledger, rules, rows")
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("emulator", help="serve the local campaigns API emulator (see dialkit emulator --help)",
                        add_help=False)

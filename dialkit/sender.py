@@ -758,7 +758,24 @@ def send(
         run.gate = RulesGate(rules, plan.ttl, history)
     with Ledger.open(ledger) as led:
         check = recheck_resume(led, plan, retry_codes=adapter.retryable_codes, suppress=suppress, extend=extend)
+        _record_rules(led, rules, now)
         return run.go(led, Path(ledger), window, check_state, digest, check)
+
+
+def _record_rules(led: Ledger, rules: Any, now: Callable[[], datetime]) -> None:
+    """Write the rules in force for this send into the ledger's meta, for ``dialkit audit`` (no numbers in it).
+
+    A send without rules on a ledger that recorded rules before records that
+    none were in force, so the audit never claims rules a later send did not apply.
+    """
+    import json
+
+    from .auditing import RULES_META_KEY
+
+    if rules is None and RULES_META_KEY not in led.meta():
+        return
+    led.set_meta(RULES_META_KEY, json.dumps(rules.describe() if rules is not None else None))
+    led.set_meta("rules_recorded_at", now().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 class _Run:
