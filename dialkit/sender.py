@@ -757,7 +757,8 @@ def send(
 
         run.gate = RulesGate(rules, plan.ttl, history)
     with Ledger.open(ledger) as led:
-        check = recheck_resume(led, plan, retry_codes=adapter.retryable_codes, suppress=suppress, extend=extend)
+        check = recheck_resume(led, plan, retry_codes=adapter.retryable_codes, suppress=suppress, extend=extend,
+                               digest=digest)
         _record_rules(led, rules, now)
         return run.go(led, Path(ledger), window, check_state, digest, check)
 
