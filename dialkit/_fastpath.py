@@ -1149,15 +1149,8 @@ def load_text_fast(
         for part, r in zip(region_parts, reasons):
             ok = pa.array(r < 0)
             used.update(v for v in pc.unique(pc.filter(part.cast(pa.string()), ok)).to_pylist() if v)
-        suppress_set, unread, dnc_name = c._suppression_set(suppress, region, max_bytes=max_bytes, sheet=None,
-                                                            regions=used, unreadable=suppress_unreadable)
-        suppress_unparsed = len(unread)
-        if unread:
-            note = (f"{dnc_name}: {len(unread)} entr{'y' if len(unread) == 1 else 'ies'} could not be read as numbers "
-                    f"and were ignored (suppress_unreadable='warn'): " + "; ".join(unread[:10])
-                    + (f"; and {len(unread) - 10} more" if len(unread) > 10 else ""))
-            notes.append(note)
-            c.log.warning("%s", note)
+        suppress_set, suppress_unparsed = c._load_suppression(suppress, region, used, notes, max_bytes=max_bytes,
+                                                              unreadable=suppress_unreadable)
         if suppress_set:
             hit = (reason < 0) & np.asarray(pc.fill_null(pc.is_in(e164, pa.array(sorted(suppress_set), type=pa.string())), False), dtype=bool)
             reason[hit] = index["suppressed"]

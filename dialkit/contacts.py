@@ -678,6 +678,22 @@ def _suppression_set(suppress: Any, region: str, *, max_bytes: int | None, sheet
     return numbers, bad, source
 
 
+def _load_suppression(suppress: Any, region: str, used: Iterable[str], notes: list[str], *, max_bytes: int | None,
+                      unreadable: str) -> tuple[set[str], int]:
+    """The do-not-call numbers for a load (both readers): entries tried in ``region`` and the regions the list's
+    own numbers come from (``used``); unreadable entries refused, or with ``unreadable="warn"`` noted in
+    ``notes`` and logged.  Returns the numbers and how many entries could not be read."""
+    numbers, unread, dnc_name = _suppression_set(suppress, region, max_bytes=max_bytes, sheet=None,
+                                                 regions=used, unreadable=unreadable)
+    if unread:
+        note = (f"{dnc_name}: {len(unread)} entr{'y' if len(unread) == 1 else 'ies'} could not be read as numbers "
+                f"and were ignored (suppress_unreadable='warn'): " + "; ".join(unread[:10])
+                + (f"; and {len(unread) - 10} more" if len(unread) > 10 else ""))
+        notes.append(note)
+        log.warning("%s", note)
+    return numbers, len(unread)
+
+
 # ---------------------------------------------------------------------------
 # The loader
 # ---------------------------------------------------------------------------
@@ -854,15 +870,8 @@ def _load_contacts(
     suppress_unparsed = 0
     if suppress is not None:
         used = {r.region for r in cache.values() if r.ok and r.region}
-        suppress_set, unread, dnc_name = _suppression_set(suppress, region, max_bytes=max_bytes, sheet=None,
-                                                          regions=used, unreadable=suppress_unreadable)
-        suppress_unparsed = len(unread)
-        if unread:
-            note = (f"{dnc_name}: {len(unread)} entr{'y' if len(unread) == 1 else 'ies'} could not be read as numbers "
-                    f"and were ignored (suppress_unreadable='warn'): " + "; ".join(unread[:10])
-                    + (f"; and {len(unread) - 10} more" if len(unread) > 10 else ""))
-            notes.append(note)
-            log.warning("%s", note)
+        suppress_set, suppress_unparsed = _load_suppression(suppress, region, used, notes, max_bytes=max_bytes,
+                                                            unreadable=suppress_unreadable)
 
     row_numbers = table.row_numbers
     n_rows = len(records)
