@@ -440,7 +440,7 @@ class SendSummary:
             return (f"dry run: {self.would_send} of {self.total} requests would be sent; nothing was sent"
                     + (f" ({self.deferred} would be deferred by the campaign rules now)" if self.deferred else ""))
         text = (f"{self.total} requests: {self.succeeded} succeeded, {sum(self.failed.values())} failed ({fails}), "
-                f"{self.pending} pending; {self.sent} sent in {self.calls} API calls")
+                f"{self.pending} pending; {self.sent} sent in {self.calls} API call{'' if self.calls == 1 else 's'}")
         if self.deferred:
             text += (f"\n{self.deferred} deferred by the campaign rules (outside the callee's calling hours or over "
                      "the area-code cap): pending, with when their window opens; send again with the same ledger then")
