@@ -39,9 +39,10 @@ _TABLE_CSS = """
 .dialkit-table {max-width: 100%; overflow-x: auto;}
 .dialkit-table table {margin: 0; table-layout: auto; border-collapse: collapse; font-size: 12px; font-family: var(--jp-code-font-family, monospace);}
 .dialkit-table table th {background: #f0f0f0; text-align: left; padding: 2px 8px; border-bottom: 1px solid #ccc;
-                   vertical-align: bottom;}
+                   vertical-align: bottom; line-height: 1.35;}
 .dialkit-table table td {padding: 2px 8px; border-bottom: 1px solid #eee; max-width: 36em; overflow: hidden;
-                   text-overflow: ellipsis; white-space: nowrap; text-align: left; vertical-align: top;}
+                   text-overflow: ellipsis; white-space: nowrap; text-align: left; vertical-align: top;
+                   line-height: 1.35;}
 .dialkit-table table td.dk-num {text-align: right;}
 .dialkit-table table td.dk-wrap {white-space: normal; overflow-wrap: anywhere; min-width: 16em; max-width: 44em;
                            overflow: visible;}
@@ -148,6 +149,8 @@ class TextTable:
 # ---------------------------------------------------------------------------
 #: The value of ContactReview's "all reasons" option (a reason is never empty).
 ALL_REASONS = ""
+#: The header of ContactReview's last column: the list's other columns, ``name: value; ...``.
+OTHER_COLUMNS = "other columns"
 
 _PHONE_HINTS = ("phone", "mobile", "cell", "tel", "number", "msisdn", "e164")
 
@@ -158,7 +161,8 @@ class ContactReview(w.VBox):
     ``contacts`` is a :class:`~dialkit.contacts.ContactSet`.  Filter by reason
     (``.reason`` dropdown; its value :data:`ALL_REASONS` shows every reason) and by free text (``.text``, matched case-insensitively
     against every shown column).  Phone numbers are masked unless ``.reveal`` is
-    on.  ``.filtered`` is the frame the table shows (all matching rows, not only
+    on.  The table shows ``row``, ``reason``, ``detail`` and the number, then the
+    list's other columns in one wrapping cell, so it fits the output.  ``.filtered`` is the frame the table shows (all matching rows, not only
     the first ``max_rows``).
     """
 
@@ -260,8 +264,22 @@ class ContactReview(w.VBox):
         if not self.reveal.value:
             note += "; numbers masked"
         self.status.value = f'<span class="dialkit-note">{note}</span>'
-        self.table.value = _table_html(frame.head(self.max_rows), empty="no rejected rows match", wrap=["detail"],
-                                       phone_columns=self._phone_cols)
+        self.table.value = _table_html(self._view(frame.head(self.max_rows)), empty="no rejected rows match",
+                                       wrap=["detail", OTHER_COLUMNS], phone_columns=self._phone_cols)
+
+    def _view(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The table as shown: row, reason, detail and the number, then the list's other columns in one
+        wrapping cell (``name: value; ...``), so the table fits the output however many columns the list has."""
+        lead = [c for c in ("row", "reason", "detail", *self._phone_cols) if c in frame.columns]
+        rest = [c for c in frame.columns if c not in lead]
+        view = frame[lead].copy()
+        if rest:
+            view[OTHER_COLUMNS] = [
+                "; ".join(f"{col}: {value}" for col, value in zip(rest, values)
+                          if not _is_missing(value) and str(value) != "")
+                for values in frame[rest].itertuples(index=False)
+            ]
+        return view
 
     @property
     def table_html(self) -> str:
@@ -406,6 +424,16 @@ def _retryable_codes(api: str) -> tuple[str, ...]:
         return tuple(code for code in FAILURE_CODES if code != "InvalidInput")
 
 
+def _api_failure_codes(api: str) -> tuple[str, ...]:
+    """The per-item failure codes of ``api`` (BufferLimitExceeded is v2's only)."""
+    from ._model import constraints
+
+    try:
+        return tuple(constraints(api).failure_codes)
+    except (KeyError, ValueError):
+        return tuple(FAILURE_CODES)
+
+
 def _plural(n: int, word: str) -> str:
     """``word`` for one, ``word + "s"`` otherwise ("1 API call", "2 API calls")."""
     return word if n == 1 else f"{word}s"
@@ -467,6 +495,7 @@ class SendPanel(w.VBox):
         self._colors = _outcome_colors()
         #: failure codes a later send with the same ledger sends again (Start does): all but the final ones
         self.retryable_codes: tuple[str, ...] = _retryable_codes(getattr(plan, "api", "v1"))
+        self._api_codes = _api_failure_codes(getattr(plan, "api", "v1"))
 
         where = getattr(conn, "endpoint_url", None) or "AWS"
         local = "local emulator" if getattr(conn, "is_local", False) else "<b style='color:#B23A00'>REAL endpoint</b>"
@@ -510,8 +539,10 @@ class SendPanel(w.VBox):
         """The row label of a count: a retryable failure code says that Start sends it again."""
         if name in self.retryable_codes:
             return f"{name} (to resend: Start sends again)"
-        if name in FAILURE_CODES:
+        if name in self._api_codes:
             return f"{name} (failed: fix the data)"
+        if name in FAILURE_CODES:
+            return f"{name} (not a {getattr(self.plan, 'api', 'v1')} code)"
         return name
 
     @property
