@@ -37,7 +37,8 @@ __all__ = ["ALL_REASONS", "BatchPreview", "ContactReview", "SendPanel", "TextTab
 _TABLE_CSS = """
 <style>
 .dialkit-table {max-width: 100%; overflow-x: auto;}
-.dialkit-table table {margin: 0; table-layout: auto; border-collapse: collapse; font-size: 12px; font-family: var(--jp-code-font-family, monospace);}
+.dialkit-table table {margin: 0; table-layout: auto; border-collapse: collapse; font-size: 12px;
+                      font-family: var(--jp-code-font-family, monospace);}
 .dialkit-table table th {background: #f0f0f0; text-align: left; padding: 2px 8px; border-bottom: 1px solid #ccc;
                    vertical-align: bottom; line-height: 1.35;}
 .dialkit-table table td {padding: 2px 8px; border-bottom: 1px solid #eee; max-width: 36em; overflow: hidden;
@@ -62,9 +63,10 @@ def _table_html(frame: pd.DataFrame, *, empty: str = "nothing to show", bad_colu
 
     Every cell is left-aligned except numbers (right-aligned).  Columns in
     ``wrap``, and any text column holding a sentence (a value with spaces,
-    longer than :data:`_WRAP_AT` characters), wrap onto several lines instead of being cut (the whole
-    sentence stays readable and the table fits the output); phone columns
-    (``phone_columns``) never wrap, so a masked number stays on one line.
+    longer than :data:`_WRAP_AT` characters), wrap onto several lines instead
+    of being cut (the whole sentence stays readable and the table fits the
+    output); phone columns (``phone_columns``) never wrap, so a masked number
+    stays on one line.
     """
     if frame.empty:
         return f'<div class="dialkit-table dialkit-note"><i>{html.escape(empty)}</i></div>'
@@ -159,11 +161,12 @@ class ContactReview(w.VBox):
     """Why rows were rejected: counts per reason and a filterable table of the rejected rows.
 
     ``contacts`` is a :class:`~dialkit.contacts.ContactSet`.  Filter by reason
-    (``.reason`` dropdown; its value :data:`ALL_REASONS` shows every reason) and by free text (``.text``, matched case-insensitively
-    against every shown column).  Phone numbers are masked unless ``.reveal`` is
-    on.  The table shows ``row``, ``reason``, ``detail`` and the number, then the
-    list's other columns in one wrapping cell, so it fits the output.  ``.filtered`` is the frame the table shows (all matching rows, not only
-    the first ``max_rows``).
+    (``.reason`` dropdown; its value :data:`ALL_REASONS` shows every reason) and
+    by free text (``.text``, matched case-insensitively against every shown
+    column).  Phone numbers are masked unless ``.reveal`` is on.  The table shows
+    ``row``, ``reason``, ``detail`` and the number, then the list's other columns
+    in one wrapping cell, so it fits the output.  ``.filtered`` is the frame the
+    table shows (all matching rows, not only the first ``max_rows``).
     """
 
     def __init__(self, contacts: Any, *, max_rows: int = 25) -> None:

@@ -283,18 +283,23 @@ _PROBLEMS_JS = """
     if (/Traceback \\(most recent call last\\)/.test(text)) problems.push('a traceback: ' + text.slice(0, 400));
     for (const select of out.querySelectorAll('select')) {
       const option = select.selectedIndex >= 0 ? select.options[select.selectedIndex] : null;
-      if (!option || !option.textContent.trim()) problems.push('a blank dropdown (' + select.options.length + ' options)');
+      if (!option || !option.textContent.trim()) {
+        problems.push('a blank dropdown (' + select.options.length + ' options)');
+      }
     }
     const edge = out.getBoundingClientRect().right;
     for (const table of out.querySelectorAll('.dialkit-table table')) {  // dialkit's widget tables fit, always
       const right = table.getBoundingClientRect().right;
-      if (right > edge + 1) problems.push(`a dialkit table is wider than the output: ${Math.round(right)} px > ${Math.round(edge)} px`);
+      if (right > edge + 1) {
+        problems.push(`a dialkit table is wider than the output: ${Math.round(right)} px > ${Math.round(edge)} px`);
+      }
     }
     for (const th of out.querySelectorAll('table th')) {
       const name = th.textContent.trim();
       const right = th.getBoundingClientRect().right;
       if (names.includes(name) && right > edge + 1) {
-        problems.push(`column "${name}" is off-screen: its right edge at ${Math.round(right)} px, the output ends at ${Math.round(edge)} px`);
+        problems.push(`column "${name}" is off-screen: its right edge at ${Math.round(right)} px, ` +
+                      `the output ends at ${Math.round(edge)} px`);
       }
     }
   }
