@@ -431,7 +431,7 @@ class SendPanel(w.VBox):
     def _render_counts(self) -> None:
         with self._lock:
             counts = dict(self.counts)
-        self.counts_html.value = _counts_html(counts, title="outcome", colors=self._colors)
+        self.counts_html.value = _counts_html(counts, title="status", colors=self._colors)
 
     # -- progress listener ------------------------------------------------------
     def __call__(self, event: Any) -> None:
