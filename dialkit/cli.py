@@ -232,7 +232,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def pd_isna(value: Any) -> bool:
+def _isna(value: Any) -> bool:
     """True for None/NA (a plan-wide problem has no batch)."""
     return value is None or str(value) == "<NA>"
 
@@ -271,7 +271,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         for g in groups.head(20).itertuples(index=False):
             on = (f"{g.requests:,} request{'' if g.requests == 1 else 's'}, first at batch {g.first_batch} position "
                   f"{g.first_position}" if g.requests else
-                  (f"batch {g.first_batch}" if not pd_isna(g.first_batch) else "the plan"))
+                  (f"batch {g.first_batch}" if not _isna(g.first_batch) else "the plan"))
             print(f"  {g.code} ({on}): {g.field}: {g.detail}")
         if len(groups) > 20:
             print(f"  ... {len(groups) - 20} more (plan --json lists them all)")
