@@ -78,7 +78,7 @@ OUTCOMES = ("connected", "expired", "failed", "other")
 
 COLUMNS = ["contact_id", "campaign_id", "channel", "initiation_method", "initiation_timestamp",
            "connected_to_system_timestamp", "disconnect_timestamp", "last_update_timestamp", "disconnect_reason",
-           "outcome", "amd_status", "customer_masked", "agent", "redial", "outbound_request_id", "client_token",
+           "outcome", "amd_status", "phone_masked", "agent", "redial", "outbound_request_id", "client_token",
            "source_type", *OUTCOME_COLUMNS]
 #: The keys :func:`join_contact_records` tries, most certain first: (join_key, record column, ledger column).
 JOIN_KEYS = (("client_token", "client_token", "client_token"),
@@ -230,7 +230,7 @@ def _record_row(r: Mapping[str, Any]) -> dict[str, Any]:
         "last_update_timestamp": r.get("LastUpdateTimestamp"),
         "disconnect_reason": r.get("DisconnectReason"),
         "amd_status": r.get("AnsweringMachineDetectionStatus"),
-        "customer_masked": mask_phone(_get(r, "CustomerEndpoint", "Address")),
+        "phone_masked": mask_phone(_get(r, "CustomerEndpoint", "Address")),
         "agent": r.get("Agent") is not None,
         "outbound_request_id": _get(r, "SourceCampaign", "OutboundRequestId"),
         "client_token": attributes.get(CLIENT_TOKEN_ATTRIBUTE),
@@ -262,7 +262,7 @@ def _event_row(e: Mapping[str, Any]) -> dict[str, Any]:
         "last_update_timestamp": d.get("lastUpdateTimestamp") or e.get("time"),
         "disconnect_reason": d.get("disconnectReason"),
         "amd_status": d.get("answeringMachineDetectionStatus"),
-        "customer_masked": mask_phone(address) if address else None,  # None: a later event may have it
+        "phone_masked": mask_phone(address) if address else None,  # None: a later event may have it
         "agent": None if agent is None else True,
         "outbound_request_id": _get(d, "sourceCampaign", "outboundRequestId"),
         "client_token": attributes.get(CLIENT_TOKEN_ATTRIBUTE),
@@ -299,7 +299,7 @@ def read_contact_records(source: str | os.PathLike[str] | bytes | Iterable[Mappi
     an EventBridge contact event (``detail.contactId``, ...); several events of
     one contact merge into one row (per column, the latest value that is set).
 
-    The customer's number is masked (``customer_masked``); ``outcome`` is
+    The customer's number is masked (``phone_masked``); ``outcome`` is
     connected/expired/failed/other; ``redial`` is True for reasons that may be
     redialed with a new client token; ``client_token`` is the
     :data:`~dialkit.planning.CLIENT_TOKEN_ATTRIBUTE` attribute and
@@ -360,7 +360,7 @@ def read_contact_records(source: str | os.PathLike[str] | bytes | Iterable[Mappi
         records = pd.concat([records, events[records.columns]], ignore_index=True)
     frame = records
     frame["agent"] = frame["agent"].fillna(False).astype(bool)
-    frame["customer_masked"] = frame["customer_masked"].fillna("")
+    frame["phone_masked"] = frame["phone_masked"].fillna("")
     frame["outcome"] = pd.Categorical([outcome_of(r) for r in frame["disconnect_reason"]], categories=list(OUTCOMES))
     frame["redial"] = frame["disconnect_reason"].isin(REDIAL_REASONS)
     frame = frame[COLUMNS].sort_values(["initiation_timestamp", "contact_id"], kind="stable").reset_index(drop=True)
@@ -410,7 +410,7 @@ def join_contact_records(results: pd.DataFrame, records: pd.DataFrame) -> pd.Dat
     runs, inbound contacts, or keys dialkit cannot see) and ``records``.
     """
     position, key_used = _match(results, records)
-    right = records.drop(columns=["customer_masked"]).rename(
+    right = records.drop(columns=["phone_masked"]).rename(
         columns={"campaign_id": "record_campaign_id", "client_token": "record_client_token"})
     right = right.reset_index(drop=True)
     right["_record"] = range(len(right))

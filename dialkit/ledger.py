@@ -714,12 +714,16 @@ class Ledger:
 
     # -- reading ---------------------------------------------------------------
     def counts(self, retry_codes: Sequence[str] = ()) -> dict[str, Any]:
-        """Totals: requests, succeeded, failed (per code), pending (pending + in flight + retrying).
+        """Totals per request state; the four states are disjoint and sum to ``requests``.
 
-        A request that failed with one of ``retry_codes`` and has no
-        ``pending_reason`` yet is about to be resent: it counts as ``retrying``
-        (inside ``pending``), not as failed.  Once its budget is spent or the run
-        stops, it gets a reason and counts as failed with its code.
+        ``pending`` (not sent yet, or waiting to be resent), ``in_flight`` (sent,
+        outcome unknown), ``succeeded`` and ``failed`` (final, per code in
+        ``failure_codes``): ``pending + in_flight + succeeded + failed ==
+        requests``.  A request that failed with one of ``retry_codes`` and has no
+        ``pending_reason`` yet is about to be resent: it is pending, and
+        ``retrying`` says how many of the pending ones are such resends (a detail
+        inside ``pending``, never added to it).  Once its budget is spent or the
+        run stops, it gets a reason and counts as failed with its code.
         """
         if self._has_tally:  # schema 2: a few rows kept exact by triggers, whatever the ledger's size
             groups = self._db.execute("SELECT status, failure_code, no_reason, n FROM tally WHERE n > 0").fetchall()
@@ -743,7 +747,7 @@ class Ledger:
             "succeeded": by_status.get("succeeded", 0),
             "failed": sum(codes.values()),
             "failure_codes": codes,
-            "pending": by_status.get("pending", 0) + by_status.get("in_flight", 0) + retrying,
+            "pending": by_status.get("pending", 0) + retrying,
             "in_flight": by_status.get("in_flight", 0),
             "retrying": retrying,
         }

@@ -193,7 +193,7 @@ def recount(path: Path, retry: tuple[str, ...] = RETRY) -> dict:
             else:
                 codes[code] = codes.get(code, 0) + 1
     return {"requests": len(rows), "succeeded": by_status.get("succeeded", 0), "failed": sum(codes.values()),
-            "failure_codes": codes, "pending": by_status.get("pending", 0) + by_status.get("in_flight", 0) + retrying,
+            "failure_codes": codes, "pending": by_status.get("pending", 0) + retrying,
             "in_flight": by_status.get("in_flight", 0), "retrying": retrying}
 
 
