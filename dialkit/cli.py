@@ -425,10 +425,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from .auditing import audit, recorded_rules
+    from .auditing import audit, recorded_rules, sends
     from .ledger import Ledger
 
     rows = audit(args.ledger, show_numbers=args.show_numbers)
+    runs = sends(args.ledger)
     with Ledger.read(args.ledger) as led:
         meta = led.meta()
     if args.csv:
@@ -438,7 +439,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         records = json.loads(rows.to_json(orient="records", date_format="iso"))
         _print_json({"ledger": str(args.ledger), "campaign_id": meta.get("campaign_id"), "run_id": meta.get("run_id"),
                      "rules": recorded_rules(meta), "rules_recorded_at": meta.get("rules_recorded_at"),
-                     "sent": len(rows), "rows": records})
+                     "sends": json.loads(runs.to_json(orient="records")), "sent": len(rows), "rows": records})
         return 0
     rules = recorded_rules(meta)
     print(f"{args.ledger}: campaign {meta.get('campaign_id')}, run {meta.get('run_id')}: {len(rows)} requests went out")
@@ -446,6 +447,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
         print("  no campaign rules were recorded for this ledger's sends (sent without rules)")
     else:
         print(f"  rules (recorded {meta.get('rules_recorded_at', '?')}): " + json.dumps(rules))
+    for sid, started, r in runs.itertuples(index=False):  # each request is audited against its own send's rules
+        n = int(rows["send_id"].eq(sid).sum()) if len(rows) else 0
+        print(f"  send {sid} at {started}: {n} request(s) first went out; rules "
+              + (json.dumps(r) if r is not None else "none"))
     if len(rows):
         print("  time zone found by: " + ", ".join(f"{k} {v}" for k, v in rows["time_zone_source"].value_counts().items()))
         cols = [c for c in ("row", "phone_e164" if args.show_numbers else "phone_masked", "first_sent_at",

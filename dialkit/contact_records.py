@@ -433,6 +433,8 @@ def redial_candidates(
     *,
     rules: RedialRules | None = None,
     now: datetime | None = None,
+    max_per_number: Any = None,
+    history: Any = None,
 ) -> pd.DataFrame:
     """The people to dial again, by disposition (:mod:`dialkit.dispositions`), under ``rules`` at ``now``.
 
@@ -449,6 +451,16 @@ def redial_candidates(
     tokens; the old ones would only return the old requests).
     Requests and records are matched as :func:`join_contact_records` matches
     them; the old client-token attribute is left out of the attribute columns.
+
+    ``max_per_number`` (a :class:`dialkit.rules.FrequencyCap` or its spelling
+    ``"N/DAYS"``, as ``--max-per-number``): redials go through the same
+    frequency cap as a plan, counting every dial in ``ledger`` and in
+    ``history`` (more ledgers or folders of them, as ``--history``) within
+    DAYS days of ``now``, plus the candidates' own earlier rows.  Candidates
+    over it are left out of the result and listed in
+    ``result.attrs["rejected"]`` (``row``, ``client_token``, ``phone_masked``,
+    ``code`` = ``frequency_cap``, ``detail`` naming the last dial's time, run
+    and ledger; never the number).
     """
     from .dispositions import select_redials
     from .ledger import Ledger
@@ -458,7 +470,37 @@ def redial_candidates(
     for path in paths:
         with Ledger.read(path) as led:
             requests += [dict(r) for r in led.requests_rows()]
-    return select_redials(requests, records, rules=rules, now=now)
+    chosen = select_redials(requests, records, rules=rules, now=now)
+    if max_per_number is None:
+        return chosen
+    return _frequency_capped(chosen, paths, max_per_number, history, now)
+
+
+def _frequency_capped(chosen: pd.DataFrame, paths: list[Any], cap: Any, history: Any,
+                      now: datetime | None) -> pd.DataFrame:
+    """``chosen`` less the candidates over the frequency cap (listed in ``attrs["rejected"]``)."""
+    from .masking import mask_phone
+    from .rules import FrequencyCap, check_frequency_cap, read_history
+
+    if not isinstance(cap, FrequencyCap):
+        cap = FrequencyCap.parse(str(cap))
+    extra = [] if history is None else ([history] if isinstance(history, (str, os.PathLike)) else list(history))
+    seen: dict[str, Any] = {}
+    for p in [*paths, *extra]:  # a ledger named in both counts once
+        seen.setdefault(os.path.realpath(os.fspath(p)), p)
+    moment = now if now is not None else datetime.now(timezone.utc)
+    verdict = check_frequency_cap(chosen, cap, moment, read_history(list(seen.values())))
+    over = verdict["over"].to_numpy(dtype=bool)
+    rejected = pd.DataFrame({
+        "row": chosen.loc[over, "row"].astype("Int64").to_numpy() if len(chosen) else pd.array([], dtype="Int64"),
+        "client_token": chosen.loc[over, "client_token"].astype(object).to_numpy(),
+        "phone_masked": chosen.loc[over, "phone_e164"].map(mask_phone).astype(object).to_numpy(),
+        "code": "frequency_cap",
+        "detail": verdict.loc[over, "detail"].astype(object).to_numpy(),
+    }, columns=["row", "client_token", "phone_masked", "code", "detail"])
+    kept = chosen[~over].reset_index(drop=True)
+    kept.attrs["rejected"] = rejected
+    return kept
 
 
 def simulate_contact_records(

@@ -85,6 +85,9 @@ class PlannedRequest:
     phone_e164: str
     attributes: Mapping[str, str]
     row: int | None = None  #: the source row of the contact, when known
+    #: the callee's IANA zone found from the contact's ZIP/postcode column at plan time (None: from the number);
+    #: the ledger keeps it so the sender's calling window and the audit use the zone the plan used
+    time_zone: str | None = None
 
     def __repr__(self) -> str:
         return (
@@ -120,11 +123,12 @@ class _PlanColumns:
     lists or pyarrow arrays of text (a ContactSet's columns are used without a copy).
     """
 
-    __slots__ = ("campaign_id", "run_id", "size", "phones", "rows", "attrs", "token_attribute", "n")
+    __slots__ = ("campaign_id", "run_id", "size", "phones", "rows", "attrs", "token_attribute", "n", "zones")
 
     def __init__(self, campaign_id: str, run_id: str, size: int, phones: Any, rows: Any, attrs: dict[str, Any],
-                 token_attribute: str | None = None) -> None:
+                 token_attribute: str | None = None, zones: list[str | None] | None = None) -> None:
         self.campaign_id = campaign_id
+        self.zones = zones  #: per request, the zone from its ZIP (None: none found); None when no ZIP placed anyone
         self.token_attribute = token_attribute  #: also send each request's token under this attribute name
         self.run_id = run_id
         self.size = size
@@ -152,6 +156,7 @@ class _PlanColumns:
         names = list(attrs)
         token_name = self.token_attribute
         size = self.size
+        zones = self.zones[start:stop] if self.zones is not None else None
         out = []
         append = out.append
         for k, phone in enumerate(phones):
@@ -160,7 +165,8 @@ class _PlanColumns:
             if token_name is not None:
                 attributes[token_name] = tokens[k]
             # fields in order: batch, position, client_token, phone_e164, attributes, row
-            append(PlannedRequest(i // size + 1, i % size + 1, tokens[k], phone, attributes, rows[k]))
+            append(PlannedRequest(i // size + 1, i % size + 1, tokens[k], phone, attributes, rows[k],
+                                  zones[k] if zones is not None else None))
         return out
 
     def batch(self, number: int) -> Batch:
@@ -562,6 +568,7 @@ def plan_batches(
     api: ApiVersion = "v1",
     batch_size: int | None = None,
     token_attribute: bool = True,
+    postcode_column: str | bool = True,
 ) -> BatchPlan:
     """Cut accepted contacts into batches of dial requests, in input order.
 
@@ -575,6 +582,10 @@ def plan_batches(
     (default True) also sends each request's client token as the contact attribute
     :data:`CLIENT_TOKEN_ATTRIBUTE`, so contact records join back to the ledger by
     the token; the name is reserved (a column mapped to it is refused).
+    ``postcode_column`` (as in :class:`dialkit.rules.CampaignRules`: a column
+    name, True to find one by name such as ``zip``, False for none): where a US
+    ZIP places a callee, its zone goes into the request (``time_zone``) and the
+    ledger, so the sender's calling window uses the same zone the rules used here.
 
     Argument problems (ttl, campaign id, run id, unknown columns) raise
     :class:`PlanError` at once; per-request problems (attribute names or values the
@@ -606,11 +617,32 @@ def plan_batches(
     rows = _row_column(frame["row"]) if "row" in frame.columns else [None] * len(frame)
     attrs = {name: _text_column(frame[col]) for name, col in mapping.items()}
     token_name = CLIENT_TOKEN_ATTRIBUTE if token_attribute else None
-    columns = _PlanColumns(campaign_id, run, size, phones, rows, attrs, token_name)
+    columns = _PlanColumns(campaign_id, run, size, phones, rows, attrs, token_name,
+                           _postcode_zones(frame, postcode_column))
     return BatchPlan(
         campaign_id=campaign_id, run_id=run, ttl=ttl, api=api, batches=PlanBatches(columns), attribute_map=mapping,
         token_attribute=token_name,
     )
+
+
+def _postcode_zones(frame: pd.DataFrame, postcode_column: str | bool) -> list[str | None] | None:
+    """Each row's zone from its ZIP (None where the ZIP places nobody), or None when no row has one."""
+    from ._number_zones import find_postcode_column, time_zones_for_postcodes
+
+    if postcode_column is True:
+        column = find_postcode_column(frame.columns)
+    elif postcode_column:
+        column = str(postcode_column)
+        if column not in frame.columns:
+            raise PlanError(f"the postcode column {column!r} is not among the contact columns")
+    else:
+        column = None
+    if column is None or not len(frame):
+        return None
+    zones = time_zones_for_postcodes(frame[column], frame["region"] if "region" in frame.columns else None)
+    if not zones.notna().any():
+        return None
+    return [z if isinstance(z, str) else None for z in zones.tolist()]
 
 
 def _text_column(series: pd.Series) -> Any:

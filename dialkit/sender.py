@@ -774,7 +774,8 @@ def send(
 
 
 def _record_rules(led: Ledger, rules: Any, now: Callable[[], datetime]) -> None:
-    """Write the rules in force for this send into the ledger's meta, for ``dialkit audit`` (no numbers in it).
+    """Write the rules in force for this send into the ledger (``sends``, and the latest in the meta), for
+    ``dialkit audit`` (no numbers in it).
 
     A send without rules on a ledger that recorded rules before records that
     none were in force, so the audit never claims rules a later send did not apply.
@@ -783,6 +784,8 @@ def _record_rules(led: Ledger, rules: Any, now: Callable[[], datetime]) -> None:
 
     from .auditing import RULES_META_KEY
 
+    # every send gets its row (and its calls its send_id): the audit judges each request by its own send's rules
+    led.begin_send(json.dumps(rules.describe()) if rules is not None else None, now())
     if rules is None and RULES_META_KEY not in led.meta():
         return
     led.set_meta(RULES_META_KEY, json.dumps(rules.describe() if rules is not None else None))
