@@ -242,7 +242,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
-    from .sender import connect, send
+    from .sender import SendSettings, connect, send
 
     from datetime import datetime, timezone
 
@@ -268,9 +268,9 @@ def cmd_send(args: argparse.Namespace) -> int:
             if conn.is_local or args.yes:  # no call to a real endpoint before --yes
                 _print_campaign(conn, campaign, rules)
         listeners = [] if (args.json or args.no_progress) else None
-        summary = send(plan, conn, args.ledger, confirm=args.yes, rate=args.rate, max_attempts=args.max_attempts,
-                       listeners=listeners, dry_run=args.dry_run, suppress=contacts, extend=args.extend_run,
-                       rules=rules)
+        settings = SendSettings(rate=args.rate, max_attempts=args.max_attempts, rules=rules)
+        summary = send(plan, conn, args.ledger, settings, confirm=args.yes, listeners=listeners,
+                       dry_run=args.dry_run, suppress=contacts, extend=args.extend_run)
     if args.json:
         _print_json(summary.to_dict())
     else:
@@ -430,7 +430,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     s = contacts.summary()
     print(f"   {s['rows']} rows: {s['accepted']} accepted, {s['rejected']} rejected "
           + ", ".join(f"{k} {v}" for k, v in s["reasons"].items() if v))
-    from .sender import Backoff
+    from .sender import Backoff, SendSettings
 
     # a little simulated dialer saturation, so the demo shows resends with the same token
     with connect("local", faults={"throttle_rate": 0.02, "unknown_error_rate": 0.005, "seed": 7}) as conn:
@@ -438,8 +438,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                             if {"customer_id", "language"} <= set(contacts.accepted.columns) else None)
         print(f"2. plan   {len(plan)} requests in {len(plan.batches)} batches of at most 25")
         print(f"3. send   to the local emulator at {conn.endpoint_url} (campaign {conn.campaign_id})")
-        summary = send(plan, conn, ledger, listeners=[] if args.no_progress else None,
-                       backoff=Backoff(initial=0.2, maximum=2.0))
+        summary = send(plan, conn, ledger, SendSettings(backoff=Backoff(initial=0.2, maximum=2.0)),
+                       listeners=[] if args.no_progress else None)
         print(f"   {summary}")
         dialed = len(conn.emulator.dial_requests())
     r = report(ledger)

@@ -351,8 +351,8 @@ class SendPanel(w.VBox):
     stop event, so the sender stops after the current call and leaves the rest
     pending (send again with the same ledger to resume: Start again does that).
     :meth:`wait` blocks until the send ends (for notebooks run headless and tests).
-    Extra keyword arguments go to :func:`dialkit.send` (``rate``, ``confirm``,
-    ``max_attempts``...); ``send`` replaces :func:`dialkit.send` itself (tests).
+    Extra keyword arguments go to :func:`dialkit.send` (``settings=SendSettings(rate=...,
+    max_attempts=...)``, ``confirm``...); ``send`` replaces :func:`dialkit.send` itself (tests).
     Warnings the sender logs during a run are shown in the panel (``log_lines``).
     """
 

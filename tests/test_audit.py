@@ -21,7 +21,7 @@ import dialkit
 from dialkit.cli import main
 from dialkit.ledger import Ledger
 from dialkit.rules import CallingHours, CampaignRules, FrequencyCap, SuppressionList
-from dialkit.sender import connect, send
+from dialkit.sender import SendSettings, connect, send
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -57,10 +57,10 @@ def sent(tmp_path: Path) -> tuple[Path, CampaignRules]:
         contacts = dialkit.load_contacts(pd.DataFrame({"phone": NY + LA + [BLOCKED]}))
         contacts, _ = dialkit.apply_rules(contacts, rules, MORNING)
         plan = dialkit.plan_batches(contacts, conn.campaign_id, ttl=timedelta(minutes=10))
-        first = send(plan, conn, ledger, listeners=[], now=clock, rules=rules)
+        first = send(plan, conn, ledger, listeners=[], now=clock, settings=SendSettings(rules=rules))
         assert first.succeeded == len(NY) and first.deferred == len(LA)
         clock.t = datetime(2026, 11, 28, 16, 5, tzinfo=timezone.utc)  # 08:05 in Los Angeles
-        later = send(plan, conn, ledger, listeners=[], now=clock, rules=rules)
+        later = send(plan, conn, ledger, listeners=[], now=clock, settings=SendSettings(rules=rules))
         assert later.succeeded == len(NY) + len(LA)
     return ledger, rules
 
@@ -146,7 +146,7 @@ def test_default_time_zone_is_reported_as_the_source(tmp_path: Path) -> None:
         contacts, _ = dialkit.apply_rules(dialkit.load_contacts(pd.DataFrame({"phone": [freephone, NY[0]]})),
                                           rules, datetime.now(timezone.utc))
         plan = dialkit.plan_batches(contacts, conn.campaign_id)
-        send(plan, conn, ledger, listeners=[], rules=rules)
+        send(plan, conn, ledger, listeners=[], settings=SendSettings(rules=rules))
     rows = dialkit.audit(ledger, show_numbers=True).set_index("phone_e164")
     assert rows.loc[freephone, "time_zone_source"] == "default" and rows.loc[freephone, "time_zone"] == "America/Chicago"
     assert rows.loc[freephone, "default_time_zone"] == "America/Chicago"

@@ -13,7 +13,7 @@ import dialkit
 from dialkit.contact_records import (ContactRecordsError, join_contact_records, outcome_of, read_contact_records,
                                      redial_candidates, to_firehose_text)
 from dialkit.emulator import serve
-from dialkit.sender import Backoff, connect, send
+from dialkit.sender import Backoff, SendSettings, connect, send
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -83,7 +83,8 @@ def test_emulator_records_join_to_the_ledger_and_feed_a_redial(tmp_path: Path) -
             again = dialkit.plan_batches(redial, emu.campaign_id, run_id="redial-1", attributes=["customer_id"])
             old_tokens = {r.client_token for r in plan.requests}
             assert not old_tokens & {r.client_token for r in again.requests}
-            summary = send(again, conn, tmp_path / "redial.sqlite", listeners=[], backoff=Backoff(0, 1, 0, 0))
+            summary = send(again, conn, tmp_path / "redial.sqlite", listeners=[],
+                           settings=SendSettings(backoff=Backoff(0, 1, 0, 0)))
             assert summary.succeeded == len(redial)
             assert len(emu.dial_requests()) == 100 + len(redial)
 

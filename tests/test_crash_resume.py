@@ -24,7 +24,7 @@ import pytest
 
 import dialkit
 from dialkit.emulator import serve
-from dialkit.sender import Backoff, connect, send
+from dialkit.sender import Backoff, SendSettings, connect, send
 
 TRIALS = 20
 AREA_CODES = ["212", "312", "415"]
@@ -74,7 +74,8 @@ def test_sigkill_at_a_random_moment_then_resume(trial: int, contact_file: Path, 
 def resume(contact_file: Path, emu, ledger: Path):
     plan = dialkit.plan_batches(dialkit.load_contacts(contact_file), emu.campaign_id)
     with connect(emu.endpoint_url) as conn:
-        summary = send(plan, conn, ledger, listeners=[], max_attempts=20, backoff=Backoff(0.01, 2, 0.05, 0))
+        summary = send(plan, conn, ledger, listeners=[],
+                       settings=SendSettings(max_attempts=20, backoff=Backoff(0.01, 2, 0.05, 0)))
     return plan, summary, emu.dial_requests()
 
 
@@ -209,8 +210,8 @@ def test_sigkill_with_campaign_rules_on_then_resume(trial: int, contact_file: Pa
                                                max_per_number="1/7")
         plan = dialkit.plan_batches(dialkit.load_contacts(contact_file), emu.campaign_id)
         with connect(emu.endpoint_url) as conn:
-            summary = send(plan, conn, ledger, listeners=[], max_attempts=20, backoff=Backoff(0.01, 2, 0.05, 0),
-                           rules=rules)
+            summary = send(plan, conn, ledger, listeners=[],
+                           settings=SendSettings(max_attempts=20, backoff=Backoff(0.01, 2, 0.05, 0), rules=rules))
         log = emu.dial_requests()
     assert summary.deferred == 0
     check_resumed(plan, summary, log, ledger)

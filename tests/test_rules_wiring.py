@@ -185,13 +185,15 @@ def test_a_deferred_request_later_put_on_a_suppression_list_is_never_dialed(tmp_
     with dialkit.connect("local", faults={"clock": clock}) as conn:
         contacts = dialkit.load_contacts(pd.DataFrame({"phone": [NY1, LA1]}), rules=hours, at=clock())
         plan = dialkit.plan_batches(contacts, conn.campaign_id)
-        first = dialkit.send(plan, conn, ledger, listeners=[], now=clock, rules=hours, suppress=contacts)
+        first = dialkit.send(plan, conn, ledger, listeners=[], now=clock, suppress=contacts,
+                             settings=dialkit.SendSettings(rules=hours))
         assert first.deferred == 1
         clock.t = datetime(2026, 11, 28, 17, 0, tzinfo=timezone.utc)  # Los Angeles open now, but LA1 complained
         listed = CampaignRules(calling_hours=hours.calling_hours,
                                suppress=(SuppressionList.read(pd.DataFrame({"phone": [LA1]}), name="complaints"),))
         contacts2 = dialkit.load_contacts(pd.DataFrame({"phone": [NY1, LA1]}), rules=listed, at=clock())
         plan2 = dialkit.plan_batches(contacts2, conn.campaign_id)
-        second = dialkit.send(plan2, conn, ledger, listeners=[], now=clock, rules=listed, suppress=contacts2)
+        second = dialkit.send(plan2, conn, ledger, listeners=[], now=clock, suppress=contacts2,
+                              settings=dialkit.SendSettings(rules=listed))
         numbers = [r["phoneNumber"] for r in conn.emulator.dial_requests()]
     assert numbers == [NY1] and second.withheld == 1 and second.left_to_send == 0

@@ -19,7 +19,7 @@ import dialkit
 from dialkit.cli import main
 from dialkit.emulator import serve
 from dialkit.exceptions import EndpointProblem
-from dialkit.sender import Backoff, Connection, send
+from dialkit.sender import Backoff, Connection, SendSettings, send
 
 pytestmark = pytest.mark.timeout(120)
 FAST = Backoff(initial=0.01, multiplier=2.0, maximum=0.05, jitter=0.0)
@@ -70,7 +70,7 @@ def test_credentials_refused_before_the_first_call_raise_endpoint_problem(tmp_pa
     with serve(errors={"*": error}) as emu:  # GetCampaignState fails first: nothing is sent
         plan = plan_for(emu, 30, api)
         with pytest.raises(EndpointProblem) as info:
-            send(plan, conn_for(emu, api), tmp_path / "l.sqlite", listeners=[], backoff=FAST)
+            send(plan, conn_for(emu, api), tmp_path / "l.sqlite", listeners=[], settings=SendSettings(backoff=FAST))
         message = str(info.value)
         assert message.startswith(error) and CREDENTIAL_ERRORS[error].format(op=OPERATION[api]) in message
         wrong = OPERATION["v2" if api == "v1" else "v1"]
@@ -88,7 +88,7 @@ def test_credentials_refused_mid_run_stop_with_the_hint_and_resume_dials_nobody_
     ledger = tmp_path / "l.sqlite"
     with serve(errors={OPERATION[api]: error}, errors_after=1) as emu:  # one batch call goes out, then refused
         plan = plan_for(emu, 60, api)
-        summary = send(plan, conn_for(emu, api), ledger, listeners=[], backoff=FAST)
+        summary = send(plan, conn_for(emu, api), ledger, listeners=[], settings=SendSettings(backoff=FAST))
         assert 0 < summary.succeeded < 60 and summary.succeeded + summary.pending == summary.total == 60
         assert summary.succeeded == len(emu.dial_requests())
         assert summary.stopped_reason and summary.stopped_reason.startswith(error)
@@ -99,7 +99,7 @@ def test_credentials_refused_mid_run_stop_with_the_hint_and_resume_dials_nobody_
         assert results.loc[results["status"] == "pending", "pending_reason"].str.startswith(error).all()
 
         emu.set_faults(errors={})  # credentials fixed: the same ledger resumes
-        again = send(plan, conn_for(emu, api), ledger, listeners=[], backoff=FAST)
+        again = send(plan, conn_for(emu, api), ledger, listeners=[], settings=SendSettings(backoff=FAST))
         assert again.succeeded == 60 and again.pending == 0 and again.stopped_reason is None
         dialed_once(emu)
         assert len(emu.dial_requests()) == 60
@@ -110,7 +110,7 @@ def test_conflict_is_resent_with_the_same_tokens_until_it_clears(tmp_path: Path)
     with serve(errors={"PutDialRequestBatch": "ConflictException"}, errors_after=1) as emu:
         emu.after_calls(3, lambda e: e.set_faults(errors={}))  # calls 2 and 3 conflict, then it clears
         plan = plan_for(emu, 30)
-        summary = send(plan, conn_for(emu), ledger, listeners=[], backoff=FAST)
+        summary = send(plan, conn_for(emu), ledger, listeners=[], settings=SendSettings(backoff=FAST))
         assert summary.succeeded == 30 and summary.stopped_reason is None
         statuses = [c["status"] for c in emu.calls() if c["operation"] == "PutDialRequestBatch"]
         assert statuses.count(409) == 2 and statuses[-1] == 200
@@ -121,7 +121,8 @@ def test_conflict_is_resent_with_the_same_tokens_until_it_clears(tmp_path: Path)
 def test_a_conflict_that_never_clears_stops_with_advice(tmp_path: Path) -> None:
     with serve(errors={"PutDialRequestBatch": "ConflictException"}) as emu:
         plan = plan_for(emu, 20)
-        summary = send(plan, conn_for(emu), tmp_path / "l.sqlite", listeners=[], backoff=FAST, max_attempts=3)
+        summary = send(plan, conn_for(emu), tmp_path / "l.sqlite", listeners=[],
+                       settings=SendSettings(backoff=FAST, max_attempts=3))
         assert summary.succeeded == 0 and summary.pending == 20
         assert "ConflictException" in (summary.stopped_reason or "") and "same ledger" in summary.stopped_reason
         accounted(tmp_path / "l.sqlite", plan)
