@@ -95,7 +95,7 @@ def __getattr__(name: str) -> Any:
     if module is None:
         if name in ("emulator", "charts", "widgets", "contacts", "planning", "sender", "ledger", "results",
                     "masking", "exceptions", "adapters", "cli", "notebooks", "contact_records",
-                    "dispositions", "metrics", "experiments", "outcome_charts", "rules", "rehearsal"):
+                    "dispositions", "metrics", "experiments", "outcome_charts", "rules", "rehearsal", "palette"):
             return importlib.import_module(f"{__name__}.{name}")
         raise AttributeError(f"module 'dialkit' has no attribute {name!r}")
     value = getattr(importlib.import_module(f"{__name__}.{module}"), name)

@@ -74,6 +74,11 @@ ADVICE: dict[str, str] = {
     "OUTBOUND_DESTINATION_ENDPOINT_ERROR": "check the instance's country allow-list before redialing",
     "OUTBOUND_RESOURCE_ERROR": "fix outbound calling, queue, flow, source number or campaign config before redialing",
 }
+#: What to do about a contact whose DisconnectReason has no entry in :data:`ADVICE`, by its outcome.
+OUTCOME_ADVICE: dict[str, str] = {
+    "connected": "nothing: the call connected",
+    "other": "not a DisconnectReason dialkit knows (or none yet): look at the record",
+}
 OUTCOMES = ("connected", "expired", "failed", "other")
 
 COLUMNS = ["contact_id", "campaign_id", "channel", "initiation_method", "initiation_timestamp",

@@ -316,8 +316,8 @@ class BatchPreview(w.VBox):
 # SendPanel
 # ---------------------------------------------------------------------------
 def _outcome_colors() -> dict[str, str]:
-    """Colours of the counts: the same as the charts'."""
-    from .charts import OUTCOME_COLORS
+    """Colours of the counts: the same as the charts' (from :mod:`dialkit.palette`: no matplotlib here)."""
+    from .palette import OUTCOME_COLORS
 
     return dict(OUTCOME_COLORS)
 
