@@ -33,6 +33,7 @@ from typing import Any, Sequence
 
 from . import __version__
 from ._files import write_private_csv
+from ._utc import utc_iso
 from .exceptions import CampaignNotFound, CampaignNotRunning, DialkitError
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -182,7 +183,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     contacts, verdict, rules = _apply_rules(args, _load(args), at)
     summary = contacts.summary()
     if rules is not None:
-        summary = {**summary, "at": at.isoformat().replace("+00:00", "Z"), **_rules_json(verdict, contacts, rules)}
+        summary = {**summary, "at": utc_iso(at, "auto"), **_rules_json(verdict, contacts, rules)}
     if args.rejects:
         Path(args.rejects).parent.mkdir(parents=True, exist_ok=True)
         contacts.to_csv_rejects(args.rejects)  # 0600, formula cells neutralised
@@ -213,7 +214,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     plan = _plan(args, contacts, args.campaign)
     summary = plan.summary()
     if rules is not None:
-        summary = {**summary, "at": at.isoformat().replace("+00:00", "Z"), "reasons": contacts.summary()["reasons"],
+        summary = {**summary, "at": utc_iso(at, "auto"), "reasons": contacts.summary()["reasons"],
                    **_rules_json(verdict, contacts, rules)}
     violations = plan.validate()
     if args.out:

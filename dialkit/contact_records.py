@@ -43,12 +43,13 @@ import random
 import uuid
 import zlib
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ._utc import utc_iso
 from .dispositions import OUTCOME_COLUMNS, disposition_of_record, outcome_columns
 from .exceptions import DialkitError
 from .masking import mask_phone, mask_text
@@ -514,7 +515,7 @@ def simulate_contact_records(
             else:
                 reason = "CONTACT_FLOW_DISCONNECT"
             end = connected_at + timedelta(seconds=rng.uniform(10, 400))
-        iso = lambda t: t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+        iso = utc_iso
         contact_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         record = {
             "ContactId": contact_id,
@@ -569,7 +570,7 @@ def build_contact_record(
     unless ``outbound_request_id`` says otherwise); timestamps are
     ``yyyy-mm-ddThh:mm:ssZ``; ``LastUpdateTimestamp`` a minute after the end.
     """
-    iso = lambda t: t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    iso = utc_iso
     return {
         "ContactId": contact_id,
         "Channel": "VOICE",

@@ -30,7 +30,6 @@ console bar, a notebook widget and a test can all follow a send.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import math
 import queue
@@ -55,10 +54,14 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import __version__
+from ._loopback import is_loopback_host
 from ._model import MAX_TTL, MIN_TTL, constraints
+from ._token_bucket import TokenBucket
+from ._utc import utc_iso
 from .adapters import Adapter, BatchAnswer, V1Adapter, V2Adapter, adapter_for
 from .exceptions import CampaignNotFound, CampaignNotRunning, ConfirmationRequired, DialkitError, EndpointProblem
 from .ledger import Ledger, LedgerRequest, plan_digest
+from .ledger import _iso as ledger_time  # the ledger's stored timestamp form, compared as text
 from .masking import install_log_masking, mask_text
 from .planning import BatchPlan, iter_chunks
 from .resume import ResumeCheck, left_to_send, recheck_resume, suppress_numbers, withheld_pending
@@ -145,12 +148,7 @@ def check_endpoint_url(url: str) -> tuple[str, bool]:
             or u3.port != split_port or not host:
         raise EndpointProblem(f"endpoint {shown!r} can be read as two different hosts: write a plain "
                               "http(s)://HOST:PORT")
-    if host == "localhost":
-        return host, True
-    try:
-        return host, ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host, False
+    return host, is_loopback_host(host)
 
 
 def is_loopback_url(url: str | None) -> bool:
@@ -308,57 +306,25 @@ def connect(
 # ---------------------------------------------------------------------------
 # Pacing
 # ---------------------------------------------------------------------------
-class RateLimiter:
-    """A token bucket: at most ``rate`` calls a second, bursts up to ``burst``.
+class RateLimiter(TokenBucket):
+    """The sender's token bucket (:class:`dialkit._token_bucket.TokenBucket`, shared with the emulator).
 
-    Clock and sleep are injectable so pacing is tested without waiting.
+    Adds a blocking :meth:`acquire` with an injectable ``sleep``; the send loop
+    itself uses the non-blocking :meth:`try_acquire` and waits in a way Stop can cut.
     """
 
     def __init__(self, rate: float, *, burst: float | None = None, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        if rate <= 0:
-            raise ValueError("rate must be > 0 calls per second")
-        self.rate = float(rate)
-        self.capacity = float(burst if burst is not None else max(1.0, rate))
-        self._tokens = self.capacity
-        self._clock = clock
+        super().__init__(rate, burst=burst, clock=clock)
         self._sleep = sleep
-        self._last = clock()
-
-    def try_acquire(self) -> float:
-        """Take a token if one is there (returns 0.0); else the seconds until one will be, taking none."""
-        self._refill()
-        if self._tokens >= 1.0 - 1e-9:
-            self._tokens -= 1.0
-            return 0.0
-        return (1.0 - self._tokens) / self.rate
-
-    def set_rate(self, rate: float, *, empty: bool = False) -> None:
-        """Change the rate (adaptation); ``empty`` drops the tokens saved up, so no burst follows."""
-        if rate <= 0:
-            raise ValueError("rate must be > 0 calls per second")
-        self._refill()
-        self.rate = float(rate)
-        if empty:
-            self._tokens = min(self._tokens, 0.0)
-
-    def _refill(self) -> None:
-        """Bring the bucket up to now at the current rate."""
-        now = self._clock()
-        self._tokens = min(self.capacity, self._tokens + max(0.0, now - self._last) * self.rate)
-        self._last = now
 
     def acquire(self) -> float:
         """Wait until a call may go; returns the seconds waited."""
         waited = 0.0
         while True:
-            now = self._clock()
-            self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
-            self._last = now
-            if self._tokens >= 1.0 - 1e-9:  # float slack: a sleep of exactly the delay must suffice
-                self._tokens -= 1.0
+            delay = self.try_acquire()
+            if delay == 0.0:
                 return waited
-            delay = (1.0 - self._tokens) / self.rate
             self._sleep(delay)
             waited += delay
 
@@ -868,7 +834,7 @@ def _record_rules(led: Ledger, rules: Any, now: Callable[[], datetime]) -> None:
     if rules is None and RULES_META_KEY not in led.meta():
         return
     led.set_meta(RULES_META_KEY, json.dumps(rules.describe() if rules is not None else None))
-    led.set_meta("rules_recorded_at", now().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    led.set_meta("rules_recorded_at", utc_iso(now()))
 
 
 class _Run:
@@ -919,7 +885,7 @@ class _Run:
         led.set_meta("plan_validated", led.meta().get("plan_sha256", ""))  # send() validated it first
         started = self.now()
         cutoff = started - window
-        self.cutoff_iso = cutoff.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+        self.cutoff_iso = ledger_time(cutoff)
         too_old = self._refuse_past_window(cutoff, window)
         todo = max(0, led.count_to_send(retry_codes=self.retry_codes) - too_old - len(check.withheld))
         gate = self.gate
@@ -992,8 +958,7 @@ class _Run:
                   f"{_days(TOKEN_WINDOW)} window, so a resend could dial the person twice. Check the contact "
                   "records for it (dialkit outcomes), then plan it again under a new run id if it was not dialed")
         old = self.led.mark_past_window(reason, retry_codes=self.retry_codes,
-                                        first_sent_before=cutoff.astimezone(timezone.utc).isoformat(
-                                            timespec="milliseconds"))
+                                        first_sent_before=ledger_time(cutoff))
         if old:
             log.warning("%d request(s) NOT resent: first sent more than %s ago (client tokens last %s); "
                         "check contact records, then plan them again under a new run id", old, _days(window),

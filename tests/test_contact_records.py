@@ -6,8 +6,8 @@ import json
 import urllib.request
 from pathlib import Path
 
-import pandas as pd
 import pytest
+from conftest import customer_contacts
 
 import dialkit
 from dialkit.contact_records import (ContactRecordsError, join_contact_records, outcome_of, read_contact_records,
@@ -60,8 +60,7 @@ def test_outcome_of(reason, outcome) -> None:
 
 
 def test_emulator_records_join_to_the_ledger_and_feed_a_redial(tmp_path: Path) -> None:
-    phones = [f"+1212555{100 + i:04d}" for i in range(100)]
-    contacts = pd.DataFrame({"phone_e164": phones, "row": range(1, 101), "customer_id": [f"C-{i}" for i in range(100)]})
+    contacts = customer_contacts(100)
     ledger = tmp_path / "run.sqlite"
     with serve(seed=3) as emu:
         plan = dialkit.plan_batches(contacts, emu.campaign_id, attributes=["customer_id"])

@@ -25,7 +25,9 @@ from botocore.model import ServiceModel
 
 from dialkit._model import (CLIENT_TOKEN_WINDOW, MAX_ATTRIBUTES_BYTES, MAX_TTL, MIN_TTL, SERVICE_NAMES,
                             attributes_size, constraints, service_model)
-from dialkit.emulator._faults import INJECTABLE_ERRORS, FaultProfile, TokenBucket
+from dialkit._token_bucket import TokenBucket
+from dialkit._utc import utc_iso
+from dialkit.emulator._faults import INJECTABLE_ERRORS, FaultProfile
 from dialkit.emulator._validate import parse_timestamp, summarize, validate, validate_body
 
 #: The fictional account id in every ARN the emulator makes.
@@ -140,8 +142,7 @@ class DialRecord:
 
 def iso_utc(moment: datetime) -> str:
     """``2026-11-27T07:00:00.123Z``: the form the emulator writes timestamps in."""
-    moment = moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return utc_iso(moment, "milliseconds")
 
 
 def is_dialable(number: str) -> bool:
@@ -235,7 +236,7 @@ class Service:
 
     def _reset_bucket(self) -> None:
         rate = self._faults.rate_limit
-        self._bucket = TokenBucket(rate, time.monotonic()) if rate else None
+        self._bucket = TokenBucket(rate) if rate else None
 
     # ------------------------------------------------------------------ clock
 
@@ -542,7 +543,7 @@ class Service:
         if faults.latency:
             self._wait(faults.latency)
         with self._lock:
-            if self._bucket is not None and not self._bucket.take(time.monotonic()):
+            if self._bucket is not None and not self._bucket.take():
                 message = f"Rate exceeded: {operation} is limited to {faults.rate_limit:g} calls per second"
                 raise self.error(api, "ThrottlingException", message)
         self._validate(api, operation, params, body)
