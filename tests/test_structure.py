@@ -46,3 +46,74 @@ def test_charts_keep_the_names_they_published() -> None:
     assert charts.FAILURE_CODE_GUIDE is results.FAILURE_CODE_GUIDE
     assert set(results.FAILURE_CODE_GUIDE) >= set(results.FAILURE_CODES)
     assert set(contact_records.OUTCOME_ADVICE) | {"expired", "failed"} == set(contact_records.OUTCOMES)
+
+
+def test_simulated_contact_records_live_in_the_emulator_with_one_builder() -> None:
+    import dialkit.contact_records as contact_records
+    import dialkit.emulator as emulator
+    from dialkit.contact_records import simulate_contact_records  # the old path still imports
+
+    assert simulate_contact_records is emulator.simulate_contact_records
+    assert contact_records.build_contact_record is emulator.build_contact_record
+    requests = [{"id": f"req-{i}", "clientToken": f"t{i}", "phoneNumber": f"+121255501{i:02d}", "campaignId": "c-1",
+                 "receivedAt": "2026-11-28T15:00:00.000Z", "attributes": {"customer_id": f"C-{i}"}} for i in range(50)]
+    records = emulator.simulate_contact_records(requests, seed=3, expired_rate=0.2, failed_rate=0.2)
+    shape = set(emulator.build_contact_record(contact_id="x", campaign_id="c", phone="+12125550100", attributes=None,
+                                              initiated=__import__("datetime").datetime(2026, 1, 1),
+                                              ended=__import__("datetime").datetime(2026, 1, 1),
+                                              disconnect_reason="EXPIRED"))
+    assert records and all(set(r) == shape for r in records)
+    assert {r["DisconnectReason"] for r in records} >= {"EXPIRED", "CONTACT_FLOW_DISCONNECT"}
+    with pytest.raises(AttributeError):
+        contact_records.no_such_name  # noqa: B018
+
+
+def test_one_utc_formatter() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    import pandas as pd
+
+    from dialkit._utc import utc_iso
+
+    moment = datetime(2026, 11, 28, 16, 0, 5, 123456, tzinfo=timezone(timedelta(hours=-5)))
+    assert utc_iso(moment) == "2026-11-28T21:00:05Z"
+    assert utc_iso(moment, "minutes") == "2026-11-28T21:00Z"
+    assert utc_iso(moment, "milliseconds") == "2026-11-28T21:00:05.123Z"
+    assert utc_iso(datetime(2026, 11, 28, 21, 0)) == "2026-11-28T21:00:00Z"  # naive is UTC, as botocore reads it
+    assert utc_iso(pd.Timestamp("2026-11-28 16:00", tz="America/New_York")) == "2026-11-28T21:00:00Z"
+
+
+def test_one_token_bucket_for_the_sender_and_the_emulator() -> None:
+    from dialkit._token_bucket import TokenBucket
+    from dialkit.emulator import serve
+    from dialkit.sender import RateLimiter
+
+    assert issubclass(RateLimiter, TokenBucket)
+    with serve(rate_limit=3) as emu:
+        assert isinstance(emu._service._bucket, TokenBucket)
+    now = [0.0]
+    bucket = TokenBucket(3, clock=lambda: now[0])  # the emulator's: burst = rate
+    assert [bucket.take() for _ in range(4)] == [True, True, True, False]
+    now[0] += 1 / 3
+    assert bucket.take() and not bucket.take()
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.8.9.10", "::1", "localhost", "LOCALHOST", "0.0.0.0", "10.0.0.1",
+                                  "example.com", "127.1", "::ffff:127.0.0.1"])
+def test_one_loopback_check_for_the_sender_and_the_emulator(host: str) -> None:
+    """The sender treats an endpoint as local exactly when the emulator would bind it without allow_remote."""
+    from dialkit.emulator import Emulator
+    from dialkit.exceptions import EndpointProblem
+    from dialkit.sender import check_endpoint_url
+
+    url = f"http://[{host}]:8765" if ":" in host else f"http://{host}:8765"
+    try:
+        local = check_endpoint_url(url)[1]
+    except EndpointProblem:
+        local = False
+    try:
+        Emulator(host=host)
+        binds = True
+    except ValueError:
+        binds = False
+    assert local == binds

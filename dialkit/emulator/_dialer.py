@@ -25,7 +25,7 @@ without it the emulator accepts and forgets, as before.  With it:
   client token)``, so the same requests on the same simulated clock give the
   same contact records, whatever the order of HTTP calls.
 
-Contact records come out in Connect's shape (:func:`dialkit.contact_records.build_contact_record`):
+Contact records come out in Connect's shape (:func:`dialkit.emulator._records.build_contact_record`):
 the request's attributes, ``Campaign.CampaignId`` and ``SourceCampaign
 {CampaignId, OutboundRequestId}``.  A record appears once its contact has ended
 on the simulated clock.
@@ -45,6 +45,7 @@ from types import MappingProxyType
 from typing import Any, Callable
 
 from dialkit._time_zones import local_hour, primary_time_zone
+from dialkit.emulator._records import build_contact_record
 
 #: hour -> (human answers, voicemail, no answer); the remainder is busy or failed.  People answer more
 #: in the evening and at lunch than during working hours; at night few answer.
@@ -239,8 +240,6 @@ class Dialer:
         self._simulated_to = moment
 
     def _expire(self, w: _Waiting) -> None:
-        from dialkit.contact_records import build_contact_record
-
         record = build_contact_record(
             contact_id=_contact_id(self.model.seed, w), outbound_request_id=w.id, campaign_id=w.campaign_id, phone=w.phone, attributes=w.attributes,
             initiated=w.deadline, ended=w.deadline, disconnect_reason="EXPIRED",
@@ -249,8 +248,6 @@ class Dialer:
 
     def _place(self, w: _Waiting, dial_at: datetime) -> datetime:
         """Dial one request at ``dial_at``: draw its outcome, keep its record, return when its line frees."""
-        from dialkit.contact_records import build_contact_record
-
         m = self.model
         rng = random.Random(f"dialkit-dialer:{m.seed}:{w.campaign_id}:{w.token}")
         zone, _ = primary_time_zone(w.phone)

@@ -12,6 +12,7 @@ from dialkit._loopback import is_loopback_host
 from dialkit.emulator._dialer import Dialer, DialerModel
 from dialkit.emulator._faults import FaultProfile
 from dialkit.emulator._http import EmulatorHTTPServer, build_routes
+from dialkit.emulator._records import simulate_contact_records
 from dialkit.emulator._service import Reply, Service
 
 logger = logging.getLogger("dialkit.emulator")
@@ -250,11 +251,9 @@ class Emulator:
 
         With a dialer model: the records of the contacts that have ended on its
         simulated clock.  Without: simulated at once (see
-        :func:`dialkit.contact_records.simulate_contact_records` for
+        :func:`dialkit.emulator.simulate_contact_records` for
         ``simulation`` keywords; the seed defaults to the emulator's).
         """
-        from ..contact_records import simulate_contact_records
-
         if self._dialer is not None:
             if simulation:
                 raise TypeError("simulation keywords do not apply when the emulator runs a dialer model")
