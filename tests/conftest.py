@@ -9,6 +9,7 @@ connection to an emulator, instead of a copy per file.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -70,6 +71,16 @@ def emulator_factory() -> Iterator[Callable[..., Emulator]]:
 # ---------------------------------------------------------------------------
 # Helpers (plain functions)
 # ---------------------------------------------------------------------------
+class Clock:
+    """One UTC clock for the sender (``now=``) and the emulator (``clock=``); moved only by the test (``clock.t``)."""
+
+    def __init__(self, t: datetime) -> None:
+        self.t = t
+
+    def __call__(self) -> datetime:
+        return self.t
+
+
 def fictional_phones(n: int, area_codes: tuple[str, ...] = ("212", "312", "415", "617")) -> list[str]:
     """``n`` distinct E.164 numbers in the fictional NXX-555-0100..0199 range, 100 per area code."""
     if n > 100 * len(area_codes):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import Clock
 
 import dialkit
 from dialkit.cli import main
@@ -30,14 +31,6 @@ LA = [f"+1213555{n:04d}" for n in range(100, 103)]   # America/Los_Angeles
 BLOCKED = "+12125550150"
 # 13:30Z on a Saturday in November: 08:30 EST in New York, 05:30 PST in Los Angeles
 MORNING = datetime(2026, 11, 28, 13, 30, tzinfo=timezone.utc)
-
-
-class Clock:
-    def __init__(self, t: datetime) -> None:
-        self.t = t
-
-    def __call__(self) -> datetime:
-        return self.t
 
 
 def rules_with_list(tmp_path: Path) -> CampaignRules:

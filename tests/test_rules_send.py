@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
+from conftest import Clock
 
 import dialkit
 from dialkit.ledger import Ledger
@@ -30,16 +31,6 @@ ZONE = {**{n: "America/New_York" for n in NY}, **{n: "America/Los_Angeles" for n
 HOURS = CampaignRules(calling_hours=CallingHours.parse("08:00-21:00"))
 # 13:30Z on a Saturday in November (EST/PST): 08:30 in New York, 05:30 in Los Angeles
 MORNING = datetime(2026, 11, 28, 13, 30, tzinfo=timezone.utc)
-
-
-class Clock:
-    """One clock for the sender (``now=``) and the emulator (``clock=``); moved only by the test."""
-
-    def __init__(self, t: datetime) -> None:
-        self.t = t
-
-    def __call__(self) -> datetime:
-        return self.t
 
 
 def plan_for(conn, numbers):

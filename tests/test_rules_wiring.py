@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import Clock
 
 import dialkit
 from dialkit.cli import main
@@ -24,16 +25,6 @@ NY1, NY2, NY3 = "+12125550101", "+12125550102", "+12125550103"
 LA1 = "+12135550101"
 LONDON = "+442079460123"
 AT = "2026-11-28T14:00:00Z"  # 09:00 in New York, 06:00 in Los Angeles
-
-
-class Clock:
-    """One clock for the sender (``now=``) and the emulator (``clock=``); moved only by the test."""
-
-    def __init__(self, t: datetime) -> None:
-        self.t = t
-
-    def __call__(self) -> datetime:
-        return self.t
 
 
 def frame() -> pd.DataFrame:
