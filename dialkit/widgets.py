@@ -27,6 +27,7 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
+from .contacts import _may_hold_phones
 from .masking import mask_attributes, mask_phone, mask_text
 from .planning import BatchPlan
 from .results import FAILURE_CODES
@@ -84,9 +85,6 @@ def _counts_html(counts: Mapping[str, int], *, title: str, colors: Mapping[str, 
 # ---------------------------------------------------------------------------
 # ContactReview
 # ---------------------------------------------------------------------------
-_PHONE_HINTS = ("phone", "mobile", "cell", "tel", "number", "msisdn", "e164")
-
-
 class ContactReview(w.VBox):
     """Why rows were rejected: counts per reason and a filterable table of the rejected rows.
 
@@ -151,7 +149,7 @@ class ContactReview(w.VBox):
         if named in cols:
             found = [named]
         else:
-            found = [c for c in cols if any(h in str(c).lower() for h in _PHONE_HINTS)]
+            found = [c for c in cols if _may_hold_phones(c)]  # the one list of phone-column names
         found += [c for c in ("phone_e164",) if c in cols and c not in found]
         return [c for c in found if c not in ("row", "reason", "detail", "number_type")]
 

@@ -117,3 +117,20 @@ def test_one_loopback_check_for_the_sender_and_the_emulator(host: str) -> None:
     except ValueError:
         binds = False
     assert local == binds
+
+
+def test_contact_review_masks_every_column_named_like_a_phone_column() -> None:
+    """One list of phone-column names (dialkit.contacts.PHONE_COLUMN_NAMES) for loading and for masking on display."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from dialkit.contacts import PHONE_COLUMN_NAMES
+    from dialkit.widgets import ContactReview
+
+    columns = [*PHONE_COLUMN_NAMES, "Móvil 2", "celular_casa", "Home Phone"]
+    rejected = pd.DataFrame({"row": [1], **{c: ["+12125550142"] for c in columns}, "reason": ["invalid_number"],
+                             "detail": ["not a number"], "note": ["call after 5"]})
+    review = ContactReview(SimpleNamespace(rejected=rejected))
+    assert set(review._phone_cols) == set(columns)
+    assert "+12125550142" not in review.table.value and "call after 5" in review.table.value
