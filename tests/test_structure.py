@@ -134,3 +134,26 @@ def test_contact_review_masks_every_column_named_like_a_phone_column() -> None:
     review = ContactReview(SimpleNamespace(rejected=rejected))
     assert set(review._phone_cols) == set(columns)
     assert "+12125550142" not in review.table.value and "call after 5" in review.table.value
+
+
+def test_one_clock_kind_for_the_emulator_and_its_dialer_model() -> None:
+    """The emulator's movable clock and the dialer's simulated clock are the same class: a source, a start,
+    a speed, moved only forward."""
+    from datetime import datetime, timedelta, timezone
+
+    from dialkit.emulator import DialerModel, Emulator
+    from dialkit.emulator._clock import MovableClock
+
+    t0 = datetime(2026, 11, 28, 15, 0, tzinfo=timezone.utc)
+    emu = Emulator(clock=lambda: t0, dialer=DialerModel(time_scale=0, start=t0 - timedelta(hours=3)))
+    assert isinstance(emu._service._clock, MovableClock) and isinstance(emu.dialer._clock, MovableClock)
+    assert emu.advance_clock(timedelta(minutes=5)) == t0 + timedelta(minutes=5)
+    assert emu.dialer.advance(hours=1) == t0 - timedelta(hours=2)  # each at its own start and speed
+    with pytest.raises(ValueError):
+        emu.advance_clock(timedelta(seconds=-1))
+    with pytest.raises(ValueError):
+        emu.dialer.advance(-1)
+    real = [0.0]
+    fast = MovableClock(lambda: t0 + timedelta(seconds=real[0]), start=t0, scale=3600)
+    real[0] = 2.0
+    assert fast.now() == t0 + timedelta(hours=2) and fast.moved == timedelta(0)

@@ -45,6 +45,7 @@ from types import MappingProxyType
 from typing import Any, Callable
 
 from dialkit._time_zones import local_hour, primary_time_zone
+from dialkit.emulator._clock import MovableClock, monotonic_source
 from dialkit.emulator._records import build_contact_record
 
 #: hour -> (human answers, voicemail, no answer); the remainder is busy or failed.  People answer more
@@ -134,11 +135,10 @@ class Dialer:
 
     def __init__(self, model: DialerModel, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.model = model
-        self._monotonic = monotonic
         self._lock = threading.RLock()
-        self._t0 = monotonic()
         self._start = model.start or datetime.now(timezone.utc)
-        self._offset = 0.0  # simulated seconds added by advance()
+        #: the simulated clock: the emulator's kind of clock, on a monotonic source, from start at time_scale
+        self._clock = MovableClock(monotonic_source(monotonic), start=self._start, scale=float(model.time_scale))
         self._buffer: deque[_Waiting] = deque()
         self._lines = [self._start] * model.lines
         heapq.heapify(self._lines)
@@ -151,9 +151,7 @@ class Dialer:
 
     def now(self) -> datetime:
         """The simulated time now (UTC)."""
-        with self._lock:
-            real = (self._monotonic() - self._t0) * float(self.model.time_scale)
-            return self._start + timedelta(seconds=real + self._offset)
+        return self._clock.now()
 
     def advance(self, seconds: float = 0.0, **delta: float) -> datetime:
         """Move the simulated clock forward (``advance(3600)`` or ``advance(hours=1)``); returns the new time.
@@ -164,8 +162,7 @@ class Dialer:
         if step < 0:
             raise ValueError("the simulated clock only moves forward")
         with self._lock:
-            self._offset += step
-            moment = self.now()
+            moment = self._clock.advance(timedelta(seconds=step))
             self._run_until(moment)
             return moment
 
