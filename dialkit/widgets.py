@@ -358,6 +358,11 @@ class SendPanel(w.VBox):
                  **send_kwargs: Any) -> None:
         if "listeners" in send_kwargs or "stop" in send_kwargs:
             raise TypeError("SendPanel supplies listeners= and stop= itself; pass other dialkit.send arguments")
+        from .sender import _LEGACY_SETTINGS, _settings
+
+        legacy = {k: send_kwargs.pop(k) for k in list(send_kwargs) if k in _LEGACY_SETTINGS}
+        if legacy:  # mapped here, so the DeprecationWarning points at the notebook cell, not at the send thread
+            send_kwargs["settings"] = _settings(send_kwargs.get("settings"), legacy)
         self.plan = plan
         self.conn = conn
         self.ledger = ledger

@@ -157,3 +157,16 @@ def test_one_clock_kind_for_the_emulator_and_its_dialer_model() -> None:
     fast = MovableClock(lambda: t0 + timedelta(seconds=real[0]), start=t0, scale=3600)
     real[0] = 2.0
     assert fast.now() == t0 + timedelta(hours=2) and fast.moved == timedelta(0)
+
+
+def test_send_panel_maps_old_send_keywords_and_warns_where_the_panel_is_made() -> None:
+    import pandas as pd
+
+    import dialkit
+    from dialkit.widgets import SendPanel
+
+    plan = dialkit.plan_batches(pd.DataFrame({"phone_e164": ["+12125550100"]}), "6b0f5c0e-1d2a-4c8e-9f00-000000000001")
+    with pytest.warns(DeprecationWarning, match="SendSettings") as caught:
+        panel = SendPanel(plan, object(), "unused.sqlite", rate=2, max_attempts=3, confirm=True)
+    assert caught[0].filename == __file__
+    assert panel.send_kwargs == {"settings": dialkit.SendSettings(rate=2, max_attempts=3), "confirm": True}
