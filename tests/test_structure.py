@@ -146,13 +146,15 @@ def test_one_clock_kind_for_the_emulator_and_its_dialer_model() -> None:
 
     t0 = datetime(2026, 11, 28, 15, 0, tzinfo=timezone.utc)
     emu = Emulator(clock=lambda: t0, dialer=DialerModel(time_scale=0, start=t0 - timedelta(hours=3)))
-    assert isinstance(emu._service._clock, MovableClock) and isinstance(emu.dialer._clock, MovableClock)
+    dialer = emu.dialer
+    assert dialer is not None
+    assert isinstance(emu._service._clock, MovableClock) and isinstance(dialer._clock, MovableClock)
     assert emu.advance_clock(timedelta(minutes=5)) == t0 + timedelta(minutes=5)
-    assert emu.dialer.advance(hours=1) == t0 - timedelta(hours=2)  # each at its own start and speed
+    assert dialer.advance(hours=1) == t0 - timedelta(hours=2)  # each at its own start and speed
     with pytest.raises(ValueError):
         emu.advance_clock(timedelta(seconds=-1))
     with pytest.raises(ValueError):
-        emu.dialer.advance(-1)
+        dialer.advance(-1)
     real = [0.0]
     fast = MovableClock(lambda: t0 + timedelta(seconds=real[0]), start=t0, scale=3600)
     real[0] = 2.0
