@@ -42,7 +42,7 @@ def start_send(contact_file: Path, emu, ledger: Path, *flags: str) -> subprocess
     """The real ``dialkit send`` in a subprocess, against ``emu``, writing ``ledger``."""
     return subprocess.Popen(
         [sys.executable, "-m", "dialkit.cli", "send", str(contact_file), "--endpoint", emu.endpoint_url,
-         "--campaign", emu.campaign_id, "--ledger", str(ledger), "--no-progress", "--rate", "200", *flags],
+         "--campaign-id", emu.campaign_id, "--ledger", str(ledger), "--no-progress", "--rate", "200", *flags],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
 
