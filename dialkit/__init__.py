@@ -39,6 +39,7 @@ _EXPORTS: dict[str, str] = {
     "Progress": "sender",
     "SendSummary": "sender",
     "Backoff": "sender",
+    "SendSettings": "sender",
     "TqdmListener": "sender",
     "Ledger": "ledger",
     "load_results": "results",
@@ -94,7 +95,7 @@ def __getattr__(name: str) -> Any:
     if module is None:
         if name in ("emulator", "charts", "widgets", "contacts", "planning", "sender", "ledger", "results",
                     "masking", "exceptions", "adapters", "cli", "notebooks", "contact_records",
-                    "dispositions", "metrics", "experiments", "outcome_charts", "rules"):
+                    "dispositions", "metrics", "experiments", "outcome_charts", "rules", "rehearsal", "palette"):
             return importlib.import_module(f"{__name__}.{name}")
         raise AttributeError(f"module 'dialkit' has no attribute {name!r}")
     value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
@@ -125,4 +126,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .campaign_settings import describe_campaign
     from .rules import (CallingHours, CampaignRules, DialHistory, FrequencyCap, RulesError, SuppressionList, apply_rules,
                         read_history)
-    from .sender import Backoff, Connection, Progress, SendSummary, TqdmListener, connect, send
+    from .sender import Backoff, Connection, Progress, SendSettings, SendSummary, TqdmListener, connect, send

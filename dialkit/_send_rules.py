@@ -16,12 +16,13 @@ ledger evaluates it again and releases it with its original client token.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
 
 from ._model import MIN_TTL
+from ._utc import utc_iso
 from .ledger import Ledger, LedgerRequest
 from .rules import KNOWN_ZONE_COLUMN, CampaignRules, DialHistory, cap_expiration, evaluate, read_history
 
@@ -33,8 +34,7 @@ MIN_LEFT = MIN_TTL + timedelta(seconds=10) + timedelta(seconds=10)
 def _iso(value: Any) -> str:
     if value is None or pd.isna(value):
         return "no opening found in the look-ahead: check the calling hours"
-    t = pd.Timestamp(value).tz_convert(timezone.utc)
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_iso(pd.Timestamp(value))
 
 
 def request_frame(requests: Sequence[Any]) -> pd.DataFrame:

@@ -33,6 +33,7 @@ from typing import Any, Sequence
 
 from . import __version__
 from ._files import write_private_csv
+from ._utc import utc_iso
 from .exceptions import CampaignNotFound, CampaignNotRunning, DialkitError
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -207,7 +208,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     contacts, verdict, rules = _apply_rules(args, _load(args), at)
     summary = contacts.summary()
     if rules is not None:
-        summary = {**summary, "at": at.isoformat().replace("+00:00", "Z"), **_rules_json(verdict, contacts, rules)}
+        summary = {**summary, "at": utc_iso(at, "auto"), **_rules_json(verdict, contacts, rules)}
     if args.rejects:
         Path(args.rejects).parent.mkdir(parents=True, exist_ok=True)
         contacts.to_csv_rejects(args.rejects)  # 0600, formula cells neutralised
@@ -247,7 +248,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     plan = _plan(args, contacts, args.campaign_id)
     summary = plan.summary()
     if rules is not None:
-        summary = {**summary, "at": at.isoformat().replace("+00:00", "Z"), "reasons": contacts.summary()["reasons"],
+        summary = {**summary, "at": utc_iso(at, "auto"), "reasons": contacts.summary()["reasons"],
                    **_rules_json(verdict, contacts, rules)}
     problems = plan.validate()
     groups = plan.problems() if len(problems) else None
@@ -281,7 +282,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
-    from .sender import connect, send
+    from .sender import SendSettings, connect, send
 
     from datetime import datetime, timezone
 
@@ -308,9 +309,9 @@ def cmd_send(args: argparse.Namespace) -> int:
             if conn.is_local or args.yes:  # no call to a real endpoint before --yes
                 _print_campaign(conn, campaign, rules)
         listeners = [] if (args.json or args.no_progress) else None
-        summary = send(plan, conn, args.ledger, confirm=args.yes, rate=args.rate, max_attempts=args.max_attempts,
-                       listeners=listeners, dry_run=args.dry_run, suppress=contacts, extend=args.extend_run,
-                       rules=rules)
+        settings = SendSettings(rate=args.rate, max_attempts=args.max_attempts, rules=rules)
+        summary = send(plan, conn, args.ledger, settings, confirm=args.yes, listeners=listeners,
+                       dry_run=args.dry_run, suppress=contacts, extend=args.extend_run)
     if args.json:
         _print_json(summary.to_dict())
     else:
@@ -486,7 +487,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     s = contacts.summary()
     print(f"   {s['rows']} rows: {s['accepted']} accepted, {s['rejected']} rejected "
           + ", ".join(f"{k} {v}" for k, v in s["reasons"].items() if v))
-    from .sender import Backoff
+    from .sender import Backoff, SendSettings
 
     # a little simulated dialer saturation, so the demo shows resends with the same token
     with connect("local", faults={"throttle_rate": 0.02, "unknown_error_rate": 0.005, "seed": 7}) as conn:
@@ -494,8 +495,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                             if {"customer_id", "language"} <= set(contacts.accepted.columns) else None)
         print(f"2. plan   {len(plan)} requests in {len(plan.batches)} batches of at most 25")
         print(f"3. send   to the local emulator at {conn.endpoint_url} (campaign {conn.campaign_id})")
-        summary = send(plan, conn, ledger, listeners=[] if args.no_progress else None,
-                       backoff=Backoff(initial=0.2, maximum=2.0))
+        summary = send(plan, conn, ledger, SendSettings(backoff=Backoff(initial=0.2, maximum=2.0)),
+                       listeners=[] if args.no_progress else None)
         print(f"   {summary}")
         dialed = len(conn.emulator.dial_requests())
     r = report(ledger)

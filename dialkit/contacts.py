@@ -122,6 +122,16 @@ def _key(name: str) -> str:
 
 
 _PHONE_KEYS = frozenset(_key(n) for n in PHONE_COLUMN_NAMES)
+
+
+def _may_hold_phones(name: object) -> bool:
+    """True when a column name contains any of :data:`PHONE_COLUMN_NAMES` (compared like them).
+
+    Broader than :func:`find_phone_column` on purpose: a display masks every
+    column that may hold numbers (``home_phone``, ``Móvil 2``), whatever it is called.
+    """
+    key = _key(str(name))
+    return any(k in key for k in _PHONE_KEYS)
 _TYPE_NAMES = {getattr(PhoneNumberType, n): n for n in dir(PhoneNumberType) if n.isupper()}
 
 

@@ -56,6 +56,7 @@ from ._number_zones import (
     time_zones_for_numbers,
     time_zones_for_postcodes,
 )
+from ._utc import utc_iso
 from .exceptions import DialkitError
 from .masking import mask_phone, mask_text
 
@@ -111,8 +112,8 @@ class RulesError(DialkitError, ValueError):
 
 def _fmt_utc(ts: Any) -> str:
     """A UTC moment as ``2026-11-28T16:00Z`` (minutes; seconds only when not zero)."""
-    t = pd.Timestamp(ts).tz_convert(_UTC) if pd.Timestamp(ts).tzinfo else pd.Timestamp(ts).tz_localize(_UTC)
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ" if t.second else "%Y-%m-%dT%H:%MZ")
+    t = pd.Timestamp(ts)
+    return utc_iso(t, "seconds" if t.second else "minutes")
 
 
 def parse_at(at: Moment | None) -> datetime:

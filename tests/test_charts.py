@@ -49,7 +49,8 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
     contacts = dialkit.load_contacts(SAMPLES / "contacts_small.csv")
     with dialkit.connect("local", faults={"seed": 11, "throttle_rate": 0.25, "unknown_error_rate": 0.1}) as conn:
         plan = dialkit.plan_batches(contacts, conn.campaign_id, run_id="charts")
-        dialkit.send(plan, conn, path, listeners=[], max_attempts=2, backoff=dialkit.Backoff(initial=0.01, maximum=0.05))
+        dialkit.send(plan, conn, path, listeners=[],
+                     settings=dialkit.SendSettings(max_attempts=2, backoff=dialkit.Backoff(initial=0.01, maximum=0.05)))
     return path
 
 
@@ -297,7 +298,8 @@ def contact_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     contacts = dialkit.load_contacts(SAMPLES / "contacts_small.csv")
     with dialkit.connect("local", faults={"seed": 11, "throttle_rate": 0.25, "unknown_error_rate": 0.1}) as conn:
         plan = dialkit.plan_batches(contacts, conn.campaign_id, run_id="charts-contacts")
-        dialkit.send(plan, conn, path, listeners=[], max_attempts=2, backoff=dialkit.Backoff(initial=0.01, maximum=0.05))
+        dialkit.send(plan, conn, path, listeners=[],
+                     settings=dialkit.SendSettings(max_attempts=2, backoff=dialkit.Backoff(initial=0.01, maximum=0.05)))
         with urllib.request.urlopen(conn.endpoint_url + "/_dialkit/contact-records") as resp:
             text = resp.read().decode()
     return path, text

@@ -15,7 +15,7 @@ from dialkit.cli import main
 from dialkit.emulator import serve
 from dialkit.exceptions import DialkitError
 from dialkit.masking import install_log_masking
-from dialkit.sender import Backoff, connect, send
+from dialkit.sender import Backoff, SendSettings, connect, send
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "data" / "samples" / "contacts_small.csv"
@@ -56,7 +56,8 @@ def test_no_full_number_in_any_log_line_of_a_full_send(tmp_path: Path, capsys) -
             emu.after_calls(4, lambda e: e.set_campaign_state(e.campaign_id, "Paused"))
             conn = connect(emu.endpoint_url)
             plan = dialkit.plan_batches(contacts, emu.campaign_id, attributes=["customer_id"])
-            summary = send(plan, conn, tmp_path / "run.sqlite", listeners=[], backoff=Backoff(0, 1, 0, 0))
+            summary = send(plan, conn, tmp_path / "run.sqlite", listeners=[],
+                           settings=SendSettings(backoff=Backoff(0, 1, 0, 0)))
             assert summary.stopped_reason  # paused mid-run: the error path was logged too
             emu.set_campaign_state(emu.campaign_id, "Running")
             code = main(["-v", "send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id,

@@ -42,8 +42,8 @@ def _states(c: Any) -> int:
 
 
 def test_ten_requests_under_reset_rate_1_are_ten_in_flight_not_twenty_pending(tmp_path: Path) -> None:
-    frame, ledgers = rehearse(_ten(), {"reset": {"reset_rate": 1.0, "seed": 3}}, tmp_path, max_attempts=2,
-                              backoff=FAST)
+    frame, ledgers = rehearse(_ten(), {"reset": {"reset_rate": 1.0, "seed": 3}}, tmp_path,
+                              settings=dialkit.SendSettings(max_attempts=2, backoff=FAST))
     row = frame.loc["reset"]
     assert row["requests"] == 10
     assert (row["pending"], row["in_flight"], row["succeeded"]) == (0, 10, 0)  # every answer lost: outcome unknown
@@ -67,7 +67,7 @@ def test_send_panel_rows_add_up_to_the_total_at_every_event(small_contacts: dial
     faults = {"seed": 4, "reset_rate": 0.4, "throttle_rate": 0.2, "latency": 0.05}
     with dialkit.connect("local", faults=faults) as conn:
         plan = dialkit.plan_batches(small_contacts, conn.campaign_id, run_id="rows", batch_size=5)
-        panel = Watched(plan, conn, tmp_path / "rows.sqlite", max_attempts=2, backoff=FAST)
+        panel = Watched(plan, conn, tmp_path / "rows.sqlite", settings=dialkit.SendSettings(max_attempts=2, backoff=FAST))
         assert sum(panel.counts.values()) == len(plan)  # before Start: all pending
         panel.start()
         summary = panel.wait(timeout=60)
@@ -88,7 +88,8 @@ def test_progress_events_summary_report_and_cli_keep_the_states_disjoint(tmp_pat
                                           "unknown_error_rate": 0.1, "latency": 0.2}) as conn:
         plan = plan_batches(dialkit.load_contacts(SMALL), conn.campaign_id, run_id="disjoint", batch_size=5)
         # one send per request: lost answers stay in flight, throttled ones stay failed-and-retryable
-        summary = dialkit.send(plan, conn, ledger, listeners=[events.append], max_attempts=1, backoff=FAST)
+        summary = dialkit.send(plan, conn, ledger, listeners=[events.append],
+                               settings=dialkit.SendSettings(max_attempts=1, backoff=FAST))
     assert events
     for e in events:
         assert e.succeeded + sum(e.failed.values()) + e.pending + e.in_flight == e.total == len(plan)

@@ -22,7 +22,7 @@ import dialkit
 from dialkit._model import MAX_TTL, MIN_TTL
 from dialkit.emulator import serve
 from dialkit.ledger import Ledger
-from dialkit.sender import (EXPIRY_MARGIN, TOKEN_WINDOW_SAFE, Backoff, _ServiceClock, _stamp_expiration,
+from dialkit.sender import (EXPIRY_MARGIN, TOKEN_WINDOW_SAFE, Backoff, SendSettings, _ServiceClock, _stamp_expiration,
                             client_config, connect, send)
 
 pytestmark = pytest.mark.timeout(120)
@@ -71,8 +71,8 @@ def test_minimum_ttl_under_a_429_storm_loses_nothing(tmp_path: Path) -> None:
     # 1 call/s allowed, 40 asked for: most attempts are 429s, each resent with a fresh expiry
     with serve(seed=3, rate_limit=1) as emu, connect(emu.endpoint_url) as conn:
         plan = dialkit.plan_batches(contacts(120), emu.campaign_id, batch_size=10, ttl=timedelta(seconds=30))
-        summary = send(plan, conn, tmp_path / "l.sqlite", rate=40, listeners=[], max_attempts=20,
-                       backoff=Backoff(initial=0.2, maximum=1.0, jitter=0.1))
+        summary = send(plan, conn, tmp_path / "l.sqlite", listeners=[],
+                       settings=SendSettings(rate=40, max_attempts=20, backoff=Backoff(initial=0.2, maximum=1.0, jitter=0.1)))
         statuses = Counter(c["status"] for c in emu.calls() if c["operation"] == "PutDialRequestBatch")
         assert statuses[429] >= 5, statuses  # it really was a storm
         assert summary.succeeded == 120 and summary.failed == {} and summary.pending == 0
@@ -93,8 +93,8 @@ def test_v2_minimum_ttl_under_a_429_storm_loses_nothing(tmp_path: Path) -> None:
     with serve(seed=5, rate_limit=1) as emu, connect(emu.endpoint_url, api="v2") as conn:
         plan = dialkit.plan_batches(contacts(60), emu.campaign_id, api="v2", batch_size=10,
                                     ttl=timedelta(seconds=30))
-        summary = send(plan, conn, tmp_path / "l.sqlite", rate=40, listeners=[], max_attempts=20,
-                       backoff=Backoff(initial=0.2, maximum=1.0, jitter=0.1))
+        summary = send(plan, conn, tmp_path / "l.sqlite", listeners=[],
+                       settings=SendSettings(rate=40, max_attempts=20, backoff=Backoff(initial=0.2, maximum=1.0, jitter=0.1)))
         assert summary.succeeded == 60 and summary.failed == {}
 
 

@@ -6,6 +6,7 @@ dialed twice" is checked where the dialing happens, not only in the ledger.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import Counter
 from datetime import datetime, timezone
@@ -20,11 +21,12 @@ import dialkit
 from dialkit.emulator import serve
 from dialkit.exceptions import CampaignNotRunning, ConfirmationRequired, LedgerBusy, PlanValidationError
 from dialkit.ledger import Ledger
-from dialkit.sender import Backoff, Progress, RateLimiter, connect, send
+from dialkit.sender import Backoff, Progress, RateLimiter, SendSettings, connect, send
 
 pytestmark = pytest.mark.timeout(120)
 
 NO_WAIT = Backoff(initial=0.0, maximum=0.0, jitter=0.0)
+SETTINGS_FIELDS = {f.name for f in dataclasses.fields(SendSettings)}
 AREA_CODES = ["212", "312", "415", "617", "713", "202", "305", "404", "503", "602"]
 
 
@@ -50,10 +52,15 @@ def conn_for(emu, api: str = "v1", config: Config | None = None) -> dialkit.Conn
 
 
 def quick_send(plan, conn, ledger, **kw):
+    """A silent send with no backoff waits and no rate limit worth speaking of.
+
+    Keywords named like :class:`SendSettings` fields go into the settings (over
+    those fast defaults); the rest go to :func:`send` as they are.
+    """
     kw.setdefault("listeners", [])
-    kw.setdefault("backoff", NO_WAIT)
-    kw.setdefault("rate", 1000.0)
-    return send(plan, conn, ledger, **kw)
+    knobs = {"backoff": NO_WAIT, "rate": 1000.0}
+    knobs.update({name: kw.pop(name) for name in list(kw) if name in SETTINGS_FIELDS})
+    return send(plan, conn, ledger, SendSettings(**knobs), **kw)
 
 
 def tokens_in_log(emu) -> Counter:

@@ -11,8 +11,9 @@ import threading
 from datetime import datetime
 from typing import Sequence
 
+from dialkit._loopback import is_loopback_host
 from dialkit.emulator._dialer import DialerModel
-from dialkit.emulator._emulator import DEFAULT_HOST, DEFAULT_REGION, Emulator, is_loopback
+from dialkit.emulator._emulator import DEFAULT_HOST, DEFAULT_REGION, Emulator
 from dialkit.emulator._faults import FaultProfile
 
 
@@ -78,7 +79,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -
     """
     parser = build_parser(prog)
     args = parser.parse_args(argv)
-    if not args.allow_remote and not is_loopback(args.host):
+    if not args.allow_remote and not is_loopback_host(args.host):
         parser.error(
             f"refusing to bind {args.host}: the emulator accepts any credentials; add --allow-remote to insist"
         )
