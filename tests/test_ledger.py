@@ -176,6 +176,49 @@ def test_lock_file_is_removed_when_released(tmp_path: Path) -> None:
             Ledger.open(path)
 
 
+def test_a_symlink_planted_at_the_lock_path_is_not_followed(tmp_path: Path) -> None:
+    """The lock file is opened without following a symlink (filelock's O_NOFOLLOW): a link planted at
+    ``<ledger>.lock`` cannot make a send truncate or write the file it points to."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    (tmp_path / "l.sqlite.lock").symlink_to(victim)
+    with pytest.raises(LedgerError, match="l.sqlite.lock"):
+        Ledger.open(tmp_path / "l.sqlite")
+    assert victim.read_text() == "keep me\n"
+
+
+def test_a_second_sender_in_another_process_is_refused_at_once_naming_the_ledger(tmp_path: Path) -> None:
+    """Two processes: the second gets LedgerBusy naming the ledger (never a wait for the first to finish)."""
+    path = tmp_path / "l.sqlite"
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys
+        from dialkit.ledger import Ledger
+        led = Ledger.open({str(path)!r})
+        print("held", flush=True)
+        sys.stdin.readline()
+        led.close()
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        code = textwrap.dedent(f"""
+            from dialkit.ledger import Ledger
+            from dialkit.exceptions import LedgerBusy
+            try:
+                Ledger.open({str(path)!r})
+            except LedgerBusy as e:
+                print("busy:", e)
+        """)
+        # the refusal comes while the holder still holds (it waits on stdin): no hang, no wait
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        assert f"busy: ledger {path} is in use by another sender" in out.stdout, out.stderr
+        assert holder.poll() is None
+    finally:
+        holder.communicate("done\n", timeout=60)
+    assert not (tmp_path / "l.sqlite.lock").exists()
+    with Ledger.open(path):
+        pass
+
+
 # -- schema 2: bookkeeping that does not grow with the ledger ------------------------------------
 def recount(path: Path, retry: tuple[str, ...] = RETRY) -> dict:
     """counts() the slow way: straight from the requests, as schema 1 did."""
