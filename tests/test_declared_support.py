@@ -6,6 +6,7 @@ environment.yml against pyproject.toml is tests/test_environment_files.py; the w
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.metadata
 import re
 import subprocess
@@ -52,8 +53,14 @@ def _imported_top_level(folder: Path) -> dict[str, list[str]]:
     return found
 
 
+@functools.cache
+def _distributions() -> dict[str, list[str]]:
+    """Top-level module -> the installed distributions that provide it (one scan of site-packages)."""
+    return dict(importlib.metadata.packages_distributions())
+
+
 def _undeclared(folder: Path, declared: dict[str, Requirement], local: set[str]) -> list[str]:
-    dists = importlib.metadata.packages_distributions()
+    dists = _distributions()
     problems = []
     for module, files in sorted(_imported_top_level(folder).items()):
         if module in sys.stdlib_module_names or module in local or module in OPTIONAL_IMPORTS or module == "dialkit":

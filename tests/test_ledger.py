@@ -87,6 +87,7 @@ def test_ledger_of_another_campaign_or_run_is_refused(tmp_path: Path) -> None:
             led.bind_plan(plan_of(2, run_id="other"))
 
 
+@pytest.mark.slow
 def test_second_sender_on_the_same_ledger_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
     with Ledger.open(path):
@@ -107,6 +108,7 @@ def test_second_sender_on_the_same_ledger_is_refused(tmp_path: Path) -> None:
         pass
 
 
+@pytest.mark.slow
 def test_lock_is_released_when_the_holder_is_killed(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
     code = f"from dialkit.ledger import Ledger; import os; Ledger.open({str(path)!r}); print('held', flush=True); os.kill(os.getpid(), 9)"
@@ -187,6 +189,7 @@ def test_a_symlink_planted_at_the_lock_path_is_not_followed(tmp_path: Path) -> N
     assert victim.read_text() == "keep me\n"
 
 
+@pytest.mark.slow
 def test_a_second_sender_in_another_process_is_refused_at_once_naming_the_ledger(tmp_path: Path) -> None:
     """Two processes: the second gets LedgerBusy naming the ledger (never a wait for the first to finish)."""
     path = tmp_path / "l.sqlite"
@@ -241,6 +244,7 @@ def recount(path: Path, retry: tuple[str, ...] = RETRY) -> dict:
 
 
 @pytest.mark.parametrize("update_from", [True, False], ids=["one-statement", "row-by-row (SQLite < 3.33)"])
+@pytest.mark.slow
 def test_counts_kept_by_triggers_match_a_full_recount_through_every_transition(tmp_path: Path, monkeypatch,
                                                                                 update_from: bool) -> None:
     import random
