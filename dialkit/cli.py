@@ -565,7 +565,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("notebooks", help="copy the tutorial notebooks and sample data into a folder, to run in JupyterLab")
+    p = sub.add_parser("notebooks",
+                       help="copy the tutorial notebooks and sample data into a folder, to run in JupyterLab")
     p.add_argument("dir", help="folder to copy into (created if missing): DIR/notebooks and DIR/data/samples")
     p.add_argument("--force", action="store_true", help="overwrite tutorial files already in DIR (refused by default)")
     p.set_defaults(func=cmd_notebooks)

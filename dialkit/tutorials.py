@@ -39,16 +39,21 @@ def tutorial_files(root: str | os.PathLike[str]) -> list[Path]:
     notebooks = sorted((base / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     readme = [base / "notebooks" / "README.md"] if (base / "notebooks" / "README.md").is_file() else []
     samples_dir = base / "data" / "samples"
-    samples = sorted(p for p in samples_dir.iterdir()
-                     if p.is_file() and p.suffix != ".py" and not p.name.startswith(".")) if samples_dir.is_dir() else []
+    samples = []
+    if samples_dir.is_dir():
+        samples = sorted(p for p in samples_dir.iterdir()
+                         if p.is_file() and p.suffix != ".py" and not p.name.startswith("."))
     return [p.relative_to(base) for p in notebooks + readme + samples]
 
 
 def tutorials_root() -> Path | None:
-    """The folder holding ``notebooks/`` and ``data/samples/``: the wheel's copy, else the source checkout; None if neither."""
+    """The folder holding ``notebooks/`` and ``data/samples/``.
+
+    The wheel's copy (``dialkit/_tutorials``), else the source checkout; None if neither has them.
+    """
     for root in (PACKAGED_ROOT, _PACKAGE.parent):
-        if (root / "notebooks").is_dir() and (root / "data" / "samples").is_dir() \
-                and any((root / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        has_samples = (root / "data" / "samples").is_dir()
+        if has_samples and any((root / "notebooks").glob("[0-9][0-9]_*.ipynb")):
             return root
     return None
 
@@ -87,7 +92,9 @@ def copy_tutorials(destination: str | os.PathLike[str], *, force: bool = False) 
         raise TutorialsError(f"{dest} is a file, not a folder: give a folder to copy the notebooks into")
     existing = [rel for rel in files if (dest / rel).exists()]
     if existing and not force:
-        shown = ", ".join(str(rel) for rel in existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
+        shown = ", ".join(str(rel) for rel in existing[:5])
+        if len(existing) > 5:
+            shown += f" and {len(existing) - 5} more"
         raise TutorialsError(
             f"{dest} already holds {len(existing)} of the tutorial files ({shown}): nothing was copied; "
             "pick another folder, or pass --force (force=True) to overwrite them"
