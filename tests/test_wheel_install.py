@@ -117,6 +117,11 @@ def test_demo_runs_from_the_wheel(installed: dict[str, Path]) -> None:
                cwd=installed["work"]).stdout
     assert str(installed["purelib"] / "dialkit" / "_tutorials" / "data" / "samples" / "contacts_messy.csv") in out
     assert "3000 rows" in out and (installed["work"] / "demo-out" / "demo-ledger.sqlite").is_file()
+    # the notebooks step of the demo (left out above: minutes) runs the wheel's own notebooks
+    found = _run([str(installed["python"]), "-c", "from dialkit.notebooks import find_notebooks; "
+                  "print('\\n'.join(str(p) for p in find_notebooks()))"], cwd=installed["work"]).stdout.split()
+    assert [Path(p).name for p in found] == sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert all(Path(p).is_relative_to(installed["purelib"] / "dialkit" / "_tutorials" / "notebooks") for p in found)
 
 
 def test_a_copied_notebook_runs_where_it_was_copied(installed: dict[str, Path]) -> None:
