@@ -28,7 +28,7 @@ import ipywidgets as w
 import pandas as pd
 
 from .masking import mask_attributes, mask_phone, mask_text
-from .planning import BatchPlan
+from .planning import BatchPlan, describe_problems, group_problems
 from .results import FAILURE_CODES
 
 __all__ = ["BatchPreview", "ContactReview", "SendPanel"]
@@ -213,14 +213,14 @@ class BatchPreview(w.VBox):
     def __init__(self, plan: BatchPlan) -> None:
         self.plan = plan
         self._frame = plan.to_frame(masked=False)
-        self._violations = plan.validate()
+        self._problems = plan.validate()
+        self.problems = group_problems(self._problems)  #: one row per distinct problem (code, detail, requests)
         self._n = len(plan.batches)
         summary = plan.summary()
         attrs = ", ".join(plan.attribute_map) or "none"
-        bad_requests = int((self._frame["problems"] != "").sum()) if len(self._frame) else 0
-        state = (f"<b style='color:#007A55'>valid</b>: no API constraint broken" if not len(self._violations)
-                 else f"<b style='color:#B23A00'>{len(self._violations):,} problem(s)</b> in {bad_requests:,} "
-                      "request(s): the sender will refuse this plan until they are fixed")
+        state = (f"<b style='color:#007A55'>valid</b>: no API constraint broken" if not len(self._problems)
+                 else f"<b style='color:#B23A00'>{html.escape(describe_problems(self._problems))}</b>: the sender "
+                      "will refuse this plan until they are fixed")
         self.header = w.HTML(
             _TABLE_CSS
             + f"<b>{summary['requests']:,} requests in {summary['batches']:,} batches</b> "
@@ -228,9 +228,9 @@ class BatchPreview(w.VBox):
             f"run <code>{html.escape(plan.run_id)}</code>, api {plan.api}, ttl {summary['ttl_seconds']} s; "
             f"attributes: {html.escape(attrs)}<br>{state}"
         )
-        plan_wide = self._violations[self._violations["position"].isna()] if len(self._violations) else self._violations
-        self.plan_problems = w.HTML(
-            "" if not len(plan_wide) else _table_html(plan_wide[["batch", "field", "problem"]].astype("string"))
+        self.plan_problems = w.HTML(  # the distinct problems, each with how many requests it is on
+            "" if not len(self.problems) else _table_html(
+                self.problems[["code", "requests", "first_batch", "field", "detail"]].astype("string"))
         )
         self.previous_button = w.Button(description="Previous", icon="arrow-left", tooltip="previous batch")
         self.next_button = w.Button(description="Next", icon="arrow-right", tooltip="next batch")
@@ -270,19 +270,25 @@ class BatchPreview(w.VBox):
 
     @property
     def current_frame(self) -> pd.DataFrame:
-        """The requests of the batch shown, as displayed: one column per attribute, ``validation`` last."""
+        """The requests of the batch shown, as displayed: one column per attribute, ``code`` and ``detail`` last.
+
+        The number is ``phone_masked``, or ``phone_e164`` while ``reveal`` is on;
+        ``code`` is ``ok`` for a request without problems.
+        """
         frame = self._frame[self._frame["batch"] == self.batch_number]
-        phone = frame["phone_e164"] if self.reveal.value else frame["phone_e164"].map(mask_phone)
+        phone = {"phone_e164": frame["phone_e164"]} if self.reveal.value else {
+            "phone_masked": frame["phone_e164"].map(mask_phone)}
         out = pd.DataFrame({
             "position": frame["position"],
-            "phone": phone,
+            **phone,
             "row": frame["row"],
             "client_token": frame["client_token"],
         })
         attrs = frame["attributes"] if self.reveal.value else frame["attributes"].map(mask_attributes)
         for name in self.plan.attribute_map:
             out[name] = [a.get(name, "") for a in attrs]
-        out["validation"] = [p or "ok" for p in frame["problems"]]
+        out["code"] = [p or "ok" for p in frame["code"]]
+        out["detail"] = list(frame["detail"])
         return out.reset_index(drop=True)
 
     @property
@@ -299,17 +305,17 @@ class BatchPreview(w.VBox):
             self.table.value = ""
             return
         frame = self.current_frame
-        bad = int((frame["validation"] != "ok").sum())
+        bad = int((frame["code"] != "ok").sum())
         state = "all valid" if not bad else f"{bad} with problems"
         masked = "" if self.reveal.value else "; numbers masked"
         self.batch_label.value = (f"<b>Batch {n} of {self._n}</b>: {len(frame)} requests, {state}{masked}")
-        self.table.value = _table_html(frame, bad_column="validation")
+        self.table.value = _table_html(frame, bad_column="code")
 
     def __repr__(self) -> str:
         if not self._n:
             return "BatchPreview(empty plan: no requests)"
         return (f"BatchPreview(batch {self.batch_number} of {self._n}, {len(self._frame):,} requests, "
-                f"{len(self._violations):,} problems)")
+                f"{describe_problems(self._problems)})")
 
 
 # ---------------------------------------------------------------------------
@@ -425,7 +431,7 @@ class SendPanel(w.VBox):
     def _render_counts(self) -> None:
         with self._lock:
             counts = dict(self.counts)
-        self.counts_html.value = _counts_html(counts, title="outcome", colors=self._colors)
+        self.counts_html.value = _counts_html(counts, title="status", colors=self._colors)
 
     # -- progress listener ------------------------------------------------------
     def __call__(self, event: Any) -> None:
@@ -536,7 +542,8 @@ class SendPanel(w.VBox):
             self.progress.bar_style = "warning"
             self._set_status(f"stopped: {summary.stopped_reason} (Start resumes)")
         else:
-            self.progress.bar_style = "success" if not failed and not summary.pending else "warning"
+            self.progress.bar_style = ("success" if not failed and not summary.pending and not summary.in_flight
+                                       else "warning")
             self._set_status("done")
         lines = html.escape(str(summary)).replace("\n", "<br>")
         self.result.value = f"<b>Summary</b>: {lines}"

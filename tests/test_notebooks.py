@@ -57,3 +57,17 @@ def test_other_notebooks_run_with_other_parameters(tmp_path: Path, notebook: str
     errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
     assert last_json_output(executed)["notebook"].startswith(notebook)
+
+
+def test_notebook_06_at_other_moments_sends_nobody_outside_the_window(tmp_path: Path) -> None:
+    """07:30 in New York at the first send (every US callee waits), 09:00 in Los Angeles at the second."""
+    paths = run_notebooks(tmp_path, notebooks=["06"], parameters={
+        "at": "2026-11-24T12:30:00Z", "later_at": "2026-11-24T17:00:00Z", "n_send": 60, "area_code_cap": 10})
+    executed = next(p for p in paths if p.suffix == ".ipynb")
+    summary = last_json_output(executed)
+    assert summary["notebook"] == "06_calling_rules"
+    assert summary["sent_first"] == 0 and summary["deferred_first"] == 60
+    assert summary["released_later"] + summary["still_pending"] == 60 and summary["released_later"] > 0
+    assert summary["emulator_outside_window"] == 0
+    assert summary["frequency_capped_after"] == summary["released_later"]
+    assert (tmp_path / "06_local_hours.png").stat().st_size > 5_000

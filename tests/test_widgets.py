@@ -119,7 +119,7 @@ def test_batch_preview_pages_with_buttons_and_slider_in_sync(plan) -> None:
     assert preview.batch_number == n
     preview.batch_number = 0  # clamped
     assert preview.batch_number == 1
-    assert repr(preview) == f"BatchPreview(batch 1 of {n}, {len(plan):,} requests, 0 problems)"
+    assert repr(preview) == f"BatchPreview(batch 1 of {n}, {len(plan):,} requests, no problems)"
 
 
 def test_batch_preview_shows_attributes_validation_and_totals(plan) -> None:
@@ -128,10 +128,11 @@ def test_batch_preview_shows_attributes_validation_and_totals(plan) -> None:
     assert f"{s['requests']:,} requests in {s['batches']} batches" in preview.header.value
     assert "valid" in preview.header.value and "firstName, lang" in preview.header.value
     frame = preview.current_frame
-    assert list(frame.columns) == ["position", "phone", "row", "client_token", "firstName", "lang", "validation"]
+    assert list(frame.columns) == ["position", "phone_masked", "row", "client_token", "firstName", "lang", "code",
+                                   "detail"]
     first = plan.batches[0].requests[0]
     assert frame.loc[0, "firstName"] == first.attributes["firstName"]
-    assert set(frame["validation"]) == {"ok"}
+    assert set(frame["code"]) == {"ok"}
     assert ">firstName</th>" in preview.table_html
 
 
@@ -148,10 +149,11 @@ def test_batch_preview_masks_numbers_until_revealed(plan) -> None:
 def test_batch_preview_flags_invalid_requests(small) -> None:
     bad = dialkit.plan_batches(small, "campaign-widgets", attributes={"first name": "first_name"})
     preview = BatchPreview(bad)
-    assert "problem(s)" in preview.header.value and "refuse" in preview.header.value
+    assert f"1 problem on {len(bad):,} requests" in preview.header.value and "refuse" in preview.header.value
+    assert list(preview.problems["code"]) == ["attribute_name_invalid"] and preview.problems["requests"][0] == len(bad)
     assert "with problems" in preview.batch_label.value
     assert "does not match the API pattern" in preview.table_html and 'class="dk-bad"' in preview.table_html
-    assert set(preview.current_frame["validation"]) != {"ok"}
+    assert set(preview.current_frame["code"]) == {"attribute_name_invalid"}
 
 
 def test_batch_preview_of_an_empty_plan(small) -> None:
