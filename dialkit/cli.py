@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import sqlite3
 import sys
 from datetime import timedelta
@@ -39,7 +40,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .masking import MaskingFilter, mask_text
 
-SAMPLE = Path("data/samples/contacts_messy.csv")
+#: The demo's sample files (shipped with dialkit: see dialkit.tutorials).
+SAMPLE = "contacts_messy.csv"
+SAMPLE_SUPPRESS = "do_not_call.csv"
 
 #: Exit statuses (see the module docstring and ``dialkit --help``).
 EXIT_OK = 0
@@ -476,14 +479,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .planning import plan_batches
     from .results import report
     from .sender import connect, send
+    from .tutorials import sample_path
 
+    contacts_path = args.contacts if args.contacts is not None else _shown(sample_path(SAMPLE))
+    suppress_path = args.suppress if args.suppress is not None else _shown(sample_path(SAMPLE_SUPPRESS))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     ledger = out / "demo-ledger.sqlite"
     for stale in (ledger, Path(str(ledger) + "-wal"), Path(str(ledger) + "-shm")):
         stale.unlink(missing_ok=True)
-    print(f"1. load   {args.contacts}")
-    contacts = load_contacts(args.contacts, suppress=args.suppress or None)
+    print(f"1. load   {contacts_path}")
+    contacts = load_contacts(contacts_path, suppress=suppress_path or None)
     s = contacts.summary()
     print(f"   {s['rows']} rows: {s['accepted']} accepted, {s['rejected']} rejected "
           + ", ".join(f"{k} {v}" for k, v in s["reasons"].items() if v))
@@ -512,6 +518,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
         for p in paths:
             print(f"   {p}")
     print(f"done: outputs in {out}/")
+    return 0
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it lies below it (a checkout), else absolute (a wheel)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    """Copy the tutorial notebooks and sample data to a folder of the analyst's choice."""
+    from .tutorials import copy_tutorials
+
+    dest = Path(args.dir)
+    written = copy_tutorials(dest, force=args.force)
+    for path in written:
+        print(f"wrote {path}")
+    print(f"{len(written)} files in {dest}/ (notebooks/ and data/samples/; the notebooks write to {dest}/out/).")
+    jupyter = "jupyter lab" if shutil.which("jupyter") else f"{sys.executable} -m jupyterlab"
+    print(f"Start JupyterLab there:  cd {dest} && {jupyter} notebooks/01_load_contacts.ipynb")
     return 0
 
 
@@ -591,13 +619,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=None)
 
     p = sub.add_parser("demo", help="the whole path on the local emulator, then the notebooks headless")
-    p.add_argument("--contacts", default=str(SAMPLE), help=f"contact file (default {SAMPLE})")
-    p.add_argument("--suppress", default="data/samples/do_not_call.csv",
-                   help="do-not-call list (default data/samples/do_not_call.csv; '' for none)")
+    p.add_argument("--contacts", help=f"contact file (default: the sample {SAMPLE} shipped with dialkit)")
+    p.add_argument("--suppress", help=f"do-not-call list (default: the sample {SAMPLE_SUPPRESS}; '' for none)")
     p.add_argument("--out", default="out", help="output folder (default out/)")
     p.add_argument("--no-notebooks", action="store_true", help="skip running the notebooks")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("notebooks",
+                       help="copy the tutorial notebooks and sample data into a folder, to run in JupyterLab")
+    p.add_argument("dir", help="folder to copy into (created if missing): DIR/notebooks and DIR/data/samples")
+    p.add_argument("--force", action="store_true", help="overwrite tutorial files already in DIR (refused by default)")
+    p.set_defaults(func=cmd_notebooks)
     return parser
 
 

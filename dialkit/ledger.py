@@ -30,8 +30,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import filelock
+
 from . import __version__
-from ._files import make_private, open_private
+from ._files import make_private
 from .exceptions import LedgerBusy, LedgerError
 from .planning import BatchPlan, PlannedRequest
 
@@ -209,56 +211,38 @@ class LedgerRequest:
 class _FileLock:
     """An exclusive, non-blocking OS lock on a sidecar file (released by the OS on process death).
 
-    The sidecar is removed on release, while still held; an acquirer checks that
-    the file it locked is still the one at the path (same inode), so removal
-    never lets two holders in.
+    Taken with the maintained ``filelock`` library: ``flock`` on POSIX, ``LockFileEx``/``msvcrt``
+    byte-range locks on Windows, the lock file opened without following a symlink and created
+    0600.  ``timeout=0``: a second sender is refused at once, never left waiting.  No soft
+    (marker-file) fallback: a marker left by a killed run would refuse every later send, where
+    an OS lock dies with its process.  On POSIX the sidecar is removed on release while still
+    held; an acquirer that locked the removed file sees it has no name any more and does not
+    count it as held (filelock checks ``st_nlink``), so removal never lets two holders in.  On
+    Windows filelock removes it after unlocking.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._fh: Any = None
+        self._lock: Any = None
 
     def acquire(self) -> bool:
-        for _ in range(10):
-            fh = open_private(self.path, "a+")
-            try:
-                if os.name == "nt":  # pragma: no cover - exercised on Windows only
-                    import msvcrt
-
-                    msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
-                else:
-                    import fcntl
-
-                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                fh.close()
-                return False
-            try:
-                same = os.name == "nt" or os.fstat(fh.fileno()).st_ino == os.stat(self.path).st_ino
-            except FileNotFoundError:
-                same = False
-            if not same:  # the holder removed it between our open and our lock: try the new file
-                fh.close()
-                continue
-            fh.seek(0)
-            fh.truncate()
-            fh.write(f"{os.getpid()}\n")
-            fh.flush()
-            self._fh = fh
-            return True
-        return False
+        """Take the lock now or return False (held by another sender); OSError if the path cannot be a lock file."""
+        lock = filelock.FileLock(self.path, timeout=0, mode=0o600, thread_local=False, fallback_to_soft=False)
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            return False
+        self._lock = lock
+        return True
 
     def release(self) -> None:
-        if self._fh is not None:
+        if self._lock is not None:
+            lock, self._lock = self._lock, None
             try:
                 if os.name != "nt":
                     self.path.unlink(missing_ok=True)  # while still held: see the class docstring
-                    import fcntl
-
-                    fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
             finally:
-                self._fh.close()
-                self._fh = None
+                lock.release(force=True)
 
 
 class Ledger:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .rehearsal import fresh_ledger, rehearse  # moved to the library; kept here for notebooks and callers
+from .tutorials import tutorials_root as _tutorials_root
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -29,8 +30,9 @@ log = logging.getLogger("dialkit.notebooks")
 __all__ = ["NOTEBOOKS_DIR", "execute_in_place", "find_notebooks", "fresh_ledger", "mask_columns", "open_connection", "rehearse",
            "run_notebooks"]
 
-#: The notebooks of a source checkout (``<repo>/notebooks``); None when dialkit is installed without them.
-NOTEBOOKS_DIR: Path | None = (lambda p: p if p.is_dir() else None)(Path(__file__).resolve().parent.parent / "notebooks")
+#: The tutorial notebooks: a source checkout's ``notebooks/``, or the copy a wheel ships
+#: (``dialkit/_tutorials/notebooks``, see :mod:`dialkit.tutorials`); None when neither is there.
+NOTEBOOKS_DIR: Path | None = (lambda root: root / "notebooks" if root is not None else None)(_tutorials_root())
 
 
 def find_notebooks(notebooks: Iterable[str | os.PathLike[str]] | None = None, *,
@@ -44,7 +46,8 @@ def find_notebooks(notebooks: Iterable[str | os.PathLike[str]] | None = None, *,
     base = Path(notebooks_dir) if notebooks_dir is not None else NOTEBOOKS_DIR
     if base is None or not base.is_dir():
         raise FileNotFoundError(
-            "no notebooks folder found: run from a source checkout of dialkit or pass notebooks_dir="
+            "no notebooks folder found: this install ships none (install dialkit from its wheel, or run from a "
+            "source checkout) or pass notebooks_dir="
         )
     available = sorted(p for p in base.glob("[0-9][0-9]_*.ipynb"))
     if notebooks is None:

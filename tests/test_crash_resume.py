@@ -26,6 +26,8 @@ import dialkit
 from dialkit.emulator import serve
 from dialkit.sender import Backoff, SendSettings, connect, send
 
+pytestmark = pytest.mark.slow  # real `dialkit send` processes killed with SIGKILL, then resumed
+
 TRIALS = 20
 AREA_CODES = ["212", "312", "415"]
 

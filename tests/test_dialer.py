@@ -112,6 +112,7 @@ def _run(tmp_path: Path, name: str, model: DialerModel, n: int = 300) -> tuple[p
     return dialkit.load_results(ledger), raw
 
 
+@pytest.mark.slow
 def test_same_seed_same_records_over_http(tmp_path: Path) -> None:
     model = DialerModel(lines=20, agents=8, buffer_size=1000, time_scale=0, start=EVENING, seed=9)
     _, one = _run(tmp_path, "one", model)
@@ -123,6 +124,7 @@ def test_same_seed_same_records_over_http(tmp_path: Path) -> None:
     assert strip(other) != strip(one)
 
 
+@pytest.mark.slow
 def test_the_hour_profile_shifts_the_answer_rate(tmp_path: Path) -> None:
     morning = DialerModel(lines=50, buffer_size=1000, time_scale=0, start=MORNING, seed=3)
     evening = DialerModel(lines=50, buffer_size=1000, time_scale=0, start=EVENING, seed=3)
@@ -141,6 +143,7 @@ def test_the_hour_profile_shifts_the_answer_rate(tmp_path: Path) -> None:
     assert (records["disposition"] == "human_answered").mean() > rates["morning"] + 0.15
 
 
+@pytest.mark.slow
 def test_records_carry_the_request_attributes_and_campaign_like_connect(tmp_path: Path) -> None:
     results, raw = _run(tmp_path, "shape", DialerModel(lines=20, agents=2, time_scale=0, start=EVENING))
     by_id = dict(zip(results["dial_request_id"], results["attributes"]))
@@ -212,6 +215,7 @@ def test_emulator_cli_reads_an_hour_profile_and_says_what_is_wrong_with_one(tmp_
     assert "dialer model:" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_dialkit_emulator_serves_a_dialer_model_from_the_shell(tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -17,7 +17,7 @@ import dialkit
 from dialkit.emulator import serve
 from dialkit.sender import Backoff, SendSettings, send
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]  # fault storms against the emulator over HTTP
 FAST = Backoff(initial=0.01, multiplier=2.0, maximum=0.05, jitter=0.0)
 
 

@@ -87,6 +87,7 @@ def test_ledger_of_another_campaign_or_run_is_refused(tmp_path: Path) -> None:
             led.bind_plan(plan_of(2, run_id="other"))
 
 
+@pytest.mark.slow
 def test_second_sender_on_the_same_ledger_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
     with Ledger.open(path):
@@ -107,6 +108,7 @@ def test_second_sender_on_the_same_ledger_is_refused(tmp_path: Path) -> None:
         pass
 
 
+@pytest.mark.slow
 def test_lock_is_released_when_the_holder_is_killed(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
     code = f"from dialkit.ledger import Ledger; import os; Ledger.open({str(path)!r}); print('held', flush=True); os.kill(os.getpid(), 9)"
@@ -176,6 +178,50 @@ def test_lock_file_is_removed_when_released(tmp_path: Path) -> None:
             Ledger.open(path)
 
 
+def test_a_symlink_planted_at_the_lock_path_is_not_followed(tmp_path: Path) -> None:
+    """The lock file is opened without following a symlink (filelock's O_NOFOLLOW): a link planted at
+    ``<ledger>.lock`` cannot make a send truncate or write the file it points to."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    (tmp_path / "l.sqlite.lock").symlink_to(victim)
+    with pytest.raises(LedgerError, match="l.sqlite.lock"):
+        Ledger.open(tmp_path / "l.sqlite")
+    assert victim.read_text() == "keep me\n"
+
+
+@pytest.mark.slow
+def test_a_second_sender_in_another_process_is_refused_at_once_naming_the_ledger(tmp_path: Path) -> None:
+    """Two processes: the second gets LedgerBusy naming the ledger (never a wait for the first to finish)."""
+    path = tmp_path / "l.sqlite"
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys
+        from dialkit.ledger import Ledger
+        led = Ledger.open({str(path)!r})
+        print("held", flush=True)
+        sys.stdin.readline()
+        led.close()
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        code = textwrap.dedent(f"""
+            from dialkit.ledger import Ledger
+            from dialkit.exceptions import LedgerBusy
+            try:
+                Ledger.open({str(path)!r})
+            except LedgerBusy as e:
+                print("busy:", e)
+        """)
+        # the refusal comes while the holder still holds (it waits on stdin): no hang, no wait
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        assert f"busy: ledger {path} is in use by another sender" in out.stdout, out.stderr
+        assert holder.poll() is None
+    finally:
+        holder.communicate("done\n", timeout=60)
+    assert not (tmp_path / "l.sqlite.lock").exists()
+    with Ledger.open(path):
+        pass
+
+
 # -- schema 2: bookkeeping that does not grow with the ledger ------------------------------------
 def recount(path: Path, retry: tuple[str, ...] = RETRY) -> dict:
     """counts() the slow way: straight from the requests, as schema 1 did."""
@@ -198,6 +244,7 @@ def recount(path: Path, retry: tuple[str, ...] = RETRY) -> dict:
 
 
 @pytest.mark.parametrize("update_from", [True, False], ids=["one-statement", "row-by-row (SQLite < 3.33)"])
+@pytest.mark.slow
 def test_counts_kept_by_triggers_match_a_full_recount_through_every_transition(tmp_path: Path, monkeypatch,
                                                                                 update_from: bool) -> None:
     import random

@@ -14,7 +14,7 @@ from dialkit.notebooks import run_notebooks
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "data" / "samples" / "contacts_small.csv"
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]  # each runs notebooks in a kernel
 
 
 def last_json_output(path: Path) -> dict:

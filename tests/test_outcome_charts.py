@@ -112,6 +112,7 @@ def test_plot_arms_writes_rates_differences_and_flags(frame: pd.DataFrame) -> No
     plt.close("all")
 
 
+@pytest.mark.slow
 def test_charts_save_as_png(frame: pd.DataFrame, tmp_path: Path) -> None:
     for i, ax in enumerate([plot_dispositions(frame), plot_rate_by_local_time(frame)]):
         path = tmp_path / f"{i}.png"

@@ -132,6 +132,7 @@ def test_redial_candidates_use_the_same_join_and_drop_the_old_token_attribute(tm
     assert again.validate().empty
 
 
+@pytest.mark.slow
 def test_report_says_which_key_matched_and_what_matched_nothing(capsys, tmp_path: Path) -> None:
     ledger = tmp_path / "run.sqlite"
     small = Path(__file__).resolve().parents[1] / "data" / "samples" / "contacts_small.csv"

@@ -43,6 +43,7 @@ class Collect(logging.Handler):
         self.lines.append(self.format(record))
 
 
+@pytest.mark.slow
 def test_no_full_number_in_any_log_line_of_a_full_send(tmp_path: Path, capsys) -> None:
     contacts = dialkit.load_contacts(SMALL)
     numbers = contacts.accepted["phone_e164"].tolist()
@@ -159,6 +160,7 @@ def test_committed_notebooks_carry_no_real_number(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "data" / "samples").glob("*.csv")), ids=lambda p: p.name)
+@pytest.mark.slow
 def test_sample_data_is_fictional(path: Path) -> None:
     assert non_fictional_numbers(path.read_text(encoding="utf-8", errors="replace")) == []
 

@@ -53,6 +53,7 @@ def test_ten_requests_under_reset_rate_1_are_ten_in_flight_not_twenty_pending(tm
     assert (report["pending"], report["in_flight"]) == (0, 10) and _states(report) == 10
 
 
+@pytest.mark.slow
 def test_send_panel_rows_add_up_to_the_total_at_every_event(small_contacts: dialkit.ContactSet,
                                                              tmp_path: Path) -> None:
     from dialkit.widgets import SendPanel
@@ -81,6 +82,7 @@ def small_contacts() -> dialkit.ContactSet:
     return dialkit.load_contacts(SMALL)
 
 
+@pytest.mark.slow
 def test_progress_events_summary_report_and_cli_keep_the_states_disjoint(tmp_path: Path, capsys) -> None:
     events: list[Any] = []
     ledger = tmp_path / "faults.sqlite"

@@ -379,6 +379,7 @@ def test_a_bare_frame_with_only_phone_e164_is_placed_by_parsing(tmp_path: Path) 
     assert out["area_code"].tolist()[:2] == ["+1 212", "+61 MOBILE"]
 
 
+@pytest.mark.slow
 def test_evaluate_keeps_any_index_and_masks_every_repr(tmp_path: Path) -> None:
     frame = accepted(NY1, LA, AU, NY2, NY1, zip=["", "10001", "", "90210", ""])
     frame = frame.iloc[::-1].set_axis([50, 40, 30, 20, 10])  # reversed, gapped labels

@@ -53,6 +53,7 @@ def test_credentials_refused_before_the_first_call_raise_endpoint_problem(tmp_pa
 
 @pytest.mark.parametrize("api", ["v1", "v2"])
 @pytest.mark.parametrize("error", list(CREDENTIAL_ERRORS))
+@pytest.mark.slow
 def test_credentials_refused_mid_run_stop_with_the_hint_and_resume_dials_nobody_twice(
     tmp_path: Path, error: str, api: str
 ) -> None:
@@ -89,6 +90,7 @@ def test_conflict_is_resent_with_the_same_tokens_until_it_clears(tmp_path: Path)
         dialed_once(emu, someone=True)
 
 
+@pytest.mark.slow
 def test_a_conflict_that_never_clears_stops_with_advice(tmp_path: Path) -> None:
     with serve(errors={"PutDialRequestBatch": "ConflictException"}) as emu:
         plan = plan_for(emu, 20)

@@ -67,6 +67,7 @@ def failure_codes(ledger: Path) -> Counter:
     return Counter(dialkit.load_attempts(ledger)["result"])
 
 
+@pytest.mark.slow
 def test_minimum_ttl_under_a_429_storm_loses_nothing(tmp_path: Path) -> None:
     # 1 call/s allowed, 40 asked for: most attempts are 429s, each resent with a fresh expiry
     with serve(seed=3, rate_limit=1) as emu, connect(emu.endpoint_url) as conn:
@@ -80,6 +81,7 @@ def test_minimum_ttl_under_a_429_storm_loses_nothing(tmp_path: Path) -> None:
     assert failure_codes(tmp_path / "l.sqlite")["InvalidInput"] == 0
 
 
+@pytest.mark.slow
 def test_minimum_ttl_under_high_latency_loses_nothing(tmp_path: Path) -> None:
     # 2 s per call: a request stamped now + 30 s is under 30 s when the service judges it
     with serve(seed=4, latency=2.0) as emu, connect(emu.endpoint_url) as conn:
@@ -89,6 +91,7 @@ def test_minimum_ttl_under_high_latency_loses_nothing(tmp_path: Path) -> None:
     assert failure_codes(tmp_path / "l.sqlite")["InvalidInput"] == 0
 
 
+@pytest.mark.slow
 def test_v2_minimum_ttl_under_a_429_storm_loses_nothing(tmp_path: Path) -> None:
     with serve(seed=5, rate_limit=1) as emu, connect(emu.endpoint_url, api="v2") as conn:
         plan = dialkit.plan_batches(contacts(60), emu.campaign_id, api="v2", batch_size=10,

@@ -91,6 +91,7 @@ def test_stop_cuts_a_long_backoff_short(tmp_path: Path) -> None:
     assert summary.succeeded == 25 and summary.pending == 35
 
 
+@pytest.mark.slow
 def test_calls_overlap_and_each_is_in_the_ledger_before_it_reaches_the_service(tmp_path: Path) -> None:
     """At the moment the emulator decides a call, every token it has ever seen is already in the
     ledger as sent (write-ahead for every call in flight), and the ledger shows calls overlapping."""
@@ -121,6 +122,7 @@ def test_calls_overlap_and_each_is_in_the_ledger_before_it_reaches_the_service(t
     assert len(log) == 300 and max(log.values()) == 1
 
 
+@pytest.mark.slow
 def test_auto_concurrency_overlaps_calls_when_the_round_trip_needs_it(tmp_path: Path) -> None:
     with serve(seed=4, latency=0.3) as emu, connect(emu.endpoint_url) as conn:
         events: list[Progress] = []
@@ -130,6 +132,7 @@ def test_auto_concurrency_overlaps_calls_when_the_round_trip_needs_it(tmp_path: 
     assert max(e.in_flight for e in events) >= 10  # at 20 calls/s and 0.3 s a call, one at a time cannot keep up
 
 
+@pytest.mark.slow
 def test_a_rate_over_the_limit_adapts_and_loses_nothing(tmp_path: Path) -> None:
     with serve(seed=5, rate_limit=5) as emu, connect(emu.endpoint_url) as conn:
         plan = dialkit.plan_batches(contacts(400), emu.campaign_id, batch_size=10)
@@ -143,6 +146,7 @@ def test_a_rate_over_the_limit_adapts_and_loses_nothing(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("api", ["v1", "v2"])
+@pytest.mark.slow
 def test_concurrent_send_with_every_fault_accounts_for_every_request(api: str, tmp_path: Path) -> None:
     faults = {"seed": 6, "latency": 0.05, "throttle_rate": 0.1, "unknown_error_rate": 0.05,
               "server_error_rate": 0.05, "reset_rate": 0.05,

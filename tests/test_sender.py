@@ -130,6 +130,7 @@ def test_invalid_input_is_final_and_never_resent(tmp_path: Path) -> None:
         assert sum(c["operation"] == "PutDialRequestBatch" for c in emu.calls()) == 1
 
 
+@pytest.mark.slow
 def test_whole_call_429s_are_retried_until_they_pass(tmp_path: Path) -> None:
     with serve(seed=1, rate_limit=4) as emu:
         conn = conn_for(emu, config=fast_config(max_attempts=2))
@@ -202,6 +203,7 @@ def test_stop_event_then_resume_dials_nobody_twice(tmp_path: Path) -> None:
         assert len(log) == 125 and max(log.values()) == 1
 
 
+@pytest.mark.slow
 def test_stop_with_calls_in_flight_waits_for_their_answers_then_resumes(tmp_path: Path) -> None:
     # several calls in flight when Stop is pressed: their answers are recorded, nothing is abandoned
     with serve(seed=1, latency=0.2) as emu:

@@ -260,6 +260,7 @@ def test_send_panel_runs_to_completion_with_the_right_counts(small, tmp_path: Pa
     assert len(log) == summary.succeeded  # the emulator dialed each success once
 
 
+@pytest.mark.slow
 def test_send_panel_stop_button_stops_and_start_resumes(small, tmp_path: Path) -> None:
     ledger = tmp_path / "stop.sqlite"
     with dialkit.connect("local", faults={"seed": 1, "latency": 0.3}) as conn:
@@ -339,6 +340,7 @@ def test_send_panel_rejects_its_own_arguments(small) -> None:
 
 
 # -- the notebook runner and the helpers the notebooks share (dialkit.notebooks) ------------
+@pytest.mark.slow
 def test_run_notebooks_writes_executed_copies_and_charts(tmp_path: Path) -> None:
     import nbformat
 
