@@ -1,6 +1,8 @@
 # dialkit's two entry points (see README):
 #   make demo   - the main job on the local emulator: load, plan, send, report, notebooks (no AWS account)
-#   make test   - the whole test suite (unit, emulator over HTTP, AWS CLI, faults, notebooks, browser)
+#   make test   - the lint and type gate (make lint), then the whole test suite (unit, emulator over
+#                 HTTP, AWS CLI, faults, notebooks, browser)
+#   make lint   - ruff check (package, tests, benchmarks, notebooks), ruff format --check, mypy dialkit
 # CI also runs `make test-floor`: the fast unit tests on the lowest declared versions
 # (constraints/floor.txt) in a second venv, .venv-floor.
 #   make bench  - the performance figures (benchmarks/bench_*.py, one table; not part of make test)
@@ -11,7 +13,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-floor bench venv clean
+.PHONY: demo test lint test-floor bench venv clean
 # The floor venv: the runtime packages the fast tests need, pinned to the declared floors.
 # (tests/test_contacts.py is not among them: it pins pandas 3's str dtype and .xlsx samples written
 # byte for byte by the current openpyxl, which older versions cannot match.)
@@ -35,7 +37,13 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/dialkit demo --out out
 
-test: $(STAMP)
+# The gate: configured in pyproject.toml ([tool.ruff], [tool.mypy]).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy dialkit
+
+test: lint
 	$(BIN)/python -m pytest tests notebooks --nbval --nbval-sanitize-with notebooks/sanitize.cfg --nbval-current-env -p no:cacheprovider
 
 # dialkit itself without its notebook/chart dependencies (--no-deps), then the packages the fast
