@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -203,7 +204,7 @@ class _FileLock:
         for _ in range(10):
             fh = open_private(self.path, "a+")
             try:
-                if os.name == "nt":  # pragma: no cover - exercised on Windows only
+                if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
                     import msvcrt
 
                     msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
@@ -551,7 +552,8 @@ class Ledger:
             cur = self._db.execute(
                 "INSERT INTO calls (batch, n_items, started_at) VALUES (?, ?, ?)", (batch, len(requests), ts)
             )
-            call_id = int(cur.lastrowid)
+            call_id = cur.lastrowid
+            assert call_id is not None  # an INSERT always sets it
             if tokens:
                 self._db.execute(
                     "UPDATE requests SET status='in_flight', attempts=attempts+1, pending_reason=NULL, "
