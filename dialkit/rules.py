@@ -47,6 +47,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import phonenumbers
+from pandas.api.typing import NaTType
 
 from ._number_zones import (
     area_code_keys,
@@ -127,7 +128,7 @@ def parse_at(at: Moment | None) -> datetime:
             raise RulesError(f"--at {at!r} is not an ISO-8601 moment: write it like 2026-11-28T14:00:00Z") from None
     else:
         value = pd.Timestamp(at)
-    if value is pd.NaT or pd.isna(value):
+    if pd.isna(value):  # pd.Timestamp("NaT") is NaT (pandas-stubs says Timestamp)
         raise RulesError("the moment to evaluate rules at is missing (NaT)")
     if value.tzinfo is None:
         raise RulesError(
@@ -908,8 +909,8 @@ def check_area_code_cap(
                 f"({z or 'UTC'} day; cap {cap} per area code per day, {int(used_list[i])} from earlier runs); "
                 f"quota resets {resets[z]}"
             )
-    details = pd.Series(details, index=frame.index, dtype=object)
-    return pd.DataFrame({"area_code": keys, "deferred": deferred.astype(bool), "release_at": release, "detail": details},
+    detail = pd.Series(details, index=frame.index, dtype=object)
+    return pd.DataFrame({"area_code": keys, "deferred": deferred.astype(bool), "release_at": release, "detail": detail},
                         index=frame.index)
 
 
@@ -932,7 +933,12 @@ def _end_of_date_everywhere(d: date) -> pd.Timestamp:
     return pd.Timestamp(datetime.combine(d + timedelta(days=1), time(12), tzinfo=_UTC))
 
 
-def _parse_expiry(text: str) -> pd.Timestamp | None:
+def _timestamp_or_nat(text: str) -> pd.Timestamp | NaTType:
+    """``pd.Timestamp(text)`` typed as what it returns: NaT for "NaT" or "nan" (pandas-stubs says Timestamp)."""
+    return pd.Timestamp(text)
+
+
+def _parse_expiry(text: str) -> pd.Timestamp | NaTType | None:
     """An expiry cell as the UTC moment the entry stops suppressing; NaT for blank; None if unreadable.
 
     A bare date (``2026-12-31``, a spreadsheet date cell at midnight,
@@ -963,10 +969,10 @@ def _parse_expiry(text: str) -> pd.Timestamp | None:
                 pass
         return _end_of_date_everywhere(max(readings)) if readings else None
     try:
-        ts = pd.Timestamp(value)
+        ts = _timestamp_or_nat(value)
     except (ValueError, TypeError):
         return None
-    if ts is pd.NaT:
+    if isinstance(ts, NaTType):
         return None
     return ts.tz_localize(_UTC) if ts.tzinfo is None else ts.tz_convert(_UTC)
 
