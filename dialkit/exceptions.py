@@ -5,6 +5,11 @@ Messages never carry a full phone number (see :mod:`dialkit.masking`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 class DialkitError(Exception):
     """Base class of every error dialkit raises on purpose."""
@@ -21,7 +26,7 @@ class PlanError(DialkitError, ValueError):
 class PlanValidationError(DialkitError, ValueError):
     """A plan breaks API constraints; ``.violations`` is a DataFrame of every violation."""
 
-    def __init__(self, message: str, violations=None) -> None:
+    def __init__(self, message: str, violations: pd.DataFrame | None = None) -> None:
         super().__init__(message)
         self.violations = violations
 

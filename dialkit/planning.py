@@ -64,7 +64,7 @@ def client_tokens(campaign_id: str, run_id: str, phones: Iterable[str]) -> list[
     """:func:`client_token` for many numbers of one campaign and run (the shared prefix is hashed once)."""
     start = hashlib.sha256(f"{campaign_id}\x1f{run_id}\x1f".encode())
     copy = start.copy
-    out = []
+    out: list[str] = []
     append = out.append
     prefix = f"{TOKEN_PREFIX}-"
     for phone in phones:
@@ -136,7 +136,8 @@ class _PlanColumns:
     def _texts(col: Any, start: int, stop: int) -> list[str]:
         if isinstance(col, list):
             return col[start:stop]
-        return col.slice(start, stop - start).to_pylist()  # a pyarrow string array without nulls
+        texts: list[str] = col.slice(start, stop - start).to_pylist()  # a pyarrow string array without nulls
+        return texts
 
     def requests(self, start: int, stop: int) -> list[PlannedRequest]:
         """Requests ``start``..``stop - 1`` (0-based, in send order)."""
@@ -151,7 +152,7 @@ class _PlanColumns:
         names = list(attrs)
         token_name = self.token_attribute
         size = self.size
-        out = []
+        out: list[PlannedRequest] = []
         append = out.append
         for k, phone in enumerate(phones):
             i = start + k
@@ -279,8 +280,10 @@ class BatchPlan:
         """
         problems: dict[tuple[int, int], list[str]] = {}
         for v in self.validate().itertuples(index=False):
-            if not pd.isna(v.position):
-                problems.setdefault((int(v.batch), int(v.position)), []).append(f"{v.field}: {v.problem}")
+            batch: Any = v.batch  # an int; position is an int, or NaN for a problem of the whole batch
+            position: Any = v.position
+            if not pd.isna(position):
+                problems.setdefault((int(batch), int(position)), []).append(f"{v.field}: {v.problem}")
         rows = []
         for r in self.requests:
             rows.append(
@@ -323,7 +326,7 @@ class BatchPlan:
         (every key plus every value, the client-token attribute included).
         Messages never contain a phone number.
         """
-        c = constraints(self.api)  # type: ignore[arg-type]
+        c = constraints(self.api)
         out: list[dict[str, Any]] = []
 
         def add(req: PlannedRequest | None, fld: str, problem: str, batch: int | None = None) -> None:

@@ -41,7 +41,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -58,6 +58,9 @@ from ._number_zones import (
     time_zones_for_postcodes,
 )
 from .exceptions import DialkitError
+
+if TYPE_CHECKING:
+    from .contacts import ContactSet
 from .masking import mask_phone, mask_text
 
 __all__ = [
@@ -1402,11 +1405,11 @@ _ADDED_ACCEPTED = ("phone_e164", "phone_flags", "region", "number_type")
 
 
 def apply_rules(
-    contacts: Any,
+    contacts: ContactSet,
     rules: CampaignRules,
     at: Moment,
     history: DialHistory | str | os.PathLike[str] | Sequence[Any] | None = None,
-) -> tuple[Any, pd.DataFrame]:
+) -> tuple[ContactSet, pd.DataFrame]:
     """Move the rows the rules reject from ``contacts.accepted`` to ``contacts.rejected``; pure (``at`` is given).
 
     Returns ``(new ContactSet, verdict)``.  The verdict is :func:`evaluate`'s

@@ -489,7 +489,7 @@ _CREDENTIAL_ERRORS = {"AccessDeniedException", "UnrecognizedClientException", "E
 
 def credential_hint(code: str, api: str) -> str:
     """What to do about a credential error ``code``, naming the IAM actions of ``api``'s model."""
-    c = constraints(api)  # type: ignore[arg-type]
+    c = constraints(api)
     actions = f"{c.iam_action('GetCampaignState')} and {c.iam_action()}"
     if code == "AccessDeniedException":
         return f"the credentials are not allowed to do this: grant {actions} to the IAM role or user"
@@ -1194,7 +1194,8 @@ def _classify(exc: Exception, campaign_id: str, api: str = "v1") -> _CallFailure
     code = str(err.get("Code", "ClientError"))
     message = mask_text(str(err.get("Message", "")))
     if code == "InvalidCampaignStateException":
-        state = exc.response.get("state") or err.get("state")
+        found = exc.response.get("state") or err.get("state")
+        state = str(found) if found else None
         reason = (f"campaign is {state}, not Running" if state else "campaign is not Running") + \
             ": resume it, then send again with the same ledger"
         return _CallFailure(code, message, False, True, reason, error=CampaignNotRunning(campaign_id, state))
