@@ -26,6 +26,8 @@ from .ledger import Ledger
 from .masking import mask_phone
 from .rules import callee_time_zones
 
+__all__ = ["AUDIT_COLUMNS", "audit"]
+
 #: The ``meta`` key :func:`dialkit.send` writes the rules in force under (JSON of ``CampaignRules.describe()``).
 RULES_META_KEY = "rules"
 

@@ -46,6 +46,11 @@ if TYPE_CHECKING:  # imported where used, so `dialkit --help` stays quick
     from .rules import CampaignRules
     from .sender import Listener
 
+__all__ = [
+    "EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PLAN_INVALID", "EXIT_SEND_AGAIN", "EXIT_STOPPED",
+    "build_parser", "main",
+]
+
 SAMPLE = Path("data/samples/contacts_messy.csv")
 
 #: Exit statuses (see the module docstring and ``dialkit --help``).

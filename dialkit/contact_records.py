@@ -54,6 +54,11 @@ from .exceptions import DialkitError
 from .masking import mask_phone, mask_text
 from .planning import CLIENT_TOKEN_ATTRIBUTE
 
+__all__ = [
+    "COLUMNS", "CONTACT_EVENT_TYPE", "JOIN_KEYS", "OUTCOMES", "ContactRecordsError", "join_contact_records",
+    "outcome_of", "parse_records", "read_contact_records", "redial_candidates",
+]
+
 log = logging.getLogger("dialkit.contact_records")
 
 if TYPE_CHECKING:  # pragma: no cover

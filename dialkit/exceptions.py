@@ -10,6 +10,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
+__all__ = [
+    "CampaignNotFound", "CampaignNotRunning", "ConfirmationRequired", "ContactFileError", "DialkitError",
+    "EndpointProblem", "LedgerBusy", "LedgerError", "ModelNotSupported", "PlanError", "PlanMismatch",
+    "PlanValidationError",
+]
+
 
 class DialkitError(Exception):
     """Base class of every error dialkit raises on purpose."""

@@ -36,6 +36,8 @@ from ._files import make_private, open_private
 from .exceptions import LedgerBusy, LedgerError
 from .planning import BatchPlan, PlannedRequest
 
+__all__ = ["SCHEMA_VERSION", "STATUSES", "Ledger", "LedgerRequest"]
+
 #: Bump when the layout changes; readers migrate older versions forward.
 #: 1: dialkit 0.1.  2: indexes on ``seq`` and (``status``, ``first_sent_at``) and a ``tally`` of
 #: requests per state kept by triggers, so progress and resume cost the same on a ledger of any size.

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Mapping
 
+__all__ = ["MaskingFilter", "install_log_masking", "mask_attributes", "mask_phone", "mask_text"]
+
 _DIGIT = re.compile(r"\d")
 #: Anything that looks like a phone number inside free text: 7+ digits with separators.
 _NUMBER_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])\+?\d[\d\s().\-]{5,}\d(?![A-Za-z0-9])")

@@ -37,6 +37,11 @@ from .masking import mask_attributes, mask_phone
 if TYPE_CHECKING:  # pragma: no cover
     from .contacts import ContactSet
 
+__all__ = [
+    "CLIENT_TOKEN_ATTRIBUTE", "DEFAULT_RUN_ID", "TOKEN_PREFIX", "AttributeSpec", "Batch", "BatchPlan",
+    "PlanBatches", "PlannedRequest", "client_token", "client_tokens", "plan_batches",
+]
+
 #: The run id used when none is given: re-planning the same list for the same
 #: campaign gives the same tokens, which is the safe default.
 DEFAULT_RUN_ID = "default"

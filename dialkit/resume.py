@@ -29,6 +29,8 @@ from .exceptions import PlanMismatch
 from .ledger import Ledger, LedgerRequest
 from .planning import BatchPlan
 
+__all__ = ["ResumeCheck", "left_to_send", "recheck_resume", "withheld_pending"]
+
 #: The ``pending_reason`` of a withheld request that is on the current do-not-call list.
 REASON_SUPPRESSED = ("on the current do-not-call list: not sent on resume (it stays in the ledger; "
                      "nobody on the list is dialed)")

@@ -62,6 +62,11 @@ from .masking import install_log_masking, mask_text
 from .planning import BatchPlan, iter_chunks
 from .resume import ResumeCheck, left_to_send, recheck_resume, suppress_numbers, withheld_pending
 
+__all__ = [
+    "DEFAULT_BURST", "DEFAULT_RATE", "DEFAULT_REGION", "Backoff", "Connection", "Listener", "Progress",
+    "RateLimiter", "SendSummary", "TqdmListener", "client_config", "connect", "send",
+]
+
 log = logging.getLogger("dialkit.sender")
 
 #: The service quota of PutDialRequestBatch / PutOutboundRequestBatch: 10 calls/s per account and Region.
