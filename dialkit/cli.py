@@ -412,8 +412,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         print(f"  rules (recorded {meta.get('rules_recorded_at', '?')}): " + json.dumps(rules))
     if len(rows):
         print("  time zone found by: " + ", ".join(f"{k} {v}" for k, v in rows["time_zone_source"].value_counts().items()))
-        cols = [c for c in ("row", "phone_e164" if args.show_numbers else "phone_masked", "first_sent_at",
-                            "callee_local_first_sent", "time_zone_source", "status")]
+        cols = ["row", "phone_e164" if args.show_numbers else "phone_masked", "first_sent_at",
+                "callee_local_first_sent", "time_zone_source", "status"]
         print(rows[cols].head(20).to_string(index=False))
         if len(rows) > 20:
             print(f"  ... {len(rows) - 20} more (--csv PATH for all of them)")

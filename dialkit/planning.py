@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -51,7 +51,7 @@ TOKEN_PREFIX = "dk1"
 #: model's AttributeName pattern ``[a-zA-Z0-9\-_]+``).  A contact column of this name is refused.
 CLIENT_TOKEN_ATTRIBUTE = "dialkit_client_token"
 
-AttributeSpec = Union[None, Sequence[str], Mapping[str, str]]
+AttributeSpec = Sequence[str] | Mapping[str, str] | None
 
 
 def client_token(campaign_id: str, run_id: str, phone_e164: str) -> str:

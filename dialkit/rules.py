@@ -41,7 +41,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -103,7 +103,7 @@ TIME_ZONE_SOURCES: tuple[str, ...] = ("postcode", "number", "default", "unknown"
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MINUTES_PER_DAY = 24 * 60
 _UTC = timezone.utc
-Moment = Union[datetime, pd.Timestamp, str]
+Moment = datetime | pd.Timestamp | str
 
 
 class RulesError(DialkitError, ValueError):
@@ -1109,7 +1109,7 @@ def check_suppression(frame: pd.DataFrame, lists: Sequence[SuppressionList], at:
         # per number: "no expiry" if any live entry never expires, else the latest expiry
         text = live.assign(t=live["expires_at"].map(lambda v: "~" if pd.isna(v) else _fmt_utc(v)))
         label = text.groupby("phone_e164")["t"].max().map(
-            lambda v: f"on suppression list {lst.name!r} ({'no expiry' if v == '~' else 'until ' + v})")
+            lambda v, name=lst.name: f"on suppression list {name!r} ({'no expiry' if v == '~' else 'until ' + v})")
         match = phones.isin(label.index) & ~hit
         if match.any():
             details[match] = phones[match].map(label)
