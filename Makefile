@@ -1,6 +1,8 @@
 # dialkit's two entry points (see README):
 #   make demo   - the main job on the local emulator: load, plan, send, report, notebooks (no AWS account)
-#   make test   - the whole test suite (unit, emulator over HTTP, AWS CLI, faults, notebooks, browser)
+#   make test   - the lint and type gate (make lint), then the whole test suite (unit, emulator over
+#                 HTTP, AWS CLI, faults, notebooks, browser)
+#   make lint   - ruff check (package, tests, benchmarks, notebooks), ruff format --check, mypy dialkit
 #   make test-fast - the unit tests only (no slow, browser or notebook tests): seconds, for development
 # CI also runs `make test-floor`: the fast unit tests on the lowest declared versions
 # (constraints/floor.txt) in a second venv, .venv-floor.
@@ -12,7 +14,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast test-floor bench venv clean
+.PHONY: demo test test-fast lint test-floor bench venv clean
 # The floor venv: the runtime packages the fast tests need, pinned to the declared floors.
 # (tests/test_contacts.py is not among them: it pins pandas 3's str dtype and .xlsx samples written
 # byte for byte by the current openpyxl, which older versions cannot match.)
@@ -40,7 +42,13 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/dialkit demo --out out
 
-test: $(STAMP)
+# The gate: configured in pyproject.toml ([tool.ruff], [tool.mypy]).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy dialkit
+
+test: lint
 	$(BIN)/python -m pytest tests notebooks --nbval --nbval-sanitize-with notebooks/sanitize.cfg --nbval-current-env -p no:cacheprovider
 
 # --- declared support (issue 8): unit tests only; `slow` and `browser` are pytest markers (pyproject.toml)

@@ -78,8 +78,8 @@ def resume_start(n_requests: int, work: Path) -> tuple[float, float]:
     with EmulatorProcess() as emu:
         plan = big_plan(emu.campaign_id, n_requests, run_id="bench-resume")
         with Ledger.open(path) as led:  # a crashed run: half succeeded, one call in flight, the rest pending
-            led.bind_plan(plan)
-            led.set_meta("plan_validated", led.meta()["plan_sha256"])
+            led._bind_plan(plan)
+            led._set_meta("plan_validated", led.meta()["plan_sha256"])
         db = sqlite3.connect(path)
         with db:
             db.execute("UPDATE requests SET status='succeeded', attempts=1, first_sent_at=planned_at, "

@@ -148,12 +148,12 @@ def _rules(region: str) -> _Rules | None:
     if md is None or md.general_desc is None:
         return None
     possible = tuple(md.general_desc.possible_length)
-    if not possible or possible[0] == -1:
+    if not possible or possible[0] == -1 or md.country_code is None:
         return None
     pnp = md.national_prefix_for_parsing or None
     rules = _Rules(
         region=region,
-        cc=int(md.country_code),
+        cc=md.country_code,
         general=_desc(md.general_desc),
         types=tuple((t, _desc(getattr(md, name))) for t, name in _TYPE_ORDER),
         fixed=_desc(md.fixed_line),
@@ -225,7 +225,8 @@ def _fullmatch(arr: pa.Array, lens: np.ndarray, desc: _Desc | None, where: np.nd
     if count == 0:
         return ok
     if count * 4 >= n:  # most values: one pass over the whole array beats copying a subset
-        return ok & np.asarray(pc.match_substring_regex(arr, desc.full), dtype=bool)
+        matched: np.ndarray = ok & np.asarray(pc.match_substring_regex(arr, desc.full), dtype=bool)
+        return matched
     idx = np.flatnonzero(ok)
     hit = np.asarray(pc.match_substring_regex(arr.take(pa.array(idx)), desc.full), dtype=bool)
     out = np.zeros(n, dtype=bool)
@@ -347,7 +348,8 @@ _WEIGHTS[ord(".")] = 1 << 24
 def _per_string_sum(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """The sum of ``values`` over the bytes of each string (modulo the dtype's range)."""
     cs = np.concatenate((np.zeros(1, dtype=values.dtype), np.cumsum(values, dtype=values.dtype)))
-    return cs[offsets[1:]] - cs[offsets[:-1]]
+    sums: np.ndarray = cs[offsets[1:]] - cs[offsets[:-1]]
+    return sums
 
 
 def _digits_only(offsets: np.ndarray, data: np.ndarray, n: int) -> pa.Array:
@@ -911,7 +913,7 @@ def _classify(idx: np.ndarray, nsn: pa.Array, lens: np.ndarray, cc: int, nationa
     out.reason[idx] = rejected_reason
 
     where = f"for {region}" if national else f"for country code +{cc}"
-    for k in np.flatnonzero(~accepted):
+    for k in np.flatnonzero(~accepted).tolist():
         count = int(digits_n[idx[k]])
         hint = (f"; read as a {region} number: if it is from another country, "
                 "write it with + and the country code") if national and count >= 8 else ""
@@ -1154,8 +1156,8 @@ def load_text_fast(
         if suppress_set:
             hit = (reason < 0) & np.asarray(pc.fill_null(pc.is_in(e164, pa.array(sorted(suppress_set), type=pa.string())), False), dtype=bool)
             reason[hit] = index["suppressed"]
-            for k in np.flatnonzero(hit):
-                later_details[int(k)] = "on the do-not-call list"
+            for k in np.flatnonzero(hit).tolist():
+                later_details[k] = "on the do-not-call list"
 
     if dedupe != "none":
         ok = np.flatnonzero(reason < 0)
@@ -1193,7 +1195,7 @@ def load_text_fast(
         acc[key] = pd.array(chosen.cast(pa.string()) if pa.types.is_dictionary(chosen.type) else chosen, dtype="str")
     accepted = pd.DataFrame(acc, copy=False)  # a dict of arrays is copied by default: not 10M rows twice
     rej["row"] = pd.array(rejected_idx + 1, dtype="int64")
-    rej["reason"] = pd.Categorical.from_codes(reason[rejected_idx].astype(np.int64), categories=list(c.REJECTION_REASONS))
+    rej["reason"] = pd.Categorical.from_codes(reason[rejected_idx].astype(np.int64), categories=pd.Index(c.REJECTION_REASONS))
     detail_list: list[str] = [""] * len(rejected_idx)
     first_rows = np.concatenate(detail_rows) if detail_rows else np.zeros(0, dtype=np.int64)
     for pos, text in zip(np.searchsorted(rejected_idx, first_rows).tolist(),

@@ -107,7 +107,7 @@ class RulesGate:
             self.deferred[r.client_token] = reason
             by_reason.setdefault(reason, []).append(r.client_token)
         for reason, tokens in by_reason.items():
-            led.mark_pending_reason(tokens, reason)
+            led._mark_pending_reason(tokens, reason)
 
     def preview(self, led: Ledger | None, requests: Sequence[Any], at: datetime) -> int:
         """How many of ``requests`` (anything with ``phone_e164``) the rules would defer at ``at``; writes nothing."""
@@ -152,7 +152,7 @@ class RulesGate:
                 self.deferred[r.client_token] = reason
                 by_reason.setdefault(reason, []).append(r.client_token)
             for reason, tokens in by_reason.items():
-                led.mark_pending_reason(tokens, reason)
+                led._mark_pending_reason(tokens, reason)
         return ok, close
 
     def mark(self, led: Ledger) -> None:
@@ -161,4 +161,4 @@ class RulesGate:
         for token, reason in self.deferred.items():
             by_reason.setdefault(reason, []).append(token)
         for reason, tokens in by_reason.items():
-            led.mark_pending_reason(tokens, reason)
+            led._mark_pending_reason(tokens, reason)

@@ -90,7 +90,7 @@ def _title(ax: Axes, title: str, subtitle: str | None = None) -> None:
     ax.set_title(title if not subtitle else f"{title}\n{subtitle}", loc="left", fontsize=11)
 
 
-def _int_labels(values: Sequence[float], *, hide_zero: bool) -> list[str]:
+def _int_labels(values: Sequence[float] | np.ndarray, *, hide_zero: bool) -> list[str]:
     return ["" if (hide_zero and v == 0) else f"{int(round(v)):,}" for v in values]
 
 
@@ -138,7 +138,7 @@ def _stacked(
     positions = np.arange(len(table.index))
     base = np.zeros(len(table.index))
     grand = table.to_numpy(dtype=float).sum(axis=1).max() if len(table.index) else 0.0
-    containers = []
+    containers: list[BarContainer] = []
     for outcome in table.columns:
         values = table[outcome].to_numpy(dtype=float)
         color = OUTCOME_COLORS.get(str(outcome), "#888888")
@@ -199,7 +199,7 @@ def _reason_counts(contacts: Any) -> tuple[pd.Series, int | None]:
 
     if "reason" not in frame.columns:
         return pd.Series(0, index=list(REJECTION_REASONS), dtype=int), rows_read
-    reason = frame["reason"]
+    reason: pd.Series | pd.Categorical = frame["reason"]
     if not isinstance(reason.dtype, pd.CategoricalDtype):
         reason = pd.Categorical(reason, categories=REJECTION_REASONS)
     return pd.Series(reason).value_counts(sort=False).astype(int), rows_read

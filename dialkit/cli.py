@@ -28,9 +28,9 @@ import logging
 import shutil
 import sqlite3
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from . import __version__
 from ._files import write_private_csv
@@ -39,6 +39,19 @@ from .exceptions import CampaignNotFound, CampaignNotRunning, DialkitError
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .masking import MaskingFilter, mask_text
+
+if TYPE_CHECKING:  # imported where used, so `dialkit --help` stays quick
+    import pandas as pd
+
+    from .contacts import ContactSet
+    from .planning import BatchPlan
+    from .rules import CampaignRules
+    from .sender import Listener
+
+__all__ = [
+    "EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PLAN_INVALID", "EXIT_SEND_AGAIN", "EXIT_STOPPED",
+    "build_parser", "main",
+]
 
 #: The demo's sample files (shipped with dialkit: see dialkit.tutorials).
 SAMPLE = "contacts_messy.csv"
@@ -127,7 +140,7 @@ def _plan_args(p: argparse.ArgumentParser, *, campaign_required: bool) -> None:
                    help="v1 = connectcampaigns PutDialRequestBatch, v2 = connectcampaignsv2 PutOutboundRequestBatch")
 
 
-def _load(args: argparse.Namespace):
+def _load(args: argparse.Namespace) -> ContactSet:
     from .contacts import load_contacts
 
     sheet = int(args.sheet) if args.sheet is not None and args.sheet.isdigit() else args.sheet
@@ -137,7 +150,7 @@ def _load(args: argparse.Namespace):
                          suppress_unreadable="warn" if args.allow_unreadable_suppress else "error")
 
 
-def _rules(args: argparse.Namespace):
+def _rules(args: argparse.Namespace) -> CampaignRules | None:
     """The :class:`~dialkit.rules.CampaignRules` the flags ask for, or None when no rule flag is given."""
     from .rules import CampaignRules, RulesError
 
@@ -160,7 +173,8 @@ def _rules(args: argparse.Namespace):
     return rules
 
 
-def _apply_rules(args: argparse.Namespace, contacts: Any, at: Any, *, campaign_id: str | None = None):
+def _apply_rules(args: argparse.Namespace, contacts: Any, at: Any, *,
+                 campaign_id: str | None = None) -> tuple[Any, pd.DataFrame | None, CampaignRules | None]:
     """Apply the rule flags' rejections at ``at``; returns ``(contacts, verdict or None, rules or None)``."""
     rules = _rules(args)
     if rules is None:
@@ -174,8 +188,8 @@ def _apply_rules(args: argparse.Namespace, contacts: Any, at: Any, *, campaign_i
     return contacts, verdict, rules
 
 
-def _at(args: argparse.Namespace):
-    from datetime import datetime, timezone
+def _at(args: argparse.Namespace) -> datetime:
+    from datetime import timezone
 
     from .rules import parse_at
 
@@ -194,7 +208,7 @@ def _rules_json(verdict: Any, contacts: Any, rules: Any) -> dict[str, Any]:
     return out
 
 
-def _plan(args: argparse.Namespace, contacts: Any, campaign_id: str):
+def _plan(args: argparse.Namespace, contacts: Any, campaign_id: str) -> BatchPlan:
     from .planning import plan_batches
 
     attrs = [a.strip() for a in args.attributes.split(",") if a.strip()] or None
@@ -272,6 +286,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
               + (", ".join(f"{k} {v}" for k, v in deferred.items()) or "none"))
     if groups is not None:
         print(f"{describe_problems(problems)} (API constraints the sender would refuse):")
+        g: Any  # one group of problems (code, field, detail, requests, first_batch, first_position)
         for g in groups.head(20).itertuples(index=False):
             on = (f"{g.requests:,} request{'' if g.requests == 1 else 's'}, first at batch {g.first_batch} position "
                   f"{g.first_position}" if g.requests else
@@ -311,7 +326,7 @@ def cmd_send(args: argparse.Namespace) -> int:
                   f" via {conn.endpoint_url or 'AWS ' + conn.region}")
             if conn.is_local or args.yes:  # no call to a real endpoint before --yes
                 _print_campaign(conn, campaign, rules)
-        listeners = [] if (args.json or args.no_progress) else None
+        listeners: list[Listener] | None = [] if (args.json or args.no_progress) else None
         settings = SendSettings(rate=args.rate, max_attempts=args.max_attempts, rules=rules)
         summary = send(plan, conn, args.ledger, settings, confirm=args.yes, listeners=listeners,
                        dry_run=args.dry_run, suppress=contacts, extend=args.extend_run)
@@ -457,8 +472,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
               + (json.dumps(r) if r is not None else "none"))
     if len(rows):
         print("  time zone found by: " + ", ".join(f"{k} {v}" for k, v in rows["time_zone_source"].value_counts().items()))
-        cols = [c for c in ("row", "phone_e164" if args.show_numbers else "phone_masked", "first_sent_at",
-                            "callee_local_first_sent", "time_zone_source", "status")]
+        cols = ["row", "phone_e164" if args.show_numbers else "phone_masked", "first_sent_at",
+                "callee_local_first_sent", "time_zone_source", "status"]
         print(rows[cols].head(20).to_string(index=False))
         if len(rows) > 20:
             print(f"  ... {len(rows) - 20} more (--csv PATH for all of them)")
@@ -497,6 +512,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     # a little simulated dialer saturation, so the demo shows resends with the same token
     with connect("local", faults={"throttle_rate": 0.02, "unknown_error_rate": 0.005, "seed": 7}) as conn:
+        assert conn.campaign_id is not None  # the local emulator always creates a campaign
         plan = plan_batches(contacts, conn.campaign_id, attributes=["customer_id", "language"]
                             if {"customer_id", "language"} <= set(contacts.accepted.columns) else None)
         print(f"2. plan   {len(plan)} requests in {len(plan.batches)} batches of at most 25")

@@ -40,8 +40,8 @@ import json
 import logging
 import os
 import zlib
-from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +51,11 @@ from .dispositions import OUTCOME_COLUMNS, disposition_of_record, outcome_column
 from .exceptions import DialkitError
 from .masking import mask_phone, mask_text
 from .planning import CLIENT_TOKEN_ATTRIBUTE
+
+__all__ = [
+    "COLUMNS", "CONTACT_EVENT_TYPE", "JOIN_KEYS", "OUTCOMES", "ContactRecordsError", "join_contact_records",
+    "outcome_of", "parse_records", "read_contact_records", "redial_candidates",
+]
 
 log = logging.getLogger("dialkit.contact_records")
 
@@ -221,7 +226,8 @@ def _is_event(obj: Mapping[str, Any]) -> bool:
 
 def _record_row(r: Mapping[str, Any]) -> dict[str, Any]:
     """One contact record (PascalCase, the contact record data model) as a row."""
-    attributes = r.get("Attributes") if isinstance(r.get("Attributes"), Mapping) else {}
+    attrs = r.get("Attributes")
+    attributes: Mapping[str, Any] = attrs if isinstance(attrs, Mapping) else {}
     return {
         "contact_id": r.get("ContactId"),
         "campaign_id": _get(r, "Campaign", "CampaignId") or _get(r, "SourceCampaign", "CampaignId"),
@@ -250,8 +256,10 @@ def _event_row(e: Mapping[str, Any]) -> dict[str, Any]:
     was built from; the other fields are read under the camelCase form of the
     record's names when present, and stay empty otherwise.
     """
-    d = e.get("detail") if isinstance(e.get("detail"), Mapping) else {}
-    attributes = d.get("attributes") if isinstance(d.get("attributes"), Mapping) else {}
+    detail = e.get("detail")
+    d: Mapping[str, Any] = detail if isinstance(detail, Mapping) else {}
+    attrs = d.get("attributes")
+    attributes: Mapping[str, Any] = attrs if isinstance(attrs, Mapping) else {}
     agent = d.get("agentInfo")
     address = _get(d, "customerEndpoint", "address")
     return {
@@ -282,7 +290,7 @@ def _event_row(e: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _found(objects: list[Mapping[str, Any]]) -> str:
+def _found(objects: Sequence[Mapping[str, Any]]) -> str:
     """What an input without contact ids held, for the error message."""
     keys: dict[str, int] = {}
     for obj in objects[:1000]:

@@ -944,8 +944,9 @@ def _load_contacts(
     rej_details = []
     for i in rejected_idx:
         detail = details[i]
-        if ragged[i] is not None:
-            detail += f" (the row has {ragged[i][0]} fields, the header {ragged[i][1]})"
+        fields = ragged[i]
+        if fields is not None:
+            detail += f" (the row has {fields[0]} fields, the header {fields[1]})"
         rej_details.append(detail)
     rej["reason"] = pd.Categorical([reasons[i] for i in rejected_idx], categories=list(REJECTION_REASONS))
     rej["detail"] = pd.array(rej_details, dtype="str")

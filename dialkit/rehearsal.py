@@ -71,6 +71,7 @@ def rehearse(
     for name, faults in profiles.items():
         ledger = fresh_ledger(output_dir, f"rehearsal_{name}.sqlite")
         with connect("local", faults=dict(faults)) as conn:
+            assert conn.campaign_id is not None  # the local emulator always creates a campaign
             plan = plan_batches(contacts, conn.campaign_id, run_id=run_id, attributes=attributes)
             send(plan, conn, ledger, listeners=[], **send_kwargs)
         totals = report(ledger)

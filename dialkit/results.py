@@ -21,6 +21,8 @@ from ._model import all_failure_codes
 from .ledger import Ledger, damaged_ledger
 from .masking import mask_attributes, mask_phone
 
+__all__ = ["FAILURE_CODES", "STATUS_ORDER", "load_attempts", "load_results", "pending_reasons", "report"]
+
 #: Every per-item failure code of both APIs, in a fixed order (charts keep it).
 FAILURE_CODES: tuple[str, ...] = all_failure_codes()
 #: What each failure code means and what to do about it (AWS "Best practices for using

@@ -66,6 +66,11 @@ from .masking import install_log_masking, mask_text
 from .planning import BatchPlan, iter_chunks
 from .resume import ResumeCheck, left_to_send, recheck_resume, suppress_numbers, withheld_pending
 
+__all__ = [
+    "DEFAULT_BURST", "DEFAULT_RATE", "DEFAULT_REGION", "Backoff", "Connection", "Listener", "Progress",
+    "RateLimiter", "SendSummary", "TqdmListener", "client_config", "connect", "send",
+]
+
 log = logging.getLogger("dialkit.sender")
 
 #: The service quota of PutDialRequestBatch / PutOutboundRequestBatch: 10 calls/s per account and Region.
@@ -558,7 +563,7 @@ _CREDENTIAL_ERRORS = {"AccessDeniedException", "UnrecognizedClientException", "E
 
 def credential_hint(code: str, api: str) -> str:
     """What to do about a credential error ``code``, naming the IAM actions of ``api``'s model."""
-    c = constraints(api)  # type: ignore[arg-type]
+    c = constraints(api)
     actions = f"{c.iam_action('GetCampaignState')} and {c.iam_action()}"
     if code == "AccessDeniedException":
         return f"the credentials are not allowed to do this: grant {actions} to the IAM role or user"
@@ -843,11 +848,11 @@ def _record_rules(led: Ledger, rules: Any, now: Callable[[], datetime]) -> None:
     from .auditing import RULES_META_KEY
 
     # every send gets its row (and its calls its send_id): the audit judges each request by its own send's rules
-    led.begin_send(json.dumps(rules.describe()) if rules is not None else None, now())
+    led._begin_send(json.dumps(rules.describe()) if rules is not None else None, now())
     if rules is None and RULES_META_KEY not in led.meta():
         return
-    led.set_meta(RULES_META_KEY, json.dumps(rules.describe() if rules is not None else None))
-    led.set_meta("rules_recorded_at", utc_iso(now()))
+    led._set_meta(RULES_META_KEY, json.dumps(rules.describe() if rules is not None else None))
+    led._set_meta("rules_recorded_at", utc_iso(now()))
 
 
 class _Run:
@@ -894,8 +899,8 @@ class _Run:
            check: ResumeCheck) -> SendSummary:
         """Bind the plan, refuse what is past the token window or withheld by today's rules, send the rest."""
         self.led = led
-        led.bind_plan(self.plan, digest=digest)
-        led.set_meta("plan_validated", led.meta().get("plan_sha256", ""))  # send() validated it first
+        led._bind_plan(self.plan, digest=digest)
+        led._set_meta("plan_validated", led.meta().get("plan_sha256", ""))  # send() validated it first
         started = self.now()
         cutoff = started - window
         self.cutoff_iso = ledger_time(cutoff)
@@ -918,7 +923,7 @@ class _Run:
                     try:
                         _check_campaign(self.adapter, self.conn, self.plan.campaign_id)
                     except _Stop as s:  # nothing sent yet: say so loudly, keep everything pending
-                        led.mark_unsent_reason(s.reason, retry_codes=self.retry_codes,
+                        led._mark_unsent_reason(s.reason, retry_codes=self.retry_codes,
                                                first_sent_since=self.cutoff_iso)
                         check.mark(led)  # withheld requests keep the reason the rules gave them
                         if gate is not None:
@@ -936,7 +941,7 @@ class _Run:
             except _Stop as s:  # mid-run: stop cleanly, keep what is pending, report why
                 self._drain()
                 stopped = s.reason
-                led.mark_unsent_reason(s.reason, retry_codes=self.retry_codes, first_sent_since=self.cutoff_iso)
+                led._mark_unsent_reason(s.reason, retry_codes=self.retry_codes, first_sent_since=self.cutoff_iso)
                 check.mark(led)  # withheld requests keep the reason the rules gave them
                 if gate is not None:
                     gate.mark(led)
@@ -970,7 +975,7 @@ class _Run:
         reason = (f"not resent: first sent more than {_days(window)} ago, near the end of the client token's "
                   f"{_days(TOKEN_WINDOW)} window, so a resend could dial the person twice. Check the contact "
                   "records for it (dialkit outcomes), then plan it again under a new run id if it was not dialed")
-        old = self.led.mark_past_window(reason, retry_codes=self.retry_codes,
+        old = self.led._mark_past_window(reason, retry_codes=self.retry_codes,
                                         first_sent_before=ledger_time(cutoff))
         if old:
             log.warning("%d request(s) NOT resent: first sent more than %s ago (client tokens last %s); "
@@ -999,7 +1004,7 @@ class _Run:
         while True:
             timer.wake.clear()
             outgoing: list[tuple[_Chunk, int]] = []
-            with self.led.transaction(commit_on=(_Stop,)):
+            with self.led._transaction(commit_on=(_Stop,)):
                 self._take_answers()
                 if self.stop is not None and self.stop.is_set():
                     raise _Stop("stopped by request; send again with the same ledger to resume")
@@ -1039,7 +1044,7 @@ class _Run:
                 self.retries.popleft()
             else:
                 self._upcoming = None
-            call_id = self.led.begin_call(chunk.requests, chunk.batch, self.now())
+            call_id = self.led._begin_call(chunk.requests, chunk.batch, self.now())
             for r in chunk.requests:
                 self.tries[r.client_token] = self.tries.get(r.client_token, 0) + 1
             self.calls += 1
@@ -1101,7 +1106,7 @@ class _Run:
     def _record_error(self, flight: _InFlight, exc: Exception) -> None:
         chunk = flight.chunk
         f = _classify(exc, self.plan.campaign_id, self.plan.api)
-        self.led.record_call_error(flight.call_id, f.code, f.message, accepted_nothing=f.accepted_nothing,
+        self.led._record_call_error(flight.call_id, f.code, f.message, accepted_nothing=f.accepted_nothing,
                                    reason=f.reason, finished_at=self.now())
         if f.transient or f.accepted_nothing:
             # a call failing as a whole is budgeted per call (below), as botocore's retries were:
@@ -1127,7 +1132,7 @@ class _Run:
         chunk.call_failures = 0
         tokens = {r.client_token for r in chunk.requests}
         missing = tokens - set(answer.succeeded) - set(answer.failed)
-        self.led.record_response(flight.call_id, {t: i for t, i in answer.succeeded.items() if t in tokens},
+        self.led._record_response(flight.call_id, {t: i for t, i in answer.succeeded.items() if t in tokens},
                                  {t: v for t, v in answer.failed.items() if t in tokens}, missing, self.now())
         codes: dict[str, int] = {}
         for code, _ in answer.failed.values():
@@ -1144,7 +1149,7 @@ class _Run:
                  if r.client_token in missing or answer.failed.get(r.client_token, ("", None))[0] in retryable]
         spent = [r for r in again if self.tries[r.client_token] >= self.max_attempts]
         if spent:
-            self.led.mark_pending_reason([r.client_token for r in spent],
+            self.led._mark_pending_reason([r.client_token for r in spent],
                                          f"{self.max_attempts} attempts spent in this run; send again with the "
                                          "same ledger to retry")
         left = [r for r in again if self.tries[r.client_token] < self.max_attempts]
@@ -1264,7 +1269,8 @@ def _classify(exc: Exception, campaign_id: str, api: str = "v1") -> _CallFailure
     code = str(err.get("Code", "ClientError"))
     message = mask_text(str(err.get("Message", "")))
     if code == "InvalidCampaignStateException":
-        state = exc.response.get("state") or err.get("state")
+        found = exc.response.get("state") or err.get("state")
+        state = str(found) if found else None
         reason = (f"campaign is {state}, not Running" if state else "campaign is not Running") + \
             ": resume it, then send again with the same ledger"
         return _CallFailure(code, message, False, True, reason, error=CampaignNotRunning(campaign_id, state))

@@ -286,7 +286,7 @@ class ContactReview(w.VBox):
     @property
     def table_html(self) -> str:
         """The HTML of the table as shown (for tests)."""
-        return self.table.value
+        return str(self.table.value)
 
     def __repr__(self) -> str:
         s = self._summary()
@@ -388,7 +388,7 @@ class BatchPreview(w.VBox):
     @property
     def table_html(self) -> str:
         """The HTML of the table as shown (for tests)."""
-        return self.table.value
+        return str(self.table.value)
 
     def _refresh(self, _change: Any = None) -> None:
         n = self.batch_number
@@ -663,7 +663,9 @@ class SendPanel(w.VBox):
     def _run(self) -> None:
         send = self._send
         if send is None:
-            from .sender import send as send
+            from .sender import send as default_send
+
+            send = default_send
         handler = _PanelLogHandler(self, threading.get_ident())
         logger = logging.getLogger("dialkit")
         logger.addHandler(handler)

@@ -153,7 +153,7 @@ def test_failure_codes_by_batch_stacks_every_code_per_batch(results: pd.DataFram
         assert colors_of(container) == {FAILURE_CODE_COLORS[code].lower()}
     assert legend_labels(ax) == [f"{code} ({counts[code]})" for code in dialkit.FAILURE_CODES]
     per_batch = results[results["status"] == "failed"].groupby("batch").size()
-    for batch, n in per_batch.items():
+    for n in per_batch.values:
         assert str(n) in texts(ax)  # totals on top of the bars
     assert ax.get_xlabel() == "batch" and ax.get_ylabel() == "requests"
 

@@ -412,7 +412,7 @@ def test_columns_order_and_types():
     assert list(result.rejected.columns) == original + ["row", "reason", "detail"]
     assert isinstance(result.rejected["reason"].dtype, pd.CategoricalDtype)
     assert result.accepted["row"].dtype == "int64"
-    assert set(f for fl in result.accepted["phone_flags"] for f in fl.split(";") if f) <= set(PHONE_FLAGS)
+    assert {f for fl in result.accepted["phone_flags"] for f in fl.split(";") if f} <= set(PHONE_FLAGS)
     assert result.accepted["phone_e164"].is_unique
 
 

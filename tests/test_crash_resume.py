@@ -169,12 +169,12 @@ from dialkit.planning import plan_batches
 phones = [f"+1212555{{1000 + i:04d}}" for i in range(2000)]
 plan = plan_batches(pd.DataFrame({{"phone_e164": phones}}), "camp-1")
 with Ledger.open({str(ledger)!r}) as led:
-    led.bind_plan(plan)
+    led._bind_plan(plan)
     print("bound", flush=True)
     while True:
         todo = led.to_send(retry_codes=())[:25]
-        led.begin_call(todo, 1, datetime.now(timezone.utc))
-        led.record_call_error(1, "X", "x", accepted_nothing=True, reason="r", finished_at=datetime.now(timezone.utc))
+        led._begin_call(todo, 1, datetime.now(timezone.utc))
+        led._record_call_error(1, "X", "x", accepted_nothing=True, reason="r", finished_at=datetime.now(timezone.utc))
 """
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "bound"

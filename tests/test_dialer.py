@@ -117,8 +117,10 @@ def test_same_seed_same_records_over_http(tmp_path: Path) -> None:
     model = DialerModel(lines=20, agents=8, buffer_size=1000, time_scale=0, start=EVENING, seed=9)
     _, one = _run(tmp_path, "one", model)
     _, two = _run(tmp_path, "two", model)
-    strip = lambda rs: [{k: v for k, v in r.items() if k not in ("ContactId", "SourceCampaign", "Campaign")}  # noqa: E731
-                        for r in rs]
+
+    def strip(rs: list[dict]) -> list[dict]:
+        return [{k: v for k, v in r.items() if k not in ("ContactId", "SourceCampaign", "Campaign")} for r in rs]
+
     assert strip(one) == strip(two) and len(one) == 300
     _, other = _run(tmp_path, "other", DialerModel(lines=20, agents=8, time_scale=0, start=EVENING, seed=10))
     assert strip(other) != strip(one)

@@ -501,7 +501,7 @@ def test_unimplemented_operation_says_so(emulator: Emulator) -> None:
 def test_start_stop_without_with_and_concurrent_senders() -> None:
     emu = Emulator(seed=3)
     with pytest.raises(RuntimeError):
-        emu.endpoint_url
+        _ = emu.endpoint_url
     emu.start()
     try:
         assert emu.running and emu.port > 0

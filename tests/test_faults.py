@@ -202,7 +202,7 @@ def test_disk_full_mid_run_is_one_line_and_the_ledger_resumes(capsys, tmp_path: 
     from dialkit.ledger import Ledger
 
     ledger = tmp_path / "run.sqlite"
-    real = Ledger.record_response
+    real = Ledger._record_response
     calls = {"n": 0}
 
     def full_disk(self, *args, **kwargs):
@@ -214,10 +214,10 @@ def test_disk_full_mid_run_is_one_line_and_the_ledger_resumes(capsys, tmp_path: 
     with serve(seed=3) as emu:
         base = ["send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id,
                 "--ledger", str(ledger), "--no-progress"]
-        monkeypatch.setattr(Ledger, "record_response", full_disk)
+        monkeypatch.setattr(Ledger, "_record_response", full_disk)
         code, _, err = cli(capsys, *base)
         assert code == 2 and "disk is full" in one_clear_line(err) and "same --ledger" in err
-        monkeypatch.setattr(Ledger, "record_response", real)
+        monkeypatch.setattr(Ledger, "_record_response", real)
         code, out, err = cli(capsys, *base)
         assert code == 0, err
         dialed_once(emu)
@@ -309,8 +309,8 @@ def test_report_explains_in_flight_requests_left_by_a_kill(capsys, tmp_path: Pat
     plan = dialkit.plan_batches(pd.DataFrame({"phone_e164": ["+12125550142", "+13125550123", "+14155550177"]}),
                                 "camp-1", batch_size=2)
     with Ledger.open(ledger) as led:
-        led.bind_plan(plan)
-        led.begin_call(led.to_send(retry_codes=())[:2], 1, datetime.now(timezone.utc))
+        led._bind_plan(plan)
+        led._begin_call(led.to_send(retry_codes=())[:2], 1, datetime.now(timezone.utc))
     from dialkit.results import pending_reasons
 
     assert pending_reasons(ledger) == {IN_FLIGHT_NO_REASON: 2, PENDING_NO_REASON: 1}

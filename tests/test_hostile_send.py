@@ -44,9 +44,9 @@ def stopped_run(ledger: Path, campaign_id: str, *numbers: str, in_flight: int = 
                                               "customer_id": [f"C-{i}" for i in range(1, len(numbers) + 1)]}),
                                 campaign_id)
     with Ledger.open(ledger) as led:
-        led.bind_plan(plan)
+        led._bind_plan(plan)
         if in_flight:
-            led.begin_call(led.to_send(retry_codes=())[:in_flight], 1, datetime.now(timezone.utc))
+            led._begin_call(led.to_send(retry_codes=())[:in_flight], 1, datetime.now(timezone.utc))
     return plan
 
 

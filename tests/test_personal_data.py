@@ -242,7 +242,7 @@ def test_files_with_personal_data_are_created_private(tmp_path: Path, capsys) ->
         ledger = tmp_path / "run.sqlite"
         with Ledger.open(ledger) as led:
             assert _mode(ledger.with_name("run.sqlite.lock")) == 0o600  # the lock, while held
-            led.bind_plan(dialkit.plan_batches(dialkit.load_contacts(SMALL), "camp-1"))
+            led._bind_plan(dialkit.plan_batches(dialkit.load_contacts(SMALL), "camp-1"))
             for side in ("run.sqlite", "run.sqlite-wal", "run.sqlite-shm"):
                 assert _mode(tmp_path / side) == 0o600, side
         with serve(seed=1) as emu:

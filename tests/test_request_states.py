@@ -118,12 +118,12 @@ def test_states_always_sum_to_the_total(tmp_path_factory: pytest.TempPathFactory
     path = tmp_path_factory.mktemp("states") / "l.sqlite"
     n = 12
     with Ledger.open(path) as led:
-        led.bind_plan(plan_batches(pd.DataFrame({"phone_e164": [f"+1212555{100 + i:04d}" for i in range(n)]}),
+        led._bind_plan(plan_batches(pd.DataFrame({"phone_e164": [f"+1212555{100 + i:04d}" for i in range(n)]}),
                                    "camp-1"))
         for step, (size, kind, answers) in enumerate(steps):
             todo = led.to_send(retry_codes=RETRY)[:size]
             if todo:
-                call = led.begin_call(todo, step, NOW)
+                call = led._begin_call(todo, step, NOW)
                 c = led.counts(RETRY)
                 assert _states(c) == n and c["in_flight"] >= len(todo)
                 tokens = [r.client_token for r in todo]
@@ -131,12 +131,12 @@ def test_states_always_sum_to_the_total(tmp_path_factory: pytest.TempPathFactory
                     ok = {t: "id" for t, a in zip(tokens, answers) if a == "ok"}
                     failed = {t: (a, None) for t, a in zip(tokens, answers) if a not in ("ok", "missing")}
                     missing = [t for t, a in zip(tokens, answers) if a == "missing"]
-                    led.record_response(call, ok, failed, missing, NOW)
+                    led._record_response(call, ok, failed, missing, NOW)
                 else:
-                    led.record_call_error(call, "X", "x", accepted_nothing=kind == "error_taken", reason="r",
+                    led._record_call_error(call, "X", "x", accepted_nothing=kind == "error_taken", reason="r",
                                           finished_at=NOW)
             if kind == "stop":
-                led.mark_unsent_reason("stopped", retry_codes=RETRY)
+                led._mark_unsent_reason("stopped", retry_codes=RETRY)
             c = led.counts(RETRY)
             assert _states(c) == c["requests"] == n
             assert 0 <= c["retrying"] <= c["pending"]  # a detail inside pending, never added to it

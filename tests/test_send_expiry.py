@@ -114,9 +114,9 @@ def test_a_wrong_local_clock_is_corrected_from_the_service_date(tmp_path: Path) 
 def crashed_ledger(path: Path, plan: dialkit.BatchPlan, first_sent: datetime) -> list[str]:
     """A ledger whose first batch went out at ``first_sent`` and was never answered (a crash)."""
     with Ledger.open(path) as led:
-        led.bind_plan(plan)
+        led._bind_plan(plan)
         batch = led.to_send(retry_codes=())[:25]
-        led.begin_call(batch, 1, first_sent)
+        led._begin_call(batch, 1, first_sent)
     return [r.client_token for r in batch]
 
 

@@ -235,10 +235,10 @@ def test_resume_resends_in_flight_requests_with_their_original_token(tmp_path: P
         plan = dialkit.plan_batches(contacts(30), emu.campaign_id)
         ledger = tmp_path / "run.sqlite"
         with Ledger.open(ledger) as led:  # replay the write-ahead step of a crashed sender
-            led.bind_plan(plan)
+            led._bind_plan(plan)
             first_batch = led.to_send(retry_codes=())[:25]
             now = datetime.now(timezone.utc)
-            led.begin_call(first_batch, 1, now)
+            led._begin_call(first_batch, 1, now)
         conn.client.put_dial_request_batch(  # the call did reach the service
             id=emu.campaign_id,
             dialRequests=[{"clientToken": r.client_token, "phoneNumber": r.phone_e164,

@@ -41,7 +41,7 @@ def test_contact_review_counts_every_reason(messy) -> None:
         assert f">{reason}</td>" in review.counts.value
     labels = [label for label, _ in review.reason.options]
     assert labels[0] == f"all reasons ({s['rejected']})"
-    assert all(any(l.startswith(r) for l in labels) for r in s["reasons"])  # empty reasons too
+    assert all(any(label.startswith(r) for label in labels) for r in s["reasons"])  # empty reasons too
     assert len(review.filtered) == len(messy.rejected)
     assert repr(review) == f"ContactReview({s['rejected']} rejected of {s['rows']:,} rows, 8 reasons)"
 

@@ -69,7 +69,7 @@ def _check_profile(profile: Mapping[int, tuple[float, float, float]]) -> dict[in
         if len(probs) != 3 or any(p < 0 for p in probs) or sum(probs) > 1 + 1e-9:
             raise ValueError(f"hour_profile[{hour}] must be (human, voicemail, no_answer) probabilities "
                              "that are >= 0 and sum to at most 1")
-        out[hour] = probs  # type: ignore[assignment]
+        out[hour] = probs
     return out
 
 

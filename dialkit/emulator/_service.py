@@ -18,7 +18,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 import phonenumbers
 from botocore.model import ServiceModel
@@ -65,6 +65,13 @@ _V2_EXTRA_MEMBERS = (
     "communicationTimeConfig",
     "communicationLimitsOverride",
 )
+
+
+class _Handler(Protocol):
+    """One control-plane operation: (api, uri params, body, operation=) -> the reply body (None: empty)."""
+
+    def __call__(self, api: str, params: dict[str, str], body: dict[str, Any], *,
+                 operation: str) -> dict[str, Any] | None: ...
 
 
 class ApiError(Exception):
@@ -197,7 +204,7 @@ class Service:
         self._batch_calls = 0
         self._reset_bucket()
         self.check_faults(faults)
-        self._handlers: dict[tuple[str, str], Callable[[str, dict[str, str], dict[str, Any]], dict | None]] = {}
+        self._handlers: dict[tuple[str, str], _Handler] = {}
         for api in ("v1", "v2"):
             self._handlers[(api, "CreateCampaign")] = self._create_campaign
             self._handlers[(api, "DescribeCampaign")] = self._describe_campaign
@@ -489,10 +496,11 @@ class Service:
     def _list_campaigns(self, api: str, params: dict[str, str], body: dict[str, Any], **_: Any) -> dict[str, Any]:
         offset = 0
         if body.get("nextToken"):
-            offset = _decode_token(body["nextToken"])
-            if offset is None:
+            decoded = _decode_token(body["nextToken"])
+            if decoded is None:
                 message = summarize(["nextToken was not issued by this endpoint"])
                 raise self.error(api, "ValidationException", message)
+            offset = decoded
         limit = int(body.get("maxResults") or 50)
         instance_filter = (body.get("filters") or {}).get("instanceIdFilter")
         with self._lock:
@@ -622,7 +630,8 @@ class Service:
 def _destination(api: str, item: dict[str, Any]) -> str | None:
     """The number an item asks to dial, or None when it is not a telephony request."""
     if api == "v1":
-        return item["phoneNumber"]
+        number: str = item["phoneNumber"]  # validated against the model before this is read
+        return number
     telephony = item["channelSubtypeParameters"].get("telephony")
     return telephony["destinationPhoneNumber"] if telephony else None
 
