@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 from phonenumbers import PhoneMetadata, PhoneNumberType, ValidationResult
@@ -141,7 +140,7 @@ def _desc(desc: Any) -> _Desc | None:
     return _Desc(f"^(?:{desc.national_number_pattern})$", tuple(desc.possible_length))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _rules(region: str) -> _Rules | None:
     """The fast-path rules of ``region``, or ``None`` when its metadata has something the fast path does not model."""
     md = PhoneMetadata.metadata_for_region(region, None)
@@ -181,7 +180,7 @@ def _main_region(cc: int) -> str | None:
     return regions[0]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _country_rules(cc: int) -> tuple[_Rules, tuple[_Rules, ...]] | None:
     """(rules of the main region, rules of every region of ``cc`` in libphonenumber's order), or None."""
     main = _main_region(cc)
@@ -384,9 +383,14 @@ class NormalizedValues:
         from .contacts import REJECTION_REASONS, PhoneResult
 
         code = int(self.reason[k])
-        return PhoneResult(e164=self.e164[k], reason=None if code < 0 else REJECTION_REASONS[code],
-                           detail=self.detail[k], flags=flags, region=self.region[k],
-                           number_type=self.number_type[k])
+        return PhoneResult(
+            e164=self.e164[k],
+            reason=None if code < 0 else REJECTION_REASONS[code],
+            detail=self.detail[k],
+            flags=flags,
+            region=self.region[k],
+            number_type=self.number_type[k],
+        )
 
 
 def _empty_result(n: int) -> NormalizedValues:
@@ -410,8 +414,10 @@ def normalize_values(values: Sequence[Any] | pa.Array, default_region: str) -> N
     from .contacts import _check_region
 
     region = _check_region(default_region)
-    if isinstance(values, (pa.Array, pa.ChunkedArray)) and pa.types.is_string(values.type) or (
-        isinstance(values, (pa.Array, pa.ChunkedArray)) and pa.types.is_large_string(values.type)
+    if (
+        isinstance(values, (pa.Array, pa.ChunkedArray))
+        and pa.types.is_string(values.type)
+        or (isinstance(values, (pa.Array, pa.ChunkedArray)) and pa.types.is_large_string(values.type))
     ):
         arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
         if arr.null_count:
@@ -621,7 +627,9 @@ _UNKNOWN_CC_DETAIL = "the country code after + is not a known one"
 
 #: The flags of a vectorised preparation, by bit (1 unicode, 2 extension, 4 float), in normalize_phone's order.
 _FLAG_TUPLES = tuple(
-    tuple(name for bit, name in ((1, "unicode_normalized"), (2, "extension_stripped"), (4, "excel_float")) if code & bit)
+    tuple(
+        name for bit, name in ((1, "unicode_normalized"), (2, "extension_stripped"), (4, "excel_float")) if code & bit
+    )
     for code in range(8)
 )
 #: What the vectorised preparation takes: ASCII letters, digits, the punctuation of the shapes it models,
@@ -673,8 +681,10 @@ def _prepare_vectorised(texts: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarr
     cond = mask(pc.starts_with(t, '="')) & mask(pc.ends_with(t, '"')) & (lens >= 3)
     t = where(cond, pc.utf8_trim(pc.utf8_slice_codeunits(t, 2, -1), " "), t)
     lens = _lengths(t)
-    cond = (lens >= 2) & ((mask(pc.starts_with(t, '"')) & mask(pc.ends_with(t, '"')))
-                          | (mask(pc.starts_with(t, "'")) & mask(pc.ends_with(t, "'"))))
+    cond = (lens >= 2) & (
+        (mask(pc.starts_with(t, '"')) & mask(pc.ends_with(t, '"')))
+        | (mask(pc.starts_with(t, "'")) & mask(pc.ends_with(t, "'")))
+    )
     t = where(cond, pc.utf8_trim(pc.utf8_slice_codeunits(t, 1, -1), " "), t)
     cond = mask(pc.starts_with(t, "'"))
     t = where(cond, pc.utf8_trim(pc.utf8_slice_codeunits(t, 1), " "), t)
@@ -859,8 +869,17 @@ def _step7(nat: pa.Array, rules: _Rules) -> tuple[pa.Array, np.ndarray]:
     return pc.if_else(pa.array(use), stripped, nat), slow
 
 
-def _classify(idx: np.ndarray, nsn: pa.Array, lens: np.ndarray, cc: int, national: bool, region: str,
-              digits_n: np.ndarray, out: NormalizedValues, reason_index: dict[str, int]) -> None:
+def _classify(
+    idx: np.ndarray,
+    nsn: pa.Array,
+    lens: np.ndarray,
+    cc: int,
+    national: bool,
+    region: str,
+    digits_n: np.ndarray,
+    out: NormalizedValues,
+    reason_index: dict[str, int],
+) -> None:
     """is_possible_number_with_reason, is_valid_number, region_code_for_number and number_type, for one country code."""
     rules = _country_rules(cc)
     assert rules is not None
@@ -915,8 +934,11 @@ def _classify(idx: np.ndarray, nsn: pa.Array, lens: np.ndarray, cc: int, nationa
     where = f"for {region}" if national else f"for country code +{cc}"
     for k in np.flatnonzero(~accepted).tolist():
         count = int(digits_n[idx[k]])
-        hint = (f"; read as a {region} number: if it is from another country, "
-                "write it with + and the country code") if national and count >= 8 else ""
+        hint = (
+            (f"; read as a {region} number: if it is from another country, write it with + and the country code")
+            if national and count >= 8
+            else ""
+        )
         p = possible[k]
         if p == _TOO_SHORT:
             detail = f"{count} digits: too short {where}{hint}"
@@ -1037,7 +1059,7 @@ def load_text_fast(
     max_bytes: int | None,
     suppress_unreadable: str = "error",
     limits: Any = None,
-) -> "ContactSet | None":
+) -> ContactSet | None:
     """:func:`dialkit.contacts.load_contacts` for a plain delimited text file, read and normalised in blocks.
 
     Returns ``None`` when the file is not plain enough (see :func:`_fast_layout`;
@@ -1077,13 +1099,23 @@ def load_text_fast(
     try:
         reader = pv.open_csv(
             path,
-            read_options=pv.ReadOptions(column_names=internal, skip_rows_after_names=0, block_size=BLOCK_BYTES,
-                                        skip_rows=0, use_threads=True),
-            parse_options=pv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
-                                          newlines_in_values=True, ignore_empty_lines=False),
-            convert_options=pv.ConvertOptions(column_types={k: pa.string() for k in internal},
-                                              strings_can_be_null=False, quoted_strings_can_be_null=False,
-                                              check_utf8=True),
+            read_options=pv.ReadOptions(
+                column_names=internal, skip_rows_after_names=0, block_size=BLOCK_BYTES, skip_rows=0, use_threads=True
+            ),
+            parse_options=pv.ParseOptions(
+                delimiter=delimiter,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pv.ConvertOptions(
+                column_types={k: pa.string() for k in internal},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                check_utf8=True,
+            ),
         )
     except (pa.ArrowInvalid, OSError):
         return None
@@ -1151,10 +1183,13 @@ def load_text_fast(
         for part, r in zip(region_parts, reasons):
             ok = pa.array(r < 0)
             used.update(v for v in pc.unique(pc.filter(part.cast(pa.string()), ok)).to_pylist() if v)
-        suppress_set, suppress_unparsed = c._load_suppression(suppress, region, used, notes, max_bytes=max_bytes,
-                                                              unreadable=suppress_unreadable)
+        suppress_set, suppress_unparsed = c._load_suppression(
+            suppress, region, used, notes, max_bytes=max_bytes, unreadable=suppress_unreadable
+        )
         if suppress_set:
-            hit = (reason < 0) & np.asarray(pc.fill_null(pc.is_in(e164, pa.array(sorted(suppress_set), type=pa.string())), False), dtype=bool)
+            hit = (reason < 0) & np.asarray(
+                pc.fill_null(pc.is_in(e164, pa.array(sorted(suppress_set), type=pa.string())), False), dtype=bool
+            )
             reason[hit] = index["suppressed"]
             for k in np.flatnonzero(hit).tolist():
                 later_details[k] = "on the do-not-call list"
@@ -1195,11 +1230,14 @@ def load_text_fast(
         acc[key] = pd.array(chosen.cast(pa.string()) if pa.types.is_dictionary(chosen.type) else chosen, dtype="str")
     accepted = pd.DataFrame(acc, copy=False)  # a dict of arrays is copied by default: not 10M rows twice
     rej["row"] = pd.array(rejected_idx + 1, dtype="int64")
-    rej["reason"] = pd.Categorical.from_codes(reason[rejected_idx].astype(np.int64), categories=pd.Index(c.REJECTION_REASONS))
+    rej["reason"] = pd.Categorical.from_codes(
+        reason[rejected_idx].astype(np.int64), categories=pd.Index(c.REJECTION_REASONS)
+    )
     detail_list: list[str] = [""] * len(rejected_idx)
     first_rows = np.concatenate(detail_rows) if detail_rows else np.zeros(0, dtype=np.int64)
-    for pos, text in zip(np.searchsorted(rejected_idx, first_rows).tolist(),
-                         pa.chunked_array(detail_parts, type=pa.string()).to_pylist()):
+    for pos, text in zip(
+        np.searchsorted(rejected_idx, first_rows).tolist(), pa.chunked_array(detail_parts, type=pa.string()).to_pylist()
+    ):
         detail_list[pos] = text
     del detail_rows, detail_parts
     for pos, k in enumerate(rejected_idx.tolist()):  # suppressed and duplicate rows (disjoint from the above)
