@@ -39,7 +39,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -56,6 +56,9 @@ from statsmodels.stats.proportion import (
 from ._number_zones import primary_time_zone
 from .dispositions import DISPOSITIONS
 from .exceptions import DialkitError
+
+if TYPE_CHECKING:
+    from .sender import SendSettings
 
 __all__ = [
     "ExposureWarning",
@@ -328,6 +331,7 @@ def send_on_schedule(
     attributes: Sequence[str] = ("arm",),
     ttl: timedelta = timedelta(minutes=10),
     wait_until: Callable[[datetime], Any] | None = None,
+    settings: SendSettings | None = None,
     **send_options: Any,
 ) -> list[Path]:
     """Send each slot of ``schedule`` at its time, each to its own ledger; returns the ledgers in order.
@@ -337,6 +341,8 @@ def send_on_schedule(
     the default waits on the real clock.  Each slot is its own run
     (``<run_id>-<arm>-<zone>``: new client tokens) and ledger, so a killed
     schedule resumes slot by slot.  Slots without a time are skipped.
+    ``settings`` (rate, retries, rules) go to every slot's :func:`dialkit.send`;
+    ``send_options`` are its other keywords (``confirm``, ``listeners``...).
     """
     from .planning import plan_batches
     from .sender import send
@@ -354,7 +360,7 @@ def send_on_schedule(
             slot.contacts, conn.campaign_id, run_id=f"{run_id}-{slot.name}"[:64], attributes=list(attributes), ttl=ttl
         )
         path = folder / f"{run_id}-{slot.name}.sqlite"
-        send(plan, conn, path, **send_options)
+        send(plan, conn, path, settings, **send_options)
         ledgers.append(path)
     return ledgers
 

@@ -212,3 +212,27 @@ def test_send_on_schedule_sends_each_slot_at_its_simulated_time(tmp_path) -> Non
     hours = out.groupby("arm")["local_hour"].agg(lambda s: set(s.dropna()))
     assert hours["am"] == {9} and hours["pm"] == {19}
     assert datetime(2026, 11, 24, tzinfo=timezone.utc) < records["initiation_timestamp"].min()
+
+
+def test_send_on_schedule_gives_every_slot_the_settings_and_no_deprecated_keywords(tmp_path, monkeypatch) -> None:
+    """The knobs go as one SendSettings to each slot's send(), never as the deprecated keywords."""
+    import warnings
+    from datetime import datetime, timezone
+
+    import dialkit.sender
+    from dialkit.experiments import SendSlot, send_on_schedule
+
+    calls: list[tuple] = []
+    monkeypatch.setattr(
+        dialkit.sender, "send", lambda plan, conn, path, settings=None, **kw: calls.append((settings, kw))
+    )
+    conn = type("Conn", (), {"campaign_id": "c-1"})()
+    slot_contacts = pd.DataFrame({"phone_e164": ["+12125550101"], "arm": ["am"]})
+    at = datetime(2026, 11, 24, 14, tzinfo=timezone.utc)
+    slots = [SendSlot(at=at, arm=arm, time_zone="America/New_York", contacts=slot_contacts) for arm in ("am", "pm")]
+    settings = dialkit.SendSettings(rate=2.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        send_on_schedule(slots, conn, tmp_path, run_id="s", wait_until=lambda moment: None, settings=settings)
+    assert [c[0] for c in calls] == [settings, settings]
+    assert all(c[1] == {"listeners": []} for c in calls)
