@@ -30,10 +30,12 @@ Pure: no network, no clock, no global state beyond caches of compiled metadata.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import threading
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -134,6 +136,9 @@ class _Rules:
     has_transform: bool
     idd: str | None  # ^(?:international_prefix)
     leading_digits: str | None  # ^(?:leading_digits)
+    #: ^(?:(?:premium)|(?:toll free)|…)$: any of the types tried before fixed line and mobile, without their
+    #: lengths; a value that does not match it is none of them (one pass instead of one per type)
+    special: str | None = None
 
 
 def _desc(desc: Any) -> _Desc | None:
@@ -172,6 +177,11 @@ def _rules(region: str) -> _Rules | None:
     patterns += [p for p in (rules.national_prefix, rules.idd, rules.leading_digits) if p]
     if not all(_re2_ok(p) for p in patterns):
         return None
+    special = [d.full[len("^(?:"):-len(")$")] for _, d in rules.types if d is not None]
+    if len(special) > 1:
+        union = "^(?:" + "|".join(f"(?:{p})" for p in special) + ")$"
+        if _re2_ok(union):
+            rules = dataclasses.replace(rules, special=union)
     return rules
 
 
@@ -234,6 +244,19 @@ def _fullmatch(arr: pa.Array, lens: np.ndarray, desc: _Desc | None, where: np.nd
     return out
 
 
+def _pattern_match_where(arr: pa.Array, pattern: str, where: np.ndarray) -> np.ndarray:
+    """A full match of ``pattern`` (anchored) for the values in ``where`` (the others are False)."""
+    n = len(arr)
+    count = int(where.sum())
+    if count * 4 >= n:
+        return where & np.asarray(pc.match_substring_regex(arr, pattern), dtype=bool)
+    idx = np.flatnonzero(where)
+    out = np.zeros(n, dtype=bool)
+    if count:
+        out[idx] = np.asarray(pc.match_substring_regex(arr.take(pa.array(idx)), pattern), dtype=bool)
+    return out
+
+
 def _pattern_match(arr: pa.Array, desc: _Desc | None) -> np.ndarray:
     """phonenumbers' _match_national_number (a full pattern match, no length check) over an array."""
     if desc is None or len(arr) == 0:
@@ -282,11 +305,23 @@ def _strip_national_prefix(arr: pa.Array, rules: _Rules) -> tuple[pa.Array, np.n
         return arr, slow
     if rules.has_transform:
         return arr, matched
-    rest = pc.replace_substring_regex(arr, rules.national_prefix, "", max_replacements=1)
-    viable_original = _pattern_match(arr, rules.general)
-    viable_rest = _pattern_match(rest, rules.general)
-    strip = matched & ~(viable_original & ~viable_rest)
-    return pc.if_else(pa.array(strip), rest, arr), slow
+    if int(matched.sum()) * 4 >= n:  # most values: whole-array passes beat copying a subset
+        rest = pc.replace_substring_regex(arr, rules.national_prefix, "", max_replacements=1)
+        viable_original = _pattern_match(arr, rules.general)
+        viable_rest = _pattern_match(rest, rules.general)
+        strip = matched & ~(viable_original & ~viable_rest)
+        return pc.if_else(pa.array(strip), rest, arr), slow
+    midx = np.flatnonzero(matched)
+    sub = arr.take(pa.array(midx))
+    rest = pc.replace_substring_regex(sub, rules.national_prefix, "", max_replacements=1)
+    strip_sub = ~(_pattern_match(sub, rules.general) & ~_pattern_match(rest, rules.general))
+    if not strip_sub.any():
+        return arr, slow
+    strip = np.zeros(n, dtype=bool)
+    strip[midx[strip_sub]] = True
+    position = np.zeros(n, dtype=np.int64)  # each stripped value's place in ``rest``
+    position[midx] = np.arange(len(midx))
+    return pc.if_else(pa.array(strip), rest.take(pa.array(position)), arr), slow
 
 
 def _type_of(nsn: pa.Array, lens: np.ndarray, rules: _Rules, *, stop_at_known: bool = False) -> np.ndarray:
@@ -298,8 +333,11 @@ def _type_of(nsn: pa.Array, lens: np.ndarray, rules: _Rules, *, stop_at_known: b
     def check(desc: _Desc | None, where: np.ndarray) -> np.ndarray:
         return _fullmatch(nsn, lens, desc, where)
 
+    maybe = todo
+    if rules.special is not None and todo.any():
+        maybe = todo & _pattern_match_where(nsn, rules.special, todo)
     for t, desc in rules.types:
-        hit = check(desc, todo)
+        hit = check(desc, todo & maybe)
         out[hit] = t
         todo &= ~hit
     fixed = check(rules.fixed, todo)
@@ -347,15 +385,24 @@ _WEIGHTS[ord(".")] = 1 << 24
 
 def _per_string_sum(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """The sum of ``values`` over the bytes of each string (modulo the dtype's range)."""
-    cs = np.concatenate((np.zeros(1, dtype=values.dtype), np.cumsum(values, dtype=values.dtype)))
+    cs = np.empty(len(values) + 1, dtype=values.dtype)
+    cs[0] = 0
+    np.cumsum(values, dtype=values.dtype, out=cs[1:])
     return cs[offsets[1:]] - cs[offsets[:-1]]
 
 
-def _digits_only(offsets: np.ndarray, data: np.ndarray, n: int) -> pa.Array:
-    """Every string with all but its ASCII digits removed (a byte-level copy, no Python strings)."""
+def _digits_only(offsets: np.ndarray, data: np.ndarray, n: int, counts: np.ndarray) -> pa.Array:
+    """Every string with all but its ASCII digits removed (a byte-level copy, no Python strings).
+
+    ``counts`` is each string's number of digits (exact below 256 bytes; longer strings are counted again here).
+    """
     keep = _DIGIT_BYTES[data]
-    cs = np.concatenate((np.zeros(1, dtype=np.int32), np.cumsum(keep, dtype=np.int32)))
-    new_offsets = cs[offsets]
+    counts = counts.astype(np.int64)
+    long = np.flatnonzero(np.diff(offsets) > 250)
+    for i in long.tolist():
+        counts[i] = int(keep[offsets[i] : offsets[i + 1]].sum())
+    new_offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(counts, out=new_offsets[1:])
     return pa.StringArray.from_buffers(n, pa.py_buffer(new_offsets), pa.py_buffer(data[keep].tobytes()))
 
 
@@ -773,7 +820,7 @@ def _fast_unique(uniques: pa.Array, region: str, out: _Values) -> np.ndarray:
         shape[idx[is_float]] = False
     if not shape.any():
         return decided
-    digits = _digits_only(offsets, data, n)
+    digits = _digits_only(offsets, data, n, digits_n)
 
     # --- values with a leading '+': the country code comes first -----------------------
     plus_idx = np.flatnonzero(shape & (plus == 1))
@@ -1055,6 +1102,15 @@ def _first_of_each(keys: np.ndarray) -> np.ndarray:
     return out
 
 
+def _workers() -> int:
+    """Threads that normalise blocks: one per core this process may use, at most 4 (each holds a block's scratch)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
+
+
 def _release() -> None:
     """Hand memory freed by pyarrow back to the system (its allocator keeps it for reuse otherwise).
 
@@ -1126,9 +1182,12 @@ def load_text_fast(
         return None
 
     columns: list[list[pa.Array]] = [[] for _ in internal]
-    results: list[_Column] = []
     offset = 0
     first = True
+    # Blocks are normalised on worker threads while the next ones are read (pyarrow's kernels and numpy's
+    # loops release the GIL, so this uses every core); results are collected in block order.
+    pool = ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="dialkit-prep")
+    pending: list[tuple[int, Future[_Column]]] = []
     try:
         for batch in reader:
             if first:
@@ -1148,15 +1207,22 @@ def load_text_fast(
                 empty &= col_offsets[1:] == col_offsets[:-1]
             if empty.any():
                 return None  # a record with every field empty is a blank row: the row reader counts those
-            res = _normalize_column(cols[phone_index], region)
-            res.detail_rows += offset
-            results.append(res)
+            pending.append((offset, pool.submit(_normalize_column, cols[phone_index], region)))
             for j, col in enumerate(cols):
                 columns[j].append(col)
             offset += batch.num_rows
             _release()
+        results: list[_Column] = []
+        for start, future in pending:
+            res = future.result()
+            res.detail_rows += start
+            results.append(res)
+        del pending
     except (pa.ArrowInvalid, UnicodeDecodeError):
         return None  # ragged or blank lines, invalid UTF-8: the row-accounting reader handles those
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # also when the file turns out odd half-way
+    _release()
     n_rows = offset
     if n_rows == 0:
         return None
