@@ -585,26 +585,36 @@ class _Column:
 
 
 def _normalize_column(values: pa.Array | pa.ChunkedArray, default_region: str) -> _Column:
-    """:func:`normalize_values` of a string column, per row, as :class:`_Column` (each distinct value decided once)."""
+    """:func:`normalize_values` of a string column, per row, as :class:`_Column`.
+
+    The fast path runs on the rows as they are (it decides each value on its own, and in a real list most
+    values are distinct, so hashing them all first would cost more than deciding the few repeats twice);
+    the values it leaves are then deduplicated, so each distinct one goes through the slower steps once.
+    """
     from .contacts import _check_region
 
     region = _check_region(default_region)
     arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     if arr.null_count:
         arr = pc.fill_null(arr, "")
-    encoded = pc.dictionary_encode(arr.cast(pa.string()))
-    u = _normalize_unique(encoded.dictionary, region)
-    codes = np.asarray(encoded.indices)
-    reason = u.reason[codes]
-    bad = np.flatnonzero(reason >= 0)
+    arr = arr.cast(pa.string())
+    u = _empty_values(len(arr))
+    fast = _fast_unique(arr, region, u) if len(arr) else np.zeros(0, dtype=bool)
+    slow = np.flatnonzero(~fast)
+    if len(slow):
+        encoded = pc.dictionary_encode(arr.take(pa.array(slow)))
+        rest = _normalize_unique(encoded.dictionary, region, first_round=False).take(np.asarray(encoded.indices))
+        for name in ("reason", "e164", "detail", "flags", "region", "number_type"):
+            getattr(u, name)[slow] = getattr(rest, name)
+    bad = np.flatnonzero(u.reason >= 0)
     return _Column(
-        reason=reason,
-        e164=u.e164[codes],
+        reason=u.reason,
+        e164=u.e164,
         detail_rows=bad,
-        detail=pa.array(u.detail[codes[bad]], type=pa.string()),
-        flags=u.flags[codes],
-        region=u.region[codes],
-        number_type=u.number_type[codes],
+        detail=pa.array(u.detail[bad], type=pa.string()),
+        flags=u.flags,
+        region=u.region,
+        number_type=u.number_type,
     )
 
 
@@ -628,7 +638,7 @@ def _set_one(out: _Values, i: int, res: Any, reason_index: dict[str, int]) -> No
     out.number_type[i] = _TYPE_CODES.code(res.number_type)
 
 
-def _normalize_unique(uniques: pa.Array, region: str) -> _Values:
+def _normalize_unique(uniques: pa.Array, region: str, *, first_round: bool = True) -> _Values:
     """normalize_phone over distinct strings: the fast path where it is certain, libphonenumber elsewhere.
 
     Round 1 decides plain shapes straight from the text.  The rest go through
@@ -636,14 +646,15 @@ def _normalize_unique(uniques: pa.Array, region: str) -> _Values:
     unicode, wrappers, extensions, float renderings, letters …): the common messy
     shapes whole-array by :func:`_prepare_vectorised`, anything else in Python one
     by one.  The bodies that come out in a plain shape are decided by the fast
-    path in round 2, and only what is left is parsed by libphonenumber.
+    path in round 2, and only what is left is parsed by libphonenumber.  ``first_round=False`` skips
+    round 1 (for values round 1 has already left undecided).
     """
     from .contacts import REJECTION_REASONS, _parse_phone, _prepare_phone
 
     n = len(uniques)
     reason_index = {r: i for i, r in enumerate(REJECTION_REASONS)}
     out = _empty_values(n)
-    fast = _fast_unique(uniques, region, out) if n else np.zeros(0, dtype=bool)
+    fast = _fast_unique(uniques, region, out) if n and first_round else np.zeros(n, dtype=bool)
     out.fast = int(fast.sum())
     slow = np.flatnonzero(~fast)
     if not len(slow):
