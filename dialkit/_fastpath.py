@@ -1113,6 +1113,11 @@ def _first_of_each(keys: np.ndarray) -> np.ndarray:
     return out
 
 
+def _spans(n: int, size: int = 1 << 20) -> list[tuple[int, int]]:
+    """``[0, n)`` cut into spans of at most ``size`` (at least one span, so an empty column still has a chunk)."""
+    return [(a, min(a + size, n)) for a in range(0, n, size)] or [(0, 0)]
+
+
 def _workers() -> int:
     """Threads that normalise blocks: one per core this process may use, at most 4 (each holds a block's scratch)."""
     try:
@@ -1280,27 +1285,42 @@ def load_text_fast(
 
     accepted_rows = np.flatnonzero(reason < 0)
     rejected_idx = np.flatnonzero(reason >= 0)
-    accepted_mask = pa.array(reason < 0)
-    rejected_take = pa.array(rejected_idx)
+    keep = reason < 0
 
-    # Column by column, each source column released once its rows are placed (a big list is never held twice).
+    # Column by column and block by block, each source block released once its rows are placed: the frames'
+    # columns are chunked arrays (one chunk per block) in pandas' own string layout, so a big list is never
+    # held twice and nothing is copied again when pandas takes them.
+    bounds = np.cumsum([0] + [len(part) for part in columns[0]]) if columns else np.zeros(1, dtype=np.int64)
+    cuts = np.searchsorted(rejected_idx, bounds)
+    large = pa.large_string()
     acc: dict[str, Any] = {}
     rej: dict[str, Any] = {}
     for j, col_name in enumerate(out_names):
-        col = pa.chunked_array(columns[j], type=pa.string())
+        parts = columns[j][::-1]
         columns[j] = []
-        acc[col_name] = pd.array(col.filter(accepted_mask), dtype="str")
-        rej[col_name] = pd.array(col.take(rejected_take), dtype="str")
-        del col
+        acc_parts: list[pa.Array] = []
+        rej_parts: list[pa.Array] = []
+        for k in range(len(parts)):
+            part = parts.pop().cast(large)  # block k, no longer held by ``parts``
+            acc_parts.append(part.filter(pa.array(keep[bounds[k] : bounds[k + 1]])))
+            rej_parts.append(part.take(pa.array(rejected_idx[cuts[k] : cuts[k + 1]] - bounds[k])))
+            del part
+        acc[col_name] = pd.array(pa.chunked_array(acc_parts, type=large), dtype="str")
+        rej[col_name] = pd.array(pa.chunked_array(rej_parts, type=large), dtype="str")
+        del acc_parts, rej_parts
         _release()
     acc["row"] = pd.array(accepted_rows + 1, dtype="int64")
-    acc["phone_e164"] = pd.array(_e164_text(e164[accepted_rows]), dtype="str")
+    acc["phone_e164"] = pd.array(pa.chunked_array(
+        [_e164_text(e164[accepted_rows[a:b]]) for a, b in _spans(len(accepted_rows))], type=large), dtype="str")
     del e164
-    for key, part, registry, fn in (("phone_flags", "flags", _FLAG_CODES, _flag_text),
-                                    ("region", "region", _REGION_CODES, None),
-                                    ("number_type", "number_type", _TYPE_CODES, None)):
-        codes = pa.array(small.pop(part)[accepted_rows])
-        acc[key] = pd.array(registry.texts(fn).cast(pa.large_string()).take(codes), dtype="str")
+    for key, part_name, registry, fn in (("phone_flags", "flags", _FLAG_CODES, _flag_text),
+                                         ("region", "region", _REGION_CODES, None),
+                                         ("number_type", "number_type", _TYPE_CODES, None)):
+        texts = registry.texts(fn).cast(large)
+        codes = small.pop(part_name)
+        acc[key] = pd.array(pa.chunked_array(
+            [texts.take(pa.array(codes[accepted_rows[a:b]])) for a, b in _spans(len(accepted_rows))], type=large),
+            dtype="str")
         del codes
     accepted = pd.DataFrame(acc, copy=False)  # a dict of arrays is copied by default: not 10M rows twice
     rej["row"] = pd.array(rejected_idx + 1, dtype="int64")
