@@ -1316,11 +1316,15 @@ def load_text_fast(
     for key, part_name, registry, fn in (("phone_flags", "flags", _FLAG_CODES, _flag_text),
                                          ("region", "region", _REGION_CODES, None),
                                          ("number_type", "number_type", _TYPE_CODES, None)):
-        texts = registry.texts(fn).cast(large)
-        codes = small.pop(part_name)
-        acc[key] = pd.array(pa.chunked_array(
-            [texts.take(pa.array(codes[accepted_rows[a:b]])) for a, b in _spans(len(accepted_rows))], type=large),
-            dtype="str")
+        # a categorical, as contacts._category_column makes it: the distinct values, sorted
+        codes = small.pop(part_name)[accepted_rows]
+        present = np.unique(codes)
+        texts = registry.texts(fn).to_pylist()
+        names = [texts[k] for k in present.tolist()]
+        order = sorted(range(len(names)), key=names.__getitem__)
+        recode = np.zeros(len(texts), dtype=np.int16)
+        recode[present[order]] = np.arange(len(order), dtype=np.int16)
+        acc[key] = pd.Categorical.from_codes(recode[codes], categories=pd.Index([names[k] for k in order], dtype="str"))
         del codes
     accepted = pd.DataFrame(acc, copy=False)  # a dict of arrays is copied by default: not 10M rows twice
     rej["row"] = pd.array(rejected_idx + 1, dtype="int64")
