@@ -23,9 +23,14 @@ Private helper of :mod:`dialkit.contacts`.  Two things live here:
   row-accounting reader of :mod:`dialkit._io` builds.  It returns ``None`` for
   anything it is not sure about (quotes, blank or ragged lines, a non-UTF-8
   encoding, control characters, one column …), and the caller falls back to the
-  row-accounting reader, which stays the reference for odd files.
+  row-accounting reader, which stays the reference for odd files.  Blocks are
+  normalised on a few worker threads while the next are read (the kernels release
+  the GIL); per row it keeps only numpy arrays (E.164 as a number, small codes for
+  flags, region and type), and the frames are built block by block in pandas' own
+  string layout, so a big list is never held twice.
 
-Pure: no network, no clock, no global state beyond caches of compiled metadata.
+Pure: no network, no clock, no global state beyond caches of compiled metadata
+and the small registries of region, type and flag codes.
 """
 
 from __future__ import annotations
@@ -41,7 +46,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 from phonenumbers import PhoneMetadata, PhoneNumberType, ValidationResult
@@ -159,7 +163,7 @@ def _rules(region: str) -> _Rules | None:
     pnp = md.national_prefix_for_parsing or None
     rules = _Rules(
         region=region,
-        cc=int(md.country_code),
+        cc=int(md.country_code or 0),
         general=_desc(md.general_desc),
         types=tuple((t, _desc(getattr(md, name))) for t, name in _TYPE_ORDER),
         fixed=_desc(md.fixed_line),
@@ -1014,7 +1018,7 @@ def _classify(idx: np.ndarray, nsn: pa.Array, lens: np.ndarray, cc: int, nationa
     out.reason[idx] = rejected_reason
 
     where = f"for {region}" if national else f"for country code +{cc}"
-    for k in np.flatnonzero(~accepted):
+    for k in np.flatnonzero(~accepted).tolist():
         count = int(digits_n[idx[k]])
         hint = (f"; read as a {region} number: if it is from another country, "
                 "write it with + and the country code") if national and count >= 8 else ""
@@ -1267,8 +1271,7 @@ def load_text_fast(
             keys = np.asarray([_e164_key(s) for s in suppress_set], dtype=np.uint64)
             hit = (reason < 0) & np.isin(e164, keys)
             reason[hit] = index["suppressed"]
-            for k in np.flatnonzero(hit):
-                later_details[int(k)] = "on the do-not-call list"
+            later_details.update(dict.fromkeys(np.flatnonzero(hit).tolist(), "on the do-not-call list"))
 
     if dedupe != "none":
         ok = np.flatnonzero(reason < 0)
@@ -1300,10 +1303,10 @@ def load_text_fast(
         columns[j] = []
         acc_parts: list[pa.Array] = []
         rej_parts: list[pa.Array] = []
-        for k in range(len(parts)):
-            part = parts.pop().cast(large)  # block k, no longer held by ``parts``
-            acc_parts.append(part.filter(pa.array(keep[bounds[k] : bounds[k + 1]])))
-            rej_parts.append(part.take(pa.array(rejected_idx[cuts[k] : cuts[k + 1]] - bounds[k])))
+        for b in range(len(parts)):
+            part = parts.pop().cast(large)  # block b, no longer held by ``parts``
+            acc_parts.append(part.filter(pa.array(keep[bounds[b] : bounds[b + 1]])))
+            rej_parts.append(part.take(pa.array(rejected_idx[cuts[b] : cuts[b + 1]] - bounds[b])))
             del part
         acc[col_name] = pd.array(pa.chunked_array(acc_parts, type=large), dtype="str")
         rej[col_name] = pd.array(pa.chunked_array(rej_parts, type=large), dtype="str")

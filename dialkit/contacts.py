@@ -512,7 +512,10 @@ class ContactSet:
     ``accepted``: the original columns (as text), then ``row``, ``phone_e164``,
     ``phone_flags`` (``;``-joined :data:`PHONE_FLAGS`, ``""`` when none),
     ``region`` (ISO country code) and ``number_type`` (``MOBILE``, ``FIXED_LINE``,
-    ``FIXED_LINE_OR_MOBILE``, ``TOLL_FREE`` …).
+    ``FIXED_LINE_OR_MOBILE``, ``TOLL_FREE`` …).  The text columns are pandas ``str``;
+    ``phone_flags``, ``region`` and ``number_type`` are Categoricals whose categories
+    are the values present, sorted (a handful of distinct values: a 10M-row list
+    keeps them in 1 byte a row instead of ~30).
 
     ``rejected``: the original columns, then ``row``, ``reason`` (a Categorical
     over :data:`REJECTION_REASONS`) and ``detail`` (a sentence without the number).
