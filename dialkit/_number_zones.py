@@ -14,12 +14,28 @@ them with :func:`phonenumbers.timezone.time_zones_for_number` and
 Nothing here holds a time zone as a fixed offset: zones are IANA names, turned
 into :class:`zoneinfo.ZoneInfo` (which follows daylight saving time) where
 times are computed.
+
+One module for the whole kit: the rules' vectorised lookups (above) and the
+per-number helpers the metrics, experiments and the emulator's dialer model use
+(:func:`time_zones`, :func:`primary_time_zone`, :func:`local_hour`, ...) read
+the same libphonenumber data through the same parse, so a callee is in the
+same zone for a calling window as for an hour-of-day metric.
+
+Several zones for one number (Australian mobiles, some US/Canadian area codes
+that straddle a zone line): calling-hours rules must hold in **all** of them
+(:func:`time_zones` gives the whole list), but a metric needs one local hour per
+call.  The rule for metrics (:func:`primary_time_zone`) is: the first zone of
+libphonenumber's list for that number (sorted by name, so the choice is stable
+across runs and machines), and ``ambiguous=True`` says a choice was made, so an
+analyst can leave those calls out of an hour-of-day analysis.  No zone at all
+(``Etc/Unknown``, or an unparseable number): ``None``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -34,6 +50,12 @@ from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
 __all__ = [
     "UNKNOWN_TIME_ZONE",
+    "WEEKDAYS",
+    "local_hour",
+    "local_time",
+    "local_weekday",
+    "primary_time_zone",
+    "time_zones",
     "POSTCODE_COLUMN_NAMES",
     "ZIP_REGIONS",
     "area_code_keys",
@@ -276,3 +298,61 @@ def area_code_keys(phone_e164: pd.Series, number_type: pd.Series | None = None) 
     """
     out = _per_distinct(phone_e164, number_type, lambda n, t: _area_key(n, t) if n else "unknown")
     return pd.Series(out, index=phone_e164.index, dtype=object, name="area_code")
+
+
+# ---------------------------------------------------------------------------
+# One number at a time: the metrics' callee local time
+# ---------------------------------------------------------------------------
+
+#: Weekday names in ``datetime.weekday()`` order (Monday first).
+WEEKDAYS: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@lru_cache(maxsize=65536)
+def time_zones(number: str | None) -> tuple[str, ...]:
+    """Every IANA time zone libphonenumber gives for ``number`` (E.164), sorted; ``()`` when none is known.
+
+    The same parse as :func:`time_zones_for_numbers` without a type; names
+    zoneinfo does not know are left out.
+    """
+    if not number:
+        return ()
+    out = []
+    for zone in sorted(set(_zones_by_parsing(str(number)))):
+        if not zone or zone == UNKNOWN_TIME_ZONE:
+            continue
+        try:
+            time_zone(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+        out.append(zone)
+    return tuple(out)
+
+
+def primary_time_zone(number: str | None) -> tuple[str | None, bool]:
+    """The one zone used for metrics, and whether the number maps to several (see the module docstring)."""
+    zones = time_zones(number)
+    if not zones:
+        return None, False
+    return zones[0], len(zones) > 1
+
+
+def local_time(moment: datetime, zone: str | None) -> datetime | None:
+    """``moment`` (aware; a naive one is taken as UTC) in ``zone``, or None when the zone is unknown."""
+    if zone is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(time_zone(zone))
+
+
+def local_hour(moment: datetime, zone: str | None) -> int | None:
+    """The callee's local hour (0-23) at ``moment``, or None when the zone is unknown."""
+    local = local_time(moment, zone)
+    return None if local is None else local.hour
+
+
+def local_weekday(moment: datetime, zone: str | None) -> str | None:
+    """The callee's local weekday (``"Mon"`` … ``"Sun"``) at ``moment``, or None when the zone is unknown."""
+    local = local_time(moment, zone)
+    return None if local is None else WEEKDAYS[local.weekday()]

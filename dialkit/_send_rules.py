@@ -23,7 +23,7 @@ import pandas as pd
 
 from ._model import MIN_TTL
 from .ledger import Ledger, LedgerRequest
-from .rules import CampaignRules, DialHistory, cap_expiration, evaluate, read_history
+from .rules import KNOWN_ZONE_COLUMN, CampaignRules, DialHistory, cap_expiration, evaluate, read_history
 
 #: Time a released request must still have before its callee's window closes: the API's minimum
 #: expiry, the sender's margin, and slack for the call's way to a worker and over the network.
@@ -35,6 +35,17 @@ def _iso(value: Any) -> str:
         return "no opening found in the look-ahead: check the calling hours"
     t = pd.Timestamp(value).tz_convert(timezone.utc)
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def request_frame(requests: Sequence[Any]) -> pd.DataFrame:
+    """The rules' input for requests (ledger or plan): the number and the zone the plan found from a ZIP.
+
+    Why the zone: the ledger holds no ZIP, and a callee's ZIP wins over the
+    number's area code; without it the sender would judge the window in
+    another zone than the plan did.
+    """
+    return pd.DataFrame({"phone_e164": [r.phone_e164 for r in requests],
+                         KNOWN_ZONE_COLUMN: [getattr(r, "time_zone", None) for r in requests]})
 
 
 def deferral_reason(code: str, detail: str, release_at: Any) -> str:
@@ -84,7 +95,7 @@ class RulesGate:
         self.deferred.clear()
         if not requests:
             return
-        frame = pd.DataFrame({"phone_e164": [r.phone_e164 for r in requests]})
+        frame = request_frame(requests)
         verdict = evaluate(frame, self.rules, at, history=self._history(led))
         by_reason: dict[str, list[str]] = {}
         for r, code, detail, release, close in zip(requests, verdict["code"], verdict["detail"],
@@ -102,7 +113,7 @@ class RulesGate:
         """How many of ``requests`` (anything with ``phone_e164``) the rules would defer at ``at``; writes nothing."""
         if not requests:
             return 0
-        frame = pd.DataFrame({"phone_e164": [r.phone_e164 for r in requests]})
+        frame = request_frame(requests)
         verdict = evaluate(frame, self.rules, at, history=self._history(led))
         return int(verdict["code"].notna().sum())
 
@@ -128,7 +139,7 @@ class RulesGate:
             if c is not None:
                 close = c if close is None else min(close, c)
         if late:  # rare: the window closed during the send; find when it opens next
-            frame = pd.DataFrame({"phone_e164": [r.phone_e164 for r in late]})
+            frame = request_frame(late)
             later = at + MIN_LEFT  # judged as if sent after the margin: still inside then, else deferred
             verdict = evaluate(frame, CampaignRules(calling_hours=self.rules.calling_hours,
                                                     default_time_zone=self.rules.default_time_zone,

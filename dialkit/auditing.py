@@ -6,12 +6,18 @@ and the callee's local time), which time zone dialkit used and how it found it,
 the calling window and caps in force, and which suppression lists (with a
 content hash, so the exact file can be matched later) were applied.
 
-The rules in force are the ones :func:`dialkit.send` recorded in the ledger's
-``meta`` table (key ``rules``, :meth:`dialkit.rules.CampaignRules.describe`)
-when it sent; the time zone is found again from the number the way the sender
-found it (the number's zones, else the rules' ``default_time_zone``), which is
-deterministic for a given libphonenumber version.  A ledger written without
-rules has empty rule columns and ``rules_recorded`` False.
+The rules in force are, per request, the ones of the send that carried its
+first attempt: every :func:`dialkit.send` records its rules
+(:meth:`dialkit.rules.CampaignRules.describe`, or none) in the ledger's
+``sends`` table and tags its calls with that ``send_id`` (schema 3), so a
+ledger sent twice under different windows is audited against each send's own
+window.  A ledger of an older schema has only the last send's rules (the
+``meta`` key ``rules``), used for all its requests.  The time zone is the one
+the plan found from the contact's ZIP (kept in the ledger), else found again
+from the number the way the sender found it (the number's zones, else the
+rules' ``default_time_zone``), which is deterministic for a given
+libphonenumber version.  A request sent without rules has empty rule columns
+and ``rules_recorded`` False.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import pandas as pd
 
 from .ledger import Ledger
 from .masking import mask_phone
-from .rules import callee_time_zones
+from .rules import KNOWN_ZONE_COLUMN, CallingHours, RulesError, callee_time_zones
 
 #: The ``meta`` key :func:`dialkit.send` writes the rules in force under (JSON of ``CampaignRules.describe()``).
 RULES_META_KEY = "rules"
@@ -33,8 +39,8 @@ RULES_META_KEY = "rules"
 AUDIT_COLUMNS = (
     "row", "batch", "client_token", "phone_masked", "status", "failure_code", "dial_request_id",
     "first_sent_at", "last_sent_at", "callee_local_first_sent", "time_zone", "time_zone_source",
-    "rules_recorded", "rules_recorded_at", "calling_hours", "default_time_zone", "max_per_number",
-    "area_code_cap", "countries", "suppression_lists",
+    "send_id", "rules_recorded", "rules_recorded_at", "calling_hours", "inside_calling_hours", "default_time_zone",
+    "max_per_number", "area_code_cap", "countries", "suppression_lists",
 )
 
 
@@ -58,6 +64,27 @@ def _local(moment: Any, zones: tuple[str, ...]) -> str:
     return "; ".join(f"{t.tz_convert(z).strftime('%Y-%m-%d %H:%M:%S%z')} {z}" for z in zones)
 
 
+def _inside(moment: Any, zones: tuple[str, ...], hours: str) -> Any:
+    """Whether ``moment`` was inside ``hours`` in every one of ``zones`` (NA without hours or zone)."""
+    if not hours or not zones or moment is None or pd.isna(moment):
+        return pd.NA
+    try:
+        window = CallingHours.parse(hours)
+    except RulesError:
+        return pd.NA
+    t = pd.Timestamp(moment)
+    return all(window.is_open_at_local(t.tz_convert(z).to_pydatetime()) for z in zones)
+
+
+def sends(ledger: str | os.PathLike[str]) -> pd.DataFrame:
+    """The sends a ledger recorded (schema 3): ``send_id``, ``started_at``, ``rules`` (dict or None), in order."""
+    with Ledger.read(ledger) as led:
+        rows = [dict(r) for r in led.sends_rows()]
+    return pd.DataFrame({"send_id": [r["send_id"] for r in rows], "started_at": [r["started_at"] for r in rows],
+                         "rules": [recorded_rules({RULES_META_KEY: r["rules"] or ""}) for r in rows]},
+                        columns=["send_id", "started_at", "rules"])
+
+
 def _lists(rules: dict[str, Any] | None) -> str:
     if not rules or not rules.get("suppress"):
         return ""
@@ -74,23 +101,47 @@ def audit(ledger: str | os.PathLike[str], *, show_numbers: bool = False) -> pd.D
     and ``last_sent_at`` (UTC, as recorded), ``callee_local_first_sent`` (the
     first send in the callee's local time, ``YYYY-MM-DD HH:MM:SS+hhmm Zone``;
     one per zone, ``; ``-joined, for a number in several zones),
-    ``time_zone`` and ``time_zone_source`` (``number``, ``default`` or
-    ``unknown``), and the rules in force (``calling_hours``,
-    ``default_time_zone``, ``max_per_number``, ``area_code_cap``,
-    ``countries``, ``suppression_lists`` as ``name sha256=...``), with
-    ``rules_recorded`` False when the ledger was sent without rules.
+    ``time_zone`` and ``time_zone_source`` (``postcode``, ``number``,
+    ``default`` or ``unknown``), the ``send_id`` of the send that carried the
+    first attempt, and that send's rules (``calling_hours``,
+    ``inside_calling_hours``: whether the first send fell inside that window
+    in every zone of the callee, ``default_time_zone``, ``max_per_number``,
+    ``area_code_cap``, ``countries``, ``suppression_lists`` as
+    ``name sha256=...``), with ``rules_recorded`` False for a request sent
+    without rules and ``rules_recorded_at`` the moment that send started.
     Opens the ledger read-only (it may be read beside a running send).
     """
     with Ledger.read(ledger) as led:
         meta = led.meta()
         rows = [dict(r) for r in led.requests_rows() if r["first_sent_at"]]
-    rules = recorded_rules(meta)
+        by_send = {r["send_id"]: r for r in (dict(x) for x in led.sends_rows())}
+        first_send = led.first_send_ids()
+    latest = recorded_rules(meta)
     frame = pd.DataFrame(rows, columns=["row", "batch", "seq", "client_token", "phone_e164", "status", "failure_code",
-                                        "dial_request_id", "first_sent_at", "last_sent_at"])
+                                        "dial_request_id", "first_sent_at", "last_sent_at", "time_zone"])
     frame = frame.sort_values("seq", kind="stable").reset_index(drop=True)
-    default_zone = (rules or {}).get("default_time_zone")
-    zones = callee_time_zones(frame[["phone_e164"]], default_time_zone=default_zone, postcode_column=False)
+    # the rules of the send that carried each request's first attempt; an older ledger: the last recorded
+    send_ids: list[Any] = [first_send.get(t) for t in frame["client_token"]]
+    per: list[dict[str, Any] | None] = []
+    stamped: list[str] = []
+    for sid in send_ids:
+        if sid is not None and sid in by_send:
+            per.append(recorded_rules({RULES_META_KEY: by_send[sid]["rules"] or ""}))
+            stamped.append(pd.Timestamp(by_send[sid]["started_at"]).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"))
+        else:
+            per.append(latest)
+            stamped.append(meta.get("rules_recorded_at", ""))
+    defaults = [(r or {}).get("default_time_zone") for r in per]
+    zones_in = frame[["phone_e164"]].assign(**{KNOWN_ZONE_COLUMN: frame["time_zone"].astype(object)})
+    zone_list: list[tuple[str, ...]] = [()] * len(frame)
+    source_list: list[str] = [""] * len(frame)
+    for default in dict.fromkeys(defaults):  # one lookup per distinct default zone (usually one)
+        take = [i for i, d in enumerate(defaults) if d == default]
+        found = callee_time_zones(zones_in.iloc[take], default_time_zone=default, postcode_column=False)
+        for i, z, src in zip(take, found["time_zones"], found["time_zone_source"]):
+            zone_list[i], source_list[i] = z, src
     first = pd.to_datetime(frame["first_sent_at"], utc=True, format="ISO8601")
+    hours = [(r or {}).get("calling_hours") or "" for r in per]
     out = pd.DataFrame({
         "row": frame["row"].astype("Int64"),
         "batch": frame["batch"].astype("Int64"),
@@ -101,17 +152,20 @@ def audit(ledger: str | os.PathLike[str], *, show_numbers: bool = False) -> pd.D
         "dial_request_id": frame["dial_request_id"].astype(object),
         "first_sent_at": frame["first_sent_at"].astype(object),
         "last_sent_at": frame["last_sent_at"].astype(object),
-        "callee_local_first_sent": [_local(t, z) for t, z in zip(first, zones["time_zones"])],
-        "time_zone": [";".join(z) for z in zones["time_zones"]],
-        "time_zone_source": zones["time_zone_source"].to_numpy(),
-        "rules_recorded": rules is not None,
-        "rules_recorded_at": meta.get("rules_recorded_at", "") if rules is not None else "",
-        "calling_hours": (rules or {}).get("calling_hours") or "",
-        "default_time_zone": default_zone or "",
-        "max_per_number": (rules or {}).get("max_per_number") or "",
-        "area_code_cap": pd.array([(rules or {}).get("area_code_cap")] * len(frame), dtype="Int64"),
-        "countries": ",".join((rules or {}).get("countries") or []),
-        "suppression_lists": _lists(rules),
+        "callee_local_first_sent": [_local(t, z) for t, z in zip(first, zone_list)],
+        "time_zone": [";".join(z) for z in zone_list],
+        "time_zone_source": pd.Series(source_list, dtype=object),
+        "send_id": pd.array(send_ids, dtype="Int64"),
+        "rules_recorded": [r is not None for r in per],
+        "rules_recorded_at": [t if r is not None else "" for r, t in zip(per, stamped)],
+        "calling_hours": hours,
+        "inside_calling_hours": pd.array([_inside(t, z, h) for t, z, h in zip(first, zone_list, hours)],
+                                         dtype="boolean"),
+        "default_time_zone": [d or "" for d in defaults],
+        "max_per_number": [(r or {}).get("max_per_number") or "" for r in per],
+        "area_code_cap": pd.array([(r or {}).get("area_code_cap") for r in per], dtype="Int64"),
+        "countries": [",".join((r or {}).get("countries") or []) for r in per],
+        "suppression_lists": [_lists(r) for r in per],
     }, columns=list(AUDIT_COLUMNS))
     if show_numbers:
         out = out.rename(columns={"phone_masked": "phone_e164"})

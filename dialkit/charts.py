@@ -417,7 +417,7 @@ def plot_outcomes_over_time(attempts: pd.DataFrame, ax: Axes | None = None, freq
         freq = freq or "1s"
     else:
         sent = pd.to_datetime(attempts["sent_at"], utc=True)
-        raw = attempts["outcome"].astype("string") if "outcome" in attempts.columns else pd.Series(
+        raw = attempts["result"].astype("string") if "result" in attempts.columns else pd.Series(
             pd.NA, index=attempts.index, dtype="string")
         # "missing" (not in the answer) or no outcome yet: drawn as "unanswered", only when there are any
         raw = raw.where(raw.isin(ATTEMPT_OUTCOME_ORDER), "unanswered")
@@ -591,7 +591,7 @@ def failure_code_table(results: pd.DataFrame, attempts: pd.DataFrame | None = No
     table["recovered"] = recovered.reindex(names, fill_value=0).to_numpy()
     if attempts is not None:
         frame = _frame(attempts, "attempts")
-        got = frame["outcome"].astype("string").value_counts() if "outcome" in frame.columns else pd.Series(dtype=int)
+        got = frame["result"].astype("string").value_counts() if "result" in frame.columns else pd.Series(dtype=int)
         table["attempts"] = [int(got.get(n, 0)) if n != "pending" else 0 for n in names]
     table["meaning"] = [FAILURE_CODE_GUIDE.get(n, ("", ""))[0] for n in names]
     table["what_to_do"] = [FAILURE_CODE_GUIDE.get(n, ("", ""))[1] for n in names]

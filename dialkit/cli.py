@@ -49,11 +49,33 @@ EXIT_STOPPED = 4
 EXIT_INTERRUPTED = 130
 
 
-def _contacts_args(p: argparse.ArgumentParser) -> None:
+class _DeprecatedAlias(argparse.Action):
+    """A flag's old spelling, kept for one release: hidden from ``--help``; prints a one-line note to stderr."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, *, new: str, **kwargs: Any) -> None:
+        self.new = new
+        super().__init__(option_strings, dest, help=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        print(f"dialkit: {option_string} is deprecated and will be removed in the next release: use {self.new}",
+              file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
+def _alias(p: argparse.ArgumentParser | Any, old: str, new: str, dest: str) -> None:
+    """Accept ``old`` as a hidden, deprecated spelling of ``new`` (same destination)."""
+    p.add_argument(old, dest=dest, action=_DeprecatedAlias, new=new, default=argparse.SUPPRESS)
+
+
+def _contacts_args(p: argparse.ArgumentParser, *, region_alias: bool = True) -> None:
     p.add_argument("contacts", help="contact file: CSV/TSV/TXT, Excel .xlsx, Parquet, JSON lines")
     p.add_argument("--phone-column", help="name of the phone column (found by name when omitted)")
     p.add_argument("--sheet", help="Excel sheet to read: its name, or its 0-based position (default: the first)")
-    p.add_argument("--region", default="US", help="default region for national numbers (ISO code, default US)")
+    p.add_argument("--default-region", default="US", metavar="COUNTRY",
+                   help="country of numbers written without a + country code (ISO 3166 code, e.g. GB; default US)")
+    if region_alias:  # on send, --region is the AWS region
+        _alias(p, "--region", "--default-region", "default_region")
     p.add_argument("--suppress", action="append", default=[],
                    help="do-not-call list (any contact file format, or one number per line); repeatable: the first "
                         "list suppresses for good, every list after it is a campaign-rules suppression list whose "
@@ -86,10 +108,13 @@ def _rules_args(p: argparse.ArgumentParser, *, at: bool) -> None:
 
 
 def _plan_args(p: argparse.ArgumentParser, *, campaign_required: bool) -> None:
-    p.add_argument("--campaign", required=campaign_required, help="campaign id (for --endpoint local: "
-                   "defaults to the emulator's seeded campaign)")
+    # not argparse-required: the hidden --campaign alias must satisfy it too (checked by the command)
+    p.add_argument("--campaign-id", help="campaign id (required)" if campaign_required else
+                   "campaign id (for --endpoint local: defaults to the emulator's seeded campaign)")
+    _alias(p, "--campaign", "--campaign-id", "campaign_id")
     p.add_argument("--attributes", default="", help="comma-separated contact columns to send as attributes")
-    p.add_argument("--ttl", type=float, default=600, help="seconds a request may wait to be dialed (30–900, default 600)")
+    p.add_argument("--ttl", type=float, default=600, metavar="SECONDS",
+                   help="seconds a request may wait to be dialed (30–900, default 600)")
     p.add_argument("--run-id", help="run id in every client token (default 'default'); a new one dials again")
     p.add_argument("--no-token-attribute", action="store_true",
                    help="do not send each request's client token as the contact attribute dialkit_client_token "
@@ -103,7 +128,7 @@ def _load(args: argparse.Namespace):
 
     sheet = int(args.sheet) if args.sheet is not None and args.sheet.isdigit() else args.sheet
     first = args.suppress[0] if args.suppress else None
-    return load_contacts(args.contacts, phone_column=args.phone_column, default_region=args.region, sheet=sheet,
+    return load_contacts(args.contacts, phone_column=args.phone_column, default_region=args.default_region, sheet=sheet,
                          suppress=first, dedupe=args.dedupe,
                          suppress_unreadable="warn" if args.allow_unreadable_suppress else "error")
 
@@ -121,7 +146,7 @@ def _rules(args: argparse.Namespace):
     rules = CampaignRules.from_cli_strings(
         calling_hours=args.calling_hours, default_time_zone=args.default_time_zone,
         max_per_number=args.max_per_number, area_code_cap=args.area_code_cap, suppress=extra,
-        countries=args.countries, default_region=args.region)
+        countries=args.countries, default_region=args.default_region)
     for lst in rules.suppress:  # an entry that cannot be read names someone who could be dialed: as for the first list
         bad = lst.problems[lst.problems["code"] != "unreadable_expiry"] if len(lst.problems) else lst.problems
         if len(bad) and not args.allow_unreadable_suppress:
@@ -207,22 +232,32 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _isna(value: Any) -> bool:
+    """True for None/NA (a plan-wide problem has no batch)."""
+    return value is None or str(value) == "<NA>"
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
+    from .planning import describe_problems
+
+    if not args.campaign_id:
+        raise DialkitError("--campaign-id is required: the id of the campaign the requests are for")
     at = _at(args)
-    contacts, verdict, rules = _apply_rules(args, _load(args), at, campaign_id=args.campaign)
-    plan = _plan(args, contacts, args.campaign)
+    contacts, verdict, rules = _apply_rules(args, _load(args), at, campaign_id=args.campaign_id)
+    plan = _plan(args, contacts, args.campaign_id)
     summary = plan.summary()
     if rules is not None:
         summary = {**summary, "at": at.isoformat().replace("+00:00", "Z"), "reasons": contacts.summary()["reasons"],
                    **_rules_json(verdict, contacts, rules)}
-    violations = plan.validate()
+    problems = plan.validate()
+    groups = plan.problems() if len(problems) else None
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        write_private_csv(plan.to_frame(masked=True), args.out, keep=["phone_e164"])
+        write_private_csv(plan.to_frame(masked=True), args.out)
     if args.json:
-        _print_json({**summary, "violation_list": violations.astype(object).where(violations.notna(), None)
-                     .to_dict("records")})
-        return EXIT_OK if not len(violations) else EXIT_PLAN_INVALID
+        listed = groups if groups is not None else problems.iloc[:0]
+        _print_json({**summary, "problem_list": listed.astype(object).where(listed.notna(), None).to_dict("records")})
+        return EXIT_OK if not len(problems) else EXIT_PLAN_INVALID
     print(f"{summary['requests']} requests in {summary['batches']} batches (largest {summary['largest_batch']}), "
           f"campaign {plan.campaign_id}, run {plan.run_id}, ttl {summary['ttl_seconds']} s")
     if rules is not None:
@@ -231,11 +266,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
         print(f"rules at {summary['at']}: rejected " + (", ".join(f"{k} {v}" for k, v in rejected.items()) or "none")
               + "; would be deferred by send now: "
               + (", ".join(f"{k} {v}" for k, v in deferred.items()) or "none"))
-    if len(violations):
-        print(f"{len(violations)} API constraint violation(s):")
-        for v in violations.head(20).itertuples(index=False):
-            where = f"batch {v.batch} position {v.position}" if v.position is not None and str(v.position) != "<NA>" else "plan"
-            print(f"  {where}: {v.field}: {v.problem}")
+    if groups is not None:
+        print(f"{describe_problems(problems)} (API constraints the sender would refuse):")
+        for g in groups.head(20).itertuples(index=False):
+            on = (f"{g.requests:,} request{'' if g.requests == 1 else 's'}, first at batch {g.first_batch} position "
+                  f"{g.first_position}" if g.requests else
+                  (f"batch {g.first_batch}" if not _isna(g.first_batch) else "the plan"))
+            print(f"  {g.code} ({on}): {g.field}: {g.detail}")
+        if len(groups) > 20:
+            print(f"  ... {len(groups) - 20} more (plan --json lists them all)")
         return EXIT_PLAN_INVALID
     print("plan is valid")
     return 0
@@ -246,13 +285,14 @@ def cmd_send(args: argparse.Namespace) -> int:
 
     from datetime import datetime, timezone
 
+    _check_aws_region(args.region)
     contacts = _load(args)
     _rules(args)  # a bad rule flag is one clear error before anything is started
     endpoint = None if args.endpoint == "aws" else args.endpoint
-    with connect(endpoint, region=args.region_name, profile=args.profile, api=args.api) as conn:
-        campaign = args.campaign or conn.campaign_id
+    with connect(endpoint, region=args.region, profile=args.profile, api=args.api) as conn:
+        campaign = args.campaign_id or conn.campaign_id
         if not campaign:
-            raise DialkitError("--campaign is required unless --endpoint is local")
+            raise DialkitError("--campaign-id is required unless --endpoint is local")
         # rejections at the moment of sending; the deferrals (hours, area-code cap) are the sender's, per call
         contacts, _, rules = _apply_rules(args, contacts, datetime.now(timezone.utc), campaign_id=campaign)
         plan = _plan(args, contacts, campaign)
@@ -286,6 +326,16 @@ def cmd_send(args: argparse.Namespace) -> int:
     # requests past the client-token window are not sent again by this ledger, but they were not dialed
     # here either: the analyst has to act (check contact records, plan them under a new run id)
     return EXIT_SEND_AGAIN if summary.left_to_send or summary.past_token_window else EXIT_OK
+
+
+def _check_aws_region(region: str | None) -> None:
+    """``send --region`` is the AWS region (it was the phone numbers' country before ``--default-region``):
+    a country code there is an old command line, stopped before anything is loaded or sent."""
+    import re
+
+    if region is not None and re.fullmatch(r"[A-Za-z]{2}", region.strip()):
+        raise DialkitError(f"--region {region} looks like a country code, but --region is now the AWS region "
+                           f"(e.g. us-east-1): use --default-region {region.upper()} for the phone numbers' country")
 
 
 def _print_campaign(conn: Any, campaign_id: str, rules: Any) -> None:
@@ -351,7 +401,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(f"  requests  {data['requests']}\n  succeeded {data['succeeded']}\n  failed    {data['failed']}")
     for code, n in data["failure_codes"].items():
         print(f"    {code:<20} {n}")
-    print(f"  pending   {data['pending']}\n  API calls {data['calls']} ({data['call_errors']} errors), "
+    print(f"  pending   {data['pending']}\n  in flight {data['in_flight']}\n"
+          f"  API calls {data['calls']} ({data['call_errors']} errors), "
           f"{data['retried']} requests retried")
     for reason, n in data.get("pending_reasons", {}).items():
         print(f"    {n:>6}  {mask_text(reason)}")
@@ -374,10 +425,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from .auditing import audit, recorded_rules
+    from .auditing import audit, recorded_rules, sends
     from .ledger import Ledger
 
     rows = audit(args.ledger, show_numbers=args.show_numbers)
+    runs = sends(args.ledger)
     with Ledger.read(args.ledger) as led:
         meta = led.meta()
     if args.csv:
@@ -387,7 +439,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         records = json.loads(rows.to_json(orient="records", date_format="iso"))
         _print_json({"ledger": str(args.ledger), "campaign_id": meta.get("campaign_id"), "run_id": meta.get("run_id"),
                      "rules": recorded_rules(meta), "rules_recorded_at": meta.get("rules_recorded_at"),
-                     "sent": len(rows), "rows": records})
+                     "sends": json.loads(runs.to_json(orient="records")), "sent": len(rows), "rows": records})
         return 0
     rules = recorded_rules(meta)
     print(f"{args.ledger}: campaign {meta.get('campaign_id')}, run {meta.get('run_id')}: {len(rows)} requests went out")
@@ -395,6 +447,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
         print("  no campaign rules were recorded for this ledger's sends (sent without rules)")
     else:
         print(f"  rules (recorded {meta.get('rules_recorded_at', '?')}): " + json.dumps(rules))
+    for sid, started, r in runs.itertuples(index=False):  # each request is audited against its own send's rules
+        n = int(rows["send_id"].eq(sid).sum()) if len(rows) else 0
+        print(f"  send {sid} at {started}: {n} request(s) first went out; rules "
+              + (json.dumps(r) if r is not None else "none"))
     if len(rows):
         print("  time zone found by: " + ", ".join(f"{k} {v}" for k, v in rows["time_zone_source"].value_counts().items()))
         cols = [c for c in ("row", "phone_e164" if args.show_numbers else "phone_masked", "first_sent_at",
@@ -445,7 +501,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     r = report(ledger)
     print(f"4. report {ledger}")
     print(f"   succeeded {r['succeeded']}, failed {r['failed']} "
-          + str({k: v for k, v in r["failure_codes"].items() if v}) + f", pending {r['pending']}; "
+          + str({k: v for k, v in r["failure_codes"].items() if v}) + f", pending {r['pending']}, in flight {r['in_flight']}; "
           f"{r['retried']} requests needed a resend; the emulator logged {dialed} distinct dial requests")
     if not args.no_notebooks:
         from .notebooks import run_notebooks
@@ -479,13 +535,15 @@ def build_parser() -> argparse.ArgumentParser:
     _plan_args(p, campaign_required=True)
     _rules_args(p, at=True)
     p.add_argument("--out", help="write the plan (numbers masked) to this CSV")
-    p.add_argument("--json", action="store_true", help="print one JSON object with the plan summary and violations")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object with the plan summary and its problems (problem_list: one per code "
+                        "and detail, with how many requests it is on)")
     p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("send", help="send the plan and record everything in a ledger (resumes an existing ledger)",
                        epilog="exit statuses: 0 done, 2 error, 3 requests left to send again (same --ledger), "
                               "4 stopped (campaign not Running/not found, or stopped), 130 interrupted")
-    _contacts_args(p)
+    _contacts_args(p, region_alias=False)
     _plan_args(p, campaign_required=False)
     _rules_args(p, at=False)
     p.add_argument("--endpoint", default="local",
@@ -498,7 +556,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "longer file must not silently extend a run)")
     p.add_argument("--rate", type=float, default=10.0, help="API calls per second (default 10, the service quota)")
     p.add_argument("--max-attempts", type=int, default=5, help="sends of one request in this run (default 5)")
-    p.add_argument("--region-name", help="AWS region (real AWS)")
+    p.add_argument("--region", help="AWS region of the campaign, e.g. us-east-1 (real AWS; default: the profile's); "
+                   "the phone numbers' country is --default-region")
+    _alias(p, "--region-name", "--region", "region")
     p.add_argument("--profile", help="AWS profile (real AWS)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")

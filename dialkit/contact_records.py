@@ -78,7 +78,7 @@ OUTCOMES = ("connected", "expired", "failed", "other")
 
 COLUMNS = ["contact_id", "campaign_id", "channel", "initiation_method", "initiation_timestamp",
            "connected_to_system_timestamp", "disconnect_timestamp", "last_update_timestamp", "disconnect_reason",
-           "outcome", "amd_status", "customer_masked", "agent", "redial", "outbound_request_id", "client_token",
+           "outcome", "amd_status", "phone_masked", "agent", "redial", "outbound_request_id", "client_token",
            "source_type", *OUTCOME_COLUMNS]
 #: The keys :func:`join_contact_records` tries, most certain first: (join_key, record column, ledger column).
 JOIN_KEYS = (("client_token", "client_token", "client_token"),
@@ -230,7 +230,7 @@ def _record_row(r: Mapping[str, Any]) -> dict[str, Any]:
         "last_update_timestamp": r.get("LastUpdateTimestamp"),
         "disconnect_reason": r.get("DisconnectReason"),
         "amd_status": r.get("AnsweringMachineDetectionStatus"),
-        "customer_masked": mask_phone(_get(r, "CustomerEndpoint", "Address")),
+        "phone_masked": mask_phone(_get(r, "CustomerEndpoint", "Address")),
         "agent": r.get("Agent") is not None,
         "outbound_request_id": _get(r, "SourceCampaign", "OutboundRequestId"),
         "client_token": attributes.get(CLIENT_TOKEN_ATTRIBUTE),
@@ -262,7 +262,7 @@ def _event_row(e: Mapping[str, Any]) -> dict[str, Any]:
         "last_update_timestamp": d.get("lastUpdateTimestamp") or e.get("time"),
         "disconnect_reason": d.get("disconnectReason"),
         "amd_status": d.get("answeringMachineDetectionStatus"),
-        "customer_masked": mask_phone(address) if address else None,  # None: a later event may have it
+        "phone_masked": mask_phone(address) if address else None,  # None: a later event may have it
         "agent": None if agent is None else True,
         "outbound_request_id": _get(d, "sourceCampaign", "outboundRequestId"),
         "client_token": attributes.get(CLIENT_TOKEN_ATTRIBUTE),
@@ -299,7 +299,7 @@ def read_contact_records(source: str | os.PathLike[str] | bytes | Iterable[Mappi
     an EventBridge contact event (``detail.contactId``, ...); several events of
     one contact merge into one row (per column, the latest value that is set).
 
-    The customer's number is masked (``customer_masked``); ``outcome`` is
+    The customer's number is masked (``phone_masked``); ``outcome`` is
     connected/expired/failed/other; ``redial`` is True for reasons that may be
     redialed with a new client token; ``client_token`` is the
     :data:`~dialkit.planning.CLIENT_TOKEN_ATTRIBUTE` attribute and
@@ -360,7 +360,7 @@ def read_contact_records(source: str | os.PathLike[str] | bytes | Iterable[Mappi
         records = pd.concat([records, events[records.columns]], ignore_index=True)
     frame = records
     frame["agent"] = frame["agent"].fillna(False).astype(bool)
-    frame["customer_masked"] = frame["customer_masked"].fillna("")
+    frame["phone_masked"] = frame["phone_masked"].fillna("")
     frame["outcome"] = pd.Categorical([outcome_of(r) for r in frame["disconnect_reason"]], categories=list(OUTCOMES))
     frame["redial"] = frame["disconnect_reason"].isin(REDIAL_REASONS)
     frame = frame[COLUMNS].sort_values(["initiation_timestamp", "contact_id"], kind="stable").reset_index(drop=True)
@@ -410,7 +410,7 @@ def join_contact_records(results: pd.DataFrame, records: pd.DataFrame) -> pd.Dat
     runs, inbound contacts, or keys dialkit cannot see) and ``records``.
     """
     position, key_used = _match(results, records)
-    right = records.drop(columns=["customer_masked"]).rename(
+    right = records.drop(columns=["phone_masked"]).rename(
         columns={"campaign_id": "record_campaign_id", "client_token": "record_client_token"})
     right = right.reset_index(drop=True)
     right["_record"] = range(len(right))
@@ -433,6 +433,8 @@ def redial_candidates(
     *,
     rules: RedialRules | None = None,
     now: datetime | None = None,
+    max_per_number: Any = None,
+    history: Any = None,
 ) -> pd.DataFrame:
     """The people to dial again, by disposition (:mod:`dialkit.dispositions`), under ``rules`` at ``now``.
 
@@ -449,6 +451,16 @@ def redial_candidates(
     tokens; the old ones would only return the old requests).
     Requests and records are matched as :func:`join_contact_records` matches
     them; the old client-token attribute is left out of the attribute columns.
+
+    ``max_per_number`` (a :class:`dialkit.rules.FrequencyCap` or its spelling
+    ``"N/DAYS"``, as ``--max-per-number``): redials go through the same
+    frequency cap as a plan, counting every dial in ``ledger`` and in
+    ``history`` (more ledgers or folders of them, as ``--history``) within
+    DAYS days of ``now``, plus the candidates' own earlier rows.  Candidates
+    over it are left out of the result and listed in
+    ``result.attrs["rejected"]`` (``row``, ``client_token``, ``phone_masked``,
+    ``code`` = ``frequency_cap``, ``detail`` naming the last dial's time, run
+    and ledger; never the number).
     """
     from .dispositions import select_redials
     from .ledger import Ledger
@@ -458,7 +470,37 @@ def redial_candidates(
     for path in paths:
         with Ledger.read(path) as led:
             requests += [dict(r) for r in led.requests_rows()]
-    return select_redials(requests, records, rules=rules, now=now)
+    chosen = select_redials(requests, records, rules=rules, now=now)
+    if max_per_number is None:
+        return chosen
+    return _frequency_capped(chosen, paths, max_per_number, history, now)
+
+
+def _frequency_capped(chosen: pd.DataFrame, paths: list[Any], cap: Any, history: Any,
+                      now: datetime | None) -> pd.DataFrame:
+    """``chosen`` less the candidates over the frequency cap (listed in ``attrs["rejected"]``)."""
+    from .masking import mask_phone
+    from .rules import FrequencyCap, check_frequency_cap, read_history
+
+    if not isinstance(cap, FrequencyCap):
+        cap = FrequencyCap.parse(str(cap))
+    extra = [] if history is None else ([history] if isinstance(history, (str, os.PathLike)) else list(history))
+    seen: dict[str, Any] = {}
+    for p in [*paths, *extra]:  # a ledger named in both counts once
+        seen.setdefault(os.path.realpath(os.fspath(p)), p)
+    moment = now if now is not None else datetime.now(timezone.utc)
+    verdict = check_frequency_cap(chosen, cap, moment, read_history(list(seen.values())))
+    over = verdict["over"].to_numpy(dtype=bool)
+    rejected = pd.DataFrame({
+        "row": chosen.loc[over, "row"].astype("Int64").to_numpy() if len(chosen) else pd.array([], dtype="Int64"),
+        "client_token": chosen.loc[over, "client_token"].astype(object).to_numpy(),
+        "phone_masked": chosen.loc[over, "phone_e164"].map(mask_phone).astype(object).to_numpy(),
+        "code": "frequency_cap",
+        "detail": verdict.loc[over, "detail"].astype(object).to_numpy(),
+    }, columns=["row", "client_token", "phone_masked", "code", "detail"])
+    kept = chosen[~over].reset_index(drop=True)
+    kept.attrs["rejected"] = rejected
+    return kept
 
 
 def simulate_contact_records(

@@ -51,7 +51,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._time_zones import primary_time_zone
+from ._number_zones import primary_time_zone
 
 #: The classes, in report and chart order.
 DISPOSITIONS: tuple[str, ...] = (

@@ -5,6 +5,9 @@ Messages never carry a full phone number (see :mod:`dialkit.masking`).
 
 from __future__ import annotations
 
+import warnings
+from typing import Any
+
 
 class DialkitError(Exception):
     """Base class of every error dialkit raises on purpose."""
@@ -19,11 +22,24 @@ class PlanError(DialkitError, ValueError):
 
 
 class PlanValidationError(DialkitError, ValueError):
-    """A plan breaks API constraints; ``.violations`` is a DataFrame of every violation."""
+    """A plan breaks API constraints; ``.problems`` is :meth:`BatchPlan.validate`'s DataFrame (``code``, ``detail``).
 
-    def __init__(self, message: str, violations=None) -> None:
+    ``.violations`` (and the ``violations=`` keyword) is the deprecated name of ``.problems``, kept for one release.
+    """
+
+    def __init__(self, message: str, problems: Any = None, *, violations: Any = None) -> None:
         super().__init__(message)
-        self.violations = violations
+        if violations is not None:
+            warnings.warn("PlanValidationError(violations=...) is deprecated: use problems=", DeprecationWarning,
+                          stacklevel=2)
+            problems = violations if problems is None else problems
+        self.problems = problems
+
+    @property
+    def violations(self) -> Any:
+        """Deprecated name of :attr:`problems`."""
+        warnings.warn("PlanValidationError.violations is deprecated: use .problems", DeprecationWarning, stacklevel=2)
+        return self.problems
 
 
 class ConfirmationRequired(DialkitError):

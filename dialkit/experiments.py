@@ -53,7 +53,7 @@ from statsmodels.stats.proportion import (
     test_proportions_2indep,
 )
 
-from ._time_zones import primary_time_zone
+from ._number_zones import primary_time_zone
 from .dispositions import DISPOSITIONS
 from .exceptions import DialkitError
 
@@ -268,7 +268,7 @@ def local_send_schedule(
 
     ``hours`` maps each arm to a local hour (``{"morning": 10, "evening": 18}``;
     ``10.5`` is 10:30).  Contacts are grouped by arm and callee time zone (the
-    metrics rule of :mod:`dialkit._time_zones`); each group's send time is that
+    metrics rule of :mod:`dialkit._number_zones`); each group's send time is that
     hour on ``day`` in its zone, in UTC (zoneinfo, so DST is right).  Slots come
     in time order; contacts without a known zone come last with ``at=None`` (not
     scheduled: decide about them yourself).  Pure: no clock, no network.

@@ -38,7 +38,11 @@ from .planning import BatchPlan, PlannedRequest
 #: Bump when the layout changes; readers migrate older versions forward.
 #: 1: dialkit 0.1.  2: indexes on ``seq`` and (``status``, ``first_sent_at``) and a ``tally`` of
 #: requests per state kept by triggers, so progress and resume cost the same on a ledger of any size.
-SCHEMA_VERSION = 2
+#: 3: ``requests.time_zone`` (the callee's zone from the contact's ZIP, when the plan found one, so the
+#: sender's calling window and the audit use the zone the plan used) and ``sends`` (the campaign rules
+#: in force per send, each call tagged with its ``send_id``, so the audit judges every request by the
+#: rules of the send that carried it).
+SCHEMA_VERSION = 3
 
 #: ``UPDATE ... FROM`` (one statement for a whole answer) needs SQLite 3.33.
 _UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33, 0)
@@ -126,6 +130,17 @@ INSERT INTO tally SELECT status, coalesce(failure_code, ''), pending_reason IS N
     GROUP BY 1, 2, 3;
 """
 
+#: Schema 3 on top of schema 2 (added columns are nullable: older rows simply have none).
+_SCHEMA_3 = """
+ALTER TABLE requests ADD COLUMN time_zone TEXT;
+ALTER TABLE calls ADD COLUMN send_id INTEGER;
+CREATE TABLE IF NOT EXISTS sends (
+    send_id    INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at TEXT NOT NULL,
+    rules      TEXT
+);
+"""
+
 #: Statements with a trigger body contain ``;`` inside BEGIN ... END: split on the blank-line-free
 #: statement boundaries below instead of on every semicolon.
 def _statements(script: str) -> list[str]:
@@ -149,9 +164,12 @@ def plan_digest(plan: BatchPlan) -> str:
     """A fingerprint of a plan's requests: SHA-256 of its client tokens in order.
 
     A token is a hash of (campaign, run id, number), so equal digests mean the
-    same requests in the same order.
+    same requests in the same order (and the same zones found from ZIP codes).
     """
-    return hashlib.sha256("\n".join(r.client_token for b in plan.batches for r in b.requests).encode()).hexdigest()
+    # a request with a zone from its ZIP adds it, so a plan whose ZIPs changed is bound again; plans
+    # without ZIP zones keep the digests they always had
+    return hashlib.sha256("\n".join(r.client_token if r.time_zone is None else f"{r.client_token} {r.time_zone}"
+                                    for b in plan.batches for r in b.requests).encode()).hexdigest()
 
 
 def utcnow() -> datetime:
@@ -177,6 +195,7 @@ class LedgerRequest:
     attempts: int
     failure_code: str | None
     first_sent_at: str | None = None  #: ISO time of the first send (the client token's 7-day window starts there)
+    time_zone: str | None = None  #: the callee's zone from the contact's ZIP, when the plan found one
 
     def __repr__(self) -> str:  # never show the number
         from .masking import mask_phone
@@ -256,6 +275,7 @@ class Ledger:
         self._lock = lock
         self._tally: bool | None = None
         self._tx_depth = 0
+        self._send_id: int | None = None  # the send this writer is running (schema 3), tagged on its calls
 
     # -- opening -----------------------------------------------------------
     @classmethod
@@ -351,14 +371,17 @@ class Ledger:
                 for stmt in _SCHEMA.split(";"):
                     if stmt.strip():
                         db.execute(stmt)
-                for stmt in _statements(_SCHEMA_2):
+                for stmt in _statements(_SCHEMA_2) + _statements(_SCHEMA_3):
                     db.execute(stmt)
                 db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 db.execute("INSERT INTO meta VALUES ('created_by', ?)", (f"dialkit {__version__}",))
                 db.execute("INSERT INTO meta VALUES ('created_at', ?)", (_iso(utcnow()),))
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        elif version == 1:
+        if version == 1:
             cls._migrate_1_to_2(db)
+            version = 2
+        if version == 2:
+            cls._migrate_2_to_3(db)
 
     @staticmethod
     def _migrate_1_to_2(db: sqlite3.Connection) -> None:
@@ -369,6 +392,20 @@ class Ledger:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', '2')")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('migrated_by', ?)", (f"dialkit {__version__}",))
             db.execute("PRAGMA user_version = 2")
+
+    @staticmethod
+    def _migrate_2_to_3(db: sqlite3.Connection) -> None:
+        """Schema 2 -> 3: the nullable ``requests.time_zone`` and ``calls.send_id``, and the ``sends`` table."""
+        with _tx(db):
+            for stmt in _statements(_SCHEMA_3):
+                db.execute(stmt)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', '3')")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('migrated_by', ?)", (f"dialkit {__version__}",))
+            db.execute("PRAGMA user_version = 3")
+
+    def _has_column(self, table: str, column: str) -> bool:
+        """Whether ``table`` has ``column`` (a ledger of an older schema opened read-only may not)."""
+        return any(r[1] == column for r in self._db.execute(f"PRAGMA table_info({table})"))
 
     @property
     def _has_tally(self) -> bool:
@@ -465,14 +502,45 @@ class Ledger:
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (k, v))
             start = self._db.execute("SELECT coalesce(max(seq), 0) FROM requests").fetchone()[0]
             before = self._total()
+            zoned: list[tuple[str, str]] = []
+
+            def rows() -> Iterator[tuple[Any, ...]]:
+                for i, r in enumerate(plan.requests, start=1):
+                    if r.time_zone is not None:
+                        zoned.append((r.time_zone, r.client_token))
+                    yield (r.client_token, start + i, r.batch, r.position, r.row, r.phone_e164,
+                           json.dumps(dict(r.attributes), sort_keys=True), now, r.time_zone)
+
             self._db.executemany(
                 "INSERT OR IGNORE INTO requests (client_token, seq, batch, position, row, phone_e164, "
-                "attributes, planned_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                ((r.client_token, start + i, r.batch, r.position, r.row, r.phone_e164,
-                  json.dumps(dict(r.attributes), sort_keys=True), now)
-                 for i, r in enumerate(plan.requests, start=1)),
+                "attributes, planned_at, time_zone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows(),
             )
+            if zoned:  # a ledger written before the plan knew a ZIP's zone takes it now (never overwrites one)
+                self._db.executemany("UPDATE requests SET time_zone=? WHERE client_token=? AND time_zone IS NULL",
+                                     zoned)
             return self._total() - before
+
+    def begin_send(self, rules: str | None, started_at: datetime) -> int:
+        """Record the start of a send and the rules in force (JSON, no numbers); its calls carry the id."""
+        with self.transaction():
+            cur = self._db.execute("INSERT INTO sends (started_at, rules) VALUES (?, ?)", (_iso(started_at), rules))
+            self._send_id = int(cur.lastrowid or 0)
+        return self._send_id
+
+    def sends_rows(self) -> list[sqlite3.Row]:
+        """Every send recorded (schema 3): ``send_id``, ``started_at``, ``rules``; [] for an older ledger."""
+        if not self._db.execute("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='sends'").fetchone()[0]:
+            return []
+        return self._db.execute("SELECT * FROM sends ORDER BY send_id").fetchall()
+
+    def first_send_ids(self) -> dict[str, int | None]:
+        """Per client token that went out: the ``send_id`` of the send that carried its first attempt."""
+        if not self._has_column("calls", "send_id"):
+            return {}
+        return {r[0]: r[1] for r in self._db.execute(
+            "SELECT a.client_token, c.send_id FROM (SELECT client_token, min(call_id) AS call_id FROM attempts "
+            "GROUP BY client_token) a JOIN calls c USING (call_id)")}
 
     def _total(self) -> int:
         if self._has_tally:
@@ -534,6 +602,7 @@ class Ledger:
             client_token=r["client_token"], seq=r["seq"], batch=r["batch"], position=r["position"],
             phone_e164=r["phone_e164"], attributes=json.loads(r["attributes"]), status=r["status"],
             attempts=r["attempts"], failure_code=r["failure_code"], first_sent_at=r["first_sent_at"],
+            time_zone=r["time_zone"] if "time_zone" in r.keys() else None,
         )
 
     def begin_call(self, requests: Sequence[LedgerRequest], batch: int | None, sent_at: datetime) -> int:
@@ -549,7 +618,8 @@ class Ledger:
         marks = ",".join("?" * len(tokens))
         with self.transaction():
             cur = self._db.execute(
-                "INSERT INTO calls (batch, n_items, started_at) VALUES (?, ?, ?)", (batch, len(requests), ts)
+                "INSERT INTO calls (batch, n_items, started_at, send_id) VALUES (?, ?, ?, ?)",
+                (batch, len(requests), ts, self._send_id),
             )
             call_id = int(cur.lastrowid)
             if tokens:
@@ -714,12 +784,16 @@ class Ledger:
 
     # -- reading ---------------------------------------------------------------
     def counts(self, retry_codes: Sequence[str] = ()) -> dict[str, Any]:
-        """Totals: requests, succeeded, failed (per code), pending (pending + in flight + retrying).
+        """Totals per request state; the four states are disjoint and sum to ``requests``.
 
-        A request that failed with one of ``retry_codes`` and has no
-        ``pending_reason`` yet is about to be resent: it counts as ``retrying``
-        (inside ``pending``), not as failed.  Once its budget is spent or the run
-        stops, it gets a reason and counts as failed with its code.
+        ``pending`` (not sent yet, or waiting to be resent), ``in_flight`` (sent,
+        outcome unknown), ``succeeded`` and ``failed`` (final, per code in
+        ``failure_codes``): ``pending + in_flight + succeeded + failed ==
+        requests``.  A request that failed with one of ``retry_codes`` and has no
+        ``pending_reason`` yet is about to be resent: it is pending, and
+        ``retrying`` says how many of the pending ones are such resends (a detail
+        inside ``pending``, never added to it).  Once its budget is spent or the
+        run stops, it gets a reason and counts as failed with its code.
         """
         if self._has_tally:  # schema 2: a few rows kept exact by triggers, whatever the ledger's size
             groups = self._db.execute("SELECT status, failure_code, no_reason, n FROM tally WHERE n > 0").fetchall()
@@ -743,7 +817,7 @@ class Ledger:
             "succeeded": by_status.get("succeeded", 0),
             "failed": sum(codes.values()),
             "failure_codes": codes,
-            "pending": by_status.get("pending", 0) + by_status.get("in_flight", 0) + retrying,
+            "pending": by_status.get("pending", 0) + retrying,
             "in_flight": by_status.get("in_flight", 0),
             "retrying": retrying,
         }

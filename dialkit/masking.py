@@ -13,6 +13,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Mapping
 
+#: The name of a column of full E.164 numbers (personal data) in every frame dialkit makes.
+PHONE_E164 = "phone_e164"
+#: The name of a column of masked numbers (:func:`mask_phone`) in every frame dialkit makes.
+PHONE_MASKED = "phone_masked"
+#: The phone-column names of dialkit's own frames (contacts, plans, results, contact records, audits): a frame
+#: holds the number as ``phone_e164`` (E.164, unmasked) or as ``phone_masked``, never under another name.
+#: (The header names that *recognise* a phone column in a contact file are
+#: :data:`dialkit.contacts.PHONE_COLUMN_NAMES`.)
+PHONE_COLUMNS: tuple[str, ...] = (PHONE_E164, PHONE_MASKED)
+
 _DIGIT = re.compile(r"\d")
 #: Anything that looks like a phone number inside free text: 7+ digits with separators.
 _NUMBER_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])\+?\d[\d\s().\-]{5,}\d(?![A-Za-z0-9])")

@@ -32,7 +32,7 @@ Intervals are Wilson score intervals from statsmodels
 rates near 0 or 1 where the normal approximation does not.  A rate with a zero
 denominator is ``None`` with ``None`` bounds.
 
-The callee's local time comes from the number (:mod:`dialkit._time_zones`: the
+The callee's local time comes from the number (:mod:`dialkit._number_zones`: the
 first of libphonenumber's zones when there are several, flagged
 ``time_zone_ambiguous``); dials of numbers without a known zone are counted in
 ``unknown_time_zone`` and left out of the hour and weekday tables.
@@ -46,7 +46,7 @@ from typing import Any
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
-from ._time_zones import WEEKDAYS
+from ._number_zones import WEEKDAYS
 from .dispositions import DISPOSITIONS, customer_key
 
 __all__ = ["RATE_NAMES", "campaign_metrics", "metrics_table", "outcome_frame", "outcome_by_local_time", "rate",

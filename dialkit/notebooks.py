@@ -204,8 +204,10 @@ def rehearse(
     0.3, "seed": 5}``).  Each rehearsal plans for that emulator's campaign, sends
     silently to a fresh ledger ``output_dir/rehearsal_<name>.sqlite`` and reads
     its totals.  Returns a DataFrame (one row per profile: requests, succeeded,
-    each failure code, pending, API calls, call errors, retried requests,
-    attempts) and the ledger paths.  Nothing leaves this machine.
+    each failure code, pending, in_flight, API calls, call errors, retried
+    requests, attempts) and the ledger paths; succeeded, the failure codes,
+    pending and in_flight are disjoint and sum to requests.  Nothing leaves
+    this machine.
     """
     import pandas as pd
 
@@ -226,7 +228,8 @@ def rehearse(
             "requests": totals["requests"],
             "succeeded": totals["succeeded"],
             **{code: totals["failure_codes"].get(code, 0) for code in FAILURE_CODES},
-            "pending": totals["pending"] + totals["in_flight"],
+            "pending": totals["pending"],
+            "in_flight": totals["in_flight"],
             "api_calls": totals["calls"],
             "call_errors": totals["call_errors"],
             "retried": totals["retried"],

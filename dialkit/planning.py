@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -32,7 +33,7 @@ import pandas as pd
 
 from ._model import MAX_ATTRIBUTES_BYTES, MAX_TTL, MIN_TTL, ApiVersion, attributes_size, constraints
 from .exceptions import PlanError, PlanValidationError
-from .masking import mask_attributes, mask_phone
+from .masking import PHONE_E164, PHONE_MASKED, mask_attributes, mask_phone
 
 if TYPE_CHECKING:  # pragma: no cover
     from .contacts import ContactSet
@@ -84,6 +85,9 @@ class PlannedRequest:
     phone_e164: str
     attributes: Mapping[str, str]
     row: int | None = None  #: the source row of the contact, when known
+    #: the callee's IANA zone found from the contact's ZIP/postcode column at plan time (None: from the number);
+    #: the ledger keeps it so the sender's calling window and the audit use the zone the plan used
+    time_zone: str | None = None
 
     def __repr__(self) -> str:
         return (
@@ -119,11 +123,12 @@ class _PlanColumns:
     lists or pyarrow (chunked) arrays of text (a ContactSet's columns are used without a copy).
     """
 
-    __slots__ = ("campaign_id", "run_id", "size", "phones", "rows", "attrs", "token_attribute", "n")
+    __slots__ = ("campaign_id", "run_id", "size", "phones", "rows", "attrs", "token_attribute", "n", "zones")
 
     def __init__(self, campaign_id: str, run_id: str, size: int, phones: Any, rows: Any, attrs: dict[str, Any],
-                 token_attribute: str | None = None) -> None:
+                 token_attribute: str | None = None, zones: list[str | None] | None = None) -> None:
         self.campaign_id = campaign_id
+        self.zones = zones  #: per request, the zone from its ZIP (None: none found); None when no ZIP placed anyone
         self.token_attribute = token_attribute  #: also send each request's token under this attribute name
         self.run_id = run_id
         self.size = size
@@ -151,6 +156,7 @@ class _PlanColumns:
         names = list(attrs)
         token_name = self.token_attribute
         size = self.size
+        zones = self.zones[start:stop] if self.zones is not None else None
         out = []
         append = out.append
         for k, phone in enumerate(phones):
@@ -159,7 +165,8 @@ class _PlanColumns:
             if token_name is not None:
                 attributes[token_name] = tokens[k]
             # fields in order: batch, position, client_token, phone_e164, attributes, row
-            append(PlannedRequest(i // size + 1, i % size + 1, tokens[k], phone, attributes, rows[k]))
+            append(PlannedRequest(i // size + 1, i % size + 1, tokens[k], phone, attributes, rows[k],
+                                  zones[k] if zones is not None else None))
         return out
 
     def batch(self, number: int) -> Batch:
@@ -271,16 +278,23 @@ class BatchPlan:
         return (now + self.ttl).astimezone(timezone.utc)
 
     def to_frame(self, *, masked: bool = False) -> pd.DataFrame:
-        """One row per request: batch, position, client_token, phone, row, attributes, problems.
+        """One row per request: batch, position, client_token, the phone, row, attributes, code, detail.
 
-        ``masked=True`` replaces ``phone_e164`` by its masked form and masks
-        phone-like text inside attribute values (for display and sharing).
-        ``problems`` holds this request's validation problems ("" when none).
+        The phone column is ``phone_e164`` (the number, E.164), or with
+        ``masked=True`` ``phone_masked`` (its masked form; phone-like text inside
+        attribute values is masked too): for display and sharing.  ``code`` and
+        ``detail`` hold this request's problems from :meth:`validate` (codes and
+        ``field: detail`` sentences joined by ``"; "``, ``""`` when it has none).
         """
-        problems: dict[tuple[int, int], list[str]] = {}
+        codes: dict[tuple[int, int], list[str]] = {}
+        details: dict[tuple[int, int], list[str]] = {}
         for v in self.validate().itertuples(index=False):
             if not pd.isna(v.position):
-                problems.setdefault((int(v.batch), int(v.position)), []).append(f"{v.field}: {v.problem}")
+                key = (int(v.batch), int(v.position))
+                if v.code not in codes.setdefault(key, []):
+                    codes[key].append(v.code)
+                details.setdefault(key, []).append(f"{v.field}: {v.detail}")
+        phone = PHONE_MASKED if masked else PHONE_E164
         rows = []
         for r in self.requests:
             rows.append(
@@ -288,19 +302,27 @@ class BatchPlan:
                     "batch": r.batch,
                     "position": r.position,
                     "client_token": r.client_token,
-                    "phone_e164": mask_phone(r.phone_e164) if masked else r.phone_e164,
+                    phone: mask_phone(r.phone_e164) if masked else r.phone_e164,
                     "row": r.row,
                     "attributes": mask_attributes(r.attributes) if masked else dict(r.attributes),
-                    "problems": "; ".join(problems.get((r.batch, r.position), [])),
+                    "code": "; ".join(codes.get((r.batch, r.position), [])),
+                    "detail": "; ".join(details.get((r.batch, r.position), [])),
                 }
             )
-        columns = ["batch", "position", "client_token", "phone_e164", "row", "attributes", "problems"]
+        columns = ["batch", "position", "client_token", phone, "row", "attributes", "code", "detail"]
         frame = pd.DataFrame(rows, columns=columns)
         frame["row"] = frame["row"].astype("Int64")
         return frame
 
     def summary(self) -> dict[str, Any]:
-        """JSON-able counts: requests, batches, largest batch, ttl seconds, violations."""
+        """JSON-able counts: requests, batches, largest batch, ttl seconds, and the plan's problems.
+
+        ``problems`` counts distinct problems (:meth:`problems`: one bad attribute
+        name is one problem however many requests carry it) and
+        ``requests_with_problems`` the requests that have at least one.
+        """
+        problems = self.validate()
+        groups = group_problems(problems)
         return {
             "campaign_id": self.campaign_id,
             "run_id": self.run_id,
@@ -309,86 +331,182 @@ class BatchPlan:
             "batches": len(self.batches),
             "largest_batch": max((len(b) for b in self.batches), default=0),
             "ttl_seconds": int(self.ttl.total_seconds()),
-            "violations": int(len(self.validate())),
+            "problems": int(len(groups)),
+            "requests_with_problems": _requests_with_problems(problems),
         }
 
     # -- validation --------------------------------------------------------
     def validate(self) -> pd.DataFrame:
-        """Every API constraint the plan breaks, all at once.
+        """Every API constraint the plan breaks, all at once: one row per request and problem.
 
         Returns a DataFrame with columns ``batch, position, client_token, field,
-        problem`` (empty when the plan is good).  Rules come from the service
-        model that botocore ships, plus the documented 30 s – 15 min expiry window
-        and the documented 32,768 UTF-8 bytes across all attributes of one contact
+        code, detail`` (empty when the plan is good).  ``code`` is a short
+        snake_case name (:data:`PROBLEM_CODES`) to group on; ``detail`` says
+        what is wrong and what to do.  Plan-wide problems (campaign id, ttl, a
+        batch's size) have no position.  Rules come from the service model that
+        botocore ships, plus the documented 30 s – 15 min expiry window and the
+        documented 32,768 UTF-8 bytes across all attributes of one contact
         (every key plus every value, the client-token attribute included).
-        Messages never contain a phone number.
+        Messages never contain a phone number.  :meth:`problems` groups them.
         """
         c = constraints(self.api)  # type: ignore[arg-type]
         out: list[dict[str, Any]] = []
 
-        def add(req: PlannedRequest | None, fld: str, problem: str, batch: int | None = None) -> None:
+        def add(req: PlannedRequest | None, fld: str, code: str, detail: str, batch: int | None = None) -> None:
             out.append(
                 {
                     "batch": req.batch if req else batch,
                     "position": req.position if req else None,
                     "client_token": req.client_token if req else "",
                     "field": fld,
-                    "problem": problem,
+                    "code": code,
+                    "detail": detail,
                 }
             )
 
         for p in c.campaign_id.violations(self.campaign_id, label="campaign_id"):
-            add(None, "campaign_id", p)
+            add(None, "campaign_id", "campaign_id_invalid", p)
         if not self.campaign_id:
-            add(None, "campaign_id", "campaign_id must not be empty")
+            add(None, "campaign_id", "campaign_id_empty", "campaign_id must not be empty")
         if not (MIN_TTL <= self.ttl <= MAX_TTL):
-            add(None, "ttl", f"ttl {self.ttl} is outside the service window {MIN_TTL} – {MAX_TTL}")
+            add(None, "ttl", "ttl_out_of_range", f"ttl {self.ttl} is outside the service window {MIN_TTL} – {MAX_TTL}")
         seen: dict[str, PlannedRequest] = {}
         for b in self.batches:
             if not (c.min_batch <= len(b) <= c.max_batch):
-                add(None, "batch", f"batch has {len(b)} requests; the API takes {c.min_batch}–{c.max_batch}", b.number)
+                add(None, "batch", "batch_size", f"batch has {len(b)} requests; the API takes {c.min_batch}–{c.max_batch}",
+                    b.number)
             for r in b.requests:
                 for p in c.client_token.violations(r.client_token, label="client_token"):
-                    add(r, "client_token", p)
+                    add(r, "client_token", "client_token_invalid", p)
                 if r.client_token in seen:
                     first = seen[r.client_token]
-                    add(r, "client_token", f"duplicate of batch {first.batch} position {first.position} "
-                        "(same number twice: the service would not dial it a second time)")
+                    add(r, "client_token", "duplicate_number", f"duplicate of batch {first.batch} position "
+                        f"{first.position} (same number twice: the service would not dial it a second time)")
                 else:
                     seen[r.client_token] = r
                 for p in c.phone_number.violations(r.phone_e164, label="phone_e164"):
-                    add(r, "phone_e164", p)
+                    add(r, "phone_e164", "phone_invalid", p)
                 if not r.phone_e164:
-                    add(r, "phone_e164", "phone_e164 is empty")
+                    add(r, "phone_e164", "phone_empty", "phone_e164 is empty")
                 for key, value in r.attributes.items():
                     for p in c.attribute_key.violations(key, label=f"attribute name {key[:40]!r}"):
-                        add(r, "attributes", p)
+                        add(r, "attributes", "attribute_name_invalid", p)
                     for p in c.attribute_value.violations(value, label=f"attribute {key[:40]!r} value"):
-                        add(r, "attributes", p)
+                        add(r, "attributes", "attribute_value_invalid", p)
                 size = attributes_size(r.attributes)
                 if size > MAX_ATTRIBUTES_BYTES:
-                    add(r, "attributes", f"attributes total {size:,} UTF-8 bytes (keys and values); Amazon Connect "
-                        f"allows at most {MAX_ATTRIBUTES_BYTES:,} per contact: send fewer or shorter attributes")
-        frame = pd.DataFrame(out, columns=["batch", "position", "client_token", "field", "problem"])
+                    add(r, "attributes", "attributes_too_large", f"attributes total {size:,} UTF-8 bytes (keys and "
+                        f"values); Amazon Connect allows at most {MAX_ATTRIBUTES_BYTES:,} per contact: send fewer "
+                        "or shorter attributes")
+        frame = pd.DataFrame(out, columns=["batch", "position", "client_token", "field", "code", "detail"])
         for col in ("batch", "position"):
             frame[col] = frame[col].astype("Int64")
         return frame
 
-    def raise_for_violations(self) -> None:
-        """Raise :class:`PlanValidationError` (carrying the violations) if the plan breaks any rule."""
+    def problems(self) -> pd.DataFrame:
+        """The plan's problems grouped: one row per distinct problem, with how many requests it is on.
+
+        One bad attribute name on 2,715 requests is one problem on 2,715
+        requests.  See :func:`group_problems` for the columns.
+        """
+        return group_problems(self.validate())
+
+    def raise_for_problems(self) -> None:
+        """Raise :class:`PlanValidationError` (carrying :meth:`validate`'s rows) if the plan breaks any rule."""
         v = self.validate()
         if len(v):
-            head = "; ".join(f"{r.field}: {r.problem}" for r in v.head(3).itertuples(index=False))
+            first = v.drop_duplicates(subset=["code", "field"])  # one example of each kind, as the request has it
+            head = "; ".join(f"{r.code}: {r.detail}" for r in first.head(3).itertuples(index=False))
             raise PlanValidationError(
-                f"the plan breaks {len(v)} API constraint(s), e.g. {head}. "
-                "See plan.validate() for all of them; fix the data or the attribute choice and plan again.",
-                violations=v,
+                f"the plan breaks API constraints: {describe_problems(v)}, e.g. {head}. "
+                "See plan.problems() (grouped) or plan.validate() (per request); fix the data or the attribute "
+                "choice and plan again.",
+                problems=v,
             )
+
+    def raise_for_violations(self) -> None:
+        """Deprecated name of :meth:`raise_for_problems` (kept for one release)."""
+        warnings.warn("BatchPlan.raise_for_violations() is deprecated: use raise_for_problems()",
+                      DeprecationWarning, stacklevel=2)
+        self.raise_for_problems()
 
     def fingerprint(self) -> str:
         """A short hash of the plan's tokens in order: tells whether two plans are the same."""
         h = hashlib.sha256(json.dumps(self.client_tokens()).encode())
         return h.hexdigest()[:16]
+
+
+#: The ``code`` of every problem :meth:`BatchPlan.validate` can report.
+PROBLEM_CODES: tuple[str, ...] = (
+    "campaign_id_invalid", "campaign_id_empty", "ttl_out_of_range", "batch_size", "client_token_invalid",
+    "duplicate_number", "phone_invalid", "phone_empty", "attribute_name_invalid", "attribute_value_invalid",
+    "attributes_too_large",
+)
+
+#: Problems whose per-request detail names the request itself (a size, the first duplicate): grouped by code,
+#: with this detail instead.
+_GROUP_DETAIL = {
+    "duplicate_number": "the same number more than once (same client token): the service would not dial it a "
+                        "second time; keep one row per number",
+    "attributes_too_large": f"attributes total more than {MAX_ATTRIBUTES_BYTES:,} UTF-8 bytes (keys and values) per "
+                            "contact: send fewer or shorter attributes",
+}
+
+
+def group_problems(problems: pd.DataFrame) -> pd.DataFrame:
+    """Rows of :meth:`BatchPlan.validate` grouped into distinct problems, largest first.
+
+    Columns: ``code, field, detail, requests`` (requests with this problem; 0
+    for a plan-wide one), ``first_batch`` and ``first_position`` (where it first
+    occurs).  Rows with the same code, field and detail are one problem.
+    """
+    columns = ["code", "field", "detail", "requests", "first_batch", "first_position"]
+    if problems.empty:
+        return pd.DataFrame(columns=columns)
+    frame = problems.copy()
+    frame["detail"] = [_GROUP_DETAIL.get(c, d) for c, d in zip(frame["code"], frame["detail"])]
+    frame["_request"] = _request_keys(frame)  # a duplicate shares its first's token: count places, not tokens
+    keys = ["code", "field", "detail"]
+    grouped = frame.groupby(keys, sort=False, dropna=False)
+    out = grouped.agg(requests=("_request", lambda t: int(t.dropna().nunique())),
+                      first_batch=("batch", "first"), first_position=("position", "first")).reset_index()
+    out = out.sort_values("requests", ascending=False, kind="stable").reset_index(drop=True)
+    for col in ("first_batch", "first_position"):
+        out[col] = out[col].astype("Int64")
+    out["requests"] = out["requests"].astype("int64")
+    return out[columns]
+
+
+def _request_keys(problems: pd.DataFrame) -> pd.Series:
+    """``"batch/position"`` of each row about a request; NA for a plan-wide one."""
+    keys = problems["batch"].astype("string") + "/" + problems["position"].astype("string")
+    return keys.where(problems["position"].notna())
+
+
+def _requests_with_problems(problems: pd.DataFrame) -> int:
+    return int(_request_keys(problems).dropna().nunique()) if len(problems) else 0
+
+
+def describe_problems(problems: pd.DataFrame) -> str:
+    """``"1 problem on 2,715 requests"`` for :meth:`BatchPlan.validate`'s rows (``"no problems"`` when empty).
+
+    Problems that concern the plan as a whole (campaign id, ttl, a batch's size) are counted as
+    ``plan-wide``: ``"2 problems on 40 requests (1 plan-wide)"``.
+    """
+    if problems.empty:
+        return "no problems"
+    groups = group_problems(problems)
+    n = len(groups)
+    requests = _requests_with_problems(problems)
+    plan_wide = int((groups["requests"] == 0).sum())
+    text = f"{n:,} problem{'' if n == 1 else 's'}"
+    if requests:
+        text += f" on {requests:,} request{'' if requests == 1 else 's'}"
+        if plan_wide:
+            text += f" ({plan_wide:,} plan-wide)"
+    else:
+        text += " (plan-wide)"
+    return text
 
 
 def _attribute_map(attributes: AttributeSpec, columns: Sequence[str]) -> dict[str, str]:
@@ -450,6 +568,7 @@ def plan_batches(
     api: ApiVersion = "v1",
     batch_size: int | None = None,
     token_attribute: bool = True,
+    postcode_column: str | bool = True,
 ) -> BatchPlan:
     """Cut accepted contacts into batches of dial requests, in input order.
 
@@ -463,6 +582,10 @@ def plan_batches(
     (default True) also sends each request's client token as the contact attribute
     :data:`CLIENT_TOKEN_ATTRIBUTE`, so contact records join back to the ledger by
     the token; the name is reserved (a column mapped to it is refused).
+    ``postcode_column`` (as in :class:`dialkit.rules.CampaignRules`: a column
+    name, True to find one by name such as ``zip``, False for none): where a US
+    ZIP places a callee, its zone goes into the request (``time_zone``) and the
+    ledger, so the sender's calling window uses the same zone the rules used here.
 
     Argument problems (ttl, campaign id, run id, unknown columns) raise
     :class:`PlanError` at once; per-request problems (attribute names or values the
@@ -494,11 +617,32 @@ def plan_batches(
     rows = _row_column(frame["row"]) if "row" in frame.columns else [None] * len(frame)
     attrs = {name: _text_column(frame[col]) for name, col in mapping.items()}
     token_name = CLIENT_TOKEN_ATTRIBUTE if token_attribute else None
-    columns = _PlanColumns(campaign_id, run, size, phones, rows, attrs, token_name)
+    columns = _PlanColumns(campaign_id, run, size, phones, rows, attrs, token_name,
+                           _postcode_zones(frame, postcode_column))
     return BatchPlan(
         campaign_id=campaign_id, run_id=run, ttl=ttl, api=api, batches=PlanBatches(columns), attribute_map=mapping,
         token_attribute=token_name,
     )
+
+
+def _postcode_zones(frame: pd.DataFrame, postcode_column: str | bool) -> list[str | None] | None:
+    """Each row's zone from its ZIP (None where the ZIP places nobody), or None when no row has one."""
+    from ._number_zones import find_postcode_column, time_zones_for_postcodes
+
+    if postcode_column is True:
+        column = find_postcode_column(frame.columns)
+    elif postcode_column:
+        column = str(postcode_column)
+        if column not in frame.columns:
+            raise PlanError(f"the postcode column {column!r} is not among the contact columns")
+    else:
+        column = None
+    if column is None or not len(frame):
+        return None
+    zones = time_zones_for_postcodes(frame[column], frame["region"] if "region" in frame.columns else None)
+    if not zones.notna().any():
+        return None
+    return [z if isinstance(z, str) else None for z in zones.tolist()]
 
 
 def _text_column(series: pd.Series) -> Any:

@@ -118,15 +118,15 @@ def load_results(ledger: str | os.PathLike[str]) -> pd.DataFrame:
 
 
 def load_attempts(ledger: str | os.PathLike[str]) -> pd.DataFrame:
-    """One row per request per attempt: ``client_token, batch, call_id, attempt, sent_at, outcome, failure_code, error_code``.
+    """One row per request per attempt: ``client_token, batch, call_id, attempt, sent_at, result, failure_code, error_code``.
 
-    ``outcome`` is ``succeeded``, a failure code, ``call_error`` (the whole call
+    ``result`` (the attempt's result; the ledger's ``attempts.outcome``) is ``succeeded``, a failure code, ``call_error`` (the whole call
     failed: ``error_code`` names the error), ``missing`` (not in the answer) or
     empty while the call is unanswered.
     """
     with _reading(ledger) as led:
-        rows = [dict(r) for r in led.attempts_rows()]
-    columns = ["client_token", "batch", "call_id", "attempt", "sent_at", "outcome", "failure_code", "error_code"]
+        rows = [{("result" if k == "outcome" else k): r[k] for k in r.keys()} for r in led.attempts_rows()]
+    columns = ["client_token", "batch", "call_id", "attempt", "sent_at", "result", "failure_code", "error_code"]
     frame = pd.DataFrame(rows, columns=columns)
     frame["sent_at"] = pd.to_datetime(frame["sent_at"], utc=True, format="ISO8601")
     frame["failure_code"] = pd.Categorical(frame["failure_code"], categories=list(FAILURE_CODES))
@@ -137,9 +137,11 @@ def report(ledger: str | os.PathLike[str]) -> dict[str, Any]:
     """JSON-able totals of a ledger (what ``dialkit report --json`` prints).
 
     ``requests, succeeded, failed, pending, in_flight, failure_codes`` (every
-    code, zeros included), ``attempts`` (API calls made), ``retried`` (requests
-    sent more than once), plus the ledger's campaign_id and run_id.  See :func:`pending_reasons` for why
-    the pending ones are not done.
+    code, zeros included), ``calls`` (API calls made), ``call_errors``, ``retried``
+    (requests sent more than once), plus the ledger's campaign_id and run_id.
+    The four states are disjoint: ``succeeded + failed + pending + in_flight ==
+    requests``.  See :func:`pending_reasons` for why the pending and in-flight
+    ones are not done.
     """
     with _reading(ledger) as led:
         c = led.counts()

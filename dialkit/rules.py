@@ -61,6 +61,7 @@ from .masking import mask_phone, mask_text
 
 __all__ = [
     "EXPIRY_COLUMN_NAMES",
+    "KNOWN_ZONE_COLUMN",
     "RULE_CODES",
     "RULE_DEFERRALS",
     "RULE_REJECTIONS",
@@ -93,6 +94,8 @@ RULE_REJECTIONS: tuple[str, ...] = ("country_not_allowed", "suppressed", "unknow
 RULE_DEFERRALS: tuple[str, ...] = ("outside_calling_hours", "area_code_cap")
 #: Every code :func:`evaluate` can give, rejections first, in the order they are checked.
 RULE_CODES: tuple[str, ...] = RULE_REJECTIONS + RULE_DEFERRALS
+#: A frame column holding a zone already found from the callee's ZIP (the plan's and the ledger's ``time_zone``).
+KNOWN_ZONE_COLUMN = "postcode_time_zone"
 #: How a row's time zone was found.
 TIME_ZONE_SOURCES: tuple[str, ...] = ("postcode", "number", "default", "unknown")
 
@@ -436,6 +439,11 @@ def callee_time_zones(
     ``postcode_column``: a column name, ``True`` to look for one by name
     (``zip``, ``zip_code``, ``postcode``, ``postal_code`` ...), ``False``/None
     for none.  ZIPs are used only for numbers of the US and its territories.
+
+    A column :data:`KNOWN_ZONE_COLUMN` (``postcode_time_zone``: an IANA zone
+    a ZIP gave earlier, as the plan and the ledger keep it; empty where none)
+    counts as ``postcode`` too, whatever ``postcode_column`` says: the sender
+    and the audit have the ledger, not the ZIP, and must use the plan's zone.
     """
     if "phone_e164" not in frame.columns:
         raise RulesError("the frame has no phone_e164 column: pass ContactSet.accepted (from dialkit.load_contacts)")
@@ -457,6 +465,12 @@ def callee_time_zones(
         found = by_zip.notna()
         if found.any():
             zones = zones.where(~found, by_zip.map(lambda z: (z,) if z else ()))
+            source = source.where(~found, "postcode")
+    if KNOWN_ZONE_COLUMN in frame.columns:
+        known = frame[KNOWN_ZONE_COLUMN].map(lambda z: z if isinstance(z, str) and z else None)
+        found = known.notna()
+        if found.any():
+            zones = zones.where(~found, known.map(lambda z: (z,) if z else ()))
             source = source.where(~found, "postcode")
     if default is not None:
         unknown = source.eq("unknown")

@@ -297,7 +297,7 @@ def connect(
     except BotoCoreError as exc:  # e.g. ProfileNotFound
         raise EndpointProblem(f"{exc}: check the profile name (aws configure list-profiles)") from exc
     if not session.region_name:
-        raise EndpointProblem("no AWS region: pass region= (--region-name) or set AWS_DEFAULT_REGION / the "
+        raise EndpointProblem("no AWS region: pass region= (--region) or set AWS_DEFAULT_REGION / the "
                               "profile's region; campaigns live in one region")
     # made on first use, after the send is confirmed: creating it looks up credentials (maybe over the network)
     client = _LazyClient(lambda: session.client(service, endpoint_url=endpoint, config=cfg))
@@ -382,7 +382,12 @@ class Backoff:
 # ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Progress:
-    """A progress event.  ``kind``: start, batch, retry, wait, stopped or done."""
+    """A progress event.  ``kind``: start, batch, retry, wait, stopped or done.
+
+    The request states are disjoint: ``succeeded + sum(failed.values()) +
+    pending + in_flight == total`` (``pending``: not sent yet or waiting to be
+    resent; ``in_flight``: sent, answer not in yet).
+    """
 
     kind: str
     total: int
@@ -404,7 +409,11 @@ Listener = Callable[[Progress], None]
 
 @dataclass
 class SendSummary:
-    """What a send did.  ``failed`` counts final failures per failure code."""
+    """What a send did.  ``failed`` counts final failures per failure code.
+
+    The request states are disjoint: ``succeeded + sum(failed.values()) +
+    pending + in_flight == total``.
+    """
 
     total: int
     succeeded: int
@@ -440,7 +449,8 @@ class SendSummary:
             return (f"dry run: {self.would_send} of {self.total} requests would be sent; nothing was sent"
                     + (f" ({self.deferred} would be deferred by the campaign rules now)" if self.deferred else ""))
         text = (f"{self.total} requests: {self.succeeded} succeeded, {sum(self.failed.values())} failed ({fails}), "
-                f"{self.pending} pending; {self.sent} sent in {self.calls} API calls")
+                f"{self.pending} pending" + (f", {self.in_flight} in flight" if self.in_flight else "")
+                + f"; {self.sent} sent in {self.calls} API call{'' if self.calls == 1 else 's'}")
         if self.deferred:
             text += (f"\n{self.deferred} deferred by the campaign rules (outside the callee's calling hours or over "
                      "the area-code cap): pending, with when their window opens; send again with the same ledger then")
@@ -470,7 +480,7 @@ class TqdmListener:
             self._bar = tqdm(total=p.total, **self._kwargs)
         self._bar.n = p.done
         fails = sum(p.failed.values())
-        self._bar.set_postfix(ok=p.succeeded, failed=fails, pending=p.pending, refresh=False)
+        self._bar.set_postfix(ok=p.succeeded, failed=fails, pending=p.pending, in_flight=p.in_flight, refresh=False)
         self._bar.refresh()
         if p.kind in ("done", "stopped"):
             self._bar.close()
@@ -729,7 +739,7 @@ def send(
     """
     digest = plan_digest(plan)
     if not _validated_before(plan, ledger, digest):
-        plan.raise_for_violations()
+        plan.raise_for_problems()
     adapter = adapter or (V1Adapter() if plan.api == "v1" else V2Adapter())
     if adapter.api != plan.api:
         raise ValueError(f"plan is for api {plan.api!r} but the adapter speaks {adapter.api!r}")
@@ -764,7 +774,8 @@ def send(
 
 
 def _record_rules(led: Ledger, rules: Any, now: Callable[[], datetime]) -> None:
-    """Write the rules in force for this send into the ledger's meta, for ``dialkit audit`` (no numbers in it).
+    """Write the rules in force for this send into the ledger (``sends``, and the latest in the meta), for
+    ``dialkit audit`` (no numbers in it).
 
     A send without rules on a ledger that recorded rules before records that
     none were in force, so the audit never claims rules a later send did not apply.
@@ -773,6 +784,8 @@ def _record_rules(led: Ledger, rules: Any, now: Callable[[], datetime]) -> None:
 
     from .auditing import RULES_META_KEY
 
+    # every send gets its row (and its calls its send_id): the audit judges each request by its own send's rules
+    led.begin_send(json.dumps(rules.describe()) if rules is not None else None, now())
     if rules is None and RULES_META_KEY not in led.meta():
         return
     led.set_meta(RULES_META_KEY, json.dumps(rules.describe() if rules is not None else None))

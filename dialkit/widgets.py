@@ -5,7 +5,8 @@
 * :class:`BatchPreview` — page through a :class:`~dialkit.planning.BatchPlan`
   before anything is sent: requests, attributes and validation per batch;
 * :class:`SendPanel` — start/stop a send with live progress and counts per
-  failure code, driven by the sender's progress listeners.
+  failure code, driven by the sender's progress listeners;
+* :class:`TextTable` — a DataFrame whose sentences wrap, left-aligned (not a widget).
 
 Widgets only read the package's data structures and call its public functions;
 every piece of state can be driven from Python (set ``.value``, ``button.click()``),
@@ -28,37 +29,75 @@ import ipywidgets as w
 import pandas as pd
 
 from .masking import mask_attributes, mask_phone, mask_text
-from .planning import BatchPlan
+from .planning import BatchPlan, describe_problems, group_problems
 from .results import FAILURE_CODES
 
-__all__ = ["BatchPreview", "ContactReview", "SendPanel"]
+__all__ = ["ALL_REASONS", "BatchPreview", "ContactReview", "SendPanel", "TextTable"]
 
 _TABLE_CSS = """
 <style>
-.dialkit-table table {border-collapse: collapse; font-size: 12px; font-family: var(--jp-code-font-family, monospace);}
-.dialkit-table th {background: #f0f0f0; text-align: left; padding: 2px 8px; border-bottom: 1px solid #ccc;}
-.dialkit-table td {padding: 2px 8px; border-bottom: 1px solid #eee; max-width: 28em; overflow: hidden;
-                   text-overflow: ellipsis; white-space: nowrap;}
-.dialkit-table td.dk-bad {color: #B23A00; font-weight: bold;}
+.dialkit-table {max-width: 100%; overflow-x: auto;}
+.dialkit-table table {margin: 0; table-layout: auto; border-collapse: collapse; font-size: 12px;
+                      font-family: var(--jp-code-font-family, monospace);}
+.dialkit-table table th {background: #f0f0f0; text-align: left; padding: 2px 8px; border-bottom: 1px solid #ccc;
+                   vertical-align: bottom; line-height: 1.35;}
+.dialkit-table table td {padding: 2px 8px; border-bottom: 1px solid #eee; max-width: 36em; overflow: hidden;
+                   text-overflow: ellipsis; white-space: nowrap; text-align: left; vertical-align: top;
+                   line-height: 1.35;}
+.dialkit-table table td.dk-num {text-align: right;}
+.dialkit-table table td.dk-wrap {white-space: normal; overflow-wrap: anywhere; min-width: 16em; max-width: 44em;
+                           overflow: visible;}
+.dialkit-table table td.dk-phone {white-space: nowrap; overflow: visible; text-overflow: clip; max-width: none;}
+.dialkit-table table td.dk-bad {color: #B23A00; font-weight: bold;}
 .dialkit-note {color: #555; font-size: 12px;}
 </style>
 """
 
+#: Text longer than this (in some row) makes a column wrap instead of being cut with an ellipsis.
+_WRAP_AT = 40
 
-def _table_html(frame: pd.DataFrame, *, empty: str = "nothing to show", bad_column: str | None = None) -> str:
-    """A small, escaped HTML table of ``frame`` (no index)."""
+
+def _table_html(frame: pd.DataFrame, *, empty: str = "nothing to show", bad_column: str | None = None,
+                wrap: Sequence[str] = (), phone_columns: Sequence[str] = ()) -> str:
+    """A small, escaped HTML table of ``frame`` (no index).
+
+    Every cell is left-aligned except numbers (right-aligned).  Columns in
+    ``wrap``, and any text column holding a sentence (a value with spaces,
+    longer than :data:`_WRAP_AT` characters), wrap onto several lines instead
+    of being cut (the whole sentence stays readable and the table fits the
+    output); phone columns (``phone_columns``) never wrap, so a masked number
+    stays on one line.
+    """
     if frame.empty:
         return f'<div class="dialkit-table dialkit-note"><i>{html.escape(empty)}</i></div>'
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    classes = {col: _column_class(frame[col], wrap=col in wrap, phone=col in phone_columns) for col in frame.columns}
+    # a long header may break after an underscore (<wbr>), so it never makes its column wider than its values
+    head = "".join(f"<th>{html.escape(str(c)).replace('_', '_<wbr>')}</th>" for c in frame.columns)
     body = []
     for values in frame.itertuples(index=False):
         cells = []
         for col, value in zip(frame.columns, values):
             text = "" if _is_missing(value) else str(value)
-            cls = ' class="dk-bad"' if bad_column == col and text and text != "ok" else ""
+            names = [classes[col]] if classes[col] else []
+            if bad_column == col and text and text != "ok":
+                names.append("dk-bad")
+            cls = f' class="{" ".join(names)}"' if names else ""
             cells.append(f"<td{cls} title=\"{html.escape(text)}\">{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f'<div class="dialkit-table"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+
+
+def _column_class(values: pd.Series, *, wrap: bool, phone: bool) -> str:
+    """The CSS class of a column's cells: ``dk-phone``, ``dk-num``, ``dk-wrap`` or none."""
+    if phone:
+        return "dk-phone"
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        return "dk-num"
+    if wrap:
+        return "dk-wrap"
+    text = values.dropna().astype(str)
+    long_sentences = text[(text.str.len() > _WRAP_AT) & text.str.contains(" ", regex=False)]
+    return "dk-wrap" if len(long_sentences) else ""
 
 
 def _is_missing(value: Any) -> bool:
@@ -81,9 +120,40 @@ def _counts_html(counts: Mapping[str, int], *, title: str, colors: Mapping[str, 
             f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
+class TextTable:
+    """A DataFrame shown the way the widgets show tables: sentences wrap, left-aligned; numbers right-aligned.
+
+    JupyterLab right-aligns every cell of a DataFrame and keeps long text on
+    one line, so a column of sentences (what a code means, what to do) pushes
+    the table past the output's right edge.  ``TextTable(frame)`` shows the
+    same rows (the index as the first column(s)) with those columns wrapping;
+    phone columns (``phone_columns``) never wrap.  Its text form (what a
+    notebook saved without HTML shows, and what nbval compares) is the frame's.
+    """
+
+    def __init__(self, frame: pd.DataFrame, *, wrap: Sequence[str] = (), phone_columns: Sequence[str] = ()) -> None:
+        self.frame = frame
+        self.wrap = tuple(wrap)
+        self.phone_columns = tuple(phone_columns)
+
+    def _repr_html_(self) -> str:
+        frame = self.frame
+        if any(name is not None for name in frame.index.names):
+            frame = frame.reset_index()
+        return _TABLE_CSS + _table_html(frame, wrap=self.wrap, phone_columns=self.phone_columns)
+
+    def __repr__(self) -> str:
+        return repr(self.frame)
+
+
 # ---------------------------------------------------------------------------
 # ContactReview
 # ---------------------------------------------------------------------------
+#: The value of ContactReview's "all reasons" option (a reason is never empty).
+ALL_REASONS = ""
+#: The header of ContactReview's last column: the list's other columns, ``name: value; ...``.
+OTHER_COLUMNS = "other columns"
+
 _PHONE_HINTS = ("phone", "mobile", "cell", "tel", "number", "msisdn", "e164")
 
 
@@ -91,10 +161,12 @@ class ContactReview(w.VBox):
     """Why rows were rejected: counts per reason and a filterable table of the rejected rows.
 
     ``contacts`` is a :class:`~dialkit.contacts.ContactSet`.  Filter by reason
-    (``.reason`` dropdown) and by free text (``.text``, matched case-insensitively
-    against every shown column).  Phone numbers are masked unless ``.reveal`` is
-    on.  ``.filtered`` is the frame the table shows (all matching rows, not only
-    the first ``max_rows``).
+    (``.reason`` dropdown; its value :data:`ALL_REASONS` shows every reason) and
+    by free text (``.text``, matched case-insensitively against every shown
+    column).  Phone numbers are masked unless ``.reveal`` is on.  The table shows
+    ``row``, ``reason``, ``detail`` and the number, then the list's other columns
+    in one wrapping cell, so it fits the output.  ``.filtered`` is the frame the
+    table shows (all matching rows, not only the first ``max_rows``).
     """
 
     def __init__(self, contacts: Any, *, max_rows: int = 25) -> None:
@@ -110,10 +182,13 @@ class ContactReview(w.VBox):
             f"<b>{summary['rejected']:,} rejected</b>"
         )
         self.counts = w.HTML(_counts_html({str(k): int(v) for k, v in self._reasons.items()}, title="reason"))
-        options: list[tuple[str, str | None]] = [(f"all reasons ({summary['rejected']:,})", None)]
+        # "all" is a real option value ("", never None): a Dropdown whose value is None shows a blank box
+        options: list[tuple[str, str]] = [(f"all reasons ({summary['rejected']:,})", ALL_REASONS)]
         # every reason is offered, empty ones too, so code (or a notebook run on another list) can pick any
         options += [(f"{reason} ({int(n):,})", str(reason)) for reason, n in self._reasons.items()]
-        self.reason = w.Dropdown(options=options, value=None, description="reason", layout=w.Layout(width="auto"))
+        self.reason = w.Dropdown(options=options, value=ALL_REASONS, description="reason",
+                                 layout=w.Layout(width="auto"))
+        self.reason.observe(self._no_blank_reason, names="value")
         self.text = w.Text(value="", placeholder="filter: text in any column", description="contains",
                            continuous_update=True)
         self.reveal = w.ToggleButton(value=False, description="Reveal numbers", icon="eye",
@@ -126,6 +201,11 @@ class ContactReview(w.VBox):
             children=[self.header, self.counts, w.HBox([self.reason, self.text, self.reveal]), self.status, self.table]
         )
         self._refresh()
+
+    def _no_blank_reason(self, change: Any) -> None:
+        """``reason.value = None`` (no selection: a blank box) means all reasons: select that option."""
+        if change["new"] is None:
+            self.reason.value = ALL_REASONS
 
     # -- data ---------------------------------------------------------------
     def _summary(self) -> dict[str, int]:
@@ -159,7 +239,7 @@ class ContactReview(w.VBox):
     def filtered(self) -> pd.DataFrame:
         """The rejected rows matching the current filters (masked unless revealed)."""
         frame = self._rejected
-        if self.reason.value is not None:
+        if self.reason.value:  # ALL_REASONS ("") or None: every reason
             frame = frame[frame["reason"].astype("string") == self.reason.value]
         frame = frame.copy()
         if not self.reveal.value:
@@ -187,7 +267,22 @@ class ContactReview(w.VBox):
         if not self.reveal.value:
             note += "; numbers masked"
         self.status.value = f'<span class="dialkit-note">{note}</span>'
-        self.table.value = _table_html(frame.head(self.max_rows), empty="no rejected rows match")
+        self.table.value = _table_html(self._view(frame.head(self.max_rows)), empty="no rejected rows match",
+                                       wrap=["detail", OTHER_COLUMNS], phone_columns=self._phone_cols)
+
+    def _view(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The table as shown: row, reason, detail and the number, then the list's other columns in one
+        wrapping cell (``name: value; ...``), so the table fits the output however many columns the list has."""
+        lead = [c for c in ("row", "reason", "detail", *self._phone_cols) if c in frame.columns]
+        rest = [c for c in frame.columns if c not in lead]
+        view = frame[lead].copy()
+        if rest:
+            view[OTHER_COLUMNS] = [
+                "; ".join(f"{col}: {value}" for col, value in zip(rest, values)
+                          if not _is_missing(value) and str(value) != "")
+                for values in frame[rest].itertuples(index=False)
+            ]
+        return view
 
     @property
     def table_html(self) -> str:
@@ -213,14 +308,14 @@ class BatchPreview(w.VBox):
     def __init__(self, plan: BatchPlan) -> None:
         self.plan = plan
         self._frame = plan.to_frame(masked=False)
-        self._violations = plan.validate()
+        self._problems = plan.validate()
+        self.problems = group_problems(self._problems)  #: one row per distinct problem (code, detail, requests)
         self._n = len(plan.batches)
         summary = plan.summary()
         attrs = ", ".join(plan.attribute_map) or "none"
-        bad_requests = int((self._frame["problems"] != "").sum()) if len(self._frame) else 0
-        state = (f"<b style='color:#007A55'>valid</b>: no API constraint broken" if not len(self._violations)
-                 else f"<b style='color:#B23A00'>{len(self._violations):,} problem(s)</b> in {bad_requests:,} "
-                      "request(s): the sender will refuse this plan until they are fixed")
+        state = (f"<b style='color:#007A55'>valid</b>: no API constraint broken" if not len(self._problems)
+                 else f"<b style='color:#B23A00'>{html.escape(describe_problems(self._problems))}</b>: the sender "
+                      "will refuse this plan until they are fixed")
         self.header = w.HTML(
             _TABLE_CSS
             + f"<b>{summary['requests']:,} requests in {summary['batches']:,} batches</b> "
@@ -228,9 +323,9 @@ class BatchPreview(w.VBox):
             f"run <code>{html.escape(plan.run_id)}</code>, api {plan.api}, ttl {summary['ttl_seconds']} s; "
             f"attributes: {html.escape(attrs)}<br>{state}"
         )
-        plan_wide = self._violations[self._violations["position"].isna()] if len(self._violations) else self._violations
-        self.plan_problems = w.HTML(
-            "" if not len(plan_wide) else _table_html(plan_wide[["batch", "field", "problem"]].astype("string"))
+        self.plan_problems = w.HTML(  # the distinct problems, each with how many requests it is on
+            "" if not len(self.problems) else _table_html(
+                self.problems[["code", "requests", "first_batch", "field", "detail"]].astype("string"))
         )
         self.previous_button = w.Button(description="Previous", icon="arrow-left", tooltip="previous batch")
         self.next_button = w.Button(description="Next", icon="arrow-right", tooltip="next batch")
@@ -270,19 +365,25 @@ class BatchPreview(w.VBox):
 
     @property
     def current_frame(self) -> pd.DataFrame:
-        """The requests of the batch shown, as displayed: one column per attribute, ``validation`` last."""
+        """The requests of the batch shown, as displayed: one column per attribute, ``code`` and ``detail`` last.
+
+        The number is ``phone_masked``, or ``phone_e164`` while ``reveal`` is on;
+        ``code`` is ``ok`` for a request without problems.
+        """
         frame = self._frame[self._frame["batch"] == self.batch_number]
-        phone = frame["phone_e164"] if self.reveal.value else frame["phone_e164"].map(mask_phone)
+        phone = {"phone_e164": frame["phone_e164"]} if self.reveal.value else {
+            "phone_masked": frame["phone_e164"].map(mask_phone)}
         out = pd.DataFrame({
             "position": frame["position"],
-            "phone": phone,
+            **phone,
             "row": frame["row"],
             "client_token": frame["client_token"],
         })
         attrs = frame["attributes"] if self.reveal.value else frame["attributes"].map(mask_attributes)
         for name in self.plan.attribute_map:
             out[name] = [a.get(name, "") for a in attrs]
-        out["validation"] = [p or "ok" for p in frame["problems"]]
+        out["code"] = [p or "ok" for p in frame["code"]]
+        out["detail"] = list(frame["detail"])
         return out.reset_index(drop=True)
 
     @property
@@ -299,17 +400,17 @@ class BatchPreview(w.VBox):
             self.table.value = ""
             return
         frame = self.current_frame
-        bad = int((frame["validation"] != "ok").sum())
+        bad = int((frame["code"] != "ok").sum())
         state = "all valid" if not bad else f"{bad} with problems"
         masked = "" if self.reveal.value else "; numbers masked"
         self.batch_label.value = (f"<b>Batch {n} of {self._n}</b>: {len(frame)} requests, {state}{masked}")
-        self.table.value = _table_html(frame, bad_column="validation")
+        self.table.value = _table_html(frame, bad_column="code", phone_columns=["phone_masked", "phone_e164"])
 
     def __repr__(self) -> str:
         if not self._n:
             return "BatchPreview(empty plan: no requests)"
         return (f"BatchPreview(batch {self.batch_number} of {self._n}, {len(self._frame):,} requests, "
-                f"{len(self._violations):,} problems)")
+                f"{describe_problems(self._problems)})")
 
 
 # ---------------------------------------------------------------------------
@@ -320,6 +421,31 @@ def _outcome_colors() -> dict[str, str]:
     from .charts import OUTCOME_COLORS
 
     return dict(OUTCOME_COLORS)
+
+
+def _retryable_codes(api: str) -> tuple[str, ...]:
+    """The failure codes a later send with the same ledger resends (the adapter's, for ``api``)."""
+    from .adapters import adapter_for
+
+    try:
+        return tuple(adapter_for(api).retryable_codes)
+    except (KeyError, ValueError):
+        return tuple(code for code in FAILURE_CODES if code != "InvalidInput")
+
+
+def _api_failure_codes(api: str) -> tuple[str, ...]:
+    """The per-item failure codes of ``api`` (BufferLimitExceeded is v2's only)."""
+    from ._model import constraints
+
+    try:
+        return tuple(constraints(api).failure_codes)
+    except (KeyError, ValueError):
+        return tuple(FAILURE_CODES)
+
+
+def _plural(n: int, word: str) -> str:
+    """``word`` for one, ``word + "s"`` otherwise ("1 API call", "2 API calls")."""
+    return word if n == 1 else f"{word}s"
 
 
 class _PanelLogHandler(logging.Handler):
@@ -376,6 +502,9 @@ class SendPanel(w.VBox):
         self.total = len(plan)
         self.counts: dict[str, int] = self._zero_counts()
         self._colors = _outcome_colors()
+        #: failure codes a later send with the same ledger sends again (Start does): all but the final ones
+        self.retryable_codes: tuple[str, ...] = _retryable_codes(getattr(plan, "api", "v1"))
+        self._api_codes = _api_failure_codes(getattr(plan, "api", "v1"))
 
         where = getattr(conn, "endpoint_url", None) or "AWS"
         local = "local emulator" if getattr(conn, "is_local", False) else "<b style='color:#B23A00'>REAL endpoint</b>"
@@ -395,6 +524,8 @@ class SendPanel(w.VBox):
         self.log_html = w.HTML()
         self.log_lines: list[str] = []  #: warnings the sender logged during this panel's runs (masked)
         self.result = w.HTML()
+        self._button_styles = {self.start_button: "primary", self.stop_button: "warning"}
+        self._enable(self.stop_button, False)
         self.start_button.on_click(lambda _b: self.start())
         self.stop_button.on_click(lambda _b: self.stop())
         super().__init__(children=[
@@ -407,6 +538,21 @@ class SendPanel(w.VBox):
     # -- state ---------------------------------------------------------------
     def _zero_counts(self) -> dict[str, int]:
         return {"succeeded": 0, **{code: 0 for code in FAILURE_CODES}, "pending": self.total, "in_flight": 0}
+
+    def _enable(self, button: w.Button, enabled: bool) -> None:
+        """Enable or disable a button; a disabled one loses its colour too, so it looks disabled."""
+        button.disabled = not enabled
+        button.button_style = self._button_styles.get(button, "") if enabled else ""
+
+    def _label(self, name: str) -> str:
+        """The row label of a count: a retryable failure code says that Start sends it again."""
+        if name in self.retryable_codes:
+            return f"{name} (to resend: Start sends again)"
+        if name in self._api_codes:
+            return f"{name} (failed: fix the data)"
+        if name in FAILURE_CODES:
+            return f"{name} (not a {getattr(self.plan, 'api', 'v1')} code)"
+        return name
 
     @property
     def running(self) -> bool:
@@ -425,7 +571,9 @@ class SendPanel(w.VBox):
     def _render_counts(self) -> None:
         with self._lock:
             counts = dict(self.counts)
-        self.counts_html.value = _counts_html(counts, title="outcome", colors=self._colors)
+        labelled = {self._label(name): n for name, n in counts.items()}
+        colors = {self._label(name): c for name, c in self._colors.items()}
+        self.counts_html.value = _counts_html(labelled, title="status", colors=colors)
 
     # -- progress listener ------------------------------------------------------
     def __call__(self, event: Any) -> None:
@@ -452,7 +600,7 @@ class SendPanel(w.VBox):
             self._batches_done += 1
             if self._stop_after is not None and self._batches_done >= self._stop_after:
                 self._stop_event.set()
-                self.stop_button.disabled = True
+                self._enable(self.stop_button, False)
         message = mask_text(getattr(event, "message", "") or "")
         where = f" batch {batch}" if batch is not None else ""
         if kind not in ("done", "stopped"):
@@ -478,8 +626,8 @@ class SendPanel(w.VBox):
         with self._lock:
             self.log_lines = []
         self.log_html.value = ""
-        self.start_button.disabled = True
-        self.stop_button.disabled = False
+        self._enable(self.start_button, False)
+        self._enable(self.stop_button, True)
         self.progress.bar_style = "info"
         self._set_status("starting…")
         self._thread = threading.Thread(target=self._run, name="dialkit-send-panel", daemon=True)
@@ -489,7 +637,7 @@ class SendPanel(w.VBox):
         """Ask the sender to stop after the current call (the rest stays pending and resumable)."""
         if self.running:
             self._stop_event.set()
-            self.stop_button.disabled = True
+            self._enable(self.stop_button, False)
             self._set_status("stopping after the current call…")
 
     def wait(self, timeout: float | None = None, *, raise_error: bool = True) -> Any:
@@ -527,19 +675,48 @@ class SendPanel(w.VBox):
             self._show_summary(summary)
         finally:
             logger.removeHandler(handler)
-            self.start_button.disabled = False
-            self.stop_button.disabled = True
+            self._enable(self.start_button, True)
+            self._enable(self.stop_button, False)
 
     def _show_summary(self, summary: Any) -> None:
-        failed = sum(summary.failed.values())
+        """The end of a run, each fact said once: the status line says how the run ended and what
+        Start does next; the summary counts (final failures apart from those Start sends again);
+        the log keeps only warnings the two do not already say."""
+        to_resend = {code: n for code, n in summary.failed.items() if code in self.retryable_codes and n}
+        final = {code: n for code, n in summary.failed.items() if code not in self.retryable_codes and n}
+        left = int(summary.left_to_send) if hasattr(summary, "left_to_send") else (
+            summary.pending + sum(to_resend.values()))
+        again = (f"Start sends the {left:,} {_plural(left, 'request')} left (same client tokens: nobody is "
+                 "dialed twice)") if left else "nothing left to send"
         if summary.stopped_reason:
             self.progress.bar_style = "warning"
-            self._set_status(f"stopped: {summary.stopped_reason} (Start resumes)")
+            reason = str(summary.stopped_reason)
+            if reason.startswith("stopped by request"):  # "...; send again with the same ledger": said by `again`
+                reason = "stopped by request"
+            self._set_status(f"stopped: {reason}. {again}")
         else:
-            self.progress.bar_style = "success" if not failed and not summary.pending else "warning"
-            self._set_status("done")
-        lines = html.escape(str(summary)).replace("\n", "<br>")
-        self.result.value = f"<b>Summary</b>: {lines}"
+            self.progress.bar_style = "success" if not final and not left else "warning"
+            self._set_status(f"done: {again}")
+
+        def listed(counts: Mapping[str, int]) -> str:
+            return f" ({', '.join(f'{k} {v:,}' for k, v in sorted(counts.items()))})" if counts else ""
+
+        first = (f"{summary.total:,} requests: {summary.succeeded:,} succeeded, "
+                 f"{sum(final.values()):,} failed{listed(final)}, "
+                 f"{sum(to_resend.values()):,} to resend{listed(to_resend)}, {summary.pending:,} pending"
+                 + (f", {summary.in_flight:,} in flight" if summary.in_flight else "") + "; "
+                 + f"{summary.sent:,} sent in {summary.calls:,} {_plural(summary.calls, 'API call')}")
+        # the other lines of str(summary) (deferred, withheld, token window), not its first or its stopped line
+        extra = [line for line in str(summary).split("\n")[1:] if not line.startswith("stopped:")]
+        self.result.value = "<b>Summary</b>: " + "<br>".join(html.escape(x) for x in [first, *extra])
+        if summary.stopped_reason:
+            self._hide_log_lines(str(summary.stopped_reason))
+
+    def _hide_log_lines(self, already_said: str) -> None:
+        """Show only the log lines that do not repeat ``already_said`` (``log_lines`` keeps them all)."""
+        with self._lock:
+            lines = [x for x in self.log_lines if already_said not in x][-5:]
+        self.log_html.value = "".join(f'<div class="dialkit-note">{html.escape(x)}</div>' for x in lines)
 
     def __repr__(self) -> str:
         name = getattr(self.ledger, "name", None) or str(self.ledger).replace("\\", "/").rsplit("/", 1)[-1]

@@ -81,9 +81,12 @@ def test_audit_rows_say_when_in_the_callees_local_time_and_which_rules(sent) -> 
     assert la["time_zone"] == "America/Los_Angeles"
     for r in (ny, la):
         assert r["rules_recorded"] and r["calling_hours"] == str(rules.calling_hours)
+        assert r["inside_calling_hours"] is True
         assert r["max_per_number"] == "1/7" and r["area_code_cap"] == 40
         assert r["suppression_lists"] == f"dnc.csv sha256={rules.suppress[0].sha256}"
-        assert r["rules_recorded_at"] == "2026-11-28T16:05:00Z"
+    # each request is audited against the send that carried it: New York went out in the first send
+    assert (ny["send_id"], ny["rules_recorded_at"]) == (1, "2026-11-28T13:30:00Z")
+    assert (la["send_id"], la["rules_recorded_at"]) == (2, "2026-11-28T16:05:00Z")
     with Ledger.read(ledger) as led:  # the rules recorded hold no number
         assert BLOCKED not in led.meta()["rules"] and BLOCKED[2:] not in led.meta()["rules"]
 
@@ -126,16 +129,48 @@ def test_a_ledger_sent_without_rules_says_so_and_uses_the_number_zone(tmp_path: 
     assert "no campaign rules were recorded" in capsys.readouterr().out
 
 
-def test_a_later_send_without_rules_is_recorded_as_none(sent) -> None:
-    """A send without rules on a ledger that recorded rules overwrites them: the audit never claims stale rules."""
-    ledger, _ = sent
+def test_a_later_send_without_rules_is_recorded_as_none_and_changes_no_earlier_request(sent) -> None:
+    """A send without rules records that none were in force (the ledger's latest rules say so), but the
+    requests that went out earlier keep the rules of the sends that carried them."""
+    ledger, rules = sent
     from dialkit.sender import _record_rules
 
     with Ledger.open(ledger) as led:
         assert json.loads(led.meta()["rules"])["calling_hours"]
         _record_rules(led, None, lambda: MORNING)
+        assert led.meta()["rules"] == "null"
     rows = dialkit.audit(ledger)
-    assert not rows["rules_recorded"].any() and set(rows["calling_hours"]) == {""}
+    assert rows["rules_recorded"].all() and set(rows["calling_hours"]) == {str(rules.calling_hours)}
+    assert list(dialkit.auditing.sends(ledger)["rules"].isna()) == [False, False, True]
+
+
+def test_two_sends_under_different_windows_are_each_audited_against_their_own(tmp_path: Path) -> None:
+    """Send 1 at 08:00-21:00 (New York goes at 08:30, Los Angeles at 05:30 waits); send 2 at 07:00-08:15
+    releases Los Angeles at 08:05 local: each row names its own send's window, and was inside it (judged by
+    the second send's window, New York's 08:30 would look like a violation)."""
+    early = CampaignRules(calling_hours=CallingHours.parse("08:00-21:00"))
+    narrow = CampaignRules(calling_hours=CallingHours.parse("07:00-08:15"))
+    clock = Clock(MORNING)
+    ledger = tmp_path / "two.sqlite"
+    with connect("local", faults={"clock": clock}) as conn:
+        plan = dialkit.plan_batches(dialkit.load_contacts(pd.DataFrame({"phone": NY + LA})), conn.campaign_id)
+        assert send(plan, conn, ledger, listeners=[], now=clock, rules=early).deferred == len(LA)
+        clock.t = datetime(2026, 11, 28, 16, 5, tzinfo=timezone.utc)
+        assert send(plan, conn, ledger, listeners=[], now=clock, rules=narrow).succeeded == len(NY) + len(LA)
+    rows = dialkit.audit(ledger, show_numbers=True).set_index("phone_e164")
+    assert set(rows.loc[NY, "calling_hours"]) == {"08:00-21:00"} and set(rows.loc[NY, "send_id"]) == {1}
+    assert set(rows.loc[LA, "calling_hours"]) == {"07:00-08:15"} and set(rows.loc[LA, "send_id"]) == {2}
+    assert rows["inside_calling_hours"].all()
+    assert list(dialkit.auditing.sends(ledger)["started_at"].str[:16]) == ["2026-11-28T13:30", "2026-11-28T16:05"]
+
+
+def test_inside_calling_hours_is_judged_in_every_zone_of_the_callee() -> None:
+    from dialkit.auditing import _inside
+
+    at = pd.Timestamp("2026-11-28T13:30:00Z")  # 08:30 in New York, 05:30 in Los Angeles
+    assert _inside(at, ("America/New_York",), "08:00-21:00") is True
+    assert _inside(at, ("America/New_York", "America/Los_Angeles"), "08:00-21:00") is False
+    assert _inside(at, ("America/New_York",), "") is pd.NA
 
 
 def test_default_time_zone_is_reported_as_the_source(tmp_path: Path) -> None:

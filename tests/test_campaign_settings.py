@@ -94,7 +94,7 @@ def test_cli_send_prints_the_campaign_and_warns_when_its_window_is_narrower(tmp_
     with serve(seed=3) as emu:
         with connect(emu.endpoint_url, api="v2") as conn:
             cid = v2_campaign(conn)
-        code = main(["send", str(path), "--endpoint", emu.endpoint_url, "--campaign", cid, "--api", "v2",
+        code = main(["send", str(path), "--endpoint", emu.endpoint_url, "--campaign-id", cid, "--api", "v2",
                      "--ledger", str(tmp_path / "l.sqlite"), "--calling-hours", "00:00-24:00", "--no-progress"])
     out = capsys.readouterr().out
     assert code in (0, 3), out

@@ -172,7 +172,7 @@ def test_outcomes_over_time_counts_every_attempt(attempts: pd.DataFrame) -> None
     assert sum(sum(heights(c)) for c in ax.containers) == len(attempts)
     for outcome, container in zip(ATTEMPT_OUTCOME_ORDER, ax.containers):
         assert colors_of(container) <= {OUTCOME_COLORS[outcome].lower()}
-        assert sum(heights(container)) == int((attempts["outcome"] == outcome).sum())
+        assert sum(heights(container)) == int((attempts["result"] == outcome).sum())
     assert legend_labels(ax)[0].startswith("succeeded (")
     assert "UTC" in ax.get_xlabel() and ax.get_ylabel() == "attempts"
 
@@ -266,7 +266,7 @@ def test_failure_code_table(results: pd.DataFrame, attempts: pd.DataFrame) -> No
     counts = final_counts(results)
     for code in dialkit.FAILURE_CODES:
         assert table.loc[code, "final"] == counts[code]
-        assert table.loc[code, "attempts"] == int((attempts["outcome"] == code).sum())
+        assert table.loc[code, "attempts"] == int((attempts["result"] == code).sum())
         assert table.loc[code, "what_to_do"]
     recovered = results[(results["status"] == "succeeded") & results["last_failure_code"].notna()]
     assert table["recovered"].sum() == len(recovered)
@@ -276,9 +276,9 @@ def test_failure_code_table(results: pd.DataFrame, attempts: pd.DataFrame) -> No
 
 def test_outcomes_over_time_draws_unanswered_attempts_only_when_present(attempts: pd.DataFrame) -> None:
     odd = attempts.copy()
-    odd["outcome"] = odd["outcome"].astype(object)
-    odd.loc[odd.index[:2], "outcome"] = "missing"
-    odd.loc[odd.index[2], "outcome"] = None
+    odd["result"] = odd["result"].astype(object)
+    odd.loc[odd.index[:2], "result"] = "missing"
+    odd.loc[odd.index[2], "result"] = None
     ax = charts.plot_outcomes_over_time(odd)
     assert len(ax.containers) == len(ATTEMPT_OUTCOME_ORDER) + 1
     assert sum(heights(ax.containers[-1])) == 3

@@ -46,19 +46,20 @@ def test_check_writes_rejects(capsys, tmp_path: Path) -> None:
 def test_plan_reports_violations_and_exits_1(capsys, tmp_path: Path) -> None:
     bad = tmp_path / "c.csv"
     bad.write_text("phone,first name\n+12125550142,Ada\n+13125550100,Grace\n")
-    code, out, _ = run(capsys, "plan", str(bad), "--campaign", "camp-1", "--attributes", "first name")
-    assert code == 1 and "2 API constraint violation(s)" in out and "pattern" in out
-    code, out, _ = run(capsys, "plan", str(SMALL), "--campaign", "camp-1", "--json", "--out", str(tmp_path / "p.csv"))
+    code, out, _ = run(capsys, "plan", str(bad), "--campaign-id", "camp-1", "--attributes", "first name")
+    assert code == 1 and "1 problem on 2 requests" in out and "attribute_name_invalid (2 requests" in out
+    assert "pattern" in out
+    code, out, _ = run(capsys, "plan", str(SMALL), "--campaign-id", "camp-1", "--json", "--out", str(tmp_path / "p.csv"))
     data = json.loads(out)
-    assert code == 0 and data["violations"] == 0 and data["largest_batch"] <= 25
+    assert code == 0 and data["problems"] == 0 and data["problem_list"] == [] and data["largest_batch"] <= 25
     plan_csv = pd.read_csv(tmp_path / "p.csv", dtype=str)
-    assert plan_csv["phone_e164"].str.contains(r"\*").all()  # masked
+    assert plan_csv["phone_masked"].str.contains(r"\*").all() and "phone_e164" not in plan_csv  # masked
 
 
 def test_send_to_a_served_emulator_then_report_and_resume(capsys, tmp_path: Path) -> None:
     ledger = tmp_path / "run.sqlite"
     with serve(seed=9) as emu:
-        args = ["send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign", emu.campaign_id,
+        args = ["send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id,
                 "--ledger", str(ledger), "--no-progress"]
         code, out, _ = run(capsys, *args)
         assert code == 0, out
@@ -75,10 +76,10 @@ def test_send_to_a_served_emulator_then_report_and_resume(capsys, tmp_path: Path
 
 def test_send_to_a_real_endpoint_needs_yes(capsys, tmp_path: Path) -> None:
     code, out, err = run(capsys, "send", str(SMALL), "--endpoint", "https://connect-campaigns.us-east-1.amazonaws.com",
-                         "--campaign", "c-1", "--ledger", str(tmp_path / "r.sqlite"), "--region-name", "us-east-1")
+                         "--campaign-id", "c-1", "--ledger", str(tmp_path / "r.sqlite"), "--region", "us-east-1")
     assert code == 2 and "--yes" in err and "Traceback" not in err
     code, out, err = run(capsys, "send", str(SMALL), "--endpoint", "https://connect-campaigns.us-east-1.amazonaws.com",
-                         "--campaign", "c-1", "--ledger", str(tmp_path / "r.sqlite"), "--region-name", "us-east-1",
+                         "--campaign-id", "c-1", "--ledger", str(tmp_path / "r.sqlite"), "--region", "us-east-1",
                          "--dry-run")
     assert code == 0 and "nothing was sent" in out and "*" in out
     assert not (tmp_path / "r.sqlite").exists()
@@ -103,7 +104,7 @@ def test_report_joins_contact_records(capsys, tmp_path: Path) -> None:
 
     ledger = tmp_path / "run.sqlite"
     with serve(seed=9) as emu:
-        code, _, _ = run(capsys, "send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign", emu.campaign_id,
+        code, _, _ = run(capsys, "send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id,
                          "--ledger", str(ledger), "--no-progress")
         with urllib.request.urlopen(emu.endpoint_url + "/_dialkit/contact-records") as resp:
             (tmp_path / "records").write_bytes(resp.read())
@@ -119,16 +120,16 @@ def test_real_aws_without_credentials_or_region_is_advice_not_a_traceback(capsys
                                                                            monkeypatch) -> None:
     # conftest removes every credential and disables the metadata service: nothing leaves this machine
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    code, out, err = run(capsys, "send", str(SMALL), "--endpoint", "aws", "--campaign", "c-1",
+    code, out, err = run(capsys, "send", str(SMALL), "--endpoint", "aws", "--campaign-id", "c-1",
                          "--ledger", str(tmp_path / "r.sqlite"), "--yes", "--no-progress")
     assert code == 2 and "NoCredentialsError" in err and "aws configure" in err and "Traceback" not in err
     assert dialkit_report_pending(tmp_path / "r.sqlite") > 0  # kept pending, resumable once credentials exist
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     monkeypatch.delenv("AWS_REGION", raising=False)
-    code, out, err = run(capsys, "send", str(SMALL), "--endpoint", "aws", "--campaign", "c-1",
+    code, out, err = run(capsys, "send", str(SMALL), "--endpoint", "aws", "--campaign-id", "c-1",
                          "--ledger", str(tmp_path / "r2.sqlite"), "--yes", "--no-progress")
     assert code == 2 and "no AWS region" in err
-    code, out, err = run(capsys, "send", str(SMALL), "--endpoint", "aws", "--campaign", "c-1", "--profile", "nope",
+    code, out, err = run(capsys, "send", str(SMALL), "--endpoint", "aws", "--campaign-id", "c-1", "--profile", "nope",
                          "--ledger", str(tmp_path / "r3.sqlite"), "--yes", "--no-progress")
     assert code == 2 and "profile" in err and "Traceback" not in err
 

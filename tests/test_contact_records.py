@@ -35,7 +35,7 @@ def test_reads_concatenated_json_lines_and_arrays_alike(tmp_path: Path) -> None:
         frame = read_contact_records(source)
         assert list(frame["contact_id"]) == ["a", "b"]
         assert list(frame["outcome"]) == ["expired", "connected"] and list(frame["redial"]) == [True, False]
-        assert frame["customer_masked"].iloc[0] == "+1212*****42"
+        assert frame["phone_masked"].iloc[0] == "+1212*****42"
 
 
 def test_at_least_once_delivery_keeps_the_latest_version() -> None:

@@ -47,7 +47,7 @@ def test_sigkill_at_a_random_moment_then_resume(trial: int, contact_file: Path, 
     with serve(**faults) as emu:
         proc = subprocess.Popen(
             [sys.executable, "-m", "dialkit.cli", "send", str(contact_file), "--endpoint", emu.endpoint_url,
-             "--campaign", emu.campaign_id, "--ledger", str(ledger), "--no-progress", "--rate", "200"],
+             "--campaign-id", emu.campaign_id, "--ledger", str(ledger), "--no-progress", "--rate", "200"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + 60
@@ -122,7 +122,7 @@ def test_sigkill_with_several_calls_in_flight_then_resume(contact_file: Path, tm
         with serve(seed=100 + trial, latency=0.3, throttle_rate=0.02, reset_rate=0.02) as emu:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "dialkit.cli", "send", str(contact_file), "--endpoint", emu.endpoint_url,
-                 "--campaign", emu.campaign_id, "--ledger", str(ledger), "--no-progress", "--rate", "200"],
+                 "--campaign-id", emu.campaign_id, "--ledger", str(ledger), "--no-progress", "--rate", "200"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             )
             deadline = time.monotonic() + 60
@@ -195,7 +195,7 @@ def test_sigkill_with_campaign_rules_on_then_resume(trial: int, contact_file: Pa
     with serve(seed=50 + trial, latency=0.03, throttle_rate=0.01, reset_rate=0.02) as emu:
         proc = subprocess.Popen(
             [sys.executable, "-m", "dialkit.cli", "send", str(contact_file), "--endpoint", emu.endpoint_url,
-             "--campaign", emu.campaign_id, "--ledger", str(ledger), "--no-progress", "--rate", "200", *RULE_FLAGS],
+             "--campaign-id", emu.campaign_id, "--ledger", str(ledger), "--no-progress", "--rate", "200", *RULE_FLAGS],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + 60

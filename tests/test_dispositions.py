@@ -143,3 +143,26 @@ def test_odd_records_get_a_disposition_and_never_crash_the_reader() -> None:
     assert frame.loc["c-1", "record_attributes"] == {} and frame.loc["c-1", "time_zone"] is None
     assert frame.loc["c-2", "disposition"] == "other" and frame.loc["c-3", "disposition"] == "other"
     assert frame["customer_key"].notna().sum() == 2
+
+
+def test_redials_go_through_the_frequency_cap_of_earlier_runs(two_runs, tmp_path: Path) -> None:
+    """--max-per-number applies to redials as to a plan: the dials in the ledgers count, and a candidate over
+    the cap is rejected frequency_cap with a detail naming its last dial (never the number)."""
+    first, second, records, phones = two_runs
+    sent = pd.to_datetime(dialkit.load_results(second)["last_sent_at"], utc=True).max()
+    moment = max(T0, sent.to_pydatetime()) + timedelta(days=1)
+    plain = redial_candidates([first, second], records, now=moment)
+    assert {phones[0], phones[1]} <= set(plain["phone_e164"])
+    capped = redial_candidates([first, second], records, now=moment, max_per_number="2/7")
+    # phones 0 and 1 were dialed in both runs (two within 7 days): over 2/7; the others once
+    assert set(capped["phone_e164"]) == set(plain["phone_e164"]) - {phones[0], phones[1]}
+    rejected = capped.attrs["rejected"]
+    assert sorted(rejected["row"].tolist()) == [1, 2] and set(rejected["code"]) == {"frequency_cap"}
+    for detail in rejected["detail"]:
+        assert "over the frequency cap 2/7" in detail and "run 'r2' (run2.sqlite)" in detail
+        assert not any(p in detail or p[2:] in detail for p in phones)
+    # the cap's window: dials more than DAYS before do not count
+    assert len(redial_candidates([first, second], records, now=moment, max_per_number="2/1").attrs["rejected"]) == 0
+    # history counts too (a ledger named twice counts once): one dial in 7 days is the cap for everyone
+    once = redial_candidates(first, records, now=moment, max_per_number="1/7", history=[second, first])
+    assert once.empty and len(once.attrs["rejected"]) == len(plain)

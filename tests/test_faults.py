@@ -232,7 +232,7 @@ def test_disk_full_mid_run_is_one_line_and_the_ledger_resumes(capsys, tmp_path: 
         return real(self, *args, **kwargs)
 
     with serve(seed=3) as emu:
-        base = ["send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign", emu.campaign_id,
+        base = ["send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id,
                 "--ledger", str(ledger), "--no-progress"]
         monkeypatch.setattr(Ledger, "record_response", full_disk)
         code, _, err = cli(capsys, *base)

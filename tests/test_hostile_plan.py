@@ -32,12 +32,12 @@ def test_attribute_value_over_the_model_length(tmp_path: Path) -> None:
     plan = dialkit.plan_batches(contacts, "camp-1", attributes=["note"])
     v = plan.validate()
     # the value breaks the model's length, and with it the 32,768-byte total of the contact's attributes
-    assert len(v) == 2 and set(v["position"]) == {2} and f"at most {MAX_VALUE}" in v.iloc[0]["problem"]
-    assert "attributes total" in v.iloc[1]["problem"]
+    assert len(v) == 2 and set(v["position"]) == {2} and f"at most {MAX_VALUE}" in v.iloc[0]["detail"]
+    assert "attributes total" in v.iloc[1]["detail"]
     frame = plan.to_frame()
-    assert frame.loc[frame["row"] == 2, "problems"].str.contains("note").all()
+    assert frame.loc[frame["row"] == 2, "detail"].str.contains("note").all()
     with pytest.raises(PlanValidationError):
-        plan.raise_for_violations()
+        plan.raise_for_problems()
 
 
 @pytest.mark.parametrize("column", ["first name", "e-mail@", "Ünïcode", "semi;colon", "dot.ted"])
@@ -46,7 +46,7 @@ def test_attribute_names_the_api_forbids(tmp_path: Path, column: str) -> None:
     contacts = dialkit.load_contacts(path)
     plan = dialkit.plan_batches(contacts, "camp-1", attributes=[column])
     v = plan.validate()
-    assert len(v) == 2 and (v["field"] == "attributes").all() and v["problem"].str.contains("pattern").all()
+    assert len(v) == 2 and (v["field"] == "attributes").all() and v["detail"].str.contains("pattern").all()
     # renaming the attribute fixes it without touching the data
     fixed = dialkit.plan_batches(contacts, "camp-1", attributes={"CustomerNote": column})
     assert fixed.validate().empty

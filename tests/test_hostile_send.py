@@ -60,7 +60,7 @@ def test_resume_applies_the_current_file_and_do_not_call_list(capsys, tmp_path: 
         stopped_run(ledger, emu.campaign_id, BOB, ANN, CY, in_flight=1)
         contacts = contact_file(tmp_path / "today.csv", ANN)
         (tmp_path / "dnc.csv").write_text(f"phone\n{BOB}\n")
-        code, out, err = run(capsys, "send", str(contacts), "--endpoint", emu.endpoint_url, "--campaign",
+        code, out, err = run(capsys, "send", str(contacts), "--endpoint", emu.endpoint_url, "--campaign-id",
                              emu.campaign_id, "--ledger", str(ledger), "--suppress", str(tmp_path / "dnc.csv"),
                              "--no-progress")
         assert code == 0, (out, err)
@@ -90,7 +90,7 @@ def test_a_plan_that_extends_a_run_is_refused_without_the_flag(capsys, tmp_path:
     with serve(seed=3) as emu:
         stopped_run(ledger, emu.campaign_id, ANN, BOB)
         longer = contact_file(tmp_path / "other.csv", ANN, BOB, CY, DEE)
-        args = ["send", str(longer), "--endpoint", emu.endpoint_url, "--campaign", emu.campaign_id,
+        args = ["send", str(longer), "--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id,
                 "--ledger", str(ledger), "--no-progress"]
         code, out, err = run(capsys, *args)
         assert code == 2 and "adds 2 request(s)" in err and "--extend-run" in err and "Traceback" not in err
@@ -185,7 +185,7 @@ HOSTILE_ENDPOINTS = {
 def test_hostile_endpoints_are_refused_before_any_connection(endpoint, capsys, tmp_path: Path,
                                                            no_remote_sockets: list) -> None:
     for extra in ([], ["--yes"]):
-        code, out, err = run(capsys, "send", str(SMALL), "--endpoint", endpoint, "--campaign", "c-1",
+        code, out, err = run(capsys, "send", str(SMALL), "--endpoint", endpoint, "--campaign-id", "c-1",
                              "--ledger", str(tmp_path / "l.sqlite"), "--no-progress", *extra)
         assert code == 2, (endpoint, out, err)
         assert HOSTILE_ENDPOINTS[endpoint] in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
@@ -220,8 +220,8 @@ def test_a_real_endpoint_without_yes_makes_no_network_call_and_no_credential_loo
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEEXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "example")
     for endpoint in ("aws", "http://192.0.2.2:8765"):
-        code, out, err = run(capsys, "send", str(SMALL), "--endpoint", endpoint, "--campaign", "c-1",
-                             "--region-name", "us-east-1", "--ledger", str(tmp_path / "l.sqlite"), "--no-progress")
+        code, out, err = run(capsys, "send", str(SMALL), "--endpoint", endpoint, "--campaign-id", "c-1",
+                             "--region", "us-east-1", "--ledger", str(tmp_path / "l.sqlite"), "--no-progress")
         assert code == 2 and "--yes" in err
     conn = dialkit.connect(None, region="us-east-1")
     plan = dialkit.plan_batches(pd.DataFrame({"phone_e164": [ANN]}), "c-1")
@@ -269,7 +269,7 @@ def test_proxy_variables_never_route_emulator_traffic(capsys, tmp_path: Path, mo
         code, out, err = run(capsys, "send", str(SMALL), "--ledger", str(tmp_path / "a.sqlite"), "--no-progress")
         assert code == 0, err
         with serve(seed=2) as emu:
-            code, out, err = run(capsys, "send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign",
+            code, out, err = run(capsys, "send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign-id",
                                  emu.campaign_id, "--ledger", str(tmp_path / "b.sqlite"), "--no-progress")
             assert code == 0, err
             assert emu.dial_requests()
@@ -323,7 +323,7 @@ def test_exit_status_3_when_requests_are_left_to_send_again(capsys, tmp_path: Pa
     """--max-attempts 2 against a throttling dialer: failed (RequestThrottled) and marked to retry: not 0."""
     ledger = tmp_path / "run.sqlite"
     with serve(seed=4, throttle_rate=1.0) as emu:
-        args = ["send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign", emu.campaign_id,
+        args = ["send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id,
                 "--ledger", str(ledger), "--no-progress", "--max-attempts", "1", "--json"]
         code, out, err = run(capsys, *args)
         summary = json.loads(out)
@@ -336,7 +336,7 @@ def test_exit_status_3_when_requests_are_left_to_send_again(capsys, tmp_path: Pa
 
 def test_exit_status_4_when_the_campaign_is_not_running_or_the_run_stops(capsys, tmp_path: Path) -> None:
     with serve(seed=4) as emu:
-        base = ["--endpoint", emu.endpoint_url, "--campaign", emu.campaign_id, "--no-progress"]
+        base = ["--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id, "--no-progress"]
         emu.set_campaign_state(emu.campaign_id, "Paused")
         code, out, err = run(capsys, "send", str(SMALL), *base, "--ledger", str(tmp_path / "a.sqlite"))
         assert code == 4 and "Paused" in err and "Traceback" not in err
@@ -353,7 +353,7 @@ def test_exit_statuses_0_1_2_and_130_and_their_help(capsys, tmp_path: Path, monk
     assert run(capsys, "send", str(SMALL), "--ledger", str(tmp_path / "ok.sqlite"), "--dry-run")[0] == 0
     bad = tmp_path / "c.csv"
     bad.write_text("phone,first name\n+12125550142,Ada\n")
-    assert run(capsys, "plan", str(bad), "--campaign", "camp-1", "--attributes", "first name")[0] == 1
+    assert run(capsys, "plan", str(bad), "--campaign-id", "camp-1", "--attributes", "first name")[0] == 1
     assert run(capsys, "check", str(tmp_path / "missing.csv"))[0] == 2
     with pytest.raises(SystemExit) as usage:
         main(["send", str(SMALL)])  # --ledger missing: argparse's usage error

@@ -193,7 +193,7 @@ def recount(path: Path, retry: tuple[str, ...] = RETRY) -> dict:
             else:
                 codes[code] = codes.get(code, 0) + 1
     return {"requests": len(rows), "succeeded": by_status.get("succeeded", 0), "failed": sum(codes.values()),
-            "failure_codes": codes, "pending": by_status.get("pending", 0) + by_status.get("in_flight", 0) + retrying,
+            "failure_codes": codes, "pending": by_status.get("pending", 0) + retrying,
             "in_flight": by_status.get("in_flight", 0), "retrying": retrying}
 
 
@@ -244,12 +244,15 @@ def test_schema_1_ledger_is_migrated_on_open_with_its_counts(tmp_path: Path) -> 
     with Ledger.read(path) as led:  # reading a schema-1 file: no tally, counted the old way
         assert led.counts(RETRY) == before
     with Ledger.open(path) as led:
-        assert led.meta()["schema_version"] == str(SCHEMA_VERSION) == "2"
+        assert led.meta()["schema_version"] == str(SCHEMA_VERSION) == "3"
         assert led.counts(RETRY) == before
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
     indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     assert "requests_seq" in indexes
+    assert "time_zone" in {r[1] for r in db.execute("PRAGMA table_info(requests)")}  # schema 3, via 2
+    assert "send_id" in {r[1] for r in db.execute("PRAGMA table_info(calls)")}
+    assert db.execute("SELECT count(*) FROM sends").fetchone()[0] == 0
     db.close()
 
 

@@ -60,3 +60,45 @@ def test_schema_1_ledger_resumes_to_completion(tmp_path: Path) -> None:
         with connect(emu.endpoint_url) as conn:
             summary = send(plan, conn, ledger, listeners=[], backoff=Backoff(0, 1, 0, 0))
     assert summary.succeeded == 40 and summary.failed == {"InvalidInput": 1} and summary.pending == 0
+
+
+def _schema_2_copy(tmp_path: Path) -> Path:
+    """The schema-1 fixture taken to schema 2 the way dialkit 0.2 did (its migration), nothing of schema 3."""
+    from dialkit.ledger import _SCHEMA_2, _statements
+
+    path = tmp_path / "schema2.sqlite"
+    shutil.copy(FIXTURE, path)
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("BEGIN")
+    for stmt in _statements(_SCHEMA_2):
+        db.execute(stmt)
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', '2')")
+    db.execute("PRAGMA user_version = 2")
+    db.execute("COMMIT")
+    db.close()
+    return path
+
+
+def test_schema_2_ledger_is_audited_and_migrated_to_3(tmp_path: Path) -> None:
+    """A schema-2 ledger (no requests.time_zone, no sends table) is read and audited as it is, then
+    migrated when opened for sending and resumed: the new send is recorded per send."""
+    path = _schema_2_copy(tmp_path)
+    rows = dialkit.audit(path)
+    assert len(rows) == 41 and not rows["rules_recorded"].any() and rows["send_id"].isna().all()
+    assert set(rows["time_zone_source"]) <= {"number", "unknown"}  # no ZIP zone in an older ledger
+    phones = [f"+1212555{100 + i:04d}" for i in range(40)] + ["+447700900123"]
+    contacts = pd.DataFrame({"phone_e164": phones, "row": range(1, 42), "customer_id": [f"C-{i}" for i in range(41)]})
+    with serve(seed=1) as emu:
+        plan = dialkit.plan_batches(contacts, emu.campaign_id, attributes=["customer_id"], run_id="fixture")
+        with connect(emu.endpoint_url) as conn:
+            summary = send(plan, conn, path, listeners=[], backoff=Backoff(0, 1, 0, 0))
+    assert summary.succeeded == 40
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert db.execute("SELECT count(*) FROM sends").fetchone()[0] == 1
+    assert db.execute("SELECT count(*) FROM requests WHERE time_zone IS NOT NULL").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM calls WHERE send_id = 1").fetchone()[0] >= 1  # the resend's calls
+    assert db.execute("SELECT count(*) FROM calls WHERE send_id IS NULL").fetchone()[0] >= 1  # the old ones
+    db.close()
+    after = dialkit.audit(path)  # every request first went out before schema 3: audited as before
+    assert len(after) == 41 and after["send_id"].isna().all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,50 @@ def test_other_notebooks_run_with_other_parameters(tmp_path: Path, notebook: str
     errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
     assert last_json_output(executed)["notebook"].startswith(notebook)
+
+
+@pytest.mark.parametrize("pressed", [
+    "panel.start()",  # Start pressed, the send still running when the next cell runs
+    "panel.start(); panel.wait()",  # Start pressed and the send gone to the end
+    "panel.start(stop_after_batches=2); panel.wait()",  # Start pressed, Stop pressed after two batches
+])
+def test_notebook_03_tells_a_true_story_when_start_is_pressed_by_hand(tmp_path: Path, pressed: str) -> None:
+    """Notebook 03 invites pressing Start: the scripted cells below then wait for that send and report what
+    the ledger holds, the resume finishes the job, and nobody is dialed twice."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    source = ROOT / "notebooks" / "03_send_batches.ipynb"
+    book = nbformat.read(source, as_version=4)
+    for cell in book.cells:
+        if "parameters" in cell.metadata.get("tags", []):
+            cell.source += f"\noutput_dir = {str(tmp_path)!r}"
+    at = next(i for i, c in enumerate(book.cells) if c.cell_type == "code" and c.source.startswith("panel = "))
+    book.cells.insert(at + 1, nbformat.v4.new_code_cell(pressed))  # the analyst's click
+    NotebookClient(book, timeout=240, kernel_name="python3",
+                   resources={"metadata": {"path": str(source.parent)}}).execute()
+    outputs = {i: "".join(o.get("text", "") for o in c.get("outputs", [])) for i, c in enumerate(book.cells)}
+    assert not [o for c in book.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    report = outputs[at + 2]
+    assert "Start was pressed by hand: waiting for that send to end" in report
+    held = re.search(r"the ledger holds 56 requests: (\d+) succeeded, (\d+) failed, (\d+) pending", report)
+    first = re.search(r"56 requests: (\d+) succeeded, \d+ failed \(none\), (\d+) pending", report)
+    assert held and first and held.group(1) == first.group(1) and held.group(3) == first.group(2)  # one story
+    summary = json.loads(outputs[len(book.cells) - 1])
+    assert summary["after_resume"] == {"succeeded": 56, "failed": {}, "pending": 0}
+    assert summary["first_run"]["succeeded"] == int(first.group(1))
+    assert summary["emulator_dial_requests"] == 56 and summary["third_send_calls"] == 0
+
+
+def test_notebook_06_at_other_moments_sends_nobody_outside_the_window(tmp_path: Path) -> None:
+    """07:30 in New York at the first send (every US callee waits), 09:00 in Los Angeles at the second."""
+    paths = run_notebooks(tmp_path, notebooks=["06"], parameters={
+        "at": "2026-11-24T12:30:00Z", "later_at": "2026-11-24T17:00:00Z", "n_send": 60, "area_code_cap": 10})
+    executed = next(p for p in paths if p.suffix == ".ipynb")
+    summary = last_json_output(executed)
+    assert summary["notebook"] == "06_calling_rules"
+    assert summary["sent_first"] == 0 and summary["deferred_first"] == 60
+    assert summary["released_later"] + summary["still_pending"] == 60 and summary["released_later"] > 0
+    assert summary["emulator_outside_window"] == 0
+    assert summary["frequency_capped_after"] == summary["released_later"]
+    assert (tmp_path / "06_local_hours.png").stat().st_size > 5_000

@@ -143,7 +143,7 @@ def test_report_says_which_key_matched_and_what_matched_nothing(capsys, tmp_path
     ledger = tmp_path / "run.sqlite"
     small = Path(__file__).resolve().parents[1] / "data" / "samples" / "contacts_small.csv"
     with serve(seed=9) as emu:
-        assert main(["send", str(small), "--endpoint", emu.endpoint_url, "--campaign", emu.campaign_id,
+        assert main(["send", str(small), "--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id,
                      "--ledger", str(ledger), "--no-progress"]) == 0
         records = emu.contact_records(redelivery_rate=0)
     stray = record(UUIDS[39], token="dk1-from-another-run")
@@ -197,7 +197,7 @@ def test_contact_events_read_into_the_record_columns_one_row_per_contact(tmp_pat
         assert list(frame["disconnect_reason"]) == ["CUSTOMER_DISCONNECT", "EXPIRED"]
         assert list(frame["outcome"]) == ["connected", "expired"] and list(frame["redial"]) == [False, True]
         assert frame["connected_to_system_timestamp"].notna().tolist() == [True, False]  # kept from an earlier event
-        assert frame["customer_masked"].iloc[0] == "+1212*****42" and (frame["source_type"] == "contact_event").all()
+        assert frame["phone_masked"].iloc[0] == "+1212*****42" and (frame["source_type"] == "contact_event").all()
         assert frame["contact_id"].notna().all()
     joined = join_contact_records(results_frame(), read_contact_records(events))
     assert joined["join_key"].tolist()[1:] == ["contact_id", "contact_id"]
@@ -248,7 +248,7 @@ def test_the_command_line_can_switch_the_token_attribute_off(capsys, tmp_path: P
     small = Path(__file__).resolve().parents[1] / "data" / "samples" / "contacts_small.csv"
     for flag, expected in (([], True), (["--no-token-attribute"], False)):
         out = tmp_path / f"plan{len(flag)}.csv"
-        assert main(["plan", str(small), "--campaign", "camp-1", "--json", "--out", str(out), *flag]) == 0
+        assert main(["plan", str(small), "--campaign-id", "camp-1", "--json", "--out", str(out), *flag]) == 0
         capsys.readouterr()
         attributes = pd.read_csv(out, dtype=str)["attributes"]
         carries = attributes.fillna("").str.contains(CLIENT_TOKEN_ATTRIBUTE)

@@ -59,7 +59,7 @@ def test_no_full_number_in_any_log_line_of_a_full_send(tmp_path: Path, capsys) -
             summary = send(plan, conn, tmp_path / "run.sqlite", listeners=[], backoff=Backoff(0, 1, 0, 0))
             assert summary.stopped_reason  # paused mid-run: the error path was logged too
             emu.set_campaign_state(emu.campaign_id, "Running")
-            code = main(["-v", "send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign", emu.campaign_id,
+            code = main(["-v", "send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id,
                          "--ledger", str(tmp_path / "run.sqlite"), "--attributes", "customer_id"])
             assert code == 0
     finally:
@@ -200,7 +200,7 @@ def test_attribute_values_are_masked_on_every_display_path(tmp_path: Path, capsy
                         f"bad,{alt},call {noted} first\n")
     second = [alt, noted]
     # plan --out
-    assert main(["plan", str(contacts), "--campaign", "camp-1", "--attributes", "alt_number,note",
+    assert main(["plan", str(contacts), "--campaign-id", "camp-1", "--attributes", "alt_number,note",
                  "--out", str(tmp_path / "plan.csv")]) == 0
     assert full_numbers_in((tmp_path / "plan.csv").read_text(), second) == []
     loaded = dialkit.load_contacts(contacts)
@@ -243,10 +243,10 @@ def test_files_with_personal_data_are_created_private(tmp_path: Path, capsys) ->
             for side in ("run.sqlite", "run.sqlite-wal", "run.sqlite-shm"):
                 assert _mode(tmp_path / side) == 0o600, side
         with serve(seed=1) as emu:
-            assert main(["send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign", emu.campaign_id,
+            assert main(["send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id,
                          "--ledger", str(tmp_path / "cli.sqlite"), "--no-progress"]) == 0
         assert main(["check", str(SMALL), "--rejects", str(tmp_path / "rejects.csv")]) == 0
-        assert main(["plan", str(SMALL), "--campaign", "camp-1", "--out", str(tmp_path / "plan.csv")]) == 0
+        assert main(["plan", str(SMALL), "--campaign-id", "camp-1", "--out", str(tmp_path / "plan.csv")]) == 0
         assert main(["report", str(tmp_path / "cli.sqlite"), "--csv", str(tmp_path / "report.csv")]) == 0
         for name in ("cli.sqlite", "rejects.csv", "plan.csv", "report.csv"):
             assert _mode(tmp_path / name) == 0o600, name

@@ -103,29 +103,28 @@ def test_validate_reports_every_violation_at_once() -> None:
     v = plan.validate()
     assert set(v["field"]) == {"attributes", "phone_e164"}
     # the key with a space breaks the pattern on all three requests; one value is too long; one number too long
-    assert (v["problem"].str.contains("pattern") & (v["field"] == "attributes")).sum() == 3
-    assert v["problem"].str.contains("at most 32767").sum() == 1
+    assert (v["detail"].str.contains("pattern") & (v["field"] == "attributes")).sum() == 3
+    assert v["detail"].str.contains("at most 32767").sum() == 1
     assert ((v["field"] == "phone_e164") & (v["position"] == 3)).sum() == 1
-    assert not v["problem"].str.contains("555014212").any(), "violations must not echo numbers"
+    assert not v["detail"].str.contains("555014212").any(), "violations must not echo numbers"
     with pytest.raises(PlanValidationError) as info:
-        plan.raise_for_violations()
-    assert len(info.value.violations) == len(v)
-    problems = plan.to_frame()["problems"]
-    assert problems.str.len().gt(0).all()
+        plan.raise_for_problems()
+    assert len(info.value.problems) == len(v)
+    assert plan.to_frame()["detail"].str.len().gt(0).all() and plan.to_frame()["code"].str.len().gt(0).all()
 
 
 def test_duplicate_numbers_are_flagged_not_silently_collapsed() -> None:
     df = pd.DataFrame({"phone_e164": ["+12125550142", "+13125550100", "+12125550142"], "row": [1, 2, 3]})
     v = plan_batches(df, "camp-1").validate()
-    assert list(v["position"]) == [3]
-    assert "duplicate" in v["problem"].iloc[0]
+    assert list(v["position"]) == [3] and list(v["code"]) == ["duplicate_number"]
+    assert "duplicate" in v["detail"].iloc[0]
 
 
 def test_a_good_plan_validates_clean() -> None:
     plan = plan_batches(frame(80), "camp-1", attributes=["row"])
     assert plan.validate().empty
-    plan.raise_for_violations()
-    assert plan.summary()["violations"] == 0
+    plan.raise_for_problems()
+    assert plan.summary()["problems"] == 0 == plan.summary()["requests_with_problems"]
 
 
 @pytest.mark.parametrize("campaign_id", ["", "has space", "x" * 257])
@@ -144,9 +143,11 @@ def test_to_frame_has_one_row_per_request_and_can_mask() -> None:
     plan = plan_batches(frame(30), "camp-1")
     f = plan.to_frame(masked=True)
     assert len(f) == 30
-    assert list(f.columns) == ["batch", "position", "client_token", "phone_e164", "row", "attributes", "problems"]
-    assert f["phone_e164"].iloc[0] == "+1212*****00"
+    assert list(f.columns) == ["batch", "position", "client_token", "phone_masked", "row", "attributes", "code",
+                               "detail"]
+    assert f["phone_masked"].iloc[0] == "+1212*****00"  # a masked column is named as masked
     assert plan.to_frame()["phone_e164"].iloc[0] == "+12125550100"
+    assert "phone_masked" not in plan.to_frame().columns
 
 
 def test_reprs_never_show_a_full_number() -> None:
@@ -176,9 +177,9 @@ def test_attributes_of_60002_bytes_are_a_violation() -> None:
     plan = plan_batches(df, "camp-1", attributes=["a", "b"], token_attribute=False)
     v = plan.validate()
     assert len(v) == 1 and v.iloc[0]["position"] == 1 and v.iloc[0]["field"] == "attributes"
-    assert "60,002 UTF-8 bytes" in v.iloc[0]["problem"] and "32,768" in v.iloc[0]["problem"]
+    assert "60,002 UTF-8 bytes" in v.iloc[0]["detail"] and "32,768" in v.iloc[0]["detail"]
     with pytest.raises(PlanValidationError, match="attributes total 60,002"):
-        plan.raise_for_violations()
+        plan.raise_for_problems()
 
 
 def test_attribute_size_counts_keys_and_values_in_utf8_bytes_with_the_token() -> None:
@@ -192,7 +193,7 @@ def test_attribute_size_counts_keys_and_values_in_utf8_bytes_with_the_token() ->
     assert attributes_size(exact.requests[0].attributes) == MAX_ATTRIBUTES_BYTES
     assert exact.validate().empty  # exactly at the limit is allowed
     over = plan_batches(frame(1, note=["x" * (room - 1) + "é"]), "camp-1", attributes=["note"])
-    assert "32,769 UTF-8 bytes" in over.validate().iloc[0]["problem"]  # one byte over, because é is two
+    assert "32,769 UTF-8 bytes" in over.validate().iloc[0]["detail"]  # one byte over, because é is two
     # the same value without the token attribute fits again: the token is counted
     assert plan_batches(frame(1, note=["x" * room]), "camp-1", attributes=["note"], token_attribute=False).validate().empty
 

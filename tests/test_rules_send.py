@@ -190,3 +190,47 @@ def test_a_dry_run_says_how_many_the_rules_would_defer_now_and_sends_nothing(tmp
         clock.t = datetime(2026, 11, 28, 16, 5, tzinfo=timezone.utc)  # the ledger's succeeded ones do not count
         dry = send(plan, conn, tmp_path / "dry.sqlite", listeners=[], now=clock, rules=HOURS, dry_run=True)
     assert dry.would_send == len(LA) and dry.deferred == 0
+
+
+def test_a_zip_that_says_another_zone_than_the_area_code_is_released_by_the_zip(tmp_path: Path) -> None:
+    """A New York number (area code 212) whose contact lives at ZIP 90012 (Los Angeles): the plan finds the
+    zone from the ZIP, the ledger keeps it, and the sender holds the request until 08:00 in Los Angeles,
+    though it is 08:30 in New York.  The same number without a ZIP goes out at once."""
+    moved, stays = NY[0], NY[1]
+    clock = Clock(MORNING)
+    ledger = tmp_path / "zip.sqlite"
+    with connect("local", faults={"clock": clock}) as conn:
+        contacts = dialkit.load_contacts(pd.DataFrame({"phone": [moved, stays], "zip": ["90012", ""]}))
+        plan = dialkit.plan_batches(contacts, conn.campaign_id, ttl=timedelta(minutes=10))
+        assert [r.time_zone for r in plan.requests] == ["America/Los_Angeles", None]
+        first = send(plan, conn, ledger, listeners=[], now=clock, rules=HOURS)
+        assert [r["phoneNumber"] for r in conn.emulator.dial_requests()] == [stays]
+        assert first.deferred == 1
+        with Ledger.read(ledger) as led:
+            rows = {r["phone_e164"]: dict(r) for r in led.requests_rows()}
+        assert rows[moved]["time_zone"] == "America/Los_Angeles" and rows[stays]["time_zone"] is None
+        assert rows[moved]["pending_reason"].startswith("deferred (outside_calling_hours) until 2026-11-28T16:00:00Z")
+        clock.t = datetime(2026, 11, 28, 15, 59, tzinfo=timezone.utc)  # 10:59 in New York, 07:59 in Los Angeles
+        assert send(plan, conn, ledger, listeners=[], now=clock, rules=HOURS).sent == 0
+        clock.t = datetime(2026, 11, 28, 16, 1, tzinfo=timezone.utc)
+        later = send(plan, conn, ledger, listeners=[], now=clock, rules=HOURS)
+        assert later.succeeded == 2
+        log = {r["phoneNumber"]: r for r in conn.emulator.dial_requests()}
+        local = pd.Timestamp(log[moved]["receivedAt"]).tz_convert(ZoneInfo("America/Los_Angeles"))
+        assert (local.hour, local.minute) == (8, 1)
+    audit = dialkit.audit(ledger, show_numbers=True).set_index("phone_e164")
+    assert audit.loc[moved, "time_zone"] == "America/Los_Angeles" and audit.loc[moved, "time_zone_source"] == "postcode"
+    assert audit.loc[stays, "time_zone_source"] == "number"
+
+
+def test_the_expiry_of_a_zip_placed_request_is_capped_at_the_zip_zones_close(tmp_path: Path) -> None:
+    """20:55 in Los Angeles (23:55 in New York, outside there): the ZIP's zone admits it, and its expiry
+    stops at 21:00 Los Angeles time, not ten minutes later."""
+    moved = NY[2]
+    clock = Clock(datetime(2026, 11, 29, 4, 55, tzinfo=timezone.utc))
+    with connect("local", faults={"clock": clock}) as conn:
+        seen = capture_expirations(conn)
+        contacts = dialkit.load_contacts(pd.DataFrame({"phone": [moved], "zip_code": ["90012"]}))
+        plan = dialkit.plan_batches(contacts, conn.campaign_id, ttl=timedelta(minutes=10))
+        assert send(plan, conn, tmp_path / "l.sqlite", listeners=[], now=clock, rules=HOURS).succeeded == 1
+    assert seen and max(seen) <= datetime(2026, 11, 29, 5, 0, tzinfo=timezone.utc)

@@ -145,12 +145,12 @@ def test_suppress_is_repeatable_with_expiry_on_the_later_lists(tmp_path: Path, c
 
 def test_plan_applies_rejections_and_shows_what_send_would_defer(tmp_path: Path, capsys) -> None:
     path = write(tmp_path / "c.csv", frame())
-    code, out, _ = run(capsys, "plan", str(path), "--campaign", "c-1", "--countries", "US",
+    code, out, _ = run(capsys, "plan", str(path), "--campaign-id", "c-1", "--countries", "US",
                        "--calling-hours", "08:00-21:00", "--at", AT, "--json")
     data = json.loads(out)
     assert code == 0 and data["requests"] == 4 and data["reasons"]["country_not_allowed"] == 1
     assert data["deferred"]["outside_calling_hours"] == 1
-    code, out, _ = run(capsys, "plan", str(path), "--campaign", "c-1", "--calling-hours", "08:00-21:00", "--at", AT)
+    code, out, _ = run(capsys, "plan", str(path), "--campaign-id", "c-1", "--calling-hours", "08:00-21:00", "--at", AT)
     assert code == 0 and "would be deferred by send now: outside_calling_hours 1" in out
 
 

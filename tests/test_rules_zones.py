@@ -95,3 +95,22 @@ def test_fixed_offsets_and_unknown_names_are_refused_as_time_zones(bad: str) -> 
 def test_place_names_are_accepted_as_time_zones() -> None:
     assert check_time_zone(" America/Los_Angeles ") == "America/Los_Angeles"
     assert check_time_zone("Australia/Lord_Howe") == "Australia/Lord_Howe"
+
+
+def test_the_metrics_per_number_zones_and_the_rules_vectorised_zones_agree() -> None:
+    """One module for both (issue 9 and 10 overlapped): a callee is in the same zones for a calling window
+    as for an hour-of-day metric, and the metrics' primary zone is the first of them."""
+    from datetime import datetime, timezone
+
+    from dialkit._number_zones import local_hour, local_weekday, primary_time_zone, time_zones
+
+    numbers = _example_numbers()
+    fast = time_zones_for_numbers(pd.Series(numbers))
+    for number, vectorised in zip(numbers, fast):
+        assert time_zones(number) == tuple(sorted(set(vectorised))), number
+    assert primary_time_zone("+61491570110") == ("Australia/Adelaide", True)
+    assert primary_time_zone("+12125550142") == ("America/New_York", False)
+    assert primary_time_zone("not a number") == (None, False)
+    at = datetime(2026, 7, 1, 12, 0, tzinfo=timezone.utc)  # summer: EDT, UTC-4
+    assert (local_hour(at, "America/New_York"), local_weekday(at, "America/New_York")) == (8, "Wed")
+    assert local_hour(at, None) is None

@@ -134,7 +134,7 @@ def test_cli_prints_the_hint_for_refused_credentials(capsys, tmp_path: Path, api
     contacts.write_text("phone\n" + "\n".join(phones(12)) + "\n")
     ledger = tmp_path / "run.sqlite"
     with serve(errors={"GetCampaignState": "AccessDeniedException"}) as emu:
-        argv = ["send", str(contacts), "--endpoint", emu.endpoint_url, "--campaign", emu.campaign_id,
+        argv = ["send", str(contacts), "--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id,
                 "--ledger", str(ledger), "--api", api, "--no-progress"]
         code = main(argv)
         out, err = capsys.readouterr()

@@ -64,7 +64,7 @@ def test_connect_turns_botocore_retries_off() -> None:
 
 # -- over HTTP -------------------------------------------------------------------------------
 def failure_codes(ledger: Path) -> Counter:
-    return Counter(dialkit.load_attempts(ledger)["outcome"])
+    return Counter(dialkit.load_attempts(ledger)["result"])
 
 
 def test_minimum_ttl_under_a_429_storm_loses_nothing(tmp_path: Path) -> None:
@@ -129,7 +129,7 @@ def test_resume_refuses_requests_first_sent_past_the_token_window(tmp_path: Path
             summary = send(plan, conn, ledger, listeners=[], now=later)
         sent = {d["clientToken"] for d in emu.dial_requests()}
     assert sent.isdisjoint(old) and len(sent) == 35  # the rest went out, the old batch did not
-    assert summary.past_token_window == 25 and summary.succeeded == 35 and summary.pending == 25
+    assert summary.past_token_window == 25 and summary.succeeded == 35 and summary.in_flight == 25  # left in flight by the crash
     assert "25 request(s) NOT resent" in caplog.text
     assert "NOT resent" in str(summary) and "new run id" in str(summary)
     results = dialkit.load_results(ledger).set_index("client_token")
@@ -158,7 +158,7 @@ def test_the_cli_says_loudly_what_was_not_resent(tmp_path: Path, capsys) -> None
     with serve(seed=9) as emu:
         plan = dialkit.plan_batches(dialkit.load_contacts(data), emu.campaign_id)
         crashed_ledger(ledger, plan, datetime.now(timezone.utc) - TOKEN_WINDOW_SAFE - timedelta(minutes=5))
-        code = main(["send", str(data), "--endpoint", emu.endpoint_url, "--campaign", emu.campaign_id,
+        code = main(["send", str(data), "--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id,
                      "--ledger", str(ledger), "--no-progress"])
     out = capsys.readouterr().out
     assert code != 0

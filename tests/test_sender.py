@@ -104,7 +104,7 @@ def test_partial_failure_throttled_items_are_resent_with_the_same_token(tmp_path
     assert set(retried["last_failure_code"].dropna()) <= {"RequestThrottled", "UnknownError"}
     attempts = dialkit.load_attempts(tmp_path / "run.sqlite")
     assert len(attempts) == results["attempts"].sum()
-    assert set(attempts["outcome"]) <= {"succeeded", "RequestThrottled", "UnknownError"}
+    assert set(attempts["result"]) <= {"succeeded", "RequestThrottled", "UnknownError"}
 
 
 def test_invalid_input_is_final_and_never_resent(tmp_path: Path) -> None:

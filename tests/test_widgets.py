@@ -12,7 +12,7 @@ import pytest
 import dialkit
 from dialkit.contacts import REJECTION_REASONS
 from dialkit.masking import mask_phone
-from dialkit.widgets import BatchPreview, ContactReview, SendPanel
+from dialkit.widgets import ALL_REASONS, BatchPreview, ContactReview, SendPanel
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
@@ -67,10 +67,43 @@ def test_contact_review_filters_by_reason_and_text(messy) -> None:
     assert customer in review.table_html
     review.text.value = "no such text anywhere"
     assert review.filtered.empty and "no rejected rows match" in review.table_html
-    review.reason.value = None
+    review.reason.value = None  # no selection means all reasons, shown as that option (not a blank box)
+    assert review.reason.value == ALL_REASONS and review.reason.index == 0
     review.text.value = ""
     assert len(review.filtered) == len(messy.rejected)
     assert review.table_html.count("<tr>") == 10 + 1  # max_rows rows and the header
+
+
+def test_contact_review_all_reasons_is_a_real_option_never_blank(messy) -> None:
+    # A Dropdown whose value is None has no selected index: the browser shows an empty box.
+    review = ContactReview(messy)
+    assert review.reason.value == ALL_REASONS and review.reason.index == 0
+    assert review.reason.label.startswith("all reasons")
+    review.reason.value = "duplicate"
+    review.reason.index = 0  # what choosing "all reasons" in the browser does
+    assert review.reason.value == ALL_REASONS and len(review.filtered) == len(messy.rejected)
+
+
+def test_contact_review_detail_wraps_whole_and_numbers_stay_on_one_line(messy) -> None:
+    review = ContactReview(messy)
+    review.reason.value = "too_long"
+    detail = str(review.filtered["detail"].iloc[0])
+    assert len(detail) > 60 and " " in detail
+    # the whole sentence is in the cell, in a wrapping, left-aligned column (not cut with an ellipsis)
+    assert f'<td class="dk-wrap" title="{detail}">{detail}</td>' in review.table_html
+    css = review.header.value
+    assert ".dialkit-table table td.dk-wrap {white-space: normal;" in css and "text-align: left" in css
+    # the masked number's cell never wraps, even where the number has a space: "(612) 5**-**49"
+    phone = mask_phone(str(messy.rejected.loc[messy.rejected["reason"] == "too_long", messy.phone_column].iloc[0]))
+    assert f'<td class="dk-phone" title="{phone}">{phone}</td>' in review.table_html
+    assert ".dialkit-table table td.dk-phone {white-space: nowrap;" in css
+    # numbers are right-aligned; a table wider than the output would scroll inside its own box
+    assert '<td class="dk-num"' in review.table_html and "<th>other columns</th>" in review.table_html
+    # the list's other columns share one wrapping cell, so the table fits however many there are
+    first = messy.rejected.loc[messy.rejected["reason"] == "too_long"].iloc[0]
+    assert f"customer_id: {first['customer_id']}; first_name: {first['first_name']}" in review.table_html
+    assert review.table_html.count("<th>") == 5  # row, reason, detail, the number, other columns
+    assert ".dialkit-table {max-width: 100%; overflow-x: auto;}" in css
 
 
 def test_contact_review_masks_numbers_until_revealed(messy) -> None:
@@ -84,6 +117,24 @@ def test_contact_review_masks_numbers_until_revealed(messy) -> None:
     assert raw in review.table_html
     review.reveal.value = False
     assert raw not in review.table_html
+
+
+def test_text_table_wraps_sentences_left_aligned_and_keeps_the_frame_text() -> None:
+    import pandas as pd
+
+    from dialkit.widgets import TextTable
+
+    frame = pd.DataFrame({"final": [3, 0], "meaning": ["the service was busy: too many requests in a second, " * 2,
+                                                       "short"],
+                          "phone_masked": ["(612) 5**-**49", "+1212*****42"]},
+                         index=pd.Index(["RequestThrottled", "InvalidInput"], name="failure_code"))
+    table = TextTable(frame, phone_columns=["phone_masked"])
+    shown = table._repr_html_()
+    assert "<th>failure_<wbr>code</th>" in shown and ">RequestThrottled</td>" in shown  # the index is a column
+    assert '<td class="dk-num" title="3">3</td>' in shown
+    assert f'<td class="dk-wrap" title="{frame["meaning"].iloc[0]}">' in shown  # a sentence: wraps, whole
+    assert '<td class="dk-phone" title="(612) 5**-**49">' in shown
+    assert repr(table) == repr(frame)
 
 
 # -- BatchPreview ------------------------------------------------------------------------
@@ -119,7 +170,7 @@ def test_batch_preview_pages_with_buttons_and_slider_in_sync(plan) -> None:
     assert preview.batch_number == n
     preview.batch_number = 0  # clamped
     assert preview.batch_number == 1
-    assert repr(preview) == f"BatchPreview(batch 1 of {n}, {len(plan):,} requests, 0 problems)"
+    assert repr(preview) == f"BatchPreview(batch 1 of {n}, {len(plan):,} requests, no problems)"
 
 
 def test_batch_preview_shows_attributes_validation_and_totals(plan) -> None:
@@ -128,10 +179,11 @@ def test_batch_preview_shows_attributes_validation_and_totals(plan) -> None:
     assert f"{s['requests']:,} requests in {s['batches']} batches" in preview.header.value
     assert "valid" in preview.header.value and "firstName, lang" in preview.header.value
     frame = preview.current_frame
-    assert list(frame.columns) == ["position", "phone", "row", "client_token", "firstName", "lang", "validation"]
+    assert list(frame.columns) == ["position", "phone_masked", "row", "client_token", "firstName", "lang", "code",
+                                   "detail"]
     first = plan.batches[0].requests[0]
     assert frame.loc[0, "firstName"] == first.attributes["firstName"]
-    assert set(frame["validation"]) == {"ok"}
+    assert set(frame["code"]) == {"ok"}
     assert ">firstName</th>" in preview.table_html
 
 
@@ -148,10 +200,13 @@ def test_batch_preview_masks_numbers_until_revealed(plan) -> None:
 def test_batch_preview_flags_invalid_requests(small) -> None:
     bad = dialkit.plan_batches(small, "campaign-widgets", attributes={"first name": "first_name"})
     preview = BatchPreview(bad)
-    assert "problem(s)" in preview.header.value and "refuse" in preview.header.value
+    assert f"1 problem on {len(bad):,} requests" in preview.header.value and "refuse" in preview.header.value
+    assert list(preview.problems["code"]) == ["attribute_name_invalid"] and preview.problems["requests"][0] == len(bad)
     assert "with problems" in preview.batch_label.value
     assert "does not match the API pattern" in preview.table_html and 'class="dk-bad"' in preview.table_html
-    assert set(preview.current_frame["validation"]) != {"ok"}
+    assert '<td class="dk-phone"' in preview.table_html  # masked numbers never wrap
+    assert '<td class="dk-wrap" title="attributes: attribute name' in preview.table_html  # the detail wraps
+    assert set(preview.current_frame["code"]) == {"attribute_name_invalid"}
 
 
 def test_batch_preview_of_an_empty_plan(small) -> None:
@@ -172,6 +227,8 @@ def test_send_panel_runs_to_completion_with_the_right_counts(small, tmp_path: Pa
         assert isinstance(panel, ipywidgets.VBox)
         assert panel.counts["pending"] == len(plan) and panel.progress.max == len(plan)
         assert "ready" in panel.status.value and panel.stop_button.disabled
+        # a disabled button loses its colour (it looks disabled), an enabled one has it
+        assert panel.stop_button.button_style == "" and panel.start_button.button_style == "primary"
         panel.start_button.click()
         summary = panel.wait(timeout=60)
         log = conn.emulator.dial_requests()
@@ -187,7 +244,18 @@ def test_send_panel_runs_to_completion_with_the_right_counts(small, tmp_path: Pa
     assert panel.progress.bar_style == "warning"  # some failed
     assert f">{summary.succeeded}</td>" in panel.counts_html.value
     assert "Summary" in panel.result.value and "done" in panel.status.value
+    # the faults' final codes are retryable: Start sends them again, so they are "to resend", not "failed"
+    to_resend = {c: n for c, n in summary.failed.items() if n}
+    assert to_resend and set(to_resend) <= set(panel.retryable_codes) and "InvalidInput" not in panel.retryable_codes
+    for code in to_resend:
+        assert f">{code} (to resend: Start sends again)</td>" in panel.counts_html.value
+    assert ">InvalidInput (failed: fix the data)</td>" in panel.counts_html.value
+    assert ">BufferLimitExceeded (not a v1 code)</td>" in panel.counts_html.value  # v2's only
+    n = sum(to_resend.values())
+    assert f"0 failed, {n} to resend (" in panel.result.value
+    assert summary.left_to_send == n and f"Start sends the {n} requests left" in panel.status.value
     assert not panel.start_button.disabled and panel.stop_button.disabled
+    assert panel.start_button.button_style == "primary" and panel.stop_button.button_style == ""
     assert [e.kind for e in panel.events][0] == "start" and panel.events[-1].kind == "done"
     assert len(log) == summary.succeeded  # the emulator dialed each success once
 
@@ -208,7 +276,13 @@ def test_send_panel_stop_button_stops_and_start_resumes(small, tmp_path: Path) -
         assert stopped.stopped_reason and stopped.pending > 0
         assert 0 < stopped.succeeded < len(plan)
         assert "stopped" in panel.status.value and panel.progress.bar_style == "warning"
-        assert any("send stopped" in line for line in panel.log_lines)  # the sender's warning, in the panel
+        assert any("send stopped" in line for line in panel.log_lines)  # the sender's warning, kept
+        # ...but said once on screen: status (why and what Start does), summary (counts), log (other warnings)
+        shown = panel.status.value + panel.log_html.value + panel.result.value
+        assert shown.count("stopped by request") == 1 and shown.count("same ledger") == 0
+        assert f"Start sends the {stopped.left_to_send} requests left" in panel.status.value
+        assert "stopped:" not in panel.result.value and "send stopped" not in panel.log_html.value
+        assert panel.start_button.button_style == "primary" and not panel.start_button.disabled
         assert len(conn.emulator.dial_requests()) == stopped.succeeded
 
         panel.start_button.click()  # resume with the same ledger
@@ -217,6 +291,18 @@ def test_send_panel_stop_button_stops_and_start_resumes(small, tmp_path: Path) -
         log = conn.emulator.dial_requests()
         assert len(log) == len(plan) == len({d["clientToken"] for d in log})  # nobody dialed twice
         assert panel.progress.value == len(plan) and panel.progress.bar_style == "success"
+
+
+def test_send_panel_says_api_call_in_the_singular_for_one(small, tmp_path: Path) -> None:
+    with dialkit.connect("local", faults={"seed": 2}) as conn:
+        plan = dialkit.plan_batches(small.accepted.head(5), conn.campaign_id, run_id="one-call")
+        panel = SendPanel(plan, conn, tmp_path / "one.sqlite")
+        panel.start()
+        summary = panel.wait(timeout=30)
+    assert summary.calls == 1
+    assert "5 sent in 1 API call" in panel.result.value and "API calls" not in panel.result.value
+    assert str(summary).endswith("5 sent in 1 API call")  # the summary printed by notebooks and the CLI too
+    assert "done: nothing left to send" in panel.status.value and panel.progress.bar_style == "success"
 
 
 def test_send_panel_stop_after_batches_is_deterministic(small, tmp_path: Path) -> None:

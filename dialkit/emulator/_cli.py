@@ -28,7 +28,7 @@ def build_parser(prog: str = "dialkit emulator") -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help="address to bind (loopback only unless --allow-remote)")
     parser.add_argument("--port", type=int, default=0, help="port to bind; 0 (default) picks a free one")
-    parser.add_argument("--region", default=DEFAULT_REGION, help="region written into ARNs")
+    parser.add_argument("--region", default=DEFAULT_REGION, help="AWS region written into ARNs (clients may use any)")
     parser.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
     faults = parser.add_argument_group("faults (all off by default)")
     option = faults.add_argument
