@@ -1206,8 +1206,10 @@ def load_text_fast(
     first = True
     # Blocks are normalised on worker threads while the next ones are read (pyarrow's kernels and numpy's
     # loops release the GIL, so this uses every core); results are collected in block order.
-    pool = ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="dialkit-prep")
-    pending: list[tuple[int, Future[_Column]]] = []
+    # (a file of one block, or one core: normalised inline, no thread to hand it to)
+    threaded = _workers() > 1 and path.stat().st_size > BLOCK_BYTES
+    pool = ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="dialkit-prep") if threaded else None
+    pending: list[tuple[int, Future[_Column] | _Column]] = []
     try:
         for batch in reader:
             if first:
@@ -1227,21 +1229,23 @@ def load_text_fast(
                 empty &= col_offsets[1:] == col_offsets[:-1]
             if empty.any():
                 return None  # a record with every field empty is a blank row: the row reader counts those
-            pending.append((offset, pool.submit(_normalize_column, cols[phone_index], region)))
+            pending.append((offset, pool.submit(_normalize_column, cols[phone_index], region) if pool is not None
+                            else _normalize_column(cols[phone_index], region)))
             for j, col in enumerate(cols):
                 columns[j].append(col)
             offset += batch.num_rows
             _release()
         results: list[_Column] = []
-        for start, future in pending:
-            res = future.result()
+        for start, done in pending:
+            res = done.result() if isinstance(done, Future) else done
             res.detail_rows += start
             results.append(res)
         del pending
     except (pa.ArrowInvalid, UnicodeDecodeError):
         return None  # ragged or blank lines, invalid UTF-8: the row-accounting reader handles those
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # also when the file turns out odd half-way
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)  # also when the file turns out odd half-way
     _release()
     n_rows = offset
     if n_rows == 0:
