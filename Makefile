@@ -1,6 +1,9 @@
 # dialkit's two entry points (see README):
 #   make demo   - the main job on the local emulator: load, plan, send, report, notebooks (no AWS account)
-#   make test   - the whole test suite (unit, emulator over HTTP, AWS CLI, faults, notebooks, browser)
+#   make test   - the lint and type gate (make lint), then the whole test suite (unit, emulator over
+#                 HTTP, AWS CLI, faults, notebooks, browser)
+#   make lint   - ruff check (package, tests, benchmarks, notebooks), ruff format --check, mypy dialkit
+#   make test-fast - the unit tests only (no slow, browser or notebook tests): seconds, for development
 # CI also runs `make test-floor`: the fast unit tests on the lowest declared versions
 # (constraints/floor.txt) in a second venv, .venv-floor.
 #   make bench  - the performance figures (benchmarks/bench_*.py, one table; not part of make test)
@@ -11,13 +14,17 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-floor bench venv clean
+.PHONY: demo test test-fast lint test-floor bench venv clean
 # The floor venv: the runtime packages the fast tests need, pinned to the declared floors.
 # (tests/test_contacts.py is not among them: it pins pandas 3's str dtype and .xlsx samples written
 # byte for byte by the current openpyxl, which older versions cannot match.)
 FLOOR_VENV  ?= .venv-floor
 FLOOR_STAMP := $(FLOOR_VENV)/.installed
-FLOOR_PKGS  := boto3 botocore pandas numpy phonenumbers openpyxl pyarrow tqdm statsmodels scipy pytest pytest-timeout hypothesis
+FLOOR_PKGS  := boto3 botocore pandas numpy phonenumbers openpyxl pyarrow tqdm statsmodels scipy filelock pytest pytest-timeout hypothesis
+# --- declared support (issue 8): the floor venv runs the lowest Python requires-python admits (3.10)
+# when the machine has it (pyenv's, or python3.10 on PATH), else $(PYTHON); test-floor prints which.
+FLOOR_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10) $(shell command -v python3.10 2>/dev/null) $(PYTHON))
+# --- end declared support
 FLOOR_TESTS := tests/test_model.py tests/test_planning.py tests/test_properties_planning.py tests/test_hostile_plan.py \
                tests/test_emulator.py tests/test_sender.py tests/test_faults.py tests/test_contact_records.py \
                tests/test_ledger.py tests/test_ledger_compat.py tests/test_emulator_fidelity.py tests/test_send_errors.py \
@@ -35,20 +42,31 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/dialkit demo --out out
 
-test: $(STAMP)
+# The gate: configured in pyproject.toml ([tool.ruff], [tool.mypy]).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy dialkit
+
+test: lint
 	$(BIN)/python -m pytest tests notebooks --nbval --nbval-sanitize-with notebooks/sanitize.cfg --nbval-current-env -p no:cacheprovider
+
+# --- declared support (issue 8): unit tests only; `slow` and `browser` are pytest markers (pyproject.toml)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests -m "not slow and not browser" -q -p no:cacheprovider
+# --- end declared support
 
 # dialkit itself without its notebook/chart dependencies (--no-deps), then the packages the fast
 # tests use, each at the floor that constraints/floor.txt pins.
 $(FLOOR_STAMP): pyproject.toml constraints/floor.txt
 	rm -rf $(FLOOR_VENV)
-	$(PYTHON) -m venv $(FLOOR_VENV)
+	$(FLOOR_PYTHON) -m venv $(FLOOR_VENV)
 	$(FLOOR_VENV)/bin/python -m pip install --quiet --no-deps -e .
 	$(FLOOR_VENV)/bin/python -m pip install --quiet -c constraints/floor.txt $(FLOOR_PKGS)
 	touch $(FLOOR_STAMP)
 
 test-floor: $(FLOOR_STAMP)
-	$(FLOOR_VENV)/bin/python -c "import boto3, botocore, pandas; print('floor:', 'boto3', boto3.__version__, 'botocore', botocore.__version__, 'pandas', pandas.__version__)"
+	$(FLOOR_VENV)/bin/python -c "import sys, boto3, botocore, pandas; print('floor: Python', sys.version.split()[0], 'boto3', boto3.__version__, 'botocore', botocore.__version__, 'pandas', pandas.__version__)"
 	$(FLOOR_VENV)/bin/python -m pytest $(FLOOR_TESTS) -q -p no:cacheprovider
 
 bench: $(STAMP)

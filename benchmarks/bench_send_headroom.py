@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _send_setup import EmulatorProcess, batch_calls, big_plan, machine, row, tmpdir  # noqa: E402
 
 from dialkit.ledger import Ledger  # noqa: E402
-from dialkit.sender import Backoff, client_config, connect, send  # noqa: E402
+from dialkit.sender import Backoff, SendSettings, client_config, connect, send  # noqa: E402
 
 
 def calls_per_second(times: list[float]) -> float:
@@ -63,8 +63,8 @@ def baseline_loop(n_requests: int) -> float:
 def dialkit_send(n_requests: int, work: Path) -> tuple[float, float, float, int, int]:
     with EmulatorProcess() as emu, connect(emu.endpoint_url) as conn:
         plan = big_plan(emu.campaign_id, n_requests, run_id="bench-headroom")
-        summary = send(plan, conn, work / "headroom.sqlite", rate=10_000, listeners=[],
-                       backoff=Backoff(initial=0.05, maximum=1.0))
+        summary = send(plan, conn, work / "headroom.sqlite", listeners=[],
+                       settings=SendSettings(rate=10_000, backoff=Backoff(initial=0.05, maximum=1.0)))
         times = sorted(c["time"] for c in batch_calls(emu.calls()) if c["status"] == 200)
         accepted = len(emu.dial_requests())
     first, last = tenths(times)
@@ -78,8 +78,8 @@ def resume_start(n_requests: int, work: Path) -> tuple[float, float]:
     with EmulatorProcess() as emu:
         plan = big_plan(emu.campaign_id, n_requests, run_id="bench-resume")
         with Ledger.open(path) as led:  # a crashed run: half succeeded, one call in flight, the rest pending
-            led.bind_plan(plan)
-            led.set_meta("plan_validated", led.meta()["plan_sha256"])
+            led._bind_plan(plan)
+            led._set_meta("plan_validated", led.meta()["plan_sha256"])
         db = sqlite3.connect(path)
         with db:
             db.execute("UPDATE requests SET status='succeeded', attempts=1, first_sent_at=planned_at, "
@@ -102,7 +102,7 @@ def resume_start(n_requests: int, work: Path) -> tuple[float, float]:
                     stop.set()
 
             started = time.time()
-            send(plan, conn, path, listeners=[first_answer], stop=stop, concurrency=1)
+            send(plan, conn, path, listeners=[first_answer], stop=stop, settings=SendSettings(concurrency=1))
         first_call = min(c["time"] for c in batch_calls(emu.calls()))
     return first_call - started, before
 

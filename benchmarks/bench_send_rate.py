@@ -32,7 +32,7 @@ from _send_setup import EmulatorProcess, batch_calls, big_plan, machine, row, tm
 
 from dialkit.adapters import V1Adapter, V2Adapter  # noqa: E402
 from dialkit.ledger import Ledger  # noqa: E402
-from dialkit.sender import DEFAULT_RATE, client_config, connect, send  # noqa: E402
+from dialkit.sender import DEFAULT_RATE, SendSettings, client_config, connect, send  # noqa: E402
 
 LIMIT = 10.0
 LATENCY = 0.15
@@ -70,7 +70,7 @@ def with_dialkit(api: str, n: int, work: Path) -> tuple[float, float, int, bool]
     with EmulatorProcess(*EMULATOR_ARGS) as emu, connect(emu.endpoint_url, api=api) as conn:
         plan = big_plan(emu.campaign_id, n, api=api, run_id=f"bench-rate-{api}")
         ledger = work / f"rate-{api}.sqlite"
-        summary = send(plan, conn, ledger, rate=DEFAULT_RATE, listeners=[])
+        summary = send(plan, conn, ledger, listeners=[], settings=SendSettings(rate=DEFAULT_RATE))
         rate, share, accepted = measure(emu)
         tokens = Counter(d["clientToken"] for d in emu.dial_requests())
         with Ledger.read(ledger) as led:

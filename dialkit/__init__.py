@@ -23,6 +23,103 @@ __version__ = "0.1.0"
 # A library logs; the application decides where it goes (the CLI adds a masked stderr handler).
 logging.getLogger("dialkit").addHandler(logging.NullHandler())
 
+#: The public names, one literal list (visible to ruff, mypy and IDEs); each is imported on first use.
+__all__ = [
+    "Backoff",
+    "Batch",
+    "BatchPlan",
+    "CLIENT_TOKEN_ATTRIBUTE",
+    "CallingHours",
+    "CampaignNotFound",
+    "CampaignNotRunning",
+    "CampaignRules",
+    "ConfirmationRequired",
+    "Connection",
+    "ContactFileError",
+    "ContactRecordsError",
+    "ContactSet",
+    "DISPOSITIONS",
+    "DialHistory",
+    "DialkitError",
+    "EndpointProblem",
+    "ExposureWarning",
+    "FAILURE_CODES",
+    "FileLimits",
+    "FrequencyCap",
+    "Ledger",
+    "LedgerBusy",
+    "LedgerError",
+    "ModelNotSupported",
+    "PlanError",
+    "PlanMismatch",
+    "PlanValidationError",
+    "PlannedRequest",
+    "Progress",
+    "REJECTION_REASONS",
+    "RedialRules",
+    "RulesError",
+    "SendSummary",
+    "SuppressionList",
+    "TqdmListener",
+    "apply_rules",
+    "assign_arms",
+    "audit",
+    "campaign_metrics",
+    "client_token",
+    "compare_arms",
+    "connect",
+    "describe_campaign",
+    "join_contact_records",
+    "load_attempts",
+    "load_contacts",
+    "load_results",
+    "local_send_schedule",
+    "mask_phone",
+    "metrics_table",
+    "outcome_frame",
+    "plan_batches",
+    "read_contact_records",
+    "read_history",
+    "redial_candidates",
+    "report",
+    "sample_size_per_arm",
+    "send",
+    "send_on_schedule",
+    "__version__",
+]
+
+#: Public submodules: reachable as ``dialkit.<name>`` and listed by ``dir(dialkit)``, imported on first
+#: use (``charts`` and ``widgets`` pull matplotlib and ipywidgets, so ``import dialkit`` does not).
+_SUBMODULES = [
+    "adapters",
+    "auditing",
+    "campaign_settings",
+    "charts",
+    "cli",
+    "contact_records",
+    "contacts",
+    "dispositions",
+    "emulator",
+    "exceptions",
+    "experiments",
+    "ledger",
+    "masking",
+    "metrics",
+    "notebooks",
+    "outcome_charts",
+    "palette",
+    "planning",
+    "rehearsal",
+    "results",
+    "resume",
+    "rules",
+    "rules_charts",
+    "sender",
+    "tutorials",
+    "widgets",
+]
+
+# Where each name of __all__ lives (tests/test_public_api.py keeps the two in step).
 _EXPORTS: dict[str, str] = {
     "load_contacts": "contacts",
     "ContactSet": "contacts",
@@ -39,6 +136,7 @@ _EXPORTS: dict[str, str] = {
     "Progress": "sender",
     "SendSummary": "sender",
     "Backoff": "sender",
+    "SendSettings": "sender",
     "TqdmListener": "sender",
     "Ledger": "ledger",
     "load_results": "results",
@@ -86,15 +184,12 @@ _EXPORTS: dict[str, str] = {
     "CLIENT_TOKEN_ATTRIBUTE": "planning",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
 
 
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
-        if name in ("emulator", "charts", "widgets", "contacts", "planning", "sender", "ledger", "results",
-                    "masking", "exceptions", "adapters", "cli", "notebooks", "contact_records",
-                    "dispositions", "metrics", "experiments", "outcome_charts", "rules"):
+        if name in _SUBMODULES:
             return importlib.import_module(f"{__name__}.{name}")
         raise AttributeError(f"module 'dialkit' has no attribute {name!r}")
     value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
@@ -103,7 +198,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return __all__
+    return sorted([*__all__, *_SUBMODULES])
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
@@ -125,4 +220,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .campaign_settings import describe_campaign
     from .rules import (CallingHours, CampaignRules, DialHistory, FrequencyCap, RulesError, SuppressionList, apply_rules,
                         read_history)
-    from .sender import Backoff, Connection, Progress, SendSummary, TqdmListener, connect, send
+    from .sender import Backoff, Connection, Progress, SendSettings, SendSummary, TqdmListener, connect, send

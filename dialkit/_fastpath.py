@@ -158,7 +158,7 @@ def _rules(region: str) -> _Rules | None:
     if md is None or md.general_desc is None:
         return None
     possible = tuple(md.general_desc.possible_length)
-    if not possible or possible[0] == -1:
+    if not possible or possible[0] == -1 or md.country_code is None:
         return None
     pnp = md.national_prefix_for_parsing or None
     rules = _Rules(
@@ -240,7 +240,8 @@ def _fullmatch(arr: pa.Array, lens: np.ndarray, desc: _Desc | None, where: np.nd
     if count == 0:
         return ok
     if count * 4 >= n:  # most values: one pass over the whole array beats copying a subset
-        return ok & np.asarray(pc.match_substring_regex(arr, desc.full), dtype=bool)
+        matched: np.ndarray = ok & np.asarray(pc.match_substring_regex(arr, desc.full), dtype=bool)
+        return matched
     idx = np.flatnonzero(ok)
     hit = np.asarray(pc.match_substring_regex(arr.take(pa.array(idx)), desc.full), dtype=bool)
     out = np.zeros(n, dtype=bool)
@@ -1335,7 +1336,7 @@ def load_text_fast(
         del codes
     accepted = pd.DataFrame(acc, copy=False)  # a dict of arrays is copied by default: not 10M rows twice
     rej["row"] = pd.array(rejected_idx + 1, dtype="int64")
-    rej["reason"] = pd.Categorical.from_codes(reason[rejected_idx].astype(np.int64), categories=list(c.REJECTION_REASONS))
+    rej["reason"] = pd.Categorical.from_codes(reason[rejected_idx].astype(np.int64), categories=pd.Index(c.REJECTION_REASONS))
     detail_list: list[str] = [""] * len(rejected_idx)
     for pos, text in zip(np.searchsorted(rejected_idx, detail_rows).tolist(), details.to_pylist()):
         detail_list[pos] = text

@@ -805,14 +805,14 @@ def read_xlsx(path: Path, name: str, sheet: str | int | None = None, *, limits: 
         _check_shape(f"{name} (sheet {sheet_name!r}, by its declared dimension)",
                      int(ws.max_row or 0), int(ws.max_column or 0), limits)
         try:
-            rows = []
+            rows: list[list[Any]] = []  # cell values as openpyxl gives them
             cells = 0
-            for r in ws.iter_rows(values_only=True):
-                cells += len(r)
-                if len(rows) >= limits.rows or len(r) > limits.columns or cells > limits.cells:
-                    _check_shape(f"{name} (sheet {sheet_name!r})", len(rows) + 1, len(r), limits)
+            for values in ws.iter_rows(values_only=True):
+                cells += len(values)
+                if len(rows) >= limits.rows or len(values) > limits.columns or cells > limits.cells:
+                    _check_shape(f"{name} (sheet {sheet_name!r})", len(rows) + 1, len(values), limits)
                     raise _over(name, "cells", cells, limits.cells, "cells")
-                rows.append(list(r))
+                rows.append(list(values))
             member = getattr(ws, "_worksheet_path", None)  # one streamed pass: formulas? hidden rows?
             has_formulas, hidden_rows = _scan_sheet(path, member) if member else (False, [])
             formulas = _formulas_without_value(path, sheet_name, rows) if has_formulas else set()
@@ -842,7 +842,9 @@ def read_xlsx(path: Path, name: str, sheet: str | int | None = None, *, limits: 
                 width = max(width, j + 1)
                 break
     header = (header + [""] * width)[:width]
-    records, numbers, blank = [], [], 0
+    records: list[list[str]] = []
+    numbers: list[int] = []
+    blank = 0
     numeric: set[tuple[int, int]] = set()
     formula_cells: set[tuple[int, int]] = set()
     if formulas:  # a formula cell is not empty, even without a saved value

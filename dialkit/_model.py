@@ -24,12 +24,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, TypeVar
 
 import botocore
 import botocore.session
 from botocore.exceptions import DataNotFoundError, UnknownServiceError
-from botocore.model import ServiceModel, Shape
+from botocore.model import ListShape, MapShape, ServiceModel, Shape, StringShape, StructureShape
 
 from .exceptions import ModelNotSupported
 
@@ -155,15 +155,40 @@ def service_model(api: ApiVersion = "v1") -> ServiceModel:
         ) from None
 
 
-def _member(shape: Shape, name: str, api: str) -> Shape:
+def _not_supported(what: str, api: str) -> ModelNotSupported:
+    return ModelNotSupported(
+        f"botocore {botocore.__version__}'s {SERVICE_NAMES[api]} model has {what}: "
+        f"upgrade to botocore >= {BOTOCORE_FLOOR}"
+    )
+
+
+_S = TypeVar("_S", bound=Shape)
+
+
+def _kind(shape: Shape | None, kind: type[_S], where: str, api: str) -> _S:
+    """``shape`` as the kind of shape dialkit reads there (a structure, list, map or string)."""
+    if not isinstance(shape, kind):
+        found = "no shape" if shape is None else f"a {shape.type_name} {shape.name}"
+        raise _not_supported(f"{found} where dialkit expects a {kind.__name__} ({where})", api)
+    return shape
+
+
+def _member(shape: Shape | None, name: str, api: str) -> Shape:
     """A required member of a structure; a clear error if this botocore's model lacks it."""
-    members = shape.members  # type: ignore[attr-defined]
-    if name not in members:
-        raise ModelNotSupported(
-            f"botocore {botocore.__version__}'s {SERVICE_NAMES[api]} model has no {shape.name}.{name}: "
-            f"upgrade to botocore >= {BOTOCORE_FLOOR}"
-        )
-    return members[name]
+    structure = _kind(shape, StructureShape, name, api)
+    if name not in structure.members:
+        raise _not_supported(f"no {structure.name}.{name}", api)
+    return structure.members[name]
+
+
+def _item(shape: Shape, where: str, api: str) -> Shape:
+    """The item shape of a list shape."""
+    return _kind(shape, ListShape, where, api).member
+
+
+def _enum(shape: Shape, where: str, api: str) -> tuple[str, ...]:
+    """The values of an enum (string) shape."""
+    return tuple(_kind(shape, StringShape, where, api).enum)
 
 
 @lru_cache(maxsize=None)
@@ -180,7 +205,7 @@ def constraints(api: ApiVersion = "v1") -> ApiConstraints:
         operation, list_member = "PutOutboundRequestBatch", "outboundRequests"
     op = model.operation_model(operation)
     request_list = _member(op.input_shape, list_member, api)
-    item = request_list.member  # type: ignore[attr-defined]
+    item = _item(request_list, list_member, api)
     ring = None
     if api == "v1":
         phone = _member(item, "phoneNumber", api)
@@ -189,12 +214,13 @@ def constraints(api: ApiVersion = "v1") -> ApiConstraints:
         telephony = _member(_member(item, "channelSubtypeParameters", api), "telephony", api)
         phone = _member(telephony, "destinationPhoneNumber", api)
         attributes = _member(telephony, "attributes", api)
-        ring_shape = telephony.members.get("ringTimeout")  # type: ignore[attr-defined]
+        ring_shape = _kind(telephony, StructureShape, "telephony", api).members.get("ringTimeout")
         if ring_shape is not None:
             ring = (int(ring_shape.metadata["min"]), int(ring_shape.metadata["max"]))
-    success = _member(op.output_shape, "successfulRequests", api).member  # type: ignore[attr-defined]
-    failure = _member(op.output_shape, "failedRequests", api).member  # type: ignore[attr-defined]
+    success = _item(_member(op.output_shape, "successfulRequests", api), "successfulRequests", api)
+    failure = _item(_member(op.output_shape, "failedRequests", api), "failedRequests", api)
     state = _member(model.operation_model("GetCampaignState").output_shape, "state", api)
+    attribute_map = _kind(attributes, MapShape, "attributes", api)
     return ApiConstraints(
         api=api,
         service_name=SERVICE_NAMES[api],
@@ -203,12 +229,12 @@ def constraints(api: ApiVersion = "v1") -> ApiConstraints:
         min_batch=int(request_list.metadata.get("min", 0)),
         client_token=_string_rule(_member(item, "clientToken", api)),
         phone_number=_string_rule(phone),
-        attribute_key=_string_rule(attributes.key),  # type: ignore[attr-defined]
-        attribute_value=_string_rule(attributes.value),  # type: ignore[attr-defined]
+        attribute_key=_string_rule(attribute_map.key),
+        attribute_value=_string_rule(attribute_map.value),
         campaign_id=_string_rule(_member(op.input_shape, "id", api)),
         dial_request_id=_string_rule(_member(success, "id", api)),
-        failure_codes=tuple(_member(failure, "failureCode", api).enum),  # type: ignore[attr-defined]
-        campaign_states=tuple(state.enum),  # type: ignore[attr-defined]
+        failure_codes=_enum(_member(failure, "failureCode", api), "failureCode", api),
+        campaign_states=_enum(state, "state", api),
         ring_timeout=ring,
         iam_prefix=str(model.metadata.get("signingName") or model.metadata["endpointPrefix"]),
     )

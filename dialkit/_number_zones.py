@@ -159,7 +159,7 @@ def _per_distinct(phone_e164: pd.Series, number_type: pd.Series | None, fn: Any)
     numbers = phone_e164.astype(object).where(phone_e164.notna(), "")
     n_codes, n_uniques = pd.factorize(numbers, use_na_sentinel=False)
     if number_type is None:
-        t_codes, t_uniques = np.zeros(len(numbers), dtype=np.int64), np.array([""], dtype=object)
+        t_codes, t_uniques = np.zeros(len(numbers), dtype=np.int64), pd.Index([""], dtype=object)
     else:
         types = number_type.reindex(phone_e164.index).astype(object)
         t_codes, t_uniques = pd.factorize(types.where(types.notna(), ""), use_na_sentinel=False)

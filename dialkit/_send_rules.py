@@ -16,12 +16,13 @@ ledger evaluates it again and releases it with its original client token.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
 
 from ._model import MIN_TTL
+from ._utc import utc_iso
 from .ledger import Ledger, LedgerRequest
 from .rules import KNOWN_ZONE_COLUMN, CampaignRules, DialHistory, cap_expiration, evaluate, read_history
 
@@ -33,8 +34,7 @@ MIN_LEFT = MIN_TTL + timedelta(seconds=10) + timedelta(seconds=10)
 def _iso(value: Any) -> str:
     if value is None or pd.isna(value):
         return "no opening found in the look-ahead: check the calling hours"
-    t = pd.Timestamp(value).tz_convert(timezone.utc)
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_iso(pd.Timestamp(value))
 
 
 def request_frame(requests: Sequence[Any]) -> pd.DataFrame:
@@ -107,7 +107,7 @@ class RulesGate:
             self.deferred[r.client_token] = reason
             by_reason.setdefault(reason, []).append(r.client_token)
         for reason, tokens in by_reason.items():
-            led.mark_pending_reason(tokens, reason)
+            led._mark_pending_reason(tokens, reason)
 
     def preview(self, led: Ledger | None, requests: Sequence[Any], at: datetime) -> int:
         """How many of ``requests`` (anything with ``phone_e164``) the rules would defer at ``at``; writes nothing."""
@@ -152,7 +152,7 @@ class RulesGate:
                 self.deferred[r.client_token] = reason
                 by_reason.setdefault(reason, []).append(r.client_token)
             for reason, tokens in by_reason.items():
-                led.mark_pending_reason(tokens, reason)
+                led._mark_pending_reason(tokens, reason)
         return ok, close
 
     def mark(self, led: Ledger) -> None:
@@ -161,4 +161,4 @@ class RulesGate:
         for token, reason in self.deferred.items():
             by_reason.setdefault(reason, []).append(token)
         for reason, tokens in by_reason.items():
-            led.mark_pending_reason(tokens, reason)
+            led._mark_pending_reason(tokens, reason)

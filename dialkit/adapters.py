@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 from ._model import constraints
 
+__all__ = ["Adapter", "BatchAnswer", "V1Adapter", "V2Adapter", "adapter_for"]
+
 
 class RequestLike(Protocol):
     """What an adapter needs of a request (PlannedRequest and LedgerRequest both fit); read-only."""

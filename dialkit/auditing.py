@@ -32,6 +32,8 @@ from .ledger import Ledger
 from .masking import mask_phone
 from .rules import KNOWN_ZONE_COLUMN, CallingHours, RulesError, callee_time_zones
 
+__all__ = ["AUDIT_COLUMNS", "audit"]
+
 #: The ``meta`` key :func:`dialkit.send` writes the rules in force under (JSON of ``CampaignRules.describe()``).
 RULES_META_KEY = "rules"
 

@@ -17,6 +17,8 @@ from typing import Any
 
 from .rules import CallingHours
 
+__all__ = ["describe_campaign", "window_warnings"]
+
 _DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
 _SHORT = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _V1_MODES = {"progressiveDialerConfig": "progressive", "predictiveDialerConfig": "predictive",

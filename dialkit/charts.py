@@ -31,9 +31,13 @@ from matplotlib.container import BarContainer
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from .contact_records import ADVICE, CONNECTED_REASONS, EXPIRED_REASONS, FAILED_REASONS, OUTCOMES, REDIAL_REASONS
+from .contact_records import (ADVICE, CONNECTED_REASONS, EXPIRED_REASONS, FAILED_REASONS, OUTCOME_ADVICE, OUTCOMES,
+                              REDIAL_REASONS)
 from .contact_records import outcome_of as _reason_outcome
-from .results import FAILURE_CODES
+# the colours and the failure-code guide live in data modules (widgets use them without matplotlib);
+# re-exported here, where they were first published
+from .palette import CONTACT_OUTCOME_COLORS, FAILURE_CODE_COLORS, OUTCOME_COLORS, REJECTION_COLOR
+from .results import FAILURE_CODE_GUIDE, FAILURE_CODES
 
 __all__ = [
     "ATTEMPT_OUTCOME_ORDER",
@@ -55,46 +59,14 @@ __all__ = [
     "plot_rejection_reasons",
 ]
 
-#: One colour per failure code, the same in every chart (Okabe–Ito palette).
-FAILURE_CODE_COLORS: dict[str, str] = {
-    "InvalidInput": "#D55E00",  # vermillion: fix the data
-    "RequestThrottled": "#E69F00",  # orange: wait and resend
-    "UnknownError": "#CC79A7",  # reddish purple: resend
-    "BufferLimitExceeded": "#0072B2",  # blue: the v2 pending buffer is full
-}
-for _code in FAILURE_CODES:  # a code added to the package later still gets a colour
-    FAILURE_CODE_COLORS.setdefault(_code, "#882255")
-
 #: Final outcome of a request, in chart order: succeeded, each failure code, still pending.
 OUTCOME_ORDER: tuple[str, ...] = ("succeeded", *FAILURE_CODES, "pending")
 
 #: Outcome of one attempt (``load_attempts``): a whole-call error is ``call_error``.
 ATTEMPT_OUTCOME_ORDER: tuple[str, ...] = ("succeeded", *FAILURE_CODES, "call_error")
 
-#: Colour of every outcome (requests and attempts).
-OUTCOME_COLORS: dict[str, str] = {
-    "succeeded": "#009E73",  # bluish green
-    **FAILURE_CODE_COLORS,
-    "pending": "#BBBBBB",  # light grey: not done yet (includes in flight)
-    "call_error": "#444444",  # dark grey: the whole call failed (429/500/connection)
-    "unanswered": "#DDCC77",  # sand: an attempt with no per-item answer (yet)
-}
-
-#: Colour of each contact-record outcome (how the dialed contact ended, from its DisconnectReason).
-#: Same meanings as the request colours: green went well, orange is a capacity matter (redial),
-#: vermillion needs a look, grey is not classified.
-CONTACT_OUTCOME_COLORS: dict[str, str] = {
-    "connected": "#009E73",  # bluish green: the call connected
-    "expired": "#E69F00",  # orange: capacity did not reach it in time
-    "failed": "#D55E00",  # vermillion: the attempt failed
-    "other": "#BBBBBB",  # light grey: a reason dialkit does not know, or none yet
-}
-
 #: DisconnectReasons in chart order, grouped by outcome: connected, expired, failed.
 CONTACT_REASON_ORDER: tuple[str, ...] = (*CONNECTED_REASONS, *EXPIRED_REASONS, *FAILED_REASONS)
-
-#: Colour of the rejection-reason bars (not an outcome, so not one of the outcome colours).
-REJECTION_COLOR = "#56B4E9"  # sky blue
 
 _DEFAULT_SIZE = (7.5, 4.0)
 
@@ -118,7 +90,7 @@ def _title(ax: Axes, title: str, subtitle: str | None = None) -> None:
     ax.set_title(title if not subtitle else f"{title}\n{subtitle}", loc="left", fontsize=11)
 
 
-def _int_labels(values: Sequence[float], *, hide_zero: bool) -> list[str]:
+def _int_labels(values: Sequence[float] | np.ndarray, *, hide_zero: bool) -> list[str]:
     return ["" if (hide_zero and v == 0) else f"{int(round(v)):,}" for v in values]
 
 
@@ -166,7 +138,7 @@ def _stacked(
     positions = np.arange(len(table.index))
     base = np.zeros(len(table.index))
     grand = table.to_numpy(dtype=float).sum(axis=1).max() if len(table.index) else 0.0
-    containers = []
+    containers: list[BarContainer] = []
     for outcome in table.columns:
         values = table[outcome].to_numpy(dtype=float)
         color = OUTCOME_COLORS.get(str(outcome), "#888888")
@@ -227,7 +199,7 @@ def _reason_counts(contacts: Any) -> tuple[pd.Series, int | None]:
 
     if "reason" not in frame.columns:
         return pd.Series(0, index=list(REJECTION_REASONS), dtype=int), rows_read
-    reason = frame["reason"]
+    reason: pd.Series | pd.Categorical = frame["reason"]
     if not isinstance(reason.dtype, pd.CategoricalDtype):
         reason = pd.Categorical(reason, categories=REJECTION_REASONS)
     return pd.Series(reason).value_counts(sort=False).astype(int), rows_read
@@ -477,16 +449,12 @@ def contact_reason_table(joined_or_records: pd.DataFrame) -> pd.DataFrame:
     :func:`dialkit.read_contact_records`.  Columns: ``outcome``
     (connected/expired/failed/other), ``contacts``, ``redial`` (may be redialed
     with a new client token, i.e. a new ``run_id``) and ``what_to_do``
-    (:data:`dialkit.contact_records.ADVICE`).  Reasons outside the known lists
+    (:data:`dialkit.contact_records.ADVICE`, else :data:`~dialkit.contact_records.OUTCOME_ADVICE`).  Reasons outside the known lists
     follow, and ``(none)`` counts records that carry no DisconnectReason yet.
     """
     table, _ = _contact_reasons(joined_or_records)
     table["redial"] = [r in REDIAL_REASONS for r in table.index]
-    default = {
-        "connected": "nothing: the call connected",
-        "other": "not a DisconnectReason dialkit knows (or none yet): look at the record",
-    }
-    table["what_to_do"] = [ADVICE.get(r, default.get(str(o), "")) for r, o in zip(table.index, table["outcome"])]
+    table["what_to_do"] = [ADVICE.get(r, OUTCOME_ADVICE.get(str(o), "")) for r, o in zip(table.index, table["outcome"])]
     return table
 
 
@@ -538,36 +506,6 @@ def plot_contact_outcomes(joined_or_records: pd.DataFrame, ax: Axes | None = Non
 
 
 # -- the table that goes with the charts ------------------------------------------
-#: What each failure code means and what to do about it (AWS "Best practices for using
-#: PutDialRequestBatch", see DOMAIN.md), plus the two outcomes that are not codes.
-FAILURE_CODE_GUIDE: dict[str, tuple[str, str]] = {
-    "InvalidInput": (
-        "the request breaks the DialRequest constraints (number, token, expiry or attributes)",
-        "fix the data (or the attribute choice) and plan again; resending it as-is fails again",
-    ),
-    "RequestThrottled": (
-        "too many pending dial requests for the agents or telecom capacity",
-        "stop, wait, resend: send again with the same ledger (same client token, so no double dial)",
-    ),
-    "UnknownError": (
-        "an internal failure of the service",
-        "resend: send again with the same ledger (the token makes it idempotent)",
-    ),
-    "BufferLimitExceeded": (
-        "v2 only: the campaign's buffer of pending requests is full",
-        "slow down (lower rate=), wait for the dialer to drain the buffer, then send again with the same ledger",
-    ),
-    "call_error": (
-        "the whole call failed (429 ThrottlingException, 500, lost connection); retried with the same tokens",
-        "nothing if it recovered; if many, lower rate= (the quota is 10 calls/s per account and Region)",
-    ),
-    "pending": (
-        "not answered yet: the run stopped (Stop, paused campaign) or ran out of attempts",
-        "send again with the same ledger to resume; check the campaign is Running first",
-    ),
-}
-
-
 def failure_code_table(results: pd.DataFrame, attempts: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per failure code (every code, zeros too): how often it happened and what to do.
 

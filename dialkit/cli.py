@@ -25,20 +25,37 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import sqlite3
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from . import __version__
 from ._files import write_private_csv
+from ._utc import utc_iso
 from .exceptions import CampaignNotFound, CampaignNotRunning, DialkitError
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .masking import MaskingFilter, mask_text
 
-SAMPLE = Path("data/samples/contacts_messy.csv")
+if TYPE_CHECKING:  # imported where used, so `dialkit --help` stays quick
+    import pandas as pd
+
+    from .contacts import ContactSet
+    from .planning import BatchPlan
+    from .rules import CampaignRules
+    from .sender import Listener
+
+__all__ = [
+    "EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PLAN_INVALID", "EXIT_SEND_AGAIN", "EXIT_STOPPED",
+    "build_parser", "main",
+]
+
+#: The demo's sample files (shipped with dialkit: see dialkit.tutorials).
+SAMPLE = "contacts_messy.csv"
+SAMPLE_SUPPRESS = "do_not_call.csv"
 
 #: Exit statuses (see the module docstring and ``dialkit --help``).
 EXIT_OK = 0
@@ -123,7 +140,7 @@ def _plan_args(p: argparse.ArgumentParser, *, campaign_required: bool) -> None:
                    help="v1 = connectcampaigns PutDialRequestBatch, v2 = connectcampaignsv2 PutOutboundRequestBatch")
 
 
-def _load(args: argparse.Namespace):
+def _load(args: argparse.Namespace) -> ContactSet:
     from .contacts import load_contacts
 
     sheet = int(args.sheet) if args.sheet is not None and args.sheet.isdigit() else args.sheet
@@ -133,7 +150,7 @@ def _load(args: argparse.Namespace):
                          suppress_unreadable="warn" if args.allow_unreadable_suppress else "error")
 
 
-def _rules(args: argparse.Namespace):
+def _rules(args: argparse.Namespace) -> CampaignRules | None:
     """The :class:`~dialkit.rules.CampaignRules` the flags ask for, or None when no rule flag is given."""
     from .rules import CampaignRules, RulesError
 
@@ -156,7 +173,8 @@ def _rules(args: argparse.Namespace):
     return rules
 
 
-def _apply_rules(args: argparse.Namespace, contacts: Any, at: Any, *, campaign_id: str | None = None):
+def _apply_rules(args: argparse.Namespace, contacts: Any, at: Any, *,
+                 campaign_id: str | None = None) -> tuple[Any, pd.DataFrame | None, CampaignRules | None]:
     """Apply the rule flags' rejections at ``at``; returns ``(contacts, verdict or None, rules or None)``."""
     rules = _rules(args)
     if rules is None:
@@ -170,8 +188,8 @@ def _apply_rules(args: argparse.Namespace, contacts: Any, at: Any, *, campaign_i
     return contacts, verdict, rules
 
 
-def _at(args: argparse.Namespace):
-    from datetime import datetime, timezone
+def _at(args: argparse.Namespace) -> datetime:
+    from datetime import timezone
 
     from .rules import parse_at
 
@@ -190,7 +208,7 @@ def _rules_json(verdict: Any, contacts: Any, rules: Any) -> dict[str, Any]:
     return out
 
 
-def _plan(args: argparse.Namespace, contacts: Any, campaign_id: str):
+def _plan(args: argparse.Namespace, contacts: Any, campaign_id: str) -> BatchPlan:
     from .planning import plan_batches
 
     attrs = [a.strip() for a in args.attributes.split(",") if a.strip()] or None
@@ -207,7 +225,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     contacts, verdict, rules = _apply_rules(args, _load(args), at)
     summary = contacts.summary()
     if rules is not None:
-        summary = {**summary, "at": at.isoformat().replace("+00:00", "Z"), **_rules_json(verdict, contacts, rules)}
+        summary = {**summary, "at": utc_iso(at, "auto"), **_rules_json(verdict, contacts, rules)}
     if args.rejects:
         Path(args.rejects).parent.mkdir(parents=True, exist_ok=True)
         contacts.to_csv_rejects(args.rejects)  # 0600, formula cells neutralised
@@ -247,7 +265,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     plan = _plan(args, contacts, args.campaign_id)
     summary = plan.summary()
     if rules is not None:
-        summary = {**summary, "at": at.isoformat().replace("+00:00", "Z"), "reasons": contacts.summary()["reasons"],
+        summary = {**summary, "at": utc_iso(at, "auto"), "reasons": contacts.summary()["reasons"],
                    **_rules_json(verdict, contacts, rules)}
     problems = plan.validate()
     groups = plan.problems() if len(problems) else None
@@ -268,6 +286,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
               + (", ".join(f"{k} {v}" for k, v in deferred.items()) or "none"))
     if groups is not None:
         print(f"{describe_problems(problems)} (API constraints the sender would refuse):")
+        g: Any  # one group of problems (code, field, detail, requests, first_batch, first_position)
         for g in groups.head(20).itertuples(index=False):
             on = (f"{g.requests:,} request{'' if g.requests == 1 else 's'}, first at batch {g.first_batch} position "
                   f"{g.first_position}" if g.requests else
@@ -281,7 +300,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
-    from .sender import connect, send
+    from .sender import SendSettings, connect, send
 
     from datetime import datetime, timezone
 
@@ -307,10 +326,10 @@ def cmd_send(args: argparse.Namespace) -> int:
                   f" via {conn.endpoint_url or 'AWS ' + conn.region}")
             if conn.is_local or args.yes:  # no call to a real endpoint before --yes
                 _print_campaign(conn, campaign, rules)
-        listeners = [] if (args.json or args.no_progress) else None
-        summary = send(plan, conn, args.ledger, confirm=args.yes, rate=args.rate, max_attempts=args.max_attempts,
-                       listeners=listeners, dry_run=args.dry_run, suppress=contacts, extend=args.extend_run,
-                       rules=rules)
+        listeners: list[Listener] | None = [] if (args.json or args.no_progress) else None
+        settings = SendSettings(rate=args.rate, max_attempts=args.max_attempts, rules=rules)
+        summary = send(plan, conn, args.ledger, settings, confirm=args.yes, listeners=listeners,
+                       dry_run=args.dry_run, suppress=contacts, extend=args.extend_run)
     if args.json:
         _print_json(summary.to_dict())
     else:
@@ -453,8 +472,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
               + (json.dumps(r) if r is not None else "none"))
     if len(rows):
         print("  time zone found by: " + ", ".join(f"{k} {v}" for k, v in rows["time_zone_source"].value_counts().items()))
-        cols = [c for c in ("row", "phone_e164" if args.show_numbers else "phone_masked", "first_sent_at",
-                            "callee_local_first_sent", "time_zone_source", "status")]
+        cols = ["row", "phone_e164" if args.show_numbers else "phone_masked", "first_sent_at",
+                "callee_local_first_sent", "time_zone_source", "status"]
         print(rows[cols].head(20).to_string(index=False))
         if len(rows) > 20:
             print(f"  ... {len(rows) - 20} more (--csv PATH for all of them)")
@@ -475,27 +494,31 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .planning import plan_batches
     from .results import report
     from .sender import connect, send
+    from .tutorials import sample_path
 
+    contacts_path = args.contacts if args.contacts is not None else _shown(sample_path(SAMPLE))
+    suppress_path = args.suppress if args.suppress is not None else _shown(sample_path(SAMPLE_SUPPRESS))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     ledger = out / "demo-ledger.sqlite"
     for stale in (ledger, Path(str(ledger) + "-wal"), Path(str(ledger) + "-shm")):
         stale.unlink(missing_ok=True)
-    print(f"1. load   {args.contacts}")
-    contacts = load_contacts(args.contacts, suppress=args.suppress or None)
+    print(f"1. load   {contacts_path}")
+    contacts = load_contacts(contacts_path, suppress=suppress_path or None)
     s = contacts.summary()
     print(f"   {s['rows']} rows: {s['accepted']} accepted, {s['rejected']} rejected "
           + ", ".join(f"{k} {v}" for k, v in s["reasons"].items() if v))
-    from .sender import Backoff
+    from .sender import Backoff, SendSettings
 
     # a little simulated dialer saturation, so the demo shows resends with the same token
     with connect("local", faults={"throttle_rate": 0.02, "unknown_error_rate": 0.005, "seed": 7}) as conn:
+        assert conn.campaign_id is not None  # the local emulator always creates a campaign
         plan = plan_batches(contacts, conn.campaign_id, attributes=["customer_id", "language"]
                             if {"customer_id", "language"} <= set(contacts.accepted.columns) else None)
         print(f"2. plan   {len(plan)} requests in {len(plan.batches)} batches of at most 25")
         print(f"3. send   to the local emulator at {conn.endpoint_url} (campaign {conn.campaign_id})")
-        summary = send(plan, conn, ledger, listeners=[] if args.no_progress else None,
-                       backoff=Backoff(initial=0.2, maximum=2.0))
+        summary = send(plan, conn, ledger, SendSettings(backoff=Backoff(initial=0.2, maximum=2.0)),
+                       listeners=[] if args.no_progress else None)
         print(f"   {summary}")
         dialed = len(conn.emulator.dial_requests())
     r = report(ledger)
@@ -511,6 +534,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
         for p in paths:
             print(f"   {p}")
     print(f"done: outputs in {out}/")
+    return 0
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it lies below it (a checkout), else absolute (a wheel)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    """Copy the tutorial notebooks and sample data to a folder of the analyst's choice."""
+    from .tutorials import copy_tutorials
+
+    dest = Path(args.dir)
+    written = copy_tutorials(dest, force=args.force)
+    for path in written:
+        print(f"wrote {path}")
+    print(f"{len(written)} files in {dest}/ (notebooks/ and data/samples/; the notebooks write to {dest}/out/).")
+    jupyter = "jupyter lab" if shutil.which("jupyter") else f"{sys.executable} -m jupyterlab"
+    print(f"Start JupyterLab there:  cd {dest} && {jupyter} notebooks/01_load_contacts.ipynb")
     return 0
 
 
@@ -590,13 +635,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=None)
 
     p = sub.add_parser("demo", help="the whole path on the local emulator, then the notebooks headless")
-    p.add_argument("--contacts", default=str(SAMPLE), help=f"contact file (default {SAMPLE})")
-    p.add_argument("--suppress", default="data/samples/do_not_call.csv",
-                   help="do-not-call list (default data/samples/do_not_call.csv; '' for none)")
+    p.add_argument("--contacts", help=f"contact file (default: the sample {SAMPLE} shipped with dialkit)")
+    p.add_argument("--suppress", help=f"do-not-call list (default: the sample {SAMPLE_SUPPRESS}; '' for none)")
     p.add_argument("--out", default="out", help="output folder (default out/)")
     p.add_argument("--no-notebooks", action="store_true", help="skip running the notebooks")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("notebooks",
+                       help="copy the tutorial notebooks and sample data into a folder, to run in JupyterLab")
+    p.add_argument("dir", help="folder to copy into (created if missing): DIR/notebooks and DIR/data/samples")
+    p.add_argument("--force", action="store_true", help="overwrite tutorial files already in DIR (refused by default)")
+    p.set_defaults(func=cmd_notebooks)
     return parser
 
 

@@ -39,10 +39,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-import random
-import uuid
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +51,11 @@ from .dispositions import OUTCOME_COLUMNS, disposition_of_record, outcome_column
 from .exceptions import DialkitError
 from .masking import mask_phone, mask_text
 from .planning import CLIENT_TOKEN_ATTRIBUTE
+
+__all__ = [
+    "COLUMNS", "CONTACT_EVENT_TYPE", "JOIN_KEYS", "OUTCOMES", "ContactRecordsError", "join_contact_records",
+    "outcome_of", "parse_records", "read_contact_records", "redial_candidates",
+]
 
 log = logging.getLogger("dialkit.contact_records")
 
@@ -73,6 +76,11 @@ ADVICE: dict[str, str] = {
     "TELECOM_PROBLEM": "a carrier problem: redial with a new run_id",
     "OUTBOUND_DESTINATION_ENDPOINT_ERROR": "check the instance's country allow-list before redialing",
     "OUTBOUND_RESOURCE_ERROR": "fix outbound calling, queue, flow, source number or campaign config before redialing",
+}
+#: What to do about a contact whose DisconnectReason has no entry in :data:`ADVICE`, by its outcome.
+OUTCOME_ADVICE: dict[str, str] = {
+    "connected": "nothing: the call connected",
+    "other": "not a DisconnectReason dialkit knows (or none yet): look at the record",
 }
 OUTCOMES = ("connected", "expired", "failed", "other")
 
@@ -218,7 +226,8 @@ def _is_event(obj: Mapping[str, Any]) -> bool:
 
 def _record_row(r: Mapping[str, Any]) -> dict[str, Any]:
     """One contact record (PascalCase, the contact record data model) as a row."""
-    attributes = r.get("Attributes") if isinstance(r.get("Attributes"), Mapping) else {}
+    attrs = r.get("Attributes")
+    attributes: Mapping[str, Any] = attrs if isinstance(attrs, Mapping) else {}
     return {
         "contact_id": r.get("ContactId"),
         "campaign_id": _get(r, "Campaign", "CampaignId") or _get(r, "SourceCampaign", "CampaignId"),
@@ -247,8 +256,10 @@ def _event_row(e: Mapping[str, Any]) -> dict[str, Any]:
     was built from; the other fields are read under the camelCase form of the
     record's names when present, and stay empty otherwise.
     """
-    d = e.get("detail") if isinstance(e.get("detail"), Mapping) else {}
-    attributes = d.get("attributes") if isinstance(d.get("attributes"), Mapping) else {}
+    detail = e.get("detail")
+    d: Mapping[str, Any] = detail if isinstance(detail, Mapping) else {}
+    attrs = d.get("attributes")
+    attributes: Mapping[str, Any] = attrs if isinstance(attrs, Mapping) else {}
     agent = d.get("agentInfo")
     address = _get(d, "customerEndpoint", "address")
     return {
@@ -279,7 +290,7 @@ def _event_row(e: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _found(objects: list[Mapping[str, Any]]) -> str:
+def _found(objects: Sequence[Mapping[str, Any]]) -> str:
     """What an input without contact ids held, for the error message."""
     keys: dict[str, int] = {}
     for obj in objects[:1000]:
@@ -503,125 +514,16 @@ def _frequency_capped(chosen: pd.DataFrame, paths: list[Any], cap: Any, history:
     return kept
 
 
-def simulate_contact_records(
-    dial_requests: Iterable[Mapping[str, Any]],
-    *,
-    seed: int = 0,
-    expired_rate: float = 0.08,
-    failed_rate: float = 0.06,
-    redelivery_rate: float = 0.03,
-) -> list[dict[str, Any]]:
-    """Contact records a dialer might produce for the emulator's accepted dial requests.
-
-    For rehearsals only: seeded and per-id deterministic.  A share of contacts
-    EXPIRE or fail, the rest connect with an answering-machine-detection status;
-    ``redelivery_rate`` of the records come twice, the older version second, as
-    at-least-once delivery does.
-
-    Like Connect's, each record has its own ``ContactId`` (not the dial request
-    id: nothing documents that they are equal), carries the request's
-    attributes in ``Attributes`` (the client-token attribute among them), and
-    names its campaign in ``Campaign.CampaignId`` and
-    ``SourceCampaign {CampaignId, OutboundRequestId}``, the latter being the
-    dial request id.
-    """
-    out: list[dict[str, Any]] = []
-    for d in dial_requests:
-        rng = random.Random(f"{seed}:{d['id']}")
-        received = datetime.fromisoformat(str(d["receivedAt"]).replace("Z", "+00:00"))
-        start = received + timedelta(seconds=rng.uniform(1, 90))
-        draw = rng.random()
-        connected_at = None
-        agent = None
-        amd = None
-        if draw < expired_rate:
-            reason = "EXPIRED"
-            end = start
-        elif draw < expired_rate + failed_rate:
-            reason = rng.choices(FAILED_REASONS, weights=[1, 1, 5, 3])[0]
-            end = start + timedelta(seconds=rng.uniform(2, 20))
-        else:
-            connected_at = start + timedelta(seconds=rng.uniform(4, 25))
-            amd = rng.choices(["HUMAN_ANSWERED", "VOICEMAIL_BEEP", "VOICEMAIL_NO_BEEP", "AMD_UNANSWERED"],
-                              weights=[70, 15, 5, 10])[0]
-            if amd == "HUMAN_ANSWERED":
-                reason = rng.choices(["CUSTOMER_DISCONNECT", "AGENT_DISCONNECT", "THIRD_PARTY_DISCONNECT"],
-                                     weights=[55, 40, 5])[0]
-                agent = {"Username": f"agent-{rng.randint(1, 12):02d}"}
-            else:
-                reason = "CONTACT_FLOW_DISCONNECT"
-            end = connected_at + timedelta(seconds=rng.uniform(10, 400))
-        iso = lambda t: t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
-        contact_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        record = {
-            "ContactId": contact_id,
-            "Channel": "VOICE",
-            "InitiationMethod": "API",
-            "InitiationTimestamp": iso(start),
-            "ConnectedToSystemTimestamp": iso(connected_at) if connected_at else None,
-            "DisconnectTimestamp": iso(end),
-            "LastUpdateTimestamp": iso(end + timedelta(seconds=60)),
-            "DisconnectReason": reason,
-            "AnsweringMachineDetectionStatus": amd,
-            "CustomerEndpoint": {"Address": d["phoneNumber"], "Type": "TELEPHONE_NUMBER"},
-            "SystemEndpoint": {"Address": "+12125550100", "Type": "TELEPHONE_NUMBER"},
-            "Campaign": {"CampaignId": d["campaignId"]},
-            "SourceCampaign": {"CampaignId": d["campaignId"], "OutboundRequestId": d["id"]},
-            "Attributes": dict(d.get("attributes") or {}),
-            "Queue": {"Name": "Outbound"} if agent else None,
-            "Agent": agent,
-        }
-        out.append(record)
-        if rng.random() < redelivery_rate:  # an older version delivered again, after the newer one
-            out.append({**record, "DisconnectReason": None, "LastUpdateTimestamp": iso(start)})
-    return out
-
-
 def to_firehose_text(records: Iterable[Mapping[str, Any]]) -> str:
     """Records concatenated with no delimiter, as Firehose writes them to S3 by default."""
     return "".join(json.dumps(r, separators=(",", ":")) for r in records)
 
 
-def build_contact_record(
-    *,
-    contact_id: str,
-    campaign_id: str,
-    phone: str,
-    attributes: Mapping[str, str] | None,
-    initiated: datetime,
-    ended: datetime,
-    disconnect_reason: str,
-    connected: datetime | None = None,
-    amd_status: str | None = None,
-    agent: Mapping[str, Any] | None = None,
-    queue: Mapping[str, Any] | None = None,
-    outbound_request_id: str | None = None,
-    system_phone: str = "+12125550100",
-) -> dict[str, Any]:
-    """One contact record in Connect's shape, for simulated dialers (the emulator's dialer model).
+def __getattr__(name: str) -> Any:
+    """``build_contact_record`` and ``simulate_contact_records`` moved to the emulator (:mod:`dialkit.emulator`);
+    their old import path here keeps working."""
+    if name in ("build_contact_record", "simulate_contact_records"):
+        from .emulator import _records
 
-    Like Connect's: the dial request's attributes become the contact's
-    ``Attributes``; ``Campaign {CampaignId}`` and ``SourceCampaign {CampaignId,
-    OutboundRequestId}`` name the campaign and the request (the request id
-    unless ``outbound_request_id`` says otherwise); timestamps are
-    ``yyyy-mm-ddThh:mm:ssZ``; ``LastUpdateTimestamp`` a minute after the end.
-    """
-    iso = lambda t: t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
-    return {
-        "ContactId": contact_id,
-        "Channel": "VOICE",
-        "InitiationMethod": "API",
-        "InitiationTimestamp": iso(initiated),
-        "ConnectedToSystemTimestamp": iso(connected) if connected else None,
-        "DisconnectTimestamp": iso(ended),
-        "LastUpdateTimestamp": iso(ended + timedelta(seconds=60)),
-        "DisconnectReason": disconnect_reason,
-        "AnsweringMachineDetectionStatus": amd_status,
-        "CustomerEndpoint": {"Address": phone, "Type": "TELEPHONE_NUMBER"},
-        "SystemEndpoint": {"Address": system_phone, "Type": "TELEPHONE_NUMBER"},
-        "Campaign": {"CampaignId": campaign_id},
-        "SourceCampaign": {"CampaignId": campaign_id, "OutboundRequestId": outbound_request_id or contact_id},
-        "Attributes": dict(attributes or {}),
-        "Queue": dict(queue) if queue else None,
-        "Agent": dict(agent) if agent else None,
-    }
+        return getattr(_records, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -122,6 +122,16 @@ def _key(name: str) -> str:
 
 
 _PHONE_KEYS = frozenset(_key(n) for n in PHONE_COLUMN_NAMES)
+
+
+def _may_hold_phones(name: object) -> bool:
+    """True when a column name contains any of :data:`PHONE_COLUMN_NAMES` (compared like them).
+
+    Broader than :func:`find_phone_column` on purpose: a display masks every
+    column that may hold numbers (``home_phone``, ``Móvil 2``), whatever it is called.
+    """
+    key = _key(str(name))
+    return any(k in key for k in _PHONE_KEYS)
 _TYPE_NAMES = {getattr(PhoneNumberType, n): n for n in dir(PhoneNumberType) if n.isupper()}
 
 
@@ -947,8 +957,9 @@ def _load_contacts(
     rej_details = []
     for i in rejected_idx:
         detail = details[i]
-        if ragged[i] is not None:
-            detail += f" (the row has {ragged[i][0]} fields, the header {ragged[i][1]})"
+        fields = ragged[i]
+        if fields is not None:
+            detail += f" (the row has {fields[0]} fields, the header {fields[1]})"
         rej_details.append(detail)
     rej["reason"] = pd.Categorical([reasons[i] for i in rejected_idx], categories=list(REJECTION_REASONS))
     rej["detail"] = pd.array(rej_details, dtype="str")

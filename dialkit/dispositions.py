@@ -53,6 +53,11 @@ import pandas as pd
 
 from ._number_zones import primary_time_zone
 
+__all__ = [
+    "DISPOSITIONS", "DISPOSITION_GUIDE", "OUTCOME_COLUMNS", "RedialRules", "disposition_of",
+    "disposition_of_record", "outcome_columns", "redial_table", "select_redials",
+]
+
 #: The classes, in report and chart order.
 DISPOSITIONS: tuple[str, ...] = (
     "human_answered",

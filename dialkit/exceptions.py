@@ -8,6 +8,12 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+__all__ = [
+    "CampaignNotFound", "CampaignNotRunning", "ConfirmationRequired", "ContactFileError", "DialkitError",
+    "EndpointProblem", "LedgerBusy", "LedgerError", "ModelNotSupported", "PlanError", "PlanMismatch",
+    "PlanValidationError",
+]
+
 
 class DialkitError(Exception):
     """Base class of every error dialkit raises on purpose."""

@@ -102,7 +102,7 @@ def assign_arms(
     if stratify == "time_zone" and "time_zone" not in frame.columns:
         if "phone_e164" not in frame.columns:
             raise ExperimentError("stratify='time_zone' needs a phone_e164 column (or a time_zone column)")
-        frame = frame.assign(time_zone=[primary_time_zone(p)[0] for p in frame["phone_e164"]])
+        frame = frame.assign(time_zone=pd.Series([primary_time_zone(p)[0] for p in frame["phone_e164"]], index=frame.index))
     if stratify is not None and stratify not in frame.columns:
         raise ExperimentError(f"stratify column {stratify!r} is not in the contacts "
                               f"(columns: {', '.join(map(str, frame.columns))})")
@@ -194,7 +194,7 @@ def compare_arms(
                                              alternative="two-sided")
         out.loc[name, "diff_ci_low"], out.loc[name, "diff_ci_high"] = d_low, d_high
         out.loc[name, "p_value"] = float(result.pvalue)
-        if check:
+        if hours is not None:
             p = _exposure_p_value(hours[arm_of == control], hours[arm_of == name])
             out.loc[name, "exposure_p_value"] = p
             flags[name] = p is not None and p < EXPOSURE_ALPHA

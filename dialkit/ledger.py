@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,10 +31,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import filelock
+
 from . import __version__
-from ._files import make_private, open_private
+from ._files import make_private
 from .exceptions import LedgerBusy, LedgerError
 from .planning import BatchPlan, PlannedRequest
+
+__all__ = ["SCHEMA_VERSION", "STATUSES", "Ledger", "LedgerRequest"]
 
 #: Bump when the layout changes; readers migrate older versions forward.
 #: 1: dialkit 0.1.  2: indexes on ``seq`` and (``status``, ``first_sent_at``) and a ``tally`` of
@@ -209,56 +214,38 @@ class LedgerRequest:
 class _FileLock:
     """An exclusive, non-blocking OS lock on a sidecar file (released by the OS on process death).
 
-    The sidecar is removed on release, while still held; an acquirer checks that
-    the file it locked is still the one at the path (same inode), so removal
-    never lets two holders in.
+    Taken with the maintained ``filelock`` library: ``flock`` on POSIX, ``LockFileEx``/``msvcrt``
+    byte-range locks on Windows, the lock file opened without following a symlink and created
+    0600.  ``timeout=0``: a second sender is refused at once, never left waiting.  No soft
+    (marker-file) fallback: a marker left by a killed run would refuse every later send, where
+    an OS lock dies with its process.  On POSIX the sidecar is removed on release while still
+    held; an acquirer that locked the removed file sees it has no name any more and does not
+    count it as held (filelock checks ``st_nlink``), so removal never lets two holders in.  On
+    Windows filelock removes it after unlocking.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._fh: Any = None
+        self._lock: Any = None
 
     def acquire(self) -> bool:
-        for _ in range(10):
-            fh = open_private(self.path, "a+")
-            try:
-                if os.name == "nt":  # pragma: no cover - exercised on Windows only
-                    import msvcrt
-
-                    msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
-                else:
-                    import fcntl
-
-                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                fh.close()
-                return False
-            try:
-                same = os.name == "nt" or os.fstat(fh.fileno()).st_ino == os.stat(self.path).st_ino
-            except FileNotFoundError:
-                same = False
-            if not same:  # the holder removed it between our open and our lock: try the new file
-                fh.close()
-                continue
-            fh.seek(0)
-            fh.truncate()
-            fh.write(f"{os.getpid()}\n")
-            fh.flush()
-            self._fh = fh
-            return True
-        return False
+        """Take the lock now or return False (held by another sender); OSError if the path cannot be a lock file."""
+        lock = filelock.FileLock(self.path, timeout=0, mode=0o600, thread_local=False, fallback_to_soft=False)
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            return False
+        self._lock = lock
+        return True
 
     def release(self) -> None:
-        if self._fh is not None:
+        if self._lock is not None:
+            lock, self._lock = self._lock, None
             try:
                 if os.name != "nt":
                     self.path.unlink(missing_ok=True)  # while still held: see the class docstring
-                    import fcntl
-
-                    fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
             finally:
-                self._fh.close()
-                self._fh = None
+                lock.release(force=True)
 
 
 class Ledger:
@@ -267,6 +254,11 @@ class Ledger:
     Open it with :meth:`Ledger.open` for sending (takes the lock, creates the
     schema) or :meth:`Ledger.read` for reading only (no lock, refuses a missing
     file).  Use as a context manager.
+
+    Only :func:`dialkit.send` writes a ledger: the writer methods (``_bind_plan``,
+    ``_begin_call``, ``_record_response``, ...) are internal, because the order in
+    which they run is what makes a resume safe.  Read one with
+    :func:`dialkit.load_results`, :func:`dialkit.load_attempts` or :func:`dialkit.report`.
     """
 
     def __init__(self, path: Path, conn: sqlite3.Connection, lock: _FileLock | None) -> None:
@@ -433,7 +425,7 @@ class Ledger:
         return f"Ledger({str(self.path)!r})"
 
     @contextmanager
-    def transaction(self, *, commit_on: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
+    def _transaction(self, *, commit_on: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
         """One committed transaction around several writes (nested calls join the outer one).
 
         The sender groups a loop's writes (the answers that came back, the calls
@@ -469,12 +461,12 @@ class Ledger:
         """The run's metadata: campaign_id, run_id, api, ttl_seconds, schema_version, ..."""
         return {r["key"]: r["value"] for r in self._db.execute("SELECT key, value FROM meta")}
 
-    def set_meta(self, key: str, value: str) -> None:
+    def _set_meta(self, key: str, value: str) -> None:
         """Record one metadata value (committed)."""
-        with self.transaction():
+        with self._transaction():
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
-    def bind_plan(self, plan: BatchPlan, *, digest: str | None = None) -> int:
+    def _bind_plan(self, plan: BatchPlan, *, digest: str | None = None) -> int:
         """Record the plan's requests (before anything is sent); returns how many were new.
 
         A fresh ledger takes the plan's campaign, run id and api.  A ledger that
@@ -497,7 +489,7 @@ class Ledger:
         if meta.get("plan_sha256") == digest and all(meta.get(k) == v for k, v in settings.items()):
             return 0  # resume of the very plan already recorded: nothing new, no 1M-row pass
         now = _iso(utcnow())
-        with self.transaction():
+        with self._transaction():
             for k, v in {**settings, "plan_sha256": digest}.items():
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (k, v))
             start = self._db.execute("SELECT coalesce(max(seq), 0) FROM requests").fetchone()[0]
@@ -521,9 +513,9 @@ class Ledger:
                                      zoned)
             return self._total() - before
 
-    def begin_send(self, rules: str | None, started_at: datetime) -> int:
+    def _begin_send(self, rules: str | None, started_at: datetime) -> int:
         """Record the start of a send and the rules in force (JSON, no numbers); its calls carry the id."""
-        with self.transaction():
+        with self._transaction():
             cur = self._db.execute("INSERT INTO sends (started_at, rules) VALUES (?, ?)", (_iso(started_at), rules))
             self._send_id = int(cur.lastrowid or 0)
         return self._send_id
@@ -605,7 +597,7 @@ class Ledger:
             time_zone=r["time_zone"] if "time_zone" in r.keys() else None,
         )
 
-    def begin_call(self, requests: Sequence[LedgerRequest], batch: int | None, sent_at: datetime) -> int:
+    def _begin_call(self, requests: Sequence[LedgerRequest], batch: int | None, sent_at: datetime) -> int:
         """Write-ahead: mark ``requests`` in flight and record the call, committed before it goes out.
 
         One transaction (one fsync) per call, whatever its size, and a few
@@ -616,12 +608,13 @@ class Ledger:
         ts = _iso(sent_at)
         tokens = [r.client_token for r in requests]
         marks = ",".join("?" * len(tokens))
-        with self.transaction():
+        with self._transaction():
             cur = self._db.execute(
                 "INSERT INTO calls (batch, n_items, started_at, send_id) VALUES (?, ?, ?, ?)",
                 (batch, len(requests), ts, self._send_id),
             )
-            call_id = int(cur.lastrowid)
+            call_id = cur.lastrowid
+            assert call_id is not None  # an INSERT always sets it
             if tokens:
                 self._db.execute(
                     "UPDATE requests SET status='in_flight', attempts=attempts+1, pending_reason=NULL, "
@@ -635,7 +628,7 @@ class Ledger:
                 )
         return call_id
 
-    def record_response(
+    def _record_response(
         self,
         call_id: int,
         succeeded: dict[str, str | None],
@@ -654,7 +647,7 @@ class Ledger:
         if not _UPDATE_FROM:
             self._record_response_rowwise(call_id, succeeded, failed, missing, ts)
             return
-        with self.transaction():
+        with self._transaction():
             if succeeded:
                 values = ",".join("(?, ?)" for _ in succeeded)
                 self._db.execute(
@@ -699,8 +692,8 @@ class Ledger:
 
     def _record_response_rowwise(self, call_id: int, succeeded: dict[str, str | None],
                                  failed: dict[str, tuple[str, str | None]], missing: list[str], ts: str) -> None:
-        """:meth:`record_response` for SQLite older than 3.33 (no ``UPDATE ... FROM``)."""
-        with self.transaction():
+        """:meth:`_record_response` for SQLite older than 3.33 (no ``UPDATE ... FROM``)."""
+        with self._transaction():
             self._db.executemany(
                 "UPDATE requests SET status='succeeded', failure_code=NULL, dial_request_id=?, "
                 "completed_at=?, pending_reason=NULL WHERE client_token=?",
@@ -719,7 +712,7 @@ class Ledger:
                                  [(call_id, token) for token in missing])
             self._db.execute("UPDATE calls SET finished_at=?, outcome='ok' WHERE call_id=?", (ts, call_id))
 
-    def record_call_error(
+    def _record_call_error(
         self, call_id: int, error_code: str, message: str, *, accepted_nothing: bool, reason: str, finished_at: datetime
     ) -> None:
         """Record a whole-call error.
@@ -731,7 +724,7 @@ class Ledger:
         """
         ts = _iso(finished_at)
         status = "pending" if accepted_nothing else "in_flight"
-        with self.transaction():
+        with self._transaction():
             self._db.execute(
                 "UPDATE calls SET finished_at=?, outcome='error', error_code=?, error_message=? WHERE call_id=?",
                 (ts, error_code, message[:500], call_id),
@@ -743,15 +736,15 @@ class Ledger:
             )
             self._db.execute("UPDATE attempts SET outcome='call_error' WHERE call_id=?", (call_id,))
 
-    def mark_pending_reason(self, tokens: Iterable[str], reason: str) -> None:
+    def _mark_pending_reason(self, tokens: Iterable[str], reason: str) -> None:
         """Say why requests were left unsent (stopped, campaign paused, retry budget spent)."""
-        with self.transaction():
+        with self._transaction():
             self._db.executemany(
                 "UPDATE requests SET pending_reason=? WHERE client_token=? AND status IN ('pending','in_flight','failed')",
                 [(reason, token) for token in tokens],
             )
 
-    def mark_unsent_reason(self, reason: str, *, retry_codes: Sequence[str], first_sent_since: str | None = None) -> int:
+    def _mark_unsent_reason(self, reason: str, *, retry_codes: Sequence[str], first_sent_since: str | None = None) -> int:
         """Give every request still to send (see :meth:`to_send`) the pending ``reason``; returns how many.
 
         ``first_sent_since`` (an ISO time) leaves out requests first sent before
@@ -762,15 +755,15 @@ class Ledger:
         if first_sent_since is not None:
             extra = " AND (first_sent_at IS NULL OR first_sent_at >= ?)"
             params = (*params, first_sent_since)
-        with self.transaction():
+        with self._transaction():
             cur = self._db.execute(f"UPDATE requests SET pending_reason=? WHERE {where}{extra}", (reason, *params))
             return int(cur.rowcount)
 
-    def mark_past_window(self, reason: str, *, retry_codes: Sequence[str], first_sent_before: str) -> int:
+    def _mark_past_window(self, reason: str, *, retry_codes: Sequence[str], first_sent_before: str) -> int:
         """Give every request still to send whose first send is before ``first_sent_before`` (ISO) the
         pending ``reason``; returns how many.  The sender leaves them unsent (the token window)."""
         marks = ",".join("?" * len(retry_codes)) or "''"
-        with self.transaction():  # two statements, each served by the (status, seq) index
+        with self._transaction():  # two statements, each served by the (status, seq) index
             one = self._db.execute(
                 "UPDATE requests SET pending_reason=? WHERE status IN ('pending', 'in_flight') AND first_sent_at < ?",
                 (reason, first_sent_before),

@@ -23,6 +23,11 @@ PHONE_MASKED = "phone_masked"
 #: :data:`dialkit.contacts.PHONE_COLUMN_NAMES`.)
 PHONE_COLUMNS: tuple[str, ...] = (PHONE_E164, PHONE_MASKED)
 
+__all__ = [
+    "PHONE_COLUMNS", "PHONE_E164", "PHONE_MASKED", "MaskingFilter", "install_log_masking", "mask_attributes",
+    "mask_phone", "mask_text",
+]
+
 _DIGIT = re.compile(r"\d")
 #: Anything that looks like a phone number inside free text: 7+ digits with separators.
 _NUMBER_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])\+?\d[\d\s().\-]{5,}\d(?![A-Za-z0-9])")

@@ -40,7 +40,7 @@ first of libphonenumber's zones when there are several, flagged
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -143,7 +143,7 @@ def outcome_by_local_time(frame: pd.DataFrame, by: str = "local_hour", *, outcom
     hits = dials[dials["disposition"] == outcome] if outcome in DISPOSITIONS else dials[dials[outcome].astype(bool)]
     successes = hits.groupby(hits[by].astype(object)).size()
     if by == "local_hour":
-        index: Sequence[Any] = list(range(24))
+        index: list[Any] = list(range(24))
     elif by == "local_weekday":
         index = list(WEEKDAYS)
     else:
@@ -156,7 +156,8 @@ def outcome_by_local_time(frame: pd.DataFrame, by: str = "local_hour", *, outcom
 
 def _table_rows(table: pd.DataFrame, key: str) -> list[dict[str, Any]]:
     rows = []
-    for value, r in table.iterrows():
+    for label, r in table.iterrows():
+        value: Any = label  # a weekday name, or an hour or attempt number
         n = int(r["n"])
         rows.append({key: value if isinstance(value, str) else int(value), "count": int(r["successes"]),
                      "denominator": n, "rate": float(r["rate"]) if n else None,

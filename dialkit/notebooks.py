@@ -19,6 +19,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .rehearsal import fresh_ledger, rehearse  # moved to the library; kept here for notebooks and callers
+from .tutorials import tutorials_root as _tutorials_root
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
@@ -27,8 +30,9 @@ log = logging.getLogger("dialkit.notebooks")
 __all__ = ["NOTEBOOKS_DIR", "execute_in_place", "find_notebooks", "fresh_ledger", "mask_columns", "open_connection", "rehearse",
            "run_notebooks"]
 
-#: The notebooks of a source checkout (``<repo>/notebooks``); None when dialkit is installed without them.
-NOTEBOOKS_DIR: Path | None = (lambda p: p if p.is_dir() else None)(Path(__file__).resolve().parent.parent / "notebooks")
+#: The tutorial notebooks: a source checkout's ``notebooks/``, or the copy a wheel ships
+#: (``dialkit/_tutorials/notebooks``, see :mod:`dialkit.tutorials`); None when neither is there.
+NOTEBOOKS_DIR: Path | None = (lambda root: root / "notebooks" if root is not None else None)(_tutorials_root())
 
 
 def find_notebooks(notebooks: Iterable[str | os.PathLike[str]] | None = None, *,
@@ -42,7 +46,8 @@ def find_notebooks(notebooks: Iterable[str | os.PathLike[str]] | None = None, *,
     base = Path(notebooks_dir) if notebooks_dir is not None else NOTEBOOKS_DIR
     if base is None or not base.is_dir():
         raise FileNotFoundError(
-            "no notebooks folder found: run from a source checkout of dialkit or pass notebooks_dir="
+            "no notebooks folder found: this install ships none (install dialkit from its wheel, or run from a "
+            "source checkout) or pass notebooks_dir="
         )
     available = sorted(p for p in base.glob("[0-9][0-9]_*.ipynb"))
     if notebooks is None:
@@ -136,26 +141,6 @@ def execute_in_place(
     return done
 
 
-def fresh_ledger(output_dir: str | os.PathLike[str], name: str) -> Path:
-    """A ledger path ``output_dir/name`` with no earlier run behind it (the folder is created).
-
-    Notebooks rehearse sends from scratch each time they run; a ledger left by
-    the previous run would make the send a *resume* (nothing left to send).
-    Removes ``name`` and its SQLite/lock side files if present.  Only for the
-    notebooks' own scratch ledgers: never point it at a ledger of a real send.
-    """
-    folder = Path(output_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    if path.suffix not in (".sqlite", ".db"):
-        raise ValueError("a scratch ledger name must end in .sqlite or .db")
-    for suffix in ("", "-wal", "-shm", "-journal", ".lock"):
-        side = path.with_name(path.name + suffix)
-        if side.exists():
-            side.unlink()
-    return path
-
-
 def open_connection(endpoint: str | None = "local", campaign_id: str | None = None, *,
                     faults: Mapping[str, Any] | None = None, **connect_kwargs: Any) -> tuple[Any, str]:
     """Connect and settle which campaign to use: ``(connection, campaign_id)``.
@@ -187,58 +172,6 @@ def mask_columns(frame: "pd.DataFrame", columns: Iterable[str]) -> "pd.DataFrame
         if col in out.columns:
             out[col] = out[col].map(mask_phone)
     return out
-
-
-def rehearse(
-    contacts: Any,
-    profiles: Mapping[str, Mapping[str, Any]],
-    output_dir: str | os.PathLike[str],
-    *,
-    run_id: str = "rehearsal",
-    attributes: Any = None,
-    **send_kwargs: Any,
-) -> tuple["pd.DataFrame", dict[str, Path]]:
-    """Send the same contacts to a fresh local emulator per fault profile; compare the outcomes.
-
-    ``profiles`` maps a name to emulator fault-profile fields (``{"throttle_rate":
-    0.3, "seed": 5}``).  Each rehearsal plans for that emulator's campaign, sends
-    silently to a fresh ledger ``output_dir/rehearsal_<name>.sqlite`` and reads
-    its totals.  Returns a DataFrame (one row per profile: requests, succeeded,
-    each failure code, pending, in_flight, API calls, call errors, retried
-    requests, attempts) and the ledger paths; succeeded, the failure codes,
-    pending and in_flight are disjoint and sum to requests.  Nothing leaves
-    this machine.
-    """
-    import pandas as pd
-
-    from .planning import plan_batches
-    from .results import FAILURE_CODES, load_results, report
-    from .sender import connect, send
-
-    rows: dict[str, dict[str, Any]] = {}
-    ledgers: dict[str, Path] = {}
-    for name, faults in profiles.items():
-        ledger = fresh_ledger(output_dir, f"rehearsal_{name}.sqlite")
-        with connect("local", faults=dict(faults)) as conn:
-            plan = plan_batches(contacts, conn.campaign_id, run_id=run_id, attributes=attributes)
-            send(plan, conn, ledger, listeners=[], **send_kwargs)
-        totals = report(ledger)
-        results = load_results(ledger)
-        rows[name] = {
-            "requests": totals["requests"],
-            "succeeded": totals["succeeded"],
-            **{code: totals["failure_codes"].get(code, 0) for code in FAILURE_CODES},
-            "pending": totals["pending"],
-            "in_flight": totals["in_flight"],
-            "api_calls": totals["calls"],
-            "call_errors": totals["call_errors"],
-            "retried": totals["retried"],
-            "attempts": int(results["attempts"].sum()),
-        }
-        ledgers[name] = ledger
-    frame = pd.DataFrame.from_dict(rows, orient="index")
-    frame.index.name = "profile"
-    return frame, ledgers
 
 
 def _main(argv: list[str] | None = None) -> int:  # pragma: no cover - thin convenience wrapper

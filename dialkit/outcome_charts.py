@@ -18,20 +18,9 @@ from matplotlib.axes import Axes
 
 from .dispositions import DISPOSITIONS
 from .metrics import outcome_by_local_time, rate
+from .palette import DISPOSITION_COLORS  # re-exported: first published here
 
 __all__ = ["DISPOSITION_COLORS", "plot_dispositions", "plot_rate_by_local_time", "plot_arms"]
-
-#: One colour per disposition (Okabe-Ito): green reached a person, blues a machine or nobody,
-#: vermillion a person lost, purple a failed line, orange never dialed, grey unknown.
-DISPOSITION_COLORS: dict[str, str] = {
-    "human_answered": "#009E73",
-    "voicemail": "#0072B2",
-    "no_answer": "#56B4E9",
-    "abandoned": "#D55E00",
-    "busy_or_failed": "#CC79A7",
-    "expired": "#E69F00",
-    "other": "#BBBBBB",
-}
 
 _TEXT = 9  # smallest font size on these charts
 

@@ -27,7 +27,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -38,6 +38,11 @@ from .masking import PHONE_E164, PHONE_MASKED, mask_attributes, mask_phone
 if TYPE_CHECKING:  # pragma: no cover
     from .contacts import ContactSet
 
+__all__ = [
+    "CLIENT_TOKEN_ATTRIBUTE", "DEFAULT_RUN_ID", "TOKEN_PREFIX", "AttributeSpec", "Batch", "BatchPlan",
+    "PlanBatches", "PlannedRequest", "client_token", "client_tokens", "plan_batches",
+]
+
 #: The run id used when none is given: re-planning the same list for the same
 #: campaign gives the same tokens, which is the safe default.
 DEFAULT_RUN_ID = "default"
@@ -47,7 +52,7 @@ TOKEN_PREFIX = "dk1"
 #: model's AttributeName pattern ``[a-zA-Z0-9\-_]+``).  A contact column of this name is refused.
 CLIENT_TOKEN_ATTRIBUTE = "dialkit_client_token"
 
-AttributeSpec = Union[None, Sequence[str], Mapping[str, str]]
+AttributeSpec = Sequence[str] | Mapping[str, str] | None
 
 
 def client_token(campaign_id: str, run_id: str, phone_e164: str) -> str:
@@ -65,7 +70,7 @@ def client_tokens(campaign_id: str, run_id: str, phones: Iterable[str]) -> list[
     """:func:`client_token` for many numbers of one campaign and run (the shared prefix is hashed once)."""
     start = hashlib.sha256(f"{campaign_id}\x1f{run_id}\x1f".encode())
     copy = start.copy
-    out = []
+    out: list[str] = []
     append = out.append
     prefix = f"{TOKEN_PREFIX}-"
     for phone in phones:
@@ -141,7 +146,8 @@ class _PlanColumns:
     def _texts(col: Any, start: int, stop: int) -> list[str]:
         if isinstance(col, list):
             return col[start:stop]
-        return col.slice(start, stop - start).to_pylist()  # a pyarrow string array without nulls
+        texts: list[str] = col.slice(start, stop - start).to_pylist()  # a pyarrow string array without nulls
+        return texts
 
     def requests(self, start: int, stop: int) -> list[PlannedRequest]:
         """Requests ``start``..``stop - 1`` (0-based, in send order)."""
@@ -157,7 +163,7 @@ class _PlanColumns:
         token_name = self.token_attribute
         size = self.size
         zones = self.zones[start:stop] if self.zones is not None else None
-        out = []
+        out: list[PlannedRequest] = []
         append = out.append
         for k, phone in enumerate(phones):
             i = start + k
@@ -288,6 +294,7 @@ class BatchPlan:
         """
         codes: dict[tuple[int, int], list[str]] = {}
         details: dict[tuple[int, int], list[str]] = {}
+        v: Any  # one problem row: batch and position are ints (position NaN for a whole batch), code and detail text
         for v in self.validate().itertuples(index=False):
             if not pd.isna(v.position):
                 key = (int(v.batch), int(v.position))
@@ -349,7 +356,7 @@ class BatchPlan:
         (every key plus every value, the client-token attribute included).
         Messages never contain a phone number.  :meth:`problems` groups them.
         """
-        c = constraints(self.api)  # type: ignore[arg-type]
+        c = constraints(self.api)
         out: list[dict[str, Any]] = []
 
         def add(req: PlannedRequest | None, fld: str, code: str, detail: str, batch: int | None = None) -> None:

@@ -21,8 +21,39 @@ from ._model import all_failure_codes
 from .ledger import Ledger, damaged_ledger
 from .masking import mask_attributes, mask_phone
 
+__all__ = ["FAILURE_CODES", "STATUS_ORDER", "load_attempts", "load_results", "pending_reasons", "report"]
+
 #: Every per-item failure code of both APIs, in a fixed order (charts keep it).
 FAILURE_CODES: tuple[str, ...] = all_failure_codes()
+#: What each failure code means and what to do about it (AWS "Best practices for using
+#: PutDialRequestBatch", see DOMAIN.md), plus the two outcomes that are not codes.
+FAILURE_CODE_GUIDE: dict[str, tuple[str, str]] = {
+    "InvalidInput": (
+        "the request breaks the DialRequest constraints (number, token, expiry or attributes)",
+        "fix the data (or the attribute choice) and plan again; resending it as-is fails again",
+    ),
+    "RequestThrottled": (
+        "too many pending dial requests for the agents or telecom capacity",
+        "stop, wait, resend: send again with the same ledger (same client token, so no double dial)",
+    ),
+    "UnknownError": (
+        "an internal failure of the service",
+        "resend: send again with the same ledger (the token makes it idempotent)",
+    ),
+    "BufferLimitExceeded": (
+        "v2 only: the campaign's buffer of pending requests is full",
+        "slow down (lower rate=), wait for the dialer to drain the buffer, then send again with the same ledger",
+    ),
+    "call_error": (
+        "the whole call failed (429 ThrottlingException, 500, lost connection); retried with the same tokens",
+        "nothing if it recovered; if many, lower rate= (the quota is 10 calls/s per account and Region)",
+    ),
+    "pending": (
+        "not answered yet: the run stopped (Stop, paused campaign) or ran out of attempts",
+        "send again with the same ledger to resume; check the campaign is Running first",
+    ),
+}
+
 #: Request statuses, in a fixed order.
 STATUS_ORDER: tuple[str, ...] = ("succeeded", "failed", "pending", "in_flight")
 

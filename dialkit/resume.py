@@ -6,7 +6,7 @@ do-not-call list after the first attempt, or removed from the contact file,
 would still be dialed.  And a different (longer) file would silently extend
 the run with new requests.
 
-:func:`recheck_resume` runs before :meth:`~dialkit.ledger.Ledger.bind_plan`
+:func:`recheck_resume` runs before :meth:`~dialkit.ledger.Ledger._bind_plan`
 (the sender calls it on every send):
 
 * a request the ledger still has to send (pending, in flight, or failed with a
@@ -28,6 +28,8 @@ from typing import Any
 from .exceptions import PlanMismatch
 from .ledger import Ledger, LedgerRequest
 from .planning import BatchPlan
+
+__all__ = ["ResumeCheck", "left_to_send", "recheck_resume", "withheld_pending"]
 
 #: The ``pending_reason`` of a withheld request that is on the current do-not-call list.
 REASON_SUPPRESSED = ("on the current do-not-call list: not sent on resume (it stays in the ledger; "
@@ -63,16 +65,16 @@ class ResumeCheck:
     def mark(self, led: Ledger) -> None:
         """Write (again) why each withheld request is not sent, e.g. after a stop gave every unsent request its reason."""
         if self.on_list:
-            led.mark_pending_reason(self.on_list, REASON_SUPPRESSED)
+            led._mark_pending_reason(self.on_list, REASON_SUPPRESSED)
         gone = self.withheld - self.on_list
         if gone:
-            led.mark_pending_reason(gone, REASON_NOT_IN_PLAN)
+            led._mark_pending_reason(gone, REASON_NOT_IN_PLAN)
 
     def filter(self, led: Ledger, todo: Sequence[LedgerRequest]) -> list[LedgerRequest]:
         """``todo`` without withheld requests and without any on the do-not-call list (given a reason)."""
         listed = [r.client_token for r in todo if r.phone_e164 in self.blocked and r.client_token not in self.withheld]
         if listed:
-            led.mark_pending_reason(listed, REASON_SUPPRESSED)
+            led._mark_pending_reason(listed, REASON_SUPPRESSED)
         drop = self.withheld.union(listed)
         return [r for r in todo if r.client_token not in drop]
 
@@ -100,16 +102,16 @@ def recheck_resume(led: Ledger, plan: BatchPlan, *, retry_codes: Sequence[str], 
                    extend: bool = False, write: bool = True, digest: str | None = None) -> ResumeCheck:
     """Hold what ``led`` still has to send against ``plan`` (and the do-not-call numbers ``suppress``).
 
-    Call it before ``led.bind_plan(plan)``.  Returns the tokens that must not be
+    Call it before ``led._bind_plan(plan)``.  Returns the tokens that must not be
     sent; with ``write`` (the default) their ``pending_reason`` is written to the
     ledger.  Raises :class:`PlanMismatch` when the plan adds requests to a ledger
     that already holds some and ``extend`` is false.  A ledger of another
-    campaign, run id or api is left to ``bind_plan``, which refuses it.
+    campaign, run id or api is left to ``_bind_plan``, which refuses it.
     """
     meta = led.meta()
     if "campaign_id" in meta and (meta.get("campaign_id"), meta.get("run_id"), meta.get("api")) != (
             plan.campaign_id, plan.run_id, plan.api):
-        return ResumeCheck(frozenset(), 0, 0, suppress_numbers(suppress))  # bind_plan refuses it with the details
+        return ResumeCheck(frozenset(), 0, 0, suppress_numbers(suppress))  # _bind_plan refuses it with the details
     if digest is not None and meta.get("plan_sha256") == digest and led.counts()["requests"] == len(plan):
         # Resuming the very plan the ledger holds (same tokens in the same order, and nothing else in the
         # ledger): nothing is added and nothing has left the plan, so only today's do-not-call list can
@@ -118,7 +120,7 @@ def recheck_resume(led: Ledger, plan: BatchPlan, *, retry_codes: Sequence[str], 
         listed = ([token for token, phone, _ in _unfinished(led, retry_codes) if phone in blocked]
                   if blocked else [])
         if write and listed:
-            led.mark_pending_reason(listed, REASON_SUPPRESSED)
+            led._mark_pending_reason(listed, REASON_SUPPRESSED)
         return ResumeCheck(frozenset(listed), len(listed), 0, blocked, frozenset(listed))
     rows = _unfinished(led, retry_codes, every=True)
     held = {token for token, _, _ in rows}
@@ -136,9 +138,9 @@ def recheck_resume(led: Ledger, plan: BatchPlan, *, retry_codes: Sequence[str], 
     gone = [token for token, phone in to_send if token not in plan_tokens and phone not in blocked]
     if write:
         if on_list:
-            led.mark_pending_reason(on_list, REASON_SUPPRESSED)
+            led._mark_pending_reason(on_list, REASON_SUPPRESSED)
         if gone:
-            led.mark_pending_reason(gone, REASON_NOT_IN_PLAN)
+            led._mark_pending_reason(gone, REASON_NOT_IN_PLAN)
     return ResumeCheck(frozenset(on_list) | frozenset(gone), len(on_list), added, blocked, frozenset(on_list))
 
 

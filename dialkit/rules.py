@@ -41,12 +41,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 import phonenumbers
+from pandas.api.typing import NaTType
 
 from ._number_zones import (
     area_code_keys,
@@ -56,7 +57,11 @@ from ._number_zones import (
     time_zones_for_numbers,
     time_zones_for_postcodes,
 )
+from ._utc import utc_iso
 from .exceptions import DialkitError
+
+if TYPE_CHECKING:
+    from .contacts import ContactSet
 from .masking import mask_phone, mask_text
 
 __all__ = [
@@ -102,7 +107,7 @@ TIME_ZONE_SOURCES: tuple[str, ...] = ("postcode", "number", "default", "unknown"
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MINUTES_PER_DAY = 24 * 60
 _UTC = timezone.utc
-Moment = Union[datetime, pd.Timestamp, str]
+Moment = datetime | pd.Timestamp | str
 
 
 class RulesError(DialkitError, ValueError):
@@ -111,8 +116,8 @@ class RulesError(DialkitError, ValueError):
 
 def _fmt_utc(ts: Any) -> str:
     """A UTC moment as ``2026-11-28T16:00Z`` (minutes; seconds only when not zero)."""
-    t = pd.Timestamp(ts).tz_convert(_UTC) if pd.Timestamp(ts).tzinfo else pd.Timestamp(ts).tz_localize(_UTC)
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ" if t.second else "%Y-%m-%dT%H:%MZ")
+    t = pd.Timestamp(ts)
+    return utc_iso(t, "seconds" if t.second else "minutes")
 
 
 def parse_at(at: Moment | None) -> datetime:
@@ -130,7 +135,7 @@ def parse_at(at: Moment | None) -> datetime:
             raise RulesError(f"--at {at!r} is not an ISO-8601 moment: write it like 2026-11-28T14:00:00Z") from None
     else:
         value = pd.Timestamp(at)
-    if value is pd.NaT or pd.isna(value):
+    if pd.isna(value):  # pd.Timestamp("NaT") is NaT (pandas-stubs says Timestamp)
         raise RulesError("the moment to evaluate rules at is missing (NaT)")
     if value.tzinfo is None:
         raise RulesError(
@@ -922,8 +927,8 @@ def check_area_code_cap(
                 f"({z or 'UTC'} day; cap {cap} per area code per day, {int(used_list[i])} from earlier runs); "
                 f"quota resets {resets[z]}"
             )
-    details = pd.Series(details, index=frame.index, dtype=object)
-    return pd.DataFrame({"area_code": keys, "deferred": deferred.astype(bool), "release_at": release, "detail": details},
+    detail = pd.Series(details, index=frame.index, dtype=object)
+    return pd.DataFrame({"area_code": keys, "deferred": deferred.astype(bool), "release_at": release, "detail": detail},
                         index=frame.index)
 
 
@@ -946,7 +951,12 @@ def _end_of_date_everywhere(d: date) -> pd.Timestamp:
     return pd.Timestamp(datetime.combine(d + timedelta(days=1), time(12), tzinfo=_UTC))
 
 
-def _parse_expiry(text: str) -> pd.Timestamp | None:
+def _timestamp_or_nat(text: str) -> pd.Timestamp | NaTType:
+    """``pd.Timestamp(text)`` typed as what it returns: NaT for "NaT" or "nan" (pandas-stubs says Timestamp)."""
+    return pd.Timestamp(text)
+
+
+def _parse_expiry(text: str) -> pd.Timestamp | NaTType | None:
     """An expiry cell as the UTC moment the entry stops suppressing; NaT for blank; None if unreadable.
 
     A bare date (``2026-12-31``, a spreadsheet date cell at midnight,
@@ -977,10 +987,10 @@ def _parse_expiry(text: str) -> pd.Timestamp | None:
                 pass
         return _end_of_date_everywhere(max(readings)) if readings else None
     try:
-        ts = pd.Timestamp(value)
+        ts = _timestamp_or_nat(value)
     except (ValueError, TypeError):
         return None
-    if ts is pd.NaT:
+    if isinstance(ts, NaTType):
         return None
     return ts.tz_localize(_UTC) if ts.tzinfo is None else ts.tz_convert(_UTC)
 
@@ -1114,7 +1124,7 @@ def check_suppression(frame: pd.DataFrame, lists: Sequence[SuppressionList], at:
         # per number: "no expiry" if any live entry never expires, else the latest expiry
         text = live.assign(t=live["expires_at"].map(lambda v: "~" if pd.isna(v) else _fmt_utc(v)))
         label = text.groupby("phone_e164")["t"].max().map(
-            lambda v: f"on suppression list {lst.name!r} ({'no expiry' if v == '~' else 'until ' + v})")
+            lambda v, name=lst.name: f"on suppression list {name!r} ({'no expiry' if v == '~' else 'until ' + v})")
         match = phones.isin(label.index) & ~hit
         if match.any():
             details[match] = phones[match].map(label)
@@ -1410,11 +1420,11 @@ _ADDED_ACCEPTED = ("phone_e164", "phone_flags", "region", "number_type")
 
 
 def apply_rules(
-    contacts: Any,
+    contacts: ContactSet,
     rules: CampaignRules,
     at: Moment,
     history: DialHistory | str | os.PathLike[str] | Sequence[Any] | None = None,
-) -> tuple[Any, pd.DataFrame]:
+) -> tuple[ContactSet, pd.DataFrame]:
     """Move the rows the rules reject from ``contacts.accepted`` to ``contacts.rejected``; pure (``at`` is given).
 
     Returns ``(new ContactSet, verdict)``.  The verdict is :func:`evaluate`'s

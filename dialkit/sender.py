@@ -30,7 +30,6 @@ console bar, a notebook widget and a test can all follow a send.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import math
 import queue
@@ -39,10 +38,11 @@ import re
 import sqlite3
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -54,13 +54,22 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import __version__
+from ._loopback import is_loopback_host
 from ._model import MAX_TTL, MIN_TTL, constraints
+from ._token_bucket import TokenBucket
+from ._utc import utc_iso
 from .adapters import Adapter, BatchAnswer, V1Adapter, V2Adapter, adapter_for
 from .exceptions import CampaignNotFound, CampaignNotRunning, ConfirmationRequired, DialkitError, EndpointProblem
 from .ledger import Ledger, LedgerRequest, plan_digest
+from .ledger import _iso as ledger_time  # the ledger's stored timestamp form, compared as text
 from .masking import install_log_masking, mask_text
 from .planning import BatchPlan, iter_chunks
 from .resume import ResumeCheck, left_to_send, recheck_resume, suppress_numbers, withheld_pending
+
+__all__ = [
+    "DEFAULT_BURST", "DEFAULT_RATE", "DEFAULT_REGION", "Backoff", "Connection", "Listener", "Progress",
+    "RateLimiter", "SendSummary", "TqdmListener", "client_config", "connect", "send",
+]
 
 log = logging.getLogger("dialkit.sender")
 
@@ -144,12 +153,7 @@ def check_endpoint_url(url: str) -> tuple[str, bool]:
             or u3.port != split_port or not host:
         raise EndpointProblem(f"endpoint {shown!r} can be read as two different hosts: write a plain "
                               "http(s)://HOST:PORT")
-    if host == "localhost":
-        return host, True
-    try:
-        return host, ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host, False
+    return host, is_loopback_host(host)
 
 
 def is_loopback_url(url: str | None) -> bool:
@@ -307,57 +311,25 @@ def connect(
 # ---------------------------------------------------------------------------
 # Pacing
 # ---------------------------------------------------------------------------
-class RateLimiter:
-    """A token bucket: at most ``rate`` calls a second, bursts up to ``burst``.
+class RateLimiter(TokenBucket):
+    """The sender's token bucket (:class:`dialkit._token_bucket.TokenBucket`, shared with the emulator).
 
-    Clock and sleep are injectable so pacing is tested without waiting.
+    Adds a blocking :meth:`acquire` with an injectable ``sleep``; the send loop
+    itself uses the non-blocking :meth:`try_acquire` and waits in a way Stop can cut.
     """
 
     def __init__(self, rate: float, *, burst: float | None = None, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        if rate <= 0:
-            raise ValueError("rate must be > 0 calls per second")
-        self.rate = float(rate)
-        self.capacity = float(burst if burst is not None else max(1.0, rate))
-        self._tokens = self.capacity
-        self._clock = clock
+        super().__init__(rate, burst=burst, clock=clock)
         self._sleep = sleep
-        self._last = clock()
-
-    def try_acquire(self) -> float:
-        """Take a token if one is there (returns 0.0); else the seconds until one will be, taking none."""
-        self._refill()
-        if self._tokens >= 1.0 - 1e-9:
-            self._tokens -= 1.0
-            return 0.0
-        return (1.0 - self._tokens) / self.rate
-
-    def set_rate(self, rate: float, *, empty: bool = False) -> None:
-        """Change the rate (adaptation); ``empty`` drops the tokens saved up, so no burst follows."""
-        if rate <= 0:
-            raise ValueError("rate must be > 0 calls per second")
-        self._refill()
-        self.rate = float(rate)
-        if empty:
-            self._tokens = min(self._tokens, 0.0)
-
-    def _refill(self) -> None:
-        """Bring the bucket up to now at the current rate."""
-        now = self._clock()
-        self._tokens = min(self.capacity, self._tokens + max(0.0, now - self._last) * self.rate)
-        self._last = now
 
     def acquire(self) -> float:
         """Wait until a call may go; returns the seconds waited."""
         waited = 0.0
         while True:
-            now = self._clock()
-            self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
-            self._last = now
-            if self._tokens >= 1.0 - 1e-9:  # float slack: a sleep of exactly the delay must suffice
-                self._tokens -= 1.0
+            delay = self.try_acquire()
+            if delay == 0.0:
                 return waited
-            delay = (1.0 - self._tokens) / self.rate
             self._sleep(delay)
             waited += delay
 
@@ -375,6 +347,98 @@ class Backoff:
         """Seconds to wait before resend number ``attempt`` (1-based)."""
         base = min(self.maximum, self.initial * self.multiplier ** max(0, attempt - 1))
         return base * (1.0 + self.jitter * (rng or random).random())
+
+
+# ---------------------------------------------------------------------------
+# Settings
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SendSettings:
+    """How a send paces, retries and judges its requests: the knobs of :func:`send`, in one object.
+
+    Like s3transfer's ``TransferConfig``: make one, keep it, pass it to every
+    send (``send(plan, conn, ledger, settings)``); change one knob with
+    :func:`dataclasses.replace`.  Frozen and checked when made, so a bad value
+    is one clear ``ValueError`` before anything is sent.  What is not here is
+    either the run itself (``confirm``, ``dry_run``, ``listeners``, ``stop``,
+    ``suppress``, ``extend``) or a test seam (``adapter``, ``sleep``, ``clock``,
+    ``now``, ``check_state``): both stay keyword arguments of :func:`send`.
+    """
+
+    #: Calls per second at most (the service quota is 10 per account and Region); adaptation stays under it.
+    rate: float = DEFAULT_RATE
+    #: Calls dialkit's token bucket may save up (None: :data:`DEFAULT_BURST`).
+    burst: float | None = None
+    #: Calls in flight at once; None picks what the measured round trip needs to reach ``rate``
+    #: (at most :data:`MAX_CONCURRENCY`).
+    concurrency: int | None = None
+    #: Step the rate down on 429 / ``RequestThrottled`` / ``BufferLimitExceeded`` and back up when they stop.
+    adaptive: bool = True
+    #: The retry budget: answered sends of one request in this run (a call failing as a whole is retried
+    #: up to ``max_attempts`` x :data:`CALL_RETRY_FACTOR` times in a row before the run stops).
+    max_attempts: int = 5
+    #: The wait before a resend (exponential, with jitter); Stop cuts it short.
+    backoff: Backoff = field(default_factory=lambda: Backoff())
+    #: A request first sent longer ago than this is never resent (the service forgets a client token
+    #: after :data:`TOKEN_WINDOW`); more than 0 and at most :data:`TOKEN_WINDOW`.
+    token_window: timedelta = TOKEN_WINDOW_SAFE
+    #: The campaign rules (:class:`dialkit.rules.CampaignRules`) applied when each call goes out:
+    #: calling hours and the area-code cap defer requests; None applies none.
+    rules: Any = None
+    #: Earlier runs' ledgers (paths, a folder, or a :class:`dialkit.rules.DialHistory`) counted against
+    #: the area-code cap of ``rules``.
+    history: Any = None
+    #: Seed of the backoff jitter (None: a fresh random seed), for repeatable runs.
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.rate, bool) or not isinstance(self.rate, (int, float)) \
+                or not math.isfinite(self.rate) or self.rate <= 0:
+            raise ValueError(f"rate must be a number of calls per second above 0, not {self.rate!r}")
+        if self.burst is not None and (isinstance(self.burst, bool) or not isinstance(self.burst, (int, float))
+                                       or not math.isfinite(self.burst) or self.burst < 1):
+            raise ValueError(f"burst must be at least 1 call (or None for {DEFAULT_BURST:g}), not {self.burst!r}")
+        if self.concurrency is not None and (isinstance(self.concurrency, bool)
+                                             or not isinstance(self.concurrency, int) or self.concurrency < 1):
+            raise ValueError("concurrency must be at least 1 call in flight (or None to choose)")
+        if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int) or self.max_attempts < 1:
+            raise ValueError(f"max_attempts must be a whole number of at least 1, not {self.max_attempts!r}")
+        if not isinstance(self.backoff, Backoff):
+            raise ValueError(f"backoff must be a dialkit.Backoff, not {type(self.backoff).__name__}")
+        if not isinstance(self.token_window, timedelta) or not timedelta(0) < self.token_window <= TOKEN_WINDOW:
+            raise ValueError(f"token_window must be a timedelta of more than 0 and at most {TOKEN_WINDOW} "
+                             "(the service's token window)")
+        if self.rules is not None and not callable(getattr(self.rules, "describe", None)):
+            raise ValueError(f"rules must be a dialkit.rules.CampaignRules or None, not {type(self.rules).__name__}")
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
+            raise ValueError(f"seed must be a whole number or None, not {self.seed!r}")
+        object.__setattr__(self, "adaptive", bool(self.adaptive))
+
+
+#: The keyword arguments :func:`send` took before :class:`SendSettings` (one release of grace).
+_LEGACY_SETTINGS = ("rate", "max_attempts", "backoff", "seed", "concurrency", "burst", "adaptive", "token_window",
+                    "rules", "history")
+
+
+def _settings(settings: SendSettings | None, legacy: dict[str, Any]) -> SendSettings:
+    """``settings``, with the old keyword arguments of :func:`send` mapped onto it (and a DeprecationWarning).
+
+    An unknown keyword is a ``TypeError`` as for any function; ``token_window=None``
+    meant the default then and still does.
+    """
+    unknown = sorted(set(legacy) - set(_LEGACY_SETTINGS))
+    if unknown:
+        raise TypeError(f"send() got an unexpected keyword argument {unknown[0]!r}")
+    if settings is not None and not isinstance(settings, SendSettings):
+        raise TypeError(f"settings must be a dialkit.SendSettings, not {type(settings).__name__}")
+    base = settings if settings is not None else SendSettings()
+    if not legacy:
+        return base
+    names = ", ".join(f"{k}=" for k in legacy)
+    warnings.warn(f"send({names}...) is deprecated and will be removed in the next release: pass "
+                  f"settings=dialkit.SendSettings({names}...) instead", DeprecationWarning, stacklevel=3)
+    changes = {k: v for k, v in legacy.items() if not (k == "token_window" and v is None)}
+    return replace(base, **changes)
 
 
 # ---------------------------------------------------------------------------
@@ -499,7 +563,7 @@ _CREDENTIAL_ERRORS = {"AccessDeniedException", "UnrecognizedClientException", "E
 
 def credential_hint(code: str, api: str) -> str:
     """What to do about a credential error ``code``, naming the IAM actions of ``api``'s model."""
-    c = constraints(api)  # type: ignore[arg-type]
+    c = constraints(api)
     actions = f"{c.iam_action('GetCampaignState')} and {c.iam_action()}"
     if code == "AccessDeniedException":
         return f"the credentials are not allowed to do this: grant {actions} to the IAM role or user"
@@ -564,11 +628,12 @@ class _ServiceClock:
 class _Time:
     """The sender's time: a clock, and waits that a stop cuts short.
 
-    With the default (``sleep`` None) waits are ``Event.wait`` on the stop event
-    or on the wake-up event the workers set, so Stop ends a long backoff at once.
-    With an injected ``sleep`` and no ``clock``, time is virtual: each sleep
-    advances the clock by what it was asked, so tests pass ``sleep=waits.append``
-    and never wait.
+    With the default (``sleep`` None) every wait is an ``Event.wait``: on the
+    stop event (one of its own when the caller gave none) or on the wake-up
+    event the workers set, never ``time.sleep``, so Stop ends a long backoff at
+    once (tenacity's ``sleep_using_event``).  With an injected ``sleep`` and no
+    ``clock``, time is virtual: each sleep advances the clock by what it was
+    asked, so tests pass ``sleep=waits.append`` and never wait.
     """
 
     def __init__(self, sleep: Callable[[float], None] | None, clock: Callable[[], float] | None,
@@ -581,7 +646,7 @@ class _Time:
             self.clock = lambda: self._virtual
         else:
             self.clock = time.monotonic
-        self.stop = stop
+        self.stop = stop if stop is not None else threading.Event()
         self.wake = threading.Event()
 
     def wait(self, seconds: float, *, calls_in_flight: bool) -> None:
@@ -593,10 +658,8 @@ class _Time:
         if self._sleep is not None:
             self._sleep(seconds)
             self._virtual += seconds
-        elif self.stop is not None:
-            self.stop.wait(seconds)
         else:
-            time.sleep(seconds)
+            self.stop.wait(seconds)
 
 
 class _Adaptive:
@@ -661,41 +724,44 @@ def send(
     plan: BatchPlan,
     conn: Connection,
     ledger: str | Path,
+    settings: SendSettings | None = None,
     *,
     confirm: bool = False,
-    rate: float = DEFAULT_RATE,
-    max_attempts: int = 5,
+    dry_run: bool = False,
     listeners: Sequence[Listener] | None = None,
     stop: threading.Event | None = None,
-    dry_run: bool = False,
-    backoff: Backoff = Backoff(),
+    suppress: Any = None,
+    extend: bool = False,
     adapter: Adapter | None = None,
     check_state: bool = True,
     sleep: Callable[[float], None] | None = None,
     clock: Callable[[], float] | None = None,
     now: Callable[[], datetime] = _utc,
-    seed: int | None = None,
-    suppress: Any = None,
-    extend: bool = False,
-    concurrency: int | None = None,
-    burst: float | None = None,
-    adaptive: bool = True,
-    token_window: timedelta | None = None,
-    rules: Any = None,
-    history: Any = None,
+    **deprecated: Any,
 ) -> SendSummary:
     """Send ``plan`` through ``conn``, recording everything in the ledger file ``ledger``.
 
+    ``settings`` (a :class:`SendSettings`; None means the defaults) holds the
+    knobs: rate, burst, concurrency, adaptation, the retry budget, the backoff,
+    the token window, the campaign rules and their history, the jitter seed.
+    The keyword arguments that carried them before (``rate=``, ``max_attempts=``,
+    ``backoff=``...) still work for one release, with a ``DeprecationWarning``.
+
+    The run itself: ``confirm=True`` is needed to send to anything but a
+    loopback endpoint; ``dry_run`` sends nothing and writes nothing (it says how
+    many would go out); ``listeners`` (callables taking a :class:`Progress`;
+    None: a tqdm bar) follow the send; ``stop`` (a ``threading.Event``) ends the
+    run once the calls in flight are answered, cutting any backoff wait short
+    (the request waiting for it stays pending and a later send resumes it).
+
     Sending again with the same ledger resumes: succeeded requests are skipped,
     requests whose outcome is unknown are resent with their original token, but
-    never once their first send is older than ``token_window`` (default
+    never once their first send is older than ``settings.token_window`` (default
     :data:`TOKEN_WINDOW_SAFE`, 6 days: the service forgets a token after 7):
     those stay pending with a reason and are counted in ``past_token_window``.
 
-    Calls overlap (up to ``concurrency`` in flight; None picks as many as the
-    measured call time needs to reach ``rate``, at most :data:`MAX_CONCURRENCY`)
-    under a token bucket of ``rate`` calls/s and ``burst`` (default
-    :data:`DEFAULT_BURST`).  With ``adaptive`` the rate steps down on a 429 or on
+    Calls overlap (up to ``concurrency`` in flight) under a token bucket of
+    ``rate`` calls/s; with ``adaptive`` the rate steps down on a 429 or on
     per-item ``RequestThrottled``/``BufferLimitExceeded`` and back up when they
     stop; it never exceeds ``rate``.  Each call's ledger row is committed before
     its request goes out.  dialkit retries a failed call itself, with a fresh
@@ -704,13 +770,13 @@ def send(
     ``max_attempts`` bounds the answered sends of one request in this run
     (retryable failure codes, items missing from an answer); a call that fails
     as a whole (429, 5xx, reset, time-out) is retried with the same tokens up to
-    ``max_attempts`` × :data:`CALL_RETRY_FACTOR` times in a row before the run
+    ``max_attempts`` x :data:`CALL_RETRY_FACTOR` times in a row before the run
     stops.  What is left is counted as failed with its code or
     pending with a reason, and a later send with the same ledger retries it.
-    ``stop`` (a ``threading.Event``) ends the run once the calls in flight are
-    answered, cutting any backoff short.  ``sleep``/``clock``/``now`` are
-    injectable for tests (``sleep=waits.append`` alone makes time virtual).
-    ``dry_run`` sends nothing and writes nothing: it says how many would go out.
+
+    Test seams, not settings: ``adapter`` (the API's shape), ``check_state``
+    (skip GetCampaignState), ``sleep``/``clock``/``now`` (``sleep=waits.append``
+    alone makes time virtual, tenacity-style: no test ever waits).
 
     Resume re-checks the rules (:mod:`dialkit.resume`): requests the ledger still
     has to send but the current ``plan`` no longer holds, or whose number is on
@@ -719,10 +785,10 @@ def send(
     ``pending_reason``; a plan that adds requests to a ledger that already holds
     some raises :class:`~dialkit.exceptions.PlanMismatch` unless ``extend=True``.
 
-    ``rules`` (a :class:`dialkit.rules.CampaignRules`): before each call goes
+    ``settings.rules`` (a :class:`dialkit.rules.CampaignRules`): before each call goes
     out, at the sender's ``now``, requests whose callee is outside the calling
     hours (or over the area-code cap, counting this ledger's dials and
-    ``history``, earlier runs' ledgers) are not sent: they stay pending with a
+    ``settings.history``, earlier runs' ledgers) are not sent: they stay pending with a
     ``pending_reason`` saying when their window opens, counted in
     ``deferred`` and ``left_to_send``; a later send with the same ledger
     releases them with their tokens.  A released request's expiry never
@@ -737,6 +803,7 @@ def send(
     the campaign cannot take calls before anything was sent, and
     :class:`~dialkit.exceptions.LedgerBusy` when another sender holds the ledger.
     """
+    cfg = _settings(settings, deprecated)
     digest = plan_digest(plan)
     if not _validated_before(plan, ledger, digest):
         plan.raise_for_problems()
@@ -745,32 +812,28 @@ def send(
         raise ValueError(f"plan is for api {plan.api!r} but the adapter speaks {adapter.api!r}")
     if conn.api != plan.api:
         raise ValueError(f"plan is for api {plan.api!r} but the connection is for {conn.api!r}: connect(api={plan.api!r})")
-    if concurrency is not None and concurrency < 1:
-        raise ValueError("concurrency must be at least 1 call in flight (or None to choose)")
     if dry_run:
-        return _dry_run(plan, ledger, adapter, suppress=suppress, extend=extend, rules=rules, history=history, now=now)
+        return _dry_run(plan, ledger, adapter, suppress=suppress, extend=extend, rules=cfg.rules,
+                        history=cfg.history, now=now)
     if not conn.is_local and not confirm:
         raise ConfirmationRequired(
             f"{conn!r} is not the local emulator: sending dials real people. Pass confirm=True "
             "(or --yes on the command line) to send, or dry_run=True to see what would go out."
         )
     listeners = [TqdmListener()] if listeners is None else list(listeners)
-    window = TOKEN_WINDOW_SAFE if token_window is None else token_window
-    if not timedelta(0) < window <= TOKEN_WINDOW:
-        raise ValueError(f"token_window must be more than 0 and at most {TOKEN_WINDOW} (the service's token window)")
     timer = _Time(sleep, clock, stop)
-    limiter = RateLimiter(rate, burst=DEFAULT_BURST if burst is None else burst, clock=timer.clock)
-    run = _Run(plan, conn, adapter, listeners, stop, backoff, max_attempts, timer, limiter,
-               _Adaptive(limiter, rate, adaptive), now, random.Random(seed), concurrency)
-    if rules is not None:
+    limiter = RateLimiter(cfg.rate, burst=DEFAULT_BURST if cfg.burst is None else cfg.burst, clock=timer.clock)
+    run = _Run(plan, conn, adapter, listeners, stop, cfg.backoff, cfg.max_attempts, timer, limiter,
+               _Adaptive(limiter, cfg.rate, cfg.adaptive), now, random.Random(cfg.seed), cfg.concurrency)
+    if cfg.rules is not None:
         from ._send_rules import RulesGate
 
-        run.gate = RulesGate(rules, plan.ttl, history)
+        run.gate = RulesGate(cfg.rules, plan.ttl, cfg.history)
     with Ledger.open(ledger) as led:
         check = recheck_resume(led, plan, retry_codes=adapter.retryable_codes, suppress=suppress, extend=extend,
                                digest=digest)
-        _record_rules(led, rules, now)
-        return run.go(led, Path(ledger), window, check_state, digest, check)
+        _record_rules(led, cfg.rules, now)
+        return run.go(led, Path(ledger), cfg.token_window, check_state, digest, check)
 
 
 def _record_rules(led: Ledger, rules: Any, now: Callable[[], datetime]) -> None:
@@ -785,11 +848,11 @@ def _record_rules(led: Ledger, rules: Any, now: Callable[[], datetime]) -> None:
     from .auditing import RULES_META_KEY
 
     # every send gets its row (and its calls its send_id): the audit judges each request by its own send's rules
-    led.begin_send(json.dumps(rules.describe()) if rules is not None else None, now())
+    led._begin_send(json.dumps(rules.describe()) if rules is not None else None, now())
     if rules is None and RULES_META_KEY not in led.meta():
         return
-    led.set_meta(RULES_META_KEY, json.dumps(rules.describe() if rules is not None else None))
-    led.set_meta("rules_recorded_at", now().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    led._set_meta(RULES_META_KEY, json.dumps(rules.describe() if rules is not None else None))
+    led._set_meta("rules_recorded_at", utc_iso(now()))
 
 
 class _Run:
@@ -836,11 +899,11 @@ class _Run:
            check: ResumeCheck) -> SendSummary:
         """Bind the plan, refuse what is past the token window or withheld by today's rules, send the rest."""
         self.led = led
-        led.bind_plan(self.plan, digest=digest)
-        led.set_meta("plan_validated", led.meta().get("plan_sha256", ""))  # send() validated it first
+        led._bind_plan(self.plan, digest=digest)
+        led._set_meta("plan_validated", led.meta().get("plan_sha256", ""))  # send() validated it first
         started = self.now()
         cutoff = started - window
-        self.cutoff_iso = cutoff.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+        self.cutoff_iso = ledger_time(cutoff)
         too_old = self._refuse_past_window(cutoff, window)
         todo = max(0, led.count_to_send(retry_codes=self.retry_codes) - too_old - len(check.withheld))
         gate = self.gate
@@ -860,7 +923,7 @@ class _Run:
                     try:
                         _check_campaign(self.adapter, self.conn, self.plan.campaign_id)
                     except _Stop as s:  # nothing sent yet: say so loudly, keep everything pending
-                        led.mark_unsent_reason(s.reason, retry_codes=self.retry_codes,
+                        led._mark_unsent_reason(s.reason, retry_codes=self.retry_codes,
                                                first_sent_since=self.cutoff_iso)
                         check.mark(led)  # withheld requests keep the reason the rules gave them
                         if gate is not None:
@@ -878,7 +941,7 @@ class _Run:
             except _Stop as s:  # mid-run: stop cleanly, keep what is pending, report why
                 self._drain()
                 stopped = s.reason
-                led.mark_unsent_reason(s.reason, retry_codes=self.retry_codes, first_sent_since=self.cutoff_iso)
+                led._mark_unsent_reason(s.reason, retry_codes=self.retry_codes, first_sent_since=self.cutoff_iso)
                 check.mark(led)  # withheld requests keep the reason the rules gave them
                 if gate is not None:
                     gate.mark(led)
@@ -912,9 +975,8 @@ class _Run:
         reason = (f"not resent: first sent more than {_days(window)} ago, near the end of the client token's "
                   f"{_days(TOKEN_WINDOW)} window, so a resend could dial the person twice. Check the contact "
                   "records for it (dialkit outcomes), then plan it again under a new run id if it was not dialed")
-        old = self.led.mark_past_window(reason, retry_codes=self.retry_codes,
-                                        first_sent_before=cutoff.astimezone(timezone.utc).isoformat(
-                                            timespec="milliseconds"))
+        old = self.led._mark_past_window(reason, retry_codes=self.retry_codes,
+                                        first_sent_before=ledger_time(cutoff))
         if old:
             log.warning("%d request(s) NOT resent: first sent more than %s ago (client tokens last %s); "
                         "check contact records, then plan them again under a new run id", old, _days(window),
@@ -942,7 +1004,7 @@ class _Run:
         while True:
             timer.wake.clear()
             outgoing: list[tuple[_Chunk, int]] = []
-            with self.led.transaction(commit_on=(_Stop,)):
+            with self.led._transaction(commit_on=(_Stop,)):
                 self._take_answers()
                 if self.stop is not None and self.stop.is_set():
                     raise _Stop("stopped by request; send again with the same ledger to resume")
@@ -982,7 +1044,7 @@ class _Run:
                 self.retries.popleft()
             else:
                 self._upcoming = None
-            call_id = self.led.begin_call(chunk.requests, chunk.batch, self.now())
+            call_id = self.led._begin_call(chunk.requests, chunk.batch, self.now())
             for r in chunk.requests:
                 self.tries[r.client_token] = self.tries.get(r.client_token, 0) + 1
             self.calls += 1
@@ -1044,7 +1106,7 @@ class _Run:
     def _record_error(self, flight: _InFlight, exc: Exception) -> None:
         chunk = flight.chunk
         f = _classify(exc, self.plan.campaign_id, self.plan.api)
-        self.led.record_call_error(flight.call_id, f.code, f.message, accepted_nothing=f.accepted_nothing,
+        self.led._record_call_error(flight.call_id, f.code, f.message, accepted_nothing=f.accepted_nothing,
                                    reason=f.reason, finished_at=self.now())
         if f.transient or f.accepted_nothing:
             # a call failing as a whole is budgeted per call (below), as botocore's retries were:
@@ -1070,7 +1132,7 @@ class _Run:
         chunk.call_failures = 0
         tokens = {r.client_token for r in chunk.requests}
         missing = tokens - set(answer.succeeded) - set(answer.failed)
-        self.led.record_response(flight.call_id, {t: i for t, i in answer.succeeded.items() if t in tokens},
+        self.led._record_response(flight.call_id, {t: i for t, i in answer.succeeded.items() if t in tokens},
                                  {t: v for t, v in answer.failed.items() if t in tokens}, missing, self.now())
         codes: dict[str, int] = {}
         for code, _ in answer.failed.values():
@@ -1087,7 +1149,7 @@ class _Run:
                  if r.client_token in missing or answer.failed.get(r.client_token, ("", None))[0] in retryable]
         spent = [r for r in again if self.tries[r.client_token] >= self.max_attempts]
         if spent:
-            self.led.mark_pending_reason([r.client_token for r in spent],
+            self.led._mark_pending_reason([r.client_token for r in spent],
                                          f"{self.max_attempts} attempts spent in this run; send again with the "
                                          "same ledger to retry")
         left = [r for r in again if self.tries[r.client_token] < self.max_attempts]
@@ -1207,7 +1269,8 @@ def _classify(exc: Exception, campaign_id: str, api: str = "v1") -> _CallFailure
     code = str(err.get("Code", "ClientError"))
     message = mask_text(str(err.get("Message", "")))
     if code == "InvalidCampaignStateException":
-        state = exc.response.get("state") or err.get("state")
+        found = exc.response.get("state") or err.get("state")
+        state = str(found) if found else None
         reason = (f"campaign is {state}, not Running" if state else "campaign is not Running") + \
             ": resume it, then send again with the same ledger"
         return _CallFailure(code, message, False, True, reason, error=CampaignNotRunning(campaign_id, state))

@@ -28,6 +28,7 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
+from .contacts import _may_hold_phones
 from .masking import mask_attributes, mask_phone, mask_text
 from .planning import BatchPlan, describe_problems, group_problems
 from .results import FAILURE_CODES
@@ -154,8 +155,6 @@ ALL_REASONS = ""
 #: The header of ContactReview's last column: the list's other columns, ``name: value; ...``.
 OTHER_COLUMNS = "other columns"
 
-_PHONE_HINTS = ("phone", "mobile", "cell", "tel", "number", "msisdn", "e164")
-
 
 class ContactReview(w.VBox):
     """Why rows were rejected: counts per reason and a filterable table of the rejected rows.
@@ -231,7 +230,7 @@ class ContactReview(w.VBox):
         if named in cols:
             found = [named]
         else:
-            found = [c for c in cols if any(h in str(c).lower() for h in _PHONE_HINTS)]
+            found = [c for c in cols if _may_hold_phones(c)]  # the one list of phone-column names
         found += [c for c in ("phone_e164",) if c in cols and c not in found]
         return [c for c in found if c not in ("row", "reason", "detail", "number_type")]
 
@@ -287,7 +286,7 @@ class ContactReview(w.VBox):
     @property
     def table_html(self) -> str:
         """The HTML of the table as shown (for tests)."""
-        return self.table.value
+        return str(self.table.value)
 
     def __repr__(self) -> str:
         s = self._summary()
@@ -389,7 +388,7 @@ class BatchPreview(w.VBox):
     @property
     def table_html(self) -> str:
         """The HTML of the table as shown (for tests)."""
-        return self.table.value
+        return str(self.table.value)
 
     def _refresh(self, _change: Any = None) -> None:
         n = self.batch_number
@@ -417,8 +416,8 @@ class BatchPreview(w.VBox):
 # SendPanel
 # ---------------------------------------------------------------------------
 def _outcome_colors() -> dict[str, str]:
-    """Colours of the counts: the same as the charts'."""
-    from .charts import OUTCOME_COLORS
+    """Colours of the counts: the same as the charts' (from :mod:`dialkit.palette`: no matplotlib here)."""
+    from .palette import OUTCOME_COLORS
 
     return dict(OUTCOME_COLORS)
 
@@ -477,8 +476,8 @@ class SendPanel(w.VBox):
     stop event, so the sender stops after the current call and leaves the rest
     pending (send again with the same ledger to resume: Start again does that).
     :meth:`wait` blocks until the send ends (for notebooks run headless and tests).
-    Extra keyword arguments go to :func:`dialkit.send` (``rate``, ``confirm``,
-    ``max_attempts``...); ``send`` replaces :func:`dialkit.send` itself (tests).
+    Extra keyword arguments go to :func:`dialkit.send` (``settings=SendSettings(rate=...,
+    max_attempts=...)``, ``confirm``...); ``send`` replaces :func:`dialkit.send` itself (tests).
     Warnings the sender logs during a run are shown in the panel (``log_lines``).
     """
 
@@ -486,6 +485,11 @@ class SendPanel(w.VBox):
                  **send_kwargs: Any) -> None:
         if "listeners" in send_kwargs or "stop" in send_kwargs:
             raise TypeError("SendPanel supplies listeners= and stop= itself; pass other dialkit.send arguments")
+        from .sender import _LEGACY_SETTINGS, _settings
+
+        legacy = {k: send_kwargs.pop(k) for k in list(send_kwargs) if k in _LEGACY_SETTINGS}
+        if legacy:  # mapped here, so the DeprecationWarning points at the notebook cell, not at the send thread
+            send_kwargs["settings"] = _settings(send_kwargs.get("settings"), legacy)
         self.plan = plan
         self.conn = conn
         self.ledger = ledger
@@ -659,7 +663,9 @@ class SendPanel(w.VBox):
     def _run(self) -> None:
         send = self._send
         if send is None:
-            from .sender import send as send
+            from .sender import send as default_send
+
+            send = default_send
         handler = _PanelLogHandler(self, threading.get_ident())
         logger = logging.getLogger("dialkit")
         logger.addHandler(handler)

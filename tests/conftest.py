@@ -1,12 +1,26 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures, and helpers several test files use (``from conftest import accounted, ...``).
+
+pytest puts this folder on ``sys.path`` (rootdir-relative, no ``__init__.py``), so
+the plain functions below import like a module: one definition of "every request
+is accounted for", "nobody was dialed twice", fictional numbers and a boto3
+connection to an emulator, instead of a copy per file.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import boto3
+import pandas as pd
 import pytest
+from botocore.config import Config
 
+import dialkit
 from dialkit.emulator import Emulator, serve
+from dialkit.sender import Connection, SendSettings, SendSummary, connect, send
 
 #: Variables that would make boto3 read a developer's real AWS set-up or call a metadata service.
 _AWS_ENV = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
@@ -52,3 +66,66 @@ def emulator_factory() -> Iterator[Callable[..., Emulator]]:
     yield start
     for emu in started:
         emu.stop()
+
+
+# ---------------------------------------------------------------------------
+# Helpers (plain functions)
+# ---------------------------------------------------------------------------
+class Clock:
+    """One UTC clock for the sender (``now=``) and the emulator (``clock=``); moved only by the test (``clock.t``)."""
+
+    def __init__(self, t: datetime) -> None:
+        self.t = t
+
+    def __call__(self) -> datetime:
+        return self.t
+
+
+def fictional_phones(n: int, area_codes: tuple[str, ...] = ("212", "312", "415", "617")) -> list[str]:
+    """``n`` distinct E.164 numbers in the fictional NXX-555-0100..0199 range, 100 per area code."""
+    if n > 100 * len(area_codes):
+        raise ValueError(f"only {100 * len(area_codes)} fictional numbers with area codes {area_codes}")
+    return [f"+1{area_codes[i // 100]}55501{i % 100:02d}" for i in range(n)]
+
+
+def customer_contacts(n: int) -> pd.DataFrame:
+    """A contact list of ``n`` fictional numbers with ``row`` and a ``customer_id`` attribute (``C-0``...)."""
+    return pd.DataFrame({"phone_e164": fictional_phones(n), "row": range(1, n + 1),
+                         "customer_id": [f"C-{i}" for i in range(n)]})
+
+
+def boto_connection(emu: Emulator, api: str = "v1", *, attempts: int = 2, read_timeout: float = 5.0,
+                    connect_timeout: float = 2.0) -> Connection:
+    """A :class:`Connection` to ``emu`` over a boto3 client whose own retries are set by the test (``attempts``)."""
+    service = {"v1": "connectcampaigns", "v2": "connectcampaignsv2"}[api]
+    cfg = Config(retries={"mode": "standard", "total_max_attempts": attempts}, read_timeout=read_timeout,
+                 connect_timeout=connect_timeout)
+    client = boto3.client(service, endpoint_url=emu.endpoint_url, region_name="us-east-1", aws_access_key_id="x",
+                          aws_secret_access_key="x", config=cfg)
+    return Connection(client, api, emu.endpoint_url, "us-east-1", True, emu.campaign_id)
+
+
+def send_to(emu: Emulator, plan: dialkit.BatchPlan, ledger: Path, settings: SendSettings | None = None,
+            **send_kw: Any) -> SendSummary:
+    """Send ``plan`` to ``emu`` silently through :func:`dialkit.connect` (the connection is closed after)."""
+    send_kw.setdefault("listeners", [])
+    with connect(emu.endpoint_url, api=plan.api) as conn:
+        return send(plan, conn, ledger, settings, **send_kw)
+
+
+def accounted(ledger: Path, plan: dialkit.BatchPlan) -> pd.DataFrame:
+    """Every planned request is in the ledger: succeeded, failed with a code, or pending with a reason."""
+    results = dialkit.load_results(ledger)
+    assert sorted(results["client_token"]) == sorted(r.client_token for r in plan.requests)
+    ok = ((results["status"] == "succeeded")
+          | ((results["status"] == "failed") & results["failure_code"].notna())
+          | (results["status"].isin(["pending", "in_flight"]) & results["pending_reason"].notna()))
+    assert ok.all(), results[~ok][["status", "failure_code", "pending_reason"]]
+    return results
+
+
+def dialed_once(emu: Emulator, *, someone: bool = False) -> None:
+    """The emulator dialed no number twice (and, with ``someone``, dialed at least one)."""
+    numbers = Counter(d["phoneNumber"] for d in emu.dial_requests())
+    assert numbers or not someone, "nobody was dialed"
+    assert not numbers or max(numbers.values()) == 1

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import Clock
 
 import dialkit
 from dialkit.cli import main
 from dialkit.ledger import Ledger
 from dialkit.rules import CallingHours, CampaignRules, FrequencyCap, SuppressionList
-from dialkit.sender import connect, send
+from dialkit.sender import SendSettings, connect, send
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -30,14 +31,6 @@ LA = [f"+1213555{n:04d}" for n in range(100, 103)]   # America/Los_Angeles
 BLOCKED = "+12125550150"
 # 13:30Z on a Saturday in November: 08:30 EST in New York, 05:30 PST in Los Angeles
 MORNING = datetime(2026, 11, 28, 13, 30, tzinfo=timezone.utc)
-
-
-class Clock:
-    def __init__(self, t: datetime) -> None:
-        self.t = t
-
-    def __call__(self) -> datetime:
-        return self.t
 
 
 def rules_with_list(tmp_path: Path) -> CampaignRules:
@@ -57,10 +50,10 @@ def sent(tmp_path: Path) -> tuple[Path, CampaignRules]:
         contacts = dialkit.load_contacts(pd.DataFrame({"phone": NY + LA + [BLOCKED]}))
         contacts, _ = dialkit.apply_rules(contacts, rules, MORNING)
         plan = dialkit.plan_batches(contacts, conn.campaign_id, ttl=timedelta(minutes=10))
-        first = send(plan, conn, ledger, listeners=[], now=clock, rules=rules)
+        first = send(plan, conn, ledger, listeners=[], now=clock, settings=SendSettings(rules=rules))
         assert first.succeeded == len(NY) and first.deferred == len(LA)
         clock.t = datetime(2026, 11, 28, 16, 5, tzinfo=timezone.utc)  # 08:05 in Los Angeles
-        later = send(plan, conn, ledger, listeners=[], now=clock, rules=rules)
+        later = send(plan, conn, ledger, listeners=[], now=clock, settings=SendSettings(rules=rules))
         assert later.succeeded == len(NY) + len(LA)
     return ledger, rules
 
@@ -154,9 +147,9 @@ def test_two_sends_under_different_windows_are_each_audited_against_their_own(tm
     ledger = tmp_path / "two.sqlite"
     with connect("local", faults={"clock": clock}) as conn:
         plan = dialkit.plan_batches(dialkit.load_contacts(pd.DataFrame({"phone": NY + LA})), conn.campaign_id)
-        assert send(plan, conn, ledger, listeners=[], now=clock, rules=early).deferred == len(LA)
+        assert send(plan, conn, ledger, listeners=[], now=clock, settings=SendSettings(rules=early)).deferred == len(LA)
         clock.t = datetime(2026, 11, 28, 16, 5, tzinfo=timezone.utc)
-        assert send(plan, conn, ledger, listeners=[], now=clock, rules=narrow).succeeded == len(NY) + len(LA)
+        assert send(plan, conn, ledger, listeners=[], now=clock, settings=SendSettings(rules=narrow)).succeeded == len(NY) + len(LA)
     rows = dialkit.audit(ledger, show_numbers=True).set_index("phone_e164")
     assert set(rows.loc[NY, "calling_hours"]) == {"08:00-21:00"} and set(rows.loc[NY, "send_id"]) == {1}
     assert set(rows.loc[LA, "calling_hours"]) == {"07:00-08:15"} and set(rows.loc[LA, "send_id"]) == {2}
@@ -181,7 +174,7 @@ def test_default_time_zone_is_reported_as_the_source(tmp_path: Path) -> None:
         contacts, _ = dialkit.apply_rules(dialkit.load_contacts(pd.DataFrame({"phone": [freephone, NY[0]]})),
                                           rules, datetime.now(timezone.utc))
         plan = dialkit.plan_batches(contacts, conn.campaign_id)
-        send(plan, conn, ledger, listeners=[], rules=rules)
+        send(plan, conn, ledger, listeners=[], settings=SendSettings(rules=rules))
     rows = dialkit.audit(ledger, show_numbers=True).set_index("phone_e164")
     assert rows.loc[freephone, "time_zone_source"] == "default" and rows.loc[freephone, "time_zone"] == "America/Chicago"
     assert rows.loc[freephone, "default_time_zone"] == "America/Chicago"

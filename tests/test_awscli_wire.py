@@ -16,7 +16,7 @@ import pytest
 
 from dialkit.emulator import Emulator
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]  # each starts the AWS CLI
 
 
 def aws(emu: Emulator, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

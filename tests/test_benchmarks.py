@@ -73,6 +73,7 @@ def test_generator_is_seeded() -> None:
     assert gen.generate_lines(500, seed=3) != gen.generate_lines(500, seed=4)
 
 
+@pytest.mark.slow
 def test_bench_prep_quick_run_keeps_the_contract_and_finds_identical_results() -> None:
     proc = subprocess.run([sys.executable, str(BENCH / "bench_prep.py"), "--rows", "3000"], capture_output=True,
                           text=True, check=True, timeout=600)

@@ -47,7 +47,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-pytestmark = pytest.mark.timeout(150)
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(150)]
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))  # a notebook added later is walked too
 

@@ -49,7 +49,8 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
     contacts = dialkit.load_contacts(SAMPLES / "contacts_small.csv")
     with dialkit.connect("local", faults={"seed": 11, "throttle_rate": 0.25, "unknown_error_rate": 0.1}) as conn:
         plan = dialkit.plan_batches(contacts, conn.campaign_id, run_id="charts")
-        dialkit.send(plan, conn, path, listeners=[], max_attempts=2, backoff=dialkit.Backoff(initial=0.01, maximum=0.05))
+        dialkit.send(plan, conn, path, listeners=[],
+                     settings=dialkit.SendSettings(max_attempts=2, backoff=dialkit.Backoff(initial=0.01, maximum=0.05)))
     return path
 
 
@@ -152,7 +153,7 @@ def test_failure_codes_by_batch_stacks_every_code_per_batch(results: pd.DataFram
         assert colors_of(container) == {FAILURE_CODE_COLORS[code].lower()}
     assert legend_labels(ax) == [f"{code} ({counts[code]})" for code in dialkit.FAILURE_CODES]
     per_batch = results[results["status"] == "failed"].groupby("batch").size()
-    for batch, n in per_batch.items():
+    for n in per_batch.values:
         assert str(n) in texts(ax)  # totals on top of the bars
     assert ax.get_xlabel() == "batch" and ax.get_ylabel() == "requests"
 
@@ -297,7 +298,8 @@ def contact_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     contacts = dialkit.load_contacts(SAMPLES / "contacts_small.csv")
     with dialkit.connect("local", faults={"seed": 11, "throttle_rate": 0.25, "unknown_error_rate": 0.1}) as conn:
         plan = dialkit.plan_batches(contacts, conn.campaign_id, run_id="charts-contacts")
-        dialkit.send(plan, conn, path, listeners=[], max_attempts=2, backoff=dialkit.Backoff(initial=0.01, maximum=0.05))
+        dialkit.send(plan, conn, path, listeners=[],
+                     settings=dialkit.SendSettings(max_attempts=2, backoff=dialkit.Backoff(initial=0.01, maximum=0.05)))
         with urllib.request.urlopen(conn.endpoint_url + "/_dialkit/contact-records") as resp:
             text = resp.read().decode()
     return path, text

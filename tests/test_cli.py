@@ -92,6 +92,7 @@ def test_file_problems_are_one_line_errors(capsys, tmp_path: Path) -> None:
     assert code == 2 and "no ledger" in err
 
 
+@pytest.mark.slow
 def test_help_for_every_subcommand() -> None:
     for cmd in ("check", "plan", "send", "report", "emulator", "demo"):
         out = subprocess.run([sys.executable, "-m", "dialkit.cli", cmd, "--help"], capture_output=True, text=True,
@@ -99,6 +100,7 @@ def test_help_for_every_subcommand() -> None:
         assert out.returncode == 0 and "usage:" in out.stdout, (cmd, out.stderr)
 
 
+@pytest.mark.slow
 def test_report_joins_contact_records(capsys, tmp_path: Path) -> None:
     import urllib.request
 
@@ -116,6 +118,7 @@ def test_report_joins_contact_records(capsys, tmp_path: Path) -> None:
     assert "may be redialed" in out
 
 
+@pytest.mark.slow
 def test_real_aws_without_credentials_or_region_is_advice_not_a_traceback(capsys, tmp_path: Path,
                                                                            monkeypatch) -> None:
     # conftest removes every credential and disables the metadata service: nothing leaves this machine

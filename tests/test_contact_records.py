@@ -6,14 +6,14 @@ import json
 import urllib.request
 from pathlib import Path
 
-import pandas as pd
 import pytest
+from conftest import customer_contacts
 
 import dialkit
 from dialkit.contact_records import (ContactRecordsError, join_contact_records, outcome_of, read_contact_records,
                                      redial_candidates, to_firehose_text)
 from dialkit.emulator import serve
-from dialkit.sender import Backoff, connect, send
+from dialkit.sender import Backoff, SendSettings, connect, send
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -60,8 +60,7 @@ def test_outcome_of(reason, outcome) -> None:
 
 
 def test_emulator_records_join_to_the_ledger_and_feed_a_redial(tmp_path: Path) -> None:
-    phones = [f"+1212555{100 + i:04d}" for i in range(100)]
-    contacts = pd.DataFrame({"phone_e164": phones, "row": range(1, 101), "customer_id": [f"C-{i}" for i in range(100)]})
+    contacts = customer_contacts(100)
     ledger = tmp_path / "run.sqlite"
     with serve(seed=3) as emu:
         plan = dialkit.plan_batches(contacts, emu.campaign_id, attributes=["customer_id"])
@@ -83,7 +82,8 @@ def test_emulator_records_join_to_the_ledger_and_feed_a_redial(tmp_path: Path) -
             again = dialkit.plan_batches(redial, emu.campaign_id, run_id="redial-1", attributes=["customer_id"])
             old_tokens = {r.client_token for r in plan.requests}
             assert not old_tokens & {r.client_token for r in again.requests}
-            summary = send(again, conn, tmp_path / "redial.sqlite", listeners=[], backoff=Backoff(0, 1, 0, 0))
+            summary = send(again, conn, tmp_path / "redial.sqlite", listeners=[],
+                           settings=SendSettings(backoff=Backoff(0, 1, 0, 0)))
             assert summary.succeeded == len(redial)
             assert len(emu.dial_requests()) == 100 + len(redial)
 

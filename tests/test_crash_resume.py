@@ -24,7 +24,9 @@ import pytest
 
 import dialkit
 from dialkit.emulator import serve
-from dialkit.sender import Backoff, connect, send
+from dialkit.sender import Backoff, SendSettings, connect, send
+
+pytestmark = pytest.mark.slow  # real `dialkit send` processes killed with SIGKILL, then resumed
 
 TRIALS = 20
 AREA_CODES = ["212", "312", "415"]
@@ -38,6 +40,26 @@ def contact_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def start_send(contact_file: Path, emu, ledger: Path, *flags: str) -> subprocess.Popen:
+    """The real ``dialkit send`` in a subprocess, against ``emu``, writing ``ledger``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "dialkit.cli", "send", str(contact_file), "--endpoint", emu.endpoint_url,
+         "--campaign-id", emu.campaign_id, "--ledger", str(ledger), "--no-progress", "--rate", "200", *flags],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+
+
+def kill_at_random(proc: subprocess.Popen, ledger: Path, rng: random.Random) -> None:
+    """SIGKILL ``proc`` a seeded random moment (0-0.9 s) after its ledger appears, unless it finished first."""
+    deadline = time.monotonic() + 60
+    while not ledger.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(rng.uniform(0.0, 0.9))
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(30)
+
+
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("trial", range(TRIALS))
 def test_sigkill_at_a_random_moment_then_resume(trial: int, contact_file: Path, tmp_path: Path) -> None:
@@ -45,18 +67,8 @@ def test_sigkill_at_a_random_moment_then_resume(trial: int, contact_file: Path, 
     ledger = tmp_path / "run.sqlite"
     faults = {"seed": trial, "latency": 0.03, "throttle_rate": 0.01, "reset_rate": 0.02}
     with serve(**faults) as emu:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "dialkit.cli", "send", str(contact_file), "--endpoint", emu.endpoint_url,
-             "--campaign-id", emu.campaign_id, "--ledger", str(ledger), "--no-progress", "--rate", "200"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + 60
-        while not ledger.exists() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.005)
-        time.sleep(rng.uniform(0.0, 0.9))
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(30)
+        proc = start_send(contact_file, emu, ledger)
+        kill_at_random(proc, ledger, rng)
         killed = proc.returncode == -signal.SIGKILL
         calls_before_resume = sum(1 for c in emu.calls() if c["operation"] == "PutDialRequestBatch")
 
@@ -74,7 +86,8 @@ def test_sigkill_at_a_random_moment_then_resume(trial: int, contact_file: Path, 
 def resume(contact_file: Path, emu, ledger: Path):
     plan = dialkit.plan_batches(dialkit.load_contacts(contact_file), emu.campaign_id)
     with connect(emu.endpoint_url) as conn:
-        summary = send(plan, conn, ledger, listeners=[], max_attempts=20, backoff=Backoff(0.01, 2, 0.05, 0))
+        summary = send(plan, conn, ledger, listeners=[],
+                       settings=SendSettings(max_attempts=20, backoff=Backoff(0.01, 2, 0.05, 0)))
     return plan, summary, emu.dial_requests()
 
 
@@ -120,11 +133,7 @@ def test_sigkill_with_several_calls_in_flight_then_resume(contact_file: Path, tm
         rng = random.Random(2000 + trial)
         ledger = tmp_path / f"run-{trial}.sqlite"
         with serve(seed=100 + trial, latency=0.3, throttle_rate=0.02, reset_rate=0.02) as emu:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "dialkit.cli", "send", str(contact_file), "--endpoint", emu.endpoint_url,
-                 "--campaign-id", emu.campaign_id, "--ledger", str(ledger), "--no-progress", "--rate", "200"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            )
+            proc = start_send(contact_file, emu, ledger)
             deadline = time.monotonic() + 60
             while proc.poll() is None and time.monotonic() < deadline:
                 if ledger.exists() and open_calls(ledger) >= 2:
@@ -160,12 +169,12 @@ from dialkit.planning import plan_batches
 phones = [f"+1212555{{1000 + i:04d}}" for i in range(2000)]
 plan = plan_batches(pd.DataFrame({{"phone_e164": phones}}), "camp-1")
 with Ledger.open({str(ledger)!r}) as led:
-    led.bind_plan(plan)
+    led._bind_plan(plan)
     print("bound", flush=True)
     while True:
         todo = led.to_send(retry_codes=())[:25]
-        led.begin_call(todo, 1, datetime.now(timezone.utc))
-        led.record_call_error(1, "X", "x", accepted_nothing=True, reason="r", finished_at=datetime.now(timezone.utc))
+        led._begin_call(todo, 1, datetime.now(timezone.utc))
+        led._record_call_error(1, "X", "x", accepted_nothing=True, reason="r", finished_at=datetime.now(timezone.utc))
 """
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "bound"
@@ -193,24 +202,13 @@ def test_sigkill_with_campaign_rules_on_then_resume(trial: int, contact_file: Pa
     rng = random.Random(3000 + trial)
     ledger = tmp_path / "run.sqlite"
     with serve(seed=50 + trial, latency=0.03, throttle_rate=0.01, reset_rate=0.02) as emu:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "dialkit.cli", "send", str(contact_file), "--endpoint", emu.endpoint_url,
-             "--campaign-id", emu.campaign_id, "--ledger", str(ledger), "--no-progress", "--rate", "200", *RULE_FLAGS],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + 60
-        while not ledger.exists() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.005)
-        time.sleep(rng.uniform(0.0, 0.9))
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(30)
+        kill_at_random(start_send(contact_file, emu, ledger, *RULE_FLAGS), ledger, rng)
         rules = CampaignRules.from_cli_strings(calling_hours="00:00-24:00", area_code_cap="1000", countries="US",
                                                max_per_number="1/7")
         plan = dialkit.plan_batches(dialkit.load_contacts(contact_file), emu.campaign_id)
         with connect(emu.endpoint_url) as conn:
-            summary = send(plan, conn, ledger, listeners=[], max_attempts=20, backoff=Backoff(0.01, 2, 0.05, 0),
-                           rules=rules)
+            summary = send(plan, conn, ledger, listeners=[],
+                           settings=SendSettings(max_attempts=20, backoff=Backoff(0.01, 2, 0.05, 0), rules=rules))
         log = emu.dial_requests()
     assert summary.deferred == 0
     check_resumed(plan, summary, log, ledger)

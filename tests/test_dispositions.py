@@ -102,6 +102,7 @@ def two_runs(tmp_path: Path):
     return first, second, read_contact_records(raw), phones
 
 
+@pytest.mark.slow
 def test_redial_follows_the_classes_and_waits(two_runs) -> None:
     first, _, records, phones = two_runs
     only_first = records[records["initiation_timestamp"] == pd.Timestamp(T0)]
@@ -118,6 +119,7 @@ def test_redial_follows_the_classes_and_waits(two_runs) -> None:
     assert phones[2] in set(redial_candidates(first, only_first, rules=rules, now=T0 + timedelta(days=1))["phone_e164"])
 
 
+@pytest.mark.slow
 def test_redial_counts_dials_across_ledgers_against_max_attempts(two_runs) -> None:
     first, second, records, phones = two_runs
     moment = T0 + timedelta(days=1)

@@ -408,6 +408,7 @@ def test_rate_limit_answers_429(emulator_factory) -> None:
         c.get_campaign_state(id=emu.campaign_id)
 
 
+@pytest.mark.slow
 def test_latency_is_added_to_batch_calls(emulator_factory) -> None:
     emu = emulator_factory(latency=1.5)
     c = client(emu)
@@ -500,7 +501,7 @@ def test_unimplemented_operation_says_so(emulator: Emulator) -> None:
 def test_start_stop_without_with_and_concurrent_senders() -> None:
     emu = Emulator(seed=3)
     with pytest.raises(RuntimeError):
-        emu.endpoint_url
+        _ = emu.endpoint_url
     emu.start()
     try:
         assert emu.running and emu.port > 0
@@ -679,6 +680,7 @@ def _start_main(*args: str) -> subprocess.Popen:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.slow
 def test_main_prints_one_json_line_and_stops_on_signal(signum: int) -> None:
     proc = _start_main("--seed", "5", "--throttle-rate", "0")
     try:
@@ -707,6 +709,7 @@ def test_main_prints_one_json_line_and_stops_on_signal(signum: int) -> None:
     assert err == ""  # no access log on stderr
 
 
+@pytest.mark.slow
 def test_main_refuses_non_loopback_host() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "dialkit.emulator", "--host", "0.0.0.0"], capture_output=True, text=True, timeout=20

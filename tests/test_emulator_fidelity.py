@@ -202,6 +202,7 @@ def test_error_faults_are_validated() -> None:
         assert status == 400
 
 
+@pytest.mark.slow
 def test_the_emulator_command_injects_errors() -> None:
     import select
     import subprocess

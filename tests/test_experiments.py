@@ -161,6 +161,7 @@ def test_local_send_schedule_calls_each_callee_at_the_arms_local_hour() -> None:
         local_send_schedule(frame, {"morning": 10}, day=date(2026, 7, 14))
 
 
+@pytest.mark.slow
 def test_send_on_schedule_sends_each_slot_at_its_simulated_time(tmp_path) -> None:
     from datetime import date, datetime, timedelta, timezone
 

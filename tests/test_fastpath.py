@@ -87,6 +87,7 @@ def _generated_values(seed: int, count: int) -> list[str]:
 
 
 @pytest.mark.parametrize(("region", "seed"), [("US", 1), ("CA", 2), ("GB", 3), ("AU", 4)])
+@pytest.mark.slow
 def test_fast_path_equals_normalize_phone_on_generated_values(region: str, seed: int) -> None:
     values = _generated_values(seed, 25_000)
     got = _fastpath.normalize_values(pa.array(values, type=pa.string()), region)
@@ -103,6 +104,7 @@ def test_fast_path_equals_normalize_phone_on_generated_values(region: str, seed:
     assert not mismatches, mismatches[:5]
 
 
+@pytest.mark.slow
 def test_fast_path_covers_every_outcome() -> None:
     """The generated set reaches each outcome the fast path produces (so the comparison above covers them)."""
     values = _generated_values(1, 25_000)
@@ -165,6 +167,7 @@ def _messy_values(seed: int, count: int) -> list[str]:
     return values
 
 
+@pytest.mark.slow
 def test_vectorised_preparation_equals_prepare_phone() -> None:
     """_prepare_vectorised gives _prepare_phone's (body, flags, digit count) for every value it takes."""
     from dialkit.contacts import _prepare_phone
@@ -183,6 +186,7 @@ def test_vectorised_preparation_equals_prepare_phone() -> None:
 
 
 @pytest.mark.parametrize(("region", "seed"), [("US", 7), ("GB", 8)])
+@pytest.mark.slow
 def test_fast_path_equals_normalize_phone_on_messy_values(region: str, seed: int) -> None:
     values = _messy_values(seed, 15_000)
     got = _fastpath.normalize_values(pa.array(values, type=pa.string()), region)
@@ -199,6 +203,7 @@ def test_fast_path_equals_normalize_phone_on_messy_values(region: str, seed: int
 
 
 @pytest.mark.parametrize(("region", "seed"), [("US", 11), ("GB", 12), ("RU", 13), ("CN", 14)])
+@pytest.mark.slow
 def test_unknown_country_codes_after_plus_equal_normalize_phone(region: str, seed: int) -> None:
     """'+' and digits that start with no known country code: rejected whole-array exactly as parse rejects them
     (and those starting with 0 or the region's international prefix, which parse retries, left to it)."""
@@ -270,6 +275,7 @@ def _fictional_csv(path: Path, rows: int, seed: int = 7) -> Path:
     {}, {"dedupe": "last"}, {"dedupe": "none"}, {"default_region": "GB"}, {"default_region": "CA"},
     {"suppress": SAMPLES / "do_not_call.csv"}, {"phone_column": "phone"},
 ])
+@pytest.mark.slow
 def test_fast_loader_equals_row_reader(tmp_path: Path, kwargs: dict) -> None:
     path = _fictional_csv(tmp_path / "list.csv", 3000)
     assert _fastpath.load_text_fast(path, phone_column=None, region="US", suppress=None, dedupe="first",
@@ -278,11 +284,13 @@ def test_fast_loader_equals_row_reader(tmp_path: Path, kwargs: dict) -> None:
 
 
 @pytest.mark.parametrize("name", ["contacts_messy.csv", "contacts_small.csv"])
+@pytest.mark.slow
 def test_fast_loader_equals_row_reader_on_the_samples(name: str) -> None:
     for kwargs in ({}, {"suppress": SAMPLES / "do_not_call.csv"}):
         _assert_same(load_contacts(SAMPLES / name, **kwargs), _row_reader(SAMPLES / name, **kwargs))
 
 
+@pytest.mark.slow
 def test_fast_loader_small_blocks_equal_one_block(tmp_path: Path) -> None:
     """Reading in many blocks gives the same answer (duplicates across blocks included)."""
     path = _fictional_csv(tmp_path / "list.csv", 4000)

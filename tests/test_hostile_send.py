@@ -44,9 +44,9 @@ def stopped_run(ledger: Path, campaign_id: str, *numbers: str, in_flight: int = 
                                               "customer_id": [f"C-{i}" for i in range(1, len(numbers) + 1)]}),
                                 campaign_id)
     with Ledger.open(ledger) as led:
-        led.bind_plan(plan)
+        led._bind_plan(plan)
         if in_flight:
-            led.begin_call(led.to_send(retry_codes=())[:in_flight], 1, datetime.now(timezone.utc))
+            led._begin_call(led.to_send(retry_codes=())[:in_flight], 1, datetime.now(timezone.utc))
     return plan
 
 
@@ -205,6 +205,7 @@ def test_locality_is_decided_on_the_host_urllib3_connects_to() -> None:
     assert check_endpoint_url("http://127.1:80")[1] is False  # not plainly loopback: treated as real (needs --yes)
 
 
+@pytest.mark.slow
 def test_a_real_endpoint_without_yes_makes_no_network_call_and_no_credential_lookup(
         capsys, tmp_path: Path, no_remote_sockets: list, monkeypatch: pytest.MonkeyPatch) -> None:
     import botocore.session
@@ -258,6 +259,7 @@ class _RecordingProxy:
         self.server.server_close()
 
 
+@pytest.mark.slow
 def test_proxy_variables_never_route_emulator_traffic(capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                        no_remote_sockets: list) -> None:
     proxy = _RecordingProxy()
@@ -281,6 +283,7 @@ def test_proxy_variables_never_route_emulator_traffic(capsys, tmp_path: Path, mo
 # ---------------------------------------------------------------------------
 # 7. one lock for every alias of a ledger
 # ---------------------------------------------------------------------------
+@pytest.mark.slow
 def test_the_one_sender_lock_follows_symlinks_across_processes(tmp_path: Path) -> None:
     import subprocess
     import sys
@@ -319,6 +322,7 @@ def test_the_one_sender_lock_follows_symlinks_across_processes(tmp_path: Path) -
 # ---------------------------------------------------------------------------
 # 8. exit statuses automation can trust
 # ---------------------------------------------------------------------------
+@pytest.mark.slow
 def test_exit_status_3_when_requests_are_left_to_send_again(capsys, tmp_path: Path) -> None:
     """--max-attempts 2 against a throttling dialer: failed (RequestThrottled) and marked to retry: not 0."""
     ledger = tmp_path / "run.sqlite"
@@ -346,6 +350,7 @@ def test_exit_status_4_when_the_campaign_is_not_running_or_the_run_stops(capsys,
         assert code == 4 and "stopped:" in out
 
 
+@pytest.mark.slow
 def test_exit_statuses_0_1_2_and_130_and_their_help(capsys, tmp_path: Path, monkeypatch) -> None:
     import dialkit.cli as cli
 

@@ -29,15 +29,15 @@ def plan_of(n: int, campaign: str = "camp-1", run_id: str | None = None):
 def test_write_ahead_then_outcomes(tmp_path: Path) -> None:
     plan = plan_of(3)
     with Ledger.open(tmp_path / "l.sqlite") as led:
-        assert led.bind_plan(plan) == 3
+        assert led._bind_plan(plan) == 3
         todo = led.to_send(retry_codes=RETRY)
         assert [r.status for r in todo] == ["pending"] * 3
-        call = led.begin_call(todo, 1, NOW)
+        call = led._begin_call(todo, 1, NOW)
         # before any answer the requests are in flight, committed: a crash here resumes them
         with Ledger.read(tmp_path / "l.sqlite") as other:
             assert {r["status"] for r in other.requests_rows()} == {"in_flight"}
         t = [r.client_token for r in todo]
-        led.record_response(call, {t[0]: "id-0"}, {t[1]: ("RequestThrottled", None), t[2]: ("InvalidInput", "id-2")},
+        led._record_response(call, {t[0]: "id-0"}, {t[1]: ("RequestThrottled", None), t[2]: ("InvalidInput", "id-2")},
                             [], NOW)
         left = led.to_send(retry_codes=RETRY)
         assert [r.client_token for r in left] == [t[1]]  # InvalidInput is final, throttled is resent
@@ -48,13 +48,13 @@ def test_write_ahead_then_outcomes(tmp_path: Path) -> None:
 
 def test_call_errors_distinguish_nothing_taken_from_unknown(tmp_path: Path) -> None:
     with Ledger.open(tmp_path / "l.sqlite") as led:
-        led.bind_plan(plan_of(2))
+        led._bind_plan(plan_of(2))
         todo = led.to_send(retry_codes=RETRY)
-        c1 = led.begin_call(todo[:1], 1, NOW)
-        led.record_call_error(c1, "InvalidCampaignStateException", "paused", accepted_nothing=True,
+        c1 = led._begin_call(todo[:1], 1, NOW)
+        led._record_call_error(c1, "InvalidCampaignStateException", "paused", accepted_nothing=True,
                               reason="campaign is Paused", finished_at=NOW)
-        c2 = led.begin_call(todo[1:], 1, NOW)
-        led.record_call_error(c2, "ReadTimeoutError", "timed out", accepted_nothing=False,
+        c2 = led._begin_call(todo[1:], 1, NOW)
+        led._record_call_error(c2, "ReadTimeoutError", "timed out", accepted_nothing=False,
                               reason="outcome unknown", finished_at=NOW)
         rows = {r["client_token"]: r for r in led.requests_rows()}
         assert rows[todo[0].client_token]["status"] == "pending"
@@ -66,27 +66,28 @@ def test_call_errors_distinguish_nothing_taken_from_unknown(tmp_path: Path) -> N
 def test_rebinding_the_same_plan_keeps_state_and_adds_nothing(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
     with Ledger.open(path) as led:
-        led.bind_plan(plan_of(3))
+        led._bind_plan(plan_of(3))
         todo = led.to_send(retry_codes=RETRY)
-        c = led.begin_call(todo, 1, NOW)
-        led.record_response(c, {r.client_token: f"id-{i}" for i, r in enumerate(todo)}, {}, [], NOW)
+        c = led._begin_call(todo, 1, NOW)
+        led._record_response(c, {r.client_token: f"id-{i}" for i, r in enumerate(todo)}, {}, [], NOW)
     with Ledger.open(path) as led:
-        assert led.bind_plan(plan_of(3)) == 0
+        assert led._bind_plan(plan_of(3)) == 0
         assert led.to_send(retry_codes=RETRY) == []
-        assert led.bind_plan(plan_of(5)) == 2  # a longer list adds only the new requests
+        assert led._bind_plan(plan_of(5)) == 2  # a longer list adds only the new requests
 
 
 def test_ledger_of_another_campaign_or_run_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
     with Ledger.open(path) as led:
-        led.bind_plan(plan_of(2))
+        led._bind_plan(plan_of(2))
     with Ledger.open(path) as led:
         with pytest.raises(LedgerError, match="campaign_id"):
-            led.bind_plan(plan_of(2, campaign="camp-2"))
+            led._bind_plan(plan_of(2, campaign="camp-2"))
         with pytest.raises(LedgerError, match="run_id"):
-            led.bind_plan(plan_of(2, run_id="other"))
+            led._bind_plan(plan_of(2, run_id="other"))
 
 
+@pytest.mark.slow
 def test_second_sender_on_the_same_ledger_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
     with Ledger.open(path):
@@ -107,6 +108,7 @@ def test_second_sender_on_the_same_ledger_is_refused(tmp_path: Path) -> None:
         pass
 
 
+@pytest.mark.slow
 def test_lock_is_released_when_the_holder_is_killed(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
     code = f"from dialkit.ledger import Ledger; import os; Ledger.open({str(path)!r}); print('held', flush=True); os.kill(os.getpid(), 9)"
@@ -119,7 +121,7 @@ def test_lock_is_released_when_the_holder_is_killed(tmp_path: Path) -> None:
 def test_schema_version_is_in_the_file(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
     with Ledger.open(path) as led:
-        led.bind_plan(plan_of(1))
+        led._bind_plan(plan_of(1))
         assert led.meta()["schema_version"] == str(SCHEMA_VERSION)
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -130,7 +132,7 @@ def test_schema_version_is_in_the_file(tmp_path: Path) -> None:
 def test_a_ledger_from_a_newer_dialkit_is_refused_with_advice(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
     with Ledger.open(path) as led:
-        led.bind_plan(plan_of(1))
+        led._bind_plan(plan_of(1))
     db = sqlite3.connect(path)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     db.commit()
@@ -161,7 +163,7 @@ def test_not_a_ledger_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_ledger_repr_and_request_repr_mask_numbers(tmp_path: Path) -> None:
     with Ledger.open(tmp_path / "l.sqlite") as led:
-        led.bind_plan(plan_of(1))
+        led._bind_plan(plan_of(1))
         text = repr(led) + repr(led.to_send(retry_codes=RETRY))
     assert "2125550100" not in text and "+1212*****00" in text
 
@@ -174,6 +176,50 @@ def test_lock_file_is_removed_when_released(tmp_path: Path) -> None:
     with Ledger.open(path):  # and can be taken again
         with pytest.raises(LedgerBusy):
             Ledger.open(path)
+
+
+def test_a_symlink_planted_at_the_lock_path_is_not_followed(tmp_path: Path) -> None:
+    """The lock file is opened without following a symlink (filelock's O_NOFOLLOW): a link planted at
+    ``<ledger>.lock`` cannot make a send truncate or write the file it points to."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    (tmp_path / "l.sqlite.lock").symlink_to(victim)
+    with pytest.raises(LedgerError, match="l.sqlite.lock"):
+        Ledger.open(tmp_path / "l.sqlite")
+    assert victim.read_text() == "keep me\n"
+
+
+@pytest.mark.slow
+def test_a_second_sender_in_another_process_is_refused_at_once_naming_the_ledger(tmp_path: Path) -> None:
+    """Two processes: the second gets LedgerBusy naming the ledger (never a wait for the first to finish)."""
+    path = tmp_path / "l.sqlite"
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys
+        from dialkit.ledger import Ledger
+        led = Ledger.open({str(path)!r})
+        print("held", flush=True)
+        sys.stdin.readline()
+        led.close()
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        code = textwrap.dedent(f"""
+            from dialkit.ledger import Ledger
+            from dialkit.exceptions import LedgerBusy
+            try:
+                Ledger.open({str(path)!r})
+            except LedgerBusy as e:
+                print("busy:", e)
+        """)
+        # the refusal comes while the holder still holds (it waits on stdin): no hang, no wait
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        assert f"busy: ledger {path} is in use by another sender" in out.stdout, out.stderr
+        assert holder.poll() is None
+    finally:
+        holder.communicate("done\n", timeout=60)
+    assert not (tmp_path / "l.sqlite.lock").exists()
+    with Ledger.open(path):
+        pass
 
 
 # -- schema 2: bookkeeping that does not grow with the ledger ------------------------------------
@@ -198,6 +244,7 @@ def recount(path: Path, retry: tuple[str, ...] = RETRY) -> dict:
 
 
 @pytest.mark.parametrize("update_from", [True, False], ids=["one-statement", "row-by-row (SQLite < 3.33)"])
+@pytest.mark.slow
 def test_counts_kept_by_triggers_match_a_full_recount_through_every_transition(tmp_path: Path, monkeypatch,
                                                                                 update_from: bool) -> None:
     import random
@@ -208,30 +255,30 @@ def test_counts_kept_by_triggers_match_a_full_recount_through_every_transition(t
     rng = random.Random(5)
     path = tmp_path / "l.sqlite"
     with Ledger.open(path) as led:
-        led.bind_plan(plan_of(300))
+        led._bind_plan(plan_of(300))
         for step in range(60):
             todo = led.to_send(retry_codes=RETRY)
             if not todo:
                 break
             chunk = rng.sample(todo, min(len(todo), rng.randint(1, 25)))
-            call = led.begin_call(chunk, step, NOW)
+            call = led._begin_call(chunk, step, NOW)
             assert led.counts(RETRY) == recount(path)
             kind = rng.random()
             tokens = [r.client_token for r in chunk]
             if kind < 0.2:
-                led.record_call_error(call, "ThrottlingException", "x", accepted_nothing=kind < 0.1, reason="r",
+                led._record_call_error(call, "ThrottlingException", "x", accepted_nothing=kind < 0.1, reason="r",
                                       finished_at=NOW)
             else:
                 ok = {t: f"id-{t[-6:]}" for t in tokens if rng.random() < 0.6}
                 rest = [t for t in tokens if t not in ok]
                 failed = {t: (rng.choice(["RequestThrottled", "UnknownError", "InvalidInput"]), None)
                           for t in rest if rng.random() < 0.7}
-                led.record_response(call, ok, failed, [t for t in rest if t not in failed], NOW)
+                led._record_response(call, ok, failed, [t for t in rest if t not in failed], NOW)
             if rng.random() < 0.2:
-                led.mark_pending_reason(tokens[:3], "budget spent")
+                led._mark_pending_reason(tokens[:3], "budget spent")
             assert led.counts(RETRY) == recount(path)
             assert led.count_to_send(retry_codes=RETRY) == len(led.to_send(retry_codes=RETRY))
-        led.mark_unsent_reason("stopped", retry_codes=RETRY)
+        led._mark_unsent_reason("stopped", retry_codes=RETRY)
         assert led.counts(RETRY) == recount(path)
 
 
@@ -259,14 +306,14 @@ def test_schema_1_ledger_is_migrated_on_open_with_its_counts(tmp_path: Path) -> 
 def test_bind_plan_skips_a_plan_already_recorded_and_pages_follow_plan_order(tmp_path: Path) -> None:
     plan = plan_of(250)
     with Ledger.open(tmp_path / "l.sqlite") as led:
-        assert led.bind_plan(plan) == 250
+        assert led._bind_plan(plan) == 250
         assert led.meta()["plan_sha256"]
-        assert led.bind_plan(plan) == 0  # same plan: recognised by its digest
+        assert led._bind_plan(plan) == 0  # same plan: recognised by its digest
         bigger = plan_of(260)
-        assert led.bind_plan(bigger) == 10  # a longer plan of the same run: only the new ones are added
+        assert led._bind_plan(bigger) == 10  # a longer plan of the same run: only the new ones are added
         paged = list(led.iter_to_send(retry_codes=RETRY, page=7))
         assert [r.client_token for r in paged] == [r.client_token for r in bigger.requests]
-        led.begin_call(paged[:5], 1, NOW)
+        led._begin_call(paged[:5], 1, NOW)
         assert [r.client_token for r in led.iter_to_send(retry_codes=RETRY, page=3)] == \
             [r.client_token for r in bigger.requests]  # in flight is still to send
         assert led.count_to_send(retry_codes=RETRY) == 260
@@ -276,12 +323,12 @@ def test_mark_past_window_only_touches_requests_first_sent_before_the_cutoff(tmp
     from datetime import timedelta
 
     with Ledger.open(tmp_path / "l.sqlite") as led:
-        led.bind_plan(plan_of(50))
+        led._bind_plan(plan_of(50))
         todo = led.to_send(retry_codes=RETRY)
-        led.begin_call(todo[:10], 1, NOW - timedelta(days=7))
-        led.begin_call(todo[10:20], 2, NOW)
+        led._begin_call(todo[:10], 1, NOW - timedelta(days=7))
+        led._begin_call(todo[10:20], 2, NOW)
         cutoff = (NOW - timedelta(days=6)).isoformat(timespec="milliseconds")
-        assert led.mark_past_window("too old", retry_codes=RETRY, first_sent_before=cutoff) == 10
-        assert led.mark_unsent_reason("stopped", retry_codes=RETRY, first_sent_since=cutoff) == 40
+        assert led._mark_past_window("too old", retry_codes=RETRY, first_sent_before=cutoff) == 10
+        assert led._mark_unsent_reason("stopped", retry_codes=RETRY, first_sent_since=cutoff) == 40
         reasons = Counter(r["pending_reason"] for r in led.requests_rows())
     assert reasons == {"too old": 10, "stopped": 40}

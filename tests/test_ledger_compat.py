@@ -16,7 +16,7 @@ import pandas as pd
 import dialkit
 from dialkit.emulator import serve
 from dialkit.ledger import SCHEMA_VERSION
-from dialkit.sender import Backoff, connect, send
+from dialkit.sender import Backoff, SendSettings, connect, send
 
 FIXTURE = Path(__file__).with_name("fixtures") / "ledger_schema1.sqlite"
 
@@ -58,7 +58,7 @@ def test_schema_1_ledger_resumes_to_completion(tmp_path: Path) -> None:
     with serve(seed=1) as emu:  # seed 1 gives the fixture's campaign id
         plan = dialkit.plan_batches(contacts, emu.campaign_id, attributes=["customer_id"], run_id="fixture")
         with connect(emu.endpoint_url) as conn:
-            summary = send(plan, conn, ledger, listeners=[], backoff=Backoff(0, 1, 0, 0))
+            summary = send(plan, conn, ledger, listeners=[], settings=SendSettings(backoff=Backoff(0, 1, 0, 0)))
     assert summary.succeeded == 40 and summary.failed == {"InvalidInput": 1} and summary.pending == 0
 
 
@@ -91,7 +91,7 @@ def test_schema_2_ledger_is_audited_and_migrated_to_3(tmp_path: Path) -> None:
     with serve(seed=1) as emu:
         plan = dialkit.plan_batches(contacts, emu.campaign_id, attributes=["customer_id"], run_id="fixture")
         with connect(emu.endpoint_url) as conn:
-            summary = send(plan, conn, path, listeners=[], backoff=Backoff(0, 1, 0, 0))
+            summary = send(plan, conn, path, listeners=[], settings=SendSettings(backoff=Backoff(0, 1, 0, 0)))
     assert summary.succeeded == 40
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3

@@ -139,6 +139,7 @@ def _wilson(k: int, n: int) -> tuple[float, float]:
     return float(low), float(high)
 
 
+@pytest.mark.slow
 def test_metrics_equal_an_independent_computation(campaign) -> None:
     results = pd.concat([dialkit.load_results(p) for p in campaign["ledgers"]], ignore_index=True)
     records = read_contact_records(campaign["raw"])
@@ -176,6 +177,7 @@ def test_metrics_equal_an_independent_computation(campaign) -> None:
     assert len(m["by_local_hour"]) == 24 and [r["weekday"] for r in m["by_local_weekday"]][0] == "Mon"
 
 
+@pytest.mark.slow
 def test_report_json_carries_the_metrics(campaign, capsys: pytest.CaptureFixture[str]) -> None:
     first = campaign["ledgers"][0]
     code = main(["report", str(first), "--json", "--contact-records", str(campaign["tmp"] / "records.json")])

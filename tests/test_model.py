@@ -89,6 +89,24 @@ def test_a_botocore_without_the_v2_model_says_which_version_to_install(
         constraints("v2")
 
 
+def test_a_model_whose_shapes_changed_kind_means_not_supported_not_attribute_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_models: None
+) -> None:
+    """Each shape is checked to be the kind dialkit reads (structure, list, map, enum) before it is read."""
+    loader = botocore.session.get_session().get_component("data_loader")
+    raw = json.loads(json.dumps(loader.load_service_model("connectcampaignsv2", "service-2")))
+    # attributes become a plain string instead of a map of key -> value
+    raw["shapes"]["TelephonyChannelSubtypeParameters"]["members"]["attributes"] = {"shape": "DestinationPhoneNumber"}
+    folder = tmp_path / "data" / "connectcampaignsv2" / raw["metadata"]["apiVersion"]
+    folder.mkdir(parents=True)
+    (folder / "service-2.json.gz").write_bytes(gzip.compress(json.dumps(raw).encode()))
+    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path / "data"))
+    with pytest.raises(ModelNotSupported, match=rf"string DestinationPhoneNumber where dialkit expects a MapShape "
+                                                rf"\(attributes\): upgrade to botocore >= {BOTOCORE_FLOOR}"):
+        constraints("v2")
+    constraints("v1")  # the other API's model is untouched
+
+
 def _floor(text: str, name: str) -> tuple[int, ...]:
     """The version after ``name>=`` (pyproject) or ``name==`` (constraints), as a tuple without trailing zeros."""
     import re

@@ -14,7 +14,7 @@ from dialkit.notebooks import run_notebooks
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "data" / "samples" / "contacts_small.csv"
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]  # each runs notebooks in a kernel
 
 
 def last_json_output(path: Path) -> dict:
@@ -76,7 +76,7 @@ def test_notebook_03_tells_a_true_story_when_start_is_pressed_by_hand(tmp_path: 
     for cell in book.cells:
         if "parameters" in cell.metadata.get("tags", []):
             cell.source += f"\noutput_dir = {str(tmp_path)!r}"
-    at = next(i for i, c in enumerate(book.cells) if c.cell_type == "code" and c.source.startswith("panel = "))
+    at = next(i for i, c in enumerate(book.cells) if c.cell_type == "code" and "panel = widgets.SendPanel(" in c.source)
     book.cells.insert(at + 1, nbformat.v4.new_code_cell(pressed))  # the analyst's click
     NotebookClient(book, timeout=240, kernel_name="python3",
                    resources={"metadata": {"path": str(source.parent)}}).execute()

@@ -101,7 +101,7 @@ def test_plot_arms_writes_rates_differences_and_flags(frame: pd.DataFrame) -> No
         table = dialkit.compare_arms(frame)
     ax = plot_arms(table)
     text = " ".join(t.get_text() for t in ax.texts)
-    for name, row in table.iterrows():
+    for _, row in table.iterrows():
         assert f"({int(row['successes']):,}/{int(row['n']):,})" in text
     assert p_text(table.loc["B", "p_value"]) in text and "pts vs A (95% CI" in text
     assert p_text(0.0004) == "p<0.001" and p_text(0.0312) == "p=0.031"
@@ -112,6 +112,7 @@ def test_plot_arms_writes_rates_differences_and_flags(frame: pd.DataFrame) -> No
     plt.close("all")
 
 
+@pytest.mark.slow
 def test_charts_save_as_png(frame: pd.DataFrame, tmp_path: Path) -> None:
     for i, ax in enumerate([plot_dispositions(frame), plot_rate_by_local_time(frame)]):
         path = tmp_path / f"{i}.png"

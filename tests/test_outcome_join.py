@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from conftest import customer_contacts, send_to
 
 import dialkit
 from dialkit.cli import main
@@ -27,7 +28,6 @@ from dialkit.contact_records import (ContactRecordsError, join_contact_records, 
                                      redial_candidates, to_firehose_text)
 from dialkit.emulator import serve
 from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE
-from dialkit.sender import connect, send
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -90,13 +90,10 @@ def test_the_token_attribute_wins_and_a_record_joins_one_request_only() -> None:
 
 
 def send_and_read(tmp_path: Path, **plan_kw: Any) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
-    phones = [f"+1212555{100 + i:04d}" for i in range(40)]
-    contacts = pd.DataFrame({"phone_e164": phones, "row": range(1, 41), "customer_id": [f"C-{i}" for i in range(40)]})
     ledger = tmp_path / "run.sqlite"
     with serve(seed=5) as emu:
-        plan = dialkit.plan_batches(contacts, emu.campaign_id, attributes=["customer_id"], **plan_kw)
-        with connect(emu.endpoint_url) as conn:
-            send(plan, conn, ledger, listeners=[])
+        plan = dialkit.plan_batches(customer_contacts(40), emu.campaign_id, attributes=["customer_id"], **plan_kw)
+        send_to(emu, plan, ledger)
         with urllib.request.urlopen(emu.endpoint_url + "/_dialkit/contact-records") as resp:
             raw = json.loads("[" + resp.read().decode().replace("}{", "},{") + "]")
     return dialkit.load_results(ledger), read_contact_records(raw), raw
@@ -124,13 +121,9 @@ def test_without_the_token_attribute_the_outbound_request_id_joins(tmp_path: Pat
 
 
 def test_redial_candidates_use_the_same_join_and_drop_the_old_token_attribute(tmp_path: Path) -> None:
-    phones = [f"+1212555{100 + i:04d}" for i in range(60)]
-    contacts = pd.DataFrame({"phone_e164": phones, "row": range(1, 61), "customer_id": [f"C-{i}" for i in range(60)]})
     ledger = tmp_path / "run.sqlite"
     with serve(seed=11) as emu:
-        plan = dialkit.plan_batches(contacts, emu.campaign_id, attributes=["customer_id"])
-        with connect(emu.endpoint_url) as conn:
-            send(plan, conn, ledger, listeners=[])
+        send_to(emu, dialkit.plan_batches(customer_contacts(60), emu.campaign_id, attributes=["customer_id"]), ledger)
         records = read_contact_records(emu.contact_records(expired_rate=0.3))
     redial = redial_candidates(ledger, records)
     assert len(redial) == int(records["redial"].sum()) > 0
@@ -139,6 +132,7 @@ def test_redial_candidates_use_the_same_join_and_drop_the_old_token_attribute(tm
     assert again.validate().empty
 
 
+@pytest.mark.slow
 def test_report_says_which_key_matched_and_what_matched_nothing(capsys, tmp_path: Path) -> None:
     ledger = tmp_path / "run.sqlite"
     small = Path(__file__).resolve().parents[1] / "data" / "samples" / "contacts_small.csv"

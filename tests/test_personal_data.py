@@ -15,7 +15,7 @@ from dialkit.cli import main
 from dialkit.emulator import serve
 from dialkit.exceptions import DialkitError
 from dialkit.masking import install_log_masking
-from dialkit.sender import Backoff, connect, send
+from dialkit.sender import Backoff, SendSettings, connect, send
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "data" / "samples" / "contacts_small.csv"
@@ -43,6 +43,7 @@ class Collect(logging.Handler):
         self.lines.append(self.format(record))
 
 
+@pytest.mark.slow
 def test_no_full_number_in_any_log_line_of_a_full_send(tmp_path: Path, capsys) -> None:
     contacts = dialkit.load_contacts(SMALL)
     numbers = contacts.accepted["phone_e164"].tolist()
@@ -56,7 +57,8 @@ def test_no_full_number_in_any_log_line_of_a_full_send(tmp_path: Path, capsys) -
             emu.after_calls(4, lambda e: e.set_campaign_state(e.campaign_id, "Paused"))
             conn = connect(emu.endpoint_url)
             plan = dialkit.plan_batches(contacts, emu.campaign_id, attributes=["customer_id"])
-            summary = send(plan, conn, tmp_path / "run.sqlite", listeners=[], backoff=Backoff(0, 1, 0, 0))
+            summary = send(plan, conn, tmp_path / "run.sqlite", listeners=[],
+                           settings=SendSettings(backoff=Backoff(0, 1, 0, 0)))
             assert summary.stopped_reason  # paused mid-run: the error path was logged too
             emu.set_campaign_state(emu.campaign_id, "Running")
             code = main(["-v", "send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id,
@@ -158,6 +160,7 @@ def test_committed_notebooks_carry_no_real_number(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "data" / "samples").glob("*.csv")), ids=lambda p: p.name)
+@pytest.mark.slow
 def test_sample_data_is_fictional(path: Path) -> None:
     assert non_fictional_numbers(path.read_text(encoding="utf-8", errors="replace")) == []
 
@@ -239,7 +242,7 @@ def test_files_with_personal_data_are_created_private(tmp_path: Path, capsys) ->
         ledger = tmp_path / "run.sqlite"
         with Ledger.open(ledger) as led:
             assert _mode(ledger.with_name("run.sqlite.lock")) == 0o600  # the lock, while held
-            led.bind_plan(dialkit.plan_batches(dialkit.load_contacts(SMALL), "camp-1"))
+            led._bind_plan(dialkit.plan_batches(dialkit.load_contacts(SMALL), "camp-1"))
             for side in ("run.sqlite", "run.sqlite-wal", "run.sqlite-shm"):
                 assert _mode(tmp_path / side) == 0o600, side
         with serve(seed=1) as emu:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import phonenumbers
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -69,6 +70,7 @@ def _check_accounting(values: list, result, *, dedupe: str) -> None:
 
 @SETTINGS
 @given(values=phone_values, dedupe=st.sampled_from(["first", "last", "none"]))
+@pytest.mark.slow
 def test_every_row_accounted_for(values, dedupe):
     frame = pd.DataFrame({"phone": pd.array(values, dtype=object)})
     result = load_contacts(frame, dedupe=dedupe)
@@ -82,6 +84,7 @@ def test_every_row_accounted_for(values, dedupe):
 @given(values=st.lists(st.one_of(fictional_phone(), junk, st.none(), st.just(float("nan")),
                                  st.integers(min_value=0, max_value=10**16)), max_size=30),
        suppress=st.lists(st.one_of(fictional_phone(), junk, st.none(), st.integers()), max_size=10))
+@pytest.mark.slow
 def test_mixed_types_and_suppression_never_crash(values, suppress):
     frame = pd.DataFrame({"id": range(len(values)), "phone": pd.array(values, dtype=object)})
     try:  # by default an unreadable do-not-call entry stops the load: never a silent partial list
@@ -98,6 +101,7 @@ def test_mixed_types_and_suppression_never_crash(values, suppress):
 
 @SETTINGS
 @given(values=phone_values)
+@pytest.mark.slow
 def test_dedupe_none_accepts_every_valid_value(values):
     result = load_contacts(pd.DataFrame({"phone": values}), dedupe="none")
     valid = [normalize_phone(v).e164 for v in values if normalize_phone(v).ok]
@@ -123,6 +127,7 @@ _file_text = st.text(
 @SETTINGS
 @given(values=st.lists(st.one_of(fictional_phone(), _file_text), min_size=1, max_size=25),
        delimiter=st.sampled_from([",", ";", "\t", "|"]))
+@pytest.mark.slow
 def test_csv_file_round_trip_matches_dataframe(values, delimiter):
     """Written as CSV (any delimiter, quoting as needed) and read back, the outcome is the DataFrame's."""
     buf = io.StringIO(newline="")

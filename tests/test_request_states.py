@@ -42,8 +42,8 @@ def _states(c: Any) -> int:
 
 
 def test_ten_requests_under_reset_rate_1_are_ten_in_flight_not_twenty_pending(tmp_path: Path) -> None:
-    frame, ledgers = rehearse(_ten(), {"reset": {"reset_rate": 1.0, "seed": 3}}, tmp_path, max_attempts=2,
-                              backoff=FAST)
+    frame, ledgers = rehearse(_ten(), {"reset": {"reset_rate": 1.0, "seed": 3}}, tmp_path,
+                              settings=dialkit.SendSettings(max_attempts=2, backoff=FAST))
     row = frame.loc["reset"]
     assert row["requests"] == 10
     assert (row["pending"], row["in_flight"], row["succeeded"]) == (0, 10, 0)  # every answer lost: outcome unknown
@@ -53,6 +53,7 @@ def test_ten_requests_under_reset_rate_1_are_ten_in_flight_not_twenty_pending(tm
     assert (report["pending"], report["in_flight"]) == (0, 10) and _states(report) == 10
 
 
+@pytest.mark.slow
 def test_send_panel_rows_add_up_to_the_total_at_every_event(small_contacts: dialkit.ContactSet,
                                                              tmp_path: Path) -> None:
     from dialkit.widgets import SendPanel
@@ -67,7 +68,7 @@ def test_send_panel_rows_add_up_to_the_total_at_every_event(small_contacts: dial
     faults = {"seed": 4, "reset_rate": 0.4, "throttle_rate": 0.2, "latency": 0.05}
     with dialkit.connect("local", faults=faults) as conn:
         plan = dialkit.plan_batches(small_contacts, conn.campaign_id, run_id="rows", batch_size=5)
-        panel = Watched(plan, conn, tmp_path / "rows.sqlite", max_attempts=2, backoff=FAST)
+        panel = Watched(plan, conn, tmp_path / "rows.sqlite", settings=dialkit.SendSettings(max_attempts=2, backoff=FAST))
         assert sum(panel.counts.values()) == len(plan)  # before Start: all pending
         panel.start()
         summary = panel.wait(timeout=60)
@@ -81,6 +82,7 @@ def small_contacts() -> dialkit.ContactSet:
     return dialkit.load_contacts(SMALL)
 
 
+@pytest.mark.slow
 def test_progress_events_summary_report_and_cli_keep_the_states_disjoint(tmp_path: Path, capsys) -> None:
     events: list[Any] = []
     ledger = tmp_path / "faults.sqlite"
@@ -88,7 +90,8 @@ def test_progress_events_summary_report_and_cli_keep_the_states_disjoint(tmp_pat
                                           "unknown_error_rate": 0.1, "latency": 0.2}) as conn:
         plan = plan_batches(dialkit.load_contacts(SMALL), conn.campaign_id, run_id="disjoint", batch_size=5)
         # one send per request: lost answers stay in flight, throttled ones stay failed-and-retryable
-        summary = dialkit.send(plan, conn, ledger, listeners=[events.append], max_attempts=1, backoff=FAST)
+        summary = dialkit.send(plan, conn, ledger, listeners=[events.append],
+                               settings=dialkit.SendSettings(max_attempts=1, backoff=FAST))
     assert events
     for e in events:
         assert e.succeeded + sum(e.failed.values()) + e.pending + e.in_flight == e.total == len(plan)
@@ -115,12 +118,12 @@ def test_states_always_sum_to_the_total(tmp_path_factory: pytest.TempPathFactory
     path = tmp_path_factory.mktemp("states") / "l.sqlite"
     n = 12
     with Ledger.open(path) as led:
-        led.bind_plan(plan_batches(pd.DataFrame({"phone_e164": [f"+1212555{100 + i:04d}" for i in range(n)]}),
+        led._bind_plan(plan_batches(pd.DataFrame({"phone_e164": [f"+1212555{100 + i:04d}" for i in range(n)]}),
                                    "camp-1"))
         for step, (size, kind, answers) in enumerate(steps):
             todo = led.to_send(retry_codes=RETRY)[:size]
             if todo:
-                call = led.begin_call(todo, step, NOW)
+                call = led._begin_call(todo, step, NOW)
                 c = led.counts(RETRY)
                 assert _states(c) == n and c["in_flight"] >= len(todo)
                 tokens = [r.client_token for r in todo]
@@ -128,12 +131,12 @@ def test_states_always_sum_to_the_total(tmp_path_factory: pytest.TempPathFactory
                     ok = {t: "id" for t, a in zip(tokens, answers) if a == "ok"}
                     failed = {t: (a, None) for t, a in zip(tokens, answers) if a not in ("ok", "missing")}
                     missing = [t for t, a in zip(tokens, answers) if a == "missing"]
-                    led.record_response(call, ok, failed, missing, NOW)
+                    led._record_response(call, ok, failed, missing, NOW)
                 else:
-                    led.record_call_error(call, "X", "x", accepted_nothing=kind == "error_taken", reason="r",
+                    led._record_call_error(call, "X", "x", accepted_nothing=kind == "error_taken", reason="r",
                                           finished_at=NOW)
             if kind == "stop":
-                led.mark_unsent_reason("stopped", retry_codes=RETRY)
+                led._mark_unsent_reason("stopped", retry_codes=RETRY)
             c = led.counts(RETRY)
             assert _states(c) == c["requests"] == n
             assert 0 <= c["retrying"] <= c["pending"]  # a detail inside pending, never added to it

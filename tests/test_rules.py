@@ -2,7 +2,7 @@
 with expiry, allowed countries, and ``evaluate`` putting them together.
 
 Ledgers are made through dialkit's public API: a real send against the local emulator
-(real HTTP on loopback), or ``Ledger.open`` + ``bind_plan`` + ``begin_call`` where a test
+(real HTTP on loopback), or ``Ledger.open`` + ``_bind_plan`` + ``_begin_call`` where a test
 needs precise send times.  Numbers are fictional (US 555-01xx, AU 0491 570 xxx, UK 020 7946 0xxx).
 """
 
@@ -58,12 +58,12 @@ def make_ledger(path: Path, numbers: list[str], sent: list[datetime | None], *, 
     plan = dialkit.plan_batches(dialkit.load_contacts(pd.DataFrame({"phone": numbers}), dedupe="none"),
                                 campaign_id, run_id=run_id)
     with Ledger.open(path) as led:
-        led.bind_plan(plan)
+        led._bind_plan(plan)
         todo = {r.phone_e164: r for r in led.to_send(retry_codes=())}
         for number, when in zip(numbers, sent):
             if when is not None:
-                call = led.begin_call([todo[number]], 1, when)
-                led.record_response(call, {todo[number].client_token: "dial-1"}, {}, [], when)
+                call = led._begin_call([todo[number]], 1, when)
+                led._record_response(call, {todo[number].client_token: "dial-1"}, {}, [], when)
     return path
 
 
@@ -96,11 +96,11 @@ def test_sent_requests_count_whatever_their_status_and_unsent_ones_do_not(tmp_pa
     plan = dialkit.plan_batches(dialkit.load_contacts(pd.DataFrame({"phone": [NY1, NY2, NY3]})), "camp-1", run_id="r")
     t = ts("2026-11-27T15:00Z")
     with Ledger.open(path) as led:
-        led.bind_plan(plan)
+        led._bind_plan(plan)
         r1, r2, _ = led.to_send(retry_codes=())
-        c1 = led.begin_call([r1], 1, t)
-        led.record_response(c1, {}, {r1.client_token: ("UnknownError", None)}, [], t)   # failed: may have rung
-        led.begin_call([r2], 1, t)                                                      # in flight: unknown
+        c1 = led._begin_call([r1], 1, t)
+        led._record_response(c1, {}, {r1.client_token: ("UnknownError", None)}, [], t)   # failed: may have rung
+        led._begin_call([r2], 1, t)                                                      # in flight: unknown
     history = read_history(path)
     assert sorted(history.dials["phone_e164"]) == [NY1, NY2]                            # NY3 never left
     assert set(history.dials["status"]) == {"failed", "in_flight"}
@@ -379,6 +379,7 @@ def test_a_bare_frame_with_only_phone_e164_is_placed_by_parsing(tmp_path: Path) 
     assert out["area_code"].tolist()[:2] == ["+1 212", "+61 MOBILE"]
 
 
+@pytest.mark.slow
 def test_evaluate_keeps_any_index_and_masks_every_repr(tmp_path: Path) -> None:
     frame = accepted(NY1, LA, AU, NY2, NY1, zip=["", "10001", "", "90210", ""])
     frame = frame.iloc[::-1].set_axis([50, 40, 30, 20, 10])  # reversed, gapped labels

@@ -16,11 +16,12 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
+from conftest import Clock
 
 import dialkit
 from dialkit.ledger import Ledger
 from dialkit.rules import CallingHours, CampaignRules
-from dialkit.sender import connect, send
+from dialkit.sender import SendSettings, connect, send
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -30,16 +31,6 @@ ZONE = {**{n: "America/New_York" for n in NY}, **{n: "America/Los_Angeles" for n
 HOURS = CampaignRules(calling_hours=CallingHours.parse("08:00-21:00"))
 # 13:30Z on a Saturday in November (EST/PST): 08:30 in New York, 05:30 in Los Angeles
 MORNING = datetime(2026, 11, 28, 13, 30, tzinfo=timezone.utc)
-
-
-class Clock:
-    """One clock for the sender (``now=``) and the emulator (``clock=``); moved only by the test."""
-
-    def __init__(self, t: datetime) -> None:
-        self.t = t
-
-    def __call__(self) -> datetime:
-        return self.t
 
 
 def plan_for(conn, numbers):
@@ -57,7 +48,7 @@ def test_out_of_hours_callees_stay_pending_and_a_later_send_releases_them(tmp_pa
     ledger = tmp_path / "run.sqlite"
     with connect("local", faults={"clock": clock}) as conn:
         plan = plan_for(conn, NY + LA)
-        first = send(plan, conn, ledger, listeners=[], now=clock, rules=HOURS)
+        first = send(plan, conn, ledger, listeners=[], now=clock, settings=SendSettings(rules=HOURS))
         log = conn.emulator.dial_requests()
         assert sorted(r["phoneNumber"] for r in log) == sorted(NY)  # only the callees inside their window
         assert all(inside(r["phoneNumber"], r["receivedAt"]) for r in log)
@@ -72,11 +63,11 @@ def test_out_of_hours_callees_stay_pending_and_a_later_send_releases_them(tmp_pa
             assert n not in rows[n]["pending_reason"] and n[2:] not in rows[n]["pending_reason"]
         tokens = {n: rows[n]["client_token"] for n in LA}
 
-        again = send(plan, conn, ledger, listeners=[], now=clock, rules=HOURS)  # still 05:30 there: nothing goes out
+        again = send(plan, conn, ledger, listeners=[], now=clock, settings=SendSettings(rules=HOURS))  # still 05:30 there: nothing goes out
         assert again.sent == 0 and again.deferred == len(LA) and len(conn.emulator.dial_requests()) == len(NY)
 
         clock.t = datetime(2026, 11, 28, 16, 5, tzinfo=timezone.utc)  # 08:05 in Los Angeles
-        later = send(plan, conn, ledger, listeners=[], now=clock, rules=HOURS)
+        later = send(plan, conn, ledger, listeners=[], now=clock, settings=SendSettings(rules=HOURS))
         log = conn.emulator.dial_requests()
     assert later.succeeded == len(NY) + len(LA) and later.deferred == 0 and later.left_to_send == 0
     assert later.sent == len(LA)  # the New York requests had succeeded: never evaluated, never resent
@@ -102,7 +93,8 @@ def test_an_expiry_never_reaches_past_the_window_close_and_too_little_time_left_
     with connect("local", faults={"clock": clock}) as conn:
         seen = capture_expirations(conn)
         plan = plan_for(conn, NY[:2] + LA[:2])
-        summary = send(plan, conn, tmp_path / "close.sqlite", listeners=[], now=clock, rules=HOURS)
+        summary = send(plan, conn, tmp_path / "close.sqlite", listeners=[], now=clock,
+                       settings=SendSettings(rules=HOURS))
         assert summary.succeeded == 4
         close_ny = datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)
         assert seen and max(seen) <= close_ny  # one call: the earliest close of its callees caps it
@@ -111,7 +103,7 @@ def test_an_expiry_never_reaches_past_the_window_close_and_too_little_time_left_
         plan = dialkit.plan_batches(dialkit.load_contacts(pd.DataFrame({"phone": NY[2:4] + LA[2:4]})),
                                     conn.campaign_id, ttl=timedelta(minutes=10), run_id="late")
         seen.clear()
-        late = send(plan, conn, tmp_path / "late.sqlite", listeners=[], now=clock, rules=HOURS)
+        late = send(plan, conn, tmp_path / "late.sqlite", listeners=[], now=clock, settings=SendSettings(rules=HOURS))
         received = {r["phoneNumber"] for r in conn.emulator.dial_requests()}
     assert late.succeeded == 2 and late.deferred == 2 and late.left_to_send == 2
     assert set(NY[2:4]).isdisjoint(received) and set(LA[2:4]) <= received
@@ -136,7 +128,8 @@ def test_a_window_closing_during_the_send_defers_the_chunks_not_yet_sent(tmp_pat
 
     with connect("local", faults={"clock": clock}) as conn:
         plan = plan_for(conn, numbers)
-        summary = send(plan, conn, tmp_path / "r.sqlite", listeners=[tick], now=clock, rules=HOURS, concurrency=1)
+        summary = send(plan, conn, tmp_path / "r.sqlite", listeners=[tick], now=clock,
+                       settings=SendSettings(rules=HOURS, concurrency=1))
         log = conn.emulator.dial_requests()
     assert len(log) == 25 and summary.succeeded == 25 and summary.deferred == 25 and summary.left_to_send == 25
     assert all(pd.Timestamp(r["receivedAt"]) < datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc) for r in log)
@@ -147,12 +140,12 @@ def test_area_code_cap_defers_the_excess_to_the_next_local_day(tmp_path: Path) -
     rules = CampaignRules(calling_hours=CallingHours.parse("08:00-21:00"), area_code_cap=3)
     with connect("local", faults={"clock": clock}) as conn:
         plan = plan_for(conn, NY[:5])
-        first = send(plan, conn, tmp_path / "cap.sqlite", listeners=[], now=clock, rules=rules)
+        first = send(plan, conn, tmp_path / "cap.sqlite", listeners=[], now=clock, settings=SendSettings(rules=rules))
         assert first.succeeded == 3 and first.deferred == 2
-        again = send(plan, conn, tmp_path / "cap.sqlite", listeners=[], now=clock, rules=rules)  # same day: the cap holds
+        again = send(plan, conn, tmp_path / "cap.sqlite", listeners=[], now=clock, settings=SendSettings(rules=rules))  # same day: the cap holds
         assert again.sent == 0 and again.deferred == 2
         clock.t = datetime(2026, 11, 29, 13, 30, tzinfo=timezone.utc)  # 08:30 the next day
-        later = send(plan, conn, tmp_path / "cap.sqlite", listeners=[], now=clock, rules=rules)
+        later = send(plan, conn, tmp_path / "cap.sqlite", listeners=[], now=clock, settings=SendSettings(rules=rules))
         assert later.succeeded == 5 and later.deferred == 0
         assert len(conn.emulator.dial_requests()) == 5
     with Ledger.read(tmp_path / "cap.sqlite") as led:
@@ -183,12 +176,14 @@ def test_a_dry_run_says_how_many_the_rules_would_defer_now_and_sends_nothing(tmp
     clock = Clock(MORNING)
     with connect("local", faults={"clock": clock}) as conn:
         plan = plan_for(conn, NY + LA)
-        dry = send(plan, conn, tmp_path / "dry.sqlite", listeners=[], now=clock, rules=HOURS, dry_run=True)
+        dry = send(plan, conn, tmp_path / "dry.sqlite", listeners=[], now=clock, dry_run=True,
+                   settings=SendSettings(rules=HOURS))
         assert dry.would_send == len(NY) and dry.deferred == len(LA) and "would be deferred" in str(dry)
         assert conn.emulator.dial_requests() == [] and not (tmp_path / "dry.sqlite").exists()
-        send(plan, conn, tmp_path / "dry.sqlite", listeners=[], now=clock, rules=HOURS)
+        send(plan, conn, tmp_path / "dry.sqlite", listeners=[], now=clock, settings=SendSettings(rules=HOURS))
         clock.t = datetime(2026, 11, 28, 16, 5, tzinfo=timezone.utc)  # the ledger's succeeded ones do not count
-        dry = send(plan, conn, tmp_path / "dry.sqlite", listeners=[], now=clock, rules=HOURS, dry_run=True)
+        dry = send(plan, conn, tmp_path / "dry.sqlite", listeners=[], now=clock, dry_run=True,
+                   settings=SendSettings(rules=HOURS))
     assert dry.would_send == len(LA) and dry.deferred == 0
 
 
@@ -203,7 +198,7 @@ def test_a_zip_that_says_another_zone_than_the_area_code_is_released_by_the_zip(
         contacts = dialkit.load_contacts(pd.DataFrame({"phone": [moved, stays], "zip": ["90012", ""]}))
         plan = dialkit.plan_batches(contacts, conn.campaign_id, ttl=timedelta(minutes=10))
         assert [r.time_zone for r in plan.requests] == ["America/Los_Angeles", None]
-        first = send(plan, conn, ledger, listeners=[], now=clock, rules=HOURS)
+        first = send(plan, conn, ledger, listeners=[], now=clock, settings=SendSettings(rules=HOURS))
         assert [r["phoneNumber"] for r in conn.emulator.dial_requests()] == [stays]
         assert first.deferred == 1
         with Ledger.read(ledger) as led:
@@ -211,9 +206,9 @@ def test_a_zip_that_says_another_zone_than_the_area_code_is_released_by_the_zip(
         assert rows[moved]["time_zone"] == "America/Los_Angeles" and rows[stays]["time_zone"] is None
         assert rows[moved]["pending_reason"].startswith("deferred (outside_calling_hours) until 2026-11-28T16:00:00Z")
         clock.t = datetime(2026, 11, 28, 15, 59, tzinfo=timezone.utc)  # 10:59 in New York, 07:59 in Los Angeles
-        assert send(plan, conn, ledger, listeners=[], now=clock, rules=HOURS).sent == 0
+        assert send(plan, conn, ledger, listeners=[], now=clock, settings=SendSettings(rules=HOURS)).sent == 0
         clock.t = datetime(2026, 11, 28, 16, 1, tzinfo=timezone.utc)
-        later = send(plan, conn, ledger, listeners=[], now=clock, rules=HOURS)
+        later = send(plan, conn, ledger, listeners=[], now=clock, settings=SendSettings(rules=HOURS))
         assert later.succeeded == 2
         log = {r["phoneNumber"]: r for r in conn.emulator.dial_requests()}
         local = pd.Timestamp(log[moved]["receivedAt"]).tz_convert(ZoneInfo("America/Los_Angeles"))
@@ -232,5 +227,5 @@ def test_the_expiry_of_a_zip_placed_request_is_capped_at_the_zip_zones_close(tmp
         seen = capture_expirations(conn)
         contacts = dialkit.load_contacts(pd.DataFrame({"phone": [moved], "zip_code": ["90012"]}))
         plan = dialkit.plan_batches(contacts, conn.campaign_id, ttl=timedelta(minutes=10))
-        assert send(plan, conn, tmp_path / "l.sqlite", listeners=[], now=clock, rules=HOURS).succeeded == 1
+        assert send(plan, conn, tmp_path / "l.sqlite", listeners=[], now=clock, settings=SendSettings(rules=HOURS)).succeeded == 1
     assert seen and max(seen) <= datetime(2026, 11, 29, 5, 0, tzinfo=timezone.utc)

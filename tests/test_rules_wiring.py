@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import Clock
 
 import dialkit
 from dialkit.cli import main
@@ -24,16 +25,6 @@ NY1, NY2, NY3 = "+12125550101", "+12125550102", "+12125550103"
 LA1 = "+12135550101"
 LONDON = "+442079460123"
 AT = "2026-11-28T14:00:00Z"  # 09:00 in New York, 06:00 in Los Angeles
-
-
-class Clock:
-    """One clock for the sender (``now=``) and the emulator (``clock=``); moved only by the test."""
-
-    def __init__(self, t: datetime) -> None:
-        self.t = t
-
-    def __call__(self) -> datetime:
-        return self.t
 
 
 def frame() -> pd.DataFrame:
@@ -185,13 +176,15 @@ def test_a_deferred_request_later_put_on_a_suppression_list_is_never_dialed(tmp_
     with dialkit.connect("local", faults={"clock": clock}) as conn:
         contacts = dialkit.load_contacts(pd.DataFrame({"phone": [NY1, LA1]}), rules=hours, at=clock())
         plan = dialkit.plan_batches(contacts, conn.campaign_id)
-        first = dialkit.send(plan, conn, ledger, listeners=[], now=clock, rules=hours, suppress=contacts)
+        first = dialkit.send(plan, conn, ledger, listeners=[], now=clock, suppress=contacts,
+                             settings=dialkit.SendSettings(rules=hours))
         assert first.deferred == 1
         clock.t = datetime(2026, 11, 28, 17, 0, tzinfo=timezone.utc)  # Los Angeles open now, but LA1 complained
         listed = CampaignRules(calling_hours=hours.calling_hours,
                                suppress=(SuppressionList.read(pd.DataFrame({"phone": [LA1]}), name="complaints"),))
         contacts2 = dialkit.load_contacts(pd.DataFrame({"phone": [NY1, LA1]}), rules=listed, at=clock())
         plan2 = dialkit.plan_batches(contacts2, conn.campaign_id)
-        second = dialkit.send(plan2, conn, ledger, listeners=[], now=clock, rules=listed, suppress=contacts2)
+        second = dialkit.send(plan2, conn, ledger, listeners=[], now=clock, suppress=contacts2,
+                              settings=dialkit.SendSettings(rules=listed))
         numbers = [r["phoneNumber"] for r in conn.emulator.dial_requests()]
     assert numbers == [NY1] and second.withheld == 1 and second.left_to_send == 0

@@ -38,6 +38,7 @@ def _example_numbers() -> list[str]:
     return sorted(out)
 
 
+@pytest.mark.slow
 def test_fast_time_zones_and_area_codes_equal_libphonenumbers_for_every_region_and_type() -> None:
     numbers = [n for n in _example_numbers() if normalize_phone(n).ok]
     assert len(numbers) > 800

@@ -22,7 +22,7 @@ import dialkit
 from dialkit._model import MAX_TTL, MIN_TTL
 from dialkit.emulator import serve
 from dialkit.ledger import Ledger
-from dialkit.sender import (EXPIRY_MARGIN, TOKEN_WINDOW_SAFE, Backoff, _ServiceClock, _stamp_expiration,
+from dialkit.sender import (EXPIRY_MARGIN, TOKEN_WINDOW_SAFE, Backoff, SendSettings, _ServiceClock, _stamp_expiration,
                             client_config, connect, send)
 
 pytestmark = pytest.mark.timeout(120)
@@ -67,12 +67,13 @@ def failure_codes(ledger: Path) -> Counter:
     return Counter(dialkit.load_attempts(ledger)["result"])
 
 
+@pytest.mark.slow
 def test_minimum_ttl_under_a_429_storm_loses_nothing(tmp_path: Path) -> None:
     # 1 call/s allowed, 40 asked for: most attempts are 429s, each resent with a fresh expiry
     with serve(seed=3, rate_limit=1) as emu, connect(emu.endpoint_url) as conn:
         plan = dialkit.plan_batches(contacts(120), emu.campaign_id, batch_size=10, ttl=timedelta(seconds=30))
-        summary = send(plan, conn, tmp_path / "l.sqlite", rate=40, listeners=[], max_attempts=20,
-                       backoff=Backoff(initial=0.2, maximum=1.0, jitter=0.1))
+        summary = send(plan, conn, tmp_path / "l.sqlite", listeners=[],
+                       settings=SendSettings(rate=40, max_attempts=20, backoff=Backoff(initial=0.2, maximum=1.0, jitter=0.1)))
         statuses = Counter(c["status"] for c in emu.calls() if c["operation"] == "PutDialRequestBatch")
         assert statuses[429] >= 5, statuses  # it really was a storm
         assert summary.succeeded == 120 and summary.failed == {} and summary.pending == 0
@@ -80,6 +81,7 @@ def test_minimum_ttl_under_a_429_storm_loses_nothing(tmp_path: Path) -> None:
     assert failure_codes(tmp_path / "l.sqlite")["InvalidInput"] == 0
 
 
+@pytest.mark.slow
 def test_minimum_ttl_under_high_latency_loses_nothing(tmp_path: Path) -> None:
     # 2 s per call: a request stamped now + 30 s is under 30 s when the service judges it
     with serve(seed=4, latency=2.0) as emu, connect(emu.endpoint_url) as conn:
@@ -89,12 +91,13 @@ def test_minimum_ttl_under_high_latency_loses_nothing(tmp_path: Path) -> None:
     assert failure_codes(tmp_path / "l.sqlite")["InvalidInput"] == 0
 
 
+@pytest.mark.slow
 def test_v2_minimum_ttl_under_a_429_storm_loses_nothing(tmp_path: Path) -> None:
     with serve(seed=5, rate_limit=1) as emu, connect(emu.endpoint_url, api="v2") as conn:
         plan = dialkit.plan_batches(contacts(60), emu.campaign_id, api="v2", batch_size=10,
                                     ttl=timedelta(seconds=30))
-        summary = send(plan, conn, tmp_path / "l.sqlite", rate=40, listeners=[], max_attempts=20,
-                       backoff=Backoff(initial=0.2, maximum=1.0, jitter=0.1))
+        summary = send(plan, conn, tmp_path / "l.sqlite", listeners=[],
+                       settings=SendSettings(rate=40, max_attempts=20, backoff=Backoff(initial=0.2, maximum=1.0, jitter=0.1)))
         assert summary.succeeded == 60 and summary.failed == {}
 
 
@@ -111,9 +114,9 @@ def test_a_wrong_local_clock_is_corrected_from_the_service_date(tmp_path: Path) 
 def crashed_ledger(path: Path, plan: dialkit.BatchPlan, first_sent: datetime) -> list[str]:
     """A ledger whose first batch went out at ``first_sent`` and was never answered (a crash)."""
     with Ledger.open(path) as led:
-        led.bind_plan(plan)
+        led._bind_plan(plan)
         batch = led.to_send(retry_codes=())[:25]
-        led.begin_call(batch, 1, first_sent)
+        led._begin_call(batch, 1, first_sent)
     return [r.client_token for r in batch]
 
 

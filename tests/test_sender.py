@@ -6,6 +6,7 @@ dialed twice" is checked where the dialing happens, not only in the ledger.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import Counter
 from datetime import datetime, timezone
@@ -20,11 +21,12 @@ import dialkit
 from dialkit.emulator import serve
 from dialkit.exceptions import CampaignNotRunning, ConfirmationRequired, LedgerBusy, PlanValidationError
 from dialkit.ledger import Ledger
-from dialkit.sender import Backoff, Progress, RateLimiter, connect, send
+from dialkit.sender import Backoff, Progress, RateLimiter, SendSettings, connect, send
 
 pytestmark = pytest.mark.timeout(120)
 
 NO_WAIT = Backoff(initial=0.0, maximum=0.0, jitter=0.0)
+SETTINGS_FIELDS = {f.name for f in dataclasses.fields(SendSettings)}
 AREA_CODES = ["212", "312", "415", "617", "713", "202", "305", "404", "503", "602"]
 
 
@@ -50,10 +52,15 @@ def conn_for(emu, api: str = "v1", config: Config | None = None) -> dialkit.Conn
 
 
 def quick_send(plan, conn, ledger, **kw):
+    """A silent send with no backoff waits and no rate limit worth speaking of.
+
+    Keywords named like :class:`SendSettings` fields go into the settings (over
+    those fast defaults); the rest go to :func:`send` as they are.
+    """
     kw.setdefault("listeners", [])
-    kw.setdefault("backoff", NO_WAIT)
-    kw.setdefault("rate", 1000.0)
-    return send(plan, conn, ledger, **kw)
+    knobs = {"backoff": NO_WAIT, "rate": 1000.0}
+    knobs.update({name: kw.pop(name) for name in list(kw) if name in SETTINGS_FIELDS})
+    return send(plan, conn, ledger, SendSettings(**knobs), **kw)
 
 
 def tokens_in_log(emu) -> Counter:
@@ -123,6 +130,7 @@ def test_invalid_input_is_final_and_never_resent(tmp_path: Path) -> None:
         assert sum(c["operation"] == "PutDialRequestBatch" for c in emu.calls()) == 1
 
 
+@pytest.mark.slow
 def test_whole_call_429s_are_retried_until_they_pass(tmp_path: Path) -> None:
     with serve(seed=1, rate_limit=4) as emu:
         conn = conn_for(emu, config=fast_config(max_attempts=2))
@@ -195,6 +203,7 @@ def test_stop_event_then_resume_dials_nobody_twice(tmp_path: Path) -> None:
         assert len(log) == 125 and max(log.values()) == 1
 
 
+@pytest.mark.slow
 def test_stop_with_calls_in_flight_waits_for_their_answers_then_resumes(tmp_path: Path) -> None:
     # several calls in flight when Stop is pressed: their answers are recorded, nothing is abandoned
     with serve(seed=1, latency=0.2) as emu:
@@ -226,10 +235,10 @@ def test_resume_resends_in_flight_requests_with_their_original_token(tmp_path: P
         plan = dialkit.plan_batches(contacts(30), emu.campaign_id)
         ledger = tmp_path / "run.sqlite"
         with Ledger.open(ledger) as led:  # replay the write-ahead step of a crashed sender
-            led.bind_plan(plan)
+            led._bind_plan(plan)
             first_batch = led.to_send(retry_codes=())[:25]
             now = datetime.now(timezone.utc)
-            led.begin_call(first_batch, 1, now)
+            led._begin_call(first_batch, 1, now)
         conn.client.put_dial_request_batch(  # the call did reach the service
             id=emu.campaign_id,
             dialRequests=[{"clientToken": r.client_token, "phoneNumber": r.phone_e164,

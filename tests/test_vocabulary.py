@@ -39,7 +39,7 @@ def sent(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("vocab")
     with dialkit.connect("local", faults={"seed": 3, "throttle_rate": 0.2}) as conn:
         plan = plan_batches(dialkit.load_contacts(SMALL), conn.campaign_id)
-        dialkit.send(plan, conn, folder / "l.sqlite", listeners=[], max_attempts=1)
+        dialkit.send(plan, conn, folder / "l.sqlite", listeners=[], settings=dialkit.SendSettings(max_attempts=1))
         with urllib.request.urlopen(conn.endpoint_url + "/_dialkit/contact-records") as resp:
             (folder / "records.jsonl").write_bytes(resp.read())
     return folder / "l.sqlite", folder / "records.jsonl"

@@ -41,7 +41,7 @@ def test_contact_review_counts_every_reason(messy) -> None:
         assert f">{reason}</td>" in review.counts.value
     labels = [label for label, _ in review.reason.options]
     assert labels[0] == f"all reasons ({s['rejected']})"
-    assert all(any(l.startswith(r) for l in labels) for r in s["reasons"])  # empty reasons too
+    assert all(any(label.startswith(r) for label in labels) for r in s["reasons"])  # empty reasons too
     assert len(review.filtered) == len(messy.rejected)
     assert repr(review) == f"ContactReview({s['rejected']} rejected of {s['rows']:,} rows, 8 reasons)"
 
@@ -223,7 +223,7 @@ def test_send_panel_runs_to_completion_with_the_right_counts(small, tmp_path: Pa
     ledger = tmp_path / "panel.sqlite"
     with dialkit.connect("local", faults={"seed": 11, "throttle_rate": 0.25, "unknown_error_rate": 0.1}) as conn:
         plan = dialkit.plan_batches(small, conn.campaign_id, run_id="panel")
-        panel = SendPanel(plan, conn, ledger, max_attempts=2, backoff=FAST)
+        panel = SendPanel(plan, conn, ledger, settings=dialkit.SendSettings(max_attempts=2, backoff=FAST))
         assert isinstance(panel, ipywidgets.VBox)
         assert panel.counts["pending"] == len(plan) and panel.progress.max == len(plan)
         assert "ready" in panel.status.value and panel.stop_button.disabled
@@ -260,12 +260,13 @@ def test_send_panel_runs_to_completion_with_the_right_counts(small, tmp_path: Pa
     assert len(log) == summary.succeeded  # the emulator dialed each success once
 
 
+@pytest.mark.slow
 def test_send_panel_stop_button_stops_and_start_resumes(small, tmp_path: Path) -> None:
     ledger = tmp_path / "stop.sqlite"
     with dialkit.connect("local", faults={"seed": 1, "latency": 0.3}) as conn:
         plan = dialkit.plan_batches(small, conn.campaign_id, run_id="stop", batch_size=10)
         # 2 calls/s: calls overlap now, so at the default 10/s all six would be out before Stop lands
-        panel = SendPanel(plan, conn, ledger, backoff=FAST, rate=2)
+        panel = SendPanel(plan, conn, ledger, settings=dialkit.SendSettings(backoff=FAST, rate=2))
         panel.start()
         assert panel.running and not panel.stop_button.disabled and panel.start_button.disabled
         deadline = time.monotonic() + 20
@@ -339,6 +340,7 @@ def test_send_panel_rejects_its_own_arguments(small) -> None:
 
 
 # -- the notebook runner and the helpers the notebooks share (dialkit.notebooks) ------------
+@pytest.mark.slow
 def test_run_notebooks_writes_executed_copies_and_charts(tmp_path: Path) -> None:
     import nbformat
 

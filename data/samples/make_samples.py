@@ -229,7 +229,7 @@ def xlsx_bytes(header: list[str], rows: list[list[str]]) -> bytes:
     ws.append(header)
     for r in rows:
         ws.append(r)
-    fixed = dt.datetime(2024, 6, 17, 9, 0, 0)
+    fixed = dt.datetime(2024, 6, 17, 9, 0, 0)  # noqa: DTZ001 - xlsx document properties are naive
     wb.properties.created = fixed
     wb.properties.modified = fixed
     wb.properties.creator = "dialkit make_samples.py"

@@ -9,10 +9,12 @@ import signal
 import sys
 import threading
 from datetime import datetime
-from typing import Sequence
+from types import FrameType
+from typing import Any, Callable, Mapping, Sequence
 
-from dialkit.emulator._dialer import DialerModel
-from dialkit.emulator._emulator import DEFAULT_HOST, DEFAULT_REGION, Emulator, is_loopback
+from dialkit._loopback import is_loopback_host
+from dialkit.emulator._dialer import DEFAULT_HOUR_PROFILE, DialerModel
+from dialkit.emulator._emulator import DEFAULT_HOST, DEFAULT_REGION, Emulator
 from dialkit.emulator._faults import FaultProfile
 
 
@@ -78,7 +80,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -
     """
     parser = build_parser(prog)
     args = parser.parse_args(argv)
-    if not args.allow_remote and not is_loopback(args.host):
+    if not args.allow_remote and not is_loopback_host(args.host):
         parser.error(
             f"refusing to bind {args.host}: the emulator accepts any credentials; add --allow-remote to insist"
         )
@@ -109,16 +111,16 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -
     if args.dialer_lines is not None:
         try:
             start = datetime.fromisoformat(args.dialer_start.replace("Z", "+00:00")) if args.dialer_start else None
-            extra = {}
+            hour_profile: Mapping[int, tuple[float, float, float]] = DEFAULT_HOUR_PROFILE
             if args.dialer_hour_profile:
                 with open(args.dialer_hour_profile, encoding="utf-8") as fh:
                     raw = json.load(fh)
                 if not isinstance(raw, dict):
                     raise ValueError("the hour profile must be a JSON object of hour -> [human, voicemail, no_answer]")
-                extra["hour_profile"] = {int(k): tuple(v) for k, v in raw.items()}
+                hour_profile = {int(k): tuple(v) for k, v in raw.items()}  # DialerModel checks each
             dialer = DialerModel(lines=args.dialer_lines, agents=args.dialer_agents, buffer_size=args.dialer_buffer,
                                  handle_time=args.dialer_handle_time, time_scale=args.dialer_time_scale,
-                                 start=start, seed=args.seed, **extra)
+                                 start=start, seed=args.seed, hour_profile=hour_profile)
         except (OSError, ValueError, TypeError) as err:
             parser.error(f"dialer model: {err}")
     if args.verbose:
@@ -135,7 +137,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -
         return 1
 
     stop = threading.Event()
-    previous: dict[int, object] = {}
+    previous: dict[signal.Signals, Callable[[int, FrameType | None], Any] | int | None] = {}
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, lambda *_: stop.set())
@@ -148,5 +150,5 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -
     finally:
         emulator.stop()
         for signum, handler in previous.items():
-            signal.signal(signum, handler)  # type: ignore[arg-type]
+            signal.signal(signum, handler)
     return 0

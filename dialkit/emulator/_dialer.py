@@ -25,7 +25,7 @@ without it the emulator accepts and forgets, as before.  With it:
   client token)``, so the same requests on the same simulated clock give the
   same contact records, whatever the order of HTTP calls.
 
-Contact records come out in Connect's shape (:func:`dialkit.contact_records.build_contact_record`):
+Contact records come out in Connect's shape (:func:`dialkit.emulator._records.build_contact_record`):
 the request's attributes, ``Campaign.CampaignId`` and ``SourceCampaign
 {CampaignId, OutboundRequestId}``.  A record appears once its contact has ended
 on the simulated clock.
@@ -45,6 +45,8 @@ from types import MappingProxyType
 from typing import Any, Callable
 
 from dialkit._number_zones import local_hour, primary_time_zone
+from dialkit.emulator._clock import MovableClock, monotonic_source
+from dialkit.emulator._records import build_contact_record
 
 #: hour -> (human answers, voicemail, no answer); the remainder is busy or failed.  People answer more
 #: in the evening and at lunch than during working hours; at night few answer.
@@ -67,7 +69,7 @@ def _check_profile(profile: Mapping[int, tuple[float, float, float]]) -> dict[in
         if len(probs) != 3 or any(p < 0 for p in probs) or sum(probs) > 1 + 1e-9:
             raise ValueError(f"hour_profile[{hour}] must be (human, voicemail, no_answer) probabilities "
                              "that are >= 0 and sum to at most 1")
-        out[hour] = probs  # type: ignore[assignment]
+        out[hour] = probs
     return out
 
 
@@ -133,11 +135,10 @@ class Dialer:
 
     def __init__(self, model: DialerModel, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.model = model
-        self._monotonic = monotonic
         self._lock = threading.RLock()
-        self._t0 = monotonic()
         self._start = model.start or datetime.now(timezone.utc)
-        self._offset = 0.0  # simulated seconds added by advance()
+        #: the simulated clock: the emulator's kind of clock, on a monotonic source, from start at time_scale
+        self._clock = MovableClock(monotonic_source(monotonic), start=self._start, scale=float(model.time_scale))
         self._buffer: deque[_Waiting] = deque()
         self._lines = [self._start] * model.lines
         heapq.heapify(self._lines)
@@ -150,9 +151,7 @@ class Dialer:
 
     def now(self) -> datetime:
         """The simulated time now (UTC)."""
-        with self._lock:
-            real = (self._monotonic() - self._t0) * float(self.model.time_scale)
-            return self._start + timedelta(seconds=real + self._offset)
+        return self._clock.now()
 
     def advance(self, seconds: float = 0.0, **delta: float) -> datetime:
         """Move the simulated clock forward (``advance(3600)`` or ``advance(hours=1)``); returns the new time.
@@ -163,8 +162,7 @@ class Dialer:
         if step < 0:
             raise ValueError("the simulated clock only moves forward")
         with self._lock:
-            self._offset += step
-            moment = self.now()
+            moment = self._clock.advance(timedelta(seconds=step))
             self._run_until(moment)
             return moment
 
@@ -239,8 +237,6 @@ class Dialer:
         self._simulated_to = moment
 
     def _expire(self, w: _Waiting) -> None:
-        from dialkit.contact_records import build_contact_record
-
         record = build_contact_record(
             contact_id=_contact_id(self.model.seed, w), outbound_request_id=w.id, campaign_id=w.campaign_id, phone=w.phone, attributes=w.attributes,
             initiated=w.deadline, ended=w.deadline, disconnect_reason="EXPIRED",
@@ -249,8 +245,6 @@ class Dialer:
 
     def _place(self, w: _Waiting, dial_at: datetime) -> datetime:
         """Dial one request at ``dial_at``: draw its outcome, keep its record, return when its line frees."""
-        from dialkit.contact_records import build_contact_record
-
         m = self.model
         rng = random.Random(f"dialkit-dialer:{m.seed}:{w.campaign_id}:{w.token}")
         zone, _ = primary_time_zone(w.phone)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import logging
 import threading
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from dialkit._loopback import is_loopback_host
 from dialkit.emulator._dialer import Dialer, DialerModel
 from dialkit.emulator._faults import FaultProfile
 from dialkit.emulator._http import EmulatorHTTPServer, build_routes
+from dialkit.emulator._records import simulate_contact_records
 from dialkit.emulator._service import Reply, Service
 
 logger = logging.getLogger("dialkit.emulator")
@@ -22,16 +23,6 @@ DEFAULT_REGION = "us-east-1"
 DEFAULT_CAMPAIGN_NAME = "dialkit-local"
 DEFAULT_INSTANCE_ID = "dialkit-local-instance"
 DEFAULT_CONTACT_FLOW_ID = "dialkit-local-flow"
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class Emulator:
@@ -72,7 +63,7 @@ class Emulator:
         dialer: DialerModel | None = None,
         **profile: Any,
     ) -> None:
-        if not allow_remote and not is_loopback(host):
+        if not allow_remote and not is_loopback_host(host):
             raise ValueError(
                 f"refusing to listen on {host}: the emulator accepts any credentials, so it binds only "
                 "loopback addresses; pass allow_remote=True (--allow-remote) if you really mean it"
@@ -260,11 +251,9 @@ class Emulator:
 
         With a dialer model: the records of the contacts that have ended on its
         simulated clock.  Without: simulated at once (see
-        :func:`dialkit.contact_records.simulate_contact_records` for
+        :func:`dialkit.emulator.simulate_contact_records` for
         ``simulation`` keywords; the seed defaults to the emulator's).
         """
-        from ..contact_records import simulate_contact_records
-
         if self._dialer is not None:
             if simulation:
                 raise TypeError("simulation keywords do not apply when the emulator runs a dialer model")

@@ -1,4 +1,4 @@
-"""The emulator's fault profile and the token bucket behind ``rate_limit``.
+"""The emulator's fault profile (``rate_limit`` is enforced with :class:`dialkit._token_bucket.TokenBucket`).
 
 Every fault is off by default: an emulator with the default profile answers like
 a healthy service.  Faults exist to exercise a sender's error handling: whole-call
@@ -122,25 +122,3 @@ class FaultProfile:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-class TokenBucket:
-    """A token bucket: ``rate`` tokens per second, holding at most ``max(rate, 1)``.
-
-    Not thread-safe on its own: the emulator calls it under its lock.
-    """
-
-    def __init__(self, rate: float, now: float) -> None:
-        self.rate = rate
-        self.capacity = max(rate, 1.0)
-        self.tokens = self.capacity
-        self.updated = now
-
-    def take(self, now: float) -> bool:
-        """Take one token if there is one; False means the call is over the rate."""
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return True
-        return False

@@ -277,13 +277,13 @@ class RequestHandler(BaseHTTPRequestHandler):
             if method == "GET" and parts == ["health"]:
                 self._send(200, emulator.health())
             elif method == "GET" and parts == ["dial-requests"]:
-                campaign_id = (query.get("campaignId") or [None])[0]
+                campaign_id = next(iter(query.get("campaignId") or []), None)
                 self._send(200, {"dialRequests": emulator.dial_requests(campaign_id)})
             elif method == "GET" and parts == ["contact-records"]:
                 # concatenated JSON with no delimiter, the way Firehose writes contact records to S3
                 from ..contact_records import to_firehose_text
 
-                campaign_id = (query.get("campaignId") or [None])[0]
+                campaign_id = next(iter(query.get("campaignId") or []), None)
                 self._send_raw(200, to_firehose_text(emulator.contact_records(campaign_id)).encode())
             elif parts == ["clock"] and method in ("GET", "POST", "PUT"):
                 if method != "GET":

@@ -18,14 +18,17 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 import phonenumbers
 from botocore.model import ServiceModel
 
 from dialkit._model import (CLIENT_TOKEN_WINDOW, MAX_ATTRIBUTES_BYTES, MAX_TTL, MIN_TTL, SERVICE_NAMES,
                             attributes_size, constraints, service_model)
-from dialkit.emulator._faults import INJECTABLE_ERRORS, FaultProfile, TokenBucket
+from dialkit._token_bucket import TokenBucket
+from dialkit._utc import utc_iso
+from dialkit.emulator._clock import MovableClock
+from dialkit.emulator._faults import INJECTABLE_ERRORS, FaultProfile
 from dialkit.emulator._validate import parse_timestamp, summarize, validate, validate_body
 
 #: The fictional account id in every ARN the emulator makes.
@@ -62,6 +65,13 @@ _V2_EXTRA_MEMBERS = (
     "communicationTimeConfig",
     "communicationLimitsOverride",
 )
+
+
+class _Handler(Protocol):
+    """One control-plane operation: (api, uri params, body, operation=) -> the reply body (None: empty)."""
+
+    def __call__(self, api: str, params: dict[str, str], body: dict[str, Any], *,
+                 operation: str) -> dict[str, Any] | None: ...
 
 
 class ApiError(Exception):
@@ -140,8 +150,7 @@ class DialRecord:
 
 def iso_utc(moment: datetime) -> str:
     """``2026-11-27T07:00:00.123Z``: the form the emulator writes timestamps in."""
-    moment = moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return utc_iso(moment, "milliseconds")
 
 
 def is_dialable(number: str) -> bool:
@@ -182,8 +191,7 @@ class Service:
         self.dialer = dialer
         self.models = models or load_models()
         self._wait = wait
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
-        self._clock_offset = timedelta(0)
+        self._clock = MovableClock(clock or (lambda: datetime.now(timezone.utc)))
         self._lock = threading.RLock()
         self._faults = faults
         self._ids = random.Random(f"dialkit-emulator-ids:{faults.seed}")
@@ -196,7 +204,7 @@ class Service:
         self._batch_calls = 0
         self._reset_bucket()
         self.check_faults(faults)
-        self._handlers: dict[tuple[str, str], Callable[[str, dict[str, str], dict[str, Any]], dict | None]] = {}
+        self._handlers: dict[tuple[str, str], _Handler] = {}
         for api in ("v1", "v2"):
             self._handlers[(api, "CreateCampaign")] = self._create_campaign
             self._handlers[(api, "DescribeCampaign")] = self._describe_campaign
@@ -235,7 +243,7 @@ class Service:
 
     def _reset_bucket(self) -> None:
         rate = self._faults.rate_limit
-        self._bucket = TokenBucket(rate, time.monotonic()) if rate else None
+        self._bucket = TokenBucket(rate) if rate else None
 
     # ------------------------------------------------------------------ clock
 
@@ -245,22 +253,17 @@ class Service:
         It stamps when calls arrive, so the expiry window, the 7-day memory of
         client tokens and ``receivedAt`` all follow it.
         """
-        with self._lock:
-            offset = self._clock_offset
-        return (self._clock() + offset).astimezone(timezone.utc)
+        return self._clock.now()
 
     def advance_clock(self, delta: timedelta) -> datetime:
         """Move the emulator's clock forward by ``delta`` (tests: "7 days later"); returns the new now."""
         if not isinstance(delta, timedelta) or delta < timedelta(0):
             raise ValueError("the emulator's clock only moves forward: give a non-negative timedelta")
-        with self._lock:
-            self._clock_offset += delta
-        return self.now()
+        return self._clock.advance(delta)
 
     def clock_offset(self) -> timedelta:
         """How far :meth:`advance_clock` has moved the clock in total."""
-        with self._lock:
-            return self._clock_offset
+        return self._clock.moved
 
     # ------------------------------------------------------------------ store
 
@@ -493,10 +496,11 @@ class Service:
     def _list_campaigns(self, api: str, params: dict[str, str], body: dict[str, Any], **_: Any) -> dict[str, Any]:
         offset = 0
         if body.get("nextToken"):
-            offset = _decode_token(body["nextToken"])
-            if offset is None:
+            decoded = _decode_token(body["nextToken"])
+            if decoded is None:
                 message = summarize(["nextToken was not issued by this endpoint"])
                 raise self.error(api, "ValidationException", message)
+            offset = decoded
         limit = int(body.get("maxResults") or 50)
         instance_filter = (body.get("filters") or {}).get("instanceIdFilter")
         with self._lock:
@@ -542,7 +546,7 @@ class Service:
         if faults.latency:
             self._wait(faults.latency)
         with self._lock:
-            if self._bucket is not None and not self._bucket.take(time.monotonic()):
+            if self._bucket is not None and not self._bucket.take():
                 message = f"Rate exceeded: {operation} is limited to {faults.rate_limit:g} calls per second"
                 raise self.error(api, "ThrottlingException", message)
         self._validate(api, operation, params, body)
@@ -626,7 +630,8 @@ class Service:
 def _destination(api: str, item: dict[str, Any]) -> str | None:
     """The number an item asks to dial, or None when it is not a telephony request."""
     if api == "v1":
-        return item["phoneNumber"]
+        number: str = item["phoneNumber"]  # validated against the model before this is read
+        return number
     telephony = item["channelSubtypeParameters"].get("telephony")
     return telephony["destinationPhoneNumber"] if telephony else None
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
-from botocore.model import Shape
+from botocore.model import ListShape, MapShape, Shape, StringShape, StructureShape
 
 from dialkit._model import StringRule
 
@@ -68,9 +68,9 @@ def validate(shape: Shape, value: Any, label: str, problems: list[str]) -> None:
     if value is None:
         return  # absent optional member; required ones are checked by the parent structure
     kind = shape.type_name
-    if kind == "structure":
+    if isinstance(shape, StructureShape):  # botocore builds each shape type as its class
         _validate_structure(shape, value, label, problems)
-    elif kind == "list":
+    elif isinstance(shape, ListShape):
         if not isinstance(value, list):
             problems.append(f"{label} must be a list")
             return
@@ -84,7 +84,7 @@ def validate(shape: Shape, value: Any, label: str, problems: list[str]) -> None:
                 problems.append(f"{label}[{index}] must not be null")
             else:
                 validate(shape.member, item, f"{label}[{index}]", problems)
-    elif kind == "map":
+    elif isinstance(shape, MapShape):
         if not isinstance(value, dict):
             problems.append(f"{label} must be an object (map)")
             return
@@ -94,7 +94,7 @@ def validate(shape: Shape, value: Any, label: str, problems: list[str]) -> None:
                 problems.append(f"a value of {label} is null")
             else:
                 validate(shape.value, item, f"a value of {label}", problems)
-    elif kind == "string":
+    elif isinstance(shape, StringShape):
         if shape.enum:
             if value not in shape.enum:
                 problems.append(f"{label} must be one of {', '.join(shape.enum)}")
@@ -124,7 +124,7 @@ def validate(shape: Shape, value: Any, label: str, problems: list[str]) -> None:
     # blobs and documents: accepted as they come
 
 
-def _validate_structure(shape: Shape, value: Any, label: str, problems: list[str]) -> None:
+def _validate_structure(shape: StructureShape, value: Any, label: str, problems: list[str]) -> None:
     if not isinstance(value, dict):
         problems.append(f"{label} must be an object")
         return
