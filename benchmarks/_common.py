@@ -22,7 +22,14 @@ from typing import Any
 
 def row(figure: str, dialkit: str, baseline: str, ratio: str, target: str, met: bool) -> dict[str, Any]:
     """One table row, as the contract wants it."""
-    return {"figure": figure, "dialkit": dialkit, "baseline": baseline, "ratio": ratio, "target": target, "met": bool(met)}
+    return {
+        "figure": figure,
+        "dialkit": dialkit,
+        "baseline": baseline,
+        "ratio": ratio,
+        "target": target,
+        "met": bool(met),
+    }
 
 
 def emit(rows: list[dict[str, Any]]) -> None:
@@ -51,8 +58,14 @@ def run_child(script: str, *args: str, timeout: float = 1800) -> dict[str, Any]:
     """
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     env = dict(os.environ)
-    proc = subprocess.run([sys.executable, script, "--child", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env, check=False)
+    proc = subprocess.run(
+        [sys.executable, script, "--child", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark child {args[:1]} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -67,7 +80,7 @@ def fmt_seconds(s: float) -> str:
 
 
 def fmt_bytes(n: float) -> str:
-    return f"{n / 1024 ** 3:.2f} GB" if n >= 1024 ** 3 else f"{n / 1024 ** 2:.0f} MB"
+    return f"{n / 1024**3:.2f} GB" if n >= 1024**3 else f"{n / 1024**2:.0f} MB"
 
 
 def machine_line() -> str:
@@ -86,7 +99,7 @@ def machine_line() -> str:
         with open("/proc/meminfo", encoding="ascii") as fh:
             for line in fh:
                 if line.startswith("MemTotal:"):
-                    ram = f"{int(line.split()[1]) / 1024 ** 2:.1f} GB RAM"
+                    ram = f"{int(line.split()[1]) / 1024**2:.1f} GB RAM"
                     break
     except (OSError, ValueError):
         pass
@@ -95,6 +108,12 @@ def machine_line() -> str:
         load = "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
     except OSError:
         pass
-    parts = [cpu, f"{os.cpu_count()} cores", ram, f"Python {platform.python_version()}",
-             f"{platform.system()} {platform.release()}", load]
+    parts = [
+        cpu,
+        f"{os.cpu_count()} cores",
+        ram,
+        f"Python {platform.python_version()}",
+        f"{platform.system()} {platform.release()}",
+        load,
+    ]
     return "machine: " + ", ".join(p for p in parts if p)

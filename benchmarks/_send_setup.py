@@ -23,12 +23,96 @@ from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE, Batch, BatchPlan, PlannedRe
 
 #: US area codes; each gives 100 fictional numbers NXX-555-0100..0199 that libphonenumber accepts.
 _AREA_CODES = [
-    "201", "202", "203", "205", "206", "207", "208", "209", "210", "212", "213", "214", "215", "216", "217",
-    "218", "219", "224", "225", "228", "229", "231", "234", "239", "240", "248", "251", "252", "253", "254",
-    "256", "260", "262", "267", "269", "270", "276", "281", "301", "302", "303", "304", "305", "307", "308",
-    "309", "310", "312", "313", "314", "315", "316", "317", "318", "319", "320", "321", "323", "325", "330",
-    "334", "336", "337", "339", "347", "351", "352", "360", "361", "386", "401", "402", "404", "405", "406",
-    "407", "408", "409", "410", "412", "413", "414", "415", "417", "419", "423", "425", "432", "434", "435",
+    "201",
+    "202",
+    "203",
+    "205",
+    "206",
+    "207",
+    "208",
+    "209",
+    "210",
+    "212",
+    "213",
+    "214",
+    "215",
+    "216",
+    "217",
+    "218",
+    "219",
+    "224",
+    "225",
+    "228",
+    "229",
+    "231",
+    "234",
+    "239",
+    "240",
+    "248",
+    "251",
+    "252",
+    "253",
+    "254",
+    "256",
+    "260",
+    "262",
+    "267",
+    "269",
+    "270",
+    "276",
+    "281",
+    "301",
+    "302",
+    "303",
+    "304",
+    "305",
+    "307",
+    "308",
+    "309",
+    "310",
+    "312",
+    "313",
+    "314",
+    "315",
+    "316",
+    "317",
+    "318",
+    "319",
+    "320",
+    "321",
+    "323",
+    "325",
+    "330",
+    "334",
+    "336",
+    "337",
+    "339",
+    "347",
+    "351",
+    "352",
+    "360",
+    "361",
+    "386",
+    "401",
+    "402",
+    "404",
+    "405",
+    "406",
+    "407",
+    "408",
+    "409",
+    "410",
+    "412",
+    "413",
+    "414",
+    "415",
+    "417",
+    "419",
+    "423",
+    "425",
+    "432",
+    "434",
+    "435",
 ]
 
 
@@ -57,8 +141,9 @@ def big_plan(campaign_id: str, n: int, *, api: str = "v1", run_id: str = "bench"
         round_ = i // len(numbers)
         token = client_token(campaign_id, run_id if round_ == 0 else f"{run_id}-{round_}", phone)
         # as plan_batches does by default: the token travels as a contact attribute too
-        current.append(PlannedRequest(len(batches) + 1, len(current) + 1, token, phone,
-                                      {CLIENT_TOKEN_ATTRIBUTE: token}, i + 1))
+        current.append(
+            PlannedRequest(len(batches) + 1, len(current) + 1, token, phone, {CLIENT_TOKEN_ATTRIBUTE: token}, i + 1)
+        )
         if len(current) == 25:
             batches.append(Batch(len(batches) + 1, tuple(current)))
             current = []
@@ -71,8 +156,9 @@ class EmulatorProcess:
     """``dialkit emulator`` in a child process (``python -m dialkit.emulator``), stopped on exit."""
 
     def __init__(self, *args: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "dialkit.emulator", *args],
-                                     stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "dialkit.emulator", *args], stdout=subprocess.PIPE, text=True
+        )
         line = self.proc.stdout.readline() if self.proc.stdout else ""
         info = json.loads(line)
         self.endpoint_url: str = info["endpoint_url"]
@@ -94,7 +180,7 @@ class EmulatorProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
 
-    def __enter__(self) -> "EmulatorProcess":
+    def __enter__(self) -> EmulatorProcess:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -35,7 +35,7 @@ from _common import emit, fmt_bytes, fmt_seconds, peak_rss_bytes, row, run_child
 CAMPAIGN = "bench-campaign"
 TARGET_SECONDS = 3.0
 TARGET_RATIO = 10.0
-TARGET_RSS = 1.5 * 1024 ** 3
+TARGET_RSS = 1.5 * 1024**3
 
 
 def obvious_code(path: str) -> list[list[str]]:
@@ -84,8 +84,12 @@ def child(kind: str, path: str, out_dir: str) -> None:
     cpu_before = _cpu_seconds()
     if kind == "obvious":
         batches, seconds = timed(lambda: obvious_code(path))
-        info = {"seconds": seconds, "cpu_seconds": _cpu_seconds() - cpu_before,
-                "accepted": sum(len(b) for b in batches), "batches": len(batches)}
+        info = {
+            "seconds": seconds,
+            "cpu_seconds": _cpu_seconds() - cpu_before,
+            "accepted": sum(len(b) for b in batches),
+            "batches": len(batches),
+        }
     elif kind == "dialkit":
         from dialkit import load_contacts, plan_batches
 
@@ -95,9 +99,14 @@ def child(kind: str, path: str, out_dir: str) -> None:
         made, batch_seconds = timed(lambda: [(b.number, len(b), [r.client_token for r in b]) for b in plan.batches])
         tokens = [t for _, _, ts in made for t in ts]
         _save(out, contacts, [(n, k) for n, k, _ in made], tokens)
-        info = {"seconds": seconds, "cpu_seconds": cpu_seconds, "batch_seconds": batch_seconds,
-                "accepted": len(contacts.accepted),
-                "rejected": len(contacts.rejected), "batches": len(made)}
+        info = {
+            "seconds": seconds,
+            "cpu_seconds": cpu_seconds,
+            "batch_seconds": batch_seconds,
+            "accepted": len(contacts.accepted),
+            "rejected": len(contacts.rejected),
+            "batches": len(made),
+        }
     else:  # the per-row reference: dialkit's own path before the fast path, tokens one by one
         from unittest import mock
 
@@ -160,19 +169,43 @@ def main() -> None:
             same, why = identical(tmpdir / "dialkit", tmpdir / "reference")
     label = f"{rows / 1e6:g}M" if rows >= 1_000_000 else f"{rows:,}"
     ratio = ob["seconds"] / dk["seconds"]
-    print(f"making all {dk['batches']:,} batches with their tokens afterwards: {fmt_seconds(dk['batch_seconds'])}", flush=True)
-    print(f"CPU time (user + sys) of the timed part: dialkit {fmt_seconds(dk['cpu_seconds'])}, "
-          f"obvious code {fmt_seconds(ob['cpu_seconds'])}", flush=True)
-    emit([
-        row(f"Prep {label} rows: load_contacts + plan_batches", fmt_seconds(dk["seconds"]), fmt_seconds(ob["seconds"]),
-            f"{ratio:.1f}x", f"<= {TARGET_SECONDS:g} s, >= {TARGET_RATIO:g}x",
-            dk["seconds"] <= TARGET_SECONDS and ratio >= TARGET_RATIO),
-        row(f"Prep {label} rows: peak RSS", fmt_bytes(dk["maxrss_bytes"]), fmt_bytes(ob["maxrss_bytes"]),
-            f"{dk['maxrss_bytes'] / ob['maxrss_bytes']:.2f}x", "< 1.5 GB", dk["maxrss_bytes"] < TARGET_RSS),
-        row(f"Prep {label} rows: same rows, reasons, batches, tokens as per-row dialkit",
-            "identical" if same else ("unchecked" if same is None else f"DIFFERENT: {why}"), "-", "-", "identical",
-            bool(same)),
-    ])
+    print(
+        f"making all {dk['batches']:,} batches with their tokens afterwards: {fmt_seconds(dk['batch_seconds'])}",
+        flush=True,
+    )
+    print(
+        f"CPU time (user + sys) of the timed part: dialkit {fmt_seconds(dk['cpu_seconds'])}, "
+        f"obvious code {fmt_seconds(ob['cpu_seconds'])}",
+        flush=True,
+    )
+    emit(
+        [
+            row(
+                f"Prep {label} rows: load_contacts + plan_batches",
+                fmt_seconds(dk["seconds"]),
+                fmt_seconds(ob["seconds"]),
+                f"{ratio:.1f}x",
+                f"<= {TARGET_SECONDS:g} s, >= {TARGET_RATIO:g}x",
+                dk["seconds"] <= TARGET_SECONDS and ratio >= TARGET_RATIO,
+            ),
+            row(
+                f"Prep {label} rows: peak RSS",
+                fmt_bytes(dk["maxrss_bytes"]),
+                fmt_bytes(ob["maxrss_bytes"]),
+                f"{dk['maxrss_bytes'] / ob['maxrss_bytes']:.2f}x",
+                "< 1.5 GB",
+                dk["maxrss_bytes"] < TARGET_RSS,
+            ),
+            row(
+                f"Prep {label} rows: same rows, reasons, batches, tokens as per-row dialkit",
+                "identical" if same else ("unchecked" if same is None else f"DIFFERENT: {why}"),
+                "-",
+                "-",
+                "identical",
+                bool(same),
+            ),
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -29,10 +29,10 @@ import boto3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _send_setup import EmulatorProcess, batch_calls, big_plan, machine, row, tmpdir  # noqa: E402
+from _send_setup import EmulatorProcess, batch_calls, big_plan, machine, row, tmpdir
 
-from dialkit.ledger import Ledger  # noqa: E402
-from dialkit.sender import Backoff, SendSettings, client_config, connect, send  # noqa: E402
+from dialkit.ledger import Ledger
+from dialkit.sender import Backoff, SendSettings, client_config, connect, send
 
 
 def calls_per_second(times: list[float]) -> float:
@@ -49,13 +49,28 @@ def baseline_loop(n_requests: int) -> float:
     """The obvious code: one put_dial_request_batch after another, nothing recorded."""
     with EmulatorProcess() as emu:
         plan = big_plan(emu.campaign_id, n_requests, run_id="bench-loop")
-        client = boto3.client("connectcampaigns", endpoint_url=emu.endpoint_url, region_name="us-east-1",
-                              aws_access_key_id="local", aws_secret_access_key="local", config=client_config())
+        client = boto3.client(
+            "connectcampaigns",
+            endpoint_url=emu.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+            config=client_config(),
+        )
         for batch in plan.batches:
             expiry = datetime.now(timezone.utc) + plan.ttl
-            client.put_dial_request_batch(id=plan.campaign_id, dialRequests=[
-                {"clientToken": r.client_token, "phoneNumber": r.phone_e164, "expirationTime": expiry,
-                 "attributes": dict(r.attributes)} for r in batch.requests])
+            client.put_dial_request_batch(
+                id=plan.campaign_id,
+                dialRequests=[
+                    {
+                        "clientToken": r.client_token,
+                        "phoneNumber": r.phone_e164,
+                        "expirationTime": expiry,
+                        "attributes": dict(r.attributes),
+                    }
+                    for r in batch.requests
+                ],
+            )
         times = sorted(c["time"] for c in batch_calls(emu.calls()) if c["status"] == 200)
     return calls_per_second(times)
 
@@ -63,8 +78,13 @@ def baseline_loop(n_requests: int) -> float:
 def dialkit_send(n_requests: int, work: Path) -> tuple[float, float, float, int, int]:
     with EmulatorProcess() as emu, connect(emu.endpoint_url) as conn:
         plan = big_plan(emu.campaign_id, n_requests, run_id="bench-headroom")
-        summary = send(plan, conn, work / "headroom.sqlite", listeners=[],
-                       settings=SendSettings(rate=10_000, backoff=Backoff(initial=0.05, maximum=1.0)))
+        summary = send(
+            plan,
+            conn,
+            work / "headroom.sqlite",
+            listeners=[],
+            settings=SendSettings(rate=10_000, backoff=Backoff(initial=0.05, maximum=1.0)),
+        )
         times = sorted(c["time"] for c in batch_calls(emu.calls()) if c["status"] == 200)
         accepted = len(emu.dial_requests())
     first, last = tenths(times)
@@ -82,11 +102,15 @@ def resume_start(n_requests: int, work: Path) -> tuple[float, float]:
             led._set_meta("plan_validated", led.meta()["plan_sha256"])
         db = sqlite3.connect(path)
         with db:
-            db.execute("UPDATE requests SET status='succeeded', attempts=1, first_sent_at=planned_at, "
-                       "dial_request_id='x' WHERE seq <= ?", (n_requests // 2,))
-            db.execute("UPDATE requests SET status='in_flight', attempts=1, first_sent_at=? WHERE seq > ? AND seq <= ?",
-                       (datetime.now(timezone.utc).isoformat(timespec="milliseconds"), n_requests // 2,
-                        n_requests // 2 + 25))
+            db.execute(
+                "UPDATE requests SET status='succeeded', attempts=1, first_sent_at=planned_at, "
+                "dial_request_id='x' WHERE seq <= ?",
+                (n_requests // 2,),
+            )
+            db.execute(
+                "UPDATE requests SET status='in_flight', attempts=1, first_sent_at=? WHERE seq > ? AND seq <= ?",
+                (datetime.now(timezone.utc).isoformat(timespec="milliseconds"), n_requests // 2, n_requests // 2 + 25),
+            )
         db.close()
         t0 = time.perf_counter()
         plan.validate()
@@ -118,21 +142,44 @@ def main() -> None:
     loop = baseline_loop(n_loop)
     print(f"sequential loop, {n_loop:,} requests: {loop:.1f} calls/s", flush=True)
     rate, first, last, succeeded, accepted = dialkit_send(n_send, work)
-    print(f"dialkit send, {n_send:,} requests: {rate:.1f} calls/s (first tenth {first:.1f}, last tenth {last:.1f}); "
-          f"{succeeded:,} succeeded, emulator accepted {accepted:,}", flush=True)
+    print(
+        f"dialkit send, {n_send:,} requests: {rate:.1f} calls/s (first tenth {first:.1f}, last tenth {last:.1f}); "
+        f"{succeeded:,} succeeded, emulator accepted {accepted:,}",
+        flush=True,
+    )
     start, before = resume_start(n_ledger, work)
-    print(f"resume of a {n_ledger:,}-request ledger: first call {start:.2f} s after send(); "
-          f"validate + full to_send (the old pre-send work): {before:.2f} s", flush=True)
+    print(
+        f"resume of a {n_ledger:,}-request ledger: first call {start:.2f} s after send(); "
+        f"validate + full to_send (the old pre-send work): {before:.2f} s",
+        flush=True,
+    )
 
     ok_all = succeeded == accepted == n_send
     rows = [
-        row(f"send headroom: calls/s, {n_send:,} requests, no limit/latency", f"{rate:.1f} calls/s",
-            f"{loop:.1f} calls/s (sequential loop)", f"{rate / loop:.2f}x", ">= 100 calls/s, every request accepted",
-            rate >= 100 and ok_all),
-        row("send headroom: last tenth vs first tenth", f"{last:.1f} vs {first:.1f} calls/s", "-",
-            f"{last / first:.2f}x", "last tenth no slower (>= 1.00x)", last >= first),
-        row(f"resume start, {n_ledger:,}-request ledger", f"{start:.2f} s", f"{before:.2f} s (validate + to_send)",
-            f"{before / start:.1f}x faster", "<= 2 s to the first call", start <= 2.0),
+        row(
+            f"send headroom: calls/s, {n_send:,} requests, no limit/latency",
+            f"{rate:.1f} calls/s",
+            f"{loop:.1f} calls/s (sequential loop)",
+            f"{rate / loop:.2f}x",
+            ">= 100 calls/s, every request accepted",
+            rate >= 100 and ok_all,
+        ),
+        row(
+            "send headroom: last tenth vs first tenth",
+            f"{last:.1f} vs {first:.1f} calls/s",
+            "-",
+            f"{last / first:.2f}x",
+            "last tenth no slower (>= 1.00x)",
+            last >= first,
+        ),
+        row(
+            f"resume start, {n_ledger:,}-request ledger",
+            f"{start:.2f} s",
+            f"{before:.2f} s (validate + to_send)",
+            f"{before / start:.1f}x faster",
+            "<= 2 s to the first call",
+            start <= 2.0,
+        ),
     ]
     print(json.dumps(rows))
 

@@ -28,11 +28,11 @@ import boto3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _send_setup import EmulatorProcess, batch_calls, big_plan, machine, row, tmpdir  # noqa: E402
+from _send_setup import EmulatorProcess, batch_calls, big_plan, machine, row, tmpdir
 
-from dialkit.adapters import V1Adapter, V2Adapter  # noqa: E402
-from dialkit.ledger import Ledger  # noqa: E402
-from dialkit.sender import DEFAULT_RATE, SendSettings, client_config, connect, send  # noqa: E402
+from dialkit.adapters import V1Adapter, V2Adapter
+from dialkit.ledger import Ledger
+from dialkit.sender import DEFAULT_RATE, SendSettings, client_config, connect, send
 
 LIMIT = 10.0
 LATENCY = 0.15
@@ -53,8 +53,14 @@ def baseline(api: str, n: int) -> tuple[float, float, int]:
     """One call after another (a 429 is simply retried), nothing recorded."""
     with EmulatorProcess(*EMULATOR_ARGS) as emu:
         plan = big_plan(emu.campaign_id, n, api=api, run_id=f"bench-loop-{api}")
-        client = boto3.client(SERVICES[api], endpoint_url=emu.endpoint_url, region_name="us-east-1",
-                              aws_access_key_id="local", aws_secret_access_key="local", config=client_config())
+        client = boto3.client(
+            SERVICES[api],
+            endpoint_url=emu.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+            config=client_config(),
+        )
         adapter = V1Adapter() if api == "v1" else V2Adapter()
         for batch in plan.batches:
             while True:
@@ -75,8 +81,13 @@ def with_dialkit(api: str, n: int, work: Path) -> tuple[float, float, int, bool]
         tokens = Counter(d["clientToken"] for d in emu.dial_requests())
         with Ledger.read(ledger) as led:
             statuses = Counter(r["status"] for r in led.requests_rows())
-        every = (summary.succeeded == n and statuses == {"succeeded": n} and len(tokens) == n
-                 and max(tokens.values()) == 1 and set(tokens) == {r.client_token for r in plan.requests})
+        every = (
+            summary.succeeded == n
+            and statuses == {"succeeded": n}
+            and len(tokens) == n
+            and max(tokens.values()) == 1
+            and set(tokens) == {r.client_token for r in plan.requests}
+        )
         return rate, share, accepted, every
 
 
@@ -90,17 +101,25 @@ def main() -> None:
     rows = []
     for api in ("v1", "v2"):
         base_rate, base_share, _ = baseline(api, n)
-        print(f"{api} sequential loop, {n:,} contacts: {base_rate:.2f} calls/s, {base_share:.1%} answered 429",
-              flush=True)
+        print(
+            f"{api} sequential loop, {n:,} contacts: {base_rate:.2f} calls/s, {base_share:.1%} answered 429", flush=True
+        )
         rate, share, accepted, every = with_dialkit(api, n, work)
-        print(f"{api} dialkit.send, {n:,} contacts: {rate:.2f} calls/s ({rate / LIMIT:.1%} of the limit), "
-              f"{share:.1%} answered 429, {accepted} accepted calls, every request accounted for: {every}",
-              flush=True)
-        rows.append(row(f"send rate {api}: {n:,} contacts at {LIMIT:g} calls/s, {LATENCY * 1000:g} ms",
-                        f"{rate:.2f} calls/s ({rate / LIMIT:.1%}), 429s {share:.1%}",
-                        f"{base_rate:.2f} calls/s ({base_rate / LIMIT:.1%})", f"{rate / base_rate:.2f}x",
-                        ">= 97% of the limit, < 2% 429, all accounted",
-                        rate >= 0.97 * LIMIT and share < 0.02 and every))
+        print(
+            f"{api} dialkit.send, {n:,} contacts: {rate:.2f} calls/s ({rate / LIMIT:.1%} of the limit), "
+            f"{share:.1%} answered 429, {accepted} accepted calls, every request accounted for: {every}",
+            flush=True,
+        )
+        rows.append(
+            row(
+                f"send rate {api}: {n:,} contacts at {LIMIT:g} calls/s, {LATENCY * 1000:g} ms",
+                f"{rate:.2f} calls/s ({rate / LIMIT:.1%}), 429s {share:.1%}",
+                f"{base_rate:.2f} calls/s ({base_rate / LIMIT:.1%})",
+                f"{rate / base_rate:.2f}x",
+                ">= 97% of the limit, < 2% 429, all accounted",
+                rate >= 0.97 * LIMIT and share < 0.02 and every,
+            )
+        )
     print(json.dumps(rows))
 
 

@@ -63,8 +63,16 @@ def run_script(script: Path, quick: bool) -> list[dict[str, Any]]:
             raise ValueError(f"exit status {proc.returncode}: {proc.stderr.strip().splitlines()[-1:] or ''}")
         rows = parse_rows(proc.stdout)
     except (ValueError, json.JSONDecodeError) as exc:
-        return [{"figure": script.name, "dialkit": f"FAILED ({exc})", "baseline": "-", "ratio": "-", "target": "-",
-                 "met": False}]
+        return [
+            {
+                "figure": script.name,
+                "dialkit": f"FAILED ({exc})",
+                "baseline": "-",
+                "ratio": "-",
+                "target": "-",
+                "met": False,
+            }
+        ]
     print(f"  [{script.stem}] done in {took:.0f} s", file=sys.stderr)
     return rows
 
@@ -73,8 +81,10 @@ def table(rows: list[dict[str, Any]]) -> str:
     """A plain-text (Markdown) table of the rows."""
     cells = [[str(r[c]) if c != "met" else ("yes" if r["met"] else "NO") for c in COLUMNS] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c) for i, c in enumerate(COLUMNS)]
+
     def line(values: list[str]) -> str:
         return "| " + " | ".join(v.ljust(w) for v, w in zip(values, widths)) + " |"
+
     out = [line(list(COLUMNS)), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     out += [line(row) for row in cells]
     return "\n".join(out)

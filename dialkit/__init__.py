@@ -185,7 +185,6 @@ _EXPORTS: dict[str, str] = {
 }
 
 
-
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
@@ -202,22 +201,46 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from .auditing import audit
+    from .campaign_settings import describe_campaign
     from .contact_records import ContactRecordsError, join_contact_records, read_contact_records, redial_candidates
     from .contacts import REJECTION_REASONS, ContactSet, FileLimits, load_contacts
     from .dispositions import DISPOSITIONS, RedialRules
-    from .experiments import (ExposureWarning, assign_arms, compare_arms, local_send_schedule, sample_size_per_arm,
-                              send_on_schedule)
-    from .metrics import campaign_metrics, metrics_table, outcome_frame
-    from .exceptions import (CampaignNotFound, CampaignNotRunning, ConfirmationRequired, ContactFileError,
-                             DialkitError, EndpointProblem, LedgerBusy, LedgerError, ModelNotSupported, PlanError,
-                             PlanMismatch,
-                             PlanValidationError)
+    from .exceptions import (
+        CampaignNotFound,
+        CampaignNotRunning,
+        ConfirmationRequired,
+        ContactFileError,
+        DialkitError,
+        EndpointProblem,
+        LedgerBusy,
+        LedgerError,
+        ModelNotSupported,
+        PlanError,
+        PlanMismatch,
+        PlanValidationError,
+    )
+    from .experiments import (
+        ExposureWarning,
+        assign_arms,
+        compare_arms,
+        local_send_schedule,
+        sample_size_per_arm,
+        send_on_schedule,
+    )
     from .ledger import Ledger
     from .masking import mask_phone
+    from .metrics import campaign_metrics, metrics_table, outcome_frame
     from .planning import CLIENT_TOKEN_ATTRIBUTE, Batch, BatchPlan, PlannedRequest, client_token, plan_batches
     from .results import FAILURE_CODES, load_attempts, load_results, report
-    from .auditing import audit
-    from .campaign_settings import describe_campaign
-    from .rules import (CallingHours, CampaignRules, DialHistory, FrequencyCap, RulesError, SuppressionList, apply_rules,
-                        read_history)
+    from .rules import (
+        CallingHours,
+        CampaignRules,
+        DialHistory,
+        FrequencyCap,
+        RulesError,
+        SuppressionList,
+        apply_rules,
+        read_history,
+    )
     from .sender import Backoff, Connection, Progress, SendSettings, SendSummary, TqdmListener, connect, send

@@ -151,7 +151,7 @@ def _desc(desc: Any) -> _Desc | None:
     return _Desc(f"^(?:{desc.national_number_pattern})$", tuple(desc.possible_length))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _rules(region: str) -> _Rules | None:
     """The fast-path rules of ``region``, or ``None`` when its metadata has something the fast path does not model."""
     md = PhoneMetadata.metadata_for_region(region, None)
@@ -181,7 +181,7 @@ def _rules(region: str) -> _Rules | None:
     patterns += [p for p in (rules.national_prefix, rules.idd, rules.leading_digits) if p]
     if not all(_re2_ok(p) for p in patterns):
         return None
-    special = [d.full[len("^(?:"):-len(")$")] for _, d in rules.types if d is not None]
+    special = [d.full[len("^(?:") : -len(")$")] for _, d in rules.types if d is not None]
     if len(special) > 1:
         union = "^(?:" + "|".join(f"(?:{p})" for p in special) + ")$"
         if _re2_ok(union):
@@ -196,7 +196,7 @@ def _main_region(cc: int) -> str | None:
     return regions[0]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _country_rules(cc: int) -> tuple[_Rules, tuple[_Rules, ...]] | None:
     """(rules of the main region, rules of every region of ``cc`` in libphonenumber's order), or None."""
     main = _main_region(cc)
@@ -254,7 +254,8 @@ def _pattern_match_where(arr: pa.Array, pattern: str, where: np.ndarray) -> np.n
     n = len(arr)
     count = int(where.sum())
     if count * 4 >= n:
-        return where & np.asarray(pc.match_substring_regex(arr, pattern), dtype=bool)
+        matched: np.ndarray = where & np.asarray(pc.match_substring_regex(arr, pattern), dtype=bool)
+        return matched
     idx = np.flatnonzero(where)
     out = np.zeros(n, dtype=bool)
     if count:
@@ -393,7 +394,8 @@ def _per_string_sum(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     cs = np.empty(len(values) + 1, dtype=values.dtype)
     cs[0] = 0
     np.cumsum(values, dtype=values.dtype, out=cs[1:])
-    return cs[offsets[1:]] - cs[offsets[:-1]]
+    sums: np.ndarray = cs[offsets[1:]] - cs[offsets[:-1]]
+    return sums
 
 
 def _digits_only(offsets: np.ndarray, data: np.ndarray, n: int, counts: np.ndarray) -> pa.Array:
@@ -467,9 +469,16 @@ class _Values:
     number_type: np.ndarray  # int16
     fast: int = 0  # how many distinct values the fast path decided
 
-    def take(self, codes: np.ndarray) -> "_Values":
-        return _Values(self.reason[codes], self.e164[codes], self.detail[codes], self.flags[codes], self.region[codes],
-                       self.number_type[codes], self.fast)
+    def take(self, codes: np.ndarray) -> _Values:
+        return _Values(
+            self.reason[codes],
+            self.e164[codes],
+            self.detail[codes],
+            self.flags[codes],
+            self.region[codes],
+            self.number_type[codes],
+            self.fast,
+        )
 
 
 def _empty_values(n: int) -> _Values:
@@ -486,7 +495,9 @@ def _empty_values(n: int) -> _Values:
 def _e164_text(numbers: np.ndarray) -> pa.Array:
     """E.164 text of non-zero :attr:`_Values.e164` numbers: ``+`` and the digits (large_string, as pandas keeps it)."""
     digits = pc.cast(pa.array(numbers, type=pa.uint64()), pa.large_string())
-    return pc.binary_join_element_wise(pa.scalar("+", type=pa.large_string()), digits, pa.scalar("", type=pa.large_string()))
+    return pc.binary_join_element_wise(
+        pa.scalar("+", type=pa.large_string()), digits, pa.scalar("", type=pa.large_string())
+    )
 
 
 def _e164_key(text: str) -> int:
@@ -525,7 +536,9 @@ def _expand(v: _Values) -> NormalizedValues:
         e164=e164,
         reason=v.reason,
         detail=v.detail,
-        flags={int(i): flag_tuples[c] for i, c in zip(np.flatnonzero(v.flags).tolist(), v.flags[v.flags != 0].tolist())},
+        flags={
+            int(i): flag_tuples[c] for i, c in zip(np.flatnonzero(v.flags).tolist(), v.flags[v.flags != 0].tolist())
+        },
         flags_text=np.asarray([_flag_text(t) for t in flag_tuples] + [""], dtype=object)[:-1][v.flags],
         region=np.asarray(list(_REGION_CODES.values) + [""], dtype=object)[:-1][v.region],
         number_type=np.asarray(list(_TYPE_CODES.values) + [""], dtype=object)[:-1][v.number_type],
@@ -716,12 +729,15 @@ def _normalize_unique(uniques: pa.Array, region: str, *, first_round: bool = Tru
         _set_one(out, int(idx[k]), res, reason_index)
     return out
 
+
 #: contacts._parse_phone's detail for INVALID_COUNTRY_CODE (tests/test_fastpath.py compares the two).
 _UNKNOWN_CC_DETAIL = "the country code after + is not a known one"
 
 #: The flags of a vectorised preparation, by bit (1 unicode, 2 extension, 4 float), in normalize_phone's order.
 _FLAG_TUPLES = tuple(
-    tuple(name for bit, name in ((1, "unicode_normalized"), (2, "extension_stripped"), (4, "excel_float")) if code & bit)
+    tuple(
+        name for bit, name in ((1, "unicode_normalized"), (2, "extension_stripped"), (4, "excel_float")) if code & bit
+    )
     for code in range(8)
 )
 #: What the vectorised preparation takes: ASCII letters, digits, the punctuation of the shapes it models,
@@ -773,8 +789,10 @@ def _prepare_vectorised(texts: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarr
     cond = mask(pc.starts_with(t, '="')) & mask(pc.ends_with(t, '"')) & (lens >= 3)
     t = where(cond, pc.utf8_trim(pc.utf8_slice_codeunits(t, 2, -1), " "), t)
     lens = _lengths(t)
-    cond = (lens >= 2) & ((mask(pc.starts_with(t, '"')) & mask(pc.ends_with(t, '"')))
-                          | (mask(pc.starts_with(t, "'")) & mask(pc.ends_with(t, "'"))))
+    cond = (lens >= 2) & (
+        (mask(pc.starts_with(t, '"')) & mask(pc.ends_with(t, '"')))
+        | (mask(pc.starts_with(t, "'")) & mask(pc.ends_with(t, "'")))
+    )
     t = where(cond, pc.utf8_trim(pc.utf8_slice_codeunits(t, 1, -1), " "), t)
     cond = mask(pc.starts_with(t, "'"))
     t = where(cond, pc.utf8_trim(pc.utf8_slice_codeunits(t, 1), " "), t)
@@ -939,7 +957,9 @@ def _fast_unique(uniques: pa.Array, region: str, out: _Values) -> np.ndarray:
         lens = _lengths(nsn)
         # (a country code and national number of more than 19 digits, which no region's metadata allows, would
         # not fit _Values.e164: left to libphonenumber, which rejects it)
-        ok = (lens >= 2) & (lens <= min(_MAX_NSN, 19 - len(str(cc)))) & ~np.asarray(pc.starts_with(nsn, "0"), dtype=bool)
+        ok = (
+            (lens >= 2) & (lens <= min(_MAX_NSN, 19 - len(str(cc)))) & ~np.asarray(pc.starts_with(nsn, "0"), dtype=bool)
+        )
         if not ok.all():
             idx = idx[ok]
             nsn = nsn.filter(pa.array(ok))
@@ -961,8 +981,17 @@ def _step7(nat: pa.Array, rules: _Rules) -> tuple[pa.Array, np.ndarray]:
     return pc.if_else(pa.array(use), stripped, nat), slow
 
 
-def _classify(idx: np.ndarray, nsn: pa.Array, lens: np.ndarray, cc: int, national: bool, region: str,
-              digits_n: np.ndarray, out: _Values, reason_index: dict[str, int]) -> None:
+def _classify(
+    idx: np.ndarray,
+    nsn: pa.Array,
+    lens: np.ndarray,
+    cc: int,
+    national: bool,
+    region: str,
+    digits_n: np.ndarray,
+    out: _Values,
+    reason_index: dict[str, int],
+) -> None:
     """is_possible_number_with_reason, is_valid_number, region_code_for_number and number_type, for one country code."""
     rules = _country_rules(cc)
     assert rules is not None
@@ -1021,8 +1050,11 @@ def _classify(idx: np.ndarray, nsn: pa.Array, lens: np.ndarray, cc: int, nationa
     where = f"for {region}" if national else f"for country code +{cc}"
     for k in np.flatnonzero(~accepted).tolist():
         count = int(digits_n[idx[k]])
-        hint = (f"; read as a {region} number: if it is from another country, "
-                "write it with + and the country code") if national and count >= 8 else ""
+        hint = (
+            (f"; read as a {region} number: if it is from another country, write it with + and the country code")
+            if national and count >= 8
+            else ""
+        )
         p = possible[k]
         if p == _TOO_SHORT:
             detail = f"{count} digits: too short {where}{hint}"
@@ -1151,7 +1183,7 @@ def load_text_fast(
     max_bytes: int | None,
     suppress_unreadable: str = "error",
     limits: Any = None,
-) -> "ContactSet | None":
+) -> ContactSet | None:
     """:func:`dialkit.contacts.load_contacts` for a plain delimited text file, read and normalised in blocks.
 
     Returns ``None`` when the file is not plain enough (see :func:`_fast_layout`;
@@ -1191,13 +1223,23 @@ def load_text_fast(
     try:
         reader = pv.open_csv(
             path,
-            read_options=pv.ReadOptions(column_names=internal, skip_rows_after_names=0, block_size=BLOCK_BYTES,
-                                        skip_rows=0, use_threads=True),
-            parse_options=pv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
-                                          newlines_in_values=True, ignore_empty_lines=False),
-            convert_options=pv.ConvertOptions(column_types={k: pa.string() for k in internal},
-                                              strings_can_be_null=False, quoted_strings_can_be_null=False,
-                                              check_utf8=True),
+            read_options=pv.ReadOptions(
+                column_names=internal, skip_rows_after_names=0, block_size=BLOCK_BYTES, skip_rows=0, use_threads=True
+            ),
+            parse_options=pv.ParseOptions(
+                delimiter=delimiter,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pv.ConvertOptions(
+                column_types={k: pa.string() for k in internal},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                check_utf8=True,
+            ),
         )
     except (pa.ArrowInvalid, OSError):
         return None
@@ -1230,8 +1272,14 @@ def load_text_fast(
                 empty &= col_offsets[1:] == col_offsets[:-1]
             if empty.any():
                 return None  # a record with every field empty is a blank row: the row reader counts those
-            pending.append((offset, pool.submit(_normalize_column, cols[phone_index], region) if pool is not None
-                            else _normalize_column(cols[phone_index], region)))
+            pending.append(
+                (
+                    offset,
+                    pool.submit(_normalize_column, cols[phone_index], region)
+                    if pool is not None
+                    else _normalize_column(cols[phone_index], region),
+                )
+            )
             for j, col in enumerate(cols):
                 columns[j].append(col)
             offset += batch.num_rows
@@ -1270,8 +1318,9 @@ def load_text_fast(
         # do-not-call entries are tried in every region the list's own numbers come from, as the row reader does
         used_codes = np.unique(small["region"][reason < 0]).tolist()
         used = {v for v in (_REGION_CODES.values[k] for k in used_codes) if v}
-        suppress_set, suppress_unparsed = c._load_suppression(suppress, region, used, notes, max_bytes=max_bytes,
-                                                              unreadable=suppress_unreadable)
+        suppress_set, suppress_unparsed = c._load_suppression(
+            suppress, region, used, notes, max_bytes=max_bytes, unreadable=suppress_unreadable
+        )
         if suppress_set:
             keys = np.asarray([_e164_key(s) for s in suppress_set], dtype=np.uint64)
             hit = (reason < 0) & np.isin(e164, keys)
@@ -1318,12 +1367,16 @@ def load_text_fast(
         del acc_parts, rej_parts
         _release()
     acc["row"] = pd.array(accepted_rows + 1, dtype="int64")
-    acc["phone_e164"] = pd.array(pa.chunked_array(
-        [_e164_text(e164[accepted_rows[a:b]]) for a, b in _spans(len(accepted_rows))], type=large), dtype="str")
+    acc["phone_e164"] = pd.array(
+        pa.chunked_array([_e164_text(e164[accepted_rows[a:b]]) for a, b in _spans(len(accepted_rows))], type=large),
+        dtype="str",
+    )
     del e164
-    for key, part_name, registry, fn in (("phone_flags", "flags", _FLAG_CODES, _flag_text),
-                                         ("region", "region", _REGION_CODES, None),
-                                         ("number_type", "number_type", _TYPE_CODES, None)):
+    for key, part_name, registry, fn in (
+        ("phone_flags", "flags", _FLAG_CODES, _flag_text),
+        ("region", "region", _REGION_CODES, None),
+        ("number_type", "number_type", _TYPE_CODES, None),
+    ):
         # a categorical, as contacts._category_column makes it: the distinct values, sorted
         codes = small.pop(part_name)[accepted_rows]
         present = np.unique(codes)
@@ -1336,7 +1389,9 @@ def load_text_fast(
         del codes
     accepted = pd.DataFrame(acc, copy=False)  # a dict of arrays is copied by default: not 10M rows twice
     rej["row"] = pd.array(rejected_idx + 1, dtype="int64")
-    rej["reason"] = pd.Categorical.from_codes(reason[rejected_idx].astype(np.int64), categories=pd.Index(c.REJECTION_REASONS))
+    rej["reason"] = pd.Categorical.from_codes(
+        reason[rejected_idx].astype(np.int64), categories=pd.Index(c.REJECTION_REASONS)
+    )
     detail_list: list[str] = [""] * len(rejected_idx)
     for pos, text in zip(np.searchsorted(rejected_idx, detail_rows).tolist(), details.to_pylist()):
         detail_list[pos] = text

@@ -58,8 +58,14 @@ def neutralise_formula(value: Any) -> Any:
     return value
 
 
-def write_private_csv(frame: pd.DataFrame, path: str | os.PathLike[str], *, escape: bool = True,
-                      keep: Iterable[str] = (), encoding: str = "utf-8") -> Path:
+def write_private_csv(
+    frame: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    escape: bool = True,
+    keep: Iterable[str] = (),
+    encoding: str = "utf-8",
+) -> Path:
     """Write ``frame`` as CSV to ``path`` (mode 0600); text cells neutralised unless their column is in ``keep``.
 
     ``keep`` names columns written as they are (masked numbers).  Returns the path.

@@ -23,15 +23,15 @@ from __future__ import annotations
 
 import codecs
 import csv
-import errno
-import stat
 import datetime as _dt
 import decimal
+import errno
 import io
 import json
 import math
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -276,10 +276,14 @@ def check_path(source: str | os.PathLike[str], *, max_bytes: int | None, fast: b
             os.stat(path)
         except OSError as exc:
             if exc.errno == errno.ELOOP:
-                raise ContactFileError(f"{name} is a symbolic link that loops back on itself: point it at the "
-                                       "contact file, or pass the file's own path.") from exc
-        raise ContactFileError(f"{name} is a symbolic link to {mask_text(os.readlink(path))}, which does not exist: "
-                               "fix the link or pass the file's own path.")
+                raise ContactFileError(
+                    f"{name} is a symbolic link that loops back on itself: point it at the "
+                    "contact file, or pass the file's own path."
+                ) from exc
+        raise ContactFileError(
+            f"{name} is a symbolic link to {mask_text(os.readlink(path))}, which does not exist: "
+            "fix the link or pass the file's own path."
+        )
     if not path.exists():
         where = path.parent.resolve() if str(path.parent) else Path.cwd()
         raise ContactFileError(
@@ -303,10 +307,18 @@ def check_path(source: str | os.PathLike[str], *, max_bytes: int | None, fast: b
     except OSError as exc:
         raise ContactFileError(f"{name}: cannot read the file ({exc.strerror}). Check its permissions.") from exc
     if not stat.S_ISREG(st.st_mode):
-        what = ("a named pipe (FIFO)" if stat.S_ISFIFO(st.st_mode) else "a device" if stat.S_ISCHR(st.st_mode)
-                or stat.S_ISBLK(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
-        raise ContactFileError(f"{name} is {what}, not a regular file: save the contact list to a file and pass "
-                               "that file's path.")
+        what = (
+            "a named pipe (FIFO)"
+            if stat.S_ISFIFO(st.st_mode)
+            else "a device"
+            if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+            else "a socket"
+            if stat.S_ISSOCK(st.st_mode)
+            else "not a regular file"
+        )
+        raise ContactFileError(
+            f"{name} is {what}, not a regular file: save the contact list to a file and pass that file's path."
+        )
     if size == 0:
         raise ContactFileError(f"{name} is empty (0 bytes): export the contact list again, with a header row and data.")
     if max_bytes is None:
@@ -314,8 +326,12 @@ def check_path(source: str | os.PathLike[str], *, max_bytes: int | None, fast: b
         if size > limit:
             free = available_memory()
             factor = FAST_READER_MEMORY_FACTOR if fast else ROW_READER_MEMORY_FACTOR
-            how = ("" if fast else " (this file needs the row-by-row reader; a plain UTF-8 CSV without quotes, blank or ragged "
-                   "lines is read in blocks and needs far less)")
+            how = (
+                ""
+                if fast
+                else " (this file needs the row-by-row reader; a plain UTF-8 CSV without quotes, blank or ragged "
+                "lines is read in blocks and needs far less)"
+            )
             raise ContactFileError(
                 f"{name} is {_fmt_size(size)}: reading it needs about {_fmt_size(size * factor)} "
                 f"of memory and this machine has {_fmt_size(free) if free is not None else 'an unknown amount'} free{how}. "
@@ -338,7 +354,11 @@ def _read_bytes(path: Path, name: str) -> bytes:
 
 
 _MAGIC = (
-    (b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip archive", "rename it to .xlsx if it is a workbook, or export it as CSV"),
+    (
+        b"PK\x03\x04",
+        "an Excel workbook (.xlsx) or another zip archive",
+        "rename it to .xlsx if it is a workbook, or export it as CSV",
+    ),
     (b"\xd0\xcf\x11\xe0", "a legacy Excel .xls workbook", "open it in Excel and save it as .xlsx or .csv"),
     (b"PAR1", "a Parquet file", "rename it to .parquet"),
     (b"%PDF", "a PDF document", "export the contact list from its source as .csv or .xlsx"),
@@ -452,7 +472,7 @@ class _Lines:
         self._it = iter(io.StringIO(text, newline=""))
         self.consumed = 0
 
-    def __iter__(self) -> "_Lines":
+    def __iter__(self) -> _Lines:
         return self
 
     def __next__(self) -> str:
@@ -513,8 +533,9 @@ def read_text(path: Path, name: str, limits: FileLimits = DEFAULT_LIMITS) -> Raw
     return parse_delimited(text, name, delimiter, notes, limits=limits)
 
 
-def parse_delimited(text: str, name: str, delimiter: str, notes: list[str] | None = None, *,
-                    limits: FileLimits = DEFAULT_LIMITS) -> RawTable:
+def parse_delimited(
+    text: str, name: str, delimiter: str, notes: list[str] | None = None, *, limits: FileLimits = DEFAULT_LIMITS
+) -> RawTable:
     """Split ``text`` into header and records with the :mod:`csv` module.
 
     Lines with no field at all (blank lines) and records whose fields are all
@@ -584,8 +605,15 @@ def parse_delimited(text: str, name: str, delimiter: str, notes: list[str] | Non
             'rows of their own (a number and a delimiter on a line): a stray double quote (") merged them. '
             "Fix or remove that quote and load again."
         )
-    return RawTable(name=name, header=header, records=records, row_numbers=numbers, notes=notes,
-                    blank_rows=blank, delimiter=delimiter)
+    return RawTable(
+        name=name,
+        header=header,
+        records=records,
+        row_numbers=numbers,
+        notes=notes,
+        blank_rows=blank,
+        delimiter=delimiter,
+    )
 
 
 _PHONE_LIKE = re.compile(r"\d(?:[\s().\-]?\d){6,}")
@@ -738,8 +766,9 @@ def _check_xlsx_zip(path: Path, name: str, decoded_limit: int) -> None:
             members = [i for i in zf.infolist() if i.filename.startswith("xl/")]
     except (zipfile.BadZipFile, OSError, ValueError):
         return  # openpyxl says what is wrong with the file, below
-    total = sum(i.file_size for i in members
-                if i.filename.startswith("xl/worksheets/") or i.filename == "xl/sharedStrings.xml")
+    total = sum(
+        i.file_size for i in members if i.filename.startswith("xl/worksheets/") or i.filename == "xl/sharedStrings.xml"
+    )
     if total > decoded_limit:
         raise ContactFileError(
             f"{name} would expand to {_fmt_size(total)} of sheet data (from {_fmt_size(path.stat().st_size)} on disk), "
@@ -748,8 +777,14 @@ def _check_xlsx_zip(path: Path, name: str, decoded_limit: int) -> None:
         )
 
 
-def read_xlsx(path: Path, name: str, sheet: str | int | None = None, *, limits: FileLimits = DEFAULT_LIMITS,
-              max_bytes: int | None = DEFAULT_MAX_BYTES) -> RawTable:
+def read_xlsx(
+    path: Path,
+    name: str,
+    sheet: str | int | None = None,
+    *,
+    limits: FileLimits = DEFAULT_LIMITS,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+) -> RawTable:
     """Read one sheet of an .xlsx/.xlsm workbook with openpyxl (values, not formulas).
 
     Numeric cells become text the way :func:`cell_text` writes them (an
@@ -771,7 +806,11 @@ def read_xlsx(path: Path, name: str, sheet: str | int | None = None, *, limits: 
                 "(File > Info > Protect Workbook > Encrypt with Password, clear it), save it, and load it again; "
                 "or export it as CSV."
             )
-        hint = "if it is CSV text, rename it to .csv" if not magic.startswith(b"\xd0\xcf") else "it is a legacy .xls workbook: save it as .xlsx"
+        hint = (
+            "if it is CSV text, rename it to .csv"
+            if not magic.startswith(b"\xd0\xcf")
+            else "it is a legacy .xls workbook: save it as .xlsx"
+        )
         raise ContactFileError(f"{name} is not a valid .xlsx workbook (not a zip archive): {hint}.")
     try:
         import openpyxl
@@ -791,19 +830,29 @@ def read_xlsx(path: Path, name: str, sheet: str | int | None = None, *, limits: 
         if sheet is None:
             ws = wb.worksheets[0]
             if len(names) > 1:
-                notes.append(f"read the first sheet {names[0]!r} of {len(names)}; pass sheet= (--sheet) to choose another")
+                notes.append(
+                    f"read the first sheet {names[0]!r} of {len(names)}; pass sheet= (--sheet) to choose another"
+                )
         elif isinstance(sheet, int):
             if not 0 <= sheet < len(names):
-                raise ContactFileError(f"{name} has {len(names)} sheet(s) {names}; sheet={sheet} does not exist (0-based).")
+                raise ContactFileError(
+                    f"{name} has {len(names)} sheet(s) {names}; sheet={sheet} does not exist (0-based)."
+                )
             ws = wb.worksheets[sheet]
         else:
             if sheet not in names:
-                raise ContactFileError(f"{name} has no sheet {sheet!r}; its sheets are {names}. Pass one of these as sheet=.")
+                raise ContactFileError(
+                    f"{name} has no sheet {sheet!r}; its sheets are {names}. Pass one of these as sheet=."
+                )
             ws = wb[sheet]
         sheet_name = ws.title
         # the sheet's declared dimension (A1:XFD300000) is what openpyxl pads every row to: check it first
-        _check_shape(f"{name} (sheet {sheet_name!r}, by its declared dimension)",
-                     int(ws.max_row or 0), int(ws.max_column or 0), limits)
+        _check_shape(
+            f"{name} (sheet {sheet_name!r}, by its declared dimension)",
+            int(ws.max_row or 0),
+            int(ws.max_column or 0),
+            limits,
+        )
         try:
             rows: list[list[Any]] = []  # cell values as openpyxl gives them
             cells = 0
@@ -871,13 +920,25 @@ def read_xlsx(path: Path, name: str, sheet: str | int | None = None, *, limits: 
         data_rows = sorted(r - header_index - 1 for r in hidden_rows if r - header_index - 1 in set(numbers))
         if data_rows:
             shown = ", ".join(map(str, data_rows[:20])) + (" ..." if len(data_rows) > 20 else "")
-            notes.append(f"{len(data_rows)} row(s) are hidden (filtered out) in the sheet but are read like the "
-                         f"others: data row(s) {shown}; delete them from the file if they must not be dialed")
+            notes.append(
+                f"{len(data_rows)} row(s) are hidden (filtered out) in the sheet but are read like the "
+                f"others: data row(s) {shown}; delete them from the file if they must not be dialed"
+            )
     if formula_cells:
-        notes.append(f"{len(formula_cells)} formula cell(s) have no saved value and read as empty: open the workbook "
-                     "in Excel (or LibreOffice), let it calculate, save it and load it again")
-    return RawTable(name=name, header=header, records=records, row_numbers=numbers, notes=notes,
-                    blank_rows=max(blank, 0), numeric_cells=numeric, formula_cells=formula_cells)
+        notes.append(
+            f"{len(formula_cells)} formula cell(s) have no saved value and read as empty: open the workbook "
+            "in Excel (or LibreOffice), let it calculate, save it and load it again"
+        )
+    return RawTable(
+        name=name,
+        header=header,
+        records=records,
+        row_numbers=numbers,
+        notes=notes,
+        blank_rows=max(blank, 0),
+        numeric_cells=numeric,
+        formula_cells=formula_cells,
+    )
 
 
 def read_xls(path: Path, name: str, sheet: str | int | None = None) -> RawTable:
@@ -916,8 +977,9 @@ def read_xls(path: Path, name: str, sheet: str | int | None = None) -> RawTable:
 # ---------------------------------------------------------------------------
 
 
-def read_parquet(path: Path, name: str, limits: FileLimits = DEFAULT_LIMITS,
-                 max_bytes: int | None = DEFAULT_MAX_BYTES) -> RawTable:
+def read_parquet(
+    path: Path, name: str, limits: FileLimits = DEFAULT_LIMITS, max_bytes: int | None = DEFAULT_MAX_BYTES
+) -> RawTable:
     """Read a Parquet file with pyarrow; every value becomes text, nulls become ``""``.
 
     The file's metadata (rows, columns, uncompressed sizes) is checked against
@@ -1052,8 +1114,7 @@ def read_json(path: Path, name: str, limits: FileLimits = DEFAULT_LIMITS) -> Raw
         doc = [doc]
     if not isinstance(doc, list) or not all(isinstance(o, dict) for o in doc):
         raise ContactFileError(
-            f"{name}: the JSON must be an array of objects, one per contact "
-            '(like [{"phone": "..."}, ...]).'
+            f'{name}: the JSON must be an array of objects, one per contact (like [{{"phone": "..."}}, ...]).'
         )
     if not doc:
         raise ContactFileError(f"{name} holds an empty JSON array, no contacts: export the contact list again.")
@@ -1061,8 +1122,13 @@ def read_json(path: Path, name: str, limits: FileLimits = DEFAULT_LIMITS) -> Raw
     return _records_from_objects(list(enumerate(doc, start=1)), name)
 
 
-def read_source(source: str | os.PathLike[str], *, max_bytes: int | None = DEFAULT_MAX_BYTES,
-                sheet: str | int | None = None, limits: FileLimits | None = None) -> RawTable:
+def read_source(
+    source: str | os.PathLike[str],
+    *,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+    sheet: str | int | None = None,
+    limits: FileLimits | None = None,
+) -> RawTable:
     """Read any supported file into a :class:`RawTable` (see the module docstring).
 
     ``limits`` (:class:`FileLimits`) bounds what the file may expand to; the

@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
+from functools import cache
 from typing import Literal, TypeVar
 
 import botocore
@@ -140,7 +140,7 @@ def _string_rule(shape: Shape) -> StringRule:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def service_model(api: ApiVersion = "v1") -> ServiceModel:
     """botocore's service model of ``api``; :class:`ModelNotSupported` when this botocore has none."""
     if api not in SERVICE_NAMES:
@@ -191,7 +191,7 @@ def _enum(shape: Shape, where: str, api: str) -> tuple[str, ...]:
     return tuple(_kind(shape, StringShape, where, api).enum)
 
 
-@lru_cache(maxsize=None)
+@cache
 def constraints(api: ApiVersion = "v1") -> ApiConstraints:
     """The constraints of ``api`` ("v1" = connectcampaigns, "v2" = connectcampaignsv2).
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -82,7 +82,7 @@ def _key(name: str) -> str:
     return re.sub(r"[^0-9a-z]", "", str(name).casefold())
 
 
-@lru_cache(maxsize=None)
+@cache
 def time_zone(name: str) -> ZoneInfo:
     """The :class:`~zoneinfo.ZoneInfo` for an IANA name (cached: one object per zone)."""
     return ZoneInfo(name)
@@ -114,7 +114,7 @@ def _country_code(digits: str) -> int:
     return 0
 
 
-@lru_cache(maxsize=None)
+@cache
 def _country_level_zones(cc: int) -> tuple[str, ...]:
     """libphonenumber's zones for a non-geographic number of country code ``cc``."""
     text = str(cc)
@@ -182,6 +182,7 @@ def time_zones_for_numbers(phone_e164: pd.Series, number_type: pd.Series | None 
     lookup runs on the text, once per distinct (number, type); without it each
     distinct number is parsed (slower, same answers).
     """
+
     def zones(n: str, t: str) -> tuple[str, ...]:
         return tuple(z for z in _zones_with_type(n, t) if z != UNKNOWN_TIME_ZONE) if n else ()
 

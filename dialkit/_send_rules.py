@@ -44,15 +44,21 @@ def request_frame(requests: Sequence[Any]) -> pd.DataFrame:
     number's area code; without it the sender would judge the window in
     another zone than the plan did.
     """
-    return pd.DataFrame({"phone_e164": [r.phone_e164 for r in requests],
-                         KNOWN_ZONE_COLUMN: [getattr(r, "time_zone", None) for r in requests]})
+    return pd.DataFrame(
+        {
+            "phone_e164": [r.phone_e164 for r in requests],
+            KNOWN_ZONE_COLUMN: [getattr(r, "time_zone", None) for r in requests],
+        }
+    )
 
 
 def deferral_reason(code: str, detail: str, release_at: Any) -> str:
     """The ``pending_reason`` of a request the rules keep back (never holds the number)."""
     if code == "outside_calling_hours" or code == "area_code_cap":
-        return (f"deferred ({code}) until {_iso(release_at)}: {detail}; send again with the same ledger then "
-                "(same client token)")
+        return (
+            f"deferred ({code}) until {_iso(release_at)}: {detail}; send again with the same ledger then "
+            "(same client token)"
+        )
     return f"not sent ({code}): {detail}"
 
 
@@ -61,8 +67,12 @@ class RulesGate:
 
     def __init__(self, rules: CampaignRules, ttl: timedelta, history: Any = None) -> None:
         # only the rules that depend on the moment; the plan's rejections were applied when it was made
-        self.rules = CampaignRules(calling_hours=rules.calling_hours, default_time_zone=rules.default_time_zone,
-                                   area_code_cap=rules.area_code_cap, postcode_column=False)
+        self.rules = CampaignRules(
+            calling_hours=rules.calling_hours,
+            default_time_zone=rules.default_time_zone,
+            area_code_cap=rules.area_code_cap,
+            postcode_column=False,
+        )
         self.ttl = ttl
         self.history = history
         self.closes: dict[str, datetime | None] = {}  #: client token -> window close (None: no hours rule)
@@ -74,13 +84,19 @@ class RulesGate:
             return None
         meta = led.meta() if led is not None else {}
         rows = [r for r in led.requests_rows() if r["first_sent_at"]] if led is not None else []
-        own = pd.DataFrame({
-            "phone_e164": [r["phone_e164"] for r in rows],
-            "sent_at": pd.to_datetime([r["last_sent_at"] or r["first_sent_at"] for r in rows], utc=True,
-                                      format="ISO8601"),
-            "campaign_id": meta.get("campaign_id"), "run_id": meta.get("run_id"), "ledger": led.path.name if led is not None else "",
-            "status": [r["status"] for r in rows], "dial_request_id": [r["dial_request_id"] for r in rows],
-        })
+        own = pd.DataFrame(
+            {
+                "phone_e164": [r["phone_e164"] for r in rows],
+                "sent_at": pd.to_datetime(
+                    [r["last_sent_at"] or r["first_sent_at"] for r in rows], utc=True, format="ISO8601"
+                ),
+                "campaign_id": meta.get("campaign_id"),
+                "run_id": meta.get("run_id"),
+                "ledger": led.path.name if led is not None else "",
+                "status": [r["status"] for r in rows],
+                "dial_request_id": [r["dial_request_id"] for r in rows],
+            }
+        )
         earlier = self.history
         if earlier is not None and not isinstance(earlier, DialHistory):
             earlier = read_history(earlier)
@@ -98,8 +114,9 @@ class RulesGate:
         frame = request_frame(requests)
         verdict = evaluate(frame, self.rules, at, history=self._history(led))
         by_reason: dict[str, list[str]] = {}
-        for r, code, detail, release, close in zip(requests, verdict["code"], verdict["detail"],
-                                                   verdict["release_at"], verdict["closes_at"]):
+        for r, code, detail, release, close in zip(
+            requests, verdict["code"], verdict["detail"], verdict["release_at"], verdict["closes_at"]
+        ):
             if code is None:
                 self.closes[r.client_token] = None if pd.isna(close) else pd.Timestamp(close).to_pydatetime()
                 continue
@@ -117,8 +134,9 @@ class RulesGate:
         verdict = evaluate(frame, self.rules, at, history=self._history(led))
         return int(verdict["code"].notna().sum())
 
-    def admit(self, led: Ledger, requests: list[LedgerRequest],
-              at: datetime) -> tuple[list[LedgerRequest], datetime | None]:
+    def admit(
+        self, led: Ledger, requests: list[LedgerRequest], at: datetime
+    ) -> tuple[list[LedgerRequest], datetime | None]:
         """The requests that may go out at ``at`` and the earliest window close among them (caps the expiry).
 
         A request whose callee's window closes before the API's minimum expiry
@@ -132,7 +150,8 @@ class RulesGate:
                 continue
             c = self.closes.get(r.client_token)
             if r.client_token not in self.closes or (
-                    c is not None and cap_expiration(at, self.ttl, c, minimum=MIN_LEFT) is None):
+                c is not None and cap_expiration(at, self.ttl, c, minimum=MIN_LEFT) is None
+            ):
                 late.append(r)
                 continue
             ok.append(r)
@@ -141,9 +160,15 @@ class RulesGate:
         if late:  # rare: the window closed during the send; find when it opens next
             frame = request_frame(late)
             later = at + MIN_LEFT  # judged as if sent after the margin: still inside then, else deferred
-            verdict = evaluate(frame, CampaignRules(calling_hours=self.rules.calling_hours,
-                                                    default_time_zone=self.rules.default_time_zone,
-                                                    postcode_column=False), later)
+            verdict = evaluate(
+                frame,
+                CampaignRules(
+                    calling_hours=self.rules.calling_hours,
+                    default_time_zone=self.rules.default_time_zone,
+                    postcode_column=False,
+                ),
+                later,
+            )
             by_reason: dict[str, list[str]] = {}
             for r, code, detail, release in zip(late, verdict["code"], verdict["detail"], verdict["release_at"]):
                 if code is None:  # open again by then (a window that reopens at once): wait for the next send

@@ -20,8 +20,7 @@ _SLACK = 1e-9
 class TokenBucket:
     """At most ``rate`` calls a second, bursts up to ``burst`` (default ``max(1, rate)``)."""
 
-    def __init__(self, rate: float, *, burst: float | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, rate: float, *, burst: float | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         if rate <= 0:
             raise ValueError("rate must be > 0 calls per second")
         self.rate = float(rate)

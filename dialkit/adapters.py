@@ -45,7 +45,9 @@ class Adapter(Protocol):
     max_batch: int
     retryable_codes: tuple[str, ...]
 
-    def put_batch(self, client: Any, campaign_id: str, requests: Sequence[RequestLike], expiration: datetime) -> BatchAnswer:
+    def put_batch(
+        self, client: Any, campaign_id: str, requests: Sequence[RequestLike], expiration: datetime
+    ) -> BatchAnswer:
         """Send one batch; raise botocore errors unchanged."""
 
     def campaign_state(self, client: Any, campaign_id: str) -> str:
@@ -88,7 +90,9 @@ class V1Adapter:
             ],
         }
 
-    def put_batch(self, client: Any, campaign_id: str, requests: Sequence[RequestLike], expiration: datetime) -> BatchAnswer:
+    def put_batch(
+        self, client: Any, campaign_id: str, requests: Sequence[RequestLike], expiration: datetime
+    ) -> BatchAnswer:
         return _answer(client.put_dial_request_batch(**self.payload(campaign_id, requests, expiration)))
 
     def campaign_state(self, client: Any, campaign_id: str) -> str:
@@ -100,8 +104,13 @@ class V2Adapter:
 
     api = "v2"
 
-    def __init__(self, *, connect_source_phone_number: str | None = None, ring_timeout: int | None = None,
-                 answer_machine_detection: bool | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        connect_source_phone_number: str | None = None,
+        ring_timeout: int | None = None,
+        answer_machine_detection: bool | None = None,
+    ) -> None:
         c = constraints("v2")
         self.service_name = c.service_name
         self.max_batch = c.max_batch
@@ -140,7 +149,9 @@ class V2Adapter:
             ],
         }
 
-    def put_batch(self, client: Any, campaign_id: str, requests: Sequence[RequestLike], expiration: datetime) -> BatchAnswer:
+    def put_batch(
+        self, client: Any, campaign_id: str, requests: Sequence[RequestLike], expiration: datetime
+    ) -> BatchAnswer:
         return _answer(client.put_outbound_request_batch(**self.payload(campaign_id, requests, expiration)))
 
     def campaign_state(self, client: Any, campaign_id: str) -> str:

@@ -39,10 +39,28 @@ RULES_META_KEY = "rules"
 
 #: Columns of :func:`audit`'s frame, in order (``phone_masked`` becomes ``phone_e164`` with ``show_numbers``).
 AUDIT_COLUMNS = (
-    "row", "batch", "client_token", "phone_masked", "status", "failure_code", "dial_request_id",
-    "first_sent_at", "last_sent_at", "callee_local_first_sent", "time_zone", "time_zone_source",
-    "send_id", "rules_recorded", "rules_recorded_at", "calling_hours", "inside_calling_hours", "default_time_zone",
-    "max_per_number", "area_code_cap", "countries", "suppression_lists",
+    "row",
+    "batch",
+    "client_token",
+    "phone_masked",
+    "status",
+    "failure_code",
+    "dial_request_id",
+    "first_sent_at",
+    "last_sent_at",
+    "callee_local_first_sent",
+    "time_zone",
+    "time_zone_source",
+    "send_id",
+    "rules_recorded",
+    "rules_recorded_at",
+    "calling_hours",
+    "inside_calling_hours",
+    "default_time_zone",
+    "max_per_number",
+    "area_code_cap",
+    "countries",
+    "suppression_lists",
 )
 
 
@@ -82,9 +100,14 @@ def sends(ledger: str | os.PathLike[str]) -> pd.DataFrame:
     """The sends a ledger recorded (schema 3): ``send_id``, ``started_at``, ``rules`` (dict or None), in order."""
     with Ledger.read(ledger) as led:
         rows = [dict(r) for r in led.sends_rows()]
-    return pd.DataFrame({"send_id": [r["send_id"] for r in rows], "started_at": [r["started_at"] for r in rows],
-                         "rules": [recorded_rules({RULES_META_KEY: r["rules"] or ""}) for r in rows]},
-                        columns=["send_id", "started_at", "rules"])
+    return pd.DataFrame(
+        {
+            "send_id": [r["send_id"] for r in rows],
+            "started_at": [r["started_at"] for r in rows],
+            "rules": [recorded_rules({RULES_META_KEY: r["rules"] or ""}) for r in rows],
+        },
+        columns=["send_id", "started_at", "rules"],
+    )
 
 
 def _lists(rules: dict[str, Any] | None) -> str:
@@ -119,8 +142,22 @@ def audit(ledger: str | os.PathLike[str], *, show_numbers: bool = False) -> pd.D
         by_send = {r["send_id"]: r for r in (dict(x) for x in led.sends_rows())}
         first_send = led.first_send_ids()
     latest = recorded_rules(meta)
-    frame = pd.DataFrame(rows, columns=["row", "batch", "seq", "client_token", "phone_e164", "status", "failure_code",
-                                        "dial_request_id", "first_sent_at", "last_sent_at", "time_zone"])
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "row",
+            "batch",
+            "seq",
+            "client_token",
+            "phone_e164",
+            "status",
+            "failure_code",
+            "dial_request_id",
+            "first_sent_at",
+            "last_sent_at",
+            "time_zone",
+        ],
+    )
     frame = frame.sort_values("seq", kind="stable").reset_index(drop=True)
     # the rules of the send that carried each request's first attempt; an older ledger: the last recorded
     send_ids: list[Any] = [first_send.get(t) for t in frame["client_token"]]
@@ -144,31 +181,35 @@ def audit(ledger: str | os.PathLike[str], *, show_numbers: bool = False) -> pd.D
             zone_list[i], source_list[i] = z, src
     first = pd.to_datetime(frame["first_sent_at"], utc=True, format="ISO8601")
     hours = [(r or {}).get("calling_hours") or "" for r in per]
-    out = pd.DataFrame({
-        "row": frame["row"].astype("Int64"),
-        "batch": frame["batch"].astype("Int64"),
-        "client_token": frame["client_token"].astype(object),
-        "phone_masked": frame["phone_e164"].map(mask_phone).astype(object),
-        "status": frame["status"].astype(object),
-        "failure_code": frame["failure_code"].astype(object),
-        "dial_request_id": frame["dial_request_id"].astype(object),
-        "first_sent_at": frame["first_sent_at"].astype(object),
-        "last_sent_at": frame["last_sent_at"].astype(object),
-        "callee_local_first_sent": [_local(t, z) for t, z in zip(first, zone_list)],
-        "time_zone": [";".join(z) for z in zone_list],
-        "time_zone_source": pd.Series(source_list, dtype=object),
-        "send_id": pd.array(send_ids, dtype="Int64"),
-        "rules_recorded": [r is not None for r in per],
-        "rules_recorded_at": [t if r is not None else "" for r, t in zip(per, stamped)],
-        "calling_hours": hours,
-        "inside_calling_hours": pd.array([_inside(t, z, h) for t, z, h in zip(first, zone_list, hours)],
-                                         dtype="boolean"),
-        "default_time_zone": [d or "" for d in defaults],
-        "max_per_number": [(r or {}).get("max_per_number") or "" for r in per],
-        "area_code_cap": pd.array([(r or {}).get("area_code_cap") for r in per], dtype="Int64"),
-        "countries": [",".join((r or {}).get("countries") or []) for r in per],
-        "suppression_lists": [_lists(r) for r in per],
-    }, columns=list(AUDIT_COLUMNS))
+    out = pd.DataFrame(
+        {
+            "row": frame["row"].astype("Int64"),
+            "batch": frame["batch"].astype("Int64"),
+            "client_token": frame["client_token"].astype(object),
+            "phone_masked": frame["phone_e164"].map(mask_phone).astype(object),
+            "status": frame["status"].astype(object),
+            "failure_code": frame["failure_code"].astype(object),
+            "dial_request_id": frame["dial_request_id"].astype(object),
+            "first_sent_at": frame["first_sent_at"].astype(object),
+            "last_sent_at": frame["last_sent_at"].astype(object),
+            "callee_local_first_sent": [_local(t, z) for t, z in zip(first, zone_list)],
+            "time_zone": [";".join(z) for z in zone_list],
+            "time_zone_source": pd.Series(source_list, dtype=object),
+            "send_id": pd.array(send_ids, dtype="Int64"),
+            "rules_recorded": [r is not None for r in per],
+            "rules_recorded_at": [t if r is not None else "" for r, t in zip(per, stamped)],
+            "calling_hours": hours,
+            "inside_calling_hours": pd.array(
+                [_inside(t, z, h) for t, z, h in zip(first, zone_list, hours)], dtype="boolean"
+            ),
+            "default_time_zone": [d or "" for d in defaults],
+            "max_per_number": [(r or {}).get("max_per_number") or "" for r in per],
+            "area_code_cap": pd.array([(r or {}).get("area_code_cap") for r in per], dtype="Int64"),
+            "countries": [",".join((r or {}).get("countries") or []) for r in per],
+            "suppression_lists": [_lists(r) for r in per],
+        },
+        columns=list(AUDIT_COLUMNS),
+    )
     if show_numbers:
         out = out.rename(columns={"phone_masked": "phone_e164"})
         out["phone_e164"] = frame["phone_e164"].astype(object).to_numpy()

@@ -21,8 +21,11 @@ __all__ = ["describe_campaign", "window_warnings"]
 
 _DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
 _SHORT = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_V1_MODES = {"progressiveDialerConfig": "progressive", "predictiveDialerConfig": "predictive",
-             "agentlessDialerConfig": "agentless"}
+_V1_MODES = {
+    "progressiveDialerConfig": "progressive",
+    "predictiveDialerConfig": "predictive",
+    "agentlessDialerConfig": "agentless",
+}
 
 
 def _minutes(text: str) -> int:
@@ -44,10 +47,15 @@ def _v2_windows(time_config: dict[str, Any] | None) -> dict[str, Any] | None:
     weekly = {}
     for day in _DAYS:
         ranges = daily.get(day) or []
-        weekly[day] = [f"{_fmt(_minutes(r['startTime']))}-{_fmt(_minutes(r['endTime']))}" for r in ranges
-                       if r.get("startTime") and r.get("endTime")]
-    restricted = [{"name": p.get("name"), "start_date": p.get("startDate"), "end_date": p.get("endDate")}
-                  for p in ((tel.get("restrictedPeriods") or {}).get("restrictedPeriodList") or [])]
+        weekly[day] = [
+            f"{_fmt(_minutes(r['startTime']))}-{_fmt(_minutes(r['endTime']))}"
+            for r in ranges
+            if r.get("startTime") and r.get("endTime")
+        ]
+    restricted = [
+        {"name": p.get("name"), "start_date": p.get("startDate"), "end_date": p.get("endDate")}
+        for p in ((tel.get("restrictedPeriods") or {}).get("restrictedPeriodList") or [])
+    ]
     zone = time_config.get("localTimeZoneConfig") or {}
     return {
         "open_hours": weekly if daily else None,  # None: the campaign sets no open hours for telephony
@@ -62,8 +70,14 @@ def _v2_limits(limits: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     listed = ((limits.get("allChannelSubtypes") or {}).get("communicationLimitsList")) or []
     return {
-        "limits": [{"max_count_per_recipient": x.get("maxCountPerRecipient"), "frequency": x.get("frequency"),
-                    "unit": x.get("unit")} for x in listed],
+        "limits": [
+            {
+                "max_count_per_recipient": x.get("maxCountPerRecipient"),
+                "frequency": x.get("frequency"),
+                "unit": x.get("unit"),
+            }
+            for x in listed
+        ],
         "instance_limits_handling": limits.get("instanceLimitsHandling"),
     }
 
@@ -71,8 +85,10 @@ def _v2_limits(limits: dict[str, Any] | None) -> dict[str, Any] | None:
 def _amd(config: dict[str, Any] | None) -> dict[str, Any] | None:
     if config is None:
         return None
-    return {"enabled": bool(config.get("enableAnswerMachineDetection")),
-            "await_prompt": config.get("awaitAnswerMachinePrompt")}
+    return {
+        "enabled": bool(config.get("enableAnswerMachineDetection")),
+        "await_prompt": config.get("awaitAnswerMachinePrompt"),
+    }
 
 
 def describe_campaign(conn: Any, campaign_id: str | None = None) -> dict[str, Any]:
@@ -100,32 +116,37 @@ def describe_campaign(conn: Any, campaign_id: str | None = None) -> dict[str, An
         outbound = campaign.get("outboundCallConfig") or {}
         name = next((k for k in dialer if k in _V1_MODES), None)
         settings = dialer.get(name) or {} if name else {}
-        out.update({
-            "dialing_mode": _V1_MODES.get(name) if name else None,
-            "capacity": settings.get("dialingCapacity"),
-            "bandwidth_allocation": settings.get("bandwidthAllocation"),
-            "source_phone_number": outbound.get("connectSourcePhoneNumber"),
-            "answering_machine_detection": _amd(outbound.get("answerMachineDetectionConfig")),
-            "connect_queue_id": outbound.get("connectQueueId"),
-            "connect_contact_flow_id": outbound.get("connectContactFlowId"),
-            "time_windows": None, "limits": None,
-        })
+        out.update(
+            {
+                "dialing_mode": _V1_MODES.get(name) if name else None,
+                "capacity": settings.get("dialingCapacity"),
+                "bandwidth_allocation": settings.get("bandwidthAllocation"),
+                "source_phone_number": outbound.get("connectSourcePhoneNumber"),
+                "answering_machine_detection": _amd(outbound.get("answerMachineDetectionConfig")),
+                "connect_queue_id": outbound.get("connectQueueId"),
+                "connect_contact_flow_id": outbound.get("connectContactFlowId"),
+                "time_windows": None,
+                "limits": None,
+            }
+        )
         return out
     tel = (campaign.get("channelSubtypeConfig") or {}).get("telephony") or {}
     mode = tel.get("outboundMode") or {}
     name = next(iter(mode), None)
     default = tel.get("defaultOutboundConfig") or {}
-    out.update({
-        "dialing_mode": name,
-        "capacity": tel.get("capacity"),
-        "bandwidth_allocation": (mode.get(name) or {}).get("bandwidthAllocation") if name else None,
-        "source_phone_number": default.get("connectSourcePhoneNumber"),
-        "answering_machine_detection": _amd(default.get("answerMachineDetectionConfig")),
-        "connect_queue_id": tel.get("connectQueueId"),
-        "connect_contact_flow_id": default.get("connectContactFlowId"),
-        "time_windows": _v2_windows(campaign.get("communicationTimeConfig")),
-        "limits": _v2_limits(campaign.get("communicationLimitsOverride")),
-    })
+    out.update(
+        {
+            "dialing_mode": name,
+            "capacity": tel.get("capacity"),
+            "bandwidth_allocation": (mode.get(name) or {}).get("bandwidthAllocation") if name else None,
+            "source_phone_number": default.get("connectSourcePhoneNumber"),
+            "answering_machine_detection": _amd(default.get("answerMachineDetectionConfig")),
+            "connect_queue_id": tel.get("connectQueueId"),
+            "connect_contact_flow_id": default.get("connectContactFlowId"),
+            "time_windows": _v2_windows(campaign.get("communicationTimeConfig")),
+            "limits": _v2_limits(campaign.get("communicationLimitsOverride")),
+        }
+    )
     return out
 
 
@@ -153,23 +174,31 @@ def window_warnings(description: dict[str, Any], calling_hours: CallingHours | N
     windows = (description.get("time_windows") or {}).get("open_hours")
     if windows is None:
         if calling_hours is None:
-            return ["the campaign has no calling window of its own and --calling-hours is not given: nothing holds "
-                    "calls to the callee's local hours"]
+            return [
+                "the campaign has no calling window of its own and --calling-hours is not given: nothing holds "
+                "calls to the callee's local hours"
+            ]
         return []
     own = ", ".join(f"{_SHORT[i]} {','.join(windows.get(d) or []) or 'closed'}" for i, d in enumerate(_DAYS))
     if calling_hours is None:
-        return [f"the campaign dials only inside its own window ({own}, callee local time); dialkit releases "
-                "requests at any hour without --calling-hours: those outside it wait in the campaign and may expire"]
+        return [
+            f"the campaign dials only inside its own window ({own}, callee local time); dialkit releases "
+            "requests at any hour without --calling-hours: those outside it wait in the campaign and may expire"
+        ]
     campaign = _minute_sets(windows)
     kit = [set().union(*(range(s, e) for s, e in day)) if day else set() for day in calling_hours.weekly]
     narrower = [_SHORT[i] for i in range(7) if kit[i] - campaign[i]]
     wider = [_SHORT[i] for i in range(7) if campaign[i] - kit[i]]
     out = []
     if narrower:
-        out.append(f"the campaign's own window ({own}) is narrower than --calling-hours {calling_hours} on "
-                   f"{', '.join(narrower)}: requests dialkit releases then wait in the campaign and may expire "
-                   "before it opens")
+        out.append(
+            f"the campaign's own window ({own}) is narrower than --calling-hours {calling_hours} on "
+            f"{', '.join(narrower)}: requests dialkit releases then wait in the campaign and may expire "
+            "before it opens"
+        )
     if wider:
-        out.append(f"the campaign's own window ({own}) is wider than --calling-hours {calling_hours} on "
-                   f"{', '.join(wider)}: dialkit holds those requests back to its own hours")
+        out.append(
+            f"the campaign's own window ({own}) is wider than --calling-hours {calling_hours} on "
+            f"{', '.join(wider)}: dialkit holds those requests back to its own hours"
+        )
     return out

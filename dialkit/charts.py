@@ -31,9 +31,17 @@ from matplotlib.container import BarContainer
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from .contact_records import (ADVICE, CONNECTED_REASONS, EXPIRED_REASONS, FAILED_REASONS, OUTCOME_ADVICE, OUTCOMES,
-                              REDIAL_REASONS)
+from .contact_records import (
+    ADVICE,
+    CONNECTED_REASONS,
+    EXPIRED_REASONS,
+    FAILED_REASONS,
+    OUTCOME_ADVICE,
+    OUTCOMES,
+    REDIAL_REASONS,
+)
 from .contact_records import outcome_of as _reason_outcome
+
 # the colours and the failure-code guide live in data modules (widgets use them without matplotlib);
 # re-exported here, where they were first published
 from .palette import CONTACT_OUTCOME_COLORS, FAILURE_CODE_COLORS, OUTCOME_COLORS, REJECTION_COLOR
@@ -99,7 +107,9 @@ def _frame(data: Any, name: str) -> pd.DataFrame:
         return pd.DataFrame()
     if isinstance(data, pd.DataFrame):
         return data
-    raise TypeError(f"{name} must be a pandas DataFrame (from dialkit.load_results / load_attempts), not {type(data).__name__}")
+    raise TypeError(
+        f"{name} must be a pandas DataFrame (from dialkit.load_results / load_attempts), not {type(data).__name__}"
+    )
 
 
 def outcome_of(results: pd.DataFrame) -> pd.Series:
@@ -112,8 +122,10 @@ def outcome_of(results: pd.DataFrame) -> pd.Series:
     if results.empty or "status" not in results.columns:
         return pd.Series(pd.Categorical([], categories=OUTCOME_ORDER), index=results.index[:0], name="outcome")
     status = results["status"].astype("string")
-    codes = results["failure_code"].astype("string") if "failure_code" in results.columns else pd.Series(
-        pd.NA, index=results.index, dtype="string"
+    codes = (
+        results["failure_code"].astype("string")
+        if "failure_code" in results.columns
+        else pd.Series(pd.NA, index=results.index, dtype="string")
     )
     out = pd.Series("pending", index=results.index, dtype="string")
     out[status == "succeeded"] = "succeeded"
@@ -153,8 +165,7 @@ def _stacked(
         if segment_labels and len(values):
             labels = ["" if v < max(1.0, 0.06 * grand) else f"{int(v):,}" for v in values]
             dark_text = outcome in ("pending", "RequestThrottled", "succeeded")
-            ax.bar_label(bars, labels=labels, label_type="center", fontsize=8,
-                         color="black" if dark_text else "white")
+            ax.bar_label(bars, labels=labels, label_type="center", fontsize=8, color="black" if dark_text else "white")
         containers.append(bars)
         base = base + values
     if totals and containers and len(base):
@@ -168,8 +179,15 @@ def _legend(ax: Axes, table: pd.DataFrame) -> None:
         Patch(facecolor=OUTCOME_COLORS.get(str(o), "#888888"), label=f"{o} ({int(table[o].sum()):,})")
         for o in table.columns
     ]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8,
-              title="outcome", title_fontsize=8)
+    ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        frameon=False,
+        fontsize=8,
+        title="outcome",
+        title_fontsize=8,
+    )
 
 
 def _finish(ax: Axes, total: int, text: str, *, horizontal: bool = False) -> None:
@@ -244,8 +262,12 @@ def plot_failure_codes(results: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.set_ylabel("requests")
     total = int(values.sum())
     failed = int(counts[list(FAILURE_CODES)].sum())
-    _title(ax, "Outcome of every dial request", f"{total:,} requests, {int(counts['succeeded']):,} succeeded, "
-           f"{failed:,} failed, {int(counts['pending']):,} pending")
+    _title(
+        ax,
+        "Outcome of every dial request",
+        f"{total:,} requests, {int(counts['succeeded']):,} succeeded, "
+        f"{failed:,} failed, {int(counts['pending']):,} pending",
+    )
     _finish(ax, total, "no requests")
     return ax
 
@@ -304,8 +326,9 @@ def plot_outcomes_by(results: pd.DataFrame, by: str = "region", ax: Axes | None 
             raise ValueError(f"results have no column {by!r}; use one of {list(results.columns)}")
         group = results[by].astype("string").fillna("(unknown)")
         frame = pd.DataFrame({"group": group, "outcome": outcome_of(results)})
-        table = pd.crosstab(frame["group"], frame["outcome"], dropna=False).reindex(columns=list(OUTCOME_ORDER),
-                                                                                      fill_value=0)
+        table = pd.crosstab(frame["group"], frame["outcome"], dropna=False).reindex(
+            columns=list(OUTCOME_ORDER), fill_value=0
+        )
         table = table.loc[table.sum(axis=1).sort_values(ascending=False, kind="stable").index]
         if len(table) > top:
             rest = table.iloc[top:].sum().rename("(other)")
@@ -334,8 +357,9 @@ def plot_attempts(results: pd.DataFrame, ax: Axes | None = None) -> Axes:
         attempts = results["attempts"].fillna(0).astype(int)
         frame = pd.DataFrame({"attempts": attempts, "outcome": outcome_of(results)})
         table = pd.crosstab(frame["attempts"], frame["outcome"], dropna=False)
-        table = table.reindex(index=range(int(min(1, attempts.min())), int(attempts.max()) + 1),
-                              columns=list(OUTCOME_ORDER), fill_value=0)
+        table = table.reindex(
+            index=range(int(min(1, attempts.min())), int(attempts.max()) + 1), columns=list(OUTCOME_ORDER), fill_value=0
+        )
         retried = int((attempts > 1).sum())
     _stacked(ax, table)
     positions = np.arange(len(table.index))
@@ -350,8 +374,28 @@ def plot_attempts(results: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
 
 # -- attempts over time ---------------------------------------------------------
-_FREQS = ("100ms", "200ms", "500ms", "1s", "2s", "5s", "10s", "15s", "30s", "1min", "2min", "5min", "10min", "15min", "30min", "1h", "3h",
-          "6h", "12h", "1D")
+_FREQS = (
+    "100ms",
+    "200ms",
+    "500ms",
+    "1s",
+    "2s",
+    "5s",
+    "10s",
+    "15s",
+    "30s",
+    "1min",
+    "2min",
+    "5min",
+    "10min",
+    "15min",
+    "30min",
+    "1h",
+    "3h",
+    "6h",
+    "12h",
+    "1D",
+)
 
 
 def _auto_freq(span: pd.Timedelta, max_buckets: int = 30) -> str:
@@ -389,8 +433,11 @@ def plot_outcomes_over_time(attempts: pd.DataFrame, ax: Axes | None = None, freq
         freq = freq or "1s"
     else:
         sent = pd.to_datetime(attempts["sent_at"], utc=True)
-        raw = attempts["result"].astype("string") if "result" in attempts.columns else pd.Series(
-            pd.NA, index=attempts.index, dtype="string")
+        raw = (
+            attempts["result"].astype("string")
+            if "result" in attempts.columns
+            else pd.Series(pd.NA, index=attempts.index, dtype="string")
+        )
         # "missing" (not in the answer) or no outcome yet: drawn as "unanswered", only when there are any
         raw = raw.where(raw.isin(ATTEMPT_OUTCOME_ORDER), "unanswered")
         columns = list(ATTEMPT_OUTCOME_ORDER) + (["unanswered"] if (raw == "unanswered").any() else [])
@@ -436,8 +483,9 @@ def _contact_reasons(data: Any) -> tuple[pd.DataFrame, int]:
     others = sorted(r for r in counts.index if r not in CONTACT_REASON_ORDER and r != _NO_REASON)
     order = [*CONTACT_REASON_ORDER, *others, *([_NO_REASON] if _NO_REASON in counts.index else [])]
     table = pd.DataFrame(index=pd.Index(order, name="disconnect_reason"))
-    table["outcome"] = pd.Categorical([_reason_outcome(None if r == _NO_REASON else r) for r in order],
-                                      categories=list(OUTCOMES))
+    table["outcome"] = pd.Categorical(
+        [_reason_outcome(None if r == _NO_REASON else r) for r in order], categories=list(OUTCOMES)
+    )
     table["contacts"] = counts.reindex(order, fill_value=0).astype("int64").to_numpy()
     return table, unmatched
 
@@ -499,8 +547,15 @@ def plot_contact_outcomes(joined_or_records: pd.DataFrame, ax: Axes | None = Non
     _title(ax, "How the dialed contacts ended", subtitle)
     handles = [Patch(facecolor=CONTACT_OUTCOME_COLORS[o], label=f"{o} ({int(per_outcome[o]):,})") for o in OUTCOMES]
     handles.append(Patch(facecolor="white", edgecolor="#444444", hatch="///", label="redial with a new run_id"))
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8,
-              title="outcome", title_fontsize=8)
+    ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        frameon=False,
+        fontsize=8,
+        title="outcome",
+        title_fontsize=8,
+    )
     _finish(ax, total, "no contact records", horizontal=True)
     return ax
 

@@ -28,16 +28,17 @@ import logging
 import shutil
 import sqlite3
 import sys
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from . import __version__
 from ._files import write_private_csv
 from ._utc import utc_iso
 from .exceptions import CampaignNotFound, CampaignNotRunning, DialkitError
-from botocore.exceptions import BotoCoreError, ClientError
-
 from .masking import MaskingFilter, mask_text
 
 if TYPE_CHECKING:  # imported where used, so `dialkit --help` stays quick
@@ -49,8 +50,14 @@ if TYPE_CHECKING:  # imported where used, so `dialkit --help` stays quick
     from .sender import Listener
 
 __all__ = [
-    "EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PLAN_INVALID", "EXIT_SEND_AGAIN", "EXIT_STOPPED",
-    "build_parser", "main",
+    "EXIT_ERROR",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_PLAN_INVALID",
+    "EXIT_SEND_AGAIN",
+    "EXIT_STOPPED",
+    "build_parser",
+    "main",
 ]
 
 #: The demo's sample files (shipped with dialkit: see dialkit.tutorials).
@@ -73,10 +80,17 @@ class _DeprecatedAlias(argparse.Action):
         self.new = new
         super().__init__(option_strings, dest, help=argparse.SUPPRESS, **kwargs)
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                 option_string: str | None = None) -> None:
-        print(f"dialkit: {option_string} is deprecated and will be removed in the next release: use {self.new}",
-              file=sys.stderr)
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        print(
+            f"dialkit: {option_string} is deprecated and will be removed in the next release: use {self.new}",
+            file=sys.stderr,
+        )
         setattr(namespace, self.dest, values)
 
 
@@ -89,55 +103,102 @@ def _contacts_args(p: argparse.ArgumentParser, *, region_alias: bool = True) -> 
     p.add_argument("contacts", help="contact file: CSV/TSV/TXT, Excel .xlsx, Parquet, JSON lines")
     p.add_argument("--phone-column", help="name of the phone column (found by name when omitted)")
     p.add_argument("--sheet", help="Excel sheet to read: its name, or its 0-based position (default: the first)")
-    p.add_argument("--default-region", default="US", metavar="COUNTRY",
-                   help="country of numbers written without a + country code (ISO 3166 code, e.g. GB; default US)")
+    p.add_argument(
+        "--default-region",
+        default="US",
+        metavar="COUNTRY",
+        help="country of numbers written without a + country code (ISO 3166 code, e.g. GB; default US)",
+    )
     if region_alias:  # on send, --region is the AWS region
         _alias(p, "--region", "--default-region", "default_region")
-    p.add_argument("--suppress", action="append", default=[],
-                   help="do-not-call list (any contact file format, or one number per line); repeatable: the first "
-                        "list suppresses for good, every list after it is a campaign-rules suppression list whose "
-                        "entries may carry an expiry column (expires, until, ...); the rejected row's detail names "
-                        "the list")
-    p.add_argument("--dedupe", choices=["first", "last", "none"], default="first",
-                   help="which of several rows with the same number to keep (default first)")
-    p.add_argument("--allow-unreadable-suppress", action="store_true",
-                   help="load even if some do-not-call entries cannot be read as numbers (they are ignored, with a "
-                        "warning listing them); by default such entries stop the load")
+    p.add_argument(
+        "--suppress",
+        action="append",
+        default=[],
+        help="do-not-call list (any contact file format, or one number per line); repeatable: the first "
+        "list suppresses for good, every list after it is a campaign-rules suppression list whose "
+        "entries may carry an expiry column (expires, until, ...); the rejected row's detail names "
+        "the list",
+    )
+    p.add_argument(
+        "--dedupe",
+        choices=["first", "last", "none"],
+        default="first",
+        help="which of several rows with the same number to keep (default first)",
+    )
+    p.add_argument(
+        "--allow-unreadable-suppress",
+        action="store_true",
+        help="load even if some do-not-call entries cannot be read as numbers (they are ignored, with a "
+        "warning listing them); by default such entries stop the load",
+    )
 
 
 def _rules_args(p: argparse.ArgumentParser, *, at: bool) -> None:
     g = p.add_argument_group("campaign rules (dialkit.rules; rejected rows get the rule's reason)")
-    g.add_argument("--calling-hours", help="window in each callee's local time, e.g. 08:00-21:00 or "
-                   "'Mon-Fri 08:00-21:00; Sat 10:00-18:00; except 2026-12-25'")
-    g.add_argument("--default-time-zone", help="IANA zone for numbers libphonenumber cannot place (else they are "
-                   "rejected unknown_time_zone while --calling-hours is on), e.g. America/New_York")
-    g.add_argument("--history", action="append", default=[],
-                   help="ledger of an earlier run, or a folder of them (repeatable): counted by --max-per-number "
-                        "and --area-code-cap")
+    g.add_argument(
+        "--calling-hours",
+        help="window in each callee's local time, e.g. 08:00-21:00 or "
+        "'Mon-Fri 08:00-21:00; Sat 10:00-18:00; except 2026-12-25'",
+    )
+    g.add_argument(
+        "--default-time-zone",
+        help="IANA zone for numbers libphonenumber cannot place (else they are "
+        "rejected unknown_time_zone while --calling-hours is on), e.g. America/New_York",
+    )
+    g.add_argument(
+        "--history",
+        action="append",
+        default=[],
+        help="ledger of an earlier run, or a folder of them (repeatable): counted by --max-per-number "
+        "and --area-code-cap",
+    )
     g.add_argument("--max-per-number", help="at most N dial requests per number in any DAYS days, e.g. 1/7")
-    g.add_argument("--area-code-cap", help="at most N dial requests per area code per callee local day (the excess "
-                   "is deferred, never dropped)")
-    g.add_argument("--countries", help="allowed destination countries, e.g. US,CA (others rejected "
-                   "country_not_allowed)")
+    g.add_argument(
+        "--area-code-cap",
+        help="at most N dial requests per area code per callee local day (the excess is deferred, never dropped)",
+    )
+    g.add_argument(
+        "--countries", help="allowed destination countries, e.g. US,CA (others rejected country_not_allowed)"
+    )
     if at:
-        g.add_argument("--at", help="the moment to evaluate the rules at, ISO-8601 with an offset, e.g. "
-                       "2026-11-28T14:00:00Z (default now)")
+        g.add_argument(
+            "--at",
+            help="the moment to evaluate the rules at, ISO-8601 with an offset, e.g. "
+            "2026-11-28T14:00:00Z (default now)",
+        )
 
 
 def _plan_args(p: argparse.ArgumentParser, *, campaign_required: bool) -> None:
     # not argparse-required: the hidden --campaign alias must satisfy it too (checked by the command)
-    p.add_argument("--campaign-id", help="campaign id (required)" if campaign_required else
-                   "campaign id (for --endpoint local: defaults to the emulator's seeded campaign)")
+    p.add_argument(
+        "--campaign-id",
+        help="campaign id (required)"
+        if campaign_required
+        else "campaign id (for --endpoint local: defaults to the emulator's seeded campaign)",
+    )
     _alias(p, "--campaign", "--campaign-id", "campaign_id")
     p.add_argument("--attributes", default="", help="comma-separated contact columns to send as attributes")
-    p.add_argument("--ttl", type=float, default=600, metavar="SECONDS",
-                   help="seconds a request may wait to be dialed (30–900, default 600)")
+    p.add_argument(
+        "--ttl",
+        type=float,
+        default=600,
+        metavar="SECONDS",
+        help="seconds a request may wait to be dialed (30–900, default 600)",
+    )
     p.add_argument("--run-id", help="run id in every client token (default 'default'); a new one dials again")
-    p.add_argument("--no-token-attribute", action="store_true",
-                   help="do not send each request's client token as the contact attribute dialkit_client_token "
-                   "(contact records then join by OutboundRequestId or ContactId only)")
-    p.add_argument("--api", choices=["v1", "v2"], default="v1",
-                   help="v1 = connectcampaigns PutDialRequestBatch, v2 = connectcampaignsv2 PutOutboundRequestBatch")
+    p.add_argument(
+        "--no-token-attribute",
+        action="store_true",
+        help="do not send each request's client token as the contact attribute dialkit_client_token "
+        "(contact records then join by OutboundRequestId or ContactId only)",
+    )
+    p.add_argument(
+        "--api",
+        choices=["v1", "v2"],
+        default="v1",
+        help="v1 = connectcampaigns PutDialRequestBatch, v2 = connectcampaignsv2 PutOutboundRequestBatch",
+    )
 
 
 def _load(args: argparse.Namespace) -> ContactSet:
@@ -145,9 +206,15 @@ def _load(args: argparse.Namespace) -> ContactSet:
 
     sheet = int(args.sheet) if args.sheet is not None and args.sheet.isdigit() else args.sheet
     first = args.suppress[0] if args.suppress else None
-    return load_contacts(args.contacts, phone_column=args.phone_column, default_region=args.default_region, sheet=sheet,
-                         suppress=first, dedupe=args.dedupe,
-                         suppress_unreadable="warn" if args.allow_unreadable_suppress else "error")
+    return load_contacts(
+        args.contacts,
+        phone_column=args.phone_column,
+        default_region=args.default_region,
+        sheet=sheet,
+        suppress=first,
+        dedupe=args.dedupe,
+        suppress_unreadable="warn" if args.allow_unreadable_suppress else "error",
+    )
 
 
 def _rules(args: argparse.Namespace) -> CampaignRules | None:
@@ -161,20 +228,28 @@ def _rules(args: argparse.Namespace) -> CampaignRules | None:
             raise RulesError("--history is counted by --max-per-number and --area-code-cap: give one of them too")
         return None
     rules = CampaignRules.from_cli_strings(
-        calling_hours=args.calling_hours, default_time_zone=args.default_time_zone,
-        max_per_number=args.max_per_number, area_code_cap=args.area_code_cap, suppress=extra,
-        countries=args.countries, default_region=args.default_region)
+        calling_hours=args.calling_hours,
+        default_time_zone=args.default_time_zone,
+        max_per_number=args.max_per_number,
+        area_code_cap=args.area_code_cap,
+        suppress=extra,
+        countries=args.countries,
+        default_region=args.default_region,
+    )
     for lst in rules.suppress:  # an entry that cannot be read names someone who could be dialed: as for the first list
         bad = lst.problems[lst.problems["code"] != "unreadable_expiry"] if len(lst.problems) else lst.problems
         if len(bad) and not args.allow_unreadable_suppress:
             rows = ", ".join(f"line {r.row} ({r.value_masked})" for r in bad.head(10).itertuples(index=False))
-            raise RulesError(f"--suppress {lst.name}: {len(bad)} entr{'y' if len(bad) == 1 else 'ies'} cannot be read "
-                             f"as numbers: {rows}: fix them, or pass --allow-unreadable-suppress to ignore them")
+            raise RulesError(
+                f"--suppress {lst.name}: {len(bad)} entr{'y' if len(bad) == 1 else 'ies'} cannot be read "
+                f"as numbers: {rows}: fix them, or pass --allow-unreadable-suppress to ignore them"
+            )
     return rules
 
 
-def _apply_rules(args: argparse.Namespace, contacts: Any, at: Any, *,
-                 campaign_id: str | None = None) -> tuple[Any, pd.DataFrame | None, CampaignRules | None]:
+def _apply_rules(
+    args: argparse.Namespace, contacts: Any, at: Any, *, campaign_id: str | None = None
+) -> tuple[Any, pd.DataFrame | None, CampaignRules | None]:
     """Apply the rule flags' rejections at ``at``; returns ``(contacts, verdict or None, rules or None)``."""
     rules = _rules(args)
     if rules is None:
@@ -212,8 +287,15 @@ def _plan(args: argparse.Namespace, contacts: Any, campaign_id: str) -> BatchPla
     from .planning import plan_batches
 
     attrs = [a.strip() for a in args.attributes.split(",") if a.strip()] or None
-    return plan_batches(contacts, campaign_id, attributes=attrs, ttl=timedelta(seconds=args.ttl),
-                        run_id=args.run_id, api=args.api, token_attribute=not args.no_token_attribute)
+    return plan_batches(
+        contacts,
+        campaign_id,
+        attributes=attrs,
+        ttl=timedelta(seconds=args.ttl),
+        run_id=args.run_id,
+        api=args.api,
+        token_attribute=not args.no_token_attribute,
+    )
 
 
 def _print_json(obj: Any) -> None:
@@ -239,8 +321,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"  {reason:<20} {n}")
     if "calling_hours" in summary:
         ch = summary["calling_hours"]
-        print(f"calling hours at {summary['at']}: {ch['inside']} inside, {ch['outside']} outside (deferred by send), "
-              f"{ch['unknown_time_zone']} unknown time zone")
+        print(
+            f"calling hours at {summary['at']}: {ch['inside']} inside, {ch['outside']} outside (deferred by send), "
+            f"{ch['unknown_time_zone']} unknown time zone"
+        )
     if summary.get("deferred", {}).get("area_code_cap"):
         print(f"area-code cap: {summary['deferred']['area_code_cap']} deferred to a later local day")
     for note in notes:
@@ -265,8 +349,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
     plan = _plan(args, contacts, args.campaign_id)
     summary = plan.summary()
     if rules is not None:
-        summary = {**summary, "at": utc_iso(at, "auto"), "reasons": contacts.summary()["reasons"],
-                   **_rules_json(verdict, contacts, rules)}
+        summary = {
+            **summary,
+            "at": utc_iso(at, "auto"),
+            "reasons": contacts.summary()["reasons"],
+            **_rules_json(verdict, contacts, rules),
+        }
     problems = plan.validate()
     groups = plan.problems() if len(problems) else None
     if args.out:
@@ -276,21 +364,29 @@ def cmd_plan(args: argparse.Namespace) -> int:
         listed = groups if groups is not None else problems.iloc[:0]
         _print_json({**summary, "problem_list": listed.astype(object).where(listed.notna(), None).to_dict("records")})
         return EXIT_OK if not len(problems) else EXIT_PLAN_INVALID
-    print(f"{summary['requests']} requests in {summary['batches']} batches (largest {summary['largest_batch']}), "
-          f"campaign {plan.campaign_id}, run {plan.run_id}, ttl {summary['ttl_seconds']} s")
+    print(
+        f"{summary['requests']} requests in {summary['batches']} batches (largest {summary['largest_batch']}), "
+        f"campaign {plan.campaign_id}, run {plan.run_id}, ttl {summary['ttl_seconds']} s"
+    )
     if rules is not None:
         rejected = {k: v for k, v in summary["reasons"].items() if v}
         deferred = {k: v for k, v in summary["deferred"].items() if v}
-        print(f"rules at {summary['at']}: rejected " + (", ".join(f"{k} {v}" for k, v in rejected.items()) or "none")
-              + "; would be deferred by send now: "
-              + (", ".join(f"{k} {v}" for k, v in deferred.items()) or "none"))
+        print(
+            f"rules at {summary['at']}: rejected "
+            + (", ".join(f"{k} {v}" for k, v in rejected.items()) or "none")
+            + "; would be deferred by send now: "
+            + (", ".join(f"{k} {v}" for k, v in deferred.items()) or "none")
+        )
     if groups is not None:
         print(f"{describe_problems(problems)} (API constraints the sender would refuse):")
         g: Any  # one group of problems (code, field, detail, requests, first_batch, first_position)
         for g in groups.head(20).itertuples(index=False):
-            on = (f"{g.requests:,} request{'' if g.requests == 1 else 's'}, first at batch {g.first_batch} position "
-                  f"{g.first_position}" if g.requests else
-                  (f"batch {g.first_batch}" if not _isna(g.first_batch) else "the plan"))
+            on = (
+                f"{g.requests:,} request{'' if g.requests == 1 else 's'}, first at batch {g.first_batch} position "
+                f"{g.first_position}"
+                if g.requests
+                else (f"batch {g.first_batch}" if not _isna(g.first_batch) else "the plan")
+            )
             print(f"  {g.code} ({on}): {g.field}: {g.detail}")
         if len(groups) > 20:
             print(f"  ... {len(groups) - 20} more (plan --json lists them all)")
@@ -300,9 +396,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
-    from .sender import SendSettings, connect, send
-
     from datetime import datetime, timezone
+
+    from .sender import SendSettings, connect, send
 
     _check_aws_region(args.region)
     contacts = _load(args)
@@ -322,14 +418,25 @@ def cmd_send(args: argparse.Namespace) -> int:
                 print("  rules: rejected " + (", ".join(f"{k} {v}" for k, v in s["reasons"].items() if v) or "none"))
             for note in contacts.notes:
                 print(f"  note: {mask_text(note)}")
-            print(f"plan: {len(plan)} requests in {len(plan.batches)} batches for campaign {campaign}"
-                  f" via {conn.endpoint_url or 'AWS ' + conn.region}")
+            print(
+                f"plan: {len(plan)} requests in {len(plan.batches)} batches for campaign {campaign}"
+                f" via {conn.endpoint_url or 'AWS ' + conn.region}"
+            )
             if conn.is_local or args.yes:  # no call to a real endpoint before --yes
                 _print_campaign(conn, campaign, rules)
         listeners: list[Listener] | None = [] if (args.json or args.no_progress) else None
         settings = SendSettings(rate=args.rate, max_attempts=args.max_attempts, rules=rules)
-        summary = send(plan, conn, args.ledger, settings, confirm=args.yes, listeners=listeners,
-                       dry_run=args.dry_run, suppress=contacts, extend=args.extend_run)
+        summary = send(
+            plan,
+            conn,
+            args.ledger,
+            settings,
+            confirm=args.yes,
+            listeners=listeners,
+            dry_run=args.dry_run,
+            suppress=contacts,
+            extend=args.extend_run,
+        )
     if args.json:
         _print_json(summary.to_dict())
     else:
@@ -353,8 +460,10 @@ def _check_aws_region(region: str | None) -> None:
     import re
 
     if region is not None and re.fullmatch(r"[A-Za-z]{2}", region.strip()):
-        raise DialkitError(f"--region {region} looks like a country code, but --region is now the AWS region "
-                           f"(e.g. us-east-1): use --default-region {region.upper()} for the phone numbers' country")
+        raise DialkitError(
+            f"--region {region} looks like a country code, but --region is now the AWS region "
+            f"(e.g. us-east-1): use --default-region {region.upper()} for the phone numbers' country"
+        )
 
 
 def _print_campaign(conn: Any, campaign_id: str, rules: Any) -> None:
@@ -367,17 +476,26 @@ def _print_campaign(conn: Any, campaign_id: str, rules: Any) -> None:
         print(f"  campaign: not described ({type(exc).__name__}: {mask_text(str(exc))})")
         return
     amd = d["answering_machine_detection"]
-    print(f"campaign {d['name'] or d['campaign_id']}: {d['dialing_mode'] or 'unknown'} dialing, capacity "
-          f"{d['capacity'] if d['capacity'] is not None else 'default'}, source number "
-          f"{d['source_phone_number'] or 'the queue default'}, answering-machine detection "
-          f"{'on' if amd and amd['enabled'] else 'off'}")
+    print(
+        f"campaign {d['name'] or d['campaign_id']}: {d['dialing_mode'] or 'unknown'} dialing, capacity "
+        f"{d['capacity'] if d['capacity'] is not None else 'default'}, source number "
+        f"{d['source_phone_number'] or 'the queue default'}, answering-machine detection "
+        f"{'on' if amd and amd['enabled'] else 'off'}"
+    )
     tw, lim = d["time_windows"], d["limits"]
     if tw and tw["open_hours"]:
-        print("  campaign window (callee local time): " + "; ".join(
-            f"{day[:3].title()} {','.join(w) or 'closed'}" for day, w in tw["open_hours"].items()))
+        print(
+            "  campaign window (callee local time): "
+            + "; ".join(f"{day[:3].title()} {','.join(w) or 'closed'}" for day, w in tw["open_hours"].items())
+        )
     if lim and lim["limits"]:
-        print("  campaign limits: " + ", ".join(f"{x['max_count_per_recipient']} per recipient per {x['frequency']} "
-                                                f"{str(x['unit']).lower()}" for x in lim["limits"]))
+        print(
+            "  campaign limits: "
+            + ", ".join(
+                f"{x['max_count_per_recipient']} per recipient per {x['frequency']} {str(x['unit']).lower()}"
+                for x in lim["limits"]
+            )
+        )
     for warning in window_warnings(d, rules.calling_hours if rules is not None else None):
         print(f"  warning: {warning}")
 
@@ -410,8 +528,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         from .results import shown_reason
 
         rows = load_results(args.ledger)  # an unfinished request without a recorded reason says what that means
-        rows["pending_reason"] = [shown_reason(str(st), r if isinstance(r, str) else None)
-                                  for st, r in zip(rows["status"], rows["pending_reason"])]
+        rows["pending_reason"] = [
+            shown_reason(str(st), r if isinstance(r, str) else None)
+            for st, r in zip(rows["status"], rows["pending_reason"])
+        ]
         write_private_csv(rows, args.csv)
     if args.json:
         _print_json(data)
@@ -420,26 +540,38 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(f"  requests  {data['requests']}\n  succeeded {data['succeeded']}\n  failed    {data['failed']}")
     for code, n in data["failure_codes"].items():
         print(f"    {code:<20} {n}")
-    print(f"  pending   {data['pending']}\n  in flight {data['in_flight']}\n"
-          f"  API calls {data['calls']} ({data['call_errors']} errors), "
-          f"{data['retried']} requests retried")
+    print(
+        f"  pending   {data['pending']}\n  in flight {data['in_flight']}\n"
+        f"  API calls {data['calls']} ({data['call_errors']} errors), "
+        f"{data['retried']} requests retried"
+    )
     for reason, n in data.get("pending_reasons", {}).items():
         print(f"    {n:>6}  {mask_text(reason)}")
     if "contact_records" in data:
         cr = data["contact_records"]
-        print(f"  contact records matched {cr['matched']}: " + ", ".join(f"{k} {v}" for k, v in cr["outcomes"].items())
-              + f"; {cr['redial']} may be redialed (plan them with a new --run-id)")
+        print(
+            f"  contact records matched {cr['matched']}: "
+            + ", ".join(f"{k} {v}" for k, v in cr["outcomes"].items())
+            + f"; {cr['redial']} may be redialed (plan them with a new --run-id)"
+        )
         keys = ", ".join(f"{k} {v}" for k, v in cr["matched_by"].items() if v) or "none"
-        print(f"    matched by {keys}; {cr['unmatched_records']} of {cr['records']} records matched no request"
-              + (f"; {cr['without_contact_id']} objects without a contact id left out" if cr["without_contact_id"]
-                 else ""))
+        print(
+            f"    matched by {keys}; {cr['unmatched_records']} of {cr['records']} records matched no request"
+            + (
+                f"; {cr['without_contact_id']} objects without a contact id left out"
+                if cr["without_contact_id"]
+                else ""
+            )
+        )
         m = data["metrics"]
         print(f"  dialed {m['dialed']}; dispositions: " + ", ".join(f"{k} {v}" for k, v in m["dispositions"].items()))
         for name in ("human_answer_rate", "voicemail_rate", "abandon_rate", "expired_rate", "list_penetration"):
             r = m[name]
             if r["rate"] is not None:
-                print(f"    {name:<18} {r['rate']:6.1%}  ({r['count']}/{r['denominator']}, 95% CI "
-                      f"{r['ci_low']:.1%}-{r['ci_high']:.1%})")
+                print(
+                    f"    {name:<18} {r['rate']:6.1%}  ({r['count']}/{r['denominator']}, 95% CI "
+                    f"{r['ci_low']:.1%}-{r['ci_high']:.1%})"
+                )
     return 0
 
 
@@ -456,9 +588,18 @@ def cmd_audit(args: argparse.Namespace) -> int:
         write_private_csv(rows, args.csv)  # 0600; formula-like cells (a full +number) written as text
     if args.json:
         records = json.loads(rows.to_json(orient="records", date_format="iso"))
-        _print_json({"ledger": str(args.ledger), "campaign_id": meta.get("campaign_id"), "run_id": meta.get("run_id"),
-                     "rules": recorded_rules(meta), "rules_recorded_at": meta.get("rules_recorded_at"),
-                     "sends": json.loads(runs.to_json(orient="records")), "sent": len(rows), "rows": records})
+        _print_json(
+            {
+                "ledger": str(args.ledger),
+                "campaign_id": meta.get("campaign_id"),
+                "run_id": meta.get("run_id"),
+                "rules": recorded_rules(meta),
+                "rules_recorded_at": meta.get("rules_recorded_at"),
+                "sends": json.loads(runs.to_json(orient="records")),
+                "sent": len(rows),
+                "rows": records,
+            }
+        )
         return 0
     rules = recorded_rules(meta)
     print(f"{args.ledger}: campaign {meta.get('campaign_id')}, run {meta.get('run_id')}: {len(rows)} requests went out")
@@ -468,12 +609,22 @@ def cmd_audit(args: argparse.Namespace) -> int:
         print(f"  rules (recorded {meta.get('rules_recorded_at', '?')}): " + json.dumps(rules))
     for sid, started, r in runs.itertuples(index=False):  # each request is audited against its own send's rules
         n = int(rows["send_id"].eq(sid).sum()) if len(rows) else 0
-        print(f"  send {sid} at {started}: {n} request(s) first went out; rules "
-              + (json.dumps(r) if r is not None else "none"))
+        print(
+            f"  send {sid} at {started}: {n} request(s) first went out; rules "
+            + (json.dumps(r) if r is not None else "none")
+        )
     if len(rows):
-        print("  time zone found by: " + ", ".join(f"{k} {v}" for k, v in rows["time_zone_source"].value_counts().items()))
-        cols = ["row", "phone_e164" if args.show_numbers else "phone_masked", "first_sent_at",
-                "callee_local_first_sent", "time_zone_source", "status"]
+        print(
+            "  time zone found by: " + ", ".join(f"{k} {v}" for k, v in rows["time_zone_source"].value_counts().items())
+        )
+        cols = [
+            "row",
+            "phone_e164" if args.show_numbers else "phone_masked",
+            "first_sent_at",
+            "callee_local_first_sent",
+            "time_zone_source",
+            "status",
+        ]
         print(rows[cols].head(20).to_string(index=False))
         if len(rows) > 20:
             print(f"  ... {len(rows) - 20} more (--csv PATH for all of them)")
@@ -506,26 +657,41 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"1. load   {contacts_path}")
     contacts = load_contacts(contacts_path, suppress=suppress_path or None)
     s = contacts.summary()
-    print(f"   {s['rows']} rows: {s['accepted']} accepted, {s['rejected']} rejected "
-          + ", ".join(f"{k} {v}" for k, v in s["reasons"].items() if v))
+    print(
+        f"   {s['rows']} rows: {s['accepted']} accepted, {s['rejected']} rejected "
+        + ", ".join(f"{k} {v}" for k, v in s["reasons"].items() if v)
+    )
     from .sender import Backoff, SendSettings
 
     # a little simulated dialer saturation, so the demo shows resends with the same token
     with connect("local", faults={"throttle_rate": 0.02, "unknown_error_rate": 0.005, "seed": 7}) as conn:
         assert conn.campaign_id is not None  # the local emulator always creates a campaign
-        plan = plan_batches(contacts, conn.campaign_id, attributes=["customer_id", "language"]
-                            if {"customer_id", "language"} <= set(contacts.accepted.columns) else None)
+        plan = plan_batches(
+            contacts,
+            conn.campaign_id,
+            attributes=["customer_id", "language"]
+            if {"customer_id", "language"} <= set(contacts.accepted.columns)
+            else None,
+        )
         print(f"2. plan   {len(plan)} requests in {len(plan.batches)} batches of at most 25")
         print(f"3. send   to the local emulator at {conn.endpoint_url} (campaign {conn.campaign_id})")
-        summary = send(plan, conn, ledger, SendSettings(backoff=Backoff(initial=0.2, maximum=2.0)),
-                       listeners=[] if args.no_progress else None)
+        summary = send(
+            plan,
+            conn,
+            ledger,
+            SendSettings(backoff=Backoff(initial=0.2, maximum=2.0)),
+            listeners=[] if args.no_progress else None,
+        )
         print(f"   {summary}")
         dialed = len(conn.emulator.dial_requests())
     r = report(ledger)
     print(f"4. report {ledger}")
-    print(f"   succeeded {r['succeeded']}, failed {r['failed']} "
-          + str({k: v for k, v in r["failure_codes"].items() if v}) + f", pending {r['pending']}, in flight {r['in_flight']}; "
-          f"{r['retried']} requests needed a resend; the emulator logged {dialed} distinct dial requests")
+    print(
+        f"   succeeded {r['succeeded']}, failed {r['failed']} "
+        + str({k: v for k, v in r["failure_codes"].items() if v})
+        + f", pending {r['pending']}, in flight {r['in_flight']}; "
+        f"{r['retried']} requests needed a resend; the emulator logged {dialed} distinct dial requests"
+    )
     if not args.no_notebooks:
         from .notebooks import run_notebooks
 
@@ -561,9 +727,12 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
-    parser = argparse.ArgumentParser(prog="dialkit", description=__doc__.split("Exit statuses")[0].strip(),
-                                     epilog="Exit statuses" + __doc__.split("Exit statuses")[1],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="dialkit",
+        description=__doc__.split("Exit statuses")[0].strip(),
+        epilog="Exit statuses" + __doc__.split("Exit statuses")[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"dialkit {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr (numbers masked)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -580,29 +749,44 @@ def build_parser() -> argparse.ArgumentParser:
     _plan_args(p, campaign_required=True)
     _rules_args(p, at=True)
     p.add_argument("--out", help="write the plan (numbers masked) to this CSV")
-    p.add_argument("--json", action="store_true",
-                   help="print one JSON object with the plan summary and its problems (problem_list: one per code "
-                        "and detail, with how many requests it is on)")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object with the plan summary and its problems (problem_list: one per code "
+        "and detail, with how many requests it is on)",
+    )
     p.set_defaults(func=cmd_plan)
 
-    p = sub.add_parser("send", help="send the plan and record everything in a ledger (resumes an existing ledger)",
-                       epilog="exit statuses: 0 done, 2 error, 3 requests left to send again (same --ledger), "
-                              "4 stopped (campaign not Running/not found, or stopped), 130 interrupted")
+    p = sub.add_parser(
+        "send",
+        help="send the plan and record everything in a ledger (resumes an existing ledger)",
+        epilog="exit statuses: 0 done, 2 error, 3 requests left to send again (same --ledger), "
+        "4 stopped (campaign not Running/not found, or stopped), 130 interrupted",
+    )
     _contacts_args(p, region_alias=False)
     _plan_args(p, campaign_required=False)
     _rules_args(p, at=False)
-    p.add_argument("--endpoint", default="local",
-                   help="'local' (default: an in-process emulator), an endpoint URL, or 'aws' for real AWS")
+    p.add_argument(
+        "--endpoint",
+        default="local",
+        help="'local' (default: an in-process emulator), an endpoint URL, or 'aws' for real AWS",
+    )
     p.add_argument("--ledger", required=True, help="the run's ledger file (SQLite); an existing one is resumed")
     p.add_argument("--yes", action="store_true", help="confirm sending to a non-local endpoint (real calls)")
     p.add_argument("--dry-run", action="store_true", help="show what would be sent; send nothing")
-    p.add_argument("--extend-run", action="store_true",
-                   help="allow the plan to add requests to an existing ledger (refused by default: a different or "
-                        "longer file must not silently extend a run)")
+    p.add_argument(
+        "--extend-run",
+        action="store_true",
+        help="allow the plan to add requests to an existing ledger (refused by default: a different or "
+        "longer file must not silently extend a run)",
+    )
     p.add_argument("--rate", type=float, default=10.0, help="API calls per second (default 10, the service quota)")
     p.add_argument("--max-attempts", type=int, default=5, help="sends of one request in this run (default 5)")
-    p.add_argument("--region", help="AWS region of the campaign, e.g. us-east-1 (real AWS; default: the profile's); "
-                   "the phone numbers' country is --default-region")
+    p.add_argument(
+        "--region",
+        help="AWS region of the campaign, e.g. us-east-1 (real AWS; default: the profile's); "
+        "the phone numbers' country is --default-region",
+    )
     _alias(p, "--region-name", "--region", "region")
     p.add_argument("--profile", help="AWS profile (real AWS)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -612,26 +796,37 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="totals of a ledger: succeeded, failed per code, pending")
     p.add_argument("ledger", help="ledger file written by send")
     p.add_argument("--csv", help="also write one row per request (numbers masked) to this CSV")
-    p.add_argument("--contact-records", help="contact records or EventBridge contact events (file or folder; "
-                   "Firehose output, JSON lines or arrays, plain or .gz) to join to the ledger by client-token "
-                   "attribute, OutboundRequestId or ContactId: adds outcomes, redial counts, which key matched and "
-                   "campaign metrics (dispositions, answer/voicemail/abandon/expired rates with Wilson intervals, "
-                   "attempts per contact, list penetration, by attempt, by callee local hour and weekday)")
-    p.add_argument("--json", action="store_true",
-                   help="print one JSON object: requests, succeeded, failed, pending, failure_codes")
+    p.add_argument(
+        "--contact-records",
+        help="contact records or EventBridge contact events (file or folder; "
+        "Firehose output, JSON lines or arrays, plain or .gz) to join to the ledger by client-token "
+        "attribute, OutboundRequestId or ContactId: adds outcomes, redial counts, which key matched and "
+        "campaign metrics (dispositions, answer/voicemail/abandon/expired rates with Wilson intervals, "
+        "attempts per contact, list penetration, by attempt, by callee local hour and weekday)",
+    )
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON object: requests, succeeded, failed, pending, failure_codes"
+    )
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("audit", help="per dial request that went out: when (UTC and callee local time), the time "
-                       "zone and how it was found, the calling window, caps and suppression lists in force")
+    p = sub.add_parser(
+        "audit",
+        help="per dial request that went out: when (UTC and callee local time), the time "
+        "zone and how it was found, the calling window, caps and suppression lists in force",
+    )
     p.add_argument("ledger", help="ledger file written by send")
     p.add_argument("--csv", help="write one row per request that went out to this CSV (created 0600)")
-    p.add_argument("--show-numbers", action="store_true",
-                   help="full phone numbers (phone_e164) instead of masked ones: personal data, keep the file private")
+    p.add_argument(
+        "--show-numbers",
+        action="store_true",
+        help="full phone numbers (phone_e164) instead of masked ones: personal data, keep the file private",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object: ledger, rules, rows")
     p.set_defaults(func=cmd_audit)
 
-    p = sub.add_parser("emulator", help="serve the local campaigns API emulator (see dialkit emulator --help)",
-                       add_help=False)
+    p = sub.add_parser(
+        "emulator", help="serve the local campaigns API emulator (see dialkit emulator --help)", add_help=False
+    )
     p.set_defaults(func=None)
 
     p = sub.add_parser("demo", help="the whole path on the local emulator, then the notebooks headless")
@@ -642,8 +837,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("notebooks",
-                       help="copy the tutorial notebooks and sample data into a folder, to run in JupyterLab")
+    p = sub.add_parser(
+        "notebooks", help="copy the tutorial notebooks and sample data into a folder, to run in JupyterLab"
+    )
     p.add_argument("dir", help="folder to copy into (created if missing): DIR/notebooks and DIR/data/samples")
     p.add_argument("--force", action="store_true", help="overwrite tutorial files already in DIR (refused by default)")
     p.set_defaults(func=cmd_notebooks)
@@ -657,7 +853,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # `dialkit emulator ...` hands its own arguments to the emulator's parser.
     if argv and argv[0] == "emulator" or (len(argv) > 1 and argv[0] in ("-v", "--verbose") and argv[1] == "emulator"):
         i = argv.index("emulator")
-        return cmd_emulator(argparse.Namespace(), argv[i + 1:])
+        return cmd_emulator(argparse.Namespace(), argv[i + 1 :])
     args = parser.parse_args(argv)
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(MaskingFilter())
@@ -677,14 +873,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dialkit {args.command}: error: {type(exc).__name__}: {mask_text(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except sqlite3.Error as exc:  # the ledger failed mid-run (disk full, removed media): committed steps stay
-        print(f"dialkit {args.command}: error: the ledger could not be written or read ({mask_text(str(exc))}): "
-              "check free space and that the ledger is writable; everything recorded so far is kept, so send "
-              "again with the same --ledger once fixed (nobody is dialed twice)", file=sys.stderr)
+        print(
+            f"dialkit {args.command}: error: the ledger could not be written or read ({mask_text(str(exc))}): "
+            "check free space and that the ledger is writable; everything recorded so far is kept, so send "
+            "again with the same --ledger once fixed (nobody is dialed twice)",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
     except OSError as exc:
         where = mask_text(str(exc.filename)) if exc.filename else ""
-        print(f"dialkit {args.command}: error: {exc.strerror or type(exc).__name__}"
-              f"{': ' + where if where else ''}: check the path, free space and permissions", file=sys.stderr)
+        print(
+            f"dialkit {args.command}: error: {exc.strerror or type(exc).__name__}"
+            f"{': ' + where if where else ''}: check the path, free space and permissions",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("interrupted: send again with the same --ledger to resume", file=sys.stderr)

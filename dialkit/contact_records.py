@@ -41,7 +41,7 @@ import logging
 import os
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,8 +53,16 @@ from .masking import mask_phone, mask_text
 from .planning import CLIENT_TOKEN_ATTRIBUTE
 
 __all__ = [
-    "COLUMNS", "CONTACT_EVENT_TYPE", "JOIN_KEYS", "OUTCOMES", "ContactRecordsError", "join_contact_records",
-    "outcome_of", "parse_records", "read_contact_records", "redial_candidates",
+    "COLUMNS",
+    "CONTACT_EVENT_TYPE",
+    "JOIN_KEYS",
+    "OUTCOMES",
+    "ContactRecordsError",
+    "join_contact_records",
+    "outcome_of",
+    "parse_records",
+    "read_contact_records",
+    "redial_candidates",
 ]
 
 log = logging.getLogger("dialkit.contact_records")
@@ -62,11 +70,21 @@ log = logging.getLogger("dialkit.contact_records")
 if TYPE_CHECKING:  # pragma: no cover
     from .dispositions import RedialRules
 
-CONNECTED_REASONS = ("CUSTOMER_DISCONNECT", "AGENT_DISCONNECT", "THIRD_PARTY_DISCONNECT", "BARGED",
-                     "CONTACT_FLOW_DISCONNECT", "OTHER")
+CONNECTED_REASONS = (
+    "CUSTOMER_DISCONNECT",
+    "AGENT_DISCONNECT",
+    "THIRD_PARTY_DISCONNECT",
+    "BARGED",
+    "CONTACT_FLOW_DISCONNECT",
+    "OTHER",
+)
 EXPIRED_REASONS = ("EXPIRED",)
-FAILED_REASONS = ("OUTBOUND_DESTINATION_ENDPOINT_ERROR", "OUTBOUND_RESOURCE_ERROR", "OUTBOUND_ATTEMPT_FAILED",
-                  "TELECOM_PROBLEM")
+FAILED_REASONS = (
+    "OUTBOUND_DESTINATION_ENDPOINT_ERROR",
+    "OUTBOUND_RESOURCE_ERROR",
+    "OUTBOUND_ATTEMPT_FAILED",
+    "TELECOM_PROBLEM",
+)
 #: Disconnect reasons that may be redialed with a new client token.
 REDIAL_REASONS = ("EXPIRED", "OUTBOUND_ATTEMPT_FAILED", "TELECOM_PROBLEM")
 #: What to do about each non-connected reason.
@@ -84,14 +102,32 @@ OUTCOME_ADVICE: dict[str, str] = {
 }
 OUTCOMES = ("connected", "expired", "failed", "other")
 
-COLUMNS = ["contact_id", "campaign_id", "channel", "initiation_method", "initiation_timestamp",
-           "connected_to_system_timestamp", "disconnect_timestamp", "last_update_timestamp", "disconnect_reason",
-           "outcome", "amd_status", "phone_masked", "agent", "redial", "outbound_request_id", "client_token",
-           "source_type", *OUTCOME_COLUMNS]
+COLUMNS = [
+    "contact_id",
+    "campaign_id",
+    "channel",
+    "initiation_method",
+    "initiation_timestamp",
+    "connected_to_system_timestamp",
+    "disconnect_timestamp",
+    "last_update_timestamp",
+    "disconnect_reason",
+    "outcome",
+    "amd_status",
+    "phone_masked",
+    "agent",
+    "redial",
+    "outbound_request_id",
+    "client_token",
+    "source_type",
+    *OUTCOME_COLUMNS,
+]
 #: The keys :func:`join_contact_records` tries, most certain first: (join_key, record column, ledger column).
-JOIN_KEYS = (("client_token", "client_token", "client_token"),
-             ("outbound_request_id", "outbound_request_id", "dial_request_id"),
-             ("contact_id", "contact_id", "dial_request_id"))
+JOIN_KEYS = (
+    ("client_token", "client_token", "client_token"),
+    ("outbound_request_id", "outbound_request_id", "dial_request_id"),
+    ("contact_id", "contact_id", "dial_request_id"),
+)
 #: ``detail-type`` of the EventBridge events Amazon Connect sends for contacts.
 CONTACT_EVENT_TYPE = "Amazon Connect Contact Event"
 #: A decompressed .gz object larger than this is refused (a gzip bomb, or not contact records).
@@ -139,8 +175,9 @@ def parse_records(text: str, *, source: str = "contact records") -> list[dict[st
         items = value if isinstance(value, list) else [value]
         for item in items:
             if not isinstance(item, dict):
-                raise ContactRecordsError(f"{source}: found a JSON {type(item).__name__} where a contact record "
-                                          "object was expected")
+                raise ContactRecordsError(
+                    f"{source}: found a JSON {type(item).__name__} where a contact record object was expected"
+                )
             out.append(item)
 
 
@@ -154,8 +191,10 @@ def _gunzip(data: bytes, name: str) -> bytes:
         except zlib.error as exc:
             raise ContactRecordsError(f"{name}: a damaged gzip file ({exc}); download it again") from None
         if len(out) > MAX_DECOMPRESSED_BYTES or inflater.unconsumed_tail:
-            raise ContactRecordsError(f"{name}: decompresses to more than {MAX_DECOMPRESSED_BYTES // 1024**3} GiB; "
-                                      "split it, or check it holds contact records")
+            raise ContactRecordsError(
+                f"{name}: decompresses to more than {MAX_DECOMPRESSED_BYTES // 1024**3} GiB; "
+                "split it, or check it holds contact records"
+            )
         if not inflater.eof:
             raise ContactRecordsError(f"{name}: a truncated gzip file; download it again")
         data = inflater.unused_data
@@ -168,8 +207,9 @@ def _decode(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ContactRecordsError(f"{name}: not UTF-8 text or gzip; contact records and contact events are "
-                                  "JSON (plain or .gz)") from None
+        raise ContactRecordsError(
+            f"{name}: not UTF-8 text or gzip; contact records and contact events are JSON (plain or .gz)"
+        ) from None
 
 
 def _texts(source: Any) -> Iterable[tuple[str, str]]:
@@ -189,8 +229,17 @@ def _texts(source: Any) -> Iterable[tuple[str, str]]:
         yield str(p), _decode(p.read_bytes(), str(p))
 
 
-_SCALAR_KEYS = ("ContactId", "Channel", "InitiationMethod", "InitiationTimestamp", "ConnectedToSystemTimestamp",
-                "DisconnectTimestamp", "LastUpdateTimestamp", "DisconnectReason", "AnsweringMachineDetectionStatus")
+_SCALAR_KEYS = (
+    "ContactId",
+    "Channel",
+    "InitiationMethod",
+    "InitiationTimestamp",
+    "ConnectedToSystemTimestamp",
+    "DisconnectTimestamp",
+    "LastUpdateTimestamp",
+    "DisconnectReason",
+    "AnsweringMachineDetectionStatus",
+)
 
 
 def _flat(record: dict[str, Any]) -> dict[str, Any]:
@@ -199,8 +248,12 @@ def _flat(record: dict[str, Any]) -> dict[str, Any]:
     A hostile or damaged record (``"ContactId": {...}``) must not break the
     de-duplication or the outcome mapping with a TypeError.
     """
-    bad = [k for k in _SCALAR_KEYS if isinstance(record.get(k), (dict, list))
-           or (k.endswith("Timestamp") and record.get(k) is not None and not isinstance(record.get(k), str))]
+    bad = [
+        k
+        for k in _SCALAR_KEYS
+        if isinstance(record.get(k), (dict, list))
+        or (k.endswith("Timestamp") and record.get(k) is not None and not isinstance(record.get(k), str))
+    ]
     if not bad:
         return record
     out = dict(record)
@@ -221,7 +274,8 @@ def _get(record: Mapping[str, Any], *keys: str) -> Any:
 def _is_event(obj: Mapping[str, Any]) -> bool:
     """True for an EventBridge contact event (``detail-type`` or a ``detail.contactId``), not a record."""
     return obj.get("detail-type") == CONTACT_EVENT_TYPE or (
-        isinstance(obj.get("detail"), Mapping) and "contactId" in obj["detail"] and "ContactId" not in obj)
+        isinstance(obj.get("detail"), Mapping) and "contactId" in obj["detail"] and "ContactId" not in obj
+    )
 
 
 def _record_row(r: Mapping[str, Any]) -> dict[str, Any]:
@@ -279,14 +333,16 @@ def _event_row(e: Mapping[str, Any]) -> dict[str, Any]:
         "client_token": attributes.get(CLIENT_TOKEN_ATTRIBUTE),
         "source_type": "contact_event",
         # the same outcome columns as a record, read from the event's camelCase fields
-        **outcome_columns({
-            "CustomerEndpoint": {"Address": address} if address else None,
-            "DisconnectReason": d.get("disconnectReason"),
-            "AnsweringMachineDetectionStatus": d.get("answeringMachineDetectionStatus"),
-            "Agent": agent,
-            "Queue": d.get("queueInfo") if isinstance(d.get("queueInfo"), Mapping) else None,
-            "Attributes": attributes,
-        }),
+        **outcome_columns(
+            {
+                "CustomerEndpoint": {"Address": address} if address else None,
+                "DisconnectReason": d.get("disconnectReason"),
+                "AnsweringMachineDetectionStatus": d.get("answeringMachineDetectionStatus"),
+                "Agent": agent,
+                "Queue": d.get("queueInfo") if isinstance(d.get("queueInfo"), Mapping) else None,
+                "Attributes": attributes,
+            }
+        ),
     }
 
 
@@ -328,17 +384,22 @@ def read_contact_records(source: str | os.PathLike[str] | bytes | Iterable[Mappi
     the callee's ``time_zone`` (from the number) and a ``customer_key`` pseudonym.
     """
     if isinstance(source, (str, bytes, bytearray, os.PathLike)):
-        inline = isinstance(source, (bytes, bytearray)) or (isinstance(source, str)
-                                                            and source.lstrip()[:1] in ("{", "["))
+        inline = isinstance(source, (bytes, bytearray)) or (
+            isinstance(source, str) and source.lstrip()[:1] in ("{", "[")
+        )
         what = "contact records" if inline else str(source)
         try:
             objects = [r for name, text in _texts(source) for r in parse_records(text, source=name)]
         except OSError as exc:  # unreadable file, a symlink loop in the folder
-            raise ContactRecordsError(f"{mask_text(str(exc.filename or source))}: cannot be read "
-                                      f"({exc.strerror or type(exc).__name__}): check the path and permissions") from None
+            raise ContactRecordsError(
+                f"{mask_text(str(exc.filename or source))}: cannot be read "
+                f"({exc.strerror or type(exc).__name__}): check the path and permissions"
+            ) from None
         if not objects:
-            raise ContactRecordsError(f"{what}: no JSON objects found; expected contact records (Firehose output, "
-                                      "JSON lines or arrays, plain or .gz) or EventBridge contact events")
+            raise ContactRecordsError(
+                f"{what}: no JSON objects found; expected contact records (Firehose output, "
+                "JSON lines or arrays, plain or .gz) or EventBridge contact events"
+            )
     else:
         what = "contact records"
         objects = [dict(r) for r in source]
@@ -346,8 +407,9 @@ def read_contact_records(source: str | os.PathLike[str] | bytes | Iterable[Mappi
     rows = [_event_row(o) if _is_event(o) else _record_row(o) for o in objects]
     with_id = [r for r in rows if r["contact_id"] not in (None, "")]
     if objects and not with_id:
-        raise ContactRecordsError(f"{what}: {_found(objects)}; is this a contact-record export or a file of "
-                                  "EventBridge contact events?")
+        raise ContactRecordsError(
+            f"{what}: {_found(objects)}; is this a contact-record export or a file of EventBridge contact events?"
+        )
     skipped = len(rows) - len(with_id)
     if skipped:
         log.warning("%s: %d of %d objects have no contact id and were left out", what, skipped, len(rows))
@@ -363,10 +425,16 @@ def read_contact_records(source: str | os.PathLike[str] | bytes | Iterable[Mappi
         events = events.groupby("contact_id", sort=False, as_index=False).last()  # latest set value per column
         # a contact's events arrive one field at a time: judge the disposition on the merged fields
         events["disposition"] = [
-            disposition_of_record({"DisconnectReason": e.disconnect_reason,
-                                   "AnsweringMachineDetectionStatus": e.amd_status,
-                                   "Agent": {} if e.agent else None, "Queue": {"Name": e.queue} if e.queue else None})
-            for e in events.itertuples()]
+            disposition_of_record(
+                {
+                    "DisconnectReason": e.disconnect_reason,
+                    "AnsweringMachineDetectionStatus": e.amd_status,
+                    "Agent": {} if e.agent else None,
+                    "Queue": {"Name": e.queue} if e.queue else None,
+                }
+            )
+            for e in events.itertuples()
+        ]
         events = events[~events["contact_id"].isin(records["contact_id"])]  # a full record beats events
         records = pd.concat([records, events[records.columns]], ignore_index=True)
     frame = records
@@ -422,7 +490,8 @@ def join_contact_records(results: pd.DataFrame, records: pd.DataFrame) -> pd.Dat
     """
     position, key_used = _match(results, records)
     right = records.drop(columns=["phone_masked"]).rename(
-        columns={"campaign_id": "record_campaign_id", "client_token": "record_client_token"})
+        columns={"campaign_id": "record_campaign_id", "client_token": "record_client_token"}
+    )
     right = right.reset_index(drop=True)
     right["_record"] = range(len(right))
     left = results.assign(_record=position.where(position >= 0).astype("float").to_numpy())
@@ -487,8 +556,9 @@ def redial_candidates(
     return _frequency_capped(chosen, paths, max_per_number, history, now)
 
 
-def _frequency_capped(chosen: pd.DataFrame, paths: list[Any], cap: Any, history: Any,
-                      now: datetime | None) -> pd.DataFrame:
+def _frequency_capped(
+    chosen: pd.DataFrame, paths: list[Any], cap: Any, history: Any, now: datetime | None
+) -> pd.DataFrame:
     """``chosen`` less the candidates over the frequency cap (listed in ``attrs["rejected"]``)."""
     from .masking import mask_phone
     from .rules import FrequencyCap, check_frequency_cap, read_history
@@ -502,13 +572,16 @@ def _frequency_capped(chosen: pd.DataFrame, paths: list[Any], cap: Any, history:
     moment = now if now is not None else datetime.now(timezone.utc)
     verdict = check_frequency_cap(chosen, cap, moment, read_history(list(seen.values())))
     over = verdict["over"].to_numpy(dtype=bool)
-    rejected = pd.DataFrame({
-        "row": chosen.loc[over, "row"].astype("Int64").to_numpy() if len(chosen) else pd.array([], dtype="Int64"),
-        "client_token": chosen.loc[over, "client_token"].astype(object).to_numpy(),
-        "phone_masked": chosen.loc[over, "phone_e164"].map(mask_phone).astype(object).to_numpy(),
-        "code": "frequency_cap",
-        "detail": verdict.loc[over, "detail"].astype(object).to_numpy(),
-    }, columns=["row", "client_token", "phone_masked", "code", "detail"])
+    rejected = pd.DataFrame(
+        {
+            "row": chosen.loc[over, "row"].astype("Int64").to_numpy() if len(chosen) else pd.array([], dtype="Int64"),
+            "client_token": chosen.loc[over, "client_token"].astype(object).to_numpy(),
+            "phone_masked": chosen.loc[over, "phone_e164"].map(mask_phone).astype(object).to_numpy(),
+            "code": "frequency_cap",
+            "detail": verdict.loc[over, "detail"].astype(object).to_numpy(),
+        },
+        columns=["row", "client_token", "phone_masked", "code", "detail"],
+    )
     kept = chosen[~over].reset_index(drop=True)
     kept.attrs["rejected"] = rejected
     return kept

@@ -74,38 +74,63 @@ __all__ = [
 
 #: Every reason a row can be rejected, in a fixed order (the categories of ``rejected["reason"]``).
 REJECTION_REASONS: tuple[str, ...] = (
-    "missing_phone",      # empty cell or a placeholder such as N/A, null, None, NaN
+    "missing_phone",  # empty cell or a placeholder such as N/A, null, None, NaN
     "unparseable_phone",  # letters (vanity numbers included), stray characters, no digits
-    "too_short",          # too few digits for the region (an area code missing?)
-    "too_long",           # too many digits for the region or for E.164
-    "invalid_phone",      # the right shape but not a number libphonenumber knows as assigned
-    "precision_lost",     # a spreadsheet rounded it (2.12555E+09): the real digits are gone
-    "duplicate",          # the same E.164 number as a kept row
-    "suppressed",         # on the do-not-call list (or a suppression list of the campaign rules, not expired)
+    "too_short",  # too few digits for the region (an area code missing?)
+    "too_long",  # too many digits for the region or for E.164
+    "invalid_phone",  # the right shape but not a number libphonenumber knows as assigned
+    "precision_lost",  # a spreadsheet rounded it (2.12555E+09): the real digits are gone
+    "duplicate",  # the same E.164 number as a kept row
+    "suppressed",  # on the do-not-call list (or a suppression list of the campaign rules, not expired)
     # campaign rules (dialkit.rules, applied with load_contacts(rules=..., at=...) or the CLI's rule flags):
     "country_not_allowed",  # destination outside the --countries allow-list
-    "unknown_time_zone",    # calling hours on, and neither the number nor a ZIP places the callee (no default zone)
-    "frequency_cap",        # over --max-per-number counting earlier runs' ledgers (--history) and this plan
+    "unknown_time_zone",  # calling hours on, and neither the number nor a ZIP places the callee (no default zone)
+    "frequency_cap",  # over --max-per-number counting earlier runs' ledgers (--history) and this plan
 )
 
 #: Flags that can appear (semicolon-joined) in ``accepted["phone_flags"]``.
 PHONE_FLAGS: tuple[str, ...] = (
-    "excel_float",         # recovered exactly from a float (2125550142.0, 2.125550142E9, a number cell in .xlsx)
+    "excel_float",  # recovered exactly from a float (2125550142.0, 2.125550142E9, a number cell in .xlsx)
     "extension_stripped",  # an extension (x12, ext. 12, ;ext=12, #12) was removed: the dialer cannot use it
     "unicode_normalized",  # full-width digits, non-breaking or zero-width spaces were replaced
-    "ragged_row",          # the source row had more or fewer fields than the header
+    "ragged_row",  # the source row had more or fewer fields than the header
 )
 
 _FLAG_ORDER = {f: i for i, f in enumerate(PHONE_FLAGS)}
 
 #: Column names recognised as the phone column, compared without case, spaces or punctuation.
 PHONE_COLUMN_NAMES: tuple[str, ...] = (
-    "phone", "phone_number", "phonenumber", "phone_no", "phone_num", "telephone", "telephone_number",
-    "tel", "tel_no", "tel_number", "mobile", "mobile_number", "mobile_no", "mobile_phone", "cell",
-    "cell_phone", "cell_number", "msisdn", "contact_number", "contact_phone", "number", "e164",
-    "phone_e164", "destination_phone_number",
+    "phone",
+    "phone_number",
+    "phonenumber",
+    "phone_no",
+    "phone_num",
+    "telephone",
+    "telephone_number",
+    "tel",
+    "tel_no",
+    "tel_number",
+    "mobile",
+    "mobile_number",
+    "mobile_no",
+    "mobile_phone",
+    "cell",
+    "cell_phone",
+    "cell_number",
+    "msisdn",
+    "contact_number",
+    "contact_phone",
+    "number",
+    "e164",
+    "phone_e164",
+    "destination_phone_number",
     # a few other languages (accents are ignored: "téléphone" matches "telephone")
-    "telefono", "telefone", "telefon", "movil", "celular", "numero_de_telefono",
+    "telefono",
+    "telefone",
+    "telefon",
+    "movil",
+    "celular",
+    "numero_de_telefono",
 )
 
 #: Columns dialkit adds; an original column of the same name is renamed ``<name>_original``.
@@ -132,6 +157,8 @@ def _may_hold_phones(name: object) -> bool:
     """
     key = _key(str(name))
     return any(k in key for k in _PHONE_KEYS)
+
+
 _TYPE_NAMES = {getattr(PhoneNumberType, n): n for n in dir(PhoneNumberType) if n.isupper()}
 
 
@@ -161,8 +188,10 @@ class PhoneResult:
         return self.reason is None
 
     def __repr__(self) -> str:
-        return (f"PhoneResult(e164={mask_phone(self.e164)!r}, reason={self.reason!r}, detail={self.detail!r}, "
-                f"flags={self.flags!r}, region={self.region!r}, number_type={self.number_type!r})")
+        return (
+            f"PhoneResult(e164={mask_phone(self.e164)!r}, reason={self.reason!r}, detail={self.detail!r}, "
+            f"flags={self.flags!r}, region={self.region!r}, number_type={self.number_type!r})"
+        )
 
 
 def _reject(reason: str, detail: str, flags: list[str] | tuple[str, ...] = ()) -> PhoneResult:
@@ -234,14 +263,22 @@ def _from_float_text(text: str) -> tuple[str | None, PhoneResult | None]:
     if m:
         digits = m.group(1)
         if len(digits) > _MAX_E164_DIGITS:
-            return None, _reject("too_long", f"a {len(digits)}-digit number stored as a float; E.164 allows at most 15 digits", ["excel_float"])
+            return None, _reject(
+                "too_long",
+                f"a {len(digits)}-digit number stored as a float; E.164 allows at most 15 digits",
+                ["excel_float"],
+            )
         return digits, None
     m = _SCI_RE.match(text)
     if m:
         lead, frac, exp = m.group(1), m.group(2) or "", int(m.group(3))
         written = len(lead) + len(frac)
         if exp + 1 > _MAX_E164_DIGITS:
-            return None, _reject("too_long", f"scientific notation for a {exp + 1}-digit number; E.164 allows at most 15 digits", ["excel_float"])
+            return None, _reject(
+                "too_long",
+                f"scientific notation for a {exp + 1}-digit number; E.164 allows at most 15 digits",
+                ["excel_float"],
+            )
         if len(frac) < exp:
             return None, _reject(
                 "precision_lost",
@@ -254,7 +291,9 @@ def _from_float_text(text: str) -> tuple[str | None, PhoneResult | None]:
         except InvalidOperation:  # pragma: no cover - the regex admits only valid decimals
             return None, None
         if value != value.to_integral_value():
-            return None, _reject("unparseable_phone", "a decimal number with a fraction, not a phone number", ["excel_float"])
+            return None, _reject(
+                "unparseable_phone", "a decimal number with a fraction, not a phone number", ["excel_float"]
+            )
         return str(int(value)), None
     return None, None
 
@@ -299,7 +338,9 @@ def _prepare_phone(value: object) -> PhoneResult | tuple[str, list[str], int]:
         flags.append("unicode_normalized")
     if cleaned.casefold() in _PLACEHOLDERS:
         if cleaned:
-            return _reject("missing_phone", f"the phone cell holds the placeholder {cleaned[:10]!r}, not a number", flags)
+            return _reject(
+                "missing_phone", f"the phone cell holds the placeholder {cleaned[:10]!r}, not a number", flags
+            )
         return _reject("missing_phone", "the phone cell is empty", flags)
     body = _unwrap(cleaned)
     if not body:
@@ -320,8 +361,10 @@ def _prepare_phone(value: object) -> PhoneResult | tuple[str, list[str], int]:
     letters = [ch for ch in body if ch.isalpha()]
     if letters:
         if len(letters) >= 3 and sum(ch.isdigit() for ch in body) >= 3:
-            detail = ("contains letters: vanity numbers such as 1-800-FLOWERS are not converted "
-                      "(a letter O for a zero would dial someone else); write the digits")
+            detail = (
+                "contains letters: vanity numbers such as 1-800-FLOWERS are not converted "
+                "(a letter O for a zero would dial someone else); write the digits"
+            )
         else:
             detail = "contains letters, not only digits: write the number with digits only"
         return _reject("unparseable_phone", detail, flags)
@@ -329,7 +372,9 @@ def _prepare_phone(value: object) -> PhoneResult | tuple[str, list[str], int]:
     if stray:
         ch = stray.group(0)
         hint = " (two numbers in one cell?)" if ch in ",;&" else ""
-        return _reject("unparseable_phone", f"contains the character {ch!r}{hint}; a phone cell holds one number", flags)
+        return _reject(
+            "unparseable_phone", f"contains the character {ch!r}{hint}; a phone cell holds one number", flags
+        )
     digit_count = sum(ch.isdigit() for ch in body)
     if digit_count == 0:
         return _reject("unparseable_phone", "contains no digits", flags)
@@ -354,8 +399,11 @@ def _parse_phone(body: str, flags: list[str], digit_count: int, region_default: 
     national = not body.lstrip("([ ").startswith("+")
     possible = phonenumbers.is_possible_number_with_reason(number)
     where = f"for {region_default}" if national else f"for country code +{number.country_code}"
-    foreign_hint = (f"; read as a {region_default} number: if it is from another country, "
-                    "write it with + and the country code") if national and digit_count >= 8 else ""
+    foreign_hint = (
+        (f"; read as a {region_default} number: if it is from another country, write it with + and the country code")
+        if national and digit_count >= 8
+        else ""
+    )
     if possible == ValidationResult.TOO_SHORT:
         return _reject("too_short", f"{digit_count} digits: too short {where}{foreign_hint}", flags)
     if possible == ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
@@ -426,8 +474,11 @@ def find_phone_column(columns: Iterable[str], *, source: str = "the contact list
         return distinct[0]
     if not distinct:
         first_looks_like_data = any(sum(ch.isdigit() for ch in c) >= 7 for c in cols)
-        extra = (" The first line looks like data, not a header: add a header line such as 'phone'."
-                 if first_looks_like_data else "")
+        extra = (
+            " The first line looks like data, not a header: add a header line such as 'phone'."
+            if first_looks_like_data
+            else ""
+        )
         raise ContactFileError(
             f"{source}: no phone column found. Columns found: {_columns_text(cols)}. "
             f"Pass phone_column='<name>' to say which column holds the numbers "
@@ -481,7 +532,9 @@ def _unique_names(header: list[str]) -> tuple[list[str], list[str], list[str]]:
             while f"{base}_{k}" in taken:
                 k += 1
             new = f"{base}_{k}"
-            notes.append(f"column {mask_text(base)!r} appears more than once; copy in column {i + 1} renamed {mask_text(new)!r}")
+            notes.append(
+                f"column {mask_text(base)!r} appears more than once; copy in column {i + 1} renamed {mask_text(new)!r}"
+            )
         taken.add(new)
         unique.append(new)
     return original, unique, notes
@@ -586,8 +639,10 @@ class ContactSet:
         return int(self.rows_read)
 
     def __repr__(self) -> str:
-        return (f"ContactSet(source={mask_text(self.source)!r}, phone_column={mask_text(self.phone_column)!r}, "
-                f"rows={self.rows_read}, accepted={len(self.accepted)}, rejected={len(self.rejected)})")
+        return (
+            f"ContactSet(source={mask_text(self.source)!r}, phone_column={mask_text(self.phone_column)!r}, "
+            f"rows={self.rows_read}, accepted={len(self.accepted)}, rejected={len(self.rejected)})"
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -595,7 +650,9 @@ class ContactSet:
 # ---------------------------------------------------------------------------
 
 
-def _suppression_values(suppress: Any, *, max_bytes: int | None, sheet: str | int | None) -> tuple[list[tuple[str, Any]], str]:
+def _suppression_values(
+    suppress: Any, *, max_bytes: int | None, sheet: str | int | None
+) -> tuple[list[tuple[str, Any]], str]:
     """The raw values of a do-not-call list, each with where it is (``line 3``, ``entry 2``), and the list's name."""
     if isinstance(suppress, (str, os.PathLike)):
         table = _io.read_source(suppress, max_bytes=max_bytes, sheet=sheet)
@@ -610,7 +667,9 @@ def _suppression_values(suppress: Any, *, max_bytes: int | None, sheet: str | in
     elif isinstance(suppress, Iterable):
         return [(f"entry {i}", v) for i, v in enumerate(suppress, 1)], "do-not-call list"
     else:
-        raise TypeError(f"suppress must be a path, a DataFrame or an iterable of numbers, not {type(suppress).__name__}")
+        raise TypeError(
+            f"suppress must be a path, a DataFrame or an iterable of numbers, not {type(suppress).__name__}"
+        )
     # a data row's line is its row number + 1 (the header line) in a file with a header on its first line
     where = [f"line {n + 1}" if not isinstance(suppress, pd.DataFrame) else f"row {n}" for n in table.row_numbers]
     original, unique, _ = _unique_names(table.header)
@@ -673,8 +732,15 @@ def _read_suppress_entry(value: Any, regions: Iterable[str]) -> tuple[set[str], 
     return found, False
 
 
-def _suppression_set(suppress: Any, region: str, *, max_bytes: int | None, sheet: str | int | None,
-                     regions: Iterable[str] = (), unreadable: str = "error") -> tuple[set[str], list[str], str]:
+def _suppression_set(
+    suppress: Any,
+    region: str,
+    *,
+    max_bytes: int | None,
+    sheet: str | int | None,
+    regions: Iterable[str] = (),
+    unreadable: str = "error",
+) -> tuple[set[str], list[str], str]:
     """E.164 numbers of the do-not-call list, the unreadable entries (``line 3: '020 **** **23'``), the list's name.
 
     Raises :class:`ContactFileError` listing the unreadable entries unless ``unreadable="warn"``.
@@ -701,17 +767,22 @@ def _suppression_set(suppress: Any, region: str, *, max_bytes: int | None, sheet
     return numbers, bad, source
 
 
-def _load_suppression(suppress: Any, region: str, used: Iterable[str], notes: list[str], *, max_bytes: int | None,
-                      unreadable: str) -> tuple[set[str], int]:
+def _load_suppression(
+    suppress: Any, region: str, used: Iterable[str], notes: list[str], *, max_bytes: int | None, unreadable: str
+) -> tuple[set[str], int]:
     """The do-not-call numbers for a load (both readers): entries tried in ``region`` and the regions the list's
     own numbers come from (``used``); unreadable entries refused, or with ``unreadable="warn"`` noted in
     ``notes`` and logged.  Returns the numbers and how many entries could not be read."""
-    numbers, unread, dnc_name = _suppression_set(suppress, region, max_bytes=max_bytes, sheet=None,
-                                                 regions=used, unreadable=unreadable)
+    numbers, unread, dnc_name = _suppression_set(
+        suppress, region, max_bytes=max_bytes, sheet=None, regions=used, unreadable=unreadable
+    )
     if unread:
-        note = (f"{dnc_name}: {len(unread)} entr{'y' if len(unread) == 1 else 'ies'} could not be read as numbers "
-                f"and were ignored (suppress_unreadable='warn'): " + "; ".join(unread[:10])
-                + (f"; and {len(unread) - 10} more" if len(unread) > 10 else ""))
+        note = (
+            f"{dnc_name}: {len(unread)} entr{'y' if len(unread) == 1 else 'ies'} could not be read as numbers "
+            f"and were ignored (suppress_unreadable='warn'): "
+            + "; ".join(unread[:10])
+            + (f"; and {len(unread) - 10} more" if len(unread) > 10 else "")
+        )
         notes.append(note)
         log.warning("%s", note)
     return numbers, len(unread)
@@ -782,19 +853,37 @@ def load_contacts(
     if rules is None:
         if at is not None or history is not None:
             raise ValueError("at= and history= only apply with rules= (a dialkit.rules.CampaignRules)")
-        return _load_contacts(source, phone_column=phone_column, default_region=default_region, suppress=suppress,
-                              dedupe=dedupe, max_bytes=max_bytes, sheet=sheet, suppress_unreadable=suppress_unreadable,
-                              limits=limits)
+        return _load_contacts(
+            source,
+            phone_column=phone_column,
+            default_region=default_region,
+            suppress=suppress,
+            dedupe=dedupe,
+            max_bytes=max_bytes,
+            sheet=sheet,
+            suppress_unreadable=suppress_unreadable,
+            limits=limits,
+        )
     from .rules import CampaignRules, apply_rules
 
     if not isinstance(rules, CampaignRules):
         raise TypeError(f"rules= takes a dialkit.rules.CampaignRules, not {type(rules).__name__}")
     if at is None:
-        raise ValueError("rules= needs at= (the moment to evaluate them at, e.g. '2026-11-28T14:00:00Z'): "
-                         "load_contacts reads no clock")
-    contacts = _load_contacts(source, phone_column=phone_column, default_region=default_region, suppress=suppress,
-                              dedupe=dedupe, max_bytes=max_bytes, sheet=sheet, suppress_unreadable=suppress_unreadable,
-                              limits=limits)
+        raise ValueError(
+            "rules= needs at= (the moment to evaluate them at, e.g. '2026-11-28T14:00:00Z'): "
+            "load_contacts reads no clock"
+        )
+    contacts = _load_contacts(
+        source,
+        phone_column=phone_column,
+        default_region=default_region,
+        suppress=suppress,
+        dedupe=dedupe,
+        max_bytes=max_bytes,
+        sheet=sheet,
+        suppress_unreadable=suppress_unreadable,
+        limits=limits,
+    )
     return apply_rules(contacts, rules, at, history)[0]
 
 
@@ -817,13 +906,22 @@ def _load_contacts(
         raise ValueError(f"dedupe must be 'first', 'last' or 'none', not {dedupe!r}")
     region = _check_region(default_region)
     if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes <= 0):
-        raise ValueError(f"max_bytes must be a positive number of bytes (or None: as free memory allows), not {max_bytes!r}")
+        raise ValueError(
+            f"max_bytes must be a positive number of bytes (or None: as free memory allows), not {max_bytes!r}"
+        )
 
     if isinstance(source, (str, os.PathLike)) and sheet is None:
         # Plain delimited text is read in blocks and normalised column-wise; None means "not plain": read row by row.
-        fast = _fastpath.load_text_fast(source, phone_column=phone_column, region=region, suppress=suppress,
-                                        dedupe=dedupe, max_bytes=max_bytes, suppress_unreadable=suppress_unreadable,
-                                        limits=limits)
+        fast = _fastpath.load_text_fast(
+            source,
+            phone_column=phone_column,
+            region=region,
+            suppress=suppress,
+            dedupe=dedupe,
+            max_bytes=max_bytes,
+            suppress_unreadable=suppress_unreadable,
+            limits=limits,
+        )
         if fast is not None:
             return fast
 
@@ -838,7 +936,9 @@ def _load_contacts(
     name = table.name
 
     if not table.header or all(not h.strip() for h in table.header):
-        raise ContactFileError(f"{name}: the header row is empty: put the column names (such as 'phone') on the first line.")
+        raise ContactFileError(
+            f"{name}: the header row is empty: put the column names (such as 'phone') on the first line."
+        )
     if not table.records and not is_frame:
         raise ContactFileError(
             f"{name} has a header but no data rows: export the contact list again with its rows "
@@ -893,8 +993,9 @@ def _load_contacts(
     suppress_unparsed = 0
     if suppress is not None:
         used = {r.region for r in cache.values() if r.ok and r.region}
-        suppress_set, suppress_unparsed = _load_suppression(suppress, region, used, notes, max_bytes=max_bytes,
-                                                            unreadable=suppress_unreadable)
+        suppress_set, suppress_unparsed = _load_suppression(
+            suppress, region, used, notes, max_bytes=max_bytes, unreadable=suppress_unreadable
+        )
 
     row_numbers = table.row_numbers
     n_rows = len(records)
@@ -903,8 +1004,10 @@ def _load_contacts(
 
     for i, _ in table.formula_cells:  # a formula with no saved value: say so, do not just call it empty
         if (i, phone_index) in table.formula_cells and reasons[i] == "missing_phone":
-            details[i] = ("the phone cell holds a formula with no saved value: open the workbook in Excel, let it "
-                          "calculate, save it and load it again")
+            details[i] = (
+                "the phone cell holds a formula with no saved value: open the workbook in Excel, let it "
+                "calculate, save it and load it again"
+            )
 
     for i, res in enumerate(results):
         if res.ok and res.e164 in suppress_set:

@@ -54,8 +54,15 @@ import pandas as pd
 from ._number_zones import primary_time_zone
 
 __all__ = [
-    "DISPOSITIONS", "DISPOSITION_GUIDE", "OUTCOME_COLUMNS", "RedialRules", "disposition_of",
-    "disposition_of_record", "outcome_columns", "redial_table", "select_redials",
+    "DISPOSITIONS",
+    "DISPOSITION_GUIDE",
+    "OUTCOME_COLUMNS",
+    "RedialRules",
+    "disposition_of",
+    "disposition_of_record",
+    "outcome_columns",
+    "redial_table",
+    "select_redials",
 ]
 
 #: The classes, in report and chart order.
@@ -136,8 +143,14 @@ def disposition_of_record(record: Mapping[str, Any], *, agent_mode: bool | None 
 
 
 #: Columns :func:`dialkit.read_contact_records` adds from this module, one set per record.
-OUTCOME_COLUMNS: tuple[str, ...] = ("disposition", "time_zone", "time_zone_ambiguous", "customer_key",
-                                    "queue", "record_attributes")
+OUTCOME_COLUMNS: tuple[str, ...] = (
+    "disposition",
+    "time_zone",
+    "time_zone_ambiguous",
+    "customer_key",
+    "queue",
+    "record_attributes",
+)
 
 #: A secret drawn once per Python process: keys customer pseudonyms (see :func:`customer_key`).
 _KEY_SECRET = secrets.token_bytes(32)
@@ -210,8 +223,9 @@ class RedialRules:
     def __post_init__(self) -> None:
         unknown = set(self.redial) - set(DISPOSITIONS)
         if unknown:
-            raise ValueError(f"unknown disposition(s) in redial: {', '.join(sorted(unknown))}; "
-                             f"choose from {', '.join(DISPOSITIONS)}")
+            raise ValueError(
+                f"unknown disposition(s) in redial: {', '.join(sorted(unknown))}; choose from {', '.join(DISPOSITIONS)}"
+            )
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         object.__setattr__(self, "redial", frozenset(self.redial))
@@ -246,10 +260,14 @@ def redial_table(
     rules = rules or RedialRules()
     moment = _aware(now)
     ended = records["disconnect_timestamp"].fillna(records["initiation_timestamp"])
-    eligible = [rules.eligible(d, r, a) for d, r, a in
-                zip(records["disposition"], records["disconnect_reason"], records["amd_status"])]
-    after = [rules.redial_after(d, e) if ok and pd.notna(e) else pd.NaT
-             for d, e, ok in zip(records["disposition"], ended, eligible)]
+    eligible = [
+        rules.eligible(d, r, a)
+        for d, r, a in zip(records["disposition"], records["disconnect_reason"], records["amd_status"])
+    ]
+    after = [
+        rules.redial_after(d, e) if ok and pd.notna(e) else pd.NaT
+        for d, e, ok in zip(records["disposition"], ended, eligible)
+    ]
     out = pd.DataFrame({"eligible": eligible}, index=records.index)
     out["redial_after"] = pd.to_datetime(pd.Series(after, index=records.index, dtype="object"), utc=True)
     capped = pd.Series(False, index=records.index)
@@ -294,11 +312,19 @@ def select_redials(
         if not r["dial_request_id"]:
             continue  # never accepted: no contact can come of it
         attrs = r["attributes"]
-        rows_in.append({"client_token": r["client_token"], "dial_request_id": r["dial_request_id"],
-                        "phone_e164": r["phone_e164"], "row": r["row"],
-                        "attributes": {k: v for k, v in (json.loads(attrs) if isinstance(attrs, str)
-                                                         else dict(attrs or {})).items()
-                                       if k != CLIENT_TOKEN_ATTRIBUTE}})
+        rows_in.append(
+            {
+                "client_token": r["client_token"],
+                "dial_request_id": r["dial_request_id"],
+                "phone_e164": r["phone_e164"],
+                "row": r["row"],
+                "attributes": {
+                    k: v
+                    for k, v in (json.loads(attrs) if isinstance(attrs, str) else dict(attrs or {})).items()
+                    if k != CLIENT_TOKEN_ATTRIBUTE
+                },
+            }
+        )
     frame_in = pd.DataFrame(rows_in, columns=["client_token", "dial_request_id", "phone_e164", "row", "attributes"])
     joined = join_contact_records(frame_in, records)
     matched = joined[joined["disposition"].notna()]
@@ -314,9 +340,18 @@ def select_redials(
     for (_, rec), (_, d) in zip(latest.iterrows(), decision.iterrows()):
         if not d["redial_now"]:
             continue
-        rows.append({"phone_e164": rec["phone_e164"], "row": rec["row"], "client_token": rec["client_token"],
-                     "disconnect_reason": rec["disconnect_reason"], "disposition": rec["disposition"],
-                     "attempts": int(rec["_dials"]), "redial_after": d["redial_after"], **rec["attributes"]})
+        rows.append(
+            {
+                "phone_e164": rec["phone_e164"],
+                "row": rec["row"],
+                "client_token": rec["client_token"],
+                "disconnect_reason": rec["disconnect_reason"],
+                "disposition": rec["disposition"],
+                "attempts": int(rec["_dials"]),
+                "redial_after": d["redial_after"],
+                **rec["attributes"],
+            }
+        )
     frame = pd.DataFrame(rows, columns=None if rows else base)
     frame["row"] = frame["row"].astype("Int64")
     return frame

@@ -9,8 +9,17 @@ import warnings
 from typing import Any
 
 __all__ = [
-    "CampaignNotFound", "CampaignNotRunning", "ConfirmationRequired", "ContactFileError", "DialkitError",
-    "EndpointProblem", "LedgerBusy", "LedgerError", "ModelNotSupported", "PlanError", "PlanMismatch",
+    "CampaignNotFound",
+    "CampaignNotRunning",
+    "ConfirmationRequired",
+    "ContactFileError",
+    "DialkitError",
+    "EndpointProblem",
+    "LedgerBusy",
+    "LedgerError",
+    "ModelNotSupported",
+    "PlanError",
+    "PlanMismatch",
     "PlanValidationError",
 ]
 
@@ -36,8 +45,9 @@ class PlanValidationError(DialkitError, ValueError):
     def __init__(self, message: str, problems: Any = None, *, violations: Any = None) -> None:
         super().__init__(message)
         if violations is not None:
-            warnings.warn("PlanValidationError(violations=...) is deprecated: use problems=", DeprecationWarning,
-                          stacklevel=2)
+            warnings.warn(
+                "PlanValidationError(violations=...) is deprecated: use problems=", DeprecationWarning, stacklevel=2
+            )
             problems = violations if problems is None else problems
         self.problems = problems
 

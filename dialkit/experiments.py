@@ -31,12 +31,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
 import os
 import re
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -57,14 +57,33 @@ from ._number_zones import primary_time_zone
 from .dispositions import DISPOSITIONS
 from .exceptions import DialkitError
 
-__all__ = ["ExposureWarning", "ExperimentError", "SendSlot", "assign_arms", "compare_arms", "local_send_schedule",
-           "sample_size_per_arm", "send_on_schedule"]
+__all__ = [
+    "ExposureWarning",
+    "ExperimentError",
+    "SendSlot",
+    "assign_arms",
+    "compare_arms",
+    "local_send_schedule",
+    "sample_size_per_arm",
+    "send_on_schedule",
+]
 
 #: p-value under which two arms' send-hour distributions count as different.
 EXPOSURE_ALPHA = 0.01
 
-COMPARE_COLUMNS = ["n", "successes", "rate", "ci_low", "ci_high", "diff", "diff_ci_low", "diff_ci_high",
-                   "p_value", "exposure_p_value", "exposure_differs"]
+COMPARE_COLUMNS = [
+    "n",
+    "successes",
+    "rate",
+    "ci_low",
+    "ci_high",
+    "diff",
+    "diff_ci_low",
+    "diff_ci_high",
+    "p_value",
+    "exposure_p_value",
+    "exposure_differs",
+]
 
 
 class ExperimentError(DialkitError, ValueError):
@@ -102,14 +121,20 @@ def assign_arms(
     if stratify == "time_zone" and "time_zone" not in frame.columns:
         if "phone_e164" not in frame.columns:
             raise ExperimentError("stratify='time_zone' needs a phone_e164 column (or a time_zone column)")
-        frame = frame.assign(time_zone=pd.Series([primary_time_zone(p)[0] for p in frame["phone_e164"]], index=frame.index))
+        frame = frame.assign(
+            time_zone=pd.Series([primary_time_zone(p)[0] for p in frame["phone_e164"]], index=frame.index)
+        )
     if stratify is not None and stratify not in frame.columns:
-        raise ExperimentError(f"stratify column {stratify!r} is not in the contacts "
-                              f"(columns: {', '.join(map(str, frame.columns))})")
+        raise ExperimentError(
+            f"stratify column {stratify!r} is not in the contacts (columns: {', '.join(map(str, frame.columns))})"
+        )
     rng = np.random.default_rng(seed)
     labels = pd.Series(None, index=frame.index, dtype="object")
-    groups = [frame.index] if stratify is None else [
-        idx for _, idx in sorted(frame.groupby(frame[stratify].astype(str), dropna=False).groups.items())]
+    groups = (
+        [frame.index]
+        if stratify is None
+        else [idx for _, idx in sorted(frame.groupby(frame[stratify].astype(str), dropna=False).groups.items())]
+    )
     offset = 0
     for idx in groups:
         order = rng.permutation(len(idx))
@@ -134,8 +159,10 @@ def _successes(frame: pd.DataFrame, outcome: str, among: str) -> tuple[pd.DataFr
         if among == "dialed":
             rows = rows[rows["disposition"] != "expired"]
         return rows, rows["disposition"] == outcome
-    raise ExperimentError(f"outcome {outcome!r} is neither a column of the frame nor a disposition "
-                          f"({', '.join(DISPOSITIONS)}) with a 'disposition' column")
+    raise ExperimentError(
+        f"outcome {outcome!r} is neither a column of the frame nor a disposition "
+        f"({', '.join(DISPOSITIONS)}) with a 'disposition' column"
+    )
 
 
 def compare_arms(
@@ -188,10 +215,10 @@ def compare_arms(
         # statsmodels also computes an odds ratio on the side: at 0% or 100% it divides by zero, harmlessly
         with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            d_low, d_high = confint_proportions_2indep(c1, n1, c0, n0, method="newcomb", compare="diff",
-                                                       alpha=alpha)
-            result = test_proportions_2indep(c1, n1, c0, n0, value=0, method="score", compare="diff",
-                                             alternative="two-sided")
+            d_low, d_high = confint_proportions_2indep(c1, n1, c0, n0, method="newcomb", compare="diff", alpha=alpha)
+            result = test_proportions_2indep(
+                c1, n1, c0, n0, value=0, method="score", compare="diff", alternative="two-sided"
+            )
         out.loc[name, "diff_ci_low"], out.loc[name, "diff_ci_high"] = d_low, d_high
         out.loc[name, "p_value"] = float(result.pvalue)
         if hours is not None:
@@ -237,8 +264,7 @@ def sample_size_per_arm(baseline_rate: float, lift: float, alpha: float = 0.05, 
     if lift == 0:
         raise ExperimentError("lift must not be 0: no sample size detects no difference")
     effect = abs(proportion_effectsize(baseline_rate + lift, baseline_rate))
-    n = NormalIndPower().solve_power(effect_size=effect, alpha=alpha, power=power, ratio=1.0,
-                                     alternative="two-sided")
+    n = NormalIndPower().solve_power(effect_size=effect, alpha=alpha, power=power, ratio=1.0, alternative="two-sided")
     return int(math.ceil(float(n)))
 
 
@@ -324,8 +350,9 @@ def send_on_schedule(
         if slot.at is None:
             continue
         wait(slot.at)
-        plan = plan_batches(slot.contacts, conn.campaign_id, run_id=f"{run_id}-{slot.name}"[:64],
-                            attributes=list(attributes), ttl=ttl)
+        plan = plan_batches(
+            slot.contacts, conn.campaign_id, run_id=f"{run_id}-{slot.name}"[:64], attributes=list(attributes), ttl=ttl
+        )
         path = folder / f"{run_id}-{slot.name}.sqlite"
         send(plan, conn, path, **send_options)
         ledgers.append(path)

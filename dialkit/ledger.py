@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import sqlite3
-import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ import filelock
 from . import __version__
 from ._files import make_private
 from .exceptions import LedgerBusy, LedgerError
-from .planning import BatchPlan, PlannedRequest
+from .planning import BatchPlan
 
 __all__ = ["SCHEMA_VERSION", "STATUSES", "Ledger", "LedgerRequest"]
 
@@ -146,6 +145,7 @@ CREATE TABLE IF NOT EXISTS sends (
 );
 """
 
+
 #: Statements with a trigger body contain ``;`` inside BEGIN ... END: split on the blank-line-free
 #: statement boundaries below instead of on every semicolon.
 def _statements(script: str) -> list[str]:
@@ -173,8 +173,13 @@ def plan_digest(plan: BatchPlan) -> str:
     """
     # a request with a zone from its ZIP adds it, so a plan whose ZIPs changed is bound again; plans
     # without ZIP zones keep the digests they always had
-    return hashlib.sha256("\n".join(r.client_token if r.time_zone is None else f"{r.client_token} {r.time_zone}"
-                                    for b in plan.batches for r in b.requests).encode()).hexdigest()
+    return hashlib.sha256(
+        "\n".join(
+            r.client_token if r.time_zone is None else f"{r.client_token} {r.time_zone}"
+            for b in plan.batches
+            for r in b.requests
+        ).encode()
+    ).hexdigest()
 
 
 def utcnow() -> datetime:
@@ -271,14 +276,18 @@ class Ledger:
 
     # -- opening -----------------------------------------------------------
     @classmethod
-    def open(cls, path: str | os.PathLike[str]) -> "Ledger":
+    def open(cls, path: str | os.PathLike[str]) -> Ledger:
         """Open (or create) a ledger for sending; raises :class:`LedgerBusy` if another sender holds it."""
         p = Path(path)
         if p.exists() and p.is_dir():
-            raise LedgerError(f"ledger path {p} is a directory: give a file path such as runs/campaign-2026-11-27.sqlite")
+            raise LedgerError(
+                f"ledger path {p} is a directory: give a file path such as runs/campaign-2026-11-27.sqlite"
+            )
         if p.exists() and not p.is_file():
-            raise LedgerError(f"ledger path {p} is not a regular file (a device or a pipe, such as /dev/null): "
-                              "give a file path such as runs/campaign-2026-11-27.sqlite")
+            raise LedgerError(
+                f"ledger path {p} is not a regular file (a device or a pipe, such as /dev/null): "
+                "give a file path such as runs/campaign-2026-11-27.sqlite"
+            )
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -307,7 +316,7 @@ class Ledger:
         return cls(p, db, lock)
 
     @classmethod
-    def read(cls, path: str | os.PathLike[str]) -> "Ledger":
+    def read(cls, path: str | os.PathLike[str]) -> Ledger:
         """Open an existing ledger for reading (no lock: a report may run beside a send)."""
         p = Path(path)
         if not p.is_file():
@@ -403,8 +412,9 @@ class Ledger:
     def _has_tally(self) -> bool:
         """True for schema 2 and later (a schema-1 file opened read-only has no tally)."""
         if self._tally is None:
-            self._tally = bool(self._db.execute(
-                "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='tally'").fetchone()[0])
+            self._tally = bool(
+                self._db.execute("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='tally'").fetchone()[0]
+            )
         return self._tally
 
     def close(self) -> None:
@@ -415,7 +425,7 @@ class Ledger:
             if self._lock is not None:
                 self._lock.release()
 
-    def __enter__(self) -> "Ledger":
+    def __enter__(self) -> Ledger:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -479,7 +489,9 @@ class Ledger:
         if "campaign_id" in meta:
             clash = {k: (meta.get(k), v) for k, v in want.items() if meta.get(k) != v}
             if clash:
-                detail = ", ".join(f"{k} is {old!r} in the ledger but {new!r} in the plan" for k, (old, new) in clash.items())
+                detail = ", ".join(
+                    f"{k} is {old!r} in the ledger but {new!r} in the plan" for k, (old, new) in clash.items()
+                )
                 raise LedgerError(
                     f"ledger {self.path} belongs to another run ({detail}); use a new --ledger file for a new "
                     "campaign or run id, or plan with the ledger's values to resume it"
@@ -500,8 +512,17 @@ class Ledger:
                 for i, r in enumerate(plan.requests, start=1):
                     if r.time_zone is not None:
                         zoned.append((r.time_zone, r.client_token))
-                    yield (r.client_token, start + i, r.batch, r.position, r.row, r.phone_e164,
-                           json.dumps(dict(r.attributes), sort_keys=True), now, r.time_zone)
+                    yield (
+                        r.client_token,
+                        start + i,
+                        r.batch,
+                        r.position,
+                        r.row,
+                        r.phone_e164,
+                        json.dumps(dict(r.attributes), sort_keys=True),
+                        now,
+                        r.time_zone,
+                    )
 
             self._db.executemany(
                 "INSERT OR IGNORE INTO requests (client_token, seq, batch, position, row, phone_e164, "
@@ -509,8 +530,9 @@ class Ledger:
                 rows(),
             )
             if zoned:  # a ledger written before the plan knew a ZIP's zone takes it now (never overwrites one)
-                self._db.executemany("UPDATE requests SET time_zone=? WHERE client_token=? AND time_zone IS NULL",
-                                     zoned)
+                self._db.executemany(
+                    "UPDATE requests SET time_zone=? WHERE client_token=? AND time_zone IS NULL", zoned
+                )
             return self._total() - before
 
     def _begin_send(self, rules: str | None, started_at: datetime) -> int:
@@ -530,9 +552,13 @@ class Ledger:
         """Per client token that went out: the ``send_id`` of the send that carried its first attempt."""
         if not self._has_column("calls", "send_id"):
             return {}
-        return {r[0]: r[1] for r in self._db.execute(
-            "SELECT a.client_token, c.send_id FROM (SELECT client_token, min(call_id) AS call_id FROM attempts "
-            "GROUP BY client_token) a JOIN calls c USING (call_id)")}
+        return {
+            r[0]: r[1]
+            for r in self._db.execute(
+                "SELECT a.client_token, c.send_id FROM (SELECT client_token, min(call_id) AS call_id FROM attempts "
+                "GROUP BY client_token) a JOIN calls c USING (call_id)"
+            )
+        }
 
     def _total(self) -> int:
         if self._has_tally:
@@ -543,8 +569,10 @@ class Ledger:
     @staticmethod
     def _unsent_where(retry_codes: Sequence[str]) -> tuple[str, tuple[str, ...]]:
         marks = ",".join("?" * len(retry_codes)) or "''"
-        return (f"(status IN ('pending', 'in_flight') OR (status = 'failed' AND failure_code IN ({marks})))",
-                tuple(retry_codes))
+        return (
+            f"(status IN ('pending', 'in_flight') OR (status = 'failed' AND failure_code IN ({marks})))",
+            tuple(retry_codes),
+        )
 
     def to_send(self, *, retry_codes: Sequence[str]) -> list[LedgerRequest]:
         """Requests still to send, in plan order: pending, in flight, or failed with a retryable code."""
@@ -583,17 +611,27 @@ class Ledger:
         """How many :meth:`to_send` would return, without reading them."""
         if self._has_tally:
             rows = self._db.execute("SELECT status, failure_code, sum(n) FROM tally GROUP BY 1, 2").fetchall()
-            return sum(n for status, code, n in rows
-                       if status in ("pending", "in_flight") or (status == "failed" and code in retry_codes))
+            return sum(
+                n
+                for status, code, n in rows
+                if status in ("pending", "in_flight") or (status == "failed" and code in retry_codes)
+            )
         where, params = self._unsent_where(retry_codes)
         return int(self._db.execute(f"SELECT count(*) FROM requests WHERE {where}", params).fetchone()[0])
 
     @staticmethod
     def _request(r: sqlite3.Row) -> LedgerRequest:
         return LedgerRequest(
-            client_token=r["client_token"], seq=r["seq"], batch=r["batch"], position=r["position"],
-            phone_e164=r["phone_e164"], attributes=json.loads(r["attributes"]), status=r["status"],
-            attempts=r["attempts"], failure_code=r["failure_code"], first_sent_at=r["first_sent_at"],
+            client_token=r["client_token"],
+            seq=r["seq"],
+            batch=r["batch"],
+            position=r["position"],
+            phone_e164=r["phone_e164"],
+            attributes=json.loads(r["attributes"]),
+            status=r["status"],
+            attempts=r["attempts"],
+            failure_code=r["failure_code"],
+            first_sent_at=r["first_sent_at"],
             time_zone=r["time_zone"] if "time_zone" in r.keys() else None,
         )
 
@@ -686,30 +724,45 @@ class Ledger:
                     f"UPDATE attempts SET outcome='missing' WHERE call_id=? AND client_token IN ({marks})",
                     (call_id, *missing),
                 )
-            self._db.execute(
-                "UPDATE calls SET finished_at=?, outcome='ok' WHERE call_id=?", (ts, call_id)
-            )
+            self._db.execute("UPDATE calls SET finished_at=?, outcome='ok' WHERE call_id=?", (ts, call_id))
 
-    def _record_response_rowwise(self, call_id: int, succeeded: dict[str, str | None],
-                                 failed: dict[str, tuple[str, str | None]], missing: list[str], ts: str) -> None:
+    def _record_response_rowwise(
+        self,
+        call_id: int,
+        succeeded: dict[str, str | None],
+        failed: dict[str, tuple[str, str | None]],
+        missing: list[str],
+        ts: str,
+    ) -> None:
         """:meth:`_record_response` for SQLite older than 3.33 (no ``UPDATE ... FROM``)."""
         with self._transaction():
             self._db.executemany(
                 "UPDATE requests SET status='succeeded', failure_code=NULL, dial_request_id=?, "
                 "completed_at=?, pending_reason=NULL WHERE client_token=?",
-                [(dial_id, ts, token) for token, dial_id in succeeded.items()])
-            self._db.executemany("UPDATE attempts SET outcome='succeeded' WHERE call_id=? AND client_token=?",
-                                 [(call_id, token) for token in succeeded])
+                [(dial_id, ts, token) for token, dial_id in succeeded.items()],
+            )
+            self._db.executemany(
+                "UPDATE attempts SET outcome='succeeded' WHERE call_id=? AND client_token=?",
+                [(call_id, token) for token in succeeded],
+            )
             self._db.executemany(
                 "UPDATE requests SET status='failed', failure_code=?, dial_request_id=coalesce(?, dial_request_id), "
                 "completed_at=? WHERE client_token=?",
-                [(code, dial_id, ts, token) for token, (code, dial_id) in failed.items()])
-            self._db.executemany("UPDATE attempts SET outcome=?, failure_code=? WHERE call_id=? AND client_token=?",
-                                 [(code, code, call_id, token) for token, (code, _) in failed.items()])
-            self._db.executemany("UPDATE requests SET pending_reason='not in the answer; will resend with the same "
-                                 "token' WHERE client_token=?", [(token,) for token in missing])
-            self._db.executemany("UPDATE attempts SET outcome='missing' WHERE call_id=? AND client_token=?",
-                                 [(call_id, token) for token in missing])
+                [(code, dial_id, ts, token) for token, (code, dial_id) in failed.items()],
+            )
+            self._db.executemany(
+                "UPDATE attempts SET outcome=?, failure_code=? WHERE call_id=? AND client_token=?",
+                [(code, code, call_id, token) for token, (code, _) in failed.items()],
+            )
+            self._db.executemany(
+                "UPDATE requests SET pending_reason='not in the answer; will resend with the same "
+                "token' WHERE client_token=?",
+                [(token,) for token in missing],
+            )
+            self._db.executemany(
+                "UPDATE attempts SET outcome='missing' WHERE call_id=? AND client_token=?",
+                [(call_id, token) for token in missing],
+            )
             self._db.execute("UPDATE calls SET finished_at=?, outcome='ok' WHERE call_id=?", (ts, call_id))
 
     def _record_call_error(
@@ -744,7 +797,9 @@ class Ledger:
                 [(reason, token) for token in tokens],
             )
 
-    def _mark_unsent_reason(self, reason: str, *, retry_codes: Sequence[str], first_sent_since: str | None = None) -> int:
+    def _mark_unsent_reason(
+        self, reason: str, *, retry_codes: Sequence[str], first_sent_since: str | None = None
+    ) -> int:
         """Give every request still to send (see :meth:`to_send`) the pending ``reason``; returns how many.
 
         ``first_sent_since`` (an ISO time) leaves out requests first sent before
@@ -793,7 +848,8 @@ class Ledger:
         else:  # a schema-1 ledger opened read-only: count the requests themselves
             groups = self._db.execute(
                 "SELECT status, coalesce(failure_code, ''), pending_reason IS NULL, count(*) FROM requests "
-                "GROUP BY 1, 2, 3").fetchall()
+                "GROUP BY 1, 2, 3"
+            ).fetchall()
         by_status: dict[str, int] = {}
         codes: dict[str, int] = {}
         retrying = 0
@@ -867,9 +923,11 @@ def _storage_error(p: Path, exc: BaseException, *, lock: bool = False) -> Ledger
     elif code == errno.ENOSPC or "disk is full" in text or "database or disk is full" in text:
         advice = "the disk is full: free some space, then send again with the same ledger"
     elif code in (errno.EROFS, errno.EACCES, errno.EPERM) or "readonly" in text or "read-only" in text:
-        advice = ("the ledger or its folder cannot be written (read-only media or permissions): make it writable, "
-                  "or copy the ledger (with its -wal file) somewhere writable to resume it; `dialkit report` reads it "
-                  "where it is")
+        advice = (
+            "the ledger or its folder cannot be written (read-only media or permissions): make it writable, "
+            "or copy the ledger (with its -wal file) somewhere writable to resume it; `dialkit report` reads it "
+            "where it is"
+        )
     elif isinstance(exc, sqlite3.DatabaseError) and ("malformed" in text or "not a database" in text):
         return damaged_ledger(p, exc)
     else:
@@ -883,8 +941,9 @@ def _resolve(p: Path) -> Path:
     try:
         return p.resolve()
     except (OSError, RuntimeError) as exc:  # a symlink loop
-        raise LedgerError(f"ledger path {p} cannot be resolved ({type(exc).__name__}: a symlink loop?): "
-                          "give the path of a real file") from exc
+        raise LedgerError(
+            f"ledger path {p} cannot be resolved ({type(exc).__name__}: a symlink loop?): give the path of a real file"
+        ) from exc
 
 
 def _make_ledger_private(p: Path) -> None:

@@ -24,8 +24,14 @@ PHONE_MASKED = "phone_masked"
 PHONE_COLUMNS: tuple[str, ...] = (PHONE_E164, PHONE_MASKED)
 
 __all__ = [
-    "PHONE_COLUMNS", "PHONE_E164", "PHONE_MASKED", "MaskingFilter", "install_log_masking", "mask_attributes",
-    "mask_phone", "mask_text",
+    "PHONE_COLUMNS",
+    "PHONE_E164",
+    "PHONE_MASKED",
+    "MaskingFilter",
+    "install_log_masking",
+    "mask_attributes",
+    "mask_phone",
+    "mask_text",
 ]
 
 _DIGIT = re.compile(r"\d")
@@ -55,7 +61,7 @@ def mask_phone(number: object) -> str:
 _DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def _mask_match(m: "re.Match[str]") -> str:
+def _mask_match(m: re.Match[str]) -> str:
     text = m.group(0)
     digits = sum(ch.isdigit() for ch in text)
     if digits < 8 or _DATE_LIKE.match(text):  # too short for a phone number, or a date/time
@@ -73,7 +79,7 @@ def mask_text(text: str) -> str:
     return _NUMBER_IN_TEXT.sub(_mask_match, text)
 
 
-def mask_attributes(attributes: "Mapping[str, object]") -> dict[str, str]:
+def mask_attributes(attributes: Mapping[str, object]) -> dict[str, str]:
     """Contact attributes for display: phone-like text inside every value masked (:func:`mask_text`).
 
     Attributes are free text from the contact file; a second number
@@ -90,7 +96,7 @@ class MaskingFilter:
     Attach it to a handler: ``handler.addFilter(MaskingFilter())``.
     """
 
-    def filter(self, record: "logging.LogRecord") -> bool:
+    def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # a broken record is logging's business, not ours

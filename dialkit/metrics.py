@@ -49,12 +49,26 @@ from statsmodels.stats.proportion import proportion_confint
 from ._number_zones import WEEKDAYS
 from .dispositions import DISPOSITIONS, customer_key
 
-__all__ = ["RATE_NAMES", "campaign_metrics", "metrics_table", "outcome_frame", "outcome_by_local_time", "rate",
-           "rate_table"]
+__all__ = [
+    "RATE_NAMES",
+    "campaign_metrics",
+    "metrics_table",
+    "outcome_frame",
+    "outcome_by_local_time",
+    "rate",
+    "rate_table",
+]
 
 #: The headline rates of :func:`campaign_metrics`, in table order.
-RATE_NAMES: tuple[str, ...] = ("human_answer_rate", "voicemail_rate", "no_answer_rate", "busy_or_failed_rate",
-                               "abandon_rate", "expired_rate", "list_penetration")
+RATE_NAMES: tuple[str, ...] = (
+    "human_answer_rate",
+    "voicemail_rate",
+    "no_answer_rate",
+    "busy_or_failed_rate",
+    "abandon_rate",
+    "expired_rate",
+    "list_penetration",
+)
 
 
 def rate(count: int, denominator: int, *, alpha: float = 0.05) -> dict[str, Any]:
@@ -63,8 +77,13 @@ def rate(count: int, denominator: int, *, alpha: float = 0.05) -> dict[str, Any]
     if denominator <= 0:
         return {"count": count, "denominator": denominator, "rate": None, "ci_low": None, "ci_high": None}
     low, high = proportion_confint(count, denominator, alpha=alpha, method="wilson")
-    return {"count": count, "denominator": denominator, "rate": count / denominator,
-            "ci_low": float(low), "ci_high": float(high)}
+    return {
+        "count": count,
+        "denominator": denominator,
+        "rate": count / denominator,
+        "ci_low": float(low),
+        "ci_high": float(high),
+    }
 
 
 def rate_table(successes: pd.Series, totals: pd.Series, *, alpha: float = 0.05) -> pd.DataFrame:
@@ -114,27 +133,30 @@ def outcome_frame(results: pd.DataFrame, records: pd.DataFrame, *, arm_attribute
     dialed = disposition.notna() & (disposition != "expired")
     stamp = joined["initiation_timestamp"]
     hour, weekday = _local_parts(stamp, joined["time_zone"])
-    frame = pd.DataFrame({
-        "client_token": joined["client_token"],
-        "status": joined["status"],
-        "arm": arms,
-        "disposition": pd.Categorical(disposition, categories=list(DISPOSITIONS)),
-        "dialed": dialed.astype(bool),
-        "human_answered": (disposition == "human_answered").astype(bool),
-        "customer_key": joined["customer_key"],
-        "time_zone": joined["time_zone"],
-        "local_hour": hour,
-        "local_weekday": weekday,
-        "initiation_timestamp": stamp,
-    })
+    frame = pd.DataFrame(
+        {
+            "client_token": joined["client_token"],
+            "status": joined["status"],
+            "arm": arms,
+            "disposition": pd.Categorical(disposition, categories=list(DISPOSITIONS)),
+            "dialed": dialed.astype(bool),
+            "human_answered": (disposition == "human_answered").astype(bool),
+            "customer_key": joined["customer_key"],
+            "time_zone": joined["time_zone"],
+            "local_hour": hour,
+            "local_weekday": weekday,
+            "initiation_timestamp": stamp,
+        }
+    )
     order = frame[frame["dialed"]].sort_values("initiation_timestamp", kind="stable")
     frame["attempt"] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
     frame.loc[order.index, "attempt"] = order.groupby("customer_key", dropna=False).cumcount().add(1).to_numpy()
     return frame
 
 
-def outcome_by_local_time(frame: pd.DataFrame, by: str = "local_hour", *, outcome: str = "human_answered",
-                          alpha: float = 0.05) -> pd.DataFrame:
+def outcome_by_local_time(
+    frame: pd.DataFrame, by: str = "local_hour", *, outcome: str = "human_answered", alpha: float = 0.05
+) -> pd.DataFrame:
     """Rate of ``outcome`` among dials, per callee local hour (all 24, zeros too) or weekday (Mon..Sun)."""
     if by not in ("local_hour", "local_weekday", "attempt"):
         raise ValueError("by must be 'local_hour', 'local_weekday' or 'attempt'")
@@ -159,9 +181,16 @@ def _table_rows(table: pd.DataFrame, key: str) -> list[dict[str, Any]]:
     for label, r in table.iterrows():
         value: Any = label  # a weekday name, or an hour or attempt number
         n = int(r["n"])
-        rows.append({key: value if isinstance(value, str) else int(value), "count": int(r["successes"]),
-                     "denominator": n, "rate": float(r["rate"]) if n else None,
-                     "ci_low": float(r["ci_low"]) if n else None, "ci_high": float(r["ci_high"]) if n else None})
+        rows.append(
+            {
+                key: value if isinstance(value, str) else int(value),
+                "count": int(r["successes"]),
+                "denominator": n,
+                "rate": float(r["rate"]) if n else None,
+                "ci_low": float(r["ci_low"]) if n else None,
+                "ci_high": float(r["ci_high"]) if n else None,
+            }
+        )
     return rows
 
 

@@ -27,16 +27,25 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger("dialkit.notebooks")
 
-__all__ = ["NOTEBOOKS_DIR", "execute_in_place", "find_notebooks", "fresh_ledger", "mask_columns", "open_connection", "rehearse",
-           "run_notebooks"]
+__all__ = [
+    "NOTEBOOKS_DIR",
+    "execute_in_place",
+    "find_notebooks",
+    "fresh_ledger",
+    "mask_columns",
+    "open_connection",
+    "rehearse",
+    "run_notebooks",
+]
 
 #: The tutorial notebooks: a source checkout's ``notebooks/``, or the copy a wheel ships
 #: (``dialkit/_tutorials/notebooks``, see :mod:`dialkit.tutorials`); None when neither is there.
 NOTEBOOKS_DIR: Path | None = (lambda root: root / "notebooks" if root is not None else None)(_tutorials_root())
 
 
-def find_notebooks(notebooks: Iterable[str | os.PathLike[str]] | None = None, *,
-                   notebooks_dir: str | os.PathLike[str] | None = None) -> list[Path]:
+def find_notebooks(
+    notebooks: Iterable[str | os.PathLike[str]] | None = None, *, notebooks_dir: str | os.PathLike[str] | None = None
+) -> list[Path]:
     """The notebooks to run, in order.
 
     ``notebooks`` None means every ``NN_*.ipynb`` of ``notebooks_dir`` (default:
@@ -101,8 +110,14 @@ def run_notebooks(
         target = out / nb.name
         log.info("running %s -> %s", nb.name, target)
         pm.execute_notebook(
-            str(nb), str(target), parameters=params, kernel_name=kernel_name, progress_bar=False,
-            request_save_on_cell_execute=False, cwd=str(nb.parent), execution_timeout=timeout,
+            str(nb),
+            str(target),
+            parameters=params,
+            kernel_name=kernel_name,
+            progress_bar=False,
+            request_save_on_cell_execute=False,
+            cwd=str(nb.parent),
+            execution_timeout=timeout,
             extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel start-up chatter on the console
         )
         executed.append(target)
@@ -132,8 +147,13 @@ def execute_in_place(
     done = []
     for nb_path in find_notebooks(notebooks, notebooks_dir=notebooks_dir):
         book = nbformat.read(nb_path, as_version=4)
-        client = NotebookClient(book, timeout=int(timeout), kernel_name=kernel_name, store_widget_state=True,
-                                resources={"metadata": {"path": str(nb_path.parent)}})
+        client = NotebookClient(
+            book,
+            timeout=int(timeout),
+            kernel_name=kernel_name,
+            store_widget_state=True,
+            resources={"metadata": {"path": str(nb_path.parent)}},
+        )
         client.execute()
         nbformat.write(book, nb_path)
         log.info("executed %s in place", nb_path)
@@ -141,8 +161,13 @@ def execute_in_place(
     return done
 
 
-def open_connection(endpoint: str | None = "local", campaign_id: str | None = None, *,
-                    faults: Mapping[str, Any] | None = None, **connect_kwargs: Any) -> tuple[Any, str]:
+def open_connection(
+    endpoint: str | None = "local",
+    campaign_id: str | None = None,
+    *,
+    faults: Mapping[str, Any] | None = None,
+    **connect_kwargs: Any,
+) -> tuple[Any, str]:
     """Connect and settle which campaign to use: ``(connection, campaign_id)``.
 
     ``campaign_id`` None means the local emulator's seeded Running campaign; for
@@ -163,7 +188,7 @@ def open_connection(endpoint: str | None = "local", campaign_id: str | None = No
     return conn, chosen
 
 
-def mask_columns(frame: "pd.DataFrame", columns: Iterable[str]) -> "pd.DataFrame":
+def mask_columns(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
     """A copy of ``frame`` with the phone numbers in ``columns`` masked (for display)."""
     from .masking import mask_phone
 
@@ -178,9 +203,11 @@ def _main(argv: list[str] | None = None) -> int:  # pragma: no cover - thin conv
     """``python -m dialkit.notebooks OUTPUT_DIR [NOTEBOOK ...]`` or ``--in-place [NOTEBOOK ...]``."""
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:
-        print("usage: python -m dialkit.notebooks OUTPUT_DIR [NOTEBOOK ...]\n"
-              "       python -m dialkit.notebooks --in-place [NOTEBOOK ...]   (refresh committed outputs)",
-              file=sys.stderr)
+        print(
+            "usage: python -m dialkit.notebooks OUTPUT_DIR [NOTEBOOK ...]\n"
+            "       python -m dialkit.notebooks --in-place [NOTEBOOK ...]   (refresh committed outputs)",
+            file=sys.stderr,
+        )
         return 2
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args[0] == "--in-place":

@@ -25,8 +25,13 @@ __all__ = ["DISPOSITION_COLORS", "plot_dispositions", "plot_rate_by_local_time",
 _TEXT = 9  # smallest font size on these charts
 
 #: How an outcome reads in titles and axis labels.
-_LABELS = {"human_answered": "answer rate (a person answered)", "voicemail": "voicemail rate",
-           "no_answer": "no-answer rate", "abandoned": "abandon rate", "expired": "expired rate"}
+_LABELS = {
+    "human_answered": "answer rate (a person answered)",
+    "voicemail": "voicemail rate",
+    "no_answer": "no-answer rate",
+    "abandoned": "abandon rate",
+    "expired": "expired rate",
+}
 
 
 _COUNT_WORDS = {"human_answered": "answered by a person", "voicemail": "reached voicemail"}
@@ -85,15 +90,25 @@ def plot_dispositions(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
     human = rate(int(counts["human_answered"]), dialed)
     subtitle = f"{total:,} contacts with a record, {dialed:,} dialed"
     if human["rate"] is not None:
-        subtitle += (f"\na person answered {_pct(human['rate'])} of dials "
-                     f"(95% CI {_pct(human['ci_low'])}–{_pct(human['ci_high'])})")
+        subtitle += (
+            f"\na person answered {_pct(human['rate'])} of dials "
+            f"(95% CI {_pct(human['ci_low'])}–{_pct(human['ci_high'])})"
+        )
     missing = int(disposition.isna().sum())
     if missing:
         subtitle += f"\n{missing:,} requests without a contact record (not accepted, or not delivered yet)"
     _title(ax, "What happened to the people dialed", subtitle)
     if total == 0:
-        ax.text(0.5, 0.5, "no contact records", transform=ax.transAxes, ha="center", va="center",
-                fontsize=12, color="#666666")
+        ax.text(
+            0.5,
+            0.5,
+            "no contact records",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=12,
+            color="#666666",
+        )
     return ax
 
 
@@ -117,25 +132,43 @@ def plot_rate_by_local_time(
     low = (table["rate"] - table["ci_low"]).to_numpy(dtype=float)
     high = (table["ci_high"] - table["rate"]).to_numpy(dtype=float)
     color = DISPOSITION_COLORS.get(outcome, "#009E73")
-    ax.errorbar(x[has], rates[has], yerr=[low[has], high[has]], fmt="o", color=color, ecolor=color,
-                elinewidth=1.5, capsize=3, markersize=5, label="rate with 95% Wilson interval")
+    ax.errorbar(
+        x[has],
+        rates[has],
+        yerr=[low[has], high[has]],
+        fmt="o",
+        color=color,
+        ecolor=color,
+        elinewidth=1.5,
+        capsize=3,
+        markersize=5,
+        label="rate with 95% Wilson interval",
+    )
     total_n, total_k = int(table["n"].sum()), int(table["successes"].sum())
     overall = rate(total_k, total_n)
     if overall["rate"] is not None:
-        ax.axhline(overall["rate"], color="#666666", linestyle="--", linewidth=1,
-                   label=f"overall {_pct(overall['rate'])}")
+        ax.axhline(
+            overall["rate"], color="#666666", linestyle="--", linewidth=1, label=f"overall {_pct(overall['rate'])}"
+        )
     ax.set_ylim(0, max(0.05, float(np.nanmax(table["ci_high"].to_numpy(dtype=float), initial=0.0))) * 1.15 + 0.02)
     for xi, n in zip(x, table["n"]):
         if n:
-            ax.annotate(f"{int(n)}", (xi, 0), xytext=(0, 3), textcoords="offset points", ha="center",
-                        va="bottom", fontsize=_TEXT - 0.5 if len(x) > 12 else _TEXT, color="#444444")
+            ax.annotate(
+                f"{int(n)}",
+                (xi, 0),
+                xytext=(0, 3),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=_TEXT - 0.5 if len(x) > 12 else _TEXT,
+                color="#444444",
+            )
     labels = [f"{h:02d}" for h in table.index] if by == "local_hour" else [str(v) for v in table.index]
     ax.set_xticks(x, labels, fontsize=_TEXT)
     ax.set_xlim(-0.6, len(x) - 0.4)
     ax.tick_params(axis="y", labelsize=_TEXT)
     ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
-    what = {"local_hour": "callee local hour", "local_weekday": "callee local weekday",
-            "attempt": "attempt number"}[by]
+    what = {"local_hour": "callee local hour", "local_weekday": "callee local weekday", "attempt": "attempt number"}[by]
     ax.set_xlabel(f"{what} of the dial (numbers under the points: dials)", fontsize=_TEXT + 1)
     ax.set_ylabel(_label(outcome).split(" (")[0], fontsize=_TEXT + 1)
     for side in ("top", "right"):
@@ -147,8 +180,7 @@ def plot_rate_by_local_time(
         subtitle += f"; {unknown:,} dials without a known time zone left out"
     _title(ax, f"{_label(outcome).capitalize()} by {what}", subtitle)
     if total_n == 0:
-        ax.text(0.5, 0.5, "no dials", transform=ax.transAxes, ha="center", va="center", fontsize=12,
-                color="#666666")
+        ax.text(0.5, 0.5, "no dials", transform=ax.transAxes, ha="center", va="center", fontsize=12, color="#666666")
     return ax
 
 
@@ -161,23 +193,33 @@ def plot_arms(table: pd.DataFrame, outcome: str = "human_answered", ax: Axes | N
     ax = _axes(ax, (8.5, 1.2 + 0.8 * max(len(table), 1)))
     y = np.arange(len(table))
     rates = table["rate"].to_numpy(dtype=float)
-    err = [(table["rate"] - table["ci_low"]).to_numpy(dtype=float),
-           (table["ci_high"] - table["rate"]).to_numpy(dtype=float)]
+    err = [
+        (table["rate"] - table["ci_low"]).to_numpy(dtype=float),
+        (table["ci_high"] - table["rate"]).to_numpy(dtype=float),
+    ]
     palette = ["#666666", "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00"]
     colors = [palette[i % len(palette)] for i in range(len(table))]
     for yi, r, lo, hi, c in zip(y, rates, err[0], err[1], colors):
-        ax.errorbar([r], [yi], xerr=[[lo], [hi]], fmt="o", color=c, ecolor=c, elinewidth=2.5, capsize=5,
-                    markersize=7)
+        ax.errorbar([r], [yi], xerr=[[lo], [hi]], fmt="o", color=c, ecolor=c, elinewidth=2.5, capsize=5, markersize=7)
     control = str(table.index[0]) if len(table) else ""
     names = []
     for i, (name, row) in enumerate(table.iterrows()):
         names.append(f"{name}\n(control)" if i == 0 else str(name))
         text = f"{_pct(row['rate'])}  ({int(row['successes']):,}/{int(row['n']):,})"
         if i and not pd.isna(row.get("diff")):
-            text += (f"\n{row['diff'] * 100:+.1f} pts vs {control} (95% CI {row['diff_ci_low'] * 100:+.1f} to "
-                     f"{row['diff_ci_high'] * 100:+.1f}), {p_text(row['p_value'])}")
-        ax.annotate(text, (float(row["ci_high"]), i), xytext=(8, 0), textcoords="offset points", va="center",
-                    fontsize=_TEXT, color="#222222")
+            text += (
+                f"\n{row['diff'] * 100:+.1f} pts vs {control} (95% CI {row['diff_ci_low'] * 100:+.1f} to "
+                f"{row['diff_ci_high'] * 100:+.1f}), {p_text(row['p_value'])}"
+            )
+        ax.annotate(
+            text,
+            (float(row["ci_high"]), i),
+            xytext=(8, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=_TEXT,
+            color="#222222",
+        )
     ax.set_yticks(y, names, fontsize=_TEXT + 1)
     ax.invert_yaxis()
     ax.set_ylim(len(table) - 0.4, -0.6)

@@ -39,8 +39,17 @@ if TYPE_CHECKING:  # pragma: no cover
     from .contacts import ContactSet
 
 __all__ = [
-    "CLIENT_TOKEN_ATTRIBUTE", "DEFAULT_RUN_ID", "TOKEN_PREFIX", "AttributeSpec", "Batch", "BatchPlan",
-    "PlanBatches", "PlannedRequest", "client_token", "client_tokens", "plan_batches",
+    "CLIENT_TOKEN_ATTRIBUTE",
+    "DEFAULT_RUN_ID",
+    "TOKEN_PREFIX",
+    "AttributeSpec",
+    "Batch",
+    "BatchPlan",
+    "PlanBatches",
+    "PlannedRequest",
+    "client_token",
+    "client_tokens",
+    "plan_batches",
 ]
 
 #: The run id used when none is given: re-planning the same list for the same
@@ -130,8 +139,17 @@ class _PlanColumns:
 
     __slots__ = ("campaign_id", "run_id", "size", "phones", "rows", "attrs", "token_attribute", "n", "zones")
 
-    def __init__(self, campaign_id: str, run_id: str, size: int, phones: Any, rows: Any, attrs: dict[str, Any],
-                 token_attribute: str | None = None, zones: list[str | None] | None = None) -> None:
+    def __init__(
+        self,
+        campaign_id: str,
+        run_id: str,
+        size: int,
+        phones: Any,
+        rows: Any,
+        attrs: dict[str, Any],
+        token_attribute: str | None = None,
+        zones: list[str | None] | None = None,
+    ) -> None:
         self.campaign_id = campaign_id
         self.zones = zones  #: per request, the zone from its ZIP (None: none found); None when no ZIP placed anyone
         self.token_attribute = token_attribute  #: also send each request's token under this attribute name
@@ -157,8 +175,10 @@ class _PlanColumns:
         phones = self._texts(self.phones, start, stop)
         tokens = client_tokens(self.campaign_id, self.run_id, phones)
         rows = self.rows[start:stop] if isinstance(self.rows, list) else self.rows[start:stop].tolist()
-        attrs = {name: [_as_text(v) for v in self._texts(col, start, stop)] if not isinstance(col, list) else col[start:stop]
-                 for name, col in self.attrs.items()}
+        attrs = {
+            name: [_as_text(v) for v in self._texts(col, start, stop)] if not isinstance(col, list) else col[start:stop]
+            for name, col in self.attrs.items()
+        }
         names = list(attrs)
         token_name = self.token_attribute
         size = self.size
@@ -171,8 +191,17 @@ class _PlanColumns:
             if token_name is not None:
                 attributes[token_name] = tokens[k]
             # fields in order: batch, position, client_token, phone_e164, attributes, row
-            append(PlannedRequest(i // size + 1, i % size + 1, tokens[k], phone, attributes, rows[k],
-                                  zones[k] if zones is not None else None))
+            append(
+                PlannedRequest(
+                    i // size + 1,
+                    i % size + 1,
+                    tokens[k],
+                    phone,
+                    attributes,
+                    rows[k],
+                    zones[k] if zones is not None else None,
+                )
+            )
         return out
 
     def batch(self, number: int) -> Batch:
@@ -380,15 +409,25 @@ class BatchPlan:
         seen: dict[str, PlannedRequest] = {}
         for b in self.batches:
             if not (c.min_batch <= len(b) <= c.max_batch):
-                add(None, "batch", "batch_size", f"batch has {len(b)} requests; the API takes {c.min_batch}–{c.max_batch}",
-                    b.number)
+                add(
+                    None,
+                    "batch",
+                    "batch_size",
+                    f"batch has {len(b)} requests; the API takes {c.min_batch}–{c.max_batch}",
+                    b.number,
+                )
             for r in b.requests:
                 for p in c.client_token.violations(r.client_token, label="client_token"):
                     add(r, "client_token", "client_token_invalid", p)
                 if r.client_token in seen:
                     first = seen[r.client_token]
-                    add(r, "client_token", "duplicate_number", f"duplicate of batch {first.batch} position "
-                        f"{first.position} (same number twice: the service would not dial it a second time)")
+                    add(
+                        r,
+                        "client_token",
+                        "duplicate_number",
+                        f"duplicate of batch {first.batch} position "
+                        f"{first.position} (same number twice: the service would not dial it a second time)",
+                    )
                 else:
                     seen[r.client_token] = r
                 for p in c.phone_number.violations(r.phone_e164, label="phone_e164"):
@@ -402,9 +441,14 @@ class BatchPlan:
                         add(r, "attributes", "attribute_value_invalid", p)
                 size = attributes_size(r.attributes)
                 if size > MAX_ATTRIBUTES_BYTES:
-                    add(r, "attributes", "attributes_too_large", f"attributes total {size:,} UTF-8 bytes (keys and "
+                    add(
+                        r,
+                        "attributes",
+                        "attributes_too_large",
+                        f"attributes total {size:,} UTF-8 bytes (keys and "
                         f"values); Amazon Connect allows at most {MAX_ATTRIBUTES_BYTES:,} per contact: send fewer "
-                        "or shorter attributes")
+                        "or shorter attributes",
+                    )
         frame = pd.DataFrame(out, columns=["batch", "position", "client_token", "field", "code", "detail"])
         for col in ("batch", "position"):
             frame[col] = frame[col].astype("Int64")
@@ -433,8 +477,9 @@ class BatchPlan:
 
     def raise_for_violations(self) -> None:
         """Deprecated name of :meth:`raise_for_problems` (kept for one release)."""
-        warnings.warn("BatchPlan.raise_for_violations() is deprecated: use raise_for_problems()",
-                      DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "BatchPlan.raise_for_violations() is deprecated: use raise_for_problems()", DeprecationWarning, stacklevel=2
+        )
         self.raise_for_problems()
 
     def fingerprint(self) -> str:
@@ -445,8 +490,16 @@ class BatchPlan:
 
 #: The ``code`` of every problem :meth:`BatchPlan.validate` can report.
 PROBLEM_CODES: tuple[str, ...] = (
-    "campaign_id_invalid", "campaign_id_empty", "ttl_out_of_range", "batch_size", "client_token_invalid",
-    "duplicate_number", "phone_invalid", "phone_empty", "attribute_name_invalid", "attribute_value_invalid",
+    "campaign_id_invalid",
+    "campaign_id_empty",
+    "ttl_out_of_range",
+    "batch_size",
+    "client_token_invalid",
+    "duplicate_number",
+    "phone_invalid",
+    "phone_empty",
+    "attribute_name_invalid",
+    "attribute_value_invalid",
     "attributes_too_large",
 )
 
@@ -454,9 +507,9 @@ PROBLEM_CODES: tuple[str, ...] = (
 #: with this detail instead.
 _GROUP_DETAIL = {
     "duplicate_number": "the same number more than once (same client token): the service would not dial it a "
-                        "second time; keep one row per number",
+    "second time; keep one row per number",
     "attributes_too_large": f"attributes total more than {MAX_ATTRIBUTES_BYTES:,} UTF-8 bytes (keys and values) per "
-                            "contact: send fewer or shorter attributes",
+    "contact: send fewer or shorter attributes",
 }
 
 
@@ -475,8 +528,11 @@ def group_problems(problems: pd.DataFrame) -> pd.DataFrame:
     frame["_request"] = _request_keys(frame)  # a duplicate shares its first's token: count places, not tokens
     keys = ["code", "field", "detail"]
     grouped = frame.groupby(keys, sort=False, dropna=False)
-    out = grouped.agg(requests=("_request", lambda t: int(t.dropna().nunique())),
-                      first_batch=("batch", "first"), first_position=("position", "first")).reset_index()
+    out = grouped.agg(
+        requests=("_request", lambda t: int(t.dropna().nunique())),
+        first_batch=("batch", "first"),
+        first_position=("position", "first"),
+    ).reset_index()
     out = out.sort_values("requests", ascending=False, kind="stable").reset_index(drop=True)
     for col in ("first_batch", "first_position"):
         out[col] = out[col].astype("Int64")
@@ -566,7 +622,7 @@ def _accepted_frame(contacts: Any) -> pd.DataFrame:
 
 
 def plan_batches(
-    contacts: "ContactSet | pd.DataFrame",
+    contacts: ContactSet | pd.DataFrame,
     campaign_id: str,
     *,
     attributes: AttributeSpec = None,
@@ -600,7 +656,9 @@ def plan_batches(
     """
     c = constraints(api)
     if not isinstance(campaign_id, str) or not campaign_id:
-        raise PlanError("campaign_id must be a non-empty string (the campaign's id from the Connect console or ListCampaigns)")
+        raise PlanError(
+            "campaign_id must be a non-empty string (the campaign's id from the Connect console or ListCampaigns)"
+        )
     problems = c.campaign_id.violations(campaign_id, label="campaign_id")
     if problems:
         raise PlanError(f"campaign id is not valid for the {c.service_name} API: {'; '.join(problems)}")
@@ -624,10 +682,16 @@ def plan_batches(
     rows = _row_column(frame["row"]) if "row" in frame.columns else [None] * len(frame)
     attrs = {name: _text_column(frame[col]) for name, col in mapping.items()}
     token_name = CLIENT_TOKEN_ATTRIBUTE if token_attribute else None
-    columns = _PlanColumns(campaign_id, run, size, phones, rows, attrs, token_name,
-                           _postcode_zones(frame, postcode_column))
+    columns = _PlanColumns(
+        campaign_id, run, size, phones, rows, attrs, token_name, _postcode_zones(frame, postcode_column)
+    )
     return BatchPlan(
-        campaign_id=campaign_id, run_id=run, ttl=ttl, api=api, batches=PlanBatches(columns), attribute_map=mapping,
+        campaign_id=campaign_id,
+        run_id=run,
+        ttl=ttl,
+        api=api,
+        batches=PlanBatches(columns),
+        attribute_map=mapping,
         token_attribute=token_name,
     )
 

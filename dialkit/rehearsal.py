@@ -48,7 +48,7 @@ def rehearse(
     run_id: str = "rehearsal",
     attributes: Any = None,
     **send_kwargs: Any,
-) -> tuple["pd.DataFrame", dict[str, Path]]:
+) -> tuple[pd.DataFrame, dict[str, Path]]:
     """Send the same contacts to a fresh local emulator per fault profile; compare the outcomes.
 
     ``profiles`` maps a name to emulator fault-profile fields (``{"throttle_rate":

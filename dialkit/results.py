@@ -60,8 +60,10 @@ STATUS_ORDER: tuple[str, ...] = ("succeeded", "failed", "pending", "in_flight")
 _TIMES = ("planned_at", "first_sent_at", "last_sent_at", "completed_at")
 
 #: Shown for a request the ledger left without a reason (a run killed mid-call, or before it got to it).
-IN_FLIGHT_NO_REASON = ("sent, outcome unknown (no answer recorded: the run stopped or is still running); "
-                       "a resume resends it with the same token, so nobody is dialed twice")
+IN_FLIGHT_NO_REASON = (
+    "sent, outcome unknown (no answer recorded: the run stopped or is still running); "
+    "a resume resends it with the same token, so nobody is dialed twice"
+)
 PENDING_NO_REASON = "not sent yet (the run stopped before it, or is still running); send again with the same ledger"
 
 
@@ -78,7 +80,9 @@ def _region_and_type(e164: str) -> tuple[str | None, str | None]:
     except phonenumbers.NumberParseException:
         return None, None
     kind = phonenumbers.number_type(n)
-    names = {v: k for k, v in vars(phonenumbers.PhoneNumberType).items() if not k.startswith("_") and isinstance(v, int)}
+    names = {
+        v: k for k, v in vars(phonenumbers.PhoneNumberType).items() if not k.startswith("_") and isinstance(v, int)
+    }
     return phonenumbers.region_code_for_number(n), names.get(kind, "UNKNOWN")
 
 
@@ -133,9 +137,23 @@ def load_results(ledger: str | os.PathLike[str]) -> pd.DataFrame:
                 **{t: r[t] for t in _TIMES},
             }
         )
-    columns = ["client_token", "phone_masked", "batch", "position", "row", "region", "number_type", "attempts",
-               "status", "failure_code", "last_failure_code", "dial_request_id", "pending_reason", "attributes",
-               *_TIMES]
+    columns = [
+        "client_token",
+        "phone_masked",
+        "batch",
+        "position",
+        "row",
+        "region",
+        "number_type",
+        "attempts",
+        "status",
+        "failure_code",
+        "last_failure_code",
+        "dial_request_id",
+        "pending_reason",
+        "attributes",
+        *_TIMES,
+    ]
     frame = pd.DataFrame(records, columns=columns)
     for col in ("batch", "position", "attempts"):
         frame[col] = frame[col].astype("int64")

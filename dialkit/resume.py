@@ -32,11 +32,14 @@ from .planning import BatchPlan
 __all__ = ["ResumeCheck", "left_to_send", "recheck_resume", "withheld_pending"]
 
 #: The ``pending_reason`` of a withheld request that is on the current do-not-call list.
-REASON_SUPPRESSED = ("on the current do-not-call list: not sent on resume (it stays in the ledger; "
-                     "nobody on the list is dialed)")
+REASON_SUPPRESSED = (
+    "on the current do-not-call list: not sent on resume (it stays in the ledger; nobody on the list is dialed)"
+)
 #: The ``pending_reason`` of a withheld request that the current plan no longer holds.
-REASON_NOT_IN_PLAN = ("not in the current plan (removed from the contact file, rejected by today's rules, "
-                      "or another file): not sent on resume; a plan that holds it again sends it with its token")
+REASON_NOT_IN_PLAN = (
+    "not in the current plan (removed from the contact file, rejected by today's rules, "
+    "or another file): not sent on resume; a plan that holds it again sends it with its token"
+)
 
 
 @dataclass(frozen=True)
@@ -98,8 +101,16 @@ def suppress_numbers(suppress: Any) -> frozenset[str]:
     return frozenset(out)
 
 
-def recheck_resume(led: Ledger, plan: BatchPlan, *, retry_codes: Sequence[str], suppress: Any = None,
-                   extend: bool = False, write: bool = True, digest: str | None = None) -> ResumeCheck:
+def recheck_resume(
+    led: Ledger,
+    plan: BatchPlan,
+    *,
+    retry_codes: Sequence[str],
+    suppress: Any = None,
+    extend: bool = False,
+    write: bool = True,
+    digest: str | None = None,
+) -> ResumeCheck:
     """Hold what ``led`` still has to send against ``plan`` (and the do-not-call numbers ``suppress``).
 
     Call it before ``led._bind_plan(plan)``.  Returns the tokens that must not be
@@ -110,15 +121,17 @@ def recheck_resume(led: Ledger, plan: BatchPlan, *, retry_codes: Sequence[str], 
     """
     meta = led.meta()
     if "campaign_id" in meta and (meta.get("campaign_id"), meta.get("run_id"), meta.get("api")) != (
-            plan.campaign_id, plan.run_id, plan.api):
+        plan.campaign_id,
+        plan.run_id,
+        plan.api,
+    ):
         return ResumeCheck(frozenset(), 0, 0, suppress_numbers(suppress))  # _bind_plan refuses it with the details
     if digest is not None and meta.get("plan_sha256") == digest and led.counts()["requests"] == len(plan):
         # Resuming the very plan the ledger holds (same tokens in the same order, and nothing else in the
         # ledger): nothing is added and nothing has left the plan, so only today's do-not-call list can
         # withhold a request.  This keeps a resume of a million requests from hashing and scanning them all.
         blocked = suppress_numbers(suppress)
-        listed = ([token for token, phone, _ in _unfinished(led, retry_codes) if phone in blocked]
-                  if blocked else [])
+        listed = [token for token, phone, _ in _unfinished(led, retry_codes) if phone in blocked] if blocked else []
         if write and listed:
             led._mark_pending_reason(listed, REASON_SUPPRESSED)
         return ResumeCheck(frozenset(listed), len(listed), 0, blocked, frozenset(listed))
@@ -144,8 +157,9 @@ def recheck_resume(led: Ledger, plan: BatchPlan, *, retry_codes: Sequence[str], 
     return ResumeCheck(frozenset(on_list) | frozenset(gone), len(on_list), added, blocked, frozenset(on_list))
 
 
-def _unfinished(led: Ledger, retry_codes: Sequence[str], *, every: bool = False,
-                first_sent_since: str | None = None) -> list[tuple[str, str, bool]]:
+def _unfinished(
+    led: Ledger, retry_codes: Sequence[str], *, every: bool = False, first_sent_since: str | None = None
+) -> list[tuple[str, str, bool]]:
     """``(client_token, phone_e164, still to send)`` per request (only those still to send unless ``every``).
 
     ``first_sent_since`` (ISO time) leaves out requests first sent before it: past
@@ -157,8 +171,11 @@ def _unfinished(led: Ledger, retry_codes: Sequence[str], *, every: bool = False,
     codes = tuple(retry_codes)
     marks = ",".join("?" * len(codes)) or "''"
     unfinished = f"(status IN ('pending', 'in_flight') OR (status = 'failed' AND failure_code IN ({marks})))"
-    sql = (f"SELECT client_token, phone_e164, {unfinished} FROM requests" if every
-           else f"SELECT client_token, phone_e164, 1 FROM requests WHERE {unfinished}")
+    sql = (
+        f"SELECT client_token, phone_e164, {unfinished} FROM requests"
+        if every
+        else f"SELECT client_token, phone_e164, 1 FROM requests WHERE {unfinished}"
+    )
     params: tuple[str, ...] = codes
     if first_sent_since is not None:
         sql += (" AND" if not every else " WHERE") + " (first_sent_at IS NULL OR first_sent_at >= ?)"
@@ -167,12 +184,16 @@ def _unfinished(led: Ledger, retry_codes: Sequence[str], *, every: bool = False,
     return [(r[0], r[1], bool(r[2])) for r in led._db.execute(sql, params)]
 
 
-def left_to_send(led: Ledger, check: ResumeCheck, retry_codes: Sequence[str], *,
-                 first_sent_since: str | None = None) -> int:
+def left_to_send(
+    led: Ledger, check: ResumeCheck, retry_codes: Sequence[str], *, first_sent_since: str | None = None
+) -> int:
     """Requests a later send with the same ledger would send: still to send, allowed by today's rules and
     (with ``first_sent_since``) not past the client-token window."""
-    return sum(1 for token, phone, _ in _unfinished(led, retry_codes, first_sent_since=first_sent_since)
-               if token not in check.withheld and phone not in check.blocked)
+    return sum(
+        1
+        for token, phone, _ in _unfinished(led, retry_codes, first_sent_since=first_sent_since)
+        if token not in check.withheld and phone not in check.blocked
+    )
 
 
 def withheld_pending(led: Ledger) -> int:
@@ -182,5 +203,6 @@ def withheld_pending(led: Ledger) -> int:
     """
     row = led._db.execute(
         "SELECT count(*) FROM requests WHERE status IN ('pending', 'in_flight') AND pending_reason IN (?, ?)",
-        (REASON_SUPPRESSED, REASON_NOT_IN_PLAN)).fetchone()
+        (REASON_SUPPRESSED, REASON_NOT_IN_PLAN),
+    ).fetchone()
     return int(row[0])

@@ -154,7 +154,10 @@ _WINDOW_RE = re.compile(r"^(\d{1,2}:\d{2})\s*[-\u2013]\s*(\d{1,2}:\d{2})$")
 _DAY_NAMES = {
     **{d.lower(): i for i, d in enumerate(_DAYS)},
     **{n: i for i, n in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))},
-    "tues": 1, "wed": 2, "thur": 3, "thurs": 3,
+    "tues": 1,
+    "wed": 2,
+    "thur": 3,
+    "thurs": 3,
 }
 
 
@@ -241,7 +244,7 @@ class CallingHours:
             )
 
     @classmethod
-    def parse(cls, text: str, blocked_dates: Iterable[date | str] = ()) -> "CallingHours":
+    def parse(cls, text: str, blocked_dates: Iterable[date | str] = ()) -> CallingHours:
         """Read a calling-hours spelling (``--calling-hours``); see the class docstring for examples.
 
         Segments are separated by ``;``.  A segment is ``[DAYS] HH:MM-HH:MM[,HH:MM-HH:MM...]``
@@ -318,7 +321,9 @@ def _as_date(value: date | str, *, spec: str) -> date:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise RulesError(f"calling hours {spec!r}: {value!r} is not a date: write blocked dates as 2026-12-25") from None
+        raise RulesError(
+            f"calling hours {spec!r}: {value!r} is not a date: write blocked dates as 2026-12-25"
+        ) from None
 
 
 def _first_instant(zone: ZoneInfo, day: date, minute: int) -> int:
@@ -354,8 +359,11 @@ def _zone_intervals(hours: CallingHours, zone_name: str, start: int, end: int) -
         if day not in hours.blocked_dates:
             for s, e in hours.weekly[day.weekday()]:
                 opens = _first_instant(zone, day, s)
-                closes = _first_instant(zone, day + timedelta(days=1), 0) if e == _MINUTES_PER_DAY else (
-                    _first_instant(zone, day, e))
+                closes = (
+                    _first_instant(zone, day + timedelta(days=1), 0)
+                    if e == _MINUTES_PER_DAY
+                    else (_first_instant(zone, day, e))
+                )
                 if closes <= opens:
                     continue
                 if out and opens <= out[-1][1]:
@@ -461,7 +469,9 @@ def callee_time_zones(
     elif postcode_column:
         column = str(postcode_column)
         if column not in frame.columns:
-            raise RulesError(f"the postcode column {column!r} is not in the frame (columns: {mask_text(', '.join(map(str, frame.columns)))})")
+            raise RulesError(
+                f"the postcode column {column!r} is not in the frame (columns: {mask_text(', '.join(map(str, frame.columns)))})"
+            )
     else:
         column = None
     if column is not None:
@@ -500,8 +510,10 @@ def _local_times(zones: pd.Series, t: int) -> tuple[pd.Series, pd.Series]:
         if z:
             walls = [datetime.fromtimestamp(t, time_zone(name)).replace(tzinfo=None) for name in z]
             early[j], late[j] = np.datetime64(min(walls), "s"), np.datetime64(max(walls), "s")
-    return (pd.Series(early[codes].astype("datetime64[ns]"), index=zones.index),
-            pd.Series(late[codes].astype("datetime64[ns]"), index=zones.index))
+    return (
+        pd.Series(early[codes].astype("datetime64[ns]"), index=zones.index),
+        pd.Series(late[codes].astype("datetime64[ns]"), index=zones.index),
+    )
 
 
 def _utc_column(seconds: np.ndarray, index: pd.Index) -> pd.Series:
@@ -516,8 +528,10 @@ def _where(zones: tuple[str, ...], t: int) -> str:
     walls = sorted(datetime.fromtimestamp(t, time_zone(z)).replace(tzinfo=None) for z in zones)
     if len(zones) == 1:
         return f"{zones[0]} (local {walls[0]:%a %H:%M})"
-    return (f"at least one of its {len(zones)} time zones ({zones[0]} ... {zones[-1]}; local clocks "
-            f"{walls[0]:%a %H:%M} to {walls[-1]:%a %H:%M})")
+    return (
+        f"at least one of its {len(zones)} time zones ({zones[0]} ... {zones[-1]}; local clocks "
+        f"{walls[0]:%a %H:%M} to {walls[-1]:%a %H:%M})"
+    )
 
 
 def evaluate_calling_hours(
@@ -563,8 +577,10 @@ def evaluate_calling_hours(
         text_u[j] = ";".join(z)
         if not z:
             code_u[j] = "unknown_time_zone"
-            detail_u[j] = ("libphonenumber cannot tell this number's time zone (and no ZIP placed it): "
-                           "name one with --default-time-zone / default_time_zone to dial it")
+            detail_u[j] = (
+                "libphonenumber cannot tell this number's time zone (and no ZIP placed it): "
+                "name one with --default-time-zone / default_time_zone to dial it"
+            )
             continue
         inside, opens, closes = _next_open(windows.intervals(z), t)
         if inside and closes is not None:
@@ -572,13 +588,16 @@ def evaluate_calling_hours(
         elif opens is not None:
             opens_u[j], code_u[j] = opens, "outside_calling_hours"
             when = _fmt_utc(pd.Timestamp(opens, unit="s", tz=_UTC))
-            detail_u[j] = (f"outside calling hours ({hours}) in {_where(z, t)}; "
-                           + (f"open in all of them from {when}" if len(z) > 1 else f"opens {when}"))
+            detail_u[j] = f"outside calling hours ({hours}) in {_where(z, t)}; " + (
+                f"open in all of them from {when}" if len(z) > 1 else f"opens {when}"
+            )
         else:
             code_u[j] = "outside_calling_hours"
-            detail_u[j] = (f"calling hours ({hours}) are never open in all {len(z)} of this number's time zones at "
-                           f"once in the next {windows.days} days: add a ZIP/postcode column to place these callees, "
-                           "or widen the window")
+            detail_u[j] = (
+                f"calling hours ({hours}) are never open in all {len(z)} of this number's time zones at "
+                f"once in the next {windows.days} days: add a ZIP/postcode column to place these callees, "
+                "or widen the window"
+            )
     early, late = _local_times(zones["time_zones"], t)
     index = frame.index
     return pd.DataFrame(
@@ -643,7 +662,7 @@ class FrequencyCap:
             raise RulesError(f"a frequency cap's period is 1 to 3660 days, not {self.days!r}")
 
     @classmethod
-    def parse(cls, text: str) -> "FrequencyCap":
+    def parse(cls, text: str) -> FrequencyCap:
         """Read ``N/DAYS`` (``"1/7"``: one dial request per number in any 7 days)."""
         m = re.match(r"^\s*(\d+)\s*/\s*(\d+)\s*(?:d|days?)?\s*$", str(text))
         if not m:
@@ -671,11 +690,11 @@ class DialHistory:
     ledgers: tuple[str, ...] = ()
 
     @classmethod
-    def empty(cls) -> "DialHistory":
+    def empty(cls) -> DialHistory:
         """No earlier dials."""
         return cls(_empty_history(), ())
 
-    def without_run(self, campaign_id: str, run_id: str) -> "DialHistory":
+    def without_run(self, campaign_id: str, run_id: str) -> DialHistory:
         """This history less one run's requests: pass the current plan's run so it is not counted twice.
 
         Why: a resumed run's own ledger may sit in the history folder; its
@@ -707,7 +726,9 @@ def _ledger_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
         elif path.is_file():
             out.append(path)
         else:
-            raise RulesError(f"--history {path}: no such ledger file or folder (give a .sqlite ledger or a folder of them)")
+            raise RulesError(
+                f"--history {path}: no such ledger file or folder (give a .sqlite ledger or a folder of them)"
+            )
     return out
 
 
@@ -741,18 +762,26 @@ def read_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
                 meta = led.meta()
                 rows = [r for r in led.requests_rows() if r["first_sent_at"]]
         except sqlite3.DatabaseError as exc:  # Ledger.read lets a non-SQLite file's error through
-            raise RulesError(f"--history {path} is not a dialkit ledger ({exc}): give .sqlite ledgers of earlier sends") from None
+            raise RulesError(
+                f"--history {path} is not a dialkit ledger ({exc}): give .sqlite ledgers of earlier sends"
+            ) from None
         if not rows:
             continue
-        frames.append(pd.DataFrame({
-            "phone_e164": [r["phone_e164"] for r in rows],
-            "sent_at": pd.to_datetime([r["last_sent_at"] or r["first_sent_at"] for r in rows], utc=True, format="ISO8601"),
-            "campaign_id": meta.get("campaign_id"),
-            "run_id": meta.get("run_id"),
-            "ledger": path.name,
-            "status": [r["status"] for r in rows],
-            "dial_request_id": [r["dial_request_id"] for r in rows],
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "phone_e164": [r["phone_e164"] for r in rows],
+                    "sent_at": pd.to_datetime(
+                        [r["last_sent_at"] or r["first_sent_at"] for r in rows], utc=True, format="ISO8601"
+                    ),
+                    "campaign_id": meta.get("campaign_id"),
+                    "run_id": meta.get("run_id"),
+                    "ledger": path.name,
+                    "status": [r["status"] for r in rows],
+                    "dial_request_id": [r["dial_request_id"] for r in rows],
+                }
+            )
+        )
     dials = pd.concat(frames, ignore_index=True) if frames else _empty_history()
     return DialHistory(dials, tuple(str(f) for f in files))
 
@@ -788,8 +817,11 @@ def check_frequency_cap(
     phones = frame["phone_e164"].astype(object)
     mask = pd.Series(True, index=frame.index) if eligible is None else eligible.reindex(frame.index, fill_value=False)
     if len(near):
-        stats = near.sort_values("sent_at").groupby("phone_e164", sort=False).agg(
-            n=("sent_at", "size"), last=("sent_at", "last"), run=("run_id", "last"), ledger=("ledger", "last"))
+        stats = (
+            near.sort_values("sent_at")
+            .groupby("phone_e164", sort=False)
+            .agg(n=("sent_at", "size"), last=("sent_at", "last"), run=("run_id", "last"), ledger=("ledger", "last"))
+        )
         counts = phones.map(stats["n"]).fillna(0).astype(int)
     else:
         stats = None
@@ -815,13 +847,16 @@ def check_frequency_cap(
             c, e, p = int(count_list[i]), int(earlier_list[i]), phone_list[i]
             if c:
                 s_ = last[p]
-                parts.append(f"{c} dial request(s) to this number within {cap.days} days of {when}; "
-                             f"last {_fmt_utc(s_['last'])} in run {s_['run']!r} ({s_['ledger']})")
+                parts.append(
+                    f"{c} dial request(s) to this number within {cap.days} days of {when}; "
+                    f"last {_fmt_utc(s_['last'])} in run {s_['run']!r} ({s_['ledger']})"
+                )
             if e:
                 parts.append(f"{e} earlier row(s) of this plan dial it too (first: row {first_row[p]})")
             details[i] = head + "; ".join(parts)
-    return pd.DataFrame({"over": over.astype(bool), "detail": pd.Series(details, index=frame.index, dtype=object)},
-                        index=frame.index)
+    return pd.DataFrame(
+        {"over": over.astype(bool), "detail": pd.Series(details, index=frame.index, dtype=object)}, index=frame.index
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -871,7 +906,9 @@ def check_area_code_cap(
     with no zone count by the UTC day.
     """
     if not (isinstance(cap, (int, np.integer)) and cap >= 1):
-        raise RulesError(f"--area-code-cap is a whole number of dial requests per area code per day (1 or more), not {cap!r}")
+        raise RulesError(
+            f"--area-code-cap is a whole number of dial requests per area code per day (1 or more), not {cap!r}"
+        )
     moment = parse_at(at)
     t = int(moment.timestamp())
     mask = pd.Series(True, index=frame.index) if eligible is None else eligible.reindex(frame.index, fill_value=False)
@@ -928,8 +965,10 @@ def check_area_code_cap(
                 f"quota resets {resets[z]}"
             )
     detail = pd.Series(details, index=frame.index, dtype=object)
-    return pd.DataFrame({"area_code": keys, "deferred": deferred.astype(bool), "release_at": release, "detail": detail},
-                        index=frame.index)
+    return pd.DataFrame(
+        {"area_code": keys, "deferred": deferred.astype(bool), "release_at": release, "detail": detail},
+        index=frame.index,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -938,8 +977,18 @@ def check_area_code_cap(
 
 #: Column names taken as a suppression list's expiry column (compared without case, spaces or punctuation).
 EXPIRY_COLUMN_NAMES: tuple[str, ...] = (
-    "expires", "expiry", "expires_at", "expires_on", "expiry_date", "expiration", "expiration_date", "until",
-    "valid_until", "suppress_until", "suppressed_until", "end_date",
+    "expires",
+    "expiry",
+    "expires_at",
+    "expires_on",
+    "expiry_date",
+    "expiration",
+    "expiration_date",
+    "until",
+    "valid_until",
+    "suppress_until",
+    "suppressed_until",
+    "end_date",
 )
 
 
@@ -1022,7 +1071,7 @@ class SuppressionList:
         phone_column: str | None = None,
         expiry_column: str | None = None,
         default_region: str = "US",
-    ) -> "SuppressionList":
+    ) -> SuppressionList:
         """Read a list from a file (any format :func:`dialkit.load_contacts` reads) or a DataFrame.
 
         The phone column is found as in a contact list (or named); the expiry
@@ -1055,7 +1104,9 @@ class SuppressionList:
             rows = list(table.row_numbers)
             if phone_column is not None:
                 if phone_column not in header:
-                    raise RulesError(f"suppression list {label}: no column {phone_column!r} (columns: {mask_text(', '.join(header))})")
+                    raise RulesError(
+                        f"suppression list {label}: no column {phone_column!r} (columns: {mask_text(', '.join(header))})"
+                    )
                 phone_idx = header.index(phone_column)
             elif len(header) == 1:
                 phone_idx = 0
@@ -1063,7 +1114,9 @@ class SuppressionList:
                 phone_idx = header.index(find_phone_column(header, source=f"suppression list {label}"))
             if expiry_column is not None:
                 if expiry_column not in header:
-                    raise RulesError(f"suppression list {label}: no column {expiry_column!r} (columns: {mask_text(', '.join(header))})")
+                    raise RulesError(
+                        f"suppression list {label}: no column {expiry_column!r} (columns: {mask_text(', '.join(header))})"
+                    )
                 expiry_idx = header.index(expiry_column)
             else:
                 wanted = {_key(n) for n in EXPIRY_COLUMN_NAMES}
@@ -1081,21 +1134,35 @@ class SuppressionList:
             if not result.ok or not result.e164:
                 if result.reason == "missing_phone" and not any(str(c).strip() for c in record):
                     continue  # a blank line
-                problems.append({"row": row_no, "value_masked": mask_phone(value), "code": result.reason,
-                                 "detail": f"entry cannot be read as a number: {result.detail}"})
+                problems.append(
+                    {
+                        "row": row_no,
+                        "value_masked": mask_phone(value),
+                        "code": result.reason,
+                        "detail": f"entry cannot be read as a number: {result.detail}",
+                    }
+                )
                 continue
             expires = _parse_expiry(expiry_text)
             if expires is None:
-                problems.append({"row": row_no, "value_masked": mask_phone(result.e164), "code": "unreadable_expiry",
-                                 "detail": f"expiry {mask_text(str(expiry_text))[:40]!r} is not a date: "
-                                           "the entry keeps suppressing until it is fixed"})
+                problems.append(
+                    {
+                        "row": row_no,
+                        "value_masked": mask_phone(result.e164),
+                        "code": "unreadable_expiry",
+                        "detail": f"expiry {mask_text(str(expiry_text))[:40]!r} is not a date: "
+                        "the entry keeps suppressing until it is fixed",
+                    }
+                )
                 expires = pd.NaT
             phones.append(result.e164)
             expiries.append(expires)
-        entries = pd.DataFrame({
-            "phone_e164": pd.Series(phones, dtype=object),
-            "expires_at": pd.to_datetime(pd.Series(expiries, dtype=object), utc=True),
-        })
+        entries = pd.DataFrame(
+            {
+                "phone_e164": pd.Series(phones, dtype=object),
+                "expires_at": pd.to_datetime(pd.Series(expiries, dtype=object), utc=True),
+            }
+        )
         problem_frame = pd.DataFrame(problems, columns=["row", "value_masked", "code", "detail"])
         return cls(label, entries, digest, problem_frame)
 
@@ -1106,8 +1173,10 @@ class SuppressionList:
         return frozenset(self.entries.loc[live, "phone_e164"])
 
     def __repr__(self) -> str:
-        return (f"SuppressionList(name={mask_text(self.name)!r}, entries={len(self.entries)}, "
-                f"problems={len(self.problems)}, sha256={self.sha256[:12]!r})")
+        return (
+            f"SuppressionList(name={mask_text(self.name)!r}, entries={len(self.entries)}, "
+            f"problems={len(self.problems)}, sha256={self.sha256[:12]!r})"
+        )
 
 
 def check_suppression(frame: pd.DataFrame, lists: Sequence[SuppressionList], at: Moment) -> pd.DataFrame:
@@ -1123,8 +1192,11 @@ def check_suppression(frame: pd.DataFrame, lists: Sequence[SuppressionList], at:
             continue
         # per number: "no expiry" if any live entry never expires, else the latest expiry
         text = live.assign(t=live["expires_at"].map(lambda v: "~" if pd.isna(v) else _fmt_utc(v)))
-        label = text.groupby("phone_e164")["t"].max().map(
-            lambda v, name=lst.name: f"on suppression list {name!r} ({'no expiry' if v == '~' else 'until ' + v})")
+        label = (
+            text.groupby("phone_e164")["t"]
+            .max()
+            .map(lambda v, name=lst.name: f"on suppression list {name!r} ({'no expiry' if v == '~' else 'until ' + v})")
+        )
         match = phones.isin(label.index) & ~hit
         if match.any():
             details[match] = phones[match].map(label)
@@ -1157,8 +1229,10 @@ def parse_countries(countries: str | Iterable[str]) -> frozenset[str]:
             bad.append(code)
     if bad:
         hint = " (the United Kingdom is GB)" if "UK" in bad else ""
-        raise RulesError(f"--countries: {', '.join(bad)} not ISO 3166 country codes libphonenumber knows{hint}; "
-                         "write them like US,CA,GB")
+        raise RulesError(
+            f"--countries: {', '.join(bad)} not ISO 3166 country codes libphonenumber knows{hint}; "
+            "write them like US,CA,GB"
+        )
     if not out:
         raise RulesError("--countries is empty: name at least one country, e.g. US,CA")
     return frozenset(out)
@@ -1188,7 +1262,8 @@ def check_countries(frame: pd.DataFrame, allowed: Iterable[str]) -> pd.DataFrame
     detail = pd.Series("", index=frame.index, dtype=object)
     listed = ",".join(sorted(allow))
     detail[~ok] = region[~ok].map(
-        lambda r: f"destination {r or 'non-geographic (no country)'} is not among the allowed countries ({listed})")
+        lambda r: f"destination {r or 'non-geographic (no country)'} is not among the allowed countries ({listed})"
+    )
     return pd.DataFrame({"allowed": ok.astype(bool), "region": region, "detail": detail}, index=frame.index)
 
 
@@ -1253,7 +1328,7 @@ class CampaignRules:
         countries: str | None = None,
         default_region: str = "US",
         postcode_column: str | bool = True,
-    ) -> "CampaignRules":
+    ) -> CampaignRules:
         """Rules from the CLI's spellings: ``--calling-hours 08:00-21:00``, ``--default-time-zone ZONE``,
         ``--max-per-number 1/7``, ``--area-code-cap 50``, ``--suppress PATH`` (repeatable), ``--countries US,CA``.
         """
@@ -1261,7 +1336,9 @@ class CampaignRules:
         if area_code_cap is not None and str(area_code_cap).strip():
             text = str(area_code_cap).strip()
             if not text.isdigit() or int(text) < 1:
-                raise RulesError(f"--area-code-cap {text!r}: write a whole number of dial requests per area code per day, e.g. 50")
+                raise RulesError(
+                    f"--area-code-cap {text!r}: write a whole number of dial requests per area code per day, e.g. 50"
+                )
             cap = int(text)
         return cls(
             calling_hours=CallingHours.parse(calling_hours) if calling_hours else None,
@@ -1280,8 +1357,10 @@ class CampaignRules:
             "default_time_zone": self.default_time_zone,
             "max_per_number": str(self.max_per_number) if self.max_per_number else None,
             "area_code_cap": self.area_code_cap,
-            "suppress": [{"name": s.name, "sha256": s.sha256, "entries": len(s.entries), "problems": len(s.problems)}
-                         for s in self.suppress],
+            "suppress": [
+                {"name": s.name, "sha256": s.sha256, "entries": len(s.entries), "problems": len(s.problems)}
+                for s in self.suppress
+            ],
             "countries": sorted(self.countries) if self.countries else None,
         }
 
@@ -1327,7 +1406,9 @@ def evaluate(
         code[take] = name
         detail[take] = text[take]
 
-    zones = callee_time_zones(accepted, default_time_zone=rules.default_time_zone, postcode_column=rules.postcode_column)
+    zones = callee_time_zones(
+        accepted, default_time_zone=rules.default_time_zone, postcode_column=rules.postcode_column
+    )
     suppression_list = pd.Series([None] * n, index=index, dtype=object)
     if rules.countries is not None:
         c = check_countries(accepted, rules.countries)
@@ -1349,8 +1430,9 @@ def evaluate(
         release[outside] = hours.loc[outside, "opens_at"]
     area = pd.Series([None] * n, index=index, dtype=object)
     if rules.area_code_cap is not None:
-        a = check_area_code_cap(accepted, rules.area_code_cap, moment, hist, eligible=code.isna(),
-                                zones=zones["time_zones"])
+        a = check_area_code_cap(
+            accepted, rules.area_code_cap, moment, hist, eligible=code.isna(), zones=zones["time_zones"]
+        )
         area = a["area_code"]
         deferred = a["deferred"] & code.isna()
         assign(deferred, "area_code_cap", a["detail"])
@@ -1359,27 +1441,48 @@ def evaluate(
             if rules.calling_hours is not None:  # released at the first opening on or after the reset
                 reset = _first_opening_after(zones.loc[deferred, "time_zones"], rules.calling_hours, reset)
             release[deferred] = reset
-    decision = pd.Series(np.select([code.isna().to_numpy(), code.isin(RULE_REJECTIONS).to_numpy()],
-                                   ["dial", "reject"], "defer").astype(object), index=index, dtype=object)
+    decision = pd.Series(
+        np.select([code.isna().to_numpy(), code.isin(RULE_REJECTIONS).to_numpy()], ["dial", "reject"], "defer").astype(
+            object
+        ),
+        index=index,
+        dtype=object,
+    )
     if hours is None:
         early, late = _local_times(zones["time_zones"], int(moment.timestamp()))
         z_codes, z_uniques = _factorize(zones["time_zones"])
-        hours = pd.DataFrame({
-            "time_zones": pd.Series(np.array([";".join(z) for z in z_uniques] or [""], dtype=object)[z_codes],
-                                    index=index, dtype=object),
-            "time_zone_source": zones["time_zone_source"],
-            "local_time": early, "local_time_latest": late,
-            "inside": pd.Series(pd.NA, index=index, dtype="boolean"),
-            "opens_at": pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]"),
-            "closes_at": pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]"),
-        }, index=index)
-    out = pd.DataFrame({
-        "code": code, "decision": decision, "detail": detail, "release_at": release,
-        "time_zones": hours["time_zones"], "time_zone_source": hours["time_zone_source"],
-        "local_time": hours["local_time"], "local_time_latest": hours["local_time_latest"],
-        "inside": hours["inside"], "opens_at": hours["opens_at"], "closes_at": hours["closes_at"],
-        "area_code": area, "suppression_list": suppression_list,
-    }, index=index)
+        hours = pd.DataFrame(
+            {
+                "time_zones": pd.Series(
+                    np.array([";".join(z) for z in z_uniques] or [""], dtype=object)[z_codes], index=index, dtype=object
+                ),
+                "time_zone_source": zones["time_zone_source"],
+                "local_time": early,
+                "local_time_latest": late,
+                "inside": pd.Series(pd.NA, index=index, dtype="boolean"),
+                "opens_at": pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]"),
+                "closes_at": pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]"),
+            },
+            index=index,
+        )
+    out = pd.DataFrame(
+        {
+            "code": code,
+            "decision": decision,
+            "detail": detail,
+            "release_at": release,
+            "time_zones": hours["time_zones"],
+            "time_zone_source": hours["time_zone_source"],
+            "local_time": hours["local_time"],
+            "local_time_latest": hours["local_time_latest"],
+            "inside": hours["inside"],
+            "opens_at": hours["opens_at"],
+            "closes_at": hours["closes_at"],
+            "area_code": area,
+            "suppression_list": suppression_list,
+        },
+        index=index,
+    )
     return out
 
 
@@ -1394,8 +1497,11 @@ def calling_hours_summary(verdict: pd.DataFrame) -> dict[str, int]:
     """
     unknown = verdict["time_zone_source"].eq("unknown")
     inside = verdict["inside"].fillna(False).astype(bool) & ~unknown
-    return {"inside": int(inside.sum()), "outside": int((~inside & ~unknown).sum()),
-            "unknown_time_zone": int(unknown.sum())}
+    return {
+        "inside": int(inside.sum()),
+        "outside": int((~inside & ~unknown).sum()),
+        "unknown_time_zone": int(unknown.sum()),
+    }
 
 
 def _first_opening_after(zones: pd.Series, hours: CallingHours, moments: pd.Series) -> pd.Series:

@@ -28,8 +28,11 @@ __all__ = ["DECISION_COLORS", "DECISION_LABELS", "plot_dialable_by_time_zone", "
 #: One colour per decision (Okabe-Ito): green dial now, orange deferred (a later send), vermillion rejected.
 DECISION_COLORS: dict[str, str] = {"dial": "#009E73", "defer": "#E69F00", "reject": "#D55E00"}
 #: How each decision reads in a legend.
-DECISION_LABELS: dict[str, str] = {"dial": "dial now", "defer": "deferred (pending; a later send)",
-                                   "reject": "rejected (never in this plan)"}
+DECISION_LABELS: dict[str, str] = {
+    "dial": "dial now",
+    "defer": "deferred (pending; a later send)",
+    "reject": "rejected (never in this plan)",
+}
 
 _TEXT = 9
 
@@ -58,23 +61,24 @@ def dialable_by_time_zone(verdict: pd.DataFrame) -> pd.DataFrame:
     window must be open in all of them.  Zones found from a ZIP are marked ``(ZIP)``.
     """
     labels = [_zone_label(z, s) for z, s in zip(verdict["time_zones"], verdict["time_zone_source"])]
-    table = pd.crosstab(pd.Series(labels, name="time_zone", dtype=object),
-                        pd.Series(verdict["decision"].to_numpy(), name="decision", dtype=object))
+    table = pd.crosstab(
+        pd.Series(labels, name="time_zone", dtype=object),
+        pd.Series(verdict["decision"].to_numpy(), name="decision", dtype=object),
+    )
     table = table.reindex(columns=list(DECISION_COLORS), fill_value=0)
     table.columns.name = None
     order = table.sum(axis=1).sort_values(ascending=False, kind="stable").index
     return table.loc[order].astype(int)
 
 
-def plot_dialable_by_time_zone(verdict: pd.DataFrame, ax: Axes | None = None, *, at: str = "",
-                               top: int = 12) -> Axes:
+def plot_dialable_by_time_zone(verdict: pd.DataFrame, ax: Axes | None = None, *, at: str = "", top: int = 12) -> Axes:
     """Horizontal stacked bars: per callee time zone, how many may be dialed now, are deferred, are rejected.
 
     ``top`` zones with the most contacts are drawn (the rest summed as "other zones"); ``at`` goes into the title.
     """
     table = dialable_by_time_zone(verdict)
     if len(table) > top:
-        rest = table.iloc[top - 1:].sum().rename("other zones")
+        rest = table.iloc[top - 1 :].sum().rename("other zones")
         table = pd.concat([table.iloc[: top - 1], rest.to_frame().T])
     ax = _axes(ax, (9, 0.45 * max(len(table), 3) + 1.6))
     title = "Who may be dialed now, by callee time zone" + (f" (at {at})" if at else "")
@@ -90,8 +94,15 @@ def plot_dialable_by_time_zone(verdict: pd.DataFrame, ax: Axes | None = None, *,
         ax.barh(y, values, left=left, color=colour, label=DECISION_LABELS[decision], height=0.7)
         for yi, x0, v in zip(y, left, values):
             if v:
-                ax.text(x0 + v / 2, yi, str(int(v)), ha="center", va="center", fontsize=_TEXT,
-                        color="white" if decision != "defer" else "black")
+                ax.text(
+                    x0 + v / 2,
+                    yi,
+                    str(int(v)),
+                    ha="center",
+                    va="center",
+                    fontsize=_TEXT,
+                    color="white" if decision != "defer" else "black",
+                )
         left += values
     ax.set_yticks(y, [str(i) for i in table.index], fontsize=_TEXT)
     ax.set_xlabel("contacts", fontsize=_TEXT)
@@ -108,8 +119,9 @@ def _utc_offset_hours(local: pd.Series, at: pd.Timestamp) -> np.ndarray:
     return np.round(delta.to_numpy(dtype=float) * 4) / 4  # offsets come in quarter hours
 
 
-def plot_local_hours(verdict: pd.DataFrame, hours: CallingHours | str, at: str | pd.Timestamp,
-                     ax: Axes | None = None, *, seed: int = 0) -> Axes:
+def plot_local_hours(
+    verdict: pd.DataFrame, hours: CallingHours | str, at: str | pd.Timestamp, ax: Axes | None = None, *, seed: int = 0
+) -> Axes:
     """A strip chart: one dot per contact at (UTC offset, callee local time), coloured by decision, window shaded.
 
     The x axis is the callee's UTC offset at ``at`` (hours; the earliest of its zones for a number in
@@ -125,9 +137,12 @@ def plot_local_hours(verdict: pd.DataFrame, hours: CallingHours | str, at: str |
     known = verdict["local_time"].notna()
     shown = verdict[known]
     unknown = int((~known).sum())
-    ax.set_title(f"Callee local time at {moment.tz_convert('UTC').strftime('%Y-%m-%d %H:%MZ')}, window {window}\n"
-                 f"{len(shown)} contacts, one dot each" + (f"; {unknown} with no zone not drawn" if unknown else ""),
-                 loc="left", fontsize=11)
+    ax.set_title(
+        f"Callee local time at {moment.tz_convert('UTC').strftime('%Y-%m-%d %H:%MZ')}, window {window}\n"
+        f"{len(shown)} contacts, one dot each" + (f"; {unknown} with no zone not drawn" if unknown else ""),
+        loc="left",
+        fontsize=11,
+    )
     for start, end in window.weekly[moment.tz_convert("UTC").weekday()]:
         ax.axhspan(start / 60, end / 60, color="#009E73", alpha=0.08, lw=0)
         ax.axhline(start / 60, color="#009E73", lw=0.8, ls="--")
@@ -139,8 +154,15 @@ def plot_local_hours(verdict: pd.DataFrame, hours: CallingHours | str, at: str |
     ax.tick_params(axis="x", labelsize=_TEXT)
     ax.spines[["top", "right"]].set_visible(False)
     if not len(shown):
-        ax.text(0.5, 0.5, "no contact with a known time zone", ha="center", va="center", transform=ax.transAxes,
-                fontsize=_TEXT)
+        ax.text(
+            0.5,
+            0.5,
+            "no contact with a known time zone",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            fontsize=_TEXT,
+        )
         return ax
     local = pd.to_datetime(shown["local_time"])
     x = _utc_offset_hours(shown["local_time"], moment)
@@ -150,7 +172,13 @@ def plot_local_hours(verdict: pd.DataFrame, hours: CallingHours | str, at: str |
     decisions = shown["decision"].to_numpy()
     for decision, colour in DECISION_COLORS.items():
         take = decisions == decision
-        ax.scatter(x[take] + jitter[take], y[take], s=10, color=colour, alpha=0.7,
-                   label=f"{DECISION_LABELS[decision]}: {int(take.sum())}")
+        ax.scatter(
+            x[take] + jitter[take],
+            y[take],
+            s=10,
+            color=colour,
+            alpha=0.7,
+            label=f"{DECISION_LABELS[decision]}: {int(take.sum())}",
+        )
     ax.legend(fontsize=_TEXT, loc="upper left", frameon=False, bbox_to_anchor=(1.0, 1.0))
     return ax

@@ -40,7 +40,7 @@ import threading
 import time
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -67,8 +67,19 @@ from .planning import BatchPlan, iter_chunks
 from .resume import ResumeCheck, left_to_send, recheck_resume, suppress_numbers, withheld_pending
 
 __all__ = [
-    "DEFAULT_BURST", "DEFAULT_RATE", "DEFAULT_REGION", "Backoff", "Connection", "Listener", "Progress",
-    "RateLimiter", "SendSummary", "TqdmListener", "client_config", "connect", "send",
+    "DEFAULT_BURST",
+    "DEFAULT_RATE",
+    "DEFAULT_REGION",
+    "Backoff",
+    "Connection",
+    "Listener",
+    "Progress",
+    "RateLimiter",
+    "SendSummary",
+    "TqdmListener",
+    "client_config",
+    "connect",
+    "send",
 ]
 
 log = logging.getLogger("dialkit.sender")
@@ -129,10 +140,14 @@ def check_endpoint_url(url: str) -> tuple[str, bool]:
         raise EndpointProblem(f"endpoint must be 'local', None (real AWS) or an http(s) URL, not {url!r}")
     shown = mask_text(url[:200])
     if url.strip().lower() == "local":
-        raise EndpointProblem(f"endpoint {shown!r} is not a URL: write 'local' (lower case) for the in-process emulator")
+        raise EndpointProblem(
+            f"endpoint {shown!r} is not a URL: write 'local' (lower case) for the in-process emulator"
+        )
     if _UNSAFE_URL_CHARS.search(url):
-        raise EndpointProblem(f"endpoint {shown!r} holds a backslash, a space or a control character: "
-                              "write a plain URL such as http://127.0.0.1:8765")
+        raise EndpointProblem(
+            f"endpoint {shown!r} holds a backslash, a space or a control character: "
+            "write a plain URL such as http://127.0.0.1:8765"
+        )
     try:
         split = urlsplit(url)
         split_port = split.port
@@ -142,17 +157,25 @@ def check_endpoint_url(url: str) -> tuple[str, bool]:
     if split.scheme.lower() not in ("http", "https") or not split.netloc:
         raise EndpointProblem(
             f"endpoint {shown!r} is not a URL with a scheme and host: write it as http://HOST:PORT "
-            "(e.g. http://127.0.0.1:8765), 'local' for the in-process emulator, or 'aws' for real AWS")
+            "(e.g. http://127.0.0.1:8765), 'local' for the in-process emulator, or 'aws' for real AWS"
+        )
     if "@" in split.netloc or split.username is not None or u3.auth:
-        raise EndpointProblem(f"endpoint {shown!r} carries a user name or password (user@host): dialkit refuses "
-                              "credentials in URLs; give only http(s)://HOST:PORT")
+        raise EndpointProblem(
+            f"endpoint {shown!r} carries a user name or password (user@host): dialkit refuses "
+            "credentials in URLs; give only http(s)://HOST:PORT"
+        )
     if split.query or split.fragment or "#" in url or "?" in url:
         raise EndpointProblem(f"endpoint {shown!r} has a query or fragment: give only http(s)://HOST:PORT[/path]")
     host = (u3.host or "").strip("[]").lower()
-    if (u3.scheme or "").lower() != split.scheme.lower() or host != (split.hostname or "").lower() \
-            or u3.port != split_port or not host:
-        raise EndpointProblem(f"endpoint {shown!r} can be read as two different hosts: write a plain "
-                              "http(s)://HOST:PORT")
+    if (
+        (u3.scheme or "").lower() != split.scheme.lower()
+        or host != (split.hostname or "").lower()
+        or u3.port != split_port
+        or not host
+    ):
+        raise EndpointProblem(
+            f"endpoint {shown!r} can be read as two different hosts: write a plain http(s)://HOST:PORT"
+        )
     return host, is_loopback_host(host)
 
 
@@ -220,7 +243,7 @@ class Connection:
             self.emulator.stop()
             self.emulator = None
 
-    def __enter__(self) -> "Connection":
+    def __enter__(self) -> Connection:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -284,16 +307,24 @@ def connect(
         emu = Emulator(**(faults or {}))
         emu.start()
         client = boto3.client(
-            service, endpoint_url=emu.endpoint_url, region_name=region or emu.region,
-            aws_access_key_id="local", aws_secret_access_key="local", config=cfg,
+            service,
+            endpoint_url=emu.endpoint_url,
+            region_name=region or emu.region,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+            config=cfg,
         )
         return Connection(client, api, emu.endpoint_url, region or emu.region, True, emu.campaign_id, emu)
     if faults:
         raise ValueError("faults= only applies to endpoint='local' (the in-process emulator)")
     if endpoint is not None and local:
         client = boto3.client(
-            service, endpoint_url=endpoint, region_name=region or DEFAULT_REGION,
-            aws_access_key_id="local", aws_secret_access_key="local", config=cfg,
+            service,
+            endpoint_url=endpoint,
+            region_name=region or DEFAULT_REGION,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+            config=cfg,
         )
         return Connection(client, api, endpoint, region or DEFAULT_REGION, True)
     try:
@@ -301,8 +332,10 @@ def connect(
     except BotoCoreError as exc:  # e.g. ProfileNotFound
         raise EndpointProblem(f"{exc}: check the profile name (aws configure list-profiles)") from exc
     if not session.region_name:
-        raise EndpointProblem("no AWS region: pass region= (--region) or set AWS_DEFAULT_REGION / the "
-                              "profile's region; campaigns live in one region")
+        raise EndpointProblem(
+            "no AWS region: pass region= (--region) or set AWS_DEFAULT_REGION / the "
+            "profile's region; campaigns live in one region"
+        )
     # made on first use, after the send is confirmed: creating it looks up credentials (maybe over the network)
     client = _LazyClient(lambda: session.client(service, endpoint_url=endpoint, config=cfg))
     return Connection(client, api, endpoint, session.region_name or "", False)
@@ -318,8 +351,14 @@ class RateLimiter(TokenBucket):
     itself uses the non-blocking :meth:`try_acquire` and waits in a way Stop can cut.
     """
 
-    def __init__(self, rate: float, *, burst: float | None = None, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        rate: float,
+        *,
+        burst: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         super().__init__(rate, burst=burst, clock=clock)
         self._sleep = sleep
 
@@ -392,22 +431,33 @@ class SendSettings:
     seed: int | None = None
 
     def __post_init__(self) -> None:
-        if isinstance(self.rate, bool) or not isinstance(self.rate, (int, float)) \
-                or not math.isfinite(self.rate) or self.rate <= 0:
+        if (
+            isinstance(self.rate, bool)
+            or not isinstance(self.rate, (int, float))
+            or not math.isfinite(self.rate)
+            or self.rate <= 0
+        ):
             raise ValueError(f"rate must be a number of calls per second above 0, not {self.rate!r}")
-        if self.burst is not None and (isinstance(self.burst, bool) or not isinstance(self.burst, (int, float))
-                                       or not math.isfinite(self.burst) or self.burst < 1):
+        if self.burst is not None and (
+            isinstance(self.burst, bool)
+            or not isinstance(self.burst, (int, float))
+            or not math.isfinite(self.burst)
+            or self.burst < 1
+        ):
             raise ValueError(f"burst must be at least 1 call (or None for {DEFAULT_BURST:g}), not {self.burst!r}")
-        if self.concurrency is not None and (isinstance(self.concurrency, bool)
-                                             or not isinstance(self.concurrency, int) or self.concurrency < 1):
+        if self.concurrency is not None and (
+            isinstance(self.concurrency, bool) or not isinstance(self.concurrency, int) or self.concurrency < 1
+        ):
             raise ValueError("concurrency must be at least 1 call in flight (or None to choose)")
         if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int) or self.max_attempts < 1:
             raise ValueError(f"max_attempts must be a whole number of at least 1, not {self.max_attempts!r}")
         if not isinstance(self.backoff, Backoff):
             raise ValueError(f"backoff must be a dialkit.Backoff, not {type(self.backoff).__name__}")
         if not isinstance(self.token_window, timedelta) or not timedelta(0) < self.token_window <= TOKEN_WINDOW:
-            raise ValueError(f"token_window must be a timedelta of more than 0 and at most {TOKEN_WINDOW} "
-                             "(the service's token window)")
+            raise ValueError(
+                f"token_window must be a timedelta of more than 0 and at most {TOKEN_WINDOW} "
+                "(the service's token window)"
+            )
         if self.rules is not None and not callable(getattr(self.rules, "describe", None)):
             raise ValueError(f"rules must be a dialkit.rules.CampaignRules or None, not {type(self.rules).__name__}")
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
@@ -416,8 +466,18 @@ class SendSettings:
 
 
 #: The keyword arguments :func:`send` took before :class:`SendSettings` (one release of grace).
-_LEGACY_SETTINGS = ("rate", "max_attempts", "backoff", "seed", "concurrency", "burst", "adaptive", "token_window",
-                    "rules", "history")
+_LEGACY_SETTINGS = (
+    "rate",
+    "max_attempts",
+    "backoff",
+    "seed",
+    "concurrency",
+    "burst",
+    "adaptive",
+    "token_window",
+    "rules",
+    "history",
+)
 
 
 def _settings(settings: SendSettings | None, legacy: dict[str, Any]) -> SendSettings:
@@ -435,8 +495,12 @@ def _settings(settings: SendSettings | None, legacy: dict[str, Any]) -> SendSett
     if not legacy:
         return base
     names = ", ".join(f"{k}=" for k in legacy)
-    warnings.warn(f"send({names}...) is deprecated and will be removed in the next release: pass "
-                  f"settings=dialkit.SendSettings({names}...) instead", DeprecationWarning, stacklevel=3)
+    warnings.warn(
+        f"send({names}...) is deprecated and will be removed in the next release: pass "
+        f"settings=dialkit.SendSettings({names}...) instead",
+        DeprecationWarning,
+        stacklevel=3,
+    )
     changes = {k: v for k, v in legacy.items() if not (k == "token_window" and v is None)}
     return replace(base, **changes)
 
@@ -510,21 +574,31 @@ class SendSummary:
     def __str__(self) -> str:
         fails = ", ".join(f"{k} {v}" for k, v in sorted(self.failed.items())) or "none"
         if self.dry_run:
-            return (f"dry run: {self.would_send} of {self.total} requests would be sent; nothing was sent"
-                    + (f" ({self.deferred} would be deferred by the campaign rules now)" if self.deferred else ""))
-        text = (f"{self.total} requests: {self.succeeded} succeeded, {sum(self.failed.values())} failed ({fails}), "
-                f"{self.pending} pending" + (f", {self.in_flight} in flight" if self.in_flight else "")
-                + f"; {self.sent} sent in {self.calls} API call{'' if self.calls == 1 else 's'}")
+            return f"dry run: {self.would_send} of {self.total} requests would be sent; nothing was sent" + (
+                f" ({self.deferred} would be deferred by the campaign rules now)" if self.deferred else ""
+            )
+        text = (
+            f"{self.total} requests: {self.succeeded} succeeded, {sum(self.failed.values())} failed ({fails}), "
+            f"{self.pending} pending"
+            + (f", {self.in_flight} in flight" if self.in_flight else "")
+            + f"; {self.sent} sent in {self.calls} API call{'' if self.calls == 1 else 's'}"
+        )
         if self.deferred:
-            text += (f"\n{self.deferred} deferred by the campaign rules (outside the callee's calling hours or over "
-                     "the area-code cap): pending, with when their window opens; send again with the same ledger then")
+            text += (
+                f"\n{self.deferred} deferred by the campaign rules (outside the callee's calling hours or over "
+                "the area-code cap): pending, with when their window opens; send again with the same ledger then"
+            )
         if self.withheld:
-            text += (f"\n{self.withheld} not sent: on the current do-not-call list or no longer in the plan "
-                     "(pending, with the reason, in the ledger)")
+            text += (
+                f"\n{self.withheld} not sent: on the current do-not-call list or no longer in the plan "
+                "(pending, with the reason, in the ledger)"
+            )
         if self.past_token_window:
-            text += (f"\nWARNING: {self.past_token_window} request(s) NOT resent: first sent over "
-                     f"{_days(TOKEN_WINDOW_SAFE)} ago, near the end of the client token's {_days(TOKEN_WINDOW)} "
-                     "window. Check the contact records for them, then plan them again under a new run id.")
+            text += (
+                f"\nWARNING: {self.past_token_window} request(s) NOT resent: first sent over "
+                f"{_days(TOKEN_WINDOW_SAFE)} ago, near the end of the client token's {_days(TOKEN_WINDOW)} "
+                "window. Check the contact records for them, then plan them again under a new run id."
+            )
         if self.stopped_reason:
             text += f"\nstopped: {self.stopped_reason}"
         return text
@@ -554,11 +628,23 @@ class TqdmListener:
 # ---------------------------------------------------------------------------
 # The send loop
 # ---------------------------------------------------------------------------
-_TRANSIENT_CALL_ERRORS = {"ThrottlingException", "InternalServerException", "ServiceUnavailableException",
-                          "TooManyRequestsException", "RequestTimeout", "RequestTimeoutException"}
+_TRANSIENT_CALL_ERRORS = {
+    "ThrottlingException",
+    "InternalServerException",
+    "ServiceUnavailableException",
+    "TooManyRequestsException",
+    "RequestTimeout",
+    "RequestTimeoutException",
+}
 #: Whole-call errors about the credentials: the service took nothing, and resending cannot help.
-_CREDENTIAL_ERRORS = {"AccessDeniedException", "UnrecognizedClientException", "ExpiredTokenException",
-                      "InvalidSignatureException", "InvalidClientTokenId", "SignatureDoesNotMatch"}
+_CREDENTIAL_ERRORS = {
+    "AccessDeniedException",
+    "UnrecognizedClientException",
+    "ExpiredTokenException",
+    "InvalidSignatureException",
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+}
 
 
 def credential_hint(code: str, api: str) -> str:
@@ -569,8 +655,10 @@ def credential_hint(code: str, api: str) -> str:
         return f"the credentials are not allowed to do this: grant {actions} to the IAM role or user"
     if code == "ExpiredTokenException":
         return "the credentials have expired: renew them (aws sso login, or a new session token)"
-    return ("the credentials are not valid here: check the profile, the access key and the region "
-            f"(they also need {actions})")
+    return (
+        "the credentials are not valid here: check the profile, the access key and the region "
+        f"(they also need {actions})"
+    )
 
 
 class _Stop(Exception):
@@ -636,8 +724,9 @@ class _Time:
     asked, so tests pass ``sleep=waits.append`` and never wait.
     """
 
-    def __init__(self, sleep: Callable[[float], None] | None, clock: Callable[[], float] | None,
-                 stop: threading.Event | None) -> None:
+    def __init__(
+        self, sleep: Callable[[float], None] | None, clock: Callable[[], float] | None, stop: threading.Event | None
+    ) -> None:
         self._sleep = sleep
         self._virtual = 0.0
         if clock is not None:
@@ -811,10 +900,13 @@ def send(
     if adapter.api != plan.api:
         raise ValueError(f"plan is for api {plan.api!r} but the adapter speaks {adapter.api!r}")
     if conn.api != plan.api:
-        raise ValueError(f"plan is for api {plan.api!r} but the connection is for {conn.api!r}: connect(api={plan.api!r})")
+        raise ValueError(
+            f"plan is for api {plan.api!r} but the connection is for {conn.api!r}: connect(api={plan.api!r})"
+        )
     if dry_run:
-        return _dry_run(plan, ledger, adapter, suppress=suppress, extend=extend, rules=cfg.rules,
-                        history=cfg.history, now=now)
+        return _dry_run(
+            plan, ledger, adapter, suppress=suppress, extend=extend, rules=cfg.rules, history=cfg.history, now=now
+        )
     if not conn.is_local and not confirm:
         raise ConfirmationRequired(
             f"{conn!r} is not the local emulator: sending dials real people. Pass confirm=True "
@@ -823,15 +915,29 @@ def send(
     listeners = [TqdmListener()] if listeners is None else list(listeners)
     timer = _Time(sleep, clock, stop)
     limiter = RateLimiter(cfg.rate, burst=DEFAULT_BURST if cfg.burst is None else cfg.burst, clock=timer.clock)
-    run = _Run(plan, conn, adapter, listeners, stop, cfg.backoff, cfg.max_attempts, timer, limiter,
-               _Adaptive(limiter, cfg.rate, cfg.adaptive), now, random.Random(cfg.seed), cfg.concurrency)
+    run = _Run(
+        plan,
+        conn,
+        adapter,
+        listeners,
+        stop,
+        cfg.backoff,
+        cfg.max_attempts,
+        timer,
+        limiter,
+        _Adaptive(limiter, cfg.rate, cfg.adaptive),
+        now,
+        random.Random(cfg.seed),
+        cfg.concurrency,
+    )
     if cfg.rules is not None:
         from ._send_rules import RulesGate
 
         run.gate = RulesGate(cfg.rules, plan.ttl, cfg.history)
     with Ledger.open(ledger) as led:
-        check = recheck_resume(led, plan, retry_codes=adapter.retryable_codes, suppress=suppress, extend=extend,
-                               digest=digest)
+        check = recheck_resume(
+            led, plan, retry_codes=adapter.retryable_codes, suppress=suppress, extend=extend, digest=digest
+        )
         _record_rules(led, cfg.rules, now)
         return run.go(led, Path(ledger), cfg.token_window, check_state, digest, check)
 
@@ -858,10 +964,22 @@ def _record_rules(led: Ledger, rules: Any, now: Callable[[], datetime]) -> None:
 class _Run:
     """One send: the coordinator that owns the ledger, and a small pool that only makes HTTP calls."""
 
-    def __init__(self, plan: BatchPlan, conn: Connection, adapter: Adapter, listeners: list[Listener],
-                 stop: threading.Event | None, backoff: Backoff, max_attempts: int, timer: _Time,
-                 limiter: RateLimiter, adaptive: _Adaptive, now: Callable[[], datetime], rng: random.Random,
-                 concurrency: int | None) -> None:
+    def __init__(
+        self,
+        plan: BatchPlan,
+        conn: Connection,
+        adapter: Adapter,
+        listeners: list[Listener],
+        stop: threading.Event | None,
+        backoff: Backoff,
+        max_attempts: int,
+        timer: _Time,
+        limiter: RateLimiter,
+        adaptive: _Adaptive,
+        now: Callable[[], datetime],
+        rng: random.Random,
+        concurrency: int | None,
+    ) -> None:
         self.plan, self.conn, self.adapter, self.listeners = plan, conn, adapter, listeners
         self.stop, self.backoff, self.max_attempts, self.timer = stop, backoff, max_attempts, timer
         self.limiter, self.adaptive, self.now, self.rng = limiter, adaptive, now, rng
@@ -886,8 +1004,9 @@ class _Run:
         if not self.listeners:
             return
         c = self.led.counts(self.retry_codes)
-        event = Progress(kind, c["requests"], c["succeeded"], dict(c["failure_codes"]), c["pending"],
-                         c["in_flight"], batch, message)
+        event = Progress(
+            kind, c["requests"], c["succeeded"], dict(c["failure_codes"]), c["pending"], c["in_flight"], batch, message
+        )
         for listener in self.listeners:
             try:
                 listener(event)
@@ -895,8 +1014,9 @@ class _Run:
                 log.exception("progress listener failed")
 
     # -- the run -------------------------------------------------------------
-    def go(self, led: Ledger, path: Path, window: timedelta, check_state: bool, digest: str,
-           check: ResumeCheck) -> SendSummary:
+    def go(
+        self, led: Ledger, path: Path, window: timedelta, check_state: bool, digest: str, check: ResumeCheck
+    ) -> SendSummary:
         """Bind the plan, refuse what is past the token window or withheld by today's rules, send the rest."""
         self.led = led
         led._bind_plan(self.plan, digest=digest)
@@ -908,35 +1028,53 @@ class _Run:
         todo = max(0, led.count_to_send(retry_codes=self.retry_codes) - too_old - len(check.withheld))
         gate = self.gate
         if gate is not None:  # the rules at the start of the send, for what the ledger still has to send
-            gate.start(led, [r for r in led.iter_to_send(retry_codes=self.retry_codes)
-                             if not (r.first_sent_at and r.first_sent_at < self.cutoff_iso) and check.allows(r)],
-                       self.now())
+            gate.start(
+                led,
+                [
+                    r
+                    for r in led.iter_to_send(retry_codes=self.retry_codes)
+                    if not (r.first_sent_at and r.first_sent_at < self.cutoff_iso) and check.allows(r)
+                ],
+                self.now(),
+            )
             todo = max(0, todo - len(gate.deferred))
         self.emit("start", message=f"{todo} to send")
         stopped: str | None = None
         hooked = self._hook_clock()
-        pool = ThreadPoolExecutor(max_workers=self.fixed_concurrency or MAX_CONCURRENCY,
-                                  thread_name_prefix="dialkit-send")
+        pool = ThreadPoolExecutor(
+            max_workers=self.fixed_concurrency or MAX_CONCURRENCY, thread_name_prefix="dialkit-send"
+        )
         try:
             try:
                 if todo and check_state:
                     try:
                         _check_campaign(self.adapter, self.conn, self.plan.campaign_id)
                     except _Stop as s:  # nothing sent yet: say so loudly, keep everything pending
-                        led._mark_unsent_reason(s.reason, retry_codes=self.retry_codes,
-                                               first_sent_since=self.cutoff_iso)
+                        led._mark_unsent_reason(
+                            s.reason, retry_codes=self.retry_codes, first_sent_since=self.cutoff_iso
+                        )
                         check.mark(led)  # withheld requests keep the reason the rules gave them
                         if gate is not None:
                             gate.mark(led)
                         self.emit("stopped", message=s.reason)
                         raise s.error or DialkitError(s.reason) from None
                 # calls as large as the plan's batches (leftovers of partly sent batches merged)
-                size = min(self.adapter.max_batch,
-                           max((len(b) for b in self.plan.batches), default=self.adapter.max_batch))
-                source = (_Chunk(c, c[0].batch) for c in iter_chunks(
-                    (r for r in led.iter_to_send(retry_codes=self.retry_codes)
-                     if not (r.first_sent_at and r.first_sent_at < self.cutoff_iso) and check.allows(r)
-                     and (gate is None or r.client_token not in gate.deferred)), size))
+                size = min(
+                    self.adapter.max_batch, max((len(b) for b in self.plan.batches), default=self.adapter.max_batch)
+                )
+                source = (
+                    _Chunk(c, c[0].batch)
+                    for c in iter_chunks(
+                        (
+                            r
+                            for r in led.iter_to_send(retry_codes=self.retry_codes)
+                            if not (r.first_sent_at and r.first_sent_at < self.cutoff_iso)
+                            and check.allows(r)
+                            and (gate is None or r.client_token not in gate.deferred)
+                        ),
+                        size,
+                    )
+                )
                 self._loop(pool, source)
             except _Stop as s:  # mid-run: stop cleanly, keep what is pending, report why
                 self._drain()
@@ -955,9 +1093,16 @@ class _Run:
                 self.conn.client.meta.events.unregister("after-call", self.service_clock.observe)
         counts = led.counts(self.retry_codes)
         return SendSummary(
-            total=counts["requests"], succeeded=counts["succeeded"], failed=dict(counts["failure_codes"]),
-            pending=counts["pending"], calls=self.calls, sent=len(self.tries), stopped_reason=stopped,
-            ledger_path=str(path), in_flight=counts["in_flight"], past_token_window=too_old,
+            total=counts["requests"],
+            succeeded=counts["succeeded"],
+            failed=dict(counts["failure_codes"]),
+            pending=counts["pending"],
+            calls=self.calls,
+            sent=len(self.tries),
+            stopped_reason=stopped,
+            ledger_path=str(path),
+            in_flight=counts["in_flight"],
+            past_token_window=too_old,
             withheld=withheld_pending(led),
             left_to_send=left_to_send(led, check, self.retry_codes, first_sent_since=self.cutoff_iso),
             deferred=len(gate.deferred) if gate is not None else 0,
@@ -972,15 +1117,20 @@ class _Run:
 
     def _refuse_past_window(self, cutoff: datetime, window: timedelta) -> int:
         """Keep requests first sent before ``cutoff`` from going out again, and say so loudly."""
-        reason = (f"not resent: first sent more than {_days(window)} ago, near the end of the client token's "
-                  f"{_days(TOKEN_WINDOW)} window, so a resend could dial the person twice. Check the contact "
-                  "records for it (dialkit outcomes), then plan it again under a new run id if it was not dialed")
-        old = self.led._mark_past_window(reason, retry_codes=self.retry_codes,
-                                        first_sent_before=ledger_time(cutoff))
+        reason = (
+            f"not resent: first sent more than {_days(window)} ago, near the end of the client token's "
+            f"{_days(TOKEN_WINDOW)} window, so a resend could dial the person twice. Check the contact "
+            "records for it (dialkit outcomes), then plan it again under a new run id if it was not dialed"
+        )
+        old = self.led._mark_past_window(reason, retry_codes=self.retry_codes, first_sent_before=ledger_time(cutoff))
         if old:
-            log.warning("%d request(s) NOT resent: first sent more than %s ago (client tokens last %s); "
-                        "check contact records, then plan them again under a new run id", old, _days(window),
-                        _days(TOKEN_WINDOW))
+            log.warning(
+                "%d request(s) NOT resent: first sent more than %s ago (client tokens last %s); "
+                "check contact records, then plan them again under a new run id",
+                old,
+                _days(window),
+                _days(TOKEN_WINDOW),
+            )
         return old
 
     def _concurrency(self) -> int:
@@ -1106,8 +1256,14 @@ class _Run:
     def _record_error(self, flight: _InFlight, exc: Exception) -> None:
         chunk = flight.chunk
         f = _classify(exc, self.plan.campaign_id, self.plan.api)
-        self.led._record_call_error(flight.call_id, f.code, f.message, accepted_nothing=f.accepted_nothing,
-                                   reason=f.reason, finished_at=self.now())
+        self.led._record_call_error(
+            flight.call_id,
+            f.code,
+            f.message,
+            accepted_nothing=f.accepted_nothing,
+            reason=f.reason,
+            finished_at=self.now(),
+        )
         if f.transient or f.accepted_nothing:
             # a call failing as a whole is budgeted per call (below), as botocore's retries were:
             # only answered attempts count against each request's max_attempts
@@ -1132,30 +1288,46 @@ class _Run:
         chunk.call_failures = 0
         tokens = {r.client_token for r in chunk.requests}
         missing = tokens - set(answer.succeeded) - set(answer.failed)
-        self.led._record_response(flight.call_id, {t: i for t, i in answer.succeeded.items() if t in tokens},
-                                 {t: v for t, v in answer.failed.items() if t in tokens}, missing, self.now())
+        self.led._record_response(
+            flight.call_id,
+            {t: i for t, i in answer.succeeded.items() if t in tokens},
+            {t: v for t, v in answer.failed.items() if t in tokens},
+            missing,
+            self.now(),
+        )
         codes: dict[str, int] = {}
         for code, _ in answer.failed.values():
             codes[code] = codes.get(code, 0) + 1
-        log.info("batch %s: %d sent, %d succeeded, failed %s", chunk.batch, len(chunk.requests),
-                 len(answer.succeeded), codes or "none")
+        log.info(
+            "batch %s: %d sent, %d succeeded, failed %s",
+            chunk.batch,
+            len(chunk.requests),
+            len(answer.succeeded),
+            codes or "none",
+        )
         throttled = sum(n for code, n in codes.items() if code in _SATURATION_CODES)
         if throttled:
             self.adaptive.throttled(throttled / len(chunk.requests), flight.sent_at, self.timer.clock())
         else:
             self.adaptive.clean(flight.sent_at)
         retryable = set(self.retry_codes)
-        again = [r for r in chunk.requests
-                 if r.client_token in missing or answer.failed.get(r.client_token, ("", None))[0] in retryable]
+        again = [
+            r
+            for r in chunk.requests
+            if r.client_token in missing or answer.failed.get(r.client_token, ("", None))[0] in retryable
+        ]
         spent = [r for r in again if self.tries[r.client_token] >= self.max_attempts]
         if spent:
-            self.led._mark_pending_reason([r.client_token for r in spent],
-                                         f"{self.max_attempts} attempts spent in this run; send again with the "
-                                         "same ledger to retry")
+            self.led._mark_pending_reason(
+                [r.client_token for r in spent],
+                f"{self.max_attempts} attempts spent in this run; send again with the same ledger to retry",
+            )
         left = [r for r in again if self.tries[r.client_token] < self.max_attempts]
-        self.emit("batch" if not left else "retry", chunk.batch,
-                  f"batch {chunk.batch}: {len(answer.succeeded)} succeeded"
-                  + (f", {len(left)} to resend" if left else ""))
+        self.emit(
+            "batch" if not left else "retry",
+            chunk.batch,
+            f"batch {chunk.batch}: {len(answer.succeeded)} succeeded" + (f", {len(left)} to resend" if left else ""),
+        )
         if left:
             # RequestThrottled means the dialer is saturated: stop sending, wait, resend (same tokens).
             self.retries.append(_Chunk(left, chunk.batch))
@@ -1182,14 +1354,27 @@ def _validated_before(plan: BatchPlan, ledger: str | Path, digest: str) -> bool:
             meta = led.meta()
     except (DialkitError, sqlite3.Error):
         return False
-    return (meta.get("plan_validated") is not None and meta.get("plan_validated") == digest
-            and meta.get("campaign_id") == plan.campaign_id and meta.get("run_id") == plan.run_id
-            and meta.get("api") == plan.api and meta.get("ttl_seconds") == str(int(plan.ttl.total_seconds())))
+    return (
+        meta.get("plan_validated") is not None
+        and meta.get("plan_validated") == digest
+        and meta.get("campaign_id") == plan.campaign_id
+        and meta.get("run_id") == plan.run_id
+        and meta.get("api") == plan.api
+        and meta.get("ttl_seconds") == str(int(plan.ttl.total_seconds()))
+    )
 
 
-def _dry_run(plan: BatchPlan, ledger: str | Path, adapter: Adapter, *, suppress: Any = None,
-             extend: bool = False, rules: Any = None, history: Any = None,
-             now: Callable[[], datetime] = _utc) -> SendSummary:
+def _dry_run(
+    plan: BatchPlan,
+    ledger: str | Path,
+    adapter: Adapter,
+    *,
+    suppress: Any = None,
+    extend: bool = False,
+    rules: Any = None,
+    history: Any = None,
+    now: Callable[[], datetime] = _utc,
+) -> SendSummary:
     done: set[str] = set()
     blocked = suppress_numbers(suppress)
     gate = None
@@ -1204,11 +1389,15 @@ def _dry_run(plan: BatchPlan, ledger: str | Path, adapter: Adapter, *, suppress:
     try:
         if led is not None:
             # the same refusal a real send would give, and nothing on today's do-not-call list counts
-            recheck_resume(led, plan, retry_codes=adapter.retryable_codes, suppress=suppress, extend=extend,
-                           write=False)
+            recheck_resume(
+                led, plan, retry_codes=adapter.retryable_codes, suppress=suppress, extend=extend, write=False
+            )
             retry = set(adapter.retryable_codes)
-            done = {r["client_token"] for r in led.requests_rows()
-                    if r["status"] == "succeeded" or (r["status"] == "failed" and r["failure_code"] not in retry)}
+            done = {
+                r["client_token"]
+                for r in led.requests_rows()
+                if r["status"] == "succeeded" or (r["status"] == "failed" and r["failure_code"] not in retry)
+            }
         todo = [r for r in plan.requests if r.client_token not in done and r.phone_e164 not in blocked]
         if gate is not None:  # what the rules would defer if the send started now
             deferred = gate.preview(led, todo, now())
@@ -1216,8 +1405,16 @@ def _dry_run(plan: BatchPlan, ledger: str | Path, adapter: Adapter, *, suppress:
         if led is not None:
             led.close()
     would = len(todo) - deferred
-    return SendSummary(total=len(plan), succeeded=0, failed={}, pending=len(todo), dry_run=True, would_send=would,
-                       ledger_path=str(ledger), deferred=deferred)
+    return SendSummary(
+        total=len(plan),
+        succeeded=0,
+        failed={},
+        pending=len(todo),
+        dry_run=True,
+        would_send=would,
+        ledger_path=str(ledger),
+        deferred=deferred,
+    )
 
 
 def _check_campaign(adapter: Adapter, conn: Connection, campaign_id: str) -> None:
@@ -1236,8 +1433,11 @@ def _check_campaign(adapter: Adapter, conn: Connection, campaign_id: str) -> Non
         raise _Stop(f"{code} from {where}", EndpointProblem(f"{code} from {where}: {message}; {hint}")) from exc
     except BotoCoreError as exc:  # no credentials, endpoint unreachable, time-out: nothing was sent
         name = type(exc).__name__
-        hint = ("set up credentials for boto3 (aws configure, AWS_PROFILE, SSO login)"
-                if "Credentials" in name else "check the endpoint URL, the region and the network")
+        hint = (
+            "set up credentials for boto3 (aws configure, AWS_PROFILE, SSO login)"
+            if "Credentials" in name
+            else "check the endpoint URL, the region and the network"
+        )
         raise _Stop(f"{name} at {where}", EndpointProblem(f"{name} at {where}: {mask_text(str(exc))}; {hint}")) from exc
     if state != "Running":
         raise _Stop(f"campaign is {state}, not Running", CampaignNotRunning(campaign_id, state))
@@ -1261,9 +1461,14 @@ def _classify(exc: Exception, campaign_id: str, api: str = "v1") -> _CallFailure
     if isinstance(exc, BotoCoreError):
         # connection reset, read time-out, endpoint unreachable: the call may or may not have been taken
         name = type(exc).__name__
-        return _CallFailure(name, mask_text(str(exc)), True, False,
-                            f"{name}: outcome unknown, resending with the same token",
-                            "check the endpoint, then send again with the same ledger (same tokens, nobody dialed twice)")
+        return _CallFailure(
+            name,
+            mask_text(str(exc)),
+            True,
+            False,
+            f"{name}: outcome unknown, resending with the same token",
+            "check the endpoint, then send again with the same ledger (same tokens, nobody dialed twice)",
+        )
     assert isinstance(exc, ClientError)
     err = exc.response.get("Error", {})
     code = str(err.get("Code", "ClientError"))
@@ -1271,8 +1476,9 @@ def _classify(exc: Exception, campaign_id: str, api: str = "v1") -> _CallFailure
     if code == "InvalidCampaignStateException":
         found = exc.response.get("state") or err.get("state")
         state = str(found) if found else None
-        reason = (f"campaign is {state}, not Running" if state else "campaign is not Running") + \
-            ": resume it, then send again with the same ledger"
+        reason = (
+            f"campaign is {state}, not Running" if state else "campaign is not Running"
+        ) + ": resume it, then send again with the same ledger"
         return _CallFailure(code, message, False, True, reason, error=CampaignNotRunning(campaign_id, state))
     if code == "ResourceNotFoundException":
         reason = f"campaign {campaign_id} not found (deleted?): check the campaign id"
@@ -1284,14 +1490,23 @@ def _classify(exc: Exception, campaign_id: str, api: str = "v1") -> _CallFailure
         return _CallFailure(code, message, False, True, reason, error=EndpointProblem(f"{code}: {message}; {hint}"))
     if code == "ConflictException":
         # 409: the campaign was being changed (by someone else); nothing was taken, so resend the same tokens
-        return _CallFailure(code, message, True, True, "ConflictException: resending with the same token",
-                            "the campaign kept answering ConflictException (it is being changed): wait until nobody "
-                            "is updating it, then send again with the same ledger")
+        return _CallFailure(
+            code,
+            message,
+            True,
+            True,
+            "ConflictException: resending with the same token",
+            "the campaign kept answering ConflictException (it is being changed): wait until nobody "
+            "is updating it, then send again with the same ledger",
+        )
     if code in _TRANSIENT_CALL_ERRORS:
         # A 429 took nothing; a 5xx may have: resend the same tokens.
-        return _CallFailure(code, message, True, code == "ThrottlingException",
-                            f"{code}; resending with the same token",
-                            "the endpoint is overloaded or failing; send again later with the same ledger")
+        return _CallFailure(
+            code,
+            message,
+            True,
+            code == "ThrottlingException",
+            f"{code}; resending with the same token",
+            "the endpoint is overloaded or failing; send again later with the same ledger",
+        )
     return _CallFailure(code, message, False, True, f"{code}: {message}")
-
-

@@ -41,8 +41,9 @@ def tutorial_files(root: str | os.PathLike[str]) -> list[Path]:
     samples_dir = base / "data" / "samples"
     samples = []
     if samples_dir.is_dir():
-        samples = sorted(p for p in samples_dir.iterdir()
-                         if p.is_file() and p.suffix != ".py" and not p.name.startswith("."))
+        samples = sorted(
+            p for p in samples_dir.iterdir() if p.is_file() and p.suffix != ".py" and not p.name.startswith(".")
+        )
     return [p.relative_to(base) for p in notebooks + readme + samples]
 
 

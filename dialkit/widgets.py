@@ -58,8 +58,14 @@ _TABLE_CSS = """
 _WRAP_AT = 40
 
 
-def _table_html(frame: pd.DataFrame, *, empty: str = "nothing to show", bad_column: str | None = None,
-                wrap: Sequence[str] = (), phone_columns: Sequence[str] = ()) -> str:
+def _table_html(
+    frame: pd.DataFrame,
+    *,
+    empty: str = "nothing to show",
+    bad_column: str | None = None,
+    wrap: Sequence[str] = (),
+    phone_columns: Sequence[str] = (),
+) -> str:
     """A small, escaped HTML table of ``frame`` (no index).
 
     Every cell is left-aligned except numbers (right-aligned).  Columns in
@@ -83,9 +89,11 @@ def _table_html(frame: pd.DataFrame, *, empty: str = "nothing to show", bad_colu
             if bad_column == col and text and text != "ok":
                 names.append("dk-bad")
             cls = f' class="{" ".join(names)}"' if names else ""
-            cells.append(f"<td{cls} title=\"{html.escape(text)}\">{html.escape(text)}</td>")
+            cells.append(f'<td{cls} title="{html.escape(text)}">{html.escape(text)}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f'<div class="dialkit-table"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+    return (
+        f'<div class="dialkit-table"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+    )
 
 
 def _column_class(values: pd.Series, *, wrap: bool, phone: bool) -> str:
@@ -116,9 +124,13 @@ def _counts_html(counts: Mapping[str, int], *, title: str, colors: Mapping[str, 
         if colors and name in colors:
             swatch = f'<span style="display:inline-block;width:10px;height:10px;background:{colors[name]};margin-right:6px"></span>'
         style = ' style="color:#999"' if not n else ""
-        rows.append(f"<tr{style}><td>{swatch}{html.escape(str(name))}</td><td style='text-align:right'>{int(n):,}</td></tr>")
-    return (f'<div class="dialkit-table"><table><thead><tr><th>{html.escape(title)}</th><th>count</th></tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table></div>')
+        rows.append(
+            f"<tr{style}><td>{swatch}{html.escape(str(name))}</td><td style='text-align:right'>{int(n):,}</td></tr>"
+        )
+    return (
+        f'<div class="dialkit-table"><table><thead><tr><th>{html.escape(title)}</th><th>count</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
 
 
 class TextTable:
@@ -176,8 +188,7 @@ class ContactReview(w.VBox):
         self._phone_cols = self._phone_columns()
         summary = self._summary()
         self.header = w.HTML(
-            _TABLE_CSS
-            + f"<b>{summary['rows']:,} rows read</b>: {summary['accepted']:,} accepted, "
+            _TABLE_CSS + f"<b>{summary['rows']:,} rows read</b>: {summary['accepted']:,} accepted, "
             f"<b>{summary['rejected']:,} rejected</b>"
         )
         self.counts = w.HTML(_counts_html({str(k): int(v) for k, v in self._reasons.items()}, title="reason"))
@@ -185,13 +196,19 @@ class ContactReview(w.VBox):
         options: list[tuple[str, str]] = [(f"all reasons ({summary['rejected']:,})", ALL_REASONS)]
         # every reason is offered, empty ones too, so code (or a notebook run on another list) can pick any
         options += [(f"{reason} ({int(n):,})", str(reason)) for reason, n in self._reasons.items()]
-        self.reason = w.Dropdown(options=options, value=ALL_REASONS, description="reason",
-                                 layout=w.Layout(width="auto"))
+        self.reason = w.Dropdown(
+            options=options, value=ALL_REASONS, description="reason", layout=w.Layout(width="auto")
+        )
         self.reason.observe(self._no_blank_reason, names="value")
-        self.text = w.Text(value="", placeholder="filter: text in any column", description="contains",
-                           continuous_update=True)
-        self.reveal = w.ToggleButton(value=False, description="Reveal numbers", icon="eye",
-                                     tooltip="show phone numbers in full (personal data: do not share screenshots)")
+        self.text = w.Text(
+            value="", placeholder="filter: text in any column", description="contains", continuous_update=True
+        )
+        self.reveal = w.ToggleButton(
+            value=False,
+            description="Reveal numbers",
+            icon="eye",
+            tooltip="show phone numbers in full (personal data: do not share screenshots)",
+        )
         self.status = w.HTML()
         self.table = w.HTML()
         for control in (self.reason, self.text, self.reveal):
@@ -248,8 +265,9 @@ class ContactReview(w.VBox):
             for col in frame.columns:
                 if col not in self._phone_cols and col not in ("row", "reason") and frame[col].dtype != "int64":
                     blank = "" if col == "detail" else None
-                    frame[col] = frame[col].map(lambda v, b=blank: (v if b is None else b) if _is_missing(v)
-                                                else mask_text(str(v)))
+                    frame[col] = frame[col].map(
+                        lambda v, b=blank: (v if b is None else b) if _is_missing(v) else mask_text(str(v))
+                    )
         needle = self.text.value.strip().lower()
         if needle and len(frame):
             text = frame.astype("string").fillna("")
@@ -266,8 +284,12 @@ class ContactReview(w.VBox):
         if not self.reveal.value:
             note += "; numbers masked"
         self.status.value = f'<span class="dialkit-note">{note}</span>'
-        self.table.value = _table_html(self._view(frame.head(self.max_rows)), empty="no rejected rows match",
-                                       wrap=["detail", OTHER_COLUMNS], phone_columns=self._phone_cols)
+        self.table.value = _table_html(
+            self._view(frame.head(self.max_rows)),
+            empty="no rejected rows match",
+            wrap=["detail", OTHER_COLUMNS],
+            phone_columns=self._phone_cols,
+        )
 
     def _view(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The table as shown: row, reason, detail and the number, then the list's other columns in one
@@ -277,8 +299,9 @@ class ContactReview(w.VBox):
         view = frame[lead].copy()
         if rest:
             view[OTHER_COLUMNS] = [
-                "; ".join(f"{col}: {value}" for col, value in zip(rest, values)
-                          if not _is_missing(value) and str(value) != "")
+                "; ".join(
+                    f"{col}: {value}" for col, value in zip(rest, values) if not _is_missing(value) and str(value) != ""
+                )
                 for values in frame[rest].itertuples(index=False)
             ]
         return view
@@ -290,7 +313,9 @@ class ContactReview(w.VBox):
 
     def __repr__(self) -> str:
         s = self._summary()
-        return f"ContactReview({s['rejected']:,} rejected of {s['rows']:,} rows, {int((self._reasons > 0).sum())} reasons)"
+        return (
+            f"ContactReview({s['rejected']:,} rejected of {s['rows']:,} rows, {int((self._reasons > 0).sum())} reasons)"
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -312,37 +337,55 @@ class BatchPreview(w.VBox):
         self._n = len(plan.batches)
         summary = plan.summary()
         attrs = ", ".join(plan.attribute_map) or "none"
-        state = (f"<b style='color:#007A55'>valid</b>: no API constraint broken" if not len(self._problems)
-                 else f"<b style='color:#B23A00'>{html.escape(describe_problems(self._problems))}</b>: the sender "
-                      "will refuse this plan until they are fixed")
+        state = (
+            "<b style='color:#007A55'>valid</b>: no API constraint broken"
+            if not len(self._problems)
+            else f"<b style='color:#B23A00'>{html.escape(describe_problems(self._problems))}</b>: the sender "
+            "will refuse this plan until they are fixed"
+        )
         self.header = w.HTML(
-            _TABLE_CSS
-            + f"<b>{summary['requests']:,} requests in {summary['batches']:,} batches</b> "
+            _TABLE_CSS + f"<b>{summary['requests']:,} requests in {summary['batches']:,} batches</b> "
             f"(largest {summary['largest_batch']}) for campaign <code>{html.escape(plan.campaign_id)}</code>, "
             f"run <code>{html.escape(plan.run_id)}</code>, api {plan.api}, ttl {summary['ttl_seconds']} s; "
             f"attributes: {html.escape(attrs)}<br>{state}"
         )
         self.plan_problems = w.HTML(  # the distinct problems, each with how many requests it is on
-            "" if not len(self.problems) else _table_html(
-                self.problems[["code", "requests", "first_batch", "field", "detail"]].astype("string"))
+            ""
+            if not len(self.problems)
+            else _table_html(self.problems[["code", "requests", "first_batch", "field", "detail"]].astype("string"))
         )
         self.previous_button = w.Button(description="Previous", icon="arrow-left", tooltip="previous batch")
         self.next_button = w.Button(description="Next", icon="arrow-right", tooltip="next batch")
-        self.slider = w.IntSlider(value=1, min=1, max=max(1, self._n), step=1, description="batch",
-                                  continuous_update=False, disabled=self._n <= 1)
-        self.reveal = w.ToggleButton(value=False, description="Reveal numbers", icon="eye",
-                                     tooltip="show phone numbers in full (personal data: do not share screenshots)")
+        self.slider = w.IntSlider(
+            value=1,
+            min=1,
+            max=max(1, self._n),
+            step=1,
+            description="batch",
+            continuous_update=False,
+            disabled=self._n <= 1,
+        )
+        self.reveal = w.ToggleButton(
+            value=False,
+            description="Reveal numbers",
+            icon="eye",
+            tooltip="show phone numbers in full (personal data: do not share screenshots)",
+        )
         self.batch_label = w.HTML()
         self.table = w.HTML()
         self.previous_button.on_click(lambda _b: self.previous())
         self.next_button.on_click(lambda _b: self.next())
         self.slider.observe(self._refresh, names="value")
         self.reveal.observe(self._refresh, names="value")
-        super().__init__(children=[
-            self.header, self.plan_problems,
-            w.HBox([self.previous_button, self.slider, self.next_button, self.reveal]),
-            self.batch_label, self.table,
-        ])
+        super().__init__(
+            children=[
+                self.header,
+                self.plan_problems,
+                w.HBox([self.previous_button, self.slider, self.next_button, self.reveal]),
+                self.batch_label,
+                self.table,
+            ]
+        )
         self._refresh()
 
     @property
@@ -370,14 +413,19 @@ class BatchPreview(w.VBox):
         ``code`` is ``ok`` for a request without problems.
         """
         frame = self._frame[self._frame["batch"] == self.batch_number]
-        phone = {"phone_e164": frame["phone_e164"]} if self.reveal.value else {
-            "phone_masked": frame["phone_e164"].map(mask_phone)}
-        out = pd.DataFrame({
-            "position": frame["position"],
-            **phone,
-            "row": frame["row"],
-            "client_token": frame["client_token"],
-        })
+        phone = (
+            {"phone_e164": frame["phone_e164"]}
+            if self.reveal.value
+            else {"phone_masked": frame["phone_e164"].map(mask_phone)}
+        )
+        out = pd.DataFrame(
+            {
+                "position": frame["position"],
+                **phone,
+                "row": frame["row"],
+                "client_token": frame["client_token"],
+            }
+        )
         attrs = frame["attributes"] if self.reveal.value else frame["attributes"].map(mask_attributes)
         for name in self.plan.attribute_map:
             out[name] = [a.get(name, "") for a in attrs]
@@ -402,14 +450,16 @@ class BatchPreview(w.VBox):
         bad = int((frame["code"] != "ok").sum())
         state = "all valid" if not bad else f"{bad} with problems"
         masked = "" if self.reveal.value else "; numbers masked"
-        self.batch_label.value = (f"<b>Batch {n} of {self._n}</b>: {len(frame)} requests, {state}{masked}")
+        self.batch_label.value = f"<b>Batch {n} of {self._n}</b>: {len(frame)} requests, {state}{masked}"
         self.table.value = _table_html(frame, bad_column="code", phone_columns=["phone_masked", "phone_e164"])
 
     def __repr__(self) -> str:
         if not self._n:
             return "BatchPreview(empty plan: no requests)"
-        return (f"BatchPreview(batch {self.batch_number} of {self._n}, {len(self._frame):,} requests, "
-                f"{describe_problems(self._problems)})")
+        return (
+            f"BatchPreview(batch {self.batch_number} of {self._n}, {len(self._frame):,} requests, "
+            f"{describe_problems(self._problems)})"
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -455,7 +505,7 @@ class _PanelLogHandler(logging.Handler):
     Records from other threads go where they would have gone without this handler.
     """
 
-    def __init__(self, panel: "SendPanel", thread_id: int | None) -> None:
+    def __init__(self, panel: SendPanel, thread_id: int | None) -> None:
         super().__init__(logging.WARNING)
         self.panel = panel
         self.thread_id = thread_id
@@ -481,8 +531,9 @@ class SendPanel(w.VBox):
     Warnings the sender logs during a run are shown in the panel (``log_lines``).
     """
 
-    def __init__(self, plan: BatchPlan, conn: Any, ledger: Any, *, send: Callable[..., Any] | None = None,
-                 **send_kwargs: Any) -> None:
+    def __init__(
+        self, plan: BatchPlan, conn: Any, ledger: Any, *, send: Callable[..., Any] | None = None, **send_kwargs: Any
+    ) -> None:
         if "listeners" in send_kwargs or "stop" in send_kwargs:
             raise TypeError("SendPanel supplies listeners= and stop= itself; pass other dialkit.send arguments")
         from .sender import _LEGACY_SETTINGS, _settings
@@ -517,12 +568,22 @@ class SendPanel(w.VBox):
             f"<code>{html.escape(plan.campaign_id)}</code> via {local} (<code>{html.escape(str(where))}</code>); "
             f"ledger <code>{html.escape(str(ledger))}</code>"
         )
-        self.start_button = w.Button(description="Start", icon="play", button_style="primary",
-                                     tooltip="send (resumes from the ledger if it already has outcomes)")
-        self.stop_button = w.Button(description="Stop", icon="stop", button_style="warning", disabled=True,
-                                    tooltip="stop after the current call; the rest stays pending (resumable)")
-        self.progress = w.IntProgress(value=0, min=0, max=max(1, self.total), description="0%",
-                                      bar_style="info", layout=w.Layout(width="50%"))
+        self.start_button = w.Button(
+            description="Start",
+            icon="play",
+            button_style="primary",
+            tooltip="send (resumes from the ledger if it already has outcomes)",
+        )
+        self.stop_button = w.Button(
+            description="Stop",
+            icon="stop",
+            button_style="warning",
+            disabled=True,
+            tooltip="stop after the current call; the rest stays pending (resumable)",
+        )
+        self.progress = w.IntProgress(
+            value=0, min=0, max=max(1, self.total), description="0%", bar_style="info", layout=w.Layout(width="50%")
+        )
         self.counts_html = w.HTML()
         self.status = w.HTML()
         self.log_html = w.HTML()
@@ -532,16 +593,22 @@ class SendPanel(w.VBox):
         self._enable(self.stop_button, False)
         self.start_button.on_click(lambda _b: self.start())
         self.stop_button.on_click(lambda _b: self.stop())
-        super().__init__(children=[
-            self.header, w.HBox([self.start_button, self.stop_button, self.progress]),
-            self.counts_html, self.status, self.log_html, self.result,
-        ])
+        super().__init__(
+            children=[
+                self.header,
+                w.HBox([self.start_button, self.stop_button, self.progress]),
+                self.counts_html,
+                self.status,
+                self.log_html,
+                self.result,
+            ]
+        )
         self._render_counts()
         self._set_status("ready: press Start")
 
     # -- state ---------------------------------------------------------------
     def _zero_counts(self) -> dict[str, int]:
-        return {"succeeded": 0, **{code: 0 for code in FAILURE_CODES}, "pending": self.total, "in_flight": 0}
+        return {"succeeded": 0, **dict.fromkeys(FAILURE_CODES, 0), "pending": self.total, "in_flight": 0}
 
     def _enable(self, button: w.Button, enabled: bool) -> None:
         """Enable or disable a button; a disabled one loses its colour too, so it looks disabled."""
@@ -608,7 +675,9 @@ class SendPanel(w.VBox):
         message = mask_text(getattr(event, "message", "") or "")
         where = f" batch {batch}" if batch is not None else ""
         if kind not in ("done", "stopped"):
-            self._set_status(f"{kind}{where}: {done:,} of {self.total:,} answered" + (f" — {message}" if message else ""))
+            self._set_status(
+                f"{kind}{where}: {done:,} of {self.total:,} answered" + (f" — {message}" if message else "")
+            )
 
     # -- control -----------------------------------------------------------------
     def start(self, *, stop_after_batches: int | None = None) -> None:
@@ -670,8 +739,9 @@ class SendPanel(w.VBox):
         logger = logging.getLogger("dialkit")
         logger.addHandler(handler)
         try:
-            summary = send(self.plan, self.conn, self.ledger, listeners=[self], stop=self._stop_event,
-                           **self.send_kwargs)
+            summary = send(
+                self.plan, self.conn, self.ledger, listeners=[self], stop=self._stop_event, **self.send_kwargs
+            )
         except BaseException as exc:  # shown in the panel and re-raised by wait()
             self.error = exc
             self.progress.bar_style = "danger"
@@ -690,10 +760,16 @@ class SendPanel(w.VBox):
         the log keeps only warnings the two do not already say."""
         to_resend = {code: n for code, n in summary.failed.items() if code in self.retryable_codes and n}
         final = {code: n for code, n in summary.failed.items() if code not in self.retryable_codes and n}
-        left = int(summary.left_to_send) if hasattr(summary, "left_to_send") else (
-            summary.pending + sum(to_resend.values()))
-        again = (f"Start sends the {left:,} {_plural(left, 'request')} left (same client tokens: nobody is "
-                 "dialed twice)") if left else "nothing left to send"
+        left = (
+            int(summary.left_to_send)
+            if hasattr(summary, "left_to_send")
+            else (summary.pending + sum(to_resend.values()))
+        )
+        again = (
+            (f"Start sends the {left:,} {_plural(left, 'request')} left (same client tokens: nobody is dialed twice)")
+            if left
+            else "nothing left to send"
+        )
         if summary.stopped_reason:
             self.progress.bar_style = "warning"
             reason = str(summary.stopped_reason)
@@ -707,11 +783,14 @@ class SendPanel(w.VBox):
         def listed(counts: Mapping[str, int]) -> str:
             return f" ({', '.join(f'{k} {v:,}' for k, v in sorted(counts.items()))})" if counts else ""
 
-        first = (f"{summary.total:,} requests: {summary.succeeded:,} succeeded, "
-                 f"{sum(final.values()):,} failed{listed(final)}, "
-                 f"{sum(to_resend.values()):,} to resend{listed(to_resend)}, {summary.pending:,} pending"
-                 + (f", {summary.in_flight:,} in flight" if summary.in_flight else "") + "; "
-                 + f"{summary.sent:,} sent in {summary.calls:,} {_plural(summary.calls, 'API call')}")
+        first = (
+            f"{summary.total:,} requests: {summary.succeeded:,} succeeded, "
+            f"{sum(final.values()):,} failed{listed(final)}, "
+            f"{sum(to_resend.values()):,} to resend{listed(to_resend)}, {summary.pending:,} pending"
+            + (f", {summary.in_flight:,} in flight" if summary.in_flight else "")
+            + "; "
+            + f"{summary.sent:,} sent in {summary.calls:,} {_plural(summary.calls, 'API call')}"
+        )
         # the other lines of str(summary) (deferred, withheld, token window), not its first or its stopped line
         extra = [line for line in str(summary).split("\n")[1:] if not line.startswith("stopped:")]
         self.result.value = "<b>Summary</b>: " + "<br>".join(html.escape(x) for x in [first, *extra])

@@ -9,9 +9,10 @@ connection to an emulator, instead of a copy per file.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import boto3
 import pandas as pd
@@ -23,9 +24,17 @@ from dialkit.emulator import Emulator, serve
 from dialkit.sender import Connection, SendSettings, SendSummary, connect, send
 
 #: Variables that would make boto3 read a developer's real AWS set-up or call a metadata service.
-_AWS_ENV = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_ROLE_ARN",
-            "AWS_WEB_IDENTITY_TOKEN_FILE")
+_AWS_ENV = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -90,23 +99,35 @@ def fictional_phones(n: int, area_codes: tuple[str, ...] = ("212", "312", "415",
 
 def customer_contacts(n: int) -> pd.DataFrame:
     """A contact list of ``n`` fictional numbers with ``row`` and a ``customer_id`` attribute (``C-0``...)."""
-    return pd.DataFrame({"phone_e164": fictional_phones(n), "row": range(1, n + 1),
-                         "customer_id": [f"C-{i}" for i in range(n)]})
+    return pd.DataFrame(
+        {"phone_e164": fictional_phones(n), "row": range(1, n + 1), "customer_id": [f"C-{i}" for i in range(n)]}
+    )
 
 
-def boto_connection(emu: Emulator, api: str = "v1", *, attempts: int = 2, read_timeout: float = 5.0,
-                    connect_timeout: float = 2.0) -> Connection:
+def boto_connection(
+    emu: Emulator, api: str = "v1", *, attempts: int = 2, read_timeout: float = 5.0, connect_timeout: float = 2.0
+) -> Connection:
     """A :class:`Connection` to ``emu`` over a boto3 client whose own retries are set by the test (``attempts``)."""
     service = {"v1": "connectcampaigns", "v2": "connectcampaignsv2"}[api]
-    cfg = Config(retries={"mode": "standard", "total_max_attempts": attempts}, read_timeout=read_timeout,
-                 connect_timeout=connect_timeout)
-    client = boto3.client(service, endpoint_url=emu.endpoint_url, region_name="us-east-1", aws_access_key_id="x",
-                          aws_secret_access_key="x", config=cfg)
+    cfg = Config(
+        retries={"mode": "standard", "total_max_attempts": attempts},
+        read_timeout=read_timeout,
+        connect_timeout=connect_timeout,
+    )
+    client = boto3.client(
+        service,
+        endpoint_url=emu.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=cfg,
+    )
     return Connection(client, api, emu.endpoint_url, "us-east-1", True, emu.campaign_id)
 
 
-def send_to(emu: Emulator, plan: dialkit.BatchPlan, ledger: Path, settings: SendSettings | None = None,
-            **send_kw: Any) -> SendSummary:
+def send_to(
+    emu: Emulator, plan: dialkit.BatchPlan, ledger: Path, settings: SendSettings | None = None, **send_kw: Any
+) -> SendSummary:
     """Send ``plan`` to ``emu`` silently through :func:`dialkit.connect` (the connection is closed after)."""
     send_kw.setdefault("listeners", [])
     with connect(emu.endpoint_url, api=plan.api) as conn:
@@ -117,9 +138,11 @@ def accounted(ledger: Path, plan: dialkit.BatchPlan) -> pd.DataFrame:
     """Every planned request is in the ledger: succeeded, failed with a code, or pending with a reason."""
     results = dialkit.load_results(ledger)
     assert sorted(results["client_token"]) == sorted(r.client_token for r in plan.requests)
-    ok = ((results["status"] == "succeeded")
-          | ((results["status"] == "failed") & results["failure_code"].notna())
-          | (results["status"].isin(["pending", "in_flight"]) & results["pending_reason"].notna()))
+    ok = (
+        (results["status"] == "succeeded")
+        | ((results["status"] == "failed") & results["failure_code"].notna())
+        | (results["status"].isin(["pending", "in_flight"]) & results["pending_reason"].notna())
+    )
     assert ok.all(), results[~ok][["status", "failure_code", "pending_reason"]]
     return results
 

@@ -26,8 +26,8 @@ from dialkit.sender import SendSettings, connect, send
 
 pytestmark = pytest.mark.timeout(180)
 
-NY = [f"+1212555{n:04d}" for n in range(100, 104)]   # America/New_York
-LA = [f"+1213555{n:04d}" for n in range(100, 103)]   # America/Los_Angeles
+NY = [f"+1212555{n:04d}" for n in range(100, 104)]  # America/New_York
+LA = [f"+1213555{n:04d}" for n in range(100, 103)]  # America/Los_Angeles
 BLOCKED = "+12125550150"
 # 13:30Z on a Saturday in November: 08:30 EST in New York, 05:30 PST in Los Angeles
 MORNING = datetime(2026, 11, 28, 13, 30, tzinfo=timezone.utc)
@@ -36,8 +36,12 @@ MORNING = datetime(2026, 11, 28, 13, 30, tzinfo=timezone.utc)
 def rules_with_list(tmp_path: Path) -> CampaignRules:
     dnc = tmp_path / "dnc.csv"
     pd.DataFrame({"phone": [BLOCKED]}).to_csv(dnc, index=False)
-    return CampaignRules(calling_hours=CallingHours.parse("08:00-21:00"), max_per_number=FrequencyCap.parse("1/7"),
-                         area_code_cap=40, suppress=(SuppressionList.read(dnc),))
+    return CampaignRules(
+        calling_hours=CallingHours.parse("08:00-21:00"),
+        max_per_number=FrequencyCap.parse("1/7"),
+        area_code_cap=40,
+        suppress=(SuppressionList.read(dnc),),
+    )
 
 
 @pytest.fixture()
@@ -149,7 +153,9 @@ def test_two_sends_under_different_windows_are_each_audited_against_their_own(tm
         plan = dialkit.plan_batches(dialkit.load_contacts(pd.DataFrame({"phone": NY + LA})), conn.campaign_id)
         assert send(plan, conn, ledger, listeners=[], now=clock, settings=SendSettings(rules=early)).deferred == len(LA)
         clock.t = datetime(2026, 11, 28, 16, 5, tzinfo=timezone.utc)
-        assert send(plan, conn, ledger, listeners=[], now=clock, settings=SendSettings(rules=narrow)).succeeded == len(NY) + len(LA)
+        assert send(plan, conn, ledger, listeners=[], now=clock, settings=SendSettings(rules=narrow)).succeeded == len(
+            NY
+        ) + len(LA)
     rows = dialkit.audit(ledger, show_numbers=True).set_index("phone_e164")
     assert set(rows.loc[NY, "calling_hours"]) == {"08:00-21:00"} and set(rows.loc[NY, "send_id"]) == {1}
     assert set(rows.loc[LA, "calling_hours"]) == {"07:00-08:15"} and set(rows.loc[LA, "send_id"]) == {2}
@@ -171,11 +177,14 @@ def test_default_time_zone_is_reported_as_the_source(tmp_path: Path) -> None:
     rules = CampaignRules(calling_hours=CallingHours.parse("00:00-23:59"), default_time_zone="America/Chicago")
     ledger = tmp_path / "free.sqlite"
     with connect("local") as conn:
-        contacts, _ = dialkit.apply_rules(dialkit.load_contacts(pd.DataFrame({"phone": [freephone, NY[0]]})),
-                                          rules, datetime.now(timezone.utc))
+        contacts, _ = dialkit.apply_rules(
+            dialkit.load_contacts(pd.DataFrame({"phone": [freephone, NY[0]]})), rules, datetime.now(timezone.utc)
+        )
         plan = dialkit.plan_batches(contacts, conn.campaign_id)
         send(plan, conn, ledger, listeners=[], settings=SendSettings(rules=rules))
     rows = dialkit.audit(ledger, show_numbers=True).set_index("phone_e164")
-    assert rows.loc[freephone, "time_zone_source"] == "default" and rows.loc[freephone, "time_zone"] == "America/Chicago"
+    assert (
+        rows.loc[freephone, "time_zone_source"] == "default" and rows.loc[freephone, "time_zone"] == "America/Chicago"
+    )
     assert rows.loc[freephone, "default_time_zone"] == "America/Chicago"
     assert rows.loc[NY[0], "time_zone_source"] == "number"

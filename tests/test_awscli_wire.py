@@ -57,8 +57,14 @@ def test_cli_put_dial_request_batch_and_get_state(emulator: Emulator, tmp_path: 
         dial_request("cli-bad", "+447700900123"),  # fictional, and invalid to libphonenumber
     ]
     done = aws(
-        emulator, tmp_path, "connectcampaigns", "put-dial-request-batch",
-        "--id", emulator.campaign_id, "--dial-requests", json.dumps(requests),
+        emulator,
+        tmp_path,
+        "connectcampaigns",
+        "put-dial-request-batch",
+        "--id",
+        emulator.campaign_id,
+        "--dial-requests",
+        json.dumps(requests),
     )
     assert done.returncode == 0, done.stderr
     printed = json.loads(done.stdout)
@@ -77,8 +83,14 @@ def test_cli_sees_modelled_errors(emulator: Emulator, tmp_path: Path) -> None:
     emulator.set_campaign_state(emulator.campaign_id, "Paused")
     request = [dial_request("cli-3", "+12125550143")]
     done = aws(
-        emulator, tmp_path, "connectcampaigns", "put-dial-request-batch",
-        "--id", emulator.campaign_id, "--dial-requests", json.dumps(request),
+        emulator,
+        tmp_path,
+        "connectcampaigns",
+        "put-dial-request-batch",
+        "--id",
+        emulator.campaign_id,
+        "--dial-requests",
+        json.dumps(request),
     )
     assert done.returncode != 0
     assert "InvalidCampaignStateException" in done.stderr and "PutDialRequestBatch" in done.stderr
@@ -94,8 +106,14 @@ def test_cli_v2_put_outbound_request_batch(emulator: Emulator, tmp_path: Path) -
         }
     ]
     done = aws(
-        emulator, tmp_path, "connectcampaignsv2", "put-outbound-request-batch",
-        "--id", emulator.campaign_id, "--outbound-requests", json.dumps(request),
+        emulator,
+        tmp_path,
+        "connectcampaignsv2",
+        "put-outbound-request-batch",
+        "--id",
+        emulator.campaign_id,
+        "--outbound-requests",
+        json.dumps(request),
     )
     assert done.returncode == 0, done.stderr
     printed = json.loads(done.stdout)

@@ -43,8 +43,10 @@ def test_run_discovers_every_bench_script() -> None:
 
 def test_run_collects_rows_and_reports_a_broken_script(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     good = tmp_path / "bench_good.py"
-    good.write_text('import json\nprint("note")\nprint(json.dumps([{"figure": "f", "dialkit": "1 s", "baseline": "2 s", '
-                    '"ratio": "2.0x", "target": "<= 1 s", "met": True}]))\n')
+    good.write_text(
+        'import json\nprint("note")\nprint(json.dumps([{"figure": "f", "dialkit": "1 s", "baseline": "2 s", '
+        '"ratio": "2.0x", "target": "<= 1 s", "met": True}]))\n'
+    )
     bad = tmp_path / "bench_bad.py"
     bad.write_text('print("no rows here")\n')
     crash = tmp_path / "bench_crash.py"
@@ -57,8 +59,10 @@ def test_run_collects_rows_and_reports_a_broken_script(tmp_path: Path, monkeypat
 
 
 def test_table_has_every_column_and_a_row_per_figure() -> None:
-    rows = [{"figure": "a", "dialkit": "1 s", "baseline": "-", "ratio": "-", "target": "<= 2 s", "met": True},
-            {"figure": "bb", "dialkit": "3 s", "baseline": "-", "ratio": "-", "target": "<= 2 s", "met": False}]
+    rows = [
+        {"figure": "a", "dialkit": "1 s", "baseline": "-", "ratio": "-", "target": "<= 2 s", "met": True},
+        {"figure": "bb", "dialkit": "3 s", "baseline": "-", "ratio": "-", "target": "<= 2 s", "met": False},
+    ]
     text = run.table(rows)
     lines = text.splitlines()
     assert lines[0].split("|")[1].strip() == "figure" and len(lines) == 4
@@ -75,8 +79,13 @@ def test_generator_is_seeded() -> None:
 
 @pytest.mark.slow
 def test_bench_prep_quick_run_keeps_the_contract_and_finds_identical_results() -> None:
-    proc = subprocess.run([sys.executable, str(BENCH / "bench_prep.py"), "--rows", "3000"], capture_output=True,
-                          text=True, check=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "bench_prep.py"), "--rows", "3000"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
     rows = json.loads(proc.stdout.strip().splitlines()[-1])
     assert {tuple(sorted(r)) for r in rows} == {tuple(sorted(run.COLUMNS))}
     same = [r for r in rows if "same rows" in r["figure"]]

@@ -125,7 +125,9 @@ def jupyterlab(requirements: None, tmp_path_factory: pytest.TempPathFactory) -> 
     tracker.write_text('{"windowingMode": "none"}')
     log = base / "jupyterlab.log"
     cmd = [
-        sys.executable, "-m", "jupyterlab",
+        sys.executable,
+        "-m",
+        "jupyterlab",
         "--no-browser",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
@@ -139,8 +141,7 @@ def jupyterlab(requirements: None, tmp_path_factory: pytest.TempPathFactory) -> 
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
     with log.open("w") as out:
-        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_for_server(f"{url}/api/status?token={TOKEN}", proc, log)

@@ -31,21 +31,37 @@ WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY")
 def v2_campaign(conn, *, hours: tuple[str, str] = ("T09:00", "T17:00")) -> str:
     """A Running v2 campaign with its own weekday window, a limit, a source number and AMD, made over HTTP."""
     made = conn.client.create_campaign(
-        name="with-window", connectInstanceId=DEFAULT_INSTANCE_ID,
-        channelSubtypeConfig={"telephony": {
-            "capacity": 0.5, "outboundMode": {"predictive": {"bandwidthAllocation": 0.8}},
-            "defaultOutboundConfig": {"connectContactFlowId": DEFAULT_CONTACT_FLOW_ID,
-                                      "connectSourcePhoneNumber": SOURCE,
-                                      "answerMachineDetectionConfig": {"enableAnswerMachineDetection": True,
-                                                                       "awaitAnswerMachinePrompt": False}}}},
+        name="with-window",
+        connectInstanceId=DEFAULT_INSTANCE_ID,
+        channelSubtypeConfig={
+            "telephony": {
+                "capacity": 0.5,
+                "outboundMode": {"predictive": {"bandwidthAllocation": 0.8}},
+                "defaultOutboundConfig": {
+                    "connectContactFlowId": DEFAULT_CONTACT_FLOW_ID,
+                    "connectSourcePhoneNumber": SOURCE,
+                    "answerMachineDetectionConfig": {
+                        "enableAnswerMachineDetection": True,
+                        "awaitAnswerMachinePrompt": False,
+                    },
+                },
+            }
+        },
         communicationTimeConfig={
             "localTimeZoneConfig": {"defaultTimeZone": "America/New_York", "localTimeZoneDetection": ["AREA_CODE"]},
-            "telephony": {"openHours": {"dailyHours": {d: [{"startTime": hours[0], "endTime": hours[1]}]
-                                                       for d in WEEKDAYS}},
-                          "restrictedPeriods": {"restrictedPeriodList": [
-                              {"name": "holiday", "startDate": "2026-12-25", "endDate": "2026-12-26"}]}}},
-        communicationLimitsOverride={"allChannelSubtypes": {"communicationLimitsList": [
-            {"maxCountPerRecipient": 2, "frequency": 7, "unit": "DAY"}]}, "instanceLimitsHandling": "OPT_OUT"},
+            "telephony": {
+                "openHours": {"dailyHours": {d: [{"startTime": hours[0], "endTime": hours[1]}] for d in WEEKDAYS}},
+                "restrictedPeriods": {
+                    "restrictedPeriodList": [{"name": "holiday", "startDate": "2026-12-25", "endDate": "2026-12-26"}]
+                },
+            },
+        },
+        communicationLimitsOverride={
+            "allChannelSubtypes": {
+                "communicationLimitsList": [{"maxCountPerRecipient": 2, "frequency": 7, "unit": "DAY"}]
+            },
+            "instanceLimitsHandling": "OPT_OUT",
+        },
     )
     conn.client.start_campaign(id=made["id"])
     return made["id"]
@@ -62,8 +78,10 @@ def test_v2_campaign_windows_limits_and_settings_over_http() -> None:
     assert tw["open_hours"]["MONDAY"] == ["09:00-17:00"] and tw["open_hours"]["SUNDAY"] == []
     assert tw["default_time_zone"] == "America/New_York" and tw["time_zone_detection"] == ["AREA_CODE"]
     assert tw["restricted_periods"] == [{"name": "holiday", "start_date": "2026-12-25", "end_date": "2026-12-26"}]
-    assert d["limits"] == {"limits": [{"max_count_per_recipient": 2, "frequency": 7, "unit": "DAY"}],
-                           "instance_limits_handling": "OPT_OUT"}
+    assert d["limits"] == {
+        "limits": [{"max_count_per_recipient": 2, "frequency": 7, "unit": "DAY"}],
+        "instance_limits_handling": "OPT_OUT",
+    }
 
 
 def test_v1_campaign_has_mode_and_capacity_but_no_window() -> None:
@@ -94,8 +112,23 @@ def test_cli_send_prints_the_campaign_and_warns_when_its_window_is_narrower(tmp_
     with serve(seed=3) as emu:
         with connect(emu.endpoint_url, api="v2") as conn:
             cid = v2_campaign(conn)
-        code = main(["send", str(path), "--endpoint", emu.endpoint_url, "--campaign-id", cid, "--api", "v2",
-                     "--ledger", str(tmp_path / "l.sqlite"), "--calling-hours", "00:00-24:00", "--no-progress"])
+        code = main(
+            [
+                "send",
+                str(path),
+                "--endpoint",
+                emu.endpoint_url,
+                "--campaign-id",
+                cid,
+                "--api",
+                "v2",
+                "--ledger",
+                str(tmp_path / "l.sqlite"),
+                "--calling-hours",
+                "00:00-24:00",
+                "--no-progress",
+            ]
+        )
     out = capsys.readouterr().out
     assert code in (0, 3), out
     assert "campaign with-window: predictive dialing, capacity 0.5" in out

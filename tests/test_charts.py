@@ -8,16 +8,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.colors import to_hex  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+from matplotlib.axes import Axes
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
 
-import dialkit  # noqa: E402
-from dialkit import charts  # noqa: E402
-from dialkit.charts import (  # noqa: E402
+import dialkit
+from dialkit import charts
+from dialkit.charts import (
     ATTEMPT_OUTCOME_ORDER,
     CONTACT_OUTCOME_COLORS,
     CONTACT_REASON_ORDER,
@@ -25,7 +25,7 @@ from dialkit.charts import (  # noqa: E402
     OUTCOME_COLORS,
     OUTCOME_ORDER,
 )
-from dialkit.contact_records import (  # noqa: E402
+from dialkit.contact_records import (
     ADVICE,
     CONNECTED_REASONS,
     EXPIRED_REASONS,
@@ -33,8 +33,8 @@ from dialkit.contact_records import (  # noqa: E402
     OUTCOMES,
     REDIAL_REASONS,
 )
-from dialkit.contact_records import outcome_of as contact_outcome_of  # noqa: E402
-from dialkit.contacts import REJECTION_REASONS  # noqa: E402
+from dialkit.contact_records import outcome_of as contact_outcome_of
+from dialkit.contacts import REJECTION_REASONS
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
@@ -49,8 +49,13 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
     contacts = dialkit.load_contacts(SAMPLES / "contacts_small.csv")
     with dialkit.connect("local", faults={"seed": 11, "throttle_rate": 0.25, "unknown_error_rate": 0.1}) as conn:
         plan = dialkit.plan_batches(contacts, conn.campaign_id, run_id="charts")
-        dialkit.send(plan, conn, path, listeners=[],
-                     settings=dialkit.SendSettings(max_attempts=2, backoff=dialkit.Backoff(initial=0.01, maximum=0.05)))
+        dialkit.send(
+            plan,
+            conn,
+            path,
+            listeners=[],
+            settings=dialkit.SendSettings(max_attempts=2, backoff=dialkit.Backoff(initial=0.01, maximum=0.05)),
+        )
     return path
 
 
@@ -91,7 +96,7 @@ def legend_labels(ax: Axes) -> list[str]:
 
 
 def final_counts(results: pd.DataFrame) -> dict[str, int]:
-    counts = {o: 0 for o in OUTCOME_ORDER}
+    counts = dict.fromkeys(OUTCOME_ORDER, 0)
     for status, code in zip(results["status"].astype(str), results["failure_code"].astype(object)):
         key = "succeeded" if status == "succeeded" else (str(code) if status == "failed" else "pending")
         counts[key] += 1
@@ -240,11 +245,21 @@ def test_rejection_reasons_shows_every_reason() -> None:
         lambda r, a: charts.plot_failure_codes(pd.DataFrame()),
         lambda r, a: charts.plot_outcomes_over_time(pd.DataFrame()),
         lambda r, a: charts.plot_rejection_reasons(
-            dialkit.load_contacts(SAMPLES / "contacts_small.csv").rejected.iloc[:0]),
+            dialkit.load_contacts(SAMPLES / "contacts_small.csv").rejected.iloc[:0]
+        ),
         lambda r, a: charts.plot_contact_outcomes(r),
     ],
-    ids=["codes", "by_batch", "over_time", "by_region", "attempts", "codes_no_columns", "time_no_columns",
-         "reasons", "contact_outcomes"],
+    ids=[
+        "codes",
+        "by_batch",
+        "over_time",
+        "by_region",
+        "attempts",
+        "codes_no_columns",
+        "time_no_columns",
+        "reasons",
+        "contact_outcomes",
+    ],
 )
 def test_empty_input_gives_an_empty_labelled_chart(results: pd.DataFrame, attempts: pd.DataFrame, draw) -> None:
     ax = draw(results.iloc[:0], attempts.iloc[:0])
@@ -298,8 +313,13 @@ def contact_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     contacts = dialkit.load_contacts(SAMPLES / "contacts_small.csv")
     with dialkit.connect("local", faults={"seed": 11, "throttle_rate": 0.25, "unknown_error_rate": 0.1}) as conn:
         plan = dialkit.plan_batches(contacts, conn.campaign_id, run_id="charts-contacts")
-        dialkit.send(plan, conn, path, listeners=[],
-                     settings=dialkit.SendSettings(max_attempts=2, backoff=dialkit.Backoff(initial=0.01, maximum=0.05)))
+        dialkit.send(
+            plan,
+            conn,
+            path,
+            listeners=[],
+            settings=dialkit.SendSettings(max_attempts=2, backoff=dialkit.Backoff(initial=0.01, maximum=0.05)),
+        )
         with urllib.request.urlopen(conn.endpoint_url + "/_dialkit/contact-records") as resp:
             text = resp.read().decode()
     return path, text
@@ -316,7 +336,7 @@ def joined(contact_run: tuple[Path, str], records: pd.DataFrame) -> pd.DataFrame
 
 
 def reason_counts(records: pd.DataFrame) -> dict[str, int]:
-    counts = {r: 0 for r in CONTACT_REASON_ORDER}
+    counts = dict.fromkeys(CONTACT_REASON_ORDER, 0)
     for reason in records["disconnect_reason"]:
         counts[reason] += 1
     return counts
@@ -330,8 +350,9 @@ def test_contact_outcome_colours_cover_every_outcome_once() -> None:
 
 def test_contact_run_has_outcomes_to_draw(records: pd.DataFrame, joined: pd.DataFrame) -> None:
     counts = reason_counts(records)  # every reason is a known one
-    assert sum(counts[r] for r in CONNECTED_REASONS) > 0 and counts["EXPIRED"] + sum(
-        counts[r] for r in FAILED_REASONS) > 0
+    assert (
+        sum(counts[r] for r in CONNECTED_REASONS) > 0 and counts["EXPIRED"] + sum(counts[r] for r in FAILED_REASONS) > 0
+    )
     assert 0 in counts.values()  # zero bars to draw (the simulation never BARGEs)
     assert joined["outcome"].isna().sum() > 0  # requests that failed at the API have no contact record
 
@@ -359,8 +380,9 @@ def test_contact_outcomes_draws_every_reason_coloured_by_outcome(records: pd.Dat
     ax.figure.canvas.draw()
 
 
-def test_contact_outcomes_from_the_join_counts_requests_without_a_record(records: pd.DataFrame,
-                                                                          joined: pd.DataFrame) -> None:
+def test_contact_outcomes_from_the_join_counts_requests_without_a_record(
+    records: pd.DataFrame, joined: pd.DataFrame
+) -> None:
     ax = charts.plot_contact_outcomes(joined)
     assert heights(ax.containers[0]) == heights(charts.plot_contact_outcomes(records).containers[0])
     unmatched = int(joined["outcome"].isna().sum())
@@ -388,8 +410,9 @@ def test_contact_outcomes_on_a_given_axes_uses_no_pyplot_state(joined: pd.DataFr
 
 
 @pytest.mark.parametrize("empty", ["records", "joined", "frame", "none"])
-def test_contact_outcomes_of_nothing_is_an_empty_labelled_chart(records: pd.DataFrame, joined: pd.DataFrame,
-                                                                  empty: str) -> None:
+def test_contact_outcomes_of_nothing_is_an_empty_labelled_chart(
+    records: pd.DataFrame, joined: pd.DataFrame, empty: str
+) -> None:
     data = {"records": records.iloc[:0], "joined": joined.iloc[:0], "frame": pd.DataFrame(), "none": None}[empty]
     ax = charts.plot_contact_outcomes(data)
     assert tick_labels(ax.yaxis) == list(CONTACT_REASON_ORDER)

@@ -49,7 +49,9 @@ def test_plan_reports_violations_and_exits_1(capsys, tmp_path: Path) -> None:
     code, out, _ = run(capsys, "plan", str(bad), "--campaign-id", "camp-1", "--attributes", "first name")
     assert code == 1 and "1 problem on 2 requests" in out and "attribute_name_invalid (2 requests" in out
     assert "pattern" in out
-    code, out, _ = run(capsys, "plan", str(SMALL), "--campaign-id", "camp-1", "--json", "--out", str(tmp_path / "p.csv"))
+    code, out, _ = run(
+        capsys, "plan", str(SMALL), "--campaign-id", "camp-1", "--json", "--out", str(tmp_path / "p.csv")
+    )
     data = json.loads(out)
     assert code == 0 and data["problems"] == 0 and data["problem_list"] == [] and data["largest_batch"] <= 25
     plan_csv = pd.read_csv(tmp_path / "p.csv", dtype=str)
@@ -59,8 +61,17 @@ def test_plan_reports_violations_and_exits_1(capsys, tmp_path: Path) -> None:
 def test_send_to_a_served_emulator_then_report_and_resume(capsys, tmp_path: Path) -> None:
     ledger = tmp_path / "run.sqlite"
     with serve(seed=9) as emu:
-        args = ["send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id,
-                "--ledger", str(ledger), "--no-progress"]
+        args = [
+            "send",
+            str(SMALL),
+            "--endpoint",
+            emu.endpoint_url,
+            "--campaign-id",
+            emu.campaign_id,
+            "--ledger",
+            str(ledger),
+            "--no-progress",
+        ]
         code, out, _ = run(capsys, *args)
         assert code == 0, out
         accepted = json.loads(run(capsys, "check", str(SMALL), "--json")[1])["accepted"]
@@ -75,12 +86,34 @@ def test_send_to_a_served_emulator_then_report_and_resume(capsys, tmp_path: Path
 
 
 def test_send_to_a_real_endpoint_needs_yes(capsys, tmp_path: Path) -> None:
-    code, out, err = run(capsys, "send", str(SMALL), "--endpoint", "https://connect-campaigns.us-east-1.amazonaws.com",
-                         "--campaign-id", "c-1", "--ledger", str(tmp_path / "r.sqlite"), "--region", "us-east-1")
+    code, out, err = run(
+        capsys,
+        "send",
+        str(SMALL),
+        "--endpoint",
+        "https://connect-campaigns.us-east-1.amazonaws.com",
+        "--campaign-id",
+        "c-1",
+        "--ledger",
+        str(tmp_path / "r.sqlite"),
+        "--region",
+        "us-east-1",
+    )
     assert code == 2 and "--yes" in err and "Traceback" not in err
-    code, out, err = run(capsys, "send", str(SMALL), "--endpoint", "https://connect-campaigns.us-east-1.amazonaws.com",
-                         "--campaign-id", "c-1", "--ledger", str(tmp_path / "r.sqlite"), "--region", "us-east-1",
-                         "--dry-run")
+    code, out, err = run(
+        capsys,
+        "send",
+        str(SMALL),
+        "--endpoint",
+        "https://connect-campaigns.us-east-1.amazonaws.com",
+        "--campaign-id",
+        "c-1",
+        "--ledger",
+        str(tmp_path / "r.sqlite"),
+        "--region",
+        "us-east-1",
+        "--dry-run",
+    )
     assert code == 0 and "nothing was sent" in out and "*" in out
     assert not (tmp_path / "r.sqlite").exists()
 
@@ -95,8 +128,9 @@ def test_file_problems_are_one_line_errors(capsys, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_help_for_every_subcommand() -> None:
     for cmd in ("check", "plan", "send", "report", "emulator", "demo"):
-        out = subprocess.run([sys.executable, "-m", "dialkit.cli", cmd, "--help"], capture_output=True, text=True,
-                             timeout=60)
+        out = subprocess.run(
+            [sys.executable, "-m", "dialkit.cli", cmd, "--help"], capture_output=True, text=True, timeout=60
+        )
         assert out.returncode == 0 and "usage:" in out.stdout, (cmd, out.stderr)
 
 
@@ -106,8 +140,18 @@ def test_report_joins_contact_records(capsys, tmp_path: Path) -> None:
 
     ledger = tmp_path / "run.sqlite"
     with serve(seed=9) as emu:
-        code, _, _ = run(capsys, "send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id,
-                         "--ledger", str(ledger), "--no-progress")
+        code, _, _ = run(
+            capsys,
+            "send",
+            str(SMALL),
+            "--endpoint",
+            emu.endpoint_url,
+            "--campaign-id",
+            emu.campaign_id,
+            "--ledger",
+            str(ledger),
+            "--no-progress",
+        )
         with urllib.request.urlopen(emu.endpoint_url + "/_dialkit/contact-records") as resp:
             (tmp_path / "records").write_bytes(resp.read())
     code, out, _ = run(capsys, "report", str(ledger), "--json", "--contact-records", str(tmp_path / "records"))
@@ -119,21 +163,55 @@ def test_report_joins_contact_records(capsys, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_real_aws_without_credentials_or_region_is_advice_not_a_traceback(capsys, tmp_path: Path,
-                                                                           monkeypatch) -> None:
+def test_real_aws_without_credentials_or_region_is_advice_not_a_traceback(capsys, tmp_path: Path, monkeypatch) -> None:
     # conftest removes every credential and disables the metadata service: nothing leaves this machine
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    code, out, err = run(capsys, "send", str(SMALL), "--endpoint", "aws", "--campaign-id", "c-1",
-                         "--ledger", str(tmp_path / "r.sqlite"), "--yes", "--no-progress")
+    code, out, err = run(
+        capsys,
+        "send",
+        str(SMALL),
+        "--endpoint",
+        "aws",
+        "--campaign-id",
+        "c-1",
+        "--ledger",
+        str(tmp_path / "r.sqlite"),
+        "--yes",
+        "--no-progress",
+    )
     assert code == 2 and "NoCredentialsError" in err and "aws configure" in err and "Traceback" not in err
     assert dialkit_report_pending(tmp_path / "r.sqlite") > 0  # kept pending, resumable once credentials exist
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     monkeypatch.delenv("AWS_REGION", raising=False)
-    code, out, err = run(capsys, "send", str(SMALL), "--endpoint", "aws", "--campaign-id", "c-1",
-                         "--ledger", str(tmp_path / "r2.sqlite"), "--yes", "--no-progress")
+    code, out, err = run(
+        capsys,
+        "send",
+        str(SMALL),
+        "--endpoint",
+        "aws",
+        "--campaign-id",
+        "c-1",
+        "--ledger",
+        str(tmp_path / "r2.sqlite"),
+        "--yes",
+        "--no-progress",
+    )
     assert code == 2 and "no AWS region" in err
-    code, out, err = run(capsys, "send", str(SMALL), "--endpoint", "aws", "--campaign-id", "c-1", "--profile", "nope",
-                         "--ledger", str(tmp_path / "r3.sqlite"), "--yes", "--no-progress")
+    code, out, err = run(
+        capsys,
+        "send",
+        str(SMALL),
+        "--endpoint",
+        "aws",
+        "--campaign-id",
+        "c-1",
+        "--profile",
+        "nope",
+        "--ledger",
+        str(tmp_path / "r3.sqlite"),
+        "--yes",
+        "--no-progress",
+    )
     assert code == 2 and "profile" in err and "Traceback" not in err
 
 

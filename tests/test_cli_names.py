@@ -71,8 +71,19 @@ def test_campaign_alias_works_with_a_note(capsys, tmp_path: Path) -> None:
     code, out, err = run(capsys, "plan", str(SMALL), "--campaign-id", "c-new", "--json")
     assert code == 0 and json.loads(out)["campaign_id"] == "c-new" and err == ""
     with serve(seed=1) as emu:
-        code, out, err = run(capsys, "send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign",
-                             emu.campaign_id, "--ledger", str(tmp_path / "l.sqlite"), "--no-progress", "--json")
+        code, out, err = run(
+            capsys,
+            "send",
+            str(SMALL),
+            "--endpoint",
+            emu.endpoint_url,
+            "--campaign",
+            emu.campaign_id,
+            "--ledger",
+            str(tmp_path / "l.sqlite"),
+            "--no-progress",
+            "--json",
+        )
         assert code == 0 and json.loads(out)["succeeded"] > 0 and "use --campaign-id" in err
 
 
@@ -89,8 +100,20 @@ def test_region_name_alias_sets_the_aws_region_with_a_note(capsys, tmp_path: Pat
     monkeypatch.setattr(dialkit.sender, "connect", spy)
     endpoint = "https://connect-campaigns.eu-west-2.amazonaws.com"
     for flag in ("--region", "--region-name"):
-        code, out, err = run(capsys, "send", str(SMALL), "--endpoint", endpoint, "--campaign-id", "c-1",
-                             flag, "eu-west-2", "--ledger", str(tmp_path / "r.sqlite"), "--dry-run")
+        code, out, err = run(
+            capsys,
+            "send",
+            str(SMALL),
+            "--endpoint",
+            endpoint,
+            "--campaign-id",
+            "c-1",
+            flag,
+            "eu-west-2",
+            "--ledger",
+            str(tmp_path / "r.sqlite"),
+            "--dry-run",
+        )
         assert code == 0 and "nothing was sent" in out and "AWS eu-west-2" not in err
         assert ("use --region" in err) == (flag == "--region-name")
     assert seen == ["eu-west-2", "eu-west-2"]
@@ -98,8 +121,9 @@ def test_region_name_alias_sets_the_aws_region_with_a_note(capsys, tmp_path: Pat
 
 @pytest.mark.parametrize("value", ["GB", "us", "AU"])
 def test_a_country_code_given_to_send_region_stops_with_advice(capsys, tmp_path: Path, value: str) -> None:
-    code, out, err = run(capsys, "send", str(SMALL), "--region", value, "--ledger", str(tmp_path / "r.sqlite"),
-                         "--no-progress")
+    code, out, err = run(
+        capsys, "send", str(SMALL), "--region", value, "--ledger", str(tmp_path / "r.sqlite"), "--no-progress"
+    )
     assert code == 2 and out == ""
     assert f"use --default-region {value.upper()}" in err and "AWS region" in err
     assert not (tmp_path / "r.sqlite").exists()  # stopped before anything was loaded or sent

@@ -10,8 +10,14 @@ import pytest
 from conftest import customer_contacts
 
 import dialkit
-from dialkit.contact_records import (ContactRecordsError, join_contact_records, outcome_of, read_contact_records,
-                                     redial_candidates, to_firehose_text)
+from dialkit.contact_records import (
+    ContactRecordsError,
+    join_contact_records,
+    outcome_of,
+    read_contact_records,
+    redial_candidates,
+    to_firehose_text,
+)
 from dialkit.emulator import serve
 from dialkit.sender import Backoff, SendSettings, connect, send
 
@@ -19,10 +25,16 @@ pytestmark = pytest.mark.timeout(60)
 
 
 def record(cid: str, reason: str | None, updated: str, number: str = "+12125550142") -> dict:
-    return {"ContactId": cid, "Channel": "VOICE", "InitiationTimestamp": "2026-11-27T08:00:00Z",
-            "LastUpdateTimestamp": updated, "DisconnectReason": reason,
-            "CustomerEndpoint": {"Address": number, "Type": "TELEPHONE_NUMBER"},
-            "Campaign": {"CampaignId": "camp-1"}, "Agent": None}
+    return {
+        "ContactId": cid,
+        "Channel": "VOICE",
+        "InitiationTimestamp": "2026-11-27T08:00:00Z",
+        "LastUpdateTimestamp": updated,
+        "DisconnectReason": reason,
+        "CustomerEndpoint": {"Address": number, "Type": "TELEPHONE_NUMBER"},
+        "Campaign": {"CampaignId": "camp-1"},
+        "Agent": None,
+    }
 
 
 def test_reads_concatenated_json_lines_and_arrays_alike(tmp_path: Path) -> None:
@@ -53,8 +65,16 @@ def test_not_json_is_a_clear_error_naming_the_file(tmp_path: Path) -> None:
         read_contact_records(tmp_path / "missing")
 
 
-@pytest.mark.parametrize("reason, outcome", [("CUSTOMER_DISCONNECT", "connected"), ("EXPIRED", "expired"),
-                                             ("TELECOM_PROBLEM", "failed"), ("SOMETHING_NEW", "other"), (None, "other")])
+@pytest.mark.parametrize(
+    "reason, outcome",
+    [
+        ("CUSTOMER_DISCONNECT", "connected"),
+        ("EXPIRED", "expired"),
+        ("TELECOM_PROBLEM", "failed"),
+        ("SOMETHING_NEW", "other"),
+        (None, "other"),
+    ],
+)
 def test_outcome_of(reason, outcome) -> None:
     assert outcome_of(reason) == outcome
 
@@ -82,8 +102,13 @@ def test_emulator_records_join_to_the_ledger_and_feed_a_redial(tmp_path: Path) -
             again = dialkit.plan_batches(redial, emu.campaign_id, run_id="redial-1", attributes=["customer_id"])
             old_tokens = {r.client_token for r in plan.requests}
             assert not old_tokens & {r.client_token for r in again.requests}
-            summary = send(again, conn, tmp_path / "redial.sqlite", listeners=[],
-                           settings=SendSettings(backoff=Backoff(0, 1, 0, 0)))
+            summary = send(
+                again,
+                conn,
+                tmp_path / "redial.sqlite",
+                listeners=[],
+                settings=SendSettings(backoff=Backoff(0, 1, 0, 0)),
+            )
             assert summary.succeeded == len(redial)
             assert len(emu.dial_requests()) == 100 + len(redial)
 
@@ -100,8 +125,10 @@ def test_hostile_contact_record_files_are_one_clear_error(tmp_path: Path) -> Non
         with pytest.raises(ContactRecordsError, match=name):
             dialkit.read_contact_records(tmp_path / name)
     odd = tmp_path / "odd.json"  # objects and lists where text belongs: read, not a TypeError
-    odd.write_text('{"ContactId": {"a": 1}, "DisconnectReason": ["EXPIRED"], "LastUpdateTimestamp": 5}'
-                   '{"ContactId": {"a": 1}, "DisconnectReason": "EXPIRED"}')
+    odd.write_text(
+        '{"ContactId": {"a": 1}, "DisconnectReason": ["EXPIRED"], "LastUpdateTimestamp": 5}'
+        '{"ContactId": {"a": 1}, "DisconnectReason": "EXPIRED"}'
+    )
     frame = dialkit.read_contact_records(odd)
     assert len(frame) == 1 and frame["disconnect_reason"].tolist() == ["EXPIRED"]
     loop = tmp_path / "loop"

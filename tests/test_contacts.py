@@ -136,16 +136,19 @@ def test_number_type_and_region():
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("columns,expected", [
-    (["id", "Phone"], "Phone"),
-    (["id", " Phone Number "], " Phone Number "),
-    (["id", "MOBILE_NO"], "MOBILE_NO"),
-    (["id", "msisdn", "name"], "msisdn"),
-    (["E.164", "name"], "E.164"),
-    (["Tel.", "name"], "Tel."),
-    (["Contact-Number"], "Contact-Number"),
-    (["Téléphone", "nom"], "Téléphone"),
-])
+@pytest.mark.parametrize(
+    "columns,expected",
+    [
+        (["id", "Phone"], "Phone"),
+        (["id", " Phone Number "], " Phone Number "),
+        (["id", "MOBILE_NO"], "MOBILE_NO"),
+        (["id", "msisdn", "name"], "msisdn"),
+        (["E.164", "name"], "E.164"),
+        (["Tel.", "name"], "Tel."),
+        (["Contact-Number"], "Contact-Number"),
+        (["Téléphone", "nom"], "Téléphone"),
+    ],
+)
 def test_find_phone_column(columns, expected):
     assert find_phone_column(columns) == expected
 
@@ -192,7 +195,11 @@ def test_every_format_gives_the_same_contacts(tmp_path):
     frame.to_parquet(tmp_path / "s.parquet")
     frame.to_json(tmp_path / "s.jsonl", orient="records", lines=True, force_ascii=False)
     frame.to_json(tmp_path / "s.json", orient="records", force_ascii=False)
-    sources = [SMALL_XLSX, frame, *(tmp_path / n for n in ("s.tsv", "s.txt", "s_semi.csv", "s.parquet", "s.jsonl", "s.json"))]
+    sources = [
+        SMALL_XLSX,
+        frame,
+        *(tmp_path / n for n in ("s.tsv", "s.txt", "s_semi.csv", "s.parquet", "s.jsonl", "s.json")),
+    ]
     for source in sources:
         got = load_contacts(source)
         assert got.accepted["phone_e164"].tolist() == expected.accepted["phone_e164"].tolist(), source
@@ -301,31 +308,47 @@ def test_bad_arguments():
 
 
 def test_every_rejection_reason_is_reachable():
-    frame = pd.DataFrame({"phone": [
-        "",                   # missing_phone
-        "call me",            # unparseable_phone
-        "555-0142",           # too_short
-        "+1 212 555 0142 0199 1",  # too_long
-        "+44 7700 900123",    # invalid_phone
-        "2.12555E9",          # precision_lost
-        "(212) 555-0199",     # kept
-        "+1 212 555 0199",    # duplicate
-        "312-555-0123",       # suppressed
-        "+44 20 7946 0123",   # country_not_allowed (campaign rules)
-        "+800 1234 5678",     # unknown_time_zone (campaign rules: calling hours, no default zone)
-        "415-555-0123",       # frequency_cap (campaign rules: dialed yesterday)
-    ]})
+    frame = pd.DataFrame(
+        {
+            "phone": [
+                "",  # missing_phone
+                "call me",  # unparseable_phone
+                "555-0142",  # too_short
+                "+1 212 555 0142 0199 1",  # too_long
+                "+44 7700 900123",  # invalid_phone
+                "2.12555E9",  # precision_lost
+                "(212) 555-0199",  # kept
+                "+1 212 555 0199",  # duplicate
+                "312-555-0123",  # suppressed
+                "+44 20 7946 0123",  # country_not_allowed (campaign rules)
+                "+800 1234 5678",  # unknown_time_zone (campaign rules: calling hours, no default zone)
+                "415-555-0123",  # frequency_cap (campaign rules: dialed yesterday)
+            ]
+        }
+    )
     from dialkit.rules import CallingHours, CampaignRules, DialHistory, FrequencyCap
 
-    dials = pd.DataFrame({"phone_e164": ["+14155550123"], "sent_at": pd.to_datetime(["2026-11-27T15:00:00Z"]),
-                          "campaign_id": "c", "run_id": "r", "ledger": "earlier.sqlite", "status": "succeeded",
-                          "dial_request_id": "d"})
+    dials = pd.DataFrame(
+        {
+            "phone_e164": ["+14155550123"],
+            "sent_at": pd.to_datetime(["2026-11-27T15:00:00Z"]),
+            "campaign_id": "c",
+            "run_id": "r",
+            "ledger": "earlier.sqlite",
+            "status": "succeeded",
+            "dial_request_id": "d",
+        }
+    )
     # "001": libphonenumber's region of non-geographic numbers (+800), allowed so the row reaches the hours rule
-    rules = CampaignRules(calling_hours=CallingHours.parse("00:00-24:00"), max_per_number=FrequencyCap(1, 7),
-                          countries=frozenset({"US", "001"}))
-    result = load_contacts(frame, suppress=["+13125550123"], rules=rules, at="2026-11-28T15:00:00Z",
-                           history=DialHistory(dials))
-    assert result.reasons.to_dict() == {r: 1 for r in REJECTION_REASONS}
+    rules = CampaignRules(
+        calling_hours=CallingHours.parse("00:00-24:00"),
+        max_per_number=FrequencyCap(1, 7),
+        countries=frozenset({"US", "001"}),
+    )
+    result = load_contacts(
+        frame, suppress=["+13125550123"], rules=rules, at="2026-11-28T15:00:00Z", history=DialHistory(dials)
+    )
+    assert result.reasons.to_dict() == dict.fromkeys(REJECTION_REASONS, 1)
     assert result.accepted["phone_e164"].tolist() == [N2]
     assert list(result.rejected["reason"].cat.categories) == list(REJECTION_REASONS)
     assert result.rejected["row"].tolist() == [1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12]
@@ -377,8 +400,9 @@ def test_suppression_forms(tmp_path):
 
 def test_unparsable_suppression_entries_are_counted_when_allowed():
     frame = pd.DataFrame({"phone": ["212-555-0142"]})
-    result = load_contacts(frame, suppress=["garbage", "", None, "555-0142", "+12125550142", object()],
-                           suppress_unreadable="warn")
+    result = load_contacts(
+        frame, suppress=["garbage", "", None, "555-0142", "+12125550142", object()], suppress_unreadable="warn"
+    )
     assert result.suppress_unparsed == 3
     assert result.suppress_size == 1
     assert result.rejected["reason"].tolist() == ["suppressed"]
@@ -407,7 +431,16 @@ def test_suppressed_wins_over_duplicate():
 
 def test_columns_order_and_types():
     result = load_contacts(SMALL_CSV)
-    original = ["customer_id", "first_name", "last_name", "phone", "language", "segment", "balance_due", "preferred_time"]
+    original = [
+        "customer_id",
+        "first_name",
+        "last_name",
+        "phone",
+        "language",
+        "segment",
+        "balance_due",
+        "preferred_time",
+    ]
     assert list(result.accepted.columns) == original + ["row", "phone_e164", "phone_flags", "region", "number_type"]
     assert list(result.rejected.columns) == original + ["row", "reason", "detail"]
     assert isinstance(result.rejected["reason"].dtype, pd.CategoricalDtype)
@@ -433,8 +466,10 @@ def test_summary_is_json_and_counts():
 def test_repr_shows_counts_only():
     result = load_contacts(SMALL_CSV)
     text = repr(result)
-    assert text == (f"ContactSet(source={str(SMALL_CSV)!r}, phone_column='phone', rows=60, "
-                    f"accepted={len(result.accepted)}, rejected={len(result.rejected)})")
+    assert text == (
+        f"ContactSet(source={str(SMALL_CSV)!r}, phone_column='phone', rows=60, "
+        f"accepted={len(result.accepted)}, rejected={len(result.rejected)})"
+    )
     assert not re.search(r"\d{7}", text)
 
 
@@ -461,10 +496,10 @@ def test_is_a_contact_set_and_len():
 
 FICTIONAL = [
     re.compile(r"1?[2-9]\d\d5550 1\d\d".replace(" ", "")),  # NANP NXX-555-0100..0199
-    re.compile(r"55501\d\d"),                               # the same without an area code (too short on purpose)
-    re.compile(r"(?:44)?0?2079460\d{3}"),                   # UK 020 7946 0000..0999
-    re.compile(r"(?:44)?0?7700900\d{3}"),                   # UK drama mobiles 07700 900xxx (invalid on purpose)
-    re.compile(r"(?:61)?0?491570\d{3}"),                    # AU 0491 570 xxx
+    re.compile(r"55501\d\d"),  # the same without an area code (too short on purpose)
+    re.compile(r"(?:44)?0?2079460\d{3}"),  # UK 020 7946 0000..0999
+    re.compile(r"(?:44)?0?7700900\d{3}"),  # UK drama mobiles 07700 900xxx (invalid on purpose)
+    re.compile(r"(?:61)?0?491570\d{3}"),  # AU 0491 570 xxx
 ]
 
 
@@ -493,7 +528,9 @@ def test_predicate_catches_real_looking_numbers():
     assert not is_fictional_run("(212) 555-1234")
     assert not is_fictional_run("2125551234.0")
     assert not is_fictional_run("+44 20 7123 4567")
-    assert is_fictional_run("(212) 555-0142") and is_fictional_run("+61 491 570 006") and is_fictional_run("C-000123"[2:])
+    assert (
+        is_fictional_run("(212) 555-0142") and is_fictional_run("+61 491 570 006") and is_fictional_run("C-000123"[2:])
+    )
 
 
 @pytest.mark.slow

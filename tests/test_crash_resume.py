@@ -43,9 +43,25 @@ def contact_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def start_send(contact_file: Path, emu, ledger: Path, *flags: str) -> subprocess.Popen:
     """The real ``dialkit send`` in a subprocess, against ``emu``, writing ``ledger``."""
     return subprocess.Popen(
-        [sys.executable, "-m", "dialkit.cli", "send", str(contact_file), "--endpoint", emu.endpoint_url,
-         "--campaign-id", emu.campaign_id, "--ledger", str(ledger), "--no-progress", "--rate", "200", *flags],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "dialkit.cli",
+            "send",
+            str(contact_file),
+            "--endpoint",
+            emu.endpoint_url,
+            "--campaign-id",
+            emu.campaign_id,
+            "--ledger",
+            str(ledger),
+            "--no-progress",
+            "--rate",
+            "200",
+            *flags,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -86,8 +102,9 @@ def test_sigkill_at_a_random_moment_then_resume(trial: int, contact_file: Path, 
 def resume(contact_file: Path, emu, ledger: Path):
     plan = dialkit.plan_batches(dialkit.load_contacts(contact_file), emu.campaign_id)
     with connect(emu.endpoint_url) as conn:
-        summary = send(plan, conn, ledger, listeners=[],
-                       settings=SendSettings(max_attempts=20, backoff=Backoff(0.01, 2, 0.05, 0)))
+        summary = send(
+            plan, conn, ledger, listeners=[], settings=SendSettings(max_attempts=20, backoff=Backoff(0.01, 2, 0.05, 0))
+        )
     return plan, summary, emu.dial_requests()
 
 
@@ -188,8 +205,16 @@ with Ledger.open({str(ledger)!r}) as led:
     assert len(results) == 2000
 
 
-RULE_FLAGS = ["--calling-hours", "00:00-24:00", "--area-code-cap", "1000", "--countries", "US",
-              "--max-per-number", "1/7"]
+RULE_FLAGS = [
+    "--calling-hours",
+    "00:00-24:00",
+    "--area-code-cap",
+    "1000",
+    "--countries",
+    "US",
+    "--max-per-number",
+    "1/7",
+]
 
 
 @pytest.mark.timeout(120)
@@ -203,12 +228,18 @@ def test_sigkill_with_campaign_rules_on_then_resume(trial: int, contact_file: Pa
     ledger = tmp_path / "run.sqlite"
     with serve(seed=50 + trial, latency=0.03, throttle_rate=0.01, reset_rate=0.02) as emu:
         kill_at_random(start_send(contact_file, emu, ledger, *RULE_FLAGS), ledger, rng)
-        rules = CampaignRules.from_cli_strings(calling_hours="00:00-24:00", area_code_cap="1000", countries="US",
-                                               max_per_number="1/7")
+        rules = CampaignRules.from_cli_strings(
+            calling_hours="00:00-24:00", area_code_cap="1000", countries="US", max_per_number="1/7"
+        )
         plan = dialkit.plan_batches(dialkit.load_contacts(contact_file), emu.campaign_id)
         with connect(emu.endpoint_url) as conn:
-            summary = send(plan, conn, ledger, listeners=[],
-                           settings=SendSettings(max_attempts=20, backoff=Backoff(0.01, 2, 0.05, 0), rules=rules))
+            summary = send(
+                plan,
+                conn,
+                ledger,
+                listeners=[],
+                settings=SendSettings(max_attempts=20, backoff=Backoff(0.01, 2, 0.05, 0), rules=rules),
+            )
         log = emu.dial_requests()
     assert summary.deferred == 0
     check_resumed(plan, summary, log, ledger)

@@ -11,9 +11,9 @@ import importlib.metadata
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
+import tomllib
 from packaging.requirements import Requirement
 from packaging.version import Version
 
@@ -93,8 +93,12 @@ def test_one_version_number() -> None:
     """pyproject reads dialkit.__version__; the installed metadata and ``dialkit --version`` agree with it."""
     assert "version" not in PYPROJECT["project"] and "version" in PYPROJECT["project"]["dynamic"]
     assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "dialkit.__version__"}
-    cli = subprocess.run([sys.executable, "-c", "from dialkit.cli import main; main(['--version'])"],
-                         capture_output=True, text=True, timeout=120)
+    cli = subprocess.run(
+        [sys.executable, "-c", "from dialkit.cli import main; main(['--version'])"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert cli.stdout.strip() == f"dialkit {dialkit.__version__}", cli.stderr
     assert importlib.metadata.version("dialkit") == dialkit.__version__, "reinstall: pip install -e '.[dev]'"
     assert Version(dialkit.__version__)  # a valid version
@@ -155,5 +159,6 @@ def test_the_floor_venv_runs_the_floor_python() -> None:
     low = re.fullmatch(r">=\s*(3\.\d+)", requires)
     assert low, requires
     text = (ROOT / "Makefile").read_text()
-    assert re.search(rf"^FLOOR_PYTHON\s*\?=.*python{re.escape(low.group(1))}\b", text, re.M), \
+    assert re.search(rf"^FLOOR_PYTHON\s*\?=.*python{re.escape(low.group(1))}\b", text, re.M), (
         f"FLOOR_PYTHON in the Makefile should look for python{low.group(1)}"
+    )

@@ -31,14 +31,21 @@ def _phones(n: int) -> list[str]:
 
 
 def _client(emu: Emulator, service: str = "connectcampaigns"):
-    return boto3.client(service, endpoint_url=emu.endpoint_url, region_name="us-east-1",
-                        aws_access_key_id="x", aws_secret_access_key="x")
+    return boto3.client(
+        service,
+        endpoint_url=emu.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
 
 
 def _items(n: int, *, ttl: timedelta = timedelta(minutes=10), prefix: str = "t") -> list[dict]:
     expiry = datetime.now(timezone.utc) + ttl
-    return [{"clientToken": f"{prefix}-{i}", "phoneNumber": p, "expirationTime": expiry, "attributes": {"arm": "A"}}
-            for i, p in enumerate(_phones(n))]
+    return [
+        {"clientToken": f"{prefix}-{i}", "phoneNumber": p, "expirationTime": expiry, "attributes": {"arm": "A"}}
+        for i, p in enumerate(_phones(n))
+    ]
 
 
 def test_default_emulator_has_no_dialer() -> None:
@@ -64,9 +71,14 @@ def test_a_full_buffer_answers_buffer_limit_exceeded_v2() -> None:
     model = DialerModel(lines=1, buffer_size=2, time_scale=0, start=MORNING)
     expiry = datetime.now(timezone.utc) + timedelta(minutes=10)
     with serve(dialer=model) as emu:
-        items = [{"clientToken": f"v2-{i}", "expirationTime": expiry,
-                  "channelSubtypeParameters": {"telephony": {"destinationPhoneNumber": p, "attributes": {}}}}
-                 for i, p in enumerate(_phones(5))]
+        items = [
+            {
+                "clientToken": f"v2-{i}",
+                "expirationTime": expiry,
+                "channelSubtypeParameters": {"telephony": {"destinationPhoneNumber": p, "attributes": {}}},
+            }
+            for i, p in enumerate(_phones(5))
+        ]
         out = _client(emu, "connectcampaignsv2").put_outbound_request_batch(id=emu.campaign_id, outboundRequests=items)
         assert len(out["successfulRequests"]) == 3
         assert {f["failureCode"] for f in out["failedRequests"]} == {"BufferLimitExceeded"}
@@ -91,8 +103,9 @@ def test_records_appear_only_when_the_contact_has_ended_on_the_simulated_clock()
     with serve(dialer=DialerModel(lines=3, time_scale=0, start=MORNING)) as emu:
         _client(emu).put_dial_request_batch(id=emu.campaign_id, dialRequests=_items(6))
         assert emu.contact_records() == []
-        req = urllib.request.Request(emu.endpoint_url + "/_dialkit/dialer/advance", method="POST",
-                                     data=json.dumps({"seconds": 7200}).encode())
+        req = urllib.request.Request(
+            emu.endpoint_url + "/_dialkit/dialer/advance", method="POST", data=json.dumps({"seconds": 7200}).encode()
+        )
         with urllib.request.urlopen(req) as resp:
             state = json.loads(resp.read())
         assert state["waiting"] == 0 and state["now"].startswith("2026-11-24T16:00")
@@ -138,9 +151,10 @@ def test_the_hour_profile_shifts_the_answer_rate(tmp_path: Path) -> None:
         rates[name] = (dialed["disposition"] == "human_answered").mean()
     # the default profile: 20% at 09:00, 42% at 18:00 callee local time
     assert rates["evening"] > rates["morning"] + 0.1
-    flat = {h: (0.5, 0.3, 0.2) for h in range(24)}
-    _, raw = _run(tmp_path, "flat", DialerModel(lines=50, time_scale=0, start=MORNING, hour_profile=flat, seed=3),
-                  n=400)
+    flat = dict.fromkeys(range(24), (0.5, 0.3, 0.2))
+    _, raw = _run(
+        tmp_path, "flat", DialerModel(lines=50, time_scale=0, start=MORNING, hour_profile=flat, seed=3), n=400
+    )
     records = read_contact_records(raw)
     assert (records["disposition"] == "human_answered").mean() > rates["morning"] + 0.15
 
@@ -167,9 +181,9 @@ def test_bad_dialer_settings_are_refused() -> None:
     with pytest.raises(ValueError, match="lines"):
         DialerModel(lines=0)
     with pytest.raises(ValueError, match="hour 5 is missing"):
-        DialerModel(hour_profile={h: (0.3, 0.3, 0.3) for h in range(5)})
+        DialerModel(hour_profile=dict.fromkeys(range(5), (0.3, 0.3, 0.3)))
     with pytest.raises(ValueError, match="sum to at most 1"):
-        DialerModel(hour_profile={h: (0.6, 0.3, 0.3) for h in range(24)})
+        DialerModel(hour_profile=dict.fromkeys(range(24), (0.6, 0.3, 0.3)))
 
 
 def test_the_dialer_reaches_the_local_connection_through_faults() -> None:
@@ -180,8 +194,18 @@ def test_the_dialer_reaches_the_local_connection_through_faults() -> None:
 def test_emulator_cli_takes_dialer_flags_and_refuses_bad_ones(capsys: pytest.CaptureFixture[str]) -> None:
     from dialkit.emulator._cli import build_parser, main
 
-    args = build_parser().parse_args(["--dialer-lines", "4", "--dialer-agents", "2", "--dialer-time-scale", "3600",
-                                      "--dialer-start", "2026-11-24T14:00:00Z"])
+    args = build_parser().parse_args(
+        [
+            "--dialer-lines",
+            "4",
+            "--dialer-agents",
+            "2",
+            "--dialer-time-scale",
+            "3600",
+            "--dialer-start",
+            "2026-11-24T14:00:00Z",
+        ]
+    )
     assert (args.dialer_lines, args.dialer_agents, args.dialer_time_scale) == (4, 2, 3600.0)
     with pytest.raises(SystemExit):
         main(["--dialer-lines", "0"])
@@ -203,8 +227,9 @@ def test_the_simulated_clock_runs_time_scale_times_faster_than_the_real_one() ->
         dialer.advance(-1)
 
 
-def test_emulator_cli_reads_an_hour_profile_and_says_what_is_wrong_with_one(tmp_path: Path,
-                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_emulator_cli_reads_an_hour_profile_and_says_what_is_wrong_with_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from dialkit.emulator._cli import main
 
     bad = tmp_path / "profile.json"
@@ -225,13 +250,28 @@ def test_dialkit_emulator_serves_a_dialer_model_from_the_shell(tmp_path: Path) -
     good = tmp_path / "profile.json"
     good.write_text(json.dumps({str(h): [0.5, 0.3, 0.2] for h in range(24)}))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dialkit.cli", "emulator", "--dialer-lines", "2", "--dialer-time-scale", "0",
-         "--dialer-start", "2026-11-24T14:00:00Z", "--dialer-hour-profile", str(good)],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "dialkit.cli",
+            "emulator",
+            "--dialer-lines",
+            "2",
+            "--dialer-time-scale",
+            "0",
+            "--dialer-start",
+            "2026-11-24T14:00:00Z",
+            "--dialer-hour-profile",
+            str(good),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         info = json.loads(proc.stdout.readline())
-        req = urllib.request.Request(info["endpoint_url"] + "/_dialkit/dialer/advance", method="POST",
-                                     data=json.dumps({"seconds": 60}).encode())
+        req = urllib.request.Request(
+            info["endpoint_url"] + "/_dialkit/dialer/advance", method="POST", data=json.dumps({"seconds": 60}).encode()
+        )
         with urllib.request.urlopen(req, timeout=30) as resp:
             state = json.loads(resp.read())
         assert state == {"now": "2026-11-24T14:01:00+00:00", "waiting": 0}

@@ -9,43 +9,54 @@ import pandas as pd
 import pytest
 
 import dialkit
-from dialkit.emulator import serve
 from dialkit.contact_records import read_contact_records, redial_candidates
 from dialkit.dispositions import DISPOSITIONS, RedialRules, customer_key, disposition_of, disposition_of_record
+from dialkit.emulator import serve
 from dialkit.sender import connect, send
 
 T0 = datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc)
 
 
-@pytest.mark.parametrize("reason, amd, agent, queue, expected", [
-    ("EXPIRED", None, False, False, "expired"),
-    ("OUTBOUND_ATTEMPT_FAILED", None, False, False, "busy_or_failed"),
-    ("TELECOM_PROBLEM", None, False, False, "busy_or_failed"),
-    ("OUTBOUND_DESTINATION_ENDPOINT_ERROR", None, False, False, "busy_or_failed"),
-    ("CONTACT_FLOW_DISCONNECT", "SIT_TONE_BUSY", False, False, "busy_or_failed"),
-    ("CONTACT_FLOW_DISCONNECT", "FAX_MACHINE_DETECTED", False, False, "busy_or_failed"),
-    ("CONTACT_FLOW_DISCONNECT", "VOICEMAIL_BEEP", False, False, "voicemail"),
-    ("CONTACT_FLOW_DISCONNECT", "VOICEMAIL_NO_BEEP", False, False, "voicemail"),
-    ("CONTACT_FLOW_DISCONNECT", "AMD_UNANSWERED", False, False, "no_answer"),
-    ("AGENT_DISCONNECT", "HUMAN_ANSWERED", True, True, "human_answered"),
-    ("CUSTOMER_DISCONNECT", "HUMAN_ANSWERED", False, True, "abandoned"),
-    ("CONTACT_FLOW_DISCONNECT", "HUMAN_ANSWERED", False, False, "human_answered"),  # agentless
-    ("CUSTOMER_DISCONNECT", "AMD_UNRESOLVED", True, True, "other"),
-    ("AGENT_DISCONNECT", None, True, True, "other"),  # no AMD result: not guessed from the agent
-    (None, None, False, False, "other"),
-])
+@pytest.mark.parametrize(
+    "reason, amd, agent, queue, expected",
+    [
+        ("EXPIRED", None, False, False, "expired"),
+        ("OUTBOUND_ATTEMPT_FAILED", None, False, False, "busy_or_failed"),
+        ("TELECOM_PROBLEM", None, False, False, "busy_or_failed"),
+        ("OUTBOUND_DESTINATION_ENDPOINT_ERROR", None, False, False, "busy_or_failed"),
+        ("CONTACT_FLOW_DISCONNECT", "SIT_TONE_BUSY", False, False, "busy_or_failed"),
+        ("CONTACT_FLOW_DISCONNECT", "FAX_MACHINE_DETECTED", False, False, "busy_or_failed"),
+        ("CONTACT_FLOW_DISCONNECT", "VOICEMAIL_BEEP", False, False, "voicemail"),
+        ("CONTACT_FLOW_DISCONNECT", "VOICEMAIL_NO_BEEP", False, False, "voicemail"),
+        ("CONTACT_FLOW_DISCONNECT", "AMD_UNANSWERED", False, False, "no_answer"),
+        ("AGENT_DISCONNECT", "HUMAN_ANSWERED", True, True, "human_answered"),
+        ("CUSTOMER_DISCONNECT", "HUMAN_ANSWERED", False, True, "abandoned"),
+        ("CONTACT_FLOW_DISCONNECT", "HUMAN_ANSWERED", False, False, "human_answered"),  # agentless
+        ("CUSTOMER_DISCONNECT", "AMD_UNRESOLVED", True, True, "other"),
+        ("AGENT_DISCONNECT", None, True, True, "other"),  # no AMD result: not guessed from the agent
+        (None, None, False, False, "other"),
+    ],
+)
 def test_each_class_reads_the_fields_the_docstring_names(reason, amd, agent, queue, expected) -> None:
     assert disposition_of(reason, amd, has_agent=agent, has_queue=queue) == expected
-    record = {"DisconnectReason": reason, "AnsweringMachineDetectionStatus": amd,
-              "Agent": {"Username": "a"} if agent else None, "Queue": {"Name": "Q"} if queue else None}
+    record = {
+        "DisconnectReason": reason,
+        "AnsweringMachineDetectionStatus": amd,
+        "Agent": {"Username": "a"} if agent else None,
+        "Queue": {"Name": "Q"} if queue else None,
+    }
     assert disposition_of_record(record) == expected
 
 
 def test_agent_mode_overrides_the_queue_inference() -> None:
-    assert disposition_of("CUSTOMER_DISCONNECT", "HUMAN_ANSWERED", has_agent=False, has_queue=False,
-                          agent_mode=True) == "abandoned"
-    assert disposition_of("CUSTOMER_DISCONNECT", "HUMAN_ANSWERED", has_agent=False, has_queue=True,
-                          agent_mode=False) == "human_answered"
+    assert (
+        disposition_of("CUSTOMER_DISCONNECT", "HUMAN_ANSWERED", has_agent=False, has_queue=False, agent_mode=True)
+        == "abandoned"
+    )
+    assert (
+        disposition_of("CUSTOMER_DISCONNECT", "HUMAN_ANSWERED", has_agent=False, has_queue=True, agent_mode=False)
+        == "human_answered"
+    )
 
 
 def test_every_class_is_documented_in_the_module_and_readme() -> None:
@@ -68,15 +79,24 @@ def test_rules_reject_unknown_classes() -> None:
         RedialRules(redial=frozenset({"answered"}))
 
 
-def _record(contact_id: str, number: str, reason: str | None, amd: str | None, start: datetime, *,
-            agent: bool = False) -> dict:
+def _record(
+    contact_id: str, number: str, reason: str | None, amd: str | None, start: datetime, *, agent: bool = False
+) -> dict:
     iso = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
-    return {"ContactId": contact_id, "Channel": "VOICE", "InitiationMethod": "API",
-            "InitiationTimestamp": iso(start), "DisconnectTimestamp": iso(start + timedelta(seconds=40)),
-            "LastUpdateTimestamp": iso(start + timedelta(seconds=100)), "DisconnectReason": reason,
-            "AnsweringMachineDetectionStatus": amd, "CustomerEndpoint": {"Address": number, "Type": "TELEPHONE_NUMBER"},
-            "Agent": {"Username": "agent-01"} if agent else None, "Queue": {"Name": "Outbound"} if agent else None,
-            "Attributes": {}}
+    return {
+        "ContactId": contact_id,
+        "Channel": "VOICE",
+        "InitiationMethod": "API",
+        "InitiationTimestamp": iso(start),
+        "DisconnectTimestamp": iso(start + timedelta(seconds=40)),
+        "LastUpdateTimestamp": iso(start + timedelta(seconds=100)),
+        "DisconnectReason": reason,
+        "AnsweringMachineDetectionStatus": amd,
+        "CustomerEndpoint": {"Address": number, "Type": "TELEPHONE_NUMBER"},
+        "Agent": {"Username": "agent-01"} if agent else None,
+        "Queue": {"Name": "Outbound"} if agent else None,
+        "Attributes": {},
+    }
 
 
 @pytest.fixture
@@ -90,9 +110,14 @@ def two_runs(tmp_path: Path):
         send(dialkit.plan_batches(frame.iloc[:2], emu.campaign_id, run_id="r2"), conn, second, listeners=[])
     ids1 = dict(zip(dialkit.load_results(first)["row"], dialkit.load_results(first)["dial_request_id"]))
     ids2 = dict(zip(dialkit.load_results(second)["row"], dialkit.load_results(second)["dial_request_id"]))
-    plan1 = [("VOICEMAIL_BEEP", "CONTACT_FLOW_DISCONNECT"), ("AMD_UNANSWERED", "CONTACT_FLOW_DISCONNECT"),
-             ("HUMAN_ANSWERED", "AGENT_DISCONNECT"), (None, "EXPIRED"), (None, "OUTBOUND_RESOURCE_ERROR"),
-             (None, "TELECOM_PROBLEM")]
+    plan1 = [
+        ("VOICEMAIL_BEEP", "CONTACT_FLOW_DISCONNECT"),
+        ("AMD_UNANSWERED", "CONTACT_FLOW_DISCONNECT"),
+        ("HUMAN_ANSWERED", "AGENT_DISCONNECT"),
+        (None, "EXPIRED"),
+        (None, "OUTBOUND_RESOURCE_ERROR"),
+        (None, "TELECOM_PROBLEM"),
+    ]
     raw = []
     for row, (amd, reason) in enumerate(plan1, start=1):
         raw.append(_record(ids1[row], phones[row - 1], reason, amd, T0, agent=amd == "HUMAN_ANSWERED"))
@@ -126,8 +151,10 @@ def test_redial_counts_dials_across_ledgers_against_max_attempts(two_runs) -> No
     both = redial_candidates([first, second], records, now=moment)
     got = both.set_index("phone_e164")
     assert got.loc[phones[0], "attempts"] == 2 and got.loc[phones[0], "disposition"] == "voicemail"
-    assert got.loc[phones[0], "client_token"] != redial_candidates(first, records, now=moment).set_index(
-        "phone_e164").loc[phones[0], "client_token"]  # judged on the latest dial (run 2's token)
+    assert (
+        got.loc[phones[0], "client_token"]
+        != redial_candidates(first, records, now=moment).set_index("phone_e164").loc[phones[0], "client_token"]
+    )  # judged on the latest dial (run 2's token)
     capped = redial_candidates([first, second], records, rules=RedialRules(max_attempts=2), now=moment)
     assert phones[0] not in set(capped["phone_e164"]) and phones[1] not in set(capped["phone_e164"])
     assert phones[3] in set(capped["phone_e164"])  # expired: never dialed, so no dial counted
@@ -135,8 +162,15 @@ def test_redial_counts_dials_across_ledgers_against_max_attempts(two_runs) -> No
 
 def test_odd_records_get_a_disposition_and_never_crash_the_reader() -> None:
     odd = [
-        {"ContactId": "c-1", "DisconnectReason": "CUSTOMER_DISCONNECT", "AnsweringMachineDetectionStatus": "HUMAN_ANSWERED",
-         "CustomerEndpoint": "not an object", "Queue": "Outbound", "Agent": None, "Attributes": [1, 2]},
+        {
+            "ContactId": "c-1",
+            "DisconnectReason": "CUSTOMER_DISCONNECT",
+            "AnsweringMachineDetectionStatus": "HUMAN_ANSWERED",
+            "CustomerEndpoint": "not an object",
+            "Queue": "Outbound",
+            "Agent": None,
+            "Attributes": [1, 2],
+        },
         {"ContactId": "c-2", "CustomerEndpoint": {"Address": 12125550142}, "AnsweringMachineDetectionStatus": 7},
         {"ContactId": "c-3", "DisconnectReason": "SOMETHING_NEW", "CustomerEndpoint": {"Address": "+999"}},
     ]

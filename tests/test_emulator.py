@@ -331,10 +331,14 @@ def test_expiry_a_moment_under_30_seconds_is_refused_no_clock_slack(emulator: Em
     """The service wants expirationTime >= 30 s after its now: 29.9 s ahead is InvalidInput, 30 s a
     moment before the call too (it is under 30 s when judged); the emulator has no hidden slack."""
     out = client(emulator).put_dial_request_batch(
-        id=emulator.campaign_id, dialRequests=[dial("almost-30s", US, seconds=29.9), dial("exactly-30s", US2, seconds=30)])
+        id=emulator.campaign_id,
+        dialRequests=[dial("almost-30s", US, seconds=29.9), dial("exactly-30s", US2, seconds=30)],
+    )
     assert out["successfulRequests"] == []
     assert {f["clientToken"]: f["failureCode"] for f in out["failedRequests"]} == {
-        "almost-30s": "InvalidInput", "exactly-30s": "InvalidInput"}
+        "almost-30s": "InvalidInput",
+        "exactly-30s": "InvalidInput",
+    }
     assert emulator.dial_requests() == []
 
 

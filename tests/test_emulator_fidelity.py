@@ -29,20 +29,33 @@ US2 = "+13125550199"
 
 def client(emu: Emulator, api: str = "v1"):
     service = {"v1": "connectcampaigns", "v2": "connectcampaignsv2"}[api]
-    return boto3.client(service, endpoint_url=emu.endpoint_url, region_name="us-east-1", aws_access_key_id="x",
-                        aws_secret_access_key="x", config=Config(retries={"total_max_attempts": 1}))
+    return boto3.client(
+        service,
+        endpoint_url=emu.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=Config(retries={"total_max_attempts": 1}),
+    )
 
 
 def dial(emu: Emulator, token: str, number: str = US, **attributes: str) -> dict[str, Any]:
     """A v1 dial request expiring 5 minutes after the emulator's own now."""
-    return {"clientToken": token, "phoneNumber": number, "expirationTime": emu.now() + timedelta(minutes=5),
-            "attributes": attributes}
+    return {
+        "clientToken": token,
+        "phoneNumber": number,
+        "expirationTime": emu.now() + timedelta(minutes=5),
+        "attributes": attributes,
+    }
 
 
 def outbound(emu: Emulator, token: str, number: str = US, **attributes: str) -> dict[str, Any]:
     telephony = {"destinationPhoneNumber": number, "attributes": attributes}
-    return {"clientToken": token, "expirationTime": emu.now() + timedelta(minutes=5),
-            "channelSubtypeParameters": {"telephony": telephony}}
+    return {
+        "clientToken": token,
+        "expirationTime": emu.now() + timedelta(minutes=5),
+        "channelSubtypeParameters": {"telephony": telephony},
+    }
 
 
 def http(emu: Emulator, method: str, path: str, body: Any = None) -> tuple[int, Any]:
@@ -95,7 +108,9 @@ def test_the_clock_moves_over_the_control_api_and_stamps_the_expiry_check(emulat
 
     # an expiry computed from the client's (real) clock is now 7 days in the emulator's past
     stale = {**outbound(emulator, "tok-3"), "expirationTime": datetime.now(timezone.utc) + timedelta(minutes=5)}
-    answer = c.put_outbound_request_batch(id=emulator.campaign_id, outboundRequests=[stale, outbound(emulator, "tok-2")])
+    answer = c.put_outbound_request_batch(
+        id=emulator.campaign_id, outboundRequests=[stale, outbound(emulator, "tok-2")]
+    )
     assert [f["failureCode"] for f in answer["failedRequests"]] == ["InvalidInput"]
     assert len(answer["successfulRequests"]) == 1  # tok-2 again: forgotten, so a second dial request
     assert [r["clientToken"] for r in emulator.dial_requests()] == ["tok-2", "tok-2"]
@@ -141,14 +156,18 @@ def test_attributes_over_32768_bytes_fail_per_item_with_invalid_input(emulator: 
 # -- whole-call errors: AccessDenied, invalid/expired credentials, Conflict ------------------------------
 
 
-@pytest.mark.parametrize("error, status, words", [
-    ("AccessDeniedException", 403, "is not authorized to perform: connect-campaigns:PutDialRequestBatch"),
-    ("UnrecognizedClientException", 403, "security token included in the request is invalid"),
-    ("ExpiredTokenException", 403, "security token included in the request is expired"),
-    ("ConflictException", 409, "conflicts with the current state"),
-])
-def test_injected_errors_have_the_services_shapes_and_record_nothing(emulator_factory, error: str, status: int,
-                                                                      words: str) -> None:
+@pytest.mark.parametrize(
+    "error, status, words",
+    [
+        ("AccessDeniedException", 403, "is not authorized to perform: connect-campaigns:PutDialRequestBatch"),
+        ("UnrecognizedClientException", 403, "security token included in the request is invalid"),
+        ("ExpiredTokenException", 403, "security token included in the request is expired"),
+        ("ConflictException", 409, "conflicts with the current state"),
+    ],
+)
+def test_injected_errors_have_the_services_shapes_and_record_nothing(
+    emulator_factory, error: str, status: int, words: str
+) -> None:
     emu = emulator_factory(errors={"PutDialRequestBatch": error})
     c = client(emu)
     with pytest.raises(ClientError) as info:
@@ -208,21 +227,45 @@ def test_the_emulator_command_injects_errors() -> None:
     import subprocess
     import sys
 
-    bad = subprocess.run([sys.executable, "-m", "dialkit.emulator", "--error", "PutDialRequestBatch"],
-                         capture_output=True, text=True, timeout=30)
+    bad = subprocess.run(
+        [sys.executable, "-m", "dialkit.emulator", "--error", "PutDialRequestBatch"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert bad.returncode == 2 and "OPERATION=ERROR" in bad.stderr
-    proc = subprocess.Popen([sys.executable, "-m", "dialkit.emulator", "--error",
-                             "PutDialRequestBatch=ExpiredTokenException", "--errors-after", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dialkit.emulator",
+            "--error",
+            "PutDialRequestBatch=ExpiredTokenException",
+            "--errors-after",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         ready, _, _ = select.select([proc.stdout], [], [], 30)
         assert ready, "the emulator printed nothing"
         info = json.loads(proc.stdout.readline())
-        c = boto3.client("connectcampaigns", endpoint_url=info["endpoint_url"], region_name="us-east-1",
-                         aws_access_key_id="x", aws_secret_access_key="x",
-                         config=Config(retries={"total_max_attempts": 1}))
-        item = {"clientToken": "cli-1", "phoneNumber": US, "attributes": {},
-                "expirationTime": datetime.now(timezone.utc) + timedelta(minutes=5)}
+        c = boto3.client(
+            "connectcampaigns",
+            endpoint_url=info["endpoint_url"],
+            region_name="us-east-1",
+            aws_access_key_id="x",
+            aws_secret_access_key="x",
+            config=Config(retries={"total_max_attempts": 1}),
+        )
+        item = {
+            "clientToken": "cli-1",
+            "phoneNumber": US,
+            "attributes": {},
+            "expirationTime": datetime.now(timezone.utc) + timedelta(minutes=5),
+        }
         c.put_dial_request_batch(id=info["campaign_id"], dialRequests=[item])  # the first call goes through
         with pytest.raises(ClientError, match="ExpiredTokenException"):
             c.put_dial_request_batch(id=info["campaign_id"], dialRequests=[{**item, "clientToken": "cli-2"}])

@@ -8,8 +8,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats import proportion as smp
+from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint, proportion_effectsize
 
 import dialkit
@@ -25,8 +25,9 @@ TABLES = [
 
 
 def _frame(table: dict[str, tuple[int, int]]) -> pd.DataFrame:
-    parts = [pd.DataFrame({"arm": name, "human_answered": [True] * k + [False] * (n - k)})
-             for name, (k, n) in table.items()]
+    parts = [
+        pd.DataFrame({"arm": name, "human_answered": [True] * k + [False] * (n - k)}) for name, (k, n) in table.items()
+    ]
     return pd.concat(parts, ignore_index=True).sample(frac=1.0, random_state=3)
 
 
@@ -52,11 +53,20 @@ def test_compare_arms_matches_statsmodels_on_fixed_tables(table: dict[str, tuple
 
 
 def test_compare_arms_reads_dispositions_and_counts_only_dials_by_default() -> None:
-    frame = pd.DataFrame({
-        "arm": ["A", "A", "A", "B", "B", "B", "B"],
-        "disposition": ["human_answered", "voicemail", "expired", "human_answered", "human_answered", None,
-                        "no_answer"],
-    })
+    frame = pd.DataFrame(
+        {
+            "arm": ["A", "A", "A", "B", "B", "B", "B"],
+            "disposition": [
+                "human_answered",
+                "voicemail",
+                "expired",
+                "human_answered",
+                "human_answered",
+                None,
+                "no_answer",
+            ],
+        }
+    )
     out = compare_arms(frame, outcome="human_answered", control="A")
     assert out.loc["A", ["n", "successes"]].tolist() == [2, 1]
     assert out.loc["B", ["n", "successes"]].tolist() == [3, 2]
@@ -76,7 +86,9 @@ def test_compare_arms_says_what_is_wrong() -> None:
 def test_unequal_exposure_is_flagged_and_warned() -> None:
     rng = np.random.default_rng(4)
     frame = _frame({"A": (60, 200), "B": (70, 200)})
-    frame["local_hour"] = np.where(frame["arm"] == "A", rng.integers(9, 12, len(frame)), rng.integers(17, 20, len(frame)))
+    frame["local_hour"] = np.where(
+        frame["arm"] == "A", rng.integers(9, 12, len(frame)), rng.integers(17, 20, len(frame))
+    )
     with pytest.warns(ExposureWarning, match="different callee local hours"):
         out = compare_arms(frame, control="A")
     assert out.loc["B", "exposure_differs"] and not out.loc["A", "exposure_differs"]
@@ -95,8 +107,9 @@ def test_equal_exposure_is_not_flagged() -> None:
 
 
 def test_sample_size_matches_statsmodels_power() -> None:
-    expected = NormalIndPower().solve_power(effect_size=abs(proportion_effectsize(0.33, 0.30)), alpha=0.05,
-                                            power=0.8, ratio=1.0, alternative="two-sided")
+    expected = NormalIndPower().solve_power(
+        effect_size=abs(proportion_effectsize(0.33, 0.30)), alpha=0.05, power=0.8, ratio=1.0, alternative="two-sided"
+    )
     assert sample_size_per_arm(0.30, 0.03) == math.ceil(expected)
     assert sample_size_per_arm(0.30, 0.06) < sample_size_per_arm(0.30, 0.03)
     assert sample_size_per_arm(0.30, 0.03, power=0.9) > sample_size_per_arm(0.30, 0.03)
@@ -105,8 +118,9 @@ def test_sample_size_matches_statsmodels_power() -> None:
 
 
 def test_assign_arms_is_seeded_balanced_and_stratified() -> None:
-    frame = pd.DataFrame({"phone_e164": [f"+1212555{100 + i:04d}" for i in range(61)],
-                          "zone": ["east"] * 20 + ["west"] * 41})
+    frame = pd.DataFrame(
+        {"phone_e164": [f"+1212555{100 + i:04d}" for i in range(61)], "zone": ["east"] * 20 + ["west"] * 41}
+    )
     one = assign_arms(frame, seed=7, stratify="zone")
     assert one["arm"].tolist() == assign_arms(frame, seed=7, stratify="zone")["arm"].tolist()
     assert one["arm"].tolist() != assign_arms(frame, seed=8, stratify="zone")["arm"].tolist()
@@ -134,8 +148,9 @@ def test_assign_arms_keeps_a_contact_set_a_contact_set_and_the_arm_is_sent(tmp_p
 
 
 def test_stratify_by_time_zone_reads_the_zone_from_the_number() -> None:
-    frame = pd.DataFrame({"phone_e164": [f"+1212555{100 + i:04d}" for i in range(10)]
-                          + [f"+1213555{100 + i:04d}" for i in range(10)]})
+    frame = pd.DataFrame(
+        {"phone_e164": [f"+1212555{100 + i:04d}" for i in range(10)] + [f"+1213555{100 + i:04d}" for i in range(10)]}
+    )
     out = assign_arms(frame, seed=1, stratify="time_zone")
     assert set(out["time_zone"]) == {"America/New_York", "America/Los_Angeles"}
     assert out.groupby(["time_zone", "arm"]).size().tolist() == [5, 5, 5, 5]
@@ -146,9 +161,22 @@ def test_local_send_schedule_calls_each_callee_at_the_arms_local_hour() -> None:
 
     from dialkit.experiments import local_send_schedule
 
-    frame = assign_arms(pd.DataFrame({"phone_e164": ["+12125550101", "+12135550102", "+12125550103",
-                                                     "+12135550104", "+442079460105", "+61491570106"]}),
-                        arms=("morning", "evening"), seed=2)
+    frame = assign_arms(
+        pd.DataFrame(
+            {
+                "phone_e164": [
+                    "+12125550101",
+                    "+12135550102",
+                    "+12125550103",
+                    "+12135550104",
+                    "+442079460105",
+                    "+61491570106",
+                ]
+            }
+        ),
+        arms=("morning", "evening"),
+        seed=2,
+    )
     slots = local_send_schedule(frame, {"morning": 10, "evening": 18.5}, day=date(2026, 7, 14))
     assert [s.at for s in slots] == sorted(s.at for s in slots)
     for slot in slots:

@@ -97,8 +97,14 @@ def test_fast_path_equals_normalize_phone_on_generated_values(region: str, seed:
     for i, value in enumerate(values):
         want = normalize_phone(value, region)
         code = int(got.reason[i])
-        have = (got.e164[i], None if code < 0 else REJECTION_REASONS[code], got.detail[i], got.flags.get(i, ()),
-                got.region[i], got.number_type[i])
+        have = (
+            got.e164[i],
+            None if code < 0 else REJECTION_REASONS[code],
+            got.detail[i],
+            got.flags.get(i, ()),
+            got.region[i],
+            got.number_type[i],
+        )
         if have != (want.e164, want.reason, want.detail, tuple(want.flags), want.region, want.number_type):
             mismatches.append((value, have, want))
     assert not mismatches, mismatches[:5]
@@ -128,8 +134,22 @@ def _messy_values(seed: int, count: int) -> list[str]:
     """Seeded messy cells: the shapes exports produce, stacked (no-break spaces, padding, wrappers, tel:,
     extensions, float renderings), plus near misses that must stay with the per-value steps."""
     rng = random.Random(seed)
-    exts = [" x12", "x9", " X 3", " ext. 5", " EXT:7", ";ext=12", " ; ext = 4", "#7", " # 8", " extension 44",
-            " x12345678901", " x", "x 1 x 2", " ext."]
+    exts = [
+        " x12",
+        "x9",
+        " X 3",
+        " ext. 5",
+        " EXT:7",
+        ";ext=12",
+        " ; ext = 4",
+        "#7",
+        " # 8",
+        " extension 44",
+        " x12345678901",
+        " x",
+        "x 1 x 2",
+        " ext.",
+    ]
     values = []
     for _ in range(count):
         d = "".join(rng.choice("0123456789") for _ in range(rng.choice([7, 10, 10, 11, 12, 16, 17])))
@@ -146,7 +166,8 @@ def _messy_values(seed: int, count: int) -> list[str]:
             s += rng.choice(exts)
         if rng.random() < 0.2:
             s = s.replace("-", "").replace(" ", "").replace("(", "").replace(")", "") + rng.choice(
-                [".0", ".00", ",0", ".5", "0.0", ".0 "])
+                [".0", ".00", ",0", ".5", "0.0", ".0 "]
+            )
         if rng.random() < 0.2:
             s = s.replace(" ", rng.choice(["\u00a0", "  ", "\u00a0 "]))
         if rng.random() < 0.15:
@@ -194,10 +215,24 @@ def test_fast_path_equals_normalize_phone_on_messy_values(region: str, seed: int
     for i, value in enumerate(values):
         want = normalize_phone(value, region)
         code = int(got.reason[i])
-        have = (got.e164[i], None if code < 0 else REJECTION_REASONS[code], got.detail[i], got.flags.get(i, ()),
-                got.flags_text[i], got.region[i], got.number_type[i])
-        if have != (want.e164, want.reason, want.detail, tuple(want.flags), _fastpath._flag_text(tuple(want.flags)),
-                    want.region, want.number_type):
+        have = (
+            got.e164[i],
+            None if code < 0 else REJECTION_REASONS[code],
+            got.detail[i],
+            got.flags.get(i, ()),
+            got.flags_text[i],
+            got.region[i],
+            got.number_type[i],
+        )
+        if have != (
+            want.e164,
+            want.reason,
+            want.detail,
+            tuple(want.flags),
+            _fastpath._flag_text(tuple(want.flags)),
+            want.region,
+            want.number_type,
+        ):
             mismatches.append((value, have, want))
     assert not mismatches, mismatches[:5]
 
@@ -208,8 +243,27 @@ def test_unknown_country_codes_after_plus_equal_normalize_phone(region: str, see
     """'+' and digits that start with no known country code: rejected whole-array exactly as parse rejects them
     (and those starting with 0 or the region's international prefix, which parse retries, left to it)."""
     rng = random.Random(seed)
-    heads = ["999", "0", "28", "80", "83", "89", "969", "000", "011", "00", "0011", "810", "1001", "44", "61", "1",
-             "01144207946", "0044207946", "8104420794"]
+    heads = [
+        "999",
+        "0",
+        "28",
+        "80",
+        "83",
+        "89",
+        "969",
+        "000",
+        "011",
+        "00",
+        "0011",
+        "810",
+        "1001",
+        "44",
+        "61",
+        "1",
+        "01144207946",
+        "0044207946",
+        "8104420794",
+    ]
     values = []
     for _ in range(4_000):
         d = rng.choice(heads) + "".join(rng.choice("0123456789") for _ in range(rng.randint(3, 12)))
@@ -250,36 +304,74 @@ def _row_reader(path: Path, **kwargs: object):
 def _assert_same(a, b) -> None:
     pd.testing.assert_frame_equal(a.accepted, b.accepted)
     pd.testing.assert_frame_equal(a.rejected, b.rejected)
-    fields = ("rows_read", "blank_rows", "notes", "phone_column", "source", "default_region", "dedupe",
-              "suppress_size", "suppress_unparsed")
+    fields = (
+        "rows_read",
+        "blank_rows",
+        "notes",
+        "phone_column",
+        "source",
+        "default_region",
+        "dedupe",
+        "suppress_size",
+        "suppress_unparsed",
+    )
     assert [getattr(a, f) for f in fields] == [getattr(b, f) for f in fields]
 
 
 def _fictional_csv(path: Path, rows: int, seed: int = 7) -> Path:
     """A list on the fictional ranges: clean and messy formats, duplicates, junk, quoted names, UK/AU numbers."""
     rng = random.Random(seed)
-    shapes = ["{a}-555-01{x}", "({a}) 555-01{x}", "+1{a}55501{x}", "1-{a}-555-01{x}", "{a}.555.01{x}",
-              "+44 20 7946 0{y}", "+61 491 570 {y}", "020 7946 0{y}", "{a}55501{x}.0", "{a}-555-01{x} x12",
-              '"={a}55501{x}"', "N/A", "", "555-01{x}", "+1 {a} 555 01{x} ", "{a}\u00a0555\u00a001{x}", "call me"]
+    shapes = [
+        "{a}-555-01{x}",
+        "({a}) 555-01{x}",
+        "+1{a}55501{x}",
+        "1-{a}-555-01{x}",
+        "{a}.555.01{x}",
+        "+44 20 7946 0{y}",
+        "+61 491 570 {y}",
+        "020 7946 0{y}",
+        "{a}55501{x}.0",
+        "{a}-555-01{x} x12",
+        '"={a}55501{x}"',
+        "N/A",
+        "",
+        "555-01{x}",
+        "+1 {a} 555 01{x} ",
+        "{a}\u00a0555\u00a001{x}",
+        "call me",
+    ]
     lines = ["customer_id,name,phone,segment"]
     for i in range(rows):
-        phone = rng.choice(shapes).format(a=rng.choice(["212", "312", "416", "604", "303"]), x=f"{rng.randint(0, 99):02d}",
-                                          y=f"{rng.randint(0, 999):03d}")
+        phone = rng.choice(shapes).format(
+            a=rng.choice(["212", "312", "416", "604", "303"]),
+            x=f"{rng.randint(0, 99):02d}",
+            y=f"{rng.randint(0, 999):03d}",
+        )
         name = rng.choice(["Ada", '"Lovelace, Ada"', "Grace", '"O""Hara"', "Tomás"])
         lines.append(f"C-{i:05d},{name},{phone},{rng.choice(['a', 'b', ''])}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
-@pytest.mark.parametrize("kwargs", [
-    {}, {"dedupe": "last"}, {"dedupe": "none"}, {"default_region": "GB"}, {"default_region": "CA"},
-    {"suppress": SAMPLES / "do_not_call.csv"}, {"phone_column": "phone"},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"dedupe": "last"},
+        {"dedupe": "none"},
+        {"default_region": "GB"},
+        {"default_region": "CA"},
+        {"suppress": SAMPLES / "do_not_call.csv"},
+        {"phone_column": "phone"},
+    ],
+)
 @pytest.mark.slow
 def test_fast_loader_equals_row_reader(tmp_path: Path, kwargs: dict) -> None:
     path = _fictional_csv(tmp_path / "list.csv", 3000)
-    assert _fastpath.load_text_fast(path, phone_column=None, region="US", suppress=None, dedupe="first",
-                                    max_bytes=None) is not None  # the fast reader takes this file
+    assert (
+        _fastpath.load_text_fast(path, phone_column=None, region="US", suppress=None, dedupe="first", max_bytes=None)
+        is not None
+    )  # the fast reader takes this file
     _assert_same(load_contacts(path, **kwargs), _row_reader(path, **kwargs))
 
 
@@ -314,8 +406,10 @@ ODD = {
 def test_odd_text_files_go_to_the_row_reader(tmp_path: Path, name: str) -> None:
     path = tmp_path / name
     path.write_text(ODD[name], encoding="utf-8")
-    assert _fastpath.load_text_fast(path, phone_column=None, region="US", suppress=None, dedupe="first",
-                                    max_bytes=None) is None
+    assert (
+        _fastpath.load_text_fast(path, phone_column=None, region="US", suppress=None, dedupe="first", max_bytes=None)
+        is None
+    )
     try:
         expected = _row_reader(path)
     except ContactFileError as exc:
@@ -329,8 +423,10 @@ def test_odd_text_files_go_to_the_row_reader(tmp_path: Path, name: str) -> None:
 def test_cp1252_file_goes_to_the_row_reader(tmp_path: Path) -> None:
     path = tmp_path / "legacy.csv"
     path.write_bytes("phone,name\n212-555-0142,Tomás\n".encode("cp1252"))
-    assert _fastpath.load_text_fast(path, phone_column=None, region="US", suppress=None, dedupe="first",
-                                    max_bytes=None) is None
+    assert (
+        _fastpath.load_text_fast(path, phone_column=None, region="US", suppress=None, dedupe="first", max_bytes=None)
+        is None
+    )
     assert load_contacts(path).accepted["name"].tolist() == ["Tomás"]
 
 
@@ -374,16 +470,21 @@ def test_available_memory_reads_this_machine() -> None:
     assert _io.memory_max_bytes(fast=True) >= _io.memory_max_bytes(fast=False)
 
 
-@pytest.mark.parametrize("text", [
-    "phone;name;city\n212-555-0142;Ada;Paris, FR\n312-555-0123;Bob;Rome",          # no final line break
-    "\ufeffphone\tname\n+44 20 7946 0123\tAda\n+61 491 570 006\tBob\n",               # BOM, tabs
-    'customer_id,name,phone\r\nC-1,"Lovelace, Ada",(212) 555-0142\r\nC-2,Bob,="2125550143"\r\n',  # CRLF, quotes
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "phone;name;city\n212-555-0142;Ada;Paris, FR\n312-555-0123;Bob;Rome",  # no final line break
+        "\ufeffphone\tname\n+44 20 7946 0123\tAda\n+61 491 570 006\tBob\n",  # BOM, tabs
+        'customer_id,name,phone\r\nC-1,"Lovelace, Ada",(212) 555-0142\r\nC-2,Bob,="2125550143"\r\n',  # CRLF, quotes
+    ],
+)
 def test_fast_loader_equals_row_reader_on_plain_variants(tmp_path: Path, text: str) -> None:
     path = tmp_path / "variant.csv"
     path.write_text(text, encoding="utf-8", newline="")
-    assert _fastpath.load_text_fast(path, phone_column=None, region="US", suppress=None, dedupe="first",
-                                    max_bytes=None) is not None
+    assert (
+        _fastpath.load_text_fast(path, phone_column=None, region="US", suppress=None, dedupe="first", max_bytes=None)
+        is not None
+    )
     _assert_same(load_contacts(path), _row_reader(path))
 
 
@@ -399,7 +500,10 @@ def test_long_cells_do_not_shift_the_values_after_them() -> None:
         want = normalize_phone(value, "US")
         code = int(got.reason[i])
         assert (got.e164[i], None if code < 0 else REJECTION_REASONS[code], got.detail[i]) == (
-            want.e164, want.reason, want.detail), value[:20]
+            want.e164,
+            want.reason,
+            want.detail,
+        ), value[:20]
 
 
 def test_small_value_columns_are_categoricals_of_the_values_present(tmp_path: Path) -> None:

@@ -31,8 +31,13 @@ def test_429_storm_outlasting_botocore_retries(tmp_path: Path) -> None:
     # backoff must carry it through, resending the same tokens.
     with serve(seed=1, rate_limit=2) as emu:
         plan = plan_for(emu, 100, batch_size=10)
-        summary = send(plan, boto_connection(emu, attempts=1), tmp_path / "l.sqlite", listeners=[],
-                       settings=SendSettings(rate=50, backoff=Backoff(initial=0.2, maximum=0.6, jitter=0), max_attempts=50))
+        summary = send(
+            plan,
+            boto_connection(emu, attempts=1),
+            tmp_path / "l.sqlite",
+            listeners=[],
+            settings=SendSettings(rate=50, backoff=Backoff(initial=0.2, maximum=0.6, jitter=0), max_attempts=50),
+        )
         assert summary.succeeded == 100
         assert Counter(c["status"] for c in emu.calls())[429] >= 3
         dialed_once(emu)
@@ -42,8 +47,13 @@ def test_429_storm_outlasting_botocore_retries(tmp_path: Path) -> None:
 def test_429_storm_that_never_ends_stops_with_everything_pending(tmp_path: Path) -> None:
     with serve(seed=1, rate_limit=0.001) as emu:  # one call then nothing for ~15 minutes
         plan = plan_for(emu, 60)
-        summary = send(plan, boto_connection(emu, attempts=1), tmp_path / "l.sqlite", listeners=[],
-                       settings=SendSettings(backoff=FAST, max_attempts=4, concurrency=1))
+        summary = send(
+            plan,
+            boto_connection(emu, attempts=1),
+            tmp_path / "l.sqlite",
+            listeners=[],
+            settings=SendSettings(backoff=FAST, max_attempts=4, concurrency=1),
+        )
         assert summary.succeeded == 25 and summary.pending == 35
         assert "ThrottlingException" in summary.stopped_reason
         results = accounted(tmp_path / "l.sqlite", plan)
@@ -53,8 +63,13 @@ def test_429_storm_that_never_ends_stops_with_everything_pending(tmp_path: Path)
 def test_500s_are_resent_with_the_same_token(tmp_path: Path) -> None:
     with serve(seed=4, server_error_rate=0.5) as emu:
         plan = plan_for(emu, 150)
-        summary = send(plan, boto_connection(emu, attempts=1), tmp_path / "l.sqlite", listeners=[],
-                       settings=SendSettings(backoff=FAST, max_attempts=30))
+        summary = send(
+            plan,
+            boto_connection(emu, attempts=1),
+            tmp_path / "l.sqlite",
+            listeners=[],
+            settings=SendSettings(backoff=FAST, max_attempts=30),
+        )
         assert summary.succeeded == 150
         assert Counter(c["status"] for c in emu.calls())[500] >= 1
         dialed_once(emu)
@@ -65,8 +80,13 @@ def test_read_timeouts_outcome_unknown_then_resent(tmp_path: Path) -> None:
     # the emulator records the batch, then answers too late: the client times out without knowing
     with serve(seed=2, hang_rate=0.3, hang_seconds=1.5) as emu:
         plan = plan_for(emu, 100)
-        summary = send(plan, boto_connection(emu, attempts=1, read_timeout=0.5), tmp_path / "l.sqlite", listeners=[],
-                       settings=SendSettings(backoff=FAST, max_attempts=20))
+        summary = send(
+            plan,
+            boto_connection(emu, attempts=1, read_timeout=0.5),
+            tmp_path / "l.sqlite",
+            listeners=[],
+            settings=SendSettings(backoff=FAST, max_attempts=20),
+        )
         assert summary.succeeded == 100
         log = emu.dial_requests()
         assert len(log) == 100 and max(d["submissions"] for d in log) >= 2  # resent after a time-out
@@ -78,8 +98,13 @@ def test_read_timeouts_outcome_unknown_then_resent(tmp_path: Path) -> None:
 def test_connection_resets_with_botocore_retries_off(tmp_path: Path) -> None:
     with serve(seed=3, reset_rate=0.4) as emu:
         plan = plan_for(emu, 100)
-        summary = send(plan, boto_connection(emu, attempts=1), tmp_path / "l.sqlite", listeners=[],
-                       settings=SendSettings(backoff=FAST, max_attempts=20))
+        summary = send(
+            plan,
+            boto_connection(emu, attempts=1),
+            tmp_path / "l.sqlite",
+            listeners=[],
+            settings=SendSettings(backoff=FAST, max_attempts=20),
+        )
         assert summary.succeeded == 100
         dialed_once(emu)
     attempts = dialkit.load_attempts(tmp_path / "l.sqlite")
@@ -98,8 +123,13 @@ def test_burst_of_per_item_failures_then_recovery(tmp_path: Path) -> None:
     with serve(seed=6, throttle_rate=0.9, unknown_error_rate=0.05) as emu:
         emu.after_calls(3, lambda e: e.set_faults(throttle_rate=0.0, unknown_error_rate=0.0))
         plan = plan_for(emu, 75)
-        summary = send(plan, boto_connection(emu, attempts=3), tmp_path / "l.sqlite", listeners=[],
-                       settings=SendSettings(backoff=FAST, max_attempts=10))
+        summary = send(
+            plan,
+            boto_connection(emu, attempts=3),
+            tmp_path / "l.sqlite",
+            listeners=[],
+            settings=SendSettings(backoff=FAST, max_attempts=10),
+        )
         assert summary.succeeded == 75
         dialed_once(emu)
     results = accounted(tmp_path / "l.sqlite", plan)
@@ -109,14 +139,25 @@ def test_burst_of_per_item_failures_then_recovery(tmp_path: Path) -> None:
 def test_retry_budget_spent_leaves_failures_with_their_code_then_a_resume_finishes(tmp_path: Path) -> None:
     with serve(seed=8, throttle_rate=1.0) as emu:
         plan = plan_for(emu, 30)
-        first = send(plan, boto_connection(emu, attempts=3), tmp_path / "l.sqlite", listeners=[],
-                     settings=SendSettings(backoff=FAST, max_attempts=2))
+        first = send(
+            plan,
+            boto_connection(emu, attempts=3),
+            tmp_path / "l.sqlite",
+            listeners=[],
+            settings=SendSettings(backoff=FAST, max_attempts=2),
+        )
         assert first.succeeded == 0 and first.failed == {"RequestThrottled": 30}
         results = accounted(tmp_path / "l.sqlite", plan)
         assert (results["attempts"] == 2).all()
         assert results["pending_reason"].str.contains("attempts spent").all()
         emu.set_faults(throttle_rate=0.0)
-        second = send(plan, boto_connection(emu, attempts=3), tmp_path / "l.sqlite", listeners=[], settings=SendSettings(backoff=FAST))
+        second = send(
+            plan,
+            boto_connection(emu, attempts=3),
+            tmp_path / "l.sqlite",
+            listeners=[],
+            settings=SendSettings(backoff=FAST),
+        )
         assert second.succeeded == 30 and second.failed == {}
         dialed_once(emu)
 
@@ -125,13 +166,23 @@ def test_paused_mid_run_under_load_keeps_everything_accounted(tmp_path: Path) ->
     with serve(seed=9, throttle_rate=0.2, reset_rate=0.1) as emu:
         emu.after_calls(5, lambda e: e.set_campaign_state(e.campaign_id, "Paused"))
         plan = plan_for(emu, 200)
-        first = send(plan, boto_connection(emu, attempts=3), tmp_path / "l.sqlite", listeners=[],
-                     settings=SendSettings(backoff=FAST, max_attempts=10, concurrency=2))
+        first = send(
+            plan,
+            boto_connection(emu, attempts=3),
+            tmp_path / "l.sqlite",
+            listeners=[],
+            settings=SendSettings(backoff=FAST, max_attempts=10, concurrency=2),
+        )
         assert "Paused" in first.stopped_reason and first.pending > 0
         accounted(tmp_path / "l.sqlite", plan)
         emu.set_campaign_state(emu.campaign_id, "Running")
-        second = send(plan, boto_connection(emu, attempts=3), tmp_path / "l.sqlite", listeners=[],
-                      settings=SendSettings(backoff=FAST, max_attempts=10))
+        second = send(
+            plan,
+            boto_connection(emu, attempts=3),
+            tmp_path / "l.sqlite",
+            listeners=[],
+            settings=SendSettings(backoff=FAST, max_attempts=10),
+        )
         assert second.succeeded == 200
         dialed_once(emu)
         assert len(emu.dial_requests()) == 200
@@ -141,13 +192,24 @@ def test_campaign_deleted_mid_run_keeps_everything_accounted(tmp_path: Path) -> 
     with serve(seed=10) as emu:
         emu.after_calls(2, lambda e: e.delete_campaign(e.campaign_id))
         plan = plan_for(emu, 100)
-        summary = send(plan, boto_connection(emu, attempts=3), tmp_path / "l.sqlite", listeners=[],
-                       settings=SendSettings(backoff=FAST, concurrency=1))
+        summary = send(
+            plan,
+            boto_connection(emu, attempts=3),
+            tmp_path / "l.sqlite",
+            listeners=[],
+            settings=SendSettings(backoff=FAST, concurrency=1),
+        )
         assert summary.succeeded == 50 and summary.pending == 50 and "not found" in summary.stopped_reason
         results = accounted(tmp_path / "l.sqlite", plan)
         assert results.query("status == 'pending'")["pending_reason"].str.contains("not found").all()
         with pytest.raises(dialkit.CampaignNotFound):
-            send(plan, boto_connection(emu, attempts=3), tmp_path / "l.sqlite", listeners=[], settings=SendSettings(backoff=FAST))
+            send(
+                plan,
+                boto_connection(emu, attempts=3),
+                tmp_path / "l.sqlite",
+                listeners=[],
+                settings=SendSettings(backoff=FAST),
+            )
 
 
 # ---------------------------------------------------------------------------
@@ -183,7 +245,7 @@ def test_damaged_ledgers_on_report_are_one_clear_line(capsys, tmp_path: Path) ->
     data = good.read_bytes()
     damaged = {
         "truncated": data[:5000],
-        "overwritten": data[:4096] + b"\xff" * 8192 + data[4096 + 8192:],
+        "overwritten": data[:4096] + b"\xff" * 8192 + data[4096 + 8192 :],
         "garbage": bytes(range(256)) * 40,
     }
     for name, content in damaged.items():
@@ -212,8 +274,17 @@ def test_disk_full_mid_run_is_one_line_and_the_ledger_resumes(capsys, tmp_path: 
         return real(self, *args, **kwargs)
 
     with serve(seed=3) as emu:
-        base = ["send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id,
-                "--ledger", str(ledger), "--no-progress"]
+        base = [
+            "send",
+            str(SMALL),
+            "--endpoint",
+            emu.endpoint_url,
+            "--campaign-id",
+            emu.campaign_id,
+            "--ledger",
+            str(ledger),
+            "--no-progress",
+        ]
         monkeypatch.setattr(Ledger, "_record_response", full_disk)
         code, _, err = cli(capsys, *base)
         assert code == 2 and "disk is full" in one_clear_line(err) and "same --ledger" in err
@@ -306,8 +377,9 @@ def test_report_explains_in_flight_requests_left_by_a_kill(capsys, tmp_path: Pat
     from dialkit.results import IN_FLIGHT_NO_REASON, PENDING_NO_REASON
 
     ledger = tmp_path / "run.sqlite"
-    plan = dialkit.plan_batches(pd.DataFrame({"phone_e164": ["+12125550142", "+13125550123", "+14155550177"]}),
-                                "camp-1", batch_size=2)
+    plan = dialkit.plan_batches(
+        pd.DataFrame({"phone_e164": ["+12125550142", "+13125550123", "+14155550177"]}), "camp-1", batch_size=2
+    )
     with Ledger.open(ledger) as led:
         led._bind_plan(plan)
         led._begin_call(led.to_send(retry_codes=())[:2], 1, datetime.now(timezone.utc))

@@ -62,10 +62,18 @@ def test_duplicate_attribute_columns_get_distinct_valid_names(tmp_path: Path) ->
     assert sorted(v for k, v in plan.requests[0].attributes.items() if k in cols) == ["a", "b"]
 
 
-@pytest.mark.parametrize("campaign_id, api", [
-    ("", "v1"), ("has space", "v1"), ("tab\there", "v1"), ("x" * 257, "v1"),
-    ("under_score", "v2"), ("semi;colon", "v2"), ("", "v2"),
-])
+@pytest.mark.parametrize(
+    "campaign_id, api",
+    [
+        ("", "v1"),
+        ("has space", "v1"),
+        ("tab\there", "v1"),
+        ("x" * 257, "v1"),
+        ("under_score", "v2"),
+        ("semi;colon", "v2"),
+        ("", "v2"),
+    ],
+)
 def test_campaign_id_breaking_the_pattern(tmp_path: Path, campaign_id: str, api: str) -> None:
     contacts = dialkit.load_contacts(write(tmp_path, "c.csv", "phone\n+12125550142\n"))
     with pytest.raises(PlanError, match="campaign") as info:

@@ -40,9 +40,16 @@ def contact_file(path: Path, *numbers: str) -> Path:
 
 def stopped_run(ledger: Path, campaign_id: str, *numbers: str, in_flight: int = 0) -> dialkit.BatchPlan:
     """A run stopped before anything was answered: every request pending (the first ``in_flight`` sent)."""
-    plan = dialkit.plan_batches(pd.DataFrame({"phone_e164": list(numbers), "row": range(1, len(numbers) + 1),
-                                              "customer_id": [f"C-{i}" for i in range(1, len(numbers) + 1)]}),
-                                campaign_id)
+    plan = dialkit.plan_batches(
+        pd.DataFrame(
+            {
+                "phone_e164": list(numbers),
+                "row": range(1, len(numbers) + 1),
+                "customer_id": [f"C-{i}" for i in range(1, len(numbers) + 1)],
+            }
+        ),
+        campaign_id,
+    )
     with Ledger.open(ledger) as led:
         led._bind_plan(plan)
         if in_flight:
@@ -60,15 +67,27 @@ def test_resume_applies_the_current_file_and_do_not_call_list(capsys, tmp_path: 
         stopped_run(ledger, emu.campaign_id, BOB, ANN, CY, in_flight=1)
         contacts = contact_file(tmp_path / "today.csv", ANN)
         (tmp_path / "dnc.csv").write_text(f"phone\n{BOB}\n")
-        code, out, err = run(capsys, "send", str(contacts), "--endpoint", emu.endpoint_url, "--campaign-id",
-                             emu.campaign_id, "--ledger", str(ledger), "--suppress", str(tmp_path / "dnc.csv"),
-                             "--no-progress")
+        code, out, err = run(
+            capsys,
+            "send",
+            str(contacts),
+            "--endpoint",
+            emu.endpoint_url,
+            "--campaign-id",
+            emu.campaign_id,
+            "--ledger",
+            str(ledger),
+            "--suppress",
+            str(tmp_path / "dnc.csv"),
+            "--no-progress",
+        )
         assert code == 0, (out, err)
         assert [d["phoneNumber"] for d in emu.dial_requests()] == [ANN]
     results = dialkit.load_results(ledger)
     assert len(results) == 3  # still accounted for
-    outcome = {(str(r.status), r.pending_reason if isinstance(r.pending_reason, str) else None)
-               for r in results.itertuples()}
+    outcome = {
+        (str(r.status), r.pending_reason if isinstance(r.pending_reason, str) else None) for r in results.itertuples()
+    }
     assert outcome == {("succeeded", None), ("in_flight", REASON_SUPPRESSED), ("pending", REASON_NOT_IN_PLAN)}
     assert "2 not sent" in out and "do-not-call" in out
 
@@ -90,8 +109,17 @@ def test_a_plan_that_extends_a_run_is_refused_without_the_flag(capsys, tmp_path:
     with serve(seed=3) as emu:
         stopped_run(ledger, emu.campaign_id, ANN, BOB)
         longer = contact_file(tmp_path / "other.csv", ANN, BOB, CY, DEE)
-        args = ["send", str(longer), "--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id,
-                "--ledger", str(ledger), "--no-progress"]
+        args = [
+            "send",
+            str(longer),
+            "--endpoint",
+            emu.endpoint_url,
+            "--campaign-id",
+            emu.campaign_id,
+            "--ledger",
+            str(ledger),
+            "--no-progress",
+        ]
         code, out, err = run(capsys, *args)
         assert code == 2 and "adds 2 request(s)" in err and "--extend-run" in err and "Traceback" not in err
         assert emu.dial_requests() == []  # refused before anything went out
@@ -167,7 +195,7 @@ def no_remote_sockets(monkeypatch: pytest.MonkeyPatch) -> list:
 
 SMALL = Path(__file__).resolve().parents[1] / "data" / "samples" / "contacts_small.csv"
 HOSTILE_ENDPOINTS = {
-    "http://192.0.2.2:18765\\@127.0.0.1:1": "backslash",        # urllib.parse: 127.0.0.1, urllib3: 192.0.2.2
+    "http://192.0.2.2:18765\\@127.0.0.1:1": "backslash",  # urllib.parse: 127.0.0.1, urllib3: 192.0.2.2
     "http://192.0.2.2:18765@127.0.0.1:1": "user name",
     "http://user:pw@127.0.0.1:1": "user name",
     "http://127.0.0.1%2f@192.0.2.2:80": "user name",
@@ -182,11 +210,23 @@ HOSTILE_ENDPOINTS = {
 
 
 @pytest.mark.parametrize("endpoint", list(HOSTILE_ENDPOINTS))
-def test_hostile_endpoints_are_refused_before_any_connection(endpoint, capsys, tmp_path: Path,
-                                                           no_remote_sockets: list) -> None:
+def test_hostile_endpoints_are_refused_before_any_connection(
+    endpoint, capsys, tmp_path: Path, no_remote_sockets: list
+) -> None:
     for extra in ([], ["--yes"]):
-        code, out, err = run(capsys, "send", str(SMALL), "--endpoint", endpoint, "--campaign-id", "c-1",
-                             "--ledger", str(tmp_path / "l.sqlite"), "--no-progress", *extra)
+        code, out, err = run(
+            capsys,
+            "send",
+            str(SMALL),
+            "--endpoint",
+            endpoint,
+            "--campaign-id",
+            "c-1",
+            "--ledger",
+            str(tmp_path / "l.sqlite"),
+            "--no-progress",
+            *extra,
+        )
         assert code == 2, (endpoint, out, err)
         assert HOSTILE_ENDPOINTS[endpoint] in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert no_remote_sockets == []
@@ -201,13 +241,16 @@ def test_locality_is_decided_on_the_host_urllib3_connects_to() -> None:
     assert check_endpoint_url("http://[::1]:8765/prefix") == ("::1", True)
     assert check_endpoint_url("HTTP://LocalHost:8765") == ("localhost", True)
     assert check_endpoint_url("https://connect-campaigns.us-east-1.amazonaws.com") == (
-        "connect-campaigns.us-east-1.amazonaws.com", False)
+        "connect-campaigns.us-east-1.amazonaws.com",
+        False,
+    )
     assert check_endpoint_url("http://127.1:80")[1] is False  # not plainly loopback: treated as real (needs --yes)
 
 
 @pytest.mark.slow
 def test_a_real_endpoint_without_yes_makes_no_network_call_and_no_credential_lookup(
-        capsys, tmp_path: Path, no_remote_sockets: list, monkeypatch: pytest.MonkeyPatch) -> None:
+    capsys, tmp_path: Path, no_remote_sockets: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import botocore.session
 
     lookups: list = []
@@ -221,8 +264,20 @@ def test_a_real_endpoint_without_yes_makes_no_network_call_and_no_credential_loo
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEEXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "example")
     for endpoint in ("aws", "http://192.0.2.2:8765"):
-        code, out, err = run(capsys, "send", str(SMALL), "--endpoint", endpoint, "--campaign-id", "c-1",
-                             "--region", "us-east-1", "--ledger", str(tmp_path / "l.sqlite"), "--no-progress")
+        code, out, err = run(
+            capsys,
+            "send",
+            str(SMALL),
+            "--endpoint",
+            endpoint,
+            "--campaign-id",
+            "c-1",
+            "--region",
+            "us-east-1",
+            "--ledger",
+            str(tmp_path / "l.sqlite"),
+            "--no-progress",
+        )
         assert code == 2 and "--yes" in err
     conn = dialkit.connect(None, region="us-east-1")
     plan = dialkit.plan_batches(pd.DataFrame({"phone_e164": [ANN]}), "c-1")
@@ -260,8 +315,9 @@ class _RecordingProxy:
 
 
 @pytest.mark.slow
-def test_proxy_variables_never_route_emulator_traffic(capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                       no_remote_sockets: list) -> None:
+def test_proxy_variables_never_route_emulator_traffic(
+    capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_remote_sockets: list
+) -> None:
     proxy = _RecordingProxy()
     try:
         for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
@@ -271,8 +327,18 @@ def test_proxy_variables_never_route_emulator_traffic(capsys, tmp_path: Path, mo
         code, out, err = run(capsys, "send", str(SMALL), "--ledger", str(tmp_path / "a.sqlite"), "--no-progress")
         assert code == 0, err
         with serve(seed=2) as emu:
-            code, out, err = run(capsys, "send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign-id",
-                                 emu.campaign_id, "--ledger", str(tmp_path / "b.sqlite"), "--no-progress")
+            code, out, err = run(
+                capsys,
+                "send",
+                str(SMALL),
+                "--endpoint",
+                emu.endpoint_url,
+                "--campaign-id",
+                emu.campaign_id,
+                "--ledger",
+                str(tmp_path / "b.sqlite"),
+                "--no-progress",
+            )
             assert code == 0, err
             assert emu.dial_requests()
     finally:
@@ -295,14 +361,23 @@ def test_the_one_sender_lock_follows_symlinks_across_processes(tmp_path: Path) -
     (tmp_path / "aliases").mkdir()
     alias = tmp_path / "aliases" / "alias.sqlite"
     alias.symlink_to(real)
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import sys
         from dialkit.ledger import Ledger
         led = Ledger.open({str(alias)!r})
         print("held", flush=True)
         sys.stdin.readline()
         led.close()
-    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         for path in (real, alias):
@@ -327,8 +402,20 @@ def test_exit_status_3_when_requests_are_left_to_send_again(capsys, tmp_path: Pa
     """--max-attempts 2 against a throttling dialer: failed (RequestThrottled) and marked to retry: not 0."""
     ledger = tmp_path / "run.sqlite"
     with serve(seed=4, throttle_rate=1.0) as emu:
-        args = ["send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id,
-                "--ledger", str(ledger), "--no-progress", "--max-attempts", "1", "--json"]
+        args = [
+            "send",
+            str(SMALL),
+            "--endpoint",
+            emu.endpoint_url,
+            "--campaign-id",
+            emu.campaign_id,
+            "--ledger",
+            str(ledger),
+            "--no-progress",
+            "--max-attempts",
+            "1",
+            "--json",
+        ]
         code, out, err = run(capsys, *args)
         summary = json.loads(out)
         assert code == 3, (summary, err)

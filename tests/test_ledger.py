@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from collections import Counter
 import subprocess
 import sys
 import textwrap
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -37,13 +37,20 @@ def test_write_ahead_then_outcomes(tmp_path: Path) -> None:
         with Ledger.read(tmp_path / "l.sqlite") as other:
             assert {r["status"] for r in other.requests_rows()} == {"in_flight"}
         t = [r.client_token for r in todo]
-        led._record_response(call, {t[0]: "id-0"}, {t[1]: ("RequestThrottled", None), t[2]: ("InvalidInput", "id-2")},
-                            [], NOW)
+        led._record_response(
+            call, {t[0]: "id-0"}, {t[1]: ("RequestThrottled", None), t[2]: ("InvalidInput", "id-2")}, [], NOW
+        )
         left = led.to_send(retry_codes=RETRY)
         assert [r.client_token for r in left] == [t[1]]  # InvalidInput is final, throttled is resent
-        assert led.counts() == {"requests": 3, "succeeded": 1, "failed": 2,
-                                "failure_codes": {"RequestThrottled": 1, "InvalidInput": 1}, "pending": 0, "in_flight": 0,
-                                "retrying": 0}
+        assert led.counts() == {
+            "requests": 3,
+            "succeeded": 1,
+            "failed": 2,
+            "failure_codes": {"RequestThrottled": 1, "InvalidInput": 1},
+            "pending": 0,
+            "in_flight": 0,
+            "retrying": 0,
+        }
 
 
 def test_call_errors_distinguish_nothing_taken_from_unknown(tmp_path: Path) -> None:
@@ -51,11 +58,18 @@ def test_call_errors_distinguish_nothing_taken_from_unknown(tmp_path: Path) -> N
         led._bind_plan(plan_of(2))
         todo = led.to_send(retry_codes=RETRY)
         c1 = led._begin_call(todo[:1], 1, NOW)
-        led._record_call_error(c1, "InvalidCampaignStateException", "paused", accepted_nothing=True,
-                              reason="campaign is Paused", finished_at=NOW)
+        led._record_call_error(
+            c1,
+            "InvalidCampaignStateException",
+            "paused",
+            accepted_nothing=True,
+            reason="campaign is Paused",
+            finished_at=NOW,
+        )
         c2 = led._begin_call(todo[1:], 1, NOW)
-        led._record_call_error(c2, "ReadTimeoutError", "timed out", accepted_nothing=False,
-                              reason="outcome unknown", finished_at=NOW)
+        led._record_call_error(
+            c2, "ReadTimeoutError", "timed out", accepted_nothing=False, reason="outcome unknown", finished_at=NOW
+        )
         rows = {r["client_token"]: r for r in led.requests_rows()}
         assert rows[todo[0].client_token]["status"] == "pending"
         assert rows[todo[0].client_token]["pending_reason"] == "campaign is Paused"
@@ -193,14 +207,23 @@ def test_a_symlink_planted_at_the_lock_path_is_not_followed(tmp_path: Path) -> N
 def test_a_second_sender_in_another_process_is_refused_at_once_naming_the_ledger(tmp_path: Path) -> None:
     """Two processes: the second gets LedgerBusy naming the ledger (never a wait for the first to finish)."""
     path = tmp_path / "l.sqlite"
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import sys
         from dialkit.ledger import Ledger
         led = Ledger.open({str(path)!r})
         print("held", flush=True)
         sys.stdin.readline()
         led.close()
-    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         code = textwrap.dedent(f"""
@@ -238,15 +261,22 @@ def recount(path: Path, retry: tuple[str, ...] = RETRY) -> dict:
                 retrying += 1
             else:
                 codes[code] = codes.get(code, 0) + 1
-    return {"requests": len(rows), "succeeded": by_status.get("succeeded", 0), "failed": sum(codes.values()),
-            "failure_codes": codes, "pending": by_status.get("pending", 0) + retrying,
-            "in_flight": by_status.get("in_flight", 0), "retrying": retrying}
+    return {
+        "requests": len(rows),
+        "succeeded": by_status.get("succeeded", 0),
+        "failed": sum(codes.values()),
+        "failure_codes": codes,
+        "pending": by_status.get("pending", 0) + retrying,
+        "in_flight": by_status.get("in_flight", 0),
+        "retrying": retrying,
+    }
 
 
 @pytest.mark.parametrize("update_from", [True, False], ids=["one-statement", "row-by-row (SQLite < 3.33)"])
 @pytest.mark.slow
-def test_counts_kept_by_triggers_match_a_full_recount_through_every_transition(tmp_path: Path, monkeypatch,
-                                                                                update_from: bool) -> None:
+def test_counts_kept_by_triggers_match_a_full_recount_through_every_transition(
+    tmp_path: Path, monkeypatch, update_from: bool
+) -> None:
     import random
 
     import dialkit.ledger
@@ -266,13 +296,17 @@ def test_counts_kept_by_triggers_match_a_full_recount_through_every_transition(t
             kind = rng.random()
             tokens = [r.client_token for r in chunk]
             if kind < 0.2:
-                led._record_call_error(call, "ThrottlingException", "x", accepted_nothing=kind < 0.1, reason="r",
-                                      finished_at=NOW)
+                led._record_call_error(
+                    call, "ThrottlingException", "x", accepted_nothing=kind < 0.1, reason="r", finished_at=NOW
+                )
             else:
                 ok = {t: f"id-{t[-6:]}" for t in tokens if rng.random() < 0.6}
                 rest = [t for t in tokens if t not in ok]
-                failed = {t: (rng.choice(["RequestThrottled", "UnknownError", "InvalidInput"]), None)
-                          for t in rest if rng.random() < 0.7}
+                failed = {
+                    t: (rng.choice(["RequestThrottled", "UnknownError", "InvalidInput"]), None)
+                    for t in rest
+                    if rng.random() < 0.7
+                }
                 led._record_response(call, ok, failed, [t for t in rest if t not in failed], NOW)
             if rng.random() < 0.2:
                 led._mark_pending_reason(tokens[:3], "budget spent")
@@ -314,8 +348,9 @@ def test_bind_plan_skips_a_plan_already_recorded_and_pages_follow_plan_order(tmp
         paged = list(led.iter_to_send(retry_codes=RETRY, page=7))
         assert [r.client_token for r in paged] == [r.client_token for r in bigger.requests]
         led._begin_call(paged[:5], 1, NOW)
-        assert [r.client_token for r in led.iter_to_send(retry_codes=RETRY, page=3)] == \
-            [r.client_token for r in bigger.requests]  # in flight is still to send
+        assert [r.client_token for r in led.iter_to_send(retry_codes=RETRY, page=3)] == [
+            r.client_token for r in bigger.requests
+        ]  # in flight is still to send
         assert led.count_to_send(retry_codes=RETRY) == 260
 
 

@@ -49,14 +49,22 @@ def campaign(tmp_path_factory: pytest.TempPathFactory):
     model = DialerModel(lines=12, agents=5, handle_time=200, buffer_size=1000, time_scale=0, start=START, seed=21)
     with serve(dialer=model, seed=21) as emu, connect(emu.endpoint_url) as conn:
         first = tmp / "run1.sqlite"
-        send(dialkit.plan_batches(contacts, emu.campaign_id, run_id="r1", ttl=timedelta(minutes=4)), conn, first,
-             listeners=[])
+        send(
+            dialkit.plan_batches(contacts, emu.campaign_id, run_id="r1", ttl=timedelta(minutes=4)),
+            conn,
+            first,
+            listeners=[],
+        )
         emu.dialer.advance(hours=5)
         records = read_contact_records(emu.contact_records())
         redial = dialkit.redial_candidates(first, records, now=emu.dialer.now())
         second = tmp / "run2.sqlite"
-        send(dialkit.plan_batches(redial, emu.campaign_id, run_id="r2", ttl=timedelta(minutes=15)), conn, second,
-             listeners=[])
+        send(
+            dialkit.plan_batches(redial, emu.campaign_id, run_id="r2", ttl=timedelta(minutes=15)),
+            conn,
+            second,
+            listeners=[],
+        )
         emu.dialer.advance(hours=2)
         raw = emu.contact_records()
     (tmp / "records.json").write_text(to_firehose_text(raw))
@@ -67,8 +75,17 @@ def _classify(r: dict) -> str:
     reason, amd = r.get("DisconnectReason"), r.get("AnsweringMachineDetectionStatus")
     if reason == "EXPIRED":
         return "expired"
-    if reason in ("OUTBOUND_ATTEMPT_FAILED", "TELECOM_PROBLEM", "OUTBOUND_DESTINATION_ENDPOINT_ERROR",
-                  "OUTBOUND_RESOURCE_ERROR") or (amd or "").startswith("SIT_TONE") or amd == "FAX_MACHINE_DETECTED":
+    if (
+        reason
+        in (
+            "OUTBOUND_ATTEMPT_FAILED",
+            "TELECOM_PROBLEM",
+            "OUTBOUND_DESTINATION_ENDPOINT_ERROR",
+            "OUTBOUND_RESOURCE_ERROR",
+        )
+        or (amd or "").startswith("SIT_TONE")
+        or amd == "FAX_MACHINE_DETECTED"
+    ):
         return "busy_or_failed"
     if not reason:
         return "other"
@@ -114,7 +131,8 @@ def _independent(ledgers: list[Path], raw: list[dict], contacts: pd.DataFrame) -
             continue
         dials_by_phone[phone].append((record["InitiationTimestamp"], kind))
         local = datetime.fromisoformat(record["InitiationTimestamp"].replace("Z", "+00:00")).astimezone(
-            ZoneInfo(_zone(phone)))
+            ZoneInfo(_zone(phone))
+        )
         hour_n[local.hour] += 1
         hour_k[local.hour] += kind == "human_answered"
         day = local.strftime("%a")
@@ -127,11 +145,19 @@ def _independent(ledgers: list[Path], raw: list[dict], contacts: pd.DataFrame) -
             attempt_n[k] += 1
             attempt_k[k] += kind == "human_answered"
     dialed = sum(len(d) for d in dials_by_phone.values())
-    return {"requests": len(requests), "with_record": with_record, "dialed": dialed, "classes": classes,
-            "people": len(dials_by_phone), "reached": len(set(dials_by_phone) & set(contacts["phone_e164"])),
-            "list": contacts["phone_e164"].nunique(), "hour": (hour_n, hour_k), "day": (day_n, day_k),
-            "attempt": (attempt_n, attempt_k),
-            "per_person": Counter(len(d) for d in dials_by_phone.values())}
+    return {
+        "requests": len(requests),
+        "with_record": with_record,
+        "dialed": dialed,
+        "classes": classes,
+        "people": len(dials_by_phone),
+        "reached": len(set(dials_by_phone) & set(contacts["phone_e164"])),
+        "list": contacts["phone_e164"].nunique(),
+        "hour": (hour_n, hour_k),
+        "day": (day_n, day_k),
+        "attempt": (attempt_n, attempt_k),
+        "per_person": Counter(len(d) for d in dials_by_phone.values()),
+    }
 
 
 def _wilson(k: int, n: int) -> tuple[float, float]:
@@ -167,8 +193,11 @@ def test_metrics_equal_an_independent_computation(campaign) -> None:
     apc = m["attempts_per_contact"]
     assert apc["contacts"] == x["people"] and apc["mean"] == pytest.approx(x["dialed"] / x["people"])
     assert apc["distribution"] == {str(k): v for k, v in sorted(x["per_person"].items())}
-    for key, rows, (n, k) in [("attempt", m["contact_rate_by_attempt"], x["attempt"]),
-                              ("hour", m["by_local_hour"], x["hour"]), ("weekday", m["by_local_weekday"], x["day"])]:
+    for key, rows, (n, k) in [
+        ("attempt", m["contact_rate_by_attempt"], x["attempt"]),
+        ("hour", m["by_local_hour"], x["hour"]),
+        ("weekday", m["by_local_weekday"], x["day"]),
+    ]:
         got = {r[key]: (r["count"], r["denominator"]) for r in rows if r["denominator"]}
         assert got == {v: (k[v], n[v]) for v in n}, key
         for r in rows:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import botocore
 import botocore.session
@@ -14,7 +14,7 @@ from botocore.exceptions import UnknownServiceError
 
 import dialkit
 from dialkit import _model
-from dialkit._model import (BOTOCORE_FLOOR, RING_TIMEOUT_SINCE, ModelNotSupported, constraints, service_model)
+from dialkit._model import BOTOCORE_FLOOR, RING_TIMEOUT_SINCE, ModelNotSupported, constraints, service_model
 from dialkit.adapters import V1Adapter, V2Adapter
 
 
@@ -101,8 +101,11 @@ def test_a_model_whose_shapes_changed_kind_means_not_supported_not_attribute_err
     folder.mkdir(parents=True)
     (folder / "service-2.json.gz").write_bytes(gzip.compress(json.dumps(raw).encode()))
     monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path / "data"))
-    with pytest.raises(ModelNotSupported, match=rf"string DestinationPhoneNumber where dialkit expects a MapShape "
-                                                rf"\(attributes\): upgrade to botocore >= {BOTOCORE_FLOOR}"):
+    with pytest.raises(
+        ModelNotSupported,
+        match=rf"string DestinationPhoneNumber where dialkit expects a MapShape "
+        rf"\(attributes\): upgrade to botocore >= {BOTOCORE_FLOOR}",
+    ):
         constraints("v2")
     constraints("v1")  # the other API's model is untouched
 

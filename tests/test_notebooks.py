@@ -29,7 +29,10 @@ def test_notebook_01_with_another_contact_list(tmp_path: Path) -> None:
     summary = last_json_output(executed)
     expected = dialkit.load_contacts(SMALL).summary()
     assert (summary["rows"], summary["accepted"], summary["rejected"]) == (
-        expected["rows"], expected["accepted"], expected["rejected"])
+        expected["rows"],
+        expected["accepted"],
+        expected["rejected"],
+    )
     assert (tmp_path / "01_rejection_reasons.png").stat().st_size > 5_000
     assert (tmp_path / "01_rejects.csv").exists()
 
@@ -45,12 +48,15 @@ def test_notebook_04_against_a_given_ledger(tmp_path: Path) -> None:
     assert "Traceback" not in text
 
 
-@pytest.mark.parametrize("notebook, parameters", [
-    ("02", {"data_path": str(SMALL), "run_id": "other-run", "ttl_minutes": 5}),
-    ("03", {"faults": {"seed": 99, "throttle_rate": 0.3, "unknown_error_rate": 0.1}}),
-    ("05", {"n_contacts": 300, "seed": 3, "arms": {"early": 9, "late": 20}, "control": "early"}),
-    ("07", {"n_contacts": 260, "seed": 5, "first_hour": 9, "last_hour": 12}),
-])
+@pytest.mark.parametrize(
+    "notebook, parameters",
+    [
+        ("02", {"data_path": str(SMALL), "run_id": "other-run", "ttl_minutes": 5}),
+        ("03", {"faults": {"seed": 99, "throttle_rate": 0.3, "unknown_error_rate": 0.1}}),
+        ("05", {"n_contacts": 300, "seed": 3, "arms": {"early": 9, "late": 20}, "control": "early"}),
+        ("07", {"n_contacts": 260, "seed": 5, "first_hour": 9, "last_hour": 12}),
+    ],
+)
 def test_other_notebooks_run_with_other_parameters(tmp_path: Path, notebook: str, parameters: dict) -> None:
     paths = run_notebooks(tmp_path, notebooks=[notebook], parameters=parameters)
     executed = next(p for p in paths if p.suffix == ".ipynb")
@@ -60,11 +66,14 @@ def test_other_notebooks_run_with_other_parameters(tmp_path: Path, notebook: str
     assert last_json_output(executed)["notebook"].startswith(notebook)
 
 
-@pytest.mark.parametrize("pressed", [
-    "panel.start()",  # Start pressed, the send still running when the next cell runs
-    "panel.start(); panel.wait()",  # Start pressed and the send gone to the end
-    "panel.start(stop_after_batches=2); panel.wait()",  # Start pressed, Stop pressed after two batches
-])
+@pytest.mark.parametrize(
+    "pressed",
+    [
+        "panel.start()",  # Start pressed, the send still running when the next cell runs
+        "panel.start(); panel.wait()",  # Start pressed and the send gone to the end
+        "panel.start(stop_after_batches=2); panel.wait()",  # Start pressed, Stop pressed after two batches
+    ],
+)
 def test_notebook_03_tells_a_true_story_when_start_is_pressed_by_hand(tmp_path: Path, pressed: str) -> None:
     """Notebook 03 invites pressing Start: the scripted cells below then wait for that send and report what
     the ledger holds, the resume finishes the job, and nobody is dialed twice."""
@@ -78,8 +87,9 @@ def test_notebook_03_tells_a_true_story_when_start_is_pressed_by_hand(tmp_path: 
             cell.source += f"\noutput_dir = {str(tmp_path)!r}"
     at = next(i for i, c in enumerate(book.cells) if c.cell_type == "code" and "panel = widgets.SendPanel(" in c.source)
     book.cells.insert(at + 1, nbformat.v4.new_code_cell(pressed))  # the analyst's click
-    NotebookClient(book, timeout=240, kernel_name="python3",
-                   resources={"metadata": {"path": str(source.parent)}}).execute()
+    NotebookClient(
+        book, timeout=240, kernel_name="python3", resources={"metadata": {"path": str(source.parent)}}
+    ).execute()
     outputs = {i: "".join(o.get("text", "") for o in c.get("outputs", [])) for i, c in enumerate(book.cells)}
     assert not [o for c in book.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     report = outputs[at + 2]
@@ -95,8 +105,16 @@ def test_notebook_03_tells_a_true_story_when_start_is_pressed_by_hand(tmp_path: 
 
 def test_notebook_06_at_other_moments_sends_nobody_outside_the_window(tmp_path: Path) -> None:
     """07:30 in New York at the first send (every US callee waits), 09:00 in Los Angeles at the second."""
-    paths = run_notebooks(tmp_path, notebooks=["06"], parameters={
-        "at": "2026-11-24T12:30:00Z", "later_at": "2026-11-24T17:00:00Z", "n_send": 60, "area_code_cap": 10})
+    paths = run_notebooks(
+        tmp_path,
+        notebooks=["06"],
+        parameters={
+            "at": "2026-11-24T12:30:00Z",
+            "later_at": "2026-11-24T17:00:00Z",
+            "n_send": 60,
+            "area_code_cap": 10,
+        },
+    )
     executed = next(p for p in paths if p.suffix == ".ipynb")
     summary = last_json_output(executed)
     assert summary["notebook"] == "06_calling_rules"

@@ -10,25 +10,25 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.colors import to_hex  # noqa: E402
-from statsmodels.stats.proportion import proportion_confint  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.axes import Axes
+from matplotlib.colors import to_hex
+from statsmodels.stats.proportion import proportion_confint
 
-import dialkit  # noqa: E402
-from dialkit.contact_records import read_contact_records  # noqa: E402
-from dialkit.emulator import DialerModel, serve  # noqa: E402
-from dialkit.outcome_charts import (  # noqa: E402
+import dialkit
+from dialkit.contact_records import read_contact_records
+from dialkit.emulator import DialerModel, serve
+from dialkit.outcome_charts import (
     DISPOSITION_COLORS,
     p_text,
     plot_arms,
     plot_dispositions,
     plot_rate_by_local_time,
 )
-from dialkit.sender import connect, send  # noqa: E402
+from dialkit.sender import connect, send
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -24,8 +24,13 @@ from conftest import customer_contacts, send_to
 
 import dialkit
 from dialkit.cli import main
-from dialkit.contact_records import (ContactRecordsError, join_contact_records, read_contact_records,
-                                     redial_candidates, to_firehose_text)
+from dialkit.contact_records import (
+    ContactRecordsError,
+    join_contact_records,
+    read_contact_records,
+    redial_candidates,
+    to_firehose_text,
+)
 from dialkit.emulator import serve
 from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE
 
@@ -36,17 +41,31 @@ UUIDS = [f"00000000-0000-4000-8000-{i:012d}" for i in range(40)]
 
 def results_frame() -> pd.DataFrame:
     """Three sent requests as load_results shows them (only the columns the join reads, plus one more)."""
-    return pd.DataFrame({"client_token": ["tok-a", "tok-b", "tok-c"], "dial_request_id": UUIDS[:3],
-                         "status": ["succeeded"] * 3})
+    return pd.DataFrame(
+        {"client_token": ["tok-a", "tok-b", "tok-c"], "dial_request_id": UUIDS[:3], "status": ["succeeded"] * 3}
+    )
 
 
-def record(contact_id: str, reason: str = "CUSTOMER_DISCONNECT", *, token: str | None = None,
-           outbound: str | None = None, updated: str = "2026-11-27T08:05:00Z") -> dict[str, Any]:
-    rec: dict[str, Any] = {"ContactId": contact_id, "Channel": "VOICE", "InitiationMethod": "API",
-                           "InitiationTimestamp": "2026-11-27T08:00:00Z", "LastUpdateTimestamp": updated,
-                           "DisconnectReason": reason, "Campaign": {"CampaignId": "camp-1"},
-                           "CustomerEndpoint": {"Address": "+12125550142", "Type": "TELEPHONE_NUMBER"},
-                           "Attributes": {"customer_id": "C-1"}, "Agent": None}
+def record(
+    contact_id: str,
+    reason: str = "CUSTOMER_DISCONNECT",
+    *,
+    token: str | None = None,
+    outbound: str | None = None,
+    updated: str = "2026-11-27T08:05:00Z",
+) -> dict[str, Any]:
+    rec: dict[str, Any] = {
+        "ContactId": contact_id,
+        "Channel": "VOICE",
+        "InitiationMethod": "API",
+        "InitiationTimestamp": "2026-11-27T08:00:00Z",
+        "LastUpdateTimestamp": updated,
+        "DisconnectReason": reason,
+        "Campaign": {"CampaignId": "camp-1"},
+        "CustomerEndpoint": {"Address": "+12125550142", "Type": "TELEPHONE_NUMBER"},
+        "Attributes": {"customer_id": "C-1"},
+        "Agent": None,
+    }
     if token is not None:
         rec["Attributes"][CLIENT_TOKEN_ATTRIBUTE] = token
     if outbound is not None:
@@ -70,8 +89,9 @@ def test_each_key_joins_when_only_it_matches(key: str) -> None:
     joined = join_contact_records(results, records)
     assert list(joined["join_key"].astype(object).where(joined["join_key"].notna(), None)) == [None, key, key]
     assert joined["disconnect_reason"].isna().tolist() == [True, False, False]
-    assert joined.attrs["join_keys"] == {k: (2 if k == key else 0)
-                                         for k in ("client_token", "outbound_request_id", "contact_id")}
+    assert joined.attrs["join_keys"] == {
+        k: (2 if k == key else 0) for k in ("client_token", "outbound_request_id", "contact_id")
+    }
     assert joined.attrs["unmatched_records"] == 1 and joined.attrs["records"] == 3
     assert list(joined["client_token"]) == ["tok-a", "tok-b", "tok-c"] and len(joined) == 3  # left join, same order
 
@@ -137,8 +157,22 @@ def test_report_says_which_key_matched_and_what_matched_nothing(capsys, tmp_path
     ledger = tmp_path / "run.sqlite"
     small = Path(__file__).resolve().parents[1] / "data" / "samples" / "contacts_small.csv"
     with serve(seed=9) as emu:
-        assert main(["send", str(small), "--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id,
-                     "--ledger", str(ledger), "--no-progress"]) == 0
+        assert (
+            main(
+                [
+                    "send",
+                    str(small),
+                    "--endpoint",
+                    emu.endpoint_url,
+                    "--campaign-id",
+                    emu.campaign_id,
+                    "--ledger",
+                    str(ledger),
+                    "--no-progress",
+                ]
+            )
+            == 0
+        )
         records = emu.contact_records(redelivery_rate=0)
     stray = record(UUIDS[39], token="dk1-from-another-run")
     (tmp_path / "records.json").write_text(to_firehose_text(records + [stray, {"note": "not a record"}]))
@@ -158,12 +192,25 @@ def test_report_says_which_key_matched_and_what_matched_nothing(capsys, tmp_path
 
 
 def event(contact_id: str, event_type: str, time: str, **detail: Any) -> dict[str, Any]:
-    return {"version": "0", "id": f"evt-{contact_id[-4:]}-{event_type}", "detail-type": "Amazon Connect Contact Event",
-            "source": "aws.connect", "account": "123456789012", "time": time, "region": "us-east-1",
-            "resources": [f"arn:aws:connect:us-east-1:123456789012:instance/i-1/contact/{contact_id}"],
-            "detail": {"eventType": event_type, "contactId": contact_id, "channel": "VOICE",
-                       "instanceArn": "arn:aws:connect:us-east-1:123456789012:instance/i-1",
-                       "initiationMethod": "API", "initiationTimestamp": "2026-11-27T08:00:00.000Z", **detail}}
+    return {
+        "version": "0",
+        "id": f"evt-{contact_id[-4:]}-{event_type}",
+        "detail-type": "Amazon Connect Contact Event",
+        "source": "aws.connect",
+        "account": "123456789012",
+        "time": time,
+        "region": "us-east-1",
+        "resources": [f"arn:aws:connect:us-east-1:123456789012:instance/i-1/contact/{contact_id}"],
+        "detail": {
+            "eventType": event_type,
+            "contactId": contact_id,
+            "channel": "VOICE",
+            "instanceArn": "arn:aws:connect:us-east-1:123456789012:instance/i-1",
+            "initiationMethod": "API",
+            "initiationTimestamp": "2026-11-27T08:00:00.000Z",
+            **detail,
+        },
+    }
 
 
 def contact_events() -> list[dict[str, Any]]:
@@ -171,12 +218,27 @@ def contact_events() -> list[dict[str, Any]]:
     return [
         event(a, "INITIATED", "2026-11-27T08:00:01Z"),
         event(b, "INITIATED", "2026-11-27T08:00:02Z"),
-        event(a, "CONNECTED_TO_SYSTEM", "2026-11-27T08:00:09Z", connectedToSystemTimestamp="2026-11-27T08:00:09.000Z",
-              customerEndpoint={"address": "+12125550142", "type": "TELEPHONE_NUMBER"}),
-        event(b, "DISCONNECTED", "2026-11-27T08:01:00Z", disconnectReason="EXPIRED",
-              disconnectTimestamp="2026-11-27T08:01:00.000Z"),
-        event(a, "DISCONNECTED", "2026-11-27T08:03:00Z", disconnectReason="CUSTOMER_DISCONNECT",
-              disconnectTimestamp="2026-11-27T08:03:00.000Z"),
+        event(
+            a,
+            "CONNECTED_TO_SYSTEM",
+            "2026-11-27T08:00:09Z",
+            connectedToSystemTimestamp="2026-11-27T08:00:09.000Z",
+            customerEndpoint={"address": "+12125550142", "type": "TELEPHONE_NUMBER"},
+        ),
+        event(
+            b,
+            "DISCONNECTED",
+            "2026-11-27T08:01:00Z",
+            disconnectReason="EXPIRED",
+            disconnectTimestamp="2026-11-27T08:01:00.000Z",
+        ),
+        event(
+            a,
+            "DISCONNECTED",
+            "2026-11-27T08:03:00Z",
+            disconnectReason="CUSTOMER_DISCONNECT",
+            disconnectTimestamp="2026-11-27T08:03:00.000Z",
+        ),
     ]
 
 
@@ -202,8 +264,7 @@ def test_gz_firehose_objects_read_directly_as_files_and_folders(tmp_path: Path) 
     day = tmp_path / "export" / "2026" / "11" / "27"
     day.mkdir(parents=True)
     # Firehose may put several gzip members in one object; names need not end in .gz
-    (day / "part-1.gz").write_bytes(gzip.compress(to_firehose_text(records[:1]).encode())
-                                    + gzip.compress(b"\n"))
+    (day / "part-1.gz").write_bytes(gzip.compress(to_firehose_text(records[:1]).encode()) + gzip.compress(b"\n"))
     (day / "part-2").write_bytes(gzip.compress(to_firehose_text(records[1:]).encode()))
     (tmp_path / "events.json.gz").write_bytes(gzip.compress(json.dumps(contact_events()).encode()))
     folder = read_contact_records(tmp_path / "export")

@@ -29,7 +29,13 @@ def full_numbers_in(text: str, numbers: list[str]) -> list[str]:
     found = []
     for n in numbers:
         national = str(phonenumbers.parse(n, None).national_number)
-        if n in text or n[1:] in text or national in text or national in digits_only and national in text.replace(" ", ""):
+        if (
+            n in text
+            or n[1:] in text
+            or national in text
+            or national in digits_only
+            and national in text.replace(" ", "")
+        ):
             found.append(n)
     return found
 
@@ -57,12 +63,26 @@ def test_no_full_number_in_any_log_line_of_a_full_send(tmp_path: Path, capsys) -
             emu.after_calls(4, lambda e: e.set_campaign_state(e.campaign_id, "Paused"))
             conn = connect(emu.endpoint_url)
             plan = dialkit.plan_batches(contacts, emu.campaign_id, attributes=["customer_id"])
-            summary = send(plan, conn, tmp_path / "run.sqlite", listeners=[],
-                           settings=SendSettings(backoff=Backoff(0, 1, 0, 0)))
+            summary = send(
+                plan, conn, tmp_path / "run.sqlite", listeners=[], settings=SendSettings(backoff=Backoff(0, 1, 0, 0))
+            )
             assert summary.stopped_reason  # paused mid-run: the error path was logged too
             emu.set_campaign_state(emu.campaign_id, "Running")
-            code = main(["-v", "send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id,
-                         "--ledger", str(tmp_path / "run.sqlite"), "--attributes", "customer_id"])
+            code = main(
+                [
+                    "-v",
+                    "send",
+                    str(SMALL),
+                    "--endpoint",
+                    emu.endpoint_url,
+                    "--campaign-id",
+                    emu.campaign_id,
+                    "--ledger",
+                    str(tmp_path / "run.sqlite"),
+                    "--attributes",
+                    "customer_id",
+                ]
+            )
             assert code == 0
     finally:
         root.removeHandler(handler)
@@ -197,14 +217,29 @@ def test_attribute_values_are_masked_on_every_display_path(tmp_path: Path, capsy
 
     alt, noted = "+13125550188", "+14155550177"
     contacts = tmp_path / "c.csv"
-    contacts.write_text("phone,alt_number,note\n"
-                        f"+12125550142,{alt},call {noted} first\n"
-                        f"+12125550199,(312) 555-0188,none\n"
-                        f"bad,{alt},call {noted} first\n")
+    contacts.write_text(
+        "phone,alt_number,note\n"
+        f"+12125550142,{alt},call {noted} first\n"
+        f"+12125550199,(312) 555-0188,none\n"
+        f"bad,{alt},call {noted} first\n"
+    )
     second = [alt, noted]
     # plan --out
-    assert main(["plan", str(contacts), "--campaign-id", "camp-1", "--attributes", "alt_number,note",
-                 "--out", str(tmp_path / "plan.csv")]) == 0
+    assert (
+        main(
+            [
+                "plan",
+                str(contacts),
+                "--campaign-id",
+                "camp-1",
+                "--attributes",
+                "alt_number,note",
+                "--out",
+                str(tmp_path / "plan.csv"),
+            ]
+        )
+        == 0
+    )
     assert full_numbers_in((tmp_path / "plan.csv").read_text(), second) == []
     loaded = dialkit.load_contacts(contacts)
     plan = dialkit.plan_batches(loaded, "camp-1", attributes=["alt_number", "note"])
@@ -218,8 +253,12 @@ def test_attribute_values_are_masked_on_every_display_path(tmp_path: Path, capsy
     # send, then load_results and report --csv
     ledger = tmp_path / "run.sqlite"
     with connect("local") as conn:
-        send(dialkit.plan_batches(loaded, conn.campaign_id, attributes=["alt_number", "note"]), conn, ledger,
-             listeners=[])
+        send(
+            dialkit.plan_batches(loaded, conn.campaign_id, attributes=["alt_number", "note"]),
+            conn,
+            ledger,
+            listeners=[],
+        )
     assert full_numbers_in(dialkit.load_results(ledger).to_string(), second) == []
     assert main(["report", str(ledger), "--csv", str(tmp_path / "report.csv")]) == 0
     assert full_numbers_in((tmp_path / "report.csv").read_text(), second) == []
@@ -246,8 +285,22 @@ def test_files_with_personal_data_are_created_private(tmp_path: Path, capsys) ->
             for side in ("run.sqlite", "run.sqlite-wal", "run.sqlite-shm"):
                 assert _mode(tmp_path / side) == 0o600, side
         with serve(seed=1) as emu:
-            assert main(["send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id,
-                         "--ledger", str(tmp_path / "cli.sqlite"), "--no-progress"]) == 0
+            assert (
+                main(
+                    [
+                        "send",
+                        str(SMALL),
+                        "--endpoint",
+                        emu.endpoint_url,
+                        "--campaign-id",
+                        emu.campaign_id,
+                        "--ledger",
+                        str(tmp_path / "cli.sqlite"),
+                        "--no-progress",
+                    ]
+                )
+                == 0
+            )
         assert main(["check", str(SMALL), "--rejects", str(tmp_path / "rejects.csv")]) == 0
         assert main(["plan", str(SMALL), "--campaign-id", "camp-1", "--out", str(tmp_path / "plan.csv")]) == 0
         assert main(["report", str(tmp_path / "cli.sqlite"), "--csv", str(tmp_path / "report.csv")]) == 0

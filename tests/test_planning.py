@@ -56,8 +56,10 @@ def test_tokens_change_with_campaign_run_and_number() -> None:
     assert client_token("camp-2", "default", "+12125550142") != base
     assert client_token("camp-1", "redial-1", "+12125550142") != base
     assert client_token("camp-1", "default", "+12125550143") != base
-    assert plan_batches(frame(1), "camp-1", run_id="redial-1").requests[0].client_token != \
-        plan_batches(frame(1), "camp-1").requests[0].client_token
+    assert (
+        plan_batches(frame(1), "camp-1", run_id="redial-1").requests[0].client_token
+        != plan_batches(frame(1), "camp-1").requests[0].client_token
+    )
 
 
 def test_ttl_must_lie_in_the_service_window() -> None:
@@ -143,8 +145,16 @@ def test_to_frame_has_one_row_per_request_and_can_mask() -> None:
     plan = plan_batches(frame(30), "camp-1")
     f = plan.to_frame(masked=True)
     assert len(f) == 30
-    assert list(f.columns) == ["batch", "position", "client_token", "phone_masked", "row", "attributes", "code",
-                               "detail"]
+    assert list(f.columns) == [
+        "batch",
+        "position",
+        "client_token",
+        "phone_masked",
+        "row",
+        "attributes",
+        "code",
+        "detail",
+    ]
     assert f["phone_masked"].iloc[0] == "+1212*****00"  # a masked column is named as masked
     assert plan.to_frame()["phone_e164"].iloc[0] == "+12125550100"
     assert "phone_masked" not in plan.to_frame().columns
@@ -195,7 +205,9 @@ def test_attribute_size_counts_keys_and_values_in_utf8_bytes_with_the_token() ->
     over = plan_batches(frame(1, note=["x" * (room - 1) + "é"]), "camp-1", attributes=["note"])
     assert "32,769 UTF-8 bytes" in over.validate().iloc[0]["detail"]  # one byte over, because é is two
     # the same value without the token attribute fits again: the token is counted
-    assert plan_batches(frame(1, note=["x" * room]), "camp-1", attributes=["note"], token_attribute=False).validate().empty
+    assert (
+        plan_batches(frame(1, note=["x" * room]), "camp-1", attributes=["note"], token_attribute=False).validate().empty
+    )
 
 
 # -- the client token as a contact attribute --------------------------------------------------------
@@ -233,6 +245,7 @@ def test_a_column_named_like_the_reserved_attribute_is_refused() -> None:
 
 def _eager_reference(frame_: pd.DataFrame, campaign: str, run: str, size: int, attrs: dict[str, str]) -> list:
     """The plan as the old eager planner built it, request by request."""
+
     def text(v: object) -> str:
         return "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
 
@@ -253,8 +266,9 @@ def test_lazy_plan_equals_the_request_by_request_plan_for_a_contact_set(tmp_path
     from dialkit import load_contacts
     from dialkit.planning import PlanBatches
 
-    lines = ["phone,name,segment"] + [f"+1{a}55501{x:02d},N{x},{'' if x % 3 else 'vip'}"
-                                      for a in ("212", "312", "415") for x in range(100)]
+    lines = ["phone,name,segment"] + [
+        f"+1{a}55501{x:02d},N{x},{'' if x % 3 else 'vip'}" for a in ("212", "312", "415") for x in range(100)
+    ]
     path = tmp_path / "list.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     contacts = load_contacts(path)
@@ -274,9 +288,13 @@ def test_lazy_plan_equals_the_request_by_request_plan_for_a_contact_set(tmp_path
 
 
 def test_lazy_plan_keeps_missing_values_rules_for_any_dataframe():
-    df = pd.DataFrame({"phone_e164": ["+12125550142", None, "+13125550123"],
-                       "row": pd.array([1, None, 3], dtype="Int64"),
-                       "who": ["a", float("nan"), 7]})
+    df = pd.DataFrame(
+        {
+            "phone_e164": ["+12125550142", None, "+13125550123"],
+            "row": pd.array([1, None, 3], dtype="Int64"),
+            "who": ["a", float("nan"), 7],
+        }
+    )
     plan = plan_batches(df, "camp-1", attributes={"Who": "who"}, batch_size=2)
     assert _as_tuples(plan.requests) == _eager_reference(df, "camp-1", "default", 2, {"Who": "who"})
     assert plan.fingerprint() == plan_batches(df, "camp-1", attributes={"Who": "who"}, batch_size=2).fingerprint()

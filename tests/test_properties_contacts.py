@@ -15,13 +15,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dialkit.exceptions import ContactFileError
 from dialkit.contacts import REJECTION_REASONS, load_contacts, normalize_phone
+from dialkit.exceptions import ContactFileError
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 #: DIALKIT_HYPOTHESIS_EXAMPLES=5000 for a long hunt; the default keeps the suite fast.
-SETTINGS = settings(max_examples=int(os.environ.get("DIALKIT_HYPOTHESIS_EXAMPLES", "150")), deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=int(os.environ.get("DIALKIT_HYPOTHESIS_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 _area = st.sampled_from(["212", "312", "415", "416", "604", "713"])
 _line = st.integers(min_value=100, max_value=199).map(lambda i: f"0{i}")
@@ -33,14 +36,28 @@ def fictional_phone(draw) -> str:
     kind = draw(st.sampled_from(["us", "us", "us", "uk", "au"]))
     if kind == "us":
         a, line = draw(_area), draw(_line)
-        fmt = draw(st.sampled_from([
-            "({a}) 555-{l}", "{a}.555.{l}", "+1 {a} 555 {l}", "1{a}555{l}", "{a}555{l}.0", "{a}-555-{l} x12",
-            "tel:+1-{a}-555-{l};ext=9", " {a} 555 {l} ", "{a}\u00a0555\u00a0{l}", "1-{a}-555-{l}",
-        ]))
+        fmt = draw(
+            st.sampled_from(
+                [
+                    "({a}) 555-{l}",
+                    "{a}.555.{l}",
+                    "+1 {a} 555 {l}",
+                    "1{a}555{l}",
+                    "{a}555{l}.0",
+                    "{a}-555-{l} x12",
+                    "tel:+1-{a}-555-{l};ext=9",
+                    " {a} 555 {l} ",
+                    "{a}\u00a0555\u00a0{l}",
+                    "1-{a}-555-{l}",
+                ]
+            )
+        )
         return fmt.format(a=a, l=line)
     if kind == "uk":
         n = draw(st.integers(min_value=0, max_value=999))
-        return draw(st.sampled_from(["+44 20 7946 0{n:03d}", "+4420794 60{n:03d}", "+44 (0)20 7946 0{n:03d}"])).format(n=n)
+        return draw(st.sampled_from(["+44 20 7946 0{n:03d}", "+4420794 60{n:03d}", "+44 (0)20 7946 0{n:03d}"])).format(
+            n=n
+        )
     n = draw(st.sampled_from(["006", "110", "156"]))
     return draw(st.sampled_from(["+61 491 570 {n}", "+61491570{n}"])).format(n=n)
 
@@ -48,7 +65,9 @@ def fictional_phone(draw) -> str:
 junk = st.one_of(
     st.text(max_size=25),
     st.text(alphabet="0123456789 +-().xX#;=eE,/", max_size=22),
-    st.sampled_from(["", " ", "N/A", "null", "None", "NaN", "1-800-FLOWERS", "2.12555E9", "+44 7700 900123", "555-0142"]),
+    st.sampled_from(
+        ["", " ", "N/A", "null", "None", "NaN", "1-800-FLOWERS", "2.12555E9", "+44 7700 900123", "555-0142"]
+    ),
 )
 phone_values = st.lists(st.one_of(fictional_phone(), junk), max_size=40)
 
@@ -81,9 +100,15 @@ def test_every_row_accounted_for(values, dedupe):
 
 
 @SETTINGS
-@given(values=st.lists(st.one_of(fictional_phone(), junk, st.none(), st.just(float("nan")),
-                                 st.integers(min_value=0, max_value=10**16)), max_size=30),
-       suppress=st.lists(st.one_of(fictional_phone(), junk, st.none(), st.integers()), max_size=10))
+@given(
+    values=st.lists(
+        st.one_of(
+            fictional_phone(), junk, st.none(), st.just(float("nan")), st.integers(min_value=0, max_value=10**16)
+        ),
+        max_size=30,
+    ),
+    suppress=st.lists(st.one_of(fictional_phone(), junk, st.none(), st.integers()), max_size=10),
+)
 @pytest.mark.slow
 def test_mixed_types_and_suppression_never_crash(values, suppress):
     frame = pd.DataFrame({"id": range(len(values)), "phone": pd.array(values, dtype=object)})
@@ -119,14 +144,17 @@ def test_e164_is_a_fixed_point(value):
 
 
 _file_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufeff") | st.sampled_from("\t\n\r"),
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufeff")
+    | st.sampled_from("\t\n\r"),
     max_size=25,
 )
 
 
 @SETTINGS
-@given(values=st.lists(st.one_of(fictional_phone(), _file_text), min_size=1, max_size=25),
-       delimiter=st.sampled_from([",", ";", "\t", "|"]))
+@given(
+    values=st.lists(st.one_of(fictional_phone(), _file_text), min_size=1, max_size=25),
+    delimiter=st.sampled_from([",", ";", "\t", "|"]),
+)
 @pytest.mark.slow
 def test_csv_file_round_trip_matches_dataframe(values, delimiter):
     """Written as CSV (any delimiter, quoting as needed) and read back, the outcome is the DataFrame's."""

@@ -39,10 +39,13 @@ def _literal_all(module: str) -> list[str]:
     assert spec is not None and spec.origin is not None
     tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
     found = [
-        node for node in tree.body
+        node
+        for node in tree.body
         if isinstance(node, (ast.Assign, ast.AnnAssign))
-        and any(isinstance(t, ast.Name) and t.id == "__all__"
-                for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))
+        and any(
+            isinstance(t, ast.Name) and t.id == "__all__"
+            for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        )
     ]
     assert len(found) == 1, f"{module}: __all__ must be assigned exactly once at module level"
     value = found[0].value
@@ -50,8 +53,10 @@ def _literal_all(module: str) -> list[str]:
     assert all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts), (
         f"{module}: __all__ must hold string literals only"
     )
-    assert not any(isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name)
-                   and node.target.id == "__all__" for node in ast.walk(tree)), f"{module}: __all__ is extended"
+    assert not any(
+        isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == "__all__"
+        for node in ast.walk(tree)
+    ), f"{module}: __all__ is extended"
     return [e.value for e in value.elts if isinstance(e, ast.Constant)]
 
 
@@ -88,8 +93,10 @@ def test_dir_lists_the_names_and_the_lazily_imported_charts_and_widgets() -> Non
 
 
 def test_import_dialkit_does_not_import_matplotlib_or_ipywidgets() -> None:
-    code = ("import sys, dialkit; dir(dialkit); dialkit.load_contacts; "
-            "print(sorted(m for m in ('matplotlib', 'ipywidgets', 'dialkit.charts', 'dialkit.widgets') if m in sys.modules))")
+    code = (
+        "import sys, dialkit; dir(dialkit); dialkit.load_contacts; "
+        "print(sorted(m for m in ('matplotlib', 'ipywidgets', 'dialkit.charts', 'dialkit.widgets') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
 
@@ -97,7 +104,17 @@ def test_import_dialkit_does_not_import_matplotlib_or_ipywidgets() -> None:
 def test_ledger_writer_methods_are_private() -> None:
     """Only send() writes a ledger; load_results / report are the read side."""
     public = {n for n in vars(dialkit.Ledger) if not n.startswith("_")}
-    writers = {"bind_plan", "begin_call", "record_response", "record_call_error", "set_meta", "mark_pending_reason",
-               "mark_unsent_reason", "mark_past_window", "transaction", "begin_send"}
+    writers = {
+        "bind_plan",
+        "begin_call",
+        "record_response",
+        "record_call_error",
+        "set_meta",
+        "mark_pending_reason",
+        "mark_unsent_reason",
+        "mark_past_window",
+        "transaction",
+        "begin_send",
+    }
     assert not public & writers
     assert {"open", "read", "close", "meta", "counts"} <= public

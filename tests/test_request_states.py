@@ -42,8 +42,12 @@ def _states(c: Any) -> int:
 
 
 def test_ten_requests_under_reset_rate_1_are_ten_in_flight_not_twenty_pending(tmp_path: Path) -> None:
-    frame, ledgers = rehearse(_ten(), {"reset": {"reset_rate": 1.0, "seed": 3}}, tmp_path,
-                              settings=dialkit.SendSettings(max_attempts=2, backoff=FAST))
+    frame, ledgers = rehearse(
+        _ten(),
+        {"reset": {"reset_rate": 1.0, "seed": 3}},
+        tmp_path,
+        settings=dialkit.SendSettings(max_attempts=2, backoff=FAST),
+    )
     row = frame.loc["reset"]
     assert row["requests"] == 10
     assert (row["pending"], row["in_flight"], row["succeeded"]) == (0, 10, 0)  # every answer lost: outcome unknown
@@ -54,8 +58,7 @@ def test_ten_requests_under_reset_rate_1_are_ten_in_flight_not_twenty_pending(tm
 
 
 @pytest.mark.slow
-def test_send_panel_rows_add_up_to_the_total_at_every_event(small_contacts: dialkit.ContactSet,
-                                                             tmp_path: Path) -> None:
+def test_send_panel_rows_add_up_to_the_total_at_every_event(small_contacts: dialkit.ContactSet, tmp_path: Path) -> None:
     from dialkit.widgets import SendPanel
 
     sums: list[tuple[str, int, int, int]] = []
@@ -68,7 +71,9 @@ def test_send_panel_rows_add_up_to_the_total_at_every_event(small_contacts: dial
     faults = {"seed": 4, "reset_rate": 0.4, "throttle_rate": 0.2, "latency": 0.05}
     with dialkit.connect("local", faults=faults) as conn:
         plan = dialkit.plan_batches(small_contacts, conn.campaign_id, run_id="rows", batch_size=5)
-        panel = Watched(plan, conn, tmp_path / "rows.sqlite", settings=dialkit.SendSettings(max_attempts=2, backoff=FAST))
+        panel = Watched(
+            plan, conn, tmp_path / "rows.sqlite", settings=dialkit.SendSettings(max_attempts=2, backoff=FAST)
+        )
         assert sum(panel.counts.values()) == len(plan)  # before Start: all pending
         panel.start()
         summary = panel.wait(timeout=60)
@@ -86,12 +91,14 @@ def small_contacts() -> dialkit.ContactSet:
 def test_progress_events_summary_report_and_cli_keep_the_states_disjoint(tmp_path: Path, capsys) -> None:
     events: list[Any] = []
     ledger = tmp_path / "faults.sqlite"
-    with dialkit.connect("local", faults={"seed": 9, "reset_rate": 0.4, "throttle_rate": 0.3,
-                                          "unknown_error_rate": 0.1, "latency": 0.2}) as conn:
+    with dialkit.connect(
+        "local", faults={"seed": 9, "reset_rate": 0.4, "throttle_rate": 0.3, "unknown_error_rate": 0.1, "latency": 0.2}
+    ) as conn:
         plan = plan_batches(dialkit.load_contacts(SMALL), conn.campaign_id, run_id="disjoint", batch_size=5)
         # one send per request: lost answers stay in flight, throttled ones stay failed-and-retryable
-        summary = dialkit.send(plan, conn, ledger, listeners=[events.append],
-                               settings=dialkit.SendSettings(max_attempts=1, backoff=FAST))
+        summary = dialkit.send(
+            plan, conn, ledger, listeners=[events.append], settings=dialkit.SendSettings(max_attempts=1, backoff=FAST)
+        )
     assert events
     for e in events:
         assert e.succeeded + sum(e.failed.values()) + e.pending + e.in_flight == e.total == len(plan)
@@ -102,24 +109,38 @@ def test_progress_events_summary_report_and_cli_keep_the_states_disjoint(tmp_pat
     assert (report["pending"], report["in_flight"]) == (summary.pending, summary.in_flight)
     assert main(["report", str(ledger)]) == 0
     out = capsys.readouterr().out
-    rows = {line.split()[0]: int(line.split()[-1]) for line in out.splitlines()
-            if line.startswith("  ") and line.split()[0] in ("requests", "succeeded", "failed", "pending")}
+    rows = {
+        line.split()[0]: int(line.split()[-1])
+        for line in out.splitlines()
+        if line.startswith("  ") and line.split()[0] in ("requests", "succeeded", "failed", "pending")
+    }
     rows["in_flight"] = int(next(line for line in out.splitlines() if line.startswith("  in flight")).split()[-1])
     assert rows["succeeded"] + rows["failed"] + rows["pending"] + rows["in_flight"] == rows["requests"]
 
 
 @settings(max_examples=40, deadline=None)
-@given(steps=st.lists(st.tuples(st.integers(1, 8), st.sampled_from(["answer", "error_taken", "error_unknown", "stop"]),
-                                st.lists(st.sampled_from(["ok", "RequestThrottled", "UnknownError", "InvalidInput",
-                                                          "missing"]), min_size=8, max_size=8)),
-                      max_size=12))
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.integers(1, 8),
+            st.sampled_from(["answer", "error_taken", "error_unknown", "stop"]),
+            st.lists(
+                st.sampled_from(["ok", "RequestThrottled", "UnknownError", "InvalidInput", "missing"]),
+                min_size=8,
+                max_size=8,
+            ),
+        ),
+        max_size=12,
+    )
+)
 def test_states_always_sum_to_the_total(tmp_path_factory: pytest.TempPathFactory, steps: list[Any]) -> None:
     """Whatever happens to a ledger's requests, the four states (pending holding ``retrying``) sum to the total."""
     path = tmp_path_factory.mktemp("states") / "l.sqlite"
     n = 12
     with Ledger.open(path) as led:
-        led._bind_plan(plan_batches(pd.DataFrame({"phone_e164": [f"+1212555{100 + i:04d}" for i in range(n)]}),
-                                   "camp-1"))
+        led._bind_plan(
+            plan_batches(pd.DataFrame({"phone_e164": [f"+1212555{100 + i:04d}" for i in range(n)]}), "camp-1")
+        )
         for step, (size, kind, answers) in enumerate(steps):
             todo = led.to_send(retry_codes=RETRY)[:size]
             if todo:
@@ -133,8 +154,9 @@ def test_states_always_sum_to_the_total(tmp_path_factory: pytest.TempPathFactory
                     missing = [t for t, a in zip(tokens, answers) if a == "missing"]
                     led._record_response(call, ok, failed, missing, NOW)
                 else:
-                    led._record_call_error(call, "X", "x", accepted_nothing=kind == "error_taken", reason="r",
-                                          finished_at=NOW)
+                    led._record_call_error(
+                        call, "X", "x", accepted_nothing=kind == "error_taken", reason="r", finished_at=NOW
+                    )
             if kind == "stop":
                 led._mark_unsent_reason("stopped", retry_codes=RETRY)
             c = led.counts(RETRY)

@@ -27,10 +27,10 @@ from dialkit.rules import (
     FrequencyCap,
     RulesError,
     SuppressionList,
+    calling_hours_summary,
     check_area_code_cap,
     check_countries,
     check_frequency_cap,
-    calling_hours_summary,
     check_suppression,
     country_mix,
     evaluate,
@@ -52,11 +52,13 @@ def accepted(*numbers: str, **extra: list[str]) -> pd.DataFrame:
     return contacts.accepted
 
 
-def make_ledger(path: Path, numbers: list[str], sent: list[datetime | None], *, run_id: str = "earlier",
-                campaign_id: str = "camp-1") -> Path:
+def make_ledger(
+    path: Path, numbers: list[str], sent: list[datetime | None], *, run_id: str = "earlier", campaign_id: str = "camp-1"
+) -> Path:
     """A ledger whose requests went out at the given moments (None: planned, never sent)."""
-    plan = dialkit.plan_batches(dialkit.load_contacts(pd.DataFrame({"phone": numbers}), dedupe="none"),
-                                campaign_id, run_id=run_id)
+    plan = dialkit.plan_batches(
+        dialkit.load_contacts(pd.DataFrame({"phone": numbers}), dedupe="none"), campaign_id, run_id=run_id
+    )
     with Ledger.open(path) as led:
         led._bind_plan(plan)
         todo = {r.phone_e164: r for r in led.to_send(retry_codes=())}
@@ -86,7 +88,9 @@ def test_history_from_a_real_send_on_the_emulator(tmp_path: Path) -> None:
     assert history.dials["sent_at"].dt.tz is not None and history.dials["dial_request_id"].notna().all()
     assert repr(history) == "DialHistory(ledgers=1, dials=3)"
     later = pd.Timestamp(history.dials["sent_at"].max()) + pd.Timedelta(days=1)
-    out = evaluate(accepted(NY1, NY3), CampaignRules(max_per_number=FrequencyCap(1, 7)), later, history=tmp_path / "runs")
+    out = evaluate(
+        accepted(NY1, NY3), CampaignRules(max_per_number=FrequencyCap(1, 7)), later, history=tmp_path / "runs"
+    )
     assert out["code"].tolist() == ["frequency_cap", None]
     assert "'monday' (monday.sqlite)" in out.loc[0, "detail"]
 
@@ -99,10 +103,10 @@ def test_sent_requests_count_whatever_their_status_and_unsent_ones_do_not(tmp_pa
         led._bind_plan(plan)
         r1, r2, _ = led.to_send(retry_codes=())
         c1 = led._begin_call([r1], 1, t)
-        led._record_response(c1, {}, {r1.client_token: ("UnknownError", None)}, [], t)   # failed: may have rung
-        led._begin_call([r2], 1, t)                                                      # in flight: unknown
+        led._record_response(c1, {}, {r1.client_token: ("UnknownError", None)}, [], t)  # failed: may have rung
+        led._begin_call([r2], 1, t)  # in flight: unknown
     history = read_history(path)
-    assert sorted(history.dials["phone_e164"]) == [NY1, NY2]                            # NY3 never left
+    assert sorted(history.dials["phone_e164"]) == [NY1, NY2]  # NY3 never left
     assert set(history.dials["status"]) == {"failed", "in_flight"}
 
 
@@ -134,12 +138,15 @@ def test_frequency_cap_parses_the_cli_spelling() -> None:
 def test_frequency_cap_counts_history_within_the_period_and_names_the_last_dial(tmp_path: Path) -> None:
     # one number once per run: a run's client token is made from the number, so a second row would be the same request
     make_ledger(tmp_path / "g.sqlite", [NY2], [ts("2026-11-22T09:00Z")], run_id="before")
-    make_ledger(tmp_path / "h.sqlite", [NY1, NY2, LA],
-                       [ts("2026-11-22T15:00Z"), ts("2026-11-27T18:30Z"), ts("2026-11-21T14:59Z")])
+    make_ledger(
+        tmp_path / "h.sqlite",
+        [NY1, NY2, LA],
+        [ts("2026-11-22T15:00Z"), ts("2026-11-27T18:30Z"), ts("2026-11-21T14:59Z")],
+    )
     history = read_history(tmp_path)
     frame = accepted(NY1, NY2, LA, NY3)
     one_in_7 = check_frequency_cap(frame, FrequencyCap(1, 7), AT, history)
-    assert one_in_7["over"].tolist() == [True, True, False, False]   # LA's dial is 7 days and 1 minute old
+    assert one_in_7["over"].tolist() == [True, True, False, False]  # LA's dial is 7 days and 1 minute old
     assert "last 2026-11-27T18:30Z in run 'earlier' (h.sqlite)" in one_in_7.loc[1, "detail"]
     assert "2 dial request(s)" in one_in_7.loc[1, "detail"]
     two_in_7 = check_frequency_cap(frame, FrequencyCap(2, 7), AT, history)
@@ -170,18 +177,21 @@ def test_area_code_cap_defers_the_excess_until_the_local_day_resets() -> None:
     out = check_area_code_cap(frame, 2, AT)
     assert out["area_code"].tolist() == ["+1 212", "+1 212", "+1 212", "+1 310", "+61 MOBILE"]
     assert out["deferred"].tolist() == [False, False, True, False, False]
-    assert out.loc[2, "release_at"] == pd.Timestamp("2026-11-29T05:00Z")   # midnight in New York
+    assert out.loc[2, "release_at"] == pd.Timestamp("2026-11-29T05:00Z")  # midnight in New York
     assert "area code +1 212 already has 2 dial request(s) on 2026-11-28" in out.loc[2, "detail"]
     assert "resets 2026-11-29T05:00Z" in out.loc[2, "detail"]
 
 
 def test_area_code_cap_counts_earlier_dials_on_the_same_local_day_only(tmp_path: Path) -> None:
     # 2026-11-28T04:00Z is still Friday 27 in New York: it does not use Saturday's quota.
-    path = make_ledger(tmp_path / "h.sqlite", [NY1, NY2, LA], [ts("2026-11-28T06:00Z"), ts("2026-11-28T04:00Z"),
-                                                              ts("2026-11-28T09:00Z")])
+    path = make_ledger(
+        tmp_path / "h.sqlite",
+        [NY1, NY2, LA],
+        [ts("2026-11-28T06:00Z"), ts("2026-11-28T04:00Z"), ts("2026-11-28T09:00Z")],
+    )
     frame = accepted(NY3, NY1, LA)
     out = check_area_code_cap(frame, 2, AT, read_history(path))
-    assert out["deferred"].tolist() == [False, True, False]   # +1 310 has used 1 of 2 today
+    assert out["deferred"].tolist() == [False, True, False]  # +1 310 has used 1 of 2 today
     assert "1 from earlier runs" in out.loc[1, "detail"]
     assert check_area_code_cap(frame, 1, AT, read_history(path))["deferred"].tolist() == [True, True, True]
 
@@ -207,19 +217,19 @@ def test_suppression_lists_with_expiry_hash_and_unreadable_entries(tmp_path: Pat
     path = tmp_path / "dnc_2026.csv"
     path.write_text(
         "phone,expires\n"
-        "(212) 555-0142,2026-11-27\n"      # expired before AT everywhere on earth
-        "212-555-0143,2026-11-28\n"        # still 28 Nov somewhere: keeps suppressing
-        "+1 310 555 0142,\n"               # never expires
-        "call me maybe,2027-01-01\n"       # unreadable number: reported
-        "212 555 0144,soon\n"              # unreadable expiry: suppresses, reported
-        ",\n"                              # a blank line
+        "(212) 555-0142,2026-11-27\n"  # expired before AT everywhere on earth
+        "212-555-0143,2026-11-28\n"  # still 28 Nov somewhere: keeps suppressing
+        "+1 310 555 0142,\n"  # never expires
+        "call me maybe,2027-01-01\n"  # unreadable number: reported
+        "212 555 0144,soon\n"  # unreadable expiry: suppresses, reported
+        ",\n"  # a blank line
     )
     lst = SuppressionList.read(path)
     assert lst.name == "dnc_2026.csv"
     assert lst.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert lst.active(AT) == {NY2, LA, NY3}
     assert lst.problems["code"].tolist() == ["unparseable_phone", "unreadable_expiry"]
-    assert lst.problems["row"].tolist() == [4, 5]   # data rows, counted as load_contacts counts them
+    assert lst.problems["row"].tolist() == [4, 5]  # data rows, counted as load_contacts counts them
     assert "2125550144" not in lst.problems.to_string() and "2125550144" not in repr(lst)
     out = check_suppression(accepted(NY1, NY2, LA, NY3, AU), [lst], AT)
     assert out["suppressed"].tolist() == [False, True, True, True, False]
@@ -230,21 +240,24 @@ def test_suppression_lists_with_expiry_hash_and_unreadable_entries(tmp_path: Pat
 def test_several_lists_at_once_the_first_match_is_named(tmp_path: Path) -> None:
     frame_list = pd.DataFrame({"Mobile": [AU, NY1], "Valid Until": ["", "2026-11-01T00:00:00Z"]})
     a = SuppressionList.read(frame_list, name="complaints")
-    (tmp_path / "legal.csv").write_text(f"{NY1}\n")   # one column, no header
+    (tmp_path / "legal.csv").write_text(f"{NY1}\n")  # one column, no header
     b = SuppressionList.read(tmp_path / "legal.csv")
     assert a.sha256 == hashlib.sha256(frame_list.to_csv(index=False).encode()).hexdigest()
     out = check_suppression(accepted(AU, NY1, LA), [a, b], AT)
     assert out["list"].tolist() == ["complaints", "legal.csv", None]
 
 
-@pytest.mark.parametrize("cell, until", [
-    ("2026-12-31", "2027-01-01T12:00Z"),             # a date: until it has ended everywhere
-    ("2026-12-31 00:00:00", "2027-01-01T12:00Z"),    # a spreadsheet date cell
-    ("31/12/2026", "2027-01-01T12:00Z"),
-    ("02/03/2026", "2026-03-03T12:00Z"),             # 2 March or 3 February: the later reading
-    ("2026-12-31T18:00:00-05:00", "2026-12-31T23:00Z"),
-    ("2026-12-31T18:00", "2026-12-31T18:00Z"),       # a time without an offset is UTC
-])
+@pytest.mark.parametrize(
+    "cell, until",
+    [
+        ("2026-12-31", "2027-01-01T12:00Z"),  # a date: until it has ended everywhere
+        ("2026-12-31 00:00:00", "2027-01-01T12:00Z"),  # a spreadsheet date cell
+        ("31/12/2026", "2027-01-01T12:00Z"),
+        ("02/03/2026", "2026-03-03T12:00Z"),  # 2 March or 3 February: the later reading
+        ("2026-12-31T18:00:00-05:00", "2026-12-31T23:00Z"),
+        ("2026-12-31T18:00", "2026-12-31T18:00Z"),  # a time without an offset is UTC
+    ],
+)
 def test_expiry_spellings(cell: str, until: str) -> None:
     lst = SuppressionList.read(pd.DataFrame({"phone": [NY1], "until": [cell]}))
     assert lst.entries.loc[0, "expires_at"] == pd.Timestamp(until)
@@ -302,8 +315,13 @@ def test_codes_are_split_into_rejections_and_deferrals() -> None:
 def test_rules_from_the_cli_spellings(tmp_path: Path) -> None:
     (tmp_path / "dnc.csv").write_text(f"phone\n{NY3}\n")
     rules = CampaignRules.from_cli_strings(
-        calling_hours="08:00-21:00", default_time_zone="America/Chicago", max_per_number="1/7",
-        area_code_cap="50", suppress=[tmp_path / "dnc.csv"], countries="US,CA")
+        calling_hours="08:00-21:00",
+        default_time_zone="America/Chicago",
+        max_per_number="1/7",
+        area_code_cap="50",
+        suppress=[tmp_path / "dnc.csv"],
+        countries="US,CA",
+    )
     assert rules.calling_hours == CallingHours.parse("08:00-21:00")
     assert rules.max_per_number == FrequencyCap(1, 7) and rules.area_code_cap == 50
     assert rules.countries == {"US", "CA"} and rules.suppress[0].name == "dnc.csv"
@@ -318,23 +336,28 @@ def test_rules_from_the_cli_spellings(tmp_path: Path) -> None:
 def test_evaluate_gives_every_row_one_code_in_order(tmp_path: Path) -> None:
     path = make_ledger(tmp_path / "h.sqlite", [NY2], [ts("2026-11-27T15:00Z")])
     dnc = SuppressionList.read(pd.DataFrame({"phone": [NY3, LONDON]}), name="dnc")
-    rules = CampaignRules(calling_hours=CallingHours.parse("08:00-21:00"), max_per_number=FrequencyCap(1, 7),
-                          area_code_cap=1, suppress=(dnc,), countries=frozenset({"US", "AU"}))
+    rules = CampaignRules(
+        calling_hours=CallingHours.parse("08:00-21:00"),
+        max_per_number=FrequencyCap(1, 7),
+        area_code_cap=1,
+        suppress=(dnc,),
+        countries=frozenset({"US", "AU"}),
+    )
     frame = accepted(NY1, NY2, NY3, LONDON, LA, "+12125550145", "+80012345678", NY1)
     out = evaluate(frame, rules, AT, history=path)
     assert out["code"].tolist() == [
-        None,                     # New York, 10:00 local
-        "frequency_cap",          # dialed yesterday
-        "suppressed",             # on the list
-        "country_not_allowed",    # GB: checked before the list
+        None,  # New York, 10:00 local
+        "frequency_cap",  # dialed yesterday
+        "suppressed",  # on the list
+        "country_not_allowed",  # GB: checked before the list
         "outside_calling_hours",  # 07:00 in Los Angeles
-        "area_code_cap",          # +1 212 already used today by the first row
-        "country_not_allowed",    # +800 is no country
-        "frequency_cap",          # the plan's own first row dials it already
+        "area_code_cap",  # +1 212 already used today by the first row
+        "country_not_allowed",  # +800 is no country
+        "frequency_cap",  # the plan's own first row dials it already
     ]
     assert out["decision"].tolist() == ["dial", "reject", "reject", "reject", "defer", "defer", "reject", "reject"]
     assert out.loc[4, "release_at"] == pd.Timestamp("2026-11-28T16:00Z")
-    assert out.loc[5, "release_at"] == pd.Timestamp("2026-11-29T13:00Z")   # midnight reset, then 08:00 opening
+    assert out.loc[5, "release_at"] == pd.Timestamp("2026-11-29T13:00Z")  # midnight reset, then 08:00 opening
     assert out.loc[0, "closes_at"] == pd.Timestamp("2026-11-29T02:00Z")
     assert out.loc[2, "suppression_list"] == "dnc"
     assert out.index.equals(frame.index)
@@ -363,19 +386,29 @@ def test_evaluate_needs_a_phone_column_and_an_aware_moment() -> None:
 def test_an_empty_frame_gives_an_empty_answer() -> None:
     frame = accepted(NY1).iloc[0:0]
     dnc = SuppressionList.read(pd.DataFrame({"phone": [NY1]}), name="dnc")
-    rules = CampaignRules(calling_hours=CallingHours.parse("08:00-21:00"), max_per_number=FrequencyCap(1, 7),
-                          area_code_cap=5, countries=frozenset({"US"}), suppress=(dnc,))
+    rules = CampaignRules(
+        calling_hours=CallingHours.parse("08:00-21:00"),
+        max_per_number=FrequencyCap(1, 7),
+        area_code_cap=5,
+        countries=frozenset({"US"}),
+        suppress=(dnc,),
+    )
     out = evaluate(frame, rules, AT, history=DialHistory.empty())
     assert len(out) == 0 and "code" in out.columns
 
 
 def test_a_bare_frame_with_only_phone_e164_is_placed_by_parsing(tmp_path: Path) -> None:
     path = make_ledger(tmp_path / "h.sqlite", [NY2], [ts("2026-11-28T14:00Z")])
-    rules = CampaignRules(calling_hours=CallingHours.parse("08:00-21:00"), area_code_cap=1,
-                          countries=frozenset({"US", "AU"}))
+    rules = CampaignRules(
+        calling_hours=CallingHours.parse("08:00-21:00"), area_code_cap=1, countries=frozenset({"US", "AU"})
+    )
     out = evaluate(pd.DataFrame({"phone_e164": [NY1, AU, LONDON, LA]}), rules, AT, history=path)
-    assert out["code"].tolist() == ["area_code_cap", "outside_calling_hours", "country_not_allowed",
-                                    "outside_calling_hours"]
+    assert out["code"].tolist() == [
+        "area_code_cap",
+        "outside_calling_hours",
+        "country_not_allowed",
+        "outside_calling_hours",
+    ]
     assert out["area_code"].tolist()[:2] == ["+1 212", "+61 MOBILE"]
 
 
@@ -384,8 +417,13 @@ def test_evaluate_keeps_any_index_and_masks_every_repr(tmp_path: Path) -> None:
     frame = accepted(NY1, LA, AU, NY2, NY1, zip=["", "10001", "", "90210", ""])
     frame = frame.iloc[::-1].set_axis([50, 40, 30, 20, 10])  # reversed, gapped labels
     (tmp_path / "dnc.csv").write_text(f"phone,until\n{NY2},2030-01-01\n")
-    rules = CampaignRules.from_cli_strings(calling_hours="08:00-21:00", max_per_number="1/7", area_code_cap="1",
-                                           suppress=[tmp_path / "dnc.csv"], countries="US")
+    rules = CampaignRules.from_cli_strings(
+        calling_hours="08:00-21:00",
+        max_per_number="1/7",
+        area_code_cap="1",
+        suppress=[tmp_path / "dnc.csv"],
+        countries="US",
+    )
     out = evaluate(frame, rules, AT)
     assert out.index.tolist() == [50, 40, 30, 20, 10]
     # frame order is now: NY1 (row 5), NY2 (zip 90210), AU, LA (zip 10001: New York), NY1 (row 1)
@@ -398,8 +436,15 @@ def test_evaluate_keeps_any_index_and_masks_every_repr(tmp_path: Path) -> None:
 
 
 def test_the_rules_api_is_exported_from_dialkit() -> None:
-    for name in ("CampaignRules", "CallingHours", "FrequencyCap", "SuppressionList", "DialHistory", "read_history",
-                 "RulesError"):
+    for name in (
+        "CampaignRules",
+        "CallingHours",
+        "FrequencyCap",
+        "SuppressionList",
+        "DialHistory",
+        "read_history",
+        "RulesError",
+    ):
         assert getattr(dialkit, name) is getattr(dialkit.rules, name)
         assert name in dialkit.__all__
     assert issubclass(dialkit.RulesError, dialkit.DialkitError) and issubclass(dialkit.RulesError, ValueError)

@@ -13,20 +13,30 @@ import pytest
 
 from dialkit.rules import CallingHours, RulesError, cap_expiration, evaluate_calling_hours, parse_at
 
-NY = "+12125550142"          # America/New_York
-LA = "+13105550142"          # America/Los_Angeles
-AU_MOBILE = "+61491570156"   # eight zones, Christmas Island (UTC+7) to Lord Howe (UTC+10:30/+11)
-TOLL_FREE = "+18005550142"   # 42 zones, Guam to Pago Pago
+NY = "+12125550142"  # America/New_York
+LA = "+13105550142"  # America/Los_Angeles
+AU_MOBILE = "+61491570156"  # eight zones, Christmas Island (UTC+7) to Lord Howe (UTC+10:30/+11)
+TOLL_FREE = "+18005550142"  # 42 zones, Guam to Pago Pago
 LONDON = "+442079460123"
-TYPES = {NY: "FIXED_LINE_OR_MOBILE", LA: "FIXED_LINE_OR_MOBILE", AU_MOBILE: "MOBILE", TOLL_FREE: "TOLL_FREE",
-         LONDON: "FIXED_LINE"}
+TYPES = {
+    NY: "FIXED_LINE_OR_MOBILE",
+    LA: "FIXED_LINE_OR_MOBILE",
+    AU_MOBILE: "MOBILE",
+    TOLL_FREE: "TOLL_FREE",
+    LONDON: "FIXED_LINE",
+}
 DAY = CallingHours.parse("08:00-21:00")
 
 
 def frame(*numbers: str, **extra: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({"phone_e164": list(numbers), "number_type": [TYPES.get(n, "") for n in numbers],
-                         "region": [("AU" if n.startswith("+61") else "GB" if n.startswith("+44") else "US") for n in numbers],
-                         **extra})
+    return pd.DataFrame(
+        {
+            "phone_e164": list(numbers),
+            "number_type": [TYPES.get(n, "") for n in numbers],
+            "region": [("AU" if n.startswith("+61") else "GB" if n.startswith("+44") else "US") for n in numbers],
+            **extra,
+        }
+    )
 
 
 def utc(text: str) -> pd.Timestamp:
@@ -52,17 +62,20 @@ def test_per_weekday_windows_and_blocked_dates_parse_and_print_back() -> None:
     assert CallingHours.parse("Fri-Mon 10:00-12:00").weekly[1] == ()  # a range may wrap over the weekend
 
 
-@pytest.mark.parametrize("spec, message", [
-    ("Sat 10:00-18:00; except 2026-12-25; Sun 00:00-00:00", "ends before it starts"),
-    ("except 2026-12-25", "closed on every day"),
-    ("21:00-08:00", "ends before it starts"),
-    ("08:00-25:00", "not a time of day"),
-    ("Mo-Fr 08:00-21:00", "not a day"),
-    ("8am-9pm", "not a window: write HH:MM-HH:MM"),
-    ("Mon-Fri", "cannot read"),
-    ("", "empty"),
-    ("08:00-21:00; except 2026-02-30", "not a date"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("Sat 10:00-18:00; except 2026-12-25; Sun 00:00-00:00", "ends before it starts"),
+        ("except 2026-12-25", "closed on every day"),
+        ("21:00-08:00", "ends before it starts"),
+        ("08:00-25:00", "not a time of day"),
+        ("Mo-Fr 08:00-21:00", "not a day"),
+        ("8am-9pm", "not a window: write HH:MM-HH:MM"),
+        ("Mon-Fri", "cannot read"),
+        ("", "empty"),
+        ("08:00-21:00; except 2026-02-30", "not a date"),
+    ],
+)
 def test_bad_spellings_and_a_window_closed_all_week_are_clear_errors(spec: str, message: str) -> None:
     with pytest.raises(RulesError, match=message):
         CallingHours.parse(spec)
@@ -85,8 +98,8 @@ def test_an_explicit_moment_is_judged_in_each_callees_local_time() -> None:
     assert out["inside"].tolist() == [True, False, True]
     assert out["code"].tolist() == [None, "outside_calling_hours", None]
     assert out["time_zone_source"].tolist() == ["number"] * 3
-    assert out.loc[0, "closes_at"] == utc("2026-11-29T02:00Z")        # 21:00 EST
-    assert out.loc[1, "opens_at"] == utc("2026-11-28T16:00Z")         # 08:00 PST
+    assert out.loc[0, "closes_at"] == utc("2026-11-29T02:00Z")  # 21:00 EST
+    assert out.loc[1, "opens_at"] == utc("2026-11-28T16:00Z")  # 08:00 PST
     assert pd.isna(out.loc[0, "opens_at"]) and pd.isna(out.loc[1, "closes_at"])
     assert out.loc[1, "local_time"] == pd.Timestamp("2026-11-28 05:30")
     assert "America/Los_Angeles (local Sat 05:30)" in out.loc[1, "detail"]
@@ -126,7 +139,9 @@ def test_blocked_dates_close_the_whole_local_day() -> None:
     assert out.loc[0, "opens_at"] == utc("2026-12-26T13:00Z")
     assert out.loc[1, "opens_at"] == utc("2026-12-26T08:00Z")
     # 02:00 UTC on the 25th is still the 24th in New York (21:00 closes it), but already the 25th in London.
-    eve = evaluate_calling_hours(frame(NY), CallingHours.parse("00:00-24:00; except 2026-12-25"), "2026-12-25T02:00:00Z")
+    eve = evaluate_calling_hours(
+        frame(NY), CallingHours.parse("00:00-24:00; except 2026-12-25"), "2026-12-25T02:00:00Z"
+    )
     assert eve.loc[0, "inside"] and eve.loc[0, "closes_at"] == utc("2026-12-25T05:00Z")
 
 
@@ -154,10 +169,10 @@ def test_an_australian_mobile_must_be_inside_in_all_its_zones_across_the_dst_cha
     assert winter.loc[0, "closes_at"] == utc("2026-10-02T10:30Z")
     summer = evaluate_calling_hours(frame(AU_MOBILE), DAY, "2026-10-05T10:15:00Z")  # Lord Howe 21:15 daylight
     assert not summer.loc[0, "inside"]
-    assert summer.loc[0, "opens_at"] == utc("2026-10-06T01:30Z")                    # 08:00 on Cocos
+    assert summer.loc[0, "opens_at"] == utc("2026-10-06T01:30Z")  # 08:00 on Cocos
     assert summer.loc[0, "time_zones"].count(";") == 7
     assert summer.loc[0, "local_time"] < summer.loc[0, "local_time_latest"]
-    assert summer.loc[0, "local_time"] == pd.Timestamp("2026-10-05 16:45")           # Cocos, the earliest clock
+    assert summer.loc[0, "local_time"] == pd.Timestamp("2026-10-05 16:45")  # Cocos, the earliest clock
     # Perth alone would be inside (19:00), Lord Howe is not (22:00): the number waits.
     evening = evaluate_calling_hours(frame(AU_MOBILE), DAY, "2026-10-06T11:00:00Z")
     assert not evening.loc[0, "inside"]
@@ -171,7 +186,9 @@ def test_a_toll_free_number_is_inside_only_while_every_nanp_zone_is() -> None:
     opens = out.loc[1, "opens_at"]
     later = evaluate_calling_hours(frame(TOLL_FREE), DAY, opens.isoformat())
     assert later.loc[0, "inside"]
-    assert not evaluate_calling_hours(frame(TOLL_FREE), DAY, (opens - pd.Timedelta(seconds=1)).isoformat()).loc[0, "inside"]
+    assert not evaluate_calling_hours(frame(TOLL_FREE), DAY, (opens - pd.Timedelta(seconds=1)).isoformat()).loc[
+        0, "inside"
+    ]
 
 
 def test_a_window_never_open_in_all_zones_at_once_says_so() -> None:
@@ -190,11 +207,11 @@ def test_a_zip_code_wins_over_the_number_and_unknown_numbers_need_a_default_zone
     f = frame(NY, NY, AU_MOBILE, "+80012345678", zip=["90210", "", "90210", ""])
     out = evaluate_calling_hours(f, DAY, "2026-11-28T14:00:00Z")
     assert out["time_zone_source"].tolist() == ["postcode", "number", "number", "unknown"]
-    assert out.loc[0, "time_zones"] == "America/Los_Angeles"   # moved west, kept the New York number
+    assert out.loc[0, "time_zones"] == "America/Los_Angeles"  # moved west, kept the New York number
     assert out["inside"].tolist() == [False, True, False, False]
     assert out.loc[3, "code"] == "unknown_time_zone" and "--default-time-zone" in out.loc[3, "detail"]
     named = evaluate_calling_hours(f, DAY, "2026-11-28T14:00:00Z", default_time_zone="America/Chicago")
-    assert named.loc[3, "time_zone_source"] == "default" and named.loc[3, "inside"]   # 08:00 CST
+    assert named.loc[3, "time_zone_source"] == "default" and named.loc[3, "inside"]  # 08:00 CST
     without = evaluate_calling_hours(f, DAY, "2026-11-28T14:00:00Z", postcode_column=False)
     assert without.loc[0, "time_zone_source"] == "number"
 
@@ -217,8 +234,8 @@ def test_repeated_numbers_get_the_same_answer_and_details_never_hold_a_number() 
 
 
 def test_an_expiry_never_reaches_past_the_window_close() -> None:
-    sent = datetime(2026, 11, 29, 1, 50, tzinfo=timezone.utc)      # 20:50 in New York
-    close = utc("2026-11-29T02:00Z")                                 # 21:00 in New York
+    sent = datetime(2026, 11, 29, 1, 50, tzinfo=timezone.utc)  # 20:50 in New York
+    close = utc("2026-11-29T02:00Z")  # 21:00 in New York
     assert cap_expiration(sent, timedelta(minutes=15), close) == close.to_pydatetime()
     assert cap_expiration(sent, timedelta(minutes=5), close) == sent + timedelta(minutes=5)
     assert cap_expiration(sent, timedelta(minutes=15), None) == sent + timedelta(minutes=15)

@@ -6,11 +6,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-import dialkit  # noqa: E402
-from dialkit.rules import CallingHours, CampaignRules, evaluate  # noqa: E402
-from dialkit.rules_charts import dialable_by_time_zone, plot_dialable_by_time_zone, plot_local_hours  # noqa: E402
+import dialkit
+from dialkit.rules import CallingHours, CampaignRules, evaluate
+from dialkit.rules_charts import dialable_by_time_zone, plot_dialable_by_time_zone, plot_local_hours
 
 NY = [f"+1212555{n:04d}" for n in range(100, 105)]
 LA = [f"+1213555{n:04d}" for n in range(100, 103)]

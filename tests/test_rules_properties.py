@@ -20,9 +20,20 @@ from hypothesis import strategies as st
 
 from dialkit.rules import CallingHours, _next_open, _Windows, evaluate_calling_hours
 
-ZONES = ("America/New_York", "America/Los_Angeles", "America/Phoenix", "Pacific/Honolulu", "Europe/London",
-         "Australia/Sydney", "Australia/Lord_Howe", "Australia/Adelaide", "Australia/Perth", "Asia/Kolkata",
-         "Asia/Kathmandu", "Pacific/Chatham")
+ZONES = (
+    "America/New_York",
+    "America/Los_Angeles",
+    "America/Phoenix",
+    "Pacific/Honolulu",
+    "Europe/London",
+    "Australia/Sydney",
+    "Australia/Lord_Howe",
+    "Australia/Adelaide",
+    "Australia/Perth",
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "Pacific/Chatham",
+)
 START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
@@ -47,8 +58,11 @@ def wall_inside(h: CallingHours, zones: tuple[str, ...], moment: datetime) -> bo
 
 
 @settings(max_examples=60, deadline=None)
-@given(h=hours(), zones=st.lists(st.sampled_from(ZONES), min_size=1, max_size=3, unique=True),
-       minutes=st.integers(0, 365 * 24 * 60))
+@given(
+    h=hours(),
+    zones=st.lists(st.sampled_from(ZONES), min_size=1, max_size=3, unique=True),
+    minutes=st.integers(0, 365 * 24 * 60),
+)
 def test_inside_agrees_with_the_wall_clock_and_opens_and_closes_where_it_changes(h, zones, minutes) -> None:
     moment = START + timedelta(minutes=minutes, seconds=17)
     # Any zone set, not only those a number maps to: the core that evaluate_calling_hours runs per zone tuple.
@@ -56,8 +70,9 @@ def test_inside_agrees_with_the_wall_clock_and_opens_and_closes_where_it_changes
     inside, opens, closes = _next_open(windows.intervals(tuple(sorted(zones))), windows.t)
     assert inside == wall_inside(h, zones, moment)
     if len(zones) == 1:  # and through the public function: +800 1234 5678 has no zone, so the default places it
-        out = evaluate_calling_hours(pd.DataFrame({"phone_e164": ["+80012345678"]}), h, moment,
-                                     default_time_zone=zones[0])
+        out = evaluate_calling_hours(
+            pd.DataFrame({"phone_e164": ["+80012345678"]}), h, moment, default_time_zone=zones[0]
+        )
         assert bool(out.loc[0, "inside"]) == inside and out.loc[0, "time_zone_source"] == "default"
     if inside:
         close = datetime.fromtimestamp(closes, timezone.utc)

@@ -25,9 +25,9 @@ from dialkit.sender import SendSettings, connect, send
 
 pytestmark = pytest.mark.timeout(180)
 
-NY = [f"+1212555{n:04d}" for n in range(100, 110)]   # America/New_York
-LA = [f"+1213555{n:04d}" for n in range(100, 106)]   # America/Los_Angeles
-ZONE = {**{n: "America/New_York" for n in NY}, **{n: "America/Los_Angeles" for n in LA}}
+NY = [f"+1212555{n:04d}" for n in range(100, 110)]  # America/New_York
+LA = [f"+1213555{n:04d}" for n in range(100, 106)]  # America/Los_Angeles
+ZONE = {**dict.fromkeys(NY, "America/New_York"), **dict.fromkeys(LA, "America/Los_Angeles")}
 HOURS = CampaignRules(calling_hours=CallingHours.parse("08:00-21:00"))
 # 13:30Z on a Saturday in November (EST/PST): 08:30 in New York, 05:30 in Los Angeles
 MORNING = datetime(2026, 11, 28, 13, 30, tzinfo=timezone.utc)
@@ -63,7 +63,9 @@ def test_out_of_hours_callees_stay_pending_and_a_later_send_releases_them(tmp_pa
             assert n not in rows[n]["pending_reason"] and n[2:] not in rows[n]["pending_reason"]
         tokens = {n: rows[n]["client_token"] for n in LA}
 
-        again = send(plan, conn, ledger, listeners=[], now=clock, settings=SendSettings(rules=HOURS))  # still 05:30 there: nothing goes out
+        again = send(
+            plan, conn, ledger, listeners=[], now=clock, settings=SendSettings(rules=HOURS)
+        )  # still 05:30 there: nothing goes out
         assert again.sent == 0 and again.deferred == len(LA) and len(conn.emulator.dial_requests()) == len(NY)
 
         clock.t = datetime(2026, 11, 28, 16, 5, tzinfo=timezone.utc)  # 08:05 in Los Angeles
@@ -93,15 +95,20 @@ def test_an_expiry_never_reaches_past_the_window_close_and_too_little_time_left_
     with connect("local", faults={"clock": clock}) as conn:
         seen = capture_expirations(conn)
         plan = plan_for(conn, NY[:2] + LA[:2])
-        summary = send(plan, conn, tmp_path / "close.sqlite", listeners=[], now=clock,
-                       settings=SendSettings(rules=HOURS))
+        summary = send(
+            plan, conn, tmp_path / "close.sqlite", listeners=[], now=clock, settings=SendSettings(rules=HOURS)
+        )
         assert summary.succeeded == 4
         close_ny = datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)
         assert seen and max(seen) <= close_ny  # one call: the earliest close of its callees caps it
 
         clock.t = datetime(2026, 11, 29, 1, 59, 40, tzinfo=timezone.utc)  # 20 s left in New York: too little
-        plan = dialkit.plan_batches(dialkit.load_contacts(pd.DataFrame({"phone": NY[2:4] + LA[2:4]})),
-                                    conn.campaign_id, ttl=timedelta(minutes=10), run_id="late")
+        plan = dialkit.plan_batches(
+            dialkit.load_contacts(pd.DataFrame({"phone": NY[2:4] + LA[2:4]})),
+            conn.campaign_id,
+            ttl=timedelta(minutes=10),
+            run_id="late",
+        )
         seen.clear()
         late = send(plan, conn, tmp_path / "late.sqlite", listeners=[], now=clock, settings=SendSettings(rules=HOURS))
         received = {r["phoneNumber"] for r in conn.emulator.dial_requests()}
@@ -128,8 +135,14 @@ def test_a_window_closing_during_the_send_defers_the_chunks_not_yet_sent(tmp_pat
 
     with connect("local", faults={"clock": clock}) as conn:
         plan = plan_for(conn, numbers)
-        summary = send(plan, conn, tmp_path / "r.sqlite", listeners=[tick], now=clock,
-                       settings=SendSettings(rules=HOURS, concurrency=1))
+        summary = send(
+            plan,
+            conn,
+            tmp_path / "r.sqlite",
+            listeners=[tick],
+            now=clock,
+            settings=SendSettings(rules=HOURS, concurrency=1),
+        )
         log = conn.emulator.dial_requests()
     assert len(log) == 25 and summary.succeeded == 25 and summary.deferred == 25 and summary.left_to_send == 25
     assert all(pd.Timestamp(r["receivedAt"]) < datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc) for r in log)
@@ -142,7 +155,9 @@ def test_area_code_cap_defers_the_excess_to_the_next_local_day(tmp_path: Path) -
         plan = plan_for(conn, NY[:5])
         first = send(plan, conn, tmp_path / "cap.sqlite", listeners=[], now=clock, settings=SendSettings(rules=rules))
         assert first.succeeded == 3 and first.deferred == 2
-        again = send(plan, conn, tmp_path / "cap.sqlite", listeners=[], now=clock, settings=SendSettings(rules=rules))  # same day: the cap holds
+        again = send(
+            plan, conn, tmp_path / "cap.sqlite", listeners=[], now=clock, settings=SendSettings(rules=rules)
+        )  # same day: the cap holds
         assert again.sent == 0 and again.deferred == 2
         clock.t = datetime(2026, 11, 29, 13, 30, tzinfo=timezone.utc)  # 08:30 the next day
         later = send(plan, conn, tmp_path / "cap.sqlite", listeners=[], now=clock, settings=SendSettings(rules=rules))
@@ -163,8 +178,20 @@ def test_cli_send_with_rules_exits_3_and_says_why(tmp_path: Path, capsys) -> Non
     if start.hour >= 22 or start.hour < 2:  # keep the window inside one day
         start = start.replace(hour=3)
     hours = f"{start.hour:02d}:00-{start.hour + 1:02d}:00"
-    code = main(["send", str(path), "--ledger", str(tmp_path / "l.sqlite"), "--calling-hours", hours,
-                 "--countries", "US", "--no-progress", "--json"])
+    code = main(
+        [
+            "send",
+            str(path),
+            "--ledger",
+            str(tmp_path / "l.sqlite"),
+            "--calling-hours",
+            hours,
+            "--countries",
+            "US",
+            "--no-progress",
+            "--json",
+        ]
+    )
     out = capsys.readouterr().out
     import json
 
@@ -176,14 +203,28 @@ def test_a_dry_run_says_how_many_the_rules_would_defer_now_and_sends_nothing(tmp
     clock = Clock(MORNING)
     with connect("local", faults={"clock": clock}) as conn:
         plan = plan_for(conn, NY + LA)
-        dry = send(plan, conn, tmp_path / "dry.sqlite", listeners=[], now=clock, dry_run=True,
-                   settings=SendSettings(rules=HOURS))
+        dry = send(
+            plan,
+            conn,
+            tmp_path / "dry.sqlite",
+            listeners=[],
+            now=clock,
+            dry_run=True,
+            settings=SendSettings(rules=HOURS),
+        )
         assert dry.would_send == len(NY) and dry.deferred == len(LA) and "would be deferred" in str(dry)
         assert conn.emulator.dial_requests() == [] and not (tmp_path / "dry.sqlite").exists()
         send(plan, conn, tmp_path / "dry.sqlite", listeners=[], now=clock, settings=SendSettings(rules=HOURS))
         clock.t = datetime(2026, 11, 28, 16, 5, tzinfo=timezone.utc)  # the ledger's succeeded ones do not count
-        dry = send(plan, conn, tmp_path / "dry.sqlite", listeners=[], now=clock, dry_run=True,
-                   settings=SendSettings(rules=HOURS))
+        dry = send(
+            plan,
+            conn,
+            tmp_path / "dry.sqlite",
+            listeners=[],
+            now=clock,
+            dry_run=True,
+            settings=SendSettings(rules=HOURS),
+        )
     assert dry.would_send == len(LA) and dry.deferred == 0
 
 
@@ -227,5 +268,10 @@ def test_the_expiry_of_a_zip_placed_request_is_capped_at_the_zip_zones_close(tmp
         seen = capture_expirations(conn)
         contacts = dialkit.load_contacts(pd.DataFrame({"phone": [moved], "zip_code": ["90012"]}))
         plan = dialkit.plan_batches(contacts, conn.campaign_id, ttl=timedelta(minutes=10))
-        assert send(plan, conn, tmp_path / "l.sqlite", listeners=[], now=clock, settings=SendSettings(rules=HOURS)).succeeded == 1
+        assert (
+            send(
+                plan, conn, tmp_path / "l.sqlite", listeners=[], now=clock, settings=SendSettings(rules=HOURS)
+            ).succeeded
+            == 1
+        )
     assert seen and max(seen) <= datetime(2026, 11, 29, 5, 0, tzinfo=timezone.utc)

@@ -77,8 +77,9 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 def test_check_json_counts_calling_hours_summing_to_accepted(tmp_path: Path, capsys) -> None:
     path = write(tmp_path / "c.csv", frame())
-    code, out, _ = run(capsys, "check", str(path), "--calling-hours", "08:00-21:00", "--countries", "US",
-                       "--at", AT, "--json")
+    code, out, _ = run(
+        capsys, "check", str(path), "--calling-hours", "08:00-21:00", "--countries", "US", "--at", AT, "--json"
+    )
     data = json.loads(out)
     assert code == 0 and data["accepted"] == 4
     assert data["calling_hours"] == {"inside": 3, "outside": 1, "unknown_time_zone": 0}
@@ -97,19 +98,37 @@ def test_unknown_time_zone_counts_only_with_a_default_zone_missing(tmp_path: Pat
     code, out, _ = run(capsys, "check", str(path), "--calling-hours", "08:00-21:00", "--at", AT, "--json")
     data = json.loads(out)
     assert data["reasons"]["unknown_time_zone"] == 1 and data["calling_hours"] == {
-        "inside": 1, "outside": 0, "unknown_time_zone": 0}
-    code, out, _ = run(capsys, "check", str(path), "--calling-hours", "08:00-21:00", "--at", AT, "--json",
-                       "--default-time-zone", "America/Chicago")
+        "inside": 1,
+        "outside": 0,
+        "unknown_time_zone": 0,
+    }
+    code, out, _ = run(
+        capsys,
+        "check",
+        str(path),
+        "--calling-hours",
+        "08:00-21:00",
+        "--at",
+        AT,
+        "--json",
+        "--default-time-zone",
+        "America/Chicago",
+    )
     data = json.loads(out)
     assert data["accepted"] == 2 and data["calling_hours"]["inside"] == 2
 
 
 def test_bad_rule_flags_are_one_clear_error(tmp_path: Path, capsys) -> None:
     path = write(tmp_path / "c.csv", frame())
-    for flags, words in ((["--at", "2026-11-28T09:00"], "UTC offset"), (["--calling-hours", "9-5"], "calling hours"),
-                         (["--countries", "UK"], "GB"), (["--max-per-number", "often"], "N/DAYS"),
-                         (["--area-code-cap", "0"], "area-code-cap"), (["--history", str(tmp_path / "none")], "history"),
-                         (["--default-time-zone", "EST"], "default-time-zone")):
+    for flags, words in (
+        (["--at", "2026-11-28T09:00"], "UTC offset"),
+        (["--calling-hours", "9-5"], "calling hours"),
+        (["--countries", "UK"], "GB"),
+        (["--max-per-number", "often"], "N/DAYS"),
+        (["--area-code-cap", "0"], "area-code-cap"),
+        (["--history", str(tmp_path / "none")], "history"),
+        (["--default-time-zone", "EST"], "default-time-zone"),
+    ):
         code, _, err = run(capsys, "check", str(path), "--calling-hours", "08:00-21:00", *flags)
         assert code == 2 and words in err, (flags, err)
 
@@ -117,10 +136,24 @@ def test_bad_rule_flags_are_one_clear_error(tmp_path: Path, capsys) -> None:
 def test_suppress_is_repeatable_with_expiry_on_the_later_lists(tmp_path: Path, capsys) -> None:
     path = write(tmp_path / "c.csv", frame())
     dnc = write(tmp_path / "dnc.csv", pd.DataFrame({"phone": [NY1]}))
-    later = write(tmp_path / "complaints.csv", pd.DataFrame({"phone": [NY2, NY3], "until": ["2027-01-01", "2026-11-01"]}))
+    later = write(
+        tmp_path / "complaints.csv", pd.DataFrame({"phone": [NY2, NY3], "until": ["2027-01-01", "2026-11-01"]})
+    )
     rejects = tmp_path / "rejects.csv"
-    code, out, _ = run(capsys, "check", str(path), "--suppress", str(dnc), "--suppress", str(later), "--at", AT,
-                       "--rejects", str(rejects), "--json")
+    code, out, _ = run(
+        capsys,
+        "check",
+        str(path),
+        "--suppress",
+        str(dnc),
+        "--suppress",
+        str(later),
+        "--at",
+        AT,
+        "--rejects",
+        str(rejects),
+        "--json",
+    )
     data = json.loads(out)
     assert code == 0 and data["reasons"]["suppressed"] == 2 and data["accepted"] == 3  # NY3's entry has expired
     rows = pd.read_csv(rejects, dtype=str)
@@ -129,15 +162,37 @@ def test_suppress_is_repeatable_with_expiry_on_the_later_lists(tmp_path: Path, c
     bad = write(tmp_path / "bad.csv", pd.DataFrame({"phone": [NY2, "call me"]}))
     code, _, err = run(capsys, "check", str(path), "--suppress", str(dnc), "--suppress", str(bad), "--at", AT)
     assert code == 2 and "bad.csv" in err and "--allow-unreadable-suppress" in err
-    code, _, _ = run(capsys, "check", str(path), "--suppress", str(dnc), "--suppress", str(bad), "--at", AT,
-                     "--allow-unreadable-suppress")
+    code, _, _ = run(
+        capsys,
+        "check",
+        str(path),
+        "--suppress",
+        str(dnc),
+        "--suppress",
+        str(bad),
+        "--at",
+        AT,
+        "--allow-unreadable-suppress",
+    )
     assert code == 0
 
 
 def test_plan_applies_rejections_and_shows_what_send_would_defer(tmp_path: Path, capsys) -> None:
     path = write(tmp_path / "c.csv", frame())
-    code, out, _ = run(capsys, "plan", str(path), "--campaign-id", "c-1", "--countries", "US",
-                       "--calling-hours", "08:00-21:00", "--at", AT, "--json")
+    code, out, _ = run(
+        capsys,
+        "plan",
+        str(path),
+        "--campaign-id",
+        "c-1",
+        "--countries",
+        "US",
+        "--calling-hours",
+        "08:00-21:00",
+        "--at",
+        AT,
+        "--json",
+    )
     data = json.loads(out)
     assert code == 0 and data["requests"] == 4 and data["reasons"]["country_not_allowed"] == 1
     assert data["deferred"]["outside_calling_hours"] == 1
@@ -148,24 +203,60 @@ def test_plan_applies_rejections_and_shows_what_send_would_defer(tmp_path: Path,
 def test_history_and_frequency_cap_across_runs_from_the_cli(tmp_path: Path, capsys) -> None:
     path = write(tmp_path / "c.csv", pd.DataFrame({"phone": [NY1, NY2]}))
     runs = tmp_path / "runs"
-    code, _, _ = run(capsys, "send", str(path), "--ledger", str(runs / "monday.sqlite"), "--run-id", "monday",
-                     "--no-progress", "--json")
+    code, _, _ = run(
+        capsys,
+        "send",
+        str(path),
+        "--ledger",
+        str(runs / "monday.sqlite"),
+        "--run-id",
+        "monday",
+        "--no-progress",
+        "--json",
+    )
     assert code == 0
     path2 = write(tmp_path / "c2.csv", pd.DataFrame({"phone": [NY1, NY3]}))
     at = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
-    code, out, _ = run(capsys, "check", str(path2), "--history", str(runs), "--max-per-number", "1/7", "--at", at,
-                       "--json")
+    code, out, _ = run(
+        capsys, "check", str(path2), "--history", str(runs), "--max-per-number", "1/7", "--at", at, "--json"
+    )
     data = json.loads(out)
     assert code == 0 and data["reasons"]["frequency_cap"] == 1 and data["accepted"] == 1
     # a send of a new run counts the earlier one: NY1 is not dialed again
-    code, out, _ = run(capsys, "send", str(path2), "--ledger", str(runs / "tuesday.sqlite"), "--run-id", "tuesday",
-                       "--history", str(runs), "--max-per-number", "1/7", "--no-progress", "--json")
+    code, out, _ = run(
+        capsys,
+        "send",
+        str(path2),
+        "--ledger",
+        str(runs / "tuesday.sqlite"),
+        "--run-id",
+        "tuesday",
+        "--history",
+        str(runs),
+        "--max-per-number",
+        "1/7",
+        "--no-progress",
+        "--json",
+    )
     assert code == 0 and json.loads(out)["total"] == 1
     with Ledger.read(runs / "tuesday.sqlite") as led:
         assert [r["phone_e164"] for r in led.requests_rows()] == [NY3]
     # resuming the same run with its own ledger in the history folder does not count it against itself
-    code, out, _ = run(capsys, "send", str(path2), "--ledger", str(runs / "tuesday.sqlite"), "--run-id", "tuesday",
-                       "--history", str(runs), "--max-per-number", "1/7", "--no-progress", "--json")
+    code, out, _ = run(
+        capsys,
+        "send",
+        str(path2),
+        "--ledger",
+        str(runs / "tuesday.sqlite"),
+        "--run-id",
+        "tuesday",
+        "--history",
+        str(runs),
+        "--max-per-number",
+        "1/7",
+        "--no-progress",
+        "--json",
+    )
     assert code == 0 and json.loads(out)["succeeded"] == 1
 
 
@@ -176,15 +267,25 @@ def test_a_deferred_request_later_put_on_a_suppression_list_is_never_dialed(tmp_
     with dialkit.connect("local", faults={"clock": clock}) as conn:
         contacts = dialkit.load_contacts(pd.DataFrame({"phone": [NY1, LA1]}), rules=hours, at=clock())
         plan = dialkit.plan_batches(contacts, conn.campaign_id)
-        first = dialkit.send(plan, conn, ledger, listeners=[], now=clock, suppress=contacts,
-                             settings=dialkit.SendSettings(rules=hours))
+        first = dialkit.send(
+            plan, conn, ledger, listeners=[], now=clock, suppress=contacts, settings=dialkit.SendSettings(rules=hours)
+        )
         assert first.deferred == 1
         clock.t = datetime(2026, 11, 28, 17, 0, tzinfo=timezone.utc)  # Los Angeles open now, but LA1 complained
-        listed = CampaignRules(calling_hours=hours.calling_hours,
-                               suppress=(SuppressionList.read(pd.DataFrame({"phone": [LA1]}), name="complaints"),))
+        listed = CampaignRules(
+            calling_hours=hours.calling_hours,
+            suppress=(SuppressionList.read(pd.DataFrame({"phone": [LA1]}), name="complaints"),),
+        )
         contacts2 = dialkit.load_contacts(pd.DataFrame({"phone": [NY1, LA1]}), rules=listed, at=clock())
         plan2 = dialkit.plan_batches(contacts2, conn.campaign_id)
-        second = dialkit.send(plan2, conn, ledger, listeners=[], now=clock, suppress=contacts2,
-                              settings=dialkit.SendSettings(rules=listed))
+        second = dialkit.send(
+            plan2,
+            conn,
+            ledger,
+            listeners=[],
+            now=clock,
+            suppress=contacts2,
+            settings=dialkit.SendSettings(rules=listed),
+        )
         numbers = [r["phoneNumber"] for r in conn.emulator.dial_requests()]
     assert numbers == [NY1] and second.withheld == 1 and second.left_to_send == 0

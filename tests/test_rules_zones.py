@@ -86,7 +86,9 @@ def test_postcode_column_found_by_name() -> None:
     assert find_postcode_column(["phone", "name"]) is None
 
 
-@pytest.mark.parametrize("bad", ["EST", "UTC-5", "UTC", "Etc/GMT+5", "", "Etc/Unknown", "Mars/Olympus", "../etc/passwd"])
+@pytest.mark.parametrize(
+    "bad", ["EST", "UTC-5", "UTC", "Etc/GMT+5", "", "Etc/Unknown", "Mars/Olympus", "../etc/passwd"]
+)
 def test_fixed_offsets_and_unknown_names_are_refused_as_time_zones(bad: str) -> None:
     # EST and Etc/GMT+5 exist in tzdata but are fixed offsets: they would ignore daylight saving time.
     with pytest.raises(ValueError, match="IANA time zone"):

@@ -36,12 +36,17 @@ def plan_for(emu, n: int, api: str = "v1") -> dialkit.BatchPlan:
 
 @pytest.mark.parametrize("api", ["v1", "v2"])
 @pytest.mark.parametrize("error", list(CREDENTIAL_ERRORS))
-def test_credentials_refused_before_the_first_call_raise_endpoint_problem(tmp_path: Path, error: str,
-                                                                           api: str) -> None:
+def test_credentials_refused_before_the_first_call_raise_endpoint_problem(tmp_path: Path, error: str, api: str) -> None:
     with serve(errors={"*": error}) as emu:  # GetCampaignState fails first: nothing is sent
         plan = plan_for(emu, 30, api)
         with pytest.raises(EndpointProblem) as info:
-            send(plan, boto_connection(emu, api), tmp_path / "l.sqlite", listeners=[], settings=SendSettings(backoff=FAST))
+            send(
+                plan,
+                boto_connection(emu, api),
+                tmp_path / "l.sqlite",
+                listeners=[],
+                settings=SendSettings(backoff=FAST),
+            )
         message = str(info.value)
         assert message.startswith(error) and CREDENTIAL_ERRORS[error].format(op=OPERATION[api]) in message
         wrong = OPERATION["v2" if api == "v1" else "v1"]
@@ -94,8 +99,13 @@ def test_conflict_is_resent_with_the_same_tokens_until_it_clears(tmp_path: Path)
 def test_a_conflict_that_never_clears_stops_with_advice(tmp_path: Path) -> None:
     with serve(errors={"PutDialRequestBatch": "ConflictException"}) as emu:
         plan = plan_for(emu, 20)
-        summary = send(plan, boto_connection(emu), tmp_path / "l.sqlite", listeners=[],
-                       settings=SendSettings(backoff=FAST, max_attempts=3))
+        summary = send(
+            plan,
+            boto_connection(emu),
+            tmp_path / "l.sqlite",
+            listeners=[],
+            settings=SendSettings(backoff=FAST, max_attempts=3),
+        )
         assert summary.succeeded == 0 and summary.pending == 20
         assert "ConflictException" in (summary.stopped_reason or "") and "same ledger" in summary.stopped_reason
         accounted(tmp_path / "l.sqlite", plan)
@@ -108,8 +118,19 @@ def test_cli_prints_the_hint_for_refused_credentials(capsys, tmp_path: Path, api
     contacts.write_text("phone\n" + "\n".join(fictional_phones(12)) + "\n")
     ledger = tmp_path / "run.sqlite"
     with serve(errors={"GetCampaignState": "AccessDeniedException"}) as emu:
-        argv = ["send", str(contacts), "--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id,
-                "--ledger", str(ledger), "--api", api, "--no-progress"]
+        argv = [
+            "send",
+            str(contacts),
+            "--endpoint",
+            emu.endpoint_url,
+            "--campaign-id",
+            emu.campaign_id,
+            "--ledger",
+            str(ledger),
+            "--api",
+            api,
+            "--no-progress",
+        ]
         code = main(argv)
         out, err = capsys.readouterr()
         assert code == 2

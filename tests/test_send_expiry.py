@@ -22,8 +22,17 @@ import dialkit
 from dialkit._model import MAX_TTL, MIN_TTL
 from dialkit.emulator import serve
 from dialkit.ledger import Ledger
-from dialkit.sender import (EXPIRY_MARGIN, TOKEN_WINDOW_SAFE, Backoff, SendSettings, _ServiceClock, _stamp_expiration,
-                            client_config, connect, send)
+from dialkit.sender import (
+    EXPIRY_MARGIN,
+    TOKEN_WINDOW_SAFE,
+    Backoff,
+    SendSettings,
+    _ServiceClock,
+    _stamp_expiration,
+    client_config,
+    connect,
+    send,
+)
 
 pytestmark = pytest.mark.timeout(120)
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)
@@ -72,8 +81,13 @@ def test_minimum_ttl_under_a_429_storm_loses_nothing(tmp_path: Path) -> None:
     # 1 call/s allowed, 40 asked for: most attempts are 429s, each resent with a fresh expiry
     with serve(seed=3, rate_limit=1) as emu, connect(emu.endpoint_url) as conn:
         plan = dialkit.plan_batches(contacts(120), emu.campaign_id, batch_size=10, ttl=timedelta(seconds=30))
-        summary = send(plan, conn, tmp_path / "l.sqlite", listeners=[],
-                       settings=SendSettings(rate=40, max_attempts=20, backoff=Backoff(initial=0.2, maximum=1.0, jitter=0.1)))
+        summary = send(
+            plan,
+            conn,
+            tmp_path / "l.sqlite",
+            listeners=[],
+            settings=SendSettings(rate=40, max_attempts=20, backoff=Backoff(initial=0.2, maximum=1.0, jitter=0.1)),
+        )
         statuses = Counter(c["status"] for c in emu.calls() if c["operation"] == "PutDialRequestBatch")
         assert statuses[429] >= 5, statuses  # it really was a storm
         assert summary.succeeded == 120 and summary.failed == {} and summary.pending == 0
@@ -94,10 +108,14 @@ def test_minimum_ttl_under_high_latency_loses_nothing(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_v2_minimum_ttl_under_a_429_storm_loses_nothing(tmp_path: Path) -> None:
     with serve(seed=5, rate_limit=1) as emu, connect(emu.endpoint_url, api="v2") as conn:
-        plan = dialkit.plan_batches(contacts(60), emu.campaign_id, api="v2", batch_size=10,
-                                    ttl=timedelta(seconds=30))
-        summary = send(plan, conn, tmp_path / "l.sqlite", listeners=[],
-                       settings=SendSettings(rate=40, max_attempts=20, backoff=Backoff(initial=0.2, maximum=1.0, jitter=0.1)))
+        plan = dialkit.plan_batches(contacts(60), emu.campaign_id, api="v2", batch_size=10, ttl=timedelta(seconds=30))
+        summary = send(
+            plan,
+            conn,
+            tmp_path / "l.sqlite",
+            listeners=[],
+            settings=SendSettings(rate=40, max_attempts=20, backoff=Backoff(initial=0.2, maximum=1.0, jitter=0.1)),
+        )
         assert summary.succeeded == 60 and summary.failed == {}
 
 
@@ -132,7 +150,9 @@ def test_resume_refuses_requests_first_sent_past_the_token_window(tmp_path: Path
             summary = send(plan, conn, ledger, listeners=[], now=later)
         sent = {d["clientToken"] for d in emu.dial_requests()}
     assert sent.isdisjoint(old) and len(sent) == 35  # the rest went out, the old batch did not
-    assert summary.past_token_window == 25 and summary.succeeded == 35 and summary.in_flight == 25  # left in flight by the crash
+    assert (
+        summary.past_token_window == 25 and summary.succeeded == 35 and summary.in_flight == 25
+    )  # left in flight by the crash
     assert "25 request(s) NOT resent" in caplog.text
     assert "NOT resent" in str(summary) and "new run id" in str(summary)
     results = dialkit.load_results(ledger).set_index("client_token")
@@ -161,8 +181,19 @@ def test_the_cli_says_loudly_what_was_not_resent(tmp_path: Path, capsys) -> None
     with serve(seed=9) as emu:
         plan = dialkit.plan_batches(dialkit.load_contacts(data), emu.campaign_id)
         crashed_ledger(ledger, plan, datetime.now(timezone.utc) - TOKEN_WINDOW_SAFE - timedelta(minutes=5))
-        code = main(["send", str(data), "--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id,
-                     "--ledger", str(ledger), "--no-progress"])
+        code = main(
+            [
+                "send",
+                str(data),
+                "--endpoint",
+                emu.endpoint_url,
+                "--campaign-id",
+                emu.campaign_id,
+                "--ledger",
+                str(ledger),
+                "--no-progress",
+            ]
+        )
     out = capsys.readouterr().out
     assert code != 0
     assert "WARNING: 25 request(s) NOT resent" in out and "contact records" in out

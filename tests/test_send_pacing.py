@@ -16,7 +16,7 @@ import pytest
 import dialkit
 from dialkit.emulator import serve
 from dialkit.ledger import Ledger
-from dialkit.sender import ADAPTIVE_FLOOR, _Adaptive, Backoff, Progress, RateLimiter, SendSettings, connect, send
+from dialkit.sender import ADAPTIVE_FLOOR, Backoff, Progress, RateLimiter, SendSettings, _Adaptive, connect, send
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -69,8 +69,14 @@ def test_injected_sleep_takes_the_backoffs_and_nothing_waits(tmp_path: Path) -> 
     waits: list[float] = []
     with serve(seed=2, throttle_rate=0.3) as emu, connect(emu.endpoint_url) as conn:
         plan = dialkit.plan_batches(contacts(50), emu.campaign_id)
-        summary = send(plan, conn, tmp_path / "l.sqlite", listeners=[], sleep=waits.append,
-                       settings=SendSettings(max_attempts=10, backoff=Backoff(initial=300, maximum=300, jitter=0.0)))
+        summary = send(
+            plan,
+            conn,
+            tmp_path / "l.sqlite",
+            listeners=[],
+            sleep=waits.append,
+            settings=SendSettings(max_attempts=10, backoff=Backoff(initial=300, maximum=300, jitter=0.0)),
+        )
         assert summary.succeeded == 50
     assert 300.0 in waits and sum(waits) >= 300.0
 
@@ -85,8 +91,14 @@ def test_stop_cuts_a_long_backoff_short(tmp_path: Path) -> None:
 
     with serve(seed=1, rate_limit=0.001) as emu, connect(emu.endpoint_url) as conn:
         plan = dialkit.plan_batches(contacts(60), emu.campaign_id)
-        summary = send(plan, conn, tmp_path / "l.sqlite", listeners=[stop_when_backing_off], stop=stop,
-                       settings=SendSettings(backoff=Backoff(initial=600, maximum=600, jitter=0.0), concurrency=1))
+        summary = send(
+            plan,
+            conn,
+            tmp_path / "l.sqlite",
+            listeners=[stop_when_backing_off],
+            stop=stop,
+            settings=SendSettings(backoff=Backoff(initial=600, maximum=600, jitter=0.0), concurrency=1),
+        )
     assert "stopped by request" in summary.stopped_reason
     assert summary.succeeded == 25 and summary.pending == 35
 
@@ -136,8 +148,13 @@ def test_auto_concurrency_overlaps_calls_when_the_round_trip_needs_it(tmp_path: 
 def test_a_rate_over_the_limit_adapts_and_loses_nothing(tmp_path: Path) -> None:
     with serve(seed=5, rate_limit=5) as emu, connect(emu.endpoint_url) as conn:
         plan = dialkit.plan_batches(contacts(400), emu.campaign_id, batch_size=10)
-        summary = send(plan, conn, tmp_path / "l.sqlite", listeners=[],
-                       settings=SendSettings(rate=20, concurrency=4, max_attempts=10, backoff=Backoff(initial=0.1, maximum=0.5)))
+        summary = send(
+            plan,
+            conn,
+            tmp_path / "l.sqlite",
+            listeners=[],
+            settings=SendSettings(rate=20, concurrency=4, max_attempts=10, backoff=Backoff(initial=0.1, maximum=0.5)),
+        )
         statuses = Counter(c["status"] for c in emu.calls() if c["operation"] == "PutDialRequestBatch")
         assert summary.succeeded == 400 and summary.pending == 0
         assert statuses[429] >= 1 and statuses[200] == 40
@@ -148,13 +165,26 @@ def test_a_rate_over_the_limit_adapts_and_loses_nothing(tmp_path: Path) -> None:
 @pytest.mark.parametrize("api", ["v1", "v2"])
 @pytest.mark.slow
 def test_concurrent_send_with_every_fault_accounts_for_every_request(api: str, tmp_path: Path) -> None:
-    faults = {"seed": 6, "latency": 0.05, "throttle_rate": 0.1, "unknown_error_rate": 0.05,
-              "server_error_rate": 0.05, "reset_rate": 0.05,
-              **({"buffer_limit_rate": 0.05} if api == "v2" else {})}
+    faults = {
+        "seed": 6,
+        "latency": 0.05,
+        "throttle_rate": 0.1,
+        "unknown_error_rate": 0.05,
+        "server_error_rate": 0.05,
+        "reset_rate": 0.05,
+        **({"buffer_limit_rate": 0.05} if api == "v2" else {}),
+    }
     with serve(**faults) as emu, connect(emu.endpoint_url, api=api) as conn:
         plan = dialkit.plan_batches(contacts(400), emu.campaign_id, api=api, batch_size=10)
-        summary = send(plan, conn, tmp_path / "l.sqlite", listeners=[],
-                       settings=SendSettings(rate=100, concurrency=6, max_attempts=20, backoff=Backoff(initial=0.01, maximum=0.05)))
+        summary = send(
+            plan,
+            conn,
+            tmp_path / "l.sqlite",
+            listeners=[],
+            settings=SendSettings(
+                rate=100, concurrency=6, max_attempts=20, backoff=Backoff(initial=0.01, maximum=0.05)
+            ),
+        )
         assert summary.succeeded == 400
         log = Counter(d["clientToken"] for d in emu.dial_requests())
         assert len(log) == 400 and max(log.values()) == 1
@@ -176,8 +206,14 @@ def test_resume_of_a_recorded_plan_does_not_validate_every_request_again(tmp_pat
     with serve(seed=7) as emu, connect(emu.endpoint_url) as conn:
         plan = dialkit.plan_batches(contacts(60), emu.campaign_id)
         stop = threading.Event()
-        first = send(plan, conn, ledger, listeners=[lambda p: p.kind == "batch" and stop.set()], stop=stop,
-                     settings=SendSettings(concurrency=1))
+        first = send(
+            plan,
+            conn,
+            ledger,
+            listeners=[lambda p: p.kind == "batch" and stop.set()],
+            stop=stop,
+            settings=SendSettings(concurrency=1),
+        )
         assert first.pending == 35 and validations == [60]
         second = send(plan, conn, ledger, listeners=[])  # the same plan: validated when first bound
         assert second.succeeded == 60 and validations == [60]

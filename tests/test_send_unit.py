@@ -75,8 +75,10 @@ def call_error(code: str, status: int) -> Behaviour:
     """The whole call fails (e.g. 429 ThrottlingException), as botocore raises it."""
 
     def answer(requests: Sequence[RequestLike]) -> BatchAnswer:
-        raise ClientError({"Error": {"Code": code, "Message": "fake"}, "ResponseMetadata": {"HTTPStatusCode": status}},
-                          "PutDialRequestBatch")
+        raise ClientError(
+            {"Error": {"Code": code, "Message": "fake"}, "ResponseMetadata": {"HTTPStatusCode": status}},
+            "PutDialRequestBatch",
+        )
 
     return answer
 
@@ -100,8 +102,9 @@ class FakeAdapter(V1Adapter):
     def __post_init__(self) -> None:
         V1Adapter.__init__(self)
 
-    def put_batch(self, client: Any, campaign_id: str, requests: Sequence[RequestLike],
-                  expiration: datetime) -> BatchAnswer:
+    def put_batch(
+        self, client: Any, campaign_id: str, requests: Sequence[RequestLike], expiration: datetime
+    ) -> BatchAnswer:
         self.calls.append(Call(self.clock.t, self.clock.now(), [r.client_token for r in requests], expiration))
         behaviour = self.script[len(self.calls) - 1] if len(self.calls) <= len(self.script) else ok
         return behaviour(requests)
@@ -120,19 +123,33 @@ def plan_of(n: int, batch_size: int = 25) -> dialkit.BatchPlan:
     return dialkit.plan_batches(pd.DataFrame({"phone_e164": phones}), CAMPAIGN, batch_size=batch_size, ttl=TTL)
 
 
-def run(tmp_path: Path, adapter: FakeAdapter, plan: dialkit.BatchPlan, settings: SendSettings,
-        **kw: Any) -> dialkit.SendSummary:
+def run(
+    tmp_path: Path, adapter: FakeAdapter, plan: dialkit.BatchPlan, settings: SendSettings, **kw: Any
+) -> dialkit.SendSummary:
     clock = adapter.clock
     kw.setdefault("sleep", clock.sleep)
-    return send(plan, fake_connection(), tmp_path / "l.sqlite", settings, listeners=kw.pop("listeners", []),
-                adapter=adapter, clock=clock.monotonic, now=clock.now, **kw)
+    return send(
+        plan,
+        fake_connection(),
+        tmp_path / "l.sqlite",
+        settings,
+        listeners=kw.pop("listeners", []),
+        adapter=adapter,
+        clock=clock.monotonic,
+        now=clock.now,
+        **kw,
+    )
 
 
 # -- backoff -------------------------------------------------------------------------------------------
 def test_backoff_sequence_doubles_up_to_its_maximum_between_resends(tmp_path: Path) -> None:
     adapter = FakeAdapter(script=[item_failures("RequestThrottled")] * 4)
-    settings = SendSettings(rate=1000, adaptive=False, max_attempts=10,
-                            backoff=Backoff(initial=1.0, multiplier=2.0, maximum=5.0, jitter=0.0))
+    settings = SendSettings(
+        rate=1000,
+        adaptive=False,
+        max_attempts=10,
+        backoff=Backoff(initial=1.0, multiplier=2.0, maximum=5.0, jitter=0.0),
+    )
     summary = run(tmp_path, adapter, plan_of(10), settings)
     assert summary.succeeded == 10 and summary.calls == 5
     assert adapter.clock.waits == [1.0, 2.0, 4.0, 5.0]  # 1, 2, 4, then capped at 5: no other wait
@@ -142,8 +159,9 @@ def test_backoff_sequence_doubles_up_to_its_maximum_between_resends(tmp_path: Pa
 
 def test_whole_call_errors_back_off_per_call_failure_in_a_row(tmp_path: Path) -> None:
     adapter = FakeAdapter(script=[call_error("InternalServerException", 500)] * 3)
-    settings = SendSettings(rate=1000, adaptive=False,
-                            backoff=Backoff(initial=0.5, multiplier=3.0, maximum=60.0, jitter=0.0))
+    settings = SendSettings(
+        rate=1000, adaptive=False, backoff=Backoff(initial=0.5, multiplier=3.0, maximum=60.0, jitter=0.0)
+    )
     summary = run(tmp_path, adapter, plan_of(5), settings)
     assert summary.succeeded == 5 and summary.calls == 4
     assert adapter.clock.waits == [0.5, 1.5, 4.5]
@@ -153,8 +171,9 @@ def test_jitter_is_seeded_and_only_ever_lengthens_a_wait(tmp_path: Path) -> None
     def waits(seed: int, folder: str) -> list[float]:
         (tmp_path / folder).mkdir()
         adapter = FakeAdapter(script=[item_failures("UnknownError")] * 3)
-        settings = SendSettings(rate=1000, adaptive=False, seed=seed,
-                                backoff=Backoff(initial=1.0, multiplier=2.0, maximum=60.0, jitter=0.5))
+        settings = SendSettings(
+            rate=1000, adaptive=False, seed=seed, backoff=Backoff(initial=1.0, multiplier=2.0, maximum=60.0, jitter=0.5)
+        )
         run(tmp_path / folder, adapter, plan_of(3), settings)
         return adapter.clock.waits
 
@@ -182,8 +201,7 @@ def gaps(adapter: FakeAdapter) -> list[float]:
 
 def test_a_429_cuts_the_rate_and_clean_answers_bring_it_back_to_the_rate_asked_for(tmp_path: Path) -> None:
     adapter = FakeAdapter(script=[ok, call_error("ThrottlingException", 429)])
-    settings = SendSettings(rate=10.0, burst=1.0, concurrency=1,
-                            backoff=Backoff(initial=0.0, maximum=0.0, jitter=0.0))
+    settings = SendSettings(rate=10.0, burst=1.0, concurrency=1, backoff=Backoff(initial=0.0, maximum=0.0, jitter=0.0))
     summary = run(tmp_path, adapter, plan_of(12, batch_size=1), settings)
     assert summary.succeeded == 12 and summary.calls == 13
     spacing = gaps(adapter)
@@ -196,8 +214,7 @@ def test_a_429_cuts_the_rate_and_clean_answers_bring_it_back_to_the_rate_asked_f
 
 def test_request_throttled_items_cut_the_rate_by_half_their_share(tmp_path: Path) -> None:
     adapter = FakeAdapter(script=[item_failures("RequestThrottled", share=0.4)])
-    settings = SendSettings(rate=10.0, burst=1.0, concurrency=1,
-                            backoff=Backoff(initial=0.0, maximum=0.0, jitter=0.0))
+    settings = SendSettings(rate=10.0, burst=1.0, concurrency=1, backoff=Backoff(initial=0.0, maximum=0.0, jitter=0.0))
     summary = run(tmp_path, adapter, plan_of(10, batch_size=5), settings)
     assert summary.succeeded == 10
     # 2 of 5 items throttled: x(1 - 0.4/2) = 8 calls/s, the bucket kept; then +0.5 per clean answer
@@ -206,8 +223,9 @@ def test_request_throttled_items_cut_the_rate_by_half_their_share(tmp_path: Path
 
 def test_adaptive_off_keeps_the_pace_through_429s(tmp_path: Path) -> None:
     adapter = FakeAdapter(script=[ok, call_error("ThrottlingException", 429)])
-    settings = SendSettings(rate=10.0, burst=1.0, concurrency=1, adaptive=False,
-                            backoff=Backoff(initial=0.0, maximum=0.0, jitter=0.0))
+    settings = SendSettings(
+        rate=10.0, burst=1.0, concurrency=1, adaptive=False, backoff=Backoff(initial=0.0, maximum=0.0, jitter=0.0)
+    )
     run(tmp_path, adapter, plan_of(4, batch_size=1), settings)
     assert gaps(adapter) == pytest.approx([0.1] * 4)
 
@@ -267,8 +285,9 @@ def test_a_real_backoff_wait_is_an_event_wait_that_stop_cuts_short(tmp_path: Pat
     adapter = FakeAdapter(script=[item_failures("RequestThrottled")])
     settings = SendSettings(rate=1000, adaptive=False, backoff=Backoff(initial=600.0, maximum=600.0, jitter=0.0))
     out: dict[str, Any] = {}
-    sender = threading.Thread(target=lambda: out.setdefault(
-        "summary", run(tmp_path, adapter, plan_of(5), settings, stop=stop, sleep=None)))
+    sender = threading.Thread(
+        target=lambda: out.setdefault("summary", run(tmp_path, adapter, plan_of(5), settings, stop=stop, sleep=None))
+    )
     sender.start()
     stop.waiting.wait()  # the sender is in its backoff wait
     stop.set()
@@ -290,9 +309,19 @@ def test_without_a_stop_event_the_sender_still_waits_on_an_event_never_time_slee
 def test_old_keyword_arguments_map_onto_settings_with_a_deprecation_warning(tmp_path: Path) -> None:
     adapter = FakeAdapter(script=[item_failures("RequestThrottled")] * 2)
     with pytest.warns(DeprecationWarning, match=r"settings=dialkit.SendSettings\(backoff=, max_attempts=") as caught:
-        summary = send(plan_of(5), fake_connection(), tmp_path / "l.sqlite", listeners=[], adapter=adapter,
-                       clock=adapter.clock.monotonic, now=adapter.clock.now, sleep=adapter.clock.sleep,
-                       backoff=Backoff(initial=3.0, maximum=3.0, jitter=0.0), max_attempts=2, rate=1000)
+        summary = send(
+            plan_of(5),
+            fake_connection(),
+            tmp_path / "l.sqlite",
+            listeners=[],
+            adapter=adapter,
+            clock=adapter.clock.monotonic,
+            now=adapter.clock.now,
+            sleep=adapter.clock.sleep,
+            backoff=Backoff(initial=3.0, maximum=3.0, jitter=0.0),
+            max_attempts=2,
+            rate=1000,
+        )
     assert caught[0].filename == __file__  # points at the caller, not at dialkit
     # max_attempts=2 took effect: one resend, then the budget is spent; backoff=3 s took effect too
     assert adapter.clock.waits == [3.0] and len(adapter.calls) == 2
@@ -303,9 +332,19 @@ def test_old_keywords_override_the_settings_they_are_given_with(tmp_path: Path) 
     adapter = FakeAdapter(script=[item_failures("UnknownError")] * 5)
     base = SendSettings(rate=1000, adaptive=False, backoff=Backoff(initial=1.0, maximum=1.0, jitter=0.0))
     with pytest.warns(DeprecationWarning):
-        summary = send(plan_of(5), fake_connection(), tmp_path / "l.sqlite", base, listeners=[], adapter=adapter,
-                       clock=adapter.clock.monotonic, now=adapter.clock.now, sleep=adapter.clock.sleep,
-                       max_attempts=3, token_window=None)  # token_window=None meant "the default" then
+        summary = send(
+            plan_of(5),
+            fake_connection(),
+            tmp_path / "l.sqlite",
+            base,
+            listeners=[],
+            adapter=adapter,
+            clock=adapter.clock.monotonic,
+            now=adapter.clock.now,
+            sleep=adapter.clock.sleep,
+            max_attempts=3,
+            token_window=None,
+        )  # token_window=None meant "the default" then
     assert len(adapter.calls) == 3 and adapter.clock.waits == [1.0, 1.0]
     assert summary.left_to_send == 5
 
@@ -324,21 +363,24 @@ def test_an_unknown_keyword_is_a_type_error_as_for_any_function(tmp_path: Path) 
         send(plan_of(3), fake_connection(), tmp_path / "l.sqlite", {"rate": 5})  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("bad, words", [
-    ({"rate": 0}, "rate must be"),
-    ({"rate": float("nan")}, "rate must be"),
-    ({"rate": True}, "rate must be"),
-    ({"burst": 0.5}, "burst must be"),
-    ({"concurrency": 0}, "concurrency must be"),
-    ({"concurrency": 1.5}, "concurrency must be"),
-    ({"max_attempts": 0}, "max_attempts must be"),
-    ({"backoff": 2.0}, "backoff must be"),
-    ({"token_window": timedelta(days=8)}, "token_window must be"),
-    ({"token_window": 3600}, "token_window must be"),
-    ({"token_window": timedelta(0)}, "token_window must be"),
-    ({"rules": "Mon-Fri 08:00-21:00"}, "rules must be"),
-    ({"seed": "7"}, "seed must be"),
-])
+@pytest.mark.parametrize(
+    "bad, words",
+    [
+        ({"rate": 0}, "rate must be"),
+        ({"rate": float("nan")}, "rate must be"),
+        ({"rate": True}, "rate must be"),
+        ({"burst": 0.5}, "burst must be"),
+        ({"concurrency": 0}, "concurrency must be"),
+        ({"concurrency": 1.5}, "concurrency must be"),
+        ({"max_attempts": 0}, "max_attempts must be"),
+        ({"backoff": 2.0}, "backoff must be"),
+        ({"token_window": timedelta(days=8)}, "token_window must be"),
+        ({"token_window": 3600}, "token_window must be"),
+        ({"token_window": timedelta(0)}, "token_window must be"),
+        ({"rules": "Mon-Fri 08:00-21:00"}, "rules must be"),
+        ({"seed": "7"}, "seed must be"),
+    ],
+)
 def test_settings_are_checked_when_made(bad: dict[str, Any], words: str) -> None:
     with pytest.raises(ValueError, match=words):
         SendSettings(**bad)

@@ -36,8 +36,13 @@ def phones(n: int) -> list[str]:
 
 def contacts(n: int, extra: list[str] | None = None) -> pd.DataFrame:
     numbers = phones(n) + (extra or [])
-    return pd.DataFrame({"phone_e164": numbers, "row": range(1, len(numbers) + 1),
-                         "customer_id": [f"C-{i:05d}" for i in range(len(numbers))]})
+    return pd.DataFrame(
+        {
+            "phone_e164": numbers,
+            "row": range(1, len(numbers) + 1),
+            "customer_id": [f"C-{i:05d}" for i in range(len(numbers))],
+        }
+    )
 
 
 def fast_config(max_attempts: int = 5) -> Config:
@@ -46,8 +51,14 @@ def fast_config(max_attempts: int = 5) -> Config:
 
 def conn_for(emu, api: str = "v1", config: Config | None = None) -> dialkit.Connection:
     service = "connectcampaigns" if api == "v1" else "connectcampaignsv2"
-    client = boto3.client(service, endpoint_url=emu.endpoint_url, region_name="us-east-1",
-                          aws_access_key_id="x", aws_secret_access_key="x", config=config or fast_config())
+    client = boto3.client(
+        service,
+        endpoint_url=emu.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=config or fast_config(),
+    )
     return dialkit.Connection(client, api, emu.endpoint_url, "us-east-1", True, emu.campaign_id)
 
 
@@ -87,8 +98,10 @@ def test_success_every_request_dialed_once(tmp_path: Path) -> None:
     assert (results["dial_request_id"] == results["client_token"].map(ids)).all()
     assert results["phone_masked"].iloc[0] == "+1212*****00"
     # what was sent: the chosen column plus the client token as the reserved contact attribute
-    assert results["attributes"].iloc[0] == {"customer_id": "C-00000",
-                                             "dialkit_client_token": results["client_token"].iloc[0]}
+    assert results["attributes"].iloc[0] == {
+        "customer_id": "C-00000",
+        "dialkit_client_token": results["client_token"].iloc[0],
+    }
 
 
 def test_partial_failure_throttled_items_are_resent_with_the_same_token(tmp_path: Path) -> None:
@@ -135,8 +148,9 @@ def test_whole_call_429s_are_retried_until_they_pass(tmp_path: Path) -> None:
     with serve(seed=1, rate_limit=4) as emu:
         conn = conn_for(emu, config=fast_config(max_attempts=2))
         plan = dialkit.plan_batches(contacts(200), emu.campaign_id, batch_size=10)
-        summary = quick_send(plan, conn, tmp_path / "run.sqlite", backoff=Backoff(initial=0.3, maximum=1, jitter=0),
-                             max_attempts=20)
+        summary = quick_send(
+            plan, conn, tmp_path / "run.sqlite", backoff=Backoff(initial=0.3, maximum=1, jitter=0), max_attempts=20
+        )
         assert summary.succeeded == 200 and summary.pending == 0
         statuses = Counter(c["status"] for c in emu.calls() if c["operation"] == "PutDialRequestBatch")
         assert statuses[429] > 0, "the rate limit should have answered 429 at least once"
@@ -217,8 +231,9 @@ def test_stop_with_calls_in_flight_waits_for_their_answers_then_resumes(tmp_path
             if p.kind == "batch" and sum(e.kind == "batch" for e in events) == 2:
                 stop.set()
 
-        first = quick_send(plan, conn, tmp_path / "run.sqlite", listeners=[stop_after_two], stop=stop,
-                           concurrency=4, rate=50)
+        first = quick_send(
+            plan, conn, tmp_path / "run.sqlite", listeners=[stop_after_two], stop=stop, concurrency=4, rate=50
+        )
         assert "stopped by request" in first.stopped_reason
         assert first.in_flight == 0 and first.succeeded + first.pending == 250 and 20 <= first.succeeded < 250
         assert first.succeeded == len(emu.dial_requests())  # every call that went out was answered and recorded
@@ -241,8 +256,16 @@ def test_resume_resends_in_flight_requests_with_their_original_token(tmp_path: P
             led._begin_call(first_batch, 1, now)
         conn.client.put_dial_request_batch(  # the call did reach the service
             id=emu.campaign_id,
-            dialRequests=[{"clientToken": r.client_token, "phoneNumber": r.phone_e164,
-                           "expirationTime": plan.expiration_time(now), "attributes": {}} for r in first_batch])
+            dialRequests=[
+                {
+                    "clientToken": r.client_token,
+                    "phoneNumber": r.phone_e164,
+                    "expirationTime": plan.expiration_time(now),
+                    "attributes": {},
+                }
+                for r in first_batch
+            ],
+        )
         ids_before = {d["clientToken"]: d["id"] for d in emu.dial_requests()}
         summary = quick_send(plan, conn, ledger)
         assert summary.succeeded == 30
@@ -310,8 +333,7 @@ def test_two_senders_on_one_ledger(tmp_path: Path) -> None:
         result: dict = {}
 
         def first() -> None:
-            result["summary"] = quick_send(plan, conn, tmp_path / "run.sqlite",
-                                           listeners=[lambda p: started.set()])
+            result["summary"] = quick_send(plan, conn, tmp_path / "run.sqlite", listeners=[lambda p: started.set()])
 
         t = threading.Thread(target=first)
         t.start()

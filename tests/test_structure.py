@@ -55,13 +55,29 @@ def test_simulated_contact_records_live_in_the_emulator_with_one_builder() -> No
 
     assert simulate_contact_records is emulator.simulate_contact_records
     assert contact_records.build_contact_record is emulator.build_contact_record
-    requests = [{"id": f"req-{i}", "clientToken": f"t{i}", "phoneNumber": f"+121255501{i:02d}", "campaignId": "c-1",
-                 "receivedAt": "2026-11-28T15:00:00.000Z", "attributes": {"customer_id": f"C-{i}"}} for i in range(50)]
+    requests = [
+        {
+            "id": f"req-{i}",
+            "clientToken": f"t{i}",
+            "phoneNumber": f"+121255501{i:02d}",
+            "campaignId": "c-1",
+            "receivedAt": "2026-11-28T15:00:00.000Z",
+            "attributes": {"customer_id": f"C-{i}"},
+        }
+        for i in range(50)
+    ]
     records = emulator.simulate_contact_records(requests, seed=3, expired_rate=0.2, failed_rate=0.2)
-    shape = set(emulator.build_contact_record(contact_id="x", campaign_id="c", phone="+12125550100", attributes=None,
-                                              initiated=__import__("datetime").datetime(2026, 1, 1),
-                                              ended=__import__("datetime").datetime(2026, 1, 1),
-                                              disconnect_reason="EXPIRED"))
+    shape = set(
+        emulator.build_contact_record(
+            contact_id="x",
+            campaign_id="c",
+            phone="+12125550100",
+            attributes=None,
+            initiated=__import__("datetime").datetime(2026, 1, 1),
+            ended=__import__("datetime").datetime(2026, 1, 1),
+            disconnect_reason="EXPIRED",
+        )
+    )
     assert records and all(set(r) == shape for r in records)
     assert {r["DisconnectReason"] for r in records} >= {"EXPIRED", "CONTACT_FLOW_DISCONNECT"}
     with pytest.raises(AttributeError):
@@ -98,8 +114,21 @@ def test_one_token_bucket_for_the_sender_and_the_emulator() -> None:
     assert bucket.take() and not bucket.take()
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "127.8.9.10", "::1", "localhost", "LOCALHOST", "0.0.0.0", "10.0.0.1",
-                                  "example.com", "127.1", "::ffff:127.0.0.1"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1",
+        "127.8.9.10",
+        "::1",
+        "localhost",
+        "LOCALHOST",
+        "0.0.0.0",
+        "10.0.0.1",
+        "example.com",
+        "127.1",
+        "::ffff:127.0.0.1",
+    ],
+)
 def test_one_loopback_check_for_the_sender_and_the_emulator(host: str) -> None:
     """The sender treats an endpoint as local exactly when the emulator would bind it without allow_remote."""
     from dialkit.emulator import Emulator
@@ -129,8 +158,15 @@ def test_contact_review_masks_every_column_named_like_a_phone_column() -> None:
     from dialkit.widgets import ContactReview
 
     columns = [*PHONE_COLUMN_NAMES, "Móvil 2", "celular_casa", "Home Phone"]
-    rejected = pd.DataFrame({"row": [1], **{c: ["+12125550142"] for c in columns}, "reason": ["invalid_number"],
-                             "detail": ["not a number"], "note": ["call after 5"]})
+    rejected = pd.DataFrame(
+        {
+            "row": [1],
+            **{c: ["+12125550142"] for c in columns},
+            "reason": ["invalid_number"],
+            "detail": ["not a number"],
+            "note": ["call after 5"],
+        }
+    )
     review = ContactReview(SimpleNamespace(rejected=rejected))
     assert set(review._phone_cols) == set(columns)
     assert "+12125550142" not in review.table.value and "call after 5" in review.table.value

@@ -26,8 +26,12 @@ def test_in_a_checkout_the_tutorials_are_the_checkout_s_own() -> None:
 def test_the_selection_is_the_numbered_notebooks_their_readme_and_the_samples() -> None:
     files = {rel.as_posix() for rel in tutorial_files(ROOT)}
     assert {p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")} <= files
-    assert {"notebooks/README.md", "data/samples/contacts_messy.csv", "data/samples/contacts_small.xlsx",
-            "data/samples/do_not_call.csv"} <= files
+    assert {
+        "notebooks/README.md",
+        "data/samples/contacts_messy.csv",
+        "data/samples/contacts_small.xlsx",
+        "data/samples/do_not_call.csv",
+    } <= files
     assert "data/samples/make_samples.py" not in files and "notebooks/sanitize.cfg" not in files
 
 

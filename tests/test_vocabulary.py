@@ -29,8 +29,11 @@ pytestmark = pytest.mark.timeout(120)
 
 
 def _phone_like(columns: pd.Index) -> set[str]:
-    return {c for c in map(str, columns) if (c.startswith("phone") and c != "phone_flags")
-            or c in ("customer_masked", "number", "customer_phone")}
+    return {
+        c
+        for c in map(str, columns)
+        if (c.startswith("phone") and c != "phone_flags") or c in ("customer_masked", "number", "customer_phone")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +84,9 @@ def test_an_attempt_has_a_result_and_a_request_a_status(sent: tuple[Path, Path])
 
 def test_validate_has_a_code_to_group_on_and_one_bad_name_is_one_problem() -> None:
     n = 2715  # 555-0100..0199 in 28 area codes: fictional numbers only
-    df = pd.DataFrame({"phone_e164": [f"+1{201 + i // 100}5550{100 + i % 100}" for i in range(n)],
-                       "first name": ["Ada"] * n})
+    df = pd.DataFrame(
+        {"phone_e164": [f"+1{201 + i // 100}5550{100 + i % 100}" for i in range(n)], "first name": ["Ada"] * n}
+    )
     plan = plan_batches(df, "camp-1", attributes=["first name"])
     v = plan.validate()
     assert list(v.columns) == ["batch", "position", "client_token", "field", "code", "detail"]
@@ -100,8 +104,13 @@ def test_validate_has_a_code_to_group_on_and_one_bad_name_is_one_problem() -> No
 
 
 def test_problems_of_different_kinds_are_told_apart_and_per_request_details_group_by_code() -> None:
-    df = pd.DataFrame({"phone_e164": ["+12125550142", "+13125550100", "+12125550142", "+14155550101"],
-                       "a": ["x" * 30000, "x" * 30000, "ok", "ok"], "b": ["y" * 30000, "y" * 30001, "ok", "ok"]})
+    df = pd.DataFrame(
+        {
+            "phone_e164": ["+12125550142", "+13125550100", "+12125550142", "+14155550101"],
+            "a": ["x" * 30000, "x" * 30000, "ok", "ok"],
+            "b": ["y" * 30000, "y" * 30001, "ok", "ok"],
+        }
+    )
     plan = plan_batches(df, "camp-1", attributes=["a", "b"], token_attribute=False)
     v = plan.validate()
     assert sorted(set(v["code"])) == ["attributes_too_large", "duplicate_number"]
@@ -118,8 +127,9 @@ def test_problems_of_different_kinds_are_told_apart_and_per_request_details_grou
 
 
 def test_old_problem_names_still_work_with_a_deprecation_warning() -> None:
-    plan = plan_batches(pd.DataFrame({"phone_e164": ["+12125550142"], "first name": ["Ada"]}), "camp-1",
-                        attributes=["first name"])
+    plan = plan_batches(
+        pd.DataFrame({"phone_e164": ["+12125550142"], "first name": ["Ada"]}), "camp-1", attributes=["first name"]
+    )
     with pytest.warns(DeprecationWarning, match="raise_for_problems"):
         with pytest.raises(PlanValidationError) as info:
             plan.raise_for_violations()

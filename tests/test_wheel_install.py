@@ -65,15 +65,35 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     venv = tmp / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=tmp)
     python = venv / "bin" / "python"
-    purelib = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                        cwd=tmp).stdout.strip())
+    purelib = Path(
+        _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=tmp).stdout.strip()
+    )
     (purelib / "_outer_venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")  # the dependencies
-    _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "--quiet",
-          str(wheel)], cwd=tmp)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--quiet",
+            str(wheel),
+        ],
+        cwd=tmp,
+    )
     work = tmp / "work"  # outside the checkout
     work.mkdir()
-    return {"wheel": wheel, "venv": venv, "python": python, "dialkit": venv / "bin" / "dialkit", "work": work,
-            "purelib": purelib}
+    return {
+        "wheel": wheel,
+        "venv": venv,
+        "python": python,
+        "dialkit": venv / "bin" / "dialkit",
+        "work": work,
+        "purelib": purelib,
+    }
 
 
 def test_the_wheel_carries_the_tutorials_and_the_licence(installed: dict[str, Path]) -> None:
@@ -87,8 +107,10 @@ def test_installed_package_is_the_wheel_and_reports_one_version(installed: dict[
     where = _run([str(installed["python"]), "-c", "import dialkit; print(dialkit.__file__)"], cwd=installed["work"])
     assert Path(where.stdout.strip()).is_relative_to(installed["purelib"])
     version = _run([str(installed["dialkit"]), "--version"], cwd=installed["work"]).stdout.strip()
-    meta = _run([str(installed["python"]), "-c", "import importlib.metadata as m; print(m.version('dialkit'))"],
-                cwd=installed["work"]).stdout.strip()
+    meta = _run(
+        [str(installed["python"]), "-c", "import importlib.metadata as m; print(m.version('dialkit'))"],
+        cwd=installed["work"],
+    ).stdout.strip()
     assert version == f"dialkit {meta}" == f"dialkit {dialkit.__version__}"
 
 
@@ -99,27 +121,43 @@ def test_notebooks_command_copies_and_refuses_to_overwrite(installed: dict[str, 
         assert (dest / rel).read_bytes() == (ROOT / rel).read_bytes(), rel
         assert f"wrote {dest / rel}" in out
     assert "jupyter" in out and f"cd {dest}" in out
-    again = subprocess.run([str(installed["dialkit"]), "notebooks", str(dest)], cwd=installed["work"],
-                           capture_output=True, text=True, timeout=120)
+    again = subprocess.run(
+        [str(installed["dialkit"]), "notebooks", str(dest)],
+        cwd=installed["work"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert again.returncode == 2 and "--force" in again.stderr and "nothing was copied" in again.stderr
     (dest / "notebooks" / "01_load_contacts.ipynb").write_text("{}")  # an edited notebook survives only --force
     _run([str(installed["dialkit"]), "notebooks", str(dest), "--force"], cwd=installed["work"])
     assert (dest / "notebooks" / "01_load_contacts.ipynb").read_bytes() == (
-        ROOT / "notebooks" / "01_load_contacts.ipynb").read_bytes()
+        ROOT / "notebooks" / "01_load_contacts.ipynb"
+    ).read_bytes()
 
-    check = _run([str(installed["dialkit"]), "check", "my-notebooks/data/samples/contacts_messy.csv", "--json"],
-                 cwd=installed["work"])
+    check = _run(
+        [str(installed["dialkit"]), "check", "my-notebooks/data/samples/contacts_messy.csv", "--json"],
+        cwd=installed["work"],
+    )
     assert json.loads(check.stdout)["rows"] == 3000
 
 
 def test_demo_runs_from_the_wheel(installed: dict[str, Path]) -> None:
-    out = _run([str(installed["dialkit"]), "demo", "--out", "demo-out", "--no-notebooks", "--no-progress"],
-               cwd=installed["work"]).stdout
+    out = _run(
+        [str(installed["dialkit"]), "demo", "--out", "demo-out", "--no-notebooks", "--no-progress"],
+        cwd=installed["work"],
+    ).stdout
     assert str(installed["purelib"] / "dialkit" / "_tutorials" / "data" / "samples" / "contacts_messy.csv") in out
     assert "3000 rows" in out and (installed["work"] / "demo-out" / "demo-ledger.sqlite").is_file()
     # the notebooks step of the demo (left out above: minutes) runs the wheel's own notebooks
-    found = _run([str(installed["python"]), "-c", "from dialkit.notebooks import find_notebooks; "
-                  "print('\\n'.join(str(p) for p in find_notebooks()))"], cwd=installed["work"]).stdout.split()
+    found = _run(
+        [
+            str(installed["python"]),
+            "-c",
+            "from dialkit.notebooks import find_notebooks; print('\\n'.join(str(p) for p in find_notebooks()))",
+        ],
+        cwd=installed["work"],
+    ).stdout.split()
     assert [Path(p).name for p in found] == sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     assert all(Path(p).is_relative_to(installed["purelib"] / "dialkit" / "_tutorials" / "notebooks") for p in found)
 
@@ -128,8 +166,10 @@ def test_a_copied_notebook_runs_where_it_was_copied(installed: dict[str, Path]) 
     """Notebook 01 finds ``../data/samples`` and writes ``../out/notebooks`` relative to itself."""
     dest = installed["work"] / "nb-run"
     _run([str(installed["dialkit"]), "notebooks", str(dest)], cwd=installed["work"])
-    code = ("from dialkit.notebooks import execute_in_place; "
-            f"execute_in_place(['01'], notebooks_dir={str(dest / 'notebooks')!r})")
+    code = (
+        "from dialkit.notebooks import execute_in_place; "
+        f"execute_in_place(['01'], notebooks_dir={str(dest / 'notebooks')!r})"
+    )
     env = {**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     _run([str(installed["python"]), "-c", code], cwd=installed["work"], env=env)
     assert any((dest / "out" / "notebooks").iterdir())

@@ -124,10 +124,14 @@ def test_text_table_wraps_sentences_left_aligned_and_keeps_the_frame_text() -> N
 
     from dialkit.widgets import TextTable
 
-    frame = pd.DataFrame({"final": [3, 0], "meaning": ["the service was busy: too many requests in a second, " * 2,
-                                                       "short"],
-                          "phone_masked": ["(612) 5**-**49", "+1212*****42"]},
-                         index=pd.Index(["RequestThrottled", "InvalidInput"], name="failure_code"))
+    frame = pd.DataFrame(
+        {
+            "final": [3, 0],
+            "meaning": ["the service was busy: too many requests in a second, " * 2, "short"],
+            "phone_masked": ["(612) 5**-**49", "+1212*****42"],
+        },
+        index=pd.Index(["RequestThrottled", "InvalidInput"], name="failure_code"),
+    )
     table = TextTable(frame, phone_columns=["phone_masked"])
     shown = table._repr_html_()
     assert "<th>failure_<wbr>code</th>" in shown and ">RequestThrottled</td>" in shown  # the index is a column
@@ -179,8 +183,16 @@ def test_batch_preview_shows_attributes_validation_and_totals(plan) -> None:
     assert f"{s['requests']:,} requests in {s['batches']} batches" in preview.header.value
     assert "valid" in preview.header.value and "firstName, lang" in preview.header.value
     frame = preview.current_frame
-    assert list(frame.columns) == ["position", "phone_masked", "row", "client_token", "firstName", "lang", "code",
-                                   "detail"]
+    assert list(frame.columns) == [
+        "position",
+        "phone_masked",
+        "row",
+        "client_token",
+        "firstName",
+        "lang",
+        "code",
+        "detail",
+    ]
     first = plan.batches[0].requests[0]
     assert frame.loc[0, "firstName"] == first.attributes["firstName"]
     assert set(frame["code"]) == {"ok"}

@@ -41,20 +41,106 @@ HEADER = ["customer_id", "first_name", "last_name", "phone", "language", "segmen
 
 #: NANP area codes used (US and a few Canadian); 555-0100..0199 is valid in each (checked in main()).
 AREA_CODES = [
-    "212", "202", "213", "214", "215", "303", "305", "312", "313", "404", "412", "415", "503", "512",
-    "602", "612", "617", "702", "713", "718", "720", "801", "813", "818", "904", "916", "919", "971",
-    "416", "514", "604",  # Canada
+    "212",
+    "202",
+    "213",
+    "214",
+    "215",
+    "303",
+    "305",
+    "312",
+    "313",
+    "404",
+    "412",
+    "415",
+    "503",
+    "512",
+    "602",
+    "612",
+    "617",
+    "702",
+    "713",
+    "718",
+    "720",
+    "801",
+    "813",
+    "818",
+    "904",
+    "916",
+    "919",
+    "971",
+    "416",
+    "514",
+    "604",  # Canada
 ]
 #: Australian mobiles that are both in 0491 570 xxx and on ACMA's list of numbers for fiction.
 AU_SUFFIXES = ["006", "110", "156", "157", "158", "159", "313", "737"]
 
-FIRST = ["Avery", "Jordan", "Casey", "Riley", "Morgan", "Quinn", "Rowan", "Harper", "Emerson", "Finley",
-         "Sage", "Reese", "Parker", "Dakota", "Skyler", "Elliot", "Marlowe", "Noa", "José", "Zoë", "Søren",
-         "Amélie", "Björn", "Inés", "Matteo", "Priya", "Kenji", "Aisha", "Tomás", "Leila", "Oskar", "Mei"]
-LAST = ["Ashdown", "Brightwater", "Calloway", "Dunmore", "Everhart", "Fairbrook", "Glenholt", "Hawthorne",
-        "Ivers", "Juniper", "Kestrel", "Larkspur", "Merriweather", "Northcott", "Oakhurst", "Pemberton",
-        "Quillfeather", "Ravensworth", "Stonebridge", "Thistledown", "Underhill", "Vantreece", "Whitlock",
-        "Yarrowby", "Zellwood", "O'Dallan", "Núñez-Ferro", "Kowalczyk-Brand", "Ashdown, Jr."]
+FIRST = [
+    "Avery",
+    "Jordan",
+    "Casey",
+    "Riley",
+    "Morgan",
+    "Quinn",
+    "Rowan",
+    "Harper",
+    "Emerson",
+    "Finley",
+    "Sage",
+    "Reese",
+    "Parker",
+    "Dakota",
+    "Skyler",
+    "Elliot",
+    "Marlowe",
+    "Noa",
+    "José",
+    "Zoë",
+    "Søren",
+    "Amélie",
+    "Björn",
+    "Inés",
+    "Matteo",
+    "Priya",
+    "Kenji",
+    "Aisha",
+    "Tomás",
+    "Leila",
+    "Oskar",
+    "Mei",
+]
+LAST = [
+    "Ashdown",
+    "Brightwater",
+    "Calloway",
+    "Dunmore",
+    "Everhart",
+    "Fairbrook",
+    "Glenholt",
+    "Hawthorne",
+    "Ivers",
+    "Juniper",
+    "Kestrel",
+    "Larkspur",
+    "Merriweather",
+    "Northcott",
+    "Oakhurst",
+    "Pemberton",
+    "Quillfeather",
+    "Ravensworth",
+    "Stonebridge",
+    "Thistledown",
+    "Underhill",
+    "Vantreece",
+    "Whitlock",
+    "Yarrowby",
+    "Zellwood",
+    "O'Dallan",
+    "Núñez-Ferro",
+    "Kowalczyk-Brand",
+    "Ashdown, Jr.",
+]
 LANGUAGES = ["en", "en", "en", "es", "fr"]
 SEGMENTS = ["retail", "retail", "smb", "vip", "lapsed"]
 TIMES = ["09:00-12:00", "12:00-15:00", "15:00-18:00", "18:00-20:00", "", "any"]
@@ -64,14 +150,23 @@ def us_formats(area: str, line: str, rng: random.Random) -> str:
     """One NANP number (area code + 555 + line) in a format picked at random."""
     exch = "555"
     choices = [
-        f"({area}) {exch}-{line}", f"{area}.{exch}.{line}", f"{area}-{exch}-{line}", f"+1 {area} {exch} {line}",
-        f"1{area}{exch}{line}", f"{area}{exch}{line}", f"1-{area}-{exch}-{line}", f"+1 ({area}) {exch}-{line}",
-        f"+1{area}{exch}{line}", f"{area}{exch}{line}.0",
+        f"({area}) {exch}-{line}",
+        f"{area}.{exch}.{line}",
+        f"{area}-{exch}-{line}",
+        f"+1 {area} {exch} {line}",
+        f"1{area}{exch}{line}",
+        f"{area}{exch}{line}",
+        f"1-{area}-{exch}-{line}",
+        f"+1 ({area}) {exch}-{line}",
+        f"+1{area}{exch}{line}",
+        f"{area}{exch}{line}.0",
     ]
     weights = [18, 8, 16, 14, 6, 10, 5, 5, 10, 8]
     text = rng.choices(choices, weights)[0]
     if rng.random() < 0.03 and not text.endswith(".0"):  # a float cell never carries an extension
-        text += rng.choice([f" x{rng.randint(10, 99)}", f" ext. {rng.randint(100, 999)}", f";ext={rng.randint(10, 99)}"])
+        text += rng.choice(
+            [f" x{rng.randint(10, 99)}", f" ext. {rng.randint(100, 999)}", f";ext={rng.randint(10, 99)}"]
+        )
     return text
 
 
@@ -108,20 +203,36 @@ def render(kind: str, a: str, b: str, rng: random.Random, *, national_ok: bool =
 
 
 BAD_VALUES = [
-    "555-0142", "555-0177", "555.0123",              # too short: no area code
-    "212-555-O142", "(415) 555-CALL", "call me",     # letters
-    "1-800-FLOWERS",                                 # vanity: rejected, not converted
-    "+44 7700 900123", "07700 900456", "+447700900789",  # UK drama mobiles: invalid to libphonenumber
-    "", "", "N/A", "null", "-", "unknown",          # missing
-    "2.12555E+09", "3.12555E+09",                    # rounded by a spreadsheet
-    "212-555-0142, 212-555-0199",                    # two numbers in one cell
+    "555-0142",
+    "555-0177",
+    "555.0123",  # too short: no area code
+    "212-555-O142",
+    "(415) 555-CALL",
+    "call me",  # letters
+    "1-800-FLOWERS",  # vanity: rejected, not converted
+    "+44 7700 900123",
+    "07700 900456",
+    "+447700900789",  # UK drama mobiles: invalid to libphonenumber
+    "",
+    "",
+    "N/A",
+    "null",
+    "-",
+    "unknown",  # missing
+    "2.12555E+09",
+    "3.12555E+09",  # rounded by a spreadsheet
+    "212-555-0142, 212-555-0199",  # two numbers in one cell
 ]
 
 
 def person(rng: random.Random) -> tuple[str, str, str, str, str, str]:
     return (
-        rng.choice(FIRST), rng.choice(LAST), rng.choice(LANGUAGES), rng.choice(SEGMENTS),
-        f"{rng.randint(0, 499999) / 100:.2f}", rng.choice(TIMES),
+        rng.choice(FIRST),
+        rng.choice(LAST),
+        rng.choice(LANGUAGES),
+        rng.choice(SEGMENTS),
+        f"{rng.randint(0, 499999) / 100:.2f}",
+        rng.choice(TIMES),
     )
 
 
@@ -135,10 +246,10 @@ def messy_rows(rng: random.Random, n: int = 3000) -> list[list[str]]:
     while len(rows) < n:
         cid += 1
         r = rng.random()
-        if r < 0.05 and seen:                      # duplicate, usually of the same person, another format
+        if r < 0.05 and seen:  # duplicate, usually of the same person, another format
             kind, a, b, who = rng.choice(seen)
             phone = render(kind, a, b, rng)
-        elif r < 0.08:                             # bad value
+        elif r < 0.08:  # bad value
             phone = rng.choice(BAD_VALUES)
             who = person(rng)
         else:
@@ -154,7 +265,7 @@ def messy_rows(rng: random.Random, n: int = 3000) -> list[list[str]]:
                 phone = f"0491 570 {b}"
             who = person(rng)
             seen.append((kind, a, b, who))
-        if rng.random() < 0.05:                    # stray spaces
+        if rng.random() < 0.05:  # stray spaces
             phone = rng.choice([" ", "  ", "\t"]) + phone + rng.choice(["", " ", "  "])
         first, last, lang, seg, bal, time_ = who
         rows.append([f"C-{cid:06d}", first, last, phone, lang, seg, bal, time_])
@@ -200,7 +311,9 @@ def dnc_rows(rng: random.Random, small: list[list[str]], messy: list[list[str]])
     out: list[str] = []
     for rows, count in ((small, 10), (messy, 19)):
         candidates = [reformat(r[3]) for r in rows]
-        taken = {e164(o) for o in out} | ({e164(c) for c in map(reformat, (r[3] for r in small)) if c} if rows is messy else set())
+        taken = {e164(o) for o in out} | (
+            {e164(c) for c in map(reformat, (r[3] for r in small)) if c} if rows is messy else set()
+        )
         valid = [c for c in dict.fromkeys(candidates) if c and e164(c) not in taken]
         for c in rng.sample(valid, count):
             out.append(c)

@@ -32,5 +32,14 @@ from dialkit.emulator._emulator import Emulator, serve
 from dialkit.emulator._faults import FaultProfile
 from dialkit.emulator._records import build_contact_record, simulate_contact_records
 
-__all__ = ["DEFAULT_HOUR_PROFILE", "Dialer", "DialerModel", "Emulator", "FaultProfile", "build_contact_record", "main",
-           "serve", "simulate_contact_records"]
+__all__ = [
+    "DEFAULT_HOUR_PROFILE",
+    "Dialer",
+    "DialerModel",
+    "Emulator",
+    "FaultProfile",
+    "build_contact_record",
+    "main",
+    "serve",
+    "simulate_contact_records",
+]

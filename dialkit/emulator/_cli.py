@@ -8,9 +8,10 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import FrameType
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from dialkit._loopback import is_loopback_host
 from dialkit.emulator._dialer import DEFAULT_HOUR_PROFILE, DialerModel
@@ -35,40 +36,98 @@ def build_parser(prog: str = "dialkit emulator") -> argparse.ArgumentParser:
     faults = parser.add_argument_group("faults (all off by default)")
     option = faults.add_argument
     option("--latency", type=float, default=0.0, metavar="SECONDS", help="delay added to every batch call")
-    option("--rate-limit", type=float, default=None, metavar="CALLS_PER_S",
-           help="batch calls per second (burst the same) before 429 ThrottlingException")
+    option(
+        "--rate-limit",
+        type=float,
+        default=None,
+        metavar="CALLS_PER_S",
+        help="batch calls per second (burst the same) before 429 ThrottlingException",
+    )
     option("--throttle-rate", type=float, default=0.0, metavar="P", help="per-item probability of RequestThrottled")
     option("--unknown-error-rate", type=float, default=0.0, metavar="P", help="per-item probability of UnknownError")
-    option("--buffer-limit-rate", type=float, default=0.0, metavar="P",
-           help="per-item probability of BufferLimitExceeded (v2 only)")
-    option("--server-error-rate", type=float, default=0.0, metavar="P",
-           help="per-call probability of a 500 InternalServerException (nothing recorded)")
-    option("--reset-rate", type=float, default=0.0, metavar="P",
-           help="per-call probability of a lost response (recorded, then the connection is closed)")
-    option("--hang-rate", type=float, default=0.0, metavar="P",
-           help="per-call probability of a late response (recorded, answered after --hang-seconds)")
+    option(
+        "--buffer-limit-rate",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="per-item probability of BufferLimitExceeded (v2 only)",
+    )
+    option(
+        "--server-error-rate",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="per-call probability of a 500 InternalServerException (nothing recorded)",
+    )
+    option(
+        "--reset-rate",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="per-call probability of a lost response (recorded, then the connection is closed)",
+    )
+    option(
+        "--hang-rate",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="per-call probability of a late response (recorded, answered after --hang-seconds)",
+    )
     option("--hang-seconds", type=float, default=10.0, metavar="SECONDS", help="how late a hung response is")
     option("--seed", type=int, default=0, help="seed of ids and fault decisions (default 0)")
-    option("--error", action="append", default=[], metavar="OPERATION=ERROR",
-           help="answer every OPERATION call (or * for all) with ERROR: AccessDeniedException, "
-                "UnrecognizedClientException, ExpiredTokenException or ConflictException; repeatable")
-    option("--errors-after", type=int, default=0, metavar="N",
-           help="the --error answers start after N batch calls (default 0: from the first)")
+    option(
+        "--error",
+        action="append",
+        default=[],
+        metavar="OPERATION=ERROR",
+        help="answer every OPERATION call (or * for all) with ERROR: AccessDeniedException, "
+        "UnrecognizedClientException, ExpiredTokenException or ConflictException; repeatable",
+    )
+    option(
+        "--errors-after",
+        type=int,
+        default=0,
+        metavar="N",
+        help="the --error answers start after N batch calls (default 0: from the first)",
+    )
     dialer = parser.add_argument_group("dialer model (off unless --dialer-lines is given)")
     option = dialer.add_argument
-    option("--dialer-lines", type=int, default=None, metavar="N",
-           help="dial accepted requests on N lines (turns the dialer model on)")
-    option("--dialer-agents", type=int, default=None, metavar="N",
-           help="agents taking answered calls (default: agentless, no abandons)")
-    option("--dialer-buffer", type=int, default=1000, metavar="N",
-           help="requests that may wait to be dialed; beyond it RequestThrottled / BufferLimitExceeded")
+    option(
+        "--dialer-lines",
+        type=int,
+        default=None,
+        metavar="N",
+        help="dial accepted requests on N lines (turns the dialer model on)",
+    )
+    option(
+        "--dialer-agents",
+        type=int,
+        default=None,
+        metavar="N",
+        help="agents taking answered calls (default: agentless, no abandons)",
+    )
+    option(
+        "--dialer-buffer",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="requests that may wait to be dialed; beyond it RequestThrottled / BufferLimitExceeded",
+    )
     option("--dialer-handle-time", type=float, default=120.0, metavar="SECONDS", help="average talk time")
-    option("--dialer-time-scale", type=float, default=1.0, metavar="X",
-           help="simulated seconds per real second (3600: a simulated day in 24 s)")
-    option("--dialer-start", default=None, metavar="ISO-8601",
-           help="simulated UTC time at start (default: now)")
-    option("--dialer-hour-profile", default=None, metavar="JSON_FILE",
-           help='callee local hour -> [human, voicemail, no_answer] probabilities, all 24 hours: {"0": [0.1, 0.4, 0.45], ...}')
+    option(
+        "--dialer-time-scale",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="simulated seconds per real second (3600: a simulated day in 24 s)",
+    )
+    option("--dialer-start", default=None, metavar="ISO-8601", help="simulated UTC time at start (default: now)")
+    option(
+        "--dialer-hour-profile",
+        default=None,
+        metavar="JSON_FILE",
+        help='callee local hour -> [human, voicemail, no_answer] probabilities, all 24 hours: {"0": [0.1, 0.4, 0.45], ...}',
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log requests (numbers masked) to stderr")
     return parser
 
@@ -88,7 +147,9 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -
     for item in args.error:
         operation, sep, error = item.partition("=")
         if not sep:
-            parser.error(f"--error takes OPERATION=ERROR (e.g. PutDialRequestBatch=AccessDeniedException), not {item!r}")
+            parser.error(
+                f"--error takes OPERATION=ERROR (e.g. PutDialRequestBatch=AccessDeniedException), not {item!r}"
+            )
         errors[operation.strip()] = error.strip()
     try:
         profile = FaultProfile(
@@ -118,16 +179,27 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -
                 if not isinstance(raw, dict):
                     raise ValueError("the hour profile must be a JSON object of hour -> [human, voicemail, no_answer]")
                 hour_profile = {int(k): tuple(v) for k, v in raw.items()}  # DialerModel checks each
-            dialer = DialerModel(lines=args.dialer_lines, agents=args.dialer_agents, buffer_size=args.dialer_buffer,
-                                 handle_time=args.dialer_handle_time, time_scale=args.dialer_time_scale,
-                                 start=start, seed=args.seed, hour_profile=hour_profile)
+            dialer = DialerModel(
+                lines=args.dialer_lines,
+                agents=args.dialer_agents,
+                buffer_size=args.dialer_buffer,
+                handle_time=args.dialer_handle_time,
+                time_scale=args.dialer_time_scale,
+                start=start,
+                seed=args.seed,
+                hour_profile=hour_profile,
+            )
         except (OSError, ValueError, TypeError) as err:
             parser.error(f"dialer model: {err}")
     if args.verbose:
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     try:
         emulator = Emulator(
-            host=args.host, port=args.port, region=args.region, faults=profile, allow_remote=args.allow_remote,
+            host=args.host,
+            port=args.port,
+            region=args.region,
+            faults=profile,
+            allow_remote=args.allow_remote,
             dialer=dialer,
         ).start()
     except ValueError as err:  # e.g. --error naming an operation neither API has

@@ -38,11 +38,11 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
-from typing import Any, Callable
+from typing import Any
 
 from dialkit._number_zones import local_hour, primary_time_zone
 from dialkit.emulator._clock import MovableClock, monotonic_source
@@ -50,14 +50,16 @@ from dialkit.emulator._records import build_contact_record
 
 #: hour -> (human answers, voicemail, no answer); the remainder is busy or failed.  People answer more
 #: in the evening and at lunch than during working hours; at night few answer.
-DEFAULT_HOUR_PROFILE: Mapping[int, tuple[float, float, float]] = MappingProxyType({
-    **{h: (0.08, 0.42, 0.45) for h in range(0, 8)},
-    **{h: (0.20, 0.45, 0.30) for h in range(8, 12)},
-    **{h: (0.30, 0.40, 0.25) for h in range(12, 14)},
-    **{h: (0.22, 0.45, 0.28) for h in range(14, 17)},
-    **{h: (0.42, 0.33, 0.20) for h in range(17, 21)},
-    **{h: (0.18, 0.40, 0.37) for h in range(21, 24)},
-})
+DEFAULT_HOUR_PROFILE: Mapping[int, tuple[float, float, float]] = MappingProxyType(
+    {
+        **dict.fromkeys(range(0, 8), (0.08, 0.42, 0.45)),
+        **dict.fromkeys(range(8, 12), (0.2, 0.45, 0.3)),
+        **dict.fromkeys(range(12, 14), (0.3, 0.4, 0.25)),
+        **dict.fromkeys(range(14, 17), (0.22, 0.45, 0.28)),
+        **dict.fromkeys(range(17, 21), (0.42, 0.33, 0.2)),
+        **dict.fromkeys(range(21, 24), (0.18, 0.4, 0.37)),
+    }
+)
 
 
 def _check_profile(profile: Mapping[int, tuple[float, float, float]]) -> dict[int, tuple[float, float, float]]:
@@ -67,8 +69,10 @@ def _check_profile(profile: Mapping[int, tuple[float, float, float]]) -> dict[in
             raise ValueError(f"hour_profile must give all 24 hours (0-23); hour {hour} is missing")
         probs = tuple(float(p) for p in profile[hour])
         if len(probs) != 3 or any(p < 0 for p in probs) or sum(probs) > 1 + 1e-9:
-            raise ValueError(f"hour_profile[{hour}] must be (human, voicemail, no_answer) probabilities "
-                             "that are >= 0 and sum to at most 1")
+            raise ValueError(
+                f"hour_profile[{hour}] must be (human, voicemail, no_answer) probabilities "
+                "that are >= 0 and sum to at most 1"
+            )
         out[hour] = probs
     return out
 
@@ -182,13 +186,24 @@ class Dialer:
             self._run_until(self.now())
             return len(self._buffer) >= self.model.buffer_size
 
-    def offer(self, *, token: str, request_id: str, phone: str, campaign_id: str, attributes: Mapping[str, str],
-              ttl: timedelta) -> None:
+    def offer(
+        self,
+        *,
+        token: str,
+        request_id: str,
+        phone: str,
+        campaign_id: str,
+        attributes: Mapping[str, str],
+        ttl: timedelta,
+    ) -> None:
         """Put one accepted request in the buffer (the caller checked :meth:`full`)."""
         with self._lock:
             arrival = self.now()
-            self._buffer.append(_Waiting(token, request_id, phone, campaign_id, dict(attributes), arrival,
-                                         arrival + max(ttl, timedelta(0))))
+            self._buffer.append(
+                _Waiting(
+                    token, request_id, phone, campaign_id, dict(attributes), arrival, arrival + max(ttl, timedelta(0))
+                )
+            )
 
     def waiting(self) -> int:
         """Requests in the buffer now."""
@@ -238,8 +253,14 @@ class Dialer:
 
     def _expire(self, w: _Waiting) -> None:
         record = build_contact_record(
-            contact_id=_contact_id(self.model.seed, w), outbound_request_id=w.id, campaign_id=w.campaign_id, phone=w.phone, attributes=w.attributes,
-            initiated=w.deadline, ended=w.deadline, disconnect_reason="EXPIRED",
+            contact_id=_contact_id(self.model.seed, w),
+            outbound_request_id=w.id,
+            campaign_id=w.campaign_id,
+            phone=w.phone,
+            attributes=w.attributes,
+            initiated=w.deadline,
+            ended=w.deadline,
+            disconnect_reason="EXPIRED",
         )
         self._done.append((w.deadline, record))
 
@@ -282,9 +303,18 @@ class Dialer:
                 reason, connected = kind, None  # type: ignore[assignment]
             end = dial_at + timedelta(seconds=rng.uniform(2, 10))
         record = build_contact_record(
-            contact_id=_contact_id(self.model.seed, w), outbound_request_id=w.id, campaign_id=w.campaign_id, phone=w.phone, attributes=w.attributes,
-            initiated=dial_at, connected=connected, ended=end, disconnect_reason=reason, amd_status=amd,
-            agent=agent, queue=queue,
+            contact_id=_contact_id(self.model.seed, w),
+            outbound_request_id=w.id,
+            campaign_id=w.campaign_id,
+            phone=w.phone,
+            attributes=w.attributes,
+            initiated=dial_at,
+            connected=connected,
+            ended=end,
+            disconnect_reason=reason,
+            amd_status=amd,
+            agent=agent,
+            queue=queue,
         )
         self._done.append((end, record))
         return end

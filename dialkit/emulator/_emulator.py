@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from dialkit._loopback import is_loopback_host
 from dialkit.emulator._dialer import Dialer, DialerModel
@@ -77,7 +78,7 @@ class Emulator:
         self._dialer = Dialer(dialer) if dialer is not None else None
         self._service = Service(region=region, faults=profile_obj, wait=self._sleep, clock=clock, dialer=self._dialer)
         self._routes = build_routes(self._service.models)
-        self._hooks: list[tuple[int, Callable[["Emulator"], Any]]] = []
+        self._hooks: list[tuple[int, Callable[[Emulator], Any]]] = []
         self._hooks_lock = threading.Lock()
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -93,7 +94,7 @@ class Emulator:
 
     # ------------------------------------------------------------------ life cycle
 
-    def start(self) -> "Emulator":
+    def start(self) -> Emulator:
         """Bind the port and serve in a daemon thread; returns ``self``.  A no-op if running."""
         if self._server is not None:
             return self
@@ -121,7 +122,7 @@ class Emulator:
         self._server = None
         self._thread = None
 
-    def __enter__(self) -> "Emulator":
+    def __enter__(self) -> Emulator:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -278,7 +279,7 @@ class Emulator:
             "region": self.region,
         }
 
-    def after_calls(self, n: int, action: Callable[["Emulator"], Any]) -> None:
+    def after_calls(self, n: int, action: Callable[[Emulator], Any]) -> None:
         """Run ``action(emulator)`` once, right after the n-th batch call has been answered.
 
         Batch calls are PutDialRequestBatch and PutOutboundRequestBatch, whatever

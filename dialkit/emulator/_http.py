@@ -103,7 +103,7 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], emulator: "Emulator") -> None:
+    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.emulator = emulator
         self._open: set[socket.socket] = set()
@@ -152,19 +152,19 @@ class RequestHandler(BaseHTTPRequestHandler):
     sys_version = ""
     server: EmulatorHTTPServer
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         self._dispatch()
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         self._dispatch()
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._dispatch()
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         self._dispatch()
 
-    def do_PATCH(self) -> None:  # noqa: N802
+    def do_PATCH(self) -> None:
         self._dispatch()
 
     def date_time_string(self, timestamp: float | None = None) -> str:
@@ -182,7 +182,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         """The ``Server`` header."""
         return self.server_version
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
+    def log_message(self, format: str, *args: Any) -> None:
         """Access log through :mod:`logging` (debug level), never to stderr, numbers masked."""
         logger.debug("%s %s", self.address_string(), mask_log_line(format % args))
 

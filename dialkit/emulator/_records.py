@@ -106,20 +106,30 @@ def simulate_contact_records(
             end = start + timedelta(seconds=rng.uniform(2, 20))
         else:
             connected_at = start + timedelta(seconds=rng.uniform(4, 25))
-            amd = rng.choices(["HUMAN_ANSWERED", "VOICEMAIL_BEEP", "VOICEMAIL_NO_BEEP", "AMD_UNANSWERED"],
-                              weights=[70, 15, 5, 10])[0]
+            amd = rng.choices(
+                ["HUMAN_ANSWERED", "VOICEMAIL_BEEP", "VOICEMAIL_NO_BEEP", "AMD_UNANSWERED"], weights=[70, 15, 5, 10]
+            )[0]
             if amd == "HUMAN_ANSWERED":
-                reason = rng.choices(["CUSTOMER_DISCONNECT", "AGENT_DISCONNECT", "THIRD_PARTY_DISCONNECT"],
-                                     weights=[55, 40, 5])[0]
+                reason = rng.choices(
+                    ["CUSTOMER_DISCONNECT", "AGENT_DISCONNECT", "THIRD_PARTY_DISCONNECT"], weights=[55, 40, 5]
+                )[0]
                 agent = {"Username": f"agent-{rng.randint(1, 12):02d}"}
             else:
                 reason = "CONTACT_FLOW_DISCONNECT"
             end = connected_at + timedelta(seconds=rng.uniform(10, 400))
         record = build_contact_record(
-            contact_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)), outbound_request_id=d["id"],
-            campaign_id=d["campaignId"], phone=d["phoneNumber"], attributes=d.get("attributes"),
-            initiated=start, connected=connected_at, ended=end, disconnect_reason=reason, amd_status=amd,
-            agent=agent, queue={"Name": "Outbound"} if agent else None,
+            contact_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            outbound_request_id=d["id"],
+            campaign_id=d["campaignId"],
+            phone=d["phoneNumber"],
+            attributes=d.get("attributes"),
+            initiated=start,
+            connected=connected_at,
+            ended=end,
+            disconnect_reason=reason,
+            amd_status=amd,
+            agent=agent,
+            queue={"Name": "Outbound"} if agent else None,
         )
         out.append(record)
         if rng.random() < redelivery_rate:  # an older version delivered again, after the newer one

@@ -16,15 +16,24 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import phonenumbers
 from botocore.model import ServiceModel
 
-from dialkit._model import (CLIENT_TOKEN_WINDOW, MAX_ATTRIBUTES_BYTES, MAX_TTL, MIN_TTL, SERVICE_NAMES,
-                            attributes_size, constraints, service_model)
+from dialkit._model import (
+    CLIENT_TOKEN_WINDOW,
+    MAX_ATTRIBUTES_BYTES,
+    MAX_TTL,
+    MIN_TTL,
+    SERVICE_NAMES,
+    attributes_size,
+    constraints,
+    service_model,
+)
 from dialkit._token_bucket import TokenBucket
 from dialkit._utc import utc_iso
 from dialkit.emulator._clock import MovableClock
@@ -70,8 +79,9 @@ _V2_EXTRA_MEMBERS = (
 class _Handler(Protocol):
     """One control-plane operation: (api, uri params, body, operation=) -> the reply body (None: empty)."""
 
-    def __call__(self, api: str, params: dict[str, str], body: dict[str, Any], *,
-                 operation: str) -> dict[str, Any] | None: ...
+    def __call__(
+        self, api: str, params: dict[str, str], body: dict[str, Any], *, operation: str
+    ) -> dict[str, Any] | None: ...
 
 
 class ApiError(Exception):
@@ -228,7 +238,7 @@ class Service:
         known = {name for model in self.models.values() for name in model.operation_names} | {"*"}
         unknown = sorted(set(profile.errors) - known)
         if unknown:
-            raise ValueError(f"errors: no operation named {', '.join(unknown)} in either API (or use \"*\")")
+            raise ValueError(f'errors: no operation named {", ".join(unknown)} in either API (or use "*")')
 
     def set_faults(self, profile: FaultProfile, *, reseed: bool) -> None:
         """Put ``profile`` in force; ``reseed`` restarts the fault decisions from its seed."""
@@ -414,12 +424,13 @@ class Service:
         if name == "AccessDeniedException":
             action = f"{self.models[api].metadata.get('signingName', 'connect-campaigns')}:{operation}"
             resource = f"arn:aws:connect-campaigns:{self.region}:{ACCOUNT_ID}:campaign/{params.get('id', '*')}"
-            message = (f"User: arn:aws:sts::{ACCOUNT_ID}:assumed-role/dialkit-analyst/session is not authorized to "
-                       f"perform: {action} on resource: {resource} because no identity-based policy allows the "
-                       f"{action} action")
+            message = (
+                f"User: arn:aws:sts::{ACCOUNT_ID}:assumed-role/dialkit-analyst/session is not authorized to "
+                f"perform: {action} on resource: {resource} because no identity-based policy allows the "
+                f"{action} action"
+            )
         else:
-            message = (f"{operation} conflicts with the current state of the resource (injected by the dialkit "
-                       "emulator)")
+            message = f"{operation} conflicts with the current state of the resource (injected by the dialkit emulator)"
         err = self.error(api, name, message)
         return Reply(err.status, {"message": err.message}, error_type=name, fault="injected")
 
@@ -578,7 +589,11 @@ class Service:
                 draw = rng.random()
                 token = item["clientToken"]
                 known = tokens.get(token)
-                if known is not None and known.accepted is not None and received - known.accepted >= CLIENT_TOKEN_WINDOW:
+                if (
+                    known is not None
+                    and known.accepted is not None
+                    and received - known.accepted >= CLIENT_TOKEN_WINDOW
+                ):
                     del tokens[token]  # remembered for 7 days only: a resend now is a new dial request
                     known = None
                 if known is not None:
@@ -604,14 +619,26 @@ class Service:
                 if code is not None:
                     failures.append({"clientToken": token, "id": self.new_id(), "failureCode": code})
                     continue
-                record = DialRecord(token, self.new_id(), phone or "", campaign.id, received_at, accepted=received,
-                                    attributes=dict(_attributes(api, item)))
+                record = DialRecord(
+                    token,
+                    self.new_id(),
+                    phone or "",
+                    campaign.id,
+                    received_at,
+                    accepted=received,
+                    attributes=dict(_attributes(api, item)),
+                )
                 tokens[token] = record
                 self._dial_log.append(record)
                 if self.dialer is not None:
-                    self.dialer.offer(token=token, request_id=record.id, phone=record.phone_number,
-                                      campaign_id=campaign.id, attributes=_attributes(api, item),
-                                      ttl=parse_timestamp(item["expirationTime"]) - received)
+                    self.dialer.offer(
+                        token=token,
+                        request_id=record.id,
+                        phone=record.phone_number,
+                        campaign_id=campaign.id,
+                        attributes=_attributes(api, item),
+                        ttl=parse_timestamp(item["expirationTime"]) - received,
+                    )
                 successes.append({"clientToken": token, "id": record.id})
             reset_draw, hang_draw = rng.random(), rng.random()
         fault = None

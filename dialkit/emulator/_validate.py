@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from botocore.model import ListShape, MapShape, Shape, StringShape, StructureShape
@@ -47,7 +47,7 @@ def parse_timestamp(value: object) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _string_rule(name: str, min_length: int, max_length: int | None, pattern: str | None) -> StringRule:
     return StringRule(shape=name, min_length=min_length, max_length=max_length, pattern=pattern)
 
