@@ -23,16 +23,24 @@ Private helper of :mod:`dialkit.contacts`.  Two things live here:
   row-accounting reader of :mod:`dialkit._io` builds.  It returns ``None`` for
   anything it is not sure about (quotes, blank or ragged lines, a non-UTF-8
   encoding, control characters, one column …), and the caller falls back to the
-  row-accounting reader, which stays the reference for odd files.
+  row-accounting reader, which stays the reference for odd files.  Blocks are
+  normalised on a few worker threads while the next are read (the kernels release
+  the GIL); per row it keeps only numpy arrays (E.164 as a number, small codes for
+  flags, region and type), and the frames are built block by block in pandas' own
+  string layout, so a big list is never held twice.
 
-Pure: no network, no clock, no global state beyond caches of compiled metadata.
+Pure: no network, no clock, no global state beyond caches of compiled metadata
+and the small registries of region, type and flag codes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
+import threading
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -132,6 +140,9 @@ class _Rules:
     has_transform: bool
     idd: str | None  # ^(?:international_prefix)
     leading_digits: str | None  # ^(?:leading_digits)
+    #: ^(?:(?:premium)|(?:toll free)|…)$: any of the types tried before fixed line and mobile, without their
+    #: lengths; a value that does not match it is none of them (one pass instead of one per type)
+    special: str | None = None
 
 
 def _desc(desc: Any) -> _Desc | None:
@@ -152,7 +163,7 @@ def _rules(region: str) -> _Rules | None:
     pnp = md.national_prefix_for_parsing or None
     rules = _Rules(
         region=region,
-        cc=md.country_code,
+        cc=int(md.country_code or 0),
         general=_desc(md.general_desc),
         types=tuple((t, _desc(getattr(md, name))) for t, name in _TYPE_ORDER),
         fixed=_desc(md.fixed_line),
@@ -170,6 +181,11 @@ def _rules(region: str) -> _Rules | None:
     patterns += [p for p in (rules.national_prefix, rules.idd, rules.leading_digits) if p]
     if not all(_re2_ok(p) for p in patterns):
         return None
+    special = [d.full[len("^(?:") : -len(")$")] for _, d in rules.types if d is not None]
+    if len(special) > 1:
+        union = "^(?:" + "|".join(f"(?:{p})" for p in special) + ")$"
+        if _re2_ok(union):
+            rules = dataclasses.replace(rules, special=union)
     return rules
 
 
@@ -233,6 +249,20 @@ def _fullmatch(arr: pa.Array, lens: np.ndarray, desc: _Desc | None, where: np.nd
     return out
 
 
+def _pattern_match_where(arr: pa.Array, pattern: str, where: np.ndarray) -> np.ndarray:
+    """A full match of ``pattern`` (anchored) for the values in ``where`` (the others are False)."""
+    n = len(arr)
+    count = int(where.sum())
+    if count * 4 >= n:
+        matched: np.ndarray = where & np.asarray(pc.match_substring_regex(arr, pattern), dtype=bool)
+        return matched
+    idx = np.flatnonzero(where)
+    out = np.zeros(n, dtype=bool)
+    if count:
+        out[idx] = np.asarray(pc.match_substring_regex(arr.take(pa.array(idx)), pattern), dtype=bool)
+    return out
+
+
 def _pattern_match(arr: pa.Array, desc: _Desc | None) -> np.ndarray:
     """phonenumbers' _match_national_number (a full pattern match, no length check) over an array."""
     if desc is None or len(arr) == 0:
@@ -281,11 +311,23 @@ def _strip_national_prefix(arr: pa.Array, rules: _Rules) -> tuple[pa.Array, np.n
         return arr, slow
     if rules.has_transform:
         return arr, matched
-    rest = pc.replace_substring_regex(arr, rules.national_prefix, "", max_replacements=1)
-    viable_original = _pattern_match(arr, rules.general)
-    viable_rest = _pattern_match(rest, rules.general)
-    strip = matched & ~(viable_original & ~viable_rest)
-    return pc.if_else(pa.array(strip), rest, arr), slow
+    if int(matched.sum()) * 4 >= n:  # most values: whole-array passes beat copying a subset
+        rest = pc.replace_substring_regex(arr, rules.national_prefix, "", max_replacements=1)
+        viable_original = _pattern_match(arr, rules.general)
+        viable_rest = _pattern_match(rest, rules.general)
+        strip = matched & ~(viable_original & ~viable_rest)
+        return pc.if_else(pa.array(strip), rest, arr), slow
+    midx = np.flatnonzero(matched)
+    sub = arr.take(pa.array(midx))
+    rest = pc.replace_substring_regex(sub, rules.national_prefix, "", max_replacements=1)
+    strip_sub = ~(_pattern_match(sub, rules.general) & ~_pattern_match(rest, rules.general))
+    if not strip_sub.any():
+        return arr, slow
+    strip = np.zeros(n, dtype=bool)
+    strip[midx[strip_sub]] = True
+    position = np.zeros(n, dtype=np.int64)  # each stripped value's place in ``rest``
+    position[midx] = np.arange(len(midx))
+    return pc.if_else(pa.array(strip), rest.take(pa.array(position)), arr), slow
 
 
 def _type_of(nsn: pa.Array, lens: np.ndarray, rules: _Rules, *, stop_at_known: bool = False) -> np.ndarray:
@@ -297,8 +339,11 @@ def _type_of(nsn: pa.Array, lens: np.ndarray, rules: _Rules, *, stop_at_known: b
     def check(desc: _Desc | None, where: np.ndarray) -> np.ndarray:
         return _fullmatch(nsn, lens, desc, where)
 
+    maybe = todo
+    if rules.special is not None and todo.any():
+        maybe = todo & _pattern_match_where(nsn, rules.special, todo)
     for t, desc in rules.types:
-        hit = check(desc, todo)
+        hit = check(desc, todo & maybe)
         out[hit] = t
         todo &= ~hit
     fixed = check(rules.fixed, todo)
@@ -346,17 +391,118 @@ _WEIGHTS[ord(".")] = 1 << 24
 
 def _per_string_sum(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """The sum of ``values`` over the bytes of each string (modulo the dtype's range)."""
-    cs = np.concatenate((np.zeros(1, dtype=values.dtype), np.cumsum(values, dtype=values.dtype)))
+    cs = np.empty(len(values) + 1, dtype=values.dtype)
+    cs[0] = 0
+    np.cumsum(values, dtype=values.dtype, out=cs[1:])
     sums: np.ndarray = cs[offsets[1:]] - cs[offsets[:-1]]
     return sums
 
 
-def _digits_only(offsets: np.ndarray, data: np.ndarray, n: int) -> pa.Array:
-    """Every string with all but its ASCII digits removed (a byte-level copy, no Python strings)."""
+def _digits_only(offsets: np.ndarray, data: np.ndarray, n: int, counts: np.ndarray) -> pa.Array:
+    """Every string with all but its ASCII digits removed (a byte-level copy, no Python strings).
+
+    ``counts`` is each string's number of digits (exact below 256 bytes; longer strings are counted again here).
+    """
     keep = _DIGIT_BYTES[data]
-    cs = np.concatenate((np.zeros(1, dtype=np.int32), np.cumsum(keep, dtype=np.int32)))
-    new_offsets = cs[offsets]
+    counts = counts.astype(np.int64)
+    long = np.flatnonzero(np.diff(offsets) > 250)
+    for i in long.tolist():
+        counts[i] = int(keep[offsets[i] : offsets[i + 1]].sum())
+    new_offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(counts, out=new_offsets[1:])
     return pa.StringArray.from_buffers(n, pa.py_buffer(new_offsets), pa.py_buffer(data[keep].tobytes()))
+
+
+class _Codes:
+    """A small registry of distinct values (regions, number types, flag tuples) and their int16 codes.
+
+    Per-value and per-row results keep these codes, not Python strings: a block of
+    a million rows is then a few numpy arrays, and the text is made once, for the
+    rows that end up in a frame.  Code 0 is the empty value.  Grows only with
+    distinct values (a few hundred at most); safe to share between threads.
+    """
+
+    def __init__(self, empty: Any) -> None:
+        self.values: list[Any] = [empty]
+        self._index: dict[Any, int] = {empty: 0}
+        self._lock = threading.Lock()
+
+    def code(self, value: Any) -> int:
+        found = self._index.get(value)
+        if found is not None:
+            return found
+        with self._lock:
+            found = self._index.get(value)
+            if found is None:
+                found = len(self.values)
+                self.values.append(value)
+                self._index[value] = found
+            return found
+
+    def texts(self, fn: Any = None) -> pa.Array:
+        """Every value as text (through ``fn`` when given), indexed by code."""
+        return pa.array([fn(v) if fn is not None else v for v in list(self.values)], type=pa.string())
+
+
+_REGION_CODES = _Codes("")
+_TYPE_CODES = _Codes("")
+_FLAG_CODES = _Codes(())  # flag tuples in normalize_phone's order (NormalizedValues.flags keeps that order)
+
+
+@dataclass
+class _Values:
+    """What normalize_phone says about each of a sequence of values, compactly (no per-value Python strings).
+
+    ``e164`` holds the digits after the ``+`` as an unsigned integer (0 when
+    rejected): an E.164 number is ``+`` and a country code, which never starts
+    with 0, so ``"+" + str(e164)`` gives the text back exactly, and the longest
+    possible number in libphonenumber's metadata (19 digits) fits in 64 bits.
+    ``region``, ``number_type`` and ``flags`` are codes of :data:`_REGION_CODES`,
+    :data:`_TYPE_CODES` and :data:`_FLAG_CODES`; ``detail`` is ``""`` for valid values.
+    """
+
+    reason: np.ndarray  # int8, -1 when valid
+    e164: np.ndarray  # uint64
+    detail: np.ndarray  # object: str
+    flags: np.ndarray  # int16
+    region: np.ndarray  # int16
+    number_type: np.ndarray  # int16
+    fast: int = 0  # how many distinct values the fast path decided
+
+    def take(self, codes: np.ndarray) -> _Values:
+        return _Values(
+            self.reason[codes],
+            self.e164[codes],
+            self.detail[codes],
+            self.flags[codes],
+            self.region[codes],
+            self.number_type[codes],
+            self.fast,
+        )
+
+
+def _empty_values(n: int) -> _Values:
+    return _Values(
+        reason=np.full(n, -1, dtype=np.int8),
+        e164=np.zeros(n, dtype=np.uint64),
+        detail=np.full(n, "", dtype=object),
+        flags=np.zeros(n, dtype=np.int16),
+        region=np.zeros(n, dtype=np.int16),
+        number_type=np.zeros(n, dtype=np.int16),
+    )
+
+
+def _e164_text(numbers: np.ndarray) -> pa.Array:
+    """E.164 text of non-zero :attr:`_Values.e164` numbers: ``+`` and the digits (large_string, as pandas keeps it)."""
+    digits = pc.cast(pa.array(numbers, type=pa.uint64()), pa.large_string())
+    return pc.binary_join_element_wise(
+        pa.scalar("+", type=pa.large_string()), digits, pa.scalar("", type=pa.large_string())
+    )
+
+
+def _e164_key(text: str) -> int:
+    """The :attr:`_Values.e164` number of an E.164 text (``+`` and digits)."""
+    return int(text[1:])
 
 
 @dataclass
@@ -365,8 +511,9 @@ class NormalizedValues:
 
     ``reason`` is an index into :data:`dialkit.contacts.REJECTION_REASONS`, or -1
     when the number is valid.  ``e164``, ``region`` and ``number_type`` are
-    ``None``/``""`` for rejected values, ``flags`` is the ``;``-joined flags
-    (as :func:`normalize_phone` orders them) and ``detail`` the rejection detail.
+    ``None``/``""`` for rejected values, ``flags`` is the flags of the values that
+    have any, in :func:`normalize_phone`'s order, ``flags_text`` the ``;``-joined
+    flags as the phone_flags column writes them, and ``detail`` the rejection detail.
     """
 
     e164: np.ndarray  # object: str | None
@@ -378,30 +525,24 @@ class NormalizedValues:
     number_type: np.ndarray  # object: str
     fast: int = 0  # how many distinct values the fast path decided
 
-    def row(self, k: int, flags: tuple[str, ...]) -> Any:
-        """Value ``k`` as a :class:`~dialkit.contacts.PhoneResult` carrying ``flags``."""
-        from .contacts import REJECTION_REASONS, PhoneResult
 
-        code = int(self.reason[k])
-        return PhoneResult(
-            e164=self.e164[k],
-            reason=None if code < 0 else REJECTION_REASONS[code],
-            detail=self.detail[k],
-            flags=flags,
-            region=self.region[k],
-            number_type=self.number_type[k],
-        )
-
-
-def _empty_result(n: int) -> NormalizedValues:
+def _expand(v: _Values) -> NormalizedValues:
+    """:class:`_Values` with its codes and numbers turned into Python strings and tuples."""
+    e164 = np.full(len(v.reason), None, dtype=object)
+    ok = np.flatnonzero(v.e164 != 0)
+    e164[ok] = [f"+{x}" for x in v.e164[ok].tolist()]
+    flag_tuples = list(_FLAG_CODES.values)
     return NormalizedValues(
-        e164=np.full(n, None, dtype=object),
-        reason=np.full(n, -1, dtype=np.int8),
-        detail=np.full(n, "", dtype=object),
-        flags={},
-        flags_text=np.full(n, "", dtype=object),
-        region=np.full(n, "", dtype=object),
-        number_type=np.full(n, "", dtype=object),
+        e164=e164,
+        reason=v.reason,
+        detail=v.detail,
+        flags={
+            int(i): flag_tuples[c] for i, c in zip(np.flatnonzero(v.flags).tolist(), v.flags[v.flags != 0].tolist())
+        },
+        flags_text=np.asarray([_flag_text(t) for t in flag_tuples] + [""], dtype=object)[:-1][v.flags],
+        region=np.asarray(list(_REGION_CODES.values) + [""], dtype=object)[:-1][v.region],
+        number_type=np.asarray(list(_TYPE_CODES.values) + [""], dtype=object)[:-1][v.number_type],
+        fast=v.fast,
     )
 
 
@@ -413,30 +554,28 @@ def normalize_values(values: Sequence[Any] | pa.Array, default_region: str) -> N
     """
     from .contacts import _check_region
 
-    region = _check_region(default_region)
-    if (
-        isinstance(values, (pa.Array, pa.ChunkedArray))
-        and pa.types.is_string(values.type)
-        or (isinstance(values, (pa.Array, pa.ChunkedArray)) and pa.types.is_large_string(values.type))
+    return _expand(_normalize_any(values, _check_region(default_region)))
+
+
+def _normalize_any(values: Sequence[Any] | pa.Array, region: str) -> _Values:
+    if isinstance(values, (pa.Array, pa.ChunkedArray)) and (
+        pa.types.is_string(values.type) or pa.types.is_large_string(values.type)
     ):
         arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
         if arr.null_count:
             arr = pc.fill_null(arr, "")
         encoded = pc.dictionary_encode(arr.cast(pa.string()))
-        uniques = encoded.dictionary
-        codes = np.asarray(encoded.indices, dtype=np.int64)
-        unique_res = _normalize_unique(uniques, region)
-        return _take(unique_res, codes)
+        return _normalize_unique(encoded.dictionary, region).take(np.asarray(encoded.indices, dtype=np.int64))
     # generic objects: strings through the fast path, the rest one by one
     seq = list(values)
-    is_str = [isinstance(v, str) for v in seq]
-    out = _empty_result(len(seq))
-    str_idx = [i for i, s in enumerate(is_str) if s]
-    if str_idx:
-        sub = normalize_values(pa.array([seq[i] for i in str_idx], type=pa.string()), region)
-        _put(out, np.asarray(str_idx, dtype=np.int64), sub)
+    out = _empty_values(len(seq))
+    str_idx = np.asarray([i for i, v in enumerate(seq) if isinstance(v, str)], dtype=np.int64)
+    if len(str_idx):
+        sub = _normalize_any(pa.array([seq[i] for i in str_idx], type=pa.string()), region)
+        for name in ("reason", "e164", "detail", "flags", "region", "number_type"):
+            getattr(out, name)[str_idx] = getattr(sub, name)
         out.fast = sub.fast
-    other = [i for i, s in enumerate(is_str) if not s]
+    other = [i for i, v in enumerate(seq) if not isinstance(v, str)]
     if other:
         from .contacts import REJECTION_REASONS, normalize_phone
 
@@ -448,48 +587,52 @@ def normalize_values(values: Sequence[Any] | pa.Array, default_region: str) -> N
 
 @dataclass
 class _Column:
-    """normalize_values for one column of a block, kept as arrow arrays (no per-row Python objects).
+    """The normalisation of one column of a block, per row, compactly (numpy arrays and one arrow array).
 
     Long-lived small Python objects made between each block's short-lived ones would also pin the
     interpreter's memory arenas (RSS growing block by block), so only numpy and arrow buffers are kept.
     """
 
     reason: np.ndarray  # int8, -1 when valid
-    e164: pa.Array  # string, null when rejected
+    e164: np.ndarray  # uint64, 0 when rejected (see _Values)
     detail_rows: np.ndarray  # the rows with a rejection, in order
     detail: pa.Array  # their details
-    flags_text: pa.Array  # string
-    region: pa.Array  # dictionary<string>: a handful of distinct values, kept encoded until rows are chosen
-    number_type: pa.Array  # dictionary<string>
+    flags: np.ndarray  # int16 codes of _FLAG_CODES
+    region: np.ndarray  # int16 codes of _REGION_CODES
+    number_type: np.ndarray  # int16 codes of _TYPE_CODES
 
 
 def _normalize_column(values: pa.Array | pa.ChunkedArray, default_region: str) -> _Column:
-    """:func:`normalize_values` of a string column, each per-row field made by one arrow ``take`` of the per-value results."""
+    """:func:`normalize_values` of a string column, per row, as :class:`_Column`.
+
+    The fast path runs on the rows as they are (it decides each value on its own, and in a real list most
+    values are distinct, so hashing them all first would cost more than deciding the few repeats twice);
+    the values it leaves are then deduplicated, so each distinct one goes through the slower steps once.
+    """
     from .contacts import _check_region
 
     region = _check_region(default_region)
     arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     if arr.null_count:
         arr = pc.fill_null(arr, "")
-    encoded = pc.dictionary_encode(arr.cast(pa.string()))
-    u = _normalize_unique(encoded.dictionary, region)
-    indices = encoded.indices
-    codes = np.asarray(indices)
-    reason = u.reason[codes]
-    bad = np.flatnonzero(reason >= 0)
-
-    def small(objs: np.ndarray) -> pa.Array:
-        per_value = pc.dictionary_encode(pa.array(objs, type=pa.string()))
-        return pa.DictionaryArray.from_arrays(per_value.indices.take(indices), per_value.dictionary)
-
+    arr = arr.cast(pa.string())
+    u = _empty_values(len(arr))
+    fast = _fast_unique(arr, region, u) if len(arr) else np.zeros(0, dtype=bool)
+    slow = np.flatnonzero(~fast)
+    if len(slow):
+        encoded = pc.dictionary_encode(arr.take(pa.array(slow)))
+        rest = _normalize_unique(encoded.dictionary, region, first_round=False).take(np.asarray(encoded.indices))
+        for name in ("reason", "e164", "detail", "flags", "region", "number_type"):
+            getattr(u, name)[slow] = getattr(rest, name)
+    bad = np.flatnonzero(u.reason >= 0)
     return _Column(
-        reason=reason,
-        e164=pa.array(u.e164, type=pa.string(), from_pandas=True).take(indices),
+        reason=u.reason,
+        e164=u.e164,
         detail_rows=bad,
-        detail=pa.array(u.detail, type=pa.string()).take(pa.array(codes[bad])),
-        flags_text=pa.array(u.flags_text, type=pa.string()).take(indices),
-        region=small(u.region),
-        number_type=small(u.number_type),
+        detail=pa.array(u.detail[bad], type=pa.string()),
+        flags=u.flags,
+        region=u.region,
+        number_type=u.number_type,
     )
 
 
@@ -501,51 +644,19 @@ def _flag_text(flags: tuple[str, ...]) -> str:
     return ";".join(sorted(set(flags), key=_FLAG_ORDER.__getitem__))
 
 
-def _take_flags(flags: dict[int, tuple[str, ...]], codes: np.ndarray) -> dict[int, tuple[str, ...]]:
-    if not flags:
-        return {}
-    keys = np.fromiter(flags, dtype=np.int64, count=len(flags))
-    rows = np.flatnonzero(np.isin(codes, keys))
-    return {int(i): flags[int(codes[i])] for i in rows}
-
-
-def _take(res: NormalizedValues, codes: np.ndarray) -> NormalizedValues:
-    return NormalizedValues(
-        e164=res.e164[codes],
-        reason=res.reason[codes],
-        detail=res.detail[codes],
-        flags=_take_flags(res.flags, codes),
-        flags_text=res.flags_text[codes],
-        region=res.region[codes],
-        number_type=res.number_type[codes],
-        fast=res.fast,
-    )
-
-
-def _put(out: NormalizedValues, idx: np.ndarray, sub: NormalizedValues) -> None:
-    out.e164[idx] = sub.e164
-    out.reason[idx] = sub.reason
-    out.detail[idx] = sub.detail
-    out.region[idx] = sub.region
-    out.number_type[idx] = sub.number_type
-    for k, i in enumerate(idx):
-        if k in sub.flags:
-            out.flags[int(i)] = sub.flags[k]
-            out.flags_text[i] = sub.flags_text[k]
-
-
-def _set_one(out: NormalizedValues, i: int, res: Any, reason_index: dict[str, int]) -> None:
-    out.e164[i] = res.e164
+def _set_one(out: _Values, i: int, res: Any, reason_index: dict[str, int]) -> None:
+    """Value ``i`` of ``out`` from a :class:`~dialkit.contacts.PhoneResult`."""
     out.reason[i] = -1 if res.reason is None else reason_index[res.reason]
     out.detail[i] = res.detail
+    if res.e164:
+        out.e164[i] = _e164_key(res.e164)
     if res.flags:
-        out.flags[i] = tuple(res.flags)
-        out.flags_text[i] = _flag_text(tuple(res.flags))
-    out.region[i] = res.region
-    out.number_type[i] = res.number_type
+        out.flags[i] = _FLAG_CODES.code(tuple(res.flags))
+    out.region[i] = _REGION_CODES.code(res.region)
+    out.number_type[i] = _TYPE_CODES.code(res.number_type)
 
 
-def _normalize_unique(uniques: pa.Array, region: str) -> NormalizedValues:
+def _normalize_unique(uniques: pa.Array, region: str, *, first_round: bool = True) -> _Values:
     """normalize_phone over distinct strings: the fast path where it is certain, libphonenumber elsewhere.
 
     Round 1 decides plain shapes straight from the text.  The rest go through
@@ -553,14 +664,15 @@ def _normalize_unique(uniques: pa.Array, region: str) -> NormalizedValues:
     unicode, wrappers, extensions, float renderings, letters …): the common messy
     shapes whole-array by :func:`_prepare_vectorised`, anything else in Python one
     by one.  The bodies that come out in a plain shape are decided by the fast
-    path in round 2, and only what is left is parsed by libphonenumber.
+    path in round 2, and only what is left is parsed by libphonenumber.  ``first_round=False`` skips
+    round 1 (for values round 1 has already left undecided).
     """
     from .contacts import REJECTION_REASONS, _parse_phone, _prepare_phone
 
     n = len(uniques)
     reason_index = {r: i for i, r in enumerate(REJECTION_REASONS)}
-    out = _empty_result(n)
-    fast = _fast_unique(uniques, region, out) if n else np.zeros(0, dtype=bool)
+    out = _empty_values(n)
+    fast = _fast_unique(uniques, region, out) if n and first_round else np.zeros(n, dtype=bool)
     out.fast = int(fast.sum())
     slow = np.flatnonzero(~fast)
     if not len(slow):
@@ -594,25 +706,21 @@ def _normalize_unique(uniques: pa.Array, region: str) -> NormalizedValues:
         return out
     bodies = pa.concat_arrays(pend_bodies)
     digit_counts = np.concatenate(pend_digits)
-    second = _empty_result(len(idx))
+    second = _empty_values(len(idx))
     decided = _fast_unique(bodies, region, second)
     out.fast += int(decided.sum())
     # decided in round 2: copy the columns, then the flags (a handful of distinct tuples)
     dk = np.flatnonzero(decided)
     di = idx[dk]
-    out.e164[di] = second.e164[dk]
-    out.reason[di] = second.reason[dk]
-    out.detail[di] = second.detail[dk]
-    out.region[di] = second.region[dk]
-    out.number_type[di] = second.number_type[dk]
+    for name in ("reason", "e164", "detail", "region", "number_type"):
+        getattr(out, name)[di] = getattr(second, name)[dk]
     by_flags: dict[tuple[str, ...], list[int]] = {}
     for k, i in zip(dk.tolist(), di.tolist()):
         f = pend_flags[k]
         if f:
             by_flags.setdefault(f, []).append(i)
     for f, rows in by_flags.items():
-        out.flags.update(dict.fromkeys(rows, f))
-        out.flags_text[rows] = _flag_text(f)
+        out.flags[rows] = _FLAG_CODES.code(f)
     body_list = None
     for k in np.flatnonzero(~decided).tolist():
         if body_list is None:
@@ -714,7 +822,7 @@ def _prepare_vectorised(texts: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarr
     return ok, t.filter(pa.array(keep)), flags[keep], digit_count[keep]
 
 
-def _fast_unique(uniques: pa.Array, region: str, out: NormalizedValues) -> np.ndarray:
+def _fast_unique(uniques: pa.Array, region: str, out: _Values) -> np.ndarray:
     """Decide what the fast path can; fill ``out`` for those and return their mask."""
     from .contacts import REJECTION_REASONS
 
@@ -746,7 +854,7 @@ def _fast_unique(uniques: pa.Array, region: str, out: NormalizedValues) -> np.nd
         shape[idx[is_float]] = False
     if not shape.any():
         return decided
-    digits = _digits_only(offsets, data, n)
+    digits = _digits_only(offsets, data, n, digits_n)
 
     # --- values with a leading '+': the country code comes first -----------------------
     plus_idx = np.flatnonzero(shape & (plus == 1))
@@ -847,7 +955,11 @@ def _fast_unique(uniques: pa.Array, region: str, out: NormalizedValues) -> np.nd
         if len(idx) == 0:
             continue
         lens = _lengths(nsn)
-        ok = (lens >= 2) & (lens <= _MAX_NSN) & ~np.asarray(pc.starts_with(nsn, "0"), dtype=bool)
+        # (a country code and national number of more than 19 digits, which no region's metadata allows, would
+        # not fit _Values.e164: left to libphonenumber, which rejects it)
+        ok = (
+            (lens >= 2) & (lens <= min(_MAX_NSN, 19 - len(str(cc)))) & ~np.asarray(pc.starts_with(nsn, "0"), dtype=bool)
+        )
         if not ok.all():
             idx = idx[ok]
             nsn = nsn.filter(pa.array(ok))
@@ -877,7 +989,7 @@ def _classify(
     national: bool,
     region: str,
     digits_n: np.ndarray,
-    out: NormalizedValues,
+    out: _Values,
     reason_index: dict[str, int],
 ) -> None:
     """is_possible_number_with_reason, is_valid_number, region_code_for_number and number_type, for one country code."""
@@ -911,7 +1023,6 @@ def _classify(
                 type_of[tidx[hit]] = t[hit]
             todo[tidx[hit]] = False
     valid = (region_of >= 0) & (type_of != _UNKNOWN)
-    e164 = pc.binary_join_element_wise(pa.scalar(f"+{cc}"), nsn, "").to_numpy(zero_copy_only=False)
 
     rejected_reason = np.full(n, -1, dtype=np.int8)
     too_short, too_long, invalid = reason_index["too_short"], reason_index["too_long"], reason_index["invalid_phone"]
@@ -924,11 +1035,16 @@ def _classify(
     accepted = rejected_reason == -1
 
     acc = idx[accepted]
-    out.e164[acc] = e164[accepted]
-    names = [m.region for m in members]
-    out.region[acc] = np.asarray(names, dtype=object)[region_of[accepted]]
-    kinds, inverse = np.unique(type_of[accepted], return_inverse=True)
-    out.number_type[acc] = np.asarray([_TYPE_NAMES.get(int(t), "UNKNOWN") for t in kinds], dtype=object)[inverse]
+    if len(acc):
+        # E.164 as a number: the country code, then the national number's digits (see _Values)
+        national_number = np.asarray(pc.cast(nsn.filter(pa.array(accepted)), pa.uint64()), dtype=np.uint64)
+        scale = np.power(np.uint64(10), lens[accepted].astype(np.uint64))
+        out.e164[acc] = np.uint64(cc) * scale + national_number
+        region_codes = np.asarray([_REGION_CODES.code(m.region) for m in members], dtype=np.int16)
+        out.region[acc] = region_codes[region_of[accepted]]
+        kinds, inverse = np.unique(type_of[accepted], return_inverse=True)
+        type_codes = np.asarray([_TYPE_CODES.code(_TYPE_NAMES.get(int(t), "UNKNOWN")) for t in kinds], dtype=np.int16)
+        out.number_type[acc] = type_codes[inverse]
     out.reason[idx] = rejected_reason
 
     where = f"for {region}" if national else f"for country code +{cc}"
@@ -1012,12 +1128,6 @@ def _fast_layout(path: Path) -> tuple[str, list[str]] | None:
     return delimiter, header
 
 
-def _e164_keys(e164: pa.ChunkedArray, rows: np.ndarray) -> np.ndarray:
-    """The E.164 numbers of ``rows`` as int64 (every E.164 number is '+' and at most 15 digits)."""
-    digits = pc.utf8_slice_codeunits(e164.take(pa.array(rows)), 1)
-    return np.asarray(pc.cast(digits, pa.int64()).to_numpy(), dtype=np.int64)
-
-
 def _first_of_each(keys: np.ndarray) -> np.ndarray:
     """For each position, the position of the first occurrence of its key (a sort, no hash table).
 
@@ -1038,6 +1148,20 @@ def _first_of_each(keys: np.ndarray) -> np.ndarray:
     out = np.empty(n, dtype=np.int64)
     out[order] = first[group]
     return out
+
+
+def _spans(n: int, size: int = 1 << 20) -> list[tuple[int, int]]:
+    """``[0, n)`` cut into spans of at most ``size`` (at least one span, so an empty column still has a chunk)."""
+    return [(a, min(a + size, n)) for a in range(0, n, size)] or [(0, 0)]
+
+
+def _workers() -> int:
+    """Threads that normalise blocks: one per core this process may use, at most 4 (each holds a block's scratch)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
 
 
 def _release() -> None:
@@ -1121,15 +1245,14 @@ def load_text_fast(
         return None
 
     columns: list[list[pa.Array]] = [[] for _ in internal]
-    e164_parts: list[pa.Array] = []
-    reasons: list[np.ndarray] = []
-    detail_rows: list[np.ndarray] = []
-    detail_parts: list[pa.Array] = []
-    flags_parts: list[pa.Array] = []
-    region_parts: list[pa.Array] = []
-    type_parts: list[pa.Array] = []
     offset = 0
     first = True
+    # Blocks are normalised on worker threads while the next ones are read (pyarrow's kernels and numpy's
+    # loops release the GIL, so this uses every core); results are collected in block order.
+    # (a file of one block, or one core: normalised inline, no thread to hand it to)
+    threaded = _workers() > 1 and path.stat().st_size > BLOCK_BYTES
+    pool = ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="dialkit-prep") if threaded else None
+    pending: list[tuple[int, Future[_Column] | _Column]] = []
     try:
         for batch in reader:
             if first:
@@ -1149,29 +1272,43 @@ def load_text_fast(
                 empty &= col_offsets[1:] == col_offsets[:-1]
             if empty.any():
                 return None  # a record with every field empty is a blank row: the row reader counts those
-            res = _normalize_column(cols[phone_index], region)
+            pending.append(
+                (
+                    offset,
+                    pool.submit(_normalize_column, cols[phone_index], region)
+                    if pool is not None
+                    else _normalize_column(cols[phone_index], region),
+                )
+            )
             for j, col in enumerate(cols):
                 columns[j].append(col)
-            e164_parts.append(res.e164)
-            reasons.append(res.reason)
-            detail_rows.append(res.detail_rows + offset)
-            detail_parts.append(res.detail)
-            flags_parts.append(res.flags_text)
-            region_parts.append(res.region)
-            type_parts.append(res.number_type)
             offset += batch.num_rows
             _release()
+        results: list[_Column] = []
+        for start, done in pending:
+            res = done.result() if isinstance(done, Future) else done
+            res.detail_rows += start
+            results.append(res)
+        del pending
     except (pa.ArrowInvalid, UnicodeDecodeError):
         return None  # ragged or blank lines, invalid UTF-8: the row-accounting reader handles those
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)  # also when the file turns out odd half-way
+    _release()
     n_rows = offset
     if n_rows == 0:
         return None
     del reader
 
-    reason = np.concatenate(reasons)
-    later_details: dict[int, str] = {}  # suppressed and duplicate rows; the rest are in detail_parts
-    e164 = pa.chunked_array(e164_parts, type=pa.string())
-    del e164_parts
+    # per row, compactly: reason (int8), E.164 as a number, and int16 codes for flags, region and number type
+    reason = np.concatenate([r.reason for r in results])
+    e164 = np.concatenate([r.e164 for r in results])
+    detail_rows = np.concatenate([r.detail_rows for r in results])
+    details = pa.chunked_array([r.detail for r in results], type=pa.string())
+    small = {key: np.concatenate([getattr(r, key) for r in results]) for key in ("flags", "region", "number_type")}
+    del results
+    later_details: dict[int, str] = {}  # suppressed and duplicate rows; the rest are in ``details``
     # no blank lines here, so the row number of record i is i + 1
     index = {r: i for i, r in enumerate(c.REJECTION_REASONS)}
 
@@ -1179,70 +1316,90 @@ def load_text_fast(
     suppress_unparsed = 0
     if suppress is not None:
         # do-not-call entries are tried in every region the list's own numbers come from, as the row reader does
-        used: set[str] = set()
-        for part, r in zip(region_parts, reasons):
-            ok = pa.array(r < 0)
-            used.update(v for v in pc.unique(pc.filter(part.cast(pa.string()), ok)).to_pylist() if v)
+        used_codes = np.unique(small["region"][reason < 0]).tolist()
+        used = {v for v in (_REGION_CODES.values[k] for k in used_codes) if v}
         suppress_set, suppress_unparsed = c._load_suppression(
             suppress, region, used, notes, max_bytes=max_bytes, unreadable=suppress_unreadable
         )
         if suppress_set:
-            hit = (reason < 0) & np.asarray(
-                pc.fill_null(pc.is_in(e164, pa.array(sorted(suppress_set), type=pa.string())), False), dtype=bool
-            )
+            keys = np.asarray([_e164_key(s) for s in suppress_set], dtype=np.uint64)
+            hit = (reason < 0) & np.isin(e164, keys)
             reason[hit] = index["suppressed"]
-            for k in np.flatnonzero(hit).tolist():
-                later_details[k] = "on the do-not-call list"
+            later_details.update(dict.fromkeys(np.flatnonzero(hit).tolist(), "on the do-not-call list"))
 
     if dedupe != "none":
         ok = np.flatnonzero(reason < 0)
         if dedupe == "last":
             ok = ok[::-1]
-        keeper = ok[_first_of_each(_e164_keys(e164, ok))]
-        _release()
+        keeper = ok[_first_of_each(e164[ok])]
         dup = keeper != ok
         if dup.any():
             dup_rows = ok[dup]
             reason[dup_rows] = index["duplicate"]
             for k, kept in zip(dup_rows.tolist(), keeper[dup].tolist()):  # "last": any order, keyed by row
                 later_details[k] = f"same number as row {kept + 1}, which is kept (dedupe={dedupe!r})"
+        del ok, keeper, dup
 
-    accepted_mask = pa.array(reason < 0)
-    rejected_idx = np.flatnonzero(reason >= 0)
-
-    # Column by column, each source column released once its rows are placed (a big list is never held twice).
     accepted_rows = np.flatnonzero(reason < 0)
+    rejected_idx = np.flatnonzero(reason >= 0)
+    keep = reason < 0
+
+    # Column by column and block by block, each source block released once its rows are placed: the frames'
+    # columns are chunked arrays (one chunk per block) in pandas' own string layout, so a big list is never
+    # held twice and nothing is copied again when pandas takes them.
+    bounds = np.cumsum([0] + [len(part) for part in columns[0]]) if columns else np.zeros(1, dtype=np.int64)
+    cuts = np.searchsorted(rejected_idx, bounds)
+    large = pa.large_string()
     acc: dict[str, Any] = {}
     rej: dict[str, Any] = {}
     for j, col_name in enumerate(out_names):
-        col = pa.chunked_array(columns[j], type=pa.string())
+        parts = columns[j][::-1]
         columns[j] = []
-        acc[col_name] = pd.array(col.filter(accepted_mask), dtype="str")
-        rej[col_name] = pd.array(col.take(pa.array(rejected_idx)), dtype="str")
-        del col
+        acc_parts: list[pa.Array] = []
+        rej_parts: list[pa.Array] = []
+        for b in range(len(parts)):
+            part = parts.pop().cast(large)  # block b, no longer held by ``parts``
+            acc_parts.append(part.filter(pa.array(keep[bounds[b] : bounds[b + 1]])))
+            rej_parts.append(part.take(pa.array(rejected_idx[cuts[b] : cuts[b + 1]] - bounds[b])))
+            del part
+        acc[col_name] = pd.array(pa.chunked_array(acc_parts, type=large), dtype="str")
+        rej[col_name] = pd.array(pa.chunked_array(rej_parts, type=large), dtype="str")
+        del acc_parts, rej_parts
         _release()
     acc["row"] = pd.array(accepted_rows + 1, dtype="int64")
-    acc["phone_e164"] = pd.array(e164.filter(accepted_mask), dtype="str")
+    acc["phone_e164"] = pd.array(
+        pa.chunked_array([_e164_text(e164[accepted_rows[a:b]]) for a, b in _spans(len(accepted_rows))], type=large),
+        dtype="str",
+    )
     del e164
-    for key, parts in (("phone_flags", flags_parts), ("region", region_parts), ("number_type", type_parts)):
-        chosen = pa.chunked_array(parts).filter(accepted_mask)
-        parts.clear()
-        acc[key] = pd.array(chosen.cast(pa.string()) if pa.types.is_dictionary(chosen.type) else chosen, dtype="str")
+    for key, part_name, registry, fn in (
+        ("phone_flags", "flags", _FLAG_CODES, _flag_text),
+        ("region", "region", _REGION_CODES, None),
+        ("number_type", "number_type", _TYPE_CODES, None),
+    ):
+        # a categorical, as contacts._category_column makes it: the distinct values, sorted
+        codes = small.pop(part_name)[accepted_rows]
+        present = np.unique(codes)
+        texts = registry.texts(fn).to_pylist()
+        names = [texts[k] for k in present.tolist()]
+        order = sorted(range(len(names)), key=names.__getitem__)
+        recode = np.zeros(len(texts), dtype=np.int16)
+        recode[present[order]] = np.arange(len(order), dtype=np.int16)
+        acc[key] = pd.Categorical.from_codes(recode[codes], categories=pd.Index([names[k] for k in order], dtype="str"))
+        del codes
     accepted = pd.DataFrame(acc, copy=False)  # a dict of arrays is copied by default: not 10M rows twice
     rej["row"] = pd.array(rejected_idx + 1, dtype="int64")
     rej["reason"] = pd.Categorical.from_codes(
         reason[rejected_idx].astype(np.int64), categories=pd.Index(c.REJECTION_REASONS)
     )
     detail_list: list[str] = [""] * len(rejected_idx)
-    first_rows = np.concatenate(detail_rows) if detail_rows else np.zeros(0, dtype=np.int64)
-    for pos, text in zip(
-        np.searchsorted(rejected_idx, first_rows).tolist(), pa.chunked_array(detail_parts, type=pa.string()).to_pylist()
-    ):
+    for pos, text in zip(np.searchsorted(rejected_idx, detail_rows).tolist(), details.to_pylist()):
         detail_list[pos] = text
-    del detail_rows, detail_parts
-    for pos, k in enumerate(rejected_idx.tolist()):  # suppressed and duplicate rows (disjoint from the above)
-        if k in later_details:
-            detail_list[pos] = later_details[k]
+    del detail_rows, details
+    if later_details:
+        for pos, k in enumerate(rejected_idx.tolist()):  # suppressed and duplicate rows (disjoint from the above)
+            if k in later_details:
+                detail_list[pos] = later_details[k]
     rej["detail"] = pd.array(detail_list, dtype="str")
     rejected = pd.DataFrame(rej, copy=False)
 

@@ -428,6 +428,16 @@ def _parse_phone(body: str, flags: list[str], digit_count: int, region_default: 
     )
 
 
+#: Accepted columns with a handful of distinct values, kept as pandas categoricals (a 10M-row list's
+#: ``number_type`` is 1 byte a row instead of ~28): same values, far less memory.
+_CATEGORY_COLUMNS: tuple[str, ...] = ("phone_flags", "region", "number_type")
+
+
+def _category_column(values: list[str]) -> pd.Categorical:
+    """A :data:`_CATEGORY_COLUMNS` column: categories are the distinct values, sorted (both readers agree)."""
+    return pd.Categorical(values, categories=pd.Index(sorted(set(values)), dtype="str"))
+
+
 def _check_region(default_region: str) -> str:
     region = str(default_region).upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
@@ -565,7 +575,10 @@ class ContactSet:
     ``accepted``: the original columns (as text), then ``row``, ``phone_e164``,
     ``phone_flags`` (``;``-joined :data:`PHONE_FLAGS`, ``""`` when none),
     ``region`` (ISO country code) and ``number_type`` (``MOBILE``, ``FIXED_LINE``,
-    ``FIXED_LINE_OR_MOBILE``, ``TOLL_FREE`` …).
+    ``FIXED_LINE_OR_MOBILE``, ``TOLL_FREE`` …).  The text columns are pandas ``str``;
+    ``phone_flags``, ``region`` and ``number_type`` are Categoricals whose categories
+    are the values present, sorted (a handful of distinct values: a 10M-row list
+    keeps them in 1 byte a row instead of ~30).
 
     ``rejected``: the original columns, then ``row``, ``reason`` (a Categorical
     over :data:`REJECTION_REASONS`) and ``detail`` (a sentence without the number).
@@ -1038,9 +1051,9 @@ def _load_contacts(
             flags.append("excel_float")  # a number cell: Excel stores every number as a double
         acc_flags.append(";".join(sorted(set(flags), key=_FLAG_ORDER.__getitem__)))
     acc["phone_e164"] = pd.array([results[i].e164 for i in accepted_idx], dtype="str")
-    acc["phone_flags"] = pd.array(acc_flags, dtype="str")
-    acc["region"] = pd.array([results[i].region for i in accepted_idx], dtype="str")
-    acc["number_type"] = pd.array([results[i].number_type for i in accepted_idx], dtype="str")
+    acc["phone_flags"] = _category_column(acc_flags)
+    acc["region"] = _category_column([results[i].region for i in accepted_idx])
+    acc["number_type"] = _category_column([results[i].number_type for i in accepted_idx])
     accepted = pd.DataFrame(acc)
 
     rej = originals(rejected_idx)

@@ -134,7 +134,7 @@ class _PlanColumns:
     Batches and their :class:`PlannedRequest` objects (and client tokens) are
     made when they are looked at, a block at a time, so a plan of ten million
     requests costs its columns, not ten million objects.  Columns are Python
-    lists or pyarrow arrays of text (a ContactSet's columns are used without a copy).
+    lists or pyarrow (chunked) arrays of text (a ContactSet's columns are used without a copy).
     """
 
     __slots__ = ("campaign_id", "run_id", "size", "phones", "rows", "attrs", "token_attribute", "n", "zones")
@@ -717,14 +717,12 @@ def _postcode_zones(frame: pd.DataFrame, postcode_column: str | bool) -> list[st
 
 
 def _text_column(series: pd.Series) -> Any:
-    """A column as the API wants its values (text, '' when missing): a pyarrow string array when it
-    already is one without gaps (no copy), else a list of :func:`_as_text` values."""
+    """A column as the API wants its values (text, '' when missing): the pyarrow string array (or chunked
+    array) behind it when it already is one without gaps (no copy: a 10M-row column is not held twice), else a
+    list of :func:`_as_text` values."""
     values = series.array
     if isinstance(values, pd.arrays.ArrowStringArray):
-        import pyarrow as pa
-
         arr = values.__arrow_array__()
-        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
         if arr.null_count == 0:
             return arr
     return [_as_text(v) for v in series.tolist()]

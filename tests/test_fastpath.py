@@ -486,3 +486,36 @@ def test_fast_loader_equals_row_reader_on_plain_variants(tmp_path: Path, text: s
         is not None
     )
     _assert_same(load_contacts(path), _row_reader(path))
+
+
+def test_long_cells_do_not_shift_the_values_after_them() -> None:
+    """A cell longer than the per-string counters hold (> 250 bytes) is counted exactly, so the digits of the
+    values after it stay theirs (the digits-only copy is cut by those counts)."""
+    long_cells = ["1" * 300, "2 " * 200 + "x", " " * 260 + "2125550142", "(" + "9" * 255 + ")"]
+    values = []
+    for k, cell in enumerate(long_cells):
+        values += [f"+1 212 555 01{k:02d}", cell, f"(312) 555-01{k:02d}", "+44 20 7946 0123"]
+    got = _fastpath.normalize_values(pa.array(values, type=pa.string()), "US")
+    for i, value in enumerate(values):
+        want = normalize_phone(value, "US")
+        code = int(got.reason[i])
+        assert (got.e164[i], None if code < 0 else REJECTION_REASONS[code], got.detail[i]) == (
+            want.e164,
+            want.reason,
+            want.detail,
+        ), value[:20]
+
+
+def test_small_value_columns_are_categoricals_of_the_values_present(tmp_path: Path) -> None:
+    """phone_flags, region and number_type are Categoricals (1 byte a row on a big list) whose categories are the
+    values present, sorted, from both readers; the values are those of normalize_phone."""
+    path = _fictional_csv(tmp_path / "list.csv", 3000)
+    for contacts in (load_contacts(path), _row_reader(path)):
+        acc = contacts.accepted
+        for col in ("phone_flags", "region", "number_type"):
+            assert isinstance(acc[col].dtype, pd.CategoricalDtype), col
+            assert list(acc[col].cat.categories) == sorted(set(acc[col].astype(str))), col
+        assert set(acc["region"].astype(str)) == {"US", "CA", "GB", "AU"}
+        want = [normalize_phone(p, "US") for p in acc["phone"].tolist()]
+        assert acc["region"].astype(str).tolist() == [w.region for w in want]
+        assert acc["number_type"].astype(str).tolist() == [w.number_type for w in want]
