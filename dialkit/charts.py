@@ -68,7 +68,7 @@ __all__ = [
 ]
 
 #: Final outcome of a request, in chart order: succeeded, each failure code, still pending.
-OUTCOME_ORDER: tuple[str, ...] = ("succeeded", *FAILURE_CODES, "pending")
+OUTCOME_ORDER: tuple[str, ...] = ("succeeded", *FAILURE_CODES, "pending", "in_flight")
 
 #: Outcome of one attempt (``load_attempts``): a whole-call error is ``call_error``.
 ATTEMPT_OUTCOME_ORDER: tuple[str, ...] = ("succeeded", *FAILURE_CODES, "call_error")
@@ -116,7 +116,9 @@ def outcome_of(results: pd.DataFrame) -> pd.Series:
     """The final outcome of each request as a categorical in :data:`OUTCOME_ORDER`.
 
     ``succeeded`` for a succeeded request, its ``failure_code`` for a failed one,
-    ``pending`` for one still pending or in flight.
+    ``pending`` for one not sent yet (or waiting to be resent) and ``in_flight``
+    for one sent without a recorded answer (a run killed mid-call): the same
+    disjoint states as :meth:`dialkit.Ledger.counts`.
     """
     results = _frame(results, "results")
     if results.empty or "status" not in results.columns:
@@ -129,6 +131,7 @@ def outcome_of(results: pd.DataFrame) -> pd.Series:
     )
     out = pd.Series("pending", index=results.index, dtype="string")
     out[status == "succeeded"] = "succeeded"
+    out[status == "in_flight"] = "in_flight"
     failed = status == "failed"
     out[failed] = codes[failed].fillna("UnknownError")
     return pd.Series(pd.Categorical(out, categories=OUTCOME_ORDER), index=results.index, name="outcome")
@@ -266,7 +269,8 @@ def plot_failure_codes(results: pd.DataFrame, ax: Axes | None = None) -> Axes:
         ax,
         "Outcome of every dial request",
         f"{total:,} requests, {int(counts['succeeded']):,} succeeded, "
-        f"{failed:,} failed, {int(counts['pending']):,} pending",
+        f"{failed:,} failed, {int(counts['pending']):,} pending"
+        + (f", {int(counts['in_flight']):,} in flight" if counts["in_flight"] else ""),
     )
     _finish(ax, total, "no requests")
     return ax
@@ -568,11 +572,12 @@ def failure_code_table(results: pd.DataFrame, attempts: pd.DataFrame | None = No
     (requests that met it on some attempt and succeeded later, from
     ``last_failure_code``), ``attempts`` (attempts that got it, when ``attempts``
     from :func:`dialkit.load_attempts` is given), ``meaning`` and ``what_to_do``.
-    A ``pending`` row counts requests still unanswered and a ``call_error`` row
-    (with ``attempts``) whole-call errors.
+    A ``pending`` row counts requests not sent yet (or waiting to be resent), an
+    ``in_flight`` row those sent without a recorded answer, and a ``call_error``
+    row (with ``attempts``) whole-call errors.
     """
     results = _frame(results, "results")
-    names = list(FAILURE_CODES) + (["call_error"] if attempts is not None else []) + ["pending"]
+    names = list(FAILURE_CODES) + (["call_error"] if attempts is not None else []) + ["pending", "in_flight"]
     final = outcome_of(results).value_counts(sort=False).reindex(OUTCOME_ORDER, fill_value=0)
     recovered = pd.Series(0, index=names, dtype="int64")
     if not results.empty and "last_failure_code" in results.columns:
@@ -585,7 +590,7 @@ def failure_code_table(results: pd.DataFrame, attempts: pd.DataFrame | None = No
     if attempts is not None:
         frame = _frame(attempts, "attempts")
         got = frame["result"].astype("string").value_counts() if "result" in frame.columns else pd.Series(dtype=int)
-        table["attempts"] = [int(got.get(n, 0)) if n != "pending" else 0 for n in names]
+        table["attempts"] = [int(got.get(n, 0)) if n not in ("pending", "in_flight") else 0 for n in names]
     table["meaning"] = [FAILURE_CODE_GUIDE.get(n, ("", ""))[0] for n in names]
     table["what_to_do"] = [FAILURE_CODE_GUIDE.get(n, ("", ""))[1] for n in names]
     return table

@@ -27,7 +27,8 @@ for _code in FAILURE_CODES:  # a code added to the package later still gets a co
 OUTCOME_COLORS: dict[str, str] = {
     "succeeded": "#009E73",  # bluish green
     **FAILURE_CODE_COLORS,
-    "pending": "#BBBBBB",  # light grey: not done yet (includes in flight)
+    "pending": "#BBBBBB",  # light grey: not sent yet, or waiting to be resent
+    "in_flight": "#888888",  # mid grey: sent, no answer recorded (a run killed mid-call)
     "call_error": "#444444",  # dark grey: the whole call failed (429/500/connection)
     "unanswered": "#DDCC77",  # sand: an attempt with no per-item answer (yet)
 }

@@ -98,14 +98,14 @@ def legend_labels(ax: Axes) -> list[str]:
 def final_counts(results: pd.DataFrame) -> dict[str, int]:
     counts = dict.fromkeys(OUTCOME_ORDER, 0)
     for status, code in zip(results["status"].astype(str), results["failure_code"].astype(object)):
-        key = "succeeded" if status == "succeeded" else (str(code) if status == "failed" else "pending")
+        key = "succeeded" if status == "succeeded" else (str(code) if status == "failed" else status)
         counts[key] += 1
     return counts
 
 
 # -- the shared conventions ----------------------------------------------------------
 def test_order_and_colours_are_fixed_and_distinct() -> None:
-    assert OUTCOME_ORDER == ("succeeded", *dialkit.FAILURE_CODES, "pending")
+    assert OUTCOME_ORDER == ("succeeded", *dialkit.FAILURE_CODES, "pending", "in_flight")
     assert ATTEMPT_OUTCOME_ORDER == ("succeeded", *dialkit.FAILURE_CODES, "call_error")
     assert set(FAILURE_CODE_COLORS) == set(dialkit.FAILURE_CODES)
     for code, colour in FAILURE_CODE_COLORS.items():
@@ -278,7 +278,7 @@ def test_empty_results_still_list_every_code() -> None:
 # -- the table beside the charts --------------------------------------------------------
 def test_failure_code_table(results: pd.DataFrame, attempts: pd.DataFrame) -> None:
     table = charts.failure_code_table(results, attempts)
-    assert list(table.index) == [*dialkit.FAILURE_CODES, "call_error", "pending"]
+    assert list(table.index) == [*dialkit.FAILURE_CODES, "call_error", "pending", "in_flight"]
     counts = final_counts(results)
     for code in dialkit.FAILURE_CODES:
         assert table.loc[code, "final"] == counts[code]
@@ -433,3 +433,26 @@ def test_contact_reason_table(records: pd.DataFrame, joined: pd.DataFrame) -> No
         assert table.loc[reason, "what_to_do"] == advice
     assert table.loc["CUSTOMER_DISCONNECT", "what_to_do"].startswith("nothing")
     assert int(table.loc[list(REDIAL_REASONS), "contacts"].sum()) == int(records["redial"].sum())
+
+
+def test_in_flight_is_its_own_outcome_as_in_the_ledger_counts() -> None:
+    """A request sent without a recorded answer (a run killed mid-call) is in_flight, not pending."""
+    results = pd.DataFrame(
+        {
+            "status": ["succeeded", "failed", "pending", "in_flight", "in_flight"],
+            "failure_code": [None, "InvalidInput", None, None, None],
+        }
+    )
+    assert list(charts.outcome_of(results).astype(str)) == [
+        "succeeded",
+        "InvalidInput",
+        "pending",
+        "in_flight",
+        "in_flight",
+    ]
+    ax = charts.plot_failure_codes(results)
+    assert heights(ax.containers[0])[OUTCOME_ORDER.index("in_flight")] == 2.0
+    assert ax.get_title(loc="left").endswith("1 pending, 2 in flight")
+    table = charts.failure_code_table(results)
+    assert table.loc["in_flight", "final"] == 2 and table.loc["pending", "final"] == 1
+    assert "same client token" in table.loc["in_flight", "what_to_do"]
