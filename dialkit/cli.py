@@ -525,11 +525,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         data["metrics"] = campaign_metrics(results, records)
     if args.csv:
         Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
-        from .results import shown_reason
+        from .results import _shown_reason
 
         rows = load_results(args.ledger)  # an unfinished request without a recorded reason says what that means
         rows["pending_reason"] = [
-            shown_reason(str(st), r if isinstance(r, str) else None)
+            _shown_reason(str(st), r if isinstance(r, str) else None)
             for st, r in zip(rows["status"], rows["pending_reason"])
         ]
         write_private_csv(rows, args.csv)
@@ -576,7 +576,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from .auditing import audit, recorded_rules, sends
+    from .auditing import _recorded_rules, audit, sends
     from .ledger import Ledger
 
     rows = audit(args.ledger, show_numbers=args.show_numbers)
@@ -593,7 +593,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 "ledger": str(args.ledger),
                 "campaign_id": meta.get("campaign_id"),
                 "run_id": meta.get("run_id"),
-                "rules": recorded_rules(meta),
+                "rules": _recorded_rules(meta),
                 "rules_recorded_at": meta.get("rules_recorded_at"),
                 "sends": json.loads(runs.to_json(orient="records")),
                 "sent": len(rows),
@@ -601,7 +601,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    rules = recorded_rules(meta)
+    rules = _recorded_rules(meta)
     print(f"{args.ledger}: campaign {meta.get('campaign_id')}, run {meta.get('run_id')}: {len(rows)} requests went out")
     if rules is None:
         print("  no campaign rules were recorded for this ledger's sends (sent without rules)")

@@ -165,7 +165,7 @@ def _statements(script: str) -> list[str]:
     return out
 
 
-def plan_digest(plan: BatchPlan) -> str:
+def _plan_digest(plan: BatchPlan) -> str:
     """A fingerprint of a plan's requests: SHA-256 of its client tokens in order.
 
     A token is a hash of (campaign, run id, number), so equal digests mean the
@@ -182,7 +182,7 @@ def plan_digest(plan: BatchPlan) -> str:
     ).hexdigest()
 
 
-def utcnow() -> datetime:
+def _utcnow() -> datetime:
     """Timezone-aware now in UTC (the ledger's clock)."""
     return datetime.now(timezone.utc)
 
@@ -328,7 +328,7 @@ class Ledger:
                 db.execute("SELECT count(*) FROM meta").fetchone()
         except sqlite3.DatabaseError as exc:
             db.close()
-            raise damaged_ledger(p, exc) from exc
+            raise _damaged_ledger(p, exc) from exc
         cls._check_version(version, p)
         if version == 0:
             raise LedgerError(f"{p} is not a dialkit ledger (no schema version): pass the --ledger file of a send")
@@ -376,7 +376,7 @@ class Ledger:
                     db.execute(stmt)
                 db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 db.execute("INSERT INTO meta VALUES ('created_by', ?)", (f"dialkit {__version__}",))
-                db.execute("INSERT INTO meta VALUES ('created_at', ?)", (_iso(utcnow()),))
+                db.execute("INSERT INTO meta VALUES ('created_at', ?)", (_iso(_utcnow()),))
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         if version == 1:
             cls._migrate_1_to_2(db)
@@ -496,11 +496,11 @@ class Ledger:
                     f"ledger {self.path} belongs to another run ({detail}); use a new --ledger file for a new "
                     "campaign or run id, or plan with the ledger's values to resume it"
                 )
-        digest = digest or plan_digest(plan)  # the caller may have it already (a 1M-request plan: ~0.1 s)
+        digest = digest or _plan_digest(plan)  # the caller may have it already (a 1M-request plan: ~0.1 s)
         settings = {**want, "ttl_seconds": str(int(plan.ttl.total_seconds()))}
         if meta.get("plan_sha256") == digest and all(meta.get(k) == v for k, v in settings.items()):
             return 0  # resume of the very plan already recorded: nothing new, no 1M-row pass
-        now = _iso(utcnow())
+        now = _iso(_utcnow())
         with self._transaction():
             for k, v in {**settings, "plan_sha256": digest}.items():
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (k, v))
@@ -904,7 +904,7 @@ def _connect_read_only(p: Path) -> sqlite3.Connection:
     return sqlite3.connect(uri + "?immutable=1", uri=True, timeout=30, isolation_level=None, check_same_thread=False)
 
 
-def damaged_ledger(p: Path, exc: BaseException) -> LedgerError:
+def _damaged_ledger(p: Path, exc: BaseException) -> LedgerError:
     """The error for a ledger SQLite cannot read (truncated, overwritten, not SQLite)."""
     return LedgerError(
         f"ledger {p} is damaged or not a dialkit ledger ({exc}): restore it from a copy if you have one "
@@ -929,7 +929,7 @@ def _storage_error(p: Path, exc: BaseException, *, lock: bool = False) -> Ledger
             "where it is"
         )
     elif isinstance(exc, sqlite3.DatabaseError) and ("malformed" in text or "not a database" in text):
-        return damaged_ledger(p, exc)
+        return _damaged_ledger(p, exc)
     else:
         advice = "check the path, free space and permissions, then send again with the same ledger"
     reason = getattr(exc, "strerror", None) or str(exc)

@@ -735,7 +735,7 @@ def _row_column(series: pd.Series) -> Any:
     return [None if r is None or pd.isna(r) else int(r) for r in series.tolist()]
 
 
-def iter_chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+def _iter_chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     """Yield lists of at most ``size`` items (used to re-batch retries)."""
     chunk: list[Any] = []
     for item in items:

@@ -18,7 +18,7 @@ import pandas as pd
 import phonenumbers
 
 from ._model import all_failure_codes
-from .ledger import Ledger, damaged_ledger
+from .ledger import Ledger, _damaged_ledger
 from .masking import mask_attributes, mask_phone
 
 __all__ = ["FAILURE_CODES", "STATUS_ORDER", "load_attempts", "load_results", "pending_reasons", "report"]
@@ -52,6 +52,10 @@ FAILURE_CODE_GUIDE: dict[str, tuple[str, str]] = {
         "not answered yet: the run stopped (Stop, paused campaign) or ran out of attempts",
         "send again with the same ledger to resume; check the campaign is Running first",
     ),
+    "in_flight": (
+        "sent, but no answer was recorded: the run was killed while the call was out",
+        "send again with the same ledger: the resend carries the same client token, so nobody is dialed twice",
+    ),
 }
 
 #: Request statuses, in a fixed order.
@@ -67,7 +71,7 @@ IN_FLIGHT_NO_REASON = (
 PENDING_NO_REASON = "not sent yet (the run stopped before it, or is still running); send again with the same ledger"
 
 
-def shown_reason(status: str, reason: str | None) -> str | None:
+def _shown_reason(status: str, reason: str | None) -> str | None:
     """The pending reason to show: the ledger's, or what a missing one means for an unfinished request."""
     if reason or status not in ("pending", "in_flight"):
         return reason
@@ -93,7 +97,7 @@ def _reading(ledger: str | os.PathLike[str]) -> Iterator[Ledger]:
         with Ledger.read(ledger) as led:
             yield led
     except sqlite3.DatabaseError as exc:
-        raise damaged_ledger(Path(os.fspath(ledger)), exc) from exc
+        raise _damaged_ledger(Path(os.fspath(ledger)), exc) from exc
 
 
 def load_results(ledger: str | os.PathLike[str]) -> pd.DataFrame:
@@ -228,6 +232,6 @@ def pending_reasons(ledger: str | os.PathLike[str]) -> dict[str, int]:
     with _reading(ledger) as led:
         for r in led.requests_rows():
             if r["status"] in ("pending", "in_flight"):
-                shown = shown_reason(r["status"], r["pending_reason"]) or ""
+                shown = _shown_reason(r["status"], r["pending_reason"]) or ""
                 reasons[shown] = reasons.get(shown, 0) + 1
     return reasons

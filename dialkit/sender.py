@@ -60,10 +60,10 @@ from ._token_bucket import TokenBucket
 from ._utc import utc_iso
 from .adapters import Adapter, BatchAnswer, V1Adapter, V2Adapter, adapter_for
 from .exceptions import CampaignNotFound, CampaignNotRunning, ConfirmationRequired, DialkitError, EndpointProblem
-from .ledger import Ledger, LedgerRequest, plan_digest
+from .ledger import Ledger, LedgerRequest, _plan_digest
 from .ledger import _iso as ledger_time  # the ledger's stored timestamp form, compared as text
 from .masking import install_log_masking, mask_text
-from .planning import BatchPlan, iter_chunks
+from .planning import BatchPlan, _iter_chunks
 from .resume import ResumeCheck, left_to_send, recheck_resume, suppress_numbers, withheld_pending
 
 __all__ = [
@@ -124,7 +124,7 @@ _SATURATION_CODES = frozenset({"RequestThrottled", "BufferLimitExceeded"})
 _UNSAFE_URL_CHARS = re.compile(r"[\\\s\x00-\x1f\x7f]")
 
 
-def check_endpoint_url(url: str) -> tuple[str, bool]:
+def _check_endpoint_url(url: str) -> tuple[str, bool]:
     """Validate an endpoint URL; return the host the HTTP stack will connect to and whether it is loopback.
 
     Locality is decided on the host **urllib3** (botocore's HTTP stack) parses,
@@ -180,16 +180,16 @@ def check_endpoint_url(url: str) -> tuple[str, bool]:
     return host, is_loopback_host(host)
 
 
-def is_loopback_url(url: str | None) -> bool:
+def _is_loopback_url(url: str | None) -> bool:
     """True when ``url`` points at this machine (127.0.0.0/8, ::1 or localhost) as the HTTP stack reads it.
 
-    False for anything :func:`check_endpoint_url` refuses (userinfo, backslashes,
+    False for anything :func:`_check_endpoint_url` refuses (userinfo, backslashes,
     URLs the parsers read differently): a URL that is not plainly local is not local.
     """
     if not url:
         return False
     try:
-        return check_endpoint_url(url)[1]
+        return _check_endpoint_url(url)[1]
     except EndpointProblem:
         return False
 
@@ -296,7 +296,7 @@ def connect(
     cfg = config or client_config()
     service = adapter_for(api).service_name
     if endpoint not in ("local", None):
-        _, local = check_endpoint_url(endpoint)  # malformed or ambiguous: one clear error, before anything
+        _, local = _check_endpoint_url(endpoint)  # malformed or ambiguous: one clear error, before anything
     else:
         local = endpoint == "local"
     if local:  # never through a proxy: HTTP(S)_PROXY / ALL_PROXY must not route emulator traffic off the machine
@@ -648,7 +648,7 @@ _CREDENTIAL_ERRORS = {
 }
 
 
-def credential_hint(code: str, api: str) -> str:
+def _credential_hint(code: str, api: str) -> str:
     """What to do about a credential error ``code``, naming the IAM actions of ``api``'s model."""
     c = constraints(api)
     actions = f"{c.iam_action('GetCampaignState')} and {c.iam_action()}"
@@ -894,7 +894,7 @@ def send(
     :class:`~dialkit.exceptions.LedgerBusy` when another sender holds the ledger.
     """
     cfg = _settings(settings, deprecated)
-    digest = plan_digest(plan)
+    digest = _plan_digest(plan)
     if not _validated_before(plan, ledger, digest):
         plan.raise_for_problems()
     adapter = adapter or (V1Adapter() if plan.api == "v1" else V2Adapter())
@@ -1065,7 +1065,7 @@ class _Run:
                 )
                 source = (
                     _Chunk(c, c[0].batch)
-                    for c in iter_chunks(
+                    for c in _iter_chunks(
                         (
                             r
                             for r in led.iter_to_send(retry_codes=self.retry_codes)
@@ -1430,7 +1430,7 @@ def _check_campaign(adapter: Adapter, conn: Connection, campaign_id: str) -> Non
             )
             raise _Stop(f"campaign {campaign_id} not found", err) from exc
         message = mask_text(str(exc.response.get("Error", {}).get("Message", "")))
-        hint = credential_hint(code, adapter.api) if code in _CREDENTIAL_ERRORS else "check the endpoint and try again"
+        hint = _credential_hint(code, adapter.api) if code in _CREDENTIAL_ERRORS else "check the endpoint and try again"
         raise _Stop(f"{code} from {where}", EndpointProblem(f"{code} from {where}: {message}; {hint}")) from exc
     except BotoCoreError as exc:  # no credentials, endpoint unreachable, time-out: nothing was sent
         name = type(exc).__name__
@@ -1486,7 +1486,7 @@ def _classify(exc: Exception, campaign_id: str, api: str = "v1") -> _CallFailure
         return _CallFailure(code, message, False, True, reason, error=CampaignNotFound(reason))
     if code in _CREDENTIAL_ERRORS:
         # 403: refused before anything was taken; nothing more can go out until the credentials are fixed
-        hint = credential_hint(code, api)
+        hint = _credential_hint(code, api)
         reason = f"{code}: {hint}; then send again with the same ledger (same tokens, nobody dialed twice)"
         return _CallFailure(code, message, False, True, reason, error=EndpointProblem(f"{code}: {message}; {hint}"))
     if code == "ConflictException":

@@ -230,21 +230,21 @@ def test_hostile_endpoints_are_refused_before_any_connection(
         assert code == 2, (endpoint, out, err)
         assert HOSTILE_ENDPOINTS[endpoint] in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert no_remote_sockets == []
-    assert not dialkit.sender.is_loopback_url(endpoint)
+    assert not dialkit.sender._is_loopback_url(endpoint)
     assert not (tmp_path / "l.sqlite").exists()
 
 
 def test_locality_is_decided_on_the_host_urllib3_connects_to() -> None:
-    from dialkit.sender import check_endpoint_url
+    from dialkit.sender import _check_endpoint_url
 
-    assert check_endpoint_url("http://127.0.0.1:8765") == ("127.0.0.1", True)
-    assert check_endpoint_url("http://[::1]:8765/prefix") == ("::1", True)
-    assert check_endpoint_url("HTTP://LocalHost:8765") == ("localhost", True)
-    assert check_endpoint_url("https://connect-campaigns.us-east-1.amazonaws.com") == (
+    assert _check_endpoint_url("http://127.0.0.1:8765") == ("127.0.0.1", True)
+    assert _check_endpoint_url("http://[::1]:8765/prefix") == ("::1", True)
+    assert _check_endpoint_url("HTTP://LocalHost:8765") == ("localhost", True)
+    assert _check_endpoint_url("https://connect-campaigns.us-east-1.amazonaws.com") == (
         "connect-campaigns.us-east-1.amazonaws.com",
         False,
     )
-    assert check_endpoint_url("http://127.1:80")[1] is False  # not plainly loopback: treated as real (needs --yes)
+    assert _check_endpoint_url("http://127.1:80")[1] is False  # not plainly loopback: treated as real (needs --yes)
 
 
 @pytest.mark.slow

@@ -133,11 +133,11 @@ def test_one_loopback_check_for_the_sender_and_the_emulator(host: str) -> None:
     """The sender treats an endpoint as local exactly when the emulator would bind it without allow_remote."""
     from dialkit.emulator import Emulator
     from dialkit.exceptions import EndpointProblem
-    from dialkit.sender import check_endpoint_url
+    from dialkit.sender import _check_endpoint_url
 
     url = f"http://[{host}]:8765" if ":" in host else f"http://{host}:8765"
     try:
-        local = check_endpoint_url(url)[1]
+        local = _check_endpoint_url(url)[1]
     except EndpointProblem:
         local = False
     try:
