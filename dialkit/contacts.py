@@ -853,26 +853,16 @@ def load_contacts(
     if rules is None:
         if at is not None or history is not None:
             raise ValueError("at= and history= only apply with rules= (a dialkit.rules.CampaignRules)")
-        return _load_contacts(
-            source,
-            phone_column=phone_column,
-            default_region=default_region,
-            suppress=suppress,
-            dedupe=dedupe,
-            max_bytes=max_bytes,
-            sheet=sheet,
-            suppress_unreadable=suppress_unreadable,
-            limits=limits,
-        )
-    from .rules import CampaignRules, apply_rules
+    else:
+        from .rules import CampaignRules
 
-    if not isinstance(rules, CampaignRules):
-        raise TypeError(f"rules= takes a dialkit.rules.CampaignRules, not {type(rules).__name__}")
-    if at is None:
-        raise ValueError(
-            "rules= needs at= (the moment to evaluate them at, e.g. '2026-11-28T14:00:00Z'): "
-            "load_contacts reads no clock"
-        )
+        if not isinstance(rules, CampaignRules):
+            raise TypeError(f"rules= takes a dialkit.rules.CampaignRules, not {type(rules).__name__}")
+        if at is None:
+            raise ValueError(
+                "rules= needs at= (the moment to evaluate them at, e.g. '2026-11-28T14:00:00Z'): "
+                "load_contacts reads no clock"
+            )
     contacts = _load_contacts(
         source,
         phone_column=phone_column,
@@ -884,6 +874,10 @@ def load_contacts(
         suppress_unreadable=suppress_unreadable,
         limits=limits,
     )
+    if rules is None:
+        return contacts
+    from .rules import apply_rules
+
     return apply_rules(contacts, rules, at, history)[0]
 
 
