@@ -183,7 +183,8 @@ import pandas as pd
 from datetime import datetime, timezone
 from dialkit.ledger import Ledger
 from dialkit.planning import plan_batches
-phones = [f"+1212555{{1000 + i:04d}}" for i in range(2000)]
+area_codes = "212 312 415 213 617 202 305 404 503 206 702 713 214 303 602 612 615 704 801 919".split()
+phones = [f"+1{{a}}55501{{i:02d}}" for a in area_codes for i in range(100)]  # fictional 555-0100..0199
 plan = plan_batches(pd.DataFrame({{"phone_e164": phones}}), "camp-1")
 with Ledger.open({str(ledger)!r}) as led:
     led._bind_plan(plan)
