@@ -127,8 +127,9 @@ def plot_local_hours(
     The x axis is the callee's UTC offset at ``at`` (hours; the earliest of its zones for a number in
     several), the y axis its local time of day (0-24).  The calling window of the local weekday at ``at`` in
     UTC is shaded (per-weekday windows may differ on the other side of midnight; the dots' colours are the
-    verdict's own).  Dots are jittered sideways (seeded) so a crowded zone shows its size; rows with no
-    zone are left out and counted in the subtitle.
+    verdict's own).  Dots are jittered sideways (seeded) so a crowded zone shows its size, each
+    decision in its own lane beside the zone's offset (everyone in a zone shares one local time, so
+    the colours would hide each other); rows with no zone are left out and counted in the subtitle.
     """
     window = CallingHours.parse(hours) if isinstance(hours, str) else hours
     moment = pd.Timestamp(at)
@@ -168,12 +169,15 @@ def plot_local_hours(
     x = _utc_offset_hours(shown["local_time"], moment)
     y = (local.dt.hour + local.dt.minute / 60).to_numpy(dtype=float)
     rng = np.random.default_rng(seed)
-    jitter = rng.uniform(-0.3, 0.3, len(shown))
+    jitter = rng.uniform(-0.1, 0.1, len(shown))
     decisions = shown["decision"].to_numpy()
+    # Everyone in one zone has the same local time: each decision gets its own lane beside the zone's
+    # offset (dial left, deferred centre, rejected right), so no colour hides another.
+    lanes = dict(zip(DECISION_COLORS, (-0.22, 0.0, 0.22)))
     for decision, colour in DECISION_COLORS.items():
         take = decisions == decision
         ax.scatter(
-            x[take] + jitter[take],
+            x[take] + lanes[decision] + jitter[take],
             y[take],
             s=10,
             color=colour,
