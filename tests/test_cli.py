@@ -86,34 +86,11 @@ def test_send_to_a_served_emulator_then_report_and_resume(capsys, tmp_path: Path
 
 
 def test_send_to_a_real_endpoint_needs_yes(capsys, tmp_path: Path) -> None:
-    code, out, err = run(
-        capsys,
-        "send",
-        str(SMALL),
-        "--endpoint",
-        "https://connect-campaigns.us-east-1.amazonaws.com",
-        "--campaign-id",
-        "c-1",
-        "--ledger",
-        str(tmp_path / "r.sqlite"),
-        "--region",
-        "us-east-1",
-    )
+    real = ["send", str(SMALL), "--endpoint", "https://connect-campaigns.us-east-1.amazonaws.com"]
+    real += ["--campaign-id", "c-1", "--ledger", str(tmp_path / "r.sqlite"), "--region", "us-east-1"]
+    code, out, err = run(capsys, *real)
     assert code == 2 and "--yes" in err and "Traceback" not in err
-    code, out, err = run(
-        capsys,
-        "send",
-        str(SMALL),
-        "--endpoint",
-        "https://connect-campaigns.us-east-1.amazonaws.com",
-        "--campaign-id",
-        "c-1",
-        "--ledger",
-        str(tmp_path / "r.sqlite"),
-        "--region",
-        "us-east-1",
-        "--dry-run",
-    )
+    code, out, err = run(capsys, *real, "--dry-run")
     assert code == 0 and "nothing was sent" in out and "*" in out
     assert not (tmp_path / "r.sqlite").exists()
 

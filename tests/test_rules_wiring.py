@@ -223,40 +223,14 @@ def test_history_and_frequency_cap_across_runs_from_the_cli(tmp_path: Path, caps
     data = json.loads(out)
     assert code == 0 and data["reasons"]["frequency_cap"] == 1 and data["accepted"] == 1
     # a send of a new run counts the earlier one: NY1 is not dialed again
-    code, out, _ = run(
-        capsys,
-        "send",
-        str(path2),
-        "--ledger",
-        str(runs / "tuesday.sqlite"),
-        "--run-id",
-        "tuesday",
-        "--history",
-        str(runs),
-        "--max-per-number",
-        "1/7",
-        "--no-progress",
-        "--json",
-    )
+    send_tuesday = ["send", str(path2), "--ledger", str(runs / "tuesday.sqlite"), "--run-id", "tuesday"]
+    send_tuesday += ["--history", str(runs), "--max-per-number", "1/7", "--no-progress", "--json"]
+    code, out, _ = run(capsys, *send_tuesday)
     assert code == 0 and json.loads(out)["total"] == 1
     with Ledger.read(runs / "tuesday.sqlite") as led:
         assert [r["phone_e164"] for r in led.requests_rows()] == [NY3]
     # resuming the same run with its own ledger in the history folder does not count it against itself
-    code, out, _ = run(
-        capsys,
-        "send",
-        str(path2),
-        "--ledger",
-        str(runs / "tuesday.sqlite"),
-        "--run-id",
-        "tuesday",
-        "--history",
-        str(runs),
-        "--max-per-number",
-        "1/7",
-        "--no-progress",
-        "--json",
-    )
+    code, out, _ = run(capsys, *send_tuesday)
     assert code == 0 and json.loads(out)["succeeded"] == 1
 
 
