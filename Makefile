@@ -4,6 +4,7 @@
 #                 HTTP, AWS CLI, faults, notebooks, browser)
 #   make lint   - ruff check (package, tests, benchmarks, notebooks), ruff format --check, mypy dialkit
 #   make test-fast - the unit tests only (no slow, browser or notebook tests): seconds, for development
+#   make test-future - the same with the wall clock 400 days ahead (CI runs it)
 # CI also runs `make test-floor`: the fast unit tests on the lowest declared versions
 # (constraints/floor.txt) in a second venv, .venv-floor.
 #   make bench  - the performance figures (benchmarks/bench_*.py, one table; not part of make test)
@@ -14,7 +15,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint test-floor bench venv clean
+.PHONY: demo test test-fast test-future lint test-floor bench venv clean
 # The floor venv: the runtime packages the fast tests need, pinned to the declared floors.
 # (tests/test_contacts.py is not among them: it pins pandas 3's str dtype and .xlsx samples written
 # byte for byte by the current openpyxl, which older versions cannot match.)
@@ -54,6 +55,11 @@ test: lint
 # --- declared support (issue 8): unit tests only; `slow` and `browser` are pytest markers (pyproject.toml)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not slow and not browser" -q -p no:cacheprovider
+
+# The fast suite again with the wall clock 400 days ahead (time-machine, ticking; monotonic clocks
+# untouched): no test may depend on today's date. CI runs it after make test.
+test-future: $(STAMP)
+	$(BIN)/python -m pytest tests -m "not slow and not browser" -q -p no:cacheprovider --clock-ahead-days 400
 # --- end declared support
 
 # dialkit itself without its notebook/chart dependencies (--no-deps), then the packages the fast

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,40 @@ from botocore.config import Config
 import dialkit
 from dialkit.emulator import Emulator, serve
 from dialkit.sender import Connection, SendSettings, SendSummary, connect, send
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock-ahead-days",
+        type=float,
+        default=0.0,
+        help="run the whole session with the wall clock this many days ahead (time-machine travel, ticking; "
+        "monotonic clocks untouched): no test may depend on today's date (make test-future uses 400)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    days = config.getoption("--clock-ahead-days")
+    if days:
+        import time_machine  # a dev dependency; only this option needs it
+
+        traveller = time_machine.travel(datetime.now(timezone.utc) + timedelta(days=days), tick=True)
+        traveller.start()
+        config.stash[_TRAVELLER] = traveller
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    traveller = config.stash.get(_TRAVELLER, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    days = config.getoption("--clock-ahead-days")
+    return f"wall clock moved {days:g} days ahead: {datetime.now(timezone.utc):%Y-%m-%d}" if days else None
+
+
+_TRAVELLER = pytest.StashKey[Any]()
+
 
 #: Variables that would make boto3 read a developer's real AWS set-up or call a metadata service.
 _AWS_ENV = (

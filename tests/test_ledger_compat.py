@@ -9,16 +9,27 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
 import dialkit
 from dialkit.emulator import serve
+from dialkit.emulator._clock import MovableClock
 from dialkit.ledger import SCHEMA_VERSION
 from dialkit.sender import Backoff, SendSettings, connect, send
 
 FIXTURE = Path(__file__).with_name("fixtures") / "ledger_schema1.sqlite"
+#: The fixture's requests were first sent at 2026-11-27T07:00Z; a resume is tested an hour later, on a
+#: clock shared by the sender and the emulator, so the test passes on any date (the sender refuses to
+#: resend requests first sent longer ago than the client-token window).
+FIXTURE_RESUMED_AT = datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)
+
+
+def _fixture_clock() -> MovableClock:
+    """A clock that starts at :data:`FIXTURE_RESUMED_AT` and runs at wall speed from there."""
+    return MovableClock(lambda: datetime.now(timezone.utc), start=FIXTURE_RESUMED_AT)
 
 
 def test_fixture_is_schema_1() -> None:
@@ -55,10 +66,12 @@ def test_schema_1_ledger_resumes_to_completion(tmp_path: Path) -> None:
     shutil.copy(FIXTURE, ledger)
     phones = [f"+1212555{100 + i:04d}" for i in range(40)] + ["+447700900123"]
     contacts = pd.DataFrame({"phone_e164": phones, "row": range(1, 42), "customer_id": [f"C-{i}" for i in range(41)]})
-    with serve(seed=1) as emu:  # seed 1 gives the fixture's campaign id
+    clock = _fixture_clock()
+    with serve(seed=1, clock=clock.now) as emu:  # seed 1 gives the fixture's campaign id
         plan = dialkit.plan_batches(contacts, emu.campaign_id, attributes=["customer_id"], run_id="fixture")
         with connect(emu.endpoint_url) as conn:
-            summary = send(plan, conn, ledger, listeners=[], settings=SendSettings(backoff=Backoff(0, 1, 0, 0)))
+            settings = SendSettings(backoff=Backoff(0, 1, 0, 0))
+            summary = send(plan, conn, ledger, listeners=[], settings=settings, now=clock.now)
     assert summary.succeeded == 40 and summary.failed == {"InvalidInput": 1} and summary.pending == 0
 
 
@@ -88,10 +101,12 @@ def test_schema_2_ledger_is_audited_and_migrated_to_3(tmp_path: Path) -> None:
     assert set(rows["time_zone_source"]) <= {"number", "unknown"}  # no ZIP zone in an older ledger
     phones = [f"+1212555{100 + i:04d}" for i in range(40)] + ["+447700900123"]
     contacts = pd.DataFrame({"phone_e164": phones, "row": range(1, 42), "customer_id": [f"C-{i}" for i in range(41)]})
-    with serve(seed=1) as emu:
+    clock = _fixture_clock()
+    with serve(seed=1, clock=clock.now) as emu:
         plan = dialkit.plan_batches(contacts, emu.campaign_id, attributes=["customer_id"], run_id="fixture")
         with connect(emu.endpoint_url) as conn:
-            summary = send(plan, conn, path, listeners=[], settings=SendSettings(backoff=Backoff(0, 1, 0, 0)))
+            settings = SendSettings(backoff=Backoff(0, 1, 0, 0))
+            summary = send(plan, conn, path, listeners=[], settings=settings, now=clock.now)
     assert summary.succeeded == 40
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
