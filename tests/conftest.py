@@ -23,6 +23,7 @@ import dialkit
 from dialkit.emulator import Emulator, serve
 from dialkit.sender import Connection, SendSettings, SendSummary, connect, send
 
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--clock-ahead-days",
