@@ -110,7 +110,8 @@ def child(kind: str, path: str, out_dir: str) -> None:
     else:  # the per-row reference: dialkit's own path before the fast path, tokens one by one
         from unittest import mock
 
-        from dialkit import _fastpath, load_contacts
+        from dialkit import load_contacts
+        from dialkit.contacts import _fastpath
         from dialkit.planning import client_token
 
         with mock.patch.object(_fastpath, "load_text_fast", lambda *a, **k: None):

@@ -23,7 +23,7 @@ import pandas as pd
 import phonenumbers
 from phonenumbers.timezone import time_zones_for_number
 
-from dialkit._number_zones import time_zone
+from dialkit._util.zones import time_zone
 from dialkit.contacts import normalize_phone
 from dialkit.rules import CallingHours, CampaignRules, FrequencyCap, SuppressionList, evaluate
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _send_setup import EmulatorProcess, batch_calls, big_plan, machine, row, tmpdir
 
-from dialkit.adapters import V1Adapter, V2Adapter
+from dialkit.aws.adapters import V1Adapter, V2Adapter
 from dialkit.ledger import Ledger
 from dialkit.sender import DEFAULT_RATE, SendSettings, client_config, connect, send
 

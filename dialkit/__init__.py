@@ -23,6 +23,11 @@ __version__ = "0.1.0"
 # A library logs; the application decides where it goes (the CLI adds a masked stderr handler).
 logging.getLogger("dialkit").addHandler(logging.NullHandler())
 
+# Old module paths (dialkit.contact_records, dialkit.charts, ...) keep importing, with a warning.
+from dialkit import _compat  # noqa: E402
+
+_compat.install()
+
 #: The public names, one literal list (visible to ruff, mypy and IDEs); each is imported on first use.
 __all__ = [
     "Backoff",
@@ -89,35 +94,24 @@ __all__ = [
     "__version__",
 ]
 
-#: Public submodules: reachable as ``dialkit.<name>`` and listed by ``dir(dialkit)``, imported on first
-#: use (``charts`` and ``widgets`` pull matplotlib and ipywidgets, so ``import dialkit`` does not).
+#: Public sub-packages and modules, in the order data flows: reachable as ``dialkit.<name>`` and listed by
+#: ``dir(dialkit)``, imported on first use (``display`` pulls matplotlib and ipywidgets only when its
+#: ``charts`` or ``widgets`` are used, so ``import dialkit`` does not).
 _SUBMODULES = [
-    "adapters",
-    "auditing",
-    "campaign_settings",
-    "charts",
+    "aws",
     "cli",
-    "contact_records",
     "contacts",
-    "dispositions",
+    "display",
     "emulator",
     "exceptions",
-    "experiments",
     "ledger",
     "masking",
-    "metrics",
     "notebooks",
-    "outcome_charts",
-    "palette",
+    "outcomes",
     "planning",
-    "rehearsal",
-    "results",
-    "resume",
     "rules",
-    "rules_charts",
     "sender",
     "tutorials",
-    "widgets",
 ]
 
 # Where each name of __all__ lives (tests/test_public_api.py keeps the two in step).
@@ -140,25 +134,25 @@ _EXPORTS: dict[str, str] = {
     "SendSettings": "sender",
     "TqdmListener": "sender",
     "Ledger": "ledger",
-    "load_results": "results",
-    "load_attempts": "results",
-    "report": "results",
-    "FAILURE_CODES": "results",
+    "load_results": "ledger.results",
+    "load_attempts": "ledger.results",
+    "report": "ledger.results",
+    "FAILURE_CODES": "ledger.results",
     "mask_phone": "masking",
-    "read_contact_records": "contact_records",
-    "join_contact_records": "contact_records",
-    "redial_candidates": "contact_records",
-    "RedialRules": "dispositions",
-    "DISPOSITIONS": "dispositions",
-    "campaign_metrics": "metrics",
-    "outcome_frame": "metrics",
-    "assign_arms": "experiments",
-    "compare_arms": "experiments",
-    "sample_size_per_arm": "experiments",
-    "local_send_schedule": "experiments",
-    "send_on_schedule": "experiments",
-    "metrics_table": "metrics",
-    "ExposureWarning": "experiments",
+    "read_contact_records": "outcomes.records",
+    "join_contact_records": "outcomes.records",
+    "redial_candidates": "outcomes.records",
+    "RedialRules": "outcomes.dispositions",
+    "DISPOSITIONS": "outcomes.dispositions",
+    "campaign_metrics": "outcomes.metrics",
+    "outcome_frame": "outcomes.metrics",
+    "assign_arms": "outcomes.experiments",
+    "compare_arms": "outcomes.experiments",
+    "sample_size_per_arm": "outcomes.experiments",
+    "local_send_schedule": "outcomes.experiments",
+    "send_on_schedule": "outcomes.experiments",
+    "metrics_table": "outcomes.metrics",
+    "ExposureWarning": "outcomes.experiments",
     "CampaignRules": "rules",
     "CallingHours": "rules",
     "FrequencyCap": "rules",
@@ -166,8 +160,8 @@ _EXPORTS: dict[str, str] = {
     "DialHistory": "rules",
     "read_history": "rules",
     "apply_rules": "rules",
-    "audit": "auditing",
-    "describe_campaign": "campaign_settings",
+    "audit": "outcomes.audit",
+    "describe_campaign": "sender.campaign_settings",
     "RulesError": "rules",
     "DialkitError": "exceptions",
     "ContactFileError": "exceptions",
@@ -181,7 +175,7 @@ _EXPORTS: dict[str, str] = {
     "PlanMismatch": "exceptions",
     "EndpointProblem": "exceptions",
     "ModelNotSupported": "exceptions",
-    "ContactRecordsError": "contact_records",
+    "ContactRecordsError": "outcomes.records",
     "CLIENT_TOKEN_ATTRIBUTE": "planning",
 }
 
@@ -190,6 +184,10 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         if name in _SUBMODULES:
+            return importlib.import_module(f"{__name__}.{name}")
+        from dialkit._compat import MOVED_MODULES
+
+        if f"{__name__}.{name}" in MOVED_MODULES:  # an old module path: the shim warns once
             return importlib.import_module(f"{__name__}.{name}")
         raise AttributeError(f"module 'dialkit' has no attribute {name!r}")
     value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
@@ -202,12 +200,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
-    from .auditing import audit
-    from .campaign_settings import describe_campaign
-    from .contact_records import ContactRecordsError, join_contact_records, read_contact_records, redial_candidates
-    from .contacts import REJECTION_REASONS, ContactSet, FileLimits, load_contacts
-    from .dispositions import DISPOSITIONS, RedialRules
-    from .exceptions import (
+    from dialkit.contacts import REJECTION_REASONS, ContactSet, FileLimits, load_contacts
+    from dialkit.exceptions import (
         CampaignNotFound,
         CampaignNotRunning,
         ConfirmationRequired,
@@ -221,7 +215,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         PlanMismatch,
         PlanValidationError,
     )
-    from .experiments import (
+    from dialkit.ledger import Ledger
+    from dialkit.ledger.results import FAILURE_CODES, load_attempts, load_results, report
+    from dialkit.masking import mask_phone
+    from dialkit.outcomes.audit import audit
+    from dialkit.outcomes.dispositions import DISPOSITIONS, RedialRules
+    from dialkit.outcomes.experiments import (
         ExposureWarning,
         assign_arms,
         compare_arms,
@@ -229,12 +228,15 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         sample_size_per_arm,
         send_on_schedule,
     )
-    from .ledger import Ledger
-    from .masking import mask_phone
-    from .metrics import campaign_metrics, metrics_table, outcome_frame
-    from .planning import CLIENT_TOKEN_ATTRIBUTE, Batch, BatchPlan, PlannedRequest, client_token, plan_batches
-    from .results import FAILURE_CODES, load_attempts, load_results, report
-    from .rules import (
+    from dialkit.outcomes.metrics import campaign_metrics, metrics_table, outcome_frame
+    from dialkit.outcomes.records import (
+        ContactRecordsError,
+        join_contact_records,
+        read_contact_records,
+        redial_candidates,
+    )
+    from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE, Batch, BatchPlan, PlannedRequest, client_token, plan_batches
+    from dialkit.rules import (
         CallingHours,
         CampaignRules,
         DialHistory,
@@ -244,4 +246,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         apply_rules,
         read_history,
     )
-    from .sender import Backoff, Connection, Progress, SendSettings, SendSummary, TqdmListener, connect, send
+    from dialkit.sender import Backoff, Connection, Progress, SendSettings, SendSummary, TqdmListener, connect, send
+    from dialkit.sender.campaign_settings import describe_campaign

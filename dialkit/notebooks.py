@@ -19,8 +19,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .rehearsal import fresh_ledger, rehearse  # moved to the library; kept here for notebooks and callers
-from .tutorials import tutorials_root as _tutorials_root
+from dialkit.sender.rehearsal import fresh_ledger, rehearse  # moved to the library; kept here for notebooks and callers
+from dialkit.tutorials import tutorials_root as _tutorials_root
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -175,7 +175,7 @@ def open_connection(
     fault profile) only applies to ``endpoint="local"``.  Close the connection
     when done (it is a context manager).
     """
-    from .sender import connect
+    from dialkit.sender import connect
 
     conn = connect(endpoint, faults=dict(faults) if faults and endpoint == "local" else None, **connect_kwargs)
     chosen = campaign_id or conn.campaign_id
@@ -190,7 +190,7 @@ def open_connection(
 
 def mask_columns(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
     """A copy of ``frame`` with the phone numbers in ``columns`` masked (for display)."""
-    from .masking import mask_phone
+    from dialkit.masking import mask_phone
 
     out = frame.copy()
     for col in columns:

@@ -31,12 +31,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ._model import MAX_ATTRIBUTES_BYTES, MAX_TTL, MIN_TTL, ApiVersion, attributes_size, constraints
-from .exceptions import PlanError, PlanValidationError
-from .masking import PHONE_E164, PHONE_MASKED, mask_attributes, mask_phone
+from dialkit.aws.model import MAX_ATTRIBUTES_BYTES, MAX_TTL, MIN_TTL, ApiVersion, attributes_size, constraints
+from dialkit.exceptions import PlanError, PlanValidationError
+from dialkit.masking import PHONE_E164, PHONE_MASKED, mask_attributes, mask_phone
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .contacts import ContactSet
+    from dialkit.contacts import ContactSet
 
 __all__ = [
     "CLIENT_TOKEN_ATTRIBUTE",
@@ -698,7 +698,7 @@ def plan_batches(
 
 def _postcode_zones(frame: pd.DataFrame, postcode_column: str | bool) -> list[str | None] | None:
     """Each row's zone from its ZIP (None where the ZIP places nobody), or None when no row has one."""
-    from ._number_zones import find_postcode_column, time_zones_for_postcodes
+    from dialkit._util.zones import find_postcode_column, time_zones_for_postcodes
 
     if postcode_column is True:
         column = find_postcode_column(frame.columns)

@@ -16,7 +16,7 @@ import os
 import shutil
 from pathlib import Path
 
-from .exceptions import DialkitError
+from dialkit.exceptions import DialkitError
 
 __all__ = ["TutorialsError", "copy_tutorials", "sample_path", "tutorial_files", "tutorials_root"]
 

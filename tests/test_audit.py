@@ -138,7 +138,7 @@ def test_a_later_send_without_rules_is_recorded_as_none_and_changes_no_earlier_r
         assert led.meta()["rules"] == "null"
     rows = dialkit.audit(ledger)
     assert rows["rules_recorded"].all() and set(rows["calling_hours"]) == {str(rules.calling_hours)}
-    assert list(dialkit.auditing.sends(ledger)["rules"].isna()) == [False, False, True]
+    assert list(dialkit.outcomes.audit.sends(ledger)["rules"].isna()) == [False, False, True]
 
 
 def test_two_sends_under_different_windows_are_each_audited_against_their_own(tmp_path: Path) -> None:
@@ -160,11 +160,11 @@ def test_two_sends_under_different_windows_are_each_audited_against_their_own(tm
     assert set(rows.loc[NY, "calling_hours"]) == {"08:00-21:00"} and set(rows.loc[NY, "send_id"]) == {1}
     assert set(rows.loc[LA, "calling_hours"]) == {"07:00-08:15"} and set(rows.loc[LA, "send_id"]) == {2}
     assert rows["inside_calling_hours"].all()
-    assert list(dialkit.auditing.sends(ledger)["started_at"].str[:16]) == ["2026-11-28T13:30", "2026-11-28T16:05"]
+    assert list(dialkit.outcomes.audit.sends(ledger)["started_at"].str[:16]) == ["2026-11-28T13:30", "2026-11-28T16:05"]
 
 
 def test_inside_calling_hours_is_judged_in_every_zone_of_the_callee() -> None:
-    from dialkit.auditing import _inside
+    from dialkit.outcomes.audit import _inside
 
     at = pd.Timestamp("2026-11-28T13:30:00Z")  # 08:30 in New York, 05:30 in Los Angeles
     assert _inside(at, ("America/New_York",), "08:00-21:00") is True

@@ -15,12 +15,12 @@ import pandas as pd
 import pytest
 
 import dialkit
-from dialkit.campaign_settings import window_warnings
 from dialkit.cli import main
 from dialkit.emulator import serve
 from dialkit.emulator._emulator import DEFAULT_CONTACT_FLOW_ID, DEFAULT_INSTANCE_ID
 from dialkit.rules import CallingHours
 from dialkit.sender import connect
+from dialkit.sender.campaign_settings import window_warnings
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -16,8 +16,9 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 import dialkit
-from dialkit import charts
-from dialkit.charts import (
+from dialkit.contacts import REJECTION_REASONS
+from dialkit.display import charts
+from dialkit.display.charts import (
     ATTEMPT_OUTCOME_ORDER,
     CONTACT_OUTCOME_COLORS,
     CONTACT_REASON_ORDER,
@@ -25,7 +26,7 @@ from dialkit.charts import (
     OUTCOME_COLORS,
     OUTCOME_ORDER,
 )
-from dialkit.contact_records import (
+from dialkit.outcomes.records import (
     ADVICE,
     CONNECTED_REASONS,
     EXPIRED_REASONS,
@@ -33,8 +34,7 @@ from dialkit.contact_records import (
     OUTCOMES,
     REDIAL_REASONS,
 )
-from dialkit.contact_records import outcome_of as contact_outcome_of
-from dialkit.contacts import REJECTION_REASONS
+from dialkit.outcomes.records import outcome_of as contact_outcome_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"

@@ -193,6 +193,6 @@ def test_real_aws_without_credentials_or_region_is_advice_not_a_traceback(capsys
 
 
 def dialkit_report_pending(ledger: Path) -> int:
-    from dialkit.results import report
+    from dialkit.ledger.results import report
 
     return report(ledger)["pending"]

@@ -10,7 +10,8 @@ import pytest
 from conftest import customer_contacts
 
 import dialkit
-from dialkit.contact_records import (
+from dialkit.emulator import serve
+from dialkit.outcomes.records import (
     ContactRecordsError,
     join_contact_records,
     outcome_of,
@@ -18,7 +19,6 @@ from dialkit.contact_records import (
     redial_candidates,
     to_firehose_text,
 )
-from dialkit.emulator import serve
 from dialkit.sender import Backoff, SendSettings, connect, send
 
 pytestmark = pytest.mark.timeout(60)
@@ -114,7 +114,7 @@ def test_emulator_records_join_to_the_ledger_and_feed_a_redial(tmp_path: Path) -
 
 
 def test_hostile_contact_record_files_are_one_clear_error(tmp_path: Path) -> None:
-    from dialkit.contact_records import ContactRecordsError
+    from dialkit.outcomes.records import ContactRecordsError
 
     bad = {
         "nested.json": "[" * 50_000 + "]" * 50_000,

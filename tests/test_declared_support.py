@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 #: Imported only to say what to install when it is missing (never needed for what dialkit does by default).
-OPTIONAL_IMPORTS = {"xlrd": "dialkit._io: legacy .xls workbooks; the error says to pip install it or save as .xlsx"}
+OPTIONAL_IMPORTS = {
+    "xlrd": "dialkit.contacts._io: legacy .xls workbooks; the error says to pip install it or save as .xlsx"
+}
 
 
 def _norm(name: str) -> str:

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 import dialkit
-from dialkit.contact_records import read_contact_records
 from dialkit.emulator import DialerModel, Emulator, serve
+from dialkit.outcomes.records import read_contact_records
 from dialkit.sender import SendSettings, connect, send
 
 pytestmark = pytest.mark.timeout(120)

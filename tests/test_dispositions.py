@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 import dialkit
-from dialkit.contact_records import read_contact_records, redial_candidates
-from dialkit.dispositions import DISPOSITIONS, RedialRules, customer_key, disposition_of, disposition_of_record
 from dialkit.emulator import serve
+from dialkit.outcomes.dispositions import DISPOSITIONS, RedialRules, customer_key, disposition_of, disposition_of_record
+from dialkit.outcomes.records import read_contact_records, redial_candidates
 from dialkit.sender import connect, send
 
 T0 = datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc)
@@ -60,7 +60,7 @@ def test_agent_mode_overrides_the_queue_inference() -> None:
 
 
 def test_every_class_is_documented_in_the_module_and_readme() -> None:
-    import dialkit.dispositions as mod
+    import dialkit.outcomes.dispositions as mod
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     for name in DISPOSITIONS:

@@ -587,7 +587,7 @@ def test_numbers_never_reach_logs_or_stderr(emulator: Emulator, caplog, capfd) -
 
 
 def test_v2_put_outbound_request_batch(emulator: Emulator) -> None:
-    from dialkit._model import constraints
+    from dialkit.aws.model import constraints
 
     has_ring = constraints("v2").ring_timeout is not None  # botocore < 1.41.0 ships no RingTimeout
     v2 = client(emulator, "v2")

@@ -18,7 +18,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from dialkit._model import CLIENT_TOKEN_WINDOW, MAX_ATTRIBUTES_BYTES
+from dialkit.aws.model import CLIENT_TOKEN_WINDOW, MAX_ATTRIBUTES_BYTES
 from dialkit.emulator import Emulator, FaultProfile, serve
 
 pytestmark = pytest.mark.timeout(60)

@@ -13,7 +13,13 @@ from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint, proportion_effectsize
 
 import dialkit
-from dialkit.experiments import ExperimentError, ExposureWarning, assign_arms, compare_arms, sample_size_per_arm
+from dialkit.outcomes.experiments import (
+    ExperimentError,
+    ExposureWarning,
+    assign_arms,
+    compare_arms,
+    sample_size_per_arm,
+)
 
 # fixed tables: (successes, n) per arm
 TABLES = [
@@ -159,7 +165,7 @@ def test_stratify_by_time_zone_reads_the_zone_from_the_number() -> None:
 def test_local_send_schedule_calls_each_callee_at_the_arms_local_hour() -> None:
     from datetime import date
 
-    from dialkit.experiments import local_send_schedule
+    from dialkit.outcomes.experiments import local_send_schedule
 
     frame = assign_arms(
         pd.DataFrame(
@@ -193,9 +199,9 @@ def test_local_send_schedule_calls_each_callee_at_the_arms_local_hour() -> None:
 def test_send_on_schedule_sends_each_slot_at_its_simulated_time(tmp_path) -> None:
     from datetime import date, datetime, timedelta, timezone
 
-    from dialkit.contact_records import read_contact_records
     from dialkit.emulator import DialerModel
-    from dialkit.experiments import local_send_schedule, send_on_schedule
+    from dialkit.outcomes.experiments import local_send_schedule, send_on_schedule
+    from dialkit.outcomes.records import read_contact_records
 
     phones = [f"+1{a}555{100 + i:04d}" for a in ("212", "312", "213") for i in range(20)]
     frame = assign_arms(pd.DataFrame({"phone_e164": phones, "row": range(1, 61)}), arms=("am", "pm"), seed=3)
@@ -220,7 +226,7 @@ def test_send_on_schedule_gives_every_slot_the_settings_and_no_deprecated_keywor
     from datetime import datetime, timezone
 
     import dialkit.sender
-    from dialkit.experiments import SendSlot, send_on_schedule
+    from dialkit.outcomes.experiments import SendSlot, send_on_schedule
 
     calls: list[tuple] = []
     monkeypatch.setattr(

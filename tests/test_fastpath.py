@@ -1,4 +1,4 @@
-"""The whole-column fast path (dialkit._fastpath) gives exactly what the per-value path gives.
+"""The whole-column fast path (dialkit.contacts._fastpath) gives exactly what the per-value path gives.
 
 * normalize_values == normalize_phone, field by field (E.164, reason, detail,
   flags, region, number type), on tens of thousands of seeded values per region
@@ -24,8 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from dialkit import _fastpath, _io
-from dialkit.contacts import REJECTION_REASONS, load_contacts, normalize_phone
+from dialkit.contacts import REJECTION_REASONS, _fastpath, _io, load_contacts, normalize_phone
 from dialkit.exceptions import ContactFileError
 
 ROOT = Path(__file__).resolve().parents[1]

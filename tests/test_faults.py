@@ -374,7 +374,7 @@ def test_report_explains_in_flight_requests_left_by_a_kill(capsys, tmp_path: Pat
     from datetime import datetime, timezone
 
     from dialkit.ledger import Ledger
-    from dialkit.results import IN_FLIGHT_NO_REASON, PENDING_NO_REASON
+    from dialkit.ledger.results import IN_FLIGHT_NO_REASON, PENDING_NO_REASON
 
     ledger = tmp_path / "run.sqlite"
     plan = dialkit.plan_batches(
@@ -383,7 +383,7 @@ def test_report_explains_in_flight_requests_left_by_a_kill(capsys, tmp_path: Pat
     with Ledger.open(ledger) as led:
         led._bind_plan(plan)
         led._begin_call(led.to_send(retry_codes=())[:2], 1, datetime.now(timezone.utc))
-    from dialkit.results import pending_reasons
+    from dialkit.ledger.results import pending_reasons
 
     assert pending_reasons(ledger) == {IN_FLIGHT_NO_REASON: 2, PENDING_NO_REASON: 1}
     code, out, _ = cli(capsys, "report", str(ledger))

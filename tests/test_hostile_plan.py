@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import dialkit
-from dialkit._model import constraints
+from dialkit.aws.model import constraints
 from dialkit.exceptions import PlanError, PlanValidationError
 
 MAX_VALUE = constraints("v1").attribute_value.max_length

@@ -20,7 +20,7 @@ from dialkit.cli import main
 from dialkit.emulator import serve
 from dialkit.exceptions import PlanMismatch
 from dialkit.ledger import Ledger
-from dialkit.resume import REASON_NOT_IN_PLAN, REASON_SUPPRESSED
+from dialkit.sender.resume import REASON_NOT_IN_PLAN, REASON_SUPPRESSED
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -23,9 +23,9 @@ from statsmodels.stats.proportion import proportion_confint
 
 import dialkit
 from dialkit.cli import main
-from dialkit.contact_records import read_contact_records, to_firehose_text
 from dialkit.emulator import DialerModel, serve
-from dialkit.metrics import campaign_metrics, rate
+from dialkit.outcomes.metrics import campaign_metrics, rate
+from dialkit.outcomes.records import read_contact_records, to_firehose_text
 from dialkit.sender import connect, send
 
 pytestmark = pytest.mark.timeout(180)

@@ -13,9 +13,9 @@ import pytest
 from botocore.exceptions import UnknownServiceError
 
 import dialkit
-from dialkit import _model
-from dialkit._model import BOTOCORE_FLOOR, RING_TIMEOUT_SINCE, ModelNotSupported, constraints, service_model
-from dialkit.adapters import V1Adapter, V2Adapter
+from dialkit.aws import model as _model
+from dialkit.aws.adapters import V1Adapter, V2Adapter
+from dialkit.aws.model import BOTOCORE_FLOOR, RING_TIMEOUT_SINCE, ModelNotSupported, constraints, service_model
 
 
 @pytest.fixture

@@ -19,15 +19,15 @@ from matplotlib.colors import to_hex
 from statsmodels.stats.proportion import proportion_confint
 
 import dialkit
-from dialkit.contact_records import read_contact_records
-from dialkit.emulator import DialerModel, serve
-from dialkit.outcome_charts import (
+from dialkit.display.outcome_charts import (
     DISPOSITION_COLORS,
     p_text,
     plot_arms,
     plot_dispositions,
     plot_rate_by_local_time,
 )
+from dialkit.emulator import DialerModel, serve
+from dialkit.outcomes.records import read_contact_records
 from dialkit.sender import connect, send
 
 pytestmark = pytest.mark.timeout(120)

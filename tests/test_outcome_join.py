@@ -24,14 +24,14 @@ from conftest import customer_contacts, send_to
 
 import dialkit
 from dialkit.cli import main
-from dialkit.contact_records import (
+from dialkit.emulator import serve
+from dialkit.outcomes.records import (
     ContactRecordsError,
     join_contact_records,
     read_contact_records,
     redial_candidates,
     to_firehose_text,
 )
-from dialkit.emulator import serve
 from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE
 
 pytestmark = pytest.mark.timeout(60)

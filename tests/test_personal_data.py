@@ -213,7 +213,7 @@ def test_committed_notebooks_carry_no_credentials(path: Path) -> None:
 
 def test_attribute_values_are_masked_on_every_display_path(tmp_path: Path, capsys) -> None:
     """A second number in an attribute (alt_number, a note) must not show in full anywhere numbers are masked."""
-    from dialkit.widgets import BatchPreview, ContactReview
+    from dialkit.display.widgets import BatchPreview, ContactReview
 
     alt, noted = "+13125550188", "+14155550177"
     contacts = tmp_path / "c.csv"

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pandas as pd
 import pytest
 
-from dialkit._model import constraints
+from dialkit.aws.model import constraints
 from dialkit.exceptions import PlanError, PlanValidationError
 from dialkit.planning import BatchPlan, client_token, plan_batches
 
@@ -193,7 +193,7 @@ def test_attributes_of_60002_bytes_are_a_violation() -> None:
 
 
 def test_attribute_size_counts_keys_and_values_in_utf8_bytes_with_the_token() -> None:
-    from dialkit._model import MAX_ATTRIBUTES_BYTES, attributes_size
+    from dialkit.aws.model import MAX_ATTRIBUTES_BYTES, attributes_size
     from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE
 
     assert attributes_size({"ab": "é"}) == 2 + 2  # é is two bytes in UTF-8

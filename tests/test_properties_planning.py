@@ -8,7 +8,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dialkit._model import constraints
+from dialkit.aws.model import constraints
 from dialkit.planning import plan_batches
 
 # Fictional numbers only: US NXX-555-01xx in a few area codes, UK 020 7946 0xxx, AU 0491 570 xxx.

@@ -87,15 +87,18 @@ def test_every_top_level_name_is_importable_and_the_lazy_table_matches() -> None
 
 def test_dir_lists_the_names_and_the_lazily_imported_charts_and_widgets() -> None:
     listing = dir(dialkit)
-    assert {"charts", "widgets", "emulator", "load_contacts", "send", "__version__"} <= set(listing)
+    assert {"display", "outcomes", "emulator", "load_contacts", "send", "__version__"} <= set(listing)
     assert not [n for n in listing if n.startswith("_") and n != "__version__"]
-    assert dialkit.charts.__name__ == "dialkit.charts" and dialkit.widgets.__name__ == "dialkit.widgets"
+    assert (
+        dialkit.display.charts.__name__ == "dialkit.display.charts"
+        and dialkit.display.widgets.__name__ == "dialkit.display.widgets"
+    )
 
 
 def test_import_dialkit_does_not_import_matplotlib_or_ipywidgets() -> None:
     code = (
         "import sys, dialkit; dir(dialkit); dialkit.load_contacts; "
-        "print(sorted(m for m in ('matplotlib', 'ipywidgets', 'dialkit.charts', 'dialkit.widgets') if m in sys.modules))"
+        "print(sorted(m for m in ('matplotlib', 'ipywidgets', 'dialkit.display.charts', 'dialkit.display.widgets') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"

@@ -59,7 +59,7 @@ def test_ten_requests_under_reset_rate_1_are_ten_in_flight_not_twenty_pending(tm
 
 @pytest.mark.slow
 def test_send_panel_rows_add_up_to_the_total_at_every_event(small_contacts: dialkit.ContactSet, tmp_path: Path) -> None:
-    from dialkit.widgets import SendPanel
+    from dialkit.display.widgets import SendPanel
 
     sums: list[tuple[str, int, int, int]] = []
 

@@ -1,4 +1,4 @@
-"""Charts of the campaign rules (dialkit.rules_charts): counts per zone and decision, the local-hour strip."""
+"""Charts of the campaign rules (dialkit.display.rules_charts): counts per zone and decision, the local-hour strip."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ matplotlib.use("Agg")
 import pandas as pd
 
 import dialkit
+from dialkit.display.rules_charts import dialable_by_time_zone, plot_dialable_by_time_zone, plot_local_hours
 from dialkit.rules import CallingHours, CampaignRules, evaluate
-from dialkit.rules_charts import dialable_by_time_zone, plot_dialable_by_time_zone, plot_local_hours
 
 NY = [f"+1212555{n:04d}" for n in range(100, 105)]
 LA = [f"+1213555{n:04d}" for n in range(100, 103)]

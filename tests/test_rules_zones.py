@@ -1,6 +1,6 @@
 """Where a callee is: dialkit's fast time-zone and area-code lookups agree with libphonenumber's own.
 
-The fast path (``dialkit._number_zones``) repeats libphonenumber's prefix lookups on
+The fast path (``dialkit._util.zones``) repeats libphonenumber's prefix lookups on
 the E.164 text with the accepted frame's ``number_type``, so a million rows need no
 parse each; these tests pin that it gives exactly libphonenumber's answers.
 """
@@ -12,7 +12,7 @@ import phonenumbers
 import pytest
 from phonenumbers.timezone import time_zones_for_number
 
-from dialkit._number_zones import (
+from dialkit._util.zones import (
     UNKNOWN_TIME_ZONE,
     _area_key_by_parsing,
     area_code_keys,
@@ -105,7 +105,7 @@ def test_the_metrics_per_number_zones_and_the_rules_vectorised_zones_agree() -> 
     as for an hour-of-day metric, and the metrics' primary zone is the first of them."""
     from datetime import datetime, timezone
 
-    from dialkit._number_zones import local_hour, local_weekday, primary_time_zone, time_zones
+    from dialkit._util.zones import local_hour, local_weekday, primary_time_zone, time_zones
 
     numbers = _example_numbers()
     fast = time_zones_for_numbers(pd.Series(numbers))

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 import dialkit
-from dialkit._model import MAX_TTL, MIN_TTL
+from dialkit.aws.model import MAX_TTL, MIN_TTL
 from dialkit.emulator import serve
 from dialkit.ledger import Ledger
 from dialkit.sender import (

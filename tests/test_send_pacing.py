@@ -218,5 +218,5 @@ def test_resume_of_a_recorded_plan_does_not_validate_every_request_again(tmp_pat
         second = send(plan, conn, ledger, listeners=[])  # the same plan: validated when first bound
         assert second.succeeded == 60 and validations == [60]
         longer = dialkit.plan_batches(contacts(70), emu.campaign_id)  # another plan: validated
-        # (extending a run is a decision: extend=True, see dialkit.resume)
+        # (extending a run is a decision: extend=True, see dialkit.sender.resume)
         assert send(longer, conn, ledger, listeners=[], extend=True).succeeded == 70 and validations == [60, 70]

@@ -23,7 +23,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import dialkit
-from dialkit.adapters import BatchAnswer, RequestLike, V1Adapter
+from dialkit.aws.adapters import BatchAnswer, RequestLike, V1Adapter
 from dialkit.sender import Backoff, Connection, SendSettings, _Time, send
 
 pytestmark = pytest.mark.timeout(60)

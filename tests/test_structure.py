@@ -18,27 +18,27 @@ def _modules_after(code: str) -> list[str]:
 
 
 def test_widgets_and_a_send_panel_never_load_matplotlib() -> None:
-    """The panel's colours come from dialkit.palette (plain data), not from dialkit.charts."""
+    """The panel's colours come from dialkit.display.palette (plain data), not from dialkit.display.charts."""
     code = """
 import pandas as pd
-import dialkit, dialkit.widgets
+import dialkit, dialkit.display.widgets
 plan = dialkit.plan_batches(pd.DataFrame({"phone_e164": ["+12125550100", "+12125550101"]}),
                             "6b0f5c0e-1d2a-4c8e-9f00-000000000001")
 class Conn:
     is_local = True
     endpoint_url = "http://127.0.0.1:1"
-panel = dialkit.widgets.SendPanel(plan, Conn(), "unused.sqlite")
-assert panel._colors["succeeded"] == dialkit.palette.OUTCOME_COLORS["succeeded"]
+panel = dialkit.display.widgets.SendPanel(plan, Conn(), "unused.sqlite")
+assert panel._colors["succeeded"] == dialkit.display.palette.OUTCOME_COLORS["succeeded"]
 """
     assert "matplotlib" not in _modules_after(code)
 
 
 def test_charts_keep_the_names_they_published() -> None:
-    import dialkit.charts as charts
-    import dialkit.contact_records as contact_records
-    import dialkit.outcome_charts as outcome_charts
-    import dialkit.palette as palette
-    import dialkit.results as results
+    import dialkit.display.charts as charts
+    import dialkit.display.outcome_charts as outcome_charts
+    import dialkit.display.palette as palette
+    import dialkit.ledger.results as results
+    import dialkit.outcomes.records as contact_records
 
     for name in ("OUTCOME_COLORS", "FAILURE_CODE_COLORS", "CONTACT_OUTCOME_COLORS", "REJECTION_COLOR"):
         assert getattr(charts, name) is getattr(palette, name)
@@ -49,9 +49,9 @@ def test_charts_keep_the_names_they_published() -> None:
 
 
 def test_simulated_contact_records_live_in_the_emulator_with_one_builder() -> None:
-    import dialkit.contact_records as contact_records
     import dialkit.emulator as emulator
-    from dialkit.contact_records import simulate_contact_records  # the old path still imports
+    import dialkit.outcomes.records as contact_records
+    from dialkit.outcomes.records import simulate_contact_records  # the old path still imports
 
     assert simulate_contact_records is emulator.simulate_contact_records
     assert contact_records.build_contact_record is emulator.build_contact_record
@@ -89,7 +89,7 @@ def test_one_utc_formatter() -> None:
 
     import pandas as pd
 
-    from dialkit._utc import utc_iso
+    from dialkit._util.utc import utc_iso
 
     moment = datetime(2026, 11, 28, 16, 0, 5, 123456, tzinfo=timezone(timedelta(hours=-5)))
     assert utc_iso(moment) == "2026-11-28T21:00:05Z"
@@ -100,7 +100,7 @@ def test_one_utc_formatter() -> None:
 
 
 def test_one_token_bucket_for_the_sender_and_the_emulator() -> None:
-    from dialkit._token_bucket import TokenBucket
+    from dialkit._util.token_bucket import TokenBucket
     from dialkit.emulator import serve
     from dialkit.sender import RateLimiter
 
@@ -155,7 +155,7 @@ def test_contact_review_masks_every_column_named_like_a_phone_column() -> None:
     import pandas as pd
 
     from dialkit.contacts import PHONE_COLUMN_NAMES
-    from dialkit.widgets import ContactReview
+    from dialkit.display.widgets import ContactReview
 
     columns = [*PHONE_COLUMN_NAMES, "Móvil 2", "celular_casa", "Home Phone"]
     rejected = pd.DataFrame(
@@ -201,7 +201,7 @@ def test_send_panel_maps_old_send_keywords_and_warns_where_the_panel_is_made() -
     import pandas as pd
 
     import dialkit
-    from dialkit.widgets import SendPanel
+    from dialkit.display.widgets import SendPanel
 
     plan = dialkit.plan_batches(pd.DataFrame({"phone_e164": ["+12125550100"]}), "6b0f5c0e-1d2a-4c8e-9f00-000000000001")
     with pytest.warns(DeprecationWarning, match="SendSettings") as caught:

@@ -11,8 +11,8 @@ import pytest
 
 import dialkit
 from dialkit.contacts import REJECTION_REASONS
+from dialkit.display.widgets import ALL_REASONS, BatchPreview, ContactReview, SendPanel
 from dialkit.masking import mask_phone
-from dialkit.widgets import ALL_REASONS, BatchPreview, ContactReview, SendPanel
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
@@ -122,7 +122,7 @@ def test_contact_review_masks_numbers_until_revealed(messy) -> None:
 def test_text_table_wraps_sentences_left_aligned_and_keeps_the_frame_text() -> None:
     import pandas as pd
 
-    from dialkit.widgets import TextTable
+    from dialkit.display.widgets import TextTable
 
     frame = pd.DataFrame(
         {

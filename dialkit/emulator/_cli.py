@@ -13,7 +13,7 @@ from datetime import datetime
 from types import FrameType
 from typing import Any
 
-from dialkit._loopback import is_loopback_host
+from dialkit._util.loopback import is_loopback_host
 from dialkit.emulator._dialer import DEFAULT_HOUR_PROFILE, DialerModel
 from dialkit.emulator._emulator import DEFAULT_HOST, DEFAULT_REGION, Emulator
 from dialkit.emulator._faults import FaultProfile

@@ -17,7 +17,7 @@ without it the emulator accepts and forgets, as before.  With it:
 * whether a person, a voicemail greeting or nobody answers depends on the
   **callee's local hour** at the moment of the dial (``hour_profile``: hour →
   (human, voicemail, no answer) probabilities; the rest is busy or failed).  The
-  callee's zone comes from the number (:mod:`dialkit._number_zones`);
+  callee's zone comes from the number (:mod:`dialkit._util.zones`);
 * a **simulated clock**: ``start`` (UTC) plus ``time_scale`` simulated seconds
   per real second (3600: an hour a second, a day in 24 s).  ``time_scale=0``
   freezes it; :meth:`Dialer.advance` moves it by hand (tests and notebooks);
@@ -44,7 +44,7 @@ from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import Any
 
-from dialkit._number_zones import local_hour, primary_time_zone
+from dialkit._util.zones import local_hour, primary_time_zone
 from dialkit.emulator._clock import MovableClock, monotonic_source
 from dialkit.emulator._records import build_contact_record
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from dialkit._loopback import is_loopback_host
+from dialkit._util.loopback import is_loopback_host
 from dialkit.emulator._dialer import Dialer, DialerModel
 from dialkit.emulator._faults import FaultProfile
 from dialkit.emulator._http import EmulatorHTTPServer, build_routes

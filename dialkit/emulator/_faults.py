@@ -1,4 +1,4 @@
-"""The emulator's fault profile (``rate_limit`` is enforced with :class:`dialkit._token_bucket.TokenBucket`).
+"""The emulator's fault profile (``rate_limit`` is enforced with :class:`dialkit._util.token_bucket.TokenBucket`).
 
 Every fault is off by default: an emulator with the default profile answers like
 a healthy service.  Faults exist to exercise a sender's error handling: whole-call

@@ -281,7 +281,7 @@ class RequestHandler(BaseHTTPRequestHandler):
                 self._send(200, {"dialRequests": emulator.dial_requests(campaign_id)})
             elif method == "GET" and parts == ["contact-records"]:
                 # concatenated JSON with no delimiter, the way Firehose writes contact records to S3
-                from ..contact_records import to_firehose_text
+                from dialkit.outcomes.records import to_firehose_text
 
                 campaign_id = next(iter(query.get("campaignId") or []), None)
                 self._send_raw(200, to_firehose_text(emulator.contact_records(campaign_id)).encode())

@@ -4,7 +4,7 @@ One builder, :func:`build_contact_record`, makes every record in Connect's
 shape; the dialer model (:mod:`dialkit.emulator._dialer`) calls it as contacts
 end on its clock, and :func:`simulate_contact_records` calls it for the
 accept-and-forget emulator (``GET /_dialkit/contact-records``).  Both used to
-live in :mod:`dialkit.contact_records`, which reads records and still
+live in :mod:`dialkit.outcomes.records`, which reads records and still
 re-exports these two names.
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from dialkit._utc import utc_iso
-from dialkit.contact_records import FAILED_REASONS
+from dialkit._util.utc import utc_iso
+from dialkit.outcomes.records import FAILED_REASONS
 
 __all__ = ["build_contact_record", "simulate_contact_records"]
 

@@ -24,7 +24,9 @@ from typing import Any, Protocol
 import phonenumbers
 from botocore.model import ServiceModel
 
-from dialkit._model import (
+from dialkit._util.token_bucket import TokenBucket
+from dialkit._util.utc import utc_iso
+from dialkit.aws.model import (
     CLIENT_TOKEN_WINDOW,
     MAX_ATTRIBUTES_BYTES,
     MAX_TTL,
@@ -34,8 +36,6 @@ from dialkit._model import (
     constraints,
     service_model,
 )
-from dialkit._token_bucket import TokenBucket
-from dialkit._utc import utc_iso
 from dialkit.emulator._clock import MovableClock
 from dialkit.emulator._faults import INJECTABLE_ERRORS, FaultProfile
 from dialkit.emulator._validate import parse_timestamp, summarize, validate, validate_body

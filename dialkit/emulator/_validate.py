@@ -3,7 +3,7 @@
 The emulator checks what the service checks at its front door: required members,
 types, list sizes, string lengths and patterns, enums, number ranges, unions and
 timestamps, all read from the shapes botocore ships.  String constraints become
-:class:`dialkit._model.StringRule` objects, so the emulator words a violation the
+:class:`dialkit.aws.model.StringRule` objects, so the emulator words a violation the
 same way as the rest of dialkit and never repeats the offending value (it may be
 a phone number).
 """
@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.model import ListShape, MapShape, Shape, StringShape, StructureShape
 
-from dialkit._model import StringRule
+from dialkit.aws.model import StringRule
 
 #: ISO-8601 date-time as botocore sends it (``2026-11-27T07:00:00Z``), with optional
 #: fractional seconds and an optional offset.  A missing offset means UTC, as in botocore.

@@ -49,7 +49,8 @@ import pandas as pd
 import phonenumbers
 from pandas.api.typing import NaTType
 
-from ._number_zones import (
+from dialkit._util.utc import utc_iso
+from dialkit._util.zones import (
     area_code_keys,
     check_time_zone,
     find_postcode_column,
@@ -57,12 +58,11 @@ from ._number_zones import (
     time_zones_for_numbers,
     time_zones_for_postcodes,
 )
-from ._utc import utc_iso
-from .exceptions import DialkitError
+from dialkit.exceptions import DialkitError
 
 if TYPE_CHECKING:
-    from .contacts import ContactSet
-from .masking import mask_phone, mask_text
+    from dialkit.contacts import ContactSet
+from dialkit.masking import mask_phone, mask_text
 
 __all__ = [
     "EXPIRY_COLUMN_NAMES",
@@ -746,7 +746,7 @@ def read_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     The dial's time is its ``last_sent_at`` (the latest moment the service can
     have taken it), so a cap window is never cut short.
     """
-    from .ledger import Ledger
+    from dialkit.ledger import Ledger
 
     flat: list[str | os.PathLike[str]] = []
     for p in paths:
@@ -900,7 +900,7 @@ def check_area_code_cap(
     day's quota in frame order, after the history's dials to the same area code
     on the same local day; the rest are **deferred** (never dropped) until the
     quota resets at the next local midnight.  Returns ``area_code`` (the key of
-    :func:`dialkit._number_zones.area_code_keys`), ``deferred`` (bool),
+    :func:`dialkit._util.zones.area_code_keys`), ``deferred`` (bool),
     ``release_at`` (UTC, the reset) and ``detail``, same index.  ``zones``
     (tuples, from :func:`callee_time_zones`) sets each row's local day; rows
     with no zone count by the UTC day.
@@ -1079,8 +1079,7 @@ class SuppressionList:
         ``expires_at``, ``until`` ...) or ``expiry_column``.  Numbers are read
         with :func:`dialkit.contacts.normalize_phone` and ``default_region``.
         """
-        from . import _io
-        from .contacts import find_phone_column, normalize_phone
+        from dialkit.contacts import _io, find_phone_column, normalize_phone
 
         if isinstance(source, pd.DataFrame):
             table = _io.read_frame(source, name=name or "suppression DataFrame")
@@ -1350,6 +1349,15 @@ class CampaignRules:
             postcode_column=postcode_column,
         )
 
+    def apply(
+        self,
+        contacts: ContactSet,
+        at: Moment,
+        history: DialHistory | str | os.PathLike[str] | Sequence[Any] | None = None,
+    ) -> tuple[ContactSet, pd.DataFrame]:
+        """:func:`apply_rules` with these rules: ``(new ContactSet, verdict)``."""
+        return apply_rules(contacts, self, at, history)
+
     def describe(self) -> dict[str, Any]:
         """The rules in force, JSON-able, for the audit and previews (list names with their sha256, no numbers)."""
         return {
@@ -1545,7 +1553,7 @@ def apply_rules(
     """
     from dataclasses import replace
 
-    from .contacts import REJECTION_REASONS
+    from dialkit.contacts import REJECTION_REASONS
 
     accepted = contacts.accepted
     verdict = evaluate(accepted, rules, at, history=history)

@@ -53,12 +53,12 @@ from statsmodels.stats.proportion import (
     test_proportions_2indep,
 )
 
-from ._number_zones import primary_time_zone
-from .dispositions import DISPOSITIONS
-from .exceptions import DialkitError
+from dialkit._util.zones import primary_time_zone
+from dialkit.exceptions import DialkitError
+from dialkit.outcomes.dispositions import DISPOSITIONS
 
 if TYPE_CHECKING:
-    from .sender import SendSettings
+    from dialkit.sender import SendSettings
 
 __all__ = [
     "ExposureWarning",
@@ -297,7 +297,7 @@ def local_send_schedule(
 
     ``hours`` maps each arm to a local hour (``{"morning": 10, "evening": 18}``;
     ``10.5`` is 10:30).  Contacts are grouped by arm and callee time zone (the
-    metrics rule of :mod:`dialkit._number_zones`); each group's send time is that
+    metrics rule of :mod:`dialkit._util.zones`); each group's send time is that
     hour on ``day`` in its zone, in UTC (zoneinfo, so DST is right).  Slots come
     in time order; contacts without a known zone come last with ``at=None`` (not
     scheduled: decide about them yourself).  Pure: no clock, no network.
@@ -344,8 +344,8 @@ def send_on_schedule(
     ``settings`` (rate, retries, rules) go to every slot's :func:`dialkit.send`;
     ``send_options`` are its other keywords (``confirm``, ``listeners``...).
     """
-    from .planning import plan_batches
-    from .sender import send
+    from dialkit.planning import plan_batches
+    from dialkit.sender import send
 
     folder = Path(ledger_dir)
     folder.mkdir(parents=True, exist_ok=True)

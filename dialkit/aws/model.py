@@ -31,7 +31,24 @@ import botocore.session
 from botocore.exceptions import DataNotFoundError, UnknownServiceError
 from botocore.model import ListShape, MapShape, ServiceModel, Shape, StringShape, StructureShape
 
-from .exceptions import ModelNotSupported
+from dialkit.exceptions import ModelNotSupported
+
+__all__ = [
+    "ApiConstraints",
+    "ApiVersion",
+    "BOTOCORE_FLOOR",
+    "CLIENT_TOKEN_WINDOW",
+    "MAX_ATTRIBUTES_BYTES",
+    "MAX_TTL",
+    "MIN_TTL",
+    "RING_TIMEOUT_SINCE",
+    "SERVICE_NAMES",
+    "StringRule",
+    "all_failure_codes",
+    "attributes_size",
+    "constraints",
+    "service_model",
+]
 
 ApiVersion = Literal["v1", "v2"]
 

@@ -25,9 +25,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .exceptions import PlanMismatch
-from .ledger import Ledger, LedgerRequest
-from .planning import BatchPlan
+from dialkit.exceptions import PlanMismatch
+from dialkit.ledger import Ledger, LedgerRequest
+from dialkit.planning import BatchPlan
 
 __all__ = ["ResumeCheck", "left_to_send", "recheck_resume", "withheld_pending"]
 
@@ -91,7 +91,7 @@ def suppress_numbers(suppress: Any) -> frozenset[str]:
         return frozenset(numbers)
     if isinstance(suppress, (str, bytes)):
         raise TypeError("suppress= takes the ContactSet or an iterable of E.164 numbers, not one string")
-    from .contacts import normalize_phone
+    from dialkit.contacts import normalize_phone
 
     out = set()
     for value in suppress:  # E.164 expected; national formats are read as US numbers

@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .exceptions import ContactFileError
-from .masking import mask_text
+from dialkit.exceptions import ContactFileError
+from dialkit.masking import mask_text
 
 #: ``max_bytes=None`` (the default): the limit is what this machine's free memory allows, see :func:`memory_max_bytes`.
 DEFAULT_MAX_BYTES: int | None = None
@@ -253,7 +253,7 @@ def memory_max_bytes(*, fast: bool) -> int:
     """The largest file dialkit reads by default: free memory divided by what the reader needs per byte.
 
     ``fast`` is the block-wise reader of well-formed text files
-    (:mod:`dialkit._fastpath`); otherwise the row-accounting reader, which holds
+    (:mod:`dialkit.contacts._fastpath`); otherwise the row-accounting reader, which holds
     every cell as a Python string and needs several times more.
     """
     free = available_memory()

@@ -17,9 +17,9 @@ from typing import Any
 import pandas as pd
 import phonenumbers
 
-from ._model import all_failure_codes
-from .ledger import Ledger, _damaged_ledger
-from .masking import mask_attributes, mask_phone
+from dialkit.aws.model import all_failure_codes
+from dialkit.ledger import Ledger, _damaged_ledger
+from dialkit.masking import mask_attributes, mask_phone
 
 __all__ = ["FAILURE_CODES", "STATUS_ORDER", "load_attempts", "load_results", "pending_reasons", "report"]
 

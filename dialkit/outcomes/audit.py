@@ -28,9 +28,9 @@ from typing import Any
 
 import pandas as pd
 
-from .ledger import Ledger
-from .masking import mask_phone
-from .rules import KNOWN_ZONE_COLUMN, CallingHours, RulesError, callee_time_zones
+from dialkit.ledger import Ledger
+from dialkit.masking import mask_phone
+from dialkit.rules import KNOWN_ZONE_COLUMN, CallingHours, RulesError, callee_time_zones
 
 __all__ = ["AUDIT_COLUMNS", "audit"]
 

@@ -20,7 +20,7 @@ Private helper of :mod:`dialkit.contacts`.  Two things live here:
 * :func:`load_text_fast` reads a well-formed delimited text file with
   ``pyarrow.csv`` in blocks (a 10-million-row file never exists as Python
   strings) and builds the same :class:`~dialkit.contacts.ContactSet` the
-  row-accounting reader of :mod:`dialkit._io` builds.  It returns ``None`` for
+  row-accounting reader of :mod:`dialkit.contacts._io` builds.  It returns ``None`` for
   anything it is not sure about (quotes, blank or ragged lines, a non-UTF-8
   encoding, control characters, one column …), and the caller falls back to the
   row-accounting reader, which stays the reference for odd files.  Blocks are
@@ -52,7 +52,7 @@ from phonenumbers import PhoneMetadata, PhoneNumberType, ValidationResult
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .contacts import ContactSet
+    from dialkit.contacts import ContactSet
 
 __all__ = ["NormalizedValues", "load_text_fast", "normalize_values"]
 
@@ -552,7 +552,7 @@ def normalize_values(values: Sequence[Any] | pa.Array, default_region: str) -> N
     Each distinct value is decided once.  ``values`` may hold any objects (a
     pyarrow string array is the fast case); non-strings go to ``normalize_phone``.
     """
-    from .contacts import _check_region
+    from dialkit.contacts import _check_region
 
     return _expand(_normalize_any(values, _check_region(default_region)))
 
@@ -577,7 +577,7 @@ def _normalize_any(values: Sequence[Any] | pa.Array, region: str) -> _Values:
         out.fast = sub.fast
     other = [i for i, v in enumerate(seq) if not isinstance(v, str)]
     if other:
-        from .contacts import REJECTION_REASONS, normalize_phone
+        from dialkit.contacts import REJECTION_REASONS, normalize_phone
 
         reason_index = {r: i for i, r in enumerate(REJECTION_REASONS)}
         for i in other:
@@ -609,7 +609,7 @@ def _normalize_column(values: pa.Array | pa.ChunkedArray, default_region: str) -
     values are distinct, so hashing them all first would cost more than deciding the few repeats twice);
     the values it leaves are then deduplicated, so each distinct one goes through the slower steps once.
     """
-    from .contacts import _check_region
+    from dialkit.contacts import _check_region
 
     region = _check_region(default_region)
     arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
@@ -639,7 +639,7 @@ def _normalize_column(values: pa.Array | pa.ChunkedArray, default_region: str) -
 @functools.lru_cache(maxsize=256)
 def _flag_text(flags: tuple[str, ...]) -> str:
     """Flags as the phone_flags column writes them: distinct, in PHONE_FLAGS order, ';'-joined."""
-    from .contacts import _FLAG_ORDER
+    from dialkit.contacts import _FLAG_ORDER
 
     return ";".join(sorted(set(flags), key=_FLAG_ORDER.__getitem__))
 
@@ -667,7 +667,7 @@ def _normalize_unique(uniques: pa.Array, region: str, *, first_round: bool = Tru
     path in round 2, and only what is left is parsed by libphonenumber.  ``first_round=False`` skips
     round 1 (for values round 1 has already left undecided).
     """
-    from .contacts import REJECTION_REASONS, _parse_phone, _prepare_phone
+    from dialkit.contacts import REJECTION_REASONS, _parse_phone, _prepare_phone
 
     n = len(uniques)
     reason_index = {r: i for i, r in enumerate(REJECTION_REASONS)}
@@ -761,7 +761,7 @@ def _prepare_vectorised(texts: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarr
     their flag codes, their digit counts); ``tests/test_fastpath.py`` compares it
     with ``_prepare_phone``.
     """
-    from .contacts import _EXT_RE
+    from dialkit.contacts import _EXT_RE
 
     # contacts._EXT_RE in RE2, case-insensitive: after the steps before it the only whitespace left is
     # ' ' and every character is ASCII, so RE2's \s and \d agree with Python's here
@@ -824,7 +824,7 @@ def _prepare_vectorised(texts: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarr
 
 def _fast_unique(uniques: pa.Array, region: str, out: _Values) -> np.ndarray:
     """Decide what the fast path can; fill ``out`` for those and return their mask."""
-    from .contacts import REJECTION_REASONS
+    from dialkit.contacts import REJECTION_REASONS
 
     reason_index = {r: i for i, r in enumerate(REJECTION_REASONS)}
     n = len(uniques)
@@ -1096,7 +1096,7 @@ def _fast_layout(path: Path) -> tuple[str, list[str]] | None:
     """
     import csv
 
-    from . import _io
+    from dialkit.contacts import _io
 
     with open(path, "rb") as fh:
         head = fh.read(_HEAD_BYTES)
@@ -1196,8 +1196,8 @@ def load_text_fast(
     import pandas as pd
     import pyarrow.csv as pv
 
-    from . import _io
-    from . import contacts as c
+    from dialkit import contacts as c
+    from dialkit.contacts import _io
 
     path, name, kind = _io.check_path(source, max_bytes=max_bytes, fast=True)
     if kind != "text":

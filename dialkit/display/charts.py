@@ -31,7 +31,11 @@ from matplotlib.container import BarContainer
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from .contact_records import (
+# the colours and the failure-code guide live in data modules (widgets use them without matplotlib);
+# re-exported here, where they were first published
+from dialkit.display.palette import CONTACT_OUTCOME_COLORS, FAILURE_CODE_COLORS, OUTCOME_COLORS, REJECTION_COLOR
+from dialkit.ledger.results import FAILURE_CODE_GUIDE, FAILURE_CODES
+from dialkit.outcomes.records import (
     ADVICE,
     CONNECTED_REASONS,
     EXPIRED_REASONS,
@@ -40,12 +44,7 @@ from .contact_records import (
     OUTCOMES,
     REDIAL_REASONS,
 )
-from .contact_records import outcome_of as _reason_outcome
-
-# the colours and the failure-code guide live in data modules (widgets use them without matplotlib);
-# re-exported here, where they were first published
-from .palette import CONTACT_OUTCOME_COLORS, FAILURE_CODE_COLORS, OUTCOME_COLORS, REJECTION_COLOR
-from .results import FAILURE_CODE_GUIDE, FAILURE_CODES
+from dialkit.outcomes.records import outcome_of as _reason_outcome
 
 __all__ = [
     "ATTEMPT_OUTCOME_ORDER",
@@ -216,7 +215,7 @@ def _reason_counts(contacts: Any) -> tuple[pd.Series, int | None]:
         return contacts.astype(int), rows_read
     frame = getattr(contacts, "rejected", contacts)
     frame = _frame(frame, "contacts")
-    from .contacts import REJECTION_REASONS
+    from dialkit.contacts import REJECTION_REASONS
 
     if "reason" not in frame.columns:
         return pd.Series(0, index=list(REJECTION_REASONS), dtype=int), rows_read
@@ -501,7 +500,7 @@ def contact_reason_table(joined_or_records: pd.DataFrame) -> pd.DataFrame:
     :func:`dialkit.read_contact_records`.  Columns: ``outcome``
     (connected/expired/failed/other), ``contacts``, ``redial`` (may be redialed
     with a new client token, i.e. a new ``run_id``) and ``what_to_do``
-    (:data:`dialkit.contact_records.ADVICE`, else :data:`~dialkit.contact_records.OUTCOME_ADVICE`).  Reasons outside the known lists
+    (:data:`dialkit.outcomes.records.ADVICE`, else :data:`~dialkit.outcomes.records.OUTCOME_ADVICE`).  Reasons outside the known lists
     follow, and ``(none)`` counts records that carry no DisconnectReason yet.
     """
     table, _ = _contact_reasons(joined_or_records)

@@ -2,14 +2,14 @@
 
 Okabe-Ito palette (Okabe & Ito, "Color Universal Design"), which stays
 distinguishable for the common forms of colour blindness.  Plain data, no
-matplotlib: :mod:`dialkit.widgets` colours its counts with it without loading
-a plotting library; :mod:`dialkit.charts` and :mod:`dialkit.outcome_charts`
+matplotlib: :mod:`dialkit.display.widgets` colours its counts with it without loading
+a plotting library; :mod:`dialkit.display.charts` and :mod:`dialkit.display.outcome_charts`
 draw with it (and re-export these names, where they were first published).
 """
 
 from __future__ import annotations
 
-from .results import FAILURE_CODES
+from dialkit.ledger.results import FAILURE_CODES
 
 __all__ = ["CONTACT_OUTCOME_COLORS", "DISPOSITION_COLORS", "FAILURE_CODE_COLORS", "OUTCOME_COLORS", "REJECTION_COLOR"]
 

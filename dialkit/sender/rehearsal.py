@@ -62,9 +62,9 @@ def rehearse(
     """
     import pandas as pd
 
-    from .planning import plan_batches
-    from .results import FAILURE_CODES, load_results, report
-    from .sender import connect, send
+    from dialkit.ledger.results import FAILURE_CODES, load_results, report
+    from dialkit.planning import plan_batches
+    from dialkit.sender import connect, send
 
     rows: dict[str, dict[str, Any]] = {}
     ledgers: dict[str, Path] = {}

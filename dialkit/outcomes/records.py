@@ -47,10 +47,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .dispositions import OUTCOME_COLUMNS, disposition_of_record, outcome_columns
-from .exceptions import DialkitError
-from .masking import mask_phone, mask_text
-from .planning import CLIENT_TOKEN_ATTRIBUTE
+from dialkit.exceptions import DialkitError
+from dialkit.masking import mask_phone, mask_text
+from dialkit.outcomes.dispositions import OUTCOME_COLUMNS, disposition_of_record, outcome_columns
+from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE
 
 __all__ = [
     "COLUMNS",
@@ -65,10 +65,10 @@ __all__ = [
     "redial_candidates",
 ]
 
-log = logging.getLogger("dialkit.contact_records")
+log = logging.getLogger("dialkit.outcomes.records")
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .dispositions import RedialRules
+    from dialkit.outcomes.dispositions import RedialRules
 
 CONNECTED_REASONS = (
     "CUSTOMER_DISCONNECT",
@@ -379,8 +379,8 @@ def read_contact_records(source: str | os.PathLike[str] | bytes | Iterable[Mappi
     Objects without a contact id among others are left out, and counted in
     ``frame.attrs["without_contact_id"]``.
 
-    The columns of :data:`dialkit.dispositions.OUTCOME_COLUMNS` say what
-    happened to the person (``disposition``, see :mod:`dialkit.dispositions`),
+    The columns of :data:`dialkit.outcomes.dispositions.OUTCOME_COLUMNS` say what
+    happened to the person (``disposition``, see :mod:`dialkit.outcomes.dispositions`),
     the callee's ``time_zone`` (from the number) and a ``customer_key`` pseudonym.
     """
     if isinstance(source, (str, bytes, bytearray, os.PathLike)):
@@ -516,7 +516,7 @@ def redial_candidates(
     max_per_number: Any = None,
     history: Any = None,
 ) -> pd.DataFrame:
-    """The people to dial again, by disposition (:mod:`dialkit.dispositions`), under ``rules`` at ``now``.
+    """The people to dial again, by disposition (:mod:`dialkit.outcomes.dispositions`), under ``rules`` at ``now``.
 
     ``ledger``: one ledger or several of the same campaign (earlier runs and
     redials), so each number is judged on its latest contact and its dials are
@@ -542,8 +542,8 @@ def redial_candidates(
     ``code`` = ``frequency_cap``, ``detail`` naming the last dial's time, run
     and ledger; never the number).
     """
-    from .dispositions import select_redials
-    from .ledger import Ledger
+    from dialkit.ledger import Ledger
+    from dialkit.outcomes.dispositions import select_redials
 
     paths = [ledger] if isinstance(ledger, (str, os.PathLike)) else list(ledger)
     requests: list[dict[str, Any]] = []
@@ -560,8 +560,8 @@ def _frequency_capped(
     chosen: pd.DataFrame, paths: list[Any], cap: Any, history: Any, now: datetime | None
 ) -> pd.DataFrame:
     """``chosen`` less the candidates over the frequency cap (listed in ``attrs["rejected"]``)."""
-    from .masking import mask_phone
-    from .rules import FrequencyCap, check_frequency_cap, read_history
+    from dialkit.masking import mask_phone
+    from dialkit.rules import FrequencyCap, check_frequency_cap, read_history
 
     if not isinstance(cap, FrequencyCap):
         cap = FrequencyCap.parse(str(cap))
@@ -596,7 +596,7 @@ def __getattr__(name: str) -> Any:
     """``build_contact_record`` and ``simulate_contact_records`` moved to the emulator (:mod:`dialkit.emulator`);
     their old import path here keeps working."""
     if name in ("build_contact_record", "simulate_contact_records"):
-        from .emulator import _records
+        from dialkit.emulator import _records
 
         return getattr(_records, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,7 +3,7 @@
 Each function reads a frame the package produces (:func:`dialkit.outcome_frame`,
 :func:`dialkit.read_contact_records`, :func:`dialkit.compare_arms`), draws on
 ``ax`` (a new figure when None) and returns the :class:`~matplotlib.axes.Axes`.
-Same conventions as :mod:`dialkit.charts`: fixed category order with zeros
+Same conventions as :mod:`dialkit.display.charts`: fixed category order with zeros
 drawn, one Okabe-Ito colour per disposition everywhere, counts written on the
 chart, empty input gives an empty titled chart.  Rates always carry their
 Wilson interval (statsmodels) and the count they rest on: a rate without its n
@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from .dispositions import DISPOSITIONS
-from .metrics import outcome_by_local_time, rate
-from .palette import DISPOSITION_COLORS  # re-exported: first published here
+from dialkit.display.palette import DISPOSITION_COLORS  # re-exported: first published here
+from dialkit.outcomes.dispositions import DISPOSITIONS
+from dialkit.outcomes.metrics import outcome_by_local_time, rate
 
 __all__ = ["DISPOSITION_COLORS", "plot_dispositions", "plot_rate_by_local_time", "plot_arms"]
 

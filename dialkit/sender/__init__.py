@@ -53,18 +53,18 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import __version__
-from ._loopback import is_loopback_host
-from ._model import MAX_TTL, MIN_TTL, constraints
-from ._token_bucket import TokenBucket
-from ._utc import utc_iso
-from .adapters import Adapter, BatchAnswer, V1Adapter, V2Adapter, adapter_for
-from .exceptions import CampaignNotFound, CampaignNotRunning, ConfirmationRequired, DialkitError, EndpointProblem
-from .ledger import Ledger, LedgerRequest, _plan_digest
-from .ledger import _iso as ledger_time  # the ledger's stored timestamp form, compared as text
-from .masking import install_log_masking, mask_text
-from .planning import BatchPlan, _iter_chunks
-from .resume import ResumeCheck, left_to_send, recheck_resume, suppress_numbers, withheld_pending
+from dialkit import __version__
+from dialkit._util.loopback import is_loopback_host
+from dialkit._util.token_bucket import TokenBucket
+from dialkit._util.utc import utc_iso
+from dialkit.aws.adapters import Adapter, BatchAnswer, V1Adapter, V2Adapter, adapter_for
+from dialkit.aws.model import MAX_TTL, MIN_TTL, constraints
+from dialkit.exceptions import CampaignNotFound, CampaignNotRunning, ConfirmationRequired, DialkitError, EndpointProblem
+from dialkit.ledger import Ledger, LedgerRequest, _plan_digest
+from dialkit.ledger import _iso as ledger_time  # the ledger's stored timestamp form, compared as text
+from dialkit.masking import install_log_masking, mask_text
+from dialkit.planning import BatchPlan, _iter_chunks
+from dialkit.sender.resume import ResumeCheck, left_to_send, recheck_resume, suppress_numbers, withheld_pending
 
 __all__ = [
     "DEFAULT_BURST",
@@ -303,7 +303,7 @@ def connect(
         cfg = cfg.merge(Config(proxies={}))
     install_log_masking()  # botocore logs request bodies at DEBUG: never let a number through
     if endpoint == "local":
-        from .emulator import Emulator
+        from dialkit.emulator import Emulator
 
         emu = Emulator(**(faults or {}))
         emu.start()
@@ -346,7 +346,7 @@ def connect(
 # Pacing
 # ---------------------------------------------------------------------------
 class RateLimiter(TokenBucket):
-    """The sender's token bucket (:class:`dialkit._token_bucket.TokenBucket`, shared with the emulator).
+    """The sender's token bucket (:class:`dialkit._util.token_bucket.TokenBucket`, shared with the emulator).
 
     Adds a blocking :meth:`acquire` with an injectable ``sleep``; the send loop
     itself uses the non-blocking :meth:`try_acquire` and waits in a way Stop can cut.
@@ -868,7 +868,7 @@ def send(
     (skip GetCampaignState), ``sleep``/``clock``/``now`` (``sleep=waits.append``
     alone makes time virtual, tenacity-style: no test ever waits).
 
-    Resume re-checks the rules (:mod:`dialkit.resume`): requests the ledger still
+    Resume re-checks the rules (:mod:`dialkit.sender.resume`): requests the ledger still
     has to send but the current ``plan`` no longer holds, or whose number is on
     the current do-not-call list ``suppress`` (the :class:`ContactSet` the plan
     was made from, or an iterable of numbers), are not sent and get a
@@ -932,7 +932,7 @@ def send(
         cfg.concurrency,
     )
     if cfg.rules is not None:
-        from ._send_rules import RulesGate
+        from dialkit.sender._gate import RulesGate
 
         run.gate = RulesGate(cfg.rules, plan.ttl, cfg.history)
     with Ledger.open(ledger) as led:
@@ -952,7 +952,7 @@ def _record_rules(led: Ledger, rules: Any, now: Callable[[], datetime]) -> None:
     """
     import json
 
-    from .auditing import RULES_META_KEY
+    from dialkit.outcomes.audit import RULES_META_KEY
 
     # every send gets its row (and its calls its send_id): the audit judges each request by its own send's rules
     led._begin_send(json.dumps(rules.describe()) if rules is not None else None, now())
@@ -998,7 +998,7 @@ class _Run:
         self.cutoff_iso = ""
         self._upcoming: _Chunk | None = None  # the next chunk of the plan, taken but not yet started
         self._exhausted = False  # the plan has no more chunks
-        self.gate: Any = None  # a dialkit._send_rules.RulesGate when the campaign rules are on
+        self.gate: Any = None  # a dialkit.sender._gate.RulesGate when the campaign rules are on
 
     # -- progress ----------------------------------------------------------
     def emit(self, kind: str, batch: int | None = None, message: str = "") -> None:
@@ -1380,7 +1380,7 @@ def _dry_run(
     blocked = suppress_numbers(suppress)
     gate = None
     if rules is not None:
-        from ._send_rules import RulesGate
+        from dialkit.sender._gate import RulesGate
 
         gate = RulesGate(rules, plan.ttl, history)
     deferred = 0

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from ._model import constraints
+from dialkit.aws.model import constraints
 
 __all__ = ["Adapter", "BatchAnswer", "V1Adapter", "V2Adapter", "adapter_for"]
 

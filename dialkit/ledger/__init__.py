@@ -32,10 +32,10 @@ from typing import Any
 
 import filelock
 
-from . import __version__
-from ._files import make_private
-from .exceptions import LedgerBusy, LedgerError
-from .planning import BatchPlan
+from dialkit import __version__
+from dialkit._util.files import make_private
+from dialkit.exceptions import LedgerBusy, LedgerError
+from dialkit.planning import BatchPlan
 
 __all__ = ["SCHEMA_VERSION", "STATUSES", "Ledger", "LedgerRequest"]
 
@@ -208,7 +208,7 @@ class LedgerRequest:
     time_zone: str | None = None  #: the callee's zone from the contact's ZIP, when the plan found one
 
     def __repr__(self) -> str:  # never show the number
-        from .masking import mask_phone
+        from dialkit.masking import mask_phone
 
         return (
             f"LedgerRequest(client_token={self.client_token!r}, batch={self.batch}, "
@@ -872,11 +872,11 @@ class Ledger:
         }
 
     def requests_rows(self) -> list[sqlite3.Row]:
-        """Every request row, in plan order (for :func:`dialkit.results.load_results`)."""
+        """Every request row, in plan order (for :func:`dialkit.ledger.results.load_results`)."""
         return self._db.execute("SELECT * FROM requests ORDER BY seq").fetchall()
 
     def attempts_rows(self) -> list[sqlite3.Row]:
-        """Every attempt joined with its call, in order (for :func:`dialkit.results.load_attempts`)."""
+        """Every attempt joined with its call, in order (for :func:`dialkit.ledger.results.load_attempts`)."""
         return self._db.execute(
             "SELECT a.client_token, r.batch, a.attempt, a.sent_at, a.outcome, a.failure_code, c.error_code, "
             "a.call_id FROM attempts a JOIN calls c USING (call_id) JOIN requests r USING (client_token) "

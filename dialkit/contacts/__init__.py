@@ -51,10 +51,10 @@ import pandas as pd
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
 
-from . import _fastpath, _io
-from ._io import DEFAULT_MAX_BYTES, SUPPORTED_EXTENSIONS, FileLimits
-from .exceptions import ContactFileError
-from .masking import mask_phone, mask_text
+from dialkit.contacts import _fastpath, _io
+from dialkit.contacts._io import DEFAULT_MAX_BYTES, SUPPORTED_EXTENSIONS, FileLimits
+from dialkit.exceptions import ContactFileError
+from dialkit.masking import mask_phone, mask_text
 
 log = logging.getLogger("dialkit.contacts")
 
@@ -325,7 +325,7 @@ def normalize_phone(value: object, default_region: str = "US") -> PhoneResult:
 def _prepare_phone(value: object) -> PhoneResult | tuple[str, list[str], int]:
     """The text steps of :func:`normalize_phone`, before libphonenumber: a rejection, or (body, flags, digit count).
 
-    Split out so the whole-column fast path (:mod:`dialkit._fastpath`) runs the very
+    Split out so the whole-column fast path (:mod:`dialkit.contacts._fastpath`) runs the very
     same steps on the values it cannot decide from their shape alone.
     """
     if value is None or (isinstance(value, float) and value != value):
@@ -623,15 +623,15 @@ class ContactSet:
         of their own data, to fix and load again.  It is created 0600, and a cell
         a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR
         first) gets a leading ``'`` (OWASP); ``'+12125550142`` loads back as the
-        number (see :mod:`dialkit._files`).  Returns the path written.
+        number (see :mod:`dialkit._util.files`).  Returns the path written.
         """
-        from ._files import write_private_csv
+        from dialkit._util.files import write_private_csv
 
         return write_private_csv(self.rejected, path, encoding=encoding)
 
     def to_csv_accepted(self, path: str | os.PathLike[str], *, encoding: str = "utf-8") -> Path:
         """Write the accepted rows (original values plus the normalised columns) to a CSV (0600, formulas neutralised)."""
-        from ._files import write_private_csv
+        from dialkit._util.files import write_private_csv
 
         return write_private_csv(self.accepted, path, encoding=encoding, keep=["phone_e164"])  # validated: digits only
 
@@ -854,9 +854,8 @@ def load_contacts(
         if at is not None or history is not None:
             raise ValueError("at= and history= only apply with rules= (a dialkit.rules.CampaignRules)")
     else:
-        from .rules import CampaignRules
-
-        if not isinstance(rules, CampaignRules):
+        # Duck-typed (contacts sit below rules in the layers): CampaignRules.apply is the one implementation.
+        if not callable(getattr(rules, "apply", None)) or not callable(getattr(rules, "describe", None)):
             raise TypeError(f"rules= takes a dialkit.rules.CampaignRules, not {type(rules).__name__}")
         if at is None:
             raise ValueError(
@@ -876,9 +875,8 @@ def load_contacts(
     )
     if rules is None:
         return contacts
-    from .rules import apply_rules
-
-    return apply_rules(contacts, rules, at, history)[0]
+    applied: ContactSet = rules.apply(contacts, at, history)[0]
+    return applied
 
 
 def _load_contacts(

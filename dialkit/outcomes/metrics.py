@@ -32,7 +32,7 @@ Intervals are Wilson score intervals from statsmodels
 rates near 0 or 1 where the normal approximation does not.  A rate with a zero
 denominator is ``None`` with ``None`` bounds.
 
-The callee's local time comes from the number (:mod:`dialkit._number_zones`: the
+The callee's local time comes from the number (:mod:`dialkit._util.zones`: the
 first of libphonenumber's zones when there are several, flagged
 ``time_zone_ambiguous``); dials of numbers without a known zone are counted in
 ``unknown_time_zone`` and left out of the hour and weekday tables.
@@ -46,8 +46,8 @@ from typing import Any
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
-from ._number_zones import WEEKDAYS
-from .dispositions import DISPOSITIONS, customer_key
+from dialkit._util.zones import WEEKDAYS
+from dialkit.outcomes.dispositions import DISPOSITIONS, customer_key
 
 __all__ = [
     "RATE_NAMES",
@@ -98,7 +98,7 @@ def rate_table(successes: pd.Series, totals: pd.Series, *, alpha: float = 0.05) 
 
 
 def _joined(results: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
-    from .contact_records import join_contact_records
+    from dialkit.outcomes.records import join_contact_records
 
     if "disposition" not in records.columns:
         raise ValueError("records must come from dialkit.read_contact_records (no 'disposition' column)")

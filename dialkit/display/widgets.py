@@ -28,10 +28,10 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from .contacts import _may_hold_phones
-from .masking import mask_attributes, mask_phone, mask_text
-from .planning import BatchPlan, describe_problems, group_problems
-from .results import FAILURE_CODES
+from dialkit.contacts import _may_hold_phones
+from dialkit.ledger.results import FAILURE_CODES
+from dialkit.masking import mask_attributes, mask_phone, mask_text
+from dialkit.planning import BatchPlan, describe_problems, group_problems
 
 __all__ = ["ALL_REASONS", "BatchPreview", "ContactReview", "SendPanel", "TextTable"]
 
@@ -466,15 +466,15 @@ class BatchPreview(w.VBox):
 # SendPanel
 # ---------------------------------------------------------------------------
 def _outcome_colors() -> dict[str, str]:
-    """Colours of the counts: the same as the charts' (from :mod:`dialkit.palette`: no matplotlib here)."""
-    from .palette import OUTCOME_COLORS
+    """Colours of the counts: the same as the charts' (from :mod:`dialkit.display.palette`: no matplotlib here)."""
+    from dialkit.display.palette import OUTCOME_COLORS
 
     return dict(OUTCOME_COLORS)
 
 
 def _retryable_codes(api: str) -> tuple[str, ...]:
     """The failure codes a later send with the same ledger resends (the adapter's, for ``api``)."""
-    from .adapters import adapter_for
+    from dialkit.aws.adapters import adapter_for
 
     try:
         return tuple(adapter_for(api).retryable_codes)
@@ -484,7 +484,7 @@ def _retryable_codes(api: str) -> tuple[str, ...]:
 
 def _api_failure_codes(api: str) -> tuple[str, ...]:
     """The per-item failure codes of ``api`` (BufferLimitExceeded is v2's only)."""
-    from ._model import constraints
+    from dialkit.aws.model import constraints
 
     try:
         return tuple(constraints(api).failure_codes)
@@ -536,7 +536,7 @@ class SendPanel(w.VBox):
     ) -> None:
         if "listeners" in send_kwargs or "stop" in send_kwargs:
             raise TypeError("SendPanel supplies listeners= and stop= itself; pass other dialkit.send arguments")
-        from .sender import _LEGACY_SETTINGS, _settings
+        from dialkit.sender import _LEGACY_SETTINGS, _settings
 
         legacy = {k: send_kwargs.pop(k) for k in list(send_kwargs) if k in _LEGACY_SETTINGS}
         if legacy:  # mapped here, so the DeprecationWarning points at the notebook cell, not at the send thread
@@ -732,7 +732,7 @@ class SendPanel(w.VBox):
     def _run(self) -> None:
         send = self._send
         if send is None:
-            from .sender import send as default_send
+            from dialkit.sender import send as default_send
 
             send = default_send
         handler = _PanelLogHandler(self, threading.get_ident())

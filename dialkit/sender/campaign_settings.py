@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .rules import CallingHours
+from dialkit.rules import CallingHours
 
 __all__ = ["describe_campaign", "window_warnings"]
 

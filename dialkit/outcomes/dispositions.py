@@ -51,7 +51,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._number_zones import primary_time_zone
+from dialkit._util.zones import primary_time_zone
 
 __all__ = [
     "DISPOSITIONS",
@@ -302,8 +302,8 @@ def select_redials(
     """
     import json
 
-    from .contact_records import join_contact_records
-    from .planning import CLIENT_TOKEN_ATTRIBUTE
+    from dialkit.outcomes.records import join_contact_records
+    from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE
 
     rules = rules or RedialRules()
     base = ["phone_e164", "row", "client_token", "disconnect_reason", "disposition", "attempts", "redial_after"]

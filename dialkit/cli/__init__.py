@@ -35,19 +35,19 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import __version__
-from ._files import write_private_csv
-from ._utc import utc_iso
-from .exceptions import CampaignNotFound, CampaignNotRunning, DialkitError
-from .masking import MaskingFilter, mask_text
+from dialkit import __version__
+from dialkit._util.files import write_private_csv
+from dialkit._util.utc import utc_iso
+from dialkit.exceptions import CampaignNotFound, CampaignNotRunning, DialkitError
+from dialkit.masking import MaskingFilter, mask_text
 
 if TYPE_CHECKING:  # imported where used, so `dialkit --help` stays quick
     import pandas as pd
 
-    from .contacts import ContactSet
-    from .planning import BatchPlan
-    from .rules import CampaignRules
-    from .sender import Listener
+    from dialkit.contacts import ContactSet
+    from dialkit.planning import BatchPlan
+    from dialkit.rules import CampaignRules
+    from dialkit.sender import Listener
 
 __all__ = [
     "EXIT_ERROR",
@@ -202,7 +202,7 @@ def _plan_args(p: argparse.ArgumentParser, *, campaign_required: bool) -> None:
 
 
 def _load(args: argparse.Namespace) -> ContactSet:
-    from .contacts import load_contacts
+    from dialkit.contacts import load_contacts
 
     sheet = int(args.sheet) if args.sheet is not None and args.sheet.isdigit() else args.sheet
     first = args.suppress[0] if args.suppress else None
@@ -219,7 +219,7 @@ def _load(args: argparse.Namespace) -> ContactSet:
 
 def _rules(args: argparse.Namespace) -> CampaignRules | None:
     """The :class:`~dialkit.rules.CampaignRules` the flags ask for, or None when no rule flag is given."""
-    from .rules import CampaignRules, RulesError
+    from dialkit.rules import CampaignRules, RulesError
 
     extra = args.suppress[1:]
     given = (args.calling_hours, args.default_time_zone, args.max_per_number, args.area_code_cap, args.countries)
@@ -254,7 +254,7 @@ def _apply_rules(
     rules = _rules(args)
     if rules is None:
         return contacts, None, None
-    from .rules import apply_rules, read_history
+    from dialkit.rules import apply_rules, read_history
 
     history = read_history(*args.history) if args.history else None
     if history is not None and campaign_id is not None:  # this run's own ledger must not count against itself
@@ -266,14 +266,14 @@ def _apply_rules(
 def _at(args: argparse.Namespace) -> datetime:
     from datetime import timezone
 
-    from .rules import parse_at
+    from dialkit.rules import parse_at
 
     return parse_at(args.at) if getattr(args, "at", None) else datetime.now(timezone.utc)
 
 
 def _rules_json(verdict: Any, contacts: Any, rules: Any) -> dict[str, Any]:
     """The rules' part of ``check --json`` / ``plan --json``: counts only (no numbers)."""
-    from .rules import RULE_DEFERRALS, calling_hours_summary
+    from dialkit.rules import RULE_DEFERRALS, calling_hours_summary
 
     out: dict[str, Any] = {"rules": rules.describe()}
     kept = verdict[~verdict["code"].isin(["country_not_allowed", "suppressed", "unknown_time_zone", "frequency_cap"])]
@@ -284,7 +284,7 @@ def _rules_json(verdict: Any, contacts: Any, rules: Any) -> dict[str, Any]:
 
 
 def _plan(args: argparse.Namespace, contacts: Any, campaign_id: str) -> BatchPlan:
-    from .planning import plan_batches
+    from dialkit.planning import plan_batches
 
     attrs = [a.strip() for a in args.attributes.split(",") if a.strip()] or None
     return plan_batches(
@@ -340,7 +340,7 @@ def _isna(value: Any) -> bool:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from .planning import describe_problems
+    from dialkit.planning import describe_problems
 
     if not args.campaign_id:
         raise DialkitError("--campaign-id is required: the id of the campaign the requests are for")
@@ -398,7 +398,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_send(args: argparse.Namespace) -> int:
     from datetime import datetime, timezone
 
-    from .sender import SendSettings, connect, send
+    from dialkit.sender import SendSettings, connect, send
 
     _check_aws_region(args.region)
     contacts = _load(args)
@@ -468,7 +468,7 @@ def _check_aws_region(region: str | None) -> None:
 
 def _print_campaign(conn: Any, campaign_id: str, rules: Any) -> None:
     """What the campaign will do with the requests (DescribeCampaign), and where its window and ours disagree."""
-    from .campaign_settings import describe_campaign, window_warnings
+    from dialkit.sender.campaign_settings import describe_campaign, window_warnings
 
     try:
         d = describe_campaign(conn, campaign_id)
@@ -501,13 +501,13 @@ def _print_campaign(conn: Any, campaign_id: str, rules: Any) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .results import load_results, pending_reasons, report
+    from dialkit.ledger.results import load_results, pending_reasons, report
 
     data = report(args.ledger)
     data["pending_reasons"] = pending_reasons(args.ledger)
     if args.contact_records:
-        from .contact_records import join_contact_records, read_contact_records
-        from .metrics import campaign_metrics
+        from dialkit.outcomes.metrics import campaign_metrics
+        from dialkit.outcomes.records import join_contact_records, read_contact_records
 
         results, records = load_results(args.ledger), read_contact_records(args.contact_records)
         joined = join_contact_records(results, records)
@@ -525,7 +525,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         data["metrics"] = campaign_metrics(results, records)
     if args.csv:
         Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
-        from .results import _shown_reason
+        from dialkit.ledger.results import _shown_reason
 
         rows = load_results(args.ledger)  # an unfinished request without a recorded reason says what that means
         rows["pending_reason"] = [
@@ -576,8 +576,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from .auditing import _recorded_rules, audit, sends
-    from .ledger import Ledger
+    from dialkit.ledger import Ledger
+    from dialkit.outcomes.audit import _recorded_rules, audit, sends
 
     rows = audit(args.ledger, show_numbers=args.show_numbers)
     runs = sends(args.ledger)
@@ -634,18 +634,18 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_emulator(args: argparse.Namespace, rest: Sequence[str]) -> int:
-    from .emulator import main as emulator_main
+    from dialkit.emulator import main as emulator_main
 
     return int(emulator_main(list(rest)) or 0)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """The README's main job: the whole path on the local emulator, then the notebooks headless."""
-    from .contacts import load_contacts
-    from .planning import plan_batches
-    from .results import report
-    from .sender import connect, send
-    from .tutorials import sample_path
+    from dialkit.contacts import load_contacts
+    from dialkit.ledger.results import report
+    from dialkit.planning import plan_batches
+    from dialkit.sender import connect, send
+    from dialkit.tutorials import sample_path
 
     contacts_path = args.contacts if args.contacts is not None else _shown(sample_path(SAMPLE))
     suppress_path = args.suppress if args.suppress is not None else _shown(sample_path(SAMPLE_SUPPRESS))
@@ -661,7 +661,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"   {s['rows']} rows: {s['accepted']} accepted, {s['rejected']} rejected "
         + ", ".join(f"{k} {v}" for k, v in s["reasons"].items() if v)
     )
-    from .sender import Backoff, SendSettings
+    from dialkit.sender import Backoff, SendSettings
 
     # a little simulated dialer saturation, so the demo shows resends with the same token
     with connect("local", faults={"throttle_rate": 0.02, "unknown_error_rate": 0.005, "seed": 7}) as conn:
@@ -693,7 +693,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"{r['retried']} requests needed a resend; the emulator logged {dialed} distinct dial requests"
     )
     if not args.no_notebooks:
-        from .notebooks import run_notebooks
+        from dialkit.notebooks import run_notebooks
 
         print(f"5. notebooks: running them headless against the local emulator into {out}/notebooks")
         paths = run_notebooks(out / "notebooks")
@@ -713,7 +713,7 @@ def _shown(path: Path) -> str:
 
 def cmd_notebooks(args: argparse.Namespace) -> int:
     """Copy the tutorial notebooks and sample data to a folder of the analyst's choice."""
-    from .tutorials import copy_tutorials
+    from dialkit.tutorials import copy_tutorials
 
     dest = Path(args.dir)
     written = copy_tutorials(dest, force=args.force)

@@ -21,10 +21,10 @@ from typing import Any
 
 import pandas as pd
 
-from ._model import MIN_TTL
-from ._utc import utc_iso
-from .ledger import Ledger, LedgerRequest
-from .rules import KNOWN_ZONE_COLUMN, CampaignRules, DialHistory, cap_expiration, evaluate, read_history
+from dialkit._util.utc import utc_iso
+from dialkit.aws.model import MIN_TTL
+from dialkit.ledger import Ledger, LedgerRequest
+from dialkit.rules import KNOWN_ZONE_COLUMN, CampaignRules, DialHistory, cap_expiration, evaluate, read_history
 
 #: Time a released request must still have before its callee's window closes: the API's minimum
 #: expiry, the sender's margin, and slack for the call's way to a worker and over the network.

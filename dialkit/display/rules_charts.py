@@ -4,7 +4,7 @@ callee's local hour against the calling window.
 Each function reads the verdict :func:`dialkit.rules.evaluate` (or the
 ``verdict`` :func:`dialkit.apply_rules` returns) produces, draws on ``ax`` (a
 new figure when None) and returns the :class:`~matplotlib.axes.Axes`.  Same
-conventions as :mod:`dialkit.charts`: a fixed category order with zeros drawn,
+conventions as :mod:`dialkit.display.charts`: a fixed category order with zeros drawn,
 one Okabe-Ito colour per decision, counts written on the chart, an empty
 verdict gives an empty titled chart, text at least 9 pt.  No phone number is
 drawn: the charts show zones, hours and counts only.
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from .rules import CallingHours
+from dialkit.rules import CallingHours
 
 __all__ = ["DECISION_COLORS", "DECISION_LABELS", "plot_dialable_by_time_zone", "plot_local_hours"]
 
