@@ -423,7 +423,7 @@ def cmd_send(args: argparse.Namespace) -> int:
                 f" via {conn.endpoint_url or 'AWS ' + conn.region}"
             )
             if conn.is_local or args.yes:  # no call to a real endpoint before --yes
-                _print_campaign(conn, campaign, rules)
+                _print_campaign(conn, campaign, rules, plan)
         listeners: list[Listener] | None = [] if (args.json or args.no_progress) else None
         settings = SendSettings(rate=args.rate, max_attempts=args.max_attempts, rules=rules)
         summary = send(
@@ -466,9 +466,12 @@ def _check_aws_region(region: str | None) -> None:
         )
 
 
-def _print_campaign(conn: Any, campaign_id: str, rules: Any) -> None:
-    """What the campaign will do with the requests (DescribeCampaign), and where its window and ours disagree."""
-    from dialkit.sender.campaign_settings import describe_campaign, window_warnings
+def _print_campaign(conn: Any, campaign_id: str, rules: Any, plan: Any = None) -> None:
+    """What the campaign will do with the requests (DescribeCampaign), and where its window and ours disagree.
+
+    A window in one fixed zone (no local time zone detection) is compared in each zone of the plan's callees.
+    """
+    from dialkit.sender.campaign_settings import describe_campaign, time_basis, window_warnings
 
     try:
         d = describe_campaign(conn, campaign_id)
@@ -485,7 +488,7 @@ def _print_campaign(conn: Any, campaign_id: str, rules: Any) -> None:
     tw, lim = d["time_windows"], d["limits"]
     if tw and tw["open_hours"]:
         print(
-            "  campaign window (callee local time): "
+            f"  campaign window ({time_basis(d)}): "
             + "; ".join(f"{day[:3].title()} {','.join(w) or 'closed'}" for day, w in tw["open_hours"].items())
         )
     if lim and lim["limits"]:
@@ -496,7 +499,12 @@ def _print_campaign(conn: Any, campaign_id: str, rules: Any) -> None:
                 for x in lim["limits"]
             )
         )
-    for warning in window_warnings(d, rules.calling_hours if rules is not None else None):
+    zones: set[str] | None = None
+    if plan is not None and (tw or {}).get("time_basis") == "fixed_zone":
+        from dialkit._util.zones import primary_time_zone
+
+        zones = {z for r in plan.requests if (z := r.time_zone or primary_time_zone(r.phone_e164)[0])}
+    for warning in window_warnings(d, rules.calling_hours if rules is not None else None, callee_zones=zones):
         print(f"  warning: {warning}")
 
 
@@ -780,7 +788,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="allow the plan to add requests to an existing ledger (refused by default: a different or "
         "longer file must not silently extend a run)",
     )
-    p.add_argument("--rate", type=float, default=10.0, help="API calls per second (default 10, the service quota)")
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=10.0,
+        help="API calls per second (default 10: the default quota assumed, not confirmed on AWS's quotas page; "
+        "pass your account's quota from the Service Quotas console)",
+    )
     p.add_argument("--max-attempts", type=int, default=5, help="sends of one request in this run (default 5)")
     p.add_argument(
         "--region",
@@ -843,6 +857,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", help="folder to copy into (created if missing): DIR/notebooks and DIR/data/samples")
     p.add_argument("--force", action="store_true", help="overwrite tutorial files already in DIR (refused by default)")
     p.set_defaults(func=cmd_notebooks)
+
+    from dialkit.cli import doctor as _doctor_cli  # its own module: `dialkit doctor`
+
+    _doctor_cli.add_parser(sub)
     return parser
 
 
