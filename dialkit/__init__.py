@@ -75,6 +75,7 @@ __all__ = [
     "compare_arms",
     "connect",
     "describe_campaign",
+    "doctor",
     "join_contact_records",
     "load_attempts",
     "load_contacts",
@@ -162,6 +163,7 @@ _EXPORTS: dict[str, str] = {
     "apply_rules": "rules",
     "audit": "outcomes.audit",
     "describe_campaign": "sender.campaign_settings",
+    "doctor": "sender.doctor",
     "RulesError": "rules",
     "DialkitError": "exceptions",
     "ContactFileError": "exceptions",
@@ -248,3 +250,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     )
     from dialkit.sender import Backoff, Connection, Progress, SendSettings, SendSummary, TqdmListener, connect, send
     from dialkit.sender.campaign_settings import describe_campaign
+    from dialkit.sender.doctor import doctor
