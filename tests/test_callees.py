@@ -194,3 +194,31 @@ def test_simulated_records_of_the_plain_emulator_use_the_same_model() -> None:
 
 def test_failure_reasons_are_the_documented_ones() -> None:
     assert set(FAILURE_REASONS) <= DOCUMENTED_REASONS
+
+
+def test_the_emulator_cli_sets_amd_off_and_its_error_rates(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dialkit.emulator import _cli
+
+    made: list[DialerModel] = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_emulator(**kwargs: object) -> None:
+        made.append(kwargs["dialer"])  # type: ignore[arg-type]
+        raise Stop
+
+    monkeypatch.setattr(_cli, "Emulator", fake_emulator)
+    with pytest.raises(Stop):
+        _cli.main(["--dialer-lines", "2", "--dialer-no-amd", "--dialer-amd-errors", "0.2,0.3", "--seed", "4"])
+    callees = made[0].callees
+    assert callees is not None and callees.amd is False and callees.seed == 4
+    assert (callees.amd_human_as_machine, callees.amd_machine_as_human) == (0.2, 0.3)
+    with pytest.raises(SystemExit):
+        _cli.main(["--dialer-lines", "2", "--dialer-amd-errors", "0.2"])
+    assert "two shares" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        _cli.main(["--dialer-lines", "2", "--dialer-amd-errors", "0.2,2"])
+    assert "probability" in capsys.readouterr().err
