@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import signal
@@ -192,13 +193,12 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -
                 if not isinstance(raw, dict):
                     raise ValueError("the hour profile must be a JSON object of hour -> [human, voicemail, no_answer]")
                 hour_profile = {int(k): tuple(v) for k, v in raw.items()}  # DialerModel checks each
-            amd_errors: dict[str, float] = {}
+            callees = CalleeModel(amd=not args.dialer_no_amd, seed=args.seed)
             if args.dialer_amd_errors:
                 parts = [float(x) for x in args.dialer_amd_errors.split(",")]
                 if len(parts) != 2:
                     raise ValueError("--dialer-amd-errors takes two shares, P,Q (e.g. 0.05,0.10)")
-                amd_errors = {"amd_human_as_machine": parts[0], "amd_machine_as_human": parts[1]}
-            callees = CalleeModel(amd=not args.dialer_no_amd, seed=args.seed, **amd_errors)
+                callees = dataclasses.replace(callees, amd_human_as_machine=parts[0], amd_machine_as_human=parts[1])
             dialer = DialerModel(
                 lines=args.dialer_lines,
                 agents=args.dialer_agents,
