@@ -306,12 +306,12 @@ class RequestHandler(BaseHTTPRequestHandler):
             return
         if not service.implements(route.api, route.operation):
             # never kinder than the service: a request the model refuses is a 400 before it is a 501
-            reply = service.validate_only(route.api, route.operation, params, body)
-            if reply is None:
+            refused = service.validate_only(route.api, route.operation, params, body)
+            if refused is None:
                 service.log_call(route.api, route.operation, 501, campaign_id=params.get("id"))
                 message = f"The dialkit emulator does not implement {route.operation}"
-                reply = Reply(501, {"message": message}, "NotImplementedException")
-            self._send(reply.status, reply.body, reply.error_type)
+                refused = Reply(501, {"message": message}, "NotImplementedException")
+            self._send(refused.status, refused.body, refused.error_type)
             return
         try:
             reply = service.handle(route.api, route.operation, params, body, received)
