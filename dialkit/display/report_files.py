@@ -93,7 +93,8 @@ def report_tables(
     for p in paths:
         for reason, n in pending_reasons(p).items():
             reasons[reason] = reasons.get(reason, 0) + n
-    pending = pd.DataFrame(sorted(reasons.items(), key=lambda kv: kv[1], reverse=True), columns=["reason", "requests"])
+    ordered: list[tuple[str, int]] = sorted(reasons.items(), key=lambda kv: kv[1], reverse=True)
+    pending = pd.DataFrame(ordered, columns=["reason", "requests"])
     tables: dict[str, pd.DataFrame] = {
         "summary": summary,
         "funnel": campaign_funnel(results, records, contacts).reset_index(),
