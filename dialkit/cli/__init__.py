@@ -502,9 +502,11 @@ def _print_campaign(conn: Any, campaign_id: str, rules: Any) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from dialkit.ledger.results import load_results, pending_reasons, report
+    from dialkit.outcomes.funnel import campaign_funnel, format_funnel, funnel_rows
 
     data = report(args.ledger)
     data["pending_reasons"] = pending_reasons(args.ledger)
+    records = None
     if args.contact_records:
         from dialkit.outcomes.metrics import campaign_metrics
         from dialkit.outcomes.records import join_contact_records, read_contact_records
@@ -523,6 +525,19 @@ def cmd_report(args: argparse.Namespace) -> int:
             "redial": int(joined["redial"].fillna(False).astype(bool).sum()),
         }
         data["metrics"] = campaign_metrics(results, records)
+    funnel = campaign_funnel(args.ledger, records)
+    data["funnel"] = funnel_rows(funnel)
+    written = []
+    if args.html:
+        from dialkit.display.report_files import write_html_report
+
+        written.append(write_html_report(args.html, args.ledger, records))
+    if args.xlsx:
+        from dialkit.display.report_files import write_xlsx_report
+
+        written.append(write_xlsx_report(args.xlsx, args.ledger, records))
+    for path in written:
+        print(f"wrote {_shown(path)}", file=sys.stderr)
     if args.csv:
         Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
         from dialkit.ledger.results import _shown_reason
@@ -547,6 +562,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     )
     for reason, n in data.get("pending_reasons", {}).items():
         print(f"    {n:>6}  {mask_text(reason)}")
+    print("  funnel")
+    for line in format_funnel(funnel):
+        print("    " + line)
     if "contact_records" in data:
         cr = data["contact_records"]
         print(
@@ -807,6 +825,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--json", action="store_true", help="print one JSON object: requests, succeeded, failed, pending, failure_codes"
     )
+    p.add_argument(
+        "--html",
+        metavar="FILE",
+        help="also write a self-contained HTML page to share: funnel, charts, failure codes, metrics with "
+        "intervals, requests (numbers masked; no external resources)",
+    )
+    p.add_argument("--xlsx", metavar="FILE", help="also write an Excel workbook, one sheet per table (numbers masked)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser(
