@@ -55,6 +55,23 @@ def test_contact_review_accepts_a_reason_with_no_rows(tmp_path) -> None:
     assert len(review.filtered) == 0 and "too_long (0)" in [label for label, _ in review.reason.options]
 
 
+def test_contact_review_pages_through_every_reject_and_shows_the_suppressed(messy) -> None:
+    review = ContactReview(messy, max_rows=25)
+    total = len(messy.rejected)
+    assert review.pages == -(-total // 25) > 1 and review.prev_button.disabled and not review.next_button.disabled
+    seen: list[int] = []
+    for _ in range(review.pages):
+        assert f"of {total:,} matching rejects (page {review.page + 1} of {review.pages}" in review.status.value
+        seen += [int(r) for r in review.filtered["row"].iloc[review.page * 25 : review.page * 25 + 25]]
+        review.next_button.click()
+    assert sorted(seen) == sorted(int(r) for r in messy.rejected["row"]) and review.next_button.disabled
+    review.show_page(99)  # clipped to the last page
+    assert review.page == review.pages - 1
+    review.reason.value = "suppressed"  # a new filter starts again at the first page
+    assert review.page == 0 and len(review.filtered) == messy.reasons["suppressed"] > 0
+    assert "rows 1-" in review.status.value and "suppressed" in review.table_html
+
+
 def test_contact_review_filters_by_reason_and_text(messy) -> None:
     review = ContactReview(messy, max_rows=10)
     review.reason.value = "too_long"

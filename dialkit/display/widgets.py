@@ -212,11 +212,37 @@ class ContactReview(w.VBox):
         )
         self.status = w.HTML()
         self.table = w.HTML()
+        #: the page shown (0-based), ``max_rows`` rows a page; a new filter goes back to the first page
+        self.page = 0
+        self.prev_button = w.Button(description="Previous", icon="arrow-left", layout=w.Layout(width="auto"))
+        self.next_button = w.Button(description="Next", icon="arrow-right", layout=w.Layout(width="auto"))
+        self.prev_button.on_click(lambda _b: self.show_page(self.page - 1))
+        self.next_button.on_click(lambda _b: self.show_page(self.page + 1))
         for control in (self.reason, self.text, self.reveal):
-            control.observe(self._refresh, names="value")
+            control.observe(self._new_filter, names="value")
         super().__init__(
-            children=[self.header, self.counts, w.HBox([self.reason, self.text, self.reveal]), self.status, self.table]
+            children=[
+                self.header,
+                self.counts,
+                w.HBox([self.reason, self.text, self.reveal]),
+                w.HBox([self.prev_button, self.next_button, self.status]),
+                self.table,
+            ]
         )
+        self._refresh()
+
+    def _new_filter(self, _change: Any = None) -> None:
+        self.page = 0
+        self._refresh()
+
+    @property
+    def pages(self) -> int:
+        """How many pages the current filter has (at least 1)."""
+        return max(1, -(-len(self.filtered) // max(1, self.max_rows)))
+
+    def show_page(self, page: int) -> None:
+        """Show page ``page`` (0-based; clipped to the pages there are)."""
+        self.page = min(max(0, int(page)), self.pages - 1)
         self._refresh()
 
     def _no_blank_reason(self, change: Any) -> None:
@@ -280,13 +306,25 @@ class ContactReview(w.VBox):
     def _refresh(self, _change: Any = None) -> None:
         frame = self.filtered
         total = len(self._rejected)
-        shown = min(len(frame), self.max_rows)
-        note = f"showing {shown:,} of {len(frame):,} matching rejects ({total:,} rejected in all)"
+        size = max(1, self.max_rows)
+        pages = max(1, -(-len(frame) // size))
+        self.page = min(self.page, pages - 1)
+        first = self.page * size
+        page = frame.iloc[first : first + size]
+        if len(frame):
+            note = (
+                f"rows {first + 1:,}-{first + len(page):,} of {len(frame):,} matching rejects "
+                f"(page {self.page + 1} of {pages}; {total:,} rejected in all)"
+            )
+        else:
+            note = f"no matching rejects ({total:,} rejected in all)"
         if not self.reveal.value:
             note += "; numbers masked"
+        self.prev_button.disabled = self.page == 0
+        self.next_button.disabled = self.page >= pages - 1
         self.status.value = f'<span class="dialkit-note">{note}</span>'
         self.table.value = _table_html(
-            self._view(frame.head(self.max_rows)),
+            self._view(page),
             empty="no rejected rows match",
             wrap=["detail", OTHER_COLUMNS],
             phone_columns=self._phone_cols,
