@@ -116,7 +116,7 @@ def _country_code(digits: str) -> int:
 
 @cache
 def _country_level_zones(cc: int) -> tuple[str, ...]:
-    """libphonenumber's zones for a non-geographic number of country code ``cc``."""
+    """Libphonenumber's zones for a non-geographic number of country code ``cc``."""
     text = str(cc)
     for n in range(TIMEZONE_LONGEST_PREFIX, 0, -1):
         prefix = text[: 1 + n]
@@ -174,7 +174,7 @@ def _per_distinct(phone_e164: pd.Series, number_type: pd.Series | None, fn: Any)
 
 
 def time_zones_for_numbers(phone_e164: pd.Series, number_type: pd.Series | None = None) -> pd.Series:
-    """libphonenumber's time zones for each E.164 number, as a Series of tuples (same index).
+    """Libphonenumber's time zones for each E.164 number, as a Series of tuples (same index).
 
     A number libphonenumber cannot place gives ``()`` (its ``Etc/Unknown``
     answer is dropped, so "unknown" is simply an empty tuple).  With

@@ -129,7 +129,7 @@ def _resolve_given_column(given: str, original: list[str], unique: list[str], so
 
 
 def _unique_names(header: list[str]) -> tuple[list[str], list[str], list[str]]:
-    """Clean header names: trimmed, blanks named ``unnamed_<n>``, duplicates suffixed ``_2``, ``_3``…
+    """Clean header names: trimmed, blanks named ``unnamed_<n>``, duplicates suffixed ``_2``, ``_3``.
 
     Returns (trimmed original names, unique names, notes).
     """

@@ -593,10 +593,12 @@ def to_firehose_text(records: Iterable[Mapping[str, Any]]) -> str:
 
 
 def __getattr__(name: str) -> Any:
-    """``build_contact_record`` and ``simulate_contact_records`` moved to the emulator (:mod:`dialkit.emulator`);
-    their old import path here keeps working."""
-    if name in ("build_contact_record", "simulate_contact_records"):
-        from dialkit.emulator import _records
+    """Keep the old import path of ``build_contact_record`` and ``simulate_contact_records`` working.
 
-        return getattr(_records, name)
+    Both moved to the emulator (:mod:`dialkit.emulator`).
+    """
+    if name in ("build_contact_record", "simulate_contact_records"):
+        import dialkit.emulator
+
+        return getattr(dialkit.emulator, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
