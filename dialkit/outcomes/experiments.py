@@ -54,7 +54,7 @@ from statsmodels.stats.proportion import (
 )
 
 from dialkit._util.zones import primary_time_zone
-from dialkit.exceptions import DialkitError
+from dialkit.exceptions import ExperimentError, ExposureWarning
 from dialkit.outcomes.dispositions import DISPOSITIONS
 
 if TYPE_CHECKING:
@@ -87,14 +87,6 @@ COMPARE_COLUMNS = [
     "exposure_p_value",
     "exposure_differs",
 ]
-
-
-class ExperimentError(DialkitError, ValueError):
-    """An experiment cannot be set up or compared as asked (the message says what to change)."""
-
-
-class ExposureWarning(UserWarning):
-    """Arms were called at different callee local hours: a difference may be the hour, not the treatment."""
 
 
 def assign_arms(

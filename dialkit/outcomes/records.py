@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from dialkit.exceptions import DialkitError
+from dialkit.exceptions import ContactRecordsError
 from dialkit.masking import mask_phone, mask_text
 from dialkit.outcomes.dispositions import OUTCOME_COLUMNS, disposition_of_record, outcome_columns
 from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE
@@ -133,10 +133,6 @@ CONTACT_EVENT_TYPE = "Amazon Connect Contact Event"
 #: A decompressed .gz object larger than this is refused (a gzip bomb, or not contact records).
 MAX_DECOMPRESSED_BYTES = 2 * 1024**3
 _TIMES = ["initiation_timestamp", "connected_to_system_timestamp", "disconnect_timestamp", "last_update_timestamp"]
-
-
-class ContactRecordsError(DialkitError, ValueError):
-    """Contact records cannot be read (not JSON, wrong shape): the message names the file and the offset."""
 
 
 def outcome_of(reason: str | None) -> str:

@@ -58,7 +58,7 @@ from dialkit._util.zones import (
     time_zones_for_numbers,
     time_zones_for_postcodes,
 )
-from dialkit.exceptions import DialkitError
+from dialkit.exceptions import RulesError
 
 if TYPE_CHECKING:
     from dialkit.contacts import ContactSet
@@ -108,10 +108,6 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MINUTES_PER_DAY = 24 * 60
 _UTC = timezone.utc
 Moment = datetime | pd.Timestamp | str
-
-
-class RulesError(DialkitError, ValueError):
-    """A rule cannot be used as given (a calling-hours spelling, a cap, a country, a list); the message says what to write."""
 
 
 def _fmt_utc(ts: Any) -> str:
