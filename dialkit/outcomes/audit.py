@@ -1,4 +1,4 @@
-"""The audit of a send (issue 9, item 7): per dial request that went out, when, where and under which rules.
+"""The audit of a send: per dial request that went out, when, where and under which rules.
 
 Why: calling outside the callee's local hours is what regulators penalise, so
 an analyst has to be able to show afterwards, per call, when it went out (UTC

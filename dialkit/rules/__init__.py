@@ -62,6 +62,7 @@ from dialkit.exceptions import RulesError
 
 if TYPE_CHECKING:
     from dialkit.contacts import ContactSet
+from dialkit._util.columns import column_key
 from dialkit.masking import mask_phone, mask_text
 
 __all__ = [
@@ -988,10 +989,6 @@ EXPIRY_COLUMN_NAMES: tuple[str, ...] = (
 )
 
 
-def _key(name: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", str(name).casefold())
-
-
 def _end_of_date_everywhere(d: date) -> pd.Timestamp:
     return pd.Timestamp(datetime.combine(d + timedelta(days=1), time(12), tzinfo=_UTC))
 
@@ -1107,8 +1104,8 @@ class SuppressionList:
                     )
                 expiry_idx = header.index(expiry_column)
             else:
-                wanted = {_key(n) for n in EXPIRY_COLUMN_NAMES}
-                expiry_idx = next((j for j, h in enumerate(header) if _key(h) in wanted and j != phone_idx), None)
+                wanted = {column_key(n) for n in EXPIRY_COLUMN_NAMES}
+                expiry_idx = next((j for j, h in enumerate(header) if column_key(h) in wanted and j != phone_idx), None)
         phones: list[str] = []
         expiries: list[Any] = []
         problems: list[dict[str, Any]] = []
