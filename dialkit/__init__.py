@@ -47,6 +47,7 @@ __all__ = [
     "DialHistory",
     "DialkitError",
     "EndpointProblem",
+    "ExperimentError",
     "ExposureWarning",
     "FAILURE_CODES",
     "FileLimits",
@@ -67,6 +68,7 @@ __all__ = [
     "SendSummary",
     "SuppressionList",
     "TqdmListener",
+    "TutorialsError",
     "apply_rules",
     "assign_arms",
     "audit",
@@ -154,7 +156,7 @@ _EXPORTS: dict[str, str] = {
     "local_send_schedule": "outcomes.experiments",
     "send_on_schedule": "outcomes.experiments",
     "metrics_table": "outcomes.metrics",
-    "ExposureWarning": "outcomes.experiments",
+    "ExposureWarning": "exceptions",
     "CampaignRules": "rules",
     "CallingHours": "rules",
     "FrequencyCap": "rules",
@@ -164,7 +166,7 @@ _EXPORTS: dict[str, str] = {
     "apply_rules": "rules",
     "audit": "outcomes.audit",
     "describe_campaign": "sender.campaign_settings",
-    "RulesError": "rules",
+    "RulesError": "exceptions",
     "DialkitError": "exceptions",
     "ContactFileError": "exceptions",
     "PlanError": "exceptions",
@@ -177,7 +179,9 @@ _EXPORTS: dict[str, str] = {
     "PlanMismatch": "exceptions",
     "EndpointProblem": "exceptions",
     "ModelNotSupported": "exceptions",
-    "ContactRecordsError": "outcomes.records",
+    "ExperimentError": "exceptions",
+    "TutorialsError": "exceptions",
+    "ContactRecordsError": "exceptions",
     "CLIENT_TOKEN_ATTRIBUTE": "planning",
 }
 
@@ -209,14 +213,19 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         CampaignNotRunning,
         ConfirmationRequired,
         ContactFileError,
+        ContactRecordsError,
         DialkitError,
         EndpointProblem,
+        ExperimentError,
+        ExposureWarning,
         LedgerBusy,
         LedgerError,
         ModelNotSupported,
         PlanError,
         PlanMismatch,
         PlanValidationError,
+        RulesError,
+        TutorialsError,
     )
     from dialkit.ledger import Ledger
     from dialkit.ledger.results import FAILURE_CODES, load_attempts, load_results, report
@@ -224,7 +233,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from dialkit.outcomes.audit import audit
     from dialkit.outcomes.dispositions import DISPOSITIONS, RedialRules
     from dialkit.outcomes.experiments import (
-        ExposureWarning,
         assign_arms,
         compare_arms,
         local_send_schedule,
@@ -233,7 +241,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     )
     from dialkit.outcomes.metrics import campaign_metrics, metrics_table, outcome_frame
     from dialkit.outcomes.records import (
-        ContactRecordsError,
         join_contact_records,
         read_contact_records,
         redial_candidates,
@@ -244,7 +251,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         CampaignRules,
         DialHistory,
         FrequencyCap,
-        RulesError,
         SuppressionList,
         apply_rules,
         read_history,

@@ -93,9 +93,11 @@ class V1Adapter:
     def put_batch(
         self, client: Any, campaign_id: str, requests: Sequence[RequestLike], expiration: datetime
     ) -> BatchAnswer:
+        """Send one batch with ``client`` (a ``connectcampaigns`` client) and sort its answer per request."""
         return _answer(client.put_dial_request_batch(**self.payload(campaign_id, requests, expiration)))
 
     def campaign_state(self, client: Any, campaign_id: str) -> str:
+        """The campaign's state (``Running``, ``Paused``, ...) from ``GetCampaignState``."""
         return str(client.get_campaign_state(id=campaign_id)["state"])
 
 
@@ -152,9 +154,11 @@ class V2Adapter:
     def put_batch(
         self, client: Any, campaign_id: str, requests: Sequence[RequestLike], expiration: datetime
     ) -> BatchAnswer:
+        """Send one batch with ``client`` (a ``connectcampaignsv2`` client) and sort its answer per request."""
         return _answer(client.put_outbound_request_batch(**self.payload(campaign_id, requests, expiration)))
 
     def campaign_state(self, client: Any, campaign_id: str) -> str:
+        """The campaign's state (``Running``, ``Paused``, ...) from ``GetCampaignState``."""
         return str(client.get_campaign_state(id=campaign_id)["state"])
 
 

@@ -395,7 +395,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_send(args: argparse.Namespace) -> int:
+def cmd_send(args: argparse.Namespace) -> int:  # noqa: C901
     from datetime import datetime, timezone
 
     from dialkit.sender import SendSettings, connect, send
@@ -455,8 +455,10 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 
 def _check_aws_region(region: str | None) -> None:
-    """``send --region`` is the AWS region (it was the phone numbers' country before ``--default-region``):
-    a country code there is an old command line, stopped before anything is loaded or sent."""
+    """Stop an old command line that gives ``send --region`` a country code, before anything is loaded or sent.
+
+    ``send --region`` is the AWS region; it was the phone numbers' country before ``--default-region``.
+    """
     import re
 
     if region is not None and re.fullmatch(r"[A-Za-z]{2}", region.strip()):
@@ -540,11 +542,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"wrote {_shown(path)}", file=sys.stderr)
     if args.csv:
         Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
-        from dialkit.ledger.results import _shown_reason
+        from dialkit.ledger.results import shown_reason
 
         rows = load_results(args.ledger)  # an unfinished request without a recorded reason says what that means
         rows["pending_reason"] = [
-            _shown_reason(str(st), r if isinstance(r, str) else None)
+            shown_reason(str(st), r if isinstance(r, str) else None)
             for st, r in zip(rows["status"], rows["pending_reason"])
         ]
         write_private_csv(rows, args.csv)
@@ -595,7 +597,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from dialkit.ledger import Ledger
-    from dialkit.outcomes.audit import _recorded_rules, audit, sends
+    from dialkit.outcomes.audit import audit, recorded_rules, sends
 
     rows = audit(args.ledger, show_numbers=args.show_numbers)
     runs = sends(args.ledger)
@@ -611,7 +613,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 "ledger": str(args.ledger),
                 "campaign_id": meta.get("campaign_id"),
                 "run_id": meta.get("run_id"),
-                "rules": _recorded_rules(meta),
+                "rules": recorded_rules(meta),
                 "rules_recorded_at": meta.get("rules_recorded_at"),
                 "sends": json.loads(runs.to_json(orient="records")),
                 "sent": len(rows),
@@ -619,7 +621,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    rules = _recorded_rules(meta)
+    rules = recorded_rules(meta)
     print(f"{args.ledger}: campaign {meta.get('campaign_id')}, run {meta.get('run_id')}: {len(rows)} requests went out")
     if rules is None:
         print("  no campaign rules were recorded for this ledger's sends (sent without rules)")

@@ -331,8 +331,11 @@ class ContactReview(w.VBox):
         )
 
     def _view(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The table as shown: row, reason, detail and the number, then the list's other columns in one
-        wrapping cell (``name: value; ...``), so the table fits the output however many columns the list has."""
+        """The table as shown: row, reason, detail and the number, then the list's other columns.
+
+        The other columns share one wrapping cell (``name: value; ...``), so the table fits the output
+        however many columns the list has.
+        """
         lead = [c for c in ("row", "reason", "detail", *self._phone_cols) if c in frame.columns]
         rest = [c for c in frame.columns if c not in lead]
         view = frame[lead].copy()
@@ -616,11 +619,11 @@ class SendPanel(w.VBox):
     ) -> None:
         if "listeners" in send_kwargs or "stop" in send_kwargs:
             raise TypeError("SendPanel supplies listeners= and stop= itself; pass other dialkit.send arguments")
-        from dialkit.sender import _LEGACY_SETTINGS, _settings
+        from dialkit.sender import LEGACY_SETTINGS, settings_with_legacy
 
-        legacy = {k: send_kwargs.pop(k) for k in list(send_kwargs) if k in _LEGACY_SETTINGS}
+        legacy = {k: send_kwargs.pop(k) for k in list(send_kwargs) if k in LEGACY_SETTINGS}
         if legacy:  # mapped here, so the DeprecationWarning points at the notebook cell, not at the send thread
-            send_kwargs["settings"] = _settings(send_kwargs.get("settings"), legacy)
+            send_kwargs["settings"] = settings_with_legacy(send_kwargs.get("settings"), legacy)
         self.plan = plan
         self.conn = conn
         self.ledger = ledger
@@ -900,9 +903,12 @@ class SendPanel(w.VBox):
             self._enable(self.stop_button, False)
 
     def _show_summary(self, summary: Any) -> None:
-        """The end of a run, each fact said once: the status line says how the run ended and what
-        Start does next; the summary counts (final failures apart from those Start sends again);
-        the log keeps only warnings the two do not already say."""
+        """Show the end of a run, each fact said once.
+
+        The status line says how the run ended and what Start does next; the summary counts (final
+        failures apart from those Start sends again); the log keeps only warnings the two do not
+        already say.
+        """
         to_resend = {code: n for code, n in summary.failed.items() if code in self.retryable_codes and n}
         final = {code: n for code, n in summary.failed.items() if code not in self.retryable_codes and n}
         left = (

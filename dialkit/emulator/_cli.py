@@ -132,7 +132,7 @@ def build_parser(prog: str = "dialkit emulator") -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -> int:
+def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -> int:  # noqa: C901, PLR0912
     """Run the emulator until SIGINT or SIGTERM; returns the exit status (0 on a clean stop).
 
     Prints exactly one JSON line, ``{"endpoint_url": ..., "campaign_id": ...}``, once serving.

@@ -321,8 +321,10 @@ class Dialer:
 
 
 def _contact_id(seed: int, w: _Waiting) -> str:
-    """The contact's own id, as Connect makes one: not the dial request id, which goes to
-    ``SourceCampaign.OutboundRequestId`` (seeded, so runs repeat)."""
+    """The contact's own id, as Connect makes one (seeded, so runs repeat).
+
+    Not the dial request id, which goes to ``SourceCampaign.OutboundRequestId``.
+    """
     import uuid
 
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"dialkit-dialer:{seed}:{w.campaign_id}:{w.token}"))

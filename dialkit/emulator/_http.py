@@ -264,7 +264,7 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------------ /_dialkit/ control endpoints
 
-    def _control(self, path: str, query: dict[str, list[str]], raw: bytes) -> None:
+    def _control(self, path: str, query: dict[str, list[str]], raw: bytes) -> None:  # noqa: C901, PLR0912
         emulator = self.server.emulator
         method = self.command
         try:
