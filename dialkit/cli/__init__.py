@@ -18,6 +18,13 @@ one line on stderr.  Exit statuses (automation may rely on them):
   4    send: stopped: the campaign is not Running, not found, or the run was
        stopped; requests are left: fix the cause, then send again
   130  interrupted (Ctrl-C): send again with the same --ledger to resume
+  143  send stopped by SIGTERM, 129 by SIGHUP (a service manager, a closed
+       terminal): as for Ctrl-C, the ledger is consistent: send again with the
+       same --ledger to resume
+
+Every number, duration and date option is checked before anything runs
+(finite, in the range its help gives); an empty value is refused, never read
+as "no rule"; such errors are one line on stderr with status 2.
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ import logging
 import shutil
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -456,17 +464,18 @@ def cmd_send(args: argparse.Namespace) -> int:
                 _print_campaign(conn, campaign, rules)
         listeners: list[Listener] | None = [] if (args.json or args.no_progress) else None
         settings = SendSettings(rate=args.rate, max_attempts=args.max_attempts, rules=rules)
-        summary = send(
-            plan,
-            conn,
-            args.ledger,
-            settings,
-            confirm=args.yes,
-            listeners=listeners,
-            dry_run=args.dry_run,
-            suppress=contacts,
-            extend=args.extend_run,
-        )
+        with _signals_interrupt():
+            summary = send(
+                plan,
+                conn,
+                args.ledger,
+                settings,
+                confirm=args.yes,
+                listeners=listeners,
+                dry_run=args.dry_run,
+                suppress=contacts,
+                extend=args.extend_run,
+            )
     if args.json:
         _print_json(summary.to_dict())
     else:
@@ -484,6 +493,38 @@ def cmd_send(args: argparse.Namespace) -> int:
     # requests past the client-token window are not sent again by this ledger, but they were not dialed
     # here either: the analyst has to act (check contact records, plan them under a new run id)
     return EXIT_SEND_AGAIN if summary.left_to_send or summary.past_token_window else EXIT_OK
+
+
+class _Signalled(KeyboardInterrupt):
+    """SIGTERM or SIGHUP during a send: stops it the way Ctrl-C does (``signum`` says which)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """While sending, SIGTERM and SIGHUP raise :class:`_Signalled` in the main thread, as SIGINT raises
+    KeyboardInterrupt: the ledger's open transaction rolls back, calls in flight stay ``in_flight`` (resent
+    with the same token), and main() prints how to resume.  Outside the main thread: nothing is installed."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise _Signalled(signum)
+
+    wanted = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None]
+    previous = {s: signal.signal(s, handler) for s in wanted}
+    try:
+        yield
+    finally:
+        for s, old in previous.items():
+            signal.signal(s, old)
 
 
 def _check_aws_region(region: str | None) -> None:
@@ -795,7 +836,8 @@ def build_parser() -> argparse.ArgumentParser:
         "send",
         help="send the plan and record everything in a ledger (resumes an existing ledger)",
         epilog="exit statuses: 0 done, 2 error, 3 requests left to send again (same --ledger), "
-        "4 stopped (campaign not Running/not found, or stopped), 130 interrupted",
+        "4 stopped (campaign not Running/not found, or stopped), 130 interrupted (Ctrl-C), "
+        "143 SIGTERM, 129 SIGHUP (resume with the same --ledger)",
     )
     _contacts_args(p, region_alias=False)
     _plan_args(p, campaign_required=False)
@@ -944,6 +986,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
+    except _Signalled as exc:
+        import signal
+
+        name = signal.Signals(exc.signum).name
+        print(
+            f"dialkit {args.command}: stopped by {name}: the ledger is consistent: send again with the same "
+            "--ledger to resume (requests in flight are resent with the same token; nobody is dialed twice)",
+            file=sys.stderr,
+        )
+        return 128 + exc.signum
     except KeyboardInterrupt:
         print("interrupted: send again with the same --ledger to resume", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dialkit._util.memory import available_memory
 from dialkit.exceptions import ContactFileError
 from dialkit.masking import mask_text
 
@@ -226,27 +227,6 @@ def _fmt_size(n: int) -> str:
     if n >= 1024:
         return f"{n / 1024:.1f} KB"
     return f"{n} bytes"
-
-
-def available_memory() -> int | None:
-    """Bytes of memory this process can still use: /proc/meminfo's MemAvailable, capped by a cgroup limit."""
-    found: list[int] = []
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    found.append(int(line.split()[1]) * 1024)
-                    break
-    except (OSError, ValueError):
-        pass
-    try:
-        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
-        used = Path("/sys/fs/cgroup/memory.current").read_text().strip()
-        if limit != "max":
-            found.append(max(int(limit) - int(used), 0))
-    except (OSError, ValueError):
-        pass
-    return min(found) if found else None
 
 
 def memory_max_bytes(*, fast: bool) -> int:

@@ -751,6 +751,7 @@ def read_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     have taken it), so a cap window is never cut short.
     """
     from dialkit.ledger import Ledger
+    from dialkit.ledger.stored import parse_times
 
     flat: list[str | os.PathLike[str]] = []
     for p in paths:
@@ -775,9 +776,12 @@ def read_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
             pd.DataFrame(
                 {
                     "phone_e164": [r["phone_e164"] for r in rows],
-                    "sent_at": pd.to_datetime(
-                        [r["last_sent_at"] or r["first_sent_at"] for r in rows], utc=True, format="ISO8601"
-                    ),
+                    "sent_at": parse_times(
+                        [r["last_sent_at"] or r["first_sent_at"] for r in rows],
+                        "last_sent_at",
+                        path,
+                        [r["row"] for r in rows],
+                    ).array,
                     "campaign_id": meta.get("campaign_id"),
                     "run_id": meta.get("run_id"),
                     "ledger": path.name,
