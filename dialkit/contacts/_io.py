@@ -988,10 +988,9 @@ def read_parquet(
             "has the memory."
         )
     try:
-        pf = pq.ParquetFile(path)
         # text columns stay dictionary-encoded while read: one copy of each distinct value, whatever the row count
-        text_columns = [f.name for f in pf.schema_arrow if _is_text_type(f.type)]
-        table = pf.read(read_dictionary=text_columns)
+        text_columns = [f.name for f in pq.ParquetFile(path).schema_arrow if _is_text_type(f.type)]
+        table = pq.read_table(path, read_dictionary=text_columns)
     except Exception as exc:  # ArrowInvalid, OSError, ...
         raise ContactFileError(
             f"{name}: cannot be read as Parquet ({type(exc).__name__}; the file is damaged or not Parquet). "
