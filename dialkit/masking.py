@@ -65,10 +65,26 @@ _DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SLASHED_DATE = re.compile(r"\d{4}[/.]\d{1,2}[/.]\d{1,2}|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}")
 
 
+_WORD = re.compile(r"[A-Za-z0-9]*")
+_HEX_ID = re.compile(r"(?=.*[a-fA-F])[0-9a-fA-F]{16,}")
+
+
+def _in_hex_id(m: re.Match[str]) -> bool:
+    """True when the match is the digits of a long hex id (a client token's hash, a request id), not a number."""
+    whole = m.string
+    start = m.start()
+    while start > 0 and whole[start - 1].isascii() and whole[start - 1].isalnum():
+        start -= 1
+    word = _WORD.match(whole, start)
+    return bool(word and _HEX_ID.fullmatch(word.group(0)))
+
+
 def _mask_match(m: re.Match[str]) -> str:
     text = m.group(0)
     digits = sum(ch.isdigit() for ch in text)
     if digits < 8 or _DATE_LIKE.match(text) or _SLASHED_DATE.fullmatch(text):  # too short, or a date/time
+        return text
+    if text.isdigit() and _in_hex_id(m):
         return text
     return mask_phone(text)
 
@@ -80,7 +96,9 @@ def mask_text(text: str) -> str:
     between two digits (spaces, dots, dashes, slashes, brackets: every shape
     the contact loader reads as a number), even glued to letters
     (``tel2125550142``, a file name ``list_2125550142.csv``), and is not a date,
-    so ``order 42``, ``2026-11-27T08:00:00Z`` and ``31/12/2026`` pass unchanged.
+    so ``order 42``, ``2026-11-27T08:00:00Z`` and ``31/12/2026`` pass unchanged;
+    so do the digits of a long hex id (16+ hex characters with a letter: a
+    client token's hash, a UUID written without dashes).
     """
     return _NUMBER_IN_TEXT.sub(_mask_match, text)
 

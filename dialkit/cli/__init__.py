@@ -548,6 +548,9 @@ def _print_campaign(conn: Any, campaign_id: str, rules: Any) -> None:
     except (BotoCoreError, ClientError) as exc:  # a role without connect-campaigns:DescribeCampaign may still send
         print(f"  campaign: not described ({type(exc).__name__}: {mask_text(str(exc))})")
         return
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # an answer that is not DescribeCampaign's
+        print(f"  campaign: not described (the answer could not be read: {type(exc).__name__})")
+        return
     amd = d["answering_machine_detection"]
     print(
         f"campaign {d['name'] or d['campaign_id']}: {d['dialing_mode'] or 'unknown'} dialing, capacity "
