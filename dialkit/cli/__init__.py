@@ -43,10 +43,10 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from dialkit import __version__
 from dialkit._util.files import write_private_csv
 from dialkit._util.utc import utc_iso
 from dialkit._util.values import OneLineParser, nonempty, number
+from dialkit._version import __version__
 from dialkit.exceptions import CampaignNotFound, CampaignNotRunning, DialkitError
 from dialkit.masking import MaskingFilter, mask_text
 
