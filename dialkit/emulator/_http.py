@@ -6,7 +6,17 @@ service answers is a path the emulator recognises.  Errors go out the way
 restJson1 services send them: HTTP status, header ``x-amzn-ErrorType: <Name>``,
 JSON body ``{"message": ...}`` plus the exception's other members.
 
-Control endpoints for tests and notebooks live under ``/_dialkit/``.
+Control endpoints for tests and notebooks live under ``/_dialkit/``.  They read
+dialed numbers and change the emulator's state, so a web page open in the
+analyst's browser must not reach them: they answer only a loopback ``Host``
+(``127.0.0.1``, ``localhost``, ``[::1]``, or the address the emulator was
+bound to), which defeats DNS rebinding; a request carrying a non-loopback
+``Origin`` is refused; and every request that changes state must be
+``Content-Type: application/json``, which a cross-origin page cannot send
+without a CORS preflight the emulator never grants (a ``text/plain`` or form
+POST is refused with 415).  Values are checked (finite, in range: the clock
+moves at most :data:`MAX_ADVANCE` per call); a failure inside a control
+endpoint is answered 500 and the emulator keeps serving.
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from botocore.model import ServiceModel
 
+from dialkit._util.loopback import is_loopback_host
 from dialkit.emulator._service import Reply
 from dialkit.masking import mask_phone
 
@@ -36,6 +47,10 @@ if TYPE_CHECKING:  # pragma: no cover
 logger = logging.getLogger("dialkit.emulator")
 
 CONTROL_PREFIX = "/_dialkit/"
+#: The most one control call may move the emulator's clock (or the dialer's): 10 years.
+MAX_ADVANCE = timedelta(days=3660)
+#: The emulator's clock never passes this year (a ``datetime`` ends at 9999).
+LAST_YEAR = 9000
 
 #: A piece of a request line that may be a phone number (``+`` or ``%2B``, then 7+ digits/separators).
 _PHONE_LIKE = re.compile(r"(?:\+|%2[Bb])?[\d\-().]{7,}")
@@ -228,7 +243,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             return
         split = urlsplit(self.path)
         if split.path.startswith(CONTROL_PREFIX):
-            self._control(split.path[len(CONTROL_PREFIX) :], parse_qs(split.query), raw)
+            self._dispatch_control(split.path[len(CONTROL_PREFIX) :], split.query, raw)
             return
         found = match_route(emulator._routes, self.command, split.path)
         if found is None:
@@ -264,11 +279,46 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------------ /_dialkit/ control endpoints
 
+    def _dispatch_control(self, path: str, query: str, raw: bytes) -> None:
+        """A ``/_dialkit/`` call: refused unless loopback and JSON, then handled; never kills the server."""
+        refusal = self._control_refusal()
+        if refusal is not None:
+            self._send(*refusal)
+            return
+        try:
+            self._control(path, parse_qs(query), raw)
+        except Exception:  # a bug or a value the checks missed: answer, keep serving
+            logger.exception("the emulator failed on a control call")
+            self._send(500, {"message": "Internal error in the dialkit emulator"}, "InternalServerException")
+
+    def _control_refusal(self) -> tuple[int, dict[str, Any], str] | None:
+        """Why a control call is refused (status, body, error type), or None: Host, Origin, Content-Type."""
+        host = _host_name(self.headers.get("Host", ""))
+        bound = str(self.server.server_address[0])
+        if not (is_loopback_host(host) or host == bound.strip("[]")):
+            return (
+                403,
+                {"message": "control endpoints answer only a loopback Host (127.0.0.1, localhost, [::1])"},
+                ("AccessDeniedException"),
+            )
+        origin = self.headers.get("Origin")
+        if origin is not None and not is_loopback_host(_host_name(urlsplit(origin).netloc)):
+            return 403, {"message": "control endpoints refuse cross-origin requests"}, "AccessDeniedException"
+        if self.command != "GET":
+            kind = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+            if kind != "application/json":
+                return (
+                    415,
+                    {"message": "control endpoints take Content-Type: application/json bodies only"},
+                    ("UnsupportedMediaTypeException"),
+                )
+        return None
+
     def _control(self, path: str, query: dict[str, list[str]], raw: bytes) -> None:  # noqa: C901, PLR0912
         emulator = self.server.emulator
         method = self.command
         try:
-            body = json.loads(raw) if raw.strip() else {}
+            body = json.loads(raw, parse_constant=_refuse_constant) if raw.strip() else {}
         except (ValueError, RecursionError):
             self._send(400, {"message": "The request body is not valid JSON"}, "ValidationException")
             return
@@ -288,18 +338,15 @@ class RequestHandler(BaseHTTPRequestHandler):
             elif parts == ["clock"] and method in ("GET", "POST", "PUT"):
                 if method != "GET":
                     advance = body.get("advanceSeconds") if isinstance(body, dict) else None
-                    if isinstance(advance, bool) or not isinstance(advance, (int, float)):
-                        raise ValueError('the body must be {"advanceSeconds": <seconds to move the clock forward>}')
-                    emulator.advance_clock(timedelta(seconds=advance))
+                    emulator.advance_clock(_advance(advance, "advanceSeconds", emulator.now()))
                 self._send(200, emulator.clock())
             elif parts[0] == "dialer" and (method, parts[1:]) in (("GET", []), ("POST", ["advance"])):
                 dialer = emulator.dialer
                 if dialer is None:
                     raise KeyError("this emulator runs no dialer model (start it with --dialer-lines N)")
                 if method == "POST":
-                    if not isinstance(body, dict) or not isinstance(body.get("seconds"), (int, float)):
-                        raise ValueError('the body must be {"seconds": <simulated seconds to move forward>}')
-                    dialer.advance(float(body["seconds"]))
+                    seconds = body.get("seconds") if isinstance(body, dict) else None
+                    dialer.advance(_advance(seconds, "seconds", dialer.now()).total_seconds())
                 self._send(200, {"now": dialer.now().isoformat(), "waiting": dialer.waiting()})
             elif method == "GET" and parts == ["calls"]:
                 self._send(200, {"calls": emulator.calls()})
@@ -325,3 +372,31 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._send(404, {"message": str(err.args[0]) if err.args else "not found"}, "ResourceNotFoundException")
         except (TypeError, ValueError) as err:
             self._send(400, {"message": str(err)}, "ValidationException")
+
+
+def _host_name(host: str) -> str:
+    """The host part of a ``Host`` header or an origin's netloc (port and brackets dropped)."""
+    host = host.strip()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _advance(value: Any, field_name: str, now: Any) -> timedelta:
+    """``value`` seconds as a forward move of a clock now at ``now``, checked.
+
+    Finite, 0 to :data:`MAX_ADVANCE`, ending before :data:`LAST_YEAR`; ValueError (answered 400) otherwise.
+    """
+    usage = f'the body must be {{"{field_name}": <seconds to move forward, 0 to {MAX_ADVANCE.total_seconds():.0f}>}}'
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(usage)
+    if not 0 <= value <= MAX_ADVANCE.total_seconds():  # nan fails this too
+        raise ValueError(f"{field_name} {value!r} is out of range: {usage}")
+    delta = timedelta(seconds=value)
+    if now.year >= LAST_YEAR or (now + delta).year >= LAST_YEAR:
+        raise ValueError(f"the clock cannot move past the year {LAST_YEAR}")
+    return delta
