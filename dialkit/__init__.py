@@ -78,6 +78,7 @@ __all__ = [
     "connect",
     "dashboard",
     "describe_campaign",
+    "doctor",
     "join_contact_records",
     "load_attempts",
     "load_contacts",
@@ -166,6 +167,7 @@ _EXPORTS: dict[str, str] = {
     "apply_rules": "rules",
     "audit": "outcomes.audit",
     "describe_campaign": "sender.campaign_settings",
+    "doctor": "sender.doctor",
     "RulesError": "exceptions",
     "DialkitError": "exceptions",
     "ContactFileError": "exceptions",
@@ -257,3 +259,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     )
     from dialkit.sender import Backoff, Connection, Progress, SendSettings, SendSummary, TqdmListener, connect, send
     from dialkit.sender.campaign_settings import describe_campaign
+    from dialkit.sender.doctor import doctor

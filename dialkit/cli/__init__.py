@@ -461,7 +461,7 @@ def cmd_send(args: argparse.Namespace) -> int:  # noqa: C901
                 f" via {conn.endpoint_url or 'AWS ' + conn.region}"
             )
             if conn.is_local or args.yes:  # no call to a real endpoint before --yes
-                _print_campaign(conn, campaign, rules)
+                _print_campaign(conn, campaign, rules, plan)
         listeners: list[Listener] | None = [] if (args.json or args.no_progress) else None
         settings = SendSettings(rate=args.rate, max_attempts=args.max_attempts, rules=rules)
         with _signals_interrupt():
@@ -543,9 +543,12 @@ def _check_aws_region(region: str | None) -> None:
         )
 
 
-def _print_campaign(conn: Any, campaign_id: str, rules: Any) -> None:
-    """What the campaign will do with the requests (DescribeCampaign), and where its window and ours disagree."""
-    from dialkit.sender.campaign_settings import describe_campaign, window_warnings
+def _print_campaign(conn: Any, campaign_id: str, rules: Any, plan: Any = None) -> None:
+    """What the campaign will do with the requests (DescribeCampaign), and where its window and ours disagree.
+
+    A window in one fixed zone (no local time zone detection) is compared in each zone of the plan's callees.
+    """
+    from dialkit.sender.campaign_settings import describe_campaign, time_basis, window_warnings
 
     try:
         d = describe_campaign(conn, campaign_id)
@@ -565,7 +568,7 @@ def _print_campaign(conn: Any, campaign_id: str, rules: Any) -> None:
     tw, lim = d["time_windows"], d["limits"]
     if tw and tw["open_hours"]:
         print(
-            "  campaign window (callee local time): "
+            f"  campaign window ({time_basis(d)}): "
             + "; ".join(f"{day[:3].title()} {','.join(w) or 'closed'}" for day, w in tw["open_hours"].items())
         )
     if lim and lim["limits"]:
@@ -576,7 +579,12 @@ def _print_campaign(conn: Any, campaign_id: str, rules: Any) -> None:
                 for x in lim["limits"]
             )
         )
-    for warning in window_warnings(d, rules.calling_hours if rules is not None else None):
+    zones: set[str] | None = None
+    if plan is not None and (tw or {}).get("time_basis") == "fixed_zone":
+        from dialkit._util.zones import primary_time_zone
+
+        zones = {z for r in plan.requests if (z := r.time_zone or primary_time_zone(r.phone_e164)[0])}
+    for warning in window_warnings(d, rules.calling_hours if rules is not None else None, callee_zones=zones):
         print(f"  warning: {warning}")
 
 
@@ -888,7 +896,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--rate",
         type=number("calls per second", low=0, high=1000, low_open=True, example="10"),
         default=10.0,
-        help="API calls per second, above 0 up to 1000 (default 10, the service quota)",
+        help="API calls per second, above 0 up to 1000 (default 10: the default quota assumed, not confirmed on AWS's "
+        "quotas page; pass your account's quota from the Service Quotas console)",
     )
     p.add_argument(
         "--max-attempts",
@@ -968,6 +977,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--force", action="store_true", help="overwrite tutorial files already in DIR (refused by default)")
     p.set_defaults(func=cmd_notebooks)
+
+    from dialkit.cli import doctor as _doctor_cli  # its own module: `dialkit doctor`
+
+    _doctor_cli.add_parser(sub)
     return parser
 
 

@@ -91,7 +91,9 @@ __all__ = [
 
 log = logging.getLogger("dialkit.sender")
 
-#: The service quota of PutDialRequestBatch / PutOutboundRequestBatch: 10 calls/s per account and Region.
+#: The default quota of PutDialRequestBatch / PutOutboundRequestBatch assumed: 10 calls/s per account and
+#: Region.  An assumption: the Amazon Connect service quotas page has no row for these operations that could
+#: be found again; quotas are adjustable per account, so pass your own (``SendSettings(rate=)``, ``--rate``).
 DEFAULT_RATE = 10.0
 DEFAULT_REGION = "us-east-1"
 
@@ -1451,6 +1453,15 @@ def _check_campaign(adapter: Adapter, conn: Connection, campaign_id: str) -> Non
         raise _Stop(reason, EndpointProblem(f"{reason}; check the endpoint, then send again")) from exc
     if state != "Running":
         raise _Stop(f"campaign is {state}, not Running", CampaignNotRunning(campaign_id, state))
+    if adapter.api == "v2":  # a v2 campaign may have no voice channel at all: refuse before anything goes out
+        from dialkit.sender.campaign_settings import CampaignNotVoice, describe_campaign, require_voice_channel
+
+        try:
+            require_voice_channel(describe_campaign(conn, campaign_id))
+        except CampaignNotVoice as exc:
+            raise _Stop("campaign has no telephony channel", exc) from exc
+        except (ClientError, BotoCoreError) as exc:  # a role without DescribeCampaign may still send
+            log.warning("could not read the campaign's channels (DescribeCampaign): %s", mask_text(str(exc)))
 
 
 @dataclass(frozen=True)
