@@ -47,6 +47,7 @@ __all__ = [
     "DialHistory",
     "DialkitError",
     "EndpointProblem",
+    "ExperimentError",
     "ExposureWarning",
     "FAILURE_CODES",
     "FileLimits",
@@ -67,6 +68,7 @@ __all__ = [
     "SendSummary",
     "SuppressionList",
     "TqdmListener",
+    "TutorialsError",
     "apply_rules",
     "assign_arms",
     "audit",
@@ -74,6 +76,7 @@ __all__ = [
     "client_token",
     "compare_arms",
     "connect",
+    "dashboard",
     "describe_campaign",
     "doctor",
     "join_contact_records",
@@ -146,6 +149,7 @@ _EXPORTS: dict[str, str] = {
     "RedialRules": "outcomes.dispositions",
     "DISPOSITIONS": "outcomes.dispositions",
     "campaign_metrics": "outcomes.metrics",
+    "dashboard": "display.dashboard",
     "outcome_frame": "outcomes.metrics",
     "assign_arms": "outcomes.experiments",
     "compare_arms": "outcomes.experiments",
@@ -153,7 +157,7 @@ _EXPORTS: dict[str, str] = {
     "local_send_schedule": "outcomes.experiments",
     "send_on_schedule": "outcomes.experiments",
     "metrics_table": "outcomes.metrics",
-    "ExposureWarning": "outcomes.experiments",
+    "ExposureWarning": "exceptions",
     "CampaignRules": "rules",
     "CallingHours": "rules",
     "FrequencyCap": "rules",
@@ -164,7 +168,7 @@ _EXPORTS: dict[str, str] = {
     "audit": "outcomes.audit",
     "describe_campaign": "sender.campaign_settings",
     "doctor": "sender.doctor",
-    "RulesError": "rules",
+    "RulesError": "exceptions",
     "DialkitError": "exceptions",
     "ContactFileError": "exceptions",
     "PlanError": "exceptions",
@@ -177,7 +181,9 @@ _EXPORTS: dict[str, str] = {
     "PlanMismatch": "exceptions",
     "EndpointProblem": "exceptions",
     "ModelNotSupported": "exceptions",
-    "ContactRecordsError": "outcomes.records",
+    "ExperimentError": "exceptions",
+    "TutorialsError": "exceptions",
+    "ContactRecordsError": "exceptions",
     "CLIENT_TOKEN_ATTRIBUTE": "planning",
 }
 
@@ -203,19 +209,25 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from dialkit.contacts import REJECTION_REASONS, ContactSet, FileLimits, load_contacts
+    from dialkit.display.dashboard import dashboard
     from dialkit.exceptions import (
         CampaignNotFound,
         CampaignNotRunning,
         ConfirmationRequired,
         ContactFileError,
+        ContactRecordsError,
         DialkitError,
         EndpointProblem,
+        ExperimentError,
+        ExposureWarning,
         LedgerBusy,
         LedgerError,
         ModelNotSupported,
         PlanError,
         PlanMismatch,
         PlanValidationError,
+        RulesError,
+        TutorialsError,
     )
     from dialkit.ledger import Ledger
     from dialkit.ledger.results import FAILURE_CODES, load_attempts, load_results, report
@@ -223,7 +235,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from dialkit.outcomes.audit import audit
     from dialkit.outcomes.dispositions import DISPOSITIONS, RedialRules
     from dialkit.outcomes.experiments import (
-        ExposureWarning,
         assign_arms,
         compare_arms,
         local_send_schedule,
@@ -232,7 +243,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     )
     from dialkit.outcomes.metrics import campaign_metrics, metrics_table, outcome_frame
     from dialkit.outcomes.records import (
-        ContactRecordsError,
         join_contact_records,
         read_contact_records,
         redial_candidates,
@@ -243,7 +253,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         CampaignRules,
         DialHistory,
         FrequencyCap,
-        RulesError,
         SuppressionList,
         apply_rules,
         read_history,

@@ -131,8 +131,10 @@ class ApiConstraints:
     iam_prefix: str = "connect-campaigns"
 
     def iam_action(self, operation: str | None = None) -> str:
-        """The IAM action that allows ``operation`` (default: the batch operation), e.g.
-        ``connect-campaigns:PutDialRequestBatch``."""
+        """The IAM action that allows ``operation`` (default: the batch operation).
+
+        For example ``connect-campaigns:PutDialRequestBatch``.
+        """
         return f"{self.iam_prefix}:{operation or self.operation}"
 
     def require_ring_timeout(self) -> tuple[int, int]:
@@ -159,7 +161,7 @@ def _string_rule(shape: Shape) -> StringRule:
 
 @cache
 def service_model(api: ApiVersion = "v1") -> ServiceModel:
-    """botocore's service model of ``api``; :class:`ModelNotSupported` when this botocore has none."""
+    """Botocore's service model of ``api``; :class:`ModelNotSupported` when this botocore has none."""
     if api not in SERVICE_NAMES:
         raise ValueError(f"api must be 'v1' or 'v2', not {api!r}")
     name = SERVICE_NAMES[api]

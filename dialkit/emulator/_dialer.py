@@ -110,10 +110,10 @@ class DialerModel:
         if not isinstance(self.buffer_size, int) or self.buffer_size < 1:
             raise ValueError("buffer_size must be an integer >= 1")
         for name in ("handle_time", "ring_time"):
-            if not float(getattr(self, name)) > 0:
-                raise ValueError(f"{name} must be > 0 seconds")
-        if float(self.time_scale) < 0:
-            raise ValueError("time_scale must be >= 0 (0 freezes the simulated clock)")
+            if not 0 < float(getattr(self, name)) <= 86_400:  # nan and inf fail these comparisons
+                raise ValueError(f"{name} must be above 0 and at most 86400 seconds")
+        if not 0 <= float(self.time_scale) <= 1_000_000:
+            raise ValueError("time_scale must be from 0 (0 freezes the simulated clock) to 1000000")
         if self.start is not None and self.start.tzinfo is None:
             object.__setattr__(self, "start", self.start.replace(tzinfo=timezone.utc))
         object.__setattr__(self, "hour_profile", MappingProxyType(_check_profile(self.hour_profile)))
@@ -335,8 +335,10 @@ class Dialer:
 
 
 def _contact_id(seed: int, w: _Waiting) -> str:
-    """The contact's own id, as Connect makes one: not the dial request id, which goes to
-    ``SourceCampaign.OutboundRequestId`` (seeded, so runs repeat)."""
+    """The contact's own id, as Connect makes one (seeded, so runs repeat).
+
+    Not the dial request id, which goes to ``SourceCampaign.OutboundRequestId``.
+    """
     import uuid
 
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"dialkit-dialer:{seed}:{w.campaign_id}:{w.token}"))

@@ -20,8 +20,18 @@ STS ``GetCallerIdentity`` (query protocol: ``POST /`` with
 that credentials resolve against the emulator: the emulator's fictional account
 and role.
 
-Control endpoints for tests and notebooks live under ``/_dialkit/``; they need
-no signature.
+Control endpoints for tests and notebooks live under ``/_dialkit/`` and need no
+signature.  They read
+dialed numbers and change the emulator's state, so a web page open in the
+analyst's browser must not reach them: they answer only a loopback ``Host``
+(``127.0.0.1``, ``localhost``, ``[::1]``, or the address the emulator was
+bound to), which defeats DNS rebinding; a request carrying a non-loopback
+``Origin`` is refused; and every request that changes state must be
+``Content-Type: application/json``, which a cross-origin page cannot send
+without a CORS preflight the emulator never grants (a ``text/plain`` or form
+POST is refused with 415).  Values are checked (finite, in range: the clock
+moves at most :data:`MAX_ADVANCE` per call); a failure inside a control
+endpoint is answered 500 and the emulator keeps serving.
 """
 
 from __future__ import annotations
@@ -42,6 +52,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from botocore.model import ServiceModel
 
+from dialkit._util.loopback import is_loopback_host
 from dialkit.emulator._service import ACCOUNT_ID, Reply
 from dialkit.masking import mask_phone
 
@@ -51,6 +62,10 @@ if TYPE_CHECKING:  # pragma: no cover
 logger = logging.getLogger("dialkit.emulator")
 
 CONTROL_PREFIX = "/_dialkit/"
+#: The most one control call may move the emulator's clock (or the dialer's): 10 years.
+MAX_ADVANCE = timedelta(days=3660)
+#: The emulator's clock never passes this year (a ``datetime`` ends at 9999).
+LAST_YEAR = 9000
 
 #: The role STS GetCallerIdentity names (the same one the AccessDenied fault's message names).
 CALLER_ARN = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/dialkit-analyst/session"
@@ -272,7 +287,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         except OSError:
             self.close_connection = True  # the client went away (read time-out, stop)
 
-    def _dispatch(self) -> None:
+    def _dispatch(self) -> None:  # noqa: C901 (routing: control, front door, service)
         emulator = self.server.emulator
         received = emulator.now()  # the emulator's clock, which tests can move
         raw = self._read_body()
@@ -280,16 +295,10 @@ class RequestHandler(BaseHTTPRequestHandler):
             return
         split = urlsplit(self.path)
         if split.path.startswith(CONTROL_PREFIX):
-            self._control(split.path[len(CONTROL_PREFIX) :], parse_qs(split.query), raw)
+            self._dispatch_control(split.path[len(CONTROL_PREFIX) :], split.query, raw)
             return
         service = emulator._service
-        unsigned = signature_problem(self.headers.get("Authorization"), split.query)
-        if self.command == "POST" and split.path in ("", "/"):
-            self._sts(raw, unsigned)
-            return
-        if unsigned is not None:  # AWS's front door: the service never sees the call
-            service.log_call(None, "Unsigned", 403)
-            self._send(403, {"message": unsigned[1]}, unsigned[0])
+        if self._front_door(split.path, split.query, raw):
             return
         found = match_route(emulator._routes, self.command, split.path)
         if found is None:
@@ -381,13 +390,60 @@ class RequestHandler(BaseHTTPRequestHandler):
         except OSError:
             self.close_connection = True
 
+    def _front_door(self, path: str, query: str, raw: bytes) -> bool:
+        """What AWS answers before routing (STS at ``POST /``, unsigned calls refused); True when answered."""
+        unsigned = signature_problem(self.headers.get("Authorization"), query)
+        if self.command == "POST" and path in ("", "/"):
+            self._sts(raw, unsigned)
+            return True
+        if unsigned is not None:  # AWS's front door: the service never sees the call
+            self.server.emulator._service.log_call(None, "Unsigned", 403)
+            self._send(403, {"message": unsigned[1]}, unsigned[0])
+            return True
+        return False
+
     # ------------------------------------------------------------------ /_dialkit/ control endpoints
 
-    def _control(self, path: str, query: dict[str, list[str]], raw: bytes) -> None:
+    def _dispatch_control(self, path: str, query: str, raw: bytes) -> None:
+        """A ``/_dialkit/`` call: refused unless loopback and JSON, then handled; never kills the server."""
+        refusal = self._control_refusal()
+        if refusal is not None:
+            self._send(*refusal)
+            return
+        try:
+            self._control(path, parse_qs(query), raw)
+        except Exception:  # a bug or a value the checks missed: answer, keep serving
+            logger.exception("the emulator failed on a control call")
+            self._send(500, {"message": "Internal error in the dialkit emulator"}, "InternalServerException")
+
+    def _control_refusal(self) -> tuple[int, dict[str, Any], str] | None:
+        """Why a control call is refused (status, body, error type), or None: Host, Origin, Content-Type."""
+        host = _host_name(self.headers.get("Host", ""))
+        bound = str(self.server.server_address[0])
+        if not (is_loopback_host(host) or host == bound.strip("[]")):
+            return (
+                403,
+                {"message": "control endpoints answer only a loopback Host (127.0.0.1, localhost, [::1])"},
+                ("AccessDeniedException"),
+            )
+        origin = self.headers.get("Origin")
+        if origin is not None and not is_loopback_host(_host_name(urlsplit(origin).netloc)):
+            return 403, {"message": "control endpoints refuse cross-origin requests"}, "AccessDeniedException"
+        if self.command != "GET":
+            kind = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+            if kind != "application/json":
+                return (
+                    415,
+                    {"message": "control endpoints take Content-Type: application/json bodies only"},
+                    ("UnsupportedMediaTypeException"),
+                )
+        return None
+
+    def _control(self, path: str, query: dict[str, list[str]], raw: bytes) -> None:  # noqa: C901, PLR0912
         emulator = self.server.emulator
         method = self.command
         try:
-            body = json.loads(raw) if raw.strip() else {}
+            body = json.loads(raw, parse_constant=_refuse_constant) if raw.strip() else {}
         except (ValueError, RecursionError):
             self._send(400, {"message": "The request body is not valid JSON"}, "ValidationException")
             return
@@ -407,18 +463,15 @@ class RequestHandler(BaseHTTPRequestHandler):
             elif parts == ["clock"] and method in ("GET", "POST", "PUT"):
                 if method != "GET":
                     advance = body.get("advanceSeconds") if isinstance(body, dict) else None
-                    if isinstance(advance, bool) or not isinstance(advance, (int, float)):
-                        raise ValueError('the body must be {"advanceSeconds": <seconds to move the clock forward>}')
-                    emulator.advance_clock(timedelta(seconds=advance))
+                    emulator.advance_clock(_advance(advance, "advanceSeconds", emulator.now()))
                 self._send(200, emulator.clock())
             elif parts[0] == "dialer" and (method, parts[1:]) in (("GET", []), ("POST", ["advance"])):
                 dialer = emulator.dialer
                 if dialer is None:
                     raise KeyError("this emulator runs no dialer model (start it with --dialer-lines N)")
                 if method == "POST":
-                    if not isinstance(body, dict) or not isinstance(body.get("seconds"), (int, float)):
-                        raise ValueError('the body must be {"seconds": <simulated seconds to move forward>}')
-                    dialer.advance(float(body["seconds"]))
+                    seconds = body.get("seconds") if isinstance(body, dict) else None
+                    dialer.advance(_advance(seconds, "seconds", dialer.now()).total_seconds())
                 self._send(200, {"now": dialer.now().isoformat(), "waiting": dialer.waiting()})
             elif method == "GET" and parts == ["calls"]:
                 self._send(200, {"calls": emulator.calls()})
@@ -444,3 +497,31 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._send(404, {"message": str(err.args[0]) if err.args else "not found"}, "ResourceNotFoundException")
         except (TypeError, ValueError) as err:
             self._send(400, {"message": str(err)}, "ValidationException")
+
+
+def _host_name(host: str) -> str:
+    """The host part of a ``Host`` header or an origin's netloc (port and brackets dropped)."""
+    host = host.strip()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _advance(value: Any, field_name: str, now: Any) -> timedelta:
+    """``value`` seconds as a forward move of a clock now at ``now``, checked.
+
+    Finite, 0 to :data:`MAX_ADVANCE`, ending before :data:`LAST_YEAR`; ValueError (answered 400) otherwise.
+    """
+    usage = f'the body must be {{"{field_name}": <seconds to move forward, 0 to {MAX_ADVANCE.total_seconds():.0f}>}}'
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(usage)
+    if not 0 <= value <= MAX_ADVANCE.total_seconds():  # nan fails this too
+        raise ValueError(f"{field_name} {value!r} is out of range: {usage}")
+    delta = timedelta(seconds=value)
+    if now.year >= LAST_YEAR or (now + delta).year >= LAST_YEAR:
+        raise ValueError(f"the clock cannot move past the year {LAST_YEAR}")
+    return delta

@@ -564,7 +564,7 @@ class Service:
 
     # ------------------------------------------------------------------ the batch operation
 
-    def _put_batch(self, api: str, params: dict[str, str], body: Any, received: datetime) -> Reply:
+    def _put_batch(self, api: str, params: dict[str, str], body: Any, received: datetime) -> Reply:  # noqa: C901, PLR0912
         operation, list_key = BATCH_OPERATIONS[api]
         faults = self.faults
         started = time.monotonic()
