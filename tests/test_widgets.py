@@ -396,9 +396,11 @@ def test_find_notebooks_by_number_stem_or_name() -> None:
     from dialkit.notebooks import find_notebooks
 
     every = find_notebooks()
-    assert [p.name[:2] for p in every][:5] == ["01", "02", "03", "04", "05"] and "07" in [p.name[:2] for p in every]
-    assert find_notebooks(["02", "04_failure_codes", "05_campaign_experiments.ipynb"]) == [every[1], every[3], every[4]]
-    with pytest.raises(FileNotFoundError, match="available: 01_load_contacts"):
+    assert [p.name[:2] for p in every][:6] == ["00", "01", "02", "03", "04", "05"] and "07" in [
+        p.name[:2] for p in every
+    ]
+    assert find_notebooks(["02", "04_failure_codes", "05_campaign_experiments.ipynb"]) == [every[2], every[4], every[5]]
+    with pytest.raises(FileNotFoundError, match="available: 00_campaign_dashboard, 01_load_contacts"):
         find_notebooks(["99"])
 
 
