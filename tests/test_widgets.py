@@ -316,7 +316,11 @@ def test_send_panel_stop_button_stops_and_start_resumes(small, tmp_path: Path) -
         assert any("send stopped" in line for line in panel.log_lines)  # the sender's warning, kept
         # ...but said once on screen: status (why and what Start does), summary (counts), log (other warnings)
         shown = panel.status.value + panel.log_html.value + panel.result.value
-        assert shown.count("stopped by request") == 1 and shown.count("same ledger") == 0
+        assert (
+            shown.count("you pressed Stop") == 1
+            and "stopped by request" not in shown
+            and shown.count("same ledger") == 0
+        )
         assert f"Start sends the {stopped.left_to_send} requests left" in panel.status.value
         assert "stopped:" not in panel.result.value and "send stopped" not in panel.log_html.value
         assert panel.start_button.button_style == "primary" and not panel.start_button.disabled
