@@ -48,6 +48,22 @@ def test_notebook_04_against_a_given_ledger(tmp_path: Path) -> None:
     assert "Traceback" not in text
 
 
+def test_notebook_00_dashboard_on_another_list_agrees_with_report(tmp_path: Path) -> None:
+    paths = run_notebooks(tmp_path, notebooks=["00"], parameters={"data_path": str(SMALL)})
+    executed = next(p for p in paths if p.suffix == ".ipynb")
+    nb = json.loads(executed.read_text())
+    errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors and "Traceback" not in executed.read_text()
+    ledger = tmp_path / "00_dashboard.sqlite"
+    assert dialkit.report(ledger)["requests"] == len(
+        dialkit.load_contacts(SMALL, suppress=ROOT / "data" / "samples" / "do_not_call.csv").accepted
+    )
+    text = executed.read_text()
+    assert "CampaignDashboard(" in text and "answered by a person" in text
+    assert (tmp_path / "00_campaign_report.html").stat().st_size > 10_000
+    assert (tmp_path / "00_campaign_report.xlsx").is_file()
+
+
 @pytest.mark.parametrize(
     "notebook, parameters",
     [

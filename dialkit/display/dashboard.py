@@ -117,6 +117,13 @@ class CampaignDashboard(w.VBox):
         )
         self.refresh()
 
+    def __repr__(self) -> str:
+        counts = {str(k): int(v) for k, v in self.funnel["count"].items()} if len(self.funnel) else {}
+        planned = counts.get("planned", 0)
+        records = f", {counts['dialed']:,} dialed" if "dialed" in counts else ""
+        n = len(self.ledgers)
+        return f"CampaignDashboard({planned:,} requests in {n} ledger{'s' if n != 1 else ''}{records})"
+
     def refresh(self) -> None:
         """Read the ledgers and the records again and redraw every panel."""
         results = pd.concat([load_results(p) for p in self.ledgers], ignore_index=True)
