@@ -180,7 +180,9 @@ def test_suppress_is_repeatable_with_expiry_beside_the_do_not_call_register(tmp_
 def test_every_suppress_is_a_rules_list_with_expiry_once_the_register_has_its_own_flag(tmp_path: Path, capsys) -> None:
     path = write(tmp_path / "c.csv", frame())
     first = write(tmp_path / "first.csv", pd.DataFrame({"phone": [NY1, NY3], "until": ["2027-01-01", "2026-11-01"]}))
-    code, out, err = run(capsys, "check", str(path), "--do-not-call", "", "--suppress", str(first), "--at", AT, "--json")
+    code, out, err = run(
+        capsys, "check", str(path), "--do-not-call", "", "--suppress", str(first), "--at", AT, "--json"
+    )
     data = json.loads(out)
     # the first --suppress is a campaign-rules list like the others: its expiry column counts (NY3's has passed)
     assert code == 0 and data["reasons"]["suppressed"] == 1 and data["accepted"] == 4, err
