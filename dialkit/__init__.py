@@ -86,6 +86,8 @@ __all__ = [
     "metrics_table",
     "outcome_frame",
     "plan_batches",
+    "load_contact_records",
+    "load_history",
     "read_contact_records",
     "read_history",
     "redial_candidates",
@@ -141,6 +143,7 @@ _EXPORTS: dict[str, str] = {
     "report": "ledger.results",
     "FAILURE_CODES": "ledger.results",
     "mask_phone": "masking",
+    "load_contact_records": "outcomes.records",
     "read_contact_records": "outcomes.records",
     "join_contact_records": "outcomes.records",
     "redial_candidates": "outcomes.records",
@@ -160,6 +163,7 @@ _EXPORTS: dict[str, str] = {
     "FrequencyCap": "rules",
     "SuppressionList": "rules",
     "DialHistory": "rules",
+    "load_history": "rules",
     "read_history": "rules",
     "apply_rules": "rules",
     "audit": "outcomes.audit",
@@ -239,6 +243,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from dialkit.outcomes.metrics import campaign_metrics, metrics_table, outcome_frame
     from dialkit.outcomes.records import (
         join_contact_records,
+        load_contact_records,
         read_contact_records,
         redial_candidates,
     )
@@ -250,6 +255,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         FrequencyCap,
         SuppressionList,
         apply_rules,
+        load_history,
         read_history,
     )
     from dialkit.sender import Backoff, Connection, Progress, SendSettings, SendSummary, TqdmListener, connect, send

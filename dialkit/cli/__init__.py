@@ -281,9 +281,9 @@ def _apply_rules(
     rules = _rules(args)
     if rules is None:
         return contacts, None, None
-    from dialkit.rules import apply_rules, read_history
+    from dialkit.rules import apply_rules, load_history
 
-    history = read_history(*args.history) if args.history else None
+    history = load_history(*args.history) if args.history else None
     if history is not None and campaign_id is not None:  # this run's own ledger must not count against itself
         history = history.without_run(campaign_id, args.run_id or "default")
     contacts, verdict = apply_rules(contacts, rules, at, history)
@@ -536,9 +536,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     data["pending_reasons"] = pending_reasons(args.ledger)
     if args.contact_records:
         from dialkit.outcomes.metrics import campaign_metrics
-        from dialkit.outcomes.records import join_contact_records, read_contact_records
+        from dialkit.outcomes.records import join_contact_records, load_contact_records
 
-        results, records = load_results(args.ledger), read_contact_records(args.contact_records)
+        results, records = load_results(args.ledger), load_contact_records(args.contact_records)
         joined = join_contact_records(results, records)
         with_record = joined["join_key"].notna()
         data["contact_records"] = {

@@ -110,7 +110,7 @@ def load_contacts(
     ``rules`` (a :class:`dialkit.rules.CampaignRules`) applies the campaign
     rules' rejections at the moment ``at`` (required with ``rules``: no clock
     is read here) counting ``history`` (earlier runs' ledgers, see
-    :func:`dialkit.rules.read_history`): rows the rules reject move to
+    :func:`dialkit.rules.load_history`): rows the rules reject move to
     ``rejected`` with reason ``country_not_allowed``, ``suppressed``,
     ``unknown_time_zone`` or ``frequency_cap`` (see :func:`dialkit.rules.apply_rules`).
     """
