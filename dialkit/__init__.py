@@ -76,7 +76,9 @@ __all__ = [
     "client_token",
     "compare_arms",
     "connect",
+    "dashboard",
     "describe_campaign",
+    "doctor",
     "join_contact_records",
     "load_attempts",
     "load_contacts",
@@ -150,6 +152,7 @@ _EXPORTS: dict[str, str] = {
     "RedialRules": "outcomes.dispositions",
     "DISPOSITIONS": "outcomes.dispositions",
     "campaign_metrics": "outcomes.metrics",
+    "dashboard": "display.dashboard",
     "outcome_frame": "outcomes.metrics",
     "assign_arms": "outcomes.experiments",
     "compare_arms": "outcomes.experiments",
@@ -168,6 +171,7 @@ _EXPORTS: dict[str, str] = {
     "apply_rules": "rules",
     "audit": "outcomes.audit",
     "describe_campaign": "sender.campaign_settings",
+    "doctor": "sender.doctor",
     "RulesError": "exceptions",
     "DialkitError": "exceptions",
     "ContactFileError": "exceptions",
@@ -209,6 +213,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from dialkit.contacts import REJECTION_REASONS, ContactSet, FileLimits, load_contacts
+    from dialkit.display.dashboard import dashboard
     from dialkit.exceptions import (
         CampaignNotFound,
         CampaignNotRunning,
@@ -260,3 +265,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     )
     from dialkit.sender import Backoff, Connection, Progress, SendSettings, SendSummary, TqdmListener, connect, send
     from dialkit.sender.campaign_settings import describe_campaign
+    from dialkit.sender.doctor import doctor

@@ -50,6 +50,7 @@ __all__ = [
     "LedgerBusy",
     "LedgerError",
     "ModelNotSupported",
+    "OutputFileError",
     "PlanError",
     "PlanMismatch",
     "PlanValidationError",
@@ -64,6 +65,10 @@ class DialkitError(Exception):
 
 class ContactFileError(DialkitError, ValueError):
     """A contact file cannot be read as a whole (missing, empty, no phone column, ...)."""
+
+
+class OutputFileError(DialkitError, OSError):
+    """An output path cannot take a file dialkit writes: a FIFO, a device, a socket or a folder."""
 
 
 class PlanError(DialkitError, ValueError):

@@ -419,7 +419,16 @@ class BatchPlan:
             for r in b.requests:
                 for p in c.client_token.violations(r.client_token, label="client_token"):
                     add(r, "client_token", "client_token_invalid", p)
-                if r.client_token in seen:
+                if r.client_token in seen and seen[r.client_token].phone_e164 != r.phone_e164:
+                    first = seen[r.client_token]
+                    add(
+                        r,
+                        "client_token",
+                        "duplicate_client_token",
+                        f"the client token of batch {first.batch} position {first.position}, on a different "
+                        "number: the service would answer this request with the first one's id and never dial it",
+                    )
+                elif r.client_token in seen:
                     first = seen[r.client_token]
                     add(
                         r,
@@ -496,6 +505,7 @@ PROBLEM_CODES: tuple[str, ...] = (
     "batch_size",
     "client_token_invalid",
     "duplicate_number",
+    "duplicate_client_token",
     "phone_invalid",
     "phone_empty",
     "attribute_name_invalid",
@@ -508,6 +518,8 @@ PROBLEM_CODES: tuple[str, ...] = (
 _GROUP_DETAIL = {
     "duplicate_number": "the same number more than once (same client token): the service would not dial it a "
     "second time; keep one row per number",
+    "duplicate_client_token": "one client token on two different numbers: the service answers the second "
+    "request with the first one's id and never dials it; give every request its own token",
     "attributes_too_large": f"attributes total more than {MAX_ATTRIBUTES_BYTES:,} UTF-8 bytes (keys and values) per "
     "contact: send fewer or shorter attributes",
 }

@@ -66,8 +66,8 @@ CLIENT_TOKEN_WINDOW = timedelta(days=7)
 #: Connect API reference, StartOutboundVoiceContact / UpdateContactAttributes).
 MAX_ATTRIBUTES_BYTES = 32768
 
-#: The first botocore that ships the connectcampaignsv2 model (found by bisecting PyPI
-#: wheels: 1.35.75 has none, 1.35.76 has it); dialkit's floor.
+#: dialkit's declared botocore floor, the version the floor venv runs.  Not the first botocore with the
+#: connectcampaignsv2 model: bisecting PyPI wheels found that to be 1.35.63 (1.35.62 has none).
 BOTOCORE_FLOOR = "1.35.76"
 #: The first botocore whose connectcampaignsv2 model has RingTimeout (1.40.76 has not, 1.41.0 has).
 RING_TIMEOUT_SINCE = "1.41.0"

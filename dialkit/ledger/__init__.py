@@ -628,13 +628,15 @@ class Ledger:
 
     @staticmethod
     def _request(r: sqlite3.Row) -> LedgerRequest:
+        from dialkit.ledger.stored import parse_attributes  # a damaged row is one clear error, not a traceback
+
         return LedgerRequest(
             client_token=r["client_token"],
             seq=r["seq"],
             batch=r["batch"],
             position=r["position"],
             phone_e164=r["phone_e164"],
-            attributes=json.loads(r["attributes"]),
+            attributes=parse_attributes(r["attributes"], None, r["row"]),
             status=r["status"],
             attempts=r["attempts"],
             failure_code=r["failure_code"],

@@ -29,7 +29,8 @@ from typing import Any
 import pandas as pd
 
 from dialkit.ledger import RULES_META_KEY, Ledger
-from dialkit.masking import mask_phone
+from dialkit.ledger.stored import LedgerDamaged, parse_times
+from dialkit.masking import mask_phone, mask_text
 from dialkit.rules import KNOWN_ZONE_COLUMN, CallingHours, RulesError, callee_time_zones
 
 __all__ = ["AUDIT_COLUMNS", "audit", "recorded_rules"]
@@ -113,6 +114,21 @@ def _lists(rules: dict[str, Any] | None) -> str:
     return "; ".join(f"{s.get('name')} sha256={s.get('sha256')}" for s in rules["suppress"])
 
 
+def _check_stored_zones(frame: pd.DataFrame, ledger: str | os.PathLike[str]) -> None:
+    """Every time zone the ledger stored (from the plan) is one the IANA database knows; else LedgerDamaged."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    for text in frame["time_zone"].dropna().astype(str).unique():
+        for name in filter(None, text.split(";")):
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise LedgerDamaged(
+                    f"ledger {mask_text(os.fspath(ledger))} is damaged: it stores the time zone {name[:40]!r}, "
+                    "which the IANA database does not know: restore the ledger from a backup, or update tzdata"
+                ) from None
+
+
 def audit(ledger: str | os.PathLike[str], *, show_numbers: bool = False) -> pd.DataFrame:
     """One row per dial request of ``ledger`` that went out (``first_sent_at`` set), in plan order.
 
@@ -168,6 +184,7 @@ def audit(ledger: str | os.PathLike[str], *, show_numbers: bool = False) -> pd.D
             per.append(latest)
             stamped.append(meta.get("rules_recorded_at", ""))
     defaults = [(r or {}).get("default_time_zone") for r in per]
+    _check_stored_zones(frame, ledger)
     zones_in = frame[["phone_e164"]].assign(**{KNOWN_ZONE_COLUMN: frame["time_zone"].astype(object)})
     zone_list: list[tuple[str, ...]] = [()] * len(frame)
     source_list: list[str] = [""] * len(frame)
@@ -176,7 +193,7 @@ def audit(ledger: str | os.PathLike[str], *, show_numbers: bool = False) -> pd.D
         found = callee_time_zones(zones_in.iloc[take], default_time_zone=default, postcode_column=False)
         for i, z, src in zip(take, found["time_zones"], found["time_zone_source"]):
             zone_list[i], source_list[i] = z, src
-    first = pd.to_datetime(frame["first_sent_at"], utc=True, format="ISO8601")
+    first = parse_times(frame["first_sent_at"], "first_sent_at", ledger, list(frame["row"]))
     hours = [(r or {}).get("calling_hours") or "" for r in per]
     out = pd.DataFrame(
         {

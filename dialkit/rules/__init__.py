@@ -647,6 +647,10 @@ def cap_expiration(
 # ---------------------------------------------------------------------------
 
 
+#: The largest count a cap takes (``--max-per-number N/DAYS``, ``--area-code-cap N``): above it a cap is no cap.
+MAX_CAP = 1_000_000
+
+
 @dataclass(frozen=True)
 class FrequencyCap:
     """At most ``max_requests`` dial requests per number in any ``days`` days (``--max-per-number 1/7``)."""
@@ -655,15 +659,15 @@ class FrequencyCap:
     days: int
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.max_requests, int) and self.max_requests >= 1):
-            raise RulesError(f"a frequency cap allows at least 1 dial request, not {self.max_requests!r}")
+        if not (isinstance(self.max_requests, int) and 1 <= self.max_requests <= MAX_CAP):
+            raise RulesError(f"a frequency cap allows 1 to {MAX_CAP:,} dial requests, not {self.max_requests!r}")
         if not (isinstance(self.days, int) and 1 <= self.days <= 3660):
             raise RulesError(f"a frequency cap's period is 1 to 3660 days, not {self.days!r}")
 
     @classmethod
     def parse(cls, text: str) -> FrequencyCap:
         """Read ``N/DAYS`` (``"1/7"``: one dial request per number in any 7 days)."""
-        m = re.match(r"^\s*(\d+)\s*/\s*(\d+)\s*(?:d|days?)?\s*$", str(text))
+        m = re.match(r"^\s*(\d{1,30})\s*/\s*(\d{1,30})\s*(?:d|days?)?\s*$", str(text))
         if not m:
             raise RulesError(f"--max-per-number {text!r}: write N/DAYS, e.g. 1/7 (one dial per number in any 7 days)")
         return cls(int(m.group(1)), int(m.group(2)))
@@ -746,6 +750,7 @@ def load_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     have taken it), so a cap window is never cut short.
     """
     from dialkit.ledger import Ledger
+    from dialkit.ledger.stored import parse_times
 
     flat: list[str | os.PathLike[str]] = []
     for p in paths:
@@ -770,9 +775,12 @@ def load_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
             pd.DataFrame(
                 {
                     "phone_e164": [r["phone_e164"] for r in rows],
-                    "sent_at": pd.to_datetime(
-                        [r["last_sent_at"] or r["first_sent_at"] for r in rows], utc=True, format="ISO8601"
-                    ),
+                    "sent_at": parse_times(
+                        [r["last_sent_at"] or r["first_sent_at"] for r in rows],
+                        "last_sent_at",
+                        path,
+                        [r["row"] for r in rows],
+                    ).array,
                     "campaign_id": meta.get("campaign_id"),
                     "run_id": meta.get("run_id"),
                     "ledger": path.name,
@@ -1327,21 +1335,32 @@ class CampaignRules:
         ``--calling-hours 08:00-21:00``, ``--default-time-zone ZONE``, ``--max-per-number 1/7``,
         ``--area-code-cap 50``, ``--suppress PATH`` (repeatable), ``--countries US,CA``.
         """
+        given = {
+            "--calling-hours": calling_hours,
+            "--default-time-zone": default_time_zone,
+            "--max-per-number": max_per_number,
+            "--area-code-cap": area_code_cap,
+            "--countries": countries,
+        }
+        for flag, value in given.items():  # "" is never "no rule": a script's unset variable must not lift one
+            if value is not None and not str(value).strip():
+                raise RulesError(f"{flag} is empty: give a value, or leave the rule out (None) for no such rule")
         cap: int | None = None
-        if area_code_cap is not None and str(area_code_cap).strip():
+        if area_code_cap is not None:
             text = str(area_code_cap).strip()
-            if not text.isdigit() or int(text) < 1:
+            if not text.isdigit() or len(text) > 30 or not 1 <= int(text) <= MAX_CAP:
                 raise RulesError(
-                    f"--area-code-cap {text!r}: write a whole number of dial requests per area code per day, e.g. 50"
+                    f"--area-code-cap {text!r}: write a whole number of dial requests per area code per day "
+                    f"from 1 to {MAX_CAP:,}, e.g. 50"
                 )
             cap = int(text)
         return cls(
-            calling_hours=CallingHours.parse(calling_hours) if calling_hours else None,
-            default_time_zone=default_time_zone or None,
-            max_per_number=FrequencyCap.parse(max_per_number) if max_per_number else None,
+            calling_hours=CallingHours.parse(calling_hours) if calling_hours is not None else None,
+            default_time_zone=default_time_zone,
+            max_per_number=FrequencyCap.parse(max_per_number) if max_per_number is not None else None,
             area_code_cap=cap,
             suppress=tuple(SuppressionList.read(s, default_region=default_region) for s in suppress),
-            countries=parse_countries(countries) if countries else None,
+            countries=parse_countries(countries) if countries is not None else None,
             postcode_column=postcode_column,
         )
 

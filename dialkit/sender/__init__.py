@@ -58,7 +58,7 @@ from dialkit._util.loopback import is_loopback_host
 from dialkit._util.token_bucket import TokenBucket
 from dialkit._util.utc import utc_iso
 from dialkit._version import __version__
-from dialkit.aws.adapters import Adapter, BatchAnswer, V1Adapter, V2Adapter, adapter_for
+from dialkit.aws.adapters import Adapter, BatchAnswer, GarbageAnswer, V1Adapter, V2Adapter, adapter_for
 from dialkit.aws.model import MAX_TTL, MIN_TTL, constraints
 from dialkit.exceptions import CampaignNotFound, CampaignNotRunning, ConfirmationRequired, DialkitError, EndpointProblem
 from dialkit.ledger import (
@@ -91,7 +91,9 @@ __all__ = [
 
 log = logging.getLogger("dialkit.sender")
 
-#: The service quota of PutDialRequestBatch / PutOutboundRequestBatch: 10 calls/s per account and Region.
+#: The default quota of PutDialRequestBatch / PutOutboundRequestBatch assumed: 10 calls/s per account and
+#: Region.  An assumption: the Amazon Connect service quotas page has no row for these operations that could
+#: be found again; quotas are adjustable per account, so pass your own (``SendSettings(rate=)``, ``--rate``).
 DEFAULT_RATE = 10.0
 DEFAULT_REGION = "us-east-1"
 
@@ -1231,7 +1233,7 @@ class _Run:
             expiration = min(expiration, (close + self.service_clock.skew).astimezone(timezone.utc))
         try:
             answer: Any = self.adapter.put_batch(self.conn.client, self.plan.campaign_id, requests, expiration)
-        except (ClientError, BotoCoreError) as exc:
+        except (ClientError, BotoCoreError, GarbageAnswer) as exc:
             answer = exc
         return time.monotonic() - started, answer
 
@@ -1446,8 +1448,20 @@ def _check_campaign(adapter: Adapter, conn: Connection, campaign_id: str) -> Non
             else "check the endpoint URL, the region and the network"
         )
         raise _Stop(f"{name} at {where}", EndpointProblem(f"{name} at {where}: {mask_text(str(exc))}; {hint}")) from exc
+    except GarbageAnswer as exc:  # nothing was sent: the campaign's state could not be read
+        reason = f"GetCampaignState at {where} answered something unreadable: {mask_text(str(exc))}"
+        raise _Stop(reason, EndpointProblem(f"{reason}; check the endpoint, then send again")) from exc
     if state != "Running":
         raise _Stop(f"campaign is {state}, not Running", CampaignNotRunning(campaign_id, state))
+    if adapter.api == "v2":  # a v2 campaign may have no voice channel at all: refuse before anything goes out
+        from dialkit.sender.campaign_settings import CampaignNotVoice, describe_campaign, require_voice_channel
+
+        try:
+            require_voice_channel(describe_campaign(conn, campaign_id))
+        except CampaignNotVoice as exc:
+            raise _Stop("campaign has no telephony channel", exc) from exc
+        except (ClientError, BotoCoreError) as exc:  # a role without DescribeCampaign may still send
+            log.warning("could not read the campaign's channels (DescribeCampaign): %s", mask_text(str(exc)))
 
 
 @dataclass(frozen=True)
@@ -1465,6 +1479,19 @@ class _CallFailure:
 
 def _classify(exc: Exception, campaign_id: str, api: str = "v1") -> _CallFailure:
     """Sort a whole-call error: stop (campaign state, missing campaign, credentials, bad request) or resend later."""
+    if isinstance(exc, GarbageAnswer):
+        # a 200 that is not an answer: the service may have taken the requests, or not. Stop; a later send
+        # resends them with the same tokens (nobody dialed twice) once the endpoint answers properly
+        text = mask_text(str(exc))
+        return _CallFailure(
+            "GarbageAnswer",
+            text,
+            False,
+            False,
+            f"the service's answer could not be read: {text}; the call's requests are left to send again "
+            "(outcome unknown): check the endpoint, then send again with the same ledger (same tokens, "
+            "nobody dialed twice)",
+        )
     if isinstance(exc, BotoCoreError):
         # connection reset, read time-out, endpoint unreachable: the call may or may not have been taken
         name = type(exc).__name__
