@@ -8,6 +8,7 @@ keeps working)::
 
     DialkitError
     ├── ContactFileError (ValueError)       a contact file cannot be read as a whole
+    ├── OutputFileError (OSError)           an output path cannot take the file dialkit writes
     ├── PlanError (ValueError)              a plan cannot be made from these arguments
     ├── PlanValidationError (ValueError)    a plan breaks API constraints (.problems)
     ├── RulesError (ValueError)             a campaign rule cannot be used as given
@@ -16,8 +17,11 @@ keeps working)::
     ├── ModelNotSupported (RuntimeError)    botocore's service model lacks what was asked for
     ├── CampaignNotRunning                  the campaign is not Running
     ├── CampaignNotFound                    no such campaign at this endpoint
+    ├── CampaignNotVoice                    a v2 campaign without a telephony channel
+    ├── GarbageAnswer                       the service answered a batch call with something else
     ├── LedgerError                         the ledger file cannot be used
     │   ├── LedgerBusy                      another sender holds the ledger
+    │   ├── LedgerDamaged                   the ledger holds a value dialkit never writes
     │   └── PlanMismatch                    the plan would add requests to the ledger's run
     ├── ContactRecordsError (ValueError)    contact records cannot be read
     ├── ExperimentError (ValueError)        an experiment cannot be set up or compared as asked
@@ -41,13 +45,16 @@ __all__ = [
     "CampaignNotFound",
     "CampaignNotRunning",
     "ConfirmationRequired",
+    "CampaignNotVoice",
     "ContactFileError",
     "ContactRecordsError",
     "DialkitError",
     "EndpointProblem",
     "ExperimentError",
     "ExposureWarning",
+    "GarbageAnswer",
     "LedgerBusy",
+    "LedgerDamaged",
     "LedgerError",
     "ModelNotSupported",
     "OutputFileError",
@@ -163,3 +170,19 @@ class ExposureWarning(UserWarning):
 
 class TutorialsError(DialkitError):
     """The tutorials cannot be found or copied (missing from this install, or the target holds files)."""
+
+
+class GarbageAnswer(DialkitError):
+    """The service answered a batch call with something that is not its answer.
+
+    Invalid UTF-8, wrong JSON types, a body cut short.  What happened to the call's requests is unknown: the sender stops, and a later
+    send resends them with the same client tokens.
+    """
+
+
+class LedgerDamaged(LedgerError):
+    """A ledger holds a value dialkit never writes (a timestamp that is not one, attributes that are not JSON)."""
+
+
+class CampaignNotVoice(DialkitError):
+    """A v2 campaign with no telephony channel was asked to place voice calls: nothing is sent."""

@@ -31,16 +31,12 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dialkit.exceptions import DialkitError
+from dialkit.exceptions import CampaignNotVoice
 from dialkit.rules import CallingHours
 
 __all__ = ["CampaignNotVoice", "describe_campaign", "require_voice_channel", "time_basis", "window_warnings"]
 
 _WEEK = 7 * 1440
-
-
-class CampaignNotVoice(DialkitError):
-    """A v2 campaign with no telephony channel was asked to place voice calls: nothing is sent."""
 
 
 _DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
