@@ -98,3 +98,18 @@ def test_every_public_module_has_an_api_reference_entry() -> None:
     )
     missing = sorted(public - containers - documented)
     assert not missing, f"public modules without an API reference entry in docs/reference/: {missing}"
+
+
+@pytest.mark.parametrize("name", ["load_contacts", "plan_batches", "send"])
+def test_the_main_path_has_reference_first_docstrings(name: str) -> None:
+    """What, then Args / Returns / Raises (google style, rendered by mkdocstrings); rationale in the module."""
+    import inspect
+
+    import dialkit
+
+    doc = inspect.getdoc(getattr(dialkit, name)) or ""
+    sections = [line for line in doc.splitlines() if line in ("Args:", "Returns:", "Raises:")]
+    assert sections == ["Args:", "Returns:", "Raises:"], f"{name}: {sections}"
+    params = [p for p in inspect.signature(getattr(dialkit, name)).parameters if p != "deprecated"]
+    args = doc.split("Args:", 1)[1].split("Returns:", 1)[0]
+    assert [p for p in params if f"\n    {p}:" not in f"\n{args}"] == [], f"{name}: parameters not documented"
