@@ -647,24 +647,31 @@ def plan_batches(
 ) -> BatchPlan:
     """Cut accepted contacts into batches of dial requests, in input order.
 
-    ``attributes`` picks contact columns to send as contact attributes: a list of
-    column names (the column name is the attribute name) or a mapping
-    ``{attribute_name: column}``; values are sent as strings ('' when missing).
-    ``ttl`` is how long each request may wait to be dialed; it must lie in the
-    service's 30 s – 15 min window.  ``run_id`` (default ``"default"``) goes into
-    every client token: the same campaign, run id and number always give the same
-    token.  ``batch_size`` defaults to the API maximum (25).  ``token_attribute``
-    (default True) also sends each request's client token as the contact attribute
-    :data:`CLIENT_TOKEN_ATTRIBUTE`, so contact records join back to the ledger by
-    the token; the name is reserved (a column mapped to it is refused).
-    ``postcode_column`` (as in :class:`dialkit.rules.CampaignRules`: a column
-    name, True to find one by name such as ``zip``, False for none): where a US
-    ZIP places a callee, its zone goes into the request (``time_zone``) and the
-    ledger, so the sender's calling window uses the same zone the rules used here.
+    Pure: no network and no clock (the sender stamps each request's expiry when it goes out).
 
-    Argument problems (ttl, campaign id, run id, unknown columns) raise
-    :class:`PlanError` at once; per-request problems (attribute names or values the
-    API forbids, over-long numbers) are collected by ``BatchPlan.validate()``.
+    Args:
+        contacts: A :class:`~dialkit.ContactSet` (its ``accepted`` rows) or a frame with ``phone_e164``.
+        campaign_id: The campaign's id (Connect console or ``ListCampaigns``).
+        attributes: Contact columns to send as contact attributes: a list of column names (the name is
+            the attribute name) or a mapping ``{attribute_name: column}``; values are sent as text
+            ('' when missing).
+        ttl: How long each request may wait to be dialed, within the service's 30 s – 15 min.
+        run_id: Goes into every client token (default ``"default"``): the same campaign, run id and
+            number always give the same token; a new run id dials the same people again on purpose.
+        api: ``"v1"`` (``connectcampaigns``) or ``"v2"`` (``connectcampaignsv2``).
+        batch_size: Requests per call; default the API maximum (25).
+        token_attribute: Also send each client token as the reserved contact attribute
+            :data:`CLIENT_TOKEN_ATTRIBUTE`, so contact records join back to the ledger by token.
+        postcode_column: A ZIP/postcode column name, True to find one by name (``zip``, ...), False for
+            none; where a US ZIP places a callee, its zone goes into the request and the ledger.
+
+    Returns:
+        A :class:`BatchPlan`; its per-request problems (attribute names or values the API forbids,
+        over-long numbers) are in :meth:`BatchPlan.validate` / :meth:`BatchPlan.problems`.
+
+    Raises:
+        PlanError: A bad ``ttl``, ``campaign_id``, ``run_id``, ``batch_size`` or attribute column
+            (unknown, or mapped to the reserved token attribute).
     """
     c = constraints(api)
     if not isinstance(campaign_id, str) or not campaign_id:

@@ -131,14 +131,22 @@ def _contacts_args(p: argparse.ArgumentParser, *, region_alias: bool = True) -> 
     if region_alias:  # on send, --region is the AWS region
         _alias(p, "--region", "--default-region", "default_region")
     p.add_argument(
+        "--do-not-call",
+        metavar="FILE",
+        help="the do-not-call register (any contact file format, or one number per line): suppresses for "
+        "good; each entry is tried in --default-region and every region the contact list uses, and one "
+        "that cannot be read stops the load (see --allow-unreadable-suppress); '' for none",
+    )
+    p.add_argument(
         "--suppress",
         action="append",
         default=[],
-        type=nonempty("a do-not-call list", "suppress nobody"),
-        help="do-not-call list (any contact file format, or one number per line); repeatable: the first "
-        "list suppresses for good, every list after it is a campaign-rules suppression list whose "
-        "entries may carry an expiry column (expires, until, ...); the rejected row's detail names "
-        "the list",
+        metavar="FILE",
+        type=nonempty("a suppression list", "suppress nobody"),
+        help="a campaign-rules suppression list, repeatable: numbers not to dial, each until the date in "
+        "an expiry column (expires, until, ...) or for good; the rejected row's detail names the list "
+        "and the audit its sha256 (deprecated: without --do-not-call, the first --suppress is read as "
+        "the do-not-call register, as before)",
     )
     p.add_argument(
         "--dedupe",
@@ -237,17 +245,36 @@ def _plan_args(p: argparse.ArgumentParser, *, campaign_required: bool) -> None:
     )
 
 
+def _suppress_lists(args: argparse.Namespace) -> tuple[str | None, list[str]]:
+    """``(do-not-call register, campaign-rules suppression lists)`` from ``--do-not-call`` and ``--suppress``.
+
+    Every ``--suppress`` is a campaign-rules list.  The deprecated reading: without ``--do-not-call``, the
+    first ``--suppress`` is the do-not-call register, as before (a one-line note on stderr says so, once).
+    """
+    if args.do_not_call is not None or not args.suppress:
+        return args.do_not_call or None, list(args.suppress)
+    if not getattr(args, "_first_suppress_noted", False):
+        args._first_suppress_noted = True
+        print(
+            f"dialkit: the first --suppress ({args.suppress[0]}) is read as the do-not-call register, as before; "
+            "this is deprecated: pass it as --do-not-call (in the next release every --suppress is a "
+            "campaign-rules suppression list)",
+            file=sys.stderr,
+        )
+    return args.suppress[0], list(args.suppress[1:])
+
+
 def _load(args: argparse.Namespace) -> ContactSet:
     from dialkit.contacts import load_contacts
 
     sheet = int(args.sheet) if args.sheet is not None and args.sheet.isdigit() else args.sheet
-    first = args.suppress[0] if args.suppress else None
+    do_not_call, _ = _suppress_lists(args)
     return load_contacts(
         args.contacts,
         phone_column=args.phone_column,
         default_region=args.default_region,
         sheet=sheet,
-        suppress=first,
+        suppress=do_not_call,
         dedupe=args.dedupe,
         suppress_unreadable="warn" if args.allow_unreadable_suppress else "error",
     )
@@ -257,7 +284,7 @@ def _rules(args: argparse.Namespace) -> CampaignRules | None:
     """The :class:`~dialkit.rules.CampaignRules` the flags ask for, or None when no rule flag is given."""
     from dialkit.rules import CampaignRules, RulesError
 
-    extra = args.suppress[1:]
+    _, extra = _suppress_lists(args)
     given = (args.calling_hours, args.default_time_zone, args.max_per_number, args.area_code_cap, args.countries)
     if not extra and all(v is None for v in given):
         if args.history:
@@ -290,9 +317,9 @@ def _apply_rules(
     rules = _rules(args)
     if rules is None:
         return contacts, None, None
-    from dialkit.rules import apply_rules, read_history
+    from dialkit.rules import apply_rules, load_history
 
-    history = read_history(*args.history) if args.history else None
+    history = load_history(*args.history) if args.history else None
     if history is not None and campaign_id is not None:  # this run's own ledger must not count against itself
         history = history.without_run(campaign_id, args.run_id or "default")
     contacts, verdict = apply_rules(contacts, rules, at, history)
@@ -597,9 +624,9 @@ def cmd_report(args: argparse.Namespace) -> int:  # noqa: C901 (split once the o
     records = None
     if args.contact_records:
         from dialkit.outcomes.metrics import campaign_metrics
-        from dialkit.outcomes.records import join_contact_records, read_contact_records
+        from dialkit.outcomes.records import join_contact_records, load_contact_records
 
-        results, records = load_results(args.ledger), read_contact_records(args.contact_records)
+        results, records = load_results(args.ledger), load_contact_records(args.contact_records)
         joined = join_contact_records(results, records)
         with_record = joined["join_key"].notna()
         data["contact_records"] = {
@@ -756,7 +783,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from dialkit.tutorials import sample_path
 
     contacts_path = args.contacts if args.contacts is not None else _shown(sample_path(SAMPLE))
-    suppress_path = args.suppress if args.suppress is not None else _shown(sample_path(SAMPLE_SUPPRESS))
+    do_not_call = getattr(args, "do_not_call", None)
+    suppress_path = do_not_call if do_not_call is not None else _shown(sample_path(SAMPLE_SUPPRESS))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     ledger = out / "demo-ledger.sqlite"
@@ -963,7 +991,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="the whole path on the local emulator, then the notebooks headless")
     p.add_argument("--contacts", type=_PATH, help=f"contact file (default: the sample {SAMPLE} shipped with dialkit)")
-    p.add_argument("--suppress", help=f"do-not-call list (default: the sample {SAMPLE_SUPPRESS}; '' for none)")
+    p.add_argument(
+        "--do-not-call",
+        metavar="FILE",
+        help=f"do-not-call register (default: the sample {SAMPLE_SUPPRESS}; '' for none)",
+    )
+    _alias(p, "--suppress", "--do-not-call", "do_not_call")
     p.add_argument("--out", default="out", type=_PATH, help="output folder (default out/)")
     p.add_argument("--no-notebooks", action="store_true", help="skip running the notebooks")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -47,9 +47,9 @@ def _read_records(source: RecordsSource) -> pd.DataFrame | None:
         return source
     if callable(source):
         return source()
-    from dialkit.outcomes.records import read_contact_records
+    from dialkit.outcomes.records import load_contact_records
 
-    return read_contact_records(source)
+    return load_contact_records(source)
 
 
 def _png(fig: Any) -> bytes:

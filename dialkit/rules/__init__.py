@@ -37,6 +37,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -91,6 +92,7 @@ __all__ = [
     "evaluate_calling_hours",
     "parse_at",
     "parse_countries",
+    "load_history",
     "read_history",
 ]
 
@@ -733,7 +735,7 @@ def _ledger_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     return out
 
 
-def read_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> DialHistory:
+def load_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> DialHistory:
     """Read the requests earlier runs sent from ledgers (files, or folders of ``*.sqlite`` ledgers).
 
     Each ledger is opened with :meth:`dialkit.ledger.Ledger.read` (no lock,
@@ -791,12 +793,18 @@ def read_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     return DialHistory(dials, tuple(str(f) for f in files))
 
 
+def read_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> DialHistory:
+    """Deprecated name of :func:`load_history` (dialkit's readers are all ``load_*``); goes in 0.3.0."""
+    warnings.warn("dialkit.read_history is deprecated: use dialkit.load_history", DeprecationWarning, stacklevel=2)
+    return load_history(*paths)
+
+
 def _as_history(history: DialHistory | str | os.PathLike[str] | Sequence[Any] | None) -> DialHistory:
     if history is None:
         return DialHistory.empty()
     if isinstance(history, DialHistory):
         return history
-    return read_history(history)
+    return load_history(history)
 
 
 def check_frequency_cap(

@@ -24,7 +24,7 @@ import pandas as pd
 from dialkit._util.utc import utc_iso
 from dialkit.aws.model import MIN_TTL
 from dialkit.ledger import Ledger, LedgerRequest
-from dialkit.rules import KNOWN_ZONE_COLUMN, CampaignRules, DialHistory, cap_expiration, evaluate, read_history
+from dialkit.rules import KNOWN_ZONE_COLUMN, CampaignRules, DialHistory, cap_expiration, evaluate, load_history
 
 #: Time a released request must still have before its callee's window closes: the API's minimum
 #: expiry, the sender's margin, and slack for the call's way to a worker and over the network.
@@ -99,7 +99,7 @@ class RulesGate:
         )
         earlier = self.history
         if earlier is not None and not isinstance(earlier, DialHistory):
-            earlier = read_history(earlier)
+            earlier = load_history(earlier)
         if earlier is not None:
             earlier = earlier.without_run(meta.get("campaign_id", ""), meta.get("run_id", ""))
             own = pd.concat([earlier.dials, own], ignore_index=True) if len(own) else earlier.dials
