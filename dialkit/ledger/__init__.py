@@ -35,6 +35,7 @@ import filelock
 from dialkit import __version__
 from dialkit._util.files import make_private
 from dialkit.exceptions import LedgerBusy, LedgerError
+from dialkit.ledger.chain import CHAIN_SCHEMA, Chain, ChainReport, chain_existing, verify
 from dialkit.planning import BatchPlan
 
 __all__ = ["SCHEMA_VERSION", "STATUSES", "Ledger", "LedgerRequest"]
@@ -46,7 +47,10 @@ __all__ = ["SCHEMA_VERSION", "STATUSES", "Ledger", "LedgerRequest"]
 #: sender's calling window and the audit use the zone the plan used) and ``sends`` (the campaign rules
 #: in force per send, each call tagged with its ``send_id``, so the audit judges every request by the
 #: rules of the send that carried it).
-SCHEMA_VERSION = 3
+#: 4: ``chain`` (a hash chain over every row, :mod:`dialkit.ledger.chain`; the rows of a migrated ledger are
+#: chained as found) and ``evidence`` (per request and call: the callee's local time, zone and how it was
+#: found, the jurisdiction, the rules and suppression lists by sha256 and the frequency counts at send time).
+SCHEMA_VERSION = 4
 
 #: ``UPDATE ... FROM`` (one statement for a whole answer) needs SQLite 3.33.
 _UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33, 0)
@@ -144,6 +148,25 @@ CREATE TABLE IF NOT EXISTS sends (
     rules      TEXT
 );
 """
+
+#: Schema 4 on top of schema 3: the hash chain and the evidence recorded at send time.
+_SCHEMA_4 = (
+    CHAIN_SCHEMA
+    + """
+CREATE TABLE IF NOT EXISTS evidence (
+    call_id          INTEGER NOT NULL,
+    client_token     TEXT NOT NULL,
+    sent_at          TEXT NOT NULL,
+    local_time       TEXT,
+    time_zones       TEXT,
+    time_zone_source TEXT,
+    jurisdiction     TEXT,
+    rules_sha256     TEXT,
+    counts           TEXT,
+    PRIMARY KEY (call_id, client_token)
+);
+"""
+)
 
 
 #: Statements with a trigger body contain ``;`` inside BEGIN ... END: split on the blank-line-free
@@ -273,6 +296,8 @@ class Ledger:
         self._tally: bool | None = None
         self._tx_depth = 0
         self._send_id: int | None = None  # the send this writer is running (schema 3), tagged on its calls
+        self._chain: Chain | None = Chain(conn) if lock is not None else None  # writers chain what they write
+        self._evidence: bool | None = None
 
     # -- opening -----------------------------------------------------------
     @classmethod
@@ -307,13 +332,13 @@ class Ledger:
             _make_ledger_private(real)
             db = cls._connect(real)
             cls._init_schema(db, p)
+            return cls(p, db, lock)
         except (OSError, sqlite3.Error) as exc:
             lock.release()
             raise _storage_error(p, exc) from exc
         except BaseException:
             lock.release()
             raise
-        return cls(p, db, lock)
 
     @classmethod
     def read(cls, path: str | os.PathLike[str]) -> Ledger:
@@ -372,17 +397,21 @@ class Ledger:
                 for stmt in _SCHEMA.split(";"):
                     if stmt.strip():
                         db.execute(stmt)
-                for stmt in _statements(_SCHEMA_2) + _statements(_SCHEMA_3):
+                for stmt in _statements(_SCHEMA_2) + _statements(_SCHEMA_3) + _statements(_SCHEMA_4):
                     db.execute(stmt)
                 db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 db.execute("INSERT INTO meta VALUES ('created_by', ?)", (f"dialkit {__version__}",))
                 db.execute("INSERT INTO meta VALUES ('created_at', ?)", (_iso(_utcnow()),))
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                chain_existing(db)  # the chain starts with the ledger
         if version == 1:
             cls._migrate_1_to_2(db)
             version = 2
         if version == 2:
             cls._migrate_2_to_3(db)
+            version = 3
+        if version == 3:
+            cls._migrate_3_to_4(db)
 
     @staticmethod
     def _migrate_1_to_2(db: sqlite3.Connection) -> None:
@@ -403,6 +432,25 @@ class Ledger:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', '3')")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('migrated_by', ?)", (f"dialkit {__version__}",))
             db.execute("PRAGMA user_version = 3")
+
+    @staticmethod
+    def _migrate_3_to_4(db: sqlite3.Connection) -> None:
+        """Schema 3 -> 4: the ``chain`` and ``evidence`` tables; every row already there is chained as found."""
+        with _tx(db):
+            for stmt in _statements(_SCHEMA_4):
+                db.execute(stmt)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', '4')")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('migrated_by', ?)", (f"dialkit {__version__}",))
+            n = db.execute("SELECT count(*) FROM requests").fetchone()[0]
+            db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('chain_started', ?)",
+                (
+                    f"migrated to schema 4 at {_iso(_utcnow())}: the {n} requests and the other rows then present "
+                    "were chained as found; the chain proves nothing about them before that moment",
+                ),
+            )
+            db.execute("PRAGMA user_version = 4")
+            chain_existing(db)
 
     def _has_column(self, table: str, column: str) -> bool:
         """Whether ``table`` has ``column`` (a ledger of an older schema opened read-only may not)."""
@@ -456,15 +504,28 @@ class Ledger:
             yield
         except commit_on:
             self._tx_depth = 0
-            self._db.execute("COMMIT")
+            self._commit()
             raise
         except BaseException:
             self._tx_depth = 0
             self._db.execute("ROLLBACK")
+            if self._chain is not None:
+                self._chain.forget()
             raise
         else:
             self._tx_depth = 0
-            self._db.execute("COMMIT")
+            self._commit()
+
+    def _commit(self) -> None:
+        """Chain the rows this transaction wrote (same transaction, no extra fsync), then commit."""
+        if self._chain is not None:
+            try:
+                self._chain.flush()
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                self._chain.forget()
+                raise
+        self._db.execute("COMMIT")
 
     # -- meta ----------------------------------------------------------------
     def meta(self) -> dict[str, str]:
@@ -635,8 +696,18 @@ class Ledger:
             time_zone=r["time_zone"] if "time_zone" in r.keys() else None,
         )
 
-    def _begin_call(self, requests: Sequence[LedgerRequest], batch: int | None, sent_at: datetime) -> int:
+    def _begin_call(
+        self,
+        requests: Sequence[LedgerRequest],
+        batch: int | None,
+        sent_at: datetime,
+        evidence: Sequence[Sequence[Any]] | None = None,
+    ) -> int:
         """Write-ahead: mark ``requests`` in flight and record the call, committed before it goes out.
+
+        ``evidence``: per request, ``(client_token, local_time, time_zones, time_zone_source,
+        jurisdiction, rules_sha256, counts_json)`` as the sender judged it at ``sent_at``; written to
+        the ``evidence`` table (schema 4) in the same transaction.
 
         One transaction (one fsync) per call, whatever its size, and a few
         statements each covering every request of the call: the sender's one
@@ -664,7 +735,34 @@ class Ledger:
                     f"attempts, ? FROM requests WHERE client_token IN ({marks})",
                     (call_id, ts, *tokens),
                 )
+            if evidence and self._evidence_table:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO evidence (call_id, client_token, sent_at, local_time, time_zones, "
+                    "time_zone_source, jurisdiction, rules_sha256, counts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(call_id, e[0], ts, *e[1:]) for e in evidence],
+                )
         return call_id
+
+    @property
+    def _evidence_table(self) -> bool:
+        """True for schema 4 and later."""
+        if self._evidence is None:
+            self._evidence = bool(
+                self._db.execute(
+                    "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='evidence'"
+                ).fetchone()[0]
+            )
+        return self._evidence
+
+    def evidence_rows(self) -> list[sqlite3.Row]:
+        """Every evidence row (schema 4), in call order; [] for an older ledger."""
+        if not self._evidence_table:
+            return []
+        return self._db.execute("SELECT * FROM evidence ORDER BY call_id, client_token").fetchall()
+
+    def verify_chain(self, *, expect_head: str | None = None) -> ChainReport:
+        """Walk the hash chain and compare every row with it (:func:`dialkit.ledger.chain.verify`)."""
+        return verify(self._db, expect_head=expect_head)
 
     def _record_response(
         self,
