@@ -108,3 +108,34 @@ def test_an_unknown_pack_is_a_clear_error(tmp_path: Path, capsys) -> None:
     with pytest.raises(SystemExit):
         main(["check", str(contacts), "--rule-pack", "mars"])
     assert "invalid choice: 'mars'" in capsys.readouterr().err
+
+
+def test_send_applies_the_state_the_plan_found_from_the_zip_and_records_the_evidence(tmp_path: Path) -> None:
+    """At 20:30 Eastern on a Monday a Georgia number whose ZIP is in Florida waits (the plan's state, kept
+    in the ledger), the Georgia callees go out, and each request's evidence at send time is in the ledger."""
+    from dialkit.ledger import Ledger
+    from dialkit.sender import SendSettings
+
+    at = datetime(2026, 12, 8, 1, 30, tzinfo=timezone.utc)  # Monday 20:30 in New York
+    clock = Clock(at)
+    rules = CampaignRules.from_cli_strings(rule_packs=["us"])
+    frame = pd.DataFrame({"phone": ["+14045550150", *GA], "zip": ["33101", "30301", "30303"]})
+    ledger = tmp_path / "run.sqlite"
+    with connect("local", faults={"clock": clock}) as conn:
+        contacts, _ = dialkit.apply_rules(dialkit.load_contacts(frame), rules, at)
+        plan = dialkit.plan_batches(contacts, conn.campaign_id)
+        assert [r.jurisdiction for r in plan.requests] == ["US-FL", "US-GA", "US-GA"]
+        summary = send(plan, conn, ledger, listeners=[], now=clock, settings=SendSettings(rules=rules))
+    assert summary.succeeded == 2 and summary.deferred == 1
+    with Ledger.read(ledger) as led:
+        pending = [r for r in led.requests_rows() if r["status"] == "pending"]
+        assert len(pending) == 1 and "us-fl-hours" in pending[0]["pending_reason"]
+        evidence = led.evidence_rows()
+        assert led.verify_chain().intact
+    assert len(evidence) == 2
+    e = evidence[0]
+    assert e["time_zones"] == "America/New_York" and e["time_zone_source"] == "postcode"
+    assert e["local_time"] == "2026-12-07T20:30:00-05:00" and e["jurisdiction"] == "US-GA"
+    assert len(e["rules_sha256"]) == 64 and json.loads(e["counts"])["attempt"] == 1
+    code, out = _cli("compliance", str(ledger), "--rule-pack", "us")
+    assert code == 0, out

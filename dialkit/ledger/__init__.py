@@ -153,6 +153,7 @@ CREATE TABLE IF NOT EXISTS sends (
 _SCHEMA_4 = (
     CHAIN_SCHEMA
     + """
+ALTER TABLE requests ADD COLUMN jurisdiction TEXT;
 CREATE TABLE IF NOT EXISTS evidence (
     call_id          INTEGER NOT NULL,
     client_token     TEXT NOT NULL,
@@ -229,6 +230,7 @@ class LedgerRequest:
     failure_code: str | None
     first_sent_at: str | None = None  #: ISO time of the first send (the client token's 7-day window starts there)
     time_zone: str | None = None  #: the callee's zone from the contact's ZIP, when the plan found one
+    jurisdiction: str | None = None  #: the callee's ``US-XX`` state from the contact's ZIP, when the plan found one
 
     def __repr__(self) -> str:  # never show the number
         from dialkit.masking import mask_phone
@@ -568,11 +570,15 @@ class Ledger:
             start = self._db.execute("SELECT coalesce(max(seq), 0) FROM requests").fetchone()[0]
             before = self._total()
             zoned: list[tuple[str, str]] = []
+            placed: list[tuple[str, str]] = []
+            states = self._has_column("requests", "jurisdiction")
 
             def rows() -> Iterator[tuple[Any, ...]]:
                 for i, r in enumerate(plan.requests, start=1):
                     if r.time_zone is not None:
                         zoned.append((r.time_zone, r.client_token))
+                    if r.jurisdiction is not None:
+                        placed.append((r.jurisdiction, r.client_token))
                     yield (
                         r.client_token,
                         start + i,
@@ -593,6 +599,10 @@ class Ledger:
             if zoned:  # a ledger written before the plan knew a ZIP's zone takes it now (never overwrites one)
                 self._db.executemany(
                     "UPDATE requests SET time_zone=? WHERE client_token=? AND time_zone IS NULL", zoned
+                )
+            if placed and states:  # the ZIP's state, for the rule packs at send time (never overwrites one)
+                self._db.executemany(
+                    "UPDATE requests SET jurisdiction=? WHERE client_token=? AND jurisdiction IS NULL", placed
                 )
             return self._total() - before
 
@@ -694,6 +704,7 @@ class Ledger:
             failure_code=r["failure_code"],
             first_sent_at=r["first_sent_at"],
             time_zone=r["time_zone"] if "time_zone" in r.keys() else None,
+            jurisdiction=r["jurisdiction"] if "jurisdiction" in r.keys() else None,
         )
 
     def _begin_call(

@@ -544,7 +544,8 @@ def _sent(paths: Sequence[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
                         "attempt": a["attempt"],
                         "first": a["attempt"] == 1,
                         "send_rules": sends.get(send_id if send_id is not None else first_send.get(a["client_token"])),
-                        "jurisdiction": ev["jurisdiction"] if ev is not None else None,
+                        "jurisdiction": (ev["jurisdiction"] if ev is not None else None)
+                        or (r["jurisdiction"] if "jurisdiction" in r.keys() else None),
                     }
                 )
     frame = pd.DataFrame(

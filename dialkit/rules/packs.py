@@ -39,7 +39,7 @@ import pandas as pd
 import phonenumbers
 from phonenumbers import geocoder
 
-from dialkit._util.zones import ZIP_REGIONS, find_postcode_column, normalize_zip
+from dialkit._util.zones import find_postcode_column, states_for_postcodes
 from dialkit.rules import CallingHours, FrequencyCap, RulesError
 
 __all__ = [
@@ -331,14 +331,7 @@ def _state_of_number(e164: str) -> str | None:
     return tail if tail in _STATE_CODES else None
 
 
-@lru_cache(maxsize=1)
-def _zip_states() -> dict[str, str]:
-    """ZIP → USPS state code, from the ``zipcodes`` package (the data the time-zone lookup uses)."""
-    import zipcodes
-
-    return {str(r["zip_code"]): str(r["state"]) for r in zipcodes.list_all() if r.get("state")}
-
-
+@lru_cache(maxsize=65536)
 def _region_of(e164: str) -> str:
     try:
         return phonenumbers.region_code_for_number(phonenumbers.parse(e164, None)) or ""
@@ -381,13 +374,9 @@ def jurisdictions(frame: pd.DataFrame, *, postcode_column: str | bool | None = T
     else:
         column = None
     if column is not None:
-        table = _zip_states()
-        by_zip = [
-            table.get(z) if r in ZIP_REGIONS and z else None
-            for z, r in zip(frame[column].map(normalize_zip).tolist(), region.tolist())
-        ]
-        found = pd.Series([s is not None for s in by_zip], index=frame.index)
-        state = state.where(~found, pd.Series(by_zip, index=frame.index, dtype=object))
+        by_zip = states_for_postcodes(frame[column], region)
+        found = by_zip.notna()
+        state = state.where(~found, by_zip)
         source = source.where(~found, "postcode")
     juris = [f"US-{s}" if s else r for s, r in zip(state.tolist(), region.tolist())]
     src = [s if s else ("country" if r else "unknown") for s, r in zip(source.tolist(), region.tolist())]
