@@ -247,3 +247,27 @@ def test_every_pack_rule_in_the_output_cites_its_source(sent, tmp_path: Path) ->
     assert "CFR" in ids["reg-f-7-in-7"] and "Fla. Stat." in ids["us-fl-hours"]
     assert data["disclaimer"].startswith("not legal advice")
     assert code == 0
+
+
+def test_an_agent_without_a_connect_time_is_served_and_noted() -> None:
+    rec = record(1, "camp-1", PHONES[0], answered=T0, amd="HUMAN_ANSWERED", agent_after=1)
+    rec["Agent"] = {"Username": "agent-01"}  # an export without ConnectedToAgentTimestamp
+    answers = call_answers([rec])
+    assert not answers["abandoned"].any() and answers["untimed"].all()
+
+
+def test_the_emulator_dialer_records_when_the_agent_connected(tmp_path: Path) -> None:
+    from dialkit.emulator import DialerModel
+
+    model = DialerModel(lines=20, agents=2, time_scale=0, seed=4, start=T0)
+    with connect("local", faults={"seed": 4, "dialer": model}) as conn:
+        plan = dialkit.plan_batches(dialkit.load_contacts(pd.DataFrame({"phone": PHONES})), conn.campaign_id)
+        send(plan, conn, tmp_path / "l.sqlite", listeners=[], now=conn.emulator.dialer.now)
+        conn.emulator.dialer.advance(hours=2)
+        records = conn.emulator.contact_records()
+    agents = [r["Agent"] for r in records if r["Agent"]]
+    assert agents and all("ConnectedToAgentTimestamp" in a for a in agents)
+    answers = call_answers(records)
+    assert not answers["untimed"].any()
+    assert answers["abandoned"].sum() > 0  # two agents for twenty lines: people answered with nobody free
+    assert (answers.loc[answers["live"] & ~answers["abandoned"], "agent_delay"] <= 2).all()

@@ -44,6 +44,7 @@ from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import Any
 
+from dialkit._util.utc import utc_iso
 from dialkit._util.zones import local_hour, primary_time_zone
 from dialkit.emulator._clock import MovableClock, monotonic_source
 from dialkit.emulator._records import build_contact_record
@@ -283,7 +284,12 @@ class Dialer:
             else:
                 queue = {"Name": "Outbound"}
                 if self._agents[0] <= connected:
-                    agent = {"Username": f"agent-{rng.randint(1, m.agents):02d}"}
+                    # the agent picks up within a second or so of the answer (its own draw: other draws unchanged)
+                    pickup = random.Random(f"dialkit-dialer-agent:{m.seed}:{w.token}").uniform(0.3, 1.5)
+                    agent = {
+                        "Username": f"agent-{rng.randint(1, m.agents):02d}",
+                        "ConnectedToAgentTimestamp": utc_iso(connected + timedelta(seconds=pickup)),
+                    }
                     end = connected + talk
                     heapq.heapreplace(self._agents, end)
                     reason = rng.choice(["CUSTOMER_DISCONNECT", "AGENT_DISCONNECT"])

@@ -214,7 +214,8 @@ def call_answers(
     UTC; else ``InitiationTimestamp``), ``amd_status``, ``amd_used`` (an AMD
     result is present), ``agent_mode``, ``live`` (a person answered),
     ``machine`` (AMD said voicemail), ``unclassified`` (answered, no AMD result
-    and no agent: person or machine unknown, left out of the rate),
+    and no agent: person or machine unknown, left out of the rate), ``untimed``
+    (live, an agent, but no connect time to time the rule by: counted served),
     ``agent_delay`` (seconds from answer to agent; NaN without an agent) and
     ``abandoned`` (live, agent mode ``agent``, and no agent within
     ``connect_seconds``).
@@ -236,10 +237,11 @@ def call_answers(
         amd = r.get("AnsweringMachineDetectionStatus")
         amd = amd if isinstance(amd, str) and amd else None
         mode = _mode_for(agent_mode, cid)
-        live = amd == "HUMAN_ANSWERED" or (amd is None and agent_at is not None)
+        live = amd == "HUMAN_ANSWERED" or (amd is None and agent is not None)
         machine = amd in _MACHINE
         delay = (agent_at - answered).total_seconds() if agent_at is not None and answered is not None else math.nan
-        served = agent_at is not None and (answered is None or delay <= connect_seconds)
+        # an agent without a connect time (an older export) cannot be timed: served, and counted in ``untimed``
+        served = agent is not None and (agent_at is None or answered is None or delay <= connect_seconds)
         endpoint = r.get("CustomerEndpoint") if isinstance(r.get("CustomerEndpoint"), Mapping) else {}
         attrs = r.get("Attributes") if isinstance(r.get("Attributes"), Mapping) else {}
         rows.append(
@@ -254,7 +256,8 @@ def call_answers(
                 "agent_mode": mode,
                 "live": bool(live),
                 "machine": bool(machine),
-                "unclassified": bool(answered is not None and amd is None and agent_at is None),
+                "unclassified": bool(answered is not None and amd is None and agent is None),
+                "untimed": bool(live and agent is not None and (agent_at is None or answered is None)),
                 "agent_delay": delay,
                 "abandoned": bool(live and mode == "agent" and not served),
             }
@@ -273,6 +276,7 @@ def call_answers(
             "live",
             "machine",
             "unclassified",
+            "untimed",
             "agent_delay",
             "abandoned",
         ],
@@ -817,6 +821,12 @@ def check_compliance(
             for a in now.to_dict("records"):
                 abandon_rows.append({"rule_id": r.rule_id, **{str(k): v for k, v in a.items()}, "source": r.source})
         by_day = pd.concat(days, ignore_index=True) if days else pd.DataFrame()
+        untimed = int(answers["untimed"].sum())
+        if untimed:
+            notes.append(
+                f"{untimed} live answer(s) reached an agent but the record has no ConnectedToSystemTimestamp or "
+                "Agent.ConnectedToAgentTimestamp: the 2-second rule could not be timed, counted as served"
+            )
         unclassified = int(answers["unclassified"].sum())
         if unclassified:
             notes.append(
