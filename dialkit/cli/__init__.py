@@ -35,9 +35,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from dialkit import __version__
 from dialkit._util.files import write_private_csv
 from dialkit._util.utc import utc_iso
+from dialkit._version import __version__
 from dialkit.cli.compliance import add_compliance_parser, add_verify_arguments
 from dialkit.exceptions import CampaignNotFound, CampaignNotRunning, DialkitError
 from dialkit.masking import MaskingFilter, mask_text

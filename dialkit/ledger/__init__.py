@@ -32,13 +32,13 @@ from typing import Any
 
 import filelock
 
-from dialkit import __version__
 from dialkit._util.files import make_private
+from dialkit._version import __version__
 from dialkit.exceptions import LedgerBusy, LedgerError
 from dialkit.ledger.chain import CHAIN_SCHEMA, Chain, ChainReport, chain_existing, verify
 from dialkit.planning import BatchPlan
 
-__all__ = ["SCHEMA_VERSION", "STATUSES", "Ledger", "LedgerRequest"]
+__all__ = ["RULES_META_KEY", "SCHEMA_VERSION", "STATUSES", "Ledger", "LedgerRequest"]
 
 #: Bump when the layout changes; readers migrate older versions forward.
 #: 1: dialkit 0.1.  2: indexes on ``seq`` and (``status``, ``first_sent_at``) and a ``tally`` of
@@ -51,6 +51,10 @@ __all__ = ["SCHEMA_VERSION", "STATUSES", "Ledger", "LedgerRequest"]
 #: chained as found) and ``evidence`` (per request and call: the callee's local time, zone and how it was
 #: found, the jurisdiction, the rules and suppression lists by sha256 and the frequency counts at send time).
 SCHEMA_VERSION = 4
+
+#: The ``meta`` key :func:`dialkit.send` writes the rules in force under (JSON of ``CampaignRules.describe()``);
+#: ``dialkit.audit`` reads it.
+RULES_META_KEY = "rules"
 
 #: ``UPDATE ... FROM`` (one statement for a whole answer) needs SQLite 3.33.
 _UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33, 0)
