@@ -71,7 +71,7 @@ def plot_abandonment_by_day(by_day: pd.DataFrame, *, campaign_id: str | None = N
     ax.set_ylabel("abandoned, % of live answered", fontsize=_TEXT)
     ax.set_ylim(bottom=0)
     ax.tick_params(labelsize=_TEXT)
-    ax.legend(fontsize=_TEXT, loc="upper left", frameon=False)
+    ax.legend(fontsize=_TEXT, loc="upper right", frameon=False)
     rule = str(frame["rule_id"].iloc[0]) if "rule_id" in frame.columns else "abandonment"
     ax.set_title(f"Abandonment per day ({rule}, rolling window), campaign {cid[:12]}", fontsize=_TEXT + 2)
     ax.figure.autofmt_xdate()

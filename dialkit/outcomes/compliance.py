@@ -809,8 +809,8 @@ def check_compliance(
                         "campaign_id": o.campaign_id,
                         "client_token": "",
                         "phone": "",
-                        "sent_at": utc_iso(o.day.to_pydatetime(), "seconds"),
-                        "evidence": f"{_span_text(r.window)} ending {o.day + pd.Timedelta(days=1):%Y-%m-%d}: "
+                        "sent_at": f"{o.day:%Y-%m-%d}",
+                        "evidence": f"{_span_text(r.window)} to the end of {o.day:%Y-%m-%d} (UTC): "
                         f"{o.window_abandoned} abandoned of {o.window_live_answered} live answered = "
                         f"{o.window_rate:.2%} > {limit:.0%} (agent mode {o.agent_mode}, connect within {connect_seconds:g} s)",
                     }
