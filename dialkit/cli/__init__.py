@@ -341,6 +341,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
     if summary.get("deferred", {}).get("area_code_cap"):
         print(f"area-code cap: {summary['deferred']['area_code_cap']} deferred to a later local day")
+    if rules is not None and rules.packs:
+        print(
+            "rule packs: " + ", ".join(p.name for p in rules.packs) + " (strictest rule wins per callee; each rule's "
+            "source in --json and in the rejects' detail; not legal advice: docs/compliance.md)"
+        )
     for note in notes:
         print(f"  note: {note}")
     if args.rejects:

@@ -71,7 +71,6 @@ CREATE TABLE IF NOT EXISTS chain (
     row_digest TEXT NOT NULL,
     link       TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS chain_row ON chain(tbl, row_key, entry);
 """
 
 #: A deleted row's digest in the chain (a writer never deletes a chained row; kept for completeness).
