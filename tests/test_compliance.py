@@ -271,3 +271,20 @@ def test_the_emulator_dialer_records_when_the_agent_connected(tmp_path: Path) ->
     assert not answers["untimed"].any()
     assert answers["abandoned"].sum() > 0  # two agents for twenty lines: people answered with nobody free
     assert (answers.loc[answers["live"] & ~answers["abandoned"], "agent_delay"] <= 2).all()
+
+
+def test_csv_files_are_private_and_a_missing_ledger_is_a_clear_error(sent, tmp_path: Path, capsys) -> None:
+    import stat
+
+    ledger, campaign = sent
+    source = tmp_path / "records.json"
+    source.write_text(json.dumps(records_for(campaign, 3, 2)))
+    out_dir = tmp_path / "evidence"
+    code, _ = _cli("compliance", str(ledger), "--contact-records", str(source), "--csv", str(out_dir))
+    assert code == 1
+    for name in ("rules.csv", "breaches.csv", "abandonment.csv"):
+        assert stat.S_IMODE((out_dir / name).stat().st_mode) == 0o600
+    breaches = pd.read_csv(out_dir / "breaches.csv")
+    assert list(breaches["rule_id"]) == ["abandonment-30d"]
+    assert main(["compliance", str(tmp_path / "nope.sqlite")]) == 2
+    assert "no such ledger" in capsys.readouterr().err

@@ -17,7 +17,7 @@ from conftest import Clock
 import dialkit
 from dialkit.cli import main
 from dialkit.ledger import Ledger
-from dialkit.ledger.chain import row_digest, verify
+from dialkit.ledger.chain import _canonical_sql, row_digest, verify
 from dialkit.sender import connect, send
 
 pytestmark = pytest.mark.timeout(180)
@@ -94,16 +94,14 @@ def test_an_inserted_row_and_an_edited_chain_are_named(ledger: Path) -> None:
 
     db = sqlite3.connect(ledger)
     with db:  # cover the edit by rewriting the row's digest in the chain: the link no longer follows
-        row = db.execute("SELECT * FROM requests WHERE seq = 5").fetchone()
-        cols = [d[0] for d in db.execute("SELECT * FROM requests LIMIT 1").description]
         db.execute("UPDATE requests SET attempts = 9 WHERE seq = 5")
-        new = db.execute("SELECT * FROM requests WHERE seq = 5").fetchone()
+        token, text = db.execute(_canonical_sql(db, "requests") + " WHERE seq = 5").fetchone()
         db.execute(
             "UPDATE chain SET row_digest = ? WHERE entry = (SELECT max(entry) FROM chain WHERE tbl='requests' AND row_key=?)",
-            (row_digest("requests", cols, new), row[0]),
+            (row_digest("requests", text), token),
         )
     code, out = _verify(ledger)
-    assert code == 1 and "does not follow from the one before it" in out
+    assert code == 1 and "do not follow from the block before them" in out
 
 
 def test_a_kept_head_catches_a_rewritten_chain(ledger: Path) -> None:

@@ -3,21 +3,26 @@
 Why: a ledger is an SQLite file anyone can open and change; an analyst asked
 to *prove* what was sent needs to show that the file is as dialkit wrote it.
 Each time a row of a chained table is written (inserted or changed), an entry
-is appended to the ``chain`` table: the row's digest (SHA-256 of its table,
-its key and its non-null column values) and a link, SHA-256 of the previous
-entry's link and this entry.  :func:`verify` walks the chain and compares every
-row with the latest digest the chain holds for it, so it names:
+is appended to the ``chain`` table with the row's digest: SHA-256 of its table
+name and its canonical text, which SQLite itself builds (``quote()`` of every
+column, comma-joined, trailing NULLs cut: an auditor can recompute it with the
+``sqlite3`` shell and ``sha256sum``).  The entries one transaction writes form
+a block; the block's last entry carries its link, SHA-256 of the previous
+block's link and the block's row digests in order.  :func:`verify` walks the
+blocks and compares every row with the latest digest the chain holds for it,
+so it names:
 
 * an **edited** row (its content no longer matches its last digest),
 * an **inserted** row (a row the chain never saw),
 * a **deleted** row (a key the chain holds whose row is gone),
-* an edited, inserted or deleted **chain entry** (its link no longer follows).
+* an edited, inserted or deleted **chain entry** (its block's link no longer follows).
 
 How it stays cheap: the writer connection carries TEMP triggers (connection
 local: invisible to any other program that opens the file) that note the rowid
 of each row written in a transaction; just before the transaction commits,
-:meth:`Chain.flush` reads those rows once per table, hashes them and appends
-their entries, inside the same transaction (no extra fsync).
+:meth:`Chain.flush` reads those rows once per table, hashes each once and
+appends them as one block with one link, inside the same transaction (no extra
+fsync).
 
 Limits (written down in ``docs/compliance.md``): a chain held in the same
 file proves nothing against someone who rewrites the chain as well, with this
@@ -59,86 +64,107 @@ CHAINED_TABLES: Mapping[str, tuple[str, ...]] = {
     "evidence": ("call_id", "client_token"),
 }
 
-#: The link before the first entry.
-GENESIS = "0" * 64
+#: The link before the first block (32 zero bytes).
+GENESIS = bytes(32)
 
-#: The chain's own table (schema 4).
+#: The chain's own table (schema 4).  Digests and links are raw SHA-256 bytes (32 each); ``link`` is set on
+#: the last entry of each block (the entries one transaction wrote) and NULL on the others.
 CHAIN_SCHEMA = """
 CREATE TABLE IF NOT EXISTS chain (
     entry      INTEGER PRIMARY KEY,
     tbl        TEXT NOT NULL,
     row_key    TEXT NOT NULL,
-    row_digest TEXT NOT NULL,
-    link       TEXT NOT NULL
+    row_digest BLOB NOT NULL,
+    link       BLOB
 );
 """
 
 #: A deleted row's digest in the chain (a writer never deletes a chained row; kept for completeness).
-TOMBSTONE = "deleted"
+TOMBSTONE = b"deleted"
+
+_sha256 = hashlib.sha256
 
 
-def _key_text(table: str, row: Mapping[str, Any]) -> str:
-    return " ".join(str(row[c]) for c in CHAINED_TABLES[table])
+def _canonical_sql(db: sqlite3.Connection, table: str) -> str:
+    """SQL giving each row's canonical text: ``quote()`` of every column joined by commas, trailing NULLs cut.
 
-
-def row_digest(table: str, columns: Iterable[str], values: Iterable[Any]) -> str:
-    """SHA-256 (hex) of a row: its table and its non-null ``column=repr(value)`` pairs in column order.
-
-    Null columns are left out, so a nullable column added by a later schema
-    does not change the digest of the rows written before it.
+    SQLite builds the text (in C, one pass); Python only hashes it.  Trailing
+    NULL columns are cut so that a nullable column a later schema adds at the
+    end leaves the digests of older rows as they were (a quoted value never
+    ends in ``,``, ``N``, ``U`` or ``L``: text and blobs end in a quote,
+    numbers in a digit).
     """
-    parts = [table]
-    parts.extend(f"{c}={v!r}" for c, v in zip(columns, values) if v is not None)
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    columns = [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
+    text = " || ',' || ".join(f'quote("{c}")' for c in columns)
+    key = " || ' ' || ".join(f'"{c}"' for c in CHAINED_TABLES[table])
+    return f"SELECT {key}, rtrim({text}, ',NUL') FROM {table}"
 
 
-def _link(prev: str, table: str, key: str, digest: str) -> str:
-    return hashlib.sha256(f"{prev}\x1e{table}\x1e{key}\x1e{digest}".encode()).hexdigest()
+def row_digest(table: str, canonical: str) -> bytes:
+    """SHA-256 (32 bytes) of a row from its table name and canonical text (see :func:`_canonical_sql`)."""
+    return _sha256(f"{table}\x1f{canonical}".encode()).digest()
+
+
+def block_link(prev: bytes, digests: Iterable[bytes]) -> bytes:
+    """A block's link: SHA-256 of the previous link and the row digests of the block's entries, in order."""
+    return _sha256(prev + b"".join(digests)).digest()
 
 
 def _has_table(db: sqlite3.Connection, name: str) -> bool:
     return bool(db.execute("SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone()[0])
 
 
-def _head(db: sqlite3.Connection) -> tuple[int, str]:
-    row = db.execute("SELECT entry, link FROM chain ORDER BY entry DESC LIMIT 1").fetchone()
-    return (int(row[0]), str(row[1])) if row else (0, GENESIS)
+def _head(db: sqlite3.Connection) -> tuple[int, bytes]:
+    row = db.execute("SELECT entry FROM chain ORDER BY entry DESC LIMIT 1").fetchone()
+    if not row:
+        return 0, GENESIS
+    link = db.execute("SELECT link FROM chain WHERE link IS NOT NULL ORDER BY entry DESC LIMIT 1").fetchone()
+    return int(row[0]), bytes(link[0]) if link else GENESIS
 
 
-def _append(db: sqlite3.Connection, head: tuple[int, str], entries: Iterable[tuple[str, str, str]]) -> tuple[int, str]:
-    """Append ``(table, key, digest)`` entries after ``head``; returns the new head."""
-    n, link = head
-    out = []
-    for table, key, digest in entries:
-        n += 1
-        link = _link(link, table, key, digest)
-        out.append((n, table, key, digest, link))
-    if out:
-        db.executemany("INSERT INTO chain (entry, tbl, row_key, row_digest, link) VALUES (?, ?, ?, ?, ?)", out)
-    return n, link
+def _entries(
+    db: sqlite3.Connection, sql: dict[str, str], table: str, where: str = "", params: tuple[Any, ...] = ()
+) -> list[tuple[str, str, bytes]]:
+    """``(table, key, digest)`` of the rows of ``table`` that ``where`` selects, in rowid order."""
+    if table not in sql:
+        sql[table] = _canonical_sql(db, table)
+    cur = db.cursor()
+    cur.row_factory = None
+    cur.execute(f"{sql[table]} {where} ORDER BY rowid", params)
+    prefix = f"{table}\x1f"
+    return [(table, str(key), _sha256((prefix + text).encode()).digest()) for key, text in cur]
 
 
-def _rows(
-    db: sqlite3.Connection, table: str, where: str = "", params: tuple[Any, ...] = ()
-) -> Iterable[tuple[str, str]]:
-    cur = db.execute(f"SELECT * FROM {table} {where}", params)
-    columns = [d[0] for d in cur.description]
-    idx = [columns.index(c) for c in CHAINED_TABLES[table]]
-    for values in cur:
-        key = " ".join(str(values[i]) for i in idx)
-        yield key, row_digest(table, columns, values)
+def _write_block(
+    db: sqlite3.Connection, head: tuple[int, bytes], entries: list[tuple[str, str, bytes]]
+) -> tuple[int, bytes]:
+    """Append one block (the entries of one transaction) after ``head``; returns the new head."""
+    if not entries:
+        return head
+    n, prev = head
+    link = block_link(prev, (d for _, _, d in entries))
+    last = len(entries) - 1
+    db.executemany(
+        "INSERT INTO chain (entry, tbl, row_key, row_digest, link) VALUES (?, ?, ?, ?, ?)",
+        [(n + i + 1, t, k, d, link if i == last else None) for i, (t, k, d) in enumerate(entries)],
+    )
+    return n + len(entries), link
 
 
-def chain_existing(db: sqlite3.Connection) -> tuple[int, str]:
-    """Chain every row of every chained table as it is now (a new ledger, or one migrated to schema 4).
+def _rows(db: sqlite3.Connection, table: str) -> list[tuple[str, bytes]]:
+    """Every row of ``table`` as ``(key, digest)``, in rowid order (for :func:`verify`)."""
+    return [(k, d) for _, k, d in _entries(db, {}, table)]
 
-    Call inside the transaction that creates or migrates the schema; returns the head.
-    """
-    entries: list[tuple[str, str, str]] = []
+
+def chain_existing(db: sqlite3.Connection) -> tuple[int, bytes]:
+    """Chain every row of every chained table as it is now (a new ledger, or one migrated to schema 4), as one
+    block.  Call inside the transaction that creates or migrates the schema; returns the head."""
+    sql: dict[str, str] = {}
+    entries: list[tuple[str, str, bytes]] = []
     for table in CHAINED_TABLES:
         if _has_table(db, table):
-            entries.extend((table, key, digest) for key, digest in _rows(db, table, "ORDER BY rowid"))
-    return _append(db, _head(db), entries)
+            entries.extend(_entries(db, sql, table))
+    return _write_block(db, _head(db), entries)
 
 
 class Chain:
@@ -163,32 +189,26 @@ class Chain:
                 f"CREATE TEMP TRIGGER IF NOT EXISTS chain_{table}_delete AFTER DELETE ON main.{table} "
                 f"BEGIN INSERT INTO chain_gone VALUES ('{table}', {key_sql}); END"
             )
-        self._head: tuple[int, str] | None = None
+        self._head: tuple[int, bytes] | None = None
+        self._sql: dict[str, str] = {}  #: per table, the canonical-text query (columns read once)
 
     def flush(self) -> None:
-        """Chain the rows written since the last flush (call inside the open transaction, before COMMIT)."""
+        """Chain the rows written since the last flush as one block (inside the open transaction, before COMMIT)."""
         db = self._db
         tables = [r[0] for r in db.execute("SELECT DISTINCT tbl FROM chain_dirty")]
         gone = db.execute("SELECT tbl, row_key FROM chain_gone").fetchall()
         if not tables and not gone:
             return
-        if self._head is None:
-            self._head = _head(db)
-        entries: list[tuple[str, str, str]] = []
+        entries: list[tuple[str, str, bytes]] = []
         for table in tables:
             entries.extend(
-                (table, key, digest)
-                for key, digest in _rows(
-                    db, table, "WHERE rowid IN (SELECT rid FROM chain_dirty WHERE tbl = ?) ORDER BY rowid", (table,)
-                )
+                _entries(db, self._sql, table, "WHERE rowid IN (SELECT rid FROM chain_dirty WHERE tbl = ?)", (table,))
             )
         entries.extend((t, k, TOMBSTONE) for t, k in gone)
-        try:
-            self._head = _append(db, self._head, entries)
-        except sqlite3.IntegrityError:  # another writer's entries (never: the ledger lock) - start from the file
-            self._head = _append(db, _head(db), entries)
+        self._head = _write_block(db, self._head if self._head is not None else _head(db), entries)
         db.execute("DELETE FROM chain_dirty")
-        db.execute("DELETE FROM chain_gone")
+        if gone:
+            db.execute("DELETE FROM chain_gone")
 
     def forget(self) -> None:
         """After a rollback: the cached head may be ahead of the file, and the noted rows were undone."""
@@ -259,18 +279,20 @@ def verify(db: sqlite3.Connection, *, expect_head: str | None = None) -> ChainRe
         return ChainReport(
             False,
             0,
-            GENESIS,
+            GENESIS.hex(),
             f"no hash chain: this ledger has schema {version}, written before dialkit chained its rows; "
             "it is chained (its rows as found) the next time a send opens it",
         )
     meta = {r[0]: r[1] for r in db.execute("SELECT key, value FROM meta")}
     starts = meta.get("chain_started") or "the chain starts with the ledger"
     problems: list[ChainProblem] = []
-    latest: dict[tuple[str, str], tuple[int, str]] = {}
+    latest: dict[tuple[str, str], tuple[int, bytes]] = {}
     link = GENESIS
     expected_n = 0
     seen_head = expect_head is None
     last = 0
+    block: list[bytes] = []
+    block_start = 1
     for entry, table, key, digest, stored in db.execute(
         "SELECT entry, tbl, row_key, row_digest, link FROM chain ORDER BY entry"
     ):
@@ -282,22 +304,37 @@ def verify(db: sqlite3.Connection, *, expect_head: str | None = None) -> ChainRe
                 )
             )
             expected_n = entry
-        want = _link(link, table, key, digest)
-        if stored != want:
+        digest = bytes(digest)
+        block.append(digest)
+        latest[(table, key)] = (entry, digest)
+        last = entry
+        if stored is None:
+            continue
+        stored = bytes(stored)
+        if stored != block_link(link, block):
+            where = _describe_row(table, key) if table in CHAINED_TABLES else table
             problems.append(
                 ChainProblem(
                     "chain",
                     table,
                     key,
-                    f"chain entry {entry} ({_describe_row(table, key) if table in CHAINED_TABLES else table}) does not "
-                    "follow from the one before it: the chain was edited here",
+                    f"chain entries {block_start}..{entry} (the block ending with {where}) do not follow from the "
+                    "block before them: the chain was edited there",
                 )
             )
         link = stored
-        if expect_head is not None and stored == expect_head:
+        block, block_start = [], entry + 1
+        if expect_head is not None and stored.hex() == expect_head.strip().lower():
             seen_head = True
-        latest[(table, key)] = (entry, digest)
-        last = entry
+    if block:
+        problems.append(
+            ChainProblem(
+                "chain",
+                "chain",
+                str(last),
+                f"chain entries {block_start}..{last} close no block: inserted outside dialkit",
+            )
+        )
     if not seen_head:
         problems.append(
             ChainProblem(
@@ -312,7 +349,7 @@ def verify(db: sqlite3.Connection, *, expect_head: str | None = None) -> ChainRe
     for table in CHAINED_TABLES:
         if not _has_table(db, table):
             continue
-        for key, digest in _rows(db, table, "ORDER BY rowid"):
+        for key, digest in _rows(db, table):
             present.add((table, key))
             held = latest.get((table, key))
             if held is None:
@@ -343,4 +380,4 @@ def verify(db: sqlite3.Connection, *, expect_head: str | None = None) -> ChainRe
                     f"{_describe_row(table, key)} (chain entry {entry}) is missing: deleted outside dialkit",
                 )
             )
-    return ChainReport(True, last, link, starts, tuple(problems))
+    return ChainReport(True, last, link.hex(), starts, tuple(problems))
