@@ -156,7 +156,13 @@ def cmd_compliance(args: argparse.Namespace) -> int:
         write_private_csv(result.abandonment, out / "abandonment.csv")
     if args.json:
         print(json.dumps(result.as_dict(), default=str))
-        return EXIT_BREACH if result.breached else 0
+    else:
+        _print_result(args, result)
+    return EXIT_BREACH if result.breached else 0
+
+
+def _print_result(args: argparse.Namespace, result: Any) -> None:
+    """The text form of ``dialkit compliance``: one line per rule, the evidence, the abandonment counts."""
     print(
         f"compliance of {result.requests} request(s) sent from {len(result.ledgers)} ledger(s)"
         + (f", {result.records} contact record(s)" if args.contact_records else "")
@@ -186,4 +192,3 @@ def cmd_compliance(args: argparse.Namespace) -> int:
     print("not legal advice: rule packs must be reviewed (docs/compliance.md)")
     if args.csv:
         print(f"written: {Path(args.csv) / 'rules.csv'}, breaches.csv, abandonment.csv")
-    return EXIT_BREACH if result.breached else 0

@@ -157,8 +157,10 @@ def _rows(db: sqlite3.Connection, table: str) -> list[tuple[str, bytes]]:
 
 
 def chain_existing(db: sqlite3.Connection) -> tuple[int, bytes]:
-    """Chain every row of every chained table as it is now (a new ledger, or one migrated to schema 4), as one
-    block.  Call inside the transaction that creates or migrates the schema; returns the head."""
+    """Chain every row of every chained table as it is now, as one block; returns the head.
+
+    For a new ledger or one migrated to schema 4: call inside the transaction that creates or migrates it.
+    """
     sql: dict[str, str] = {}
     entries: list[tuple[str, str, bytes]] = []
     for table in CHAINED_TABLES:
@@ -267,6 +269,97 @@ def _describe_row(table: str, key: str) -> str:
     return f"{table} row " + ", ".join(f"{n}={v}" for n, v in zip(names, values))
 
 
+def _walk(
+    db: sqlite3.Connection, expect_head: str | None, problems: list[ChainProblem]
+) -> tuple[dict[tuple[str, str], tuple[int, bytes]], int, bytes, bool]:
+    """Walk the blocks in order, checking each link (problems appended to ``problems``).
+
+    Returns the latest digest per row, the last entry, the head link and
+    whether ``expect_head`` was passed (True when None).
+    """
+    latest: dict[tuple[str, str], tuple[int, bytes]] = {}
+    link = GENESIS
+    expected_n = 0
+    seen_head = expect_head is None
+    last = 0
+    block: list[bytes] = []
+    block_start = 1
+    for entry, table, key, digest, stored in db.execute(
+        "SELECT entry, tbl, row_key, row_digest, link FROM chain ORDER BY entry"
+    ):
+        expected_n += 1
+        if entry != expected_n:
+            problems.append(
+                ChainProblem(
+                    "chain", "chain", str(entry), f"chain entries {expected_n}..{entry - 1} are missing (deleted)"
+                )
+            )
+            expected_n = entry
+        block.append(bytes(digest))
+        latest[(table, key)] = (entry, bytes(digest))
+        last = entry
+        if stored is None:
+            continue
+        if bytes(stored) != block_link(link, block):
+            where = _describe_row(table, key) if table in CHAINED_TABLES else table
+            problems.append(
+                ChainProblem(
+                    "chain",
+                    table,
+                    key,
+                    f"chain entries {block_start}..{entry} (the block ending with {where}) do not follow from the "
+                    "block before them: the chain was edited there",
+                )
+            )
+        link = bytes(stored)
+        block, block_start = [], entry + 1
+        seen_head = seen_head or link.hex() == str(expect_head).strip().lower()
+    if block:
+        problems.append(
+            ChainProblem(
+                "chain",
+                "chain",
+                str(last),
+                f"chain entries {block_start}..{last} close no block: inserted outside dialkit",
+            )
+        )
+    return latest, last, link, seen_head
+
+
+def _compare_rows(db: sqlite3.Connection, latest: dict[tuple[str, str], tuple[int, bytes]]) -> list[ChainProblem]:
+    """Every row against its latest chain digest: edited, inserted (never chained) and deleted rows."""
+    problems: list[ChainProblem] = []
+    present: set[tuple[str, str]] = set()
+    for table in CHAINED_TABLES:
+        if not _has_table(db, table):
+            continue
+        for key, digest in _rows(db, table):
+            present.add((table, key))
+            held = latest.get((table, key))
+            what = _describe_row(table, key)
+            if held is None:
+                problems.append(
+                    ChainProblem("inserted", table, key, f"{what} is not in the chain: inserted outside dialkit")
+                )
+            elif held[1] != digest:
+                problems.append(
+                    ChainProblem(
+                        "edited", table, key, f"{what} differs from its chain entry {held[0]}: edited outside dialkit"
+                    )
+                )
+    for (table, key), (entry, digest) in latest.items():
+        if (table, key) not in present and digest != TOMBSTONE and table in CHAINED_TABLES:
+            problems.append(
+                ChainProblem(
+                    "deleted",
+                    table,
+                    key,
+                    f"{_describe_row(table, key)} (chain entry {entry}) is missing: deleted outside dialkit",
+                )
+            )
+    return problems
+
+
 def verify(db: sqlite3.Connection, *, expect_head: str | None = None) -> ChainReport:
     """Walk the chain of an open ledger connection and compare every chained row with it.
 
@@ -286,55 +379,7 @@ def verify(db: sqlite3.Connection, *, expect_head: str | None = None) -> ChainRe
     meta = {r[0]: r[1] for r in db.execute("SELECT key, value FROM meta")}
     starts = meta.get("chain_started") or "the chain starts with the ledger"
     problems: list[ChainProblem] = []
-    latest: dict[tuple[str, str], tuple[int, bytes]] = {}
-    link = GENESIS
-    expected_n = 0
-    seen_head = expect_head is None
-    last = 0
-    block: list[bytes] = []
-    block_start = 1
-    for entry, table, key, digest, stored in db.execute(
-        "SELECT entry, tbl, row_key, row_digest, link FROM chain ORDER BY entry"
-    ):
-        expected_n += 1
-        if entry != expected_n:
-            problems.append(
-                ChainProblem(
-                    "chain", "chain", str(entry), f"chain entries {expected_n}..{entry - 1} are missing (deleted)"
-                )
-            )
-            expected_n = entry
-        digest = bytes(digest)
-        block.append(digest)
-        latest[(table, key)] = (entry, digest)
-        last = entry
-        if stored is None:
-            continue
-        stored = bytes(stored)
-        if stored != block_link(link, block):
-            where = _describe_row(table, key) if table in CHAINED_TABLES else table
-            problems.append(
-                ChainProblem(
-                    "chain",
-                    table,
-                    key,
-                    f"chain entries {block_start}..{entry} (the block ending with {where}) do not follow from the "
-                    "block before them: the chain was edited there",
-                )
-            )
-        link = stored
-        block, block_start = [], entry + 1
-        if expect_head is not None and stored.hex() == expect_head.strip().lower():
-            seen_head = True
-    if block:
-        problems.append(
-            ChainProblem(
-                "chain",
-                "chain",
-                str(last),
-                f"chain entries {block_start}..{last} close no block: inserted outside dialkit",
-            )
-        )
+    latest, last, link, seen_head = _walk(db, expect_head, problems)
     if not seen_head:
         problems.append(
             ChainProblem(
@@ -345,39 +390,5 @@ def verify(db: sqlite3.Connection, *, expect_head: str | None = None) -> ChainRe
                 "rewritten or cut",
             )
         )
-    present: set[tuple[str, str]] = set()
-    for table in CHAINED_TABLES:
-        if not _has_table(db, table):
-            continue
-        for key, digest in _rows(db, table):
-            present.add((table, key))
-            held = latest.get((table, key))
-            if held is None:
-                problems.append(
-                    ChainProblem(
-                        "inserted",
-                        table,
-                        key,
-                        f"{_describe_row(table, key)} is not in the chain: inserted outside dialkit",
-                    )
-                )
-            elif held[1] != digest:
-                problems.append(
-                    ChainProblem(
-                        "edited",
-                        table,
-                        key,
-                        f"{_describe_row(table, key)} differs from its chain entry {held[0]}: edited outside dialkit",
-                    )
-                )
-    for (table, key), (entry, digest) in latest.items():
-        if (table, key) not in present and digest != TOMBSTONE and table in CHAINED_TABLES:
-            problems.append(
-                ChainProblem(
-                    "deleted",
-                    table,
-                    key,
-                    f"{_describe_row(table, key)} (chain entry {entry}) is missing: deleted outside dialkit",
-                )
-            )
+    problems.extend(_compare_rows(db, latest))
     return ChainReport(True, last, link.hex(), starts, tuple(problems))

@@ -92,10 +92,9 @@ class ComplianceError(DialkitError, ValueError):
 
 
 def agent_mode_of_campaign(description: Mapping[str, Any]) -> str | None:
-    """``agent`` or ``agentless`` from a DescribeCampaign answer (v1 ``outboundCallConfig``/``dialerConfig``,
-    v2 ``channelSubtypeConfig.telephony.outboundMode``), or None when it does not say.
+    """``agent`` or ``agentless`` from a DescribeCampaign answer, or None when it does not say.
 
-    v1 dialer configs: ``progressiveDialerConfig``, ``predictiveDialerConfig``
+    Read from v1 ``dialerConfig`` or v2 ``channelSubtypeConfig.telephony.outboundMode``.  v1 dialer configs: ``progressiveDialerConfig``, ``predictiveDialerConfig``
     (agent-assisted), ``agentlessDialerConfig``; v2 outbound modes add
     ``preview``.
     """
@@ -123,8 +122,11 @@ def agent_mode_of_campaign(description: Mapping[str, Any]) -> str | None:
 
 
 def agent_modes(flags: Iterable[str] = (), configs: Iterable[str | os.PathLike[str]] = ()) -> dict[str, str]:
-    """Agent mode per campaign id from ``--campaign-config FILE`` (DescribeCampaign JSON) and
-    ``--agent-mode CAMPAIGN=MODE`` (wins; ``*`` for every campaign)."""
+    """Agent mode per campaign id from ``--campaign-config`` files and ``--agent-mode`` flags.
+
+    ``configs``: saved DescribeCampaign answers (JSON).  ``flags``: ``CAMPAIGN=MODE`` (they win; ``*`` for
+    every campaign).  Raises :class:`ComplianceError` for a file or flag that cannot be read.
+    """
     out: dict[str, str] = {}
     for path in configs:
         try:
@@ -166,11 +168,14 @@ def _mode_for(modes: Mapping[str, str] | str | None, campaign_id: str) -> str:
 
 def _records(source: Any) -> list[dict[str, Any]]:
     """Raw contact records (latest version of each ContactId) from a path, text, bytes or dicts."""
-    from dialkit.outcomes.records import ContactRecordsError, _texts, parse_records
+    from dialkit.outcomes.records import ContactRecordsError, RecordBudget, _texts, parse_records
 
     if isinstance(source, (str, bytes, bytearray, os.PathLike)):
+        budget = RecordBudget()
         try:
-            objects = [r for name, text in _texts(source) for r in parse_records(text, source=name)]
+            objects = [
+                r for name, text in _texts(source, budget) for r in parse_records(text, source=name, budget=budget)
+            ]
         except OSError as exc:
             raise ContactRecordsError(
                 f"contact records cannot be read ({exc.strerror or type(exc).__name__})"
@@ -615,30 +620,70 @@ def check_compliance(
     Raises :class:`ComplianceError` (or a :class:`~dialkit.exceptions.DialkitError`
     from reading) when the input cannot be used.
     """
-    from dialkit.rules import parse_at
-
     packs = tuple(p for p in rule_packs if isinstance(p, RulePack)) or rule_packs_named(rule_packs)
     files = _ledger_files(ledgers)
     attempts, requests = _sent(files)
-    show = (lambda p: p) if show_numbers else mask_phone
-    notes: list[str] = []
-    rules: list[dict[str, Any]] = []
-    breaches: list[dict[str, Any]] = []
+    out = _Findings(mask_phone if not show_numbers else (lambda p: p))
+    _place(attempts)
+    _check_hours(out, attempts, packs)
+    _check_caps(out, requests, attempts, packs)
+    _check_suppression(out, requests, suppress)
+    n_records = 0
+    if contact_records is None:
+        late = [r for p in packs for r in p.rules if r.kind in ("abandonment", "no_redial_after_abandoned")]
+        out.rules.extend(_rule_row(r.rule_id, r.kind, r.scope, r.setting(), r.source) for r in late)
+        if late:
+            out.notes.append("no --contact-records: abandonment and the no-redial rule were not checked")
+    else:
+        answers = call_answers(contact_records, agent_mode=agent_mode, connect_seconds=connect_seconds)
+        n_records = len(answers)
+        regions = answers["phone_e164"].map(lambda p: _region(str(p)) if isinstance(p, str) else "")
+        _check_abandonment(out, answers, regions, packs, threshold, amd_allowance, connect_seconds, at)
+        _check_no_redial(out, answers, regions, requests, packs)
+        _answer_notes(out, answers)
+    if not len(attempts):
+        out.notes.append("the ledgers hold no request that went out")
+    return ComplianceResult(
+        ledgers=tuple(str(f) for f in files),
+        requests=int(len(requests)),
+        records=n_records,
+        rules=pd.DataFrame(out.rules, columns=list(RULE_COLUMNS)),
+        breaches=pd.DataFrame(out.breaches, columns=list(BREACH_COLUMNS)),
+        abandonment=pd.DataFrame(out.abandonment, columns=list(ABANDONMENT_COLUMNS)),
+        by_day=pd.concat(out.by_day, ignore_index=True) if out.by_day else pd.DataFrame(),
+        notes=out.notes,
+    )
 
-    def breach(rule_id: str, row: Any, evidence: str) -> None:
-        breaches.append(
+
+class _Findings:
+    """What the checks of :func:`check_compliance` collect: rule rows, breaches, abandonment rows, notes."""
+
+    def __init__(self, show: Any) -> None:
+        self.show = show
+        self.rules: list[dict[str, Any]] = []
+        self.breaches: list[dict[str, Any]] = []
+        self.abandonment: list[dict[str, Any]] = []
+        self.by_day: list[pd.DataFrame] = []
+        self.notes: list[str] = []
+
+    def breach(self, rule: dict[str, Any], row: Any, evidence: str) -> None:
+        """One breach of ``rule`` (its ``breaches`` count goes up) by the request ``row``."""
+        rule["breaches"] += 1
+        self.breaches.append(
             {
-                "rule_id": rule_id,
+                "rule_id": rule["rule_id"],
                 "ledger": row.ledger,
                 "campaign_id": row.campaign_id,
                 "client_token": row.client_token,
-                "phone": show(row.phone_e164),
+                "phone": self.show(row.phone_e164),
                 "sent_at": utc_iso(row.sent_at.to_pydatetime(), "seconds"),
                 "evidence": evidence,
             }
         )
 
-    # where each callee is: the ledger's ZIP zone, else the number's; the plan's jurisdiction, else the number's
+
+def _place(attempts: pd.DataFrame) -> None:
+    """Add where each callee is: ``zones`` (the ledger's ZIP zone, else the number's), ``jur`` and ``region``."""
     zones = time_zones_for_numbers(attempts["phone_e164"].astype(object))
     zoned = attempts["time_zone"].map(lambda z: (z,) if isinstance(z, str) and z else None)
     attempts["zones"] = zoned.where(zoned.notna(), zones)
@@ -646,11 +691,13 @@ def check_compliance(
     attempts["jur"] = juris["jurisdiction"]
     attempts["region"] = juris["region"]
 
-    # calling hours: each attempt, at the moment it went out, in every zone of the callee
-    recorded_hours = attempts["send_rules"].map(_recorded_hours)
-    hour_rules: dict[str, dict[str, Any]] = {}
-    for key in sorted({h for h in recorded_hours if h}):
-        hour_rules[f"hours {key}"] = _rule_row(
+
+def _check_hours(out: _Findings, attempts: pd.DataFrame, packs: tuple[RulePack, ...]) -> None:
+    """Calling hours: each attempt, at the moment it went out, in every zone of the callee."""
+    recorded = attempts["send_rules"].map(_recorded_hours)
+    rules: dict[str, dict[str, Any]] = {}
+    for key in sorted({h for h in recorded if h}):
+        rules[f"hours {key}"] = _rule_row(
             f"calling-hours {key}",
             "calling_hours",
             "all",
@@ -659,52 +706,51 @@ def check_compliance(
         )
     for p in packs:
         for r in p.of_kind("calling_hours"):
-            hour_rules[r.rule_id] = {**_rule_row(r.rule_id, r.kind, r.scope, r.setting(), r.source)}
-    if hour_rules:
-        for row, spec in zip(_each(attempts), recorded_hours):
-            base = CampaignRules(calling_hours=CallingHours.parse(spec) if spec else None, packs=packs)
-            try:
-                _, used = effective_hours(base, row.jur, row.region)
-            except RulesError:
-                used = ()
-            checks: list[tuple[str, CallingHours]] = []
-            if spec:
-                checks.append((f"hours {spec}", CallingHours.parse(spec)))
-            checks.extend((r.rule_id, r.calling_hours) for r in used if r.calling_hours is not None)
-            for rid, hours in checks:
-                hour_rules[rid]["checked"] += 1
-                if not row.zones:
-                    hour_rules[rid]["breaches"] += 1
-                    breach(
-                        hour_rules[rid]["rule_id"],
-                        row,
-                        "the callee's time zone is unknown: the window cannot be shown to hold",
-                    )
-                    continue
-                shut = [
-                    z
-                    for z in row.zones
-                    if not hours.is_open_at_local(row.sent_at.tz_convert(time_zone(z)).to_pydatetime())
-                ]
-                if shut:
-                    hour_rules[rid]["breaches"] += 1
-                    breach(
-                        hour_rules[rid]["rule_id"],
-                        row,
-                        f"attempt {row.attempt} went out at {utc_iso(row.sent_at.to_pydatetime(), 'seconds')}, "
-                        f"callee local {_local_text(row.sent_at, tuple(row.zones))} ({row.jur or 'unknown'}), "
-                        f"outside {hours}",
-                    )
-    rules.extend(hour_rules.values())
+            rules[r.rule_id] = _rule_row(r.rule_id, r.kind, r.scope, r.setting(), r.source)
+    if rules:
+        for row, spec in zip(_each(attempts), recorded):
+            for rid, hours in _windows_for(row, spec, packs):
+                rules[rid]["checked"] += 1
+                evidence = _outside(row, hours)
+                if evidence:
+                    out.breach(rules[rid], row, evidence)
+    out.rules.extend(rules.values())
 
-    # frequency caps: each request (its first attempt) against the dial requests to the number before it
-    caps: list[tuple[str, FrequencyCap, str | None, str, str]] = []
-    for spec in sorted({c for c in requests["send_rules"].map(_recorded_cap) if c}):
-        caps.append((f"max-per-number {spec}", FrequencyCap.parse(spec), None, "the send's --max-per-number", "all"))
-    for p in packs:
-        for r in p.of_kind("frequency_cap"):
-            assert r.cap is not None
-            caps.append((r.rule_id, r.cap, r.scope, r.source, r.scope))
+
+def _windows_for(row: Any, spec: str | None, packs: tuple[RulePack, ...]) -> list[tuple[str, CallingHours]]:
+    """The windows that bind one attempt: the send's ``--calling-hours`` and each pack window covering the callee."""
+    checks: list[tuple[str, CallingHours]] = []
+    hours = CallingHours.parse(spec) if spec else None
+    if hours is not None:
+        checks.append((f"hours {spec}", hours))
+    try:
+        _, used = effective_hours(CampaignRules(calling_hours=hours, packs=packs), row.jur, row.region)
+    except RulesError:  # windows that never overlap: each is still checked on its own
+        used = tuple(r for p in packs for r in p.of_kind("calling_hours") if r.applies_to(row.jur, row.region))
+    checks.extend((r.rule_id, r.calling_hours) for r in used if r.calling_hours is not None)
+    return checks
+
+
+def _outside(row: Any, hours: CallingHours) -> str:
+    """The evidence when the attempt ``row`` went out outside ``hours`` in any of its zones, else ''."""
+    if not row.zones:
+        return "the callee's time zone is unknown: the window cannot be shown to hold"
+    shut = [z for z in row.zones if not hours.is_open_at_local(row.sent_at.tz_convert(time_zone(z)).to_pydatetime())]
+    if not shut:
+        return ""
+    return (
+        f"attempt {row.attempt} went out at {utc_iso(row.sent_at.to_pydatetime(), 'seconds')}, "
+        f"callee local {_local_text(row.sent_at, tuple(row.zones))} ({row.jur or 'unknown'}), outside {hours}"
+    )
+
+
+def _check_caps(out: _Findings, requests: pd.DataFrame, attempts: pd.DataFrame, packs: tuple[RulePack, ...]) -> None:
+    """Frequency caps: each request (its first attempt) against the dial requests to the number up to it."""
+    caps: list[tuple[str, FrequencyCap, str | None, str]] = [
+        (f"max-per-number {spec}", FrequencyCap.parse(spec), None, "the send's --max-per-number")
+        for spec in sorted({c for c in requests["send_rules"].map(_recorded_cap) if c})
+    ]
+    caps.extend((r.rule_id, r.cap, r.scope, r.source) for p in packs for r in p.of_kind("frequency_cap") if r.cap)
     req = requests.merge(
         attempts[["ledger", "client_token", "attempt", "jur", "region"]],
         on=["ledger", "client_token", "attempt"],
@@ -713,26 +759,29 @@ def check_compliance(
     by_phone = {
         p: g["sent_at"].dt.tz_convert(None).to_numpy(dtype="datetime64[ns]") for p, g in req.groupby("phone_e164")
     }
-    for rid, cap, scope, source, scope_text in caps:
-        rr = _rule_row(
-            rid, "frequency_cap", scope_text, f"at most {cap.max_requests} per number in any {cap.days} day(s)", source
-        )
+    for rid, cap, scope, source in caps:
+        setting = f"at most {cap.max_requests} per number in any {cap.days} day(s)"
+        rule = _rule_row(rid, "frequency_cap", scope or "all", setting, source)
         for row in _each(req):
             if scope is not None and not (row.jur == scope or row.region == scope):
                 continue
-            rr["checked"] += 1
+            rule["checked"] += 1
             times = by_phone[row.phone_e164]
             t = row.sent_at.tz_convert(None).to_datetime64()
             n = int(((times > t - np.timedelta64(cap.days * 86400, "s")) & (times <= t)).sum())
             if n > cap.max_requests:
-                rr["breaches"] += 1
-                breach(rid, row, f"dial request {n} to this number within {cap.days} day(s) up to this one (cap {cap})")
-        rules.append(rr)
+                out.breach(
+                    rule, row, f"dial request {n} to this number within {cap.days} day(s) up to this one (cap {cap})"
+                )
+        out.rules.append(rule)
 
-    # suppression lists given: a request whose number a list held at its send time
-    lists = [s if isinstance(s, SuppressionList) else SuppressionList.read(s) for s in suppress]
-    for lst in lists:
-        rr = _rule_row(
+
+def _check_suppression(
+    out: _Findings, requests: pd.DataFrame, suppress: Iterable[str | os.PathLike[str] | SuppressionList]
+) -> None:
+    """Suppression lists given: a request whose number a list held at its send time."""
+    for lst in (s if isinstance(s, SuppressionList) else SuppressionList.read(s) for s in suppress):
+        rule = _rule_row(
             f"suppression {lst.name}",
             "suppression",
             "all",
@@ -741,130 +790,121 @@ def check_compliance(
         )
         entries = lst.entries
         for row in _each(requests):
-            rr["checked"] += 1
-            hit = entries[
-                (entries["phone_e164"] == row.phone_e164)
-                & (entries["expires_at"].isna() | (entries["expires_at"] > row.sent_at))
-            ]
-            if len(hit):
-                rr["breaches"] += 1
+            rule["checked"] += 1
+            live = (entries["phone_e164"] == row.phone_e164) & (
+                entries["expires_at"].isna() | (entries["expires_at"] > row.sent_at)
+            )
+            if live.any():
                 recorded = lst.sha256 in str(row.send_rules or "")
-                breach(
-                    rr["rule_id"],
+                out.breach(
+                    rule,
                     row,
                     f"on suppression list {lst.name} (sha256 {lst.sha256[:12]}) when sent"
                     + ("; the send recorded this very list" if recorded else "; the send did not record this list"),
                 )
-        rules.append(rr)
+        out.rules.append(rule)
 
-    # contact records: abandonment per window and the UK 72-hour no-redial
-    abandon_rows: list[dict[str, Any]] = []
-    by_day = pd.DataFrame()
-    n_records = 0
-    abandon_rules = [r for p in packs for r in p.of_kind("abandonment")]
-    no_redial = [r for p in packs for r in p.of_kind("no_redial_after_abandoned")]
-    if contact_records is None:
-        for r in abandon_rules + no_redial:
-            rules.append(_rule_row(r.rule_id, r.kind, r.scope, r.setting(), r.source))
-        if abandon_rules or no_redial:
-            notes.append("no --contact-records: abandonment and the no-redial rule were not checked")
-    else:
-        answers = call_answers(contact_records, agent_mode=agent_mode, connect_seconds=connect_seconds)
-        n_records = len(answers)
-        if not abandon_rules:
-            abandon_rules = [
-                PackRule(
-                    "abandonment-30d",
-                    "abandonment",
-                    "all",
-                    "16 CFR 310.4(b)(4)(i); 47 CFR 64.1200(a)(7)(i) (the default when no pack is given)",
-                    threshold=DEFAULT_THRESHOLD,
-                    window=timedelta(days=30),
-                )
+
+def _check_abandonment(
+    out: _Findings,
+    answers: pd.DataFrame,
+    regions: pd.Series,
+    packs: tuple[RulePack, ...],
+    threshold: float | None,
+    amd_allowance: float,
+    connect_seconds: float,
+    at: Any,
+) -> None:
+    """Abandonment per rule, campaign and rolling window (a breach per day whose window is over)."""
+    from dialkit.rules import parse_at
+
+    rules = [r for p in packs for r in p.of_kind("abandonment")] or [_DEFAULT_ABANDONMENT]
+    end = parse_at(at) if at is not None else None
+    for r in rules:
+        assert r.window is not None and r.threshold is not None
+        limit = threshold if threshold is not None else r.threshold
+        if r.scope == "all":
+            scoped = answers
+        else:
+            scoped = answers[regions.isin(ZIP_REGIONS) if r.scope == "US" else regions.eq(r.scope)]
+        daily = abandonment_by_day(scoped, window=r.window, threshold=limit, amd_allowance=amd_allowance)
+        rule = _rule_row(
+            r.rule_id, r.kind, r.scope, r.setting().replace(f"{r.threshold:.0%}", f"{limit:.0%}"), r.source
+        )
+        rule["checked"] = int(len(daily))
+        for o in _each(daily[daily["over"]]):
+            rule["breaches"] += 1
+            out.breaches.append(
+                {
+                    "rule_id": r.rule_id,
+                    "ledger": "",
+                    "campaign_id": o.campaign_id,
+                    "client_token": "",
+                    "phone": "",
+                    "sent_at": f"{o.day:%Y-%m-%d}",
+                    "evidence": f"{_span_text(r.window)} to the end of {o.day:%Y-%m-%d} (UTC): "
+                    f"{o.window_abandoned} abandoned of {o.window_live_answered} live answered = "
+                    f"{o.window_rate:.2%} > {limit:.0%} (agent mode {o.agent_mode}, connect within "
+                    f"{connect_seconds:g} s)",
+                }
+            )
+        out.rules.append(rule)
+        out.by_day.append(daily.assign(rule_id=r.rule_id))
+        now = abandonment(scoped, window=r.window, threshold=limit, amd_allowance=amd_allowance, at=end)
+        for a in now.to_dict("records"):
+            out.abandonment.append({"rule_id": r.rule_id, **{str(k): v for k, v in a.items()}, "source": r.source})
+
+
+def _check_no_redial(
+    out: _Findings, answers: pd.DataFrame, regions: pd.Series, requests: pd.DataFrame, packs: tuple[RulePack, ...]
+) -> None:
+    """The UK 72-hour rule: no request to a number within the pause after its call was abandoned with AMD."""
+    for r in (r for p in packs for r in p.of_kind("no_redial_after_abandoned")):
+        assert r.pause is not None
+        rule = _rule_row(r.rule_id, r.kind, r.scope, r.setting(), r.source)
+        dropped = answers[answers["abandoned"] & answers["amd_used"] & regions.eq(r.scope)]
+        rule["checked"] = int(len(dropped))
+        for d in _each(dropped):
+            later = requests[
+                (requests["phone_e164"] == d.phone_e164)
+                & (requests["sent_at"] > d.answered_at)
+                & (requests["sent_at"] < d.answered_at + pd.Timedelta(r.pause))
             ]
-        end = parse_at(at) if at is not None else None
-        regions = answers["phone_e164"].map(lambda p: _region(str(p)) if isinstance(p, str) else "")
-        days = []
-        for r in abandon_rules:
-            assert r.window is not None and r.threshold is not None
-            limit = threshold if threshold is not None else r.threshold
-            if r.scope == "all":
-                scoped = answers
-            elif r.scope == "US":
-                scoped = answers[regions.isin(ZIP_REGIONS)]
-            else:
-                scoped = answers[regions.eq(r.scope)]
-            daily = abandonment_by_day(scoped, window=r.window, threshold=limit, amd_allowance=amd_allowance)
-            rr = _rule_row(
-                r.rule_id, r.kind, r.scope, r.setting().replace(f"{r.threshold:.0%}", f"{limit:.0%}"), r.source
-            )
-            rr["checked"] = int(len(daily))
-            over = daily[daily["over"]]
-            rr["breaches"] = int(len(over))
-            for o in _each(over):
-                breaches.append(
-                    {
-                        "rule_id": r.rule_id,
-                        "ledger": "",
-                        "campaign_id": o.campaign_id,
-                        "client_token": "",
-                        "phone": "",
-                        "sent_at": f"{o.day:%Y-%m-%d}",
-                        "evidence": f"{_span_text(r.window)} to the end of {o.day:%Y-%m-%d} (UTC): "
-                        f"{o.window_abandoned} abandoned of {o.window_live_answered} live answered = "
-                        f"{o.window_rate:.2%} > {limit:.0%} (agent mode {o.agent_mode}, connect within {connect_seconds:g} s)",
-                    }
+            for row in _each(later):
+                out.breach(
+                    rule,
+                    row,
+                    f"redialed {(row.sent_at - d.answered_at).total_seconds() / 3600:.1f} h after an abandoned call "
+                    f"with AMD (contact {d.contact_id} at {utc_iso(d.answered_at.to_pydatetime(), 'seconds')})",
                 )
-            rules.append(rr)
-            days.append(daily.assign(rule_id=r.rule_id))
-            now = abandonment(scoped, window=r.window, threshold=limit, amd_allowance=amd_allowance, at=end)
-            for a in now.to_dict("records"):
-                abandon_rows.append({"rule_id": r.rule_id, **{str(k): v for k, v in a.items()}, "source": r.source})
-        by_day = pd.concat(days, ignore_index=True) if days else pd.DataFrame()
-        untimed = int(answers["untimed"].sum())
-        if untimed:
-            notes.append(
-                f"{untimed} live answer(s) reached an agent but the record has no ConnectedToSystemTimestamp or "
-                "Agent.ConnectedToAgentTimestamp: the 2-second rule could not be timed, counted as served"
-            )
-        unclassified = int(answers["unclassified"].sum())
-        if unclassified:
-            notes.append(
-                f"{unclassified} answered call(s) had no AMD result and no agent: person or machine unknown, left out "
-                "of the abandonment rate (turn AMD on, or count them with --amd-allowance)"
-            )
-        for r in no_redial:
-            assert r.pause is not None
-            rr = _rule_row(r.rule_id, r.kind, r.scope, r.setting(), r.source)
-            dropped = answers[answers["abandoned"] & answers["amd_used"] & regions.eq(r.scope)]
-            rr["checked"] = int(len(dropped))
-            for d in _each(dropped):
-                later = requests[
-                    (requests["phone_e164"] == d.phone_e164)
-                    & (requests["sent_at"] > d.answered_at)
-                    & (requests["sent_at"] < d.answered_at + pd.Timedelta(r.pause))
-                ]
-                for row in _each(later):
-                    rr["breaches"] += 1
-                    breach(
-                        r.rule_id,
-                        row,
-                        f"redialed {(row.sent_at - d.answered_at).total_seconds() / 3600:.1f} h after an abandoned call "
-                        f"with AMD (contact {d.contact_id} at {utc_iso(d.answered_at.to_pydatetime(), 'seconds')})",
-                    )
-            rules.append(rr)
-    if not len(attempts):
-        notes.append("the ledgers hold no request that went out")
-    return ComplianceResult(
-        ledgers=tuple(str(f) for f in files),
-        requests=int(len(requests)),
-        records=n_records,
-        rules=pd.DataFrame(rules, columns=list(RULE_COLUMNS)),
-        breaches=pd.DataFrame(breaches, columns=list(BREACH_COLUMNS)),
-        abandonment=pd.DataFrame(abandon_rows, columns=list(ABANDONMENT_COLUMNS)),
-        by_day=by_day,
-        notes=notes,
-    )
+        out.rules.append(rule)
+
+
+def _answer_notes(out: _Findings, answers: pd.DataFrame) -> None:
+    """Notes on answers the rate could not judge fully (no agent connect time; no AMD result and no agent)."""
+    untimed = int(answers["untimed"].sum())
+    if untimed:
+        out.notes.append(
+            f"{untimed} live answer(s) reached an agent but the record has no ConnectedToSystemTimestamp or "
+            "Agent.ConnectedToAgentTimestamp: the 2-second rule could not be timed, counted as served"
+        )
+    unclassified = int(answers["unclassified"].sum())
+    if unclassified:
+        out.notes.append(
+            f"{unclassified} answered call(s) had no AMD result and no agent: person or machine unknown, left out "
+            "of the abandonment rate (turn AMD on, or count them with --amd-allowance)"
+        )
+
+
+#: The abandonment rule checked when no pack gives one.
+_DEFAULT_ABANDONMENT = PackRule(
+    "abandonment-30d",
+    "abandonment",
+    "all",
+    "16 CFR 310.4(b)(4)(i); 47 CFR 64.1200(a)(7)(i) (the default when no pack is given)",
+    threshold=DEFAULT_THRESHOLD,
+    window=timedelta(days=30),
+)
 
 
 def _each(frame: pd.DataFrame) -> Iterator[Any]:

@@ -93,8 +93,10 @@ class RulesGate:
         self.places: dict[str, tuple[tuple[str, ...], str, str | None, str]] = {}
 
     def _history(self, led: Ledger | None, *, counting: bool = False) -> DialHistory | None:
-        """Dials already made that count against the area-code cap (and, with ``counting``, for the
-        evidence's frequency counts): this ledger's plus ``history``'s."""
+        """Dials already made: this ledger's plus ``history``'s (None when nothing needs them).
+
+        They count against the area-code cap and, with ``counting``, give the evidence's frequency counts.
+        """
         if self.rules.area_code_cap is None and not counting:
             return None
         meta = led.meta() if led is not None else {}
