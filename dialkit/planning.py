@@ -102,6 +102,9 @@ class PlannedRequest:
     #: the callee's IANA zone found from the contact's ZIP/postcode column at plan time (None: from the number);
     #: the ledger keeps it so the sender's calling window and the audit use the zone the plan used
     time_zone: str | None = None
+    #: the callee's US state as ``US-FL``, from the contact's ZIP at plan time (None: from the number when
+    #: needed); the ledger keeps it so the sender applies a state's rule pack to the state the plan used
+    jurisdiction: str | None = None
 
     def __repr__(self) -> str:
         return (
@@ -137,7 +140,7 @@ class _PlanColumns:
     lists or pyarrow (chunked) arrays of text (a ContactSet's columns are used without a copy).
     """
 
-    __slots__ = ("campaign_id", "run_id", "size", "phones", "rows", "attrs", "token_attribute", "n", "zones")
+    __slots__ = ("campaign_id", "run_id", "size", "phones", "rows", "attrs", "token_attribute", "n", "zones", "states")
 
     def __init__(
         self,
@@ -149,8 +152,10 @@ class _PlanColumns:
         attrs: dict[str, Any],
         token_attribute: str | None = None,
         zones: list[str | None] | None = None,
+        states: list[str | None] | None = None,
     ) -> None:
         self.campaign_id = campaign_id
+        self.states = states  #: per request, ``US-XX`` from its ZIP (None: none found); None when no ZIP placed anyone
         self.zones = zones  #: per request, the zone from its ZIP (None: none found); None when no ZIP placed anyone
         self.token_attribute = token_attribute  #: also send each request's token under this attribute name
         self.run_id = run_id
@@ -183,6 +188,7 @@ class _PlanColumns:
         token_name = self.token_attribute
         size = self.size
         zones = self.zones[start:stop] if self.zones is not None else None
+        states = self.states[start:stop] if self.states is not None else None
         out: list[PlannedRequest] = []
         append = out.append
         for k, phone in enumerate(phones):
@@ -200,6 +206,7 @@ class _PlanColumns:
                     attributes,
                     rows[k],
                     zones[k] if zones is not None else None,
+                    states[k] if states is not None else None,
                 )
             )
         return out
@@ -701,9 +708,8 @@ def plan_batches(
     rows = _row_column(frame["row"]) if "row" in frame.columns else [None] * len(frame)
     attrs = {name: _text_column(frame[col]) for name, col in mapping.items()}
     token_name = CLIENT_TOKEN_ATTRIBUTE if token_attribute else None
-    columns = _PlanColumns(
-        campaign_id, run, size, phones, rows, attrs, token_name, _postcode_zones(frame, postcode_column)
-    )
+    zones, states = _postcode_places(frame, postcode_column)
+    columns = _PlanColumns(campaign_id, run, size, phones, rows, attrs, token_name, zones, states)
     return BatchPlan(
         campaign_id=campaign_id,
         run_id=run,
@@ -713,6 +719,24 @@ def plan_batches(
         attribute_map=mapping,
         token_attribute=token_name,
     )
+
+
+def _postcode_places(
+    frame: pd.DataFrame, postcode_column: str | bool
+) -> tuple[list[str | None] | None, list[str | None] | None]:
+    """Each row's zone and ``US-XX`` state from its ZIP (None where the ZIP places nobody).
+
+    Each list is None when no row has one.
+    """
+    zones = _postcode_zones(frame, postcode_column)
+    if zones is None:
+        return None, None
+    from dialkit._util.zones import find_postcode_column, states_for_postcodes
+
+    column = find_postcode_column(frame.columns) if postcode_column is True else str(postcode_column)
+    states = states_for_postcodes(frame[column], frame["region"] if "region" in frame.columns else None)
+    found = [f"US-{s}" if isinstance(s, str) and s else None for s in states.tolist()]
+    return zones, (found if any(found) else None)
 
 
 def _postcode_zones(frame: pd.DataFrame, postcode_column: str | bool) -> list[str | None] | None:

@@ -71,6 +71,7 @@ def test_notebook_00_dashboard_on_another_list_agrees_with_report(tmp_path: Path
         ("03", {"faults": {"seed": 99, "throttle_rate": 0.3, "unknown_error_rate": 0.1}}),
         ("05", {"n_contacts": 300, "seed": 3, "arms": {"early": 9, "late": 20}, "control": "early"}),
         ("07", {"n_contacts": 260, "seed": 5, "first_hour": 9, "last_hour": 12}),
+        ("08", {"days": 3, "n_per_day": 120, "short_staffed": {}, "seed": 2}),
     ],
 )
 def test_other_notebooks_run_with_other_parameters(tmp_path: Path, notebook: str, parameters: dict) -> None:

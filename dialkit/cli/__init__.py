@@ -47,6 +47,7 @@ from dialkit._util.files import write_private_csv
 from dialkit._util.utc import utc_iso
 from dialkit._util.values import OneLineParser, nonempty, number
 from dialkit._version import __version__
+from dialkit.cli.compliance import add_compliance_parser, add_verify_arguments
 from dialkit.exceptions import CampaignNotFound, CampaignNotRunning, DialkitError
 from dialkit.masking import MaskingFilter, mask_text
 
@@ -199,6 +200,15 @@ def _rules_args(p: argparse.ArgumentParser, *, at: bool) -> None:
         type=nonempty("a country list", "every country"),
         help="allowed destination countries, e.g. US,CA (others rejected country_not_allowed)",
     )
+    g.add_argument(
+        "--rule-pack",
+        action="append",
+        default=[],
+        choices=["us", "us-debt-collection", "uk"],
+        help="jurisdiction rules on top of the flags, strictest wins per callee (repeatable): us (federal "
+        "08:00-21:00, Florida/Oklahoma 08:00-20:00 and 3 calls per 24 h), us-debt-collection (Regulation F "
+        "7 in 7 days), uk; not legal advice, see docs/compliance.md",
+    )
     if at:
         g.add_argument(
             "--at",
@@ -286,9 +296,12 @@ def _rules(args: argparse.Namespace) -> CampaignRules | None:
 
     _, extra = _suppress_lists(args)
     given = (args.calling_hours, args.default_time_zone, args.max_per_number, args.area_code_cap, args.countries)
-    if not extra and all(v is None for v in given):
+    packs = getattr(args, "rule_pack", None) or []
+    if not extra and not packs and all(v is None for v in given):
         if args.history:
-            raise RulesError("--history is counted by --max-per-number and --area-code-cap: give one of them too")
+            raise RulesError(
+                "--history is counted by --max-per-number, --area-code-cap and --rule-pack caps: give one of them too"
+            )
         return None
     rules = CampaignRules.from_cli_strings(
         calling_hours=args.calling_hours,
@@ -298,6 +311,7 @@ def _rules(args: argparse.Namespace) -> CampaignRules | None:
         suppress=extra,
         countries=args.countries,
         default_region=args.default_region,
+        rule_packs=packs,
     )
     for lst in rules.suppress:  # an entry that cannot be read names someone who could be dialed: as for the first list
         bad = lst.problems[lst.problems["code"] != "unreadable_expiry"] if len(lst.problems) else lst.problems
@@ -340,7 +354,7 @@ def _rules_json(verdict: Any, contacts: Any, rules: Any) -> dict[str, Any]:
 
     out: dict[str, Any] = {"rules": rules.describe()}
     kept = verdict[~verdict["code"].isin(["country_not_allowed", "suppressed", "unknown_time_zone", "frequency_cap"])]
-    if rules.calling_hours is not None:
+    if rules.calling_hours is not None or rules.packs:
         out["calling_hours"] = calling_hours_summary(kept)
     out["deferred"] = {code: int(kept["code"].eq(code).sum()) for code in RULE_DEFERRALS}
     return out
@@ -384,6 +398,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     for reason, n in summary["reasons"].items():
         if n:
             print(f"  {reason:<20} {n}")
+    _print_rules_text(summary, rules)
+    for note in notes:
+        print(f"  note: {note}")
+    if args.rejects:
+        print(f"rejected rows written to {mask_text(args.rejects)}")
+    return 0
+
+
+def _print_rules_text(summary: dict[str, Any], rules: Any) -> None:
+    """``check``'s lines about the rules: the calling-hours counts, the area-code deferrals, the rule packs."""
     if "calling_hours" in summary:
         ch = summary["calling_hours"]
         print(
@@ -392,11 +416,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
     if summary.get("deferred", {}).get("area_code_cap"):
         print(f"area-code cap: {summary['deferred']['area_code_cap']} deferred to a later local day")
-    for note in notes:
-        print(f"  note: {note}")
-    if args.rejects:
-        print(f"rejected rows written to {mask_text(args.rejects)}")
-    return 0
+    if rules is not None and rules.packs:
+        print(
+            "rule packs: " + ", ".join(p.name for p in rules.packs) + " (strictest rule wins per callee; each rule's "
+            "source in --json and in the rejects' detail; not legal advice: docs/compliance.md)"
+        )
 
 
 def _isna(value: Any) -> bool:
@@ -710,6 +734,11 @@ def cmd_report(args: argparse.Namespace) -> int:  # noqa: C901 (split once the o
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from dialkit.ledger import Ledger
+
+    if getattr(args, "verify", False):
+        from dialkit.cli.compliance import cmd_verify
+
+        return cmd_verify(args)
     from dialkit.outcomes.audit import audit, recorded_rules, sends
 
     rows = audit(args.ledger, show_numbers=args.show_numbers)
@@ -982,7 +1011,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="full phone numbers (phone_e164) instead of masked ones: personal data, keep the file private",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object: ledger, rules, rows")
+    add_verify_arguments(p)
     p.set_defaults(func=cmd_audit)
+    add_compliance_parser(sub)
 
     p = sub.add_parser(
         "emulator", help="serve the local campaigns API emulator (see dialkit emulator --help)", add_help=False

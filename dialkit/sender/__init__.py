@@ -1212,7 +1212,9 @@ class _Run:
                 self.retries.popleft()
             else:
                 self._upcoming = None
-            call_id = self.led._begin_call(chunk.requests, chunk.batch, self.now())
+            sent_at = self.now()
+            evidence = self.gate.evidence(chunk.requests, sent_at) if self.gate is not None else None
+            call_id = self.led._begin_call(chunk.requests, chunk.batch, sent_at, evidence)
             for r in chunk.requests:
                 self.tries[r.client_token] = self.tries.get(r.client_token, 0) + 1
             self.calls += 1
