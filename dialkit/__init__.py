@@ -18,7 +18,7 @@ import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from dialkit._version import __version__
 
 # A library logs; the application decides where it goes (the CLI adds a masked stderr handler).
 logging.getLogger("dialkit").addHandler(logging.NullHandler())
@@ -47,6 +47,7 @@ __all__ = [
     "DialHistory",
     "DialkitError",
     "EndpointProblem",
+    "ExperimentError",
     "ExposureWarning",
     "FAILURE_CODES",
     "FileLimits",
@@ -67,6 +68,7 @@ __all__ = [
     "SendSummary",
     "SuppressionList",
     "TqdmListener",
+    "TutorialsError",
     "apply_rules",
     "assign_arms",
     "audit",
@@ -74,7 +76,9 @@ __all__ = [
     "client_token",
     "compare_arms",
     "connect",
+    "dashboard",
     "describe_campaign",
+    "doctor",
     "join_contact_records",
     "load_attempts",
     "load_contacts",
@@ -147,6 +151,7 @@ _EXPORTS: dict[str, str] = {
     "RedialRules": "outcomes.dispositions",
     "DISPOSITIONS": "outcomes.dispositions",
     "campaign_metrics": "outcomes.metrics",
+    "dashboard": "display.dashboard",
     "outcome_frame": "outcomes.metrics",
     "assign_arms": "outcomes.experiments",
     "compare_arms": "outcomes.experiments",
@@ -156,7 +161,7 @@ _EXPORTS: dict[str, str] = {
     "plan_experiment": "outcomes.experiments",
     "send_on_schedule": "outcomes.experiments",
     "metrics_table": "outcomes.metrics",
-    "ExposureWarning": "outcomes.experiments",
+    "ExposureWarning": "exceptions",
     "CampaignRules": "rules",
     "CallingHours": "rules",
     "FrequencyCap": "rules",
@@ -166,7 +171,8 @@ _EXPORTS: dict[str, str] = {
     "apply_rules": "rules",
     "audit": "outcomes.audit",
     "describe_campaign": "sender.campaign_settings",
-    "RulesError": "rules",
+    "doctor": "sender.doctor",
+    "RulesError": "exceptions",
     "DialkitError": "exceptions",
     "ContactFileError": "exceptions",
     "PlanError": "exceptions",
@@ -179,7 +185,9 @@ _EXPORTS: dict[str, str] = {
     "PlanMismatch": "exceptions",
     "EndpointProblem": "exceptions",
     "ModelNotSupported": "exceptions",
-    "ContactRecordsError": "outcomes.records",
+    "ExperimentError": "exceptions",
+    "TutorialsError": "exceptions",
+    "ContactRecordsError": "exceptions",
     "CLIENT_TOKEN_ATTRIBUTE": "planning",
 }
 
@@ -205,19 +213,25 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from dialkit.contacts import REJECTION_REASONS, ContactSet, FileLimits, load_contacts
+    from dialkit.display.dashboard import dashboard
     from dialkit.exceptions import (
         CampaignNotFound,
         CampaignNotRunning,
         ConfirmationRequired,
         ContactFileError,
+        ContactRecordsError,
         DialkitError,
         EndpointProblem,
+        ExperimentError,
+        ExposureWarning,
         LedgerBusy,
         LedgerError,
         ModelNotSupported,
         PlanError,
         PlanMismatch,
         PlanValidationError,
+        RulesError,
+        TutorialsError,
     )
     from dialkit.ledger import Ledger
     from dialkit.ledger.results import FAILURE_CODES, load_attempts, load_results, report
@@ -225,7 +239,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from dialkit.outcomes.audit import audit
     from dialkit.outcomes.dispositions import DISPOSITIONS, RedialRules
     from dialkit.outcomes.experiments import (
-        ExposureWarning,
         assign_arms,
         compare_arms,
         interleaved_schedule,
@@ -236,7 +249,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     )
     from dialkit.outcomes.metrics import campaign_metrics, metrics_table, outcome_frame
     from dialkit.outcomes.records import (
-        ContactRecordsError,
         join_contact_records,
         read_contact_records,
         redial_candidates,
@@ -247,10 +259,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         CampaignRules,
         DialHistory,
         FrequencyCap,
-        RulesError,
         SuppressionList,
         apply_rules,
         read_history,
     )
     from dialkit.sender import Backoff, Connection, Progress, SendSettings, SendSummary, TqdmListener, connect, send
     from dialkit.sender.campaign_settings import describe_campaign
+    from dialkit.sender.doctor import doctor

@@ -59,13 +59,13 @@ def test_agent_mode_overrides_the_queue_inference() -> None:
     )
 
 
-def test_every_class_is_documented_in_the_module_and_readme() -> None:
+def test_every_class_is_documented_in_the_module_and_the_docs() -> None:
     import dialkit.outcomes.dispositions as mod
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    page = (Path(__file__).resolve().parents[1] / "docs" / "after-the-dial.md").read_text()
     for name in DISPOSITIONS:
         assert f"``{name}``" in mod.__doc__
-        assert f"`{name}`" in readme
+        assert f"`{name}`" in page
 
 
 def test_customer_key_is_a_stable_pseudonym_not_the_number() -> None:

@@ -185,12 +185,19 @@ def plot_rate_by_local_time(
 
 
 def plot_arms(table: pd.DataFrame, outcome: str = "human_answered", ax: Axes | None = None) -> Axes:
-    """An experiment at a glance: each arm's rate with its 95% Wilson interval, and each arm's
-    difference to the control in percentage points with its Newcombe interval and the p-value
-    adjusted for the number of comparisons (``p_value_adj``, the method named) written beside it.
-    When the table has a confidence sequence (``sequential=True``) it is written too.
+    """An experiment at a glance: each arm's rate and its difference to the control.
 
-    ``table``: :func:`dialkit.compare_arms` output (the control is its first row).
+    Each rate is drawn with its 95% Wilson interval, each difference (in percentage points) with its
+    Newcombe interval and the p-value adjusted for the number of comparisons (``p_value_adj``, the
+    method named) written beside it; with a confidence sequence (``sequential=True``) that too.
+
+    Args:
+        table: :func:`dialkit.compare_arms` output (the control is its first row).
+        outcome: The outcome the table compares (named in the title and the axis label).
+        ax: Where to draw; a new figure when None.
+
+    Returns:
+        The axes drawn on.
     """
     ax = _axes(ax, (8.5, 1.2 + 0.8 * max(len(table), 1)))
     y = np.arange(len(table))

@@ -117,7 +117,7 @@ from statsmodels.stats.proportion import (
 )
 
 from dialkit._util.zones import primary_time_zone
-from dialkit.exceptions import DialkitError
+from dialkit.exceptions import ArmLabelWarning, EarlyLookWarning, ExperimentError, ExposureWarning
 from dialkit.outcomes.dispositions import DISPOSITIONS
 
 if TYPE_CHECKING:
@@ -187,22 +187,6 @@ COMPARE_COLUMNS = [
     "exposure_p_value",
     "exposure_differs",
 ]
-
-
-class ExperimentError(DialkitError, ValueError):
-    """An experiment cannot be set up or compared as asked (the message says what to change)."""
-
-
-class ExposureWarning(UserWarning):
-    """Arms were called at different callee local hours or dates: a difference may be when, not the treatment."""
-
-
-class ArmLabelWarning(UserWarning):
-    """Arm labels that differed only by surrounding spaces were merged into one arm."""
-
-
-class EarlyLookWarning(UserWarning):
-    """An arm is below the planned size and the comparison is not sequential: its p-value overstates."""
 
 
 def assign_arms(
@@ -443,12 +427,14 @@ def compare_arms(
 ) -> pd.DataFrame:
     """One row per arm (control first) comparing the rate of ``outcome``; see the module docstring.
 
-    Parameters:
+    Args:
         frame: one row per request or dial, e.g. :func:`dialkit.outcome_frame`.
         arm: the arm column (labels trimmed of spaces; integers stay integers).
         outcome: a true/false column (read through :data:`BOOLEAN_SPELLINGS`),
             or a disposition name read from ``disposition``.
         control: the control arm's label (``0`` for integer arms).
+        alpha: one minus the confidence level of every interval, and the
+            family-wise level of the adjusted p-values.
         among: ``"dialed"`` counts only rows that were dialed (a record, not
             expired; a missing ``dialed`` is not dialed), ``"all"`` every row
             with an outcome.  Default: ``"all"`` when counting people
@@ -458,6 +444,8 @@ def compare_arms(
             their dials) or ``"dial"`` (each row).  A frame without the
             ``person`` column is compared row by row (``attrs["unit"]`` says
             ``"dial"``).
+        person: the column telling people apart (``customer_key`` of
+            :func:`dialkit.outcome_frame`).
         adjust: ``"holm"``, ``"bonferroni"`` or ``"none"``: how ``p_value_adj``
             corrects for the number of comparisons with the control.
         sequential: add the anytime-valid confidence sequence
@@ -482,19 +470,9 @@ def compare_arms(
             column with values that are not true/false, a person in two arms,
             or an unknown ``among``/``unit``/``adjust``.
     """
-    if unit not in ("person", "dial"):
-        raise ExperimentError("unit must be 'person' (each assigned person once) or 'dial' (each row)")
+    _check_options(frame, arm=arm, unit=unit, among=among, adjust=adjust, strata=strata)
     by_person = unit == "person" and person in frame.columns
-    among = among or ("all" if by_person else "dialed")
-    if among not in ("dialed", "all"):
-        raise ExperimentError("among must be 'dialed' or 'all'")
-    if adjust not in ADJUST_METHODS:
-        raise ExperimentError(f"adjust must be one of {', '.join(ADJUST_METHODS)}, not {adjust!r}")
-    if arm not in frame.columns:
-        raise ExperimentError(f"no {arm!r} column: assign arms with dialkit.assign_arms and send them as an attribute")
-    if strata is not None and strata not in frame.columns:
-        raise ExperimentError(f"strata column {strata!r} is not in the frame")
-    rows, success = _successes(frame, outcome, among)
+    rows, success = _successes(frame, outcome, among or ("all" if by_person else "dialed"))
     arm_all = _clean_arms(rows[arm], arm)
     rows, success, arm_of = rows[arm_all.notna()], success[arm_all.notna()], arm_all[arm_all.notna()]
     if order_by in rows.columns:
@@ -502,15 +480,8 @@ def compare_arms(
         rows, success, arm_of = rows.loc[order], success.loc[order], arm_of.loc[order]
     dial_rows, dial_arms = rows, arm_of
     if by_person:
-        keep = [c for c in (strata,) if c is not None]
-        rows, success, arm_of = _per_person(rows, success, arm_of, person, keep)
-    names: list[Any] = sorted(set(arm_of), key=lambda v: (str(type(v)), v))
-    match = [a for a in names if a == control or str(a) == str(control).strip()]
-    if not match:
-        shown = ", ".join(map(str, names)) or "none"
-        raise ExperimentError(f"control arm {control!r} has no rows; arms present: {shown}")
-    control = match[0]
-    order_names = [control] + [a for a in names if a != control]
+        rows, success, arm_of = _per_person(rows, success, arm_of, person, [strata] if strata else [])
+    control, order_names = _arm_order(arm_of, control)
     n = arm_of.value_counts().reindex(order_names, fill_value=0)
     k = success.groupby(arm_of).sum().reindex(order_names, fill_value=0).astype("int64")
     out = pd.DataFrame(index=pd.Index(order_names, name=arm), columns=COMPARE_COLUMNS, dtype="float64")
@@ -521,22 +492,9 @@ def compare_arms(
     out["ci_low"], out["ci_high"] = low, high
     t_opt = 2 * plan.n_per_arm if plan is not None else 500
     for name in order_names[1:]:
-        c1, n1, c0, n0 = int(k[name]), int(n[name]), int(k[control]), int(n[control])
-        if n1 == 0 or n0 == 0:
+        if int(n[name]) == 0 or int(n[control]) == 0:
             continue
-        out.loc[name, "diff"] = c1 / n1 - c0 / n0
-        # statsmodels also computes an odds ratio on the side: at 0% or 100% it divides by zero, harmlessly
-        with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            d_low, d_high = confint_proportions_2indep(c1, n1, c0, n0, method="newcomb", compare="diff", alpha=alpha)
-            result = test_proportions_2indep(
-                c1, n1, c0, n0, value=0, method="score", compare="diff", alternative="two-sided"
-            )
-        p = float(result.pvalue)
-        if math.isnan(p) and c1 * n0 == c0 * n1:
-            p = 1.0  # both arms all-failure or all-success: the score statistic is 0/0, the evidence is none
-        out.loc[name, "diff_ci_low"], out.loc[name, "diff_ci_high"] = d_low, d_high
-        out.loc[name, "p_value"] = p
+        _fixed_comparison(out, name, control, alpha)
         out.loc[name, "adjust"] = adjust
         pair = (arm_of == name) | (arm_of == control)
         if sequential:
@@ -554,19 +512,67 @@ def compare_arms(
     out["successes"] = out["successes"].astype("int64")
     flags = _exposure(out, dial_rows, dial_arms, control, order_names, exposure, strata)
     out["exposure_differs"] = pd.Series([flags.get(a, False) for a in order_names], index=out.index, dtype=bool)
-    out.attrs.update({"unit": "person" if by_person else "dial", "adjust": adjust})
-    out.attrs["alpha"] = alpha
+    out.attrs.update({"unit": "person" if by_person else "dial", "adjust": adjust, "alpha": alpha})
     if plan is not None and not sequential:
-        short = [str(a) for a in order_names if int(n[a]) < plan.n_per_arm]
-        if short:
-            warnings.warn(
-                f"arm(s) {', '.join(short)} have fewer than the planned {plan.n_per_arm:,} per arm: a p-value "
-                "read before the planned size overstates the evidence; wait, or pass sequential=True and read "
-                "diff_cs_low/diff_cs_high",
-                EarlyLookWarning,
-                stacklevel=2,
-            )
+        _warn_early(plan, [str(a) for a in order_names if int(n[a]) < plan.n_per_arm])
     return out
+
+
+def _check_options(
+    frame: pd.DataFrame, *, arm: str, unit: str, among: str | None, adjust: str, strata: str | None
+) -> None:
+    """Refuse options :func:`compare_arms` does not know, with what to write instead."""
+    if unit not in ("person", "dial"):
+        raise ExperimentError("unit must be 'person' (each assigned person once) or 'dial' (each row)")
+    if among not in (None, "dialed", "all"):
+        raise ExperimentError("among must be 'dialed' or 'all'")
+    if adjust not in ADJUST_METHODS:
+        raise ExperimentError(f"adjust must be one of {', '.join(ADJUST_METHODS)}, not {adjust!r}")
+    if arm not in frame.columns:
+        raise ExperimentError(f"no {arm!r} column: assign arms with dialkit.assign_arms and send them as an attribute")
+    if strata is not None and strata not in frame.columns:
+        raise ExperimentError(f"strata column {strata!r} is not in the frame")
+
+
+def _arm_order(arm_of: pd.Series, control: Any) -> tuple[Any, list[Any]]:
+    """The control's label as found in the data, and every arm, control first."""
+    names: list[Any] = sorted(set(arm_of), key=lambda v: (str(type(v)), v))
+    match = [a for a in names if a == control or str(a) == str(control).strip()]
+    if not match:
+        shown = ", ".join(map(str, names)) or "none"
+        raise ExperimentError(f"control arm {control!r} has no rows; arms present: {shown}")
+    return match[0], [match[0]] + [a for a in names if a != match[0]]
+
+
+def _fixed_comparison(out: pd.DataFrame, name: Any, control: Any, alpha: float) -> None:
+    """``diff``, its Newcombe interval and the score-test p-value of arm ``name`` against the control."""
+    c1, n1 = int(out.loc[name, "successes"]), int(out.loc[name, "n"])
+    c0, n0 = int(out.loc[control, "successes"]), int(out.loc[control, "n"])
+    out.loc[name, "diff"] = c1 / n1 - c0 / n0
+    # statsmodels also computes an odds ratio on the side: at 0% or 100% it divides by zero, harmlessly
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        d_low, d_high = confint_proportions_2indep(c1, n1, c0, n0, method="newcomb", compare="diff", alpha=alpha)
+        result = test_proportions_2indep(
+            c1, n1, c0, n0, value=0, method="score", compare="diff", alternative="two-sided"
+        )
+    p = float(result.pvalue)
+    if math.isnan(p) and c1 * n0 == c0 * n1:
+        p = 1.0  # both arms all-failure or all-success: the score statistic is 0/0, the evidence is none
+    out.loc[name, "diff_ci_low"], out.loc[name, "diff_ci_high"] = d_low, d_high
+    out.loc[name, "p_value"] = p
+
+
+def _warn_early(plan: ExperimentPlan, short: list[str]) -> None:
+    """Warn that arms ``short`` are below the planned size (an :class:`EarlyLookWarning`)."""
+    if short:
+        warnings.warn(
+            f"arm(s) {', '.join(short)} have fewer than the planned {plan.n_per_arm:,} per arm: a p-value "
+            "read before the planned size overstates the evidence; wait, or pass sequential=True and read "
+            "diff_cs_low/diff_cs_high",
+            EarlyLookWarning,
+            stacklevel=3,
+        )
 
 
 def _exposure(
@@ -765,6 +771,22 @@ def local_send_schedule(
     return sorted(slots, key=lambda s: (s.at or far, s.arm, s.time_zone or ""))
 
 
+def _hours(
+    frame: pd.DataFrame, arm: str, hours: Mapping[Hashable, float] | Sequence[float]
+) -> tuple[dict[str, float], list[float]]:
+    """``hours`` as arm -> local hour, or as the list of shared local hours (the other one empty)."""
+    if isinstance(hours, Mapping):
+        hour_of = {str(k): float(v) for k, v in hours.items()}
+        missing = sorted(set(frame[arm].astype(str)) - set(hour_of))
+        if missing:
+            raise ExperimentError(f"no local hour given for arm(s) {', '.join(missing)}")
+        return hour_of, []
+    shared = [float(h) for h in hours]
+    if not shared:
+        raise ExperimentError("hours must name at least one local hour")
+    return {}, shared
+
+
 def interleaved_schedule(
     contacts_or_frame: Any,
     *,
@@ -784,7 +806,9 @@ def interleaved_schedule(
     hour on every day), and ``days`` x ``hours`` when ``hours`` is a list of
     local hours (the hour is not the treatment: every arm meets every hour).
 
-    Parameters:
+    Args:
+        contacts_or_frame: a :class:`~dialkit.ContactSet` or DataFrame with
+            ``phone_e164`` and the arm column.
         days: the calendar days of the experiment (callee local).
         hours: arm -> local hour (``10.5`` is 10:30), or a list of local hours.
         seed: the seed of the deal (the same contacts and seed give the same schedule).
@@ -803,17 +827,7 @@ def interleaved_schedule(
         raise ExperimentError(f"no {arm!r} column: assign arms first (dialkit.assign_arms)")
     if not days:
         raise ExperimentError("days must name at least one day")
-    hour_of: dict[str, float] = {}
-    shared: list[float] = []
-    if isinstance(hours, Mapping):
-        hour_of = {str(k): float(v) for k, v in hours.items()}
-        missing = sorted(set(frame[arm].astype(str)) - set(hour_of))
-        if missing:
-            raise ExperimentError(f"no local hour given for arm(s) {', '.join(missing)}")
-    else:
-        shared = [float(h) for h in hours]
-        if not shared:
-            raise ExperimentError("hours must name at least one local hour")
+    hour_of, shared = _hours(frame, arm, hours)
     per_arm = bool(hour_of)
     zones = frame["phone_e164"].map(lambda p: primary_time_zone(p)[0])
     rng = np.random.default_rng(seed)
