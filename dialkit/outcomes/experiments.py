@@ -363,8 +363,8 @@ def _adjusted(p_values: pd.Series, adjust: str, alpha: float) -> pd.Series:
     """``p_values`` adjusted with statsmodels' ``multipletests`` (``adjust="none"``: unchanged)."""
     method = ADJUST_METHODS[adjust]
     known = p_values.dropna()
-    if method is None or known.empty:
-        return p_values.copy()
+    if method is None or len(known) < 2:
+        return p_values.copy()  # one comparison: Holm and Bonferroni leave it as it is (multipletests would too)
     adjusted = multipletests(known.to_numpy(dtype=float), alpha=alpha, method=method)[1]
     return pd.Series(adjusted, index=known.index).reindex(p_values.index)
 
