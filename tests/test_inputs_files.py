@@ -205,3 +205,24 @@ def test_notebooks_never_write_through_a_link(capsys, tmp_path: Path) -> None:
     # a plain folder still works
     code, out, _ = run_cli(capsys, "notebooks", str(tmp_path / "d"))
     assert code == 0 and (tmp_path / "d" / "notebooks" / "01_load_contacts.ipynb").is_file()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '"2125550101\n2125550102\n2125550103"\n3125550104\n',
+        '2125550101\n"2125550102\n(212) 555-0103\n+1 212 555 0104"\n',
+        '"+12125550101\n+12125550102"\n',
+    ],
+)
+def test_a_stray_quote_in_a_one_column_file_stops_the_load(tmp_path: Path, body: str) -> None:
+    path = tmp_path / "one.csv"
+    path.write_text("phone\n" + body)
+    with pytest.raises(ContactFileError, match="stray double quote"):
+        load_contacts(path)
+
+
+def test_a_quoted_note_in_a_one_column_file_is_still_a_value(tmp_path: Path) -> None:
+    path = tmp_path / "one.csv"
+    path.write_text('phone\n"+1 212 555 0101\n(mobile)"\n+12125550102\n')
+    assert len(load_contacts(path).accepted) + len(load_contacts(path).rejected) == 2
