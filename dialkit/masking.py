@@ -117,6 +117,7 @@ class MaskingFilter:
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Mask the record's message in place (its arguments merged into it first); always passes it on."""
         try:
             message = record.getMessage()
         except Exception:  # a broken record is logging's business, not ours

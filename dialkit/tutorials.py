@@ -17,17 +17,13 @@ import shutil
 import stat
 from pathlib import Path
 
-from dialkit.exceptions import DialkitError
+from dialkit.exceptions import TutorialsError
 
 __all__ = ["TutorialsError", "copy_tutorials", "sample_path", "tutorial_files", "tutorials_root"]
 
 _PACKAGE = Path(__file__).resolve().parent
 #: Where a wheel keeps them (inside the installed package).
 PACKAGED_ROOT = _PACKAGE / "_tutorials"
-
-
-class TutorialsError(DialkitError):
-    """The tutorials cannot be found or copied (missing from this install, or the target holds files)."""
 
 
 def tutorial_files(root: str | os.PathLike[str]) -> list[Path]:

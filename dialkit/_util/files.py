@@ -142,8 +142,11 @@ _MASKED_NUMBER = re.compile(r"\+?[\d*\s().\-/\[\]]*")
 
 
 def neutralise_masked(value: Any) -> Any:
-    """A cell of a masked column: a masked number (``+1212*****42``) as it is; anything else like
-    :func:`neutralise_formula` (a masked column copies text from the file, which may carry a formula)."""
+    """A cell of a masked column: a masked number (``+1212*****42``) as it is, anything else neutralised.
+
+    Anything else is treated like :func:`neutralise_formula` (a masked column copies text from the file,
+    which may carry a formula).
+    """
     if isinstance(value, str) and _MASKED_NUMBER.fullmatch(value):
         return value
     return neutralise_formula(value)

@@ -31,9 +31,11 @@ class RequestLike(Protocol):
 
 
 class GarbageAnswer(DialkitError):
-    """The service answered a batch call with something that is not its answer (invalid UTF-8, wrong JSON
-    types, a body cut short).  What happened to the call's requests is unknown: the sender stops, and a later
-    send resends them with the same client tokens."""
+    """The service answered a batch call with something that is not its answer.
+
+    Invalid UTF-8, wrong JSON types, a body cut short.  What happened to the call's requests is unknown: the sender stops, and a later
+    send resends them with the same client tokens.
+    """
 
 
 @dataclass
@@ -170,9 +172,11 @@ class V1Adapter:
     def put_batch(
         self, client: Any, campaign_id: str, requests: Sequence[RequestLike], expiration: datetime
     ) -> BatchAnswer:
+        """Send one batch with ``client`` (a ``connectcampaigns`` client) and sort its answer per request."""
         return _answer(_call(client.put_dial_request_batch, **self.payload(campaign_id, requests, expiration)))
 
     def campaign_state(self, client: Any, campaign_id: str) -> str:
+        """The campaign's state (``Running``, ``Paused``, ...) from ``GetCampaignState``."""
         return _state(_call(client.get_campaign_state, id=campaign_id))
 
 
@@ -229,9 +233,11 @@ class V2Adapter:
     def put_batch(
         self, client: Any, campaign_id: str, requests: Sequence[RequestLike], expiration: datetime
     ) -> BatchAnswer:
+        """Send one batch with ``client`` (a ``connectcampaignsv2`` client) and sort its answer per request."""
         return _answer(_call(client.put_outbound_request_batch, **self.payload(campaign_id, requests, expiration)))
 
     def campaign_state(self, client: Any, campaign_id: str) -> str:
+        """The campaign's state (``Running``, ``Paused``, ...) from ``GetCampaignState``."""
         return _state(_call(client.get_campaign_state, id=campaign_id))
 
 

@@ -433,7 +433,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_send(args: argparse.Namespace) -> int:
+def cmd_send(args: argparse.Namespace) -> int:  # noqa: C901
     from datetime import datetime, timezone
 
     from dialkit.sender import SendSettings, connect, send
@@ -461,7 +461,7 @@ def cmd_send(args: argparse.Namespace) -> int:
                 f" via {conn.endpoint_url or 'AWS ' + conn.region}"
             )
             if conn.is_local or args.yes:  # no call to a real endpoint before --yes
-                _print_campaign(conn, campaign, rules)
+                _print_campaign(conn, campaign, rules, plan)
         listeners: list[Listener] | None = [] if (args.json or args.no_progress) else None
         settings = SendSettings(rate=args.rate, max_attempts=args.max_attempts, rules=rules)
         with _signals_interrupt():
@@ -505,9 +505,11 @@ class _Signalled(KeyboardInterrupt):
 
 @contextmanager
 def _signals_interrupt() -> Iterator[None]:
-    """While sending, SIGTERM and SIGHUP raise :class:`_Signalled` in the main thread, as SIGINT raises
-    KeyboardInterrupt: the ledger's open transaction rolls back, calls in flight stay ``in_flight`` (resent
-    with the same token), and main() prints how to resume.  Outside the main thread: nothing is installed."""
+    """While sending, SIGTERM and SIGHUP raise :class:`_Signalled` in the main thread, as SIGINT does.
+
+    SIGINT raises KeyboardInterrupt: the ledger's open transaction rolls back, calls in flight stay ``in_flight`` (resent
+    with the same token), and main() prints how to resume.  Outside the main thread: nothing is installed.
+    """
     import signal
     import threading
 
@@ -528,8 +530,10 @@ def _signals_interrupt() -> Iterator[None]:
 
 
 def _check_aws_region(region: str | None) -> None:
-    """``send --region`` is the AWS region (it was the phone numbers' country before ``--default-region``):
-    a country code there is an old command line, stopped before anything is loaded or sent."""
+    """Stop an old command line that gives ``send --region`` a country code, before anything is loaded or sent.
+
+    ``send --region`` is the AWS region; it was the phone numbers' country before ``--default-region``.
+    """
     import re
 
     if region is not None and re.fullmatch(r"[A-Za-z]{2}", region.strip()):
@@ -539,9 +543,12 @@ def _check_aws_region(region: str | None) -> None:
         )
 
 
-def _print_campaign(conn: Any, campaign_id: str, rules: Any) -> None:
-    """What the campaign will do with the requests (DescribeCampaign), and where its window and ours disagree."""
-    from dialkit.sender.campaign_settings import describe_campaign, window_warnings
+def _print_campaign(conn: Any, campaign_id: str, rules: Any, plan: Any = None) -> None:
+    """What the campaign will do with the requests (DescribeCampaign), and where its window and ours disagree.
+
+    A window in one fixed zone (no local time zone detection) is compared in each zone of the plan's callees.
+    """
+    from dialkit.sender.campaign_settings import describe_campaign, time_basis, window_warnings
 
     try:
         d = describe_campaign(conn, campaign_id)
@@ -561,7 +568,7 @@ def _print_campaign(conn: Any, campaign_id: str, rules: Any) -> None:
     tw, lim = d["time_windows"], d["limits"]
     if tw and tw["open_hours"]:
         print(
-            "  campaign window (callee local time): "
+            f"  campaign window ({time_basis(d)}): "
             + "; ".join(f"{day[:3].title()} {','.join(w) or 'closed'}" for day, w in tw["open_hours"].items())
         )
     if lim and lim["limits"]:
@@ -572,15 +579,22 @@ def _print_campaign(conn: Any, campaign_id: str, rules: Any) -> None:
                 for x in lim["limits"]
             )
         )
-    for warning in window_warnings(d, rules.calling_hours if rules is not None else None):
+    zones: set[str] | None = None
+    if plan is not None and (tw or {}).get("time_basis") == "fixed_zone":
+        from dialkit._util.zones import primary_time_zone
+
+        zones = {z for r in plan.requests if (z := r.time_zone or primary_time_zone(r.phone_e164)[0])}
+    for warning in window_warnings(d, rules.calling_hours if rules is not None else None, callee_zones=zones):
         print(f"  warning: {warning}")
 
 
-def cmd_report(args: argparse.Namespace) -> int:
+def cmd_report(args: argparse.Namespace) -> int:  # noqa: C901 (split once the outcome branches have landed)
     from dialkit.ledger.results import load_results, pending_reasons, report
+    from dialkit.outcomes.funnel import campaign_funnel, format_funnel, funnel_rows
 
     data = report(args.ledger)
     data["pending_reasons"] = pending_reasons(args.ledger)
+    records = None
     if args.contact_records:
         from dialkit.outcomes.metrics import campaign_metrics
         from dialkit.outcomes.records import join_contact_records, read_contact_records
@@ -599,13 +613,26 @@ def cmd_report(args: argparse.Namespace) -> int:
             "redial": int(joined["redial"].fillna(False).astype(bool).sum()),
         }
         data["metrics"] = campaign_metrics(results, records)
+    funnel = campaign_funnel(args.ledger, records)
+    data["funnel"] = funnel_rows(funnel)
+    written = []
+    if args.html:
+        from dialkit.display.report_files import write_html_report
+
+        written.append(write_html_report(args.html, args.ledger, records))
+    if args.xlsx:
+        from dialkit.display.report_files import write_xlsx_report
+
+        written.append(write_xlsx_report(args.xlsx, args.ledger, records))
+    for path in written:
+        print(f"wrote {_shown(path)}", file=sys.stderr)
     if args.csv:
         Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
-        from dialkit.ledger.results import _shown_reason
+        from dialkit.ledger.results import shown_reason
 
         rows = load_results(args.ledger)  # an unfinished request without a recorded reason says what that means
         rows["pending_reason"] = [
-            _shown_reason(str(st), r if isinstance(r, str) else None)
+            shown_reason(str(st), r if isinstance(r, str) else None)
             for st, r in zip(rows["status"], rows["pending_reason"])
         ]
         write_private_csv(rows, args.csv)
@@ -623,6 +650,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     )
     for reason, n in data.get("pending_reasons", {}).items():
         print(f"    {n:>6}  {mask_text(reason)}")
+    print("  funnel")
+    for line in format_funnel(funnel):
+        print("    " + line)
     if "contact_records" in data:
         cr = data["contact_records"]
         print(
@@ -653,7 +683,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from dialkit.ledger import Ledger
-    from dialkit.outcomes.audit import _recorded_rules, audit, sends
+    from dialkit.outcomes.audit import audit, recorded_rules, sends
 
     rows = audit(args.ledger, show_numbers=args.show_numbers)
     runs = sends(args.ledger)
@@ -669,7 +699,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 "ledger": str(args.ledger),
                 "campaign_id": meta.get("campaign_id"),
                 "run_id": meta.get("run_id"),
-                "rules": _recorded_rules(meta),
+                "rules": recorded_rules(meta),
                 "rules_recorded_at": meta.get("rules_recorded_at"),
                 "sends": json.loads(runs.to_json(orient="records")),
                 "sent": len(rows),
@@ -677,7 +707,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    rules = _recorded_rules(meta)
+    rules = recorded_rules(meta)
     print(
         f"{mask_text(args.ledger)}: campaign {meta.get('campaign_id')}, run {meta.get('run_id')}: {len(rows)} requests went out"
     )
@@ -866,7 +896,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--rate",
         type=number("calls per second", low=0, high=1000, low_open=True, example="10"),
         default=10.0,
-        help="API calls per second, above 0 up to 1000 (default 10, the service quota)",
+        help="API calls per second, above 0 up to 1000 (default 10: the default quota assumed, not confirmed on AWS's "
+        "quotas page; pass your account's quota from the Service Quotas console)",
     )
     p.add_argument(
         "--max-attempts",
@@ -901,6 +932,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--json", action="store_true", help="print one JSON object: requests, succeeded, failed, pending, failure_codes"
     )
+    p.add_argument(
+        "--html",
+        metavar="FILE",
+        help="also write a self-contained HTML page to share: funnel, charts, failure codes, metrics with "
+        "intervals, requests (numbers masked; no external resources)",
+    )
+    p.add_argument("--xlsx", metavar="FILE", help="also write an Excel workbook, one sheet per table (numbers masked)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser(
@@ -939,6 +977,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--force", action="store_true", help="overwrite tutorial files already in DIR (refused by default)")
     p.set_defaults(func=cmd_notebooks)
+
+    from dialkit.cli import doctor as _doctor_cli  # its own module: `dialkit doctor`
+
+    _doctor_cli.add_parser(sub)
     return parser
 
 

@@ -104,8 +104,11 @@ def _over(name: str, what: str, value: int, limit: int, field_name: str) -> Cont
 
 
 def _decoded_limit(limits: FileLimits, max_bytes: int | None) -> int:
-    """How many decompressed bytes a file may expand to: the limit's own, else the load's ``max_bytes``,
-    else (``max_bytes=None``) what free memory allows the row reader."""
+    """How many decompressed bytes a file may expand to.
+
+    The limit's own, else the load's ``max_bytes``, else (``max_bytes=None``) what free memory allows
+    the row reader.
+    """
     if limits.decoded_bytes is not None:
         return limits.decoded_bytes
     return max_bytes if max_bytes is not None else memory_max_bytes(fast=False)
@@ -158,7 +161,7 @@ def float_text(value: float) -> str:
     return repr(float(value))
 
 
-def cell_text(value: Any, *, bool_style: str = "python") -> str:
+def cell_text(value: Any, *, bool_style: str = "python") -> str:  # noqa: C901, PLR0912
     """Any scalar cell value as text; missing values (None, NaN, NA, NaT) become ``""``.
 
     Integers keep every digit, floats keep their float look (``2125550142.0``)
@@ -243,7 +246,7 @@ def memory_max_bytes(*, fast: bool) -> int:
     return max(free // factor, 1)
 
 
-def check_path(source: str | os.PathLike[str], *, max_bytes: int | None, fast: bool = False) -> tuple[Path, str, str]:
+def check_path(source: str | os.PathLike[str], *, max_bytes: int | None, fast: bool = False) -> tuple[Path, str, str]:  # noqa: C901
     """Check that ``source`` is a readable file of a supported type and size.
 
     ``max_bytes=None`` sizes the limit from free memory (:func:`memory_max_bytes`).
@@ -513,7 +516,7 @@ def read_text(path: Path, name: str, limits: FileLimits = DEFAULT_LIMITS) -> Raw
     return parse_delimited(text, name, delimiter, notes, limits=limits)
 
 
-def parse_delimited(
+def parse_delimited(  # noqa: C901
     text: str, name: str, delimiter: str, notes: list[str] | None = None, *, limits: FileLimits = DEFAULT_LIMITS
 ) -> RawTable:
     """Split ``text`` into header and records with the :mod:`csv` module.
@@ -767,7 +770,7 @@ def _check_xlsx_zip(path: Path, name: str, decoded_limit: int) -> None:
         )
 
 
-def read_xlsx(
+def read_xlsx(  # noqa: C901, PLR0912
     path: Path,
     name: str,
     sheet: str | int | None = None,

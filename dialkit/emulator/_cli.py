@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import signal
@@ -15,7 +16,8 @@ from typing import Any
 
 from dialkit._util.loopback import is_loopback_host
 from dialkit._util.values import OneLineParser, nonempty, number
-from dialkit.emulator._dialer import DEFAULT_HOUR_PROFILE, DialerModel
+from dialkit.emulator._callees import DEFAULT_HOUR_PROFILE, CalleeModel
+from dialkit.emulator._dialer import DialerModel
 from dialkit.emulator._emulator import DEFAULT_HOST, DEFAULT_REGION, Emulator
 from dialkit.emulator._faults import FaultProfile
 
@@ -163,11 +165,23 @@ def build_parser(prog: str = "dialkit emulator") -> argparse.ArgumentParser:
         metavar="JSON_FILE",
         help='callee local hour -> [human, voicemail, no_answer] probabilities, all 24 hours: {"0": [0.1, 0.4, 0.45], ...}',
     )
+    option(
+        "--dialer-no-amd",
+        action="store_true",
+        help="the campaign runs without answering-machine detection: no record carries an AMD status",
+    )
+    option(
+        "--dialer-amd-errors",
+        default=None,
+        metavar="P,Q",
+        help="AMD mistakes: P of people classed as machines, Q of voicemail greetings classed as people "
+        "(default 0.05,0.10: assumptions)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log requests (numbers masked) to stderr")
     return parser
 
 
-def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -> int:
+def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -> int:  # noqa: C901, PLR0912
     """Run the emulator until SIGINT or SIGTERM; returns the exit status (0 on a clean stop).
 
     Prints exactly one JSON line, ``{"endpoint_url": ..., "campaign_id": ...}``, once serving.
@@ -214,6 +228,12 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -
                 if not isinstance(raw, dict):
                     raise ValueError("the hour profile must be a JSON object of hour -> [human, voicemail, no_answer]")
                 hour_profile = {int(k): tuple(v) for k, v in raw.items()}  # DialerModel checks each
+            callees = CalleeModel(amd=not args.dialer_no_amd, seed=args.seed)
+            if args.dialer_amd_errors:
+                parts = [float(x) for x in args.dialer_amd_errors.split(",")]
+                if len(parts) != 2:
+                    raise ValueError("--dialer-amd-errors takes two shares, P,Q (e.g. 0.05,0.10)")
+                callees = dataclasses.replace(callees, amd_human_as_machine=parts[0], amd_machine_as_human=parts[1])
             dialer = DialerModel(
                 lines=args.dialer_lines,
                 agents=args.dialer_agents,
@@ -223,6 +243,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -
                 start=start,
                 seed=args.seed,
                 hour_profile=hour_profile,
+                callees=callees,
             )
         except (OSError, ValueError, TypeError) as err:
             parser.error(f"dialer model: {err}")

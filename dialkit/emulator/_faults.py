@@ -83,7 +83,7 @@ class FaultProfile:
     errors: Mapping[str, str] = field(default_factory=dict)
     errors_after: int = 0
 
-    def __post_init__(self) -> None:
+    def __post_init__(self) -> None:  # noqa: C901, PLR0912
         for name in _RATES:
             value = getattr(self, name)
             if not _is_number(value) or not 0.0 <= float(value) <= 1.0:

@@ -71,7 +71,7 @@ IN_FLIGHT_NO_REASON = (
 PENDING_NO_REASON = "not sent yet (the run stopped before it, or is still running); send again with the same ledger"
 
 
-def _shown_reason(status: str, reason: str | None) -> str | None:
+def shown_reason(status: str, reason: str | None) -> str | None:
     """The pending reason to show: the ledger's, or what a missing one means for an unfinished request."""
     if reason or status not in ("pending", "in_flight"):
         return reason
@@ -232,6 +232,6 @@ def pending_reasons(ledger: str | os.PathLike[str]) -> dict[str, int]:
     with _reading(ledger) as led:
         for r in led.requests_rows():
             if r["status"] in ("pending", "in_flight"):
-                shown = _shown_reason(r["status"], r["pending_reason"]) or ""
+                shown = shown_reason(r["status"], r["pending_reason"]) or ""
                 reasons[shown] = reasons.get(shown, 0) + 1
     return reasons

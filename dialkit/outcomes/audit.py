@@ -1,4 +1,4 @@
-"""The audit of a send (issue 9, item 7): per dial request that went out, when, where and under which rules.
+"""The audit of a send: per dial request that went out, when, where and under which rules.
 
 Why: calling outside the callee's local hours is what regulators penalise, so
 an analyst has to be able to show afterwards, per call, when it went out (UTC
@@ -33,7 +33,7 @@ from dialkit.ledger.stored import LedgerDamaged, parse_times
 from dialkit.masking import mask_phone, mask_text
 from dialkit.rules import KNOWN_ZONE_COLUMN, CallingHours, RulesError, callee_time_zones
 
-__all__ = ["AUDIT_COLUMNS", "audit"]
+__all__ = ["AUDIT_COLUMNS", "audit", "recorded_rules"]
 
 #: Columns of :func:`audit`'s frame, in order (``phone_masked`` becomes ``phone_e164`` with ``show_numbers``).
 AUDIT_COLUMNS = (
@@ -62,7 +62,7 @@ AUDIT_COLUMNS = (
 )
 
 
-def _recorded_rules(meta: dict[str, str]) -> dict[str, Any] | None:
+def recorded_rules(meta: dict[str, str]) -> dict[str, Any] | None:
     """The rules a ledger's sends recorded (``CampaignRules.describe()``), or None when sent without rules."""
     text = meta.get(RULES_META_KEY)
     if not text:
@@ -102,7 +102,7 @@ def sends(ledger: str | os.PathLike[str]) -> pd.DataFrame:
         {
             "send_id": [r["send_id"] for r in rows],
             "started_at": [r["started_at"] for r in rows],
-            "rules": [_recorded_rules({RULES_META_KEY: r["rules"] or ""}) for r in rows],
+            "rules": [recorded_rules({RULES_META_KEY: r["rules"] or ""}) for r in rows],
         },
         columns=["send_id", "started_at", "rules"],
     )
@@ -154,7 +154,7 @@ def audit(ledger: str | os.PathLike[str], *, show_numbers: bool = False) -> pd.D
         rows = [dict(r) for r in led.requests_rows() if r["first_sent_at"]]
         by_send = {r["send_id"]: r for r in (dict(x) for x in led.sends_rows())}
         first_send = led.first_send_ids()
-    latest = _recorded_rules(meta)
+    latest = recorded_rules(meta)
     frame = pd.DataFrame(
         rows,
         columns=[
@@ -178,7 +178,7 @@ def audit(ledger: str | os.PathLike[str], *, show_numbers: bool = False) -> pd.D
     stamped: list[str] = []
     for sid in send_ids:
         if sid is not None and sid in by_send:
-            per.append(_recorded_rules({RULES_META_KEY: by_send[sid]["rules"] or ""}))
+            per.append(recorded_rules({RULES_META_KEY: by_send[sid]["rules"] or ""}))
             stamped.append(pd.Timestamp(by_send[sid]["started_at"]).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"))
         else:
             per.append(latest)

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from dialkit.exceptions import DialkitError
+from dialkit.exceptions import ContactRecordsError
 from dialkit.masking import mask_phone, mask_text
 from dialkit.outcomes.dispositions import OUTCOME_COLUMNS, disposition_of_record, outcome_columns
 from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE
@@ -142,10 +142,6 @@ MEMORY_PER_BYTE = 6
 #: The budget when free memory cannot be read (no /proc): 256 MB of text, 100,000 objects.
 FALLBACK_RECORD_BYTES = 256 * 1024**2
 _TIMES = ["initiation_timestamp", "connected_to_system_timestamp", "disconnect_timestamp", "last_update_timestamp"]
-
-
-class ContactRecordsError(DialkitError, ValueError):
-    """Contact records cannot be read (not JSON, wrong shape): the message names the file and the offset."""
 
 
 def outcome_of(reason: str | None) -> str:
@@ -708,10 +704,12 @@ def to_firehose_text(records: Iterable[Mapping[str, Any]]) -> str:
 
 
 def __getattr__(name: str) -> Any:
-    """``build_contact_record`` and ``simulate_contact_records`` moved to the emulator (:mod:`dialkit.emulator`);
-    their old import path here keeps working."""
-    if name in ("build_contact_record", "simulate_contact_records"):
-        from dialkit.emulator import _records
+    """Keep the old import path of ``build_contact_record`` and ``simulate_contact_records`` working.
 
-        return getattr(_records, name)
+    Both moved to the emulator (:mod:`dialkit.emulator`).
+    """
+    if name in ("build_contact_record", "simulate_contact_records"):
+        import dialkit.emulator
+
+        return getattr(dialkit.emulator, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

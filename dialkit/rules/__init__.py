@@ -1,5 +1,6 @@
-"""Campaign rules: calling hours in the callee's local time, frequency and area-code caps,
-suppression lists with expiry, allowed countries.
+"""Campaign rules: calling hours, frequency and area-code caps, suppression lists, allowed countries.
+
+Calling hours are judged in the callee's local time; suppression lists may carry an expiry.
 
 Why: a v1 ``PutDialRequestBatch`` campaign enforces none of these, yet calling
 outside a callee's local hours, calling the same person again and again, or
@@ -33,7 +34,6 @@ Phone numbers never appear in details, reprs or error messages
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sqlite3
@@ -58,10 +58,11 @@ from dialkit._util.zones import (
     time_zones_for_numbers,
     time_zones_for_postcodes,
 )
-from dialkit.exceptions import DialkitError
+from dialkit.exceptions import RulesError
 
 if TYPE_CHECKING:
     from dialkit.contacts import ContactSet
+from dialkit._util.columns import column_key
 from dialkit.masking import mask_phone, mask_text
 
 __all__ = [
@@ -108,10 +109,6 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MINUTES_PER_DAY = 24 * 60
 _UTC = timezone.utc
 Moment = datetime | pd.Timestamp | str
-
-
-class RulesError(DialkitError, ValueError):
-    """A rule cannot be used as given (a calling-hours spelling, a cap, a country, a list); the message says what to write."""
 
 
 def _fmt_utc(ts: Any) -> str:
@@ -244,7 +241,7 @@ class CallingHours:
             )
 
     @classmethod
-    def parse(cls, text: str, blocked_dates: Iterable[date | str] = ()) -> CallingHours:
+    def parse(cls, text: str, blocked_dates: Iterable[date | str] = ()) -> CallingHours:  # noqa: C901
         """Read a calling-hours spelling (``--calling-hours``); see the class docstring for examples.
 
         Segments are separated by ``;``.  A segment is ``[DAYS] HH:MM-HH:MM[,HH:MM-HH:MM...]``
@@ -434,7 +431,7 @@ class _Windows:
 # ---------------------------------------------------------------------------
 
 
-def callee_time_zones(
+def callee_time_zones(  # noqa: C901
     frame: pd.DataFrame,
     *,
     default_time_zone: str | None = None,
@@ -1000,10 +997,6 @@ EXPIRY_COLUMN_NAMES: tuple[str, ...] = (
 )
 
 
-def _key(name: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", str(name).casefold())
-
-
 def _end_of_date_everywhere(d: date) -> pd.Timestamp:
     return pd.Timestamp(datetime.combine(d + timedelta(days=1), time(12), tzinfo=_UTC))
 
@@ -1071,7 +1064,7 @@ class SuppressionList:
     problems: pd.DataFrame
 
     @classmethod
-    def read(
+    def read(  # noqa: C901, PLR0912
         cls,
         source: str | os.PathLike[str] | pd.DataFrame,
         *,
@@ -1087,19 +1080,12 @@ class SuppressionList:
         ``expires_at``, ``until`` ...) or ``expiry_column``.  Numbers are read
         with :func:`dialkit.contacts.normalize_phone` and ``default_region``.
         """
-        from dialkit.contacts import _io, find_phone_column, normalize_phone
+        from dialkit.contacts import find_phone_column, normalize_phone, read_table
 
-        if isinstance(source, pd.DataFrame):
-            table = _io.read_frame(source, name=name or "suppression DataFrame")
-            digest = hashlib.sha256(source.to_csv(index=False).encode("utf-8")).hexdigest()
-            label = name or "suppression DataFrame"
-        elif isinstance(source, (str, os.PathLike)):
-            path, _, _ = _io.check_path(source, max_bytes=_io.DEFAULT_MAX_BYTES)
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            table = _io.read_source(path)
-            label = name or path.name
-        else:
+        if not isinstance(source, (pd.DataFrame, str, os.PathLike)):
             raise RulesError(f"a suppression list is a file path or a DataFrame, not {type(source).__name__}")
+        default_name = "suppression DataFrame" if isinstance(source, pd.DataFrame) else None
+        table, label, digest = read_table(source, name=name or default_name)
         header = [str(h) for h in table.header]
         records = [list(r) for r in table.records]
         if len(header) == 1 and phone_column is None and any(ch.isdigit() for ch in header[0]):
@@ -1126,8 +1112,8 @@ class SuppressionList:
                     )
                 expiry_idx = header.index(expiry_column)
             else:
-                wanted = {_key(n) for n in EXPIRY_COLUMN_NAMES}
-                expiry_idx = next((j for j, h in enumerate(header) if _key(h) in wanted and j != phone_idx), None)
+                wanted = {column_key(n) for n in EXPIRY_COLUMN_NAMES}
+                expiry_idx = next((j for j, h in enumerate(header) if column_key(h) in wanted and j != phone_idx), None)
         phones: list[str] = []
         expiries: list[Any] = []
         problems: list[dict[str, Any]] = []
@@ -1336,8 +1322,10 @@ class CampaignRules:
         default_region: str = "US",
         postcode_column: str | bool = True,
     ) -> CampaignRules:
-        """Rules from the CLI's spellings: ``--calling-hours 08:00-21:00``, ``--default-time-zone ZONE``,
-        ``--max-per-number 1/7``, ``--area-code-cap 50``, ``--suppress PATH`` (repeatable), ``--countries US,CA``.
+        """Rules from the command line's spellings.
+
+        ``--calling-hours 08:00-21:00``, ``--default-time-zone ZONE``, ``--max-per-number 1/7``,
+        ``--area-code-cap 50``, ``--suppress PATH`` (repeatable), ``--countries US,CA``.
         """
         given = {
             "--calling-hours": calling_hours,
@@ -1392,7 +1380,7 @@ class CampaignRules:
         }
 
 
-def evaluate(
+def evaluate(  # noqa: C901
     accepted: pd.DataFrame,
     rules: CampaignRules,
     at: Moment,
