@@ -99,6 +99,8 @@ def _output_commands(tmp: Path, out: str) -> list[list[str]]:
         ["check", str(SMALL), "--rejects", out],
         ["plan", str(SMALL), "--campaign-id", "c1", "--out", out],
         ["report", str(ledger), "--csv", out],
+        ["report", str(ledger), "--html", out],
+        ["report", str(ledger), "--xlsx", out],
         ["audit", str(ledger), "--csv", out],
     ]
 
