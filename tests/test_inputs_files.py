@@ -161,7 +161,9 @@ def _cells(path: Path) -> list[str]:
 def test_no_cell_of_the_rejects_csv_runs_as_a_formula(capsys, tmp_path: Path, payload: str) -> None:
     src = tmp_path / "c.csv"
     with open(src, "w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows([["phone", "name"], [payload, payload], ["+12125550142", "ok"]])
+        csv.writer(fh).writerows(  # a column the file calls *_masked is the file's text, not a masked number
+            [["phone", "name", "notes_masked"], [payload, payload, payload], ["+12125550142", "ok", payload]]
+        )
     out = tmp_path / "rejects.csv"
     assert run_cli(capsys, "check", str(src), "--rejects", str(out))[0] == 0
     cells = _cells(out)
