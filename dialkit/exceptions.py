@@ -28,7 +28,9 @@ keeps working)::
     └── TutorialsError                      the tutorials cannot be found or copied
 
     UserWarning
-    └── ExposureWarning                     experiment arms were called at different local hours
+    ├── ExposureWarning                     experiment arms were called at different local hours or dates
+    ├── ArmLabelWarning                     arm labels differing only by spaces were merged
+    └── EarlyLookWarning                    an arm is below the planned size, the analysis not sequential
 
 Each class is also importable from the module that raises it (``dialkit.rules.RulesError`` is
 ``dialkit.exceptions.RulesError``), and every name in this module's ``__all__`` from ``dialkit``.
@@ -50,6 +52,8 @@ __all__ = [
     "ContactRecordsError",
     "DialkitError",
     "EndpointProblem",
+    "ArmLabelWarning",
+    "EarlyLookWarning",
     "ExperimentError",
     "ExposureWarning",
     "GarbageAnswer",
@@ -165,7 +169,15 @@ class ExperimentError(DialkitError, ValueError):
 
 
 class ExposureWarning(UserWarning):
-    """Arms were called at different callee local hours: a difference may be the hour, not the treatment."""
+    """Arms were called at different callee local hours or dates: a difference may be when, not the treatment."""
+
+
+class ArmLabelWarning(UserWarning):
+    """Arm labels that differed only by surrounding spaces were merged into one arm."""
+
+
+class EarlyLookWarning(UserWarning):
+    """An arm is below the planned size and the comparison is not sequential: its p-value overstates."""
 
 
 class TutorialsError(DialkitError):
