@@ -32,7 +32,7 @@ from dialkit.outcomes.metrics import (
     rate,
     reach_by_attempt,
 )
-from dialkit.outcomes.records import read_contact_records, to_firehose_text
+from dialkit.outcomes.records import load_contact_records, to_firehose_text
 from dialkit.sender import connect, send
 
 pytestmark = pytest.mark.timeout(180)
@@ -63,7 +63,7 @@ def campaign(tmp_path_factory: pytest.TempPathFactory):
             listeners=[],
         )
         emu.dialer.advance(hours=5)
-        records = read_contact_records(emu.contact_records())
+        records = load_contact_records(emu.contact_records())
         redial = dialkit.redial_candidates(first, records, now=emu.dialer.now())
         second = tmp / "run2.sqlite"
         send(
@@ -179,7 +179,7 @@ def _wilson(k: int, n: int) -> tuple[float, float]:
 @pytest.mark.slow
 def test_metrics_equal_an_independent_computation(campaign) -> None:
     results = pd.concat([dialkit.load_results(p) for p in campaign["ledgers"]], ignore_index=True)
-    records = read_contact_records(campaign["raw"])
+    records = load_contact_records(campaign["raw"])
     m = campaign_metrics(results, records, campaign["contacts"])
     x = _independent(campaign["ledgers"], campaign["raw"], campaign["contacts"])
     c = x["classes"]
@@ -237,7 +237,7 @@ def test_report_json_carries_the_metrics(campaign, capsys: pytest.CaptureFixture
     code = main(["report", str(first), "--json", "--contact-records", str(campaign["tmp"] / "records.json")])
     data = json.loads(capsys.readouterr().out)
     assert code == 0
-    expected = campaign_metrics(dialkit.load_results(first), read_contact_records(campaign["raw"]))
+    expected = campaign_metrics(dialkit.load_results(first), load_contact_records(campaign["raw"]))
     assert data["metrics"] == json.loads(json.dumps(expected))
     for name in ("human_answer_rate", "voicemail_rate", "abandon_rate", "expired_rate", "list_penetration"):
         assert set(data["metrics"][name]) == {"count", "denominator", "rate", "ci_low", "ci_high"}
@@ -254,7 +254,7 @@ def test_metrics_without_records_say_zero_dialed(tmp_path: Path) -> None:
     with dialkit.connect("local") as conn:
         frame = pd.DataFrame({"phone_e164": ["+12125550142"], "row": [1]})
         send(dialkit.plan_batches(frame, conn.campaign_id), conn, tmp_path / "x.sqlite", listeners=[])
-    m = campaign_metrics(dialkit.load_results(tmp_path / "x.sqlite"), read_contact_records([]))
+    m = campaign_metrics(dialkit.load_results(tmp_path / "x.sqlite"), load_contact_records([]))
     assert m["requests"] == 1 and m["dialed"] == 0 and m["human_answer_rate"]["rate"] is None
 
 

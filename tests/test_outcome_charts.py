@@ -27,7 +27,7 @@ from dialkit.display.outcome_charts import (
     plot_rate_by_local_time,
 )
 from dialkit.emulator import DialerModel, serve
-from dialkit.outcomes.records import read_contact_records
+from dialkit.outcomes.records import load_contact_records
 from dialkit.sender import connect, send
 
 pytestmark = pytest.mark.timeout(120)
@@ -42,7 +42,7 @@ def frame(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     with serve(dialer=model) as emu, connect(emu.endpoint_url) as conn:
         send(dialkit.plan_batches(contacts, emu.campaign_id, attributes=["arm"]), conn, tmp / "l.sqlite", listeners=[])
         emu.dialer.advance(hours=3)
-        records = read_contact_records(emu.contact_records())
+        records = load_contact_records(emu.contact_records())
     return dialkit.outcome_frame(dialkit.load_results(tmp / "l.sqlite"), records)
 
 

@@ -1,7 +1,7 @@
 """Charts of what happened to the people dialed: dispositions, best time to call, experiment arms.
 
 Each function reads a frame the package produces (:func:`dialkit.outcome_frame`,
-:func:`dialkit.read_contact_records`, :func:`dialkit.compare_arms`), draws on
+:func:`dialkit.load_contact_records`, :func:`dialkit.compare_arms`), draws on
 ``ax`` (a new figure when None) and returns the :class:`~matplotlib.axes.Axes`.
 Same conventions as :mod:`dialkit.display.charts`: fixed category order with zeros
 drawn, one Okabe-Ito colour per disposition everywhere, counts written on the
@@ -66,7 +66,7 @@ def p_text(p: float) -> str:
 def plot_dispositions(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Contacts per disposition (every class, zeros too), with each class's share of the contacts with a record.
 
-    ``frame``: :func:`dialkit.outcome_frame` or :func:`dialkit.read_contact_records`
+    ``frame``: :func:`dialkit.outcome_frame` or :func:`dialkit.load_contact_records`
     output (anything with a ``disposition`` column; empty values are requests
     without a record and are counted in the subtitle).
     """

@@ -139,7 +139,7 @@ def _joined(results: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
     from dialkit.outcomes.records import join_contact_records
 
     if "disposition" not in records.columns:
-        raise ValueError("records must come from dialkit.read_contact_records (no 'disposition' column)")
+        raise ValueError("records must come from dialkit.load_contact_records (no 'disposition' column)")
     return join_contact_records(results, records)
 
 
@@ -346,7 +346,7 @@ def campaign_metrics(
     """The metrics of the module docstring, as a JSON-able dict.
 
     ``results``: :func:`dialkit.load_results` of one ledger (or several,
-    concatenated).  ``records``: :func:`dialkit.read_contact_records`.
+    concatenated).  ``records``: :func:`dialkit.load_contact_records`.
     ``contacts``: the list the campaign works through, for list penetration:
     a :class:`~dialkit.ContactSet` or a DataFrame with ``phone_e164`` (exact:
     people are matched by number), or an int (the list size).  None: the

@@ -19,7 +19,7 @@ whichever key matches, most certain first:
 It says which key matched each request (``join_key``) and how many records
 matched no request (``frame.attrs``).
 
-Records arrive at least once: :func:`read_contact_records` dedupes on
+Records arrive at least once: :func:`load_contact_records` dedupes on
 ContactId, keeping the latest ``LastUpdateTimestamp``.  Kinesis Data Firehose
 writes them to S3 concatenated with no delimiter (``{...}{...}``) by default,
 often gzip-compressed, so the reader accepts that, ``.gz`` objects, JSON lines
@@ -39,6 +39,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import warnings
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
@@ -63,6 +64,7 @@ __all__ = [
     "open_record_file",
     "outcome_of",
     "parse_records",
+    "load_contact_records",
     "read_contact_records",
     "redial_candidates",
 ]
@@ -458,7 +460,7 @@ def _found(objects: Sequence[Mapping[str, Any]]) -> str:
     return f"{len(objects)} {noun}, none has ContactId or detail.contactId (the objects have {common})"
 
 
-def read_contact_records(
+def load_contact_records(
     source: str | os.PathLike[str] | bytes | Iterable[Mapping[str, Any]], *, max_bytes: int | None = None
 ) -> pd.DataFrame:
     """Contact records or contact events as one row per contact (latest version wins).
@@ -672,7 +674,7 @@ def _frequency_capped(
 ) -> pd.DataFrame:
     """``chosen`` less the candidates over the frequency cap (listed in ``attrs["rejected"]``)."""
     from dialkit.masking import mask_phone
-    from dialkit.rules import FrequencyCap, check_frequency_cap, read_history
+    from dialkit.rules import FrequencyCap, check_frequency_cap, load_history
 
     if not isinstance(cap, FrequencyCap):
         cap = FrequencyCap.parse(str(cap))
@@ -681,7 +683,7 @@ def _frequency_capped(
     for p in [*paths, *extra]:  # a ledger named in both counts once
         seen.setdefault(os.path.realpath(os.fspath(p)), p)
     moment = now if now is not None else datetime.now(timezone.utc)
-    verdict = check_frequency_cap(chosen, cap, moment, read_history(list(seen.values())))
+    verdict = check_frequency_cap(chosen, cap, moment, load_history(list(seen.values())))
     over = verdict["over"].to_numpy(dtype=bool)
     rejected = pd.DataFrame(
         {
@@ -701,6 +703,16 @@ def _frequency_capped(
 def to_firehose_text(records: Iterable[Mapping[str, Any]]) -> str:
     """Records concatenated with no delimiter, as Firehose writes them to S3 by default."""
     return "".join(json.dumps(r, separators=(",", ":")) for r in records)
+
+
+def read_contact_records(
+    source: str | os.PathLike[str] | bytes | Iterable[Mapping[str, Any]], *, max_bytes: int | None = None
+) -> pd.DataFrame:
+    """Deprecated name of :func:`load_contact_records` (dialkit's readers are all ``load_*``); goes in 0.3.0."""
+    warnings.warn(
+        "dialkit.read_contact_records is deprecated: use dialkit.load_contact_records", DeprecationWarning, stacklevel=2
+    )
+    return load_contact_records(source, max_bytes=max_bytes)
 
 
 def __getattr__(name: str) -> Any:
