@@ -503,11 +503,16 @@ def _print_campaign(conn: Any, campaign_id: str, rules: Any) -> None:
 def cmd_report(args: argparse.Namespace) -> int:
     from dialkit.ledger.results import load_results, pending_reasons, report
 
+    if args.bad_numbers and not args.contact_records:
+        raise DialkitError(
+            "--bad-numbers needs --contact-records: which numbers are bad is in the contact records "
+            "(DisconnectReason TELECOM_NUMBER_INVALID, AMD SIT tones, fax)"
+        )
     data = report(args.ledger)
     data["pending_reasons"] = pending_reasons(args.ledger)
     if args.contact_records:
         from dialkit.outcomes.metrics import campaign_metrics
-        from dialkit.outcomes.records import join_contact_records, read_contact_records
+        from dialkit.outcomes.records import bad_numbers, join_contact_records, read_contact_records
 
         results, records = load_results(args.ledger), read_contact_records(args.contact_records)
         joined = join_contact_records(results, records)
@@ -523,6 +528,12 @@ def cmd_report(args: argparse.Namespace) -> int:
             "redial": int(joined["redial"].fillna(False).astype(bool).sum()),
         }
         data["metrics"] = campaign_metrics(results, records)
+        data["contact_records"]["undocumented"] = data["metrics"]["undocumented"]
+        if args.bad_numbers:
+            bad = bad_numbers(args.ledger, records)
+            Path(args.bad_numbers).parent.mkdir(parents=True, exist_ok=True)
+            write_private_csv(bad, args.bad_numbers)  # full numbers (a suppression list): 0600
+            data["contact_records"]["bad_numbers"] = {"written": int(len(bad)), "path": str(args.bad_numbers)}
     if args.csv:
         Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
         from dialkit.ledger.results import _shown_reason
@@ -564,14 +575,41 @@ def cmd_report(args: argparse.Namespace) -> int:
             )
         )
         m = data["metrics"]
-        print(f"  dialed {m['dialed']}; dispositions: " + ", ".join(f"{k} {v}" for k, v in m["dispositions"].items()))
-        for name in ("human_answer_rate", "voicemail_rate", "abandon_rate", "expired_rate", "list_penetration"):
+        shown = ", ".join(f"{k} {v}" for k, v in m["dispositions"].items() if v)
+        print(f"  dialed {m['dialed']}; dispositions: {shown or 'none'}")
+        undocumented = m["undocumented"]
+        if undocumented["count"]:
+            values = ", ".join(
+                f"{field} {value} ({n})"
+                for field in ("DisconnectReason", "AnsweringMachineDetectionStatus")
+                for value, n in undocumented[field].items()
+            )
+            print(
+                f"    {undocumented['count']} records with values AWS does not document (disposition other): {values}"
+            )
+        print(f"    live answers known from: {m['basis']}")
+        for name in (
+            "human_answer_rate",
+            "voicemail_rate",
+            "no_answer_rate",
+            "busy_rate",
+            "bad_number_rate",
+            "abandon_rate",
+            "expired_rate",
+            "list_penetration",
+        ):
             r = m[name]
             if r["rate"] is not None:
                 print(
                     f"    {name:<18} {r['rate']:6.1%}  ({r['count']}/{r['denominator']}, 95% CI "
-                    f"{r['ci_low']:.1%}-{r['ci_high']:.1%})"
+                    f"{r['ci_low']:.1%}-{r['ci_high']:.1%})" + (f", basis {r['basis']}" if r.get("basis") else "")
                 )
+            elif r.get("note"):
+                print(f"    {name:<18} unknown: {r['note']}")
+        if "bad_numbers" in cr:
+            print(
+                f"  bad numbers: {cr['bad_numbers']['written']} written to {cr['bad_numbers']['path']} (use it with --suppress)"
+            )
     return 0
 
 
@@ -800,9 +838,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--contact-records",
         help="contact records or EventBridge contact events (file or folder; "
         "Firehose output, JSON lines or arrays, plain or .gz) to join to the ledger by client-token "
-        "attribute, OutboundRequestId or ContactId: adds outcomes, redial counts, which key matched and "
-        "campaign metrics (dispositions, answer/voicemail/abandon/expired rates with Wilson intervals, "
-        "attempts per contact, list penetration, by attempt, by callee local hour and weekday)",
+        "attribute, else ContactId: adds outcomes, redial counts, which key matched and "
+        "campaign metrics (dispositions, answer/voicemail/abandon/expired rates with Wilson intervals and "
+        "the evidence they rest on, attempts per contact, list penetration, by attempt, by callee local "
+        "hour and weekday)",
+    )
+    p.add_argument(
+        "--bad-numbers",
+        metavar="FILE",
+        help="with --contact-records: write the numbers whose latest contact says the number is bad "
+        "(invalid, not in service / SIT tone, fax) to this CSV (created 0600), a suppression list "
+        "that --suppress reads back",
     )
     p.add_argument(
         "--json", action="store_true", help="print one JSON object: requests, succeeded, failed, pending, failure_codes"

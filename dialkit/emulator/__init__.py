@@ -30,7 +30,7 @@ from dialkit.emulator._cli import main
 from dialkit.emulator._dialer import DEFAULT_HOUR_PROFILE, Dialer, DialerModel
 from dialkit.emulator._emulator import Emulator, serve
 from dialkit.emulator._faults import FaultProfile
-from dialkit.emulator._records import build_contact_record, simulate_contact_records
+from dialkit.emulator._records import build_contact_record, simulate_contact_records, to_firehose_text
 
 __all__ = [
     "DEFAULT_HOUR_PROFILE",
@@ -42,4 +42,5 @@ __all__ = [
     "main",
     "serve",
     "simulate_contact_records",
+    "to_firehose_text",
 ]

@@ -26,8 +26,8 @@ without it the emulator accepts and forgets, as before.  With it:
   same contact records, whatever the order of HTTP calls.
 
 Contact records come out in Connect's shape (:func:`dialkit.emulator._records.build_contact_record`):
-the request's attributes, ``Campaign.CampaignId`` and ``SourceCampaign
-{CampaignId, OutboundRequestId}``.  A record appears once its contact has ended
+the request's attributes (the client-token attribute among them) and
+``Campaign.CampaignId``, only documented fields.  A record appears once its contact has ended
 on the simulated clock.
 """
 
@@ -254,7 +254,6 @@ class Dialer:
     def _expire(self, w: _Waiting) -> None:
         record = build_contact_record(
             contact_id=_contact_id(self.model.seed, w),
-            outbound_request_id=w.id,
             campaign_id=w.campaign_id,
             phone=w.phone,
             attributes=w.attributes,
@@ -304,7 +303,6 @@ class Dialer:
             end = dial_at + timedelta(seconds=rng.uniform(2, 10))
         record = build_contact_record(
             contact_id=_contact_id(self.model.seed, w),
-            outbound_request_id=w.id,
             campaign_id=w.campaign_id,
             phone=w.phone,
             attributes=w.attributes,
@@ -321,8 +319,7 @@ class Dialer:
 
 
 def _contact_id(seed: int, w: _Waiting) -> str:
-    """The contact's own id, as Connect makes one: not the dial request id, which goes to
-    ``SourceCampaign.OutboundRequestId`` (seeded, so runs repeat)."""
+    """The contact's own id, as Connect makes one: not the dial request id (seeded, so runs repeat)."""
     import uuid
 
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"dialkit-dialer:{seed}:{w.campaign_id}:{w.token}"))

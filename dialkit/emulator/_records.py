@@ -10,6 +10,7 @@ re-exports these two names.
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from collections.abc import Iterable, Mapping
@@ -17,9 +18,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from dialkit._util.utc import utc_iso
-from dialkit.outcomes.records import FAILED_REASONS
+from dialkit.aws.reasons import CAMPAIGN_FAILED_REASONS
 
-__all__ = ["build_contact_record", "simulate_contact_records"]
+__all__ = ["build_contact_record", "simulate_contact_records", "to_firehose_text"]
 
 
 def build_contact_record(
@@ -35,17 +36,24 @@ def build_contact_record(
     amd_status: str | None = None,
     agent: Mapping[str, Any] | None = None,
     queue: Mapping[str, Any] | None = None,
-    outbound_request_id: str | None = None,
     system_phone: str = "+12125550100",
 ) -> dict[str, Any]:
     """One contact record in Connect's shape, for simulated dialers (the emulator's dialer model).
 
-    Like Connect's: the dial request's attributes become the contact's
-    ``Attributes``; ``Campaign {CampaignId}`` and ``SourceCampaign {CampaignId,
-    OutboundRequestId}`` name the campaign and the request (the request id
-    unless ``outbound_request_id`` says otherwise); timestamps are
-    ``yyyy-mm-ddThh:mm:ssZ``; ``LastUpdateTimestamp`` a minute after the end.
+    Only fields of the contact record data model page (``ContactTraceRecord``:
+    ``ContactId``, ``Channel``, ``InitiationMethod``, the timestamps,
+    ``DisconnectReason``, ``AnsweringMachineDetectionStatus``,
+    ``CustomerEndpoint``, ``SystemEndpoint``, ``Campaign``, ``Attributes``,
+    ``Queue``, ``Agent``).  Like Connect's: the dial request's attributes become
+    the contact's ``Attributes`` (the client-token attribute among them: the
+    join key); ``Campaign {CampaignId}`` names the campaign; nothing names the
+    dial request (no documented field does); an ``Agent`` gets
+    ``ConnectedToAgentTimestamp`` (the moment the call connected) unless it has
+    one; timestamps are ``yyyy-mm-ddThh:mm:ssZ``; ``LastUpdateTimestamp`` a
+    minute after the end.
     """
+    if agent and "ConnectedToAgentTimestamp" not in agent:
+        agent = {**agent, "ConnectedToAgentTimestamp": utc_iso(connected or initiated)}
     iso = utc_iso
     return {
         "ContactId": contact_id,
@@ -60,7 +68,6 @@ def build_contact_record(
         "CustomerEndpoint": {"Address": phone, "Type": "TELEPHONE_NUMBER"},
         "SystemEndpoint": {"Address": system_phone, "Type": "TELEPHONE_NUMBER"},
         "Campaign": {"CampaignId": campaign_id},
-        "SourceCampaign": {"CampaignId": campaign_id, "OutboundRequestId": outbound_request_id or contact_id},
         "Attributes": dict(attributes or {}),
         "Queue": dict(queue) if queue else None,
         "Agent": dict(agent) if agent else None,
@@ -85,9 +92,7 @@ def simulate_contact_records(
     Like Connect's, each record has its own ``ContactId`` (not the dial request
     id: nothing documents that they are equal), carries the request's
     attributes in ``Attributes`` (the client-token attribute among them), and
-    names its campaign in ``Campaign.CampaignId`` and
-    ``SourceCampaign {CampaignId, OutboundRequestId}``, the latter being the
-    dial request id.
+    names its campaign in ``Campaign.CampaignId``.
     """
     out: list[dict[str, Any]] = []
     for d in dial_requests:
@@ -102,7 +107,7 @@ def simulate_contact_records(
             reason = "EXPIRED"
             end = start
         elif draw < expired_rate + failed_rate:
-            reason = rng.choices(FAILED_REASONS, weights=[1, 1, 5, 3])[0]
+            reason = rng.choices(CAMPAIGN_FAILED_REASONS, weights=[1, 1, 5, 3])[0]
             end = start + timedelta(seconds=rng.uniform(2, 20))
         else:
             connected_at = start + timedelta(seconds=rng.uniform(4, 25))
@@ -119,7 +124,6 @@ def simulate_contact_records(
             end = connected_at + timedelta(seconds=rng.uniform(10, 400))
         record = build_contact_record(
             contact_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            outbound_request_id=d["id"],
             campaign_id=d["campaignId"],
             phone=d["phoneNumber"],
             attributes=d.get("attributes"),
@@ -135,3 +139,8 @@ def simulate_contact_records(
         if rng.random() < redelivery_rate:  # an older version delivered again, after the newer one
             out.append({**record, "DisconnectReason": None, "LastUpdateTimestamp": utc_iso(start)})
     return out
+
+
+def to_firehose_text(records: Iterable[Mapping[str, Any]]) -> str:
+    """Records concatenated with no delimiter, as Firehose writes them to S3 by default."""
+    return "".join(json.dumps(r, separators=(",", ":")) for r in records)
