@@ -18,7 +18,7 @@ import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from dialkit._version import __version__
 
 # A library logs; the application decides where it goes (the CLI adds a masked stderr handler).
 logging.getLogger("dialkit").addHandler(logging.NullHandler())

@@ -166,6 +166,15 @@ def test_redial_policies_busy_and_no_answer_wait_bad_numbers_never() -> None:
             RedialRules(redial=frozenset({never}))
 
 
+def test_every_class_is_documented_in_the_module_and_the_docs() -> None:
+    import dialkit.outcomes.dispositions as mod
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "after-the-dial.md").read_text()
+    for name in DISPOSITIONS:
+        assert f"``{name}``" in mod.__doc__
+        assert f"`{name}`" in page
+
+
 def test_customer_key_is_a_stable_pseudonym_not_the_number() -> None:
     key = customer_key("+12125550142")
     assert key == customer_key("+12125550142") != customer_key("+12125550143")

@@ -190,7 +190,7 @@ def _messy_values(seed: int, count: int) -> list[str]:
 @pytest.mark.slow
 def test_vectorised_preparation_equals_prepare_phone() -> None:
     """_prepare_vectorised gives _prepare_phone's (body, flags, digit count) for every value it takes."""
-    from dialkit.contacts import _prepare_phone
+    from dialkit.contacts._normalise import _prepare_phone
 
     values = sorted(set(_messy_values(5, 20_000) + _generated_values(6, 10_000)))
     ok, body, flags, digits = _fastpath._prepare_vectorised(pa.array(values, type=pa.string()))

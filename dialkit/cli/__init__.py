@@ -35,9 +35,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from dialkit import __version__
 from dialkit._util.files import write_private_csv
 from dialkit._util.utc import utc_iso
+from dialkit._version import __version__
 from dialkit.exceptions import CampaignNotFound, CampaignNotRunning, DialkitError
 from dialkit.masking import MaskingFilter, mask_text
 
@@ -191,7 +191,7 @@ def _plan_args(p: argparse.ArgumentParser, *, campaign_required: bool) -> None:
         "--no-token-attribute",
         action="store_true",
         help="do not send each request's client token as the contact attribute dialkit_client_token "
-        "(contact records then join by OutboundRequestId or ContactId only)",
+        "(contact records then join only by the undocumented ContactId guess)",
     )
     p.add_argument(
         "--api",

@@ -52,7 +52,7 @@ from phonenumbers import PhoneMetadata, PhoneNumberType, ValidationResult
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
 if TYPE_CHECKING:  # pragma: no cover
-    from dialkit.contacts import ContactSet
+    from dialkit.contacts._contactset import ContactSet
 
 __all__ = ["NormalizedValues", "load_text_fast", "normalize_values"]
 
@@ -552,7 +552,7 @@ def normalize_values(values: Sequence[Any] | pa.Array, default_region: str) -> N
     Each distinct value is decided once.  ``values`` may hold any objects (a
     pyarrow string array is the fast case); non-strings go to ``normalize_phone``.
     """
-    from dialkit.contacts import _check_region
+    from dialkit.contacts._normalise import _check_region
 
     return _expand(_normalize_any(values, _check_region(default_region)))
 
@@ -577,7 +577,7 @@ def _normalize_any(values: Sequence[Any] | pa.Array, region: str) -> _Values:
         out.fast = sub.fast
     other = [i for i, v in enumerate(seq) if not isinstance(v, str)]
     if other:
-        from dialkit.contacts import REJECTION_REASONS, normalize_phone
+        from dialkit.contacts._normalise import REJECTION_REASONS, normalize_phone
 
         reason_index = {r: i for i, r in enumerate(REJECTION_REASONS)}
         for i in other:
@@ -609,7 +609,7 @@ def _normalize_column(values: pa.Array | pa.ChunkedArray, default_region: str) -
     values are distinct, so hashing them all first would cost more than deciding the few repeats twice);
     the values it leaves are then deduplicated, so each distinct one goes through the slower steps once.
     """
-    from dialkit.contacts import _check_region
+    from dialkit.contacts._normalise import _check_region
 
     region = _check_region(default_region)
     arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
@@ -639,7 +639,7 @@ def _normalize_column(values: pa.Array | pa.ChunkedArray, default_region: str) -
 @functools.lru_cache(maxsize=256)
 def _flag_text(flags: tuple[str, ...]) -> str:
     """Flags as the phone_flags column writes them: distinct, in PHONE_FLAGS order, ';'-joined."""
-    from dialkit.contacts import _FLAG_ORDER
+    from dialkit.contacts._normalise import _FLAG_ORDER
 
     return ";".join(sorted(set(flags), key=_FLAG_ORDER.__getitem__))
 
@@ -667,7 +667,7 @@ def _normalize_unique(uniques: pa.Array, region: str, *, first_round: bool = Tru
     path in round 2, and only what is left is parsed by libphonenumber.  ``first_round=False`` skips
     round 1 (for values round 1 has already left undecided).
     """
-    from dialkit.contacts import REJECTION_REASONS, _parse_phone, _prepare_phone
+    from dialkit.contacts._normalise import REJECTION_REASONS, _parse_phone, _prepare_phone
 
     n = len(uniques)
     reason_index = {r: i for i, r in enumerate(REJECTION_REASONS)}
@@ -761,7 +761,7 @@ def _prepare_vectorised(texts: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarr
     their flag codes, their digit counts); ``tests/test_fastpath.py`` compares it
     with ``_prepare_phone``.
     """
-    from dialkit.contacts import _EXT_RE
+    from dialkit.contacts._normalise import _EXT_RE
 
     # contacts._EXT_RE in RE2, case-insensitive: after the steps before it the only whitespace left is
     # ' ' and every character is ASCII, so RE2's \s and \d agree with Python's here
@@ -824,7 +824,7 @@ def _prepare_vectorised(texts: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarr
 
 def _fast_unique(uniques: pa.Array, region: str, out: _Values) -> np.ndarray:
     """Decide what the fast path can; fill ``out`` for those and return their mask."""
-    from dialkit.contacts import REJECTION_REASONS
+    from dialkit.contacts._normalise import REJECTION_REASONS
 
     reason_index = {r: i for i, r in enumerate(REJECTION_REASONS)}
     n = len(uniques)
@@ -1196,8 +1196,11 @@ def load_text_fast(
     import pandas as pd
     import pyarrow.csv as pv
 
-    from dialkit import contacts as c
     from dialkit.contacts import _io
+    from dialkit.contacts._columns import _output_names, _resolve_given_column, _unique_names, find_phone_column
+    from dialkit.contacts._contactset import ContactSet
+    from dialkit.contacts._normalise import REJECTION_REASONS
+    from dialkit.contacts._suppress import _load_suppression
 
     path, name, kind = _io.check_path(source, max_bytes=max_bytes, fast=True)
     if kind != "text":
@@ -1210,13 +1213,13 @@ def load_text_fast(
         return None
     limits = limits or _io.DEFAULT_LIMITS
     _io._check_shape(name, 0, len(header), limits)  # the same file limits as the row reader
-    original, unique, notes = c._unique_names(header)
+    original, unique, notes = _unique_names(header)
     if phone_column is not None:
-        phone_index = c._resolve_given_column(str(phone_column), original, unique, name)
+        phone_index = _resolve_given_column(str(phone_column), original, unique, name)
     else:
-        phone_index = original.index(c.find_phone_column(original, source=name))
+        phone_index = original.index(find_phone_column(original, source=name))
     phone_name = original[phone_index] or unique[phone_index]
-    out_names, _, rename_notes = c._output_names(unique, False)
+    out_names, _, rename_notes = _output_names(unique, False)
     notes += rename_notes
 
     internal = [f"c{j}" for j in range(len(header))]
@@ -1310,7 +1313,7 @@ def load_text_fast(
     del results
     later_details: dict[int, str] = {}  # suppressed and duplicate rows; the rest are in ``details``
     # no blank lines here, so the row number of record i is i + 1
-    index = {r: i for i, r in enumerate(c.REJECTION_REASONS)}
+    index = {r: i for i, r in enumerate(REJECTION_REASONS)}
 
     suppress_set: set[str] = set()
     suppress_unparsed = 0
@@ -1318,7 +1321,7 @@ def load_text_fast(
         # do-not-call entries are tried in every region the list's own numbers come from, as the row reader does
         used_codes = np.unique(small["region"][reason < 0]).tolist()
         used = {v for v in (_REGION_CODES.values[k] for k in used_codes) if v}
-        suppress_set, suppress_unparsed = c._load_suppression(
+        suppress_set, suppress_unparsed = _load_suppression(
             suppress, region, used, notes, max_bytes=max_bytes, unreadable=suppress_unreadable
         )
         if suppress_set:
@@ -1390,7 +1393,7 @@ def load_text_fast(
     accepted = pd.DataFrame(acc, copy=False)  # a dict of arrays is copied by default: not 10M rows twice
     rej["row"] = pd.array(rejected_idx + 1, dtype="int64")
     rej["reason"] = pd.Categorical.from_codes(
-        reason[rejected_idx].astype(np.int64), categories=pd.Index(c.REJECTION_REASONS)
+        reason[rejected_idx].astype(np.int64), categories=pd.Index(REJECTION_REASONS)
     )
     detail_list: list[str] = [""] * len(rejected_idx)
     for pos, text in zip(np.searchsorted(rejected_idx, detail_rows).tolist(), details.to_pylist()):
@@ -1404,7 +1407,7 @@ def load_text_fast(
     rejected = pd.DataFrame(rej, copy=False)
 
     assert len(accepted) + len(rejected) == n_rows  # every row is accounted for, by construction
-    return c.ContactSet(
+    return ContactSet(
         accepted=accepted,
         rejected=rejected,
         source=name,

@@ -28,7 +28,7 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from dialkit.contacts import _may_hold_phones
+from dialkit.contacts import may_hold_phones
 from dialkit.ledger.results import FAILURE_CODES
 from dialkit.masking import mask_attributes, mask_phone, mask_text
 from dialkit.planning import BatchPlan, describe_problems, group_problems
@@ -247,7 +247,7 @@ class ContactReview(w.VBox):
         if named in cols:
             found = [named]
         else:
-            found = [c for c in cols if _may_hold_phones(c)]  # the one list of phone-column names
+            found = [c for c in cols if may_hold_phones(c)]  # the one list of phone-column names
         found += [c for c in ("phone_e164",) if c in cols and c not in found]
         return [c for c in found if c not in ("row", "reason", "detail", "number_type")]
 

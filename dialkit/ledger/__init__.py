@@ -32,12 +32,12 @@ from typing import Any
 
 import filelock
 
-from dialkit import __version__
 from dialkit._util.files import make_private
+from dialkit._version import __version__
 from dialkit.exceptions import LedgerBusy, LedgerError
 from dialkit.planning import BatchPlan
 
-__all__ = ["SCHEMA_VERSION", "STATUSES", "Ledger", "LedgerRequest"]
+__all__ = ["RULES_META_KEY", "SCHEMA_VERSION", "STATUSES", "Ledger", "LedgerRequest"]
 
 #: Bump when the layout changes; readers migrate older versions forward.
 #: 1: dialkit 0.1.  2: indexes on ``seq`` and (``status``, ``first_sent_at``) and a ``tally`` of
@@ -47,6 +47,10 @@ __all__ = ["SCHEMA_VERSION", "STATUSES", "Ledger", "LedgerRequest"]
 #: in force per send, each call tagged with its ``send_id``, so the audit judges every request by the
 #: rules of the send that carried it).
 SCHEMA_VERSION = 3
+
+#: The ``meta`` key :func:`dialkit.send` writes the rules in force under (JSON of ``CampaignRules.describe()``);
+#: ``dialkit.audit`` reads it.
+RULES_META_KEY = "rules"
 
 #: ``UPDATE ... FROM`` (one statement for a whole answer) needs SQLite 3.33.
 _UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33, 0)

@@ -28,14 +28,11 @@ from typing import Any
 
 import pandas as pd
 
-from dialkit.ledger import Ledger
+from dialkit.ledger import RULES_META_KEY, Ledger
 from dialkit.masking import mask_phone
 from dialkit.rules import KNOWN_ZONE_COLUMN, CallingHours, RulesError, callee_time_zones
 
 __all__ = ["AUDIT_COLUMNS", "audit"]
-
-#: The ``meta`` key :func:`dialkit.send` writes the rules in force under (JSON of ``CampaignRules.describe()``).
-RULES_META_KEY = "rules"
 
 #: Columns of :func:`audit`'s frame, in order (``phone_masked`` becomes ``phone_e164`` with ``show_numbers``).
 AUDIT_COLUMNS = (

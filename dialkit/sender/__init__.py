@@ -53,14 +53,14 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from dialkit import __version__
 from dialkit._util.loopback import is_loopback_host
 from dialkit._util.token_bucket import TokenBucket
 from dialkit._util.utc import utc_iso
+from dialkit._version import __version__
 from dialkit.aws.adapters import Adapter, BatchAnswer, V1Adapter, V2Adapter, adapter_for
 from dialkit.aws.model import MAX_TTL, MIN_TTL, constraints
 from dialkit.exceptions import CampaignNotFound, CampaignNotRunning, ConfirmationRequired, DialkitError, EndpointProblem
-from dialkit.ledger import Ledger, LedgerRequest, _plan_digest
+from dialkit.ledger import RULES_META_KEY, Ledger, LedgerRequest, _plan_digest
 from dialkit.ledger import _iso as ledger_time  # the ledger's stored timestamp form, compared as text
 from dialkit.masking import install_log_masking, mask_text
 from dialkit.planning import BatchPlan, _iter_chunks
@@ -951,8 +951,6 @@ def _record_rules(led: Ledger, rules: Any, now: Callable[[], datetime]) -> None:
     none were in force, so the audit never claims rules a later send did not apply.
     """
     import json
-
-    from dialkit.outcomes.audit import RULES_META_KEY
 
     # every send gets its row (and its calls its send_id): the audit judges each request by its own send's rules
     led._begin_send(json.dumps(rules.describe()) if rules is not None else None, now())
