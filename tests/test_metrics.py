@@ -24,7 +24,7 @@ from statsmodels.stats.proportion import proportion_confint
 import dialkit
 from dialkit.cli import main
 from dialkit.emulator import DialerModel, serve
-from dialkit.outcomes.metrics import campaign_metrics, rate
+from dialkit.outcomes.metrics import campaign_metrics, metrics_table, rate
 from dialkit.outcomes.records import read_contact_records, to_firehose_text
 from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE
 from dialkit.sender import connect, send
@@ -343,3 +343,6 @@ def test_undocumented_values_are_counted_in_the_metrics(tmp_path: Path) -> None:
         "AnsweringMachineDetectionStatus": {},
     }
     assert m["dispositions"]["other"] == 1 and m["dispositions"]["human_answered"] == 1
+    table = metrics_table(m)
+    assert list(table.columns) == ["count", "denominator", "rate", "ci_low", "ci_high", "basis"]
+    assert table.loc["human_answer_rate", "basis"] == "amd" and table.loc["busy_rate", "basis"] == ""

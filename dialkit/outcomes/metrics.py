@@ -339,11 +339,12 @@ def campaign_metrics(
 def metrics_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
     """The headline rates of :func:`campaign_metrics` as a table: ``count, denominator, rate, ci_low, ci_high, basis``.
 
-    ``basis`` is set for the rates that need answer evidence (None for the others).
+    ``basis`` is set for the rates that need answer evidence (empty for the others).
     """
     rows = {name: metrics[name] for name in RATE_NAMES if name in metrics}
     table = pd.DataFrame.from_dict(
         rows, orient="index", columns=["count", "denominator", "rate", "ci_low", "ci_high", "basis"]
     )
+    table["basis"] = table["basis"].astype(object).where(table["basis"].notna(), "")
     table.index.name = "metric"
     return table
