@@ -366,3 +366,29 @@ def test_report_writes_bad_numbers_as_a_suppression_list_that_suppress_reads_bac
     everything = RedialRules(redial=frozenset(DISPOSITIONS) - NEVER_REDIALED)
     again = redial_candidates(ledger, records, rules=everything, now=T0 + timedelta(days=1))
     assert set(again["phone_e164"]) == set(phones[3:])
+
+
+def test_no_import_cycle_between_records_dispositions_and_the_emulator() -> None:
+    """dispositions never imports records (records imports dispositions); the emulator never imports outcomes.
+
+    The reason codes both sides use live in ``dialkit.aws.reasons``, below both.  Imports inside
+    functions count too.
+    """
+    import ast
+
+    root = Path(__file__).resolve().parents[1] / "dialkit"
+
+    def imported(path: Path) -> set[str]:
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+                names.update(f"{node.module}.{a.name}" for a in node.names)
+            elif isinstance(node, ast.Import):
+                names.update(a.name for a in node.names)
+        return names
+
+    assert not {n for n in imported(root / "outcomes" / "dispositions.py") if n.startswith("dialkit.outcomes")}
+    for module in (root / "emulator").glob("*.py"):
+        assert not {n for n in imported(module) if n.startswith("dialkit.outcomes")}, module.name
+    assert "dialkit.aws.reasons" in imported(root / "emulator" / "_records.py")
