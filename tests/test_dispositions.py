@@ -14,6 +14,7 @@ from dialkit.aws import reasons
 from dialkit.emulator import serve
 from dialkit.outcomes.dispositions import (
     AMD_FIELD,
+    CONDITION_TESTS,
     CONDITIONS,
     DISPOSITION_GUIDE,
     DISPOSITION_RULES,
@@ -114,7 +115,9 @@ def test_the_table_is_data_every_row_names_a_known_disposition_condition_and_pol
     assert list(frame.columns) == ["order", "field", "value", "condition", "disposition", "meaning", "redial"]
     assert set(frame["disposition"]) <= set(DISPOSITIONS)
     assert set(DISPOSITIONS) - set(frame["disposition"]) == {"other"}  # other: no rule gives it
-    assert all(r.condition in CONDITIONS for r in DISPOSITION_RULES)
+    assert all(r.condition in CONDITIONS and r.condition in CONDITION_TESTS for r in DISPOSITION_RULES)
+    fields = {REASON_FIELD, AMD_FIELD, "Agent", "Agent.ConnectedToAgentTimestamp", "Queue"}
+    assert all(path in fields and test in ("null", "not_null") for t in CONDITION_TESTS.values() for path, test in t)
     assert all(r.redial == REDIAL_POLICIES[r.disposition].text for r in DISPOSITION_RULES)
     assert set(REDIAL_POLICIES) == set(DISPOSITIONS) == set(DISPOSITION_GUIDE)
 

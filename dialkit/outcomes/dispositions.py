@@ -69,6 +69,7 @@ from dialkit.aws.reasons import (
 __all__ = [
     "AMD_FIELD",
     "CONDITIONS",
+    "CONDITION_TESTS",
     "DISPOSITIONS",
     "DISPOSITION_GUIDE",
     "DISPOSITION_RULES",
@@ -129,7 +130,17 @@ DISPOSITION_GUIDE: dict[str, str] = {
 REASON_FIELD = "DisconnectReason"
 AMD_FIELD = "AnsweringMachineDetectionStatus"
 
-#: The conditions a rule may add to its field/value, in record-field terms.
+#: Each condition as data: (field path, ``null`` / ``not_null``) tests that must all hold.  In
+#: ``abandoned``, the ``Queue`` test stands for "the campaign puts answered calls to agents":
+#: :func:`disposition_of`'s ``agent_mode`` replaces it when given.
+CONDITION_TESTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "": (),
+    "abandoned": (("Agent", "null"), ("Queue", "not_null")),
+    "no_amd_agent": ((AMD_FIELD, "null"), ("Agent.ConnectedToAgentTimestamp", "not_null")),
+    "no_amd": ((AMD_FIELD, "null"),),
+}
+
+#: The conditions a rule may add to its field/value, in words.
 CONDITIONS: dict[str, str] = {
     "": "",
     "abandoned": "Agent is null, and Queue is set (or the campaign has agents: agent_mode)",
@@ -265,16 +276,15 @@ def _holds(
     agent_connected: bool,
     agent_mode: bool | None,
 ) -> bool:
-    if condition == "":
-        return True
-    if condition == "abandoned":
-        wants_agent = has_queue if agent_mode is None else agent_mode
-        return wants_agent and not has_agent
-    if condition == "no_amd_agent":
-        return not amd_status and agent_connected
-    if condition == "no_amd":
-        return not amd_status
-    raise ValueError(f"unknown condition {condition!r}")  # pragma: no cover - the table is fixed
+    """Whether a rule's condition holds: every test of :data:`CONDITION_TESTS` [condition]."""
+    present = {
+        AMD_FIELD: bool(amd_status),
+        "Agent": has_agent,
+        "Agent.ConnectedToAgentTimestamp": agent_connected,
+        # "the contact was queued" stands for "the campaign has agents" unless the caller says which
+        "Queue": has_queue if agent_mode is None else agent_mode,
+    }
+    return all(present[path] == (test == "not_null") for path, test in CONDITION_TESTS[condition])
 
 
 def _rule_of(
