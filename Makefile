@@ -2,7 +2,8 @@
 #   make demo   - the main job on the local emulator: load, plan, send, report, notebooks (no AWS account)
 #   make test   - the lint and type gate (make lint), then the whole test suite (unit, emulator over
 #                 HTTP, AWS CLI, faults, notebooks, browser)
-#   make lint   - ruff check (package, tests, benchmarks, notebooks), ruff format --check, mypy dialkit
+#   make lint   - ruff check (package, tests, benchmarks, notebooks), ruff format --check, lint-imports (the
+#                 layers contract in pyproject.toml), mypy dialkit
 #   make test-fast - the unit tests only (no slow, browser or notebook tests): seconds, for development
 #   make test-future - the same with the wall clock 400 days ahead (CI runs it)
 # CI also runs `make test-floor`: the fast unit tests on the lowest declared versions
@@ -44,10 +45,11 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/dialkit demo --out out
 
-# The gate: configured in pyproject.toml ([tool.ruff], [tool.mypy]).
+# The gate: configured in pyproject.toml ([tool.ruff], [tool.importlinter], [tool.mypy]).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy dialkit
 
 test: lint

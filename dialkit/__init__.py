@@ -47,6 +47,7 @@ __all__ = [
     "DialHistory",
     "DialkitError",
     "EndpointProblem",
+    "ExperimentError",
     "ExposureWarning",
     "FAILURE_CODES",
     "FileLimits",
@@ -67,6 +68,7 @@ __all__ = [
     "SendSummary",
     "SuppressionList",
     "TqdmListener",
+    "TutorialsError",
     "apply_rules",
     "assign_arms",
     "audit",
@@ -74,7 +76,9 @@ __all__ = [
     "client_token",
     "compare_arms",
     "connect",
+    "dashboard",
     "describe_campaign",
+    "doctor",
     "join_contact_records",
     "load_attempts",
     "load_contacts",
@@ -145,6 +149,7 @@ _EXPORTS: dict[str, str] = {
     "RedialRules": "outcomes.dispositions",
     "DISPOSITIONS": "outcomes.dispositions",
     "campaign_metrics": "outcomes.metrics",
+    "dashboard": "display.dashboard",
     "outcome_frame": "outcomes.metrics",
     "assign_arms": "outcomes.experiments",
     "compare_arms": "outcomes.experiments",
@@ -152,7 +157,7 @@ _EXPORTS: dict[str, str] = {
     "local_send_schedule": "outcomes.experiments",
     "send_on_schedule": "outcomes.experiments",
     "metrics_table": "outcomes.metrics",
-    "ExposureWarning": "outcomes.experiments",
+    "ExposureWarning": "exceptions",
     "CampaignRules": "rules",
     "CallingHours": "rules",
     "FrequencyCap": "rules",
@@ -162,7 +167,8 @@ _EXPORTS: dict[str, str] = {
     "apply_rules": "rules",
     "audit": "outcomes.audit",
     "describe_campaign": "sender.campaign_settings",
-    "RulesError": "rules",
+    "doctor": "sender.doctor",
+    "RulesError": "exceptions",
     "DialkitError": "exceptions",
     "ContactFileError": "exceptions",
     "PlanError": "exceptions",
@@ -175,7 +181,9 @@ _EXPORTS: dict[str, str] = {
     "PlanMismatch": "exceptions",
     "EndpointProblem": "exceptions",
     "ModelNotSupported": "exceptions",
-    "ContactRecordsError": "outcomes.records",
+    "ExperimentError": "exceptions",
+    "TutorialsError": "exceptions",
+    "ContactRecordsError": "exceptions",
     "CLIENT_TOKEN_ATTRIBUTE": "planning",
 }
 
@@ -201,19 +209,25 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from dialkit.contacts import REJECTION_REASONS, ContactSet, FileLimits, load_contacts
+    from dialkit.display.dashboard import dashboard
     from dialkit.exceptions import (
         CampaignNotFound,
         CampaignNotRunning,
         ConfirmationRequired,
         ContactFileError,
+        ContactRecordsError,
         DialkitError,
         EndpointProblem,
+        ExperimentError,
+        ExposureWarning,
         LedgerBusy,
         LedgerError,
         ModelNotSupported,
         PlanError,
         PlanMismatch,
         PlanValidationError,
+        RulesError,
+        TutorialsError,
     )
     from dialkit.ledger import Ledger
     from dialkit.ledger.results import FAILURE_CODES, load_attempts, load_results, report
@@ -221,7 +235,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from dialkit.outcomes.audit import audit
     from dialkit.outcomes.dispositions import DISPOSITIONS, RedialRules
     from dialkit.outcomes.experiments import (
-        ExposureWarning,
         assign_arms,
         compare_arms,
         local_send_schedule,
@@ -230,7 +243,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     )
     from dialkit.outcomes.metrics import campaign_metrics, metrics_table, outcome_frame
     from dialkit.outcomes.records import (
-        ContactRecordsError,
         join_contact_records,
         read_contact_records,
         redial_candidates,
@@ -241,10 +253,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         CampaignRules,
         DialHistory,
         FrequencyCap,
-        RulesError,
         SuppressionList,
         apply_rules,
         read_history,
     )
     from dialkit.sender import Backoff, Connection, Progress, SendSettings, SendSummary, TqdmListener, connect, send
     from dialkit.sender.campaign_settings import describe_campaign
+    from dialkit.sender.doctor import doctor

@@ -1,6 +1,35 @@
-"""Errors a user can act on: each says what went wrong and what to do about it.
+"""Every exception and warning dialkit raises on purpose, in one module.
 
-Messages never carry a full phone number (see :mod:`dialkit.masking`).
+Each error says what went wrong and what to do about it; the command line prints it as one line and
+exits with status 2. Messages never carry a full phone number (see :mod:`dialkit.masking`).
+
+The tree (``ValueError`` / ``RuntimeError`` beside a class: it is one too, so code that catches those
+keeps working)::
+
+    DialkitError
+    ├── ContactFileError (ValueError)       a contact file cannot be read as a whole
+    ├── PlanError (ValueError)              a plan cannot be made from these arguments
+    ├── PlanValidationError (ValueError)    a plan breaks API constraints (.problems)
+    ├── RulesError (ValueError)             a campaign rule cannot be used as given
+    ├── ConfirmationRequired                a real endpoint was not confirmed
+    ├── EndpointProblem                     no credentials or region, access denied, unreachable
+    ├── ModelNotSupported (RuntimeError)    botocore's service model lacks what was asked for
+    ├── CampaignNotRunning                  the campaign is not Running
+    ├── CampaignNotFound                    no such campaign at this endpoint
+    ├── LedgerError                         the ledger file cannot be used
+    │   ├── LedgerBusy                      another sender holds the ledger
+    │   └── PlanMismatch                    the plan would add requests to the ledger's run
+    ├── ContactRecordsError (ValueError)    contact records cannot be read
+    ├── ExperimentError (ValueError)        an experiment cannot be set up or compared as asked
+    └── TutorialsError                      the tutorials cannot be found or copied
+
+    UserWarning
+    └── ExposureWarning                     experiment arms were called at different local hours
+
+Each class is also importable from the module that raises it (``dialkit.rules.RulesError`` is
+``dialkit.exceptions.RulesError``), and every name in this module's ``__all__`` from ``dialkit``.
+The emulator's ``ApiError`` is not among them: it is the emulated service's answer, turned into an
+HTTP error response, never raised to a caller of dialkit.
 """
 
 from __future__ import annotations
@@ -13,14 +42,20 @@ __all__ = [
     "CampaignNotRunning",
     "ConfirmationRequired",
     "ContactFileError",
+    "ContactRecordsError",
     "DialkitError",
     "EndpointProblem",
+    "ExperimentError",
+    "ExposureWarning",
     "LedgerBusy",
     "LedgerError",
     "ModelNotSupported",
+    "OutputFileError",
     "PlanError",
     "PlanMismatch",
     "PlanValidationError",
+    "RulesError",
+    "TutorialsError",
 ]
 
 
@@ -30,6 +65,10 @@ class DialkitError(Exception):
 
 class ContactFileError(DialkitError, ValueError):
     """A contact file cannot be read as a whole (missing, empty, no phone column, ...)."""
+
+
+class OutputFileError(DialkitError, OSError):
+    """An output path cannot take a file dialkit writes: a FIFO, a device, a socket or a folder."""
 
 
 class PlanError(DialkitError, ValueError):
@@ -104,3 +143,23 @@ class ModelNotSupported(DialkitError, RuntimeError):
 
 class PlanMismatch(LedgerError):
     """Resuming a ledger with a plan that would add requests to it (pass ``extend=True`` / ``--extend-run``)."""
+
+
+class RulesError(DialkitError, ValueError):
+    """A rule cannot be used as given (a calling-hours spelling, a cap, a country, a list); the message says what to write."""
+
+
+class ContactRecordsError(DialkitError, ValueError):
+    """Contact records cannot be read (not JSON, wrong shape): the message names the file and the offset."""
+
+
+class ExperimentError(DialkitError, ValueError):
+    """An experiment cannot be set up or compared as asked (the message says what to change)."""
+
+
+class ExposureWarning(UserWarning):
+    """Arms were called at different callee local hours: a difference may be the hour, not the treatment."""
+
+
+class TutorialsError(DialkitError):
+    """The tutorials cannot be found or copied (missing from this install, or the target holds files)."""

@@ -65,11 +65,11 @@ AttributeSpec = Sequence[str] | Mapping[str, str] | None
 
 
 def client_token(campaign_id: str, run_id: str, phone_e164: str) -> str:
-    """The idempotency token of one dial request.
+    r"""The idempotency token of one dial request.
 
     A hash, so the token never carries the number itself, and so the same
     (campaign, run, number) always gives the same token.  It fits the model's
-    ``ClientToken`` pattern ``[a-zA-Z0-9_\\-.]*`` and length (47 of 200 chars).
+    ``ClientToken`` pattern ``[a-zA-Z0-9_\-.]*`` and length (47 of 200 chars).
     """
     digest = hashlib.sha256(f"{campaign_id}\x1f{run_id}\x1f{phone_e164}".encode()).hexdigest()
     return f"{TOKEN_PREFIX}-{digest[:43]}"
@@ -372,7 +372,7 @@ class BatchPlan:
         }
 
     # -- validation --------------------------------------------------------
-    def validate(self) -> pd.DataFrame:
+    def validate(self) -> pd.DataFrame:  # noqa: C901, PLR0912
         """Every API constraint the plan breaks, all at once: one row per request and problem.
 
         Returns a DataFrame with columns ``batch, position, client_token, field,
@@ -419,7 +419,16 @@ class BatchPlan:
             for r in b.requests:
                 for p in c.client_token.violations(r.client_token, label="client_token"):
                     add(r, "client_token", "client_token_invalid", p)
-                if r.client_token in seen:
+                if r.client_token in seen and seen[r.client_token].phone_e164 != r.phone_e164:
+                    first = seen[r.client_token]
+                    add(
+                        r,
+                        "client_token",
+                        "duplicate_client_token",
+                        f"the client token of batch {first.batch} position {first.position}, on a different "
+                        "number: the service would answer this request with the first one's id and never dial it",
+                    )
+                elif r.client_token in seen:
                     first = seen[r.client_token]
                     add(
                         r,
@@ -496,6 +505,7 @@ PROBLEM_CODES: tuple[str, ...] = (
     "batch_size",
     "client_token_invalid",
     "duplicate_number",
+    "duplicate_client_token",
     "phone_invalid",
     "phone_empty",
     "attribute_name_invalid",
@@ -508,6 +518,8 @@ PROBLEM_CODES: tuple[str, ...] = (
 _GROUP_DETAIL = {
     "duplicate_number": "the same number more than once (same client token): the service would not dial it a "
     "second time; keep one row per number",
+    "duplicate_client_token": "one client token on two different numbers: the service answers the second "
+    "request with the first one's id and never dials it; give every request its own token",
     "attributes_too_large": f"attributes total more than {MAX_ATTRIBUTES_BYTES:,} UTF-8 bytes (keys and values) per "
     "contact: send fewer or shorter attributes",
 }
@@ -717,9 +729,11 @@ def _postcode_zones(frame: pd.DataFrame, postcode_column: str | bool) -> list[st
 
 
 def _text_column(series: pd.Series) -> Any:
-    """A column as the API wants its values (text, '' when missing): the pyarrow string array (or chunked
-    array) behind it when it already is one without gaps (no copy: a 10M-row column is not held twice), else a
-    list of :func:`_as_text` values."""
+    """A column as the API wants its values (text, '' when missing).
+
+    The pyarrow string array (or chunked array) behind it when it already is one without gaps (no copy:
+    a 10M-row column is not held twice), else a list of :func:`_as_text` values.
+    """
     values = series.array
     if isinstance(values, pd.arrays.ArrowStringArray):
         arr = values.__arrow_array__()
@@ -733,15 +747,3 @@ def _row_column(series: pd.Series) -> Any:
     if series.dtype == "int64":
         return series.to_numpy()
     return [None if r is None or pd.isna(r) else int(r) for r in series.tolist()]
-
-
-def _iter_chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    """Yield lists of at most ``size`` items (used to re-batch retries)."""
-    chunk: list[Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

@@ -444,13 +444,16 @@ def test_in_flight_is_its_own_outcome_as_in_the_ledger_counts() -> None:
             "failure_code": [None, "InvalidInput", None, None, None],
         }
     )
-    assert list(charts.outcome_of(results).astype(str)) == [
+    assert list(charts.final_result(results).astype(str)) == [
         "succeeded",
         "InvalidInput",
         "pending",
         "in_flight",
         "in_flight",
     ]
+    with pytest.warns(DeprecationWarning, match="final_result"):
+        old = charts.outcome_of(results)  # the old name of the same thing, for one release
+    assert old.equals(charts.final_result(results))
     ax = charts.plot_failure_codes(results)
     assert heights(ax.containers[0])[OUTCOME_ORDER.index("in_flight")] == 2.0
     assert ax.get_title(loc="left").endswith("1 pending, 2 in flight")

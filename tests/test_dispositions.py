@@ -394,4 +394,3 @@ def test_no_import_cycle_between_records_dispositions_and_the_emulator() -> None
     assert not {n for n in imported(root / "outcomes" / "dispositions.py") if n.startswith("dialkit.outcomes")}
     for module in (root / "emulator").glob("*.py"):
         assert not {n for n in imported(module) if n.startswith("dialkit.outcomes")}, module.name
-    assert "dialkit.aws.reasons" in imported(root / "emulator" / "_records.py")

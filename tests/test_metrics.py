@@ -72,42 +72,52 @@ def campaign(tmp_path_factory: pytest.TempPathFactory):
     return {"ledgers": [first, second], "raw": raw, "contacts": contacts, "tmp": tmp}
 
 
+#: DisconnectReason -> disposition when the reason alone decides, written out from the data model page.
+_BY_REASON = {
+    "EXPIRED": "expired",
+    "OUTBUND_PREVIEW_DISCARDED": "not_dialed",
+    "OUTBOUND_DESTINATION_ENDPOINT_ERROR": "configuration_error",
+    "OUTBOUND_RESOURCE_ERROR": "configuration_error",
+    "OUTBOUND_ATTEMPT_FAILED": "network_failure",
+    "TELECOM_PROBLEM": "network_failure",
+    "TELECOM_POTENTIAL_BLOCKING": "blocked",
+    "TELECOM_NUMBER_INVALID": "bad_number",
+    "TELECOM_BUSY": "busy",
+    "TELECOM_UNANSWERED": "no_answer",
+    "TELECOM_TIMEOUT": "no_answer",
+    "TELECOM_ORIGINATOR_CANCEL": "no_answer",
+    "CUSTOMER_NEVER_ARRIVED": "no_answer",
+}
+#: AMD status -> disposition (HUMAN_ANSWERED aside), from the page and the connect model's enum.
+_BY_AMD = {
+    "SIT_TONE_BUSY": "busy",
+    "SIT_TONE_INVALID_NUMBER": "bad_number",
+    "SIT_TONE_DETECTED": "bad_number",
+    "FAX_MACHINE_DETECTED": "bad_number",
+    "VOICEMAIL_BEEP": "voicemail",
+    "VOICEMAIL_NO_BEEP": "voicemail",
+    "AMD_UNANSWERED": "no_answer",
+    "AMD_NOT_APPLICABLE": "no_answer",
+    **dict.fromkeys(
+        ("AMD_UNRESOLVED", "AMD_UNRESOLVED_SILENCE", "AMD_ERROR", "ANSWERED", "UNDETECTED", "ERROR"),
+        "answered_unclassified",
+    ),
+}
+
+
 def _classify(r: dict) -> str:
     """The disposition, written out by hand from the data model page (not from dialkit's table)."""
     reason, amd = r.get("DisconnectReason"), r.get("AnsweringMachineDetectionStatus")
-    agent = r.get("Agent") or {}
-    if reason == "EXPIRED":
-        return "expired"
-    if reason == "OUTBUND_PREVIEW_DISCARDED":
-        return "not_dialed"
-    if reason in ("OUTBOUND_DESTINATION_ENDPOINT_ERROR", "OUTBOUND_RESOURCE_ERROR"):
-        return "configuration_error"
-    if reason in ("OUTBOUND_ATTEMPT_FAILED", "TELECOM_PROBLEM"):
-        return "network_failure"
-    if reason == "TELECOM_POTENTIAL_BLOCKING":
-        return "blocked"
-    if reason == "TELECOM_NUMBER_INVALID":
-        return "bad_number"
-    if reason == "TELECOM_BUSY":
-        return "busy"
-    if reason in ("TELECOM_UNANSWERED", "TELECOM_TIMEOUT", "TELECOM_ORIGINATOR_CANCEL", "CUSTOMER_NEVER_ARRIVED"):
-        return "no_answer"
+    if reason in _BY_REASON:
+        return _BY_REASON[reason]
     if not reason:
         return "other"
-    if amd == "SIT_TONE_BUSY":
-        return "busy"
-    if amd in ("SIT_TONE_INVALID_NUMBER", "SIT_TONE_DETECTED", "FAX_MACHINE_DETECTED"):
-        return "bad_number"
-    if amd in ("VOICEMAIL_BEEP", "VOICEMAIL_NO_BEEP"):
-        return "voicemail"
-    if amd in ("AMD_UNANSWERED", "AMD_NOT_APPLICABLE"):
-        return "no_answer"
+    if amd in _BY_AMD:
+        return _BY_AMD[amd]
     if amd == "HUMAN_ANSWERED":
         return "abandoned" if r.get("Queue") and not r.get("Agent") else "human_answered"
-    if amd in ("AMD_UNRESOLVED", "AMD_UNRESOLVED_SILENCE", "AMD_ERROR", "ANSWERED", "UNDETECTED", "ERROR"):
-        return "answered_unclassified"
     if amd is None:
-        return "human_answered" if agent.get("ConnectedToAgentTimestamp") else "answered_unclassified"
+        return "human_answered" if (r.get("Agent") or {}).get("ConnectedToAgentTimestamp") else "answered_unclassified"
     return "other"
 
 

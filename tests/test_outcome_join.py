@@ -140,8 +140,9 @@ def test_redial_candidates_use_the_same_join_and_drop_the_old_token_attribute(tm
     with serve(seed=11) as emu:
         send_to(emu, dialkit.plan_batches(customer_contacts(60), emu.campaign_id, attributes=["customer_id"]), ledger)
         records = read_contact_records(emu.contact_records(expired_rate=0.3))
-    redial = redial_candidates(ledger, records)
-    assert len(redial) == int(records["redial"].sum()) > 0
+    later = records["disconnect_timestamp"].max() + pd.Timedelta(days=1)  # every wait has passed
+    redial = redial_candidates(ledger, records, now=later)
+    assert len(redial) == int(records["disposition"].isin(dialkit.RedialRules().redial).sum()) > 0
     assert CLIENT_TOKEN_ATTRIBUTE not in redial.columns and "customer_id" in redial.columns
     again = dialkit.plan_batches(redial, "camp-2", run_id="redial-1", attributes=["customer_id"])
     assert again.validate().empty
@@ -339,10 +340,14 @@ PAGE_ENDPOINT = frozenset({"Address", "Type"})
 def _check_documented(raw: list[dict[str, Any]]) -> None:
     import botocore.session
 
+    from dialkit.aws import reasons
+
     contact = botocore.session.get_session().get_service_model("connect").shape_for("Contact").members
     assert raw
     for r in raw:
         assert set(r) <= DATA_MODEL_FIELDS, set(r) - DATA_MODEL_FIELDS
+        assert r["DisconnectReason"] in (*reasons.DISCONNECT_REASONS, None), r["DisconnectReason"]
+        assert r["AnsweringMachineDetectionStatus"] in (*reasons.AMD_STATUSES, None)
         assert set(r["Campaign"]) <= set(contact["Campaign"].members)  # the Contact shape's Campaign: CampaignId
         for endpoint in ("CustomerEndpoint", "SystemEndpoint"):
             assert set(r[endpoint]) <= PAGE_ENDPOINT & set(contact[endpoint].members)

@@ -1,6 +1,7 @@
 """Reason codes Amazon Connect documents for voice contacts: DisconnectReason and AnsweringMachineDetectionStatus.
 
-One home for the values both the emulator (which writes contact records) and
+One home for the values both the emulator (which writes contact records; its
+tests check every value it writes is in these lists) and
 :mod:`dialkit.outcomes` (which reads them) use, so neither imports the other.
 
 Sources:
@@ -23,7 +24,6 @@ from __future__ import annotations
 __all__ = [
     "AMD_STATUSES",
     "CAMPAIGN_DISCONNECT_REASONS",
-    "CAMPAIGN_FAILED_REASONS",
     "CONNECTED_REASONS",
     "DATA_MODEL_PAGE",
     "DISCONNECT_REASONS",
@@ -66,13 +66,6 @@ VOICE_DISCONNECT_REASONS: tuple[str, ...] = (*TELECOM_REASONS, "CUSTOMER_NEVER_A
 EXPIRED_REASON = "EXPIRED"
 #: Preview dialing: the agent discarded the contact; spelled as on the data model page.
 PREVIEW_DISCARDED_REASON = "OUTBUND_PREVIEW_DISCARDED"
-#: The dial attempt failed inside the campaign service or the instance, in the order the emulator draws them.
-CAMPAIGN_FAILED_REASONS: tuple[str, ...] = (
-    "OUTBOUND_DESTINATION_ENDPOINT_ERROR",
-    "OUTBOUND_RESOURCE_ERROR",
-    "OUTBOUND_ATTEMPT_FAILED",
-    "TELECOM_PROBLEM",
-)
 #: Every DisconnectReason the page lists for outbound campaign voice contacts.
 CAMPAIGN_DISCONNECT_REASONS: tuple[str, ...] = (
     "OUTBOUND_DESTINATION_ENDPOINT_ERROR",

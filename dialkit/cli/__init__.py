@@ -18,6 +18,13 @@ one line on stderr.  Exit statuses (automation may rely on them):
   4    send: stopped: the campaign is not Running, not found, or the run was
        stopped; requests are left: fix the cause, then send again
   130  interrupted (Ctrl-C): send again with the same --ledger to resume
+  143  send stopped by SIGTERM, 129 by SIGHUP (a service manager, a closed
+       terminal): as for Ctrl-C, the ledger is consistent: send again with the
+       same --ledger to resume
+
+Every number, duration and date option is checked before anything runs
+(finite, in the range its help gives); an empty value is refused, never read
+as "no rule"; such errors are one line on stderr with status 2.
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ import logging
 import shutil
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +45,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from dialkit._util.files import write_private_csv
 from dialkit._util.utc import utc_iso
+from dialkit._util.values import OneLineParser, nonempty, number
 from dialkit._version import __version__
 from dialkit.exceptions import CampaignNotFound, CampaignNotRunning, DialkitError
 from dialkit.masking import MaskingFilter, mask_text
@@ -63,6 +72,9 @@ __all__ = [
 #: The demo's sample files (shipped with dialkit: see dialkit.tutorials).
 SAMPLE = "contacts_messy.csv"
 SAMPLE_SUPPRESS = "do_not_call.csv"
+
+#: A file or folder argument: an empty value is refused (it would name the working directory, or nothing).
+_PATH = nonempty("a path")
 
 #: Exit statuses (see the module docstring and ``dialkit --help``).
 EXIT_OK = 0
@@ -100,12 +112,19 @@ def _alias(p: argparse.ArgumentParser | Any, old: str, new: str, dest: str) -> N
 
 
 def _contacts_args(p: argparse.ArgumentParser, *, region_alias: bool = True) -> None:
-    p.add_argument("contacts", help="contact file: CSV/TSV/TXT, Excel .xlsx, Parquet, JSON lines")
-    p.add_argument("--phone-column", help="name of the phone column (found by name when omitted)")
-    p.add_argument("--sheet", help="Excel sheet to read: its name, or its 0-based position (default: the first)")
+    p.add_argument("contacts", type=_PATH, help="contact file: CSV/TSV/TXT, Excel .xlsx, Parquet, JSON lines")
+    p.add_argument(
+        "--phone-column", type=nonempty("a column name"), help="name of the phone column (found by name when omitted)"
+    )
+    p.add_argument(
+        "--sheet",
+        type=nonempty("a sheet name or position"),
+        help="Excel sheet to read: its name, or its 0-based position (default: the first)",
+    )
     p.add_argument(
         "--default-region",
         default="US",
+        type=nonempty("a country code"),
         metavar="COUNTRY",
         help="country of numbers written without a + country code (ISO 3166 code, e.g. GB; default US)",
     )
@@ -115,6 +134,7 @@ def _contacts_args(p: argparse.ArgumentParser, *, region_alias: bool = True) -> 
         "--suppress",
         action="append",
         default=[],
+        type=nonempty("a do-not-call list", "suppress nobody"),
         help="do-not-call list (any contact file format, or one number per line); repeatable: the first "
         "list suppresses for good, every list after it is a campaign-rules suppression list whose "
         "entries may carry an expiry column (expires, until, ...); the rejected row's detail names "
@@ -138,11 +158,13 @@ def _rules_args(p: argparse.ArgumentParser, *, at: bool) -> None:
     g = p.add_argument_group("campaign rules (dialkit.rules; rejected rows get the rule's reason)")
     g.add_argument(
         "--calling-hours",
+        type=nonempty("a calling window", "any hour"),
         help="window in each callee's local time, e.g. 08:00-21:00 or "
         "'Mon-Fri 08:00-21:00; Sat 10:00-18:00; except 2026-12-25'",
     )
     g.add_argument(
         "--default-time-zone",
+        type=nonempty("a time zone"),
         help="IANA zone for numbers libphonenumber cannot place (else they are "
         "rejected unknown_time_zone while --calling-hours is on), e.g. America/New_York",
     )
@@ -150,20 +172,29 @@ def _rules_args(p: argparse.ArgumentParser, *, at: bool) -> None:
         "--history",
         action="append",
         default=[],
+        type=_PATH,
         help="ledger of an earlier run, or a folder of them (repeatable): counted by --max-per-number "
         "and --area-code-cap",
     )
-    g.add_argument("--max-per-number", help="at most N dial requests per number in any DAYS days, e.g. 1/7")
+    g.add_argument(
+        "--max-per-number",
+        type=nonempty("a cap N/DAYS", "no cap"),
+        help="at most N dial requests per number in any DAYS days, e.g. 1/7",
+    )
     g.add_argument(
         "--area-code-cap",
+        type=nonempty("a cap", "no cap"),
         help="at most N dial requests per area code per callee local day (the excess is deferred, never dropped)",
     )
     g.add_argument(
-        "--countries", help="allowed destination countries, e.g. US,CA (others rejected country_not_allowed)"
+        "--countries",
+        type=nonempty("a country list", "every country"),
+        help="allowed destination countries, e.g. US,CA (others rejected country_not_allowed)",
     )
     if at:
         g.add_argument(
             "--at",
+            type=nonempty("a moment"),
             help="the moment to evaluate the rules at, ISO-8601 with an offset, e.g. "
             "2026-11-28T14:00:00Z (default now)",
         )
@@ -173,6 +204,7 @@ def _plan_args(p: argparse.ArgumentParser, *, campaign_required: bool) -> None:
     # not argparse-required: the hidden --campaign alias must satisfy it too (checked by the command)
     p.add_argument(
         "--campaign-id",
+        type=nonempty("a campaign id"),
         help="campaign id (required)"
         if campaign_required
         else "campaign id (for --endpoint local: defaults to the emulator's seeded campaign)",
@@ -181,12 +213,16 @@ def _plan_args(p: argparse.ArgumentParser, *, campaign_required: bool) -> None:
     p.add_argument("--attributes", default="", help="comma-separated contact columns to send as attributes")
     p.add_argument(
         "--ttl",
-        type=float,
+        type=number("seconds", low=30, high=900, example="600"),
         default=600,
         metavar="SECONDS",
         help="seconds a request may wait to be dialed (30–900, default 600)",
     )
-    p.add_argument("--run-id", help="run id in every client token (default 'default'); a new one dials again")
+    p.add_argument(
+        "--run-id",
+        type=nonempty("a run id"),
+        help="run id in every client token (default 'default'); a new one dials again",
+    )
     p.add_argument(
         "--no-token-attribute",
         action="store_true",
@@ -315,7 +351,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         _print_json({**summary, "notes": notes})
         return 0
-    print(f"{args.contacts}: {summary['rows']} rows, {summary['accepted']} accepted, {summary['rejected']} rejected")
+    print(
+        f"{mask_text(args.contacts)}: {summary['rows']} rows, {summary['accepted']} accepted, {summary['rejected']} rejected"
+    )
     for reason, n in summary["reasons"].items():
         if n:
             print(f"  {reason:<20} {n}")
@@ -330,7 +368,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     for note in notes:
         print(f"  note: {note}")
     if args.rejects:
-        print(f"rejected rows written to {args.rejects}")
+        print(f"rejected rows written to {mask_text(args.rejects)}")
     return 0
 
 
@@ -395,7 +433,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_send(args: argparse.Namespace) -> int:
+def cmd_send(args: argparse.Namespace) -> int:  # noqa: C901
     from datetime import datetime, timezone
 
     from dialkit.sender import SendSettings, connect, send
@@ -423,20 +461,21 @@ def cmd_send(args: argparse.Namespace) -> int:
                 f" via {conn.endpoint_url or 'AWS ' + conn.region}"
             )
             if conn.is_local or args.yes:  # no call to a real endpoint before --yes
-                _print_campaign(conn, campaign, rules)
+                _print_campaign(conn, campaign, rules, plan)
         listeners: list[Listener] | None = [] if (args.json or args.no_progress) else None
         settings = SendSettings(rate=args.rate, max_attempts=args.max_attempts, rules=rules)
-        summary = send(
-            plan,
-            conn,
-            args.ledger,
-            settings,
-            confirm=args.yes,
-            listeners=listeners,
-            dry_run=args.dry_run,
-            suppress=contacts,
-            extend=args.extend_run,
-        )
+        with _signals_interrupt():
+            summary = send(
+                plan,
+                conn,
+                args.ledger,
+                settings,
+                confirm=args.yes,
+                listeners=listeners,
+                dry_run=args.dry_run,
+                suppress=contacts,
+                extend=args.extend_run,
+            )
     if args.json:
         _print_json(summary.to_dict())
     else:
@@ -444,7 +483,9 @@ def cmd_send(args: argparse.Namespace) -> int:
             print(plan.to_frame(masked=True).drop(columns=["attributes"]).head(10).to_string(index=False))
         print(summary)
         if not args.dry_run:
-            print(f"ledger: {summary.ledger_path}  (dialkit report {summary.ledger_path})")
+            print(
+                f"ledger: {mask_text(str(summary.ledger_path))}  (dialkit report {mask_text(str(summary.ledger_path))})"
+            )
     if args.dry_run:
         return EXIT_OK
     if summary.stopped_reason:
@@ -454,9 +495,45 @@ def cmd_send(args: argparse.Namespace) -> int:
     return EXIT_SEND_AGAIN if summary.left_to_send or summary.past_token_window else EXIT_OK
 
 
+class _Signalled(KeyboardInterrupt):
+    """SIGTERM or SIGHUP during a send: stops it the way Ctrl-C does (``signum`` says which)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """While sending, SIGTERM and SIGHUP raise :class:`_Signalled` in the main thread, as SIGINT does.
+
+    SIGINT raises KeyboardInterrupt: the ledger's open transaction rolls back, calls in flight stay ``in_flight`` (resent
+    with the same token), and main() prints how to resume.  Outside the main thread: nothing is installed.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise _Signalled(signum)
+
+    wanted = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None]
+    previous = {s: signal.signal(s, handler) for s in wanted}
+    try:
+        yield
+    finally:
+        for s, old in previous.items():
+            signal.signal(s, old)
+
+
 def _check_aws_region(region: str | None) -> None:
-    """``send --region`` is the AWS region (it was the phone numbers' country before ``--default-region``):
-    a country code there is an old command line, stopped before anything is loaded or sent."""
+    """Stop an old command line that gives ``send --region`` a country code, before anything is loaded or sent.
+
+    ``send --region`` is the AWS region; it was the phone numbers' country before ``--default-region``.
+    """
     import re
 
     if region is not None and re.fullmatch(r"[A-Za-z]{2}", region.strip()):
@@ -466,14 +543,20 @@ def _check_aws_region(region: str | None) -> None:
         )
 
 
-def _print_campaign(conn: Any, campaign_id: str, rules: Any) -> None:
-    """What the campaign will do with the requests (DescribeCampaign), and where its window and ours disagree."""
-    from dialkit.sender.campaign_settings import describe_campaign, window_warnings
+def _print_campaign(conn: Any, campaign_id: str, rules: Any, plan: Any = None) -> None:
+    """What the campaign will do with the requests (DescribeCampaign), and where its window and ours disagree.
+
+    A window in one fixed zone (no local time zone detection) is compared in each zone of the plan's callees.
+    """
+    from dialkit.sender.campaign_settings import describe_campaign, time_basis, window_warnings
 
     try:
         d = describe_campaign(conn, campaign_id)
     except (BotoCoreError, ClientError) as exc:  # a role without connect-campaigns:DescribeCampaign may still send
         print(f"  campaign: not described ({type(exc).__name__}: {mask_text(str(exc))})")
+        return
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # an answer that is not DescribeCampaign's
+        print(f"  campaign: not described (the answer could not be read: {type(exc).__name__})")
         return
     amd = d["answering_machine_detection"]
     print(
@@ -485,7 +568,7 @@ def _print_campaign(conn: Any, campaign_id: str, rules: Any) -> None:
     tw, lim = d["time_windows"], d["limits"]
     if tw and tw["open_hours"]:
         print(
-            "  campaign window (callee local time): "
+            f"  campaign window ({time_basis(d)}): "
             + "; ".join(f"{day[:3].title()} {','.join(w) or 'closed'}" for day, w in tw["open_hours"].items())
         )
     if lim and lim["limits"]:
@@ -496,12 +579,99 @@ def _print_campaign(conn: Any, campaign_id: str, rules: Any) -> None:
                 for x in lim["limits"]
             )
         )
-    for warning in window_warnings(d, rules.calling_hours if rules is not None else None):
+    zones: set[str] | None = None
+    if plan is not None and (tw or {}).get("time_basis") == "fixed_zone":
+        from dialkit._util.zones import primary_time_zone
+
+        zones = {z for r in plan.requests if (z := r.time_zone or primary_time_zone(r.phone_e164)[0])}
+    for warning in window_warnings(d, rules.calling_hours if rules is not None else None, callee_zones=zones):
         print(f"  warning: {warning}")
 
 
-def cmd_report(args: argparse.Namespace) -> int:
+def _report_outcomes(args: argparse.Namespace, data: dict[str, Any]) -> Any:
+    """``report --contact-records``: the join, the metrics and (``--bad-numbers``) the suppression list into ``data``.
+
+    Returns the contact records read.
+    """
+    from dialkit.ledger.results import load_results
+    from dialkit.outcomes.metrics import campaign_metrics
+    from dialkit.outcomes.records import bad_numbers, join_contact_records, read_contact_records
+
+    results, records = load_results(args.ledger), read_contact_records(args.contact_records)
+    joined = join_contact_records(results, records)
+    with_record = joined["join_key"].notna()
+    data["contact_records"] = {
+        "records": int(len(records)),
+        "matched": int(with_record.sum()),
+        "matched_by": dict(joined.attrs["join_keys"]),
+        "unmatched_records": int(joined.attrs["unmatched_records"]),
+        "without_contact_id": int(records.attrs.get("without_contact_id", 0)),
+        "outcomes": {k: int(v) for k, v in joined.loc[with_record, "outcome"].value_counts(sort=False).items()},
+        "disconnect_reasons": {str(k): int(v) for k, v in joined["disconnect_reason"].value_counts().items()},
+        "redial": int(joined["redial"].fillna(False).astype(bool).sum()),
+    }
+    data["metrics"] = campaign_metrics(results, records)
+    data["contact_records"]["undocumented"] = data["metrics"]["undocumented"]
+    if args.bad_numbers:
+        bad = bad_numbers(args.ledger, records)
+        Path(args.bad_numbers).parent.mkdir(parents=True, exist_ok=True)
+        write_private_csv(bad, args.bad_numbers)  # full numbers (a suppression list): 0600
+        data["contact_records"]["bad_numbers"] = {"written": int(len(bad)), "path": str(args.bad_numbers)}
+    return records
+
+
+#: The rates the text report prints, in order.
+_REPORTED_RATES = (
+    "human_answer_rate",
+    "voicemail_rate",
+    "no_answer_rate",
+    "busy_rate",
+    "bad_number_rate",
+    "abandon_rate",
+    "expired_rate",
+    "list_penetration",
+)
+
+
+def _print_outcomes(cr: dict[str, Any], m: dict[str, Any]) -> None:
+    """The text report's contact-record lines: the join, dispositions, undocumented values, rates, bad numbers."""
+    print(
+        f"  contact records matched {cr['matched']}: "
+        + ", ".join(f"{k} {v}" for k, v in cr["outcomes"].items())
+        + f"; {cr['redial']} may be redialed (plan them with a new --run-id)"
+    )
+    keys = ", ".join(f"{k} {v}" for k, v in cr["matched_by"].items() if v) or "none"
+    left_out = f"; {cr['without_contact_id']} objects without a contact id left out" if cr["without_contact_id"] else ""
+    print(f"    matched by {keys}; {cr['unmatched_records']} of {cr['records']} records matched no request{left_out}")
+    shown = ", ".join(f"{k} {v}" for k, v in m["dispositions"].items() if v)
+    print(f"  dialed {m['dialed']}; dispositions: {shown or 'none'}")
+    undocumented = m["undocumented"]
+    if undocumented["count"]:
+        values = ", ".join(
+            f"{field} {value} ({n})"
+            for field in ("DisconnectReason", "AnsweringMachineDetectionStatus")
+            for value, n in undocumented[field].items()
+        )
+        print(f"    {undocumented['count']} records with values AWS does not document (disposition other): {values}")
+    print(f"    live answers known from: {m['basis']}")
+    for name in _REPORTED_RATES:
+        r = m[name]
+        if r["rate"] is not None:
+            basis = f", basis {r['basis']}" if r.get("basis") else ""
+            print(
+                f"    {name:<18} {r['rate']:6.1%}  ({r['count']}/{r['denominator']}, 95% CI "
+                f"{r['ci_low']:.1%}-{r['ci_high']:.1%}){basis}"
+            )
+        elif r.get("note"):
+            print(f"    {name:<18} unknown: {r['note']}")
+    if "bad_numbers" in cr:
+        bad = cr["bad_numbers"]
+        print(f"  bad numbers: {bad['written']} written to {bad['path']} (use it with --suppress)")
+
+
+def cmd_report(args: argparse.Namespace) -> int:  # noqa: C901 (split once the outcome branches have landed)
     from dialkit.ledger.results import load_results, pending_reasons, report
+    from dialkit.outcomes.funnel import campaign_funnel, format_funnel, funnel_rows
 
     if args.bad_numbers and not args.contact_records:
         raise DialkitError(
@@ -510,44 +680,34 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
     data = report(args.ledger)
     data["pending_reasons"] = pending_reasons(args.ledger)
-    if args.contact_records:
-        from dialkit.outcomes.metrics import campaign_metrics
-        from dialkit.outcomes.records import bad_numbers, join_contact_records, read_contact_records
+    records = _report_outcomes(args, data) if args.contact_records else None
+    funnel = campaign_funnel(args.ledger, records)
+    data["funnel"] = funnel_rows(funnel)
+    written = []
+    if args.html:
+        from dialkit.display.report_files import write_html_report
 
-        results, records = load_results(args.ledger), read_contact_records(args.contact_records)
-        joined = join_contact_records(results, records)
-        with_record = joined["join_key"].notna()
-        data["contact_records"] = {
-            "records": int(len(records)),
-            "matched": int(with_record.sum()),
-            "matched_by": dict(joined.attrs["join_keys"]),
-            "unmatched_records": int(joined.attrs["unmatched_records"]),
-            "without_contact_id": int(records.attrs.get("without_contact_id", 0)),
-            "outcomes": {k: int(v) for k, v in joined.loc[with_record, "outcome"].value_counts(sort=False).items()},
-            "disconnect_reasons": {str(k): int(v) for k, v in joined["disconnect_reason"].value_counts().items()},
-            "redial": int(joined["redial"].fillna(False).astype(bool).sum()),
-        }
-        data["metrics"] = campaign_metrics(results, records)
-        data["contact_records"]["undocumented"] = data["metrics"]["undocumented"]
-        if args.bad_numbers:
-            bad = bad_numbers(args.ledger, records)
-            Path(args.bad_numbers).parent.mkdir(parents=True, exist_ok=True)
-            write_private_csv(bad, args.bad_numbers)  # full numbers (a suppression list): 0600
-            data["contact_records"]["bad_numbers"] = {"written": int(len(bad)), "path": str(args.bad_numbers)}
+        written.append(write_html_report(args.html, args.ledger, records))
+    if args.xlsx:
+        from dialkit.display.report_files import write_xlsx_report
+
+        written.append(write_xlsx_report(args.xlsx, args.ledger, records))
+    for path in written:
+        print(f"wrote {_shown(path)}", file=sys.stderr)
     if args.csv:
         Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
-        from dialkit.ledger.results import _shown_reason
+        from dialkit.ledger.results import shown_reason
 
         rows = load_results(args.ledger)  # an unfinished request without a recorded reason says what that means
         rows["pending_reason"] = [
-            _shown_reason(str(st), r if isinstance(r, str) else None)
+            shown_reason(str(st), r if isinstance(r, str) else None)
             for st, r in zip(rows["status"], rows["pending_reason"])
         ]
         write_private_csv(rows, args.csv)
     if args.json:
         _print_json(data)
         return 0
-    print(f"{data['ledger']}: campaign {data['campaign_id']}, run {data['run_id']} ({data['api']})")
+    print(f"{mask_text(str(data['ledger']))}: campaign {data['campaign_id']}, run {data['run_id']} ({data['api']})")
     print(f"  requests  {data['requests']}\n  succeeded {data['succeeded']}\n  failed    {data['failed']}")
     for code, n in data["failure_codes"].items():
         print(f"    {code:<20} {n}")
@@ -558,64 +718,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     )
     for reason, n in data.get("pending_reasons", {}).items():
         print(f"    {n:>6}  {mask_text(reason)}")
+    print("  funnel")
+    for line in format_funnel(funnel):
+        print("    " + line)
     if "contact_records" in data:
-        cr = data["contact_records"]
-        print(
-            f"  contact records matched {cr['matched']}: "
-            + ", ".join(f"{k} {v}" for k, v in cr["outcomes"].items())
-            + f"; {cr['redial']} may be redialed (plan them with a new --run-id)"
-        )
-        keys = ", ".join(f"{k} {v}" for k, v in cr["matched_by"].items() if v) or "none"
-        print(
-            f"    matched by {keys}; {cr['unmatched_records']} of {cr['records']} records matched no request"
-            + (
-                f"; {cr['without_contact_id']} objects without a contact id left out"
-                if cr["without_contact_id"]
-                else ""
-            )
-        )
-        m = data["metrics"]
-        shown = ", ".join(f"{k} {v}" for k, v in m["dispositions"].items() if v)
-        print(f"  dialed {m['dialed']}; dispositions: {shown or 'none'}")
-        undocumented = m["undocumented"]
-        if undocumented["count"]:
-            values = ", ".join(
-                f"{field} {value} ({n})"
-                for field in ("DisconnectReason", "AnsweringMachineDetectionStatus")
-                for value, n in undocumented[field].items()
-            )
-            print(
-                f"    {undocumented['count']} records with values AWS does not document (disposition other): {values}"
-            )
-        print(f"    live answers known from: {m['basis']}")
-        for name in (
-            "human_answer_rate",
-            "voicemail_rate",
-            "no_answer_rate",
-            "busy_rate",
-            "bad_number_rate",
-            "abandon_rate",
-            "expired_rate",
-            "list_penetration",
-        ):
-            r = m[name]
-            if r["rate"] is not None:
-                print(
-                    f"    {name:<18} {r['rate']:6.1%}  ({r['count']}/{r['denominator']}, 95% CI "
-                    f"{r['ci_low']:.1%}-{r['ci_high']:.1%})" + (f", basis {r['basis']}" if r.get("basis") else "")
-                )
-            elif r.get("note"):
-                print(f"    {name:<18} unknown: {r['note']}")
-        if "bad_numbers" in cr:
-            print(
-                f"  bad numbers: {cr['bad_numbers']['written']} written to {cr['bad_numbers']['path']} (use it with --suppress)"
-            )
+        _print_outcomes(data["contact_records"], data["metrics"])
     return 0
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from dialkit.ledger import Ledger
-    from dialkit.outcomes.audit import _recorded_rules, audit, sends
+    from dialkit.outcomes.audit import audit, recorded_rules, sends
 
     rows = audit(args.ledger, show_numbers=args.show_numbers)
     runs = sends(args.ledger)
@@ -631,7 +744,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 "ledger": str(args.ledger),
                 "campaign_id": meta.get("campaign_id"),
                 "run_id": meta.get("run_id"),
-                "rules": _recorded_rules(meta),
+                "rules": recorded_rules(meta),
                 "rules_recorded_at": meta.get("rules_recorded_at"),
                 "sends": json.loads(runs.to_json(orient="records")),
                 "sent": len(rows),
@@ -639,8 +752,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    rules = _recorded_rules(meta)
-    print(f"{args.ledger}: campaign {meta.get('campaign_id')}, run {meta.get('run_id')}: {len(rows)} requests went out")
+    rules = recorded_rules(meta)
+    print(
+        f"{mask_text(args.ledger)}: campaign {meta.get('campaign_id')}, run {meta.get('run_id')}: {len(rows)} requests went out"
+    )
     if rules is None:
         print("  no campaign rules were recorded for this ledger's sends (sent without rules)")
     else:
@@ -667,7 +782,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if len(rows) > 20:
             print(f"  ... {len(rows) - 20} more (--csv PATH for all of them)")
     if args.csv:
-        print(f"audit: {args.csv}")
+        print(f"audit: {mask_text(args.csv)}")
     return 0
 
 
@@ -765,7 +880,7 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="dialkit",
         description=__doc__.split("Exit statuses")[0].strip(),
         epilog="Exit statuses" + __doc__.split("Exit statuses")[1],
@@ -778,7 +893,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="load a contact file and report accepted/rejected rows per reason")
     _contacts_args(p)
     _rules_args(p, at=True)
-    p.add_argument("--rejects", help="write the rejected rows with their reason to this CSV")
+    p.add_argument("--rejects", type=_PATH, help="write the rejected rows with their reason to this CSV")
     p.add_argument("--json", action="store_true", help="print one JSON object: rows, accepted, rejected, reasons")
     p.set_defaults(func=cmd_check)
 
@@ -786,7 +901,7 @@ def build_parser() -> argparse.ArgumentParser:
     _contacts_args(p)
     _plan_args(p, campaign_required=True)
     _rules_args(p, at=True)
-    p.add_argument("--out", help="write the plan (numbers masked) to this CSV")
+    p.add_argument("--out", type=_PATH, help="write the plan (numbers masked) to this CSV")
     p.add_argument(
         "--json",
         action="store_true",
@@ -799,7 +914,8 @@ def build_parser() -> argparse.ArgumentParser:
         "send",
         help="send the plan and record everything in a ledger (resumes an existing ledger)",
         epilog="exit statuses: 0 done, 2 error, 3 requests left to send again (same --ledger), "
-        "4 stopped (campaign not Running/not found, or stopped), 130 interrupted",
+        "4 stopped (campaign not Running/not found, or stopped), 130 interrupted (Ctrl-C), "
+        "143 SIGTERM, 129 SIGHUP (resume with the same --ledger)",
     )
     _contacts_args(p, region_alias=False)
     _plan_args(p, campaign_required=False)
@@ -807,9 +923,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--endpoint",
         default="local",
+        type=nonempty("an endpoint"),
         help="'local' (default: an in-process emulator), an endpoint URL, or 'aws' for real AWS",
     )
-    p.add_argument("--ledger", required=True, help="the run's ledger file (SQLite); an existing one is resumed")
+    p.add_argument(
+        "--ledger", required=True, type=_PATH, help="the run's ledger file (SQLite); an existing one is resumed"
+    )
     p.add_argument("--yes", action="store_true", help="confirm sending to a non-local endpoint (real calls)")
     p.add_argument("--dry-run", action="store_true", help="show what would be sent; send nothing")
     p.add_argument(
@@ -818,24 +937,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="allow the plan to add requests to an existing ledger (refused by default: a different or "
         "longer file must not silently extend a run)",
     )
-    p.add_argument("--rate", type=float, default=10.0, help="API calls per second (default 10, the service quota)")
-    p.add_argument("--max-attempts", type=int, default=5, help="sends of one request in this run (default 5)")
+    p.add_argument(
+        "--rate",
+        type=number("calls per second", low=0, high=1000, low_open=True, example="10"),
+        default=10.0,
+        help="API calls per second, above 0 up to 1000 (default 10: the default quota assumed, not confirmed on AWS's "
+        "quotas page; pass your account's quota from the Service Quotas console)",
+    )
+    p.add_argument(
+        "--max-attempts",
+        type=number("attempts", low=1, high=100, whole=True, example="5"),
+        default=5,
+        help="sends of one request in this run, 1 to 100 (default 5)",
+    )
     p.add_argument(
         "--region",
+        type=nonempty("an AWS region"),
         help="AWS region of the campaign, e.g. us-east-1 (real AWS; default: the profile's); "
         "the phone numbers' country is --default-region",
     )
     _alias(p, "--region-name", "--region", "region")
-    p.add_argument("--profile", help="AWS profile (real AWS)")
+    p.add_argument("--profile", type=nonempty("an AWS profile"), help="AWS profile (real AWS)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.set_defaults(func=cmd_send)
 
     p = sub.add_parser("report", help="totals of a ledger: succeeded, failed per code, pending")
-    p.add_argument("ledger", help="ledger file written by send")
-    p.add_argument("--csv", help="also write one row per request (numbers masked) to this CSV")
+    p.add_argument("ledger", type=_PATH, help="ledger file written by send")
+    p.add_argument("--csv", type=_PATH, help="also write one row per request (numbers masked) to this CSV")
     p.add_argument(
         "--contact-records",
+        type=_PATH,
         help="contact records or EventBridge contact events (file or folder; "
         "Firehose output, JSON lines or arrays, plain or .gz) to join to the ledger by client-token "
         "attribute, else ContactId: adds outcomes, redial counts, which key matched and "
@@ -845,6 +977,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--bad-numbers",
+        type=_PATH,
         metavar="FILE",
         help="with --contact-records: write the numbers whose latest contact says the number is bad "
         "(invalid, not in service / SIT tone, fax) to this CSV (created 0600), a suppression list "
@@ -853,6 +986,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--json", action="store_true", help="print one JSON object: requests, succeeded, failed, pending, failure_codes"
     )
+    p.add_argument(
+        "--html",
+        metavar="FILE",
+        help="also write a self-contained HTML page to share: funnel, charts, failure codes, metrics with "
+        "intervals, requests (numbers masked; no external resources)",
+    )
+    p.add_argument("--xlsx", metavar="FILE", help="also write an Excel workbook, one sheet per table (numbers masked)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser(
@@ -860,8 +1000,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="per dial request that went out: when (UTC and callee local time), the time "
         "zone and how it was found, the calling window, caps and suppression lists in force",
     )
-    p.add_argument("ledger", help="ledger file written by send")
-    p.add_argument("--csv", help="write one row per request that went out to this CSV (created 0600)")
+    p.add_argument("ledger", type=_PATH, help="ledger file written by send")
+    p.add_argument("--csv", type=_PATH, help="write one row per request that went out to this CSV (created 0600)")
     p.add_argument(
         "--show-numbers",
         action="store_true",
@@ -876,9 +1016,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=None)
 
     p = sub.add_parser("demo", help="the whole path on the local emulator, then the notebooks headless")
-    p.add_argument("--contacts", help=f"contact file (default: the sample {SAMPLE} shipped with dialkit)")
+    p.add_argument("--contacts", type=_PATH, help=f"contact file (default: the sample {SAMPLE} shipped with dialkit)")
     p.add_argument("--suppress", help=f"do-not-call list (default: the sample {SAMPLE_SUPPRESS}; '' for none)")
-    p.add_argument("--out", default="out", help="output folder (default out/)")
+    p.add_argument("--out", default="out", type=_PATH, help="output folder (default out/)")
     p.add_argument("--no-notebooks", action="store_true", help="skip running the notebooks")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_demo)
@@ -886,10 +1026,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "notebooks", help="copy the tutorial notebooks and sample data into a folder, to run in JupyterLab"
     )
-    p.add_argument("dir", help="folder to copy into (created if missing): DIR/notebooks and DIR/data/samples")
+    p.add_argument(
+        "dir", type=_PATH, help="folder to copy into (created if missing): DIR/notebooks and DIR/data/samples"
+    )
     p.add_argument("--force", action="store_true", help="overwrite tutorial files already in DIR (refused by default)")
     p.set_defaults(func=cmd_notebooks)
+
+    from dialkit.cli import doctor as _doctor_cli  # its own module: `dialkit doctor`
+
+    _doctor_cli.add_parser(sub)
     return parser
+
+
+def _one_line(text: str) -> str:
+    """An error message on one line (a file name or a service message may hold newlines)."""
+    return " ".join(text.split())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -910,10 +1061,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except (CampaignNotRunning, CampaignNotFound) as exc:  # nothing sent: the campaign must be fixed first
-        print(f"dialkit {args.command}: stopped: {exc}", file=sys.stderr)
+        print(f"dialkit {args.command}: stopped: {mask_text(str(exc))}", file=sys.stderr)
         return EXIT_STOPPED
     except DialkitError as exc:
-        print(f"dialkit {args.command}: error: {exc}", file=sys.stderr)
+        print(f"dialkit {args.command}: error: {_one_line(mask_text(str(exc)))}", file=sys.stderr)
         return EXIT_ERROR
     except (BotoCoreError, ClientError) as exc:  # anything the library did not turn into advice yet
         print(f"dialkit {args.command}: error: {type(exc).__name__}: {mask_text(str(exc))}", file=sys.stderr)
@@ -934,6 +1085,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
+    except _Signalled as exc:
+        import signal
+
+        name = signal.Signals(exc.signum).name
+        print(
+            f"dialkit {args.command}: stopped by {name}: the ledger is consistent: send again with the same "
+            "--ledger to resume (requests in flight are resent with the same token; nobody is dialed twice)",
+            file=sys.stderr,
+        )
+        return 128 + exc.signum
     except KeyboardInterrupt:
         print("interrupted: send again with the same --ledger to resume", file=sys.stderr)
         return EXIT_INTERRUPTED

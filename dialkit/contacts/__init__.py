@@ -37,8 +37,8 @@ message, ``detail`` or repr carries a full phone number.
 
 from dialkit.contacts._columns import PHONE_COLUMN_NAMES, find_phone_column, may_hold_phones
 from dialkit.contacts._contactset import ContactSet
-from dialkit.contacts._io import DEFAULT_MAX_BYTES, SUPPORTED_EXTENSIONS, FileLimits
-from dialkit.contacts._load import load_contacts
+from dialkit.contacts._io import DEFAULT_MAX_BYTES, SUPPORTED_EXTENSIONS, FileLimits, RawTable
+from dialkit.contacts._load import load_contacts, read_table
 from dialkit.contacts._normalise import PHONE_FLAGS, REJECTION_REASONS, PhoneResult, normalize_phone
 
 __all__ = [
@@ -50,8 +50,10 @@ __all__ = [
     "SUPPORTED_EXTENSIONS",
     "ContactSet",
     "PhoneResult",
+    "RawTable",
     "find_phone_column",
     "load_contacts",
     "may_hold_phones",
     "normalize_phone",
+    "read_table",
 ]

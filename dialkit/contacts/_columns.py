@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable
 
+from dialkit._util.columns import column_key
 from dialkit.exceptions import ContactFileError
 from dialkit.masking import mask_text
 
@@ -49,13 +48,7 @@ _ADDED_COLUMNS = ("row", "phone_e164", "phone_flags", "region", "number_type", "
 _EXTRA_COLUMN = "_extra"
 
 
-def _key(name: str) -> str:
-    """A column name without case, accents, spaces or punctuation (``" Téléphone-No "`` → ``telephoneno``)."""
-    plain = unicodedata.normalize("NFKD", name.casefold())
-    return re.sub(r"[^0-9a-z]", "", plain)
-
-
-_PHONE_KEYS = frozenset(_key(n) for n in PHONE_COLUMN_NAMES)
+_PHONE_KEYS = frozenset(column_key(n) for n in PHONE_COLUMN_NAMES)
 
 
 def may_hold_phones(name: object) -> bool:
@@ -64,7 +57,7 @@ def may_hold_phones(name: object) -> bool:
     Broader than :func:`find_phone_column` on purpose: a display masks every
     column that may hold numbers (``home_phone``, ``Móvil 2``), whatever it is called.
     """
-    key = _key(str(name))
+    key = column_key(str(name))
     return any(k in key for k in _PHONE_KEYS)
 
 
@@ -80,7 +73,7 @@ def find_phone_column(columns: Iterable[str], *, source: str = "the contact list
     :class:`ContactFileError` that lists the columns and asks for ``phone_column=``.
     """
     cols = list(columns)
-    matches = [c for c in cols if _key(c) in _PHONE_KEYS]
+    matches = [c for c in cols if column_key(c) in _PHONE_KEYS]
     distinct = list(dict.fromkeys(matches))
     if len(distinct) == 1 and len(matches) > 1:
         raise ContactFileError(
@@ -119,7 +112,7 @@ def _resolve_given_column(given: str, original: list[str], unique: list[str], so
         return hits[0]
     if given in unique:
         return unique.index(given)
-    loose = [i for i, c in enumerate(original) if _key(c) == _key(given) and _key(given)]
+    loose = [i for i, c in enumerate(original) if column_key(c) == column_key(given) and column_key(given)]
     if len(loose) == 1:
         return loose[0]
     raise ContactFileError(
@@ -129,7 +122,7 @@ def _resolve_given_column(given: str, original: list[str], unique: list[str], so
 
 
 def _unique_names(header: list[str]) -> tuple[list[str], list[str], list[str]]:
-    """Clean header names: trimmed, blanks named ``unnamed_<n>``, duplicates suffixed ``_2``, ``_3``…
+    """Clean header names: trimmed, blanks named ``unnamed_<n>``, duplicates suffixed ``_2``, ``_3``.
 
     Returns (trimmed original names, unique names, notes).
     """

@@ -226,7 +226,7 @@ def _lengths(arr: pa.Array) -> np.ndarray:
 
 
 def _fullmatch(arr: pa.Array, lens: np.ndarray, desc: _Desc | None, where: np.ndarray | None = None) -> np.ndarray:
-    """phonenumbers' _is_number_matching_desc over an array: possible length, then a full pattern match.
+    """Phonenumbers' _is_number_matching_desc over an array: possible length, then a full pattern match.
 
     ``where`` limits the work to some values (the others are False).
     """
@@ -264,14 +264,14 @@ def _pattern_match_where(arr: pa.Array, pattern: str, where: np.ndarray) -> np.n
 
 
 def _pattern_match(arr: pa.Array, desc: _Desc | None) -> np.ndarray:
-    """phonenumbers' _match_national_number (a full pattern match, no length check) over an array."""
+    """Phonenumbers' _match_national_number (a full pattern match, no length check) over an array."""
     if desc is None or len(arr) == 0:
         return np.zeros(len(arr), dtype=bool)
     return np.asarray(pc.match_substring_regex(arr, desc.full), dtype=bool)
 
 
 def _length_result(lens: np.ndarray, rules: _Rules) -> np.ndarray:
-    """phonenumbers' _test_number_length for the general description (type UNKNOWN), over lengths."""
+    """Phonenumbers' _test_number_length for the general description (type UNKNOWN), over lengths."""
     possible = np.asarray(rules.possible)
     out = np.full(len(lens), _INVALID_LENGTH, dtype=np.int64)
     out[np.isin(lens, possible[1:])] = _POSSIBLE
@@ -296,7 +296,7 @@ def _slice_from(arr: pa.Array, starts: np.ndarray) -> pa.Array:
 
 
 def _strip_national_prefix(arr: pa.Array, rules: _Rules) -> tuple[pa.Array, np.ndarray]:
-    """phonenumbers' _maybe_strip_national_prefix_carrier_code over an array.
+    """Phonenumbers' _maybe_strip_national_prefix_carrier_code over an array.
 
     Returns the numbers and a mask of values the fast path must leave to
     libphonenumber (a national prefix that comes with a transform rule).
@@ -331,7 +331,7 @@ def _strip_national_prefix(arr: pa.Array, rules: _Rules) -> tuple[pa.Array, np.n
 
 
 def _type_of(nsn: pa.Array, lens: np.ndarray, rules: _Rules, *, stop_at_known: bool = False) -> np.ndarray:
-    """phonenumbers' _number_type_helper over an array (PhoneNumberType codes)."""
+    """Phonenumbers' _number_type_helper over an array (PhoneNumberType codes)."""
     n = len(nsn)
     out = np.full(n, _UNKNOWN, dtype=np.int64)
     todo = _fullmatch(nsn, lens, rules.general)
@@ -656,7 +656,7 @@ def _set_one(out: _Values, i: int, res: Any, reason_index: dict[str, int]) -> No
     out.number_type[i] = _TYPE_CODES.code(res.number_type)
 
 
-def _normalize_unique(uniques: pa.Array, region: str, *, first_round: bool = True) -> _Values:
+def _normalize_unique(uniques: pa.Array, region: str, *, first_round: bool = True) -> _Values:  # noqa: C901
     """normalize_phone over distinct strings: the fast path where it is certain, libphonenumber elsewhere.
 
     Round 1 decides plain shapes straight from the text.  The rest go through
@@ -822,7 +822,7 @@ def _prepare_vectorised(texts: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarr
     return ok, t.filter(pa.array(keep)), flags[keep], digit_count[keep]
 
 
-def _fast_unique(uniques: pa.Array, region: str, out: _Values) -> np.ndarray:
+def _fast_unique(uniques: pa.Array, region: str, out: _Values) -> np.ndarray:  # noqa: C901, PLR0912
     """Decide what the fast path can; fill ``out`` for those and return their mask."""
     from dialkit.contacts._normalise import REJECTION_REASONS
 
@@ -981,7 +981,7 @@ def _step7(nat: pa.Array, rules: _Rules) -> tuple[pa.Array, np.ndarray]:
     return pc.if_else(pa.array(use), stripped, nat), slow
 
 
-def _classify(
+def _classify(  # noqa: C901, PLR0912
     idx: np.ndarray,
     nsn: pa.Array,
     lens: np.ndarray,
@@ -1173,7 +1173,7 @@ def _release() -> None:
     pa.default_memory_pool().release_unused()
 
 
-def load_text_fast(
+def load_text_fast(  # noqa: C901, PLR0912
     source: str | os.PathLike[str],
     *,
     phone_column: str | None,

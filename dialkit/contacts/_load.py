@@ -1,8 +1,12 @@
-"""The loader: :func:`load_contacts` reads a file or DataFrame (through the fast path or the row-accounting
-reader) and assembles the :class:`ContactSet`."""
+"""The loader: :func:`load_contacts` reads a file or DataFrame and assembles the :class:`ContactSet`.
+
+Plain text files go through the fast path (:mod:`dialkit.contacts._fastpath`), everything else through
+the row-accounting reader (:mod:`dialkit.contacts._io`); both build the same result.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable
 from typing import Any, Literal
@@ -18,10 +22,37 @@ from dialkit.contacts._columns import (
     find_phone_column,
 )
 from dialkit.contacts._contactset import ContactSet, _category_column
-from dialkit.contacts._io import DEFAULT_MAX_BYTES, FileLimits
+from dialkit.contacts._io import DEFAULT_MAX_BYTES, FileLimits, RawTable
 from dialkit.contacts._normalise import _FLAG_ORDER, REJECTION_REASONS, PhoneResult, _check_region, normalize_phone
 from dialkit.contacts._suppress import SUPPRESS_UNREADABLE, _load_suppression
 from dialkit.exceptions import ContactFileError
+
+
+def read_table(source: str | os.PathLike[str] | pd.DataFrame, *, name: str | None = None) -> tuple[RawTable, str, str]:
+    """Read a list that is not a contact list (a suppression list) as text cells, as :func:`load_contacts` reads files.
+
+    Args:
+        source: A file in any format :func:`load_contacts` reads, or a DataFrame.
+        name: The list's name in messages; by default the file's name (``"DataFrame"`` for a frame).
+
+    Returns:
+        ``(table, label, sha256)``: the cells as text, the name to show, and the SHA-256 of the file's
+        bytes (of the frame's CSV for a DataFrame), for an audit.
+
+    Raises:
+        ContactFileError: The file is missing, unreadable, of an unsupported type or too large.
+        TypeError: ``source`` is neither a path nor a DataFrame.
+    """
+    if isinstance(source, pd.DataFrame):
+        label = name or "DataFrame"
+        digest = hashlib.sha256(source.to_csv(index=False).encode("utf-8")).hexdigest()
+        return _io.read_frame(source, name=label), label, digest
+    if isinstance(source, (str, os.PathLike)):
+        path, _, _ = _io.check_path(source, max_bytes=_io.DEFAULT_MAX_BYTES)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        return _io.read_source(path), name or path.name, digest
+    raise TypeError(f"a list is a file path or a DataFrame, not {type(source).__name__}")
+
 
 Dedupe = Literal["first", "last", "none"]
 
@@ -112,7 +143,7 @@ def load_contacts(
     return applied
 
 
-def _load_contacts(
+def _load_contacts(  # noqa: C901, PLR0912
     source: str | os.PathLike[str] | pd.DataFrame,
     *,
     phone_column: str | None = None,

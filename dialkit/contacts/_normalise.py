@@ -205,7 +205,7 @@ def normalize_phone(value: object, default_region: str = "US") -> PhoneResult:
     return _parse_phone(body, flags, digit_count, region_default)
 
 
-def _prepare_phone(value: object) -> PhoneResult | tuple[str, list[str], int]:
+def _prepare_phone(value: object) -> PhoneResult | tuple[str, list[str], int]:  # noqa: C901, PLR0912
     """The text steps of :func:`normalize_phone`, before libphonenumber: a rejection, or (body, flags, digit count).
 
     Split out so the whole-column fast path (:mod:`dialkit.contacts._fastpath`) runs the very
@@ -264,7 +264,7 @@ def _prepare_phone(value: object) -> PhoneResult | tuple[str, list[str], int]:
     return body, flags, digit_count
 
 
-def _parse_phone(body: str, flags: list[str], digit_count: int, region_default: str) -> PhoneResult:
+def _parse_phone(body: str, flags: list[str], digit_count: int, region_default: str) -> PhoneResult:  # noqa: C901
     """The libphonenumber steps of :func:`normalize_phone`: parse, possible, valid, E.164, region and type."""
     try:
         number = phonenumbers.parse(body, region_default)

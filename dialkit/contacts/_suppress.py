@@ -62,7 +62,7 @@ def _suppression_values(
 SUPPRESS_UNREADABLE = ("error", "warn")
 
 
-def _read_suppress_entry(value: Any, regions: Iterable[str]) -> tuple[set[str], bool]:
+def _read_suppress_entry(value: Any, regions: Iterable[str]) -> tuple[set[str], bool]:  # noqa: C901
     """The E.164 numbers a do-not-call entry can mean, and whether it was blank.
 
     An entry names someone who must not be called, so it is read generously:
@@ -144,9 +144,11 @@ def _suppression_set(
 def _load_suppression(
     suppress: Any, region: str, used: Iterable[str], notes: list[str], *, max_bytes: int | None, unreadable: str
 ) -> tuple[set[str], int]:
-    """The do-not-call numbers for a load (both readers): entries tried in ``region`` and the regions the list's
-    own numbers come from (``used``); unreadable entries refused, or with ``unreadable="warn"`` noted in
-    ``notes`` and logged.  Returns the numbers and how many entries could not be read."""
+    """The do-not-call numbers for a load (both readers), and how many entries could not be read.
+
+    Entries are tried in ``region`` and the regions the list's own numbers come from (``used``);
+    unreadable entries are refused, or with ``unreadable="warn"`` noted in ``notes`` and logged.
+    """
     numbers, unread, dnc_name = _suppression_set(
         suppress, region, max_bytes=max_bytes, sheet=None, regions=used, unreadable=unreadable
     )

@@ -185,10 +185,18 @@ def plot_rate_by_local_time(
 
 
 def plot_arms(table: pd.DataFrame, outcome: str = "human_answered", ax: Axes | None = None) -> Axes:
-    """An experiment at a glance: each arm's rate with its 95% Wilson interval, and each arm's
-    difference to the control with its Newcombe interval and p-value written beside it.
+    """An experiment at a glance: each arm's rate and its difference to the control.
 
-    ``table``: :func:`dialkit.compare_arms` output (the control is its first row).
+    Each rate is drawn with its 95% Wilson interval, each difference with its Newcombe interval and
+    p-value written beside it.
+
+    Args:
+        table: :func:`dialkit.compare_arms` output (the control is its first row).
+        outcome: The outcome the table compares (named in the title and the axis label).
+        ax: Where to draw; a new figure when None.
+
+    Returns:
+        The axes drawn on.
     """
     ax = _axes(ax, (8.5, 1.2 + 0.8 * max(len(table), 1)))
     y = np.arange(len(table))

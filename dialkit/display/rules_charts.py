@@ -1,5 +1,6 @@
-"""Charts of the campaign rules at one moment: who may be dialed now, per callee time zone, and each
-callee's local hour against the calling window.
+"""Charts of the campaign rules at one moment.
+
+Who may be dialed now, per callee time zone, and each callee's local hour against the calling window.
 
 Each function reads the verdict :func:`dialkit.rules.evaluate` (or the
 ``verdict`` :func:`dialkit.apply_rules` returns) produces, draws on ``ax`` (a

@@ -35,7 +35,7 @@ CONNECT_OPERATIONS: tuple[str, ...] = ("GetContactAttributes",)
 
 @functools.lru_cache(maxsize=1)
 def connect_model() -> ServiceModel:
-    """botocore's ``connect`` service model (read once per process: it is large)."""
+    """Botocore's ``connect`` service model (read once per process: it is large)."""
     return botocore.session.get_session().get_service_model("connect")
 
 

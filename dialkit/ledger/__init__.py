@@ -37,7 +37,7 @@ from dialkit._version import __version__
 from dialkit.exceptions import LedgerBusy, LedgerError
 from dialkit.planning import BatchPlan
 
-__all__ = ["RULES_META_KEY", "SCHEMA_VERSION", "STATUSES", "Ledger", "LedgerRequest"]
+__all__ = ["RULES_META_KEY", "SCHEMA_VERSION", "STATUSES", "Ledger", "LedgerRequest", "ledger_time", "plan_digest"]
 
 #: Bump when the layout changes; readers migrate older versions forward.
 #: 1: dialkit 0.1.  2: indexes on ``seq`` and (``status``, ``first_sent_at``) and a ``tally`` of
@@ -169,7 +169,7 @@ def _statements(script: str) -> list[str]:
     return out
 
 
-def _plan_digest(plan: BatchPlan) -> str:
+def plan_digest(plan: BatchPlan) -> str:
     """A fingerprint of a plan's requests: SHA-256 of its client tokens in order.
 
     A token is a hash of (campaign, run id, number), so equal digests mean the
@@ -191,7 +191,8 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _iso(ts: datetime) -> str:
+def ledger_time(ts: datetime) -> str:
+    """``ts`` in the form the ledger stores times: UTC ISO 8601 with milliseconds (compared as text)."""
     return ts.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
@@ -380,7 +381,7 @@ class Ledger:
                     db.execute(stmt)
                 db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 db.execute("INSERT INTO meta VALUES ('created_by', ?)", (f"dialkit {__version__}",))
-                db.execute("INSERT INTO meta VALUES ('created_at', ?)", (_iso(_utcnow()),))
+                db.execute("INSERT INTO meta VALUES ('created_at', ?)", (ledger_time(_utcnow()),))
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         if version == 1:
             cls._migrate_1_to_2(db)
@@ -500,11 +501,11 @@ class Ledger:
                     f"ledger {self.path} belongs to another run ({detail}); use a new --ledger file for a new "
                     "campaign or run id, or plan with the ledger's values to resume it"
                 )
-        digest = digest or _plan_digest(plan)  # the caller may have it already (a 1M-request plan: ~0.1 s)
+        digest = digest or plan_digest(plan)  # the caller may have it already (a 1M-request plan: ~0.1 s)
         settings = {**want, "ttl_seconds": str(int(plan.ttl.total_seconds()))}
         if meta.get("plan_sha256") == digest and all(meta.get(k) == v for k, v in settings.items()):
             return 0  # resume of the very plan already recorded: nothing new, no 1M-row pass
-        now = _iso(_utcnow())
+        now = ledger_time(_utcnow())
         with self._transaction():
             for k, v in {**settings, "plan_sha256": digest}.items():
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (k, v))
@@ -542,7 +543,9 @@ class Ledger:
     def _begin_send(self, rules: str | None, started_at: datetime) -> int:
         """Record the start of a send and the rules in force (JSON, no numbers); its calls carry the id."""
         with self._transaction():
-            cur = self._db.execute("INSERT INTO sends (started_at, rules) VALUES (?, ?)", (_iso(started_at), rules))
+            cur = self._db.execute(
+                "INSERT INTO sends (started_at, rules) VALUES (?, ?)", (ledger_time(started_at), rules)
+            )
             self._send_id = int(cur.lastrowid or 0)
         return self._send_id
 
@@ -625,13 +628,15 @@ class Ledger:
 
     @staticmethod
     def _request(r: sqlite3.Row) -> LedgerRequest:
+        from dialkit.ledger.stored import parse_attributes  # a damaged row is one clear error, not a traceback
+
         return LedgerRequest(
             client_token=r["client_token"],
             seq=r["seq"],
             batch=r["batch"],
             position=r["position"],
             phone_e164=r["phone_e164"],
-            attributes=json.loads(r["attributes"]),
+            attributes=parse_attributes(r["attributes"], None, r["row"]),
             status=r["status"],
             attempts=r["attempts"],
             failure_code=r["failure_code"],
@@ -647,7 +652,7 @@ class Ledger:
         writer thread gives up the interpreter lock at every SQLite step, so
         fewer steps mean less waiting behind the HTTP workers.
         """
-        ts = _iso(sent_at)
+        ts = ledger_time(sent_at)
         tokens = [r.client_token for r in requests]
         marks = ",".join("?" * len(tokens))
         with self._transaction():
@@ -684,7 +689,7 @@ class Ledger:
         to ``in_flight`` with a reason, so they are resent with the same token.
         One transaction for the whole answer, one statement per kind of outcome.
         """
-        ts = _iso(finished_at)
+        ts = ledger_time(finished_at)
         missing = list(missing)
         if not _UPDATE_FROM:
             self._record_response_rowwise(call_id, succeeded, failed, missing, ts)
@@ -779,7 +784,7 @@ class Ledger:
         Otherwise (connection reset, time-out) the outcome is unknown: they stay
         ``in_flight`` and are resent with the same token.
         """
-        ts = _iso(finished_at)
+        ts = ledger_time(finished_at)
         status = "pending" if accepted_nothing else "in_flight"
         with self._transaction():
             self._db.execute(
@@ -819,8 +824,11 @@ class Ledger:
             return int(cur.rowcount)
 
     def _mark_past_window(self, reason: str, *, retry_codes: Sequence[str], first_sent_before: str) -> int:
-        """Give every request still to send whose first send is before ``first_sent_before`` (ISO) the
-        pending ``reason``; returns how many.  The sender leaves them unsent (the token window)."""
+        """Mark every request still to send whose first send is before ``first_sent_before`` (ISO).
+
+        Each gets the pending ``reason``; returns how many.  The sender leaves them unsent (the token
+        window).
+        """
         marks = ",".join("?" * len(retry_codes)) or "''"
         with self._transaction():  # two statements, each served by the (status, seq) index
             one = self._db.execute(

@@ -54,7 +54,7 @@ from statsmodels.stats.proportion import (
 )
 
 from dialkit._util.zones import primary_time_zone
-from dialkit.exceptions import DialkitError
+from dialkit.exceptions import ExperimentError, ExposureWarning
 from dialkit.outcomes.dispositions import DISPOSITIONS
 
 if TYPE_CHECKING:
@@ -87,14 +87,6 @@ COMPARE_COLUMNS = [
     "exposure_p_value",
     "exposure_differs",
 ]
-
-
-class ExperimentError(DialkitError, ValueError):
-    """An experiment cannot be set up or compared as asked (the message says what to change)."""
-
-
-class ExposureWarning(UserWarning):
-    """Arms were called at different callee local hours: a difference may be the hour, not the treatment."""
 
 
 def assign_arms(
@@ -178,15 +170,26 @@ def compare_arms(
     among: str = "dialed",
     exposure: str | None = "local_hour",
 ) -> pd.DataFrame:
-    """One row per arm (control first): ``n, successes, rate, ci_low, ci_high`` and, for the others,
-    ``diff, diff_ci_low, diff_ci_high, p_value`` against ``control`` (see the module docstring).
+    """Compare the arms of an experiment: each arm's rate, and each arm against the control.
 
-    ``frame``: one row per request or contact, e.g. :func:`dialkit.outcome_frame`.
-    ``outcome``: a boolean column, or a disposition name read from
-    ``disposition``.  ``among``: ``"dialed"`` (default) counts only rows that
-    were dialed (not expired, with a record); ``"all"`` counts every row with an
-    outcome.  ``exposure``: the column holding the callee local send hour for the
-    guard rail (None to skip; skipped too when the column is absent).
+    Args:
+        frame: One row per request or contact, e.g. :func:`dialkit.outcome_frame`.
+        arm: The column naming each row's arm.
+        outcome: A boolean column, or a disposition name read from ``disposition``.
+        control: The control arm's name.
+        alpha: One minus the intervals' confidence level.
+        among: ``"dialed"`` counts only rows that were dialed (not expired, with a record); ``"all"``
+            counts every row with an outcome.
+        exposure: The column holding the callee local send hour for the guard rail (None to skip;
+            skipped too when the column is absent).
+
+    Returns:
+        One row per arm (control first): ``n, successes, rate, ci_low, ci_high`` and, for the others,
+        ``diff, diff_ci_low, diff_ci_high, p_value`` against ``control`` (methods in the module docstring).
+
+    Raises:
+        ExperimentError: ``among`` is neither value, the ``arm`` column is missing, or the control arm
+            has no rows.
     """
     if among not in ("dialed", "all"):
         raise ExperimentError("among must be 'dialed' or 'all'")

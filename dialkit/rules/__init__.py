@@ -1,5 +1,6 @@
-"""Campaign rules: calling hours in the callee's local time, frequency and area-code caps,
-suppression lists with expiry, allowed countries.
+"""Campaign rules: calling hours, frequency and area-code caps, suppression lists, allowed countries.
+
+Calling hours are judged in the callee's local time; suppression lists may carry an expiry.
 
 Why: a v1 ``PutDialRequestBatch`` campaign enforces none of these, yet calling
 outside a callee's local hours, calling the same person again and again, or
@@ -33,7 +34,6 @@ Phone numbers never appear in details, reprs or error messages
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sqlite3
@@ -58,10 +58,11 @@ from dialkit._util.zones import (
     time_zones_for_numbers,
     time_zones_for_postcodes,
 )
-from dialkit.exceptions import DialkitError
+from dialkit.exceptions import RulesError
 
 if TYPE_CHECKING:
     from dialkit.contacts import ContactSet
+from dialkit._util.columns import column_key
 from dialkit.masking import mask_phone, mask_text
 
 __all__ = [
@@ -108,10 +109,6 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MINUTES_PER_DAY = 24 * 60
 _UTC = timezone.utc
 Moment = datetime | pd.Timestamp | str
-
-
-class RulesError(DialkitError, ValueError):
-    """A rule cannot be used as given (a calling-hours spelling, a cap, a country, a list); the message says what to write."""
 
 
 def _fmt_utc(ts: Any) -> str:
@@ -244,7 +241,7 @@ class CallingHours:
             )
 
     @classmethod
-    def parse(cls, text: str, blocked_dates: Iterable[date | str] = ()) -> CallingHours:
+    def parse(cls, text: str, blocked_dates: Iterable[date | str] = ()) -> CallingHours:  # noqa: C901
         """Read a calling-hours spelling (``--calling-hours``); see the class docstring for examples.
 
         Segments are separated by ``;``.  A segment is ``[DAYS] HH:MM-HH:MM[,HH:MM-HH:MM...]``
@@ -434,7 +431,7 @@ class _Windows:
 # ---------------------------------------------------------------------------
 
 
-def callee_time_zones(
+def callee_time_zones(  # noqa: C901
     frame: pd.DataFrame,
     *,
     default_time_zone: str | None = None,
@@ -648,6 +645,10 @@ def cap_expiration(
 # ---------------------------------------------------------------------------
 
 
+#: The largest count a cap takes (``--max-per-number N/DAYS``, ``--area-code-cap N``): above it a cap is no cap.
+MAX_CAP = 1_000_000
+
+
 @dataclass(frozen=True)
 class FrequencyCap:
     """At most ``max_requests`` dial requests per number in any ``days`` days (``--max-per-number 1/7``)."""
@@ -656,15 +657,15 @@ class FrequencyCap:
     days: int
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.max_requests, int) and self.max_requests >= 1):
-            raise RulesError(f"a frequency cap allows at least 1 dial request, not {self.max_requests!r}")
+        if not (isinstance(self.max_requests, int) and 1 <= self.max_requests <= MAX_CAP):
+            raise RulesError(f"a frequency cap allows 1 to {MAX_CAP:,} dial requests, not {self.max_requests!r}")
         if not (isinstance(self.days, int) and 1 <= self.days <= 3660):
             raise RulesError(f"a frequency cap's period is 1 to 3660 days, not {self.days!r}")
 
     @classmethod
     def parse(cls, text: str) -> FrequencyCap:
         """Read ``N/DAYS`` (``"1/7"``: one dial request per number in any 7 days)."""
-        m = re.match(r"^\s*(\d+)\s*/\s*(\d+)\s*(?:d|days?)?\s*$", str(text))
+        m = re.match(r"^\s*(\d{1,30})\s*/\s*(\d{1,30})\s*(?:d|days?)?\s*$", str(text))
         if not m:
             raise RulesError(f"--max-per-number {text!r}: write N/DAYS, e.g. 1/7 (one dial per number in any 7 days)")
         return cls(int(m.group(1)), int(m.group(2)))
@@ -747,6 +748,7 @@ def read_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     have taken it), so a cap window is never cut short.
     """
     from dialkit.ledger import Ledger
+    from dialkit.ledger.stored import parse_times
 
     flat: list[str | os.PathLike[str]] = []
     for p in paths:
@@ -771,9 +773,12 @@ def read_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
             pd.DataFrame(
                 {
                     "phone_e164": [r["phone_e164"] for r in rows],
-                    "sent_at": pd.to_datetime(
-                        [r["last_sent_at"] or r["first_sent_at"] for r in rows], utc=True, format="ISO8601"
-                    ),
+                    "sent_at": parse_times(
+                        [r["last_sent_at"] or r["first_sent_at"] for r in rows],
+                        "last_sent_at",
+                        path,
+                        [r["row"] for r in rows],
+                    ).array,
                     "campaign_id": meta.get("campaign_id"),
                     "run_id": meta.get("run_id"),
                     "ledger": path.name,
@@ -992,10 +997,6 @@ EXPIRY_COLUMN_NAMES: tuple[str, ...] = (
 )
 
 
-def _key(name: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", str(name).casefold())
-
-
 def _end_of_date_everywhere(d: date) -> pd.Timestamp:
     return pd.Timestamp(datetime.combine(d + timedelta(days=1), time(12), tzinfo=_UTC))
 
@@ -1063,7 +1064,7 @@ class SuppressionList:
     problems: pd.DataFrame
 
     @classmethod
-    def read(
+    def read(  # noqa: C901, PLR0912
         cls,
         source: str | os.PathLike[str] | pd.DataFrame,
         *,
@@ -1079,19 +1080,12 @@ class SuppressionList:
         ``expires_at``, ``until`` ...) or ``expiry_column``.  Numbers are read
         with :func:`dialkit.contacts.normalize_phone` and ``default_region``.
         """
-        from dialkit.contacts import _io, find_phone_column, normalize_phone
+        from dialkit.contacts import find_phone_column, normalize_phone, read_table
 
-        if isinstance(source, pd.DataFrame):
-            table = _io.read_frame(source, name=name or "suppression DataFrame")
-            digest = hashlib.sha256(source.to_csv(index=False).encode("utf-8")).hexdigest()
-            label = name or "suppression DataFrame"
-        elif isinstance(source, (str, os.PathLike)):
-            path, _, _ = _io.check_path(source, max_bytes=_io.DEFAULT_MAX_BYTES)
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            table = _io.read_source(path)
-            label = name or path.name
-        else:
+        if not isinstance(source, (pd.DataFrame, str, os.PathLike)):
             raise RulesError(f"a suppression list is a file path or a DataFrame, not {type(source).__name__}")
+        default_name = "suppression DataFrame" if isinstance(source, pd.DataFrame) else None
+        table, label, digest = read_table(source, name=name or default_name)
         header = [str(h) for h in table.header]
         records = [list(r) for r in table.records]
         if len(header) == 1 and phone_column is None and any(ch.isdigit() for ch in header[0]):
@@ -1118,8 +1112,8 @@ class SuppressionList:
                     )
                 expiry_idx = header.index(expiry_column)
             else:
-                wanted = {_key(n) for n in EXPIRY_COLUMN_NAMES}
-                expiry_idx = next((j for j, h in enumerate(header) if _key(h) in wanted and j != phone_idx), None)
+                wanted = {column_key(n) for n in EXPIRY_COLUMN_NAMES}
+                expiry_idx = next((j for j, h in enumerate(header) if column_key(h) in wanted and j != phone_idx), None)
         phones: list[str] = []
         expiries: list[Any] = []
         problems: list[dict[str, Any]] = []
@@ -1328,24 +1322,37 @@ class CampaignRules:
         default_region: str = "US",
         postcode_column: str | bool = True,
     ) -> CampaignRules:
-        """Rules from the CLI's spellings: ``--calling-hours 08:00-21:00``, ``--default-time-zone ZONE``,
-        ``--max-per-number 1/7``, ``--area-code-cap 50``, ``--suppress PATH`` (repeatable), ``--countries US,CA``.
+        """Rules from the command line's spellings.
+
+        ``--calling-hours 08:00-21:00``, ``--default-time-zone ZONE``, ``--max-per-number 1/7``,
+        ``--area-code-cap 50``, ``--suppress PATH`` (repeatable), ``--countries US,CA``.
         """
+        given = {
+            "--calling-hours": calling_hours,
+            "--default-time-zone": default_time_zone,
+            "--max-per-number": max_per_number,
+            "--area-code-cap": area_code_cap,
+            "--countries": countries,
+        }
+        for flag, value in given.items():  # "" is never "no rule": a script's unset variable must not lift one
+            if value is not None and not str(value).strip():
+                raise RulesError(f"{flag} is empty: give a value, or leave the rule out (None) for no such rule")
         cap: int | None = None
-        if area_code_cap is not None and str(area_code_cap).strip():
+        if area_code_cap is not None:
             text = str(area_code_cap).strip()
-            if not text.isdigit() or int(text) < 1:
+            if not text.isdigit() or len(text) > 30 or not 1 <= int(text) <= MAX_CAP:
                 raise RulesError(
-                    f"--area-code-cap {text!r}: write a whole number of dial requests per area code per day, e.g. 50"
+                    f"--area-code-cap {text!r}: write a whole number of dial requests per area code per day "
+                    f"from 1 to {MAX_CAP:,}, e.g. 50"
                 )
             cap = int(text)
         return cls(
-            calling_hours=CallingHours.parse(calling_hours) if calling_hours else None,
-            default_time_zone=default_time_zone or None,
-            max_per_number=FrequencyCap.parse(max_per_number) if max_per_number else None,
+            calling_hours=CallingHours.parse(calling_hours) if calling_hours is not None else None,
+            default_time_zone=default_time_zone,
+            max_per_number=FrequencyCap.parse(max_per_number) if max_per_number is not None else None,
             area_code_cap=cap,
             suppress=tuple(SuppressionList.read(s, default_region=default_region) for s in suppress),
-            countries=parse_countries(countries) if countries else None,
+            countries=parse_countries(countries) if countries is not None else None,
             postcode_column=postcode_column,
         )
 
@@ -1373,7 +1380,7 @@ class CampaignRules:
         }
 
 
-def evaluate(
+def evaluate(  # noqa: C901
     accepted: pd.DataFrame,
     rules: CampaignRules,
     at: Moment,

@@ -53,17 +53,23 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from dialkit._util.chunks import iter_chunks
 from dialkit._util.loopback import is_loopback_host
 from dialkit._util.token_bucket import TokenBucket
 from dialkit._util.utc import utc_iso
 from dialkit._version import __version__
-from dialkit.aws.adapters import Adapter, BatchAnswer, V1Adapter, V2Adapter, adapter_for
+from dialkit.aws.adapters import Adapter, BatchAnswer, GarbageAnswer, V1Adapter, V2Adapter, adapter_for
 from dialkit.aws.model import MAX_TTL, MIN_TTL, constraints
 from dialkit.exceptions import CampaignNotFound, CampaignNotRunning, ConfirmationRequired, DialkitError, EndpointProblem
-from dialkit.ledger import RULES_META_KEY, Ledger, LedgerRequest, _plan_digest
-from dialkit.ledger import _iso as ledger_time  # the ledger's stored timestamp form, compared as text
+from dialkit.ledger import (
+    RULES_META_KEY,
+    Ledger,
+    LedgerRequest,
+    ledger_time,  # the ledger's stored timestamp form, compared as text
+    plan_digest,
+)
 from dialkit.masking import install_log_masking, mask_text
-from dialkit.planning import BatchPlan, _iter_chunks
+from dialkit.planning import BatchPlan
 from dialkit.sender.resume import ResumeCheck, left_to_send, recheck_resume, suppress_numbers, withheld_pending
 
 __all__ = [
@@ -85,7 +91,9 @@ __all__ = [
 
 log = logging.getLogger("dialkit.sender")
 
-#: The service quota of PutDialRequestBatch / PutOutboundRequestBatch: 10 calls/s per account and Region.
+#: The default quota of PutDialRequestBatch / PutOutboundRequestBatch assumed: 10 calls/s per account and
+#: Region.  An assumption: the Amazon Connect service quotas page has no row for these operations that could
+#: be found again; quotas are adjustable per account, so pass your own (``SendSettings(rate=)``, ``--rate``).
 DEFAULT_RATE = 10.0
 DEFAULT_REGION = "us-east-1"
 
@@ -125,11 +133,11 @@ _UNSAFE_URL_CHARS = re.compile(r"[\\\s\x00-\x1f\x7f]")
 
 
 def _check_endpoint_url(url: str) -> tuple[str, bool]:
-    """Validate an endpoint URL; return the host the HTTP stack will connect to and whether it is loopback.
+    r"""Validate an endpoint URL; return the host the HTTP stack will connect to and whether it is loopback.
 
     Locality is decided on the host **urllib3** (botocore's HTTP stack) parses,
     and only after checking that :mod:`urllib.parse` reads the same scheme, host
-    and port: a URL the two could read differently (``http://a\\@127.0.0.1``)
+    and port: a URL the two could read differently (``http://a\@127.0.0.1``)
     could pass a loopback check and still connect elsewhere.  Refused with
     :class:`EndpointProblem`: no ``http``/``https`` scheme or host (``LOCAL``,
     ``127.0.0.1:8000``), userinfo (``user@``), backslashes, whitespace or control
@@ -467,7 +475,7 @@ class SendSettings:
 
 
 #: The keyword arguments :func:`send` took before :class:`SendSettings` (one release of grace).
-_LEGACY_SETTINGS = (
+LEGACY_SETTINGS = (
     "rate",
     "max_attempts",
     "backoff",
@@ -481,13 +489,13 @@ _LEGACY_SETTINGS = (
 )
 
 
-def _settings(settings: SendSettings | None, legacy: dict[str, Any]) -> SendSettings:
+def settings_with_legacy(settings: SendSettings | None, legacy: dict[str, Any]) -> SendSettings:
     """``settings``, with the old keyword arguments of :func:`send` mapped onto it (and a DeprecationWarning).
 
     An unknown keyword is a ``TypeError`` as for any function; ``token_window=None``
     meant the default then and still does.
     """
-    unknown = sorted(set(legacy) - set(_LEGACY_SETTINGS))
+    unknown = sorted(set(legacy) - set(LEGACY_SETTINGS))
     if unknown:
         raise TypeError(f"send() got an unexpected keyword argument {unknown[0]!r}")
     if settings is not None and not isinstance(settings, SendSettings):
@@ -613,6 +621,7 @@ class TqdmListener:
         self._bar: Any = None
 
     def __call__(self, p: Progress) -> None:
+        """Move the bar to ``p`` (made on the first event, closed on the last)."""
         from tqdm.auto import tqdm
 
         if self._bar is None:
@@ -702,7 +711,7 @@ class _ServiceClock:
         self.skew = timedelta(0)
 
     def observe(self, http_response: Any = None, **_: Any) -> None:
-        """botocore ``after-call`` handler: read the ``Date`` header of an answer."""
+        """Botocore ``after-call`` handler: read the ``Date`` header of an answer."""
         try:
             header = http_response.headers.get("Date") if http_response is not None else None
             if not header:
@@ -893,8 +902,8 @@ def send(
     the campaign cannot take calls before anything was sent, and
     :class:`~dialkit.exceptions.LedgerBusy` when another sender holds the ledger.
     """
-    cfg = _settings(settings, deprecated)
-    digest = _plan_digest(plan)
+    cfg = settings_with_legacy(settings, deprecated)
+    digest = plan_digest(plan)
     if not _validated_before(plan, ledger, digest):
         plan.raise_for_problems()
     adapter = adapter or (V1Adapter() if plan.api == "v1" else V2Adapter())
@@ -944,8 +953,9 @@ def send(
 
 
 def _record_rules(led: Ledger, rules: Any, now: Callable[[], datetime]) -> None:
-    """Write the rules in force for this send into the ledger (``sends``, and the latest in the meta), for
-    ``dialkit audit`` (no numbers in it).
+    """Write the rules in force for this send into the ledger, for ``dialkit audit`` (no numbers in it).
+
+    One row in ``sends``, and the latest rules in the meta.
 
     A send without rules on a ledger that recorded rules before records that
     none were in force, so the audit never claims rules a later send did not apply.
@@ -1063,7 +1073,7 @@ class _Run:
                 )
                 source = (
                     _Chunk(c, c[0].batch)
-                    for c in _iter_chunks(
+                    for c in iter_chunks(
                         (
                             r
                             for r in led.iter_to_send(retry_codes=self.retry_codes)
@@ -1165,7 +1175,7 @@ class _Run:
             if self.answers.empty():
                 timer.wait(wait if wait != float("inf") else 0.25, calls_in_flight=bool(self.in_flight))
 
-    def _start_calls(self, source: Iterator[_Chunk], outgoing: list[tuple[_Chunk, int]]) -> float:
+    def _start_calls(self, source: Iterator[_Chunk], outgoing: list[tuple[_Chunk, int]]) -> float:  # noqa: C901
         """Write-ahead the calls that may start now (free slots, tokens, no hold); returns how long to wait."""
         timer = self.timer
         while len(self.in_flight) + len(outgoing) < self._concurrency():
@@ -1223,7 +1233,7 @@ class _Run:
             expiration = min(expiration, (close + self.service_clock.skew).astimezone(timezone.utc))
         try:
             answer: Any = self.adapter.put_batch(self.conn.client, self.plan.campaign_id, requests, expiration)
-        except (ClientError, BotoCoreError) as exc:
+        except (ClientError, BotoCoreError, GarbageAnswer) as exc:
             answer = exc
         return time.monotonic() - started, answer
 
@@ -1438,8 +1448,20 @@ def _check_campaign(adapter: Adapter, conn: Connection, campaign_id: str) -> Non
             else "check the endpoint URL, the region and the network"
         )
         raise _Stop(f"{name} at {where}", EndpointProblem(f"{name} at {where}: {mask_text(str(exc))}; {hint}")) from exc
+    except GarbageAnswer as exc:  # nothing was sent: the campaign's state could not be read
+        reason = f"GetCampaignState at {where} answered something unreadable: {mask_text(str(exc))}"
+        raise _Stop(reason, EndpointProblem(f"{reason}; check the endpoint, then send again")) from exc
     if state != "Running":
         raise _Stop(f"campaign is {state}, not Running", CampaignNotRunning(campaign_id, state))
+    if adapter.api == "v2":  # a v2 campaign may have no voice channel at all: refuse before anything goes out
+        from dialkit.sender.campaign_settings import CampaignNotVoice, describe_campaign, require_voice_channel
+
+        try:
+            require_voice_channel(describe_campaign(conn, campaign_id))
+        except CampaignNotVoice as exc:
+            raise _Stop("campaign has no telephony channel", exc) from exc
+        except (ClientError, BotoCoreError) as exc:  # a role without DescribeCampaign may still send
+            log.warning("could not read the campaign's channels (DescribeCampaign): %s", mask_text(str(exc)))
 
 
 @dataclass(frozen=True)
@@ -1457,6 +1479,19 @@ class _CallFailure:
 
 def _classify(exc: Exception, campaign_id: str, api: str = "v1") -> _CallFailure:
     """Sort a whole-call error: stop (campaign state, missing campaign, credentials, bad request) or resend later."""
+    if isinstance(exc, GarbageAnswer):
+        # a 200 that is not an answer: the service may have taken the requests, or not. Stop; a later send
+        # resends them with the same tokens (nobody dialed twice) once the endpoint answers properly
+        text = mask_text(str(exc))
+        return _CallFailure(
+            "GarbageAnswer",
+            text,
+            False,
+            False,
+            f"the service's answer could not be read: {text}; the call's requests are left to send again "
+            "(outcome unknown): check the endpoint, then send again with the same ledger (same tokens, "
+            "nobody dialed twice)",
+        )
     if isinstance(exc, BotoCoreError):
         # connection reset, read time-out, endpoint unreachable: the call may or may not have been taken
         name = type(exc).__name__

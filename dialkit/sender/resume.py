@@ -187,8 +187,11 @@ def _unfinished(
 def left_to_send(
     led: Ledger, check: ResumeCheck, retry_codes: Sequence[str], *, first_sent_since: str | None = None
 ) -> int:
-    """Requests a later send with the same ledger would send: still to send, allowed by today's rules and
-    (with ``first_sent_since``) not past the client-token window."""
+    """How many requests a later send with the same ledger would send.
+
+    Those still to send, allowed by today's rules and (with ``first_sent_since``) not past the
+    client-token window.
+    """
     return sum(
         1
         for token, phone, _ in _unfinished(led, retry_codes, first_sent_since=first_sent_since)
