@@ -486,3 +486,27 @@ def test_fetch_contact_attributes_reports_client_errors_per_event_and_never_rais
     assert list(got.errors["code"]) == ["AccessDeniedException", "EndpointConnectionError", "no_contact_id"]
     with pytest.raises(ValueError, match="rate"):
         fetch_contact_attributes(client, events, rate=0)
+
+
+def test_get_contact_attributes_is_refused_unsigned_and_checks_the_model_limits() -> None:
+    """The route is the connect model's; like the other routes it answers only SigV4-signed calls."""
+    import urllib.error
+
+    import boto3
+
+    with serve(seed=2) as emu:
+        url = f"{emu.endpoint_url}/contact/attributes/dialkit-local-instance/{UUIDS[3]}"
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(url)
+        assert info.value.code == 403
+        client = boto3.client(
+            "connect",
+            endpoint_url=emu.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="AKIDEXAMPLE",
+            aws_secret_access_key="secret",
+        )
+        with pytest.raises(client.exceptions.InvalidRequestException):
+            client.get_contact_attributes(InstanceId="i" * 101, InitialContactId=UUIDS[3])  # model: at most 100
+        with pytest.raises(client.exceptions.ResourceNotFoundException):
+            client.get_contact_attributes(InstanceId="dialkit-local-instance", InitialContactId=UUIDS[3])
