@@ -11,20 +11,26 @@ keeps working)::
     ├── PlanError (ValueError)              a plan cannot be made from these arguments
     ├── PlanValidationError (ValueError)    a plan breaks API constraints (.problems)
     ├── RulesError (ValueError)             a campaign rule cannot be used as given
+    ├── OutputFileError (OSError)           an output path is a FIFO, a device, a socket or a folder
     ├── ConfirmationRequired                a real endpoint was not confirmed
     ├── EndpointProblem                     no credentials or region, access denied, unreachable
+    ├── GarbageAnswer                       the service answered a batch call with garbage
     ├── ModelNotSupported (RuntimeError)    botocore's service model lacks what was asked for
     ├── CampaignNotRunning                  the campaign is not Running
     ├── CampaignNotFound                    no such campaign at this endpoint
+    ├── CampaignNotVoice                    a v2 campaign with no telephony channel
     ├── LedgerError                         the ledger file cannot be used
     │   ├── LedgerBusy                      another sender holds the ledger
+    │   ├── LedgerDamaged                   a ledger value dialkit never writes
     │   └── PlanMismatch                    the plan would add requests to the ledger's run
     ├── ContactRecordsError (ValueError)    contact records cannot be read
     ├── ExperimentError (ValueError)        an experiment cannot be set up or compared as asked
     └── TutorialsError                      the tutorials cannot be found or copied
 
     UserWarning
-    └── ExposureWarning                     experiment arms were called at different local hours
+    ├── ExposureWarning                     experiment arms were called at different local hours or dates
+    ├── ArmLabelWarning                     arm labels differing only by spaces were merged
+    └── EarlyLookWarning                    an arm is below the planned size, the analysis not sequential
 
 Each class is also importable from the module that raises it (``dialkit.rules.RulesError`` is
 ``dialkit.exceptions.RulesError``), and every name in this module's ``__all__`` from ``dialkit``.
@@ -40,14 +46,19 @@ from typing import Any
 __all__ = [
     "CampaignNotFound",
     "CampaignNotRunning",
+    "CampaignNotVoice",
     "ConfirmationRequired",
     "ContactFileError",
     "ContactRecordsError",
     "DialkitError",
     "EndpointProblem",
+    "ArmLabelWarning",
+    "EarlyLookWarning",
     "ExperimentError",
     "ExposureWarning",
+    "GarbageAnswer",
     "LedgerBusy",
+    "LedgerDamaged",
     "LedgerError",
     "ModelNotSupported",
     "OutputFileError",
@@ -158,8 +169,32 @@ class ExperimentError(DialkitError, ValueError):
 
 
 class ExposureWarning(UserWarning):
-    """Arms were called at different callee local hours: a difference may be the hour, not the treatment."""
+    """Arms were called at different callee local hours or dates: a difference may be when, not the treatment."""
+
+
+class ArmLabelWarning(UserWarning):
+    """Arm labels that differed only by surrounding spaces were merged into one arm."""
+
+
+class EarlyLookWarning(UserWarning):
+    """An arm is below the planned size and the comparison is not sequential: its p-value overstates."""
 
 
 class TutorialsError(DialkitError):
     """The tutorials cannot be found or copied (missing from this install, or the target holds files)."""
+
+
+class GarbageAnswer(DialkitError):
+    """The service answered a batch call with something that is not its answer.
+
+    Invalid UTF-8, wrong JSON types, a body cut short.  What happened to the call's requests is unknown:
+    the sender stops, and a later send resends them with the same client tokens.
+    """
+
+
+class CampaignNotVoice(DialkitError):
+    """A v2 campaign with no telephony channel was asked to place voice calls: nothing is sent."""
+
+
+class LedgerDamaged(LedgerError):
+    """A ledger holds a value dialkit never writes (a timestamp that is not one, attributes that are not JSON)."""

@@ -102,6 +102,9 @@ class PlannedRequest:
     #: the callee's IANA zone found from the contact's ZIP/postcode column at plan time (None: from the number);
     #: the ledger keeps it so the sender's calling window and the audit use the zone the plan used
     time_zone: str | None = None
+    #: the callee's US state as ``US-FL``, from the contact's ZIP at plan time (None: from the number when
+    #: needed); the ledger keeps it so the sender applies a state's rule pack to the state the plan used
+    jurisdiction: str | None = None
 
     def __repr__(self) -> str:
         return (
@@ -137,7 +140,7 @@ class _PlanColumns:
     lists or pyarrow (chunked) arrays of text (a ContactSet's columns are used without a copy).
     """
 
-    __slots__ = ("campaign_id", "run_id", "size", "phones", "rows", "attrs", "token_attribute", "n", "zones")
+    __slots__ = ("campaign_id", "run_id", "size", "phones", "rows", "attrs", "token_attribute", "n", "zones", "states")
 
     def __init__(
         self,
@@ -149,8 +152,10 @@ class _PlanColumns:
         attrs: dict[str, Any],
         token_attribute: str | None = None,
         zones: list[str | None] | None = None,
+        states: list[str | None] | None = None,
     ) -> None:
         self.campaign_id = campaign_id
+        self.states = states  #: per request, ``US-XX`` from its ZIP (None: none found); None when no ZIP placed anyone
         self.zones = zones  #: per request, the zone from its ZIP (None: none found); None when no ZIP placed anyone
         self.token_attribute = token_attribute  #: also send each request's token under this attribute name
         self.run_id = run_id
@@ -183,6 +188,7 @@ class _PlanColumns:
         token_name = self.token_attribute
         size = self.size
         zones = self.zones[start:stop] if self.zones is not None else None
+        states = self.states[start:stop] if self.states is not None else None
         out: list[PlannedRequest] = []
         append = out.append
         for k, phone in enumerate(phones):
@@ -200,6 +206,7 @@ class _PlanColumns:
                     attributes,
                     rows[k],
                     zones[k] if zones is not None else None,
+                    states[k] if states is not None else None,
                 )
             )
         return out
@@ -647,24 +654,31 @@ def plan_batches(
 ) -> BatchPlan:
     """Cut accepted contacts into batches of dial requests, in input order.
 
-    ``attributes`` picks contact columns to send as contact attributes: a list of
-    column names (the column name is the attribute name) or a mapping
-    ``{attribute_name: column}``; values are sent as strings ('' when missing).
-    ``ttl`` is how long each request may wait to be dialed; it must lie in the
-    service's 30 s – 15 min window.  ``run_id`` (default ``"default"``) goes into
-    every client token: the same campaign, run id and number always give the same
-    token.  ``batch_size`` defaults to the API maximum (25).  ``token_attribute``
-    (default True) also sends each request's client token as the contact attribute
-    :data:`CLIENT_TOKEN_ATTRIBUTE`, so contact records join back to the ledger by
-    the token; the name is reserved (a column mapped to it is refused).
-    ``postcode_column`` (as in :class:`dialkit.rules.CampaignRules`: a column
-    name, True to find one by name such as ``zip``, False for none): where a US
-    ZIP places a callee, its zone goes into the request (``time_zone``) and the
-    ledger, so the sender's calling window uses the same zone the rules used here.
+    Pure: no network and no clock (the sender stamps each request's expiry when it goes out).
 
-    Argument problems (ttl, campaign id, run id, unknown columns) raise
-    :class:`PlanError` at once; per-request problems (attribute names or values the
-    API forbids, over-long numbers) are collected by ``BatchPlan.validate()``.
+    Args:
+        contacts: A :class:`~dialkit.ContactSet` (its ``accepted`` rows) or a frame with ``phone_e164``.
+        campaign_id: The campaign's id (Connect console or ``ListCampaigns``).
+        attributes: Contact columns to send as contact attributes: a list of column names (the name is
+            the attribute name) or a mapping ``{attribute_name: column}``; values are sent as text
+            ('' when missing).
+        ttl: How long each request may wait to be dialed, within the service's 30 s – 15 min.
+        run_id: Goes into every client token (default ``"default"``): the same campaign, run id and
+            number always give the same token; a new run id dials the same people again on purpose.
+        api: ``"v1"`` (``connectcampaigns``) or ``"v2"`` (``connectcampaignsv2``).
+        batch_size: Requests per call; default the API maximum (25).
+        token_attribute: Also send each client token as the reserved contact attribute
+            :data:`CLIENT_TOKEN_ATTRIBUTE`, so contact records join back to the ledger by token.
+        postcode_column: A ZIP/postcode column name, True to find one by name (``zip``, ...), False for
+            none; where a US ZIP places a callee, its zone goes into the request and the ledger.
+
+    Returns:
+        A :class:`BatchPlan`; its per-request problems (attribute names or values the API forbids,
+        over-long numbers) are in :meth:`BatchPlan.validate` / :meth:`BatchPlan.problems`.
+
+    Raises:
+        PlanError: A bad ``ttl``, ``campaign_id``, ``run_id``, ``batch_size`` or attribute column
+            (unknown, or mapped to the reserved token attribute).
     """
     c = constraints(api)
     if not isinstance(campaign_id, str) or not campaign_id:
@@ -694,9 +708,8 @@ def plan_batches(
     rows = _row_column(frame["row"]) if "row" in frame.columns else [None] * len(frame)
     attrs = {name: _text_column(frame[col]) for name, col in mapping.items()}
     token_name = CLIENT_TOKEN_ATTRIBUTE if token_attribute else None
-    columns = _PlanColumns(
-        campaign_id, run, size, phones, rows, attrs, token_name, _postcode_zones(frame, postcode_column)
-    )
+    zones, states = _postcode_places(frame, postcode_column)
+    columns = _PlanColumns(campaign_id, run, size, phones, rows, attrs, token_name, zones, states)
     return BatchPlan(
         campaign_id=campaign_id,
         run_id=run,
@@ -706,6 +719,24 @@ def plan_batches(
         attribute_map=mapping,
         token_attribute=token_name,
     )
+
+
+def _postcode_places(
+    frame: pd.DataFrame, postcode_column: str | bool
+) -> tuple[list[str | None] | None, list[str | None] | None]:
+    """Each row's zone and ``US-XX`` state from its ZIP (None where the ZIP places nobody).
+
+    Each list is None when no row has one.
+    """
+    zones = _postcode_zones(frame, postcode_column)
+    if zones is None:
+        return None, None
+    from dialkit._util.zones import find_postcode_column, states_for_postcodes
+
+    column = find_postcode_column(frame.columns) if postcode_column is True else str(postcode_column)
+    states = states_for_postcodes(frame[column], frame["region"] if "region" in frame.columns else None)
+    found = [f"US-{s}" if isinstance(s, str) and s else None for s in states.tolist()]
+    return zones, (found if any(found) else None)
 
 
 def _postcode_zones(frame: pd.DataFrame, postcode_column: str | bool) -> list[str | None] | None:

@@ -328,7 +328,7 @@ def contact_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 @pytest.fixture(scope="module")
 def records(contact_run: tuple[Path, str]) -> pd.DataFrame:
-    return dialkit.read_contact_records(contact_run[1])
+    return dialkit.load_contact_records(contact_run[1])
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from conftest import SMALL, dialed_once, fictional_phones, one_line_error, run_c
 
 import dialkit._util.memory as memory
 from dialkit.emulator import Emulator
-from dialkit.outcomes.records import ContactRecordsError, open_record_file, read_contact_records
+from dialkit.outcomes.records import ContactRecordsError, load_contact_records, open_record_file
 
 DAMAGE = {
     "attributes not JSON": "attributes = 'not json{'",
@@ -77,17 +77,17 @@ def test_a_gzip_of_tiny_objects_is_bounded(monkeypatch, tmp_path: Path) -> None:
     bomb.write_bytes(gzip.compress(b"{}" * 6_000_000))  # 12 MB of text in ~12 KB
     assert bomb.stat().st_size < 100 * 1024
     with pytest.raises(ContactRecordsError, match="decompresses to more than"):
-        read_contact_records(bomb)
+        load_contact_records(bomb)
     many = tmp_path / "many.json.gz"
     many.write_bytes(gzip.compress(b'{"a":1}' * 200_000))  # 1.4 MB of text, 200,000 objects
     with pytest.raises(ContactRecordsError, match="JSON objects"):
-        read_contact_records(many)
+        load_contact_records(many)
     with pytest.raises(ContactRecordsError, match="more than 100,000 bytes"):
-        read_contact_records(many, max_bytes=100_000)
+        load_contact_records(many, max_bytes=100_000)
     plain = tmp_path / "plain.json"
     plain.write_bytes(b"{}" * 100_000)
     with pytest.raises(ContactRecordsError, match="over 100,000 bytes"):
-        read_contact_records(plain, max_bytes=100_000)
+        load_contact_records(plain, max_bytes=100_000)
 
 
 def test_fifos_and_devices_are_refused_not_read(capsys, tmp_path: Path, sent_ledger: Path) -> None:
@@ -97,7 +97,7 @@ def test_fifos_and_devices_are_refused_not_read(capsys, tmp_path: Path, sent_led
     zero.symlink_to("/dev/zero")
     for source, what in ((fifo, "named pipe"), (zero, "device"), (Path("/dev/zero"), "device")):
         with pytest.raises(ContactRecordsError, match=what):
-            read_contact_records(source)
+            load_contact_records(source)
         with pytest.raises(ContactRecordsError, match=what):
             open_record_file(source)
         code, _, err = run_cli(capsys, "report", str(sent_ledger), "--contact-records", str(source))
@@ -107,7 +107,7 @@ def test_fifos_and_devices_are_refused_not_read(capsys, tmp_path: Path, sent_led
     (folder / "a.json").write_text('{"ContactId": "c1"}')
     os.mkfifo(folder / "b.json")
     with pytest.raises(ContactRecordsError, match="named pipe"):
-        read_contact_records(folder)
+        load_contact_records(folder)
 
 
 # --------------------------------------------------------------------------------------------- signals

@@ -63,7 +63,7 @@ def test_the_dashboard_refreshes_when_records_arrive(sent: tuple[Path, Path], tm
 
 def _read(folder: Path):
     files = sorted(folder.glob("*.json"))
-    return dialkit.read_contact_records(folder) if files else None
+    return dialkit.load_contact_records(folder) if files else None
 
 
 def test_without_records_the_dashboard_says_what_to_pass(sent: tuple[Path, Path]) -> None:

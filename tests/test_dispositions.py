@@ -30,7 +30,7 @@ from dialkit.outcomes.dispositions import (
     disposition_rules_markdown,
     undocumented_values,
 )
-from dialkit.outcomes.records import read_contact_records, redial_candidates
+from dialkit.outcomes.records import load_contact_records, redial_candidates
 from dialkit.sender import connect, send
 
 T0 = datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc)
@@ -234,7 +234,7 @@ def two_runs(tmp_path: Path):
     # run 2, five hours later: person 1 voicemail again, person 2 no answer again
     raw.append(_record(ids2[1], phones[0], "CONTACT_FLOW_DISCONNECT", "VOICEMAIL_NO_BEEP", T0 + timedelta(hours=5)))
     raw.append(_record(ids2[2], phones[1], "CONTACT_FLOW_DISCONNECT", "AMD_UNANSWERED", T0 + timedelta(hours=5)))
-    return first, second, read_contact_records(raw), phones
+    return first, second, load_contact_records(raw), phones
 
 
 @pytest.mark.slow
@@ -284,7 +284,7 @@ def test_odd_records_get_a_disposition_and_never_crash_the_reader() -> None:
         {"ContactId": "c-2", "CustomerEndpoint": {"Address": 12125550142}, "AnsweringMachineDetectionStatus": 7},
         {"ContactId": "c-3", "DisconnectReason": "SOMETHING_NEW", "CustomerEndpoint": {"Address": "+999"}},
     ]
-    frame = read_contact_records(odd).set_index("contact_id")
+    frame = load_contact_records(odd).set_index("contact_id")
     assert frame.loc["c-1", "disposition"] == "abandoned"  # queued (a queue of any shape), no agent
     assert frame.loc["c-1", "record_attributes"] == {} and frame.loc["c-1", "time_zone"] is None
     assert frame.loc["c-2", "disposition"] == "other" and frame.loc["c-3", "disposition"] == "other"
@@ -365,7 +365,7 @@ def test_report_writes_bad_numbers_as_a_suppression_list_that_suppress_reads_bac
     assert sorted(loaded.accepted["phone_e164"]) == sorted(phones[3:])
     assert set(loaded.rejected["reason"]) == {"suppressed"} and len(loaded.rejected) == 3
     # and redials never bring them back, whatever is asked
-    records = read_contact_records(raw)
+    records = load_contact_records(raw)
     everything = RedialRules(redial=frozenset(DISPOSITIONS) - NEVER_REDIALED)
     again = redial_candidates(ledger, records, rules=everything, now=T0 + timedelta(days=1))
     assert set(again["phone_e164"]) == set(phones[3:])

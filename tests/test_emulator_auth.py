@@ -98,7 +98,8 @@ def test_a_non_sigv4_authorization_header_is_an_incomplete_signature(emulator: E
 def test_control_endpoints_need_no_signature(emulator: Emulator) -> None:
     status, _, body = raw(emulator, "GET", "/_dialkit/health")
     assert status == 200 and json.loads(body)["campaignId"] == emulator.campaign_id
-    status, _, _ = raw(emulator, "POST", f"/_dialkit/campaigns/{emulator.campaign_id}/state", {"state": "Paused"})
+    state = f"/_dialkit/campaigns/{emulator.campaign_id}/state"
+    status, _, _ = raw(emulator, "POST", state, {"state": "Paused"}, {"Content-Type": "application/json"})
     assert status == 200 and emulator.campaign_state() == "Paused"
 
 

@@ -77,7 +77,7 @@ def test_resume_applies_the_current_file_and_do_not_call_list(capsys, tmp_path: 
             emu.campaign_id,
             "--ledger",
             str(ledger),
-            "--suppress",
+            "--do-not-call",
             str(tmp_path / "dnc.csv"),
             "--no-progress",
         )

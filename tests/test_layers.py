@@ -112,3 +112,32 @@ def test_the_documented_layers_are_the_contract() -> None:
     rows = [line for line in page.splitlines() if line.startswith("| `dialkit")]
     documented = [re.findall(r"`(dialkit[\w.]*)`", row.split("|")[1]) for row in rows]
     assert [sorted(d) for d in documented] == [sorted(layer) for layer in layers]
+
+
+def _in_a_cycle(graph: object) -> list[str]:
+    """Modules that import, directly or through others, a module that imports them back."""
+    found = []
+    for module in sorted(graph.modules):  # type: ignore[attr-defined]
+        imported = graph.find_modules_directly_imported_by(module)  # type: ignore[attr-defined]
+        if any(module in graph.find_upstream_modules(w) for w in imported):  # type: ignore[attr-defined]
+            found.append(module)
+    return found
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="outcomes.records <-> outcomes.dispositions (select_redials joins records): the outcomes work of this "
+    "round moves select_redials into records; delete this mark when it lands (strict: the test then passes)",
+)
+def test_no_import_cycle_outside_the_emulator() -> None:
+    """Every import, inside functions too (grimp, import-linter's graph), less the contract's ignored ones."""
+    import grimp
+    import tomllib
+
+    graph = grimp.build_graph("dialkit")
+    contract = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"][0]
+    for ignored in contract.get("ignore_imports", []):
+        importer, imported = (part.strip() for part in ignored.split("->"))
+        graph.remove_import(importer=importer, imported=imported)
+    outside = [m for m in _in_a_cycle(graph) if not m.startswith("dialkit.emulator")]
+    assert not outside, f"import cycles outside dialkit.emulator: {outside}"

@@ -78,7 +78,7 @@ class _Tables(HTMLParser):
 
 def test_the_funnel_narrows_stage_by_stage_and_matches_the_ledger(sent: tuple[Path, Path]) -> None:
     ledger, records_path = sent
-    records = dialkit.read_contact_records(records_path)
+    records = dialkit.load_contact_records(records_path)
     contacts = dialkit.load_contacts(SMALL)
     funnel = campaign_funnel(ledger, records, contacts)
     assert list(funnel.index) == list(FUNNEL_STAGES)

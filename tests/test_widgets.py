@@ -316,7 +316,11 @@ def test_send_panel_stop_button_stops_and_start_resumes(small, tmp_path: Path) -
         assert any("send stopped" in line for line in panel.log_lines)  # the sender's warning, kept
         # ...but said once on screen: status (why and what Start does), summary (counts), log (other warnings)
         shown = panel.status.value + panel.log_html.value + panel.result.value
-        assert shown.count("stopped by request") == 1 and shown.count("same ledger") == 0
+        assert (
+            shown.count("you pressed Stop") == 1
+            and "stopped by request" not in shown
+            and shown.count("same ledger") == 0
+        )
         assert f"Start sends the {stopped.left_to_send} requests left" in panel.status.value
         assert "stopped:" not in panel.result.value and "send stopped" not in panel.log_html.value
         assert panel.start_button.button_style == "primary" and not panel.start_button.disabled
@@ -396,9 +400,11 @@ def test_find_notebooks_by_number_stem_or_name() -> None:
     from dialkit.notebooks import find_notebooks
 
     every = find_notebooks()
-    assert [p.name[:2] for p in every][:5] == ["01", "02", "03", "04", "05"] and "07" in [p.name[:2] for p in every]
-    assert find_notebooks(["02", "04_failure_codes", "05_campaign_experiments.ipynb"]) == [every[1], every[3], every[4]]
-    with pytest.raises(FileNotFoundError, match="available: 01_load_contacts"):
+    assert [p.name[:2] for p in every][:6] == ["00", "01", "02", "03", "04", "05"] and "07" in [
+        p.name[:2] for p in every
+    ]
+    assert find_notebooks(["02", "04_failure_codes", "05_campaign_experiments.ipynb"]) == [every[2], every[4], every[5]]
+    with pytest.raises(FileNotFoundError, match="available: 00_campaign_dashboard, 01_load_contacts"):
         find_notebooks(["99"])
 
 

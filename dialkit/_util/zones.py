@@ -66,6 +66,7 @@ __all__ = [
     "time_zone",
     "time_zones_for_numbers",
     "time_zones_for_postcodes",
+    "states_for_postcodes",
 ]
 
 #: libphonenumber's answer when it does not know where a number is.
@@ -242,6 +243,30 @@ def time_zones_for_postcodes(postcode: pd.Series, region: pd.Series | None = Non
     table = _zip_time_zones()
     found = [table.get(z) if isinstance(z, str) else None for z in codes.tolist()]
     return pd.Series(found, index=postcode.index, dtype=object, name="postcode_time_zone")
+
+
+@lru_cache(maxsize=1)
+def _zip_states() -> dict[str, str]:
+    """ZIP → USPS state code, from the ``zipcodes`` package (the data :func:`time_zones_for_postcodes` reads)."""
+    import zipcodes
+
+    return {str(r["zip_code"]): str(r["state"]) for r in zipcodes.list_all() if r.get("state")}
+
+
+def states_for_postcodes(postcode: pd.Series, region: pd.Series | None = None) -> pd.Series:
+    """The USPS state code (``FL``) of each US ZIP code (None where unknown), same index.
+
+    ``region`` limits the lookup to numbers from :data:`ZIP_REGIONS`, as in
+    :func:`time_zones_for_postcodes`.
+    """
+    codes = postcode.map(normalize_zip)
+    if region is not None:
+        codes = codes.where(region.astype("string").fillna("").isin(ZIP_REGIONS).to_numpy(), None)
+    if not codes.notna().any():
+        return pd.Series([None] * len(postcode), index=postcode.index, dtype=object, name="postcode_state")
+    table = _zip_states()
+    found = [table.get(z) if isinstance(z, str) else None for z in codes.tolist()]
+    return pd.Series(found, index=postcode.index, dtype=object, name="postcode_state")
 
 
 def find_postcode_column(columns: Iterable[str]) -> str | None:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from dialkit.aws.model import constraints
-from dialkit.exceptions import DialkitError
+from dialkit.exceptions import GarbageAnswer
 
 __all__ = ["Adapter", "BatchAnswer", "GarbageAnswer", "V1Adapter", "V2Adapter", "adapter_for"]
 
@@ -28,14 +28,6 @@ class RequestLike(Protocol):
 
     @property
     def attributes(self) -> Mapping[str, str]: ...
-
-
-class GarbageAnswer(DialkitError):
-    """The service answered a batch call with something that is not its answer.
-
-    Invalid UTF-8, wrong JSON types, a body cut short.  What happened to the call's requests is unknown: the sender stops, and a later
-    send resends them with the same client tokens.
-    """
 
 
 @dataclass

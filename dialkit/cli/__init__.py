@@ -47,6 +47,7 @@ from dialkit._util.files import write_private_csv
 from dialkit._util.utc import utc_iso
 from dialkit._util.values import OneLineParser, nonempty, number
 from dialkit._version import __version__
+from dialkit.cli.compliance import add_compliance_parser, add_verify_arguments
 from dialkit.exceptions import CampaignNotFound, CampaignNotRunning, DialkitError
 from dialkit.masking import MaskingFilter, mask_text
 
@@ -131,14 +132,22 @@ def _contacts_args(p: argparse.ArgumentParser, *, region_alias: bool = True) -> 
     if region_alias:  # on send, --region is the AWS region
         _alias(p, "--region", "--default-region", "default_region")
     p.add_argument(
+        "--do-not-call",
+        metavar="FILE",
+        help="the do-not-call register (any contact file format, or one number per line): suppresses for "
+        "good; each entry is tried in --default-region and every region the contact list uses, and one "
+        "that cannot be read stops the load (see --allow-unreadable-suppress); '' for none",
+    )
+    p.add_argument(
         "--suppress",
         action="append",
         default=[],
-        type=nonempty("a do-not-call list", "suppress nobody"),
-        help="do-not-call list (any contact file format, or one number per line); repeatable: the first "
-        "list suppresses for good, every list after it is a campaign-rules suppression list whose "
-        "entries may carry an expiry column (expires, until, ...); the rejected row's detail names "
-        "the list",
+        metavar="FILE",
+        type=nonempty("a suppression list", "suppress nobody"),
+        help="a campaign-rules suppression list, repeatable: numbers not to dial, each until the date in "
+        "an expiry column (expires, until, ...) or for good; the rejected row's detail names the list "
+        "and the audit its sha256 (deprecated: without --do-not-call, the first --suppress is read as "
+        "the do-not-call register, as before)",
     )
     p.add_argument(
         "--dedupe",
@@ -191,6 +200,15 @@ def _rules_args(p: argparse.ArgumentParser, *, at: bool) -> None:
         type=nonempty("a country list", "every country"),
         help="allowed destination countries, e.g. US,CA (others rejected country_not_allowed)",
     )
+    g.add_argument(
+        "--rule-pack",
+        action="append",
+        default=[],
+        choices=["us", "us-debt-collection", "uk"],
+        help="jurisdiction rules on top of the flags, strictest wins per callee (repeatable): us (federal "
+        "08:00-21:00, Florida/Oklahoma 08:00-20:00 and 3 calls per 24 h), us-debt-collection (Regulation F "
+        "7 in 7 days), uk; not legal advice, see docs/compliance.md",
+    )
     if at:
         g.add_argument(
             "--at",
@@ -237,17 +255,36 @@ def _plan_args(p: argparse.ArgumentParser, *, campaign_required: bool) -> None:
     )
 
 
+def _suppress_lists(args: argparse.Namespace) -> tuple[str | None, list[str]]:
+    """``(do-not-call register, campaign-rules suppression lists)`` from ``--do-not-call`` and ``--suppress``.
+
+    Every ``--suppress`` is a campaign-rules list.  The deprecated reading: without ``--do-not-call``, the
+    first ``--suppress`` is the do-not-call register, as before (a one-line note on stderr says so, once).
+    """
+    if args.do_not_call is not None or not args.suppress:
+        return args.do_not_call or None, list(args.suppress)
+    if not getattr(args, "_first_suppress_noted", False):
+        args._first_suppress_noted = True
+        print(
+            f"dialkit: the first --suppress ({args.suppress[0]}) is read as the do-not-call register, as before; "
+            "this is deprecated: pass it as --do-not-call (in the next release every --suppress is a "
+            "campaign-rules suppression list)",
+            file=sys.stderr,
+        )
+    return args.suppress[0], list(args.suppress[1:])
+
+
 def _load(args: argparse.Namespace) -> ContactSet:
     from dialkit.contacts import load_contacts
 
     sheet = int(args.sheet) if args.sheet is not None and args.sheet.isdigit() else args.sheet
-    first = args.suppress[0] if args.suppress else None
+    do_not_call, _ = _suppress_lists(args)
     return load_contacts(
         args.contacts,
         phone_column=args.phone_column,
         default_region=args.default_region,
         sheet=sheet,
-        suppress=first,
+        suppress=do_not_call,
         dedupe=args.dedupe,
         suppress_unreadable="warn" if args.allow_unreadable_suppress else "error",
     )
@@ -257,11 +294,14 @@ def _rules(args: argparse.Namespace) -> CampaignRules | None:
     """The :class:`~dialkit.rules.CampaignRules` the flags ask for, or None when no rule flag is given."""
     from dialkit.rules import CampaignRules, RulesError
 
-    extra = args.suppress[1:]
+    _, extra = _suppress_lists(args)
     given = (args.calling_hours, args.default_time_zone, args.max_per_number, args.area_code_cap, args.countries)
-    if not extra and all(v is None for v in given):
+    packs = getattr(args, "rule_pack", None) or []
+    if not extra and not packs and all(v is None for v in given):
         if args.history:
-            raise RulesError("--history is counted by --max-per-number and --area-code-cap: give one of them too")
+            raise RulesError(
+                "--history is counted by --max-per-number, --area-code-cap and --rule-pack caps: give one of them too"
+            )
         return None
     rules = CampaignRules.from_cli_strings(
         calling_hours=args.calling_hours,
@@ -271,6 +311,7 @@ def _rules(args: argparse.Namespace) -> CampaignRules | None:
         suppress=extra,
         countries=args.countries,
         default_region=args.default_region,
+        rule_packs=packs,
     )
     for lst in rules.suppress:  # an entry that cannot be read names someone who could be dialed: as for the first list
         bad = lst.problems[lst.problems["code"] != "unreadable_expiry"] if len(lst.problems) else lst.problems
@@ -290,9 +331,9 @@ def _apply_rules(
     rules = _rules(args)
     if rules is None:
         return contacts, None, None
-    from dialkit.rules import apply_rules, read_history
+    from dialkit.rules import apply_rules, load_history
 
-    history = read_history(*args.history) if args.history else None
+    history = load_history(*args.history) if args.history else None
     if history is not None and campaign_id is not None:  # this run's own ledger must not count against itself
         history = history.without_run(campaign_id, args.run_id or "default")
     contacts, verdict = apply_rules(contacts, rules, at, history)
@@ -313,7 +354,7 @@ def _rules_json(verdict: Any, contacts: Any, rules: Any) -> dict[str, Any]:
 
     out: dict[str, Any] = {"rules": rules.describe()}
     kept = verdict[~verdict["code"].isin(["country_not_allowed", "suppressed", "unknown_time_zone", "frequency_cap"])]
-    if rules.calling_hours is not None:
+    if rules.calling_hours is not None or rules.packs:
         out["calling_hours"] = calling_hours_summary(kept)
     out["deferred"] = {code: int(kept["code"].eq(code).sum()) for code in RULE_DEFERRALS}
     return out
@@ -357,6 +398,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     for reason, n in summary["reasons"].items():
         if n:
             print(f"  {reason:<20} {n}")
+    _print_rules_text(summary, rules)
+    for note in notes:
+        print(f"  note: {note}")
+    if args.rejects:
+        print(f"rejected rows written to {mask_text(args.rejects)}")
+    return 0
+
+
+def _print_rules_text(summary: dict[str, Any], rules: Any) -> None:
+    """``check``'s lines about the rules: the calling-hours counts, the area-code deferrals, the rule packs."""
     if "calling_hours" in summary:
         ch = summary["calling_hours"]
         print(
@@ -365,11 +416,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
     if summary.get("deferred", {}).get("area_code_cap"):
         print(f"area-code cap: {summary['deferred']['area_code_cap']} deferred to a later local day")
-    for note in notes:
-        print(f"  note: {note}")
-    if args.rejects:
-        print(f"rejected rows written to {mask_text(args.rejects)}")
-    return 0
+    if rules is not None and rules.packs:
+        print(
+            "rule packs: " + ", ".join(p.name for p in rules.packs) + " (strictest rule wins per callee; each rule's "
+            "source in --json and in the rejects' detail; not legal advice: docs/compliance.md)"
+        )
 
 
 def _isna(value: Any) -> bool:
@@ -595,9 +646,9 @@ def _report_outcomes(args: argparse.Namespace, data: dict[str, Any]) -> Any:
     """
     from dialkit.ledger.results import load_results
     from dialkit.outcomes.metrics import campaign_metrics
-    from dialkit.outcomes.records import bad_numbers, join_contact_records, read_contact_records
+    from dialkit.outcomes.records import bad_numbers, join_contact_records, load_contact_records
 
-    results, records = load_results(args.ledger), read_contact_records(args.contact_records)
+    results, records = load_results(args.ledger), load_contact_records(args.contact_records)
     joined = join_contact_records(results, records)
     with_record = joined["join_key"].notna()
     data["contact_records"] = {
@@ -728,6 +779,11 @@ def cmd_report(args: argparse.Namespace) -> int:  # noqa: C901 (split once the o
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from dialkit.ledger import Ledger
+
+    if getattr(args, "verify", False):
+        from dialkit.cli.compliance import cmd_verify
+
+        return cmd_verify(args)
     from dialkit.outcomes.audit import audit, recorded_rules, sends
 
     rows = audit(args.ledger, show_numbers=args.show_numbers)
@@ -801,7 +857,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from dialkit.tutorials import sample_path
 
     contacts_path = args.contacts if args.contacts is not None else _shown(sample_path(SAMPLE))
-    suppress_path = args.suppress if args.suppress is not None else _shown(sample_path(SAMPLE_SUPPRESS))
+    do_not_call = getattr(args, "do_not_call", None)
+    suppress_path = do_not_call if do_not_call is not None else _shown(sample_path(SAMPLE_SUPPRESS))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     ledger = out / "demo-ledger.sqlite"
@@ -1008,7 +1065,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="full phone numbers (phone_e164) instead of masked ones: personal data, keep the file private",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object: ledger, rules, rows")
+    add_verify_arguments(p)
     p.set_defaults(func=cmd_audit)
+    add_compliance_parser(sub)
 
     p = sub.add_parser(
         "emulator", help="serve the local campaigns API emulator (see dialkit emulator --help)", add_help=False
@@ -1017,7 +1076,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="the whole path on the local emulator, then the notebooks headless")
     p.add_argument("--contacts", type=_PATH, help=f"contact file (default: the sample {SAMPLE} shipped with dialkit)")
-    p.add_argument("--suppress", help=f"do-not-call list (default: the sample {SAMPLE_SUPPRESS}; '' for none)")
+    p.add_argument(
+        "--do-not-call",
+        metavar="FILE",
+        help=f"do-not-call register (default: the sample {SAMPLE_SUPPRESS}; '' for none)",
+    )
+    _alias(p, "--suppress", "--do-not-call", "do_not_call")
     p.add_argument("--out", default="out", type=_PATH, help="output folder (default out/)")
     p.add_argument("--no-notebooks", action="store_true", help="skip running the notebooks")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

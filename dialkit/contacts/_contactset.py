@@ -74,6 +74,28 @@ class ContactSet:
             "reasons": {str(k): int(v) for k, v in self.reasons.items()},
         }
 
+    def how_read(self) -> str:
+        """How the list was read, in one paragraph an analyst can check before going on.
+
+        Which column was taken as the phone number, which country a number without
+        a ``+`` country code was assumed to be in, the counts, the most common
+        rejection reasons and the do-not-call list applied.  The file name and
+        column name are masked like every text dialkit prints (they can hold numbers).
+        """
+        name = mask_text(Path(self.source).name if self.source else "the list")
+        top = [f"{reason} {int(n):,}" for reason, n in self.reasons.sort_values(ascending=False).items() if n][:4]
+        lines = [
+            f"Read {self.rows_read:,} rows of {name}: took column {mask_text(self.phone_column)!r} as the phone "
+            f"number and assumed region {self.default_region} for numbers written without a +country code.",
+            f"{len(self.accepted):,} accepted, {len(self.rejected):,} rejected"
+            + (f" ({', '.join(top)})." if top else "."),
+        ]
+        if self.suppress_size:
+            lines.append(f"Do-not-call list applied: {self.suppress_size:,} numbers.")
+        else:
+            lines.append("No do-not-call list applied (pass suppress= to apply one).")
+        return "\n".join(lines)
+
     def to_csv_rejects(self, path: str | os.PathLike[str], *, encoding: str = "utf-8") -> Path:
         """Write the rejected rows (original values, ``row``, ``reason``, ``detail``) to a CSV for the analyst.
 

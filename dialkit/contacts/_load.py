@@ -72,47 +72,44 @@ def load_contacts(
     at: Any = None,
     history: Any = None,
 ) -> ContactSet:
-    """Load a contact list and sort every row into accepted or rejected.
+    """Load a contact list and sort every row into accepted or rejected, each rejection with a reason.
 
-    ``source`` is a path to a .csv/.tsv/.txt (delimiter ``, ; tab |`` sniffed;
-    encoding from the BOM, else UTF-8, else cp1252/Latin-1), .xlsx/.xlsm (first
-    sheet unless ``sheet=``), .xls (needs xlrd), .parquet, .jsonl/.ndjson or .json
-    (an array of objects) file, or a pandas DataFrame.  Every value is read as
-    text.
+    Every value is read as text and each number normalised to E.164 (:func:`normalize_phone`);
+    ``len(accepted) + len(rejected)`` is the number of rows read, always (module docstring: why).
 
-    ``phone_column`` names the column with the numbers; when ``None`` it is found
-    by name (:func:`find_phone_column`).  ``default_region`` (ISO code) reads
-    national formats.  ``suppress`` is a do-not-call list: a path (phone column
-    found the same way, or a single column with or without a header), a
-    DataFrame, or an iterable of numbers in any format.  Each entry is read in
-    ``default_region``, then in every region the contact list uses, then with a
-    leading ``+``; an entry that still cannot be read raises
-    :class:`ContactFileError` listing the entries (masked) and their lines,
-    because the person it names could be dialed.  ``suppress_unreadable="warn"``
-    loads anyway: the entries are ignored, counted in ``suppress_unparsed``,
-    logged as a warning and listed in ``notes``.  Suppression is checked before duplicates,
-    so every copy of a do-not-call number is ``suppressed``.  ``dedupe`` keeps the
-    ``"first"`` or ``"last"`` row of each E.164 number (the others are rejected
-    ``duplicate``) or ``"none"`` keeps them all.
+    Args:
+        source: A .csv/.tsv/.txt file (delimiter ``, ; tab |`` sniffed; encoding from the BOM, else
+            UTF-8, else cp1252/Latin-1), .xlsx/.xlsm, .xls (needs xlrd), .parquet, .jsonl/.ndjson or
+            .json (an array of objects), or a pandas DataFrame.
+        phone_column: The column with the numbers; None finds it by name (:func:`find_phone_column`).
+        default_region: ISO country code for numbers written without ``+`` and a country code.
+        suppress: A do-not-call list: a path (phone column found the same way, or one column with or
+            without a header), a DataFrame, or an iterable of numbers in any format. Each entry is read
+            in ``default_region``, then in every region the list uses, then with a leading ``+``.
+            Checked before duplicates, so every copy of a do-not-call number is ``suppressed``.
+        dedupe: Keep the ``"first"`` or ``"last"`` row of each number (the others are rejected
+            ``duplicate``), or ``"none"`` to keep them all.
+        max_bytes: The largest file read; None sizes the limit from free memory.
+        sheet: The Excel sheet: its name or 0-based position (default: the first).
+        suppress_unreadable: ``"error"`` refuses a do-not-call entry that cannot be read; ``"warn"``
+            loads anyway (the entries are counted in ``suppress_unparsed``, logged and listed in ``notes``).
+        limits: What the file may expand to once read (:class:`FileLimits`), checked from the file's
+            metadata before anything is materialised.
+        rules: A :class:`dialkit.rules.CampaignRules` whose rejections (``country_not_allowed``,
+            ``suppressed``, ``unknown_time_zone``, ``frequency_cap``) move rows to ``rejected``.
+        at: The moment the rules are judged at (required with ``rules``: no clock is read here).
+        history: Earlier runs' dials for the frequency cap (:func:`dialkit.rules.load_history`).
 
-    Ragged rows are kept (short rows padded, extra fields in ``_extra``, flag
-    ``ragged_row``); see the module docstring for the other decisions.
+    Returns:
+        A :class:`ContactSet`: ``accepted`` rows ready to plan and ``rejected`` rows with ``row``,
+        ``reason`` and ``detail``; no number appears in a detail, note or repr.
 
-    ``limits`` (:class:`~dialkit.contacts.FileLimits`) bounds what the file may
-    expand to once read (rows, columns, cells, decompressed bytes), checked from
-    the file's metadata before anything is materialised.
-
-    Raises :class:`ContactFileError` for problems with the file as a whole
-    (missing, a directory, empty, header only, unsupported type, over
-    ``max_bytes`` bytes or over ``limits``, undecodable, no or ambiguous phone column …), and
-    ``ValueError`` for a bad ``default_region`` or ``dedupe``.
-
-    ``rules`` (a :class:`dialkit.rules.CampaignRules`) applies the campaign
-    rules' rejections at the moment ``at`` (required with ``rules``: no clock
-    is read here) counting ``history`` (earlier runs' ledgers, see
-    :func:`dialkit.rules.read_history`): rows the rules reject move to
-    ``rejected`` with reason ``country_not_allowed``, ``suppressed``,
-    ``unknown_time_zone`` or ``frequency_cap`` (see :func:`dialkit.rules.apply_rules`).
+    Raises:
+        ContactFileError: The file as a whole cannot be used: missing, a directory, empty, header only,
+            unsupported type, over ``max_bytes`` or ``limits``, undecodable, no or an ambiguous phone
+            column, or an unreadable do-not-call entry (masked, with its line).
+        ValueError: A bad ``default_region`` or ``dedupe``, or ``at``/``history`` without ``rules``.
+        TypeError: ``rules`` is not a :class:`dialkit.rules.CampaignRules`.
     """
     if rules is None:
         if at is not None or history is not None:

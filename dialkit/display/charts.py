@@ -522,7 +522,7 @@ def contact_reason_table(joined_or_records: pd.DataFrame) -> pd.DataFrame:
     """One row per DisconnectReason (every known one, zeros too): how many contacts ended so and what to do.
 
     ``joined_or_records`` comes from :func:`dialkit.join_contact_records` or
-    :func:`dialkit.read_contact_records`.  Columns: ``outcome``
+    :func:`dialkit.load_contact_records`.  Columns: ``outcome``
     (connected/expired/not_dialed/failed/other), ``contacts``, ``redial`` (may be redialed
     with a new client token, i.e. a new ``run_id``) and ``what_to_do``
     (:data:`dialkit.outcomes.records.ADVICE`, else :data:`~dialkit.outcomes.records.OUTCOME_ADVICE`).  Reasons outside the known lists
@@ -539,7 +539,7 @@ def plot_contact_outcomes(joined_or_records: pd.DataFrame, ax: Axes | None = Non
 
     ``joined_or_records`` comes from :func:`dialkit.join_contact_records` (then
     requests without a contact record are counted in the subtitle) or
-    :func:`dialkit.read_contact_records`.  Every connected, expired and failed
+    :func:`dialkit.load_contact_records`.  Every connected, expired and failed
     reason is drawn in a fixed order, zeros too; reasons dialkit does not know
     follow as ``other``.  Hatched bars are the reasons to redial with a new
     ``run_id`` (new client tokens).

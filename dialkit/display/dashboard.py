@@ -47,9 +47,9 @@ def _read_records(source: RecordsSource) -> pd.DataFrame | None:
         return source
     if callable(source):
         return source()
-    from dialkit.outcomes.records import read_contact_records
+    from dialkit.outcomes.records import load_contact_records
 
-    return read_contact_records(source)
+    return load_contact_records(source)
 
 
 def _png(fig: Any) -> bytes:
@@ -116,6 +116,13 @@ class CampaignDashboard(w.VBox):
             ]
         )
         self.refresh()
+
+    def __repr__(self) -> str:
+        counts = {str(k): int(v) for k, v in self.funnel["count"].items()} if len(self.funnel) else {}
+        planned = counts.get("planned", 0)
+        records = f", {counts['dialed']:,} dialed" if "dialed" in counts else ""
+        n = len(self.ledgers)
+        return f"CampaignDashboard({planned:,} requests in {n} ledger{'s' if n != 1 else ''}{records})"
 
     def refresh(self) -> None:
         """Read the ledgers and the records again and redraw every panel."""

@@ -203,7 +203,7 @@ def write_html_report(
     Args:
         path: the file to write (created ``0600``; an existing file is replaced).
         ledgers: one ledger path or several.
-        records: contact records (:func:`dialkit.read_contact_records`), for the
+        records: contact records (:func:`dialkit.load_contact_records`), for the
             stages after the dial and the metrics.
         contacts: the ContactSet the plan came from, for the list stages.
         now: the time printed as "made at" (default: the current UTC time).

@@ -199,7 +199,7 @@ class CalleeModel:
 
     # ------------------------------------------------------------------ one dial
 
-    def draw(  # noqa: C901 (new this round; to split)
+    def draw(
         self,
         rng: random.Random,
         *,
@@ -228,9 +228,7 @@ class CalleeModel:
             return Ending("invalid", "TELECOM_NUMBER_INVALID", "SIT_TONE_INVALID_NUMBER" if self.amd else None, False)
         draw = rng.random()
         if draw >= reachable:
-            reasons = [r for r in FAILURE_REASONS if self.failure_shares.get(r, 0) > 0]
-            reason = rng.choices(reasons, weights=[self.failure_shares[r] for r in reasons])[0]
-            return Ending("failed", reason, None, False)
+            return self._failure(rng)
         p_human = 0.0
         if not never:
             decay = float(self.attempt_decay) ** max(0, int(attempt) - 1)
@@ -238,21 +236,25 @@ class CalleeModel:
         rest = reachable - p_human
         p_machine = rest * (voicemail / (voicemail + no_answer)) if voicemail + no_answer > 0 else rest
         if draw < p_human:
-            kind = "human"
-        elif draw < p_human + p_machine:
-            kind = "machine"
-        else:
-            return Ending("no_answer", "TELECOM_UNANSWERED", "AMD_UNANSWERED" if self.amd else None, False)
+            return self._classified(rng, "human")
+        if draw < p_human + p_machine:
+            return self._classified(rng, "machine")
+        return Ending("no_answer", "TELECOM_UNANSWERED", "AMD_UNANSWERED" if self.amd else None, False)
+
+    def _failure(self, rng: random.Random) -> Ending:
+        """A busy line or a failed call, by :attr:`failure_shares`."""
+        reasons = [r for r in FAILURE_REASONS if self.failure_shares.get(r, 0) > 0]
+        reason = rng.choices(reasons, weights=[self.failure_shares[r] for r in reasons])[0]
+        return Ending("failed", reason, None, False)
+
+    def _classified(self, rng: random.Random, kind: str) -> Ending:
+        """A ``"human"`` or ``"machine"`` answer as answering-machine detection (if on) classes it, mistakes included."""
         if not self.amd:
             return Ending(kind, None, None, True)
-        amd_draw = rng.random()
-        if amd_draw < self.amd_unresolved:
+        if rng.random() < self.amd_unresolved:
             return Ending(kind, None, "AMD_UNRESOLVED", True)
-        amd_draw = rng.random()
-        if kind == "human":
-            if amd_draw < self.amd_human_as_machine:
-                return Ending(kind, None, "VOICEMAIL_NO_BEEP", False)
+        wrong = rng.random() < (self.amd_human_as_machine if kind == "human" else self.amd_machine_as_human)
+        if (kind == "human") != wrong:  # a person rightly, or a machine wrongly, classed as a person
             return Ending(kind, None, "HUMAN_ANSWERED", True)
-        if amd_draw < self.amd_machine_as_human:
-            return Ending(kind, None, "HUMAN_ANSWERED", True)
-        return Ending(kind, None, rng.choice(("VOICEMAIL_BEEP", "VOICEMAIL_NO_BEEP")), False)
+        status = "VOICEMAIL_NO_BEEP" if kind == "human" else rng.choice(("VOICEMAIL_BEEP", "VOICEMAIL_NO_BEEP"))
+        return Ending(kind, None, status, False)

@@ -21,7 +21,15 @@ from dialkit.ledger import Ledger, _damaged_ledger
 from dialkit.ledger.stored import parse_attributes, parse_times
 from dialkit.masking import mask_attributes, mask_phone
 
-__all__ = ["FAILURE_CODES", "STATUS_ORDER", "load_attempts", "load_results", "pending_reasons", "report"]
+__all__ = [
+    "FAILURE_CODES",
+    "STATUS_ORDER",
+    "load_attempts",
+    "load_results",
+    "pending_reasons",
+    "report",
+    "shown_reason",
+]
 
 #: Every per-item failure code of both APIs, in a fixed order (charts keep it).
 FAILURE_CODES: tuple[str, ...] = all_failure_codes()

@@ -19,14 +19,10 @@ from typing import Any
 
 import pandas as pd
 
-from dialkit.exceptions import LedgerError
+from dialkit.exceptions import LedgerDamaged
 from dialkit.masking import mask_text
 
 __all__ = ["LedgerDamaged", "parse_attributes", "parse_times"]
-
-
-class LedgerDamaged(LedgerError):
-    """A ledger holds a value dialkit never writes (a timestamp that is not one, attributes that are not JSON)."""
 
 
 _ADVICE = (

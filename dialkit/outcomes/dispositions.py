@@ -405,7 +405,7 @@ def disposition_of_record(record: Mapping[str, Any], *, agent_mode: bool | None 
 def undocumented_values(records: pd.DataFrame) -> dict[str, Any]:
     """Values of ``disconnect_reason`` and ``amd_status`` that AWS does not document, with their counts.
 
-    ``records``: :func:`dialkit.read_contact_records` output (or any frame with
+    ``records``: :func:`dialkit.load_contact_records` output (or any frame with
     those two columns).  Returns ``{"count": N, "DisconnectReason": {value: n},
     "AnsweringMachineDetectionStatus": {value: n}}``; ``count`` is the number of
     records with at least one such value.  Empty values (no reason yet, AMD
@@ -466,7 +466,7 @@ def disposition_rules_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
-#: Columns :func:`dialkit.read_contact_records` adds from this module, one set per record.
+#: Columns :func:`dialkit.load_contact_records` adds from this module, one set per record.
 OUTCOME_COLUMNS: tuple[str, ...] = (
     "disposition",
     "evidence",
@@ -582,7 +582,7 @@ def redial_table(
 ) -> pd.DataFrame:
     """For each contact record: ``eligible``, ``redial_after``, ``capped`` and ``redial_now`` under ``rules`` at ``now``.
 
-    ``records`` is :func:`dialkit.read_contact_records` output (it needs
+    ``records`` is :func:`dialkit.load_contact_records` output (it needs
     ``disposition`` and the timestamps).  ``attempts``, when given, is the
     number of dials already made to each record's number; a record at or over
     ``rules.max_attempts`` is not redialed.

@@ -8,7 +8,7 @@ only by guessing that the dial request id is the ContactId, which AWS does not
 document.  :func:`fetch_contact_attributes` closes the gap with
 ``connect:GetContactAttributes`` (InstanceId, InitialContactId → the contact's
 attributes): it adds the attributes to each event's ``detail``, so
-:func:`dialkit.read_contact_records` reads the token and
+:func:`dialkit.load_contact_records` reads the token and
 :func:`dialkit.join_contact_records` joins by it.
 
 The boto3 ``connect`` client is passed in (the caller chooses credentials,

@@ -75,7 +75,7 @@ def campaign_funnel(
     Args:
         ledgers: one ledger path, several (their requests are added up), or the
             frame :func:`dialkit.load_results` returned.
-        records: contact records (:func:`dialkit.read_contact_records`); None
+        records: contact records (:func:`dialkit.load_contact_records`); None
             leaves out the stages after "accepted by the service".
         contacts: the :class:`~dialkit.ContactSet` the plan was made from; None
             leaves out "in the list" and "accepted".

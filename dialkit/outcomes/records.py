@@ -22,7 +22,7 @@ page and from the ``Contact`` shape of botocore's ``connect`` model), so there
 is no third key.  :func:`join_contact_records` says which key matched each
 request (``join_key``) and how many records matched no request (``frame.attrs``).
 
-Records arrive at least once: :func:`read_contact_records` dedupes on
+Records arrive at least once: :func:`load_contact_records` dedupes on
 ContactId, keeping the latest ``LastUpdateTimestamp``.  Kinesis Data Firehose
 writes them to S3 concatenated with no delimiter (``{...}{...}``) by default,
 often gzip-compressed, so the reader accepts that, ``.gz`` objects, JSON lines
@@ -47,6 +47,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import warnings
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
@@ -87,6 +88,7 @@ __all__ = [
     "open_record_file",
     "outcome_of",
     "parse_records",
+    "load_contact_records",
     "read_contact_records",
     "redial_candidates",
     "select_bad_numbers",
@@ -537,7 +539,7 @@ def _found(objects: Sequence[Mapping[str, Any]]) -> str:
     return f"{len(objects)} {noun}, none has ContactId or detail.contactId (the objects have {common})"
 
 
-def read_contact_records(
+def load_contact_records(
     source: str | os.PathLike[str] | bytes | Iterable[Mapping[str, Any]], *, max_bytes: int | None = None
 ) -> pd.DataFrame:
     """Contact records or contact events as one row per contact (latest version wins).
@@ -780,7 +782,7 @@ def select_bad_numbers(requests: Iterable[Mapping[str, Any]], records: pd.DataFr
     """The numbers whose latest contact says the number is bad: pure logic behind :func:`bad_numbers`.
 
     ``requests``: ledger rows (as :func:`select_redials`); ``records``:
-    :func:`read_contact_records` output.  Each number is judged on its latest
+    :func:`load_contact_records` output.  Each number is judged on its latest
     contact record (by ``InitiationTimestamp``); it is listed when that record's
     disposition is ``bad_number`` (invalid, not in service / SIT tone, fax).
     Returns one row per number: :data:`BAD_NUMBER_COLUMNS` (full numbers: the
@@ -810,7 +812,7 @@ def bad_numbers(
 ) -> pd.DataFrame:
     """The numbers of ``ledger`` (one or several) never to dial again: their latest contact is ``bad_number``.
 
-    ``records``: :func:`read_contact_records` output.  Returns
+    ``records``: :func:`load_contact_records` output.  Returns
     :data:`BAD_NUMBER_COLUMNS`, one row per number, full numbers in
     ``phone_e164`` (personal data: write it 0600, as ``dialkit report
     --bad-numbers FILE`` does).  A CSV of it is a suppression list:
@@ -832,7 +834,7 @@ def select_redials(
 
     ``requests``: ledger rows (``phone_e164, row, client_token,
     dial_request_id, attributes`` as JSON text or a dict), from one or several
-    ledgers of the same campaign.  ``records``: :func:`dialkit.read_contact_records`
+    ledgers of the same campaign.  ``records``: :func:`dialkit.load_contact_records`
     output, matched to the requests by :func:`dialkit.join_contact_records` (one
     join rule for the whole kit).  Each number is judged on its **latest**
     contact record; its dials (records that are not ``expired`` or ``not_dialed``) are counted
@@ -879,7 +881,7 @@ def _frequency_capped(
 ) -> pd.DataFrame:
     """``chosen`` less the candidates over the frequency cap (listed in ``attrs["rejected"]``)."""
     from dialkit.masking import mask_phone
-    from dialkit.rules import FrequencyCap, check_frequency_cap, read_history
+    from dialkit.rules import FrequencyCap, check_frequency_cap, load_history
 
     if not isinstance(cap, FrequencyCap):
         cap = FrequencyCap.parse(str(cap))
@@ -888,7 +890,7 @@ def _frequency_capped(
     for p in [*paths, *extra]:  # a ledger named in both counts once
         seen.setdefault(os.path.realpath(os.fspath(p)), p)
     moment = now if now is not None else datetime.now(timezone.utc)
-    verdict = check_frequency_cap(chosen, cap, moment, read_history(list(seen.values())))
+    verdict = check_frequency_cap(chosen, cap, moment, load_history(list(seen.values())))
     over = verdict["over"].to_numpy(dtype=bool)
     rejected = pd.DataFrame(
         {
@@ -903,6 +905,16 @@ def _frequency_capped(
     kept = chosen[~over].reset_index(drop=True)
     kept.attrs["rejected"] = rejected
     return kept
+
+
+def read_contact_records(
+    source: str | os.PathLike[str] | bytes | Iterable[Mapping[str, Any]], *, max_bytes: int | None = None
+) -> pd.DataFrame:
+    """Deprecated name of :func:`load_contact_records` (dialkit's readers are all ``load_*``); goes in 0.3.0."""
+    warnings.warn(
+        "dialkit.read_contact_records is deprecated: use dialkit.load_contact_records", DeprecationWarning, stacklevel=2
+    )
+    return load_contact_records(source, max_bytes=max_bytes)
 
 
 def __getattr__(name: str) -> Any:

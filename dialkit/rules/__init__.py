@@ -37,6 +37,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -62,6 +63,7 @@ from dialkit.exceptions import RulesError
 
 if TYPE_CHECKING:
     from dialkit.contacts import ContactSet
+    from dialkit.rules.packs import RulePack
 from dialkit._util.columns import column_key
 from dialkit.masking import mask_phone, mask_text
 
@@ -89,8 +91,11 @@ __all__ = [
     "country_mix",
     "evaluate",
     "evaluate_calling_hours",
+    "effective_hours",
+    "intersect_hours",
     "parse_at",
     "parse_countries",
+    "load_history",
     "read_history",
 ]
 
@@ -733,7 +738,7 @@ def _ledger_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     return out
 
 
-def read_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> DialHistory:
+def load_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> DialHistory:
     """Read the requests earlier runs sent from ledgers (files, or folders of ``*.sqlite`` ledgers).
 
     Each ledger is opened with :meth:`dialkit.ledger.Ledger.read` (no lock,
@@ -791,12 +796,18 @@ def read_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     return DialHistory(dials, tuple(str(f) for f in files))
 
 
+def read_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> DialHistory:
+    """Deprecated name of :func:`load_history` (dialkit's readers are all ``load_*``); goes in 0.3.0."""
+    warnings.warn("dialkit.read_history is deprecated: use dialkit.load_history", DeprecationWarning, stacklevel=2)
+    return load_history(*paths)
+
+
 def _as_history(history: DialHistory | str | os.PathLike[str] | Sequence[Any] | None) -> DialHistory:
     if history is None:
         return DialHistory.empty()
     if isinstance(history, DialHistory):
         return history
-    return read_history(history)
+    return load_history(history)
 
 
 def check_frequency_cap(
@@ -1289,7 +1300,10 @@ class CampaignRules:
     requests per area code per callee local day.  ``suppress``: the
     :class:`SuppressionList` objects.  ``countries``: the allow-list (None:
     any country).  ``postcode_column``: a ZIP column's name, True to find one
-    by name, False for none.
+    by name, False for none.  ``packs``: :class:`dialkit.rules.packs.RulePack`
+    objects (``--rule-pack``) whose rules apply per callee's jurisdiction on top
+    of the rest; for each callee the strictest rule wins (calling windows are
+    intersected, every cap must hold).
     """
 
     calling_hours: CallingHours | None = None
@@ -1299,6 +1313,7 @@ class CampaignRules:
     suppress: tuple[SuppressionList, ...] = ()
     countries: frozenset[str] | None = None
     postcode_column: str | bool = True
+    packs: tuple[RulePack, ...] = ()
 
     def __post_init__(self) -> None:
         if self.default_time_zone is not None:
@@ -1321,12 +1336,16 @@ class CampaignRules:
         countries: str | None = None,
         default_region: str = "US",
         postcode_column: str | bool = True,
+        rule_packs: Iterable[str] = (),
     ) -> CampaignRules:
         """Rules from the command line's spellings.
 
         ``--calling-hours 08:00-21:00``, ``--default-time-zone ZONE``, ``--max-per-number 1/7``,
-        ``--area-code-cap 50``, ``--suppress PATH`` (repeatable), ``--countries US,CA``.
+        ``--area-code-cap 50``, ``--suppress PATH`` (repeatable), ``--countries US,CA``, ``--rule-pack us``
+        (repeatable).
         """
+        from dialkit.rules.packs import rule_packs as _packs
+
         given = {
             "--calling-hours": calling_hours,
             "--default-time-zone": default_time_zone,
@@ -1354,6 +1373,7 @@ class CampaignRules:
             suppress=tuple(SuppressionList.read(s, default_region=default_region) for s in suppress),
             countries=parse_countries(countries) if countries is not None else None,
             postcode_column=postcode_column,
+            packs=_packs(rule_packs),
         )
 
     def apply(
@@ -1377,10 +1397,11 @@ class CampaignRules:
                 for s in self.suppress
             ],
             "countries": sorted(self.countries) if self.countries else None,
+            **({"rule_packs": [p.describe() for p in self.packs]} if self.packs else {}),
         }
 
 
-def evaluate(  # noqa: C901
+def evaluate(  # noqa: C901, PLR0912
     accepted: pd.DataFrame,
     rules: CampaignRules,
     at: Moment,
@@ -1433,12 +1454,25 @@ def evaluate(  # noqa: C901
         suppression_list = s["list"]
         assign(s["suppressed"], "suppressed", s["detail"])
     hours = None
-    if rules.calling_hours is not None:
-        hours = evaluate_calling_hours(accepted, rules.calling_hours, moment, zones=zones)
+    juris = None
+    if rules.packs:
+        from dialkit.rules.packs import jurisdictions
+
+        juris = jurisdictions(accepted, postcode_column=rules.postcode_column)
+    if rules.calling_hours is not None or any(r.kind == "calling_hours" for p in rules.packs for r in p.rules):
+        hours = _hours_by_row(accepted, rules, moment, zones, juris)
         assign(hours["code"].eq("unknown_time_zone"), "unknown_time_zone", hours["detail"])
     if rules.max_per_number is not None:
         f = check_frequency_cap(accepted, rules.max_per_number, moment, hist, eligible=code.isna())
         assign(f["over"], "frequency_cap", f["detail"])
+    if juris is not None:
+        for p in rules.packs:
+            for rule in p.of_kind("frequency_cap"):
+                covered = juris["jurisdiction"].eq(rule.scope) | juris["region"].eq(rule.scope)
+                if not covered.any() or rule.cap is None:
+                    continue
+                f = check_frequency_cap(accepted, rule.cap, moment, hist, eligible=code.isna() & covered)
+                assign(f["over"], "frequency_cap", f["detail"] + f" [rule {rule.rule_id}: {rule.source}]")
     if hours is not None:
         outside = hours["code"].eq("outside_calling_hours") & code.isna()
         assign(outside, "outside_calling_hours", hours["detail"])
@@ -1464,22 +1498,7 @@ def evaluate(  # noqa: C901
         dtype=object,
     )
     if hours is None:
-        early, late = _local_times(zones["time_zones"], int(moment.timestamp()))
-        z_codes, z_uniques = _factorize(zones["time_zones"])
-        hours = pd.DataFrame(
-            {
-                "time_zones": pd.Series(
-                    np.array([";".join(z) for z in z_uniques] or [""], dtype=object)[z_codes], index=index, dtype=object
-                ),
-                "time_zone_source": zones["time_zone_source"],
-                "local_time": early,
-                "local_time_latest": late,
-                "inside": pd.Series(pd.NA, index=index, dtype="boolean"),
-                "opens_at": pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]"),
-                "closes_at": pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]"),
-            },
-            index=index,
-        )
+        hours = _no_hours(zones, moment)
     out = pd.DataFrame(
         {
             "code": code,
@@ -1498,6 +1517,95 @@ def evaluate(  # noqa: C901
         },
         index=index,
     )
+    if juris is not None:
+        out["jurisdiction"] = juris["jurisdiction"]
+        out["jurisdiction_source"] = juris["jurisdiction_source"]
+    return out
+
+
+def _no_hours(zones: pd.DataFrame, moment: datetime) -> pd.DataFrame:
+    """The calling-hours columns of :func:`evaluate` for rows no window applies to (``inside`` NA)."""
+    index = zones.index
+    early, late = _local_times(zones["time_zones"], int(moment.timestamp()))
+    z_codes, z_uniques = _factorize(zones["time_zones"])
+    return pd.DataFrame(
+        {
+            "time_zones": pd.Series(
+                np.array([";".join(z) for z in z_uniques] or [""], dtype=object)[z_codes], index=index, dtype=object
+            ),
+            "time_zone_source": zones["time_zone_source"],
+            "local_time": early,
+            "local_time_latest": late,
+            "inside": pd.Series(pd.NA, index=index, dtype="boolean"),
+            "opens_at": pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]"),
+            "closes_at": pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]"),
+            "code": pd.Series([None] * len(index), index=index, dtype=object),
+            "detail": pd.Series([""] * len(index), index=index, dtype=object),
+        },
+        index=index,
+    )
+
+
+def intersect_hours(a: CallingHours, b: CallingHours) -> CallingHours | None:
+    """The calling hours open only when both ``a`` and ``b`` are (the strictest of two); None if never open."""
+    weekly = tuple(tuple(_intersect(list(x), list(y))) for x, y in zip(a.weekly, b.weekly))
+    if not any(weekly):
+        return None
+    return CallingHours(weekly, a.blocked_dates | b.blocked_dates)
+
+
+def effective_hours(
+    rules: CampaignRules, jurisdiction: str, region: str
+) -> tuple[CallingHours | None, tuple[Any, ...]]:
+    """The calling window for a callee in ``jurisdiction`` / ``region``, and the pack rules that took part.
+
+    The flags' hours and every pack window that covers the callee, intersected
+    (strictest wins); ``(None, ())`` when none applies.
+
+    Raises :class:`RulesError` when the windows never overlap (nobody there could ever be called).
+    """
+    from dialkit.rules.packs import applicable
+
+    pack_rules = applicable(rules.packs, "calling_hours", jurisdiction, region)
+    hours = rules.calling_hours
+    for rule in pack_rules:
+        assert rule.calling_hours is not None
+        if hours is None:
+            hours = rule.calling_hours
+            continue
+        both = intersect_hours(hours, rule.calling_hours)
+        if both is None:
+            raise RulesError(
+                f"calling hours {hours} and rule {rule.rule_id} ({rule.calling_hours}) never overlap for callees "
+                f"in {jurisdiction or region}: widen --calling-hours"
+            )
+        hours = both
+    return hours, pack_rules
+
+
+def _hours_by_row(
+    accepted: pd.DataFrame, rules: CampaignRules, moment: datetime, zones: pd.DataFrame, juris: pd.DataFrame | None
+) -> pd.DataFrame:
+    """:func:`evaluate_calling_hours` per group of callees sharing a window (the flags' and the packs')."""
+    if juris is None:
+        assert rules.calling_hours is not None
+        return evaluate_calling_hours(accepted, rules.calling_hours, moment, zones=zones)
+    keys = juris["jurisdiction"].astype(str) + "|" + juris["region"].astype(str)
+    pieces = []
+    for key, idx in keys.groupby(keys, sort=False).groups.items():
+        jur, region = str(key).split("|", 1)
+        sub = accepted.loc[idx]
+        hours, used = effective_hours(rules, jur, region)
+        if hours is None:
+            pieces.append(_no_hours(zones.loc[idx], moment))
+            continue
+        got = evaluate_calling_hours(sub, hours, moment, zones=zones.loc[idx])
+        if used:
+            label = "; ".join(f"rule {r.rule_id}: {r.source}" for r in used)
+            got["detail"] = got["detail"].where(got["detail"].eq(""), got["detail"] + f" [{label}]")
+        pieces.append(got)
+    out = pd.concat(pieces).reindex(accepted.index)
+    out["inside"] = out["inside"].astype("boolean")
     return out
 
 

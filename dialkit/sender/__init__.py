@@ -26,6 +26,38 @@ The loop, in short (see :func:`send`):
 
 Progress leaves through listeners (callables taking a :class:`Progress`), so a
 console bar, a notebook widget and a test can all follow a send.
+
+Pacing and retries.  Calls overlap (up to ``concurrency`` in flight) under a token
+bucket of ``rate`` calls/s; with ``adaptive`` the rate steps down on a 429 or on
+per-item ``RequestThrottled``/``BufferLimitExceeded`` and back up when they stop,
+never above ``rate``.  ``max_attempts`` bounds the answered sends of one request in
+a run (retryable failure codes, items missing from an answer); a call that fails as
+a whole (429, 5xx, reset, time-out) is retried with the same tokens up to
+``max_attempts`` x :data:`CALL_RETRY_FACTOR` times in a row before the run stops.
+What is left is failed with its code or pending with a reason, and a later send
+with the same ledger retries it.
+
+Resume re-checks what may go out (:mod:`dialkit.sender.resume`): requests the
+ledger still has to send but the current plan no longer holds, or whose number is
+on the current do-not-call list, are not sent and get a ``pending_reason``; a plan
+that adds requests to a ledger that already holds some is refused unless extended
+on purpose.  A request first sent longer ago than the token window (default
+:data:`TOKEN_WINDOW_SAFE`, 6 days: the service forgets a token after 7) is never
+resent: it stays pending and is counted in ``past_token_window``.
+
+Campaign rules (``SendSettings.rules``) are judged at the sender's ``now`` before
+each call goes out: a callee outside the calling hours, or over the area-code cap
+(this ledger's dials and ``SendSettings.history``), is deferred: pending with a
+reason saying when the window opens, counted in ``deferred`` and ``left_to_send``,
+released by a later send with the same token.  A released request's expiry never
+reaches past its callee's window close (:func:`dialkit.rules.cap_expiration`); with
+less than the API's minimum left, it is deferred.  The rules' rejections
+(countries, suppression lists, frequency caps) belong to the plan:
+:func:`dialkit.rules.apply_rules` applies them (the CLI does).
+
+``adapter``, ``check_state``, ``sleep``, ``clock`` and ``now`` are test seams, not
+settings: ``sleep=waits.append`` alone makes time virtual (tenacity-style), so no
+test ever waits.
 """
 
 from __future__ import annotations
@@ -838,69 +870,46 @@ def send(
     now: Callable[[], datetime] = _utc,
     **deprecated: Any,
 ) -> SendSummary:
-    """Send ``plan`` through ``conn``, recording everything in the ledger file ``ledger``.
+    """Send ``plan`` through ``conn``, writing every request, call and answer to the ledger first.
 
-    ``settings`` (a :class:`SendSettings`; None means the defaults) holds the
-    knobs: rate, burst, concurrency, adaptation, the retry budget, the backoff,
-    the token window, the campaign rules and their history, the jitter seed.
-    The keyword arguments that carried them before (``rate=``, ``max_attempts=``,
-    ``backoff=``...) still work for one release, with a ``DeprecationWarning``.
+    Sending again with the same ledger resumes the run: succeeded requests are skipped, the rest are
+    resent with their original client tokens (module docstring: the loop, resume, pacing, retries).
 
-    The run itself: ``confirm=True`` is needed to send to anything but a
-    loopback endpoint; ``dry_run`` sends nothing and writes nothing (it says how
-    many would go out); ``listeners`` (callables taking a :class:`Progress`;
-    None: a tqdm bar) follow the send; ``stop`` (a ``threading.Event``) ends the
-    run once the calls in flight are answered, cutting any backoff wait short
-    (the request waiting for it stays pending and a later send resumes it).
+    Args:
+        plan: The batches to send (:func:`dialkit.plan_batches`); a plan with problems is refused.
+        conn: Where to send (:func:`connect`); its API must be the plan's.
+        ledger: The run's SQLite ledger file, created when missing. One sender at a time.
+        settings: The knobs (rate, burst, concurrency, adaptation, retry budget, backoff, token window,
+            campaign rules and their history, jitter seed); None means :class:`SendSettings` defaults.
+        confirm: Must be True to send to anything but a loopback endpoint.
+        dry_run: Send nothing and write nothing; the summary says how many requests would go out.
+        listeners: Callables taking a :class:`Progress`; None means a tqdm bar, ``[]`` none.
+        stop: An event that ends the run once the calls in flight are answered, cutting any backoff
+            wait short; what was waiting stays pending for the next send.
+        suppress: The current do-not-call list on resume: a :class:`~dialkit.ContactSet` (the one
+            the plan was made from) or an iterable of numbers; ledger requests on it are not sent.
+        extend: Allow a plan that adds requests to a ledger that already holds some.
+        adapter: Test seam: the API's shape (default: the plan's API).
+        check_state: Test seam: False skips ``GetCampaignState``.
+        sleep: Test seam: how to wait (``sleep=waits.append`` makes time virtual).
+        clock: Test seam: a monotonic clock in seconds.
+        now: Test seam: the wall clock (aware UTC), for expiry stamps, rules and the token window.
+        **deprecated: The knobs ``rate=``, ``max_attempts=``, ``backoff=``... of earlier releases
+            (:data:`LEGACY_SETTINGS`), mapped onto ``settings`` with a ``DeprecationWarning``.
 
-    Sending again with the same ledger resumes: succeeded requests are skipped,
-    requests whose outcome is unknown are resent with their original token, but
-    never once their first send is older than ``settings.token_window`` (default
-    :data:`TOKEN_WINDOW_SAFE`, 6 days: the service forgets a token after 7):
-    those stay pending with a reason and are counted in ``past_token_window``.
+    Returns:
+        The run's :class:`SendSummary`: succeeded, failed per code, pending (``deferred``,
+        ``past_token_window``, ``withheld``...), in flight, and ``left_to_send`` for a later send.
 
-    Calls overlap (up to ``concurrency`` in flight) under a token bucket of
-    ``rate`` calls/s; with ``adaptive`` the rate steps down on a 429 or on
-    per-item ``RequestThrottled``/``BufferLimitExceeded`` and back up when they
-    stop; it never exceeds ``rate``.  Each call's ledger row is committed before
-    its request goes out.  dialkit retries a failed call itself, with a fresh
-    ``expirationTime`` on every attempt (see :func:`client_config`).
-
-    ``max_attempts`` bounds the answered sends of one request in this run
-    (retryable failure codes, items missing from an answer); a call that fails
-    as a whole (429, 5xx, reset, time-out) is retried with the same tokens up to
-    ``max_attempts`` x :data:`CALL_RETRY_FACTOR` times in a row before the run
-    stops.  What is left is counted as failed with its code or
-    pending with a reason, and a later send with the same ledger retries it.
-
-    Test seams, not settings: ``adapter`` (the API's shape), ``check_state``
-    (skip GetCampaignState), ``sleep``/``clock``/``now`` (``sleep=waits.append``
-    alone makes time virtual, tenacity-style: no test ever waits).
-
-    Resume re-checks the rules (:mod:`dialkit.sender.resume`): requests the ledger still
-    has to send but the current ``plan`` no longer holds, or whose number is on
-    the current do-not-call list ``suppress`` (the :class:`ContactSet` the plan
-    was made from, or an iterable of numbers), are not sent and get a
-    ``pending_reason``; a plan that adds requests to a ledger that already holds
-    some raises :class:`~dialkit.exceptions.PlanMismatch` unless ``extend=True``.
-
-    ``settings.rules`` (a :class:`dialkit.rules.CampaignRules`): before each call goes
-    out, at the sender's ``now``, requests whose callee is outside the calling
-    hours (or over the area-code cap, counting this ledger's dials and
-    ``settings.history``, earlier runs' ledgers) are not sent: they stay pending with a
-    ``pending_reason`` saying when their window opens, counted in
-    ``deferred`` and ``left_to_send``; a later send with the same ledger
-    releases them with their tokens.  A released request's expiry never
-    reaches past its callee's window close (:func:`dialkit.rules.cap_expiration`);
-    with less than the API's minimum left, it is deferred.  The rules'
-    rejections (countries, suppression lists, frequency caps) belong to the
-    plan: apply them with :func:`dialkit.rules.apply_rules` (the CLI does).
-
-    Raises :class:`PlanValidationError` for a plan that breaks API rules,
-    :class:`ConfirmationRequired` for a non-loopback endpoint without
-    ``confirm=True``, :class:`CampaignNotRunning` / :class:`CampaignNotFound` when
-    the campaign cannot take calls before anything was sent, and
-    :class:`~dialkit.exceptions.LedgerBusy` when another sender holds the ledger.
+    Raises:
+        PlanValidationError: The plan breaks API constraints (:meth:`BatchPlan.validate`).
+        ConfirmationRequired: A non-loopback endpoint without ``confirm=True``.
+        CampaignNotRunning: The campaign cannot take calls (checked before anything is sent).
+        CampaignNotFound: No such campaign at this endpoint.
+        LedgerBusy: Another sender holds the ledger.
+        PlanMismatch: The plan adds requests to the ledger's run and ``extend`` is False.
+        EndpointProblem: No credentials or region, access denied, or the endpoint cannot be reached.
+        ValueError: The plan, adapter and connection speak different APIs.
     """
     cfg = settings_with_legacy(settings, deprecated)
     digest = plan_digest(plan)
@@ -1203,7 +1212,9 @@ class _Run:
                 self.retries.popleft()
             else:
                 self._upcoming = None
-            call_id = self.led._begin_call(chunk.requests, chunk.batch, self.now())
+            sent_at = self.now()
+            evidence = self.gate.evidence(chunk.requests, sent_at) if self.gate is not None else None
+            call_id = self.led._begin_call(chunk.requests, chunk.batch, sent_at, evidence)
             for r in chunk.requests:
                 self.tries[r.client_token] = self.tries.get(r.client_token, 0) + 1
             self.calls += 1

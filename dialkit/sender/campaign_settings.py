@@ -31,16 +31,12 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dialkit.exceptions import DialkitError
+from dialkit.exceptions import CampaignNotVoice
 from dialkit.rules import CallingHours
 
 __all__ = ["CampaignNotVoice", "describe_campaign", "require_voice_channel", "time_basis", "window_warnings"]
 
 _WEEK = 7 * 1440
-
-
-class CampaignNotVoice(DialkitError):
-    """A v2 campaign with no telephony channel was asked to place voice calls: nothing is sent."""
 
 
 _DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
@@ -252,7 +248,7 @@ def _fmt_week(days: list[set[int]]) -> str:
     return ", ".join(parts)
 
 
-def window_warnings(  # noqa: C901 (new this round; to split)
+def window_warnings(
     description: dict[str, Any],
     calling_hours: CallingHours | None,
     *,
@@ -291,7 +287,6 @@ def window_warnings(  # noqa: C901 (new this round; to split)
                 "calls to the callee's local hours"
             ]
         return []
-    basis = tw.get("time_basis")
     where = time_basis(description)
     own = ", ".join(f"{_SHORT[i]} {','.join(windows.get(d) or []) or 'closed'}" for i, d in enumerate(_DAYS))
     if calling_hours is None:
@@ -299,36 +294,7 @@ def window_warnings(  # noqa: C901 (new this round; to split)
             f"the campaign dials only inside its own window ({own}, {where}); dialkit releases "
             "requests at any hour without --calling-hours: those outside it wait in the campaign and may expire"
         ]
-    out: list[str] = []
-    # the campaign's window as each callee zone sees it: (label, minute sets, own window in words)
-    views: list[tuple[str, list[set[int]], str]] = []
-    home = tw.get("default_time_zone")
-    if basis == "fixed_zone" and home:
-        moment = at or datetime.now(timezone.utc)
-        zones = sorted({z for z in (callee_zones or []) if z})
-        if not zones:
-            out.append(
-                f"the campaign's window is in {home} for every callee (no local time zone detection), not in "
-                "each callee's local time: compared here as if every callee were in "
-                f"{home}; callees in other zones are dialed at their local time shifted by the difference"
-            )
-            views.append(("", _minute_sets(windows), f"{own}, {home} time"))
-        for zone in zones:
-            here, there = _offset_minutes(home, moment), _offset_minutes(zone, moment)
-            if here is None or there is None:
-                continue
-            moved = _minute_sets(windows, there - here)
-            hours = (there - here) / 60
-            label = f" for callees in {zone}" if zone != home else ""
-            shown = f"{_fmt_week(moved)} their time: {home} hours moved {hours:+g} h" if hours else own
-            views.append((label, moved, shown))
-    else:
-        if basis == "unspecified":
-            out.append(
-                "the campaign sets open hours but no localTimeZoneConfig: which zone they are in is not known "
-                "here; compared as callee local time"
-            )
-        views.append(("", _minute_sets(windows), own))
+    out, views = _views(tw, windows, own, callee_zones, at)
     kit = [set().union(*(range(s, e) for s, e in day)) if day else set() for day in calling_hours.weekly]
     for label, campaign, shown in views:
         narrower = [_SHORT[i] for i in range(7) if kit[i] - campaign[i]]
@@ -345,3 +311,46 @@ def window_warnings(  # noqa: C901 (new this round; to split)
                 f"{', '.join(wider)}: dialkit holds those requests back to its own hours"
             )
     return out
+
+
+def _views(
+    tw: dict[str, Any],
+    windows: dict[str, list[str]],
+    own: str,
+    callee_zones: Iterable[str] | None,
+    at: datetime | None,
+) -> tuple[list[str], list[tuple[str, list[set[int]], str]]]:
+    """Notes on the window's time basis, and the window as each callee zone sees it: (label, minute sets, in words).
+
+    A window in callee local time (or of unknown basis) is one view as it is; a fixed-zone window is
+    moved into each of ``callee_zones`` by the difference of UTC offsets at ``at``.
+    """
+    notes: list[str] = []
+    home = tw.get("default_time_zone")
+    if tw.get("time_basis") != "fixed_zone" or not home:
+        if tw.get("time_basis") == "unspecified":
+            notes.append(
+                "the campaign sets open hours but no localTimeZoneConfig: which zone they are in is not known "
+                "here; compared as callee local time"
+            )
+        return notes, [("", _minute_sets(windows), own)]
+    views: list[tuple[str, list[set[int]], str]] = []
+    moment = at or datetime.now(timezone.utc)
+    zones = sorted({z for z in (callee_zones or []) if z})
+    if not zones:
+        notes.append(
+            f"the campaign's window is in {home} for every callee (no local time zone detection), not in "
+            "each callee's local time: compared here as if every callee were in "
+            f"{home}; callees in other zones are dialed at their local time shifted by the difference"
+        )
+        views.append(("", _minute_sets(windows), f"{own}, {home} time"))
+    for zone in zones:
+        here, there = _offset_minutes(home, moment), _offset_minutes(zone, moment)
+        if here is None or there is None:
+            continue
+        moved = _minute_sets(windows, there - here)
+        hours = (there - here) / 60
+        label = f" for callees in {zone}" if zone != home else ""
+        shown = f"{_fmt_week(moved)} their time: {home} hours moved {hours:+g} h" if hours else own
+        views.append((label, moved, shown))
+    return notes, views

@@ -156,9 +156,10 @@ def doctor(
 
     Returns:
         the checks, in the order of the module docstring; a send is ready when none has status ``fail``.
+        A failing check is a ``fail`` row, never an exception.
 
     Raises:
-        nothing for a failing check (it is a ``fail`` row); ValueError for a ``rate`` that is not a number.
+        ValueError: ``rate`` is not a number.
     """
     rate = float(rate)
     adapter = adapter_for(conn.api)
