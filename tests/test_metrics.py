@@ -255,6 +255,9 @@ def test_metrics_equal_an_independent_computation(campaign) -> None:
         for r in stamps.values()
         if _classify(r) in ("human_answered", "abandoned") and r.get("ConnectedToSystemTimestamp")
     )
+    cells = {(r["attempt"], r["hour"]): (r["count"], r["denominator"]) for r in m["live_answer_by_hour_and_attempt"]}
+    assert sum(d for _, d in cells.values()) == x["dialed"]
+    assert sum(k for k, _ in cells.values()) == c["human_answered"] + c["abandoned"]
     assert m["talk_seconds"]["talk"]["count"] == len(talk) > 0
     assert m["talk_seconds"]["talk"]["median"] == pytest.approx(float(pd.Series(talk).median()))
 

@@ -48,7 +48,8 @@ metric                     definition (count / denominator)
 ``talk_seconds``           median and quartiles of answer -> disconnect of live-answered calls
 =========================  =====================================================================
 
-People, not capacity: :func:`outcome_by_hour_and_attempt` gives the live-answer
+People, not capacity: :func:`outcome_by_hour_and_attempt` (in the metrics as
+``live_answer_by_hour_and_attempt``) gives the live-answer
 rate per callee local hour *within* each attempt number (a third dial at 19:00
 reaches a harder-to-reach person than a first one, so hours are compared
 attempt by attempt), :func:`reach_by_attempt` the cumulative share of people
@@ -490,12 +491,32 @@ def campaign_metrics(
         "by_local_hour": _table_rows(by_hour, "hour", known=known),
         "by_local_weekday": _table_rows(by_weekday, "weekday", known=known),
         "reach_by_attempt": _table_rows(reach_by_attempt(frame, alpha=alpha), "attempt", known=known),
+        "live_answer_by_hour_and_attempt": [
+            {"attempt": str(key[0]), "hour": int(key[1]), **_rate_row(row, known=known)}
+            for key, row in outcome_by_hour_and_attempt(frame, alpha=alpha).iterrows()
+            if isinstance(key, tuple)
+        ],
         **({"exhausted": contacts_exhausted(frame, max_attempts)} if max_attempts else {}),
         "ring_seconds": _durations(durations, ("ring_answered", "ring_unanswered")),
         "talk_seconds": _durations(durations, ("talk",)),
         "unknown_time_zone": int((frame["dialed"] & frame["time_zone"].isna()).sum()),
         "confidence": 1 - alpha,
         "interval": "wilson",
+    }
+
+
+def _rate_row(row: pd.Series, *, known: bool = True) -> dict[str, Any]:
+    """One :func:`rate_table` row as ``count, denominator, rate, ci_low, ci_high`` (JSON-able).
+
+    ``known`` False (no answer evidence in the records): the counts stay, the rate and interval are None.
+    """
+    n = int(row["n"]) if known else 0
+    return {
+        "count": int(row["successes"]),
+        "denominator": int(row["n"]),
+        "rate": float(row["rate"]) if n else None,
+        "ci_low": float(row["ci_low"]) if n else None,
+        "ci_high": float(row["ci_high"]) if n else None,
     }
 
 
