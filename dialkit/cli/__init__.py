@@ -118,7 +118,17 @@ def _contacts_args(p: argparse.ArgumentParser, *, region_alias: bool = True) -> 
         help="do-not-call list (any contact file format, or one number per line); repeatable: the first "
         "list suppresses for good, every list after it is a campaign-rules suppression list whose "
         "entries may carry an expiry column (expires, until, ...); the rejected row's detail names "
-        "the list",
+        "the list. Every phone column (phone, home_phone, mobile_phone, ...) of every sheet is read, "
+        "and every number of a cell (212-555-0101; 212-555-0102); an entry that cannot be read "
+        "(letters among the digits, a note) stops the load",
+    )
+    p.add_argument(
+        "--date-order",
+        choices=["dmy", "mdy"],
+        help="how to read numeric expiry dates that read both ways (03/04/2026): dmy = day first, "
+        "mdy = month first. Without it such an expiry is refused: the entry keeps suppressing and is "
+        "reported. Always read: 2026-12-31, 2026/12/31, 31 Dec 2026, Dec 31 2026, "
+        "2026-12-31T18:00Z. An expiry that cannot be read never lifts an entry",
     )
     p.add_argument(
         "--dedupe",
@@ -235,9 +245,20 @@ def _rules(args: argparse.Namespace) -> CampaignRules | None:
         suppress=extra,
         countries=args.countries,
         default_region=args.default_region,
+        date_order=getattr(args, "date_order", None),
+        unreadable="warn" if args.allow_unreadable_suppress else "error",
     )
     for lst in rules.suppress:  # an entry that cannot be read names someone who could be dialed: as for the first list
-        bad = lst.problems[lst.problems["code"] != "unreadable_expiry"] if len(lst.problems) else lst.problems
+        bad = lst.problems[lst.problems["code"] == "unparseable_phone"] if len(lst.problems) else lst.problems
+        dates = lst.problems[lst.problems["code"] != "unparseable_phone"] if len(lst.problems) else lst.problems
+        if len(dates):  # kept suppressing, and said so: an expiry not understood never lifts an entry
+            shown = "; ".join(str(d) for d in dates["detail"].head(5))
+            print(
+                f"dialkit: --suppress {lst.name}: {len(dates)} entr{'y' if len(dates) == 1 else 'ies'} kept on the "
+                f"list for good because the expiry was not read for certain: {shown}"
+                + ("; ..." if len(dates) > 5 else ""),
+                file=sys.stderr,
+            )
         if len(bad) and not args.allow_unreadable_suppress:
             rows = ", ".join(f"line {r.row} ({r.value_masked})" for r in bad.head(10).itertuples(index=False))
             raise RulesError(

@@ -12,9 +12,19 @@ last committed transaction intact.  The schema carries a version
 (``PRAGMA user_version`` and the ``meta`` table) so later dialkit versions can
 read files written by this one, and this one refuses files from a newer one.
 
-A ledger is held by one sender at a time: an exclusive OS lock on a sidecar
-``<ledger>.lock`` file.  The OS drops it when the process dies, so a killed run
-never leaves a stale lock behind.
+A ledger is held by one sender at a time, by two OS locks the OS drops when the
+process dies (a killed run never leaves a stale lock behind):
+
+* an exclusive ``flock`` on the **database file itself** (its open file, so its
+  device and inode): every path that names the file (a symlink, a hard link, the
+  file after a rename) meets the same lock, and no lock file exists that could
+  be deleted to let a second sender in.  ``flock`` and SQLite's own ``fcntl``
+  byte-range locks do not interact on local file systems, so SQLite's locking is
+  untouched.  Keep ledgers on a local disk: on NFS ``flock`` is emulated with
+  ``fcntl`` locks, which SQLite's own would replace;
+* the sidecar ``<ledger>.lock`` file of earlier dialkit versions (an older
+  dialkit sending on the same ledger meets it; on Windows, where ``flock`` does
+  not exist, it is the only lock).
 """
 
 from __future__ import annotations
@@ -253,6 +263,66 @@ class _FileLock:
                 lock.release(force=True)
 
 
+class _InodeLock:
+    """An exclusive, non-blocking ``flock`` on the ledger's database file (its device and inode).
+
+    Held through an open descriptor of the file, so it follows the file, not a
+    path: a hard link, a symlink or a renamed path to a ledger in use meets it,
+    and there is nothing to delete.  Released when closed or when the process
+    dies.  On Windows (no ``flock``) it is a no-op and the sidecar lock alone holds.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        """Take the lock now or return False (another sender holds the file); OSError if it cannot be opened."""
+        try:
+            import fcntl
+        except ImportError:  # Windows: the sidecar lock is the only one
+            return True
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(self.path, flags, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        return True
+
+    def same_file(self, path: Path) -> bool:
+        """Whether ``path`` still names the locked file (same device and inode)."""
+        if self._fd is None:
+            return True
+        held, now = os.fstat(self._fd), os.stat(path)
+        return (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)  # closing the only descriptor drops the flock
+
+
+class _Locks:
+    """The two locks of a ledger held for sending: the file's own (:class:`_InodeLock`) and the sidecar."""
+
+    def __init__(self, real: Path) -> None:
+        self.sidecar = _FileLock(real.with_name(real.name + ".lock"))
+        self.file = _InodeLock(real)
+        self.path = self.sidecar.path
+
+    def release(self) -> None:
+        try:
+            self.file.release()
+        finally:
+            self.sidecar.release()
+
+
 class Ledger:
     """One run's ledger file.
 
@@ -266,7 +336,7 @@ class Ledger:
     :func:`dialkit.load_results`, :func:`dialkit.load_attempts` or :func:`dialkit.report`.
     """
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, lock: _FileLock | None) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, lock: _Locks | None) -> None:
         self.path = path
         self._db = conn
         self._lock = lock
@@ -293,19 +363,28 @@ class Ledger:
         except OSError as exc:
             raise _storage_error(p, exc) from exc
         real = _resolve(p)  # every alias (symlink) of a ledger shares one lock and one file
-        lock = _FileLock(real.with_name(real.name + ".lock"))
+        lock = _Locks(real)
+        busy = LedgerBusy(
+            f"ledger {p} is in use by another sender (the ledger file is locked; see also {lock.path}); two "
+            "senders on one ledger could dial someone twice. Wait for the other run to finish or stop it, then resume."
+        )
         try:
-            acquired = lock.acquire()
+            acquired = lock.sidecar.acquire()
         except OSError as exc:
             raise _storage_error(lock.path, exc, lock=True) from exc
         if not acquired:
-            raise LedgerBusy(
-                f"ledger {p} is in use by another sender (see {lock.path}); two senders on one ledger "
-                "could dial someone twice. Wait for the other run to finish or stop it, then resume."
-            )
+            raise busy
         try:
+            try:
+                if not lock.file.acquire():  # a hard link, a renamed path or a deleted lock file: the file says
+                    raise busy
+            except OSError as exc:
+                raise _storage_error(p, exc) from exc
             _make_ledger_private(real)
             db = cls._connect(real)
+            if not lock.file.same_file(real):  # replaced between the lock and the open
+                db.close()
+                raise busy
             cls._init_schema(db, p)
         except (OSError, sqlite3.Error) as exc:
             lock.release()

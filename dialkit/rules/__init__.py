@@ -47,7 +47,6 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import phonenumbers
-from pandas.api.typing import NaTType
 
 from dialkit._util.utc import utc_iso
 from dialkit._util.zones import (
@@ -996,54 +995,6 @@ def _key(name: str) -> str:
     return re.sub(r"[^0-9a-z]", "", str(name).casefold())
 
 
-def _end_of_date_everywhere(d: date) -> pd.Timestamp:
-    return pd.Timestamp(datetime.combine(d + timedelta(days=1), time(12), tzinfo=_UTC))
-
-
-def _timestamp_or_nat(text: str) -> pd.Timestamp | NaTType:
-    """``pd.Timestamp(text)`` typed as what it returns: NaT for "NaT" or "nan" (pandas-stubs says Timestamp)."""
-    return pd.Timestamp(text)
-
-
-def _parse_expiry(text: str) -> pd.Timestamp | NaTType | None:
-    """An expiry cell as the UTC moment the entry stops suppressing; NaT for blank; None if unreadable.
-
-    A bare date (``2026-12-31``, a spreadsheet date cell at midnight,
-    ``31/12/2026`` or ``12/31/2026``) suppresses until that date has ended
-    everywhere on earth (the next day 12:00 UTC, the end of the day at
-    UTC-12): the list's author wrote a calendar date, and no callee should lose
-    protection early because their day ends later than ours.  Where a slashed
-    date reads both ways (``02/03/2026``), the later reading is taken, for the
-    same reason.  A time without an offset is UTC.
-    """
-    value = str(text).strip()
-    if not value:
-        return pd.NaT
-    m = re.fullmatch(r"(\d{4}-\d{2}-\d{2})(?:[ T]00:00(?::00(?:\.0+)?)?)?", value)
-    if m:
-        try:
-            return _end_of_date_everywhere(date.fromisoformat(m.group(1)))
-        except ValueError:
-            return None
-    m = re.fullmatch(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})", value)
-    if m:
-        a, b, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
-        readings = []
-        for month, day in ((a, b), (b, a)):
-            try:
-                readings.append(date(y, month, day))
-            except ValueError:
-                pass
-        return _end_of_date_everywhere(max(readings)) if readings else None
-    try:
-        ts = _timestamp_or_nat(value)
-    except (ValueError, TypeError):
-        return None
-    if isinstance(ts, NaTType):
-        return None
-    return ts.tz_localize(_UTC) if ts.tzinfo is None else ts.tz_convert(_UTC)
-
-
 @dataclass(frozen=True, repr=False)
 class SuppressionList:
     """One suppression (do-not-call) list: numbers, each optionally with an expiry.
@@ -1071,91 +1022,95 @@ class SuppressionList:
         phone_column: str | None = None,
         expiry_column: str | None = None,
         default_region: str = "US",
+        date_order: str | None = None,
+        unreadable: str = "error",
+        sheet: str | int | None = None,
     ) -> SuppressionList:
         """Read a list from a file (any format :func:`dialkit.load_contacts` reads) or a DataFrame.
 
-        The phone column is found as in a contact list (or named); the expiry
-        column by name (:data:`EXPIRY_COLUMN_NAMES`: ``expires``, ``expiry``,
-        ``expires_at``, ``until`` ...) or ``expiry_column``.  Numbers are read
-        with :func:`dialkit.contacts.normalize_phone` and ``default_region``.
-        """
-        from dialkit.contacts import _io, find_phone_column, normalize_phone
+        Every phone column of every sheet is read, and every number of a cell
+        (:mod:`dialkit.contacts.donotcall`); ``phone_column`` / ``sheet`` read
+        only one.  The expiry column is found by name (:data:`EXPIRY_COLUMN_NAMES`:
+        ``expires``, ``expiry``, ``expires_at``, ``until`` ...) or named by
+        ``expiry_column``, and read by :func:`dialkit.rules.expiry.parse_expiry`
+        with ``date_order`` (``"dmy"``/``"mdy"`` for numeric dates that read both ways).
 
+        An entry whose number cannot be read raises :class:`RulesError` listing
+        them (the person it names could be dialed), unless ``unreadable="warn"``:
+        then it is only in ``problems``.  An expiry that cannot be read for
+        certain (``unreadable_expiry``, ``ambiguous_expiry``) keeps the entry
+        suppressing, for good, and is in ``problems``.
+        """
+        from dialkit.contacts import _io
+        from dialkit.contacts.donotcall import read_do_not_call, read_entry
+        from dialkit.exceptions import ContactFileError
+        from dialkit.rules.expiry import ExpiryError, parse_expiry
+
+        if unreadable not in ("error", "warn"):
+            raise RulesError(f"unreadable must be 'error' or 'warn', not {unreadable!r}")
         if isinstance(source, pd.DataFrame):
-            table = _io.read_frame(source, name=name or "suppression DataFrame")
             digest = hashlib.sha256(source.to_csv(index=False).encode("utf-8")).hexdigest()
-            label = name or "suppression DataFrame"
         elif isinstance(source, (str, os.PathLike)):
             path, _, _ = _io.check_path(source, max_bytes=_io.DEFAULT_MAX_BYTES)
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            table = _io.read_source(path)
-            label = name or path.name
         else:
             raise RulesError(f"a suppression list is a file path or a DataFrame, not {type(source).__name__}")
-        header = [str(h) for h in table.header]
-        records = [list(r) for r in table.records]
-        if len(header) == 1 and phone_column is None and any(ch.isdigit() for ch in header[0]):
-            records.insert(0, [header[0]])  # no header line: the first line is an entry too
-            rows = [1, *[n + 1 for n in table.row_numbers]]  # the number in the header line is row 1
-            phone_idx = 0
-            expiry_idx: int | None = None
-        else:
-            rows = list(table.row_numbers)
-            if phone_column is not None:
-                if phone_column not in header:
-                    raise RulesError(
-                        f"suppression list {label}: no column {phone_column!r} (columns: {mask_text(', '.join(header))})"
-                    )
-                phone_idx = header.index(phone_column)
-            elif len(header) == 1:
-                phone_idx = 0
-            else:
-                phone_idx = header.index(find_phone_column(header, source=f"suppression list {label}"))
-            if expiry_column is not None:
-                if expiry_column not in header:
-                    raise RulesError(
-                        f"suppression list {label}: no column {expiry_column!r} (columns: {mask_text(', '.join(header))})"
-                    )
-                expiry_idx = header.index(expiry_column)
-            else:
-                wanted = {_key(n) for n in EXPIRY_COLUMN_NAMES}
-                expiry_idx = next((j for j, h in enumerate(header) if _key(h) in wanted and j != phone_idx), None)
+        try:
+            region = default_region.upper()
+            if region not in phonenumbers.SUPPORTED_REGIONS:
+                raise RulesError(
+                    f"suppression list: default_region={default_region!r} is not a region libphonenumber knows"
+                )
+            table = read_do_not_call(
+                source,
+                name=name or (None if not isinstance(source, pd.DataFrame) else "suppression DataFrame"),
+                phone_column=phone_column,
+                expiry_column=expiry_column,
+                expiry_names=EXPIRY_COLUMN_NAMES,
+                sheet=sheet,
+                regions=[region],
+            )
+        except ContactFileError as exc:
+            if phone_column is not None or expiry_column is not None:
+                raise RulesError(mask_text(str(exc))) from None
+            raise
+        label = table.name
         phones: list[str] = []
         expiries: list[Any] = []
         problems: list[dict[str, Any]] = []
-        for row_no, record in zip(rows, records):
-            value = record[phone_idx] if phone_idx < len(record) else ""
-            try:
-                result = normalize_phone(value, default_region)
-            except ValueError as exc:  # an unknown default_region: the whole list is unusable
-                raise RulesError(f"suppression list {label}: {exc}") from None
-            expiry_text = record[expiry_idx] if expiry_idx is not None and expiry_idx < len(record) else ""
-            if not result.ok or not result.e164:
-                if result.reason == "missing_phone" and not any(str(c).strip() for c in record):
-                    continue  # a blank line
-                problems.append(
-                    {
-                        "row": row_no,
-                        "value_masked": mask_phone(value),
-                        "code": result.reason,
-                        "detail": f"entry cannot be read as a number: {result.detail}",
-                    }
-                )
+        for row in table.rows:
+            numbers: set[str] = set()
+            for _, value in row.cells:
+                found, status = read_entry(value, [region])
+                if status == "unreadable":
+                    problems.append(
+                        {
+                            "row": row.row,
+                            "value_masked": mask_phone(str(value)[:40]),
+                            "code": "unparseable_phone",
+                            "detail": f"{row.where}: entry cannot be read as a number (letters among the digits "
+                            "are never guessed): the person it names could be dialed",
+                        }
+                    )
+                numbers |= found
+            if not numbers:
                 continue
-            expires = _parse_expiry(expiry_text)
-            if expires is None:
+            try:
+                expires = parse_expiry(row.expiry, date_order=date_order)
+            except ExpiryError as exc:
                 problems.append(
                     {
-                        "row": row_no,
-                        "value_masked": mask_phone(result.e164),
-                        "code": "unreadable_expiry",
-                        "detail": f"expiry {mask_text(str(expiry_text))[:40]!r} is not a date: "
-                        "the entry keeps suppressing until it is fixed",
+                        "row": row.row,
+                        "value_masked": ", ".join(mask_phone(n) for n in sorted(numbers)),
+                        "code": exc.code,
+                        "detail": f"{row.where}: expiry {mask_text(str(row.expiry))[:40]!r} not read for certain "
+                        f"({mask_text(str(exc))}): the entry keeps suppressing until it is fixed",
                     }
                 )
                 expires = pd.NaT
-            phones.append(result.e164)
-            expiries.append(expires)
+            for number in sorted(numbers):
+                phones.append(number)
+                expiries.append(expires)
         entries = pd.DataFrame(
             {
                 "phone_e164": pd.Series(phones, dtype=object),
@@ -1163,6 +1118,14 @@ class SuppressionList:
             }
         )
         problem_frame = pd.DataFrame(problems, columns=["row", "value_masked", "code", "detail"])
+        bad = problem_frame[problem_frame["code"] == "unparseable_phone"]
+        if len(bad) and unreadable == "error":
+            rows = "; ".join(str(d) for d in bad["detail"].head(10).map(lambda d: d.split(":", 1)[0]))
+            raise RulesError(
+                f"suppression list {mask_text(label)}: {len(bad)} entr{'y' if len(bad) == 1 else 'ies'} cannot be "
+                f"read as numbers ({rows}{'; ...' if len(bad) > 10 else ''}): fix them, or pass "
+                "--allow-unreadable-suppress (unreadable='warn') to ignore them"
+            )
         return cls(label, entries, digest, problem_frame)
 
     def active(self, at: Moment) -> frozenset[str]:
@@ -1327,6 +1290,8 @@ class CampaignRules:
         countries: str | None = None,
         default_region: str = "US",
         postcode_column: str | bool = True,
+        date_order: str | None = None,
+        unreadable: str = "error",
     ) -> CampaignRules:
         """Rules from the CLI's spellings: ``--calling-hours 08:00-21:00``, ``--default-time-zone ZONE``,
         ``--max-per-number 1/7``, ``--area-code-cap 50``, ``--suppress PATH`` (repeatable), ``--countries US,CA``.
@@ -1344,7 +1309,10 @@ class CampaignRules:
             default_time_zone=default_time_zone or None,
             max_per_number=FrequencyCap.parse(max_per_number) if max_per_number else None,
             area_code_cap=cap,
-            suppress=tuple(SuppressionList.read(s, default_region=default_region) for s in suppress),
+            suppress=tuple(
+                SuppressionList.read(s, default_region=default_region, date_order=date_order, unreadable=unreadable)
+                for s in suppress
+            ),
             countries=parse_countries(countries) if countries else None,
             postcode_column=postcode_column,
         )
