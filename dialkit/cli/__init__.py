@@ -149,7 +149,9 @@ def _rules_args(p: argparse.ArgumentParser, *, at: bool) -> None:
     g.add_argument(
         "--calling-hours",
         help="window in each callee's local time, e.g. 08:00-21:00 or "
-        "'Mon-Fri 08:00-21:00; Sat 10:00-18:00; except 2026-12-25'",
+        "'Mon-Fri 08:00-21:00; Sat 10:00-18:00; except 2026-12-25'. Open when the callee's wall clock "
+        "reads inside it, in EVERY time zone their number may ring in (an Australian mobile has 8), "
+        "through daylight-saving changes too",
     )
     g.add_argument(
         "--default-time-zone",
@@ -174,8 +176,9 @@ def _rules_args(p: argparse.ArgumentParser, *, at: bool) -> None:
     if at:
         g.add_argument(
             "--at",
-            help="the moment to evaluate the rules at, ISO-8601 with an offset, e.g. "
-            "2026-11-28T14:00:00Z (default now)",
+            help="the moment to evaluate the rules at (default now): ISO 8601 date and time with Z or an "
+            "offset between -14:00 and +14:00, e.g. 2026-11-28T14:00:00Z or 2026-11-28T09:00:00-05:00; "
+            "nothing else is read",
         )
 
 

@@ -119,28 +119,62 @@ def _fmt_utc(ts: Any) -> str:
     return utc_iso(t, "seconds" if t.second else "minutes")
 
 
-def parse_at(at: Moment | None) -> datetime:
-    """The moment to evaluate rules at, as an aware UTC datetime (``--at ISO-8601``).
+#: The one spelling ``--at`` takes: ISO 8601 date and time with ``Z`` or an offset (seconds and a fraction optional).
+_AT_RE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?\s*(?P<zone>Z|UTC|[+-]\d{2}(?::?\d{2})?)$",
+    re.IGNORECASE,
+)
+_AT_FORMAT = "write it as ISO 8601 with Z or an offset between -14:00 and +14:00, e.g. 2026-11-28T14:00:00Z or 2026-11-28T09:00:00-05:00"
+#: The widest UTC offsets in use on earth (Line Islands +14:00; Baker Island -12:00, rounded out to -14:00).
+MAX_UTC_OFFSET = timedelta(hours=14)
 
-    A moment without a UTC offset is refused: ``2026-11-28T09:00`` could be the
-    analyst's local time or UTC, and a guess would move every calling window.
+
+def parse_at(at: Moment | None) -> datetime:
+    """The moment to evaluate rules at, as an aware UTC datetime (``--at``).
+
+    Parameters: ``at``, a string ``2026-11-28T14:00:00Z`` / ``2026-11-28T09:00-05:00``
+    (ISO 8601 date and time with ``Z`` or an offset; nothing else), or an aware
+    datetime / Timestamp.
+
+    Raises :class:`RulesError` for any other spelling, a moment without a UTC
+    offset (``2026-11-28T09:00`` could be the analyst's local time or UTC, and a
+    guess would move every calling window), or an offset beyond +-14:00 (no
+    place on earth has one: ``+14:30`` is a typo).
     """
     if at is None:
         raise RulesError("give the moment to evaluate the rules at (the sender passes its clock; --at defaults to now)")
     if isinstance(at, str):
+        text = at.strip()
+        m = _AT_RE.match(text)
+        if not m:
+            if re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$", text):
+                raise RulesError(f"--at {at!r} has no UTC offset: {_AT_FORMAT}")
+            raise RulesError(f"--at {at!r} is not a moment dialkit reads: {_AT_FORMAT}")
+        zone = m.group("zone").upper()
+        if zone not in ("Z", "UTC"):
+            digits = zone[1:].replace(":", "")
+            hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+            if minutes > 59 or timedelta(hours=hours, minutes=minutes) > MAX_UTC_OFFSET:
+                raise RulesError(
+                    f"--at {at!r}: the offset {zone} is beyond +-14:00 (none on earth is wider): {_AT_FORMAT}"
+                )
+        text = re.sub(r"\s*UTC$", "Z", text, flags=re.IGNORECASE)
         try:
-            value = pd.Timestamp(at.strip())
-        except (ValueError, TypeError):
-            raise RulesError(f"--at {at!r} is not an ISO-8601 moment: write it like 2026-11-28T14:00:00Z") from None
+            value = pd.Timestamp(text)
+        except (ValueError, TypeError, OverflowError):
+            raise RulesError(f"--at {at!r} is not a calendar moment: {_AT_FORMAT}") from None
     else:
-        value = pd.Timestamp(at)
+        try:
+            value = pd.Timestamp(at)
+        except (ValueError, TypeError, OverflowError):
+            raise RulesError(f"the moment {at!r} cannot be held: {_AT_FORMAT}") from None
     if pd.isna(value):  # pd.Timestamp("NaT") is NaT (pandas-stubs says Timestamp)
         raise RulesError("the moment to evaluate rules at is missing (NaT)")
     if value.tzinfo is None:
-        raise RulesError(
-            f"the moment {str(at)!r} has no UTC offset: write it with Z or an offset, e.g. 2026-11-28T14:00:00Z "
-            "or 2026-11-28T09:00:00-05:00"
-        )
+        raise RulesError(f"the moment {str(at)!r} has no UTC offset: {_AT_FORMAT}")
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+        raise RulesError(f"the moment {str(at)!r} has an offset beyond +-14:00: {_AT_FORMAT}")
     return value.tz_convert(_UTC).to_pydatetime()
 
 
@@ -216,11 +250,15 @@ class CallingHours:
         CallingHours.parse("Mon-Fri 08:00-21:00; Sat 10:00-18:00")         # Sundays closed
         CallingHours.parse("Mon-Fri 09:00-12:00,13:00-20:00; except 2026-12-25, 2027-01-01")
 
-    A window is open at a local wall-clock time ``t`` on date ``d`` when ``d``
-    is not blocked and ``start <= t < end`` for one of ``d``'s weekday windows.
-    Where a boundary falls in a daylight-saving gap (02:30 on the night clocks
-    jump from 02:00 to 03:00) it is the first instant the wall clock reaches it
-    (03:00); where it falls in a repeated hour, the first occurrence.
+    A callee may be called at a moment when their wall clock reads a time ``t``
+    of a date ``d`` that is not blocked, with ``start <= t < end`` for one of
+    ``d``'s weekday windows: exactly what the wall clock says, through
+    daylight-saving changes too.  The night the clocks jump from 02:00 to 03:00,
+    a window starting at 02:30 opens at 03:00 and a window inside the skipped
+    hour never opens; the night they fall back from 02:00 to 01:00, a window
+    is open whenever the clock reads inside it, on both passes of the hour
+    (``01:30-23:00`` is closed again while the clock reads 01:00-01:30 the
+    second time).
     """
 
     weekly: tuple[tuple[tuple[int, int], ...], ...]
@@ -347,30 +385,73 @@ def _first_instant(zone: ZoneInfo, day: date, minute: int) -> int:
     return hi
 
 
-def _zone_intervals(hours: CallingHours, zone_name: str, start: int, end: int) -> list[tuple[int, int]]:
-    """The open intervals ``[open, close)`` (epoch seconds) of ``hours`` in one zone, covering ``start..end``."""
-    zone = time_zone(zone_name)
-    first = datetime.fromtimestamp(start, zone).date() - timedelta(days=1)
-    last = datetime.fromtimestamp(end, zone).date() + timedelta(days=1)
-    out: list[tuple[int, int]] = []
-    day = first
-    while day <= last:
-        if day not in hours.blocked_dates:
-            for s, e in hours.weekly[day.weekday()]:
-                opens = _first_instant(zone, day, s)
-                closes = (
-                    _first_instant(zone, day + timedelta(days=1), 0)
-                    if e == _MINUTES_PER_DAY
-                    else (_first_instant(zone, day, e))
-                )
-                if closes <= opens:
-                    continue
-                if out and opens <= out[-1][1]:
-                    out[-1] = (out[-1][0], max(out[-1][1], closes))
+def _offset(zone: ZoneInfo, t: int) -> int:
+    """The zone's UTC offset at epoch second ``t``, in seconds."""
+    off = datetime.fromtimestamp(t, zone).utcoffset()
+    return int(off.total_seconds()) if off is not None else 0
+
+
+def _offset_pieces(zone: ZoneInfo, start: int, end: int) -> list[tuple[int, int, int]]:
+    """``(from, to, offset)`` pieces of ``[start, end)`` over which the zone's offset is constant.
+
+    Transitions are found by sampling every hour and bisecting to the second
+    where the offset changes (tz rules never change twice within an hour).
+    """
+    pieces: list[tuple[int, int, int]] = []
+    lo, off = start, _offset(zone, start)
+    t = start
+    while t < end:
+        nxt = min(t + 3600, end)
+        o = _offset(zone, nxt)
+        if o != off:
+            a, b = t, nxt  # offset(a) == off, offset(b) != off
+            while b - a > 1:
+                mid = (a + b) // 2
+                if _offset(zone, mid) == off:
+                    a = mid
                 else:
-                    out.append((opens, closes))
-        day += timedelta(days=1)
-    return out
+                    b = mid
+            pieces.append((lo, b, off))
+            lo, off = b, _offset(zone, b)
+        t = nxt
+    pieces.append((lo, end, off))
+    return pieces
+
+
+_EPOCH_DAY = date(1970, 1, 1)
+
+
+def _zone_intervals(hours: CallingHours, zone_name: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The open intervals ``[open, close)`` (epoch seconds) of ``hours`` in one zone, covering ``start..end``.
+
+    Exactly the moments at which the zone's wall clock reads a time inside a
+    window of its own local date: over each stretch of constant UTC offset the
+    wall clock is ``t + offset``, so a window is an interval there.  The night
+    the clocks skip an hour, a window inside the skipped hour never opens; the
+    night they repeat one, a window is open on both passes.
+    """
+    zone = time_zone(zone_name)
+    out: list[tuple[int, int]] = []
+    for a, b, off in _offset_pieces(zone, start, end):
+        first = date.fromordinal(_EPOCH_DAY.toordinal() + (a + off) // 86400)
+        last = date.fromordinal(_EPOCH_DAY.toordinal() + (b + off) // 86400)
+        day = first
+        while day <= last:
+            if day not in hours.blocked_dates:
+                midnight = (day.toordinal() - _EPOCH_DAY.toordinal()) * 86400 - off  # UTC epoch of local 00:00
+                for s, e in hours.weekly[day.weekday()]:
+                    lo, hi = max(a, midnight + s * 60), min(b, midnight + e * 60)
+                    if lo < hi:
+                        out.append((lo, hi))
+            day += timedelta(days=1)
+    out.sort()
+    merged: list[tuple[int, int]] = []
+    for lo, hi in out:
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
 
 
 def _intersect(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple[int, int]]:
