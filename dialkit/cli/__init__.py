@@ -162,8 +162,10 @@ def _rules_args(p: argparse.ArgumentParser, *, at: bool) -> None:
         "--history",
         action="append",
         default=[],
-        help="ledger of an earlier run, or a folder of them (repeatable): counted by --max-per-number "
-        "and --area-code-cap",
+        help="ledger of an earlier run, or a folder searched (subfolders too) for ledgers by content, "
+        "whatever their names (repeatable): counted by --max-per-number and --area-code-cap. The send's "
+        "own --ledger is left out by its identity, never by run id; a ledger another program holds "
+        "locked is read from a snapshot, or stops the command",
     )
     g.add_argument("--max-per-number", help="at most N dial requests per number in any DAYS days, e.g. 1/7")
     g.add_argument(
@@ -272,17 +274,20 @@ def _rules(args: argparse.Namespace) -> CampaignRules | None:
 
 
 def _apply_rules(
-    args: argparse.Namespace, contacts: Any, at: Any, *, campaign_id: str | None = None
+    args: argparse.Namespace, contacts: Any, at: Any, *, ledger: str | None = None
 ) -> tuple[Any, pd.DataFrame | None, CampaignRules | None]:
-    """Apply the rule flags' rejections at ``at``; returns ``(contacts, verdict or None, rules or None)``."""
+    """Apply the rule flags' rejections at ``at``; returns ``(contacts, verdict or None, rules or None)``.
+
+    ``ledger``: the run's own ledger (send), whose dials are the plan's and are left out of ``--history``.
+    """
     rules = _rules(args)
     if rules is None:
         return contacts, None, None
     from dialkit.rules import apply_rules, read_history
 
     history = read_history(*args.history) if args.history else None
-    if history is not None and campaign_id is not None:  # this run's own ledger must not count against itself
-        history = history.without_run(campaign_id, args.run_id or "default")
+    if history is not None and ledger is not None:  # this run's own ledger (by its identity) is not history
+        history = history.without_ledger(ledger)
     contacts, verdict = apply_rules(contacts, rules, at, history)
     return contacts, verdict, rules
 
@@ -369,7 +374,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if not args.campaign_id:
         raise DialkitError("--campaign-id is required: the id of the campaign the requests are for")
     at = _at(args)
-    contacts, verdict, rules = _apply_rules(args, _load(args), at, campaign_id=args.campaign_id)
+    contacts, verdict, rules = _apply_rules(args, _load(args), at)
     plan = _plan(args, contacts, args.campaign_id)
     summary = plan.summary()
     if rules is not None:
@@ -433,7 +438,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         if not campaign:
             raise DialkitError("--campaign-id is required unless --endpoint is local")
         # rejections at the moment of sending; the deferrals (hours, area-code cap) are the sender's, per call
-        contacts, _, rules = _apply_rules(args, contacts, datetime.now(timezone.utc), campaign_id=campaign)
+        contacts, _, rules = _apply_rules(args, contacts, datetime.now(timezone.utc), ledger=args.ledger)
         plan = _plan(args, contacts, campaign)
         if not args.json:
             s = contacts.summary()

@@ -33,6 +33,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,7 +48,11 @@ from dialkit._util.files import make_private
 from dialkit.exceptions import LedgerBusy, LedgerError
 from dialkit.planning import BatchPlan
 
-__all__ = ["SCHEMA_VERSION", "STATUSES", "Ledger", "LedgerRequest"]
+__all__ = ["LEDGER_ID_KEY", "SCHEMA_VERSION", "STATUSES", "Ledger", "LedgerRequest", "is_ledger_file"]
+
+#: The ``meta`` key of a ledger's identity: a random id written when the ledger is created (older
+#: ledgers get one the next time they are opened for sending).  Copies share it; no two runs do.
+LEDGER_ID_KEY = "ledger_id"
 
 #: Bump when the layout changes; readers migrate older versions forward.
 #: 1: dialkit 0.1.  2: indexes on ``seq`` and (``status``, ``first_sent_at``) and a ``tally`` of
@@ -395,12 +400,17 @@ class Ledger:
         return cls(p, db, lock)
 
     @classmethod
-    def read(cls, path: str | os.PathLike[str]) -> Ledger:
-        """Open an existing ledger for reading (no lock: a report may run beside a send)."""
+    def read(cls, path: str | os.PathLike[str], *, busy_timeout: float = 30.0) -> Ledger:
+        """Open an existing ledger for reading (no lock: a report may run beside a send).
+
+        ``busy_timeout``: seconds to wait while another program holds the file
+        exclusively (a send in WAL mode never does; an ``sqlite3`` shell in a
+        transaction may), before a read fails with ``sqlite3.OperationalError``.
+        """
         p = Path(path)
         if not p.is_file():
             raise LedgerError(f"no ledger at {p}: pass the --ledger path of a send (a .sqlite file)")
-        db = cls._connect(p, writer=False)
+        db = cls._connect(p, writer=False, busy_timeout=busy_timeout)
         try:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version:
@@ -414,12 +424,12 @@ class Ledger:
         return cls(p, db, None)
 
     @staticmethod
-    def _connect(p: Path, *, writer: bool = True) -> sqlite3.Connection:
+    def _connect(p: Path, *, writer: bool = True, busy_timeout: float = 30.0) -> sqlite3.Connection:
         try:
             if writer:
                 db = sqlite3.connect(p, timeout=30, isolation_level=None, check_same_thread=False)
             else:  # read-only; on read-only media (no -shm can be made) the file is read as immutable
-                db = _connect_read_only(p)
+                db = _connect_read_only(p, busy_timeout)
             db.row_factory = sqlite3.Row
             if writer:  # a reader leaves the file's journal mode alone
                 db.execute("PRAGMA journal_mode=WAL")
@@ -456,12 +466,21 @@ class Ledger:
                 db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 db.execute("INSERT INTO meta VALUES ('created_by', ?)", (f"dialkit {__version__}",))
                 db.execute("INSERT INTO meta VALUES ('created_at', ?)", (_iso(_utcnow()),))
+                db.execute("INSERT INTO meta VALUES (?, ?)", (LEDGER_ID_KEY, uuid.uuid4().hex))
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         if version == 1:
             cls._migrate_1_to_2(db)
             version = 2
         if version == 2:
             cls._migrate_2_to_3(db)
+        cls._add_ledger_id(db)
+
+    @staticmethod
+    def _add_ledger_id(db: sqlite3.Connection) -> None:
+        """Give a ledger made before ledger ids (dialkit 0.1/0.2) its id, once, when it is next opened for sending."""
+        if db.execute("SELECT 1 FROM meta WHERE key = ?", (LEDGER_ID_KEY,)).fetchone() is None:
+            with _tx(db):
+                db.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)", (LEDGER_ID_KEY, uuid.uuid4().hex))
 
     @staticmethod
     def _migrate_1_to_2(db: sqlite3.Connection) -> None:
@@ -546,8 +565,14 @@ class Ledger:
             self._db.execute("COMMIT")
 
     # -- meta ----------------------------------------------------------------
+    @property
+    def ledger_id(self) -> str | None:
+        """The ledger's identity (:data:`LEDGER_ID_KEY`), None for a ledger never opened by a dialkit that writes one."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (LEDGER_ID_KEY,)).fetchone()
+        return str(row[0]) if row is not None else None
+
     def meta(self) -> dict[str, str]:
-        """The run's metadata: campaign_id, run_id, api, ttl_seconds, schema_version, ..."""
+        """The run's metadata: campaign_id, run_id, api, ttl_seconds, schema_version, ledger_id, ..."""
         return {r["key"]: r["value"] for r in self._db.execute("SELECT key, value FROM meta")}
 
     def _set_meta(self, key: str, value: str) -> None:
@@ -967,12 +992,14 @@ class Ledger:
         return self._db.execute("SELECT * FROM calls ORDER BY call_id").fetchall()
 
 
-def _connect_read_only(p: Path) -> sqlite3.Connection:
+def _connect_read_only(p: Path, busy_timeout: float = 30.0) -> sqlite3.Connection:
     """Open ``p`` read-only; when even that fails (read-only media, WAL files not creatable), as immutable."""
     from urllib.parse import quote
 
     uri = "file:" + quote(str(p.resolve()))
-    db = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=30, isolation_level=None, check_same_thread=False)
+    db = sqlite3.connect(
+        uri + "?mode=ro", uri=True, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+    )
     try:
         db.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return db
@@ -980,7 +1007,48 @@ def _connect_read_only(p: Path) -> sqlite3.Connection:
         db.close()
     except sqlite3.DatabaseError:  # not a database at all: the caller says so
         return db
-    return sqlite3.connect(uri + "?immutable=1", uri=True, timeout=30, isolation_level=None, check_same_thread=False)
+    return sqlite3.connect(
+        uri + "?immutable=1", uri=True, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+    )
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def is_ledger_file(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a dialkit ledger, by its content (never its name).
+
+    True for a regular file that starts with SQLite's header and holds the
+    ``meta`` and ``requests`` tables (or that another program holds locked, so
+    its tables cannot be listed now: the reader decides).  False for anything
+    else: another SQLite database, a ``-wal``/``-shm`` or ``.lock`` sidecar, a
+    CSV, a FIFO or a device.
+    """
+    import stat
+    from urllib.parse import quote
+
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
+        with open(path, "rb") as f:
+            if f.read(16) != _SQLITE_MAGIC:
+                return False
+    except OSError:
+        return False
+    uri = "file:" + quote(os.path.realpath(os.fspath(path))) + "?mode=ro"
+    try:
+        db = sqlite3.connect(uri, uri=True, timeout=1)
+    except sqlite3.Error:
+        return False
+    try:
+        names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.OperationalError as exc:
+        return "locked" in str(exc) or "busy" in str(exc)
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        db.close()
+    return {"meta", "requests"} <= names
 
 
 def _damaged_ledger(p: Path, exc: BaseException) -> LedgerError:

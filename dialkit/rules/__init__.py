@@ -753,7 +753,17 @@ class FrequencyCap:
         return f"{self.max_requests}/{self.days}"
 
 
-_HISTORY_COLUMNS = ("phone_e164", "sent_at", "campaign_id", "run_id", "ledger", "status", "dial_request_id")
+_HISTORY_COLUMNS = (
+    "phone_e164",
+    "sent_at",
+    "campaign_id",
+    "run_id",
+    "ledger",
+    "status",
+    "dial_request_id",
+    "ledger_id",
+    "ledger_file",
+)
 
 
 @dataclass(frozen=True, repr=False)
@@ -762,7 +772,9 @@ class DialHistory:
 
     ``dials``: one row per request that went out, columns ``phone_e164``,
     ``sent_at`` (UTC), ``campaign_id``, ``run_id``, ``ledger`` (file name),
-    ``status``, ``dial_request_id``.  Holds full numbers (the ledgers do): it is
+    ``status``, ``dial_request_id``, ``ledger_id`` (the ledger's identity, see
+    :data:`dialkit.ledger.LEDGER_ID_KEY`) and ``ledger_file`` (its real path).
+    ``ledgers``: the files read.  Holds full numbers (the ledgers do): it is
     personal data, and its repr shows counts only.
     """
 
@@ -774,11 +786,33 @@ class DialHistory:
         """No earlier dials."""
         return cls(_empty_history(), ())
 
-    def without_run(self, campaign_id: str, run_id: str) -> DialHistory:
-        """This history less one run's requests: pass the current plan's run so it is not counted twice.
+    def without_ledger(self, ledger: str | os.PathLike[str] | Any) -> DialHistory:
+        """This history less the dials of one ledger: the run being sent (or resumed), so it is not counted twice.
 
-        Why: a resumed run's own ledger may sit in the history folder; its
-        requests are the plan's rows, which :func:`evaluate` already counts.
+        ``ledger``: its path (it may not exist yet: nothing is removed) or an
+        open :class:`dialkit.ledger.Ledger`.  A dial is the ledger's when it was
+        read from a file with the same ledger id (a copy of it too) or from the
+        same file (its real path, or its device and inode: a hard link).  Never
+        by run id: two runs may share one (``default``).
+        """
+        ident, real, inode = _ledger_identity(ledger)
+        if not len(self.dials):
+            return self
+        same = pd.Series(False, index=self.dials.index)
+        if ident:
+            same |= self.dials["ledger_id"].eq(ident)
+        if real:
+            same |= self.dials["ledger_file"].eq(real)
+        if inode:
+            files = {f for f in self.dials["ledger_file"].dropna().unique() if _inode(f) == inode}
+            same |= self.dials["ledger_file"].isin(files)
+        return DialHistory(self.dials[~same].reset_index(drop=True), self.ledgers)
+
+    def without_run(self, campaign_id: str, run_id: str) -> DialHistory:
+        """This history less one run's requests, by campaign and run id.
+
+        Prefer :meth:`without_ledger`: two different runs can share a run id
+        (every run without ``--run-id`` is ``default``), and this drops both.
         """
         keep = ~(self.dials["campaign_id"].eq(campaign_id) & self.dials["run_id"].eq(run_id))
         return DialHistory(self.dials[keep].reset_index(drop=True), self.ledgers)
@@ -790,6 +824,32 @@ class DialHistory:
         return f"DialHistory(ledgers={len(self.ledgers)}, dials={len(self.dials)})"
 
 
+def _inode(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _ledger_identity(ledger: Any) -> tuple[str | None, str | None, tuple[int, int] | None]:
+    """``(ledger id, real path, (device, inode))`` of a ledger path or open Ledger; Nones where unknown."""
+    from dialkit.ledger import Ledger, is_ledger_file
+
+    if isinstance(ledger, Ledger):
+        return ledger.ledger_id, os.path.realpath(ledger.path), _inode(str(ledger.path))
+    path = os.fspath(ledger)
+    real = os.path.realpath(path)
+    ident = None
+    if is_ledger_file(path):
+        try:
+            with Ledger.read(path, busy_timeout=2) as led:
+                ident = led.ledger_id
+        except (DialkitError, sqlite3.Error):
+            ident = None  # still matched by its path and inode
+    return ident, real, _inode(path)
+
+
 def _empty_history() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype=object) for c in _HISTORY_COLUMNS})
     frame["sent_at"] = pd.Series(dtype="datetime64[ns, UTC]")
@@ -797,37 +857,128 @@ def _empty_history() -> pd.DataFrame:
 
 
 def _ledger_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """The ledgers named: a file as given; a folder searched through (subfolders too) for ledgers by content."""
+    from dialkit.ledger import is_ledger_file
+
     out: list[Path] = []
     for p in paths:
         path = Path(os.fspath(p))
         if path.is_dir():
-            found = sorted(q for q in path.glob("*.sqlite") if q.is_file())
+            found: list[Path] = []
+            for root, dirs, files in os.walk(path, followlinks=False):  # a symlinked folder is never followed
+                dirs.sort()
+                found.extend(Path(root) / f for f in sorted(files) if is_ledger_file(Path(root) / f))
             out.extend(found)
         elif path.is_file():
             out.append(path)
+        elif path.exists():
+            raise RulesError(f"--history {path}: not a ledger file or a folder (a pipe or a device?)")
         else:
-            raise RulesError(
-                f"--history {path}: no such ledger file or folder (give a .sqlite ledger or a folder of them)"
-            )
-    return out
+            raise RulesError(f"--history {path}: no such ledger file or folder (give a ledger or a folder of them)")
+    seen: dict[str, Path] = {}
+    for f in out:  # a ledger named twice (a folder and a file in it) is read once
+        seen.setdefault(os.path.realpath(f), f)
+    return list(seen.values())
+
+
+def _history_rows(path: Path) -> tuple[dict[str, str], list[Any], str | None]:
+    """``(meta, rows that went out, ledger id)`` of one history ledger; a locked one is read from a snapshot.
+
+    A ledger held exclusively by another program (an ``sqlite3`` shell in a
+    transaction; a send in WAL mode never blocks readers) is copied with
+    SQLite's online backup API and read from the copy; when even that cannot
+    read it, a clear :class:`RulesError` says so (never a silent skip: a cap
+    that misses dials breaks its promise).
+    """
+    from urllib.parse import quote
+
+    from dialkit.ledger import Ledger
+
+    probe = sqlite3.connect("file:" + quote(os.path.realpath(path)) + "?mode=ro", uri=True, timeout=2)
+    try:
+        probe.execute("SELECT count(*) FROM requests").fetchone()
+        locked = False
+    except sqlite3.OperationalError as exc:
+        locked = "locked" in str(exc) or "busy" in str(exc)
+    except sqlite3.DatabaseError:
+        locked = False  # not a ledger: Ledger.read says so below
+    finally:
+        probe.close()
+    if not locked:
+        with Ledger.read(path, busy_timeout=2) as led:
+            return led.meta(), [r for r in led.requests_rows() if r["first_sent_at"]], led.ledger_id
+    snapshot = _snapshot(path)
+    try:
+        meta = {r[0]: r[1] for r in snapshot.execute("SELECT key, value FROM meta")}
+        rows = snapshot.execute("SELECT * FROM requests WHERE first_sent_at IS NOT NULL ORDER BY seq").fetchall()
+    finally:
+        snapshot.close()
+    return meta, rows, meta.get("ledger_id")
+
+
+def _backup_into_memory(uri: str) -> sqlite3.Connection:
+    """One attempt at copying the database at ``uri`` into memory with SQLite's online backup API."""
+    src = sqlite3.connect(uri, uri=True, timeout=2)
+    dst = sqlite3.connect(":memory:")
+    tries = [0]
+
+    def give_up_when_locked(status: int, remaining: int, total: int) -> None:
+        # Python's backup retries a locked source for ever: give up after ~2 s
+        if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            tries[0] += 1
+            if tries[0] > 8:
+                raise sqlite3.OperationalError("database is locked")
+
+    try:
+        src.backup(dst, pages=64, progress=give_up_when_locked, sleep=0.25)
+    except BaseException:
+        dst.close()
+        raise
+    finally:
+        src.close()
+    dst.row_factory = sqlite3.Row
+    return dst
+
+
+def _snapshot(path: Path) -> sqlite3.Connection:
+    """An in-memory copy of a locked ledger (SQLite's backup API), or RulesError when it stays locked."""
+    from urllib.parse import quote
+
+    uri = "file:" + quote(os.path.realpath(path)) + "?mode=ro"
+    last: Exception | None = None
+    for _ in range(3):
+        try:
+            return _backup_into_memory(uri)
+        except sqlite3.OperationalError as exc:
+            last = exc
+    raise RulesError(
+        f"--history {path} is locked by another program ({last}): its dials cannot be counted, so the frequency "
+        "and area-code caps cannot be kept. Close the program holding it (an sqlite3 shell in a transaction?) "
+        "or wait for it, then run again; nothing was sent"
+    )
 
 
 def read_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> DialHistory:
-    """Read the requests earlier runs sent from ledgers (files, or folders of ``*.sqlite`` ledgers).
+    """Read the requests earlier runs sent from ledgers: files, or folders searched (subfolders too) for ledgers.
 
-    Each ledger is opened with :meth:`dialkit.ledger.Ledger.read` (no lock,
-    read-only), so a history may be read beside a running send.  A request
-    counts when it has a ``first_sent_at``, whatever its final status: once a
-    request left, the ledger cannot prove the phone did not ring (an
-    ``in_flight`` request's outcome is unknown; a request that failed on a
+    A folder's ledgers are found by their content (SQLite with dialkit's
+    ``meta`` and ``requests`` tables), whatever they are called
+    (``tuesday.db``, ``wed.sqlite3``, ``fri.ledger``); other files are passed
+    over.  A file named directly must be a ledger.  Each ledger is opened with
+    :meth:`dialkit.ledger.Ledger.read` (no lock, read-only), so a history may be
+    read beside a running send; one another program holds locked is read from
+    a snapshot, or stops with :class:`RulesError`.
+
+    A request counts when it has a ``first_sent_at``, whatever its final
+    status: once a request left, the ledger cannot prove the phone did not ring
+    (an ``in_flight`` request's outcome is unknown; a request that failed on a
     later attempt may have been taken on an earlier one), and a cap that
-    under-counts breaks the promise it makes.  Requests never sent
-    (``pending`` without ``first_sent_at``) reached nobody and do not count.
-    The dial's time is its ``last_sent_at`` (the latest moment the service can
-    have taken it), so a cap window is never cut short.
+    under-counts breaks the promise it makes.  Requests never sent (``pending``
+    without ``first_sent_at``) reached nobody and do not count.  The dial's time
+    is its ``last_sent_at`` (the latest moment the service can have taken it),
+    so a cap window is never cut short.  To leave out the run being sent, use
+    :meth:`DialHistory.without_ledger`.
     """
-    from dialkit.ledger import Ledger
-
     flat: list[str | os.PathLike[str]] = []
     for p in paths:
         if isinstance(p, (str, os.PathLike)):
@@ -838,12 +989,10 @@ def read_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     frames = []
     for path in files:
         try:
-            with Ledger.read(path) as led:
-                meta = led.meta()
-                rows = [r for r in led.requests_rows() if r["first_sent_at"]]
+            meta, rows, ident = _history_rows(path)
         except sqlite3.DatabaseError as exc:  # Ledger.read lets a non-SQLite file's error through
             raise RulesError(
-                f"--history {path} is not a dialkit ledger ({exc}): give .sqlite ledgers of earlier sends"
+                f"--history {path} is not a dialkit ledger ({exc}): give ledgers of earlier sends, or folders of them"
             ) from None
         if not rows:
             continue
@@ -859,6 +1008,8 @@ def read_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
                     "ledger": path.name,
                     "status": [r["status"] for r in rows],
                     "dial_request_id": [r["dial_request_id"] for r in rows],
+                    "ledger_id": ident,
+                    "ledger_file": os.path.realpath(path),
                 }
             )
         )
@@ -1445,7 +1596,7 @@ def evaluate(
     below still counts: it will be dialed later in this plan); then deferrals
     ``outside_calling_hours`` and ``area_code_cap`` (the day's quota goes to
     rows dialed now, in frame order).  ``history``: a :class:`DialHistory`
-    (pass ``history.without_run(campaign_id, run_id)`` when the current run's
+    (pass ``history.without_ledger(ledger)`` when the current run's
     own ledger is among them) or ledger paths.
     """
     moment = parse_at(at)
