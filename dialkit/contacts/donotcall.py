@@ -41,7 +41,14 @@ from phonenumbers import NumberParseException
 from dialkit.contacts import _PHONE_KEYS, _io, _key, _unique_names, find_phone_column, normalize_phone
 from dialkit.exceptions import ContactFileError
 
-__all__ = ["DoNotCallRow", "DoNotCallTable", "find_phone_columns", "read_do_not_call", "read_entry"]
+__all__ = [
+    "DoNotCallRow",
+    "DoNotCallTable",
+    "do_not_call_numbers",
+    "find_phone_columns",
+    "read_do_not_call",
+    "read_entry",
+]
 
 #: Words that make a column name phone-like wherever they appear in it (``home_phone``, ``MobileNo``).
 _PHONE_WORDS = ("phone", "mobile", "telephone", "msisdn", "e164", "telefon", "celular", "movil")
@@ -348,3 +355,33 @@ def read_do_not_call(
         all_columns.extend(f"{sheet_name}!{c}" for c in columns)
         all_rows.extend(rows)
     return DoNotCallTable(label, tuple(all_columns), tuple(all_rows))
+
+
+def do_not_call_numbers(
+    source: Any,
+    *,
+    default_region: str = "US",
+    regions: Iterable[str] = (),
+    max_bytes: int | None = _io.DEFAULT_MAX_BYTES,
+) -> frozenset[str]:
+    """The E.164 numbers of a do-not-call list, every one of them, or :class:`ContactFileError`.
+
+    ``source``: a file path or DataFrame (every phone column of every sheet), a
+    :class:`~dialkit.contacts.ContactSet` (its ``suppress_numbers``), or an
+    iterable of numbers in any format (national ones read in ``default_region``
+    and then each of ``regions``).  An entry that cannot be read stops with an
+    error listing it (masked): the person it names could be dialed.
+    """
+    from dialkit.contacts import _suppression_set
+
+    if source is None:
+        return frozenset()
+    numbers = getattr(source, "suppress_numbers", None)
+    if numbers is not None:
+        return frozenset(numbers)
+    if isinstance(source, str) and not os.path.exists(source) and any(ch.isdigit() for ch in source):
+        raise TypeError("a do-not-call list is a path, a DataFrame or an iterable of numbers, not one number")
+    found, _, _ = _suppression_set(
+        source, default_region, max_bytes=max_bytes, sheet=None, regions=regions, unreadable="error"
+    )
+    return frozenset(found)
