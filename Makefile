@@ -2,11 +2,13 @@
 #   make demo   - the main job on the local emulator: load, plan, send, report, notebooks (no AWS account)
 #   make test   - the lint and type gate (make lint), then the whole test suite (unit, emulator over
 #                 HTTP, AWS CLI, faults, notebooks, browser)
-#   make lint   - ruff check (package, tests, benchmarks, notebooks), ruff format --check, mypy dialkit
+#   make lint   - ruff check (package, tests, benchmarks, notebooks), ruff format --check, lint-imports (the
+#                 layers contract in pyproject.toml), mypy dialkit
 #   make test-fast - the unit tests only (no slow, browser or notebook tests): seconds, for development
 #   make test-future - the same with the wall clock 400 days ahead (CI runs it)
 # CI also runs `make test-floor`: the fast unit tests on the lowest declared versions
 # (constraints/floor.txt) in a second venv, .venv-floor.
+#   make docs   - the documentation site from docs/ into site/ (mkdocs build --strict, offline)
 #   make bench  - the performance figures (benchmarks/bench_*.py, one table; not part of make test)
 # Both create ./.venv with python3 and pip on first use.
 
@@ -15,7 +17,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast test-future lint test-floor bench venv clean
+.PHONY: demo test test-fast test-future lint test-floor docs bench venv clean
 # The floor venv: the runtime packages the fast tests need, pinned to the declared floors.
 # (tests/test_contacts.py is not among them: it pins pandas 3's str dtype and .xlsx samples written
 # byte for byte by the current openpyxl, which older versions cannot match.)
@@ -43,10 +45,11 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/dialkit demo --out out
 
-# The gate: configured in pyproject.toml ([tool.ruff], [tool.mypy]).
+# The gate: configured in pyproject.toml ([tool.ruff], [tool.importlinter], [tool.mypy]).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy dialkit
 
 test: lint
@@ -75,8 +78,14 @@ test-floor: $(FLOOR_STAMP)
 	$(FLOOR_VENV)/bin/python -c "import sys, boto3, botocore, pandas; print('floor: Python', sys.version.split()[0], 'boto3', boto3.__version__, 'botocore', botocore.__version__, 'pandas', pandas.__version__)"
 	$(FLOOR_VENV)/bin/python -m pytest $(FLOOR_TESTS) -q -p no:cacheprovider
 
+# The site (mkdocs.yml): the pages in docs/, the API reference from the docstrings (mkdocstrings), the
+# executed notebooks rendered as they are committed (mkdocs-jupyter, never run here). --strict: a broken
+# link, anchor or API name fails the build. Nothing is fetched at build time.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(FLOOR_VENV) out test-artifacts .pytest_cache
+	rm -rf $(VENV) $(FLOOR_VENV) out test-artifacts .pytest_cache site .cache/mkdocs-jupyter

@@ -18,7 +18,7 @@ import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from dialkit._version import __version__
 
 # A library logs; the application decides where it goes (the CLI adds a masked stderr handler).
 logging.getLogger("dialkit").addHandler(logging.NullHandler())
@@ -46,7 +46,12 @@ __all__ = [
     "DISPOSITIONS",
     "DialHistory",
     "DialkitError",
+    "CampaignNotVoice",
+    "LedgerDamaged",
+    "GarbageAnswer",
+    "OutputFileError",
     "EndpointProblem",
+    "ExperimentError",
     "ExposureWarning",
     "FAILURE_CODES",
     "FileLimits",
@@ -67,6 +72,7 @@ __all__ = [
     "SendSummary",
     "SuppressionList",
     "TqdmListener",
+    "TutorialsError",
     "apply_rules",
     "assign_arms",
     "audit",
@@ -74,20 +80,26 @@ __all__ = [
     "client_token",
     "compare_arms",
     "connect",
+    "dashboard",
     "describe_campaign",
+    "doctor",
     "join_contact_records",
     "load_attempts",
     "load_contacts",
     "load_results",
+    "interleaved_schedule",
     "local_send_schedule",
     "mask_phone",
     "metrics_table",
     "outcome_frame",
     "plan_batches",
+    "load_contact_records",
+    "load_history",
     "read_contact_records",
     "read_history",
     "redial_candidates",
     "report",
+    "plan_experiment",
     "sample_size_per_arm",
     "send",
     "send_on_schedule",
@@ -139,31 +151,41 @@ _EXPORTS: dict[str, str] = {
     "report": "ledger.results",
     "FAILURE_CODES": "ledger.results",
     "mask_phone": "masking",
+    "load_contact_records": "outcomes.records",
     "read_contact_records": "outcomes.records",
     "join_contact_records": "outcomes.records",
     "redial_candidates": "outcomes.records",
     "RedialRules": "outcomes.dispositions",
     "DISPOSITIONS": "outcomes.dispositions",
     "campaign_metrics": "outcomes.metrics",
+    "dashboard": "display.dashboard",
     "outcome_frame": "outcomes.metrics",
     "assign_arms": "outcomes.experiments",
     "compare_arms": "outcomes.experiments",
     "sample_size_per_arm": "outcomes.experiments",
     "local_send_schedule": "outcomes.experiments",
+    "interleaved_schedule": "outcomes.experiments",
+    "plan_experiment": "outcomes.experiments",
     "send_on_schedule": "outcomes.experiments",
     "metrics_table": "outcomes.metrics",
-    "ExposureWarning": "outcomes.experiments",
+    "ExposureWarning": "exceptions",
     "CampaignRules": "rules",
     "CallingHours": "rules",
     "FrequencyCap": "rules",
     "SuppressionList": "rules",
     "DialHistory": "rules",
+    "load_history": "rules",
     "read_history": "rules",
     "apply_rules": "rules",
     "audit": "outcomes.audit",
     "describe_campaign": "sender.campaign_settings",
-    "RulesError": "rules",
+    "doctor": "sender.doctor",
+    "RulesError": "exceptions",
     "DialkitError": "exceptions",
+    "CampaignNotVoice": "exceptions",
+    "LedgerDamaged": "exceptions",
+    "GarbageAnswer": "exceptions",
+    "OutputFileError": "exceptions",
     "ContactFileError": "exceptions",
     "PlanError": "exceptions",
     "PlanValidationError": "exceptions",
@@ -175,7 +197,9 @@ _EXPORTS: dict[str, str] = {
     "PlanMismatch": "exceptions",
     "EndpointProblem": "exceptions",
     "ModelNotSupported": "exceptions",
-    "ContactRecordsError": "outcomes.records",
+    "ExperimentError": "exceptions",
+    "TutorialsError": "exceptions",
+    "ContactRecordsError": "exceptions",
     "CLIENT_TOKEN_ATTRIBUTE": "planning",
 }
 
@@ -201,19 +225,29 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from dialkit.contacts import REJECTION_REASONS, ContactSet, FileLimits, load_contacts
+    from dialkit.display.dashboard import dashboard
     from dialkit.exceptions import (
         CampaignNotFound,
         CampaignNotRunning,
+        CampaignNotVoice,
         ConfirmationRequired,
         ContactFileError,
+        ContactRecordsError,
         DialkitError,
         EndpointProblem,
+        ExperimentError,
+        ExposureWarning,
+        GarbageAnswer,
         LedgerBusy,
+        LedgerDamaged,
         LedgerError,
         ModelNotSupported,
+        OutputFileError,
         PlanError,
         PlanMismatch,
         PlanValidationError,
+        RulesError,
+        TutorialsError,
     )
     from dialkit.ledger import Ledger
     from dialkit.ledger.results import FAILURE_CODES, load_attempts, load_results, report
@@ -221,17 +255,18 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from dialkit.outcomes.audit import audit
     from dialkit.outcomes.dispositions import DISPOSITIONS, RedialRules
     from dialkit.outcomes.experiments import (
-        ExposureWarning,
         assign_arms,
         compare_arms,
+        interleaved_schedule,
         local_send_schedule,
+        plan_experiment,
         sample_size_per_arm,
         send_on_schedule,
     )
     from dialkit.outcomes.metrics import campaign_metrics, metrics_table, outcome_frame
     from dialkit.outcomes.records import (
-        ContactRecordsError,
         join_contact_records,
+        load_contact_records,
         read_contact_records,
         redial_candidates,
     )
@@ -241,10 +276,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         CampaignRules,
         DialHistory,
         FrequencyCap,
-        RulesError,
         SuppressionList,
         apply_rules,
+        load_history,
         read_history,
     )
     from dialkit.sender import Backoff, Connection, Progress, SendSettings, SendSummary, TqdmListener, connect, send
     from dialkit.sender.campaign_settings import describe_campaign
+    from dialkit.sender.doctor import doctor

@@ -1,6 +1,41 @@
-"""Errors a user can act on: each says what went wrong and what to do about it.
+"""Every exception and warning dialkit raises on purpose, in one module.
 
-Messages never carry a full phone number (see :mod:`dialkit.masking`).
+Each error says what went wrong and what to do about it; the command line prints it as one line and
+exits with status 2. Messages never carry a full phone number (see :mod:`dialkit.masking`).
+
+The tree (``ValueError`` / ``RuntimeError`` beside a class: it is one too, so code that catches those
+keeps working)::
+
+    DialkitError
+    ├── ContactFileError (ValueError)       a contact file cannot be read as a whole
+    ├── PlanError (ValueError)              a plan cannot be made from these arguments
+    ├── PlanValidationError (ValueError)    a plan breaks API constraints (.problems)
+    ├── RulesError (ValueError)             a campaign rule cannot be used as given
+    ├── OutputFileError (OSError)           an output path is a FIFO, a device, a socket or a folder
+    ├── ConfirmationRequired                a real endpoint was not confirmed
+    ├── EndpointProblem                     no credentials or region, access denied, unreachable
+    ├── GarbageAnswer                       the service answered a batch call with garbage
+    ├── ModelNotSupported (RuntimeError)    botocore's service model lacks what was asked for
+    ├── CampaignNotRunning                  the campaign is not Running
+    ├── CampaignNotFound                    no such campaign at this endpoint
+    ├── CampaignNotVoice                    a v2 campaign with no telephony channel
+    ├── LedgerError                         the ledger file cannot be used
+    │   ├── LedgerBusy                      another sender holds the ledger
+    │   ├── LedgerDamaged                   a ledger value dialkit never writes
+    │   └── PlanMismatch                    the plan would add requests to the ledger's run
+    ├── ContactRecordsError (ValueError)    contact records cannot be read
+    ├── ExperimentError (ValueError)        an experiment cannot be set up or compared as asked
+    └── TutorialsError                      the tutorials cannot be found or copied
+
+    UserWarning
+    ├── ExposureWarning                     experiment arms were called at different local hours or dates
+    ├── ArmLabelWarning                     arm labels differing only by spaces were merged
+    └── EarlyLookWarning                    an arm is below the planned size, the analysis not sequential
+
+Each class is also importable from the module that raises it (``dialkit.rules.RulesError`` is
+``dialkit.exceptions.RulesError``), and every name in this module's ``__all__`` from ``dialkit``.
+The emulator's ``ApiError`` is not among them: it is the emulated service's answer, turned into an
+HTTP error response, never raised to a caller of dialkit.
 """
 
 from __future__ import annotations
@@ -11,16 +46,27 @@ from typing import Any
 __all__ = [
     "CampaignNotFound",
     "CampaignNotRunning",
+    "CampaignNotVoice",
     "ConfirmationRequired",
     "ContactFileError",
+    "ContactRecordsError",
     "DialkitError",
     "EndpointProblem",
+    "ArmLabelWarning",
+    "EarlyLookWarning",
+    "ExperimentError",
+    "ExposureWarning",
+    "GarbageAnswer",
     "LedgerBusy",
+    "LedgerDamaged",
     "LedgerError",
     "ModelNotSupported",
+    "OutputFileError",
     "PlanError",
     "PlanMismatch",
     "PlanValidationError",
+    "RulesError",
+    "TutorialsError",
 ]
 
 
@@ -30,6 +76,10 @@ class DialkitError(Exception):
 
 class ContactFileError(DialkitError, ValueError):
     """A contact file cannot be read as a whole (missing, empty, no phone column, ...)."""
+
+
+class OutputFileError(DialkitError, OSError):
+    """An output path cannot take a file dialkit writes: a FIFO, a device, a socket or a folder."""
 
 
 class PlanError(DialkitError, ValueError):
@@ -104,3 +154,47 @@ class ModelNotSupported(DialkitError, RuntimeError):
 
 class PlanMismatch(LedgerError):
     """Resuming a ledger with a plan that would add requests to it (pass ``extend=True`` / ``--extend-run``)."""
+
+
+class RulesError(DialkitError, ValueError):
+    """A rule cannot be used as given (a calling-hours spelling, a cap, a country, a list); the message says what to write."""
+
+
+class ContactRecordsError(DialkitError, ValueError):
+    """Contact records cannot be read (not JSON, wrong shape): the message names the file and the offset."""
+
+
+class ExperimentError(DialkitError, ValueError):
+    """An experiment cannot be set up or compared as asked (the message says what to change)."""
+
+
+class ExposureWarning(UserWarning):
+    """Arms were called at different callee local hours or dates: a difference may be when, not the treatment."""
+
+
+class ArmLabelWarning(UserWarning):
+    """Arm labels that differed only by surrounding spaces were merged into one arm."""
+
+
+class EarlyLookWarning(UserWarning):
+    """An arm is below the planned size and the comparison is not sequential: its p-value overstates."""
+
+
+class TutorialsError(DialkitError):
+    """The tutorials cannot be found or copied (missing from this install, or the target holds files)."""
+
+
+class GarbageAnswer(DialkitError):
+    """The service answered a batch call with something that is not its answer.
+
+    Invalid UTF-8, wrong JSON types, a body cut short.  What happened to the call's requests is unknown:
+    the sender stops, and a later send resends them with the same client tokens.
+    """
+
+
+class CampaignNotVoice(DialkitError):
+    """A v2 campaign with no telephony channel was asked to place voice calls: nothing is sent."""
+
+
+class LedgerDamaged(LedgerError):
+    """A ledger holds a value dialkit never writes (a timestamp that is not one, attributes that are not JSON)."""

@@ -35,8 +35,10 @@ __all__ = [
 ]
 
 _DIGIT = re.compile(r"\d")
-#: Anything that looks like a phone number inside free text: 7+ digits with separators.
-_NUMBER_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])\+?\d[\d\s().\-]{5,}\d(?![A-Za-z0-9])")
+#: Anything that may be a phone number inside free text: digits with up to 3 of the separators the contact
+#: loader accepts between them (spaces, ``( ) . - / [ ]``), whatever stands around it (``tel2125550142``,
+#: ``212/555/0142``, ``mobile:212.555.0142x``).
+_NUMBER_IN_TEXT = re.compile(r"\+?\d(?:[\s().\-/\[\]]{0,3}\d)+")
 
 
 def mask_phone(number: object) -> str:
@@ -59,12 +61,30 @@ def mask_phone(number: object) -> str:
 
 
 _DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: Dates written with slashes or dots (``2026/12/31``, ``31/12/2026``, ``31.12.2026``): not numbers to mask.
+_SLASHED_DATE = re.compile(r"\d{4}[/.]\d{1,2}[/.]\d{1,2}|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}")
+
+
+_WORD = re.compile(r"[A-Za-z0-9]*")
+_HEX_ID = re.compile(r"(?=.*[a-fA-F])[0-9a-fA-F]{16,}")
+
+
+def _in_hex_id(m: re.Match[str]) -> bool:
+    """True when the match is the digits of a long hex id (a client token's hash, a request id), not a number."""
+    whole = m.string
+    start = m.start()
+    while start > 0 and whole[start - 1].isascii() and whole[start - 1].isalnum():
+        start -= 1
+    word = _WORD.match(whole, start)
+    return bool(word and _HEX_ID.fullmatch(word.group(0)))
 
 
 def _mask_match(m: re.Match[str]) -> str:
     text = m.group(0)
     digits = sum(ch.isdigit() for ch in text)
-    if digits < 8 or _DATE_LIKE.match(text):  # too short for a phone number, or a date/time
+    if digits < 8 or _DATE_LIKE.match(text) or _SLASHED_DATE.fullmatch(text):  # too short, or a date/time
+        return text
+    if text.isdigit() and _in_hex_id(m):
         return text
     return mask_phone(text)
 
@@ -72,9 +92,13 @@ def _mask_match(m: re.Match[str]) -> str:
 def mask_text(text: str) -> str:
     """Mask every phone-number-like run of digits inside free text (log lines, messages).
 
-    A run counts when it holds 8 or more digits (with spaces, dots, dashes or
-    brackets between) and is not an ISO date, so ``order 42`` and
-    ``2026-11-27T08:00:00Z`` pass unchanged.
+    A run counts when it holds 8 or more digits with at most 3 separators
+    between two digits (spaces, dots, dashes, slashes, brackets: every shape
+    the contact loader reads as a number), even glued to letters
+    (``tel2125550142``, a file name ``list_2125550142.csv``), and is not a date,
+    so ``order 42``, ``2026-11-27T08:00:00Z`` and ``31/12/2026`` pass unchanged;
+    so do the digits of a long hex id (16+ hex characters with a letter: a
+    client token's hash, a UUID written without dashes).
     """
     return _NUMBER_IN_TEXT.sub(_mask_match, text)
 
@@ -97,6 +121,7 @@ class MaskingFilter:
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Mask the record's message in place (its arguments merged into it first); always passes it on."""
         try:
             message = record.getMessage()
         except Exception:  # a broken record is logging's business, not ours

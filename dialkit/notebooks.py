@@ -36,6 +36,8 @@ __all__ = [
     "open_connection",
     "rehearse",
     "run_notebooks",
+    "show_summary",
+    "summary_rows",
 ]
 
 #: The tutorial notebooks: a source checkout's ``notebooks/``, or the copy a wheel ships
@@ -197,6 +199,58 @@ def mask_columns(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
         if col in out.columns:
             out[col] = out[col].map(mask_phone)
     return out
+
+
+def summary_rows(summary: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """A notebook's summary as ``(what, value)`` rows an analyst reads.
+
+    Nested keys are joined with a dot; fractions between 0 and 1 whose key says rate/share are
+    percentages; p-values are in scientific notation below 0.001; other floats have 4 significant
+    digits; lists are joined by commas; whole numbers have thousands separators.
+    """
+    rows: list[tuple[str, str]] = []
+    for key, value in summary.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            rows += summary_rows(value, prefix=f"{name}.")
+        elif isinstance(value, bool) or value is None:
+            rows.append((name, "" if value is None else ("yes" if value else "no")))
+        elif isinstance(value, int):
+            rows.append((name, f"{value:,}"))
+        elif isinstance(value, float):
+            lowered = name.lower()
+            if lowered.endswith(("p_value", "p_value_adj", "_p", ".p")) or lowered.rsplit(".", 1)[-1].startswith("p_"):
+                rows.append((name, f"{value:.2e}" if 0 < value < 1e-3 else f"{value:.3f}"))
+            elif 0 <= value <= 1 and any(w in lowered for w in ("rate", "share", "penetration", "ratio")):
+                rows.append((name, f"{value:.1%}"))
+            else:
+                rows.append((name, f"{value:.4g}"))
+        elif isinstance(value, (list, tuple)):
+            rows.append((name, ", ".join(str(v) for v in value)))
+        else:
+            rows.append((name, str(value)))
+    return rows
+
+
+def show_summary(summary: Mapping[str, Any], path: str | os.PathLike[str] | None = None) -> Any:
+    """Show a notebook's closing summary as a small table, and keep it as JSON for scripts.
+
+    ``summary`` is a JSON-able dict; ``path`` (e.g. ``out / "04_summary.json"``) receives it as
+    JSON (tests and schedulers read that file instead of the notebook's output).  Returns a
+    :class:`dialkit.display.widgets.TextTable` (rows from :func:`summary_rows`), which a
+    notebook cell displays.
+    """
+    import json
+
+    import pandas as pd
+
+    from dialkit.display.widgets import TextTable
+
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+    frame = pd.DataFrame(summary_rows(summary), columns=["what", "value"]).set_index("what")
+    return TextTable(frame, wrap=["value"])
 
 
 def _main(argv: list[str] | None = None) -> int:  # pragma: no cover - thin convenience wrapper

@@ -65,11 +65,11 @@ AttributeSpec = Sequence[str] | Mapping[str, str] | None
 
 
 def client_token(campaign_id: str, run_id: str, phone_e164: str) -> str:
-    """The idempotency token of one dial request.
+    r"""The idempotency token of one dial request.
 
     A hash, so the token never carries the number itself, and so the same
     (campaign, run, number) always gives the same token.  It fits the model's
-    ``ClientToken`` pattern ``[a-zA-Z0-9_\\-.]*`` and length (47 of 200 chars).
+    ``ClientToken`` pattern ``[a-zA-Z0-9_\-.]*`` and length (47 of 200 chars).
     """
     digest = hashlib.sha256(f"{campaign_id}\x1f{run_id}\x1f{phone_e164}".encode()).hexdigest()
     return f"{TOKEN_PREFIX}-{digest[:43]}"
@@ -102,6 +102,9 @@ class PlannedRequest:
     #: the callee's IANA zone found from the contact's ZIP/postcode column at plan time (None: from the number);
     #: the ledger keeps it so the sender's calling window and the audit use the zone the plan used
     time_zone: str | None = None
+    #: the callee's US state as ``US-FL``, from the contact's ZIP at plan time (None: from the number when
+    #: needed); the ledger keeps it so the sender applies a state's rule pack to the state the plan used
+    jurisdiction: str | None = None
 
     def __repr__(self) -> str:
         return (
@@ -137,7 +140,7 @@ class _PlanColumns:
     lists or pyarrow (chunked) arrays of text (a ContactSet's columns are used without a copy).
     """
 
-    __slots__ = ("campaign_id", "run_id", "size", "phones", "rows", "attrs", "token_attribute", "n", "zones")
+    __slots__ = ("campaign_id", "run_id", "size", "phones", "rows", "attrs", "token_attribute", "n", "zones", "states")
 
     def __init__(
         self,
@@ -149,8 +152,10 @@ class _PlanColumns:
         attrs: dict[str, Any],
         token_attribute: str | None = None,
         zones: list[str | None] | None = None,
+        states: list[str | None] | None = None,
     ) -> None:
         self.campaign_id = campaign_id
+        self.states = states  #: per request, ``US-XX`` from its ZIP (None: none found); None when no ZIP placed anyone
         self.zones = zones  #: per request, the zone from its ZIP (None: none found); None when no ZIP placed anyone
         self.token_attribute = token_attribute  #: also send each request's token under this attribute name
         self.run_id = run_id
@@ -183,6 +188,7 @@ class _PlanColumns:
         token_name = self.token_attribute
         size = self.size
         zones = self.zones[start:stop] if self.zones is not None else None
+        states = self.states[start:stop] if self.states is not None else None
         out: list[PlannedRequest] = []
         append = out.append
         for k, phone in enumerate(phones):
@@ -200,6 +206,7 @@ class _PlanColumns:
                     attributes,
                     rows[k],
                     zones[k] if zones is not None else None,
+                    states[k] if states is not None else None,
                 )
             )
         return out
@@ -372,7 +379,7 @@ class BatchPlan:
         }
 
     # -- validation --------------------------------------------------------
-    def validate(self) -> pd.DataFrame:
+    def validate(self) -> pd.DataFrame:  # noqa: C901, PLR0912
         """Every API constraint the plan breaks, all at once: one row per request and problem.
 
         Returns a DataFrame with columns ``batch, position, client_token, field,
@@ -419,7 +426,16 @@ class BatchPlan:
             for r in b.requests:
                 for p in c.client_token.violations(r.client_token, label="client_token"):
                     add(r, "client_token", "client_token_invalid", p)
-                if r.client_token in seen:
+                if r.client_token in seen and seen[r.client_token].phone_e164 != r.phone_e164:
+                    first = seen[r.client_token]
+                    add(
+                        r,
+                        "client_token",
+                        "duplicate_client_token",
+                        f"the client token of batch {first.batch} position {first.position}, on a different "
+                        "number: the service would answer this request with the first one's id and never dial it",
+                    )
+                elif r.client_token in seen:
                     first = seen[r.client_token]
                     add(
                         r,
@@ -496,6 +512,7 @@ PROBLEM_CODES: tuple[str, ...] = (
     "batch_size",
     "client_token_invalid",
     "duplicate_number",
+    "duplicate_client_token",
     "phone_invalid",
     "phone_empty",
     "attribute_name_invalid",
@@ -508,6 +525,8 @@ PROBLEM_CODES: tuple[str, ...] = (
 _GROUP_DETAIL = {
     "duplicate_number": "the same number more than once (same client token): the service would not dial it a "
     "second time; keep one row per number",
+    "duplicate_client_token": "one client token on two different numbers: the service answers the second "
+    "request with the first one's id and never dials it; give every request its own token",
     "attributes_too_large": f"attributes total more than {MAX_ATTRIBUTES_BYTES:,} UTF-8 bytes (keys and values) per "
     "contact: send fewer or shorter attributes",
 }
@@ -635,24 +654,31 @@ def plan_batches(
 ) -> BatchPlan:
     """Cut accepted contacts into batches of dial requests, in input order.
 
-    ``attributes`` picks contact columns to send as contact attributes: a list of
-    column names (the column name is the attribute name) or a mapping
-    ``{attribute_name: column}``; values are sent as strings ('' when missing).
-    ``ttl`` is how long each request may wait to be dialed; it must lie in the
-    service's 30 s – 15 min window.  ``run_id`` (default ``"default"``) goes into
-    every client token: the same campaign, run id and number always give the same
-    token.  ``batch_size`` defaults to the API maximum (25).  ``token_attribute``
-    (default True) also sends each request's client token as the contact attribute
-    :data:`CLIENT_TOKEN_ATTRIBUTE`, so contact records join back to the ledger by
-    the token; the name is reserved (a column mapped to it is refused).
-    ``postcode_column`` (as in :class:`dialkit.rules.CampaignRules`: a column
-    name, True to find one by name such as ``zip``, False for none): where a US
-    ZIP places a callee, its zone goes into the request (``time_zone``) and the
-    ledger, so the sender's calling window uses the same zone the rules used here.
+    Pure: no network and no clock (the sender stamps each request's expiry when it goes out).
 
-    Argument problems (ttl, campaign id, run id, unknown columns) raise
-    :class:`PlanError` at once; per-request problems (attribute names or values the
-    API forbids, over-long numbers) are collected by ``BatchPlan.validate()``.
+    Args:
+        contacts: A :class:`~dialkit.ContactSet` (its ``accepted`` rows) or a frame with ``phone_e164``.
+        campaign_id: The campaign's id (Connect console or ``ListCampaigns``).
+        attributes: Contact columns to send as contact attributes: a list of column names (the name is
+            the attribute name) or a mapping ``{attribute_name: column}``; values are sent as text
+            ('' when missing).
+        ttl: How long each request may wait to be dialed, within the service's 30 s – 15 min.
+        run_id: Goes into every client token (default ``"default"``): the same campaign, run id and
+            number always give the same token; a new run id dials the same people again on purpose.
+        api: ``"v1"`` (``connectcampaigns``) or ``"v2"`` (``connectcampaignsv2``).
+        batch_size: Requests per call; default the API maximum (25).
+        token_attribute: Also send each client token as the reserved contact attribute
+            :data:`CLIENT_TOKEN_ATTRIBUTE`, so contact records join back to the ledger by token.
+        postcode_column: A ZIP/postcode column name, True to find one by name (``zip``, ...), False for
+            none; where a US ZIP places a callee, its zone goes into the request and the ledger.
+
+    Returns:
+        A :class:`BatchPlan`; its per-request problems (attribute names or values the API forbids,
+        over-long numbers) are in :meth:`BatchPlan.validate` / :meth:`BatchPlan.problems`.
+
+    Raises:
+        PlanError: A bad ``ttl``, ``campaign_id``, ``run_id``, ``batch_size`` or attribute column
+            (unknown, or mapped to the reserved token attribute).
     """
     c = constraints(api)
     if not isinstance(campaign_id, str) or not campaign_id:
@@ -682,9 +708,8 @@ def plan_batches(
     rows = _row_column(frame["row"]) if "row" in frame.columns else [None] * len(frame)
     attrs = {name: _text_column(frame[col]) for name, col in mapping.items()}
     token_name = CLIENT_TOKEN_ATTRIBUTE if token_attribute else None
-    columns = _PlanColumns(
-        campaign_id, run, size, phones, rows, attrs, token_name, _postcode_zones(frame, postcode_column)
-    )
+    zones, states = _postcode_places(frame, postcode_column)
+    columns = _PlanColumns(campaign_id, run, size, phones, rows, attrs, token_name, zones, states)
     return BatchPlan(
         campaign_id=campaign_id,
         run_id=run,
@@ -694,6 +719,24 @@ def plan_batches(
         attribute_map=mapping,
         token_attribute=token_name,
     )
+
+
+def _postcode_places(
+    frame: pd.DataFrame, postcode_column: str | bool
+) -> tuple[list[str | None] | None, list[str | None] | None]:
+    """Each row's zone and ``US-XX`` state from its ZIP (None where the ZIP places nobody).
+
+    Each list is None when no row has one.
+    """
+    zones = _postcode_zones(frame, postcode_column)
+    if zones is None:
+        return None, None
+    from dialkit._util.zones import find_postcode_column, states_for_postcodes
+
+    column = find_postcode_column(frame.columns) if postcode_column is True else str(postcode_column)
+    states = states_for_postcodes(frame[column], frame["region"] if "region" in frame.columns else None)
+    found = [f"US-{s}" if isinstance(s, str) and s else None for s in states.tolist()]
+    return zones, (found if any(found) else None)
 
 
 def _postcode_zones(frame: pd.DataFrame, postcode_column: str | bool) -> list[str | None] | None:
@@ -717,9 +760,11 @@ def _postcode_zones(frame: pd.DataFrame, postcode_column: str | bool) -> list[st
 
 
 def _text_column(series: pd.Series) -> Any:
-    """A column as the API wants its values (text, '' when missing): the pyarrow string array (or chunked
-    array) behind it when it already is one without gaps (no copy: a 10M-row column is not held twice), else a
-    list of :func:`_as_text` values."""
+    """A column as the API wants its values (text, '' when missing).
+
+    The pyarrow string array (or chunked array) behind it when it already is one without gaps (no copy:
+    a 10M-row column is not held twice), else a list of :func:`_as_text` values.
+    """
     values = series.array
     if isinstance(values, pd.arrays.ArrowStringArray):
         arr = values.__arrow_array__()
@@ -733,15 +778,3 @@ def _row_column(series: pd.Series) -> Any:
     if series.dtype == "int64":
         return series.to_numpy()
     return [None if r is None or pd.isna(r) else int(r) for r in series.tolist()]
-
-
-def _iter_chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    """Yield lists of at most ``size`` items (used to re-batch retries)."""
-    chunk: list[Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

@@ -14,19 +14,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from pathlib import Path
 
-from dialkit.exceptions import DialkitError
+from dialkit.exceptions import TutorialsError
 
 __all__ = ["TutorialsError", "copy_tutorials", "sample_path", "tutorial_files", "tutorials_root"]
 
 _PACKAGE = Path(__file__).resolve().parent
 #: Where a wheel keeps them (inside the installed package).
 PACKAGED_ROOT = _PACKAGE / "_tutorials"
-
-
-class TutorialsError(DialkitError):
-    """The tutorials cannot be found or copied (missing from this install, or the target holds files)."""
 
 
 def tutorial_files(root: str | os.PathLike[str]) -> list[Path]:
@@ -100,10 +97,57 @@ def copy_tutorials(destination: str | os.PathLike[str], *, force: bool = False) 
             f"{dest} already holds {len(existing)} of the tutorial files ({shown}): nothing was copied; "
             "pick another folder, or pass --force (force=True) to overwrite them"
         )
+    linked = [rel for rel in files if _link_below(dest, rel) is not None]
+    if linked:
+        where = sorted({str(_link_below(dest, rel)) for rel in linked})
+        raise TutorialsError(
+            f"{dest} holds symbolic links where tutorial files or their folders go ({', '.join(where[:5])}): "
+            "nothing was copied (a link would send the copy somewhere outside the folder); remove the links, "
+            "or pick another folder"
+        )
     written = []
+    dest.mkdir(parents=True, exist_ok=True)
     for rel in files:
         target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(root / rel, target)
+        for parent in reversed(rel.parents[:-1]):  # each folder below dest, created as a real folder
+            folder = dest / parent
+            try:
+                folder.mkdir()
+            except FileExistsError:
+                if folder.is_symlink() or not folder.is_dir():
+                    raise TutorialsError(f"{folder} is not a plain folder: nothing more was copied") from None
+        _copy_no_follow(root / rel, target)
         written.append(target)
     return written
+
+
+def _link_below(dest: Path, rel: Path) -> Path | None:
+    """The first symbolic link (dangling or not) on the way from ``dest`` to ``dest/rel``, or None."""
+    path = dest
+    for part in rel.parts:
+        path = path / part
+        if path.is_symlink():
+            return path
+        if not path.exists():
+            return None
+    return None
+
+
+def _copy_no_follow(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target`` without following a link at ``target`` (O_NOFOLLOW) or blocking on a FIFO."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(target, flags, 0o644)
+    except OSError as exc:
+        raise TutorialsError(
+            f"{target} cannot be written ({exc.strerror or type(exc).__name__}): a link or a special file is there? "
+            "remove it, or pick another folder"
+        ) from exc
+    with os.fdopen(fd, "wb") as out:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise TutorialsError(
+                f"{target} is not a regular file (a FIFO or a device): remove it, or pick another folder"
+            )
+        os.set_blocking(fd, True)
+        with open(source, "rb") as src:
+            shutil.copyfileobj(src, out)

@@ -187,3 +187,45 @@ def dialed_once(emu: Emulator, *, someone: bool = False) -> None:
     numbers = Counter(d["phoneNumber"] for d in emu.dial_requests())
     assert numbers or not someone, "nobody was dialed"
     assert not numbers or max(numbers.values()) == 1
+
+
+#: The small sample contact list shipped with dialkit (fictional numbers).
+SMALL = Path(__file__).resolve().parents[1] / "data" / "samples" / "contacts_small.csv"
+
+
+def send_argv(
+    contacts: str | Path,
+    ledger: str | Path,
+    *extra: str,
+    endpoint: str | None = None,
+    campaign_id: str | None = None,
+    progress: bool = False,
+) -> list[str]:
+    """The arguments of ``dialkit send CONTACTS --ledger LEDGER [--endpoint URL] [--campaign-id ID]
+    --no-progress EXTRA...``: one spelling of a send command line for every test that runs one."""
+    argv = ["send", str(contacts), "--ledger", str(ledger)]
+    if endpoint is not None:
+        argv += ["--endpoint", endpoint]
+    if campaign_id is not None:
+        argv += ["--campaign-id", campaign_id]
+    if not progress:
+        argv.append("--no-progress")
+    return [*argv, *extra]
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """``dialkit ARGV`` in this process: (exit status, stdout, stderr); argparse's exit is a status too."""
+    from dialkit.cli import main
+
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:
+        code = int(exc.code or 0) if not isinstance(exc.code, str) else 2
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(err: str) -> str:
+    """``err`` is one line and no traceback (the CLI's promise for every error); returns it."""
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    return err.strip()

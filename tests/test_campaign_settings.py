@@ -9,6 +9,7 @@ say where the campaign's window is narrower or wider than ``--calling-hours``.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +21,7 @@ from dialkit.emulator import serve
 from dialkit.emulator._emulator import DEFAULT_CONTACT_FLOW_ID, DEFAULT_INSTANCE_ID
 from dialkit.rules import CallingHours
 from dialkit.sender import connect
-from dialkit.sender.campaign_settings import window_warnings
+from dialkit.sender.campaign_settings import CampaignNotVoice, require_voice_channel, time_basis, window_warnings
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -132,7 +133,80 @@ def test_cli_send_prints_the_campaign_and_warns_when_its_window_is_narrower(tmp_
     out = capsys.readouterr().out
     assert code in (0, 3), out
     assert "campaign with-window: predictive dialing, capacity 0.5" in out
-    assert "answering-machine detection on" in out and "campaign window (callee local time): Mon 09:00-17:00" in out
+    assert (
+        "answering-machine detection on" in out
+        and "campaign window (callee local time (detected by AREA_CODE; America/New_York when not detected)): Mon 09:00-17:00"
+        in out
+    )
     assert "campaign limits: 2 per recipient per 7 day" in out
     assert "warning: the campaign's own window" in out and "is narrower than --calling-hours" in out
     assert "+12125550142" not in out and "2125550142" not in out
+
+
+def fixed_zone(conn, *, zone: str = "America/New_York", channels: dict | None = None) -> str:
+    """A Running v2 campaign whose weekday 09:00-17:00 window is in ``zone`` for everyone (no detection)."""
+    telephony = {
+        "outboundMode": {"progressive": {"bandwidthAllocation": 1.0}},
+        "defaultOutboundConfig": {"connectContactFlowId": DEFAULT_CONTACT_FLOW_ID},
+    }
+    made = conn.client.create_campaign(
+        name="fixed-zone",
+        connectInstanceId=DEFAULT_INSTANCE_ID,
+        channelSubtypeConfig=channels if channels is not None else {"telephony": telephony},
+        communicationTimeConfig={
+            "localTimeZoneConfig": {"defaultTimeZone": zone},
+            "telephony": {
+                "openHours": {"dailyHours": {d: [{"startTime": "T09:00", "endTime": "T17:00"}] for d in WEEKDAYS}}
+            },
+        },
+    )
+    conn.client.start_campaign(id=made["id"])
+    return made["id"]
+
+
+def test_a_window_without_time_zone_detection_is_in_its_default_zone_for_every_callee() -> None:
+    """No localTimeZoneDetection: 09:00-17:00 New York is 06:00-14:00 for a callee in Los Angeles, and
+    that is what is compared with --calling-hours (callee local time)."""
+    at = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+    with connect("local", api="v2") as conn:
+        d = dialkit.describe_campaign(conn, fixed_zone(conn))
+    assert d["time_windows"]["time_basis"] == "fixed_zone"
+    assert time_basis(d) == "America/New_York for every callee (no local time zone detection)"
+    kit = CallingHours.parse("Mon-Fri 09:00-17:00")
+    assert window_warnings(d, kit, callee_zones=["America/New_York"], at=at) == []
+    west = window_warnings(d, kit, callee_zones=["America/Los_Angeles"], at=at)
+    assert len(west) == 2 and all("for callees in America/Los_Angeles" in w for w in west)
+    assert "Mon 06:00-14:00" in west[0] and "narrower" in west[0] and "wider" in west[1]
+    unknown = window_warnings(d, kit, at=at)  # no zones given: said so, compared as if in New York
+    assert len(unknown) == 1 and "America/New_York for every callee" in unknown[0]
+    with connect("local", api="v2") as conn:  # with detection the same window is callee local: nothing to move
+        detected = dialkit.describe_campaign(conn, v2_campaign(conn))
+    assert detected["time_windows"]["time_basis"] == "callee_local"
+    assert window_warnings(detected, kit, callee_zones=["America/Los_Angeles"], at=at) == []
+
+
+def test_a_v2_campaign_without_telephony_is_refused_before_anything_is_sent(tmp_path: Path) -> None:
+    email = {
+        "email": {
+            "outboundMode": {"agentless": {}},
+            "defaultOutboundConfig": {
+                "connectSourceEmailAddress": "outreach@example.com",
+                "wisdomTemplateArn": "arn:aws:wisdom:us-east-1:123456789012:message-template/abc/def",
+            },
+        }
+    }
+    contacts = dialkit.load_contacts(pd.DataFrame({"phone": ["+12125550142"]}))
+    with serve(seed=4) as emu:
+        with connect(emu.endpoint_url, api="v2") as conn:
+            cid = fixed_zone(conn, channels=email)
+            d = dialkit.describe_campaign(conn, cid)
+            assert d["channels"] == ["email"]
+            plan = dialkit.plan_batches(contacts, cid, api="v2")
+            with pytest.raises(CampaignNotVoice, match="no telephony channel"):
+                dialkit.send(plan, conn, tmp_path / "l.sqlite", listeners=[])
+        assert [c for c in emu.calls() if c["operation"] == "PutOutboundRequestBatch"] == []
+        assert emu.dial_requests() == []
+    with pytest.raises(CampaignNotVoice, match="its channels: email"):
+        require_voice_channel(d)
+    require_voice_channel({**d, "channels": ["email", "telephony"]})
+    require_voice_channel({"api": "v1"})  # v1 campaigns are voice only

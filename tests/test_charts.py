@@ -327,7 +327,7 @@ def contact_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 @pytest.fixture(scope="module")
 def records(contact_run: tuple[Path, str]) -> pd.DataFrame:
-    return dialkit.read_contact_records(contact_run[1])
+    return dialkit.load_contact_records(contact_run[1])
 
 
 @pytest.fixture(scope="module")
@@ -443,13 +443,16 @@ def test_in_flight_is_its_own_outcome_as_in_the_ledger_counts() -> None:
             "failure_code": [None, "InvalidInput", None, None, None],
         }
     )
-    assert list(charts.outcome_of(results).astype(str)) == [
+    assert list(charts.final_result(results).astype(str)) == [
         "succeeded",
         "InvalidInput",
         "pending",
         "in_flight",
         "in_flight",
     ]
+    with pytest.warns(DeprecationWarning, match="final_result"):
+        old = charts.outcome_of(results)  # the old name of the same thing, for one release
+    assert old.equals(charts.final_result(results))
     ax = charts.plot_failure_codes(results)
     assert heights(ax.containers[0])[OUTCOME_ORDER.index("in_flight")] == 2.0
     assert ax.get_title(loc="left").endswith("1 pending, 2 in flight")

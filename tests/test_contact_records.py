@@ -14,8 +14,8 @@ from dialkit.emulator import serve
 from dialkit.outcomes.records import (
     ContactRecordsError,
     join_contact_records,
+    load_contact_records,
     outcome_of,
-    read_contact_records,
     redial_candidates,
     to_firehose_text,
 )
@@ -44,7 +44,7 @@ def test_reads_concatenated_json_lines_and_arrays_alike(tmp_path: Path) -> None:
     (tmp_path / "lines.jsonl").write_text("\n".join(json.dumps(r) for r in recs) + "\n")
     (tmp_path / "array.json").write_text(json.dumps(recs))
     for source in (tmp_path / "firehose", tmp_path / "lines.jsonl", tmp_path / "array.json", to_firehose_text(recs)):
-        frame = read_contact_records(source)
+        frame = load_contact_records(source)
         assert list(frame["contact_id"]) == ["a", "b"]
         assert list(frame["outcome"]) == ["expired", "connected"] and list(frame["redial"]) == [True, False]
         assert frame["phone_masked"].iloc[0] == "+1212*****42"
@@ -52,7 +52,7 @@ def test_reads_concatenated_json_lines_and_arrays_alike(tmp_path: Path) -> None:
 
 def test_at_least_once_delivery_keeps_the_latest_version() -> None:
     recs = [record("a", "CUSTOMER_DISCONNECT", "2026-11-27T08:09:00Z"), record("a", None, "2026-11-27T08:01:00Z")]
-    frame = read_contact_records(recs)
+    frame = load_contact_records(recs)
     assert len(frame) == 1 and frame["disconnect_reason"].iloc[0] == "CUSTOMER_DISCONNECT"
 
 
@@ -60,9 +60,9 @@ def test_not_json_is_a_clear_error_naming_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "records.json"
     bad.write_text('{"ContactId": "a"}{oops')
     with pytest.raises(ContactRecordsError, match="records.json: not JSON at character 19"):
-        read_contact_records(bad)
+        load_contact_records(bad)
     with pytest.raises(ContactRecordsError, match="no such file"):
-        read_contact_records(tmp_path / "missing")
+        load_contact_records(tmp_path / "missing")
 
 
 @pytest.mark.parametrize(
@@ -89,7 +89,7 @@ def test_emulator_records_join_to_the_ledger_and_feed_a_redial(tmp_path: Path) -
             with urllib.request.urlopen(emu.endpoint_url + "/_dialkit/contact-records") as resp:
                 text = resp.read().decode()
             assert text.startswith("{") and "}{" in text  # Firehose-style, no delimiter
-            records = read_contact_records(text)
+            records = load_contact_records(text)
             assert len(records) == 100  # redelivered duplicates collapsed
             joined = join_contact_records(dialkit.load_results(ledger), records)
             assert len(joined) == 100 and joined["disconnect_reason"].notna().all()
@@ -123,15 +123,15 @@ def test_hostile_contact_record_files_are_one_clear_error(tmp_path: Path) -> Non
     for name, text in bad.items():
         (tmp_path / name).write_text(text)
         with pytest.raises(ContactRecordsError, match=name):
-            dialkit.read_contact_records(tmp_path / name)
+            dialkit.load_contact_records(tmp_path / name)
     odd = tmp_path / "odd.json"  # objects and lists where text belongs: read, not a TypeError
     odd.write_text(
         '{"ContactId": {"a": 1}, "DisconnectReason": ["EXPIRED"], "LastUpdateTimestamp": 5}'
         '{"ContactId": {"a": 1}, "DisconnectReason": "EXPIRED"}'
     )
-    frame = dialkit.read_contact_records(odd)
+    frame = dialkit.load_contact_records(odd)
     assert len(frame) == 1 and frame["disconnect_reason"].tolist() == ["EXPIRED"]
     loop = tmp_path / "loop"
     loop.symlink_to(loop)
     with pytest.raises(ContactRecordsError):
-        dialkit.read_contact_records(loop)
+        dialkit.load_contact_records(loop)

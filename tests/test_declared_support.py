@@ -92,9 +92,9 @@ def test_the_optional_imports_are_really_optional() -> None:
 
 
 def test_one_version_number() -> None:
-    """pyproject reads dialkit.__version__; the installed metadata and ``dialkit --version`` agree with it."""
+    """pyproject reads dialkit._version.__version__ (dialkit.__version__); the installed metadata and ``dialkit --version`` agree with it."""
     assert "version" not in PYPROJECT["project"] and "version" in PYPROJECT["project"]["dynamic"]
-    assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "dialkit.__version__"}
+    assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "dialkit._version.__version__"}
     cli = subprocess.run(
         [sys.executable, "-c", "from dialkit.cli import main; main(['--version'])"],
         capture_output=True,

@@ -14,7 +14,7 @@ import pytest
 
 import dialkit
 from dialkit.emulator import DialerModel, Emulator, serve
-from dialkit.outcomes.records import read_contact_records
+from dialkit.outcomes.records import load_contact_records
 from dialkit.sender import SendSettings, connect, send
 
 pytestmark = pytest.mark.timeout(120)
@@ -90,7 +90,7 @@ def test_a_request_not_dialed_before_its_expiration_ends_expired() -> None:
         _client(emu).put_dial_request_batch(id=emu.campaign_id, dialRequests=_items(20, ttl=timedelta(minutes=2)))
         emu.dialer.advance(hours=2)
         with urllib.request.urlopen(emu.endpoint_url + "/_dialkit/contact-records") as resp:
-            records = read_contact_records(resp.read().decode())
+            records = load_contact_records(resp.read().decode())
     assert len(records) == 20
     expired = records[records["disconnect_reason"] == "EXPIRED"]
     assert 0 < len(expired) < 20  # one line cannot reach them all within two minutes
@@ -104,7 +104,10 @@ def test_records_appear_only_when_the_contact_has_ended_on_the_simulated_clock()
         _client(emu).put_dial_request_batch(id=emu.campaign_id, dialRequests=_items(6))
         assert emu.contact_records() == []
         req = urllib.request.Request(
-            emu.endpoint_url + "/_dialkit/dialer/advance", method="POST", data=json.dumps({"seconds": 7200}).encode()
+            emu.endpoint_url + "/_dialkit/dialer/advance",
+            method="POST",
+            data=json.dumps({"seconds": 7200}).encode(),
+            headers={"Content-Type": "application/json"},  # a control POST without it is 415
         )
         with urllib.request.urlopen(req) as resp:
             state = json.loads(resp.read())
@@ -146,7 +149,7 @@ def test_the_hour_profile_shifts_the_answer_rate(tmp_path: Path) -> None:
     rates = {}
     for name, model in (("morning", morning), ("evening", evening)):
         _, raw = _run(tmp_path, name, model, n=400)
-        records = read_contact_records(raw)
+        records = load_contact_records(raw)
         dialed = records[records["disposition"] != "expired"]
         rates[name] = (dialed["disposition"] == "human_answered").mean()
     # the default profile: 20% at 09:00, 42% at 18:00 callee local time
@@ -155,7 +158,7 @@ def test_the_hour_profile_shifts_the_answer_rate(tmp_path: Path) -> None:
     _, raw = _run(
         tmp_path, "flat", DialerModel(lines=50, time_scale=0, start=MORNING, hour_profile=flat, seed=3), n=400
     )
-    records = read_contact_records(raw)
+    records = load_contact_records(raw)
     assert (records["disposition"] == "human_answered").mean() > rates["morning"] + 0.15
 
 
@@ -171,7 +174,7 @@ def test_records_carry_the_request_attributes_and_campaign_like_connect(tmp_path
         assert r["Attributes"] == by_id[request_id]
         assert r["SourceCampaign"] == {"CampaignId": campaign, "OutboundRequestId": request_id}
         assert r["CustomerEndpoint"]["Type"] == "TELEPHONE_NUMBER"
-    records = read_contact_records(raw)
+    records = load_contact_records(raw)
     # two agents for twenty lines: people who answer are left waiting
     assert (records["disposition"] == "abandoned").sum() > 0
     assert set(records["disposition"]) <= set(dialkit.DISPOSITIONS)
@@ -209,7 +212,7 @@ def test_emulator_cli_takes_dialer_flags_and_refuses_bad_ones(capsys: pytest.Cap
     assert (args.dialer_lines, args.dialer_agents, args.dialer_time_scale) == (4, 2, 3600.0)
     with pytest.raises(SystemExit):
         main(["--dialer-lines", "0"])
-    assert "dialer model: lines must be" in capsys.readouterr().err
+    assert "--dialer-lines: 0 count is out of range" in capsys.readouterr().err
 
 
 def test_the_simulated_clock_runs_time_scale_times_faster_than_the_real_one() -> None:
@@ -270,7 +273,10 @@ def test_dialkit_emulator_serves_a_dialer_model_from_the_shell(tmp_path: Path) -
     try:
         info = json.loads(proc.stdout.readline())
         req = urllib.request.Request(
-            info["endpoint_url"] + "/_dialkit/dialer/advance", method="POST", data=json.dumps({"seconds": 60}).encode()
+            info["endpoint_url"] + "/_dialkit/dialer/advance",
+            method="POST",
+            data=json.dumps({"seconds": 60}).encode(),
+            headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(req, timeout=30) as resp:
             state = json.loads(resp.read())

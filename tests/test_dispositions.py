@@ -11,7 +11,7 @@ import pytest
 import dialkit
 from dialkit.emulator import serve
 from dialkit.outcomes.dispositions import DISPOSITIONS, RedialRules, customer_key, disposition_of, disposition_of_record
-from dialkit.outcomes.records import read_contact_records, redial_candidates
+from dialkit.outcomes.records import load_contact_records, redial_candidates
 from dialkit.sender import connect, send
 
 T0 = datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc)
@@ -59,13 +59,13 @@ def test_agent_mode_overrides_the_queue_inference() -> None:
     )
 
 
-def test_every_class_is_documented_in_the_module_and_readme() -> None:
+def test_every_class_is_documented_in_the_module_and_the_docs() -> None:
     import dialkit.outcomes.dispositions as mod
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    page = (Path(__file__).resolve().parents[1] / "docs" / "after-the-dial.md").read_text()
     for name in DISPOSITIONS:
         assert f"``{name}``" in mod.__doc__
-        assert f"`{name}`" in readme
+        assert f"`{name}`" in page
 
 
 def test_customer_key_is_a_stable_pseudonym_not_the_number() -> None:
@@ -124,7 +124,7 @@ def two_runs(tmp_path: Path):
     # run 2, five hours later: person 1 voicemail again, person 2 no answer again
     raw.append(_record(ids2[1], phones[0], "CONTACT_FLOW_DISCONNECT", "VOICEMAIL_NO_BEEP", T0 + timedelta(hours=5)))
     raw.append(_record(ids2[2], phones[1], "CONTACT_FLOW_DISCONNECT", "AMD_UNANSWERED", T0 + timedelta(hours=5)))
-    return first, second, read_contact_records(raw), phones
+    return first, second, load_contact_records(raw), phones
 
 
 @pytest.mark.slow
@@ -174,7 +174,7 @@ def test_odd_records_get_a_disposition_and_never_crash_the_reader() -> None:
         {"ContactId": "c-2", "CustomerEndpoint": {"Address": 12125550142}, "AnsweringMachineDetectionStatus": 7},
         {"ContactId": "c-3", "DisconnectReason": "SOMETHING_NEW", "CustomerEndpoint": {"Address": "+999"}},
     ]
-    frame = read_contact_records(odd).set_index("contact_id")
+    frame = load_contact_records(odd).set_index("contact_id")
     assert frame.loc["c-1", "disposition"] == "abandoned"  # queued (a queue of any shape), no agent
     assert frame.loc["c-1", "record_attributes"] == {} and frame.loc["c-1", "time_zone"] is None
     assert frame.loc["c-2", "disposition"] == "other" and frame.loc["c-3", "disposition"] == "other"

@@ -70,11 +70,18 @@ def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, int, str]
     return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Message"]
 
 
+#: A SigV4-shaped Authorization header: the emulator refuses unsigned API calls, as AWS does.
+SIGNED = (
+    "AWS4-HMAC-SHA256 Credential=x/20261124/us-east-1/connect-campaigns/aws4_request, SignedHeaders=host, Signature=0"
+)
+
+
 def http(emu: Emulator, method: str, path: str, body: Any = None, raw: bytes | None = None):
     """A plain HTTP call: (status, headers, parsed JSON body or None)."""
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
     request = urllib.request.Request(emu.endpoint_url + path, data=data, method=method)
     request.add_header("Content-Type", "application/json")
+    request.add_header("Authorization", SIGNED)  # the front door wants a SigV4 header; its signature is not checked
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             payload = response.read()

@@ -61,6 +61,7 @@ def outbound(emu: Emulator, token: str, number: str = US, **attributes: str) -> 
 def http(emu: Emulator, method: str, path: str, body: Any = None) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(emu.endpoint_url + path, data=data, method=method)
+    request.add_header("Content-Type", "application/json")  # control endpoints take JSON bodies only
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, json.loads(response.read() or b"null")

@@ -35,7 +35,7 @@ _STARTS = ["212", "416", "604", "20", "7700", "491", "2", "3", "8", "13", "1800"
 _CODES = ["1", "44", "61", "1", "44", "33", "49", "7", "353", "64", "800", "0", "999", "1684", "262"]
 
 
-def _generated_values(seed: int, count: int) -> list[str]:
+def _generated_values(seed: int, count: int) -> list[str]:  # noqa: C901, PLR0912
     """Seeded phone-like values: plain digits, prefixes, country codes, punctuation, messy cells and junk."""
     rng = random.Random(seed)
 
@@ -129,7 +129,7 @@ def test_normalize_values_takes_any_objects() -> None:
         assert (REJECTION_REASONS[got.reason[i]] if got.reason[i] >= 0 else None) == want.reason
 
 
-def _messy_values(seed: int, count: int) -> list[str]:
+def _messy_values(seed: int, count: int) -> list[str]:  # noqa: C901, PLR0912
     """Seeded messy cells: the shapes exports produce, stacked (no-break spaces, padding, wrappers, tel:,
     extensions, float renderings), plus near misses that must stay with the per-value steps."""
     rng = random.Random(seed)
@@ -190,7 +190,7 @@ def _messy_values(seed: int, count: int) -> list[str]:
 @pytest.mark.slow
 def test_vectorised_preparation_equals_prepare_phone() -> None:
     """_prepare_vectorised gives _prepare_phone's (body, flags, digit count) for every value it takes."""
-    from dialkit.contacts import _prepare_phone
+    from dialkit.contacts._normalise import _prepare_phone
 
     values = sorted(set(_messy_values(5, 20_000) + _generated_values(6, 10_000)))
     ok, body, flags, digits = _fastpath._prepare_vectorised(pa.array(values, type=pa.string()))

@@ -357,6 +357,11 @@ def test_emulator_answers_hostile_bodies_with_400_like_the_service() -> None:
                 conn.putrequest("PUT", path, skip_accept_encoding=True)
                 if "Content-Length" not in headers:
                     headers = {**headers, "Content-Length": str(len(body))}
+                # SigV4-shaped (not checked): an unsigned call would be refused before its body is read as JSON
+                headers["Authorization"] = (
+                    "AWS4-HMAC-SHA256 Credential=x/20261124/us-east-1/connect-campaigns/aws4_request, "
+                    "SignedHeaders=host, Signature=0"
+                )
                 for k, v in headers.items():
                     conn.putheader(k, v)
                 conn.endheaders()

@@ -216,10 +216,10 @@ def test_unreadable_do_not_call_entries_can_be_downgraded_to_a_printed_warning(c
     contacts.write_text("phone\n212-555-0142\n312-555-0123\n")
     dnc = tmp_path / "dnc.txt"
     dnc.write_text("+13125550123\n212-555-O142\n")
-    assert main(["check", str(contacts), "--suppress", str(dnc), "--json"]) == 2
+    assert main(["check", str(contacts), "--do-not-call", str(dnc), "--json"]) == 2
     err = capsys.readouterr().err
     assert "line 2" in err and "Traceback" not in err
-    assert main(["check", str(contacts), "--suppress", str(dnc), "--json", "--allow-unreadable-suppress"]) == 0
+    assert main(["check", str(contacts), "--do-not-call", str(dnc), "--json", "--allow-unreadable-suppress"]) == 0
     out, err = capsys.readouterr()
     assert "WARNING" in err and "line 2" in err and "could not be read" in err
     assert json.loads(out)["reasons"]["suppressed"] == 1

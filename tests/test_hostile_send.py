@@ -77,7 +77,7 @@ def test_resume_applies_the_current_file_and_do_not_call_list(capsys, tmp_path: 
             emu.campaign_id,
             "--ledger",
             str(ledger),
-            "--suppress",
+            "--do-not-call",
             str(tmp_path / "dnc.csv"),
             "--no-progress",
         )
@@ -461,5 +461,5 @@ def test_exit_statuses_0_1_2_and_130_and_their_help(capsys, tmp_path: Path, monk
     text = capsys.readouterr().out
     for status in ("0 ", "1 ", "2 ", "3 ", "4 ", "130"):
         assert f"\n  {status}" in text, status
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    assert "| 3 |" in readme and "| 4 |" in readme and "| 130 |" in readme
+    usage = (Path(__file__).resolve().parents[1] / "docs" / "usage.md").read_text()
+    assert "| 3 |" in usage and "| 4 |" in usage and "| 130 |" in usage

@@ -326,10 +326,10 @@ def test_schema_1_ledger_is_migrated_on_open_with_its_counts(tmp_path: Path) -> 
     with Ledger.read(path) as led:  # reading a schema-1 file: no tally, counted the old way
         assert led.counts(RETRY) == before
     with Ledger.open(path) as led:
-        assert led.meta()["schema_version"] == str(SCHEMA_VERSION) == "3"
+        assert led.meta()["schema_version"] == str(SCHEMA_VERSION) == "4"
         assert led.counts(RETRY) == before
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 4
     indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     assert "requests_seq" in indexes
     assert "time_zone" in {r[1] for r in db.execute("PRAGMA table_info(requests)")}  # schema 3, via 2

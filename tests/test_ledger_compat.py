@@ -109,7 +109,7 @@ def test_schema_2_ledger_is_audited_and_migrated_to_3(tmp_path: Path) -> None:
             summary = send(plan, conn, path, listeners=[], settings=settings, now=clock.now)
     assert summary.succeeded == 40
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     assert db.execute("SELECT count(*) FROM sends").fetchone()[0] == 1
     assert db.execute("SELECT count(*) FROM requests WHERE time_zone IS NOT NULL").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM calls WHERE send_id = 1").fetchone()[0] >= 1  # the resend's calls

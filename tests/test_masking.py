@@ -42,3 +42,46 @@ def test_logging_filter_masks_arguments() -> None:
 def test_mask_text_leaves_dates_and_short_numbers_alone() -> None:
     text = "sent at 2026-11-27T08:00:00Z, batch 12 of 340, id 4792-bf2c"
     assert mask_text(text) == text
+
+
+# every number shape the contact loader reads, inside text, glued to letters, in file names
+SHAPES = [
+    "212/555/0142",
+    "212.555.0142",
+    "(212)555-0142",
+    "[212] 555 0142",
+    "+1 (212) 555-0142",
+    "２１２５５５０１４２",
+    "020 7946 0123",
+    "0491 570 156",
+    "+44 20 7946 0123",
+]
+GLUE = ["{}", "tel{}", "{}x", "mobile:{}ext", "list_{}.csv", "a{}b", "call {} now"]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("glue", GLUE)
+def test_mask_text_masks_every_shape_the_loader_reads(shape: str, glue: str) -> None:
+    import unicodedata
+
+    text = glue.format(shape)
+    digits = "".join(str(unicodedata.decimal(c)) for c in shape if c.isdecimal())
+    middle = digits[4:-2]
+    shown = "".join(str(unicodedata.decimal(c)) for c in mask_text(text) if c.isdecimal())
+    assert middle not in shown, (text, mask_text(text))
+
+
+@pytest.mark.parametrize("date", ["31/12/2026", "2026/12/31", "12-31-2026", "31.12.2026", "2026-12-31T08:00:00Z"])
+def test_mask_text_leaves_slashed_and_dotted_dates_alone(date: str) -> None:
+    assert mask_text(f"expires {date}") == f"expires {date}"
+
+
+def test_file_names_in_cli_messages_are_masked(capsys, tmp_path) -> None:
+    from conftest import run_cli
+
+    listed = tmp_path / "calls_2125550142.csv"
+    listed.write_text("phone\n+13125550101\n")
+    code, out, _ = run_cli(capsys, "check", str(listed))
+    assert code == 0 and "2125550142" not in out and "2125****42" in out
+    code, _, err = run_cli(capsys, "check", str(tmp_path / "tel2125550142.csv"))
+    assert code == 2 and "2125550142" not in err

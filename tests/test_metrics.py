@@ -24,8 +24,15 @@ from statsmodels.stats.proportion import proportion_confint
 import dialkit
 from dialkit.cli import main
 from dialkit.emulator import DialerModel, serve
-from dialkit.outcomes.metrics import campaign_metrics, rate
-from dialkit.outcomes.records import read_contact_records, to_firehose_text
+from dialkit.outcomes.metrics import (
+    call_durations,
+    campaign_metrics,
+    contacts_exhausted,
+    outcome_by_hour_and_attempt,
+    rate,
+    reach_by_attempt,
+)
+from dialkit.outcomes.records import load_contact_records, to_firehose_text
 from dialkit.sender import connect, send
 
 pytestmark = pytest.mark.timeout(180)
@@ -56,7 +63,7 @@ def campaign(tmp_path_factory: pytest.TempPathFactory):
             listeners=[],
         )
         emu.dialer.advance(hours=5)
-        records = read_contact_records(emu.contact_records())
+        records = load_contact_records(emu.contact_records())
         redial = dialkit.redial_candidates(first, records, now=emu.dialer.now())
         second = tmp / "run2.sqlite"
         send(
@@ -160,6 +167,10 @@ def _independent(ledgers: list[Path], raw: list[dict], contacts: pd.DataFrame) -
     }
 
 
+def _t(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def _wilson(k: int, n: int) -> tuple[float, float]:
     low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
     return float(low), float(high)
@@ -168,7 +179,7 @@ def _wilson(k: int, n: int) -> tuple[float, float]:
 @pytest.mark.slow
 def test_metrics_equal_an_independent_computation(campaign) -> None:
     results = pd.concat([dialkit.load_results(p) for p in campaign["ledgers"]], ignore_index=True)
-    records = read_contact_records(campaign["raw"])
+    records = load_contact_records(campaign["raw"])
     m = campaign_metrics(results, records, campaign["contacts"])
     x = _independent(campaign["ledgers"], campaign["raw"], campaign["contacts"])
     c = x["classes"]
@@ -179,6 +190,7 @@ def test_metrics_equal_an_independent_computation(campaign) -> None:
     assert m["dispositions"] == {k: c.get(k, 0) for k in dialkit.DISPOSITIONS}
     for name, k, n in [
         ("human_answer_rate", c["human_answered"], x["dialed"]),
+        ("live_answer_rate", c["human_answered"] + c["abandoned"], x["dialed"]),
         ("voicemail_rate", c["voicemail"], x["dialed"]),
         ("no_answer_rate", c["no_answer"], x["dialed"]),
         ("busy_or_failed_rate", c["busy_or_failed"], x["dialed"]),
@@ -204,6 +216,19 @@ def test_metrics_equal_an_independent_computation(campaign) -> None:
             if r["denominator"]:
                 assert (r["ci_low"], r["ci_high"]) == pytest.approx(_wilson(r["count"], r["denominator"]))
     assert len(m["by_local_hour"]) == 24 and [r["weekday"] for r in m["by_local_weekday"]][0] == "Mon"
+    # ring and talk time straight from the raw records' stamps (latest version of each record)
+    stamps = {}
+    for r in campaign["raw"]:
+        key = r["SourceCampaign"]["OutboundRequestId"]
+        if key not in stamps or r["LastUpdateTimestamp"] >= stamps[key]["LastUpdateTimestamp"]:
+            stamps[key] = r
+    talk = sorted(
+        (_t(r["DisconnectTimestamp"]) - _t(r["ConnectedToSystemTimestamp"])).total_seconds()
+        for r in stamps.values()
+        if _classify(r) in ("human_answered", "abandoned") and r.get("ConnectedToSystemTimestamp")
+    )
+    assert m["talk_seconds"]["talk"]["count"] == len(talk) > 0
+    assert m["talk_seconds"]["talk"]["median"] == pytest.approx(float(pd.Series(talk).median()))
 
 
 @pytest.mark.slow
@@ -212,7 +237,7 @@ def test_report_json_carries_the_metrics(campaign, capsys: pytest.CaptureFixture
     code = main(["report", str(first), "--json", "--contact-records", str(campaign["tmp"] / "records.json")])
     data = json.loads(capsys.readouterr().out)
     assert code == 0
-    expected = campaign_metrics(dialkit.load_results(first), read_contact_records(campaign["raw"]))
+    expected = campaign_metrics(dialkit.load_results(first), load_contact_records(campaign["raw"]))
     assert data["metrics"] == json.loads(json.dumps(expected))
     for name in ("human_answer_rate", "voicemail_rate", "abandon_rate", "expired_rate", "list_penetration"):
         assert set(data["metrics"][name]) == {"count", "denominator", "rate", "ci_low", "ci_high"}
@@ -229,5 +254,54 @@ def test_metrics_without_records_say_zero_dialed(tmp_path: Path) -> None:
     with dialkit.connect("local") as conn:
         frame = pd.DataFrame({"phone_e164": ["+12125550142"], "row": [1]})
         send(dialkit.plan_batches(frame, conn.campaign_id), conn, tmp_path / "x.sqlite", listeners=[])
-    m = campaign_metrics(dialkit.load_results(tmp_path / "x.sqlite"), read_contact_records([]))
+    m = campaign_metrics(dialkit.load_results(tmp_path / "x.sqlite"), load_contact_records([]))
     assert m["requests"] == 1 and m["dialed"] == 0 and m["human_answer_rate"]["rate"] is None
+
+
+# --- metrics that describe people --------------------------------------------------------------------------
+
+
+def _people_frame() -> pd.DataFrame:
+    """Three people: p1 live on dial 2 at 19:00, p2 never (3 dials), p3 abandoned on dial 1 at 10:00."""
+    rows = [
+        ("p1", 1, 10, "voicemail"),
+        ("p1", 2, 19, "human_answered"),
+        ("p2", 1, 10, "no_answer"),
+        ("p2", 2, 19, "voicemail"),
+        ("p2", 3, 19, "no_answer"),
+        ("p3", 1, 10, "abandoned"),
+    ]
+    frame = pd.DataFrame(rows, columns=["customer_key", "attempt", "local_hour", "disposition"])
+    frame["dialed"] = True
+    frame["live_answer"] = frame["disposition"].isin(["human_answered", "abandoned"])
+    frame["attempt"] = frame["attempt"].astype("Int64")
+    frame["local_hour"] = frame["local_hour"].astype("Int64")
+    return frame
+
+
+def test_reach_by_attempt_is_cumulative_over_people() -> None:
+    table = reach_by_attempt(_people_frame())
+    assert table["n"].tolist() == [3, 3, 3]
+    assert table["successes"].tolist() == [1, 2, 2] and table["new"].tolist() == [1, 1, 0]
+    assert (table.loc[2, "ci_low"], table.loc[2, "ci_high"]) == pytest.approx(_wilson(2, 3))
+
+
+def test_contacts_exhausted_counts_people_at_the_cap_never_reached() -> None:
+    got = contacts_exhausted(_people_frame(), max_attempts=3)
+    assert (got["count"], got["denominator"]) == (1, 3)
+    assert contacts_exhausted(_people_frame(), max_attempts=2)["count"] == 1  # p1 was reached on dial 2
+
+
+def test_live_answer_by_hour_within_attempt() -> None:
+    table = outcome_by_hour_and_attempt(_people_frame(), max_attempt=2)
+    assert table.loc[("1", 10), ["n", "successes"]].tolist() == [3, 1]  # p3 abandoned: a person picked up
+    assert table.loc[("2+", 19), ["n", "successes"]].tolist() == [3, 1]
+    assert list(table.index.names) == ["attempt", "local_hour"]
+
+
+def test_call_durations_read_ring_and_talk() -> None:
+    frame = _people_frame().assign(ring_seconds=[20, 8, 25, 22, 25, 6], talk_seconds=[None, 95, None, None, None, 2])
+    table = call_durations(frame)
+    assert table.loc["ring_answered", "count"] == 2 and table.loc["ring_answered", "median"] == 7
+    assert table.loc["talk", "median"] == pytest.approx(48.5)
+    assert table.loc["ring_unanswered", "count"] == 4

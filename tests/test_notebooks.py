@@ -48,6 +48,22 @@ def test_notebook_04_against_a_given_ledger(tmp_path: Path) -> None:
     assert "Traceback" not in text
 
 
+def test_notebook_00_dashboard_on_another_list_agrees_with_report(tmp_path: Path) -> None:
+    paths = run_notebooks(tmp_path, notebooks=["00"], parameters={"data_path": str(SMALL)})
+    executed = next(p for p in paths if p.suffix == ".ipynb")
+    nb = json.loads(executed.read_text())
+    errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors and "Traceback" not in executed.read_text()
+    ledger = tmp_path / "00_dashboard.sqlite"
+    assert dialkit.report(ledger)["requests"] == len(
+        dialkit.load_contacts(SMALL, suppress=ROOT / "data" / "samples" / "do_not_call.csv").accepted
+    )
+    text = executed.read_text()
+    assert "CampaignDashboard(" in text and "answered by a person" in text
+    assert (tmp_path / "00_campaign_report.html").stat().st_size > 10_000
+    assert (tmp_path / "00_campaign_report.xlsx").is_file()
+
+
 @pytest.mark.parametrize(
     "notebook, parameters",
     [
@@ -55,6 +71,7 @@ def test_notebook_04_against_a_given_ledger(tmp_path: Path) -> None:
         ("03", {"faults": {"seed": 99, "throttle_rate": 0.3, "unknown_error_rate": 0.1}}),
         ("05", {"n_contacts": 300, "seed": 3, "arms": {"early": 9, "late": 20}, "control": "early"}),
         ("07", {"n_contacts": 260, "seed": 5, "first_hour": 9, "last_hour": 12}),
+        ("08", {"days": 3, "n_per_day": 120, "short_staffed": {}, "seed": 2}),
     ],
 )
 def test_other_notebooks_run_with_other_parameters(tmp_path: Path, notebook: str, parameters: dict) -> None:

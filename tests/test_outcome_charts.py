@@ -27,7 +27,7 @@ from dialkit.display.outcome_charts import (
     plot_rate_by_local_time,
 )
 from dialkit.emulator import DialerModel, serve
-from dialkit.outcomes.records import read_contact_records
+from dialkit.outcomes.records import load_contact_records
 from dialkit.sender import connect, send
 
 pytestmark = pytest.mark.timeout(120)
@@ -42,7 +42,7 @@ def frame(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     with serve(dialer=model) as emu, connect(emu.endpoint_url) as conn:
         send(dialkit.plan_batches(contacts, emu.campaign_id, attributes=["arm"]), conn, tmp / "l.sqlite", listeners=[])
         emu.dialer.advance(hours=3)
-        records = read_contact_records(emu.contact_records())
+        records = load_contact_records(emu.contact_records())
     return dialkit.outcome_frame(dialkit.load_results(tmp / "l.sqlite"), records)
 
 
@@ -103,11 +103,25 @@ def test_plot_arms_writes_rates_differences_and_flags(frame: pd.DataFrame) -> No
     text = " ".join(t.get_text() for t in ax.texts)
     for _, row in table.iterrows():
         assert f"({int(row['successes']):,}/{int(row['n']):,})" in text
-    assert p_text(table.loc["B", "p_value"]) in text and "pts vs A (95% CI" in text
+    assert f"{p_text(table.loc['B', 'p_value_adj'])} (holm)" in text and "pp vs A (95% CI" in text
+    three = dialkit.compare_arms(
+        pd.DataFrame(
+            {
+                "arm": ["A"] * 100 + ["B"] * 100 + ["C"] * 100,
+                "human_answered": [i % 10 < k for k in (3, 5, 4) for i in range(100)],
+            }
+        ),
+        control="A",
+        sequential=True,
+    )
+    text3 = " ".join(t.get_text() for t in plot_arms(three).texts)
+    for arm in ("B", "C"):  # the chart reads the adjusted p-value, not the raw one
+        assert f"{p_text(three.loc[arm, 'p_value_adj'])} (holm)" in text3
+    assert three.loc["B", "p_value_adj"] == 2 * three.loc["B", "p_value"] and "any-time" in text3
     assert p_text(0.0004) == "p<0.001" and p_text(0.0312) == "p=0.031"
     flagged = table.assign(exposure_differs=[False, True])
     ax2 = plot_arms(flagged)
-    assert "warning: B called at other local hours" in ax2.get_title(loc="left")
+    assert "warning: B called at other local hours or dates" in ax2.get_title(loc="left")
     _readable(ax)
     plt.close("all")
 

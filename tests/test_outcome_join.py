@@ -28,7 +28,7 @@ from dialkit.emulator import serve
 from dialkit.outcomes.records import (
     ContactRecordsError,
     join_contact_records,
-    read_contact_records,
+    load_contact_records,
     redial_candidates,
     to_firehose_text,
 )
@@ -85,7 +85,7 @@ def test_each_key_joins_when_only_it_matches(key: str) -> None:
         "outbound_request_id": lambda i: record(UUIDS[20 + i], outbound=UUIDS[1 + i]),
         "contact_id": lambda i: record(UUIDS[1 + i], outbound=UUIDS[30 + i]),
     }[key]
-    records = read_contact_records([make(0), make(1), record(UUIDS[10], token="tok-of-another-run")])
+    records = load_contact_records([make(0), make(1), record(UUIDS[10], token="tok-of-another-run")])
     joined = join_contact_records(results, records)
     assert list(joined["join_key"].astype(object).where(joined["join_key"].notna(), None)) == [None, key, key]
     assert joined["disconnect_reason"].isna().tolist() == [True, False, False]
@@ -99,7 +99,7 @@ def test_each_key_joins_when_only_it_matches(key: str) -> None:
 def test_the_token_attribute_wins_and_a_record_joins_one_request_only() -> None:
     results = results_frame()
     # a record whose ContactId is b's dial request id but whose token attribute says c: the token is certain
-    records = read_contact_records([record(UUIDS[1], "EXPIRED", token="tok-c")])
+    records = load_contact_records([record(UUIDS[1], "EXPIRED", token="tok-c")])
     joined = join_contact_records(results, records)
     assert joined["join_key"].tolist()[2] == "client_token" and joined["disconnect_reason"].tolist()[2] == "EXPIRED"
     assert joined["disconnect_reason"].isna().tolist()[:2] == [True, True]  # not also joined to b
@@ -116,7 +116,7 @@ def send_and_read(tmp_path: Path, **plan_kw: Any) -> tuple[pd.DataFrame, pd.Data
         send_to(emu, plan, ledger)
         with urllib.request.urlopen(emu.endpoint_url + "/_dialkit/contact-records") as resp:
             raw = json.loads("[" + resp.read().decode().replace("}{", "},{") + "]")
-    return dialkit.load_results(ledger), read_contact_records(raw), raw
+    return dialkit.load_results(ledger), load_contact_records(raw), raw
 
 
 def test_emulator_records_carry_attributes_and_source_campaign_and_join_by_token(tmp_path: Path) -> None:
@@ -144,7 +144,7 @@ def test_redial_candidates_use_the_same_join_and_drop_the_old_token_attribute(tm
     ledger = tmp_path / "run.sqlite"
     with serve(seed=11) as emu:
         send_to(emu, dialkit.plan_batches(customer_contacts(60), emu.campaign_id, attributes=["customer_id"]), ledger)
-        records = read_contact_records(emu.contact_records(expired_rate=0.3))
+        records = load_contact_records(emu.contact_records(expired_rate=0.3))
     redial = redial_candidates(ledger, records)
     assert len(redial) == int(records["redial"].sum()) > 0
     assert CLIENT_TOKEN_ATTRIBUTE not in redial.columns and "customer_id" in redial.columns
@@ -248,14 +248,14 @@ def test_contact_events_read_into_the_record_columns_one_row_per_contact(tmp_pat
     (tmp_path / "array.json").write_text(json.dumps(events))
     (tmp_path / "firehose").write_text(to_firehose_text(events))
     for source in (tmp_path / "lines.jsonl", tmp_path / "array.json", tmp_path / "firehose", events):
-        frame = read_contact_records(source)
+        frame = load_contact_records(source)
         assert list(frame["contact_id"]) == [UUIDS[1], UUIDS[2]]
         assert list(frame["disconnect_reason"]) == ["CUSTOMER_DISCONNECT", "EXPIRED"]
         assert list(frame["outcome"]) == ["connected", "expired"] and list(frame["redial"]) == [False, True]
         assert frame["connected_to_system_timestamp"].notna().tolist() == [True, False]  # kept from an earlier event
         assert frame["phone_masked"].iloc[0] == "+1212*****42" and (frame["source_type"] == "contact_event").all()
         assert frame["contact_id"].notna().all()
-    joined = join_contact_records(results_frame(), read_contact_records(events))
+    joined = join_contact_records(results_frame(), load_contact_records(events))
     assert joined["join_key"].tolist()[1:] == ["contact_id", "contact_id"]
 
 
@@ -267,35 +267,35 @@ def test_gz_firehose_objects_read_directly_as_files_and_folders(tmp_path: Path) 
     (day / "part-1.gz").write_bytes(gzip.compress(to_firehose_text(records[:1]).encode()) + gzip.compress(b"\n"))
     (day / "part-2").write_bytes(gzip.compress(to_firehose_text(records[1:]).encode()))
     (tmp_path / "events.json.gz").write_bytes(gzip.compress(json.dumps(contact_events()).encode()))
-    folder = read_contact_records(tmp_path / "export")
+    folder = load_contact_records(tmp_path / "export")
     assert list(folder["contact_id"]) == [UUIDS[1], UUIDS[2]] and list(folder["client_token"]) == ["tok-b", "tok-c"]
-    single = read_contact_records(day / "part-1.gz")
+    single = load_contact_records(day / "part-1.gz")
     assert list(single["contact_id"]) == [UUIDS[1]]
-    assert len(read_contact_records(tmp_path / "events.json.gz")) == 2
-    assert len(read_contact_records(gzip.compress(to_firehose_text(records).encode()))) == 2  # bytes too
+    assert len(load_contact_records(tmp_path / "events.json.gz")) == 2
+    assert len(load_contact_records(gzip.compress(to_firehose_text(records).encode()))) == 2  # bytes too
     (tmp_path / "broken.gz").write_bytes(gzip.compress(to_firehose_text(records).encode())[:-12])
     with pytest.raises(ContactRecordsError, match="broken.gz: a truncated gzip file"):
-        read_contact_records(tmp_path / "broken.gz")
+        load_contact_records(tmp_path / "broken.gz")
 
 
 def test_an_input_without_any_contact_id_is_an_error_saying_what_was_found(tmp_path: Path) -> None:
     rows = [{"phone": f"+1212555{100 + i:04d}", "status": "done"} for i in range(12)]
     (tmp_path / "wrong.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
     with pytest.raises(ContactRecordsError) as info:
-        read_contact_records(tmp_path / "wrong.jsonl")
+        load_contact_records(tmp_path / "wrong.jsonl")
     message = str(info.value)
     assert "wrong.jsonl: 12 objects, none has ContactId or detail.contactId" in message
     assert "phone, status" in message and "is this a contact-record export" in message
     assert "+1212555" not in message  # keys are named, values never
     other_events = [{"detail-type": "EC2 Instance State-change Notification", "detail": {"state": "running"}}] * 3
     with pytest.raises(ContactRecordsError, match="3 objects, none has ContactId"):
-        read_contact_records(other_events)
+        load_contact_records(other_events)
     (tmp_path / "empty").mkdir()
     with pytest.raises(ContactRecordsError, match="no JSON objects found"):
-        read_contact_records(tmp_path / "empty")
+        load_contact_records(tmp_path / "empty")
     with pytest.raises(ContactRecordsError, match="no JSON objects found"):
-        read_contact_records(b"  \n")
-    mixed = read_contact_records([record(UUIDS[1]), {"ContactId": None}, {"note": 1}])
+        load_contact_records(b"  \n")
+    mixed = load_contact_records([record(UUIDS[1]), {"ContactId": None}, {"note": 1}])
     assert list(mixed["contact_id"]) == [UUIDS[1]] and mixed.attrs["without_contact_id"] == 2
 
 

@@ -147,6 +147,8 @@ def non_fictional_numbers(text: str) -> list[str]:
         for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
             if region != "US" and not match.raw_string.lstrip().startswith("0"):
                 continue
+            if re.fullmatch(r"\d+\.\d+", match.raw_string.strip()):  # a decimal (a rate in a table), not a number
+                continue
             e164 = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
             if not any(p.match(e164) for p in FICTIONAL):
                 found.append(e164)
@@ -171,6 +173,7 @@ def test_checker_finds_a_real_looking_number() -> None:
     assert non_fictional_numbers("call (212) 555-1212 now") == ["+12125551212"]
     assert non_fictional_numbers("call 020 7946 1234") == ["+442079461234"]
     assert non_fictional_numbers("call (212) 555-0142 or +44 20 7946 0123") == []
+    assert non_fictional_numbers("rate 0.163265, share 0.35") == []  # decimals in a table are not numbers
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)

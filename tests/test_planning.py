@@ -298,3 +298,21 @@ def test_lazy_plan_keeps_missing_values_rules_for_any_dataframe():
     plan = plan_batches(df, "camp-1", attributes={"Who": "who"}, batch_size=2)
     assert _as_tuples(plan.requests) == _eager_reference(df, "camp-1", "default", 2, {"Who": "who"})
     assert plan.fingerprint() == plan_batches(df, "camp-1", attributes={"Who": "who"}, batch_size=2).fingerprint()
+
+
+def test_a_client_token_repeated_on_a_different_number_is_its_own_problem() -> None:
+    """Two requests, one token, two numbers: the service answers the second with the first's id and never dials
+    it.  That is not "the same number twice" (duplicate_number): it has its own code."""
+    from dialkit.planning import PROBLEM_CODES, Batch, PlannedRequest
+
+    good = plan_batches(frame(3), "camp-1")
+    first, second, third = good.requests
+    clash = PlannedRequest(second.batch, second.position, first.client_token, second.phone_e164, second.attributes)
+    plan = BatchPlan(good.campaign_id, good.run_id, good.ttl, good.api, (Batch(1, (first, clash, third)),))
+    v = plan.validate()
+    assert list(v["code"]) == ["duplicate_client_token"] and list(v["position"]) == [2]
+    assert "never dial" in v["detail"].iloc[0] and "555" not in v["detail"].iloc[0]
+    assert "duplicate_client_token" in PROBLEM_CODES
+    assert list(plan.problems()["code"]) == ["duplicate_client_token"]
+    with pytest.raises(PlanValidationError, match="duplicate_client_token"):
+        plan.raise_for_problems()

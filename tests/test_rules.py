@@ -34,8 +34,8 @@ from dialkit.rules import (
     check_suppression,
     country_mix,
     evaluate,
+    load_history,
     parse_countries,
-    read_history,
 )
 
 NY1, NY2, NY3 = "+12125550142", "+12125550143", "+12125550144"
@@ -82,7 +82,7 @@ def test_history_from_a_real_send_on_the_emulator(tmp_path: Path) -> None:
         plan = dialkit.plan_batches(contacts, conn.campaign_id, run_id="monday")
         summary = dialkit.send(plan, conn, tmp_path / "runs" / "monday.sqlite")
     assert summary.succeeded == 3
-    history = read_history(tmp_path / "runs")
+    history = load_history(tmp_path / "runs")
     assert sorted(history.dials["phone_e164"]) == sorted([NY1, NY2, LA])
     assert set(history.dials["run_id"]) == {"monday"} and set(history.dials["ledger"]) == {"monday.sqlite"}
     assert history.dials["sent_at"].dt.tz is not None and history.dials["dial_request_id"].notna().all()
@@ -105,7 +105,7 @@ def test_sent_requests_count_whatever_their_status_and_unsent_ones_do_not(tmp_pa
         c1 = led._begin_call([r1], 1, t)
         led._record_response(c1, {}, {r1.client_token: ("UnknownError", None)}, [], t)  # failed: may have rung
         led._begin_call([r2], 1, t)  # in flight: unknown
-    history = read_history(path)
+    history = load_history(path)
     assert sorted(history.dials["phone_e164"]) == [NY1, NY2]  # NY3 never left
     assert set(history.dials["status"]) == {"failed", "in_flight"}
 
@@ -115,13 +115,13 @@ def test_a_folder_of_ledgers_a_file_and_the_current_run_left_out(tmp_path: Path)
     make_ledger(tmp_path / "h" / "two.sqlite", [NY2], [ts("2026-11-27T15:00Z")], run_id="two")
     (tmp_path / "h" / "notes.txt").write_text("not a ledger")
     other = make_ledger(tmp_path / "elsewhere.sqlite", [LA], [ts("2026-11-27T16:00Z")], run_id="three")
-    history = read_history(tmp_path / "h", other)
+    history = load_history(tmp_path / "h", other)
     assert len(history) == 3 and len(history.ledgers) == 3
     assert sorted(history.without_run("camp-1", "two").dials["run_id"]) == ["one", "three"]
     with pytest.raises(RulesError, match="no such ledger"):
-        read_history(tmp_path / "missing")
+        load_history(tmp_path / "missing")
     with pytest.raises(dialkit.DialkitError, match="not a dialkit ledger"):
-        read_history(tmp_path / "h" / "notes.txt")
+        load_history(tmp_path / "h" / "notes.txt")
 
 
 # -- frequency caps ------------------------------------------------------------------------------------
@@ -143,7 +143,7 @@ def test_frequency_cap_counts_history_within_the_period_and_names_the_last_dial(
         [NY1, NY2, LA],
         [ts("2026-11-22T15:00Z"), ts("2026-11-27T18:30Z"), ts("2026-11-21T14:59Z")],
     )
-    history = read_history(tmp_path)
+    history = load_history(tmp_path)
     frame = accepted(NY1, NY2, LA, NY3)
     one_in_7 = check_frequency_cap(frame, FrequencyCap(1, 7), AT, history)
     assert one_in_7["over"].tolist() == [True, True, False, False]  # LA's dial is 7 days and 1 minute old
@@ -190,10 +190,10 @@ def test_area_code_cap_counts_earlier_dials_on_the_same_local_day_only(tmp_path:
         [ts("2026-11-28T06:00Z"), ts("2026-11-28T04:00Z"), ts("2026-11-28T09:00Z")],
     )
     frame = accepted(NY3, NY1, LA)
-    out = check_area_code_cap(frame, 2, AT, read_history(path))
+    out = check_area_code_cap(frame, 2, AT, load_history(path))
     assert out["deferred"].tolist() == [False, True, False]  # +1 310 has used 1 of 2 today
     assert "1 from earlier runs" in out.loc[1, "detail"]
-    assert check_area_code_cap(frame, 1, AT, read_history(path))["deferred"].tolist() == [True, True, True]
+    assert check_area_code_cap(frame, 1, AT, load_history(path))["deferred"].tolist() == [True, True, True]
 
 
 def test_area_code_cap_multi_zone_numbers_reset_when_the_day_began_everywhere() -> None:
@@ -432,7 +432,7 @@ def test_evaluate_keeps_any_index_and_masks_every_repr(tmp_path: Path) -> None:
     assert out["code"].tolist() == [None, "suppressed", "country_not_allowed", None, "frequency_cap"]
     assert out.loc[20, "time_zone_source"] == "postcode" and out.loc[20, "time_zones"] == "America/New_York"
     assert "first: row 5" in out.loc[10, "detail"]
-    for shown in (repr(rules), repr(rules.suppress[0]), repr(read_history(tmp_path)), str(rules.describe())):
+    for shown in (repr(rules), repr(rules.suppress[0]), repr(load_history(tmp_path)), str(rules.describe())):
         assert NY2 not in shown and NY2[2:] not in shown
 
 
@@ -443,7 +443,7 @@ def test_the_rules_api_is_exported_from_dialkit() -> None:
         "FrequencyCap",
         "SuppressionList",
         "DialHistory",
-        "read_history",
+        "load_history",
         "RulesError",
     ):
         assert getattr(dialkit, name) is getattr(dialkit.rules, name)

@@ -51,6 +51,11 @@ def test_charts_draw_every_contact_and_name_no_number() -> None:
     labels = " ".join(t.get_text() for t in ax.get_legend().get_texts())
     assert "dial now: 5" in labels and "deferred (pending; a later send): 3" in labels
     assert not any(n[2:] in title + labels for n in NY + LA)
+    # each cluster of dots is named by its zone and counted (they used to be unlabelled clusters)
+    names = [t.get_text() for t in ax.texts]
+    assert any(t.startswith("New York") and t.endswith("(5)") for t in names), names
+    assert any(t.startswith("Los Angeles") and t.endswith("(3)") for t in names), names
+    assert sum(int(t.rsplit("(", 1)[1].rstrip(")")) for t in names) == 9
 
 
 def test_an_empty_verdict_gives_titled_empty_charts() -> None:

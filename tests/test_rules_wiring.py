@@ -133,7 +133,7 @@ def test_bad_rule_flags_are_one_clear_error(tmp_path: Path, capsys) -> None:
         assert code == 2 and words in err, (flags, err)
 
 
-def test_suppress_is_repeatable_with_expiry_on_the_later_lists(tmp_path: Path, capsys) -> None:
+def test_suppress_is_repeatable_with_expiry_beside_the_do_not_call_register(tmp_path: Path, capsys) -> None:
     path = write(tmp_path / "c.csv", frame())
     dnc = write(tmp_path / "dnc.csv", pd.DataFrame({"phone": [NY1]}))
     later = write(
@@ -144,7 +144,7 @@ def test_suppress_is_repeatable_with_expiry_on_the_later_lists(tmp_path: Path, c
         capsys,
         "check",
         str(path),
-        "--suppress",
+        "--do-not-call",
         str(dnc),
         "--suppress",
         str(later),
@@ -160,13 +160,13 @@ def test_suppress_is_repeatable_with_expiry_on_the_later_lists(tmp_path: Path, c
     details = rows.loc[rows["reason"] == "suppressed", "detail"].tolist()
     assert "on the do-not-call list" in details and any("'complaints.csv'" in d for d in details)
     bad = write(tmp_path / "bad.csv", pd.DataFrame({"phone": [NY2, "call me"]}))
-    code, _, err = run(capsys, "check", str(path), "--suppress", str(dnc), "--suppress", str(bad), "--at", AT)
+    code, _, err = run(capsys, "check", str(path), "--do-not-call", str(dnc), "--suppress", str(bad), "--at", AT)
     assert code == 2 and "bad.csv" in err and "--allow-unreadable-suppress" in err
     code, _, _ = run(
         capsys,
         "check",
         str(path),
-        "--suppress",
+        "--do-not-call",
         str(dnc),
         "--suppress",
         str(bad),
@@ -175,6 +175,29 @@ def test_suppress_is_repeatable_with_expiry_on_the_later_lists(tmp_path: Path, c
         "--allow-unreadable-suppress",
     )
     assert code == 0
+
+
+def test_every_suppress_is_a_rules_list_with_expiry_once_the_register_has_its_own_flag(tmp_path: Path, capsys) -> None:
+    path = write(tmp_path / "c.csv", frame())
+    first = write(tmp_path / "first.csv", pd.DataFrame({"phone": [NY1, NY3], "until": ["2027-01-01", "2026-11-01"]}))
+    code, out, err = run(
+        capsys, "check", str(path), "--do-not-call", "", "--suppress", str(first), "--at", AT, "--json"
+    )
+    data = json.loads(out)
+    # the first --suppress is a campaign-rules list like the others: its expiry column counts (NY3's has passed)
+    assert code == 0 and data["reasons"]["suppressed"] == 1 and data["accepted"] == 4, err
+    assert "deprecated" not in err
+
+
+def test_the_first_suppress_without_do_not_call_is_read_as_before_with_a_deprecation_note(
+    tmp_path: Path, capsys
+) -> None:
+    path = write(tmp_path / "c.csv", frame())
+    first = write(tmp_path / "first.csv", pd.DataFrame({"phone": [NY1, NY3], "until": ["2027-01-01", "2026-11-01"]}))
+    code, out, err = run(capsys, "check", str(path), "--suppress", str(first), "--at", AT, "--json")
+    # as before: the register suppresses for good (the expiry column is not read), and stderr says what to change
+    assert code == 0 and json.loads(out)["reasons"]["suppressed"] == 2
+    assert err.count("--do-not-call") == 1 and "deprecated" in err
 
 
 def test_plan_applies_rejections_and_shows_what_send_would_defer(tmp_path: Path, capsys) -> None:

@@ -54,7 +54,7 @@ def test_every_frame_names_its_phone_column_e164_or_masked(sent: tuple[Path, Pat
     contacts = dialkit.load_contacts(SMALL)
     plan = plan_batches(contacts, "camp-1")
     results = dialkit.load_results(ledger)
-    records = dialkit.read_contact_records(records_path)
+    records = dialkit.load_contact_records(records_path)
     frames = {
         "accepted": (contacts.accepted.drop(columns=[contacts.phone_column]), PHONE_E164),
         "plan": (plan.to_frame(), PHONE_E164),
@@ -140,3 +140,16 @@ def test_old_problem_names_still_work_with_a_deprecation_warning() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert err.problems is info.value.problems
+
+
+def test_every_reader_is_a_load_and_the_read_names_warn(tmp_path: Path) -> None:
+    """``load_*`` for every reader (contacts, results, attempts, contact records, history): one verb."""
+    readers = [name for name in dialkit.__all__ if name.startswith(("load_", "read_"))]
+    assert {n for n in readers if n.startswith("read_")} == {"read_contact_records", "read_history"}  # the aliases
+    records = [{"ContactId": "c-1", "Channel": "VOICE", "InitiationMethod": "API", "DisconnectReason": "EXPIRED"}]
+    with pytest.warns(DeprecationWarning, match="load_contact_records"):
+        old = dialkit.read_contact_records(records)
+    pd.testing.assert_frame_equal(old, dialkit.load_contact_records(records))
+    with pytest.warns(DeprecationWarning, match="load_history"):
+        history = dialkit.read_history(tmp_path)
+    assert len(history.dials) == len(dialkit.load_history(tmp_path).dials) == 0

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import ipywidgets
+import pandas as pd
 import pytest
 
 import dialkit
@@ -52,6 +53,23 @@ def test_contact_review_accepts_a_reason_with_no_rows(tmp_path) -> None:
     review = ContactReview(dialkit.load_contacts(path))
     review.reason.value = "too_long"
     assert len(review.filtered) == 0 and "too_long (0)" in [label for label, _ in review.reason.options]
+
+
+def test_contact_review_pages_through_every_reject_and_shows_the_suppressed(messy) -> None:
+    review = ContactReview(messy, max_rows=25)
+    total = len(messy.rejected)
+    assert review.pages == -(-total // 25) > 1 and review.prev_button.disabled and not review.next_button.disabled
+    seen: list[int] = []
+    for _ in range(review.pages):
+        assert f"of {total:,} matching rejects (page {review.page + 1} of {review.pages}" in review.status.value
+        seen += [int(r) for r in review.filtered["row"].iloc[review.page * 25 : review.page * 25 + 25]]
+        review.next_button.click()
+    assert sorted(seen) == sorted(int(r) for r in messy.rejected["row"]) and review.next_button.disabled
+    review.show_page(99)  # clipped to the last page
+    assert review.page == review.pages - 1
+    review.reason.value = "suppressed"  # a new filter starts again at the first page
+    assert review.page == 0 and len(review.filtered) == messy.reasons["suppressed"] > 0
+    assert "rows 1-" in review.status.value and "suppressed" in review.table_html
 
 
 def test_contact_review_filters_by_reason_and_text(messy) -> None:
@@ -248,10 +266,12 @@ def test_send_panel_runs_to_completion_with_the_right_counts(small, tmp_path: Pa
     done = results["status"].isin(["succeeded", "failed"])
     assert summary.total == len(plan) and summary.stopped_reason is None
     assert panel.counts["succeeded"] == (results["status"] == "succeeded").sum() == summary.succeeded
-    for code in dialkit.FAILURE_CODES:
+    v1_codes = ("InvalidInput", "RequestThrottled", "UnknownError")
+    assert set(panel.counts) == {"succeeded", *v1_codes, "pending", "in_flight"}  # only the codes of the API in use
+    for code in v1_codes:
         expected = int((results["failure_code"] == code).sum())
         assert panel.counts[code] == expected == summary.failed.get(code, 0)
-    assert sum(panel.counts[c] for c in dialkit.FAILURE_CODES) > 0  # the faults left failures to show
+    assert sum(panel.counts[c] for c in v1_codes) > 0  # the faults left failures to show
     assert panel.progress.value == int(done.sum())
     assert panel.progress.bar_style == "warning"  # some failed
     assert f">{summary.succeeded}</td>" in panel.counts_html.value
@@ -259,12 +279,16 @@ def test_send_panel_runs_to_completion_with_the_right_counts(small, tmp_path: Pa
     # the faults' final codes are retryable: Start sends them again, so they are "to resend", not "failed"
     to_resend = {c: n for c, n in summary.failed.items() if n}
     assert to_resend and set(to_resend) <= set(panel.retryable_codes) and "InvalidInput" not in panel.retryable_codes
+    # the panel's rows use the summary's words: "failed: CODE", and say which codes Start resends
     for code in to_resend:
-        assert f">{code} (to resend: Start sends again)</td>" in panel.counts_html.value
-    assert ">InvalidInput (failed: fix the data)</td>" in panel.counts_html.value
-    assert ">BufferLimitExceeded (not a v1 code)</td>" in panel.counts_html.value  # v2's only
+        assert f">failed: {code} (Start resends these)</td>" in panel.counts_html.value
+    assert ">failed: InvalidInput (fix the data)</td>" in panel.counts_html.value
+    assert "BufferLimitExceeded" not in panel.counts_html.value  # v2's only
+    assert ">in flight</td>" in panel.counts_html.value and "in_flight" not in panel.counts_html.value
     n = sum(to_resend.values())
-    assert f"0 failed, {n} to resend (" in panel.result.value
+    assert f"{n} failed (" in panel.result.value and f"Start resends {n} (" in panel.result.value
+    assert str(summary).startswith(f"{summary.total} requests: {summary.succeeded} succeeded, {n} failed (")
+    assert "elapsed" in panel.pace.value and "calls/s" in panel.pace.value and "all answered" in panel.pace.value
     assert summary.left_to_send == n and f"Start sends the {n} requests left" in panel.status.value
     assert not panel.start_button.disabled and panel.stop_button.disabled
     assert panel.start_button.button_style == "primary" and panel.stop_button.button_style == ""
@@ -292,7 +316,11 @@ def test_send_panel_stop_button_stops_and_start_resumes(small, tmp_path: Path) -
         assert any("send stopped" in line for line in panel.log_lines)  # the sender's warning, kept
         # ...but said once on screen: status (why and what Start does), summary (counts), log (other warnings)
         shown = panel.status.value + panel.log_html.value + panel.result.value
-        assert shown.count("stopped by request") == 1 and shown.count("same ledger") == 0
+        assert (
+            shown.count("you pressed Stop") == 1
+            and "stopped by request" not in shown
+            and shown.count("same ledger") == 0
+        )
         assert f"Start sends the {stopped.left_to_send} requests left" in panel.status.value
         assert "stopped:" not in panel.result.value and "send stopped" not in panel.log_html.value
         assert panel.start_button.button_style == "primary" and not panel.start_button.disabled
@@ -338,7 +366,7 @@ def test_send_panel_shows_a_paused_campaign_error(small, tmp_path: Path) -> None
             panel.wait(timeout=30)
         assert info.value.state == "Paused"
         assert panel.wait(raise_error=False) is None
-        assert "CampaignNotRunning" in panel.status.value and "Paused" in panel.status.value
+        assert "Paused" in panel.status.value and "CampaignNotRunning" not in panel.status.value  # words, not reprs
         assert panel.progress.bar_style == "danger" and not panel.start_button.disabled
         assert conn.emulator.dial_requests() == []
 
@@ -372,9 +400,11 @@ def test_find_notebooks_by_number_stem_or_name() -> None:
     from dialkit.notebooks import find_notebooks
 
     every = find_notebooks()
-    assert [p.name[:2] for p in every][:5] == ["01", "02", "03", "04", "05"] and "07" in [p.name[:2] for p in every]
-    assert find_notebooks(["02", "04_failure_codes", "05_campaign_experiments.ipynb"]) == [every[1], every[3], every[4]]
-    with pytest.raises(FileNotFoundError, match="available: 01_load_contacts"):
+    assert [p.name[:2] for p in every][:6] == ["00", "01", "02", "03", "04", "05"] and "07" in [
+        p.name[:2] for p in every
+    ]
+    assert find_notebooks(["02", "04_failure_codes", "05_campaign_experiments.ipynb"]) == [every[2], every[4], every[5]]
+    with pytest.raises(FileNotFoundError, match="available: 00_campaign_dashboard, 01_load_contacts"):
         find_notebooks(["99"])
 
 
@@ -401,3 +431,63 @@ def test_open_connection_and_mask_columns(small) -> None:
     assert list(shown["phone_e164"]) == [mask_phone(n) for n in small.accepted["phone_e164"]]
     assert not set(shown["phone_e164"]) & set(small.accepted["phone_e164"])
     assert shown["customer_id"].equals(small.accepted["customer_id"])
+
+
+def _fake_plan() -> dialkit.BatchPlan:
+    phones = [f"+1212555{100 + i:04d}" for i in range(50)]
+    return dialkit.plan_batches(pd.DataFrame({"phone_e164": phones}), "6b0f5c0e-1d2a-4c8e-9f00-000000000001")
+
+
+class _RealConn:
+    is_local = False
+    endpoint_url = "https://connect-campaigns.us-east-1.amazonaws.com"
+
+
+def test_send_panel_on_a_real_endpoint_starts_only_after_the_campaign_id_is_typed(tmp_path: Path) -> None:
+    calls: list[dict[str, object]] = []
+
+    def fake_send(plan, conn, ledger, **kwargs):  # records what the panel asked for; sends nothing
+        calls.append(kwargs)
+        return None
+
+    plan = _fake_plan()
+    panel = SendPanel(plan, _RealConn(), tmp_path / "real.sqlite", send=fake_send)
+    assert panel.confirm_text.layout.display != "none" and panel.start_button.disabled
+    assert "REAL endpoint" in panel.status.value
+    panel.start()  # pressing Start by code before confirming does nothing
+    assert not calls and "not started" in panel.status.value
+    panel.confirm_text.value = "some-other-campaign"
+    assert panel.start_button.disabled
+    panel.confirm_text.value = plan.campaign_id
+    assert not panel.start_button.disabled and "confirmed" in panel.status.value
+    panel.start()
+    panel.wait(timeout=10)
+    assert calls and calls[0]["confirm"] is True
+
+
+def test_send_panel_on_the_emulator_has_no_confirm_box(tmp_path: Path) -> None:
+    class Local:
+        is_local = True
+        endpoint_url = "http://127.0.0.1:1"
+
+    panel = SendPanel(_fake_plan(), Local(), tmp_path / "l.sqlite", send=lambda *a, **k: None)
+    assert panel.confirm_text.layout.display == "none" and not panel.start_button.disabled
+
+
+def test_send_panel_status_says_what_happens_in_words_with_rate_and_time_left(tmp_path: Path) -> None:
+    from dialkit.sender import Progress
+
+    now = [100.0]
+    panel = SendPanel(_fake_plan(), _RealConn(), tmp_path / "p.sqlite", send=lambda *a, **k: None, clock=lambda: now[0])
+    panel(Progress("start", 50, 0, {}, 50))
+    now[0] += 10.0
+    panel(Progress("batch", 50, 25, {}, 25, batch=1))
+    assert "batch 1 answered: 25 of 50 requests answered" in panel.status.value
+    assert "batch batch" not in panel.status.value
+    assert "elapsed 10 s" in panel.pace.value and "2.5 requests/s" in panel.pace.value
+    assert "0.1 calls/s" in panel.pace.value and "about 10 s left" in panel.pace.value
+    panel(Progress("retry", 50, 25, {}, 25, batch=2))
+    assert "resending batch 2 (same client tokens)" in panel.status.value
+    now[0] += 200.0
+    panel(Progress("batch", 50, 40, {"InvalidInput": 10}, 0, batch=2))
+    assert "elapsed 3 min 30 s" in panel.pace.value and "all answered" in panel.pace.value

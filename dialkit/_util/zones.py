@@ -48,6 +48,8 @@ from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE, is_number_
 from phonenumbers.timezone import time_zones_for_number
 from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
+from dialkit._util.columns import column_key
+
 __all__ = [
     "UNKNOWN_TIME_ZONE",
     "WEEKDAYS",
@@ -64,6 +66,7 @@ __all__ = [
     "time_zone",
     "time_zones_for_numbers",
     "time_zones_for_postcodes",
+    "states_for_postcodes",
 ]
 
 #: libphonenumber's answer when it does not know where a number is.
@@ -76,10 +79,6 @@ POSTCODE_COLUMN_NAMES: tuple[str, ...] = ("zip", "zip_code", "zipcode", "zip5", 
 ZIP_REGIONS: frozenset[str] = frozenset({"US", "PR", "VI", "GU", "AS", "MP"})
 
 _TYPE_BY_NAME = {n: getattr(PhoneNumberType, n) for n in dir(PhoneNumberType) if n.isupper()}
-
-
-def _key(name: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", str(name).casefold())
 
 
 @cache
@@ -116,7 +115,7 @@ def _country_code(digits: str) -> int:
 
 @cache
 def _country_level_zones(cc: int) -> tuple[str, ...]:
-    """libphonenumber's zones for a non-geographic number of country code ``cc``."""
+    """Libphonenumber's zones for a non-geographic number of country code ``cc``."""
     text = str(cc)
     for n in range(TIMEZONE_LONGEST_PREFIX, 0, -1):
         prefix = text[: 1 + n]
@@ -174,7 +173,7 @@ def _per_distinct(phone_e164: pd.Series, number_type: pd.Series | None, fn: Any)
 
 
 def time_zones_for_numbers(phone_e164: pd.Series, number_type: pd.Series | None = None) -> pd.Series:
-    """libphonenumber's time zones for each E.164 number, as a Series of tuples (same index).
+    """Libphonenumber's time zones for each E.164 number, as a Series of tuples (same index).
 
     A number libphonenumber cannot place gives ``()`` (its ``Etc/Unknown``
     answer is dropped, so "unknown" is simply an empty tuple).  With
@@ -246,11 +245,35 @@ def time_zones_for_postcodes(postcode: pd.Series, region: pd.Series | None = Non
     return pd.Series(found, index=postcode.index, dtype=object, name="postcode_time_zone")
 
 
+@lru_cache(maxsize=1)
+def _zip_states() -> dict[str, str]:
+    """ZIP → USPS state code, from the ``zipcodes`` package (the data :func:`time_zones_for_postcodes` reads)."""
+    import zipcodes
+
+    return {str(r["zip_code"]): str(r["state"]) for r in zipcodes.list_all() if r.get("state")}
+
+
+def states_for_postcodes(postcode: pd.Series, region: pd.Series | None = None) -> pd.Series:
+    """The USPS state code (``FL``) of each US ZIP code (None where unknown), same index.
+
+    ``region`` limits the lookup to numbers from :data:`ZIP_REGIONS`, as in
+    :func:`time_zones_for_postcodes`.
+    """
+    codes = postcode.map(normalize_zip)
+    if region is not None:
+        codes = codes.where(region.astype("string").fillna("").isin(ZIP_REGIONS).to_numpy(), None)
+    if not codes.notna().any():
+        return pd.Series([None] * len(postcode), index=postcode.index, dtype=object, name="postcode_state")
+    table = _zip_states()
+    found = [table.get(z) if isinstance(z, str) else None for z in codes.tolist()]
+    return pd.Series(found, index=postcode.index, dtype=object, name="postcode_state")
+
+
 def find_postcode_column(columns: Iterable[str]) -> str | None:
     """The first column named like a ZIP/postcode column (:data:`POSTCODE_COLUMN_NAMES`), or None."""
-    wanted = {_key(n) for n in POSTCODE_COLUMN_NAMES}
+    wanted = {column_key(n) for n in POSTCODE_COLUMN_NAMES}
     for column in columns:
-        if _key(column) in wanted:
+        if column_key(column) in wanted:
             return str(column)
     return None
 

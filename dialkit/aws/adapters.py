@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from dialkit.aws.model import constraints
+from dialkit.exceptions import GarbageAnswer
 
-__all__ = ["Adapter", "BatchAnswer", "V1Adapter", "V2Adapter", "adapter_for"]
+__all__ = ["Adapter", "BatchAnswer", "GarbageAnswer", "V1Adapter", "V2Adapter", "adapter_for"]
 
 
 class RequestLike(Protocol):
@@ -54,13 +55,83 @@ class Adapter(Protocol):
         """The campaign's state (Running, Paused, ...)."""
 
 
-def _answer(resp: Mapping[str, Any]) -> BatchAnswer:
+def _answer(resp: Any) -> BatchAnswer:
+    """The answer of a 200, checked against the model's shape; :class:`GarbageAnswer` when it does not fit.
+
+    Both lists may be empty, but a 200 that holds neither (a body that was not
+    JSON, or was cut short: botocore then hands back no members) or holds them
+    with the wrong types is not an answer: what it says about the requests is unknown.
+    """
+    if not isinstance(resp, Mapping):
+        raise GarbageAnswer(f"the answer is a {type(resp).__name__}, not a JSON object")
+    ok, failed = resp.get("successfulRequests"), resp.get("failedRequests")
+    if ok is None and failed is None:
+        raise GarbageAnswer(
+            "HTTP 200 without successfulRequests or failedRequests (the body was not JSON, was cut short, "
+            "or is another API's answer)"
+        )
     out = BatchAnswer()
-    for item in resp.get("successfulRequests") or []:
-        out.succeeded[item.get("clientToken", "")] = item.get("id")
-    for item in resp.get("failedRequests") or []:
-        out.failed[item.get("clientToken", "")] = (item.get("failureCode") or "UnknownError", item.get("id"))
+    for name, items in (("successfulRequests", ok), ("failedRequests", failed)):
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            raise GarbageAnswer(f"{name} is a {type(items).__name__}, not a list")
+        for item in items:
+            token = item.get("clientToken") if isinstance(item, Mapping) else None
+            ident = item.get("id") if isinstance(item, Mapping) else None
+            code = item.get("failureCode", "UnknownError") if isinstance(item, Mapping) else None
+            if not isinstance(token, str) or not (ident is None or isinstance(ident, str)):
+                raise GarbageAnswer(f"an item of {name} lacks a string clientToken and id: {_shape(item)}")
+            if name == "failedRequests":
+                if not isinstance(code, str) or not code:
+                    raise GarbageAnswer(f"an item of failedRequests has no string failureCode: {_shape(item)}")
+                out.failed[token] = (code, ident)
+            else:
+                out.succeeded[token] = ident
     return out
+
+
+def _state(resp: Any) -> str:
+    """The ``state`` of a GetCampaignState answer; :class:`GarbageAnswer` unless it is a string."""
+    state = resp.get("state") if isinstance(resp, Mapping) else None
+    if not isinstance(state, str) or not state:
+        raise GarbageAnswer(f"GetCampaignState answered without a string state: {_shape(resp)}")
+    return state
+
+
+def _shape(item: Any) -> str:
+    """The types in an item, never its values (they may hold numbers): ``{clientToken: int, id: str}``."""
+    if isinstance(item, Mapping):
+        return "{" + ", ".join(f"{k}: {type(v).__name__}" for k, v in list(item.items())[:6]) + "}"
+    return type(item).__name__
+
+
+def _call(method: Any, **payload: Any) -> Any:
+    """Call a client method; a response botocore cannot parse becomes :class:`GarbageAnswer`.
+
+    botocore's own errors (ClientError, BotoCoreError) pass unchanged; anything
+    else raised while the answer is parsed (invalid UTF-8, a string where the
+    model has a list) means the service's answer is unreadable.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return method(**payload)
+    except (ClientError, BotoCoreError):
+        raise
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+        raise GarbageAnswer(f"botocore could not parse it ({type(exc).__name__}: {_first_line(exc)})") from exc
+    except Exception as exc:
+        if type(exc).__name__ == "ResponseParserError":  # botocore.parsers, not a BotoCoreError
+            raise GarbageAnswer(f"botocore could not parse it ({_first_line(exc)})") from exc
+        raise
+
+
+def _first_line(exc: BaseException) -> str:
+    from dialkit.masking import mask_text
+
+    text = " ".join(str(exc).split())
+    return mask_text(text[:160])
 
 
 class V1Adapter:
@@ -93,10 +164,12 @@ class V1Adapter:
     def put_batch(
         self, client: Any, campaign_id: str, requests: Sequence[RequestLike], expiration: datetime
     ) -> BatchAnswer:
-        return _answer(client.put_dial_request_batch(**self.payload(campaign_id, requests, expiration)))
+        """Send one batch with ``client`` (a ``connectcampaigns`` client) and sort its answer per request."""
+        return _answer(_call(client.put_dial_request_batch, **self.payload(campaign_id, requests, expiration)))
 
     def campaign_state(self, client: Any, campaign_id: str) -> str:
-        return str(client.get_campaign_state(id=campaign_id)["state"])
+        """The campaign's state (``Running``, ``Paused``, ...) from ``GetCampaignState``."""
+        return _state(_call(client.get_campaign_state, id=campaign_id))
 
 
 class V2Adapter:
@@ -152,10 +225,12 @@ class V2Adapter:
     def put_batch(
         self, client: Any, campaign_id: str, requests: Sequence[RequestLike], expiration: datetime
     ) -> BatchAnswer:
-        return _answer(client.put_outbound_request_batch(**self.payload(campaign_id, requests, expiration)))
+        """Send one batch with ``client`` (a ``connectcampaignsv2`` client) and sort its answer per request."""
+        return _answer(_call(client.put_outbound_request_batch, **self.payload(campaign_id, requests, expiration)))
 
     def campaign_state(self, client: Any, campaign_id: str) -> str:
-        return str(client.get_campaign_state(id=campaign_id)["state"])
+        """The campaign's state (``Running``, ``Paused``, ...) from ``GetCampaignState``."""
+        return _state(_call(client.get_campaign_state, id=campaign_id))
 
 
 def adapter_for(api: str) -> Adapter:

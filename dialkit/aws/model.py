@@ -66,8 +66,8 @@ CLIENT_TOKEN_WINDOW = timedelta(days=7)
 #: Connect API reference, StartOutboundVoiceContact / UpdateContactAttributes).
 MAX_ATTRIBUTES_BYTES = 32768
 
-#: The first botocore that ships the connectcampaignsv2 model (found by bisecting PyPI
-#: wheels: 1.35.75 has none, 1.35.76 has it); dialkit's floor.
+#: dialkit's declared botocore floor, the version the floor venv runs.  Not the first botocore with the
+#: connectcampaignsv2 model: bisecting PyPI wheels found that to be 1.35.63 (1.35.62 has none).
 BOTOCORE_FLOOR = "1.35.76"
 #: The first botocore whose connectcampaignsv2 model has RingTimeout (1.40.76 has not, 1.41.0 has).
 RING_TIMEOUT_SINCE = "1.41.0"
@@ -131,8 +131,10 @@ class ApiConstraints:
     iam_prefix: str = "connect-campaigns"
 
     def iam_action(self, operation: str | None = None) -> str:
-        """The IAM action that allows ``operation`` (default: the batch operation), e.g.
-        ``connect-campaigns:PutDialRequestBatch``."""
+        """The IAM action that allows ``operation`` (default: the batch operation).
+
+        For example ``connect-campaigns:PutDialRequestBatch``.
+        """
         return f"{self.iam_prefix}:{operation or self.operation}"
 
     def require_ring_timeout(self) -> tuple[int, int]:
@@ -159,7 +161,7 @@ def _string_rule(shape: Shape) -> StringRule:
 
 @cache
 def service_model(api: ApiVersion = "v1") -> ServiceModel:
-    """botocore's service model of ``api``; :class:`ModelNotSupported` when this botocore has none."""
+    """Botocore's service model of ``api``; :class:`ModelNotSupported` when this botocore has none."""
     if api not in SERVICE_NAMES:
         raise ValueError(f"api must be 'v1' or 'v2', not {api!r}")
     name = SERVICE_NAMES[api]

@@ -18,6 +18,13 @@ one line on stderr.  Exit statuses (automation may rely on them):
   4    send: stopped: the campaign is not Running, not found, or the run was
        stopped; requests are left: fix the cause, then send again
   130  interrupted (Ctrl-C): send again with the same --ledger to resume
+  143  send stopped by SIGTERM, 129 by SIGHUP (a service manager, a closed
+       terminal): as for Ctrl-C, the ledger is consistent: send again with the
+       same --ledger to resume
+
+Every number, duration and date option is checked before anything runs
+(finite, in the range its help gives); an empty value is refused, never read
+as "no rule"; such errors are one line on stderr with status 2.
 """
 
 from __future__ import annotations
@@ -28,16 +35,19 @@ import logging
 import shutil
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from dialkit import __version__
 from dialkit._util.files import write_private_csv
 from dialkit._util.utc import utc_iso
+from dialkit._util.values import OneLineParser, nonempty, number
+from dialkit._version import __version__
+from dialkit.cli.compliance import add_compliance_parser, add_verify_arguments
 from dialkit.exceptions import CampaignNotFound, CampaignNotRunning, DialkitError
 from dialkit.masking import MaskingFilter, mask_text
 
@@ -63,6 +73,9 @@ __all__ = [
 #: The demo's sample files (shipped with dialkit: see dialkit.tutorials).
 SAMPLE = "contacts_messy.csv"
 SAMPLE_SUPPRESS = "do_not_call.csv"
+
+#: A file or folder argument: an empty value is refused (it would name the working directory, or nothing).
+_PATH = nonempty("a path")
 
 #: Exit statuses (see the module docstring and ``dialkit --help``).
 EXIT_OK = 0
@@ -100,27 +113,44 @@ def _alias(p: argparse.ArgumentParser | Any, old: str, new: str, dest: str) -> N
 
 
 def _contacts_args(p: argparse.ArgumentParser, *, region_alias: bool = True) -> None:
-    p.add_argument("contacts", help="contact file: CSV/TSV/TXT, Excel .xlsx, Parquet, JSON lines")
-    p.add_argument("--phone-column", help="name of the phone column (found by name when omitted)")
-    p.add_argument("--sheet", help="Excel sheet to read: its name, or its 0-based position (default: the first)")
+    p.add_argument("contacts", type=_PATH, help="contact file: CSV/TSV/TXT, Excel .xlsx, Parquet, JSON lines")
+    p.add_argument(
+        "--phone-column", type=nonempty("a column name"), help="name of the phone column (found by name when omitted)"
+    )
+    p.add_argument(
+        "--sheet",
+        type=nonempty("a sheet name or position"),
+        help="Excel sheet to read: its name, or its 0-based position (default: the first)",
+    )
     p.add_argument(
         "--default-region",
         default="US",
+        type=nonempty("a country code"),
         metavar="COUNTRY",
         help="country of numbers written without a + country code (ISO 3166 code, e.g. GB; default US)",
     )
     if region_alias:  # on send, --region is the AWS region
         _alias(p, "--region", "--default-region", "default_region")
     p.add_argument(
+        "--do-not-call",
+        metavar="FILE",
+        help="the do-not-call register (any contact file format, or one number per line): suppresses for "
+        "good; each entry is tried in --default-region and every region the contact list uses, and one "
+        "that cannot be read stops the load (see --allow-unreadable-suppress); '' for none",
+    )
+    p.add_argument(
         "--suppress",
         action="append",
         default=[],
-        help="do-not-call list (any contact file format, or one number per line); repeatable: the first "
-        "list suppresses for good, every list after it is a campaign-rules suppression list whose "
-        "entries may carry an expiry column (expires, until, ...); the rejected row's detail names "
-        "the list. Every phone column (phone, home_phone, mobile_phone, ...) of every sheet is read, "
-        "and every number of a cell (212-555-0101; 212-555-0102); an entry that cannot be read "
-        "(letters among the digits, a note) stops the load",
+        metavar="FILE",
+        type=nonempty("a suppression list", "suppress nobody"),
+        help="a campaign-rules suppression list, repeatable: numbers not to dial, each until the date in "
+        "an expiry column (expires, until, ...) or for good; the rejected row's detail names the list "
+        "and the audit its sha256 (deprecated: without --do-not-call, the first --suppress is read as "
+        "the do-not-call register, as before). Every list (and --do-not-call) is read whole: every phone "
+        "column (phone, home_phone, mobile_phone, alt ...) of every sheet, every number of a cell "
+        "(212-555-0101; 212-555-0102); an entry that cannot be read (letters among the digits, a note) "
+        "stops the load",
     )
     p.add_argument(
         "--date-order",
@@ -148,6 +178,7 @@ def _rules_args(p: argparse.ArgumentParser, *, at: bool) -> None:
     g = p.add_argument_group("campaign rules (dialkit.rules; rejected rows get the rule's reason)")
     g.add_argument(
         "--calling-hours",
+        type=nonempty("a calling window", "any hour"),
         help="window in each callee's local time, e.g. 08:00-21:00 or "
         "'Mon-Fri 08:00-21:00; Sat 10:00-18:00; except 2026-12-25'. Open when the callee's wall clock "
         "reads inside it, in EVERY time zone their number may ring in (an Australian mobile has 8), "
@@ -155,6 +186,7 @@ def _rules_args(p: argparse.ArgumentParser, *, at: bool) -> None:
     )
     g.add_argument(
         "--default-time-zone",
+        type=nonempty("a time zone"),
         help="IANA zone for numbers libphonenumber cannot place (else they are "
         "rejected unknown_time_zone while --calling-hours is on), e.g. America/New_York",
     )
@@ -162,22 +194,40 @@ def _rules_args(p: argparse.ArgumentParser, *, at: bool) -> None:
         "--history",
         action="append",
         default=[],
+        type=_PATH,
         help="ledger of an earlier run, or a folder searched (subfolders too) for ledgers by content, "
         "whatever their names (repeatable): counted by --max-per-number and --area-code-cap. The send's "
         "own --ledger is left out by its identity, never by run id; a ledger another program holds "
-        "locked is read from a snapshot, or stops the command",
+        "locked stops the command with a message",
     )
-    g.add_argument("--max-per-number", help="at most N dial requests per number in any DAYS days, e.g. 1/7")
+    g.add_argument(
+        "--max-per-number",
+        type=nonempty("a cap N/DAYS", "no cap"),
+        help="at most N dial requests per number in any DAYS days, e.g. 1/7",
+    )
     g.add_argument(
         "--area-code-cap",
+        type=nonempty("a cap", "no cap"),
         help="at most N dial requests per area code per callee local day (the excess is deferred, never dropped)",
     )
     g.add_argument(
-        "--countries", help="allowed destination countries, e.g. US,CA (others rejected country_not_allowed)"
+        "--countries",
+        type=nonempty("a country list", "every country"),
+        help="allowed destination countries, e.g. US,CA (others rejected country_not_allowed)",
+    )
+    g.add_argument(
+        "--rule-pack",
+        action="append",
+        default=[],
+        choices=["us", "us-debt-collection", "uk"],
+        help="jurisdiction rules on top of the flags, strictest wins per callee (repeatable): us (federal "
+        "08:00-21:00, Florida/Oklahoma 08:00-20:00 and 3 calls per 24 h), us-debt-collection (Regulation F "
+        "7 in 7 days), uk; not legal advice, see docs/compliance.md",
     )
     if at:
         g.add_argument(
             "--at",
+            type=nonempty("a moment"),
             help="the moment to evaluate the rules at (default now): ISO 8601 date and time with Z or an "
             "offset between -14:00 and +14:00, e.g. 2026-11-28T14:00:00Z or 2026-11-28T09:00:00-05:00; "
             "nothing else is read",
@@ -188,6 +238,7 @@ def _plan_args(p: argparse.ArgumentParser, *, campaign_required: bool) -> None:
     # not argparse-required: the hidden --campaign alias must satisfy it too (checked by the command)
     p.add_argument(
         "--campaign-id",
+        type=nonempty("a campaign id"),
         help="campaign id (required)"
         if campaign_required
         else "campaign id (for --endpoint local: defaults to the emulator's seeded campaign)",
@@ -196,12 +247,16 @@ def _plan_args(p: argparse.ArgumentParser, *, campaign_required: bool) -> None:
     p.add_argument("--attributes", default="", help="comma-separated contact columns to send as attributes")
     p.add_argument(
         "--ttl",
-        type=float,
+        type=number("seconds", low=30, high=900, example="600"),
         default=600,
         metavar="SECONDS",
         help="seconds a request may wait to be dialed (30–900, default 600)",
     )
-    p.add_argument("--run-id", help="run id in every client token (default 'default'); a new one dials again")
+    p.add_argument(
+        "--run-id",
+        type=nonempty("a run id"),
+        help="run id in every client token (default 'default'); a new one dials again",
+    )
     p.add_argument(
         "--no-token-attribute",
         action="store_true",
@@ -216,17 +271,36 @@ def _plan_args(p: argparse.ArgumentParser, *, campaign_required: bool) -> None:
     )
 
 
+def _suppress_lists(args: argparse.Namespace) -> tuple[str | None, list[str]]:
+    """``(do-not-call register, campaign-rules suppression lists)`` from ``--do-not-call`` and ``--suppress``.
+
+    Every ``--suppress`` is a campaign-rules list.  The deprecated reading: without ``--do-not-call``, the
+    first ``--suppress`` is the do-not-call register, as before (a one-line note on stderr says so, once).
+    """
+    if args.do_not_call is not None or not args.suppress:
+        return args.do_not_call or None, list(args.suppress)
+    if not getattr(args, "_first_suppress_noted", False):
+        args._first_suppress_noted = True
+        print(
+            f"dialkit: the first --suppress ({args.suppress[0]}) is read as the do-not-call register, as before; "
+            "this is deprecated: pass it as --do-not-call (in the next release every --suppress is a "
+            "campaign-rules suppression list)",
+            file=sys.stderr,
+        )
+    return args.suppress[0], list(args.suppress[1:])
+
+
 def _load(args: argparse.Namespace) -> ContactSet:
     from dialkit.contacts import load_contacts
 
     sheet = int(args.sheet) if args.sheet is not None and args.sheet.isdigit() else args.sheet
-    first = args.suppress[0] if args.suppress else None
+    do_not_call, _ = _suppress_lists(args)
     return load_contacts(
         args.contacts,
         phone_column=args.phone_column,
         default_region=args.default_region,
         sheet=sheet,
-        suppress=first,
+        suppress=do_not_call,
         dedupe=args.dedupe,
         suppress_unreadable="warn" if args.allow_unreadable_suppress else "error",
     )
@@ -236,11 +310,14 @@ def _rules(args: argparse.Namespace) -> CampaignRules | None:
     """The :class:`~dialkit.rules.CampaignRules` the flags ask for, or None when no rule flag is given."""
     from dialkit.rules import CampaignRules, RulesError
 
-    extra = args.suppress[1:]
+    _, extra = _suppress_lists(args)
     given = (args.calling_hours, args.default_time_zone, args.max_per_number, args.area_code_cap, args.countries)
-    if not extra and all(v is None for v in given):
+    packs = getattr(args, "rule_pack", None) or []
+    if not extra and not packs and all(v is None for v in given):
         if args.history:
-            raise RulesError("--history is counted by --max-per-number and --area-code-cap: give one of them too")
+            raise RulesError(
+                "--history is counted by --max-per-number, --area-code-cap and --rule-pack caps: give one of them too"
+            )
         return None
     rules = CampaignRules.from_cli_strings(
         calling_hours=args.calling_hours,
@@ -250,6 +327,7 @@ def _rules(args: argparse.Namespace) -> CampaignRules | None:
         suppress=extra,
         countries=args.countries,
         default_region=args.default_region,
+        rule_packs=packs,
         date_order=getattr(args, "date_order", None),
         unreadable="warn" if args.allow_unreadable_suppress else "error",
     )
@@ -283,9 +361,9 @@ def _apply_rules(
     rules = _rules(args)
     if rules is None:
         return contacts, None, None
-    from dialkit.rules import apply_rules, read_history
+    from dialkit.rules import apply_rules, load_history
 
-    history = read_history(*args.history) if args.history else None
+    history = load_history(*args.history) if args.history else None
     if history is not None and ledger is not None:  # this run's own ledger (by its identity) is not history
         history = history.without_ledger(ledger)
     contacts, verdict = apply_rules(contacts, rules, at, history)
@@ -306,7 +384,7 @@ def _rules_json(verdict: Any, contacts: Any, rules: Any) -> dict[str, Any]:
 
     out: dict[str, Any] = {"rules": rules.describe()}
     kept = verdict[~verdict["code"].isin(["country_not_allowed", "suppressed", "unknown_time_zone", "frequency_cap"])]
-    if rules.calling_hours is not None:
+    if rules.calling_hours is not None or rules.packs:
         out["calling_hours"] = calling_hours_summary(kept)
     out["deferred"] = {code: int(kept["code"].eq(code).sum()) for code in RULE_DEFERRALS}
     return out
@@ -344,10 +422,22 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         _print_json({**summary, "notes": notes})
         return 0
-    print(f"{args.contacts}: {summary['rows']} rows, {summary['accepted']} accepted, {summary['rejected']} rejected")
+    print(
+        f"{mask_text(args.contacts)}: {summary['rows']} rows, {summary['accepted']} accepted, {summary['rejected']} rejected"
+    )
     for reason, n in summary["reasons"].items():
         if n:
             print(f"  {reason:<20} {n}")
+    _print_rules_text(summary, rules)
+    for note in notes:
+        print(f"  note: {note}")
+    if args.rejects:
+        print(f"rejected rows written to {mask_text(args.rejects)}")
+    return 0
+
+
+def _print_rules_text(summary: dict[str, Any], rules: Any) -> None:
+    """``check``'s lines about the rules: the calling-hours counts, the area-code deferrals, the rule packs."""
     if "calling_hours" in summary:
         ch = summary["calling_hours"]
         print(
@@ -356,11 +446,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
     if summary.get("deferred", {}).get("area_code_cap"):
         print(f"area-code cap: {summary['deferred']['area_code_cap']} deferred to a later local day")
-    for note in notes:
-        print(f"  note: {note}")
-    if args.rejects:
-        print(f"rejected rows written to {args.rejects}")
-    return 0
+    if rules is not None and rules.packs:
+        print(
+            "rule packs: " + ", ".join(p.name for p in rules.packs) + " (strictest rule wins per callee; each rule's "
+            "source in --json and in the rejects' detail; not legal advice: docs/compliance.md)"
+        )
 
 
 def _isna(value: Any) -> bool:
@@ -424,7 +514,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_send(args: argparse.Namespace) -> int:
+def cmd_send(args: argparse.Namespace) -> int:  # noqa: C901
     from datetime import datetime, timezone
 
     from dialkit.sender import SendSettings, connect, send
@@ -452,20 +542,21 @@ def cmd_send(args: argparse.Namespace) -> int:
                 f" via {conn.endpoint_url or 'AWS ' + conn.region}"
             )
             if conn.is_local or args.yes:  # no call to a real endpoint before --yes
-                _print_campaign(conn, campaign, rules)
+                _print_campaign(conn, campaign, rules, plan)
         listeners: list[Listener] | None = [] if (args.json or args.no_progress) else None
         settings = SendSettings(rate=args.rate, max_attempts=args.max_attempts, rules=rules)
-        summary = send(
-            plan,
-            conn,
-            args.ledger,
-            settings,
-            confirm=args.yes,
-            listeners=listeners,
-            dry_run=args.dry_run,
-            suppress=contacts,
-            extend=args.extend_run,
-        )
+        with _signals_interrupt():
+            summary = send(
+                plan,
+                conn,
+                args.ledger,
+                settings,
+                confirm=args.yes,
+                listeners=listeners,
+                dry_run=args.dry_run,
+                suppress=contacts,
+                extend=args.extend_run,
+            )
     if args.json:
         _print_json(summary.to_dict())
     else:
@@ -473,7 +564,9 @@ def cmd_send(args: argparse.Namespace) -> int:
             print(plan.to_frame(masked=True).drop(columns=["attributes"]).head(10).to_string(index=False))
         print(summary)
         if not args.dry_run:
-            print(f"ledger: {summary.ledger_path}  (dialkit report {summary.ledger_path})")
+            print(
+                f"ledger: {mask_text(str(summary.ledger_path))}  (dialkit report {mask_text(str(summary.ledger_path))})"
+            )
     if args.dry_run:
         return EXIT_OK
     if summary.stopped_reason:
@@ -483,9 +576,45 @@ def cmd_send(args: argparse.Namespace) -> int:
     return EXIT_SEND_AGAIN if summary.left_to_send or summary.past_token_window else EXIT_OK
 
 
+class _Signalled(KeyboardInterrupt):
+    """SIGTERM or SIGHUP during a send: stops it the way Ctrl-C does (``signum`` says which)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """While sending, SIGTERM and SIGHUP raise :class:`_Signalled` in the main thread, as SIGINT does.
+
+    SIGINT raises KeyboardInterrupt: the ledger's open transaction rolls back, calls in flight stay ``in_flight`` (resent
+    with the same token), and main() prints how to resume.  Outside the main thread: nothing is installed.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise _Signalled(signum)
+
+    wanted = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None]
+    previous = {s: signal.signal(s, handler) for s in wanted}
+    try:
+        yield
+    finally:
+        for s, old in previous.items():
+            signal.signal(s, old)
+
+
 def _check_aws_region(region: str | None) -> None:
-    """``send --region`` is the AWS region (it was the phone numbers' country before ``--default-region``):
-    a country code there is an old command line, stopped before anything is loaded or sent."""
+    """Stop an old command line that gives ``send --region`` a country code, before anything is loaded or sent.
+
+    ``send --region`` is the AWS region; it was the phone numbers' country before ``--default-region``.
+    """
     import re
 
     if region is not None and re.fullmatch(r"[A-Za-z]{2}", region.strip()):
@@ -495,14 +624,20 @@ def _check_aws_region(region: str | None) -> None:
         )
 
 
-def _print_campaign(conn: Any, campaign_id: str, rules: Any) -> None:
-    """What the campaign will do with the requests (DescribeCampaign), and where its window and ours disagree."""
-    from dialkit.sender.campaign_settings import describe_campaign, window_warnings
+def _print_campaign(conn: Any, campaign_id: str, rules: Any, plan: Any = None) -> None:
+    """What the campaign will do with the requests (DescribeCampaign), and where its window and ours disagree.
+
+    A window in one fixed zone (no local time zone detection) is compared in each zone of the plan's callees.
+    """
+    from dialkit.sender.campaign_settings import describe_campaign, time_basis, window_warnings
 
     try:
         d = describe_campaign(conn, campaign_id)
     except (BotoCoreError, ClientError) as exc:  # a role without connect-campaigns:DescribeCampaign may still send
         print(f"  campaign: not described ({type(exc).__name__}: {mask_text(str(exc))})")
+        return
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # an answer that is not DescribeCampaign's
+        print(f"  campaign: not described (the answer could not be read: {type(exc).__name__})")
         return
     amd = d["answering_machine_detection"]
     print(
@@ -514,7 +649,7 @@ def _print_campaign(conn: Any, campaign_id: str, rules: Any) -> None:
     tw, lim = d["time_windows"], d["limits"]
     if tw and tw["open_hours"]:
         print(
-            "  campaign window (callee local time): "
+            f"  campaign window ({time_basis(d)}): "
             + "; ".join(f"{day[:3].title()} {','.join(w) or 'closed'}" for day, w in tw["open_hours"].items())
         )
     if lim and lim["limits"]:
@@ -525,20 +660,27 @@ def _print_campaign(conn: Any, campaign_id: str, rules: Any) -> None:
                 for x in lim["limits"]
             )
         )
-    for warning in window_warnings(d, rules.calling_hours if rules is not None else None):
+    zones: set[str] | None = None
+    if plan is not None and (tw or {}).get("time_basis") == "fixed_zone":
+        from dialkit._util.zones import primary_time_zone
+
+        zones = {z for r in plan.requests if (z := r.time_zone or primary_time_zone(r.phone_e164)[0])}
+    for warning in window_warnings(d, rules.calling_hours if rules is not None else None, callee_zones=zones):
         print(f"  warning: {warning}")
 
 
-def cmd_report(args: argparse.Namespace) -> int:
+def cmd_report(args: argparse.Namespace) -> int:  # noqa: C901 (split once the outcome branches have landed)
     from dialkit.ledger.results import load_results, pending_reasons, report
+    from dialkit.outcomes.funnel import campaign_funnel, format_funnel, funnel_rows
 
     data = report(args.ledger)
     data["pending_reasons"] = pending_reasons(args.ledger)
+    records = None
     if args.contact_records:
         from dialkit.outcomes.metrics import campaign_metrics
-        from dialkit.outcomes.records import join_contact_records, read_contact_records
+        from dialkit.outcomes.records import join_contact_records, load_contact_records
 
-        results, records = load_results(args.ledger), read_contact_records(args.contact_records)
+        results, records = load_results(args.ledger), load_contact_records(args.contact_records)
         joined = join_contact_records(results, records)
         with_record = joined["join_key"].notna()
         data["contact_records"] = {
@@ -552,20 +694,33 @@ def cmd_report(args: argparse.Namespace) -> int:
             "redial": int(joined["redial"].fillna(False).astype(bool).sum()),
         }
         data["metrics"] = campaign_metrics(results, records)
+    funnel = campaign_funnel(args.ledger, records)
+    data["funnel"] = funnel_rows(funnel)
+    written = []
+    if args.html:
+        from dialkit.display.report_files import write_html_report
+
+        written.append(write_html_report(args.html, args.ledger, records))
+    if args.xlsx:
+        from dialkit.display.report_files import write_xlsx_report
+
+        written.append(write_xlsx_report(args.xlsx, args.ledger, records))
+    for path in written:
+        print(f"wrote {_shown(path)}", file=sys.stderr)
     if args.csv:
         Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
-        from dialkit.ledger.results import _shown_reason
+        from dialkit.ledger.results import shown_reason
 
         rows = load_results(args.ledger)  # an unfinished request without a recorded reason says what that means
         rows["pending_reason"] = [
-            _shown_reason(str(st), r if isinstance(r, str) else None)
+            shown_reason(str(st), r if isinstance(r, str) else None)
             for st, r in zip(rows["status"], rows["pending_reason"])
         ]
         write_private_csv(rows, args.csv)
     if args.json:
         _print_json(data)
         return 0
-    print(f"{data['ledger']}: campaign {data['campaign_id']}, run {data['run_id']} ({data['api']})")
+    print(f"{mask_text(str(data['ledger']))}: campaign {data['campaign_id']}, run {data['run_id']} ({data['api']})")
     print(f"  requests  {data['requests']}\n  succeeded {data['succeeded']}\n  failed    {data['failed']}")
     for code, n in data["failure_codes"].items():
         print(f"    {code:<20} {n}")
@@ -576,6 +731,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     )
     for reason, n in data.get("pending_reasons", {}).items():
         print(f"    {n:>6}  {mask_text(reason)}")
+    print("  funnel")
+    for line in format_funnel(funnel):
+        print("    " + line)
     if "contact_records" in data:
         cr = data["contact_records"]
         print(
@@ -606,7 +764,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from dialkit.ledger import Ledger
-    from dialkit.outcomes.audit import _recorded_rules, audit, sends
+
+    if getattr(args, "verify", False):
+        from dialkit.cli.compliance import cmd_verify
+
+        return cmd_verify(args)
+    from dialkit.outcomes.audit import audit, recorded_rules, sends
 
     rows = audit(args.ledger, show_numbers=args.show_numbers)
     runs = sends(args.ledger)
@@ -622,7 +785,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 "ledger": str(args.ledger),
                 "campaign_id": meta.get("campaign_id"),
                 "run_id": meta.get("run_id"),
-                "rules": _recorded_rules(meta),
+                "rules": recorded_rules(meta),
                 "rules_recorded_at": meta.get("rules_recorded_at"),
                 "sends": json.loads(runs.to_json(orient="records")),
                 "sent": len(rows),
@@ -630,8 +793,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    rules = _recorded_rules(meta)
-    print(f"{args.ledger}: campaign {meta.get('campaign_id')}, run {meta.get('run_id')}: {len(rows)} requests went out")
+    rules = recorded_rules(meta)
+    print(
+        f"{mask_text(args.ledger)}: campaign {meta.get('campaign_id')}, run {meta.get('run_id')}: {len(rows)} requests went out"
+    )
     if rules is None:
         print("  no campaign rules were recorded for this ledger's sends (sent without rules)")
     else:
@@ -658,7 +823,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if len(rows) > 20:
             print(f"  ... {len(rows) - 20} more (--csv PATH for all of them)")
     if args.csv:
-        print(f"audit: {args.csv}")
+        print(f"audit: {mask_text(args.csv)}")
     return 0
 
 
@@ -677,7 +842,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from dialkit.tutorials import sample_path
 
     contacts_path = args.contacts if args.contacts is not None else _shown(sample_path(SAMPLE))
-    suppress_path = args.suppress if args.suppress is not None else _shown(sample_path(SAMPLE_SUPPRESS))
+    do_not_call = getattr(args, "do_not_call", None)
+    suppress_path = do_not_call if do_not_call is not None else _shown(sample_path(SAMPLE_SUPPRESS))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     ledger = out / "demo-ledger.sqlite"
@@ -756,7 +922,7 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="dialkit",
         description=__doc__.split("Exit statuses")[0].strip(),
         epilog="Exit statuses" + __doc__.split("Exit statuses")[1],
@@ -769,7 +935,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="load a contact file and report accepted/rejected rows per reason")
     _contacts_args(p)
     _rules_args(p, at=True)
-    p.add_argument("--rejects", help="write the rejected rows with their reason to this CSV")
+    p.add_argument("--rejects", type=_PATH, help="write the rejected rows with their reason to this CSV")
     p.add_argument("--json", action="store_true", help="print one JSON object: rows, accepted, rejected, reasons")
     p.set_defaults(func=cmd_check)
 
@@ -777,7 +943,7 @@ def build_parser() -> argparse.ArgumentParser:
     _contacts_args(p)
     _plan_args(p, campaign_required=True)
     _rules_args(p, at=True)
-    p.add_argument("--out", help="write the plan (numbers masked) to this CSV")
+    p.add_argument("--out", type=_PATH, help="write the plan (numbers masked) to this CSV")
     p.add_argument(
         "--json",
         action="store_true",
@@ -790,7 +956,8 @@ def build_parser() -> argparse.ArgumentParser:
         "send",
         help="send the plan and record everything in a ledger (resumes an existing ledger)",
         epilog="exit statuses: 0 done, 2 error, 3 requests left to send again (same --ledger), "
-        "4 stopped (campaign not Running/not found, or stopped), 130 interrupted",
+        "4 stopped (campaign not Running/not found, or stopped), 130 interrupted (Ctrl-C), "
+        "143 SIGTERM, 129 SIGHUP (resume with the same --ledger)",
     )
     _contacts_args(p, region_alias=False)
     _plan_args(p, campaign_required=False)
@@ -798,9 +965,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--endpoint",
         default="local",
+        type=nonempty("an endpoint"),
         help="'local' (default: an in-process emulator), an endpoint URL, or 'aws' for real AWS",
     )
-    p.add_argument("--ledger", required=True, help="the run's ledger file (SQLite); an existing one is resumed")
+    p.add_argument(
+        "--ledger", required=True, type=_PATH, help="the run's ledger file (SQLite); an existing one is resumed"
+    )
     p.add_argument("--yes", action="store_true", help="confirm sending to a non-local endpoint (real calls)")
     p.add_argument("--dry-run", action="store_true", help="show what would be sent; send nothing")
     p.add_argument(
@@ -809,24 +979,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="allow the plan to add requests to an existing ledger (refused by default: a different or "
         "longer file must not silently extend a run)",
     )
-    p.add_argument("--rate", type=float, default=10.0, help="API calls per second (default 10, the service quota)")
-    p.add_argument("--max-attempts", type=int, default=5, help="sends of one request in this run (default 5)")
+    p.add_argument(
+        "--rate",
+        type=number("calls per second", low=0, high=1000, low_open=True, example="10"),
+        default=10.0,
+        help="API calls per second, above 0 up to 1000 (default 10: the default quota assumed, not confirmed on AWS's "
+        "quotas page; pass your account's quota from the Service Quotas console)",
+    )
+    p.add_argument(
+        "--max-attempts",
+        type=number("attempts", low=1, high=100, whole=True, example="5"),
+        default=5,
+        help="sends of one request in this run, 1 to 100 (default 5)",
+    )
     p.add_argument(
         "--region",
+        type=nonempty("an AWS region"),
         help="AWS region of the campaign, e.g. us-east-1 (real AWS; default: the profile's); "
         "the phone numbers' country is --default-region",
     )
     _alias(p, "--region-name", "--region", "region")
-    p.add_argument("--profile", help="AWS profile (real AWS)")
+    p.add_argument("--profile", type=nonempty("an AWS profile"), help="AWS profile (real AWS)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.set_defaults(func=cmd_send)
 
     p = sub.add_parser("report", help="totals of a ledger: succeeded, failed per code, pending")
-    p.add_argument("ledger", help="ledger file written by send")
-    p.add_argument("--csv", help="also write one row per request (numbers masked) to this CSV")
+    p.add_argument("ledger", type=_PATH, help="ledger file written by send")
+    p.add_argument("--csv", type=_PATH, help="also write one row per request (numbers masked) to this CSV")
     p.add_argument(
         "--contact-records",
+        type=_PATH,
         help="contact records or EventBridge contact events (file or folder; "
         "Firehose output, JSON lines or arrays, plain or .gz) to join to the ledger by client-token "
         "attribute, OutboundRequestId or ContactId: adds outcomes, redial counts, which key matched and "
@@ -836,6 +1019,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--json", action="store_true", help="print one JSON object: requests, succeeded, failed, pending, failure_codes"
     )
+    p.add_argument(
+        "--html",
+        metavar="FILE",
+        help="also write a self-contained HTML page to share: funnel, charts, failure codes, metrics with "
+        "intervals, requests (numbers masked; no external resources)",
+    )
+    p.add_argument("--xlsx", metavar="FILE", help="also write an Excel workbook, one sheet per table (numbers masked)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser(
@@ -843,15 +1033,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="per dial request that went out: when (UTC and callee local time), the time "
         "zone and how it was found, the calling window, caps and suppression lists in force",
     )
-    p.add_argument("ledger", help="ledger file written by send")
-    p.add_argument("--csv", help="write one row per request that went out to this CSV (created 0600)")
+    p.add_argument("ledger", type=_PATH, help="ledger file written by send")
+    p.add_argument("--csv", type=_PATH, help="write one row per request that went out to this CSV (created 0600)")
     p.add_argument(
         "--show-numbers",
         action="store_true",
         help="full phone numbers (phone_e164) instead of masked ones: personal data, keep the file private",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object: ledger, rules, rows")
+    add_verify_arguments(p)
     p.set_defaults(func=cmd_audit)
+    add_compliance_parser(sub)
 
     p = sub.add_parser(
         "emulator", help="serve the local campaigns API emulator (see dialkit emulator --help)", add_help=False
@@ -859,9 +1051,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=None)
 
     p = sub.add_parser("demo", help="the whole path on the local emulator, then the notebooks headless")
-    p.add_argument("--contacts", help=f"contact file (default: the sample {SAMPLE} shipped with dialkit)")
-    p.add_argument("--suppress", help=f"do-not-call list (default: the sample {SAMPLE_SUPPRESS}; '' for none)")
-    p.add_argument("--out", default="out", help="output folder (default out/)")
+    p.add_argument("--contacts", type=_PATH, help=f"contact file (default: the sample {SAMPLE} shipped with dialkit)")
+    p.add_argument(
+        "--do-not-call",
+        metavar="FILE",
+        help=f"do-not-call register (default: the sample {SAMPLE_SUPPRESS}; '' for none)",
+    )
+    _alias(p, "--suppress", "--do-not-call", "do_not_call")
+    p.add_argument("--out", default="out", type=_PATH, help="output folder (default out/)")
     p.add_argument("--no-notebooks", action="store_true", help="skip running the notebooks")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_demo)
@@ -869,10 +1066,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "notebooks", help="copy the tutorial notebooks and sample data into a folder, to run in JupyterLab"
     )
-    p.add_argument("dir", help="folder to copy into (created if missing): DIR/notebooks and DIR/data/samples")
+    p.add_argument(
+        "dir", type=_PATH, help="folder to copy into (created if missing): DIR/notebooks and DIR/data/samples"
+    )
     p.add_argument("--force", action="store_true", help="overwrite tutorial files already in DIR (refused by default)")
     p.set_defaults(func=cmd_notebooks)
+
+    from dialkit.cli import doctor as _doctor_cli  # its own module: `dialkit doctor`
+
+    _doctor_cli.add_parser(sub)
     return parser
+
+
+def _one_line(text: str) -> str:
+    """An error message on one line (a file name or a service message may hold newlines)."""
+    return " ".join(text.split())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -893,10 +1101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except (CampaignNotRunning, CampaignNotFound) as exc:  # nothing sent: the campaign must be fixed first
-        print(f"dialkit {args.command}: stopped: {exc}", file=sys.stderr)
+        print(f"dialkit {args.command}: stopped: {mask_text(str(exc))}", file=sys.stderr)
         return EXIT_STOPPED
     except DialkitError as exc:
-        print(f"dialkit {args.command}: error: {exc}", file=sys.stderr)
+        print(f"dialkit {args.command}: error: {_one_line(mask_text(str(exc)))}", file=sys.stderr)
         return EXIT_ERROR
     except (BotoCoreError, ClientError) as exc:  # anything the library did not turn into advice yet
         print(f"dialkit {args.command}: error: {type(exc).__name__}: {mask_text(str(exc))}", file=sys.stderr)
@@ -917,6 +1125,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
+    except _Signalled as exc:
+        import signal
+
+        name = signal.Signals(exc.signum).name
+        print(
+            f"dialkit {args.command}: stopped by {name}: the ledger is consistent: send again with the same "
+            "--ledger to resume (requests in flight are resent with the same token; nobody is dialed twice)",
+            file=sys.stderr,
+        )
+        return 128 + exc.signum
     except KeyboardInterrupt:
         print("interrupted: send again with the same --ledger to resume", file=sys.stderr)
         return EXIT_INTERRUPTED

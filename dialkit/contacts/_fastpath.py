@@ -52,7 +52,7 @@ from phonenumbers import PhoneMetadata, PhoneNumberType, ValidationResult
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
 if TYPE_CHECKING:  # pragma: no cover
-    from dialkit.contacts import ContactSet
+    from dialkit.contacts._contactset import ContactSet
 
 __all__ = ["NormalizedValues", "load_text_fast", "normalize_values"]
 
@@ -226,7 +226,7 @@ def _lengths(arr: pa.Array) -> np.ndarray:
 
 
 def _fullmatch(arr: pa.Array, lens: np.ndarray, desc: _Desc | None, where: np.ndarray | None = None) -> np.ndarray:
-    """phonenumbers' _is_number_matching_desc over an array: possible length, then a full pattern match.
+    """Phonenumbers' _is_number_matching_desc over an array: possible length, then a full pattern match.
 
     ``where`` limits the work to some values (the others are False).
     """
@@ -264,14 +264,14 @@ def _pattern_match_where(arr: pa.Array, pattern: str, where: np.ndarray) -> np.n
 
 
 def _pattern_match(arr: pa.Array, desc: _Desc | None) -> np.ndarray:
-    """phonenumbers' _match_national_number (a full pattern match, no length check) over an array."""
+    """Phonenumbers' _match_national_number (a full pattern match, no length check) over an array."""
     if desc is None or len(arr) == 0:
         return np.zeros(len(arr), dtype=bool)
     return np.asarray(pc.match_substring_regex(arr, desc.full), dtype=bool)
 
 
 def _length_result(lens: np.ndarray, rules: _Rules) -> np.ndarray:
-    """phonenumbers' _test_number_length for the general description (type UNKNOWN), over lengths."""
+    """Phonenumbers' _test_number_length for the general description (type UNKNOWN), over lengths."""
     possible = np.asarray(rules.possible)
     out = np.full(len(lens), _INVALID_LENGTH, dtype=np.int64)
     out[np.isin(lens, possible[1:])] = _POSSIBLE
@@ -296,7 +296,7 @@ def _slice_from(arr: pa.Array, starts: np.ndarray) -> pa.Array:
 
 
 def _strip_national_prefix(arr: pa.Array, rules: _Rules) -> tuple[pa.Array, np.ndarray]:
-    """phonenumbers' _maybe_strip_national_prefix_carrier_code over an array.
+    """Phonenumbers' _maybe_strip_national_prefix_carrier_code over an array.
 
     Returns the numbers and a mask of values the fast path must leave to
     libphonenumber (a national prefix that comes with a transform rule).
@@ -331,7 +331,7 @@ def _strip_national_prefix(arr: pa.Array, rules: _Rules) -> tuple[pa.Array, np.n
 
 
 def _type_of(nsn: pa.Array, lens: np.ndarray, rules: _Rules, *, stop_at_known: bool = False) -> np.ndarray:
-    """phonenumbers' _number_type_helper over an array (PhoneNumberType codes)."""
+    """Phonenumbers' _number_type_helper over an array (PhoneNumberType codes)."""
     n = len(nsn)
     out = np.full(n, _UNKNOWN, dtype=np.int64)
     todo = _fullmatch(nsn, lens, rules.general)
@@ -552,7 +552,7 @@ def normalize_values(values: Sequence[Any] | pa.Array, default_region: str) -> N
     Each distinct value is decided once.  ``values`` may hold any objects (a
     pyarrow string array is the fast case); non-strings go to ``normalize_phone``.
     """
-    from dialkit.contacts import _check_region
+    from dialkit.contacts._normalise import _check_region
 
     return _expand(_normalize_any(values, _check_region(default_region)))
 
@@ -577,7 +577,7 @@ def _normalize_any(values: Sequence[Any] | pa.Array, region: str) -> _Values:
         out.fast = sub.fast
     other = [i for i, v in enumerate(seq) if not isinstance(v, str)]
     if other:
-        from dialkit.contacts import REJECTION_REASONS, normalize_phone
+        from dialkit.contacts._normalise import REJECTION_REASONS, normalize_phone
 
         reason_index = {r: i for i, r in enumerate(REJECTION_REASONS)}
         for i in other:
@@ -609,7 +609,7 @@ def _normalize_column(values: pa.Array | pa.ChunkedArray, default_region: str) -
     values are distinct, so hashing them all first would cost more than deciding the few repeats twice);
     the values it leaves are then deduplicated, so each distinct one goes through the slower steps once.
     """
-    from dialkit.contacts import _check_region
+    from dialkit.contacts._normalise import _check_region
 
     region = _check_region(default_region)
     arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
@@ -639,7 +639,7 @@ def _normalize_column(values: pa.Array | pa.ChunkedArray, default_region: str) -
 @functools.lru_cache(maxsize=256)
 def _flag_text(flags: tuple[str, ...]) -> str:
     """Flags as the phone_flags column writes them: distinct, in PHONE_FLAGS order, ';'-joined."""
-    from dialkit.contacts import _FLAG_ORDER
+    from dialkit.contacts._normalise import _FLAG_ORDER
 
     return ";".join(sorted(set(flags), key=_FLAG_ORDER.__getitem__))
 
@@ -656,7 +656,7 @@ def _set_one(out: _Values, i: int, res: Any, reason_index: dict[str, int]) -> No
     out.number_type[i] = _TYPE_CODES.code(res.number_type)
 
 
-def _normalize_unique(uniques: pa.Array, region: str, *, first_round: bool = True) -> _Values:
+def _normalize_unique(uniques: pa.Array, region: str, *, first_round: bool = True) -> _Values:  # noqa: C901
     """normalize_phone over distinct strings: the fast path where it is certain, libphonenumber elsewhere.
 
     Round 1 decides plain shapes straight from the text.  The rest go through
@@ -667,7 +667,7 @@ def _normalize_unique(uniques: pa.Array, region: str, *, first_round: bool = Tru
     path in round 2, and only what is left is parsed by libphonenumber.  ``first_round=False`` skips
     round 1 (for values round 1 has already left undecided).
     """
-    from dialkit.contacts import REJECTION_REASONS, _parse_phone, _prepare_phone
+    from dialkit.contacts._normalise import REJECTION_REASONS, _parse_phone, _prepare_phone
 
     n = len(uniques)
     reason_index = {r: i for i, r in enumerate(REJECTION_REASONS)}
@@ -761,7 +761,7 @@ def _prepare_vectorised(texts: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarr
     their flag codes, their digit counts); ``tests/test_fastpath.py`` compares it
     with ``_prepare_phone``.
     """
-    from dialkit.contacts import _EXT_RE
+    from dialkit.contacts._normalise import _EXT_RE
 
     # contacts._EXT_RE in RE2, case-insensitive: after the steps before it the only whitespace left is
     # ' ' and every character is ASCII, so RE2's \s and \d agree with Python's here
@@ -822,9 +822,9 @@ def _prepare_vectorised(texts: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarr
     return ok, t.filter(pa.array(keep)), flags[keep], digit_count[keep]
 
 
-def _fast_unique(uniques: pa.Array, region: str, out: _Values) -> np.ndarray:
+def _fast_unique(uniques: pa.Array, region: str, out: _Values) -> np.ndarray:  # noqa: C901, PLR0912
     """Decide what the fast path can; fill ``out`` for those and return their mask."""
-    from dialkit.contacts import REJECTION_REASONS
+    from dialkit.contacts._normalise import REJECTION_REASONS
 
     reason_index = {r: i for i, r in enumerate(REJECTION_REASONS)}
     n = len(uniques)
@@ -981,7 +981,7 @@ def _step7(nat: pa.Array, rules: _Rules) -> tuple[pa.Array, np.ndarray]:
     return pc.if_else(pa.array(use), stripped, nat), slow
 
 
-def _classify(
+def _classify(  # noqa: C901, PLR0912
     idx: np.ndarray,
     nsn: pa.Array,
     lens: np.ndarray,
@@ -1173,7 +1173,7 @@ def _release() -> None:
     pa.default_memory_pool().release_unused()
 
 
-def load_text_fast(
+def load_text_fast(  # noqa: C901, PLR0912
     source: str | os.PathLike[str],
     *,
     phone_column: str | None,
@@ -1196,8 +1196,11 @@ def load_text_fast(
     import pandas as pd
     import pyarrow.csv as pv
 
-    from dialkit import contacts as c
     from dialkit.contacts import _io
+    from dialkit.contacts._columns import _output_names, _resolve_given_column, _unique_names, find_phone_column
+    from dialkit.contacts._contactset import ContactSet
+    from dialkit.contacts._normalise import REJECTION_REASONS
+    from dialkit.contacts._suppress import _load_suppression
 
     path, name, kind = _io.check_path(source, max_bytes=max_bytes, fast=True)
     if kind != "text":
@@ -1210,13 +1213,13 @@ def load_text_fast(
         return None
     limits = limits or _io.DEFAULT_LIMITS
     _io._check_shape(name, 0, len(header), limits)  # the same file limits as the row reader
-    original, unique, notes = c._unique_names(header)
+    original, unique, notes = _unique_names(header)
     if phone_column is not None:
-        phone_index = c._resolve_given_column(str(phone_column), original, unique, name)
+        phone_index = _resolve_given_column(str(phone_column), original, unique, name)
     else:
-        phone_index = original.index(c.find_phone_column(original, source=name))
+        phone_index = original.index(find_phone_column(original, source=name))
     phone_name = original[phone_index] or unique[phone_index]
-    out_names, _, rename_notes = c._output_names(unique, False)
+    out_names, _, rename_notes = _output_names(unique, False)
     notes += rename_notes
 
     internal = [f"c{j}" for j in range(len(header))]
@@ -1310,7 +1313,7 @@ def load_text_fast(
     del results
     later_details: dict[int, str] = {}  # suppressed and duplicate rows; the rest are in ``details``
     # no blank lines here, so the row number of record i is i + 1
-    index = {r: i for i, r in enumerate(c.REJECTION_REASONS)}
+    index = {r: i for i, r in enumerate(REJECTION_REASONS)}
 
     suppress_set: set[str] = set()
     suppress_unparsed = 0
@@ -1318,7 +1321,7 @@ def load_text_fast(
         # do-not-call entries are tried in every region the list's own numbers come from, as the row reader does
         used_codes = np.unique(small["region"][reason < 0]).tolist()
         used = {v for v in (_REGION_CODES.values[k] for k in used_codes) if v}
-        suppress_set, suppress_unparsed = c._load_suppression(
+        suppress_set, suppress_unparsed = _load_suppression(
             suppress, region, used, notes, max_bytes=max_bytes, unreadable=suppress_unreadable
         )
         if suppress_set:
@@ -1390,7 +1393,7 @@ def load_text_fast(
     accepted = pd.DataFrame(acc, copy=False)  # a dict of arrays is copied by default: not 10M rows twice
     rej["row"] = pd.array(rejected_idx + 1, dtype="int64")
     rej["reason"] = pd.Categorical.from_codes(
-        reason[rejected_idx].astype(np.int64), categories=pd.Index(c.REJECTION_REASONS)
+        reason[rejected_idx].astype(np.int64), categories=pd.Index(REJECTION_REASONS)
     )
     detail_list: list[str] = [""] * len(rejected_idx)
     for pos, text in zip(np.searchsorted(rejected_idx, detail_rows).tolist(), details.to_pylist()):
@@ -1404,7 +1407,7 @@ def load_text_fast(
     rejected = pd.DataFrame(rej, copy=False)
 
     assert len(accepted) + len(rejected) == n_rows  # every row is accounted for, by construction
-    return c.ContactSet(
+    return ContactSet(
         accepted=accepted,
         rejected=rejected,
         source=name,

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dialkit._util.memory import available_memory
 from dialkit.exceptions import ContactFileError
 from dialkit.masking import mask_text
 
@@ -80,7 +81,7 @@ class FileLimits:
     .xlsx sheet dimension and zip member sizes), and again while reading.
 
     ``rows``: data rows; ``columns``: columns; ``cells``: rows × columns;
-    ``decoded_bytes``: bytes once decompressed (.xlsx sheets and shared strings,
+    ``decoded_bytes``: bytes once decompressed (every member of an .xlsx zip,
     Parquet column data); ``None`` means the ``max_bytes`` of the load.
     Raise one with ``load_contacts(..., limits=FileLimits(rows=20_000_000))``.
     """
@@ -103,8 +104,11 @@ def _over(name: str, what: str, value: int, limit: int, field_name: str) -> Cont
 
 
 def _decoded_limit(limits: FileLimits, max_bytes: int | None) -> int:
-    """How many decompressed bytes a file may expand to: the limit's own, else the load's ``max_bytes``,
-    else (``max_bytes=None``) what free memory allows the row reader."""
+    """How many decompressed bytes a file may expand to.
+
+    The limit's own, else the load's ``max_bytes``, else (``max_bytes=None``) what free memory allows
+    the row reader.
+    """
     if limits.decoded_bytes is not None:
         return limits.decoded_bytes
     return max_bytes if max_bytes is not None else memory_max_bytes(fast=False)
@@ -157,7 +161,7 @@ def float_text(value: float) -> str:
     return repr(float(value))
 
 
-def cell_text(value: Any, *, bool_style: str = "python") -> str:
+def cell_text(value: Any, *, bool_style: str = "python") -> str:  # noqa: C901, PLR0912
     """Any scalar cell value as text; missing values (None, NaN, NA, NaT) become ``""``.
 
     Integers keep every digit, floats keep their float look (``2125550142.0``)
@@ -228,27 +232,6 @@ def _fmt_size(n: int) -> str:
     return f"{n} bytes"
 
 
-def available_memory() -> int | None:
-    """Bytes of memory this process can still use: /proc/meminfo's MemAvailable, capped by a cgroup limit."""
-    found: list[int] = []
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    found.append(int(line.split()[1]) * 1024)
-                    break
-    except (OSError, ValueError):
-        pass
-    try:
-        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
-        used = Path("/sys/fs/cgroup/memory.current").read_text().strip()
-        if limit != "max":
-            found.append(max(int(limit) - int(used), 0))
-    except (OSError, ValueError):
-        pass
-    return min(found) if found else None
-
-
 def memory_max_bytes(*, fast: bool) -> int:
     """The largest file dialkit reads by default: free memory divided by what the reader needs per byte.
 
@@ -263,7 +246,7 @@ def memory_max_bytes(*, fast: bool) -> int:
     return max(free // factor, 1)
 
 
-def check_path(source: str | os.PathLike[str], *, max_bytes: int | None, fast: bool = False) -> tuple[Path, str, str]:
+def check_path(source: str | os.PathLike[str], *, max_bytes: int | None, fast: bool = False) -> tuple[Path, str, str]:  # noqa: C901
     """Check that ``source`` is a readable file of a supported type and size.
 
     ``max_bytes=None`` sizes the limit from free memory (:func:`memory_max_bytes`).
@@ -533,7 +516,7 @@ def read_text(path: Path, name: str, limits: FileLimits = DEFAULT_LIMITS) -> Raw
     return parse_delimited(text, name, delimiter, notes, limits=limits)
 
 
-def parse_delimited(
+def parse_delimited(  # noqa: C901
     text: str, name: str, delimiter: str, notes: list[str] | None = None, *, limits: FileLimits = DEFAULT_LIMITS
 ) -> RawTable:
     """Split ``text`` into header and records with the :mod:`csv` module.
@@ -754,30 +737,33 @@ def _formulas_without_value(path: Path, sheet_name: str, rows: list[list[Any]]) 
 
 
 def _check_xlsx_zip(path: Path, name: str, decoded_limit: int) -> None:
-    """Refuse a workbook whose sheets and shared strings decompress past ``decoded_limit`` (a zip bomb).
+    """Refuse a workbook whose members decompress past ``decoded_limit`` in total (a zip bomb).
 
-    The sizes come from the zip directory; Python's zipfile never inflates a
-    member past its declared size (it fails the CRC instead), so they bound the work.
+    Every member counts, wherever it is stored: openpyxl reads the styles, the
+    workbook, the relationships and a sheet stored outside ``xl/worksheets/``
+    in full, so a 1 GB ``styles.xml`` is as much a bomb as a 1 GB sheet.  The
+    sizes come from the zip directory; Python's zipfile never inflates a member
+    past its declared size (it fails the CRC instead), so they bound the work.
     """
     import zipfile
 
     try:
         with zipfile.ZipFile(path) as zf:
-            members = [i for i in zf.infolist() if i.filename.startswith("xl/")]
+            members = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
         return  # openpyxl says what is wrong with the file, below
-    total = sum(
-        i.file_size for i in members if i.filename.startswith("xl/worksheets/") or i.filename == "xl/sharedStrings.xml"
-    )
+    total = sum(max(0, i.file_size) for i in members)
     if total > decoded_limit:
+        biggest = max(members, key=lambda i: i.file_size)
         raise ContactFileError(
-            f"{name} would expand to {_fmt_size(total)} of sheet data (from {_fmt_size(path.stat().st_size)} on disk), "
-            f"over the limit of {_fmt_size(decoded_limit)} (max_bytes, or FileLimits.decoded_bytes): split the "
-            "workbook or export it as CSV, or pass a larger max_bytes= if this machine has the memory."
+            f"{name} would expand to {_fmt_size(total)} once decompressed (from {_fmt_size(path.stat().st_size)} on "
+            f"disk; the largest part is {mask_text(biggest.filename)}, {_fmt_size(biggest.file_size)}), over the "
+            f"limit of {_fmt_size(decoded_limit)} (max_bytes, or FileLimits.decoded_bytes): split the workbook or "
+            "export it as CSV, or pass a larger max_bytes= if this machine has the memory."
         )
 
 
-def read_xlsx(
+def read_xlsx(  # noqa: C901, PLR0912
     path: Path,
     name: str,
     sheet: str | int | None = None,
@@ -1005,16 +991,52 @@ def read_parquet(
             "has the memory."
         )
     try:
-        table = pq.read_table(path)
+        # text columns stay dictionary-encoded while read: one copy of each distinct value, whatever the row count
+        text_columns = [f.name for f in pq.ParquetFile(path).schema_arrow if _is_text_type(f.type)]
+        table = pq.read_table(path, read_dictionary=text_columns)
     except Exception as exc:  # ArrowInvalid, OSError, ...
         raise ContactFileError(
             f"{name}: cannot be read as Parquet ({type(exc).__name__}; the file is damaged or not Parquet). "
             "Write it again with pandas.DataFrame.to_parquet, or export the list as CSV."
         ) from exc
+    expanded = _expanded_bytes(table)  # what the values are once every dictionary index is a copy of its value
+    if expanded > decoded_limit:
+        raise ContactFileError(
+            f"{name} would expand to {_fmt_size(expanded)} of values (dictionary-encoded: {_fmt_size(decoded)} "
+            f"as stored), over the limit of {_fmt_size(decoded_limit)} (max_bytes, or FileLimits.decoded_bytes): "
+            "split the file, or pass a larger max_bytes= if this machine has the memory."
+        )
     header = [str(c) for c in table.column_names]
     columns = [[cell_text(v) for v in table.column(i).to_pylist()] for i in range(table.num_columns)]
     records = [list(r) for r in zip(*columns)] if columns else []
     return RawTable(name=name, header=header, records=records, row_numbers=list(range(1, len(records) + 1)))
+
+
+def _is_text_type(t: Any) -> bool:
+    import pyarrow as pa
+
+    return bool(
+        pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t)
+    )
+
+
+def _expanded_bytes(table: Any) -> int:
+    """Bytes of ``table``'s values with every dictionary expanded (each index counted as a copy of its value)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    total = 0
+    for column in table.columns:
+        for chunk in column.chunks:
+            if pa.types.is_dictionary(chunk.type):
+                values = chunk.dictionary
+                if _is_text_type(values.type) and len(values) and len(chunk):
+                    lengths = pc.binary_length(values).fill_null(0)
+                    total += int(pc.sum(pc.take(lengths, chunk.indices.fill_null(0))).as_py() or 0)
+                total += chunk.indices.nbytes
+            else:
+                total += chunk.nbytes
+    return total
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -38,7 +38,10 @@ from typing import Any
 import phonenumbers
 from phonenumbers import NumberParseException
 
-from dialkit.contacts import _PHONE_KEYS, _io, _key, _unique_names, find_phone_column, normalize_phone
+from dialkit._util.columns import column_key
+from dialkit.contacts import _io
+from dialkit.contacts._columns import _PHONE_KEYS, _unique_names, find_phone_column
+from dialkit.contacts._normalise import normalize_phone
 from dialkit.exceptions import ContactFileError
 
 __all__ = [
@@ -46,6 +49,7 @@ __all__ = [
     "DoNotCallTable",
     "do_not_call_numbers",
     "find_phone_columns",
+    "list_digest",
     "read_do_not_call",
     "read_entry",
 ]
@@ -80,11 +84,11 @@ class DoNotCallTable:
 
 def _words(name: str) -> list[str]:
     spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(name))
-    return [_key(w) for w in re.split(r"[^0-9A-Za-z\u00c0-\uffff]+", spaced) if _key(w)]
+    return [column_key(w) for w in re.split(r"[^0-9A-Za-z\u00c0-\uffff]+", spaced) if column_key(w)]
 
 
 def _named_like_phone(name: str) -> bool:
-    key = _key(str(name))
+    key = column_key(str(name))
     if not key:
         return False
     if key in _PHONE_KEYS:
@@ -171,7 +175,7 @@ def read_entry(value: Any, regions: Sequence[str]) -> tuple[frozenset[str], str]
     return (frozenset(found), "ok") if found else (frozenset(), "blank")
 
 
-def _read_one(text: str, regions: Sequence[str]) -> set[str] | None:
+def _read_one(text: str, regions: Sequence[str]) -> set[str] | None:  # noqa: C901, PLR0912
     """The numbers one part can mean (a set; empty when unreadable); None when it is blank."""
     if not text.strip():
         return None
@@ -265,13 +269,13 @@ def _table_rows(
         phone_idx = [original.index(phone_column)]
     else:
         phone_idx = []
-    wanted = {_key(n) for n in expiry_names}
+    wanted = {column_key(n) for n in expiry_names}
     if expiry_column is not None:
         if expiry_column not in original:
             raise ContactFileError(f"{source}: no expiry column {expiry_column!r}")
         expiry_idx: int | None = original.index(expiry_column)
     else:
-        expiry_idx = next((j for j, h in enumerate(original) if _key(h) in wanted and j not in phone_idx), None)
+        expiry_idx = next((j for j, h in enumerate(original) if column_key(h) in wanted and j not in phone_idx), None)
     if not phone_idx:
         phone_idx = find_phone_columns(
             original, records, regions=regions, exclude=[] if expiry_idx is None else [expiry_idx]
@@ -372,7 +376,7 @@ def do_not_call_numbers(
     and then each of ``regions``).  An entry that cannot be read stops with an
     error listing it (masked): the person it names could be dialed.
     """
-    from dialkit.contacts import _suppression_set
+    from dialkit.contacts._suppress import _suppression_set
 
     if source is None:
         return frozenset()
@@ -385,3 +389,18 @@ def do_not_call_numbers(
         source, default_region, max_bytes=max_bytes, sheet=None, regions=regions, unreadable="error"
     )
     return frozenset(found)
+
+
+def list_digest(source: Any) -> str:
+    """The SHA-256 of a list's bytes (a file's content; a DataFrame's CSV rendering), for the audit.
+
+    Raises :class:`ContactFileError` for a missing, unreadable or too large file.
+    """
+    import hashlib
+
+    import pandas as pd
+
+    if isinstance(source, pd.DataFrame):
+        return hashlib.sha256(source.to_csv(index=False).encode("utf-8")).hexdigest()
+    path, _, _ = _io.check_path(source, max_bytes=_io.DEFAULT_MAX_BYTES)
+    return hashlib.sha256(path.read_bytes()).hexdigest()

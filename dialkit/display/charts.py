@@ -21,6 +21,7 @@ a figure when no ``ax`` is given (so notebooks show it inline).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -56,6 +57,7 @@ __all__ = [
     "OUTCOME_ORDER",
     "contact_reason_table",
     "failure_code_table",
+    "final_result",
     "outcome_of",
     "plot_attempts",
     "plot_contact_outcomes",
@@ -111,13 +113,20 @@ def _frame(data: Any, name: str) -> pd.DataFrame:
     )
 
 
-def outcome_of(results: pd.DataFrame) -> pd.Series:
-    """The final outcome of each request as a categorical in :data:`OUTCOME_ORDER`.
+def final_result(results: pd.DataFrame) -> pd.Series:
+    """The final result of each request as a categorical in :data:`OUTCOME_ORDER`.
 
-    ``succeeded`` for a succeeded request, its ``failure_code`` for a failed one,
-    ``pending`` for one not sent yet (or waiting to be resent) and ``in_flight``
-    for one sent without a recorded answer (a run killed mid-call): the same
-    disjoint states as :meth:`dialkit.Ledger.counts`.
+    Args:
+        results: :func:`dialkit.load_results` output (``status`` and ``failure_code`` are read).
+
+    Returns:
+        A categorical Series named ``outcome``, on ``results``' index: ``succeeded`` for a succeeded
+        request, its ``failure_code`` for a failed one, ``pending`` for one not sent yet (or waiting to be
+        resent) and ``in_flight`` for one sent without a recorded answer (a run killed mid-call): the same
+        disjoint states as :meth:`dialkit.Ledger.counts`.
+
+    Raises:
+        TypeError: ``results`` is not a DataFrame.
     """
     results = _frame(results, "results")
     if results.empty or "status" not in results.columns:
@@ -134,6 +143,21 @@ def outcome_of(results: pd.DataFrame) -> pd.Series:
     failed = status == "failed"
     out[failed] = codes[failed].fillna("UnknownError")
     return pd.Series(pd.Categorical(out, categories=OUTCOME_ORDER), index=results.index, name="outcome")
+
+
+def outcome_of(results: pd.DataFrame) -> pd.Series:
+    """Deprecated name of :func:`final_result` (an *outcome* is what a contact record says; see the glossary).
+
+    Raises:
+        TypeError: ``results`` is not a DataFrame.
+    """
+    warnings.warn(
+        "dialkit.display.charts.outcome_of is deprecated: use final_result (outcome_of names the contact-record "
+        "outcome in dialkit.outcomes.records)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return final_result(results)
 
 
 def _stacked(
@@ -253,7 +277,7 @@ def plot_rejection_reasons(contacts: Any, ax: Axes | None = None) -> Axes:
 def plot_failure_codes(results: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Final outcome of every request: succeeded, each failure code (zeros shown), pending."""
     results = _frame(results, "results")
-    counts = outcome_of(results).value_counts(sort=False).reindex(OUTCOME_ORDER, fill_value=0)
+    counts = final_result(results).value_counts(sort=False).reindex(OUTCOME_ORDER, fill_value=0)
     ax = _new_axes(ax)
     values = counts.to_numpy(dtype=float)
     positions = np.arange(len(values))
@@ -295,7 +319,7 @@ def plot_failure_codes_by_batch(
     if results.empty or "batch" not in results.columns:
         table = pd.DataFrame(columns=list(shown), dtype=float)
     else:
-        frame = pd.DataFrame({"batch": results["batch"].astype(int), "outcome": outcome_of(results)})
+        frame = pd.DataFrame({"batch": results["batch"].astype(int), "outcome": final_result(results)})
         table = pd.crosstab(frame["batch"], frame["outcome"], dropna=False)
         batches = range(int(frame["batch"].min()), int(frame["batch"].max()) + 1)
         table = table.reindex(index=batches, columns=list(shown), fill_value=0)
@@ -328,7 +352,7 @@ def plot_outcomes_by(results: pd.DataFrame, by: str = "region", ax: Axes | None 
         if by not in results.columns:
             raise ValueError(f"results have no column {by!r}; use one of {list(results.columns)}")
         group = results[by].astype("string").fillna("(unknown)")
-        frame = pd.DataFrame({"group": group, "outcome": outcome_of(results)})
+        frame = pd.DataFrame({"group": group, "outcome": final_result(results)})
         table = pd.crosstab(frame["group"], frame["outcome"], dropna=False).reindex(
             columns=list(OUTCOME_ORDER), fill_value=0
         )
@@ -358,7 +382,7 @@ def plot_attempts(results: pd.DataFrame, ax: Axes | None = None) -> Axes:
         retried = 0
     else:
         attempts = results["attempts"].fillna(0).astype(int)
-        frame = pd.DataFrame({"attempts": attempts, "outcome": outcome_of(results)})
+        frame = pd.DataFrame({"attempts": attempts, "outcome": final_result(results)})
         table = pd.crosstab(frame["attempts"], frame["outcome"], dropna=False)
         table = table.reindex(
             index=range(int(min(1, attempts.min())), int(attempts.max()) + 1), columns=list(OUTCOME_ORDER), fill_value=0
@@ -497,7 +521,7 @@ def contact_reason_table(joined_or_records: pd.DataFrame) -> pd.DataFrame:
     """One row per DisconnectReason (every known one, zeros too): how many contacts ended so and what to do.
 
     ``joined_or_records`` comes from :func:`dialkit.join_contact_records` or
-    :func:`dialkit.read_contact_records`.  Columns: ``outcome``
+    :func:`dialkit.load_contact_records`.  Columns: ``outcome``
     (connected/expired/failed/other), ``contacts``, ``redial`` (may be redialed
     with a new client token, i.e. a new ``run_id``) and ``what_to_do``
     (:data:`dialkit.outcomes.records.ADVICE`, else :data:`~dialkit.outcomes.records.OUTCOME_ADVICE`).  Reasons outside the known lists
@@ -514,7 +538,7 @@ def plot_contact_outcomes(joined_or_records: pd.DataFrame, ax: Axes | None = Non
 
     ``joined_or_records`` comes from :func:`dialkit.join_contact_records` (then
     requests without a contact record are counted in the subtitle) or
-    :func:`dialkit.read_contact_records`.  Every connected, expired and failed
+    :func:`dialkit.load_contact_records`.  Every connected, expired and failed
     reason is drawn in a fixed order, zeros too; reasons dialkit does not know
     follow as ``other``.  Hatched bars are the reasons to redial with a new
     ``run_id`` (new client tokens).
@@ -577,7 +601,7 @@ def failure_code_table(results: pd.DataFrame, attempts: pd.DataFrame | None = No
     """
     results = _frame(results, "results")
     names = list(FAILURE_CODES) + (["call_error"] if attempts is not None else []) + ["pending", "in_flight"]
-    final = outcome_of(results).value_counts(sort=False).reindex(OUTCOME_ORDER, fill_value=0)
+    final = final_result(results).value_counts(sort=False).reindex(OUTCOME_ORDER, fill_value=0)
     recovered = pd.Series(0, index=names, dtype="int64")
     if not results.empty and "last_failure_code" in results.columns:
         ok = results["status"].astype("string") == "succeeded"

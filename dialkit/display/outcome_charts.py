@@ -1,7 +1,7 @@
 """Charts of what happened to the people dialed: dispositions, best time to call, experiment arms.
 
 Each function reads a frame the package produces (:func:`dialkit.outcome_frame`,
-:func:`dialkit.read_contact_records`, :func:`dialkit.compare_arms`), draws on
+:func:`dialkit.load_contact_records`, :func:`dialkit.compare_arms`), draws on
 ``ax`` (a new figure when None) and returns the :class:`~matplotlib.axes.Axes`.
 Same conventions as :mod:`dialkit.display.charts`: fixed category order with zeros
 drawn, one Okabe-Ito colour per disposition everywhere, counts written on the
@@ -66,7 +66,7 @@ def p_text(p: float) -> str:
 def plot_dispositions(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Contacts per disposition (every class, zeros too), with each class's share of the contacts with a record.
 
-    ``frame``: :func:`dialkit.outcome_frame` or :func:`dialkit.read_contact_records`
+    ``frame``: :func:`dialkit.outcome_frame` or :func:`dialkit.load_contact_records`
     output (anything with a ``disposition`` column; empty values are requests
     without a record and are counted in the subtitle).
     """
@@ -185,10 +185,19 @@ def plot_rate_by_local_time(
 
 
 def plot_arms(table: pd.DataFrame, outcome: str = "human_answered", ax: Axes | None = None) -> Axes:
-    """An experiment at a glance: each arm's rate with its 95% Wilson interval, and each arm's
-    difference to the control with its Newcombe interval and p-value written beside it.
+    """An experiment at a glance: each arm's rate and its difference to the control.
 
-    ``table``: :func:`dialkit.compare_arms` output (the control is its first row).
+    Each rate is drawn with its 95% Wilson interval, each difference (in percentage points) with its
+    Newcombe interval and the p-value adjusted for the number of comparisons (``p_value_adj``, the
+    method named) written beside it; with a confidence sequence (``sequential=True``) that too.
+
+    Args:
+        table: :func:`dialkit.compare_arms` output (the control is its first row).
+        outcome: The outcome the table compares (named in the title and the axis label).
+        ax: Where to draw; a new figure when None.
+
+    Returns:
+        The axes drawn on.
     """
     ax = _axes(ax, (8.5, 1.2 + 0.8 * max(len(table), 1)))
     y = np.arange(len(table))
@@ -207,10 +216,15 @@ def plot_arms(table: pd.DataFrame, outcome: str = "human_answered", ax: Axes | N
         names.append(f"{name}\n(control)" if i == 0 else str(name))
         text = f"{_pct(row['rate'])}  ({int(row['successes']):,}/{int(row['n']):,})"
         if i and not pd.isna(row.get("diff")):
+            p_adj = row.get("p_value_adj", row["p_value"])
+            method = row.get("adjust")
+            label = f"{p_text(p_adj)} ({method})" if isinstance(method, str) and method != "none" else p_text(p_adj)
             text += (
-                f"\n{row['diff'] * 100:+.1f} pts vs {control} (95% CI {row['diff_ci_low'] * 100:+.1f} to "
-                f"{row['diff_ci_high'] * 100:+.1f}), {p_text(row['p_value'])}"
+                f"\n{row['diff'] * 100:+.1f} pp vs {control} (95% CI {row['diff_ci_low'] * 100:+.1f} to "
+                f"{row['diff_ci_high'] * 100:+.1f}), {label}"
             )
+            if not pd.isna(row.get("diff_cs_low", float("nan"))):
+                text += f"; any-time {row['diff_cs_low'] * 100:+.1f} to {row['diff_cs_high'] * 100:+.1f}"
         ax.annotate(
             text,
             (float(row["ci_high"]), i),
@@ -232,8 +246,9 @@ def plot_arms(table: pd.DataFrame, outcome: str = "human_answered", ax: Axes | N
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     flagged = [str(a) for a, f in table.get("exposure_differs", pd.Series(dtype=bool)).items() if f]
-    subtitle = f"{int(table['n'].sum()):,} dials in {len(table)} arms; difference: Newcombe interval, score test"
+    unit = "people" if table.attrs.get("unit") == "person" else "dials"
+    subtitle = f"{int(table['n'].sum()):,} {unit} in {len(table)} arms; difference: Newcombe interval, score test"
     if flagged:
-        subtitle += f"\nwarning: {', '.join(flagged)} called at other local hours than {control}"
+        subtitle += f"\nwarning: {', '.join(flagged)} called at other local hours or dates than {control}"
     _title(ax, f"{_label(outcome).capitalize()} by arm", subtitle)
     return ax

@@ -1,5 +1,6 @@
-"""Charts of the campaign rules at one moment: who may be dialed now, per callee time zone, and each
-callee's local hour against the calling window.
+"""Charts of the campaign rules at one moment.
+
+Who may be dialed now, per callee time zone, and each callee's local hour against the calling window.
 
 Each function reads the verdict :func:`dialkit.rules.evaluate` (or the
 ``verdict`` :func:`dialkit.apply_rules` returns) produces, draws on ``ax`` (a
@@ -184,5 +185,38 @@ def plot_local_hours(
             alpha=0.7,
             label=f"{DECISION_LABELS[decision]}: {int(take.sum())}",
         )
+    _label_zones(ax, shown, x, y)
     ax.legend(fontsize=_TEXT, loc="upper left", frameon=False, bbox_to_anchor=(1.0, 1.0))
     return ax
+
+
+def _zone_name(zone: str) -> str:
+    """``America/New_York`` -> ``New York`` (the city part an analyst recognises)."""
+    return zone.rsplit("/", 1)[-1].replace("_", " ")
+
+
+def _label_zones(ax: Axes, shown: pd.DataFrame, x: np.ndarray, y: np.ndarray) -> None:
+    """Name each cluster of dots: the zones at one offset and local time, with how many contacts they hold."""
+    column = "time_zones" if "time_zones" in shown.columns else "time_zone"
+    if column not in shown.columns:
+        return
+    zones = shown[column].astype("object").fillna("?").map(lambda z: str(z).split(";")[0]).to_numpy()
+    groups: dict[tuple[float, float], dict[str, int]] = {}
+    for zx, zy, zone in zip(np.round(x, 2), np.round(y, 2), zones):
+        names = groups.setdefault((float(zx), float(zy)), {})
+        names[zone] = names.get(zone, 0) + 1
+    for (gx, gy), names in groups.items():
+        ordered = sorted(names.items(), key=lambda kv: kv[1], reverse=True)
+        label = ", ".join(_zone_name(z) for z, _ in ordered[:2]) + (f" +{len(ordered) - 2}" if len(ordered) > 2 else "")
+        total = sum(names.values())
+        # beside the cluster, at its height: clusters lie on one rising diagonal, so the side is free
+        right_edge = gx > ax.get_xlim()[1] - 3
+        ax.annotate(
+            f"{label} ({total:,})",
+            (gx, gy),
+            xytext=(-16 if right_edge else 16, -3),
+            textcoords="offset points",
+            ha="right" if right_edge else "left",
+            fontsize=_TEXT - 1,
+            color="#333333",
+        )

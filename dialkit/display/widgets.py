@@ -22,13 +22,14 @@ from __future__ import annotations
 import html
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import ipywidgets as w
 import pandas as pd
 
-from dialkit.contacts import _may_hold_phones
+from dialkit.contacts import may_hold_phones
 from dialkit.ledger.results import FAILURE_CODES
 from dialkit.masking import mask_attributes, mask_phone, mask_text
 from dialkit.planning import BatchPlan, describe_problems, group_problems
@@ -211,11 +212,37 @@ class ContactReview(w.VBox):
         )
         self.status = w.HTML()
         self.table = w.HTML()
+        #: the page shown (0-based), ``max_rows`` rows a page; a new filter goes back to the first page
+        self.page = 0
+        self.prev_button = w.Button(description="Previous", icon="arrow-left", layout=w.Layout(width="auto"))
+        self.next_button = w.Button(description="Next", icon="arrow-right", layout=w.Layout(width="auto"))
+        self.prev_button.on_click(lambda _b: self.show_page(self.page - 1))
+        self.next_button.on_click(lambda _b: self.show_page(self.page + 1))
         for control in (self.reason, self.text, self.reveal):
-            control.observe(self._refresh, names="value")
+            control.observe(self._new_filter, names="value")
         super().__init__(
-            children=[self.header, self.counts, w.HBox([self.reason, self.text, self.reveal]), self.status, self.table]
+            children=[
+                self.header,
+                self.counts,
+                w.HBox([self.reason, self.text, self.reveal]),
+                w.HBox([self.prev_button, self.next_button, self.status]),
+                self.table,
+            ]
         )
+        self._refresh()
+
+    def _new_filter(self, _change: Any = None) -> None:
+        self.page = 0
+        self._refresh()
+
+    @property
+    def pages(self) -> int:
+        """How many pages the current filter has (at least 1)."""
+        return max(1, -(-len(self.filtered) // max(1, self.max_rows)))
+
+    def show_page(self, page: int) -> None:
+        """Show page ``page`` (0-based; clipped to the pages there are)."""
+        self.page = min(max(0, int(page)), self.pages - 1)
         self._refresh()
 
     def _no_blank_reason(self, change: Any) -> None:
@@ -247,7 +274,7 @@ class ContactReview(w.VBox):
         if named in cols:
             found = [named]
         else:
-            found = [c for c in cols if _may_hold_phones(c)]  # the one list of phone-column names
+            found = [c for c in cols if may_hold_phones(c)]  # the one list of phone-column names
         found += [c for c in ("phone_e164",) if c in cols and c not in found]
         return [c for c in found if c not in ("row", "reason", "detail", "number_type")]
 
@@ -279,21 +306,36 @@ class ContactReview(w.VBox):
     def _refresh(self, _change: Any = None) -> None:
         frame = self.filtered
         total = len(self._rejected)
-        shown = min(len(frame), self.max_rows)
-        note = f"showing {shown:,} of {len(frame):,} matching rejects ({total:,} rejected in all)"
+        size = max(1, self.max_rows)
+        pages = max(1, -(-len(frame) // size))
+        self.page = min(self.page, pages - 1)
+        first = self.page * size
+        page = frame.iloc[first : first + size]
+        if len(frame):
+            note = (
+                f"rows {first + 1:,}-{first + len(page):,} of {len(frame):,} matching rejects "
+                f"(page {self.page + 1} of {pages}; {total:,} rejected in all)"
+            )
+        else:
+            note = f"no matching rejects ({total:,} rejected in all)"
         if not self.reveal.value:
             note += "; numbers masked"
+        self.prev_button.disabled = self.page == 0
+        self.next_button.disabled = self.page >= pages - 1
         self.status.value = f'<span class="dialkit-note">{note}</span>'
         self.table.value = _table_html(
-            self._view(frame.head(self.max_rows)),
+            self._view(page),
             empty="no rejected rows match",
             wrap=["detail", OTHER_COLUMNS],
             phone_columns=self._phone_cols,
         )
 
     def _view(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The table as shown: row, reason, detail and the number, then the list's other columns in one
-        wrapping cell (``name: value; ...``), so the table fits the output however many columns the list has."""
+        """The table as shown: row, reason, detail and the number, then the list's other columns.
+
+        The other columns share one wrapping cell (``name: value; ...``), so the table fits the output
+        however many columns the list has.
+        """
         lead = [c for c in ("row", "reason", "detail", *self._phone_cols) if c in frame.columns]
         rest = [c for c in frame.columns if c not in lead]
         view = frame[lead].copy()
@@ -518,6 +560,40 @@ class _PanelLogHandler(logging.Handler):
                 logging.lastResort.handle(record)
 
 
+def _duration(seconds: float) -> str:
+    """``42 s``, ``3 min 05 s``, ``2 h 07 min``: a duration as an analyst reads it."""
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def _event_text(kind: str, batch: int | None, done: int, total: int, message: str) -> str:
+    """The status line of a progress event, in words (no internal event names)."""
+    counted = f"{done:,} of {total:,} requests answered"
+    what = {
+        "start": "sending",
+        "batch": f"batch {batch} answered" if batch is not None else "a batch answered",
+        "retry": f"resending batch {batch} (same client tokens)" if batch is not None else "resending",
+        "wait": "waiting before the next call",
+    }.get(kind, kind)
+    return f"{what}: {counted}" + (f" — {message}" if message else "")
+
+
+def _plain_error(exc: BaseException) -> str:
+    """What went wrong, for the panel: the message of a dialkit error (masked), never a repr or a traceback."""
+    from dialkit.exceptions import ConfirmationRequired, DialkitError
+
+    if isinstance(exc, ConfirmationRequired):
+        return "this is a real endpoint: type the campaign id in the Confirm box, then press Start."
+    text = mask_text(str(exc)).strip()
+    if isinstance(exc, DialkitError) and text:
+        return text
+    return text or "the send ended with an unexpected error (see the notebook's log)"
+
+
 class SendPanel(w.VBox):
     """Start and stop a send with live progress: counts of succeeded requests and of each failure code.
 
@@ -532,15 +608,22 @@ class SendPanel(w.VBox):
     """
 
     def __init__(
-        self, plan: BatchPlan, conn: Any, ledger: Any, *, send: Callable[..., Any] | None = None, **send_kwargs: Any
+        self,
+        plan: BatchPlan,
+        conn: Any,
+        ledger: Any,
+        *,
+        send: Callable[..., Any] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        **send_kwargs: Any,
     ) -> None:
         if "listeners" in send_kwargs or "stop" in send_kwargs:
             raise TypeError("SendPanel supplies listeners= and stop= itself; pass other dialkit.send arguments")
-        from dialkit.sender import _LEGACY_SETTINGS, _settings
+        from dialkit.sender import LEGACY_SETTINGS, settings_with_legacy
 
-        legacy = {k: send_kwargs.pop(k) for k in list(send_kwargs) if k in _LEGACY_SETTINGS}
+        legacy = {k: send_kwargs.pop(k) for k in list(send_kwargs) if k in LEGACY_SETTINGS}
         if legacy:  # mapped here, so the DeprecationWarning points at the notebook cell, not at the send thread
-            send_kwargs["settings"] = _settings(send_kwargs.get("settings"), legacy)
+            send_kwargs["settings"] = settings_with_legacy(send_kwargs.get("settings"), legacy)
         self.plan = plan
         self.conn = conn
         self.ledger = ledger
@@ -560,6 +643,11 @@ class SendPanel(w.VBox):
         #: failure codes a later send with the same ledger sends again (Start does): all but the final ones
         self.retryable_codes: tuple[str, ...] = _retryable_codes(getattr(plan, "api", "v1"))
         self._api_codes = _api_failure_codes(getattr(plan, "api", "v1"))
+        self._clock = clock
+        self._started_at: float | None = None
+        self._done_at_start = 0
+        self._calls = 0
+        self.is_real = not getattr(conn, "is_local", False)
 
         where = getattr(conn, "endpoint_url", None) or "AWS"
         local = "local emulator" if getattr(conn, "is_local", False) else "<b style='color:#B23A00'>REAL endpoint</b>"
@@ -584,6 +672,14 @@ class SendPanel(w.VBox):
         self.progress = w.IntProgress(
             value=0, min=0, max=max(1, self.total), description="0%", bar_style="info", layout=w.Layout(width="50%")
         )
+        self.pace = w.HTML()  #: elapsed time, requests and calls per second, time left
+        #: on a real endpoint, Start stays off until the campaign id is typed here (nobody dials real people by a slip)
+        self.confirm_text = w.Text(
+            placeholder=plan.campaign_id,
+            description="Confirm:",
+            tooltip="type the campaign id to confirm that Start dials real people",
+            layout=w.Layout(width="60%", display="" if self.is_real else "none"),
+        )
         self.counts_html = w.HTML()
         self.status = w.HTML()
         self.log_html = w.HTML()
@@ -593,10 +689,13 @@ class SendPanel(w.VBox):
         self._enable(self.stop_button, False)
         self.start_button.on_click(lambda _b: self.start())
         self.stop_button.on_click(lambda _b: self.stop())
+        self.confirm_text.observe(lambda _change: self._update_confirm(), names="value")
         super().__init__(
             children=[
                 self.header,
+                self.confirm_text,
                 w.HBox([self.start_button, self.stop_button, self.progress]),
+                self.pace,
                 self.counts_html,
                 self.status,
                 self.log_html,
@@ -604,11 +703,30 @@ class SendPanel(w.VBox):
             ]
         )
         self._render_counts()
-        self._set_status("ready: press Start")
+        if self.is_real and not self.send_kwargs.get("confirm"):
+            self._enable(self.start_button, False)
+            self._set_status(
+                "REAL endpoint: Start dials real people. Type the campaign id in the Confirm box to enable Start."
+            )
+        else:
+            self._set_status("ready: press Start")
+
+    def _update_confirm(self) -> None:
+        """Enable Start on a real endpoint once the typed campaign id matches the plan's."""
+        if self.running or not self.is_real:
+            return
+        ok = self.confirm_text.value.strip() == self.plan.campaign_id
+        self._enable(self.start_button, ok)
+        self._set_status(
+            "confirmed: Start dials real people on this campaign"
+            if ok
+            else "REAL endpoint: type the campaign id in the Confirm box to enable Start"
+        )
 
     # -- state ---------------------------------------------------------------
     def _zero_counts(self) -> dict[str, int]:
-        return {"succeeded": 0, **dict.fromkeys(FAILURE_CODES, 0), "pending": self.total, "in_flight": 0}
+        codes = _api_failure_codes(getattr(self.plan, "api", "v1"))
+        return {"succeeded": 0, **dict.fromkeys(codes, 0), "pending": self.total, "in_flight": 0}
 
     def _enable(self, button: w.Button, enabled: bool) -> None:
         """Enable or disable a button; a disabled one loses its colour too, so it looks disabled."""
@@ -616,14 +734,15 @@ class SendPanel(w.VBox):
         button.button_style = self._button_styles.get(button, "") if enabled else ""
 
     def _label(self, name: str) -> str:
-        """The row label of a count: a retryable failure code says that Start sends it again."""
+        """The row label of a count, in the summary's words: ``failed: CODE``, ``pending``, ``in flight``.
+
+        A failure code Start sends again says so; one that needs the data fixed says that.
+        """
         if name in self.retryable_codes:
-            return f"{name} (to resend: Start sends again)"
-        if name in self._api_codes:
-            return f"{name} (failed: fix the data)"
+            return f"failed: {name} (Start resends these)"
         if name in FAILURE_CODES:
-            return f"{name} (not a {getattr(self.plan, 'api', 'v1')} code)"
-        return name
+            return f"failed: {name} (fix the data)"
+        return {"in_flight": "in flight"}.get(name, name)
 
     @property
     def running(self) -> bool:
@@ -655,8 +774,8 @@ class SendPanel(w.VBox):
             self.total = int(event.total)
             self.counts = {
                 "succeeded": int(event.succeeded),
-                **{code: int(failed.get(code, 0)) for code in FAILURE_CODES},
-                **{code: int(n) for code, n in failed.items() if code not in FAILURE_CODES},
+                **{code: int(failed.get(code, 0)) for code in self._api_codes},
+                **{code: int(n) for code, n in failed.items() if code not in self._api_codes},
                 "pending": int(event.pending),
                 "in_flight": int(getattr(event, "in_flight", 0) or 0),
             }
@@ -667,17 +786,36 @@ class SendPanel(w.VBox):
         self._render_counts()
         kind = getattr(event, "kind", "")
         batch = getattr(event, "batch", None)
+        if kind == "start" or self._started_at is None:
+            self._started_at = self._clock()
+            self._done_at_start = done if kind == "start" else 0
+            self._calls = 0
+        if kind in ("batch", "retry"):
+            self._calls += 1
         if kind == "batch":
             self._batches_done += 1
             if self._stop_after is not None and self._batches_done >= self._stop_after:
                 self._stop_event.set()
                 self._enable(self.stop_button, False)
+        self._render_pace(done)
         message = mask_text(getattr(event, "message", "") or "")
-        where = f" batch {batch}" if batch is not None else ""
         if kind not in ("done", "stopped"):
-            self._set_status(
-                f"{kind}{where}: {done:,} of {self.total:,} answered" + (f" — {message}" if message else "")
-            )
+            self._set_status(_event_text(kind, batch, done, self.total, message))
+
+    def _render_pace(self, done: int) -> None:
+        """Elapsed time, requests answered and API calls per second, and the time left at that pace."""
+        if self._started_at is None:
+            return
+        elapsed = max(0.0, self._clock() - self._started_at)
+        answered = done - self._done_at_start
+        parts = [f"elapsed {_duration(elapsed)}"]
+        if elapsed > 0 and answered > 0:
+            per_s = answered / elapsed
+            parts.append(f"{per_s:,.1f} requests/s")
+            parts.append(f"{self._calls / elapsed:,.1f} calls/s")
+            left = self.total - done
+            parts.append(f"about {_duration(left / per_s)} left" if left else "all answered")
+        self.pace.value = f'<span class="dialkit-note">{" · ".join(parts)}</span>'
 
     # -- control -----------------------------------------------------------------
     def start(self, *, stop_after_batches: int | None = None) -> None:
@@ -688,6 +826,13 @@ class SendPanel(w.VBox):
         """
         if self.running:
             return
+        if self.is_real and not self.send_kwargs.get("confirm"):
+            if self.confirm_text.value.strip() != self.plan.campaign_id:
+                self._set_status(
+                    "not started: this is a REAL endpoint. Type the campaign id in the Confirm box, then press Start."
+                )
+                return
+            self.send_kwargs["confirm"] = True
         if stop_after_batches is not None and stop_after_batches < 1:
             raise ValueError("stop_after_batches counts answered batches from 1")
         self._stop_after = stop_after_batches
@@ -702,6 +847,8 @@ class SendPanel(w.VBox):
         self._enable(self.start_button, False)
         self._enable(self.stop_button, True)
         self.progress.bar_style = "info"
+        self._started_at = None
+        self.pace.value = ""
         self._set_status("starting…")
         self._thread = threading.Thread(target=self._run, name="dialkit-send-panel", daemon=True)
         self._thread.start()
@@ -745,19 +892,23 @@ class SendPanel(w.VBox):
         except BaseException as exc:  # shown in the panel and re-raised by wait()
             self.error = exc
             self.progress.bar_style = "danger"
-            self._set_status(f"not sent: {type(exc).__name__}: {mask_text(str(exc))}")
+            self._set_status(f"not sent: {_plain_error(exc)}")
         else:
             self.summary = summary
-            self._show_summary(summary)
+            if summary is not None:  # a send= seam may return nothing to summarise
+                self._show_summary(summary)
         finally:
             logger.removeHandler(handler)
             self._enable(self.start_button, True)
             self._enable(self.stop_button, False)
 
     def _show_summary(self, summary: Any) -> None:
-        """The end of a run, each fact said once: the status line says how the run ended and what
-        Start does next; the summary counts (final failures apart from those Start sends again);
-        the log keeps only warnings the two do not already say."""
+        """Show the end of a run, each fact said once.
+
+        The status line says how the run ended and what Start does next; the summary counts (final
+        failures apart from those Start sends again); the log keeps only warnings the two do not
+        already say.
+        """
         to_resend = {code: n for code, n in summary.failed.items() if code in self.retryable_codes and n}
         final = {code: n for code, n in summary.failed.items() if code not in self.retryable_codes and n}
         left = (
@@ -774,8 +925,9 @@ class SendPanel(w.VBox):
             self.progress.bar_style = "warning"
             reason = str(summary.stopped_reason)
             if reason.startswith("stopped by request"):  # "...; send again with the same ledger": said by `again`
-                reason = "stopped by request"
-            self._set_status(f"stopped: {reason}. {again}")
+                self._set_status(f"stopped (you pressed Stop). {again}")
+            else:
+                self._set_status(f"stopped: {mask_text(reason)}. {again}")
         else:
             self.progress.bar_style = "success" if not final and not left else "warning"
             self._set_status(f"done: {again}")
@@ -783,10 +935,11 @@ class SendPanel(w.VBox):
         def listed(counts: Mapping[str, int]) -> str:
             return f" ({', '.join(f'{k} {v:,}' for k, v in sorted(counts.items()))})" if counts else ""
 
+        resend = f"; Start resends {sum(to_resend.values()):,}{listed(to_resend)}" if to_resend else ""
+        failed_all = {**final, **to_resend}
         first = (
             f"{summary.total:,} requests: {summary.succeeded:,} succeeded, "
-            f"{sum(final.values()):,} failed{listed(final)}, "
-            f"{sum(to_resend.values()):,} to resend{listed(to_resend)}, {summary.pending:,} pending"
+            f"{sum(failed_all.values()):,} failed{listed(failed_all)}{resend}, {summary.pending:,} pending"
             + (f", {summary.in_flight:,} in flight" if summary.in_flight else "")
             + "; "
             + f"{summary.sent:,} sent in {summary.calls:,} {_plural(summary.calls, 'API call')}"

@@ -11,7 +11,11 @@ credentials, Conflict), all seeded so runs repeat.  Its clock is its own
 (``clock=``, :meth:`Emulator.advance_clock`, ``POST /_dialkit/clock``): client
 tokens are forgotten 7 days after they were accepted, as on the service.  An opt-in
 dialer model (:class:`DialerModel`) dials what it accepts: a buffer, lines and
-agents, expiry, answers that depend on the callee's local hour, a simulated clock.
+agents, expiry, answers that depend on the callee's local hour, a simulated clock; who
+answers and how calls end (busy, rang out, not in service, voicemail, AMD mistakes,
+people who never answer, fewer answers on later attempts) is :class:`CalleeModel`.
+Calls to the campaigns API must be SigV4-signed, as AWS requires (any
+credentials do); STS ``GetCallerIdentity`` is answered too.
 
     >>> from dialkit.emulator import serve
     >>> with serve(seed=7) as emu:                                  # doctest: +SKIP
@@ -26,14 +30,16 @@ From a shell: ``dialkit emulator --port 4566`` or ``python -m dialkit.emulator``
 
 from __future__ import annotations
 
+from dialkit.emulator._callees import DEFAULT_HOUR_PROFILE, CalleeModel
 from dialkit.emulator._cli import main
-from dialkit.emulator._dialer import DEFAULT_HOUR_PROFILE, Dialer, DialerModel
+from dialkit.emulator._dialer import Dialer, DialerModel
 from dialkit.emulator._emulator import Emulator, serve
 from dialkit.emulator._faults import FaultProfile
 from dialkit.emulator._records import build_contact_record, simulate_contact_records
 
 __all__ = [
     "DEFAULT_HOUR_PROFILE",
+    "CalleeModel",
     "Dialer",
     "DialerModel",
     "Emulator",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import signal
@@ -14,14 +15,22 @@ from types import FrameType
 from typing import Any
 
 from dialkit._util.loopback import is_loopback_host
-from dialkit.emulator._dialer import DEFAULT_HOUR_PROFILE, DialerModel
+from dialkit._util.values import OneLineParser, nonempty, number
+from dialkit.emulator._callees import DEFAULT_HOUR_PROFILE, CalleeModel
+from dialkit.emulator._dialer import DialerModel
 from dialkit.emulator._emulator import DEFAULT_HOST, DEFAULT_REGION, Emulator
 from dialkit.emulator._faults import FaultProfile
+
+#: Option values (:mod:`dialkit._util.values`): finite, in range, one-line errors.
+_SECONDS = number("seconds", low=0, high=3600)
+_P = number("probability", low=0, high=1, example="0.05")
+_SEED = number("seed", low=0, high=2**63 - 1, whole=True)
+_COUNT = number("count", low=1, high=10_000_000, whole=True)
 
 
 def build_parser(prog: str = "dialkit emulator") -> argparse.ArgumentParser:
     """The argument parser of ``dialkit emulator``."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=prog,
         description=(
             "Serve a local Amazon Connect outbound campaigns endpoint (connectcampaigns and "
@@ -29,52 +38,67 @@ def build_parser(prog: str = "dialkit emulator") -> argparse.ArgumentParser:
             '{"endpoint_url": ..., "campaign_id": ...} and serves until interrupted.'
         ),
     )
-    parser.add_argument("--host", default=DEFAULT_HOST, help="address to bind (loopback only unless --allow-remote)")
-    parser.add_argument("--port", type=int, default=0, help="port to bind; 0 (default) picks a free one")
-    parser.add_argument("--region", default=DEFAULT_REGION, help="AWS region written into ARNs (clients may use any)")
+    parser.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        type=nonempty("an address"),
+        help="address to bind (loopback only unless --allow-remote)",
+    )
+    parser.add_argument(
+        "--port",
+        type=number("port", low=0, high=65535, whole=True),
+        default=0,
+        help="port to bind; 0 (default) picks a free one",
+    )
+    parser.add_argument(
+        "--region",
+        default=DEFAULT_REGION,
+        type=nonempty("a region"),
+        help="AWS region written into ARNs (clients may use any)",
+    )
     parser.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
     faults = parser.add_argument_group("faults (all off by default)")
     option = faults.add_argument
-    option("--latency", type=float, default=0.0, metavar="SECONDS", help="delay added to every batch call")
+    option("--latency", type=_SECONDS, default=0.0, metavar="SECONDS", help="delay added to every batch call")
     option(
         "--rate-limit",
-        type=float,
+        type=number("calls per second", low=0, high=1_000_000, low_open=True),
         default=None,
         metavar="CALLS_PER_S",
         help="batch calls per second (burst the same) before 429 ThrottlingException",
     )
-    option("--throttle-rate", type=float, default=0.0, metavar="P", help="per-item probability of RequestThrottled")
-    option("--unknown-error-rate", type=float, default=0.0, metavar="P", help="per-item probability of UnknownError")
+    option("--throttle-rate", type=_P, default=0.0, metavar="P", help="per-item probability of RequestThrottled")
+    option("--unknown-error-rate", type=_P, default=0.0, metavar="P", help="per-item probability of UnknownError")
     option(
         "--buffer-limit-rate",
-        type=float,
+        type=_P,
         default=0.0,
         metavar="P",
         help="per-item probability of BufferLimitExceeded (v2 only)",
     )
     option(
         "--server-error-rate",
-        type=float,
+        type=_P,
         default=0.0,
         metavar="P",
         help="per-call probability of a 500 InternalServerException (nothing recorded)",
     )
     option(
         "--reset-rate",
-        type=float,
+        type=_P,
         default=0.0,
         metavar="P",
         help="per-call probability of a lost response (recorded, then the connection is closed)",
     )
     option(
         "--hang-rate",
-        type=float,
+        type=_P,
         default=0.0,
         metavar="P",
         help="per-call probability of a late response (recorded, answered after --hang-seconds)",
     )
-    option("--hang-seconds", type=float, default=10.0, metavar="SECONDS", help="how late a hung response is")
-    option("--seed", type=int, default=0, help="seed of ids and fault decisions (default 0)")
+    option("--hang-seconds", type=_SECONDS, default=10.0, metavar="SECONDS", help="how late a hung response is")
+    option("--seed", type=_SEED, default=0, help="seed of ids and fault decisions (default 0)")
     option(
         "--error",
         action="append",
@@ -85,7 +109,7 @@ def build_parser(prog: str = "dialkit emulator") -> argparse.ArgumentParser:
     )
     option(
         "--errors-after",
-        type=int,
+        type=number("batch calls", low=0, high=10**12, whole=True),
         default=0,
         metavar="N",
         help="the --error answers start after N batch calls (default 0: from the first)",
@@ -94,45 +118,70 @@ def build_parser(prog: str = "dialkit emulator") -> argparse.ArgumentParser:
     option = dialer.add_argument
     option(
         "--dialer-lines",
-        type=int,
+        type=_COUNT,
         default=None,
         metavar="N",
         help="dial accepted requests on N lines (turns the dialer model on)",
     )
     option(
         "--dialer-agents",
-        type=int,
+        type=_COUNT,
         default=None,
         metavar="N",
         help="agents taking answered calls (default: agentless, no abandons)",
     )
     option(
         "--dialer-buffer",
-        type=int,
+        type=_COUNT,
         default=1000,
         metavar="N",
         help="requests that may wait to be dialed; beyond it RequestThrottled / BufferLimitExceeded",
     )
-    option("--dialer-handle-time", type=float, default=120.0, metavar="SECONDS", help="average talk time")
+    option(
+        "--dialer-handle-time",
+        type=number("seconds", low=0, high=86_400, low_open=True),
+        default=120.0,
+        metavar="SECONDS",
+        help="average talk time",
+    )
     option(
         "--dialer-time-scale",
-        type=float,
+        type=number("simulated seconds per real second", low=0, high=1_000_000),
         default=1.0,
         metavar="X",
         help="simulated seconds per real second (3600: a simulated day in 24 s)",
     )
-    option("--dialer-start", default=None, metavar="ISO-8601", help="simulated UTC time at start (default: now)")
+    option(
+        "--dialer-start",
+        default=None,
+        type=nonempty("a moment"),
+        metavar="ISO-8601",
+        help="simulated UTC time at start (default: now)",
+    )
     option(
         "--dialer-hour-profile",
+        type=nonempty("a file"),
         default=None,
         metavar="JSON_FILE",
         help='callee local hour -> [human, voicemail, no_answer] probabilities, all 24 hours: {"0": [0.1, 0.4, 0.45], ...}',
+    )
+    option(
+        "--dialer-no-amd",
+        action="store_true",
+        help="the campaign runs without answering-machine detection: no record carries an AMD status",
+    )
+    option(
+        "--dialer-amd-errors",
+        default=None,
+        metavar="P,Q",
+        help="AMD mistakes: P of people classed as machines, Q of voicemail greetings classed as people "
+        "(default 0.05,0.10: assumptions)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log requests (numbers masked) to stderr")
     return parser
 
 
-def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -> int:
+def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -> int:  # noqa: C901, PLR0912
     """Run the emulator until SIGINT or SIGTERM; returns the exit status (0 on a clean stop).
 
     Prints exactly one JSON line, ``{"endpoint_url": ..., "campaign_id": ...}``, once serving.
@@ -179,6 +228,12 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -
                 if not isinstance(raw, dict):
                     raise ValueError("the hour profile must be a JSON object of hour -> [human, voicemail, no_answer]")
                 hour_profile = {int(k): tuple(v) for k, v in raw.items()}  # DialerModel checks each
+            callees = CalleeModel(amd=not args.dialer_no_amd, seed=args.seed)
+            if args.dialer_amd_errors:
+                parts = [float(x) for x in args.dialer_amd_errors.split(",")]
+                if len(parts) != 2:
+                    raise ValueError("--dialer-amd-errors takes two shares, P,Q (e.g. 0.05,0.10)")
+                callees = dataclasses.replace(callees, amd_human_as_machine=parts[0], amd_machine_as_human=parts[1])
             dialer = DialerModel(
                 lines=args.dialer_lines,
                 agents=args.dialer_agents,
@@ -188,6 +243,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "dialkit emulator") -
                 start=start,
                 seed=args.seed,
                 hour_profile=hour_profile,
+                callees=callees,
             )
         except (OSError, ValueError, TypeError) as err:
             parser.error(f"dialer model: {err}")

@@ -16,8 +16,13 @@ without it the emulator accepts and forgets, as before.  With it:
   arrived) is counted on the simulated clock;
 * whether a person, a voicemail greeting or nobody answers depends on the
   **callee's local hour** at the moment of the dial (``hour_profile``: hour →
-  (human, voicemail, no answer) probabilities; the rest is busy or failed).  The
-  callee's zone comes from the number (:mod:`dialkit._util.zones`);
+  (human, voicemail, no answer) probabilities; the rest is busy or failed), on
+  the **person** (some never answer, some numbers are not in service), on the
+  **attempt** (the n-th dial of a number is answered less often) and on the
+  **day**; answering-machine detection makes mistakes.  All of it is
+  :class:`~dialkit.emulator._callees.CalleeModel` (``callees``), whose module
+  says which shares are AWS's and which are assumptions.  The callee's zone
+  comes from the number (:mod:`dialkit._util.zones`);
 * a **simulated clock**: ``start`` (UTC) plus ``time_scale`` simulated seconds
   per real second (3600: an hour a second, a day in 24 s).  ``time_scale=0``
   freezes it; :meth:`Dialer.advance` moves it by hand (tests and notebooks);
@@ -25,10 +30,10 @@ without it the emulator accepts and forgets, as before.  With it:
   client token)``, so the same requests on the same simulated clock give the
   same contact records, whatever the order of HTTP calls.
 
-Contact records come out in Connect's shape (:func:`dialkit.emulator._records.build_contact_record`):
-the request's attributes, ``Campaign.CampaignId`` and ``SourceCampaign
-{CampaignId, OutboundRequestId}``.  A record appears once its contact has ended
-on the simulated clock.
+Contact records come out in Connect's shape (:func:`dialkit.emulator._records.build_contact_record`),
+with the request's attributes; a call an agent took carries
+``Agent.ConnectedToAgentTimestamp``.  A record appears once its contact has
+ended on the simulated clock.
 """
 
 from __future__ import annotations
@@ -44,22 +49,13 @@ from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import Any
 
-from dialkit._util.zones import local_hour, primary_time_zone
+from dialkit._util.utc import utc_iso
+from dialkit._util.zones import local_time, primary_time_zone
+from dialkit.emulator._callees import DEFAULT_HOUR_PROFILE, CalleeModel
 from dialkit.emulator._clock import MovableClock, monotonic_source
 from dialkit.emulator._records import build_contact_record
 
-#: hour -> (human answers, voicemail, no answer); the remainder is busy or failed.  People answer more
-#: in the evening and at lunch than during working hours; at night few answer.
-DEFAULT_HOUR_PROFILE: Mapping[int, tuple[float, float, float]] = MappingProxyType(
-    {
-        **dict.fromkeys(range(0, 8), (0.08, 0.42, 0.45)),
-        **dict.fromkeys(range(8, 12), (0.2, 0.45, 0.3)),
-        **dict.fromkeys(range(12, 14), (0.3, 0.4, 0.25)),
-        **dict.fromkeys(range(14, 17), (0.22, 0.45, 0.28)),
-        **dict.fromkeys(range(17, 21), (0.42, 0.33, 0.2)),
-        **dict.fromkeys(range(21, 24), (0.18, 0.4, 0.37)),
-    }
-)
+__all__ = ["DEFAULT_HOUR_PROFILE", "Dialer", "DialerModel"]
 
 
 def _check_profile(profile: Mapping[int, tuple[float, float, float]]) -> dict[int, tuple[float, float, float]]:
@@ -91,6 +87,8 @@ class DialerModel:
         start: simulated UTC time when the emulator starts; None = the wall clock.
         hour_profile: callee local hour -> (human, voicemail, no answer) probabilities.
         seed: seed of every draw (outcomes and durations).
+        callees: people, answering-machine detection and the network
+            (:class:`~dialkit.emulator._callees.CalleeModel`); None: its defaults, seeded with ``seed``.
     """
 
     lines: int = 10
@@ -102,6 +100,7 @@ class DialerModel:
     start: datetime | None = None
     hour_profile: Mapping[int, tuple[float, float, float]] = field(default_factory=lambda: DEFAULT_HOUR_PROFILE)
     seed: int = 0
+    callees: CalleeModel | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.lines, int) or self.lines < 1:
@@ -111,13 +110,17 @@ class DialerModel:
         if not isinstance(self.buffer_size, int) or self.buffer_size < 1:
             raise ValueError("buffer_size must be an integer >= 1")
         for name in ("handle_time", "ring_time"):
-            if not float(getattr(self, name)) > 0:
-                raise ValueError(f"{name} must be > 0 seconds")
-        if float(self.time_scale) < 0:
-            raise ValueError("time_scale must be >= 0 (0 freezes the simulated clock)")
+            if not 0 < float(getattr(self, name)) <= 86_400:  # nan and inf fail these comparisons
+                raise ValueError(f"{name} must be above 0 and at most 86400 seconds")
+        if not 0 <= float(self.time_scale) <= 1_000_000:
+            raise ValueError("time_scale must be from 0 (0 freezes the simulated clock) to 1000000")
         if self.start is not None and self.start.tzinfo is None:
             object.__setattr__(self, "start", self.start.replace(tzinfo=timezone.utc))
         object.__setattr__(self, "hour_profile", MappingProxyType(_check_profile(self.hour_profile)))
+        if self.callees is None:
+            object.__setattr__(self, "callees", CalleeModel(seed=self.seed))
+        elif not isinstance(self.callees, CalleeModel):
+            raise ValueError("callees must be a CalleeModel (or None for its defaults)")
 
 
 @dataclass
@@ -150,6 +153,8 @@ class Dialer:
         heapq.heapify(self._agents)
         self._done: list[tuple[datetime, dict[str, Any]]] = []
         self._simulated_to = self._start
+        #: dials placed per (campaign, number): the attempt number of the next one
+        self._dials: dict[tuple[str, str], int] = {}
 
     # ------------------------------------------------------------------ clock
 
@@ -265,43 +270,52 @@ class Dialer:
         self._done.append((w.deadline, record))
 
     def _place(self, w: _Waiting, dial_at: datetime) -> datetime:
-        """Dial one request at ``dial_at``: draw its outcome, keep its record, return when its line frees."""
+        """Dial one request at ``dial_at``: draw its ending, keep its record, return when its line frees."""
         m = self.model
+        callees = m.callees
+        assert callees is not None  # DialerModel fills it in
         rng = random.Random(f"dialkit-dialer:{m.seed}:{w.campaign_id}:{w.token}")
         zone, _ = primary_time_zone(w.phone)
-        hour = local_hour(dial_at, zone) if zone else dial_at.hour
-        human, voicemail, no_answer = m.hour_profile[hour if hour is not None else dial_at.hour]
-        draw = rng.random()
-        ring = timedelta(seconds=rng.uniform(0.2, 0.8) * m.ring_time)
-        connected = dial_at + ring
-        agent = queue = amd = None
-        if draw < human:
-            amd = "HUMAN_ANSWERED"
+        local = local_time(dial_at, zone) or dial_at
+        key = (w.campaign_id, w.phone)
+        attempt = self._dials.get(key, 0) + 1
+        self._dials[key] = attempt
+        ending = callees.draw(
+            rng, number=w.phone, hour_shares=m.hour_profile[local.hour], attempt=attempt, day=local.date()
+        )
+        agent = queue = None
+        connected: datetime | None = None
+        reason = "CONTACT_FLOW_DISCONNECT"  # of a connected call, unless an agent or the callee hung up
+        if ending.kind == "no_answer":
+            end = dial_at + timedelta(seconds=m.ring_time)
+        elif not ending.connected:  # busy, not in service, network failure: a few seconds
+            end = dial_at + timedelta(seconds=rng.uniform(1, 8))
+        else:
+            share = rng.uniform(0.2, 0.8) if ending.kind == "human" else rng.uniform(0.6, 1.0)
+            connected = dial_at + timedelta(seconds=share * m.ring_time)
+            greeting = timedelta(seconds=rng.uniform(10, 30))
             talk = timedelta(seconds=rng.expovariate(1.0 / m.handle_time))
-            if m.agents is None:
-                reason, end = "CONTACT_FLOW_DISCONNECT", connected + talk
+            if not ending.routed_as_human:  # AMD said machine: the flow leaves a message or hangs up
+                end = connected + greeting
+            elif m.agents is None:  # agentless: the flow talks to whoever answered
+                end = connected + (talk if ending.kind == "human" else greeting)
             else:
                 queue = {"Name": "Outbound"}
                 if self._agents[0] <= connected:
-                    agent = {"Username": f"agent-{rng.randint(1, m.agents):02d}"}
-                    end = connected + talk
+                    agent = {
+                        "Username": f"agent-{rng.randint(1, m.agents):02d}",
+                        "ConnectedToAgentTimestamp": utc_iso(connected),
+                    }
+                    if ending.kind == "human":
+                        end = connected + talk
+                        reason = rng.choice(["CUSTOMER_DISCONNECT", "AGENT_DISCONNECT"])
+                    else:  # AMD off or wrong: the agent hears a voicemail greeting and hangs up
+                        end, reason = connected + timedelta(seconds=rng.uniform(5, 15)), "AGENT_DISCONNECT"
                     heapq.heapreplace(self._agents, end)
-                    reason = rng.choice(["CUSTOMER_DISCONNECT", "AGENT_DISCONNECT"])
-                else:  # a person answered and no agent was free: abandoned
-                    reason, end = "CUSTOMER_DISCONNECT", connected + timedelta(seconds=rng.uniform(2, 8))
-        elif draw < human + voicemail:
-            amd = rng.choice(["VOICEMAIL_BEEP", "VOICEMAIL_NO_BEEP"])
-            reason, end = "CONTACT_FLOW_DISCONNECT", connected + timedelta(seconds=rng.uniform(10, 30))
-        elif draw < human + voicemail + no_answer:
-            amd, connected = "AMD_UNANSWERED", dial_at + timedelta(seconds=m.ring_time)
-            reason, end = "CONTACT_FLOW_DISCONNECT", connected
-        else:
-            kind = rng.choice(["OUTBOUND_ATTEMPT_FAILED", "TELECOM_PROBLEM", "SIT_TONE_BUSY"])
-            if kind == "SIT_TONE_BUSY":
-                amd, reason = kind, "CONTACT_FLOW_DISCONNECT"
-            else:
-                reason, connected = kind, None  # type: ignore[assignment]
-            end = dial_at + timedelta(seconds=rng.uniform(2, 10))
+                elif ending.kind == "human":  # a person answered and no agent was free: abandoned
+                    end, reason = connected + timedelta(seconds=rng.uniform(2, 8)), "CUSTOMER_DISCONNECT"
+                else:
+                    end = connected + greeting
         record = build_contact_record(
             contact_id=_contact_id(self.model.seed, w),
             outbound_request_id=w.id,
@@ -311,8 +325,8 @@ class Dialer:
             initiated=dial_at,
             connected=connected,
             ended=end,
-            disconnect_reason=reason,
-            amd_status=amd,
+            disconnect_reason=ending.reason or reason,
+            amd_status=ending.amd_status,
             agent=agent,
             queue=queue,
         )
@@ -321,8 +335,10 @@ class Dialer:
 
 
 def _contact_id(seed: int, w: _Waiting) -> str:
-    """The contact's own id, as Connect makes one: not the dial request id, which goes to
-    ``SourceCampaign.OutboundRequestId`` (seeded, so runs repeat)."""
+    """The contact's own id, as Connect makes one (seeded, so runs repeat).
+
+    Not the dial request id, which goes to ``SourceCampaign.OutboundRequestId``.
+    """
     import uuid
 
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"dialkit-dialer:{seed}:{w.campaign_id}:{w.token}"))

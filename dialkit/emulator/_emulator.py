@@ -187,8 +187,11 @@ class Emulator:
     # ------------------------------------------------------------------ clock
 
     def now(self) -> datetime:
-        """The emulator's now (aware UTC).  It stamps every call on arrival, so the expiry
-        window, the 7-day memory of client tokens and ``receivedAt`` follow it."""
+        """The emulator's now (aware UTC).
+
+        It stamps every call on arrival, so the expiry window, the 7-day memory of client tokens and
+        ``receivedAt`` follow it.
+        """
         return self._service.now()
 
     def advance_clock(self, delta: timedelta | float) -> datetime:

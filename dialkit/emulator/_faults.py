@@ -29,6 +29,8 @@ INJECTABLE_ERRORS: dict[str, int] = {
     "ConflictException": 409,
 }
 
+#: The longest ``latency`` / ``hang_seconds``: an hour (longer only stops the server's threads from answering).
+MAX_DELAY = 3600.0
 _RATES = ("throttle_rate", "unknown_error_rate", "buffer_limit_rate", "server_error_rate", "reset_rate", "hang_rate")
 
 
@@ -81,7 +83,7 @@ class FaultProfile:
     errors: Mapping[str, str] = field(default_factory=dict)
     errors_after: int = 0
 
-    def __post_init__(self) -> None:
+    def __post_init__(self) -> None:  # noqa: C901, PLR0912
         for name in _RATES:
             value = getattr(self, name)
             if not _is_number(value) or not 0.0 <= float(value) <= 1.0:
@@ -89,8 +91,8 @@ class FaultProfile:
             object.__setattr__(self, name, float(value))
         for name in ("latency", "hang_seconds"):
             value = getattr(self, name)
-            if not _is_number(value) or float(value) < 0 or not math.isfinite(float(value)):
-                raise ValueError(f"{name} must be a non-negative number of seconds")
+            if not _is_number(value) or not 0 <= float(value) <= MAX_DELAY:  # nan, inf: refused too
+                raise ValueError(f"{name} must be a number of seconds from 0 to {MAX_DELAY:g}")
             object.__setattr__(self, name, float(value))
         if self.rate_limit is not None:
             rate = self.rate_limit
@@ -99,6 +101,8 @@ class FaultProfile:
             object.__setattr__(self, "rate_limit", float(self.rate_limit) or None)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise ValueError("seed must be an integer")
+        if isinstance(self.errors_after, bool) or not isinstance(self.errors_after, int) or self.errors_after < 0:
+            raise ValueError("errors_after must be a whole number of batch calls >= 0")
         if not isinstance(self.errors, Mapping):
             raise ValueError('errors must map an operation name (or "*") to an error name')
         for operation, error in self.errors.items():

@@ -6,7 +6,32 @@ service answers is a path the emulator recognises.  Errors go out the way
 restJson1 services send them: HTTP status, header ``x-amzn-ErrorType: <Name>``,
 JSON body ``{"message": ...}`` plus the exception's other members.
 
-Control endpoints for tests and notebooks live under ``/_dialkit/``.
+Like AWS's front door, a call to the campaigns API without a SigV4 signature
+(no ``Authorization: AWS4-HMAC-SHA256 ...`` header and no presigned
+``X-Amz-Signature`` query) is refused before it is routed: 403 with
+``x-amzn-ErrorType: MissingAuthenticationTokenException`` and ``{"message":
+"Missing Authentication Token"}`` (botocore raises ``ClientError`` with code
+``MissingAuthenticationTokenException``); a header that is not SigV4 answers
+403 ``IncompleteSignatureException``.  The signature itself is not checked:
+the emulator accepts any credentials (that is why it binds loopback only).
+
+STS ``GetCallerIdentity`` (query protocol: ``POST /`` with
+``Action=GetCallerIdentity``) is answered too, so ``dialkit doctor`` can check
+that credentials resolve against the emulator: the emulator's fictional account
+and role.
+
+Control endpoints for tests and notebooks live under ``/_dialkit/`` and need no
+signature.  They read
+dialed numbers and change the emulator's state, so a web page open in the
+analyst's browser must not reach them: they answer only a loopback ``Host``
+(``127.0.0.1``, ``localhost``, ``[::1]``, or the address the emulator was
+bound to), which defeats DNS rebinding; a request carrying a non-loopback
+``Origin`` is refused; and every request that changes state must be
+``Content-Type: application/json``, which a cross-origin page cannot send
+without a CORS preflight the emulator never grants (a ``text/plain`` or form
+POST is refused with 415).  Values are checked (finite, in range: the clock
+moves at most :data:`MAX_ADVANCE` per call); a failure inside a control
+endpoint is answered 500 and the emulator keeps serving.
 """
 
 from __future__ import annotations
@@ -27,7 +52,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from botocore.model import ServiceModel
 
-from dialkit.emulator._service import Reply
+from dialkit._util.loopback import is_loopback_host
+from dialkit.emulator._service import ACCOUNT_ID, Reply
 from dialkit.masking import mask_phone
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,6 +62,47 @@ if TYPE_CHECKING:  # pragma: no cover
 logger = logging.getLogger("dialkit.emulator")
 
 CONTROL_PREFIX = "/_dialkit/"
+#: The most one control call may move the emulator's clock (or the dialer's): 10 years.
+MAX_ADVANCE = timedelta(days=3660)
+#: The emulator's clock never passes this year (a ``datetime`` ends at 9999).
+LAST_YEAR = 9000
+
+#: The role STS GetCallerIdentity names (the same one the AccessDenied fault's message names).
+CALLER_ARN = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/dialkit-analyst/session"
+_STS_NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/"
+#: STS's own codes for the two credential faults the emulator injects: (status, Code).
+_STS_CREDENTIAL_ERRORS = {
+    "UnrecognizedClientException": (
+        403,
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+    ),
+    "ExpiredTokenException": (400, "ExpiredToken", "The security token included in the request is expired"),
+}
+
+
+def signature_problem(authorization: str | None, query: str) -> tuple[str, str] | None:
+    """Why a request is not SigV4-signed, as AWS's front door says it: ``(error type, message)``; None when signed.
+
+    Signed means an ``Authorization`` header that starts ``AWS4-HMAC-SHA256 `` and names
+    ``Credential=``, ``SignedHeaders=`` and ``Signature=``, or a presigned query with
+    ``X-Amz-Signature``.  The signature itself is not verified.
+    """
+    if "X-Amz-Signature=" in query:
+        return None
+    if not authorization or not authorization.strip():
+        return "MissingAuthenticationTokenException", "Missing Authentication Token"
+    text = authorization.strip()
+    if not text.startswith("AWS4-HMAC-SHA256 ") or not all(
+        f"{part}=" in text for part in ("Credential", "SignedHeaders", "Signature")
+    ):
+        return (
+            "IncompleteSignatureException",
+            "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters "
+            "of an AWS4-HMAC-SHA256 signature",
+        )
+    return None
+
 
 #: A piece of a request line that may be a phone number (``+`` or ``%2B``, then 7+ digits/separators).
 _PHONE_LIKE = re.compile(r"(?:\+|%2[Bb])?[\d\-().]{7,}")
@@ -220,7 +287,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         except OSError:
             self.close_connection = True  # the client went away (read time-out, stop)
 
-    def _dispatch(self) -> None:
+    def _dispatch(self) -> None:  # noqa: C901 (routing: control, front door, service)
         emulator = self.server.emulator
         received = emulator.now()  # the emulator's clock, which tests can move
         raw = self._read_body()
@@ -228,26 +295,32 @@ class RequestHandler(BaseHTTPRequestHandler):
             return
         split = urlsplit(self.path)
         if split.path.startswith(CONTROL_PREFIX):
-            self._control(split.path[len(CONTROL_PREFIX) :], parse_qs(split.query), raw)
+            self._dispatch_control(split.path[len(CONTROL_PREFIX) :], split.query, raw)
+            return
+        service = emulator._service
+        if self._front_door(split.path, split.query, raw):
             return
         found = match_route(emulator._routes, self.command, split.path)
         if found is None:
-            emulator._service.log_call(None, "Unknown", 404)
+            service.log_call(None, "Unknown", 404)
             message = f"No operation at {self.command} {mask_log_line(split.path)}"
             self._send(404, {"message": message}, "UnknownOperationException")
             return
         route, params = found
-        service = emulator._service
-        if not service.implements(route.api, route.operation):
-            service.log_call(route.api, route.operation, 501, campaign_id=params.get("id"))
-            message = f"The dialkit emulator does not implement {route.operation}"
-            self._send(501, {"message": message}, "NotImplementedException")
-            return
         try:
             body = json.loads(raw) if raw.strip() else None
         except (ValueError, RecursionError):  # deeply nested: a 400 like the service, not a dropped connection
             service.log_call(route.api, route.operation, 400, campaign_id=params.get("id"))
             self._send(400, {"message": "The request body is not valid JSON"}, "ValidationException")
+            return
+        if not service.implements(route.api, route.operation):
+            # never kinder than the service: a request the model refuses is a 400 before it is a 501
+            refused = service.validate_only(route.api, route.operation, params, body)
+            if refused is None:
+                service.log_call(route.api, route.operation, 501, campaign_id=params.get("id"))
+                message = f"The dialkit emulator does not implement {route.operation}"
+                refused = Reply(501, {"message": message}, "NotImplementedException")
+            self._send(refused.status, refused.body, refused.error_type)
             return
         try:
             reply = service.handle(route.api, route.operation, params, body, received)
@@ -262,13 +335,115 @@ class RequestHandler(BaseHTTPRequestHandler):
             emulator._sleep(reply.hang_seconds)
         self._send(reply.status, reply.body, reply.error_type)
 
+    # ------------------------------------------------------------------ STS (query protocol)
+
+    def _sts(self, raw: bytes, unsigned: tuple[str, str] | None) -> None:
+        """``sts:GetCallerIdentity`` on ``POST /``: the emulator's account and role, in STS's XML.
+
+        Unsigned, it is STS's own 403 ``MissingAuthenticationToken`` (``IncompleteSignature``
+        for a header that is not SigV4), in XML as the query protocol sends errors.
+        """
+        from xml.sax.saxutils import escape
+
+        service = self.server.emulator._service
+        form = parse_qs(raw.decode("utf-8", "replace"))
+        action = next(iter(form.get("Action") or []), "")
+        request_id = str(uuid.uuid4())
+        injected = service.faults.errors.get("GetCallerIdentity") or service.faults.errors.get("*")
+        if unsigned is not None:
+            status, code = 403, unsigned[0].removesuffix("Exception")
+            message = "Request is missing Authentication Token" if code == "MissingAuthenticationToken" else unsigned[1]
+        elif action == "GetCallerIdentity" and injected in _STS_CREDENTIAL_ERRORS:
+            status, code, message = _STS_CREDENTIAL_ERRORS[injected]
+        elif action != "GetCallerIdentity":
+            status, code, message = (
+                400,
+                "InvalidAction",
+                f"The dialkit emulator answers only GetCallerIdentity of STS, not {action or 'no Action'}",
+            )
+        else:
+            service.log_call("sts", "GetCallerIdentity", 200)
+            body = (
+                f'<GetCallerIdentityResponse xmlns="{_STS_NAMESPACE}"><GetCallerIdentityResult>'
+                f"<Arn>{CALLER_ARN}</Arn><UserId>AROADIALKITEMULATOR:session</UserId><Account>{ACCOUNT_ID}</Account>"
+                f"</GetCallerIdentityResult><ResponseMetadata><RequestId>{request_id}</RequestId>"
+                "</ResponseMetadata></GetCallerIdentityResponse>"
+            )
+            self._send_xml(200, body)
+            return
+        service.log_call("sts", action or "Unknown", status)
+        body = (
+            f'<ErrorResponse xmlns="{_STS_NAMESPACE}"><Error><Type>Sender</Type><Code>{code}</Code>'
+            f"<Message>{escape(message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
+        self._send_xml(status, body)
+
+    def _send_xml(self, status: int, body: str) -> None:
+        payload = body.encode("utf-8")
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+            self.end_headers()
+            self.wfile.write(payload)
+        except OSError:
+            self.close_connection = True
+
+    def _front_door(self, path: str, query: str, raw: bytes) -> bool:
+        """What AWS answers before routing (STS at ``POST /``, unsigned calls refused); True when answered."""
+        unsigned = signature_problem(self.headers.get("Authorization"), query)
+        if self.command == "POST" and path in ("", "/"):
+            self._sts(raw, unsigned)
+            return True
+        if unsigned is not None:  # AWS's front door: the service never sees the call
+            self.server.emulator._service.log_call(None, "Unsigned", 403)
+            self._send(403, {"message": unsigned[1]}, unsigned[0])
+            return True
+        return False
+
     # ------------------------------------------------------------------ /_dialkit/ control endpoints
 
-    def _control(self, path: str, query: dict[str, list[str]], raw: bytes) -> None:
+    def _dispatch_control(self, path: str, query: str, raw: bytes) -> None:
+        """A ``/_dialkit/`` call: refused unless loopback and JSON, then handled; never kills the server."""
+        refusal = self._control_refusal()
+        if refusal is not None:
+            self._send(*refusal)
+            return
+        try:
+            self._control(path, parse_qs(query), raw)
+        except Exception:  # a bug or a value the checks missed: answer, keep serving
+            logger.exception("the emulator failed on a control call")
+            self._send(500, {"message": "Internal error in the dialkit emulator"}, "InternalServerException")
+
+    def _control_refusal(self) -> tuple[int, dict[str, Any], str] | None:
+        """Why a control call is refused (status, body, error type), or None: Host, Origin, Content-Type."""
+        host = _host_name(self.headers.get("Host", ""))
+        bound = str(self.server.server_address[0])
+        if not (is_loopback_host(host) or host == bound.strip("[]")):
+            return (
+                403,
+                {"message": "control endpoints answer only a loopback Host (127.0.0.1, localhost, [::1])"},
+                ("AccessDeniedException"),
+            )
+        origin = self.headers.get("Origin")
+        if origin is not None and not is_loopback_host(_host_name(urlsplit(origin).netloc)):
+            return 403, {"message": "control endpoints refuse cross-origin requests"}, "AccessDeniedException"
+        if self.command != "GET":
+            kind = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+            if kind != "application/json":
+                return (
+                    415,
+                    {"message": "control endpoints take Content-Type: application/json bodies only"},
+                    ("UnsupportedMediaTypeException"),
+                )
+        return None
+
+    def _control(self, path: str, query: dict[str, list[str]], raw: bytes) -> None:  # noqa: C901, PLR0912
         emulator = self.server.emulator
         method = self.command
         try:
-            body = json.loads(raw) if raw.strip() else {}
+            body = json.loads(raw, parse_constant=_refuse_constant) if raw.strip() else {}
         except (ValueError, RecursionError):
             self._send(400, {"message": "The request body is not valid JSON"}, "ValidationException")
             return
@@ -288,18 +463,15 @@ class RequestHandler(BaseHTTPRequestHandler):
             elif parts == ["clock"] and method in ("GET", "POST", "PUT"):
                 if method != "GET":
                     advance = body.get("advanceSeconds") if isinstance(body, dict) else None
-                    if isinstance(advance, bool) or not isinstance(advance, (int, float)):
-                        raise ValueError('the body must be {"advanceSeconds": <seconds to move the clock forward>}')
-                    emulator.advance_clock(timedelta(seconds=advance))
+                    emulator.advance_clock(_advance(advance, "advanceSeconds", emulator.now()))
                 self._send(200, emulator.clock())
             elif parts[0] == "dialer" and (method, parts[1:]) in (("GET", []), ("POST", ["advance"])):
                 dialer = emulator.dialer
                 if dialer is None:
                     raise KeyError("this emulator runs no dialer model (start it with --dialer-lines N)")
                 if method == "POST":
-                    if not isinstance(body, dict) or not isinstance(body.get("seconds"), (int, float)):
-                        raise ValueError('the body must be {"seconds": <simulated seconds to move forward>}')
-                    dialer.advance(float(body["seconds"]))
+                    seconds = body.get("seconds") if isinstance(body, dict) else None
+                    dialer.advance(_advance(seconds, "seconds", dialer.now()).total_seconds())
                 self._send(200, {"now": dialer.now().isoformat(), "waiting": dialer.waiting()})
             elif method == "GET" and parts == ["calls"]:
                 self._send(200, {"calls": emulator.calls()})
@@ -325,3 +497,31 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._send(404, {"message": str(err.args[0]) if err.args else "not found"}, "ResourceNotFoundException")
         except (TypeError, ValueError) as err:
             self._send(400, {"message": str(err)}, "ValidationException")
+
+
+def _host_name(host: str) -> str:
+    """The host part of a ``Host`` header or an origin's netloc (port and brackets dropped)."""
+    host = host.strip()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _advance(value: Any, field_name: str, now: Any) -> timedelta:
+    """``value`` seconds as a forward move of a clock now at ``now``, checked.
+
+    Finite, 0 to :data:`MAX_ADVANCE`, ending before :data:`LAST_YEAR`; ValueError (answered 400) otherwise.
+    """
+    usage = f'the body must be {{"{field_name}": <seconds to move forward, 0 to {MAX_ADVANCE.total_seconds():.0f}>}}'
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(usage)
+    if not 0 <= value <= MAX_ADVANCE.total_seconds():  # nan fails this too
+        raise ValueError(f"{field_name} {value!r} is out of range: {usage}")
+    delta = timedelta(seconds=value)
+    if now.year >= LAST_YEAR or (now + delta).year >= LAST_YEAR:
+        raise ValueError(f"the clock cannot move past the year {LAST_YEAR}")
+    return delta

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from dialkit._util.utc import utc_iso
-from dialkit.outcomes.records import FAILED_REASONS
+from dialkit._util.zones import local_time, primary_time_zone
+from dialkit.emulator._callees import DEFAULT_HOUR_PROFILE, CalleeModel
 
 __all__ = ["build_contact_record", "simulate_contact_records"]
 
@@ -72,23 +73,31 @@ def simulate_contact_records(
     *,
     seed: int = 0,
     expired_rate: float = 0.08,
-    failed_rate: float = 0.06,
+    failed_rate: float = 0.01,
     redelivery_rate: float = 0.03,
+    callees: CalleeModel | None = None,
 ) -> list[dict[str, Any]]:
     """Contact records a dialer might produce for the emulator's accepted dial requests.
 
-    For rehearsals only: seeded and per-id deterministic.  A share of contacts
-    EXPIRE or fail, the rest connect with an answering-machine-detection status;
-    ``redelivery_rate`` of the records come twice, the older version second, as
-    at-least-once delivery does.
+    For rehearsals only: seeded and per-id deterministic.  ``expired_rate`` of
+    the requests are never dialed (``EXPIRED``), ``failed_rate`` fail on the
+    campaign's configuration (``OUTBOUND_RESOURCE_ERROR``,
+    ``OUTBOUND_DESTINATION_ENDPOINT_ERROR``); the rest are dialed at once and
+    end as :class:`~dialkit.emulator._callees.CalleeModel` draws it (``callees``;
+    None: its defaults seeded with ``seed``) at the callee's local hour of
+    :data:`~dialkit.emulator._callees.DEFAULT_HOUR_PROFILE`: busy, rang out, not in service,
+    network failures, voicemail, a person, with answering-machine detection
+    that makes mistakes.  The n-th request to a number (in the order given) is
+    its n-th attempt.  Calls routed as a person reach an agent
+    (``Agent.ConnectedToAgentTimestamp``).  ``redelivery_rate`` of the records
+    come twice, the older version second, as at-least-once delivery does.
 
     Like Connect's, each record has its own ``ContactId`` (not the dial request
-    id: nothing documents that they are equal), carries the request's
-    attributes in ``Attributes`` (the client-token attribute among them), and
-    names its campaign in ``Campaign.CampaignId`` and
-    ``SourceCampaign {CampaignId, OutboundRequestId}``, the latter being the
-    dial request id.
+    id: nothing documents that they are equal) and carries the request's
+    attributes in ``Attributes`` (the client-token attribute among them).
     """
+    model = callees or CalleeModel(seed=seed)
+    attempts: dict[tuple[str, str], int] = {}
     out: list[dict[str, Any]] = []
     for d in dial_requests:
         rng = random.Random(f"{seed}:{d['id']}")
@@ -102,21 +111,37 @@ def simulate_contact_records(
             reason = "EXPIRED"
             end = start
         elif draw < expired_rate + failed_rate:
-            reason = rng.choices(FAILED_REASONS, weights=[1, 1, 5, 3])[0]
+            reason = rng.choice(["OUTBOUND_RESOURCE_ERROR", "OUTBOUND_DESTINATION_ENDPOINT_ERROR"])
             end = start + timedelta(seconds=rng.uniform(2, 20))
         else:
-            connected_at = start + timedelta(seconds=rng.uniform(4, 25))
-            amd = rng.choices(
-                ["HUMAN_ANSWERED", "VOICEMAIL_BEEP", "VOICEMAIL_NO_BEEP", "AMD_UNANSWERED"], weights=[70, 15, 5, 10]
-            )[0]
-            if amd == "HUMAN_ANSWERED":
-                reason = rng.choices(
-                    ["CUSTOMER_DISCONNECT", "AGENT_DISCONNECT", "THIRD_PARTY_DISCONNECT"], weights=[55, 40, 5]
-                )[0]
-                agent = {"Username": f"agent-{rng.randint(1, 12):02d}"}
+            phone = str(d["phoneNumber"])
+            key = (str(d["campaignId"]), phone)
+            attempts[key] = attempts.get(key, 0) + 1
+            zone, _ = primary_time_zone(phone)
+            local = local_time(start, zone) or start
+            ending = model.draw(
+                rng, number=phone, hour_shares=DEFAULT_HOUR_PROFILE[local.hour], attempt=attempts[key], day=local.date()
+            )
+            amd = ending.amd_status
+            if not ending.connected:
+                reason = ending.reason or "TELECOM_PROBLEM"
+                end = start + timedelta(seconds=rng.uniform(2, 30))
             else:
-                reason = "CONTACT_FLOW_DISCONNECT"
-            end = connected_at + timedelta(seconds=rng.uniform(10, 400))
+                connected_at = start + timedelta(seconds=rng.uniform(4, 25))
+                if ending.routed_as_human:
+                    agent = {
+                        "Username": f"agent-{rng.randint(1, 12):02d}",
+                        "ConnectedToAgentTimestamp": utc_iso(connected_at),
+                    }
+                    if ending.kind == "human":
+                        reason = rng.choices(
+                            ["CUSTOMER_DISCONNECT", "AGENT_DISCONNECT", "THIRD_PARTY_DISCONNECT"], weights=[55, 40, 5]
+                        )[0]
+                        end = connected_at + timedelta(seconds=rng.uniform(30, 400))
+                    else:  # an agent on a voicemail greeting hangs up
+                        reason, end = "AGENT_DISCONNECT", connected_at + timedelta(seconds=rng.uniform(5, 15))
+                else:
+                    reason, end = "CONTACT_FLOW_DISCONNECT", connected_at + timedelta(seconds=rng.uniform(10, 30))
         record = build_contact_record(
             contact_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             outbound_request_id=d["id"],

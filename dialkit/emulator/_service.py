@@ -406,6 +406,20 @@ class Service:
         self.log_call(api, operation, reply.status, items=items, fault=reply.fault, campaign_id=params.get("id"))
         return reply
 
+    def validate_only(self, api: str, operation: str, params: dict[str, str], body: Any) -> Reply | None:
+        """For an operation the emulator does not implement: the 400 the model's constraints call for, or None.
+
+        The service would refuse such a request (``PutProfileOutboundRequestBatch``
+        with 21 items: the model caps the list at 20) before anything else; the
+        emulator refuses it the same way instead of answering 501.
+        """
+        try:
+            self._validate(api, operation, params, body)
+        except ApiError as err:
+            self.log_call(api, operation, err.status, campaign_id=params.get("id"))
+            return Reply(err.status, {"message": err.message, **err.extra}, error_type=err.error_type)
+        return None
+
     def _injected_error(self, api: str, operation: str, params: dict[str, str], answered: int) -> Reply | None:
         """The error the fault profile's ``errors`` asks for on this call, or None.
 
@@ -550,7 +564,7 @@ class Service:
 
     # ------------------------------------------------------------------ the batch operation
 
-    def _put_batch(self, api: str, params: dict[str, str], body: Any, received: datetime) -> Reply:
+    def _put_batch(self, api: str, params: dict[str, str], body: Any, received: datetime) -> Reply:  # noqa: C901, PLR0912
         operation, list_key = BATCH_OPERATIONS[api]
         faults = self.faults
         started = time.monotonic()

@@ -63,7 +63,7 @@ def string_rule(shape: Shape) -> StringRule:
     )
 
 
-def validate(shape: Shape, value: Any, label: str, problems: list[str]) -> None:
+def validate(shape: Shape, value: Any, label: str, problems: list[str]) -> None:  # noqa: C901, PLR0912
     """Append to ``problems`` every way ``value`` breaks ``shape`` (``label`` names it in messages)."""
     if value is None:
         return  # absent optional member; required ones are checked by the parent structure

@@ -43,12 +43,23 @@ from typing import Any
 
 import filelock
 
-from dialkit import __version__
 from dialkit._util.files import make_private
+from dialkit._version import __version__
 from dialkit.exceptions import LedgerBusy, LedgerError
+from dialkit.ledger.chain import CHAIN_SCHEMA, Chain, ChainReport, chain_existing, verify
 from dialkit.planning import BatchPlan
 
-__all__ = ["LEDGER_ID_KEY", "SCHEMA_VERSION", "STATUSES", "Ledger", "LedgerRequest", "is_ledger_file"]
+__all__ = [
+    "LEDGER_ID_KEY",
+    "RULES_META_KEY",
+    "SCHEMA_VERSION",
+    "STATUSES",
+    "Ledger",
+    "LedgerRequest",
+    "is_ledger_file",
+    "ledger_time",
+    "plan_digest",
+]
 
 #: The ``meta`` key of a ledger's identity: a random id written when the ledger is created (older
 #: ledgers get one the next time they are opened for sending).  Copies share it; no two runs do.
@@ -61,7 +72,14 @@ LEDGER_ID_KEY = "ledger_id"
 #: sender's calling window and the audit use the zone the plan used) and ``sends`` (the campaign rules
 #: in force per send, each call tagged with its ``send_id``, so the audit judges every request by the
 #: rules of the send that carried it).
-SCHEMA_VERSION = 3
+#: 4: ``chain`` (a hash chain over every row, :mod:`dialkit.ledger.chain`; the rows of a migrated ledger are
+#: chained as found) and ``evidence`` (per request and call: the callee's local time, zone and how it was
+#: found, the jurisdiction, the rules and suppression lists by sha256 and the frequency counts at send time).
+SCHEMA_VERSION = 4
+
+#: The ``meta`` key :func:`dialkit.send` writes the rules in force under (JSON of ``CampaignRules.describe()``);
+#: ``dialkit.audit`` reads it.
+RULES_META_KEY = "rules"
 
 #: ``UPDATE ... FROM`` (one statement for a whole answer) needs SQLite 3.33.
 _UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33, 0)
@@ -160,6 +178,26 @@ CREATE TABLE IF NOT EXISTS sends (
 );
 """
 
+#: Schema 4 on top of schema 3: the hash chain and the evidence recorded at send time.
+_SCHEMA_4 = (
+    CHAIN_SCHEMA
+    + """
+ALTER TABLE requests ADD COLUMN jurisdiction TEXT;
+CREATE TABLE IF NOT EXISTS evidence (
+    call_id          INTEGER NOT NULL,
+    client_token     TEXT NOT NULL,
+    sent_at          TEXT NOT NULL,
+    local_time       TEXT,
+    time_zones       TEXT,
+    time_zone_source TEXT,
+    jurisdiction     TEXT,
+    rules_sha256     TEXT,
+    counts           TEXT,
+    PRIMARY KEY (call_id, client_token)
+);
+"""
+)
+
 
 #: Statements with a trigger body contain ``;`` inside BEGIN ... END: split on the blank-line-free
 #: statement boundaries below instead of on every semicolon.
@@ -180,7 +218,7 @@ def _statements(script: str) -> list[str]:
     return out
 
 
-def _plan_digest(plan: BatchPlan) -> str:
+def plan_digest(plan: BatchPlan) -> str:
     """A fingerprint of a plan's requests: SHA-256 of its client tokens in order.
 
     A token is a hash of (campaign, run id, number), so equal digests mean the
@@ -202,7 +240,8 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _iso(ts: datetime) -> str:
+def ledger_time(ts: datetime) -> str:
+    """``ts`` in the form the ledger stores times: UTC ISO 8601 with milliseconds (compared as text)."""
     return ts.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
@@ -221,6 +260,7 @@ class LedgerRequest:
     failure_code: str | None
     first_sent_at: str | None = None  #: ISO time of the first send (the client token's 7-day window starts there)
     time_zone: str | None = None  #: the callee's zone from the contact's ZIP, when the plan found one
+    jurisdiction: str | None = None  #: the callee's ``US-XX`` state from the contact's ZIP, when the plan found one
 
     def __repr__(self) -> str:  # never show the number
         from dialkit.masking import mask_phone
@@ -348,10 +388,12 @@ class Ledger:
         self._tally: bool | None = None
         self._tx_depth = 0
         self._send_id: int | None = None  # the send this writer is running (schema 3), tagged on its calls
+        self._chain: Chain | None = Chain(conn) if lock is not None else None  # writers chain what they write
+        self._evidence: bool | None = None
 
     # -- opening -----------------------------------------------------------
     @classmethod
-    def open(cls, path: str | os.PathLike[str]) -> Ledger:
+    def open(cls, path: str | os.PathLike[str]) -> Ledger:  # noqa: C901
         """Open (or create) a ledger for sending; raises :class:`LedgerBusy` if another sender holds it."""
         p = Path(path)
         if p.exists() and p.is_dir():
@@ -391,13 +433,13 @@ class Ledger:
                 db.close()
                 raise busy
             cls._init_schema(db, p)
+            return cls(p, db, lock)
         except (OSError, sqlite3.Error) as exc:
             lock.release()
             raise _storage_error(p, exc) from exc
         except BaseException:
             lock.release()
             raise
-        return cls(p, db, lock)
 
     @classmethod
     def read(cls, path: str | os.PathLike[str], *, busy_timeout: float = 30.0) -> Ledger:
@@ -461,18 +503,22 @@ class Ledger:
                 for stmt in _SCHEMA.split(";"):
                     if stmt.strip():
                         db.execute(stmt)
-                for stmt in _statements(_SCHEMA_2) + _statements(_SCHEMA_3):
+                for stmt in _statements(_SCHEMA_2) + _statements(_SCHEMA_3) + _statements(_SCHEMA_4):
                     db.execute(stmt)
                 db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 db.execute("INSERT INTO meta VALUES ('created_by', ?)", (f"dialkit {__version__}",))
-                db.execute("INSERT INTO meta VALUES ('created_at', ?)", (_iso(_utcnow()),))
+                db.execute("INSERT INTO meta VALUES ('created_at', ?)", (ledger_time(_utcnow()),))
                 db.execute("INSERT INTO meta VALUES (?, ?)", (LEDGER_ID_KEY, uuid.uuid4().hex))
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                chain_existing(db)  # the chain starts with the ledger
         if version == 1:
             cls._migrate_1_to_2(db)
             version = 2
         if version == 2:
             cls._migrate_2_to_3(db)
+            version = 3
+        if version == 3:
+            cls._migrate_3_to_4(db)
         cls._add_ledger_id(db)
 
     @staticmethod
@@ -501,6 +547,25 @@ class Ledger:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', '3')")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('migrated_by', ?)", (f"dialkit {__version__}",))
             db.execute("PRAGMA user_version = 3")
+
+    @staticmethod
+    def _migrate_3_to_4(db: sqlite3.Connection) -> None:
+        """Schema 3 -> 4: the ``chain`` and ``evidence`` tables; every row already there is chained as found."""
+        with _tx(db):
+            for stmt in _statements(_SCHEMA_4):
+                db.execute(stmt)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', '4')")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('migrated_by', ?)", (f"dialkit {__version__}",))
+            n = db.execute("SELECT count(*) FROM requests").fetchone()[0]
+            db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('chain_started', ?)",
+                (
+                    f"migrated to schema 4 at {ledger_time(_utcnow())}: the {n} requests and the other rows then present "
+                    "were chained as found; the chain proves nothing about them before that moment",
+                ),
+            )
+            db.execute("PRAGMA user_version = 4")
+            chain_existing(db)
 
     def _has_column(self, table: str, column: str) -> bool:
         """Whether ``table`` has ``column`` (a ledger of an older schema opened read-only may not)."""
@@ -554,15 +619,28 @@ class Ledger:
             yield
         except commit_on:
             self._tx_depth = 0
-            self._db.execute("COMMIT")
+            self._commit()
             raise
         except BaseException:
             self._tx_depth = 0
             self._db.execute("ROLLBACK")
+            if self._chain is not None:
+                self._chain.forget()
             raise
         else:
             self._tx_depth = 0
-            self._db.execute("COMMIT")
+            self._commit()
+
+    def _commit(self) -> None:
+        """Chain the rows this transaction wrote (same transaction, no extra fsync), then commit."""
+        if self._chain is not None:
+            try:
+                self._chain.flush()
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                self._chain.forget()
+                raise
+        self._db.execute("COMMIT")
 
     # -- meta ----------------------------------------------------------------
     @property
@@ -600,22 +678,25 @@ class Ledger:
                     f"ledger {self.path} belongs to another run ({detail}); use a new --ledger file for a new "
                     "campaign or run id, or plan with the ledger's values to resume it"
                 )
-        digest = digest or _plan_digest(plan)  # the caller may have it already (a 1M-request plan: ~0.1 s)
+        digest = digest or plan_digest(plan)  # the caller may have it already (a 1M-request plan: ~0.1 s)
         settings = {**want, "ttl_seconds": str(int(plan.ttl.total_seconds()))}
         if meta.get("plan_sha256") == digest and all(meta.get(k) == v for k, v in settings.items()):
             return 0  # resume of the very plan already recorded: nothing new, no 1M-row pass
-        now = _iso(_utcnow())
+        now = ledger_time(_utcnow())
         with self._transaction():
             for k, v in {**settings, "plan_sha256": digest}.items():
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (k, v))
             start = self._db.execute("SELECT coalesce(max(seq), 0) FROM requests").fetchone()[0]
             before = self._total()
             zoned: list[tuple[str, str]] = []
+            placed: list[tuple[str, str]] = []
 
             def rows() -> Iterator[tuple[Any, ...]]:
                 for i, r in enumerate(plan.requests, start=1):
                     if r.time_zone is not None:
                         zoned.append((r.time_zone, r.client_token))
+                    if r.jurisdiction is not None:
+                        placed.append((r.jurisdiction, r.client_token))
                     yield (
                         r.client_token,
                         start + i,
@@ -637,12 +718,25 @@ class Ledger:
                 self._db.executemany(
                     "UPDATE requests SET time_zone=? WHERE client_token=? AND time_zone IS NULL", zoned
                 )
+            self._record_places(placed)
             return self._total() - before
+
+    def _record_places(self, placed: Sequence[tuple[str, str]]) -> None:
+        """Keep the ZIP's state per request (``(jurisdiction, client_token)``) for the rule packs at send time.
+
+        Never overwrites one; nothing on a ledger of schema 3 or older opened read-only.
+        """
+        if placed and self._has_column("requests", "jurisdiction"):
+            self._db.executemany(
+                "UPDATE requests SET jurisdiction=? WHERE client_token=? AND jurisdiction IS NULL", placed
+            )
 
     def _begin_send(self, rules: str | None, started_at: datetime) -> int:
         """Record the start of a send and the rules in force (JSON, no numbers); its calls carry the id."""
         with self._transaction():
-            cur = self._db.execute("INSERT INTO sends (started_at, rules) VALUES (?, ?)", (_iso(started_at), rules))
+            cur = self._db.execute(
+                "INSERT INTO sends (started_at, rules) VALUES (?, ?)", (ledger_time(started_at), rules)
+            )
             self._send_id = int(cur.lastrowid or 0)
         return self._send_id
 
@@ -725,29 +819,42 @@ class Ledger:
 
     @staticmethod
     def _request(r: sqlite3.Row) -> LedgerRequest:
+        from dialkit.ledger.stored import parse_attributes  # a damaged row is one clear error, not a traceback
+
         return LedgerRequest(
             client_token=r["client_token"],
             seq=r["seq"],
             batch=r["batch"],
             position=r["position"],
             phone_e164=r["phone_e164"],
-            attributes=json.loads(r["attributes"]),
+            attributes=parse_attributes(r["attributes"], None, r["row"]),
             status=r["status"],
             attempts=r["attempts"],
             failure_code=r["failure_code"],
             first_sent_at=r["first_sent_at"],
             time_zone=r["time_zone"] if "time_zone" in r.keys() else None,
+            jurisdiction=r["jurisdiction"] if "jurisdiction" in r.keys() else None,
         )
 
-    def _begin_call(self, requests: Sequence[LedgerRequest], batch: int | None, sent_at: datetime) -> int:
+    def _begin_call(
+        self,
+        requests: Sequence[LedgerRequest],
+        batch: int | None,
+        sent_at: datetime,
+        evidence: Sequence[Sequence[Any]] | None = None,
+    ) -> int:
         """Write-ahead: mark ``requests`` in flight and record the call, committed before it goes out.
+
+        ``evidence``: per request, ``(client_token, local_time, time_zones, time_zone_source,
+        jurisdiction, rules_sha256, counts_json)`` as the sender judged it at ``sent_at``; written to
+        the ``evidence`` table (schema 4) in the same transaction.
 
         One transaction (one fsync) per call, whatever its size, and a few
         statements each covering every request of the call: the sender's one
         writer thread gives up the interpreter lock at every SQLite step, so
         fewer steps mean less waiting behind the HTTP workers.
         """
-        ts = _iso(sent_at)
+        ts = ledger_time(sent_at)
         tokens = [r.client_token for r in requests]
         marks = ",".join("?" * len(tokens))
         with self._transaction():
@@ -768,7 +875,34 @@ class Ledger:
                     f"attempts, ? FROM requests WHERE client_token IN ({marks})",
                     (call_id, ts, *tokens),
                 )
+            if evidence and self._evidence_table:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO evidence (call_id, client_token, sent_at, local_time, time_zones, "
+                    "time_zone_source, jurisdiction, rules_sha256, counts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(call_id, e[0], ts, *e[1:]) for e in evidence],
+                )
         return call_id
+
+    @property
+    def _evidence_table(self) -> bool:
+        """True for schema 4 and later."""
+        if self._evidence is None:
+            self._evidence = bool(
+                self._db.execute(
+                    "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='evidence'"
+                ).fetchone()[0]
+            )
+        return self._evidence
+
+    def evidence_rows(self) -> list[sqlite3.Row]:
+        """Every evidence row (schema 4), in call order; [] for an older ledger."""
+        if not self._evidence_table:
+            return []
+        return self._db.execute("SELECT * FROM evidence ORDER BY call_id, client_token").fetchall()
+
+    def verify_chain(self, *, expect_head: str | None = None) -> ChainReport:
+        """Walk the hash chain and compare every row with it (:func:`dialkit.ledger.chain.verify`)."""
+        return verify(self._db, expect_head=expect_head)
 
     def _record_response(
         self,
@@ -784,7 +918,7 @@ class Ledger:
         to ``in_flight`` with a reason, so they are resent with the same token.
         One transaction for the whole answer, one statement per kind of outcome.
         """
-        ts = _iso(finished_at)
+        ts = ledger_time(finished_at)
         missing = list(missing)
         if not _UPDATE_FROM:
             self._record_response_rowwise(call_id, succeeded, failed, missing, ts)
@@ -879,7 +1013,7 @@ class Ledger:
         Otherwise (connection reset, time-out) the outcome is unknown: they stay
         ``in_flight`` and are resent with the same token.
         """
-        ts = _iso(finished_at)
+        ts = ledger_time(finished_at)
         status = "pending" if accepted_nothing else "in_flight"
         with self._transaction():
             self._db.execute(
@@ -919,8 +1053,11 @@ class Ledger:
             return int(cur.rowcount)
 
     def _mark_past_window(self, reason: str, *, retry_codes: Sequence[str], first_sent_before: str) -> int:
-        """Give every request still to send whose first send is before ``first_sent_before`` (ISO) the
-        pending ``reason``; returns how many.  The sender leaves them unsent (the token window)."""
+        """Mark every request still to send whose first send is before ``first_sent_before`` (ISO).
+
+        Each gets the pending ``reason``; returns how many.  The sender leaves them unsent (the token
+        window).
+        """
         marks = ",".join("?" * len(retry_codes)) or "''"
         with self._transaction():  # two statements, each served by the (status, seq) index
             one = self._db.execute(

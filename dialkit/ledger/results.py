@@ -6,7 +6,6 @@ keeps the full number only because a resend needs it.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -19,9 +18,18 @@ import phonenumbers
 
 from dialkit.aws.model import all_failure_codes
 from dialkit.ledger import Ledger, _damaged_ledger
+from dialkit.ledger.stored import parse_attributes, parse_times
 from dialkit.masking import mask_attributes, mask_phone
 
-__all__ = ["FAILURE_CODES", "STATUS_ORDER", "load_attempts", "load_results", "pending_reasons", "report"]
+__all__ = [
+    "FAILURE_CODES",
+    "STATUS_ORDER",
+    "load_attempts",
+    "load_results",
+    "pending_reasons",
+    "report",
+    "shown_reason",
+]
 
 #: Every per-item failure code of both APIs, in a fixed order (charts keep it).
 FAILURE_CODES: tuple[str, ...] = all_failure_codes()
@@ -71,7 +79,7 @@ IN_FLIGHT_NO_REASON = (
 PENDING_NO_REASON = "not sent yet (the run stopped before it, or is still running); send again with the same ledger"
 
 
-def _shown_reason(status: str, reason: str | None) -> str | None:
+def shown_reason(status: str, reason: str | None) -> str | None:
     """The pending reason to show: the ledger's, or what a missing one means for an unfinished request."""
     if reason or status not in ("pending", "in_flight"):
         return reason
@@ -137,7 +145,7 @@ def load_results(ledger: str | os.PathLike[str]) -> pd.DataFrame:
                 "last_failure_code": last_fail.get(r["client_token"]),
                 "dial_request_id": r["dial_request_id"],
                 "pending_reason": r["pending_reason"],
-                "attributes": mask_attributes(json.loads(r["attributes"])),
+                "attributes": mask_attributes(parse_attributes(r["attributes"], ledger, r["row"])),
                 **{t: r[t] for t in _TIMES},
             }
         )
@@ -166,7 +174,7 @@ def load_results(ledger: str | os.PathLike[str]) -> pd.DataFrame:
     for col in ("failure_code", "last_failure_code"):
         frame[col] = pd.Categorical(frame[col], categories=list(FAILURE_CODES))
     for t in _TIMES:
-        frame[t] = pd.to_datetime(frame[t], utc=True, format="ISO8601")
+        frame[t] = parse_times(frame[t], t, ledger, list(frame["row"])).set_axis(frame.index)
     return frame
 
 
@@ -181,7 +189,7 @@ def load_attempts(ledger: str | os.PathLike[str]) -> pd.DataFrame:
         rows = [{("result" if k == "outcome" else k): r[k] for k in r.keys()} for r in led.attempts_rows()]
     columns = ["client_token", "batch", "call_id", "attempt", "sent_at", "result", "failure_code", "error_code"]
     frame = pd.DataFrame(rows, columns=columns)
-    frame["sent_at"] = pd.to_datetime(frame["sent_at"], utc=True, format="ISO8601")
+    frame["sent_at"] = parse_times(frame["sent_at"], "attempts.sent_at", ledger).set_axis(frame.index)
     frame["failure_code"] = pd.Categorical(frame["failure_code"], categories=list(FAILURE_CODES))
     return frame
 
@@ -232,6 +240,6 @@ def pending_reasons(ledger: str | os.PathLike[str]) -> dict[str, int]:
     with _reading(ledger) as led:
         for r in led.requests_rows():
             if r["status"] in ("pending", "in_flight"):
-                shown = _shown_reason(r["status"], r["pending_reason"]) or ""
+                shown = shown_reason(r["status"], r["pending_reason"]) or ""
                 reasons[shown] = reasons.get(shown, 0) + 1
     return reasons

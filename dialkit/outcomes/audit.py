@@ -1,4 +1,4 @@
-"""The audit of a send (issue 9, item 7): per dial request that went out, when, where and under which rules.
+"""The audit of a send: per dial request that went out, when, where and under which rules.
 
 Why: calling outside the callee's local hours is what regulators penalise, so
 an analyst has to be able to show afterwards, per call, when it went out (UTC
@@ -28,14 +28,12 @@ from typing import Any
 
 import pandas as pd
 
-from dialkit.ledger import Ledger
-from dialkit.masking import mask_phone
+from dialkit.ledger import RULES_META_KEY, Ledger
+from dialkit.ledger.stored import LedgerDamaged, parse_times
+from dialkit.masking import mask_phone, mask_text
 from dialkit.rules import KNOWN_ZONE_COLUMN, CallingHours, RulesError, callee_time_zones
 
-__all__ = ["AUDIT_COLUMNS", "audit"]
-
-#: The ``meta`` key :func:`dialkit.send` writes the rules in force under (JSON of ``CampaignRules.describe()``).
-RULES_META_KEY = "rules"
+__all__ = ["AUDIT_COLUMNS", "audit", "recorded_rules"]
 
 #: Columns of :func:`audit`'s frame, in order (``phone_masked`` becomes ``phone_e164`` with ``show_numbers``).
 AUDIT_COLUMNS = (
@@ -64,7 +62,7 @@ AUDIT_COLUMNS = (
 )
 
 
-def _recorded_rules(meta: dict[str, str]) -> dict[str, Any] | None:
+def recorded_rules(meta: dict[str, str]) -> dict[str, Any] | None:
     """The rules a ledger's sends recorded (``CampaignRules.describe()``), or None when sent without rules."""
     text = meta.get(RULES_META_KEY)
     if not text:
@@ -104,7 +102,7 @@ def sends(ledger: str | os.PathLike[str]) -> pd.DataFrame:
         {
             "send_id": [r["send_id"] for r in rows],
             "started_at": [r["started_at"] for r in rows],
-            "rules": [_recorded_rules({RULES_META_KEY: r["rules"] or ""}) for r in rows],
+            "rules": [recorded_rules({RULES_META_KEY: r["rules"] or ""}) for r in rows],
         },
         columns=["send_id", "started_at", "rules"],
     )
@@ -114,6 +112,21 @@ def _lists(rules: dict[str, Any] | None) -> str:
     if not rules or not rules.get("suppress"):
         return ""
     return "; ".join(f"{s.get('name')} sha256={s.get('sha256')}" for s in rules["suppress"])
+
+
+def _check_stored_zones(frame: pd.DataFrame, ledger: str | os.PathLike[str]) -> None:
+    """Every time zone the ledger stored (from the plan) is one the IANA database knows; else LedgerDamaged."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    for text in frame["time_zone"].dropna().astype(str).unique():
+        for name in filter(None, text.split(";")):
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise LedgerDamaged(
+                    f"ledger {mask_text(os.fspath(ledger))} is damaged: it stores the time zone {name[:40]!r}, "
+                    "which the IANA database does not know: restore the ledger from a backup, or update tzdata"
+                ) from None
 
 
 def audit(ledger: str | os.PathLike[str], *, show_numbers: bool = False) -> pd.DataFrame:
@@ -141,7 +154,7 @@ def audit(ledger: str | os.PathLike[str], *, show_numbers: bool = False) -> pd.D
         rows = [dict(r) for r in led.requests_rows() if r["first_sent_at"]]
         by_send = {r["send_id"]: r for r in (dict(x) for x in led.sends_rows())}
         first_send = led.first_send_ids()
-    latest = _recorded_rules(meta)
+    latest = recorded_rules(meta)
     frame = pd.DataFrame(
         rows,
         columns=[
@@ -165,12 +178,13 @@ def audit(ledger: str | os.PathLike[str], *, show_numbers: bool = False) -> pd.D
     stamped: list[str] = []
     for sid in send_ids:
         if sid is not None and sid in by_send:
-            per.append(_recorded_rules({RULES_META_KEY: by_send[sid]["rules"] or ""}))
+            per.append(recorded_rules({RULES_META_KEY: by_send[sid]["rules"] or ""}))
             stamped.append(pd.Timestamp(by_send[sid]["started_at"]).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"))
         else:
             per.append(latest)
             stamped.append(meta.get("rules_recorded_at", ""))
     defaults = [(r or {}).get("default_time_zone") for r in per]
+    _check_stored_zones(frame, ledger)
     zones_in = frame[["phone_e164"]].assign(**{KNOWN_ZONE_COLUMN: frame["time_zone"].astype(object)})
     zone_list: list[tuple[str, ...]] = [()] * len(frame)
     source_list: list[str] = [""] * len(frame)
@@ -179,7 +193,7 @@ def audit(ledger: str | os.PathLike[str], *, show_numbers: bool = False) -> pd.D
         found = callee_time_zones(zones_in.iloc[take], default_time_zone=default, postcode_column=False)
         for i, z, src in zip(take, found["time_zones"], found["time_zone_source"]):
             zone_list[i], source_list[i] = z, src
-    first = pd.to_datetime(frame["first_sent_at"], utc=True, format="ISO8601")
+    first = parse_times(frame["first_sent_at"], "first_sent_at", ledger, list(frame["row"]))
     hours = [(r or {}).get("calling_hours") or "" for r in per]
     out = pd.DataFrame(
         {

@@ -142,7 +142,7 @@ def disposition_of_record(record: Mapping[str, Any], *, agent_mode: bool | None 
     )
 
 
-#: Columns :func:`dialkit.read_contact_records` adds from this module, one set per record.
+#: Columns :func:`dialkit.load_contact_records` adds from this module, one set per record.
 OUTCOME_COLUMNS: tuple[str, ...] = (
     "disposition",
     "time_zone",
@@ -252,7 +252,7 @@ def redial_table(
 ) -> pd.DataFrame:
     """For each contact record: ``eligible``, ``redial_after`` and ``redial_now`` under ``rules`` at ``now``.
 
-    ``records`` is :func:`dialkit.read_contact_records` output (it needs
+    ``records`` is :func:`dialkit.load_contact_records` output (it needs
     ``disposition``, ``disconnect_reason``, ``amd_status`` and the timestamps).
     ``attempts``, when given, is the number of dials already made to each
     record's number; a record at or over ``rules.max_attempts`` is not redialed.
@@ -292,7 +292,7 @@ def select_redials(
 
     ``requests``: ledger rows (``phone_e164, row, client_token,
     dial_request_id, attributes`` as JSON text or a dict), from one or several
-    ledgers of the same campaign.  ``records``: :func:`dialkit.read_contact_records`
+    ledgers of the same campaign.  ``records``: :func:`dialkit.load_contact_records`
     output, matched to the requests by :func:`dialkit.join_contact_records` (one
     join rule for the whole kit).  Each number is judged on its **latest**
     contact record; its dials (records that are not ``expired``) are counted

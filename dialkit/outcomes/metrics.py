@@ -12,6 +12,9 @@ metric                     definition (count / denominator)
 ``dialed``                 requests with a record whose disposition is not ``expired`` (a call
                            was placed)
 ``human_answer_rate``      ``human_answered`` / ``dialed``
+``live_answer_rate``       (``human_answered`` + ``abandoned``) / ``dialed``: a person picked up,
+                           whether or not an agent was free; the rate to read for "when do people
+                           answer" (``human_answer_rate`` also depends on agent capacity)
 ``voicemail_rate``         ``voicemail`` / ``dialed``
 ``no_answer_rate``         ``no_answer`` / ``dialed``
 ``busy_or_failed_rate``    ``busy_or_failed`` / ``dialed``
@@ -25,7 +28,24 @@ metric                     definition (count / denominator)
                            / dials at attempt k
 ``by_local_hour``          per callee local hour of the dial (0-23): human answered / dialed
 ``by_local_weekday``       per callee local weekday of the dial: human answered / dialed
+``reach_by_attempt``       per attempt number k: people live-answered at one of their first k dials
+                           / people dialed at least once (cumulative reach)
+``exhausted``              people dialed ``max_attempts`` times (default 3) and never live-answered,
+                           / people dialed (only with ``max_attempts``)
+``ring_seconds``           median and quartiles of initiation -> answer (answered calls) and of
+                           initiation -> disconnect (unanswered ones), where records carry both stamps
+``talk_seconds``           median and quartiles of answer -> disconnect of live-answered calls
 =========================  =====================================================================
+
+People, not capacity: :func:`outcome_by_hour_and_attempt` gives the live-answer
+rate per callee local hour *within* each attempt number (a third dial at 19:00
+reaches a harder-to-reach person than a first one, so hours are compared
+attempt by attempt), :func:`reach_by_attempt` the cumulative share of people
+reached, :func:`call_durations` ring and talk time.  Differences between two
+rates are given in percentage points (``lift_pp``), never as a ratio.
+
+Ring time is measured from ``InitiationTimestamp``: contact records carry no
+ring-start stamp, so it includes the dialer's call setup.
 
 Intervals are Wilson score intervals from statsmodels
 (``proportion_confint(method="wilson")``), which behave at small counts and at
@@ -50,18 +70,36 @@ from dialkit._util.zones import WEEKDAYS
 from dialkit.outcomes.dispositions import DISPOSITIONS, customer_key
 
 __all__ = [
+    "LIVE_ANSWER",
     "RATE_NAMES",
+    "call_durations",
     "campaign_metrics",
+    "contacts_exhausted",
     "metrics_table",
-    "outcome_frame",
+    "outcome_by_hour_and_attempt",
     "outcome_by_local_time",
+    "outcome_frame",
     "rate",
     "rate_table",
+    "reach_by_attempt",
 ]
+
+
+def _disposition(name: str) -> str:
+    """``name`` checked against :data:`DISPOSITIONS` (a renamed class fails at import, not silently)."""
+    return DISPOSITIONS[DISPOSITIONS.index(name)]
+
+
+HUMAN_ANSWERED = _disposition("human_answered")
+ABANDONED = _disposition("abandoned")
+EXPIRED = _disposition("expired")
+#: The dispositions where a person picked up: live answer = human answered + abandoned.
+LIVE_ANSWER: tuple[str, ...] = (HUMAN_ANSWERED, ABANDONED)
 
 #: The headline rates of :func:`campaign_metrics`, in table order.
 RATE_NAMES: tuple[str, ...] = (
     "human_answer_rate",
+    "live_answer_rate",
     "voicemail_rate",
     "no_answer_rate",
     "busy_or_failed_rate",
@@ -101,20 +139,22 @@ def _joined(results: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
     from dialkit.outcomes.records import join_contact_records
 
     if "disposition" not in records.columns:
-        raise ValueError("records must come from dialkit.read_contact_records (no 'disposition' column)")
+        raise ValueError("records must come from dialkit.load_contact_records (no 'disposition' column)")
     return join_contact_records(results, records)
 
 
-def _local_parts(stamps: pd.Series, zones: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Local hour and weekday name of each stamp in its own zone (vectorised per zone, zoneinfo for DST)."""
+def _local_parts(stamps: pd.Series, zones: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Local hour, weekday name and ISO date of each stamp in its own zone (per zone, zoneinfo for DST)."""
     hour = pd.Series(pd.NA, index=stamps.index, dtype="Int64")
     weekday = pd.Series(None, index=stamps.index, dtype="object")
+    day = pd.Series(None, index=stamps.index, dtype="object")
     known = zones.notna() & stamps.notna()
     for zone, idx in stamps[known].groupby(zones[known]).groups.items():
         local = stamps.loc[idx].dt.tz_convert(str(zone))
         hour.loc[idx] = local.dt.hour.astype("int64").to_numpy()
         weekday.loc[idx] = [WEEKDAYS[d] for d in local.dt.day_of_week]
-    return hour, weekday
+        day.loc[idx] = local.dt.strftime("%Y-%m-%d").to_numpy()
+    return hour, weekday, day
 
 
 def outcome_frame(results: pd.DataFrame, records: pd.DataFrame, *, arm_attribute: str = "arm") -> pd.DataFrame:
@@ -123,16 +163,23 @@ def outcome_frame(results: pd.DataFrame, records: pd.DataFrame, *, arm_attribute
     Columns: ``client_token, status, arm`` (the request attribute
     ``arm_attribute``, None when absent), ``disposition`` (None when the request
     has no contact record), ``dialed``, ``human_answered`` (booleans),
-    ``customer_key``, ``time_zone``, ``local_hour``, ``local_weekday`` (callee
-    local time of the dial) and ``attempt`` (the person's k-th dial, counted
-    over the dials in ``results``).
+    ``live_answer`` (human answered or abandoned), ``customer_key``,
+    ``time_zone``, ``local_hour``, ``local_weekday``, ``local_date`` (callee
+    local time of the dial), ``initiation_timestamp``, ``ring_seconds`` and
+    ``talk_seconds`` (see the module docstring; None without the stamps) and
+    ``attempt`` (the person's k-th dial, counted over the dials in ``results``).
     """
     joined = _joined(results, records)
     arms = joined["attributes"].map(lambda a: a.get(arm_attribute) if isinstance(a, Mapping) else None)
     disposition = joined["disposition"].where(joined["disposition"].notna(), None)
-    dialed = disposition.notna() & (disposition != "expired")
+    dialed = disposition.notna() & (disposition != EXPIRED)
+    live = disposition.isin(LIVE_ANSWER)
     stamp = joined["initiation_timestamp"]
-    hour, weekday = _local_parts(stamp, joined["time_zone"])
+    hour, weekday, day = _local_parts(stamp, joined["time_zone"])
+    answered_at = _stamp(joined, "connected_to_system_timestamp")
+    ended_at = _stamp(joined, "disconnect_timestamp")
+    ring = ((answered_at.where(answered_at.notna(), ended_at)) - stamp).dt.total_seconds()
+    talk = (ended_at - answered_at).dt.total_seconds().where(live)
     frame = pd.DataFrame(
         {
             "client_token": joined["client_token"],
@@ -140,18 +187,29 @@ def outcome_frame(results: pd.DataFrame, records: pd.DataFrame, *, arm_attribute
             "arm": arms,
             "disposition": pd.Categorical(disposition, categories=list(DISPOSITIONS)),
             "dialed": dialed.astype(bool),
-            "human_answered": (disposition == "human_answered").astype(bool),
+            "human_answered": (disposition == HUMAN_ANSWERED).astype(bool),
+            "live_answer": live.astype(bool),
             "customer_key": joined["customer_key"],
             "time_zone": joined["time_zone"],
             "local_hour": hour,
             "local_weekday": weekday,
+            "local_date": day,
             "initiation_timestamp": stamp,
+            "ring_seconds": ring.where(dialed),
+            "talk_seconds": talk,
         }
     )
     order = frame[frame["dialed"]].sort_values("initiation_timestamp", kind="stable")
     frame["attempt"] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
     frame.loc[order.index, "attempt"] = order.groupby("customer_key", dropna=False).cumcount().add(1).to_numpy()
     return frame
+
+
+def _stamp(joined: pd.DataFrame, column: str) -> pd.Series:
+    """``column`` as UTC timestamps (all missing when the records do not carry it)."""
+    if column not in joined.columns:
+        return pd.Series(pd.NaT, index=joined.index, dtype="datetime64[ns, UTC]")
+    return pd.to_datetime(joined[column], utc=True, errors="coerce")
 
 
 def outcome_by_local_time(
@@ -162,8 +220,7 @@ def outcome_by_local_time(
         raise ValueError("by must be 'local_hour', 'local_weekday' or 'attempt'")
     dials = frame[frame["dialed"] & frame[by].notna()]
     totals = dials.groupby(dials[by].astype(object)).size()
-    hits = dials[dials["disposition"] == outcome] if outcome in DISPOSITIONS else dials[dials[outcome].astype(bool)]
-    successes = hits.groupby(hits[by].astype(object)).size()
+    successes = _hits(dials, outcome).groupby(dials[by].astype(object)).sum()
     if by == "local_hour":
         index: list[Any] = list(range(24))
     elif by == "local_weekday":
@@ -173,6 +230,90 @@ def outcome_by_local_time(
     totals = totals.reindex(index, fill_value=0)
     table = rate_table(successes, totals, alpha=alpha)
     table.index.name = by
+    return table
+
+
+def _hits(dials: pd.DataFrame, outcome: str) -> pd.Series:
+    """Whether each dial had ``outcome`` (a disposition name or a true/false column)."""
+    if outcome in DISPOSITIONS:
+        return (dials["disposition"].astype(object) == outcome).astype("int64")
+    from dialkit.outcomes.experiments import as_boolean
+
+    return as_boolean(dials[outcome], outcome).fillna(False).astype("int64")
+
+
+def outcome_by_hour_and_attempt(
+    frame: pd.DataFrame, *, outcome: str = "live_answer", max_attempt: int = 3, alpha: float = 0.05
+) -> pd.DataFrame:
+    """Rate of ``outcome`` per callee local hour within each attempt number (attempts past ``max_attempt`` pooled).
+
+    Returns: one row per (``attempt``, ``local_hour``) with dials: ``n,
+    successes, rate, ci_low, ci_high`` (Wilson, statsmodels); ``attempt`` is
+    ``"1"``, ``"2"``, ... and ``"<max_attempt>+"`` for the last.
+    """
+    dials = frame[frame["dialed"] & frame["local_hour"].notna() & frame["attempt"].notna()]
+    attempt = dials["attempt"].astype("int64").clip(upper=max_attempt)
+    label = attempt.map(lambda a: f"{a}+" if a == max_attempt else str(a))
+    key = [label.rename("attempt"), dials["local_hour"].astype("int64").rename("local_hour")]
+    totals = dials.groupby(key).size()
+    table = rate_table(_hits(dials, outcome).groupby(key).sum(), totals, alpha=alpha)
+    return table
+
+
+def reach_by_attempt(frame: pd.DataFrame, *, outcome: str = "live_answer", alpha: float = 0.05) -> pd.DataFrame:
+    """Cumulative reach: the share of people dialed at least once with ``outcome`` at one of their first k dials.
+
+    Returns: one row per attempt number k (1 .. the most any person had):
+    ``n`` (people dialed at least once, the same on every row), ``successes``
+    (people reached by dial k), ``rate, ci_low, ci_high`` (Wilson,
+    statsmodels), and ``new`` (people first reached at dial k).
+    """
+    dials = frame[frame["dialed"] & frame["attempt"].notna()]
+    people = int(dials["customer_key"].nunique(dropna=False))
+    hit = dials[_hits(dials, outcome).astype(bool)]
+    first = hit.groupby("customer_key", dropna=False)["attempt"].min().astype("int64")
+    top = int(dials["attempt"].max()) if len(dials) else 0
+    index = pd.Index(range(1, top + 1), name="attempt")
+    new = first.value_counts().reindex(index, fill_value=0)
+    table = rate_table(new.cumsum(), pd.Series(people, index=index), alpha=alpha)
+    table["new"] = new.astype("int64")
+    return table
+
+
+def contacts_exhausted(frame: pd.DataFrame, max_attempts: int, *, outcome: str = "live_answer") -> dict[str, Any]:
+    """People dialed ``max_attempts`` times (or more) who never had ``outcome``: the list's dead end.
+
+    Returns: :func:`rate` of exhausted people among people dialed, as a dict.
+    """
+    dials = frame[frame["dialed"]]
+    per_person = dials.assign(_hit=_hits(dials, outcome)).groupby("customer_key", dropna=False)
+    done = per_person.size() >= max_attempts
+    never = per_person["_hit"].sum() == 0
+    return rate(int((done & never).sum()), int(len(done)))
+
+
+def call_durations(frame: pd.DataFrame) -> pd.DataFrame:
+    """Ring and talk time in seconds: count, median and quartiles, where the records carry the stamps.
+
+    Rows: ``ring_answered`` (initiation -> answer of live-answered calls),
+    ``ring_unanswered`` (initiation -> disconnect of dials nobody picked up)
+    and ``talk`` (answer -> disconnect of live-answered calls).  Quantiles
+    are pandas' (linear interpolation).
+    """
+    dials = frame[frame["dialed"]]
+    live = dials["live_answer"].astype(bool)
+    parts = {
+        "ring_answered": dials.loc[live, "ring_seconds"],
+        "ring_unanswered": dials.loc[~live, "ring_seconds"],
+        "talk": dials.loc[live, "talk_seconds"],
+    }
+    rows = {}
+    for name, values in parts.items():
+        v = pd.to_numeric(values, errors="coerce").dropna()
+        q = v.quantile([0.25, 0.5, 0.75]) if len(v) else pd.Series([None] * 3, index=[0.25, 0.5, 0.75])
+        rows[name] = {"count": int(len(v)), "p25": q[0.25], "median": q[0.5], "p75": q[0.75]}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "seconds"
     return table
 
 
@@ -200,16 +341,18 @@ def campaign_metrics(
     contacts: Any = None,
     *,
     alpha: float = 0.05,
+    max_attempts: int | None = None,
 ) -> dict[str, Any]:
     """The metrics of the module docstring, as a JSON-able dict.
 
     ``results``: :func:`dialkit.load_results` of one ledger (or several,
-    concatenated).  ``records``: :func:`dialkit.read_contact_records`.
+    concatenated).  ``records``: :func:`dialkit.load_contact_records`.
     ``contacts``: the list the campaign works through, for list penetration:
     a :class:`~dialkit.ContactSet` or a DataFrame with ``phone_e164`` (exact:
     people are matched by number), or an int (the list size).  None: the
     people of ``results`` stand for the list (each person with a record once,
-    each request without a record as one more).
+    each request without a record as one more).  ``max_attempts``: the
+    campaign's cap on dials per person, for ``exhausted`` (left out when None).
     """
     frame = outcome_frame(results, records)
     with_record = frame["disposition"].notna()
@@ -234,17 +377,19 @@ def campaign_metrics(
     by_attempt = outcome_by_local_time(frame, "attempt", alpha=alpha)
     by_hour = outcome_by_local_time(frame, "local_hour", alpha=alpha)
     by_weekday = outcome_by_local_time(frame, "local_weekday", alpha=alpha)
+    durations = call_durations(frame)
     return {
         "requests": int(len(frame)),
         "with_record": int(with_record.sum()),
         "dialed": dialed,
         "dispositions": c,
-        "human_answer_rate": rate(c["human_answered"], dialed, alpha=alpha),
+        "human_answer_rate": rate(c[HUMAN_ANSWERED], dialed, alpha=alpha),
+        "live_answer_rate": rate(c[HUMAN_ANSWERED] + c[ABANDONED], dialed, alpha=alpha),
         "voicemail_rate": rate(c["voicemail"], dialed, alpha=alpha),
         "no_answer_rate": rate(c["no_answer"], dialed, alpha=alpha),
         "busy_or_failed_rate": rate(c["busy_or_failed"], dialed, alpha=alpha),
-        "abandon_rate": rate(c["abandoned"], c["human_answered"] + c["abandoned"], alpha=alpha),
-        "expired_rate": rate(c["expired"], int(with_record.sum()), alpha=alpha),
+        "abandon_rate": rate(c[ABANDONED], c[HUMAN_ANSWERED] + c[ABANDONED], alpha=alpha),
+        "expired_rate": rate(c[EXPIRED], int(with_record.sum()), alpha=alpha),
         "attempts_per_contact": {
             "dials": dialed,
             "contacts": people_dialed,
@@ -255,9 +400,21 @@ def campaign_metrics(
         "contact_rate_by_attempt": _table_rows(by_attempt, "attempt"),
         "by_local_hour": _table_rows(by_hour, "hour"),
         "by_local_weekday": _table_rows(by_weekday, "weekday"),
+        "reach_by_attempt": _table_rows(reach_by_attempt(frame, alpha=alpha), "attempt"),
+        **({"exhausted": contacts_exhausted(frame, max_attempts)} if max_attempts else {}),
+        "ring_seconds": _durations(durations, ("ring_answered", "ring_unanswered")),
+        "talk_seconds": _durations(durations, ("talk",)),
         "unknown_time_zone": int((frame["dialed"] & frame["time_zone"].isna()).sum()),
         "confidence": 1 - alpha,
         "interval": "wilson",
+    }
+
+
+def _durations(table: pd.DataFrame, names: tuple[str, ...]) -> dict[str, Any]:
+    """Rows of :func:`call_durations` as JSON-able dicts (None for a quantile of no calls)."""
+    return {
+        name: {k: (None if pd.isna(v) else (int(v) if k == "count" else float(v))) for k, v in table.loc[name].items()}
+        for name in names
     }
 
 

@@ -19,7 +19,7 @@ whichever key matches, most certain first:
 It says which key matched each request (``join_key``) and how many records
 matched no request (``frame.attrs``).
 
-Records arrive at least once: :func:`read_contact_records` dedupes on
+Records arrive at least once: :func:`load_contact_records` dedupes on
 ContactId, keeping the latest ``LastUpdateTimestamp``.  Kinesis Data Firehose
 writes them to S3 concatenated with no delimiter (``{...}{...}``) by default,
 often gzip-compressed, so the reader accepts that, ``.gz`` objects, JSON lines
@@ -39,6 +39,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import warnings
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
@@ -48,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from dialkit.exceptions import DialkitError
+from dialkit.exceptions import ContactRecordsError
 from dialkit.masking import mask_phone, mask_text
 from dialkit.outcomes.dispositions import OUTCOME_COLUMNS, disposition_of_record, outcome_columns
 from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE
@@ -59,9 +60,12 @@ __all__ = [
     "JOIN_KEYS",
     "OUTCOMES",
     "ContactRecordsError",
+    "RecordBudget",
     "join_contact_records",
+    "open_record_file",
     "outcome_of",
     "parse_records",
+    "load_contact_records",
     "read_contact_records",
     "redial_candidates",
 ]
@@ -133,11 +137,14 @@ JOIN_KEYS = (
 CONTACT_EVENT_TYPE = "Amazon Connect Contact Event"
 #: A decompressed .gz object larger than this is refused (a gzip bomb, or not contact records).
 MAX_DECOMPRESSED_BYTES = 2 * 1024**3
+#: Memory one JSON object needs once read (its dict, its row of ~40 columns, the frame's share), with headroom:
+#: a file of tiny objects (``{}{}{}...``) costs this per object, whatever its size on disk.
+MEMORY_PER_RECORD = 4096
+#: Memory per byte of contact-record text (the text, the objects parsed from it, the frame).
+MEMORY_PER_BYTE = 6
+#: The budget when free memory cannot be read (no /proc): 256 MB of text, 100,000 objects.
+FALLBACK_RECORD_BYTES = 256 * 1024**2
 _TIMES = ["initiation_timestamp", "connected_to_system_timestamp", "disconnect_timestamp", "last_update_timestamp"]
-
-
-class ContactRecordsError(DialkitError, ValueError):
-    """Contact records cannot be read (not JSON, wrong shape): the message names the file and the offset."""
 
 
 def outcome_of(reason: str | None) -> str:
@@ -151,8 +158,95 @@ def outcome_of(reason: str | None) -> str:
     return "other"
 
 
-def parse_records(text: str, *, source: str = "contact records") -> list[dict[str, Any]]:
-    """Every JSON object in ``text``: concatenated (``{..}{..}``), one per line, or in arrays."""
+class RecordBudget:
+    """How much contact-record input one read may take: bytes of (decompressed) text and JSON objects.
+
+    The default is what this machine's free memory allows (``free / MEMORY_PER_BYTE``
+    bytes, ``free / MEMORY_PER_RECORD`` objects; see :func:`dialkit._util.memory.available_memory`),
+    shared by every file of a folder.  Pass ``max_bytes`` to set the byte limit yourself.
+    """
+
+    def __init__(self, max_bytes: int | None = None) -> None:
+        from dialkit._util.memory import available_memory
+
+        free = available_memory()
+        if max_bytes is None:
+            max_bytes = FALLBACK_RECORD_BYTES if free is None else max(free // MEMORY_PER_BYTE, 1)
+        self.max_bytes = min(int(max_bytes), MAX_DECOMPRESSED_BYTES)
+        self.max_objects = max(self.max_bytes * MEMORY_PER_BYTE // MEMORY_PER_RECORD, 1)
+        self.bytes = 0
+        self.objects = 0
+
+    def take_bytes(self, n: int, name: str) -> None:
+        """Count ``n`` more bytes of text; :class:`ContactRecordsError` past the limit."""
+        self.bytes += n
+        if self.bytes > self.max_bytes:
+            raise ContactRecordsError(
+                f"{name}: the contact-record input is over {_size(self.max_bytes)} once decompressed (the "
+                "limit this machine's free memory allows): read fewer files at a time (one day's prefix), or "
+                "pass max_bytes= to read it anyway"
+            )
+
+    def take_object(self, name: str) -> None:
+        """Count one more JSON object; :class:`ContactRecordsError` past the limit (tiny objects by the million)."""
+        self.objects += 1
+        if self.objects > self.max_objects:
+            raise ContactRecordsError(
+                f"{name}: more than {self.max_objects:,} JSON objects, more than this machine's free memory can "
+                "hold as contact records: read fewer files at a time, or check the input holds contact records"
+            )
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024**2:,.0f} MB" if n >= 1024**2 else f"{n:,} bytes"
+
+
+def open_record_file(path: str | os.PathLike[str], budget: RecordBudget | None = None) -> str:
+    """The text of one local contact-record file (plain or gzip), read within ``budget``.
+
+    The one gate for local record files: a FIFO, a device (``/dev/zero``), a
+    socket or a folder is refused before it is opened (reading one would hang or
+    never end); the file's size, then its decompressed size, count against
+    ``budget`` (default: a fresh :class:`RecordBudget`).  Raises
+    :class:`ContactRecordsError` (the message names the file, masked).
+    """
+    import stat as _stat
+
+    budget = budget or RecordBudget()
+    name = mask_text(os.fspath(path))
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise ContactRecordsError(f"{name}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if not _stat.S_ISREG(st.st_mode):
+        what = (
+            "a named pipe (FIFO)"
+            if _stat.S_ISFIFO(st.st_mode)
+            else "a device"
+            if _stat.S_ISCHR(st.st_mode) or _stat.S_ISBLK(st.st_mode)
+            else "a folder"
+            if _stat.S_ISDIR(st.st_mode)
+            else "not a regular file"
+        )
+        raise ContactRecordsError(f"{name} is {what}, not a file of contact records: save the records to a file")
+    left = budget.max_bytes - budget.bytes
+    with open(path, "rb") as fh:  # read at most one byte past the budget: a file that grows is still bounded
+        data = fh.read(left + 1)
+    if len(data) > left:
+        budget.take_bytes(len(data), name)  # over the budget as it is on disk
+    if data[:2] == b"\x1f\x8b":
+        data = _gunzip(data, name, left)
+    budget.take_bytes(len(data), name)
+    return _decode(data, name)
+
+
+def parse_records(
+    text: str, *, source: str = "contact records", budget: RecordBudget | None = None
+) -> list[dict[str, Any]]:
+    """Every JSON object in ``text``: concatenated (``{..}{..}``), one per line, or in arrays.
+
+    ``budget`` (a :class:`RecordBudget`) bounds how many objects are kept.
+    """
     decoder = json.JSONDecoder()
     out: list[dict[str, Any]] = []
     i, n = 0, len(text)
@@ -179,22 +273,25 @@ def parse_records(text: str, *, source: str = "contact records") -> list[dict[st
                 raise ContactRecordsError(
                     f"{source}: found a JSON {type(item).__name__} where a contact record object was expected"
                 )
+            if budget is not None:
+                budget.take_object(source)
             out.append(item)
 
 
-def _gunzip(data: bytes, name: str) -> bytes:
-    """Decompress gzip data (several members, as Firehose may append), refusing a bomb."""
+def _gunzip(data: bytes, name: str, limit: int = MAX_DECOMPRESSED_BYTES) -> bytes:
+    """Decompress gzip data (several members, as Firehose may append), refusing more than ``limit`` bytes."""
     out = bytearray()
+    limit = min(limit, MAX_DECOMPRESSED_BYTES)
     while data:
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
         try:
-            out += inflater.decompress(data, MAX_DECOMPRESSED_BYTES + 1 - len(out))
+            out += inflater.decompress(data, limit + 1 - len(out))
         except zlib.error as exc:
             raise ContactRecordsError(f"{name}: a damaged gzip file ({exc}); download it again") from None
-        if len(out) > MAX_DECOMPRESSED_BYTES or inflater.unconsumed_tail:
+        if len(out) > limit or inflater.unconsumed_tail:
             raise ContactRecordsError(
-                f"{name}: decompresses to more than {MAX_DECOMPRESSED_BYTES // 1024**3} GiB; "
-                "split it, or check it holds contact records"
+                f"{name}: decompresses to more than {_size(limit)} (the limit this machine's free memory allows, "
+                "or max_bytes=); split it, or check it holds contact records"
             )
         if not inflater.eof:
             raise ContactRecordsError(f"{name}: a truncated gzip file; download it again")
@@ -213,21 +310,27 @@ def _decode(data: bytes, name: str) -> str:
         ) from None
 
 
-def _texts(source: Any) -> Iterable[tuple[str, str]]:
+def _texts(source: Any, budget: RecordBudget) -> Iterable[tuple[str, str]]:
     if isinstance(source, (bytes, bytearray)):
-        yield "contact records", _decode(bytes(source), "contact records")
+        data = bytes(source)
+        if data[:2] == b"\x1f\x8b":
+            data = _gunzip(data, "contact records", budget.max_bytes)
+        budget.take_bytes(len(data), "contact records")
+        yield "contact records", _decode(data, "contact records")
         return
     if isinstance(source, str) and source.lstrip()[:1] in ("{", "["):
+        budget.take_bytes(len(source), "contact records")
         yield "contact records", source
         return
     path = Path(os.fspath(source))
     if not path.exists():
         raise ContactRecordsError(f"{path}: no such file or folder of contact records")
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    # every entry but folders: a FIFO or a device in the folder is refused by open_record_file, never skipped
+    files = sorted(p for p in path.rglob("*") if not p.is_dir()) if path.is_dir() else [path]
     for p in files:
         if p.name.startswith("."):
             continue
-        yield str(p), _decode(p.read_bytes(), str(p))
+        yield mask_text(str(p)), open_record_file(p, budget)
 
 
 _SCALAR_KEYS = (
@@ -390,7 +493,9 @@ def _found(objects: Sequence[Mapping[str, Any]]) -> str:
     return f"{len(objects)} {noun}, none has ContactId or detail.contactId (the objects have {common})"
 
 
-def read_contact_records(source: str | os.PathLike[str] | bytes | Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+def load_contact_records(
+    source: str | os.PathLike[str] | bytes | Iterable[Mapping[str, Any]], *, max_bytes: int | None = None
+) -> pd.DataFrame:
     """Contact records or contact events as one row per contact (latest version wins).
 
     ``source``: a file, a folder (read recursively, e.g. a Firehose S3 prefix
@@ -407,6 +512,11 @@ def read_contact_records(source: str | os.PathLike[str] | bytes | Iterable[Mappi
     keys of :func:`join_contact_records`); ``source_type`` says whether a row came
     from a contact record or from contact events.
 
+    ``max_bytes`` bounds the text read (decompressed, all files of a folder
+    together; default: what free memory allows, see :class:`RecordBudget`), and
+    with it the number of JSON objects; a FIFO or a device is refused
+    (:func:`open_record_file`, the one gate for local record files).
+
     Raises :class:`ContactRecordsError` when no object has a contact id (with
     what was found instead) and when a file or text holds no JSON object at all.
     Objects without a contact id among others are left out, and counted in
@@ -421,8 +531,11 @@ def read_contact_records(source: str | os.PathLike[str] | bytes | Iterable[Mappi
             isinstance(source, str) and source.lstrip()[:1] in ("{", "[")
         )
         what = "contact records" if inline else str(source)
+        budget = RecordBudget(max_bytes)
         try:
-            objects = [r for name, text in _texts(source) for r in parse_records(text, source=name)]
+            objects = [
+                r for name, text in _texts(source, budget) for r in parse_records(text, source=name, budget=budget)
+            ]
         except OSError as exc:  # unreadable file, a symlink loop in the folder
             raise ContactRecordsError(
                 f"{mask_text(str(exc.filename or source))}: cannot be read "
@@ -670,7 +783,7 @@ def _frequency_capped(
 ) -> pd.DataFrame:
     """``chosen`` less the candidates over the frequency cap (listed in ``attrs["rejected"]``)."""
     from dialkit.masking import mask_phone
-    from dialkit.rules import FrequencyCap, check_frequency_cap, read_history
+    from dialkit.rules import FrequencyCap, check_frequency_cap, load_history
 
     if not isinstance(cap, FrequencyCap):
         cap = FrequencyCap.parse(str(cap))
@@ -679,7 +792,7 @@ def _frequency_capped(
     for p in [*paths, *extra]:  # a ledger named in both counts once
         seen.setdefault(os.path.realpath(os.fspath(p)), p)
     moment = now if now is not None else datetime.now(timezone.utc)
-    verdict = check_frequency_cap(chosen, cap, moment, read_history(list(seen.values())))
+    verdict = check_frequency_cap(chosen, cap, moment, load_history(list(seen.values())))
     over = verdict["over"].to_numpy(dtype=bool)
     rejected = pd.DataFrame(
         {
@@ -701,11 +814,23 @@ def to_firehose_text(records: Iterable[Mapping[str, Any]]) -> str:
     return "".join(json.dumps(r, separators=(",", ":")) for r in records)
 
 
-def __getattr__(name: str) -> Any:
-    """``build_contact_record`` and ``simulate_contact_records`` moved to the emulator (:mod:`dialkit.emulator`);
-    their old import path here keeps working."""
-    if name in ("build_contact_record", "simulate_contact_records"):
-        from dialkit.emulator import _records
+def read_contact_records(
+    source: str | os.PathLike[str] | bytes | Iterable[Mapping[str, Any]], *, max_bytes: int | None = None
+) -> pd.DataFrame:
+    """Deprecated name of :func:`load_contact_records` (dialkit's readers are all ``load_*``); goes in 0.3.0."""
+    warnings.warn(
+        "dialkit.read_contact_records is deprecated: use dialkit.load_contact_records", DeprecationWarning, stacklevel=2
+    )
+    return load_contact_records(source, max_bytes=max_bytes)
 
-        return getattr(_records, name)
+
+def __getattr__(name: str) -> Any:
+    """Keep the old import path of ``build_contact_record`` and ``simulate_contact_records`` working.
+
+    Both moved to the emulator (:mod:`dialkit.emulator`).
+    """
+    if name in ("build_contact_record", "simulate_contact_records"):
+        import dialkit.emulator
+
+        return getattr(dialkit.emulator, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,5 +1,6 @@
-"""Campaign rules: calling hours in the callee's local time, frequency and area-code caps,
-suppression lists with expiry, allowed countries.
+"""Campaign rules: calling hours, frequency and area-code caps, suppression lists, allowed countries.
+
+Calling hours are judged in the callee's local time; suppression lists may carry an expiry.
 
 Why: a v1 ``PutDialRequestBatch`` campaign enforces none of these, yet calling
 outside a callee's local hours, calling the same person again and again, or
@@ -33,10 +34,10 @@ Phone numbers never appear in details, reprs or error messages
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sqlite3
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -57,10 +58,11 @@ from dialkit._util.zones import (
     time_zones_for_numbers,
     time_zones_for_postcodes,
 )
-from dialkit.exceptions import DialkitError
+from dialkit.exceptions import RulesError
 
 if TYPE_CHECKING:
     from dialkit.contacts import ContactSet
+    from dialkit.rules.packs import RulePack
 from dialkit.masking import mask_phone, mask_text
 
 __all__ = [
@@ -87,8 +89,11 @@ __all__ = [
     "country_mix",
     "evaluate",
     "evaluate_calling_hours",
+    "effective_hours",
+    "intersect_hours",
     "parse_at",
     "parse_countries",
+    "load_history",
     "read_history",
 ]
 
@@ -109,10 +114,6 @@ _UTC = timezone.utc
 Moment = datetime | pd.Timestamp | str
 
 
-class RulesError(DialkitError, ValueError):
-    """A rule cannot be used as given (a calling-hours spelling, a cap, a country, a list); the message says what to write."""
-
-
 def _fmt_utc(ts: Any) -> str:
     """A UTC moment as ``2026-11-28T16:00Z`` (minutes; seconds only when not zero)."""
     t = pd.Timestamp(ts)
@@ -129,7 +130,7 @@ _AT_FORMAT = "write it as ISO 8601 with Z or an offset between -14:00 and +14:00
 MAX_UTC_OFFSET = timedelta(hours=14)
 
 
-def parse_at(at: Moment | None) -> datetime:
+def parse_at(at: Moment | None) -> datetime:  # noqa: C901
     """The moment to evaluate rules at, as an aware UTC datetime (``--at``).
 
     Parameters: ``at``, a string ``2026-11-28T14:00:00Z`` / ``2026-11-28T09:00-05:00``
@@ -281,7 +282,7 @@ class CallingHours:
             )
 
     @classmethod
-    def parse(cls, text: str, blocked_dates: Iterable[date | str] = ()) -> CallingHours:
+    def parse(cls, text: str, blocked_dates: Iterable[date | str] = ()) -> CallingHours:  # noqa: C901
         """Read a calling-hours spelling (``--calling-hours``); see the class docstring for examples.
 
         Segments are separated by ``;``.  A segment is ``[DAYS] HH:MM-HH:MM[,HH:MM-HH:MM...]``
@@ -514,7 +515,7 @@ class _Windows:
 # ---------------------------------------------------------------------------
 
 
-def callee_time_zones(
+def callee_time_zones(  # noqa: C901
     frame: pd.DataFrame,
     *,
     default_time_zone: str | None = None,
@@ -728,6 +729,10 @@ def cap_expiration(
 # ---------------------------------------------------------------------------
 
 
+#: The largest count a cap takes (``--max-per-number N/DAYS``, ``--area-code-cap N``): above it a cap is no cap.
+MAX_CAP = 1_000_000
+
+
 @dataclass(frozen=True)
 class FrequencyCap:
     """At most ``max_requests`` dial requests per number in any ``days`` days (``--max-per-number 1/7``)."""
@@ -736,15 +741,15 @@ class FrequencyCap:
     days: int
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.max_requests, int) and self.max_requests >= 1):
-            raise RulesError(f"a frequency cap allows at least 1 dial request, not {self.max_requests!r}")
+        if not (isinstance(self.max_requests, int) and 1 <= self.max_requests <= MAX_CAP):
+            raise RulesError(f"a frequency cap allows 1 to {MAX_CAP:,} dial requests, not {self.max_requests!r}")
         if not (isinstance(self.days, int) and 1 <= self.days <= 3660):
             raise RulesError(f"a frequency cap's period is 1 to 3660 days, not {self.days!r}")
 
     @classmethod
     def parse(cls, text: str) -> FrequencyCap:
         """Read ``N/DAYS`` (``"1/7"``: one dial request per number in any 7 days)."""
-        m = re.match(r"^\s*(\d+)\s*/\s*(\d+)\s*(?:d|days?)?\s*$", str(text))
+        m = re.match(r"^\s*(\d{1,30})\s*/\s*(\d{1,30})\s*(?:d|days?)?\s*$", str(text))
         if not m:
             raise RulesError(f"--max-per-number {text!r}: write N/DAYS, e.g. 1/7 (one dial per number in any 7 days)")
         return cls(int(m.group(1)), int(m.group(2)))
@@ -834,6 +839,7 @@ def _inode(path: str) -> tuple[int, int] | None:
 
 def _ledger_identity(ledger: Any) -> tuple[str | None, str | None, tuple[int, int] | None]:
     """``(ledger id, real path, (device, inode))`` of a ledger path or open Ledger; Nones where unknown."""
+    from dialkit.exceptions import LedgerError
     from dialkit.ledger import Ledger, is_ledger_file
 
     if isinstance(ledger, Ledger):
@@ -845,7 +851,7 @@ def _ledger_identity(ledger: Any) -> tuple[str | None, str | None, tuple[int, in
         try:
             with Ledger.read(path, busy_timeout=2) as led:
                 ident = led.ledger_id
-        except (DialkitError, sqlite3.Error):
+        except (RulesError, LedgerError, sqlite3.Error):
             ident = None  # still matched by its path and inode
     return ident, real, _inode(path)
 
@@ -958,7 +964,7 @@ def _snapshot(path: Path) -> sqlite3.Connection:
     )
 
 
-def read_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> DialHistory:
+def load_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> DialHistory:
     """Read the requests earlier runs sent from ledgers: files, or folders searched (subfolders too) for ledgers.
 
     A folder's ledgers are found by their content (SQLite with dialkit's
@@ -979,6 +985,8 @@ def read_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     so a cap window is never cut short.  To leave out the run being sent, use
     :meth:`DialHistory.without_ledger`.
     """
+    from dialkit.ledger.stored import parse_times
+
     flat: list[str | os.PathLike[str]] = []
     for p in paths:
         if isinstance(p, (str, os.PathLike)):
@@ -1000,9 +1008,12 @@ def read_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
             pd.DataFrame(
                 {
                     "phone_e164": [r["phone_e164"] for r in rows],
-                    "sent_at": pd.to_datetime(
-                        [r["last_sent_at"] or r["first_sent_at"] for r in rows], utc=True, format="ISO8601"
-                    ),
+                    "sent_at": parse_times(
+                        [r["last_sent_at"] or r["first_sent_at"] for r in rows],
+                        "last_sent_at",
+                        path,
+                        [r["row"] for r in rows],
+                    ).array,
                     "campaign_id": meta.get("campaign_id"),
                     "run_id": meta.get("run_id"),
                     "ledger": path.name,
@@ -1017,12 +1028,18 @@ def read_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     return DialHistory(dials, tuple(str(f) for f in files))
 
 
+def read_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> DialHistory:
+    """Deprecated name of :func:`load_history` (dialkit's readers are all ``load_*``); goes in 0.3.0."""
+    warnings.warn("dialkit.read_history is deprecated: use dialkit.load_history", DeprecationWarning, stacklevel=2)
+    return load_history(*paths)
+
+
 def _as_history(history: DialHistory | str | os.PathLike[str] | Sequence[Any] | None) -> DialHistory:
     if history is None:
         return DialHistory.empty()
     if isinstance(history, DialHistory):
         return history
-    return read_history(history)
+    return load_history(history)
 
 
 def check_frequency_cap(
@@ -1223,10 +1240,6 @@ EXPIRY_COLUMN_NAMES: tuple[str, ...] = (
 )
 
 
-def _key(name: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", str(name).casefold())
-
-
 @dataclass(frozen=True, repr=False)
 class SuppressionList:
     """One suppression (do-not-call) list: numbers, each optionally with an expiry.
@@ -1246,7 +1259,7 @@ class SuppressionList:
     problems: pd.DataFrame
 
     @classmethod
-    def read(
+    def read(  # noqa: C901
         cls,
         source: str | os.PathLike[str] | pd.DataFrame,
         *,
@@ -1273,20 +1286,15 @@ class SuppressionList:
         certain (``unreadable_expiry``, ``ambiguous_expiry``) keeps the entry
         suppressing, for good, and is in ``problems``.
         """
-        from dialkit.contacts import _io
-        from dialkit.contacts.donotcall import read_do_not_call, read_entry
+        from dialkit.contacts.donotcall import list_digest, read_do_not_call, read_entry
         from dialkit.exceptions import ContactFileError
         from dialkit.rules.expiry import ExpiryError, parse_expiry
 
         if unreadable not in ("error", "warn"):
             raise RulesError(f"unreadable must be 'error' or 'warn', not {unreadable!r}")
-        if isinstance(source, pd.DataFrame):
-            digest = hashlib.sha256(source.to_csv(index=False).encode("utf-8")).hexdigest()
-        elif isinstance(source, (str, os.PathLike)):
-            path, _, _ = _io.check_path(source, max_bytes=_io.DEFAULT_MAX_BYTES)
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        else:
+        if not isinstance(source, (pd.DataFrame, str, os.PathLike)):
             raise RulesError(f"a suppression list is a file path or a DataFrame, not {type(source).__name__}")
+        digest = list_digest(source)
         try:
             region = default_region.upper()
             if region not in phonenumbers.SUPPORTED_REGIONS:
@@ -1490,7 +1498,10 @@ class CampaignRules:
     requests per area code per callee local day.  ``suppress``: the
     :class:`SuppressionList` objects.  ``countries``: the allow-list (None:
     any country).  ``postcode_column``: a ZIP column's name, True to find one
-    by name, False for none.
+    by name, False for none.  ``packs``: :class:`dialkit.rules.packs.RulePack`
+    objects (``--rule-pack``) whose rules apply per callee's jurisdiction on top
+    of the rest; for each callee the strictest rule wins (calling windows are
+    intersected, every cap must hold).
     """
 
     calling_hours: CallingHours | None = None
@@ -1500,6 +1511,7 @@ class CampaignRules:
     suppress: tuple[SuppressionList, ...] = ()
     countries: frozenset[str] | None = None
     postcode_column: str | bool = True
+    packs: tuple[RulePack, ...] = ()
 
     def __post_init__(self) -> None:
         if self.default_time_zone is not None:
@@ -1524,29 +1536,47 @@ class CampaignRules:
         postcode_column: str | bool = True,
         date_order: str | None = None,
         unreadable: str = "error",
+        rule_packs: Iterable[str] = (),
     ) -> CampaignRules:
-        """Rules from the CLI's spellings: ``--calling-hours 08:00-21:00``, ``--default-time-zone ZONE``,
-        ``--max-per-number 1/7``, ``--area-code-cap 50``, ``--suppress PATH`` (repeatable), ``--countries US,CA``.
+        """Rules from the command line's spellings.
+
+        ``--calling-hours 08:00-21:00``, ``--default-time-zone ZONE``, ``--max-per-number 1/7``,
+        ``--area-code-cap 50``, ``--suppress PATH`` (repeatable), ``--countries US,CA``, ``--rule-pack us``
+        (repeatable).
         """
+        from dialkit.rules.packs import rule_packs as _packs
+
+        given = {
+            "--calling-hours": calling_hours,
+            "--default-time-zone": default_time_zone,
+            "--max-per-number": max_per_number,
+            "--area-code-cap": area_code_cap,
+            "--countries": countries,
+        }
+        for flag, value in given.items():  # "" is never "no rule": a script's unset variable must not lift one
+            if value is not None and not str(value).strip():
+                raise RulesError(f"{flag} is empty: give a value, or leave the rule out (None) for no such rule")
         cap: int | None = None
-        if area_code_cap is not None and str(area_code_cap).strip():
+        if area_code_cap is not None:
             text = str(area_code_cap).strip()
-            if not text.isdigit() or int(text) < 1:
+            if not text.isdigit() or len(text) > 30 or not 1 <= int(text) <= MAX_CAP:
                 raise RulesError(
-                    f"--area-code-cap {text!r}: write a whole number of dial requests per area code per day, e.g. 50"
+                    f"--area-code-cap {text!r}: write a whole number of dial requests per area code per day "
+                    f"from 1 to {MAX_CAP:,}, e.g. 50"
                 )
             cap = int(text)
         return cls(
-            calling_hours=CallingHours.parse(calling_hours) if calling_hours else None,
-            default_time_zone=default_time_zone or None,
-            max_per_number=FrequencyCap.parse(max_per_number) if max_per_number else None,
+            calling_hours=CallingHours.parse(calling_hours) if calling_hours is not None else None,
+            default_time_zone=default_time_zone,
+            max_per_number=FrequencyCap.parse(max_per_number) if max_per_number is not None else None,
             area_code_cap=cap,
             suppress=tuple(
                 SuppressionList.read(s, default_region=default_region, date_order=date_order, unreadable=unreadable)
                 for s in suppress
             ),
-            countries=parse_countries(countries) if countries else None,
+            countries=parse_countries(countries) if countries is not None else None,
             postcode_column=postcode_column,
+            packs=_packs(rule_packs),
         )
 
     def apply(
@@ -1570,10 +1600,11 @@ class CampaignRules:
                 for s in self.suppress
             ],
             "countries": sorted(self.countries) if self.countries else None,
+            **({"rule_packs": [p.describe() for p in self.packs]} if self.packs else {}),
         }
 
 
-def evaluate(
+def evaluate(  # noqa: C901, PLR0912
     accepted: pd.DataFrame,
     rules: CampaignRules,
     at: Moment,
@@ -1626,12 +1657,25 @@ def evaluate(
         suppression_list = s["list"]
         assign(s["suppressed"], "suppressed", s["detail"])
     hours = None
-    if rules.calling_hours is not None:
-        hours = evaluate_calling_hours(accepted, rules.calling_hours, moment, zones=zones)
+    juris = None
+    if rules.packs:
+        from dialkit.rules.packs import jurisdictions
+
+        juris = jurisdictions(accepted, postcode_column=rules.postcode_column)
+    if rules.calling_hours is not None or any(r.kind == "calling_hours" for p in rules.packs for r in p.rules):
+        hours = _hours_by_row(accepted, rules, moment, zones, juris)
         assign(hours["code"].eq("unknown_time_zone"), "unknown_time_zone", hours["detail"])
     if rules.max_per_number is not None:
         f = check_frequency_cap(accepted, rules.max_per_number, moment, hist, eligible=code.isna())
         assign(f["over"], "frequency_cap", f["detail"])
+    if juris is not None:
+        for p in rules.packs:
+            for rule in p.of_kind("frequency_cap"):
+                covered = juris["jurisdiction"].eq(rule.scope) | juris["region"].eq(rule.scope)
+                if not covered.any() or rule.cap is None:
+                    continue
+                f = check_frequency_cap(accepted, rule.cap, moment, hist, eligible=code.isna() & covered)
+                assign(f["over"], "frequency_cap", f["detail"] + f" [rule {rule.rule_id}: {rule.source}]")
     if hours is not None:
         outside = hours["code"].eq("outside_calling_hours") & code.isna()
         assign(outside, "outside_calling_hours", hours["detail"])
@@ -1657,22 +1701,7 @@ def evaluate(
         dtype=object,
     )
     if hours is None:
-        early, late = _local_times(zones["time_zones"], int(moment.timestamp()))
-        z_codes, z_uniques = _factorize(zones["time_zones"])
-        hours = pd.DataFrame(
-            {
-                "time_zones": pd.Series(
-                    np.array([";".join(z) for z in z_uniques] or [""], dtype=object)[z_codes], index=index, dtype=object
-                ),
-                "time_zone_source": zones["time_zone_source"],
-                "local_time": early,
-                "local_time_latest": late,
-                "inside": pd.Series(pd.NA, index=index, dtype="boolean"),
-                "opens_at": pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]"),
-                "closes_at": pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]"),
-            },
-            index=index,
-        )
+        hours = _no_hours(zones, moment)
     out = pd.DataFrame(
         {
             "code": code,
@@ -1691,6 +1720,95 @@ def evaluate(
         },
         index=index,
     )
+    if juris is not None:
+        out["jurisdiction"] = juris["jurisdiction"]
+        out["jurisdiction_source"] = juris["jurisdiction_source"]
+    return out
+
+
+def _no_hours(zones: pd.DataFrame, moment: datetime) -> pd.DataFrame:
+    """The calling-hours columns of :func:`evaluate` for rows no window applies to (``inside`` NA)."""
+    index = zones.index
+    early, late = _local_times(zones["time_zones"], int(moment.timestamp()))
+    z_codes, z_uniques = _factorize(zones["time_zones"])
+    return pd.DataFrame(
+        {
+            "time_zones": pd.Series(
+                np.array([";".join(z) for z in z_uniques] or [""], dtype=object)[z_codes], index=index, dtype=object
+            ),
+            "time_zone_source": zones["time_zone_source"],
+            "local_time": early,
+            "local_time_latest": late,
+            "inside": pd.Series(pd.NA, index=index, dtype="boolean"),
+            "opens_at": pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]"),
+            "closes_at": pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]"),
+            "code": pd.Series([None] * len(index), index=index, dtype=object),
+            "detail": pd.Series([""] * len(index), index=index, dtype=object),
+        },
+        index=index,
+    )
+
+
+def intersect_hours(a: CallingHours, b: CallingHours) -> CallingHours | None:
+    """The calling hours open only when both ``a`` and ``b`` are (the strictest of two); None if never open."""
+    weekly = tuple(tuple(_intersect(list(x), list(y))) for x, y in zip(a.weekly, b.weekly))
+    if not any(weekly):
+        return None
+    return CallingHours(weekly, a.blocked_dates | b.blocked_dates)
+
+
+def effective_hours(
+    rules: CampaignRules, jurisdiction: str, region: str
+) -> tuple[CallingHours | None, tuple[Any, ...]]:
+    """The calling window for a callee in ``jurisdiction`` / ``region``, and the pack rules that took part.
+
+    The flags' hours and every pack window that covers the callee, intersected
+    (strictest wins); ``(None, ())`` when none applies.
+
+    Raises :class:`RulesError` when the windows never overlap (nobody there could ever be called).
+    """
+    from dialkit.rules.packs import applicable
+
+    pack_rules = applicable(rules.packs, "calling_hours", jurisdiction, region)
+    hours = rules.calling_hours
+    for rule in pack_rules:
+        assert rule.calling_hours is not None
+        if hours is None:
+            hours = rule.calling_hours
+            continue
+        both = intersect_hours(hours, rule.calling_hours)
+        if both is None:
+            raise RulesError(
+                f"calling hours {hours} and rule {rule.rule_id} ({rule.calling_hours}) never overlap for callees "
+                f"in {jurisdiction or region}: widen --calling-hours"
+            )
+        hours = both
+    return hours, pack_rules
+
+
+def _hours_by_row(
+    accepted: pd.DataFrame, rules: CampaignRules, moment: datetime, zones: pd.DataFrame, juris: pd.DataFrame | None
+) -> pd.DataFrame:
+    """:func:`evaluate_calling_hours` per group of callees sharing a window (the flags' and the packs')."""
+    if juris is None:
+        assert rules.calling_hours is not None
+        return evaluate_calling_hours(accepted, rules.calling_hours, moment, zones=zones)
+    keys = juris["jurisdiction"].astype(str) + "|" + juris["region"].astype(str)
+    pieces = []
+    for key, idx in keys.groupby(keys, sort=False).groups.items():
+        jur, region = str(key).split("|", 1)
+        sub = accepted.loc[idx]
+        hours, used = effective_hours(rules, jur, region)
+        if hours is None:
+            pieces.append(_no_hours(zones.loc[idx], moment))
+            continue
+        got = evaluate_calling_hours(sub, hours, moment, zones=zones.loc[idx])
+        if used:
+            label = "; ".join(f"rule {r.rule_id}: {r.source}" for r in used)
+            got["detail"] = got["detail"].where(got["detail"].eq(""), got["detail"] + f" [{label}]")
+        pieces.append(got)
+    out = pd.concat(pieces).reindex(accepted.index)
+    out["inside"] = out["inside"].astype("boolean")
     return out
 
 

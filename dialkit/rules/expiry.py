@@ -102,7 +102,7 @@ def _date(y: int, m: int, d: int) -> date | None:
         return None
 
 
-def _day_part(text: str, date_order: str | None) -> date:
+def _day_part(text: str, date_order: str | None) -> date:  # noqa: C901
     """The calendar date a date spelling names (see the module docstring); ExpiryError when not certain."""
     m = _YMD.match(text) or _BASIC.match(text)
     if m:
@@ -172,7 +172,7 @@ def _zone(text: str | None) -> timedelta | None:
     return offset
 
 
-def parse_expiry(value: Any, *, date_order: str | None = None) -> pd.Timestamp | NaTType:
+def parse_expiry(value: Any, *, date_order: str | None = None) -> pd.Timestamp | NaTType:  # noqa: C901
     """The UTC moment a suppression entry stops suppressing, read from its expiry cell.
 
     Parameters: ``value`` (the cell: text, a date, a datetime, None);

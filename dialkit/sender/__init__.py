@@ -26,6 +26,38 @@ The loop, in short (see :func:`send`):
 
 Progress leaves through listeners (callables taking a :class:`Progress`), so a
 console bar, a notebook widget and a test can all follow a send.
+
+Pacing and retries.  Calls overlap (up to ``concurrency`` in flight) under a token
+bucket of ``rate`` calls/s; with ``adaptive`` the rate steps down on a 429 or on
+per-item ``RequestThrottled``/``BufferLimitExceeded`` and back up when they stop,
+never above ``rate``.  ``max_attempts`` bounds the answered sends of one request in
+a run (retryable failure codes, items missing from an answer); a call that fails as
+a whole (429, 5xx, reset, time-out) is retried with the same tokens up to
+``max_attempts`` x :data:`CALL_RETRY_FACTOR` times in a row before the run stops.
+What is left is failed with its code or pending with a reason, and a later send
+with the same ledger retries it.
+
+Resume re-checks what may go out (:mod:`dialkit.sender.resume`): requests the
+ledger still has to send but the current plan no longer holds, or whose number is
+on the current do-not-call list, are not sent and get a ``pending_reason``; a plan
+that adds requests to a ledger that already holds some is refused unless extended
+on purpose.  A request first sent longer ago than the token window (default
+:data:`TOKEN_WINDOW_SAFE`, 6 days: the service forgets a token after 7) is never
+resent: it stays pending and is counted in ``past_token_window``.
+
+Campaign rules (``SendSettings.rules``) are judged at the sender's ``now`` before
+each call goes out: a callee outside the calling hours, or over the area-code cap
+(this ledger's dials and ``SendSettings.history``), is deferred: pending with a
+reason saying when the window opens, counted in ``deferred`` and ``left_to_send``,
+released by a later send with the same token.  A released request's expiry never
+reaches past its callee's window close (:func:`dialkit.rules.cap_expiration`); with
+less than the API's minimum left, it is deferred.  The rules' rejections
+(countries, suppression lists, frequency caps) belong to the plan:
+:func:`dialkit.rules.apply_rules` applies them (the CLI does).
+
+``adapter``, ``check_state``, ``sleep``, ``clock`` and ``now`` are test seams, not
+settings: ``sleep=waits.append`` alone makes time virtual (tenacity-style), so no
+test ever waits.
 """
 
 from __future__ import annotations
@@ -53,17 +85,23 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from dialkit import __version__
+from dialkit._util.chunks import iter_chunks
 from dialkit._util.loopback import is_loopback_host
 from dialkit._util.token_bucket import TokenBucket
 from dialkit._util.utc import utc_iso
-from dialkit.aws.adapters import Adapter, BatchAnswer, V1Adapter, V2Adapter, adapter_for
+from dialkit._version import __version__
+from dialkit.aws.adapters import Adapter, BatchAnswer, GarbageAnswer, V1Adapter, V2Adapter, adapter_for
 from dialkit.aws.model import MAX_TTL, MIN_TTL, constraints
 from dialkit.exceptions import CampaignNotFound, CampaignNotRunning, ConfirmationRequired, DialkitError, EndpointProblem
-from dialkit.ledger import Ledger, LedgerRequest, _plan_digest
-from dialkit.ledger import _iso as ledger_time  # the ledger's stored timestamp form, compared as text
+from dialkit.ledger import (
+    RULES_META_KEY,
+    Ledger,
+    LedgerRequest,
+    ledger_time,  # the ledger's stored timestamp form, compared as text
+    plan_digest,
+)
 from dialkit.masking import install_log_masking, mask_text
-from dialkit.planning import BatchPlan, _iter_chunks
+from dialkit.planning import BatchPlan
 from dialkit.sender.resume import ResumeCheck, _numbers, left_to_send, recheck_resume, withheld_pending
 
 __all__ = [
@@ -85,7 +123,9 @@ __all__ = [
 
 log = logging.getLogger("dialkit.sender")
 
-#: The service quota of PutDialRequestBatch / PutOutboundRequestBatch: 10 calls/s per account and Region.
+#: The default quota of PutDialRequestBatch / PutOutboundRequestBatch assumed: 10 calls/s per account and
+#: Region.  An assumption: the Amazon Connect service quotas page has no row for these operations that could
+#: be found again; quotas are adjustable per account, so pass your own (``SendSettings(rate=)``, ``--rate``).
 DEFAULT_RATE = 10.0
 DEFAULT_REGION = "us-east-1"
 
@@ -125,11 +165,11 @@ _UNSAFE_URL_CHARS = re.compile(r"[\\\s\x00-\x1f\x7f]")
 
 
 def _check_endpoint_url(url: str) -> tuple[str, bool]:
-    """Validate an endpoint URL; return the host the HTTP stack will connect to and whether it is loopback.
+    r"""Validate an endpoint URL; return the host the HTTP stack will connect to and whether it is loopback.
 
     Locality is decided on the host **urllib3** (botocore's HTTP stack) parses,
     and only after checking that :mod:`urllib.parse` reads the same scheme, host
-    and port: a URL the two could read differently (``http://a\\@127.0.0.1``)
+    and port: a URL the two could read differently (``http://a\@127.0.0.1``)
     could pass a loopback check and still connect elsewhere.  Refused with
     :class:`EndpointProblem`: no ``http``/``https`` scheme or host (``LOCAL``,
     ``127.0.0.1:8000``), userinfo (``user@``), backslashes, whitespace or control
@@ -467,7 +507,7 @@ class SendSettings:
 
 
 #: The keyword arguments :func:`send` took before :class:`SendSettings` (one release of grace).
-_LEGACY_SETTINGS = (
+LEGACY_SETTINGS = (
     "rate",
     "max_attempts",
     "backoff",
@@ -481,13 +521,13 @@ _LEGACY_SETTINGS = (
 )
 
 
-def _settings(settings: SendSettings | None, legacy: dict[str, Any]) -> SendSettings:
+def settings_with_legacy(settings: SendSettings | None, legacy: dict[str, Any]) -> SendSettings:
     """``settings``, with the old keyword arguments of :func:`send` mapped onto it (and a DeprecationWarning).
 
     An unknown keyword is a ``TypeError`` as for any function; ``token_window=None``
     meant the default then and still does.
     """
-    unknown = sorted(set(legacy) - set(_LEGACY_SETTINGS))
+    unknown = sorted(set(legacy) - set(LEGACY_SETTINGS))
     if unknown:
         raise TypeError(f"send() got an unexpected keyword argument {unknown[0]!r}")
     if settings is not None and not isinstance(settings, SendSettings):
@@ -613,6 +653,7 @@ class TqdmListener:
         self._bar: Any = None
 
     def __call__(self, p: Progress) -> None:
+        """Move the bar to ``p`` (made on the first event, closed on the last)."""
         from tqdm.auto import tqdm
 
         if self._bar is None:
@@ -702,7 +743,7 @@ class _ServiceClock:
         self.skew = timedelta(0)
 
     def observe(self, http_response: Any = None, **_: Any) -> None:
-        """botocore ``after-call`` handler: read the ``Date`` header of an answer."""
+        """Botocore ``after-call`` handler: read the ``Date`` header of an answer."""
         try:
             header = http_response.headers.get("Date") if http_response is not None else None
             if not header:
@@ -829,72 +870,49 @@ def send(
     now: Callable[[], datetime] = _utc,
     **deprecated: Any,
 ) -> SendSummary:
-    """Send ``plan`` through ``conn``, recording everything in the ledger file ``ledger``.
+    """Send ``plan`` through ``conn``, writing every request, call and answer to the ledger first.
 
-    ``settings`` (a :class:`SendSettings`; None means the defaults) holds the
-    knobs: rate, burst, concurrency, adaptation, the retry budget, the backoff,
-    the token window, the campaign rules and their history, the jitter seed.
-    The keyword arguments that carried them before (``rate=``, ``max_attempts=``,
-    ``backoff=``...) still work for one release, with a ``DeprecationWarning``.
+    Sending again with the same ledger resumes the run: succeeded requests are skipped, the rest are
+    resent with their original client tokens (module docstring: the loop, resume, pacing, retries).
 
-    The run itself: ``confirm=True`` is needed to send to anything but a
-    loopback endpoint; ``dry_run`` sends nothing and writes nothing (it says how
-    many would go out); ``listeners`` (callables taking a :class:`Progress`;
-    None: a tqdm bar) follow the send; ``stop`` (a ``threading.Event``) ends the
-    run once the calls in flight are answered, cutting any backoff wait short
-    (the request waiting for it stays pending and a later send resumes it).
+    Args:
+        plan: The batches to send (:func:`dialkit.plan_batches`); a plan with problems is refused.
+        conn: Where to send (:func:`connect`); its API must be the plan's.
+        ledger: The run's SQLite ledger file, created when missing. One sender at a time.
+        settings: The knobs (rate, burst, concurrency, adaptation, retry budget, backoff, token window,
+            campaign rules and their history, jitter seed); None means :class:`SendSettings` defaults.
+        confirm: Must be True to send to anything but a loopback endpoint.
+        dry_run: Send nothing and write nothing; the summary says how many requests would go out.
+        listeners: Callables taking a :class:`Progress`; None means a tqdm bar, ``[]`` none.
+        stop: An event that ends the run once the calls in flight are answered, cutting any backoff
+            wait short; what was waiting stays pending for the next send.
+        suppress: The current do-not-call list on resume: a :class:`~dialkit.ContactSet` (the one
+            the plan was made from) or an iterable of numbers; ledger requests on it are not sent.
+        extend: Allow a plan that adds requests to a ledger that already holds some.
+        adapter: Test seam: the API's shape (default: the plan's API).
+        check_state: Test seam: False skips ``GetCampaignState``.
+        sleep: Test seam: how to wait (``sleep=waits.append`` makes time virtual).
+        clock: Test seam: a monotonic clock in seconds.
+        now: Test seam: the wall clock (aware UTC), for expiry stamps, rules and the token window.
+        **deprecated: The knobs ``rate=``, ``max_attempts=``, ``backoff=``... of earlier releases
+            (:data:`LEGACY_SETTINGS`), mapped onto ``settings`` with a ``DeprecationWarning``.
 
-    Sending again with the same ledger resumes: succeeded requests are skipped,
-    requests whose outcome is unknown are resent with their original token, but
-    never once their first send is older than ``settings.token_window`` (default
-    :data:`TOKEN_WINDOW_SAFE`, 6 days: the service forgets a token after 7):
-    those stay pending with a reason and are counted in ``past_token_window``.
+    Returns:
+        The run's :class:`SendSummary`: succeeded, failed per code, pending (``deferred``,
+        ``past_token_window``, ``withheld``...), in flight, and ``left_to_send`` for a later send.
 
-    Calls overlap (up to ``concurrency`` in flight) under a token bucket of
-    ``rate`` calls/s; with ``adaptive`` the rate steps down on a 429 or on
-    per-item ``RequestThrottled``/``BufferLimitExceeded`` and back up when they
-    stop; it never exceeds ``rate``.  Each call's ledger row is committed before
-    its request goes out.  dialkit retries a failed call itself, with a fresh
-    ``expirationTime`` on every attempt (see :func:`client_config`).
-
-    ``max_attempts`` bounds the answered sends of one request in this run
-    (retryable failure codes, items missing from an answer); a call that fails
-    as a whole (429, 5xx, reset, time-out) is retried with the same tokens up to
-    ``max_attempts`` x :data:`CALL_RETRY_FACTOR` times in a row before the run
-    stops.  What is left is counted as failed with its code or
-    pending with a reason, and a later send with the same ledger retries it.
-
-    Test seams, not settings: ``adapter`` (the API's shape), ``check_state``
-    (skip GetCampaignState), ``sleep``/``clock``/``now`` (``sleep=waits.append``
-    alone makes time virtual, tenacity-style: no test ever waits).
-
-    Resume re-checks the rules (:mod:`dialkit.sender.resume`): requests the ledger still
-    has to send but the current ``plan`` no longer holds, or whose number is on
-    the current do-not-call list ``suppress`` (the :class:`ContactSet` the plan
-    was made from, or an iterable of numbers), are not sent and get a
-    ``pending_reason``; a plan that adds requests to a ledger that already holds
-    some raises :class:`~dialkit.exceptions.PlanMismatch` unless ``extend=True``.
-
-    ``settings.rules`` (a :class:`dialkit.rules.CampaignRules`): before each call goes
-    out, at the sender's ``now``, requests whose callee is outside the calling
-    hours (or over the area-code cap, counting this ledger's dials and
-    ``settings.history``, earlier runs' ledgers) are not sent: they stay pending with a
-    ``pending_reason`` saying when their window opens, counted in
-    ``deferred`` and ``left_to_send``; a later send with the same ledger
-    releases them with their tokens.  A released request's expiry never
-    reaches past its callee's window close (:func:`dialkit.rules.cap_expiration`);
-    with less than the API's minimum left, it is deferred.  The rules'
-    rejections (countries, suppression lists, frequency caps) belong to the
-    plan: apply them with :func:`dialkit.rules.apply_rules` (the CLI does).
-
-    Raises :class:`PlanValidationError` for a plan that breaks API rules,
-    :class:`ConfirmationRequired` for a non-loopback endpoint without
-    ``confirm=True``, :class:`CampaignNotRunning` / :class:`CampaignNotFound` when
-    the campaign cannot take calls before anything was sent, and
-    :class:`~dialkit.exceptions.LedgerBusy` when another sender holds the ledger.
+    Raises:
+        PlanValidationError: The plan breaks API constraints (:meth:`BatchPlan.validate`).
+        ConfirmationRequired: A non-loopback endpoint without ``confirm=True``.
+        CampaignNotRunning: The campaign cannot take calls (checked before anything is sent).
+        CampaignNotFound: No such campaign at this endpoint.
+        LedgerBusy: Another sender holds the ledger.
+        PlanMismatch: The plan adds requests to the ledger's run and ``extend`` is False.
+        EndpointProblem: No credentials or region, access denied, or the endpoint cannot be reached.
+        ValueError: The plan, adapter and connection speak different APIs.
     """
-    cfg = _settings(settings, deprecated)
-    digest = _plan_digest(plan)
+    cfg = settings_with_legacy(settings, deprecated)
+    digest = plan_digest(plan)
     if not _validated_before(plan, ledger, digest):
         plan.raise_for_problems()
     adapter = adapter or (V1Adapter() if plan.api == "v1" else V2Adapter())
@@ -944,15 +962,14 @@ def send(
 
 
 def _record_rules(led: Ledger, rules: Any, now: Callable[[], datetime]) -> None:
-    """Write the rules in force for this send into the ledger (``sends``, and the latest in the meta), for
-    ``dialkit audit`` (no numbers in it).
+    """Write the rules in force for this send into the ledger, for ``dialkit audit`` (no numbers in it).
+
+    One row in ``sends``, and the latest rules in the meta.
 
     A send without rules on a ledger that recorded rules before records that
     none were in force, so the audit never claims rules a later send did not apply.
     """
     import json
-
-    from dialkit.outcomes.audit import RULES_META_KEY
 
     # every send gets its row (and its calls its send_id): the audit judges each request by its own send's rules
     led._begin_send(json.dumps(rules.describe()) if rules is not None else None, now())
@@ -1066,7 +1083,7 @@ class _Run:
                 )
                 source = (
                     _Chunk(c, c[0].batch)
-                    for c in _iter_chunks(
+                    for c in iter_chunks(
                         (
                             r
                             for r in led.iter_to_send(retry_codes=self.retry_codes)
@@ -1183,7 +1200,7 @@ class _Run:
             if self.answers.empty():
                 timer.wait(wait if wait != float("inf") else 0.25, calls_in_flight=bool(self.in_flight))
 
-    def _start_calls(self, source: Iterator[_Chunk], outgoing: list[tuple[_Chunk, int]]) -> float:
+    def _start_calls(self, source: Iterator[_Chunk], outgoing: list[tuple[_Chunk, int]]) -> float:  # noqa: C901
         """Write-ahead the calls that may start now (free slots, tokens, no hold); returns how long to wait."""
         timer = self.timer
         while len(self.in_flight) + len(outgoing) < self._concurrency():
@@ -1211,7 +1228,9 @@ class _Run:
                 self.retries.popleft()
             else:
                 self._upcoming = None
-            call_id = self.led._begin_call(chunk.requests, chunk.batch, self.now())
+            sent_at = self.now()
+            evidence = self.gate.evidence(chunk.requests, sent_at) if self.gate is not None else None
+            call_id = self.led._begin_call(chunk.requests, chunk.batch, sent_at, evidence)
             for r in chunk.requests:
                 self.tries[r.client_token] = self.tries.get(r.client_token, 0) + 1
             self.calls += 1
@@ -1241,7 +1260,7 @@ class _Run:
             expiration = min(expiration, (close + self.service_clock.skew).astimezone(timezone.utc))
         try:
             answer: Any = self.adapter.put_batch(self.conn.client, self.plan.campaign_id, requests, expiration)
-        except (ClientError, BotoCoreError) as exc:
+        except (ClientError, BotoCoreError, GarbageAnswer) as exc:
             answer = exc
         return time.monotonic() - started, answer
 
@@ -1456,8 +1475,20 @@ def _check_campaign(adapter: Adapter, conn: Connection, campaign_id: str) -> Non
             else "check the endpoint URL, the region and the network"
         )
         raise _Stop(f"{name} at {where}", EndpointProblem(f"{name} at {where}: {mask_text(str(exc))}; {hint}")) from exc
+    except GarbageAnswer as exc:  # nothing was sent: the campaign's state could not be read
+        reason = f"GetCampaignState at {where} answered something unreadable: {mask_text(str(exc))}"
+        raise _Stop(reason, EndpointProblem(f"{reason}; check the endpoint, then send again")) from exc
     if state != "Running":
         raise _Stop(f"campaign is {state}, not Running", CampaignNotRunning(campaign_id, state))
+    if adapter.api == "v2":  # a v2 campaign may have no voice channel at all: refuse before anything goes out
+        from dialkit.sender.campaign_settings import CampaignNotVoice, describe_campaign, require_voice_channel
+
+        try:
+            require_voice_channel(describe_campaign(conn, campaign_id))
+        except CampaignNotVoice as exc:
+            raise _Stop("campaign has no telephony channel", exc) from exc
+        except (ClientError, BotoCoreError) as exc:  # a role without DescribeCampaign may still send
+            log.warning("could not read the campaign's channels (DescribeCampaign): %s", mask_text(str(exc)))
 
 
 @dataclass(frozen=True)
@@ -1475,6 +1506,19 @@ class _CallFailure:
 
 def _classify(exc: Exception, campaign_id: str, api: str = "v1") -> _CallFailure:
     """Sort a whole-call error: stop (campaign state, missing campaign, credentials, bad request) or resend later."""
+    if isinstance(exc, GarbageAnswer):
+        # a 200 that is not an answer: the service may have taken the requests, or not. Stop; a later send
+        # resends them with the same tokens (nobody dialed twice) once the endpoint answers properly
+        text = mask_text(str(exc))
+        return _CallFailure(
+            "GarbageAnswer",
+            text,
+            False,
+            False,
+            f"the service's answer could not be read: {text}; the call's requests are left to send again "
+            "(outcome unknown): check the endpoint, then send again with the same ledger (same tokens, "
+            "nobody dialed twice)",
+        )
     if isinstance(exc, BotoCoreError):
         # connection reset, read time-out, endpoint unreachable: the call may or may not have been taken
         name = type(exc).__name__

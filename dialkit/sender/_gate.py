@@ -15,16 +15,20 @@ ledger evaluates it again and releases it with its original client token.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
 
 from dialkit._util.utc import utc_iso
+from dialkit._util.zones import time_zone
 from dialkit.aws.model import MIN_TTL
 from dialkit.ledger import Ledger, LedgerRequest
-from dialkit.rules import KNOWN_ZONE_COLUMN, CampaignRules, DialHistory, cap_expiration, evaluate, read_history
+from dialkit.rules import KNOWN_ZONE_COLUMN, CampaignRules, DialHistory, cap_expiration, evaluate, load_history
 
 #: Time a released request must still have before its callee's window closes: the API's minimum
 #: expiry, the sender's margin, and slack for the call's way to a worker and over the network.
@@ -48,6 +52,7 @@ def request_frame(requests: Sequence[Any]) -> pd.DataFrame:
         {
             "phone_e164": [r.phone_e164 for r in requests],
             KNOWN_ZONE_COLUMN: [getattr(r, "time_zone", None) for r in requests],
+            "jurisdiction": [getattr(r, "jurisdiction", None) for r in requests],
         }
     )
 
@@ -67,20 +72,32 @@ class RulesGate:
 
     def __init__(self, rules: CampaignRules, ttl: timedelta, history: Any = None) -> None:
         # only the rules that depend on the moment; the plan's rejections were applied when it was made
+        hour_packs = tuple(
+            replace(p, rules=p.of_kind("calling_hours")) for p in rules.packs if p.of_kind("calling_hours")
+        )
         self.rules = CampaignRules(
             calling_hours=rules.calling_hours,
             default_time_zone=rules.default_time_zone,
             area_code_cap=rules.area_code_cap,
             postcode_column=False,
+            packs=hour_packs,
         )
         self.ttl = ttl
         self.history = history
         self.closes: dict[str, datetime | None] = {}  #: client token -> window close (None: no hours rule)
         self.deferred: dict[str, str] = {}  #: client token -> pending reason
+        #: the sha256 of the rules in force (their JSON, suppression lists by their own sha256), for the evidence
+        self.rules_sha256 = hashlib.sha256(json.dumps(rules.describe(), sort_keys=True).encode()).hexdigest()
+        self._counting = rules.max_per_number is not None or any(p.of_kind("frequency_cap") for p in rules.packs)
+        #: client token -> (time zones, how found, jurisdiction, counts JSON) as judged at the start of the send
+        self.places: dict[str, tuple[tuple[str, ...], str, str | None, str]] = {}
 
-    def _history(self, led: Ledger | None) -> DialHistory | None:
-        """Dials already made that count against the area-code cap: this ledger's plus ``history``'s."""
-        if self.rules.area_code_cap is None:
+    def _history(self, led: Ledger | None, *, counting: bool = False) -> DialHistory | None:
+        """Dials already made: this ledger's plus ``history``'s (None when nothing needs them).
+
+        They count against the area-code cap and, with ``counting``, give the evidence's frequency counts.
+        """
+        if self.rules.area_code_cap is None and not counting:
             return None
         meta = led.meta() if led is not None else {}
         rows = [r for r in led.requests_rows() if r["first_sent_at"]] if led is not None else []
@@ -99,7 +116,7 @@ class RulesGate:
         )
         earlier = self.history
         if earlier is not None and not isinstance(earlier, DialHistory):
-            earlier = read_history(earlier)
+            earlier = load_history(earlier)
         if earlier is not None:
             earlier = earlier.without_ledger(led) if led is not None else earlier  # counted below, as `own`
             own = pd.concat([earlier.dials, own], ignore_index=True) if len(own) else earlier.dials
@@ -112,7 +129,9 @@ class RulesGate:
         if not requests:
             return
         frame = request_frame(requests)
-        verdict = evaluate(frame, self.rules, at, history=self._history(led))
+        history = self._history(led, counting=self._counting)
+        verdict = evaluate(frame, self.rules, at, history=history if self.rules.area_code_cap is not None else None)
+        self._remember_places(requests, verdict, history, at)
         by_reason: dict[str, list[str]] = {}
         for r, code, detail, release, close in zip(
             requests, verdict["code"], verdict["detail"], verdict["release_at"], verdict["closes_at"]
@@ -125,6 +144,56 @@ class RulesGate:
             by_reason.setdefault(reason, []).append(r.client_token)
         for reason, tokens in by_reason.items():
             led._mark_pending_reason(tokens, reason)
+
+    def _remember_places(
+        self, requests: Sequence[LedgerRequest], verdict: pd.DataFrame, history: DialHistory | None, at: datetime
+    ) -> None:
+        """Keep each request's zones, their source, its jurisdiction and its frequency counts for the evidence."""
+        counts: dict[str, dict[str, int]] = {}
+        if history is not None and len(history.dials):
+            dials = history.dials
+            for label, span in (("dials_24h", timedelta(days=1)), ("dials_7d", timedelta(days=7))):
+                recent = dials[dials["sent_at"] > pd.Timestamp(at - span)]
+                for phone, n in recent.groupby("phone_e164").size().items():
+                    counts.setdefault(str(phone), {})[label] = int(n)
+        jur = verdict["jurisdiction"] if "jurisdiction" in verdict.columns else pd.Series(None, index=verdict.index)
+        self.places.clear()
+        for r, zones, source, j in zip(requests, verdict["time_zones"], verdict["time_zone_source"], jur):
+            c = {"dials_24h": 0, "dials_7d": 0, **counts.get(r.phone_e164, {})} if history is not None else {}
+            zone_tuple = tuple(z for z in str(zones or "").split(";") if z)
+            self.places[r.client_token] = (
+                zone_tuple,
+                str(source),
+                j if isinstance(j, str) and j else None,
+                json.dumps(c),
+            )
+
+    def evidence(self, requests: Sequence[LedgerRequest], at: datetime) -> list[tuple[Any, ...]]:
+        """Per request about to go out at ``at``: the rows :meth:`dialkit.ledger.Ledger._begin_call` records.
+
+        ``(client_token, local_time, time_zones, time_zone_source, jurisdiction, rules_sha256, counts)``:
+        the callee's wall-clock time in each of its zones at ``at``, how the zone was found, the
+        jurisdiction the rule packs used, the rules' sha256 and the dials to the number counted at the
+        start of the send (with ``attempt``, this request's attempt number).
+        """
+        out = []
+        for r in requests:
+            zones, source, jur, counts = self.places.get(r.client_token, ((), "unknown", None, "{}"))
+            local = ";".join(at.astimezone(time_zone(z)).isoformat(timespec="seconds") for z in zones)
+            extra = json.loads(counts)
+            extra["attempt"] = r.attempts + 1
+            out.append(
+                (
+                    r.client_token,
+                    local or None,
+                    ";".join(zones) or None,
+                    source,
+                    jur,
+                    self.rules_sha256,
+                    json.dumps(extra),
+                )
+            )
+        return out
 
     def preview(self, led: Ledger | None, requests: Sequence[Any], at: datetime) -> int:
         """How many of ``requests`` (anything with ``phone_e164``) the rules would defer at ``at``; writes nothing."""
@@ -166,6 +235,7 @@ class RulesGate:
                     calling_hours=self.rules.calling_hours,
                     default_time_zone=self.rules.default_time_zone,
                     postcode_column=False,
+                    packs=self.rules.packs,
                 ),
                 later,
             )

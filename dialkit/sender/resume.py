@@ -83,10 +83,11 @@ class ResumeCheck:
 
 
 def suppress_numbers(suppress: Any, regions: Sequence[str] = ()) -> frozenset[str]:
-    """E.164 numbers from ``suppress``: a ContactSet (its do-not-call numbers), a do-not-call file or
-    DataFrame (every phone column of every sheet), or an iterable of numbers in any format.
+    """E.164 numbers from ``suppress``, every one of them.
 
-    National formats are read in each of ``regions`` (the plan's countries) and
+    ``suppress``: a ContactSet (its do-not-call numbers), a do-not-call file or
+    DataFrame (every phone column of every sheet), or an iterable of numbers in
+    any format.  National formats are read in each of ``regions`` (the plan's countries) and
     in the US; an entry that cannot be read raises
     :class:`~dialkit.exceptions.ContactFileError` (never silently dropped: the
     person it names would be dialed).
@@ -215,8 +216,11 @@ def _unfinished(
 def left_to_send(
     led: Ledger, check: ResumeCheck, retry_codes: Sequence[str], *, first_sent_since: str | None = None
 ) -> int:
-    """Requests a later send with the same ledger would send: still to send, allowed by today's rules and
-    (with ``first_sent_since``) not past the client-token window."""
+    """How many requests a later send with the same ledger would send.
+
+    Those still to send, allowed by today's rules and (with ``first_sent_since``) not past the
+    client-token window.
+    """
     return sum(
         1
         for token, phone, _ in _unfinished(led, retry_codes, first_sent_since=first_sent_since)
