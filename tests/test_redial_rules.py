@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 import dialkit
 from dialkit.emulator import serve
 from dialkit.ledger import Ledger
-from dialkit.outcomes.records import read_contact_records, redial_candidates
+from dialkit.outcomes.records import load_contact_records as read_contact_records
+from dialkit.outcomes.records import redial_candidates
 from dialkit.rules import CampaignRules, SuppressionList
 from dialkit.sender import connect, send
 

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 import dialkit
 from dialkit.cli import main
 from dialkit.ledger import LEDGER_ID_KEY, Ledger, is_ledger_file
-from dialkit.rules import RulesError, read_history
+from dialkit.rules import RulesError
+from dialkit.rules import load_history as read_history
 
 SENT = datetime(2026, 11, 27, 15, tzinfo=timezone.utc)
 NY1, NY2, NY3 = "+12125550142", "+12125550143", "+12125550144"

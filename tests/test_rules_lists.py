@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dialkit
-from dialkit.contacts import ContactFileError
+from dialkit.exceptions import ContactFileError
 from dialkit.rules import RulesError, SuppressionList
 from dialkit.rules.expiry import ExpiryError, parse_expiry
 
