@@ -433,7 +433,9 @@ class Ledger:
                 db.close()
                 raise busy
             cls._init_schema(db, p)
-            return cls(p, db, lock)
+            led = cls(p, db, lock)
+            led._add_ledger_id()
+            return led
         except (OSError, sqlite3.Error) as exc:
             lock.release()
             raise _storage_error(p, exc) from exc
@@ -519,14 +521,11 @@ class Ledger:
             version = 3
         if version == 3:
             cls._migrate_3_to_4(db)
-        cls._add_ledger_id(db)
 
-    @staticmethod
-    def _add_ledger_id(db: sqlite3.Connection) -> None:
-        """Give a ledger made before ledger ids (dialkit 0.1/0.2) its id, once, when it is next opened for sending."""
-        if db.execute("SELECT 1 FROM meta WHERE key = ?", (LEDGER_ID_KEY,)).fetchone() is None:
-            with _tx(db):
-                db.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)", (LEDGER_ID_KEY, uuid.uuid4().hex))
+    def _add_ledger_id(self) -> None:
+        """Give a ledger made before ledger ids its id, once, when it is next opened for sending (hash-chained)."""
+        if self.ledger_id is None:
+            self._set_meta(LEDGER_ID_KEY, uuid.uuid4().hex)
 
     @staticmethod
     def _migrate_1_to_2(db: sqlite3.Connection) -> None:
