@@ -23,7 +23,7 @@ STAMP  := $(VENV)/.installed
 # byte for byte by the current openpyxl, which older versions cannot match.)
 FLOOR_VENV  ?= .venv-floor
 FLOOR_STAMP := $(FLOOR_VENV)/.installed
-FLOOR_PKGS  := boto3 botocore pandas numpy phonenumbers openpyxl pyarrow tqdm statsmodels scipy filelock pytest pytest-timeout hypothesis
+FLOOR_PKGS  := boto3 botocore pandas numpy phonenumbers openpyxl pyarrow tqdm statsmodels scipy ville filelock pytest pytest-timeout hypothesis
 # --- declared support (issue 8): the floor venv runs the lowest Python requires-python admits (3.10)
 # when the machine has it (pyenv's, or python3.10 on PATH), else $(PYTHON); test-floor prints which.
 FLOOR_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10) $(shell command -v python3.10 2>/dev/null) $(PYTHON))

@@ -24,6 +24,7 @@ keeps working)::
     │   ├── LedgerDamaged                   a ledger value dialkit never writes
     │   └── PlanMismatch                    the plan would add requests to the ledger's run
     ├── ContactRecordsError (ValueError)    contact records cannot be read
+    ├── ComplianceError (ValueError)        a compliance check cannot run as asked
     ├── ExperimentError (ValueError)        an experiment cannot be set up or compared as asked
     └── TutorialsError                      the tutorials cannot be found or copied
 
@@ -47,6 +48,7 @@ __all__ = [
     "CampaignNotFound",
     "CampaignNotRunning",
     "CampaignNotVoice",
+    "ComplianceError",
     "ConfirmationRequired",
     "ContactFileError",
     "ContactRecordsError",
@@ -198,3 +200,7 @@ class CampaignNotVoice(DialkitError):
 
 class LedgerDamaged(LedgerError):
     """A ledger holds a value dialkit never writes (a timestamp that is not one, attributes that are not JSON)."""
+
+
+class ComplianceError(DialkitError, ValueError):
+    """The compliance check cannot run as asked (an agent mode, a campaign config, a share); the message says what to fix."""

@@ -65,26 +65,15 @@ _DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SLASHED_DATE = re.compile(r"\d{4}[/.]\d{1,2}[/.]\d{1,2}|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}")
 
 
-_WORD = re.compile(r"[A-Za-z0-9]*")
-_HEX_ID = re.compile(r"(?=.*[a-fA-F])[0-9a-fA-F]{16,}")
-
-
-def _in_hex_id(m: re.Match[str]) -> bool:
-    """True when the match is the digits of a long hex id (a client token's hash, a request id), not a number."""
-    whole = m.string
-    start = m.start()
-    while start > 0 and whole[start - 1].isascii() and whole[start - 1].isalnum():
-        start -= 1
-    word = _WORD.match(whole, start)
-    return bool(word and _HEX_ID.fullmatch(word.group(0)))
+#: A long hex id (a client token's hash, a UUID without dashes, a sha256): 24+ hex characters with a letter and
+#: a digit, standing alone.  Its digits are not a phone number; a number glued to a few letters is no such id.
+_HEX_ID = re.compile(r"(?<![A-Za-z0-9])(?=[0-9a-fA-F]*[a-fA-F])(?=[0-9a-fA-F]*[0-9])[0-9a-fA-F]{24,}(?![A-Za-z0-9])")
 
 
 def _mask_match(m: re.Match[str]) -> str:
     text = m.group(0)
     digits = sum(ch.isdigit() for ch in text)
     if digits < 8 or _DATE_LIKE.match(text) or _SLASHED_DATE.fullmatch(text):  # too short, or a date/time
-        return text
-    if text.isdigit() and _in_hex_id(m):
         return text
     return mask_phone(text)
 
@@ -97,10 +86,17 @@ def mask_text(text: str) -> str:
     the contact loader reads as a number), even glued to letters
     (``tel2125550142``, a file name ``list_2125550142.csv``), and is not a date,
     so ``order 42``, ``2026-11-27T08:00:00Z`` and ``31/12/2026`` pass unchanged;
-    so do the digits of a long hex id (16+ hex characters with a letter: a
-    client token's hash, a UUID written without dashes).
+    so do the digits of a long hex id standing alone (24+ hex characters with a
+    letter and a digit: a client token's hash, a UUID written without dashes).
     """
-    return _NUMBER_IN_TEXT.sub(_mask_match, text)
+    out: list[str] = []
+    last = 0
+    for hex_id in _HEX_ID.finditer(text):  # ids stay readable: mask around them
+        out.append(_NUMBER_IN_TEXT.sub(_mask_match, text[last : hex_id.start()]))
+        out.append(hex_id.group(0))
+        last = hex_id.end()
+    out.append(_NUMBER_IN_TEXT.sub(_mask_match, text[last:]))
+    return "".join(out)
 
 
 def mask_attributes(attributes: Mapping[str, object]) -> dict[str, str]:

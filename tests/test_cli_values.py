@@ -23,6 +23,8 @@ HOSTILE = ["nan", "NaN", "inf", "-inf", "1e300", "-1e300", "-1", "", " ", "9" * 
 def _base(command: str, tmp: Path) -> list[str]:
     if command == "send":
         return send_argv(SMALL, tmp / "l.sqlite")
+    if command == "doctor":
+        return ["doctor"]
     if command == "plan":
         return ["plan", str(SMALL), "--campaign-id", "c1"]
     return ["check", str(SMALL)]
@@ -44,6 +46,7 @@ OPTIONS = [
     ("send", "--max-per-number"),
     ("send", "--area-code-cap"),
     ("send", "--calling-hours"),
+    ("doctor", "--rate"),
 ]
 
 

@@ -284,6 +284,7 @@ def test_dialkit_emulator_serves_a_dialer_model_from_the_shell(tmp_path: Path) -
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        proc.stdout.close()  # filterwarnings = error: an unclosed pipe is a ResourceWarning at collection
 
 
 def test_the_dialer_control_endpoint_says_when_there_is_no_dialer() -> None:

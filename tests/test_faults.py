@@ -11,7 +11,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import accounted, boto_connection, dialed_once, fictional_phones
+from conftest import (
+    SMALL,
+    accounted,
+    boto_connection,
+    dialed_once,
+    fictional_phones,
+    one_line_error,
+    run_cli,
+    send_argv,
+)
 
 import dialkit
 from dialkit.emulator import serve
@@ -215,33 +224,21 @@ def test_campaign_deleted_mid_run_keeps_everything_accounted(tmp_path: Path) -> 
 # ---------------------------------------------------------------------------
 # Storage faults and hostile HTTP: one clear line, never a traceback; the ledger stays resumable (issue 11)
 # ---------------------------------------------------------------------------
-SMALL = Path(__file__).resolve().parents[1] / "data" / "samples" / "contacts_small.csv"
-
-
-def cli(capsys, *argv: str) -> tuple[int, str, str]:
-    from dialkit.cli import main
-
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_clear_line(err: str) -> str:
-    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
-    return err
+cli = run_cli  # dialkit ARGV in this process (conftest); send command lines come from send_argv
+one_clear_line = one_line_error
 
 
 def test_unusable_ledger_paths_are_one_clear_line(capsys, tmp_path: Path) -> None:
-    code, _, err = cli(capsys, "send", str(SMALL), "--ledger", "/dev/null", "--no-progress")
+    code, _, err = run_cli(capsys, *send_argv(SMALL, "/dev/null"))
     assert code == 2 and "not a regular file" in one_clear_line(err)
     (tmp_path / "a.sqlite.lock").mkdir()
-    code, _, err = cli(capsys, "send", str(SMALL), "--ledger", str(tmp_path / "a.sqlite"), "--no-progress")
+    code, _, err = run_cli(capsys, *send_argv(SMALL, str(tmp_path / "a.sqlite")))
     assert code == 2 and "is a directory" in one_clear_line(err) and "Nothing was sent" in err
 
 
 def test_damaged_ledgers_on_report_are_one_clear_line(capsys, tmp_path: Path) -> None:
     good = tmp_path / "good.sqlite"
-    assert cli(capsys, "send", str(SMALL), "--ledger", str(good), "--no-progress")[0] == 0
+    assert run_cli(capsys, *send_argv(SMALL, str(good)))[0] == 0
     data = good.read_bytes()
     damaged = {
         "truncated": data[:5000],
@@ -310,7 +307,7 @@ def test_read_only_media_report_reads_and_send_is_one_clear_line(capsys, tmp_pat
     media = tmp_path / "media"
     media.mkdir()
     ledger = media / "run.sqlite"
-    assert cli(capsys, "send", str(SMALL), "--ledger", str(ledger), "--no-progress")[0] == 0
+    assert run_cli(capsys, *send_argv(SMALL, str(ledger)))[0] == 0
     for side in media.glob("run.sqlite-*"):
         side.unlink()  # archived: the -wal/-shm files are gone too
     if not (_immutable(ledger, True) and _immutable(media, True)):
@@ -319,17 +316,17 @@ def test_read_only_media_report_reads_and_send_is_one_clear_line(capsys, tmp_pat
     try:
         code, out, err = cli(capsys, "report", str(ledger), "--json")
         assert code == 0 and json_load(out)["succeeded"] > 0, err
-        code, _, err = cli(capsys, "send", str(SMALL), "--ledger", str(ledger), "--no-progress")
+        code, _, err = run_cli(capsys, *send_argv(SMALL, str(ledger)))
         assert code == 2 and "read-only media" in one_clear_line(err)
-        code, _, err = cli(capsys, "send", str(SMALL), "--ledger", str(media / "new.sqlite"), "--no-progress")
+        code, _, err = run_cli(capsys, *send_argv(SMALL, str(media / "new.sqlite")))
         assert code == 2 and "read-only media" in one_clear_line(err)
         _immutable(media, False)  # a writable folder, but the ledger itself cannot be written
-        code, _, err = cli(capsys, "send", str(SMALL), "--ledger", str(ledger), "--no-progress")
+        code, _, err = run_cli(capsys, *send_argv(SMALL, str(ledger)))
         assert code == 2 and "writable" in one_clear_line(err)
     finally:
         _immutable(media, False)
         _immutable(ledger, False)
-    code, out, err = cli(capsys, "send", str(SMALL), "--ledger", str(ledger), "--no-progress")
+    code, out, err = run_cli(capsys, *send_argv(SMALL, str(ledger)))
     assert code == 0, err  # writable again: resumes, nothing left
 
 

@@ -99,6 +99,8 @@ def _output_commands(tmp: Path, out: str) -> list[list[str]]:
         ["check", str(SMALL), "--rejects", out],
         ["plan", str(SMALL), "--campaign-id", "c1", "--out", out],
         ["report", str(ledger), "--csv", out],
+        ["report", str(ledger), "--html", out],
+        ["report", str(ledger), "--xlsx", out],
         ["audit", str(ledger), "--csv", out],
     ]
 
@@ -159,7 +161,9 @@ def _cells(path: Path) -> list[str]:
 def test_no_cell_of_the_rejects_csv_runs_as_a_formula(capsys, tmp_path: Path, payload: str) -> None:
     src = tmp_path / "c.csv"
     with open(src, "w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows([["phone", "name"], [payload, payload], ["+12125550142", "ok"]])
+        csv.writer(fh).writerows(  # a column the file calls *_masked is the file's text, not a masked number
+            [["phone", "name", "notes_masked"], [payload, payload, payload], ["+12125550142", "ok", payload]]
+        )
     out = tmp_path / "rejects.csv"
     assert run_cli(capsys, "check", str(src), "--rejects", str(out))[0] == 0
     cells = _cells(out)
@@ -205,3 +209,24 @@ def test_notebooks_never_write_through_a_link(capsys, tmp_path: Path) -> None:
     # a plain folder still works
     code, out, _ = run_cli(capsys, "notebooks", str(tmp_path / "d"))
     assert code == 0 and (tmp_path / "d" / "notebooks" / "01_load_contacts.ipynb").is_file()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '"2125550101\n2125550102\n2125550103"\n3125550104\n',
+        '2125550101\n"2125550102\n(212) 555-0103\n+1 212 555 0104"\n',
+        '"+12125550101\n+12125550102"\n',
+    ],
+)
+def test_a_stray_quote_in_a_one_column_file_stops_the_load(tmp_path: Path, body: str) -> None:
+    path = tmp_path / "one.csv"
+    path.write_text("phone\n" + body)
+    with pytest.raises(ContactFileError, match="stray double quote"):
+        load_contacts(path)
+
+
+def test_a_quoted_note_in_a_one_column_file_is_still_a_value(tmp_path: Path) -> None:
+    path = tmp_path / "one.csv"
+    path.write_text('phone\n"+1 212 555 0101\n(mobile)"\n+12125550102\n')
+    assert len(load_contacts(path).accepted) + len(load_contacts(path).rejected) == 2

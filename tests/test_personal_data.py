@@ -136,6 +136,11 @@ FICTIONAL = [
 ]
 
 
+#: Table text that libphonenumber's matcher can read as a number: a decimal (``0.163265``, ``-0.060``) or a
+#: date (``2026-11-23 10``). A phone number written with dots has no group that starts ``0.`` after a non-digit.
+_NOT_A_PHONE = re.compile(r"(?<![\d.])-?0\.\d|^\s*\d+\.\d+\s*$|\b\d{4}-\d{2}-\d{2}\b")
+
+
 def non_fictional_numbers(text: str) -> list[str]:
     """Dialable (valid) numbers in ``text`` outside the fictional ranges.
 
@@ -147,7 +152,7 @@ def non_fictional_numbers(text: str) -> list[str]:
         for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
             if region != "US" and not match.raw_string.lstrip().startswith("0"):
                 continue
-            if re.fullmatch(r"\d+\.\d+", match.raw_string.strip()):  # a decimal (a rate in a table), not a number
+            if _NOT_A_PHONE.search(match.raw_string):  # decimals and dates in a table are not phone numbers
                 continue
             e164 = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
             if not any(p.match(e164) for p in FICTIONAL):
@@ -174,6 +179,8 @@ def test_checker_finds_a_real_looking_number() -> None:
     assert non_fictional_numbers("call 020 7946 1234") == ["+442079461234"]
     assert non_fictional_numbers("call (212) 555-0142 or +44 20 7946 0123") == []
     assert non_fictional_numbers("rate 0.163265, share 0.35") == []  # decimals in a table are not numbers
+    assert non_fictional_numbers("2026-11-23 10   03  -0.060    0.272") == []  # a date, decimals
+    assert non_fictional_numbers("call 212.555.1212 now") == ["+12125551212"]  # dotted numbers still count
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)

@@ -1022,10 +1022,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--html",
         metavar="FILE",
+        type=_PATH,
         help="also write a self-contained HTML page to share: funnel, charts, failure codes, metrics with "
         "intervals, requests (numbers masked; no external resources)",
     )
-    p.add_argument("--xlsx", metavar="FILE", help="also write an Excel workbook, one sheet per table (numbers masked)")
+    p.add_argument(
+        "--xlsx", metavar="FILE", type=_PATH, help="also write an Excel workbook, one sheet per table (numbers masked)"
+    )
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser(

@@ -12,6 +12,8 @@ import argparse
 import json
 from typing import Any
 
+from dialkit._util.values import nonempty, number
+
 __all__ = ["EXIT_CHECK_FAILED", "add_parser", "cmd_doctor"]
 
 #: ``dialkit doctor``'s exit status when a check failed.
@@ -39,12 +41,13 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--api", choices=("v1", "v2"), default="v1", help="campaigns API: v1 (default) or v2")
     p.add_argument(
         "--calling-hours",
+        type=nonempty("a calling window", "any hour"),
         help="the calling hours a send would use (callee local time), e.g. 'Mon-Fri 08:00-21:00', to compare "
         "with the campaign's own window",
     )
     p.add_argument(
         "--rate",
-        type=float,
+        type=number("calls per second", low=0, high=1000, low_open=True, example="10"),
         default=None,
         help="API calls per second a send would make (default 10: the assumed default quota; see docs/doctor.md)",
     )

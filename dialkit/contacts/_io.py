@@ -550,7 +550,8 @@ def parse_delimited(  # noqa: C901
                     'probably a stray double quote ("). Fix or remove that quote and load again.'
                 )
             this_start, record_start = record_start, lines.consumed
-            if span > 1 and swallowed is None and _swallowed_rows(rec, delimiter):
+            one_column = header is not None and len(header) == 1
+            if span > 1 and swallowed is None and _swallowed_rows(rec, delimiter, one_column=one_column):
                 swallowed = (start_line, span)  # reported after the loop (an unclosed quote is said first)
             if header is None:
                 if not rec or all(not f.strip() for f in rec):
@@ -602,19 +603,25 @@ def parse_delimited(  # noqa: C901
 _PHONE_LIKE = re.compile(r"\d(?:[\s().\-]?\d){6,}")
 
 
-def _swallowed_rows(rec: list[str], delimiter: str) -> bool:
+def _swallowed_rows(rec: list[str], delimiter: str, *, one_column: bool = False) -> bool:
     """True when a multi-line field holds lines that look like rows: a delimiter and a phone-like run of digits.
 
     Quoted newlines are legitimate (addresses, notes); a quote opened by mistake
     and closed lines later instead swallows whole rows into one field, giving
-    one customer another's number while the rows in between vanish.
+    one customer another's number while the rows in between vanish.  In a
+    one-column file (``one_column``) there is no delimiter to see: two lines of
+    the field that each hold a phone-like number are rows.
     """
     for value in rec:
         if "\n" not in value and "\r" not in value:
             continue
-        for piece in value.splitlines():
+        pieces = value.splitlines()
+        for piece in pieces:
             if delimiter in piece and _PHONE_LIKE.search(piece):
                 return True
+        # a one-column file has no delimiter to see: two or more lines that are each a number are rows
+        if one_column and sum(1 for p in pieces if _PHONE_LIKE.search(p)) >= 2:
+            return True
     return False
 
 

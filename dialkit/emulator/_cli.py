@@ -35,7 +35,9 @@ def build_parser(prog: str = "dialkit emulator") -> argparse.ArgumentParser:
         description=(
             "Serve a local Amazon Connect outbound campaigns endpoint (connectcampaigns and "
             "connectcampaignsv2) with one Running campaign. Prints one JSON line "
-            '{"endpoint_url": ..., "campaign_id": ...} and serves until interrupted.'
+            '{"endpoint_url": ..., "campaign_id": ...} and serves until interrupted. '
+            "Every number is checked (finite, in the range its help gives) before anything is served; "
+            "an error is one line with status 2."
         ),
     )
     parser.add_argument(

@@ -56,7 +56,7 @@ import pandas as pd
 
 from dialkit._util.utc import utc_iso
 from dialkit._util.zones import ZIP_REGIONS, time_zone, time_zones_for_numbers
-from dialkit.exceptions import DialkitError
+from dialkit.exceptions import ComplianceError
 from dialkit.masking import mask_phone
 from dialkit.rules import CallingHours, CampaignRules, FrequencyCap, RulesError, SuppressionList, effective_hours
 from dialkit.rules.packs import PackRule, RulePack, jurisdictions, rule_packs
@@ -80,10 +80,6 @@ AGENT_MODES: tuple[str, ...] = ("agent", "agentless")
 DEFAULT_THRESHOLD = 0.03
 _MACHINE = frozenset({"VOICEMAIL_BEEP", "VOICEMAIL_NO_BEEP"})
 _UTC = timezone.utc
-
-
-class ComplianceError(DialkitError, ValueError):
-    """The compliance check cannot run as asked (an agent mode, a campaign config, a share); the message says what to fix."""
 
 
 # ---------------------------------------------------------------------------
