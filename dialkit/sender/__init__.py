@@ -102,7 +102,7 @@ from dialkit.ledger import (
 )
 from dialkit.masking import install_log_masking, mask_text
 from dialkit.planning import BatchPlan
-from dialkit.sender.resume import ResumeCheck, left_to_send, recheck_resume, suppress_numbers, withheld_pending
+from dialkit.sender.resume import ResumeCheck, _numbers, left_to_send, recheck_resume, withheld_pending
 
 __all__ = [
     "DEFAULT_BURST",
@@ -1067,6 +1067,7 @@ class _Run:
                 if todo and check_state:
                     try:
                         _check_campaign(self.adapter, self.conn, self.plan.campaign_id)
+                        too_old = self._service_cutoff(window, cutoff, too_old)
                     except _Stop as s:  # nothing sent yet: say so loudly, keep everything pending
                         led._mark_unsent_reason(
                             s.reason, retry_codes=self.retry_codes, first_sent_since=self.cutoff_iso
@@ -1132,6 +1133,21 @@ class _Run:
             return False
         events.register("after-call", self.service_clock.observe)
         return True
+
+    def _service_cutoff(self, window: timedelta, cutoff: datetime, too_old: int) -> int:
+        """Move the token-window cutoff to the service's clock once its ``Date`` is known; returns ``too_old``.
+
+        Why: the service forgets a token 7 days after *its* clock took it.  A
+        local clock that runs slow would keep an old request inside the window
+        and resend it under a token the service has forgotten (a second dial).
+        The later of the two clocks decides, so neither a slow nor a fast local
+        clock can let a request out past the window.
+        """
+        service_cutoff = self.now() + self.service_clock.skew - window
+        if service_cutoff <= cutoff:
+            return too_old
+        self.cutoff_iso = ledger_time(service_cutoff)
+        return self._refuse_past_window(service_cutoff, window)
 
     def _refuse_past_window(self, cutoff: datetime, window: timedelta) -> int:
         """Keep requests first sent before ``cutoff`` from going out again, and say so loudly."""
@@ -1396,7 +1412,7 @@ def _dry_run(
     now: Callable[[], datetime] = _utc,
 ) -> SendSummary:
     done: set[str] = set()
-    blocked = suppress_numbers(suppress)
+    blocked = _numbers(suppress, plan)
     gate = None
     if rules is not None:
         from dialkit.sender._gate import RulesGate
