@@ -40,7 +40,8 @@ import phonenumbers
 from phonenumbers import geocoder
 
 from dialkit._util.zones import find_postcode_column, states_for_postcodes
-from dialkit.rules import CallingHours, FrequencyCap, RulesError
+from dialkit.exceptions import RulesError
+from dialkit.rules._values import CallingHours, FrequencyCap
 
 __all__ = [
     "PACKS",
