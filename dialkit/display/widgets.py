@@ -648,7 +648,7 @@ class DialNowPreview(w.VBox):
         self.at = _moment(at if at is not None else (self._now() if self._now is not None else None))
         try:
             self.verdicts = request_verdicts(self.plan, self.ledger, at=self.at, **self._judge_with)
-        except DialkitError as exc:  # e.g. PlanMismatch: Start would refuse the same way
+        except (DialkitError, OSError) as exc:  # e.g. PlanMismatch: Start would refuse the same way
             self.error = mask_text(str(exc))
             self.verdicts = pd.DataFrame(columns=["batch", "position", "client_token", "verdict", "reason"])
             self.counts = dict.fromkeys(VERDICTS, 0)
