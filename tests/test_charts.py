@@ -31,6 +31,7 @@ from dialkit.outcomes.records import (
     CONNECTED_REASONS,
     EXPIRED_REASONS,
     FAILED_REASONS,
+    NOT_DIALED_REASONS,
     OUTCOMES,
     REDIAL_REASONS,
 )
@@ -345,7 +346,7 @@ def reason_counts(records: pd.DataFrame) -> dict[str, int]:
 def test_contact_outcome_colours_cover_every_outcome_once() -> None:
     assert tuple(CONTACT_OUTCOME_COLORS) == OUTCOMES
     assert len(set(CONTACT_OUTCOME_COLORS.values())) == len(OUTCOMES)
-    assert CONTACT_REASON_ORDER == (*CONNECTED_REASONS, *EXPIRED_REASONS, *FAILED_REASONS)
+    assert CONTACT_REASON_ORDER == (*CONNECTED_REASONS, *EXPIRED_REASONS, *NOT_DIALED_REASONS, *FAILED_REASONS)
 
 
 def test_contact_run_has_outcomes_to_draw(records: pd.DataFrame, joined: pd.DataFrame) -> None:
@@ -368,14 +369,14 @@ def test_contact_outcomes_draws_every_reason_coloured_by_outcome(records: pd.Dat
     assert [to_hex(p.get_facecolor()) for p in bars.patches] == expected
     assert [bool(p.get_hatch()) for p in bars.patches] == [r in REDIAL_REASONS for r in CONTACT_REASON_ORDER]
     assert texts(ax) == [str(counts[r]) for r in CONTACT_REASON_ORDER]  # counts on the bars, zeros included
-    # grouped: a gap between the connected, expired and failed blocks
+    # grouped: a gap between the connected, expired, not dialed and failed blocks
     ys = [p.get_y() + p.get_height() / 2 for p in bars.patches]
     gaps = [round(b - a, 2) for a, b in zip(ys, ys[1:])]
-    assert gaps.count(1.6) == 2 and set(gaps) == {1.0, 1.6}
+    assert gaps.count(1.6) == 3 and set(gaps) == {1.0, 1.6}
     title = ax.get_title(loc="left")
     assert title.startswith("How the dialed contacts ended") and f"{len(records)} contacts" in title
     per_outcome = records["outcome"].value_counts()
-    assert legend_labels(ax)[:4] == [f"{o} ({per_outcome[o]})" for o in OUTCOMES]
+    assert legend_labels(ax)[: len(OUTCOMES)] == [f"{o} ({per_outcome[o]})" for o in OUTCOMES]
     assert ax.get_xlabel() == "contacts" and ax.get_ylabel() == "disconnect reason"
     ax.figure.canvas.draw()
 

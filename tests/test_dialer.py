@@ -15,6 +15,7 @@ import pytest
 import dialkit
 from dialkit.emulator import DialerModel, Emulator, serve
 from dialkit.outcomes.records import load_contact_records
+from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE
 from dialkit.sender import SendSettings, connect, send
 
 pytestmark = pytest.mark.timeout(120)
@@ -135,7 +136,7 @@ def test_same_seed_same_records_over_http(tmp_path: Path) -> None:
     _, two = _run(tmp_path, "two", model)
 
     def strip(rs: list[dict]) -> list[dict]:
-        return [{k: v for k, v in r.items() if k not in ("ContactId", "SourceCampaign", "Campaign")} for r in rs]
+        return [{k: v for k, v in r.items() if k not in ("ContactId", "Campaign")} for r in rs]
 
     assert strip(one) == strip(two) and len(one) == 300
     _, other = _run(tmp_path, "other", DialerModel(lines=20, agents=8, time_scale=0, start=EVENING, seed=10))
@@ -165,14 +166,16 @@ def test_the_hour_profile_shifts_the_answer_rate(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_records_carry_the_request_attributes_and_campaign_like_connect(tmp_path: Path) -> None:
     results, raw = _run(tmp_path, "shape", DialerModel(lines=20, agents=2, time_scale=0, start=EVENING))
-    by_id = dict(zip(results["dial_request_id"], results["attributes"]))
+    by_token = dict(zip(results["client_token"], results["attributes"]))
     campaign = raw[0]["Campaign"]["CampaignId"]
     for r in raw:
-        # like Connect: the contact has its own id; the dial request id is SourceCampaign.OutboundRequestId
-        request_id = r["SourceCampaign"]["OutboundRequestId"]
-        assert r["ContactId"] != request_id
-        assert r["Attributes"] == by_id[request_id]
-        assert r["SourceCampaign"] == {"CampaignId": campaign, "OutboundRequestId": request_id}
+        # like Connect: the contact has its own id; the request comes back only as the token attribute
+        assert r["ContactId"] not in set(results["dial_request_id"])
+        attributes = dict(r["Attributes"])
+        token = attributes.pop(CLIENT_TOKEN_ATTRIBUTE)
+        sent = {k: v for k, v in by_token[token].items() if k != CLIENT_TOKEN_ATTRIBUTE}  # shown masked there
+        assert attributes == sent
+        assert r["Campaign"] == {"CampaignId": campaign} and "SourceCampaign" not in r
         assert r["CustomerEndpoint"]["Type"] == "TELEPHONE_NUMBER"
     records = load_contact_records(raw)
     # two agents for twenty lines: people who answer are left waiting

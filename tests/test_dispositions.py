@@ -9,8 +9,27 @@ import pandas as pd
 import pytest
 
 import dialkit
+import dialkit.outcomes.dispositions as dispositions_module
+from dialkit.aws import reasons
 from dialkit.emulator import serve
-from dialkit.outcomes.dispositions import DISPOSITIONS, RedialRules, customer_key, disposition_of, disposition_of_record
+from dialkit.outcomes.dispositions import (
+    AMD_FIELD,
+    CONDITION_TESTS,
+    CONDITIONS,
+    DISPOSITION_GUIDE,
+    DISPOSITION_RULES,
+    DISPOSITIONS,
+    NEVER_REDIALED,
+    REASON_FIELD,
+    REDIAL_POLICIES,
+    RedialRules,
+    customer_key,
+    disposition_of,
+    disposition_of_record,
+    disposition_rules_frame,
+    disposition_rules_markdown,
+    undocumented_values,
+)
 from dialkit.outcomes.records import load_contact_records, redial_candidates
 from dialkit.sender import connect, send
 
@@ -21,31 +40,112 @@ T0 = datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc)
     "reason, amd, agent, queue, expected",
     [
         ("EXPIRED", None, False, False, "expired"),
-        ("OUTBOUND_ATTEMPT_FAILED", None, False, False, "busy_or_failed"),
-        ("TELECOM_PROBLEM", None, False, False, "busy_or_failed"),
-        ("OUTBOUND_DESTINATION_ENDPOINT_ERROR", None, False, False, "busy_or_failed"),
-        ("CONTACT_FLOW_DISCONNECT", "SIT_TONE_BUSY", False, False, "busy_or_failed"),
-        ("CONTACT_FLOW_DISCONNECT", "FAX_MACHINE_DETECTED", False, False, "busy_or_failed"),
+        ("OUTBUND_PREVIEW_DISCARDED", None, False, False, "not_dialed"),
+        ("OUTBOUND_ATTEMPT_FAILED", None, False, False, "network_failure"),
+        ("TELECOM_PROBLEM", None, False, False, "network_failure"),
+        ("OUTBOUND_DESTINATION_ENDPOINT_ERROR", None, False, False, "configuration_error"),
+        ("OUTBOUND_RESOURCE_ERROR", None, False, False, "configuration_error"),
+        ("TELECOM_BUSY", None, False, False, "busy"),
+        ("TELECOM_UNANSWERED", None, False, False, "no_answer"),
+        ("TELECOM_TIMEOUT", None, False, False, "no_answer"),
+        ("TELECOM_ORIGINATOR_CANCEL", None, False, False, "no_answer"),
+        ("TELECOM_NUMBER_INVALID", None, False, False, "bad_number"),
+        ("TELECOM_POTENTIAL_BLOCKING", None, False, False, "blocked"),
+        ("TELECOM_BUSY", "AMD_NOT_APPLICABLE", False, False, "busy"),  # the carrier's reason decides first
+        ("CONTACT_FLOW_DISCONNECT", "SIT_TONE_BUSY", False, False, "busy"),
+        ("CONTACT_FLOW_DISCONNECT", "SIT_TONE_INVALID_NUMBER", False, False, "bad_number"),
+        ("CONTACT_FLOW_DISCONNECT", "SIT_TONE_DETECTED", False, False, "bad_number"),
+        ("CONTACT_FLOW_DISCONNECT", "FAX_MACHINE_DETECTED", False, False, "bad_number"),
         ("CONTACT_FLOW_DISCONNECT", "VOICEMAIL_BEEP", False, False, "voicemail"),
         ("CONTACT_FLOW_DISCONNECT", "VOICEMAIL_NO_BEEP", False, False, "voicemail"),
         ("CONTACT_FLOW_DISCONNECT", "AMD_UNANSWERED", False, False, "no_answer"),
         ("AGENT_DISCONNECT", "HUMAN_ANSWERED", True, True, "human_answered"),
         ("CUSTOMER_DISCONNECT", "HUMAN_ANSWERED", False, True, "abandoned"),
         ("CONTACT_FLOW_DISCONNECT", "HUMAN_ANSWERED", False, False, "human_answered"),  # agentless
-        ("CUSTOMER_DISCONNECT", "AMD_UNRESOLVED", True, True, "other"),
-        ("AGENT_DISCONNECT", None, True, True, "other"),  # no AMD result: not guessed from the agent
+        ("CUSTOMER_DISCONNECT", "AMD_UNRESOLVED", True, True, "answered_unclassified"),  # AMD first, not the agent
+        ("CUSTOMER_DISCONNECT", "AMD_UNRESOLVED_SILENCE", False, False, "answered_unclassified"),
+        ("CUSTOMER_DISCONNECT", "AMD_ERROR", False, False, "answered_unclassified"),
+        ("AGENT_DISCONNECT", None, True, True, "human_answered"),  # AMD off: the agent connection is the evidence
+        ("CUSTOMER_DISCONNECT", None, False, False, "answered_unclassified"),  # AMD off, no agent
+        ("CUSTOMER_DISCONNECT", "A_STATUS_AWS_NEVER_WROTE", True, True, "other"),
+        ("A_REASON_AWS_NEVER_WROTE", None, False, False, "other"),
         (None, None, False, False, "other"),
     ],
 )
-def test_each_class_reads_the_fields_the_docstring_names(reason, amd, agent, queue, expected) -> None:
-    assert disposition_of(reason, amd, has_agent=agent, has_queue=queue) == expected
+def test_each_class_reads_the_fields_the_table_names(reason, amd, agent, queue, expected) -> None:
+    assert disposition_of(reason, amd, has_agent=agent, has_queue=queue, agent_connected=agent) == expected
     record = {
         "DisconnectReason": reason,
         "AnsweringMachineDetectionStatus": amd,
-        "Agent": {"Username": "a"} if agent else None,
+        "Agent": {"Username": "a", "ConnectedToAgentTimestamp": "2026-11-27T15:00:30Z"} if agent else None,
         "Queue": {"Name": "Q"} if queue else None,
     }
     assert disposition_of_record(record) == expected
+
+
+def test_an_agent_without_a_connection_time_is_no_evidence_of_an_answer() -> None:
+    record = {"DisconnectReason": "AGENT_DISCONNECT", "Agent": {"Username": "a"}, "Queue": {"Name": "Q"}}
+    assert disposition_of_record(record) == "answered_unclassified"
+
+
+def test_the_amd_enum_is_read_from_botocore_and_every_value_has_a_rule() -> None:
+    """A value AWS adds to the connect model's enum fails here until the table maps it."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("connect")
+    enum = tuple(model.shape_for("AnsweringMachineDetectionStatus").enum)
+    assert enum == reasons.MODEL_AMD_STATUSES
+    mapped = {r.value for r in DISPOSITION_RULES if r.field == AMD_FIELD}
+    assert set(enum) | {"AMD_UNRESOLVED_SILENCE"} == mapped == set(reasons.AMD_STATUSES)
+
+
+def test_every_documented_disconnect_reason_has_a_rule_and_none_lands_in_other() -> None:
+    mapped = {r.value for r in DISPOSITION_RULES if r.field == REASON_FIELD}
+    assert mapped == set(reasons.DISCONNECT_REASONS)
+    assert "OUTBUND_PREVIEW_DISCARDED" in reasons.DISCONNECT_REASONS  # spelled as on the data model page
+    for reason in reasons.DISCONNECT_REASONS:
+        for amd in (None, *reasons.AMD_STATUSES):
+            for agent in (False, True):
+                got = disposition_of(reason, amd, has_agent=agent, has_queue=agent, agent_connected=agent)
+                assert got != "other", (reason, amd, agent)
+
+
+def test_the_table_is_data_every_row_names_a_known_disposition_condition_and_policy() -> None:
+    frame = disposition_rules_frame()
+    assert list(frame.columns) == ["order", "field", "value", "condition", "disposition", "meaning", "redial"]
+    assert set(frame["disposition"]) <= set(DISPOSITIONS)
+    assert set(DISPOSITIONS) - set(frame["disposition"]) == {"other"}  # other: no rule gives it
+    assert all(r.condition in CONDITIONS and r.condition in CONDITION_TESTS for r in DISPOSITION_RULES)
+    fields = {REASON_FIELD, AMD_FIELD, "Agent", "Agent.ConnectedToAgentTimestamp", "Queue"}
+    assert all(path in fields and test in ("null", "not_null") for t in CONDITION_TESTS.values() for path, test in t)
+    assert all(r.redial == REDIAL_POLICIES[r.disposition].text for r in DISPOSITION_RULES)
+    assert set(REDIAL_POLICIES) == set(DISPOSITIONS) == set(DISPOSITION_GUIDE)
+
+
+def test_docs_outcomes_page_shows_the_table_the_code_renders() -> None:
+    page = (Path(__file__).resolve().parents[1] / "docs" / "outcomes.md").read_text()
+    begin, end = "<!-- disposition-table: begin -->\n", "<!-- disposition-table: end -->"
+    assert begin in page and end in page, "docs/outcomes.md lost its generated-table markers"
+    shown = page.split(begin, 1)[1].split(end, 1)[0]
+    assert shown == disposition_rules_markdown(), (
+        "regenerate it: python -m dialkit.outcomes.dispositions docs/outcomes.md"
+    )
+    for name in DISPOSITIONS:
+        assert f"``{name}``" in dispositions_module.__doc__ or f"`{name}`" in shown
+
+
+def test_undocumented_values_are_counted_by_field_and_value() -> None:
+    frame = pd.DataFrame(
+        {
+            "disconnect_reason": ["TELECOM_BUSY", "NEW_REASON", "NEW_REASON", None, "CUSTOMER_DISCONNECT"],
+            "amd_status": [None, None, "HUMAN_ANSWERED", None, "NEW_AMD"],
+        }
+    )
+    assert undocumented_values(frame) == {
+        "count": 3,
+        "DisconnectReason": {"NEW_REASON": 2},
+        "AnsweringMachineDetectionStatus": {"NEW_AMD": 1},
+    }
 
 
 def test_agent_mode_overrides_the_queue_inference() -> None:
@@ -57,6 +157,16 @@ def test_agent_mode_overrides_the_queue_inference() -> None:
         disposition_of("CUSTOMER_DISCONNECT", "HUMAN_ANSWERED", has_agent=False, has_queue=True, agent_mode=False)
         == "human_answered"
     )
+
+
+def test_redial_policies_busy_and_no_answer_wait_bad_numbers_never() -> None:
+    rules = RedialRules()
+    assert {"busy", "no_answer", "voicemail", "abandoned", "expired", "network_failure"} == set(rules.redial)
+    assert rules.wait["busy"] == timedelta(minutes=30) and rules.wait["no_answer"] == timedelta(hours=4)
+    assert "expired" not in rules.wait and "network_failure" not in rules.wait  # at once
+    for never in ("bad_number", "not_dialed"):
+        with pytest.raises(ValueError, match="never redialed"):
+            RedialRules(redial=frozenset({never}))
 
 
 def test_every_class_is_documented_in_the_module_and_the_docs() -> None:
@@ -136,11 +246,11 @@ def test_redial_follows_the_classes_and_waits(two_runs) -> None:
     assert sorted(soon["phone_e164"]) == sorted([phones[3], phones[5]])
     later = redial_candidates(first, only_first, now=T0 + timedelta(hours=4, minutes=1))
     assert sorted(later["phone_e164"]) == sorted([phones[0], phones[1], phones[3], phones[5]])
-    assert set(later["disposition"]) == {"voicemail", "no_answer", "expired", "busy_or_failed"}
+    assert set(later["disposition"]) == {"voicemail", "no_answer", "expired", "network_failure"}
     assert phones[2] not in set(later["phone_e164"])  # human answered: never by default
     assert phones[4] not in set(later["phone_e164"])  # OUTBOUND_RESOURCE_ERROR: fix first
     # asking for it explicitly brings the human-answered one back
-    rules = RedialRules(redial=frozenset(DISPOSITIONS))
+    rules = RedialRules(redial=frozenset(DISPOSITIONS) - NEVER_REDIALED)
     assert phones[2] in set(redial_candidates(first, only_first, rules=rules, now=T0 + timedelta(days=1))["phone_e164"])
 
 
@@ -202,3 +312,85 @@ def test_redials_go_through_the_frequency_cap_of_earlier_runs(two_runs, tmp_path
     # history counts too (a ledger named twice counts once): one dial in 7 days is the cap for everyone
     once = redial_candidates(first, records, now=moment, max_per_number="1/7", history=[second, first])
     assert once.empty and len(once.attrs["rejected"]) == len(plain)
+
+
+@pytest.mark.slow
+def test_report_writes_bad_numbers_as_a_suppression_list_that_suppress_reads_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bad numbers (invalid, SIT tone, fax) out of ``report --bad-numbers``; ``--suppress`` takes them back."""
+    import json
+    import stat
+
+    from dialkit.cli import main
+
+    phones = [f"+1212555{160 + i:04d}" for i in range(5)]
+    ledger = tmp_path / "run.sqlite"
+    with serve(seed=5) as emu, connect(emu.endpoint_url) as conn:
+        frame = pd.DataFrame({"phone_e164": phones, "row": range(1, 6)})
+        send(dialkit.plan_batches(frame, emu.campaign_id, run_id="r1"), conn, ledger, listeners=[])
+    ids = dict(zip(dialkit.load_results(ledger)["row"], dialkit.load_results(ledger)["dial_request_id"]))
+    plan = [
+        ("TELECOM_NUMBER_INVALID", None),
+        ("CONTACT_FLOW_DISCONNECT", "SIT_TONE_INVALID_NUMBER"),
+        ("CONTACT_FLOW_DISCONNECT", "FAX_MACHINE_DETECTED"),
+        ("TELECOM_BUSY", None),
+        ("AGENT_DISCONNECT", "HUMAN_ANSWERED"),
+    ]
+    raw = [
+        _record(ids[row], phones[row - 1], reason, amd, T0, agent=amd == "HUMAN_ANSWERED")
+        for row, (reason, amd) in enumerate(plan, start=1)
+    ]
+    records_path = tmp_path / "records.json"
+    records_path.write_text("\n".join(json.dumps(r) for r in raw))
+    bad_path = tmp_path / "out" / "bad-numbers.csv"
+    capsys.readouterr()
+    code = main(
+        ["report", str(ledger), "--contact-records", str(records_path), "--bad-numbers", str(bad_path), "--json"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    data = json.loads(out)
+    assert data["contact_records"]["bad_numbers"] == {"written": 3, "path": str(bad_path)}
+    assert stat.S_IMODE(bad_path.stat().st_mode) == 0o600  # full numbers: personal data
+    assert not any(p[-4:] in out for p in phones)  # the numbers go to the file, never to the screen
+    assert main(["report", str(ledger), "--bad-numbers", str(bad_path)]) == 2  # needs the records
+    assert "--bad-numbers needs --contact-records" in capsys.readouterr().err
+    written = pd.read_csv(bad_path, dtype=str)
+    assert sorted(written["phone_e164"].str.lstrip("'")) == sorted(phones[:3])
+    # the round trip: the list is a suppression list
+    contacts = tmp_path / "contacts.csv"
+    pd.DataFrame({"phone": phones, "name": list("abcde")}).to_csv(contacts, index=False)
+    loaded = dialkit.load_contacts(contacts, suppress=bad_path)
+    assert sorted(loaded.accepted["phone_e164"]) == sorted(phones[3:])
+    assert set(loaded.rejected["reason"]) == {"suppressed"} and len(loaded.rejected) == 3
+    # and redials never bring them back, whatever is asked
+    records = load_contact_records(raw)
+    everything = RedialRules(redial=frozenset(DISPOSITIONS) - NEVER_REDIALED)
+    again = redial_candidates(ledger, records, rules=everything, now=T0 + timedelta(days=1))
+    assert set(again["phone_e164"]) == set(phones[3:])
+
+
+def test_no_import_cycle_between_records_dispositions_and_the_emulator() -> None:
+    """dispositions never imports records (records imports dispositions); the emulator never imports outcomes.
+
+    The reason codes both sides use live in ``dialkit.aws.reasons``, below both.  Imports inside
+    functions count too.
+    """
+    import ast
+
+    root = Path(__file__).resolve().parents[1] / "dialkit"
+
+    def imported(path: Path) -> set[str]:
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+                names.update(f"{node.module}.{a.name}" for a in node.names)
+            elif isinstance(node, ast.Import):
+                names.update(a.name for a in node.names)
+        return names
+
+    assert not {n for n in imported(root / "outcomes" / "dispositions.py") if n.startswith("dialkit.outcomes")}
+    for module in (root / "emulator").glob("*.py"):
+        assert not {n for n in imported(module) if n.startswith("dialkit.outcomes")}, module.name

@@ -496,6 +496,10 @@ def test_default_counts_each_assigned_person_once() -> None:
     assert out.attrs["unit"] == "person"
     assert out.loc["A", ["n", "successes"]].tolist() == [4, 2]
     assert out.loc["B", ["n", "successes"]].tolist() == [4, 1]  # q4, never dialed, counts (intention to treat)
+    assert out.attrs["rows_without_person"] == 0
+    unkeyed = _redialed()
+    unkeyed.loc[10, "customer_key"] = None  # q4's request has no contact record: no key, a person of its own
+    assert compare_arms(unkeyed, control="A").attrs["rows_without_person"] == 1
     dials = compare_arms(_redialed(), control="A", unit="dial")
     assert dials.attrs["unit"] == "dial"
     assert dials.loc["A", ["n", "successes"]].tolist() == [7, 2]

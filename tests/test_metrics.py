@@ -28,11 +28,13 @@ from dialkit.outcomes.metrics import (
     call_durations,
     campaign_metrics,
     contacts_exhausted,
+    metrics_table,
     outcome_by_hour_and_attempt,
     rate,
     reach_by_attempt,
 )
 from dialkit.outcomes.records import load_contact_records, to_firehose_text
+from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE
 from dialkit.sender import connect, send
 
 pytestmark = pytest.mark.timeout(180)
@@ -78,30 +80,52 @@ def campaign(tmp_path_factory: pytest.TempPathFactory):
     return {"ledgers": [first, second], "raw": raw, "contacts": contacts, "tmp": tmp}
 
 
+#: DisconnectReason -> disposition when the reason alone decides, written out from the data model page.
+_BY_REASON = {
+    "EXPIRED": "expired",
+    "OUTBUND_PREVIEW_DISCARDED": "not_dialed",
+    "OUTBOUND_DESTINATION_ENDPOINT_ERROR": "configuration_error",
+    "OUTBOUND_RESOURCE_ERROR": "configuration_error",
+    "OUTBOUND_ATTEMPT_FAILED": "network_failure",
+    "TELECOM_PROBLEM": "network_failure",
+    "TELECOM_POTENTIAL_BLOCKING": "blocked",
+    "TELECOM_NUMBER_INVALID": "bad_number",
+    "TELECOM_BUSY": "busy",
+    "TELECOM_UNANSWERED": "no_answer",
+    "TELECOM_TIMEOUT": "no_answer",
+    "TELECOM_ORIGINATOR_CANCEL": "no_answer",
+    "CUSTOMER_NEVER_ARRIVED": "no_answer",
+}
+#: AMD status -> disposition (HUMAN_ANSWERED aside), from the page and the connect model's enum.
+_BY_AMD = {
+    "SIT_TONE_BUSY": "busy",
+    "SIT_TONE_INVALID_NUMBER": "bad_number",
+    "SIT_TONE_DETECTED": "bad_number",
+    "FAX_MACHINE_DETECTED": "bad_number",
+    "VOICEMAIL_BEEP": "voicemail",
+    "VOICEMAIL_NO_BEEP": "voicemail",
+    "AMD_UNANSWERED": "no_answer",
+    "AMD_NOT_APPLICABLE": "no_answer",
+    **dict.fromkeys(
+        ("AMD_UNRESOLVED", "AMD_UNRESOLVED_SILENCE", "AMD_ERROR", "ANSWERED", "UNDETECTED", "ERROR"),
+        "answered_unclassified",
+    ),
+}
+
+
 def _classify(r: dict) -> str:
+    """The disposition, written out by hand from the data model page (not from dialkit's table)."""
     reason, amd = r.get("DisconnectReason"), r.get("AnsweringMachineDetectionStatus")
-    if reason == "EXPIRED":
-        return "expired"
-    if (
-        reason
-        in (
-            "OUTBOUND_ATTEMPT_FAILED",
-            "TELECOM_PROBLEM",
-            "OUTBOUND_DESTINATION_ENDPOINT_ERROR",
-            "OUTBOUND_RESOURCE_ERROR",
-        )
-        or (amd or "").startswith("SIT_TONE")
-        or amd == "FAX_MACHINE_DETECTED"
-    ):
-        return "busy_or_failed"
+    if reason in _BY_REASON:
+        return _BY_REASON[reason]
     if not reason:
         return "other"
-    if amd in ("VOICEMAIL_BEEP", "VOICEMAIL_NO_BEEP"):
-        return "voicemail"
-    if amd == "AMD_UNANSWERED":
-        return "no_answer"
+    if amd in _BY_AMD:
+        return _BY_AMD[amd]
     if amd == "HUMAN_ANSWERED":
         return "abandoned" if r.get("Queue") and not r.get("Agent") else "human_answered"
+    if amd is None:
+        return "human_answered" if (r.get("Agent") or {}).get("ConnectedToAgentTimestamp") else "answered_unclassified"
     return "other"
 
 
@@ -111,15 +135,15 @@ def _zone(number: str) -> str | None:
 
 
 def _independent(ledgers: list[Path], raw: list[dict], contacts: pd.DataFrame) -> dict:
-    latest: dict[str, dict] = {}  # by the dial request id each record names (SourceCampaign.OutboundRequestId)
+    latest: dict[str, dict] = {}  # by the client token each record carries back in its attributes
     for r in raw:
-        key = r["SourceCampaign"]["OutboundRequestId"]
+        key = r["Attributes"][CLIENT_TOKEN_ATTRIBUTE]
         if key not in latest or r["LastUpdateTimestamp"] >= latest[key]["LastUpdateTimestamp"]:
             latest[key] = r
     requests = []
     for path in ledgers:
         with sqlite3.connect(path) as db:
-            requests += db.execute("SELECT phone_e164, dial_request_id FROM requests").fetchall()
+            requests += db.execute("SELECT phone_e164, client_token FROM requests").fetchall()
     classes: Counter[str] = Counter()
     dials_by_phone: dict[str, list[tuple[str, str]]] = defaultdict(list)
     hour_n: Counter[int] = Counter()
@@ -134,7 +158,7 @@ def _independent(ledgers: list[Path], raw: list[dict], contacts: pd.DataFrame) -
         with_record += 1
         kind = _classify(record)
         classes[kind] += 1
-        if kind == "expired":
+        if kind in ("expired", "not_dialed"):
             continue
         dials_by_phone[phone].append((record["InitiationTimestamp"], kind))
         local = datetime.fromisoformat(record["InitiationTimestamp"].replace("Z", "+00:00")).astimezone(
@@ -193,7 +217,11 @@ def test_metrics_equal_an_independent_computation(campaign) -> None:
         ("live_answer_rate", c["human_answered"] + c["abandoned"], x["dialed"]),
         ("voicemail_rate", c["voicemail"], x["dialed"]),
         ("no_answer_rate", c["no_answer"], x["dialed"]),
-        ("busy_or_failed_rate", c["busy_or_failed"], x["dialed"]),
+        ("busy_rate", c["busy"], x["dialed"]),
+        ("bad_number_rate", c["bad_number"], x["dialed"]),
+        ("network_failure_rate", c["network_failure"], x["dialed"]),
+        ("configuration_error_rate", c["configuration_error"], x["dialed"]),
+        ("answered_unclassified_rate", c["answered_unclassified"], x["dialed"]),
         ("abandon_rate", c["abandoned"], c["abandoned"] + c["human_answered"]),
         ("expired_rate", c["expired"], x["with_record"]),
         ("list_penetration", x["reached"], x["list"]),
@@ -219,7 +247,7 @@ def test_metrics_equal_an_independent_computation(campaign) -> None:
     # ring and talk time straight from the raw records' stamps (latest version of each record)
     stamps = {}
     for r in campaign["raw"]:
-        key = r["SourceCampaign"]["OutboundRequestId"]
+        key = r["Attributes"][CLIENT_TOKEN_ATTRIBUTE]
         if key not in stamps or r["LastUpdateTimestamp"] >= stamps[key]["LastUpdateTimestamp"]:
             stamps[key] = r
     talk = sorted(
@@ -227,6 +255,9 @@ def test_metrics_equal_an_independent_computation(campaign) -> None:
         for r in stamps.values()
         if _classify(r) in ("human_answered", "abandoned") and r.get("ConnectedToSystemTimestamp")
     )
+    cells = {(r["attempt"], r["hour"]): (r["count"], r["denominator"]) for r in m["live_answer_by_hour_and_attempt"]}
+    assert sum(d for _, d in cells.values()) == x["dialed"]
+    assert sum(k for k, _ in cells.values()) == c["human_answered"] + c["abandoned"]
     assert m["talk_seconds"]["talk"]["count"] == len(talk) > 0
     assert m["talk_seconds"]["talk"]["median"] == pytest.approx(float(pd.Series(talk).median()))
 
@@ -239,7 +270,16 @@ def test_report_json_carries_the_metrics(campaign, capsys: pytest.CaptureFixture
     assert code == 0
     expected = campaign_metrics(dialkit.load_results(first), load_contact_records(campaign["raw"]))
     assert data["metrics"] == json.loads(json.dumps(expected))
-    for name in ("human_answer_rate", "voicemail_rate", "abandon_rate", "expired_rate", "list_penetration"):
+    assert data["metrics"]["basis"] == "amd"  # the dialer model's records carry AMD statuses
+    assert data["metrics"]["undocumented"] == {
+        "count": 0,
+        "DisconnectReason": {},
+        "AnsweringMachineDetectionStatus": {},
+    }
+    for name in ("human_answer_rate", "voicemail_rate", "abandon_rate"):
+        assert set(data["metrics"][name]) == {"count", "denominator", "rate", "ci_low", "ci_high", "basis"}
+        assert data["metrics"][name]["basis"] == "amd"
+    for name in ("expired_rate", "list_penetration"):
         assert set(data["metrics"][name]) == {"count", "denominator", "rate", "ci_low", "ci_high"}
     code = main(["report", str(first), "--contact-records", str(campaign["tmp"] / "records.json")])
     assert "human_answer_rate" in capsys.readouterr().out
@@ -256,6 +296,95 @@ def test_metrics_without_records_say_zero_dialed(tmp_path: Path) -> None:
         send(dialkit.plan_batches(frame, conn.campaign_id), conn, tmp_path / "x.sqlite", listeners=[])
     m = campaign_metrics(dialkit.load_results(tmp_path / "x.sqlite"), load_contact_records([]))
     assert m["requests"] == 1 and m["dialed"] == 0 and m["human_answer_rate"]["rate"] is None
+
+
+def _report_json(ledger: Path, raw: list[dict], path: Path, capsys: pytest.CaptureFixture[str]) -> dict:
+    path.write_text(to_firehose_text(raw))
+    capsys.readouterr()
+    assert main(["report", str(ledger), "--json", "--contact-records", str(path)]) == 0
+    return json.loads(capsys.readouterr().out)["metrics"]
+
+
+@pytest.mark.slow
+def test_without_amd_the_agent_connection_gives_the_live_answer_rate_with_its_basis(
+    campaign, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A campaign without AMD: ``report --contact-records --json`` rates live answers from agent data."""
+    first = campaign["ledgers"][0]
+    no_amd = [{k: v for k, v in r.items() if k != "AnsweringMachineDetectionStatus"} for r in campaign["raw"]]
+    m = _report_json(first, no_amd, campaign["tmp"] / "no-amd.json", capsys)
+    tokens = set(dialkit.load_results(first)["client_token"])
+    latest: dict[str, dict] = {}
+    for r in no_amd:
+        key = r["Attributes"][CLIENT_TOKEN_ATTRIBUTE]
+        if key in tokens and (key not in latest or r["LastUpdateTimestamp"] >= latest[key]["LastUpdateTimestamp"]):
+            latest[key] = r
+    kinds = Counter(_classify(r) for r in latest.values())
+    dialed = sum(n for k, n in kinds.items() if k not in ("expired", "not_dialed"))
+    agents = sum(1 for r in latest.values() if (r.get("Agent") or {}).get("ConnectedToAgentTimestamp"))
+    assert agents > 0 and kinds["human_answered"] == agents
+    live = m["human_answer_rate"]
+    assert m["basis"] == live["basis"] == "agent"
+    assert (live["count"], live["denominator"]) == (agents, dialed) and live["rate"] == pytest.approx(agents / dialed)
+    assert (live["ci_low"], live["ci_high"]) == pytest.approx(_wilson(agents, dialed))
+    # what needs AMD says it is unknown instead of 0%
+    for name in ("voicemail_rate", "abandon_rate"):
+        assert m[name]["rate"] is None and m[name]["ci_low"] is None and m[name]["basis"] == "none"
+        assert "AnsweringMachineDetectionStatus" in m[name]["note"]
+    assert m["dispositions"]["voicemail"] == 0 and m["dispositions"]["answered_unclassified"] > 0
+
+
+@pytest.mark.slow
+def test_without_amd_or_agent_data_the_answer_rates_say_unknown_not_zero(
+    campaign, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = campaign["ledgers"][0]
+    bare = [
+        {k: v for k, v in r.items() if k not in ("AnsweringMachineDetectionStatus", "Agent", "Queue")}
+        for r in campaign["raw"]
+    ]
+    m = _report_json(first, bare, campaign["tmp"] / "bare.json", capsys)
+    assert m["basis"] == "none" and m["dialed"] > 0
+    live = m["human_answer_rate"]
+    assert live["rate"] is None and live["ci_low"] is None and live["ci_high"] is None and live["basis"] == "none"
+    assert "whether a person answered is unknown" in live["note"]
+    assert all(r["rate"] is None for r in m["by_local_hour"] + m["contact_rate_by_attempt"])
+    assert m["no_answer_rate"]["rate"] is not None  # what the DisconnectReason alone says still counts
+    capsys.readouterr()
+    assert main(["report", str(first), "--contact-records", str(campaign["tmp"] / "bare.json")]) == 0
+    out = capsys.readouterr().out
+    assert "live answers known from: none" in out and "human_answer_rate  unknown:" in out
+    assert "human_answer_rate    0.0%" not in out
+
+
+def test_undocumented_values_are_counted_in_the_metrics(tmp_path: Path) -> None:
+    with dialkit.connect("local") as conn:
+        frame = pd.DataFrame({"phone_e164": ["+12125550142", "+12125550143"], "row": [1, 2]})
+        send(dialkit.plan_batches(frame, conn.campaign_id), conn, tmp_path / "x.sqlite", listeners=[])
+    results = dialkit.load_results(tmp_path / "x.sqlite")
+    raw = [
+        {
+            "ContactId": f"c-{i}",
+            "InitiationTimestamp": "2026-11-27T15:00:00Z",
+            "LastUpdateTimestamp": "2026-11-27T15:01:00Z",
+            "DisconnectReason": reason,
+            "AnsweringMachineDetectionStatus": amd,
+            "Attributes": {CLIENT_TOKEN_ATTRIBUTE: token},
+        }
+        for i, (token, reason, amd) in enumerate(
+            zip(results["client_token"], ["TELECOM_SOMETHING_NEW", "CUSTOMER_DISCONNECT"], [None, "HUMAN_ANSWERED"])
+        )
+    ]
+    m = campaign_metrics(results, load_contact_records(raw))
+    assert m["undocumented"] == {
+        "count": 1,
+        "DisconnectReason": {"TELECOM_SOMETHING_NEW": 1},
+        "AnsweringMachineDetectionStatus": {},
+    }
+    assert m["dispositions"]["other"] == 1 and m["dispositions"]["human_answered"] == 1
+    table = metrics_table(m)
+    assert list(table.columns) == ["count", "denominator", "rate", "ci_low", "ci_high", "basis"]
+    assert table.loc["human_answer_rate", "basis"] == "amd" and table.loc["busy_rate", "basis"] == ""
 
 
 # --- metrics that describe people --------------------------------------------------------------------------

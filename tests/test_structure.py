@@ -45,7 +45,7 @@ def test_charts_keep_the_names_they_published() -> None:
     assert outcome_charts.DISPOSITION_COLORS is palette.DISPOSITION_COLORS
     assert charts.FAILURE_CODE_GUIDE is results.FAILURE_CODE_GUIDE
     assert set(results.FAILURE_CODE_GUIDE) >= set(results.FAILURE_CODES)
-    assert set(contact_records.OUTCOME_ADVICE) | {"expired", "failed"} == set(contact_records.OUTCOMES)
+    assert set(contact_records.OUTCOME_ADVICE) | {"expired", "not_dialed", "failed"} == set(contact_records.OUTCOMES)
 
 
 def test_simulated_contact_records_live_in_the_emulator_with_one_builder() -> None:

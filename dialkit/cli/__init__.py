@@ -245,7 +245,7 @@ def _plan_args(p: argparse.ArgumentParser, *, campaign_required: bool) -> None:
         "--no-token-attribute",
         action="store_true",
         help="do not send each request's client token as the contact attribute dialkit_client_token "
-        "(contact records then join by OutboundRequestId or ContactId only)",
+        "(contact records then join only by the undocumented ContactId guess)",
     )
     p.add_argument(
         "--api",
@@ -639,31 +639,99 @@ def _print_campaign(conn: Any, campaign_id: str, rules: Any, plan: Any = None) -
         print(f"  warning: {warning}")
 
 
+def _report_outcomes(args: argparse.Namespace, data: dict[str, Any]) -> Any:
+    """``report --contact-records``: the join, the metrics and (``--bad-numbers``) the suppression list into ``data``.
+
+    Returns the contact records read.
+    """
+    from dialkit.ledger.results import load_results
+    from dialkit.outcomes.metrics import campaign_metrics
+    from dialkit.outcomes.records import bad_numbers, join_contact_records, load_contact_records
+
+    results, records = load_results(args.ledger), load_contact_records(args.contact_records)
+    joined = join_contact_records(results, records)
+    with_record = joined["join_key"].notna()
+    data["contact_records"] = {
+        "records": int(len(records)),
+        "matched": int(with_record.sum()),
+        "matched_by": dict(joined.attrs["join_keys"]),
+        "unmatched_records": int(joined.attrs["unmatched_records"]),
+        "without_contact_id": int(records.attrs.get("without_contact_id", 0)),
+        "outcomes": {k: int(v) for k, v in joined.loc[with_record, "outcome"].value_counts(sort=False).items()},
+        "disconnect_reasons": {str(k): int(v) for k, v in joined["disconnect_reason"].value_counts().items()},
+        "redial": int(joined["redial"].fillna(False).astype(bool).sum()),
+    }
+    data["metrics"] = campaign_metrics(results, records)
+    data["contact_records"]["undocumented"] = data["metrics"]["undocumented"]
+    if args.bad_numbers:
+        bad = bad_numbers(args.ledger, records)
+        Path(args.bad_numbers).parent.mkdir(parents=True, exist_ok=True)
+        write_private_csv(bad, args.bad_numbers)  # full numbers (a suppression list): 0600
+        data["contact_records"]["bad_numbers"] = {"written": int(len(bad)), "path": str(args.bad_numbers)}
+    return records
+
+
+#: The rates the text report prints, in order.
+_REPORTED_RATES = (
+    "human_answer_rate",
+    "voicemail_rate",
+    "no_answer_rate",
+    "busy_rate",
+    "bad_number_rate",
+    "abandon_rate",
+    "expired_rate",
+    "list_penetration",
+)
+
+
+def _print_outcomes(cr: dict[str, Any], m: dict[str, Any]) -> None:
+    """The text report's contact-record lines: the join, dispositions, undocumented values, rates, bad numbers."""
+    print(
+        f"  contact records matched {cr['matched']}: "
+        + ", ".join(f"{k} {v}" for k, v in cr["outcomes"].items())
+        + f"; {cr['redial']} may be redialed (plan them with a new --run-id)"
+    )
+    keys = ", ".join(f"{k} {v}" for k, v in cr["matched_by"].items() if v) or "none"
+    left_out = f"; {cr['without_contact_id']} objects without a contact id left out" if cr["without_contact_id"] else ""
+    print(f"    matched by {keys}; {cr['unmatched_records']} of {cr['records']} records matched no request{left_out}")
+    shown = ", ".join(f"{k} {v}" for k, v in m["dispositions"].items() if v)
+    print(f"  dialed {m['dialed']}; dispositions: {shown or 'none'}")
+    undocumented = m["undocumented"]
+    if undocumented["count"]:
+        values = ", ".join(
+            f"{field} {value} ({n})"
+            for field in ("DisconnectReason", "AnsweringMachineDetectionStatus")
+            for value, n in undocumented[field].items()
+        )
+        print(f"    {undocumented['count']} records with values AWS does not document (disposition other): {values}")
+    print(f"    live answers known from: {m['basis']}")
+    for name in _REPORTED_RATES:
+        r = m[name]
+        if r["rate"] is not None:
+            basis = f", basis {r['basis']}" if r.get("basis") else ""
+            print(
+                f"    {name:<18} {r['rate']:6.1%}  ({r['count']}/{r['denominator']}, 95% CI "
+                f"{r['ci_low']:.1%}-{r['ci_high']:.1%}){basis}"
+            )
+        elif r.get("note"):
+            print(f"    {name:<18} unknown: {r['note']}")
+    if "bad_numbers" in cr:
+        bad = cr["bad_numbers"]
+        print(f"  bad numbers: {bad['written']} written to {bad['path']} (use it with --suppress)")
+
+
 def cmd_report(args: argparse.Namespace) -> int:  # noqa: C901 (split once the outcome branches have landed)
     from dialkit.ledger.results import load_results, pending_reasons, report
     from dialkit.outcomes.funnel import campaign_funnel, format_funnel, funnel_rows
 
+    if args.bad_numbers and not args.contact_records:
+        raise DialkitError(
+            "--bad-numbers needs --contact-records: which numbers are bad is in the contact records "
+            "(DisconnectReason TELECOM_NUMBER_INVALID, AMD SIT tones, fax)"
+        )
     data = report(args.ledger)
     data["pending_reasons"] = pending_reasons(args.ledger)
-    records = None
-    if args.contact_records:
-        from dialkit.outcomes.metrics import campaign_metrics
-        from dialkit.outcomes.records import join_contact_records, load_contact_records
-
-        results, records = load_results(args.ledger), load_contact_records(args.contact_records)
-        joined = join_contact_records(results, records)
-        with_record = joined["join_key"].notna()
-        data["contact_records"] = {
-            "records": int(len(records)),
-            "matched": int(with_record.sum()),
-            "matched_by": dict(joined.attrs["join_keys"]),
-            "unmatched_records": int(joined.attrs["unmatched_records"]),
-            "without_contact_id": int(records.attrs.get("without_contact_id", 0)),
-            "outcomes": {k: int(v) for k, v in joined.loc[with_record, "outcome"].value_counts(sort=False).items()},
-            "disconnect_reasons": {str(k): int(v) for k, v in joined["disconnect_reason"].value_counts().items()},
-            "redial": int(joined["redial"].fillna(False).astype(bool).sum()),
-        }
-        data["metrics"] = campaign_metrics(results, records)
+    records = _report_outcomes(args, data) if args.contact_records else None
     funnel = campaign_funnel(args.ledger, records)
     data["funnel"] = funnel_rows(funnel)
     written = []
@@ -705,30 +773,7 @@ def cmd_report(args: argparse.Namespace) -> int:  # noqa: C901 (split once the o
     for line in format_funnel(funnel):
         print("    " + line)
     if "contact_records" in data:
-        cr = data["contact_records"]
-        print(
-            f"  contact records matched {cr['matched']}: "
-            + ", ".join(f"{k} {v}" for k, v in cr["outcomes"].items())
-            + f"; {cr['redial']} may be redialed (plan them with a new --run-id)"
-        )
-        keys = ", ".join(f"{k} {v}" for k, v in cr["matched_by"].items() if v) or "none"
-        print(
-            f"    matched by {keys}; {cr['unmatched_records']} of {cr['records']} records matched no request"
-            + (
-                f"; {cr['without_contact_id']} objects without a contact id left out"
-                if cr["without_contact_id"]
-                else ""
-            )
-        )
-        m = data["metrics"]
-        print(f"  dialed {m['dialed']}; dispositions: " + ", ".join(f"{k} {v}" for k, v in m["dispositions"].items()))
-        for name in ("human_answer_rate", "voicemail_rate", "abandon_rate", "expired_rate", "list_penetration"):
-            r = m[name]
-            if r["rate"] is not None:
-                print(
-                    f"    {name:<18} {r['rate']:6.1%}  ({r['count']}/{r['denominator']}, 95% CI "
-                    f"{r['ci_low']:.1%}-{r['ci_high']:.1%})"
-                )
+        _print_outcomes(data["contact_records"], data["metrics"])
     return 0
 
 
@@ -982,9 +1027,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=_PATH,
         help="contact records or EventBridge contact events (file or folder; "
         "Firehose output, JSON lines or arrays, plain or .gz) to join to the ledger by client-token "
-        "attribute, OutboundRequestId or ContactId: adds outcomes, redial counts, which key matched and "
-        "campaign metrics (dispositions, answer/voicemail/abandon/expired rates with Wilson intervals, "
-        "attempts per contact, list penetration, by attempt, by callee local hour and weekday)",
+        "attribute, else ContactId: adds outcomes, redial counts, which key matched and "
+        "campaign metrics (dispositions, answer/voicemail/abandon/expired rates with Wilson intervals and "
+        "the evidence they rest on, attempts per contact, list penetration, by attempt, by callee local "
+        "hour and weekday)",
+    )
+    p.add_argument(
+        "--bad-numbers",
+        type=_PATH,
+        metavar="FILE",
+        help="with --contact-records: write the numbers whose latest contact says the number is bad "
+        "(invalid, not in service / SIT tone, fax) to this CSV (created 0600), a suppression list "
+        "that --suppress reads back",
     )
     p.add_argument(
         "--json", action="store_true", help="print one JSON object: requests, succeeded, failed, pending, failure_codes"

@@ -41,6 +41,7 @@ from dialkit.outcomes.records import (
     CONNECTED_REASONS,
     EXPIRED_REASONS,
     FAILED_REASONS,
+    NOT_DIALED_REASONS,
     OUTCOME_ADVICE,
     OUTCOMES,
     REDIAL_REASONS,
@@ -74,8 +75,8 @@ OUTCOME_ORDER: tuple[str, ...] = ("succeeded", *FAILURE_CODES, "pending", "in_fl
 #: Outcome of one attempt (``load_attempts``): a whole-call error is ``call_error``.
 ATTEMPT_OUTCOME_ORDER: tuple[str, ...] = ("succeeded", *FAILURE_CODES, "call_error")
 
-#: DisconnectReasons in chart order, grouped by outcome: connected, expired, failed.
-CONTACT_REASON_ORDER: tuple[str, ...] = (*CONNECTED_REASONS, *EXPIRED_REASONS, *FAILED_REASONS)
+#: DisconnectReasons in chart order, grouped by outcome: connected, expired, not dialed, failed.
+CONTACT_REASON_ORDER: tuple[str, ...] = (*CONNECTED_REASONS, *EXPIRED_REASONS, *NOT_DIALED_REASONS, *FAILED_REASONS)
 
 _DEFAULT_SIZE = (7.5, 4.0)
 
@@ -522,7 +523,7 @@ def contact_reason_table(joined_or_records: pd.DataFrame) -> pd.DataFrame:
 
     ``joined_or_records`` comes from :func:`dialkit.join_contact_records` or
     :func:`dialkit.load_contact_records`.  Columns: ``outcome``
-    (connected/expired/failed/other), ``contacts``, ``redial`` (may be redialed
+    (connected/expired/not_dialed/failed/other), ``contacts``, ``redial`` (may be redialed
     with a new client token, i.e. a new ``run_id``) and ``what_to_do``
     (:data:`dialkit.outcomes.records.ADVICE`, else :data:`~dialkit.outcomes.records.OUTCOME_ADVICE`).  Reasons outside the known lists
     follow, and ``(none)`` counts records that carry no DisconnectReason yet.

@@ -39,6 +39,7 @@ OUTCOME_COLORS: dict[str, str] = {
 CONTACT_OUTCOME_COLORS: dict[str, str] = {
     "connected": "#009E73",  # bluish green: the call connected
     "expired": "#E69F00",  # orange: capacity did not reach it in time
+    "not_dialed": "#999933",  # olive: discarded in preview, never dialed
     "failed": "#D55E00",  # vermillion: the attempt failed
     "other": "#BBBBBB",  # light grey: a reason dialkit does not know, or none yet
 }
@@ -46,14 +47,22 @@ CONTACT_OUTCOME_COLORS: dict[str, str] = {
 #: Colour of the rejection-reason bars (not an outcome, so not one of the outcome colours).
 REJECTION_COLOR = "#56B4E9"  # sky blue
 
-#: One colour per disposition (Okabe-Ito): green reached a person, blues a machine or nobody,
-#: vermillion a person lost, purple a failed line, orange never dialed, grey unknown.
+#: One colour per disposition (Okabe-Ito, then Paul Tol's muted scheme for the classes past eight): green
+#: reached a person, teal answered by someone unknown, blues a machine or nobody, yellow busy, vermillion a
+#: person lost, wine a bad number, indigo blocked, purples a failed line or configuration, orange and olive
+#: never dialed, grey unknown.
 DISPOSITION_COLORS: dict[str, str] = {
     "human_answered": "#009E73",
+    "answered_unclassified": "#44AA99",
     "voicemail": "#0072B2",
     "no_answer": "#56B4E9",
+    "busy": "#F0E442",
     "abandoned": "#D55E00",
-    "busy_or_failed": "#CC79A7",
+    "bad_number": "#882255",
+    "blocked": "#332288",
+    "network_failure": "#CC79A7",
+    "configuration_error": "#AA4499",
     "expired": "#E69F00",
+    "not_dialed": "#999933",
     "other": "#BBBBBB",
 }

@@ -35,7 +35,7 @@ from dialkit.emulator._cli import main
 from dialkit.emulator._dialer import Dialer, DialerModel
 from dialkit.emulator._emulator import Emulator, serve
 from dialkit.emulator._faults import FaultProfile
-from dialkit.emulator._records import build_contact_record, simulate_contact_records
+from dialkit.emulator._records import build_contact_record, simulate_contact_records, to_firehose_text
 
 __all__ = [
     "DEFAULT_HOUR_PROFILE",
@@ -48,4 +48,5 @@ __all__ = [
     "main",
     "serve",
     "simulate_contact_records",
+    "to_firehose_text",
 ]

@@ -259,7 +259,6 @@ class Dialer:
     def _expire(self, w: _Waiting) -> None:
         record = build_contact_record(
             contact_id=_contact_id(self.model.seed, w),
-            outbound_request_id=w.id,
             campaign_id=w.campaign_id,
             phone=w.phone,
             attributes=w.attributes,
@@ -318,7 +317,6 @@ class Dialer:
                     end = connected + greeting
         record = build_contact_record(
             contact_id=_contact_id(self.model.seed, w),
-            outbound_request_id=w.id,
             campaign_id=w.campaign_id,
             phone=w.phone,
             attributes=w.attributes,
@@ -335,10 +333,7 @@ class Dialer:
 
 
 def _contact_id(seed: int, w: _Waiting) -> str:
-    """The contact's own id, as Connect makes one (seeded, so runs repeat).
-
-    Not the dial request id, which goes to ``SourceCampaign.OutboundRequestId``.
-    """
+    """The contact's own id, as Connect makes one: not the dial request id (seeded, so runs repeat)."""
     import uuid
 
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"dialkit-dialer:{seed}:{w.campaign_id}:{w.token}"))

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from dialkit._util.loopback import is_loopback_host
+from dialkit.emulator._contacts import CONNECT_OPERATIONS, ContactApi, connect_model
 from dialkit.emulator._dialer import Dialer, DialerModel
 from dialkit.emulator._faults import FaultProfile
 from dialkit.emulator._http import EmulatorHTTPServer, build_routes
@@ -77,7 +78,10 @@ class Emulator:
         profile_obj = dataclasses.replace(faults or FaultProfile(), **profile)
         self._dialer = Dialer(dialer) if dialer is not None else None
         self._service = Service(region=region, faults=profile_obj, wait=self._sleep, clock=clock, dialer=self._dialer)
-        self._routes = build_routes(self._service.models)
+        self._contacts = ContactApi(lambda: self.contact_records(), self._service.instance_of)
+        self._routes = build_routes(self._service.models) + build_routes(
+            {"connect": connect_model()}, only=CONNECT_OPERATIONS
+        )
         self._hooks: list[tuple[int, Callable[[Emulator], Any]]] = []
         self._hooks_lock = threading.Lock()
         self._server: EmulatorHTTPServer | None = None

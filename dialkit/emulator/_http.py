@@ -134,11 +134,13 @@ class Route:
     pattern: re.Pattern[str]
 
 
-def build_routes(models: dict[str, ServiceModel]) -> list[Route]:
-    """A route for every operation of every model, from its ``http.method`` and ``http.requestUri``."""
+def build_routes(models: dict[str, ServiceModel], *, only: tuple[str, ...] | None = None) -> list[Route]:
+    """A route for every operation of every model (or the ``only`` ones), from its ``http.method`` and ``http.requestUri``."""
     routes = []
     for api, model in models.items():
         for operation in model.operation_names:
+            if only is not None and operation not in only:
+                continue
             http = model.operation_model(operation).http
             path = http["requestUri"].split("?", 1)[0]
             parts = []
@@ -307,6 +309,11 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._send(404, {"message": message}, "UnknownOperationException")
             return
         route, params = found
+        if route.api == "connect":  # GetContactAttributes: the one Amazon Connect operation routed
+            reply = emulator._contacts.handle(route.operation, params)
+            service.log_call(route.api, route.operation, reply.status)
+            self._send(reply.status, reply.body, reply.error_type)
+            return
         try:
             body = json.loads(raw) if raw.strip() else None
         except (ValueError, RecursionError):  # deeply nested: a 400 like the service, not a dropped connection
@@ -456,7 +463,7 @@ class RequestHandler(BaseHTTPRequestHandler):
                 self._send(200, {"dialRequests": emulator.dial_requests(campaign_id)})
             elif method == "GET" and parts == ["contact-records"]:
                 # concatenated JSON with no delimiter, the way Firehose writes contact records to S3
-                from dialkit.outcomes.records import to_firehose_text
+                from dialkit.emulator._records import to_firehose_text
 
                 campaign_id = next(iter(query.get("campaignId") or []), None)
                 self._send_raw(200, to_firehose_text(emulator.contact_records(campaign_id)).encode())

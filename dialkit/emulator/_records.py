@@ -10,6 +10,7 @@ re-exports these two names.
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from collections.abc import Iterable, Mapping
@@ -20,7 +21,7 @@ from dialkit._util.utc import utc_iso
 from dialkit._util.zones import local_time, primary_time_zone
 from dialkit.emulator._callees import DEFAULT_HOUR_PROFILE, CalleeModel
 
-__all__ = ["build_contact_record", "simulate_contact_records"]
+__all__ = ["build_contact_record", "simulate_contact_records", "to_firehose_text"]
 
 
 def build_contact_record(
@@ -36,17 +37,24 @@ def build_contact_record(
     amd_status: str | None = None,
     agent: Mapping[str, Any] | None = None,
     queue: Mapping[str, Any] | None = None,
-    outbound_request_id: str | None = None,
     system_phone: str = "+12125550100",
 ) -> dict[str, Any]:
     """One contact record in Connect's shape, for simulated dialers (the emulator's dialer model).
 
-    Like Connect's: the dial request's attributes become the contact's
-    ``Attributes``; ``Campaign {CampaignId}`` and ``SourceCampaign {CampaignId,
-    OutboundRequestId}`` name the campaign and the request (the request id
-    unless ``outbound_request_id`` says otherwise); timestamps are
-    ``yyyy-mm-ddThh:mm:ssZ``; ``LastUpdateTimestamp`` a minute after the end.
+    Only fields of the contact record data model page (``ContactTraceRecord``:
+    ``ContactId``, ``Channel``, ``InitiationMethod``, the timestamps,
+    ``DisconnectReason``, ``AnsweringMachineDetectionStatus``,
+    ``CustomerEndpoint``, ``SystemEndpoint``, ``Campaign``, ``Attributes``,
+    ``Queue``, ``Agent``).  Like Connect's: the dial request's attributes become
+    the contact's ``Attributes`` (the client-token attribute among them: the
+    join key); ``Campaign {CampaignId}`` names the campaign; nothing names the
+    dial request (no documented field does); an ``Agent`` gets
+    ``ConnectedToAgentTimestamp`` (the moment the call connected) unless it has
+    one; timestamps are ``yyyy-mm-ddThh:mm:ssZ``; ``LastUpdateTimestamp`` a
+    minute after the end.
     """
+    if agent and "ConnectedToAgentTimestamp" not in agent:
+        agent = {**agent, "ConnectedToAgentTimestamp": utc_iso(connected or initiated)}
     iso = utc_iso
     return {
         "ContactId": contact_id,
@@ -61,7 +69,6 @@ def build_contact_record(
         "CustomerEndpoint": {"Address": phone, "Type": "TELEPHONE_NUMBER"},
         "SystemEndpoint": {"Address": system_phone, "Type": "TELEPHONE_NUMBER"},
         "Campaign": {"CampaignId": campaign_id},
-        "SourceCampaign": {"CampaignId": campaign_id, "OutboundRequestId": outbound_request_id or contact_id},
         "Attributes": dict(attributes or {}),
         "Queue": dict(queue) if queue else None,
         "Agent": dict(agent) if agent else None,
@@ -144,7 +151,6 @@ def simulate_contact_records(
                     reason, end = "CONTACT_FLOW_DISCONNECT", connected_at + timedelta(seconds=rng.uniform(10, 30))
         record = build_contact_record(
             contact_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            outbound_request_id=d["id"],
             campaign_id=d["campaignId"],
             phone=d["phoneNumber"],
             attributes=d.get("attributes"),
@@ -160,3 +166,8 @@ def simulate_contact_records(
         if rng.random() < redelivery_rate:  # an older version delivered again, after the newer one
             out.append({**record, "DisconnectReason": None, "LastUpdateTimestamp": utc_iso(start)})
     return out
+
+
+def to_firehose_text(records: Iterable[Mapping[str, Any]]) -> str:
+    """Records concatenated with no delimiter, as Firehose writes them to S3 by default."""
+    return "".join(json.dumps(r, separators=(",", ":")) for r in records)

@@ -334,6 +334,12 @@ class Service:
             campaign.state = state
             campaign.last_modified = datetime.now(timezone.utc)
 
+    def instance_of(self, campaign_id: str) -> str | None:
+        """The Amazon Connect instance id of a campaign, or None when it does not exist."""
+        with self._lock:
+            campaign = self._campaigns.get(campaign_id)
+            return campaign.connect_instance_id if campaign is not None else None
+
     def delete_campaign(self, campaign_id: str) -> None:
         """Delete a campaign; its accepted dial requests stay in the log.  KeyError if unknown."""
         with self._lock:

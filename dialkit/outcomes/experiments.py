@@ -463,7 +463,10 @@ def compare_arms(
 
     Returns:
         A DataFrame indexed by arm with the columns of ``COMPARE_COLUMNS``;
-        ``attrs`` holds ``unit``, ``adjust`` and ``alpha``.
+        ``attrs`` holds ``unit``, ``adjust``, ``alpha`` and
+        ``rows_without_person``: rows counted with no ``person`` key (a
+        request without a contact record has none), each counted as a person
+        of its own.
 
     Raises:
         ExperimentError: no arm column, no rows for the control, an outcome
@@ -479,6 +482,7 @@ def compare_arms(
         order = rows[order_by].sort_values(kind="stable", na_position="last").index
         rows, success, arm_of = rows.loc[order], success.loc[order], arm_of.loc[order]
     dial_rows, dial_arms = rows, arm_of
+    unkeyed = int(rows[person].isna().sum()) if by_person else 0
     if by_person:
         rows, success, arm_of = _per_person(rows, success, arm_of, person, [strata] if strata else [])
     control, order_names = _arm_order(arm_of, control)
@@ -513,6 +517,7 @@ def compare_arms(
     flags = _exposure(out, dial_rows, dial_arms, control, order_names, exposure, strata)
     out["exposure_differs"] = pd.Series([flags.get(a, False) for a in order_names], index=out.index, dtype=bool)
     out.attrs.update({"unit": "person" if by_person else "dial", "adjust": adjust, "alpha": alpha})
+    out.attrs["rows_without_person"] = unkeyed
     if plan is not None and not sequential:
         _warn_early(plan, [str(a) for a in order_names if int(n[a]) < plan.n_per_arm])
     return out

@@ -9,18 +9,29 @@ metric                     definition (count / denominator)
 =========================  =====================================================================
 ``requests``               dial requests in the results (every status)
 ``with_record``            requests joined to a contact record
-``dialed``                 requests with a record whose disposition is not ``expired`` (a call
-                           was placed)
-``human_answer_rate``      ``human_answered`` / ``dialed``
+``dialed``                 requests with a record whose disposition is not ``expired`` or
+                           ``not_dialed`` (a call was placed)
+``basis``                  the evidence of a live answer the records hold: ``amd`` (AMD
+                           statuses), ``agent`` (no AMD; ``Agent.ConnectedToAgentTimestamp``),
+                           ``amd+agent`` (both, on different records) or ``none``
+``human_answer_rate``      ``human_answered`` / ``dialed`` (basis ``amd``/``agent``/``amd+agent``)
+``answered_unclassified_rate``  ``answered_unclassified`` / ``dialed``
 ``live_answer_rate``       (``human_answered`` + ``abandoned``) / ``dialed``: a person picked up,
                            whether or not an agent was free; the rate to read for "when do people
-                           answer" (``human_answer_rate`` also depends on agent capacity)
-``voicemail_rate``         ``voicemail`` / ``dialed``
+                           answer" (``human_answer_rate`` also depends on agent capacity); with
+                           basis ``agent`` only the calls that reached an agent (a ``note`` says so)
+``voicemail_rate``         ``voicemail`` / ``dialed`` (needs AMD)
 ``no_answer_rate``         ``no_answer`` / ``dialed``
-``busy_or_failed_rate``    ``busy_or_failed`` / ``dialed``
+``busy_rate``              ``busy`` / ``dialed``
+``bad_number_rate``        ``bad_number`` / ``dialed``
+``blocked_rate``           ``blocked`` / ``dialed``
+``network_failure_rate``   ``network_failure`` / ``dialed``
+``configuration_error_rate``  ``configuration_error`` / ``dialed``
 ``abandon_rate``           ``abandoned`` / (``human_answered`` + ``abandoned``): of the people who
-                           answered, the share nobody served (the regulators' definition)
+                           answered, the share nobody served (the regulators' definition; needs AMD)
 ``expired_rate``           ``expired`` / ``with_record``
+``undocumented``           records with a DisconnectReason or AMD status AWS does not document
+                           (``other``), with the values and their counts
 ``attempts_per_contact``   ``dialed`` / distinct people dialed (``customer_key``), plus the
                            distribution of dials per person
 ``list_penetration``       people with at least one dial / people on the list (``contacts``)
@@ -37,7 +48,8 @@ metric                     definition (count / denominator)
 ``talk_seconds``           median and quartiles of answer -> disconnect of live-answered calls
 =========================  =====================================================================
 
-People, not capacity: :func:`outcome_by_hour_and_attempt` gives the live-answer
+People, not capacity: :func:`outcome_by_hour_and_attempt` (in the metrics as
+``live_answer_by_hour_and_attempt``) gives the live-answer
 rate per callee local hour *within* each attempt number (a third dial at 19:00
 reaches a harder-to-reach person than a first one, so hours are compared
 attempt by attempt), :func:`reach_by_attempt` the cumulative share of people
@@ -51,6 +63,13 @@ Intervals are Wilson score intervals from statsmodels
 (``proportion_confint(method="wilson")``), which behave at small counts and at
 rates near 0 or 1 where the normal approximation does not.  A rate with a zero
 denominator is ``None`` with ``None`` bounds.
+
+Whether a person answered rests on evidence a campaign may not collect: AMD is
+optional, and without it the only sign of a live answer is a call connected to
+an agent.  Each rate that needs that evidence carries ``basis``; when the
+records hold neither (``basis`` ``none``) the rate is ``None`` with a ``note``
+saying why, never a 0% with an interval; so are the per-attempt, per-hour and
+per-weekday tables of human answers.
 
 The callee's local time comes from the number (:mod:`dialkit._util.zones`: the
 first of libphonenumber's zones when there are several, flagged
@@ -67,11 +86,14 @@ import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
 from dialkit._util.zones import WEEKDAYS
-from dialkit.outcomes.dispositions import DISPOSITIONS, customer_key
+from dialkit.outcomes.dispositions import DISPOSITIONS, NOT_DIALS, customer_key, undocumented_values
 
 __all__ = [
     "LIVE_ANSWER",
+    "NO_AMD_NOTE",
+    "NO_EVIDENCE_NOTE",
     "RATE_NAMES",
+    "answer_basis",
     "call_durations",
     "campaign_metrics",
     "contacts_exhausted",
@@ -100,13 +122,31 @@ LIVE_ANSWER: tuple[str, ...] = (HUMAN_ANSWERED, ABANDONED)
 RATE_NAMES: tuple[str, ...] = (
     "human_answer_rate",
     "live_answer_rate",
+    "answered_unclassified_rate",
     "voicemail_rate",
     "no_answer_rate",
-    "busy_or_failed_rate",
+    "busy_rate",
+    "bad_number_rate",
+    "blocked_rate",
+    "network_failure_rate",
+    "configuration_error_rate",
     "abandon_rate",
     "expired_rate",
     "list_penetration",
 )
+
+#: What a rate that needs answer evidence says when the records hold none.
+NO_EVIDENCE_NOTE = (
+    "no AnsweringMachineDetectionStatus and no agent connection (Agent.ConnectedToAgentTimestamp) in the "
+    "records: whether a person answered is unknown"
+)
+#: What the live answer rate says when it rests on agent connections alone.
+NO_AMD_LIVE_NOTE = (
+    "no AnsweringMachineDetectionStatus: live answers are the calls that reached an agent; a person who "
+    "answered and reached no agent cannot be told (answered_unclassified)"
+)
+#: What a rate that needs AMD says when no record has an AMD status.
+NO_AMD_NOTE = "no AnsweringMachineDetectionStatus in the records: voicemail and abandoned calls cannot be told apart"
 
 
 def rate(count: int, denominator: int, *, alpha: float = 0.05) -> dict[str, Any]:
@@ -163,16 +203,18 @@ def outcome_frame(results: pd.DataFrame, records: pd.DataFrame, *, arm_attribute
     Columns: ``client_token, status, arm`` (the request attribute
     ``arm_attribute``, None when absent), ``disposition`` (None when the request
     has no contact record), ``dialed``, ``human_answered`` (booleans),
-    ``live_answer`` (human answered or abandoned), ``customer_key``,
-    ``time_zone``, ``local_hour``, ``local_weekday``, ``local_date`` (callee
-    local time of the dial), ``initiation_timestamp``, ``ring_seconds`` and
-    ``talk_seconds`` (see the module docstring; None without the stamps) and
-    ``attempt`` (the person's k-th dial, counted over the dials in ``results``).
+    ``live_answer`` (human answered or abandoned), ``evidence`` (what decided
+    the disposition: ``amd``, ``agent``, ``disconnect_reason``, None),
+    ``disconnect_reason``, ``amd_status``, ``customer_key``, ``time_zone``,
+    ``local_hour``, ``local_weekday``, ``local_date`` (callee local time of the
+    dial), ``initiation_timestamp``, ``ring_seconds`` and ``talk_seconds`` (see
+    the module docstring; None without the stamps) and ``attempt`` (the
+    person's k-th dial, counted over the dials in ``results``).
     """
     joined = _joined(results, records)
     arms = joined["attributes"].map(lambda a: a.get(arm_attribute) if isinstance(a, Mapping) else None)
     disposition = joined["disposition"].where(joined["disposition"].notna(), None)
-    dialed = disposition.notna() & (disposition != EXPIRED)
+    dialed = disposition.notna() & ~disposition.isin(NOT_DIALS)
     live = disposition.isin(LIVE_ANSWER)
     stamp = joined["initiation_timestamp"]
     hour, weekday, day = _local_parts(stamp, joined["time_zone"])
@@ -189,6 +231,9 @@ def outcome_frame(results: pd.DataFrame, records: pd.DataFrame, *, arm_attribute
             "dialed": dialed.astype(bool),
             "human_answered": (disposition == HUMAN_ANSWERED).astype(bool),
             "live_answer": live.astype(bool),
+            "evidence": joined["evidence"].where(joined["evidence"].notna(), None),
+            "disconnect_reason": joined["disconnect_reason"],
+            "amd_status": joined["amd_status"],
             "customer_key": joined["customer_key"],
             "time_zone": joined["time_zone"],
             "local_hour": hour,
@@ -231,6 +276,28 @@ def outcome_by_local_time(
     table = rate_table(successes, totals, alpha=alpha)
     table.index.name = by
     return table
+
+
+def answer_basis(frame: pd.DataFrame) -> str:
+    """The evidence of a live answer in :func:`outcome_frame` output: ``amd``, ``agent``, ``amd+agent`` or ``none``.
+
+    ``amd``: some dialed contact was classified by its AMD status; ``agent``:
+    some dialed contact without an AMD status reached an agent
+    (``Agent.ConnectedToAgentTimestamp``); ``none``: neither, so whether a
+    person answered cannot be told from these records.
+    """
+    used = set(frame.loc[frame["dialed"], "evidence"].dropna())
+    parts = [name for name in ("amd", "agent") if name in used]
+    return "+".join(parts) if parts else "none"
+
+
+def _with_basis(value: dict[str, Any], basis: str, *, needs: str = "amd|agent") -> dict[str, Any]:
+    """A rate with its ``basis``; with no evidence of the kind it ``needs``, rate and bounds are None and a note says why."""
+    usable = basis != "none" and (needs != "amd" or "amd" in basis.split("+"))
+    out = {**value, "basis": basis if usable else "none"}
+    if not usable:
+        out.update(rate=None, ci_low=None, ci_high=None, note=NO_EVIDENCE_NOTE if needs != "amd" else NO_AMD_NOTE)
+    return out
 
 
 def _hits(dials: pd.DataFrame, outcome: str) -> pd.Series:
@@ -317,16 +384,24 @@ def call_durations(frame: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _table_rows(table: pd.DataFrame, key: str) -> list[dict[str, Any]]:
+def _live_answer_rate(value: dict[str, Any], basis: str) -> dict[str, Any]:
+    """The live answer rate with its basis; without AMD, abandoned people cannot be told and a note says so."""
+    out = _with_basis(value, basis)
+    if out["basis"] == "agent":
+        out["note"] = NO_AMD_LIVE_NOTE
+    return out
+
+
+def _table_rows(table: pd.DataFrame, key: str, *, known: bool = True) -> list[dict[str, Any]]:
     rows = []
     for label, r in table.iterrows():
         value: Any = label  # a weekday name, or an hour or attempt number
-        n = int(r["n"])
+        n = int(r["n"]) if known else 0  # no answer evidence: no rate to show, whatever the count
         rows.append(
             {
                 key: value if isinstance(value, str) else int(value),
                 "count": int(r["successes"]),
-                "denominator": n,
+                "denominator": int(r["n"]),
                 "rate": float(r["rate"]) if n else None,
                 "ci_low": float(r["ci_low"]) if n else None,
                 "ci_high": float(r["ci_high"]) if n else None,
@@ -377,18 +452,33 @@ def campaign_metrics(
     by_attempt = outcome_by_local_time(frame, "attempt", alpha=alpha)
     by_hour = outcome_by_local_time(frame, "local_hour", alpha=alpha)
     by_weekday = outcome_by_local_time(frame, "local_weekday", alpha=alpha)
+    basis = answer_basis(frame)
+    known = basis != "none"
+
+    def share(name: str) -> dict[str, Any]:
+        return rate(c[name], dialed, alpha=alpha)
+
     durations = call_durations(frame)
     return {
         "requests": int(len(frame)),
         "with_record": int(with_record.sum()),
         "dialed": dialed,
         "dispositions": c,
-        "human_answer_rate": rate(c[HUMAN_ANSWERED], dialed, alpha=alpha),
-        "live_answer_rate": rate(c[HUMAN_ANSWERED] + c[ABANDONED], dialed, alpha=alpha),
-        "voicemail_rate": rate(c["voicemail"], dialed, alpha=alpha),
-        "no_answer_rate": rate(c["no_answer"], dialed, alpha=alpha),
-        "busy_or_failed_rate": rate(c["busy_or_failed"], dialed, alpha=alpha),
-        "abandon_rate": rate(c[ABANDONED], c[HUMAN_ANSWERED] + c[ABANDONED], alpha=alpha),
+        "basis": basis,
+        "undocumented": undocumented_values(frame[with_record]),
+        "human_answer_rate": _with_basis(share(HUMAN_ANSWERED), basis),
+        "live_answer_rate": _live_answer_rate(rate(c[HUMAN_ANSWERED] + c[ABANDONED], dialed, alpha=alpha), basis),
+        "answered_unclassified_rate": share("answered_unclassified"),
+        "voicemail_rate": _with_basis(share("voicemail"), basis, needs="amd"),
+        "no_answer_rate": share("no_answer"),
+        "busy_rate": share("busy"),
+        "bad_number_rate": share("bad_number"),
+        "blocked_rate": share("blocked"),
+        "network_failure_rate": share("network_failure"),
+        "configuration_error_rate": share("configuration_error"),
+        "abandon_rate": _with_basis(
+            rate(c[ABANDONED], c[HUMAN_ANSWERED] + c[ABANDONED], alpha=alpha), basis, needs="amd"
+        ),
         "expired_rate": rate(c[EXPIRED], int(with_record.sum()), alpha=alpha),
         "attempts_per_contact": {
             "dials": dialed,
@@ -397,16 +487,36 @@ def campaign_metrics(
             "distribution": {str(k): int(v) for k, v in per_person.value_counts().sort_index().items()},
         },
         "list_penetration": rate(reached, list_size, alpha=alpha),
-        "contact_rate_by_attempt": _table_rows(by_attempt, "attempt"),
-        "by_local_hour": _table_rows(by_hour, "hour"),
-        "by_local_weekday": _table_rows(by_weekday, "weekday"),
-        "reach_by_attempt": _table_rows(reach_by_attempt(frame, alpha=alpha), "attempt"),
+        "contact_rate_by_attempt": _table_rows(by_attempt, "attempt", known=known),
+        "by_local_hour": _table_rows(by_hour, "hour", known=known),
+        "by_local_weekday": _table_rows(by_weekday, "weekday", known=known),
+        "reach_by_attempt": _table_rows(reach_by_attempt(frame, alpha=alpha), "attempt", known=known),
+        "live_answer_by_hour_and_attempt": [
+            {"attempt": str(key[0]), "hour": int(key[1]), **_rate_row(row, known=known)}
+            for key, row in outcome_by_hour_and_attempt(frame, alpha=alpha).iterrows()
+            if isinstance(key, tuple)
+        ],
         **({"exhausted": contacts_exhausted(frame, max_attempts)} if max_attempts else {}),
         "ring_seconds": _durations(durations, ("ring_answered", "ring_unanswered")),
         "talk_seconds": _durations(durations, ("talk",)),
         "unknown_time_zone": int((frame["dialed"] & frame["time_zone"].isna()).sum()),
         "confidence": 1 - alpha,
         "interval": "wilson",
+    }
+
+
+def _rate_row(row: pd.Series, *, known: bool = True) -> dict[str, Any]:
+    """One :func:`rate_table` row as ``count, denominator, rate, ci_low, ci_high`` (JSON-able).
+
+    ``known`` False (no answer evidence in the records): the counts stay, the rate and interval are None.
+    """
+    n = int(row["n"]) if known else 0
+    return {
+        "count": int(row["successes"]),
+        "denominator": int(row["n"]),
+        "rate": float(row["rate"]) if n else None,
+        "ci_low": float(row["ci_low"]) if n else None,
+        "ci_high": float(row["ci_high"]) if n else None,
     }
 
 
@@ -419,8 +529,14 @@ def _durations(table: pd.DataFrame, names: tuple[str, ...]) -> dict[str, Any]:
 
 
 def metrics_table(metrics: Mapping[str, Any]) -> pd.DataFrame:
-    """The headline rates of :func:`campaign_metrics` as a table: ``count, denominator, rate, ci_low, ci_high``."""
+    """The headline rates of :func:`campaign_metrics` as a table: ``count, denominator, rate, ci_low, ci_high, basis``.
+
+    ``basis`` is set for the rates that need answer evidence (empty for the others).
+    """
     rows = {name: metrics[name] for name in RATE_NAMES if name in metrics}
-    table = pd.DataFrame.from_dict(rows, orient="index", columns=["count", "denominator", "rate", "ci_low", "ci_high"])
+    table = pd.DataFrame.from_dict(
+        rows, orient="index", columns=["count", "denominator", "rate", "ci_low", "ci_high", "basis"]
+    )
+    table["basis"] = table["basis"].astype(object).where(table["basis"].notna(), "")
     table.index.name = "metric"
     return table

@@ -10,28 +10,36 @@ whichever key matches, most certain first:
 
 1. ``client_token``: the request's client token, sent as the contact attribute
    :data:`dialkit.planning.CLIENT_TOKEN_ATTRIBUTE` (dialkit does by default);
-   dial-request attributes become contact attributes, so the record carries it back;
-2. ``outbound_request_id``: the record's ``SourceCampaign.OutboundRequestId``
-   equal to the ledger's ``dial_request_id``;
-3. ``contact_id``: the record's ``ContactId`` equal to the ledger's ``dial_request_id``
-   (the old, undocumented guess).
+   dial-request attributes become contact attributes, so the record carries it
+   back in ``Attributes``: the key that needs no guess;
+2. ``contact_id``: the record's ``ContactId`` equal to the ledger's
+   ``dial_request_id`` (an undocumented guess, for requests sent without the
+   token attribute).
 
-It says which key matched each request (``join_key``) and how many records
-matched no request (``frame.attrs``).
+A contact record has no field that names the dial request (``SourceCampaign``
+is not a contact-record field: it is absent from the contact record data model
+page and from the ``Contact`` shape of botocore's ``connect`` model), so there
+is no third key.  :func:`join_contact_records` says which key matched each
+request (``join_key``) and how many records matched no request (``frame.attrs``).
 
 Records arrive at least once: :func:`load_contact_records` dedupes on
 ContactId, keeping the latest ``LastUpdateTimestamp``.  Kinesis Data Firehose
 writes them to S3 concatenated with no delimiter (``{...}{...}``) by default,
 often gzip-compressed, so the reader accepts that, ``.gz`` objects, JSON lines
 and JSON arrays.  EventBridge contact events (``detail-type`` "Amazon Connect
-Contact Event", camelCase fields under ``detail``) read into the same columns,
-the events of one contact merged into one row.  An input in which no object
-has a contact id is an error, never a frame of empty rows.
+Contact Event", camelCase or PascalCase fields under ``detail``: AWS's samples
+show both) read into the same columns, the events of one contact merged into
+one row.  Events carry no contact attributes, so an event row has no
+``client_token`` and joins only by the ``ContactId`` guess until its attributes
+are fetched with ``connect:GetContactAttributes``
+(:func:`dialkit.outcomes.events.fetch_contact_attributes`).  An input in which
+no object has a contact id is an error, never a frame of empty rows.
 
-Redial rule (DOMAIN): EXPIRED, OUTBOUND_ATTEMPT_FAILED and TELECOM_PROBLEM may
-be redialed, with a NEW client token (plan with a new ``run_id``: the old token
-would only return the old request).  Destination and resource errors need a
-configuration fix first.
+What each DisconnectReason and AMD status means for the person and for a redial
+is :mod:`dialkit.outcomes.dispositions`' table; ``redial`` here is True for the
+reasons whose disposition is redialed by default, always with a NEW client
+token (plan with a new ``run_id``: the old token would only return the old
+request).
 """
 
 from __future__ import annotations
@@ -44,22 +52,38 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
+from dialkit.aws import reasons
 from dialkit.exceptions import ContactRecordsError
 from dialkit.masking import mask_phone, mask_text
-from dialkit.outcomes.dispositions import OUTCOME_COLUMNS, disposition_of_record, outcome_columns
+from dialkit.outcomes.dispositions import (
+    DISPOSITION_RULES,
+    NOT_DIALS,
+    OUTCOME_COLUMNS,
+    REASON_FIELD,
+    REDIAL_POLICIES,
+    RedialRules,
+    disposition_of,
+    evidence_of,
+    outcome_columns,
+    redial_table,
+)
 from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE
 
 __all__ = [
     "COLUMNS",
     "CONTACT_EVENT_TYPE",
     "JOIN_KEYS",
+    "NOT_DIALED_REASONS",
     "OUTCOMES",
+    "BAD_NUMBER_COLUMNS",
     "ContactRecordsError",
     "RecordBudget",
+    "bad_numbers",
+    "camel_detail",
     "join_contact_records",
     "open_record_file",
     "outcome_of",
@@ -67,30 +91,38 @@ __all__ = [
     "load_contact_records",
     "read_contact_records",
     "redial_candidates",
+    "select_bad_numbers",
+    "select_redials",
 ]
 
 log = logging.getLogger("dialkit.outcomes.records")
 
-if TYPE_CHECKING:  # pragma: no cover
-    from dialkit.outcomes.dispositions import RedialRules
 
-CONNECTED_REASONS = (
-    "CUSTOMER_DISCONNECT",
-    "AGENT_DISCONNECT",
-    "THIRD_PARTY_DISCONNECT",
-    "BARGED",
-    "CONTACT_FLOW_DISCONNECT",
-    "OTHER",
-)
-EXPIRED_REASONS = ("EXPIRED",)
-FAILED_REASONS = (
+#: DisconnectReasons of a call that connected (data model page, voice contacts).
+CONNECTED_REASONS: tuple[str, ...] = reasons.CONNECTED_REASONS
+#: The request was never dialed: capacity did not reach it in time.
+EXPIRED_REASONS: tuple[str, ...] = (reasons.EXPIRED_REASON,)
+#: Never dialed on purpose: discarded by the agent in preview dialing (spelled as on the data model page).
+NOT_DIALED_REASONS: tuple[str, ...] = (reasons.PREVIEW_DISCARDED_REASON,)
+#: The attempt did not connect: campaign errors, then the carrier's view (data model page).
+FAILED_REASONS: tuple[str, ...] = (
     "OUTBOUND_DESTINATION_ENDPOINT_ERROR",
     "OUTBOUND_RESOURCE_ERROR",
     "OUTBOUND_ATTEMPT_FAILED",
-    "TELECOM_PROBLEM",
+    *reasons.TELECOM_REASONS,
+    "CUSTOMER_NEVER_ARRIVED",
 )
-#: Disconnect reasons that may be redialed with a new client token.
-REDIAL_REASONS = ("EXPIRED", "OUTBOUND_ATTEMPT_FAILED", "TELECOM_PROBLEM")
+#: The unconditional rule of each DisconnectReason that decides alone (not the connected ones).
+_REASON_RULES = {
+    r.value: r
+    for r in DISPOSITION_RULES
+    if r.field == REASON_FIELD and r.condition == "" and r.value not in CONNECTED_REASONS
+}
+#: Disconnect reasons that may be redialed with a new client token (at once or after a wait, per
+#: :data:`dialkit.outcomes.dispositions.REDIAL_POLICIES`).
+REDIAL_REASONS: tuple[str, ...] = tuple(
+    r for r in (*EXPIRED_REASONS, *FAILED_REASONS) if REDIAL_POLICIES[_REASON_RULES[r].disposition].default
+)
 #: What to do about each non-connected reason.
 ADVICE: dict[str, str] = {
     "EXPIRED": "capacity did not reach it before expirationTime: redial with a new run_id, maybe a longer ttl",
@@ -98,13 +130,21 @@ ADVICE: dict[str, str] = {
     "TELECOM_PROBLEM": "a carrier problem: redial with a new run_id",
     "OUTBOUND_DESTINATION_ENDPOINT_ERROR": "check the instance's country allow-list before redialing",
     "OUTBOUND_RESOURCE_ERROR": "fix outbound calling, queue, flow, source number or campaign config before redialing",
+    "TELECOM_BUSY": "the line was busy: redial with a new run_id after 30 minutes",
+    "TELECOM_UNANSWERED": "could not be delivered now: redial with a new run_id after 4 hours",
+    "TELECOM_TIMEOUT": "rang 60 s unanswered: redial with a new run_id after 4 hours",
+    "TELECOM_ORIGINATOR_CANCEL": "cancelled or unanswered after 60 s: redial with a new run_id after 4 hours",
+    "CUSTOMER_NEVER_ARRIVED": "the customer never connected: redial with a new run_id after 4 hours",
+    "TELECOM_NUMBER_INVALID": "a bad number: never redial; add it to the do-not-call list (report --bad-numbers)",
+    "TELECOM_POTENTIAL_BLOCKING": "carriers suggest blocking: review caller ID and the carrier before redialing",
+    reasons.PREVIEW_DISCARDED_REASON: "discarded by the agent in preview: removed from the list, not redialed",
 }
 #: What to do about a contact whose DisconnectReason has no entry in :data:`ADVICE`, by its outcome.
 OUTCOME_ADVICE: dict[str, str] = {
     "connected": "nothing: the call connected",
-    "other": "not a DisconnectReason dialkit knows (or none yet): look at the record",
+    "other": "not a DisconnectReason AWS documents (or none yet): look at the record",
 }
-OUTCOMES = ("connected", "expired", "failed", "other")
+OUTCOMES = ("connected", "expired", "not_dialed", "failed", "other")
 
 COLUMNS = [
     "contact_id",
@@ -121,7 +161,6 @@ COLUMNS = [
     "phone_masked",
     "agent",
     "redial",
-    "outbound_request_id",
     "client_token",
     "source_type",
     *OUTCOME_COLUMNS,
@@ -129,7 +168,6 @@ COLUMNS = [
 #: The keys :func:`join_contact_records` tries, most certain first: (join_key, record column, ledger column).
 JOIN_KEYS = (
     ("client_token", "client_token", "client_token"),
-    ("outbound_request_id", "outbound_request_id", "dial_request_id"),
     ("contact_id", "contact_id", "dial_request_id"),
 )
 #: ``detail-type`` of the EventBridge events Amazon Connect sends for contacts.
@@ -147,11 +185,13 @@ _TIMES = ["initiation_timestamp", "connected_to_system_timestamp", "disconnect_t
 
 
 def outcome_of(reason: str | None) -> str:
-    """``connected``, ``expired``, ``failed`` or ``other`` for a DisconnectReason."""
+    """``connected``, ``expired``, ``not_dialed``, ``failed`` or ``other`` for a DisconnectReason."""
     if reason in CONNECTED_REASONS:
         return "connected"
     if reason in EXPIRED_REASONS:
         return "expired"
+    if reason in NOT_DIALED_REASONS:
+        return "not_dialed"
     if reason in FAILED_REASONS:
         return "failed"
     return "other"
@@ -375,10 +415,35 @@ def _get(record: Mapping[str, Any], *keys: str) -> Any:
 
 
 def _is_event(obj: Mapping[str, Any]) -> bool:
-    """True for an EventBridge contact event (``detail-type`` or a ``detail.contactId``), not a record."""
+    """True for an EventBridge contact event (``detail-type``, or a ``detail.contactId`` / ``detail.ContactId``)."""
+    detail = obj.get("detail")
     return obj.get("detail-type") == CONTACT_EVENT_TYPE or (
-        isinstance(obj.get("detail"), Mapping) and "contactId" in obj["detail"] and "ContactId" not in obj
+        isinstance(detail, Mapping) and ("contactId" in detail or "ContactId" in detail) and "ContactId" not in obj
     )
+
+
+#: Keys whose values are user data (contact attributes): their own keys are never re-cased.
+_VERBATIM = frozenset({"attributes", "Attributes"})
+
+
+def camel_detail(detail: Mapping[str, Any]) -> dict[str, Any]:
+    """An event's ``detail`` with every key in camelCase (``ContactId`` → ``contactId``), nested objects too.
+
+    AWS's EventBridge samples show contact events with camelCase keys and one
+    with PascalCase keys; both read the same after this.  Attribute maps keep
+    their keys (they are the user's names).  ``InstanceARN`` becomes
+    ``instanceArn``, as the camelCase samples spell it.
+    """
+    out: dict[str, Any] = {}
+    for key, value in detail.items():
+        name = str(key)
+        if name.endswith("ARN"):
+            name = name[:-3] + "Arn"
+        name = name[:1].lower() + name[1:]
+        if isinstance(value, Mapping) and key not in _VERBATIM:
+            value = camel_detail(value)
+        out.setdefault(name, value)  # a camelCase key already there wins over its PascalCase twin
+    return out
 
 
 def _record_row(r: Mapping[str, Any]) -> dict[str, Any]:
@@ -387,7 +452,7 @@ def _record_row(r: Mapping[str, Any]) -> dict[str, Any]:
     attributes: Mapping[str, Any] = attrs if isinstance(attrs, Mapping) else {}
     return {
         "contact_id": r.get("ContactId"),
-        "campaign_id": _get(r, "Campaign", "CampaignId") or _get(r, "SourceCampaign", "CampaignId"),
+        "campaign_id": _get(r, "Campaign", "CampaignId"),
         "channel": r.get("Channel"),
         "initiation_method": r.get("InitiationMethod"),
         "initiation_timestamp": r.get("InitiationTimestamp"),
@@ -398,7 +463,6 @@ def _record_row(r: Mapping[str, Any]) -> dict[str, Any]:
         "amd_status": r.get("AnsweringMachineDetectionStatus"),
         "phone_masked": mask_phone(_get(r, "CustomerEndpoint", "Address")),
         "agent": r.get("Agent") is not None,
-        "outbound_request_id": _get(r, "SourceCampaign", "OutboundRequestId"),
         "client_token": attributes.get(CLIENT_TOKEN_ATTRIBUTE),
         "source_type": "contact_record",
         **outcome_columns(r),
@@ -406,15 +470,26 @@ def _record_row(r: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _event_row(e: Mapping[str, Any]) -> dict[str, Any]:
-    """One EventBridge contact event (camelCase under ``detail``) as a row of the same columns.
+    """One EventBridge contact event as a row (:func:`_event_fields`), agent connection unknown when not said."""
+    row = _event_fields(e)
+    if row.pop("_no_agent"):
+        row["agent_connected"] = None  # unknown in this event: a later event of the contact may say
+    return row
+
+
+def _event_fields(e: Mapping[str, Any]) -> dict[str, Any]:
+    """One EventBridge contact event (camelCase or PascalCase under ``detail``) as a row of the same columns.
 
     Only ``contactId``, ``eventType``, ``channel``, ``initiationMethod`` and
     ``disconnectReason`` are named in the contact-events documentation dialkit
     was built from; the other fields are read under the camelCase form of the
-    record's names when present, and stay empty otherwise.
+    record's names when present, and stay empty otherwise.  Events carry no
+    contact attributes (``client_token`` stays empty unless an ``attributes``
+    map is there, as :func:`dialkit.outcomes.events.fetch_contact_attributes`
+    adds it).
     """
     detail = e.get("detail")
-    d: Mapping[str, Any] = detail if isinstance(detail, Mapping) else {}
+    d: Mapping[str, Any] = camel_detail(detail) if isinstance(detail, Mapping) else {}
     attrs = d.get("attributes")
     attributes: Mapping[str, Any] = attrs if isinstance(attrs, Mapping) else {}
     agent = d.get("agentInfo")
@@ -432,16 +507,20 @@ def _event_row(e: Mapping[str, Any]) -> dict[str, Any]:
         "amd_status": d.get("answeringMachineDetectionStatus"),
         "phone_masked": mask_phone(address) if address else None,  # None: a later event may have it
         "agent": None if agent is None else True,
-        "outbound_request_id": _get(d, "sourceCampaign", "outboundRequestId"),
         "client_token": attributes.get(CLIENT_TOKEN_ATTRIBUTE),
         "source_type": "contact_event",
+        "_no_agent": agent is None,
         # the same outcome columns as a record, read from the event's camelCase fields
         **outcome_columns(
             {
                 "CustomerEndpoint": {"Address": address} if address else None,
                 "DisconnectReason": d.get("disconnectReason"),
                 "AnsweringMachineDetectionStatus": d.get("answeringMachineDetectionStatus"),
-                "Agent": agent,
+                "Agent": (
+                    {"ConnectedToAgentTimestamp": agent.get("connectedToAgentTimestamp")}
+                    if isinstance(agent, Mapping)
+                    else agent
+                ),
                 "Queue": d.get("queueInfo") if isinstance(d.get("queueInfo"), Mapping) else None,
                 "Attributes": attributes,
             }
@@ -472,12 +551,11 @@ def load_contact_records(
     one contact merge into one row (per column, the latest value that is set).
 
     The customer's number is masked (``phone_masked``); ``outcome`` is
-    connected/expired/failed/other; ``redial`` is True for reasons that may be
-    redialed with a new client token; ``client_token`` is the
-    :data:`~dialkit.planning.CLIENT_TOKEN_ATTRIBUTE` attribute and
-    ``outbound_request_id`` the ``SourceCampaign.OutboundRequestId`` (the join
-    keys of :func:`join_contact_records`); ``source_type`` says whether a row came
-    from a contact record or from contact events.
+    connected/expired/not_dialed/failed/other; ``redial`` is True for reasons
+    that are redialed by default, with a new client token; ``client_token`` is
+    the :data:`~dialkit.planning.CLIENT_TOKEN_ATTRIBUTE` attribute (the first
+    join key of :func:`join_contact_records`); ``source_type`` says whether a
+    row came from a contact record or from contact events.
 
     ``max_bytes`` bounds the text read (decompressed, all files of a folder
     together; default: what free memory allows, see :class:`RecordBudget`), and
@@ -537,21 +615,20 @@ def load_contact_records(
     if len(events):
         events = events.groupby("contact_id", sort=False, as_index=False).last()  # latest set value per column
         # a contact's events arrive one field at a time: judge the disposition on the merged fields
-        events["disposition"] = [
-            disposition_of_record(
-                {
-                    "DisconnectReason": e.disconnect_reason,
-                    "AnsweringMachineDetectionStatus": e.amd_status,
-                    "Agent": {} if e.agent else None,
-                    "Queue": {"Name": e.queue} if e.queue else None,
-                }
-            )
-            for e in events.itertuples()
+        connected = events["agent_connected"].astype(object).fillna(False).astype(bool).tolist()
+        judged = [
+            {"has_agent": bool(agent), "has_queue": bool(queue), "agent_connected": c}
+            for agent, queue, c in zip(events["agent"], events["queue"], connected)
         ]
+        reasons_amd = list(zip(events["disconnect_reason"], events["amd_status"]))
+        events["disposition"] = [disposition_of(r, a, **f) for (r, a), f in zip(reasons_amd, judged)]
+        events["evidence"] = [evidence_of(r, a, **f) for (r, a), f in zip(reasons_amd, judged)]
+        events["agent_connected"] = [f["agent_connected"] for f in judged]
         events = events[~events["contact_id"].isin(records["contact_id"])]  # a full record beats events
         records = pd.concat([records, events[records.columns]], ignore_index=True)
     frame = records
     frame["agent"] = frame["agent"].fillna(False).astype(bool)
+    frame["agent_connected"] = frame["agent_connected"].fillna(False).astype(bool)
     frame["phone_masked"] = frame["phone_masked"].fillna("")
     frame["outcome"] = pd.Categorical([outcome_of(r) for r in frame["disconnect_reason"]], categories=list(OUTCOMES))
     frame["redial"] = frame["disconnect_reason"].isin(REDIAL_REASONS)
@@ -590,8 +667,7 @@ def join_contact_records(results: pd.DataFrame, records: pd.DataFrame) -> pd.Dat
     """``results`` (from :func:`dialkit.load_results`) with each request's contact record beside it.
 
     A left join on whichever key matches (see :data:`JOIN_KEYS`): the
-    client-token attribute, then ``SourceCampaign.OutboundRequestId`` =
-    ``dial_request_id``, then ``ContactId`` = ``dial_request_id``.  Column
+    client-token attribute, then ``ContactId`` = ``dial_request_id``.  Column
     ``join_key`` names the key that matched (empty when the request has no
     record: not dialed yet, or its record not delivered yet).  The record's own
     ``client_token`` and ``campaign_id`` come as ``record_client_token`` and
@@ -655,18 +731,149 @@ def redial_candidates(
     ``code`` = ``frequency_cap``, ``detail`` naming the last dial's time, run
     and ledger; never the number).
     """
+    paths, requests = _ledger_requests(ledger)
+    chosen = select_redials(requests, records, rules=rules, now=now)
+    if max_per_number is None:
+        return chosen
+    return _frequency_capped(chosen, paths, max_per_number, history, now)
+
+
+def _request_frame(requests: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """Ledger request rows that were accepted, as a frame :func:`join_contact_records` takes (token attribute left out)."""
+    rows_in = []
+    for r in requests:
+        if not r["dial_request_id"]:
+            continue  # never accepted: no contact can come of it
+        attrs = r["attributes"]
+        rows_in.append(
+            {
+                "client_token": r["client_token"],
+                "dial_request_id": r["dial_request_id"],
+                "phone_e164": r["phone_e164"],
+                "row": r["row"],
+                "attributes": {
+                    k: v
+                    for k, v in (json.loads(attrs) if isinstance(attrs, str) else dict(attrs or {})).items()
+                    if k != CLIENT_TOKEN_ATTRIBUTE
+                },
+            }
+        )
+    return pd.DataFrame(rows_in, columns=["client_token", "dial_request_id", "phone_e164", "row", "attributes"])
+
+
+def _ledger_requests(
+    ledger: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+) -> tuple[list[Any], list[dict[str, Any]]]:
     from dialkit.ledger import Ledger
-    from dialkit.outcomes.dispositions import select_redials
 
     paths = [ledger] if isinstance(ledger, (str, os.PathLike)) else list(ledger)
     requests: list[dict[str, Any]] = []
     for path in paths:
         with Ledger.read(path) as led:
             requests += [dict(r) for r in led.requests_rows()]
-    chosen = select_redials(requests, records, rules=rules, now=now)
-    if max_per_number is None:
-        return chosen
-    return _frequency_capped(chosen, paths, max_per_number, history, now)
+    return paths, requests
+
+
+#: Columns of :func:`select_bad_numbers` / :func:`bad_numbers`.
+BAD_NUMBER_COLUMNS = ("phone_e164", "disposition", "disconnect_reason", "amd_status", "last_contact", "client_token")
+
+
+def select_bad_numbers(requests: Iterable[Mapping[str, Any]], records: pd.DataFrame) -> pd.DataFrame:
+    """The numbers whose latest contact says the number is bad: pure logic behind :func:`bad_numbers`.
+
+    ``requests``: ledger rows (as :func:`select_redials`); ``records``:
+    :func:`load_contact_records` output.  Each number is judged on its latest
+    contact record (by ``InitiationTimestamp``); it is listed when that record's
+    disposition is ``bad_number`` (invalid, not in service / SIT tone, fax).
+    Returns one row per number: :data:`BAD_NUMBER_COLUMNS` (full numbers: the
+    list is meant for ``--suppress``; write it with
+    :func:`dialkit._util.files.write_private_csv`).
+    """
+    joined = join_contact_records(_request_frame(requests), records)
+    matched = joined[joined["disposition"].notna()].sort_values("initiation_timestamp", kind="stable")
+    latest = matched.drop_duplicates("phone_e164", keep="last")
+    bad = latest[latest["disposition"] == "bad_number"]
+    out = pd.DataFrame(
+        {
+            "phone_e164": bad["phone_e164"].astype(object),
+            "disposition": bad["disposition"].astype(object),
+            "disconnect_reason": bad["disconnect_reason"].astype(object),
+            "amd_status": bad["amd_status"].astype(object),
+            "last_contact": bad["initiation_timestamp"],
+            "client_token": bad["client_token"].astype(object),
+        },
+        columns=list(BAD_NUMBER_COLUMNS),
+    )
+    return out.sort_values("phone_e164", kind="stable").reset_index(drop=True)
+
+
+def bad_numbers(
+    ledger: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], records: pd.DataFrame
+) -> pd.DataFrame:
+    """The numbers of ``ledger`` (one or several) never to dial again: their latest contact is ``bad_number``.
+
+    ``records``: :func:`load_contact_records` output.  Returns
+    :data:`BAD_NUMBER_COLUMNS`, one row per number, full numbers in
+    ``phone_e164`` (personal data: write it 0600, as ``dialkit report
+    --bad-numbers FILE`` does).  A CSV of it is a suppression list:
+    ``--suppress FILE`` and ``load_contacts(suppress=FILE)`` read its
+    ``phone_e164`` column back.
+    """
+    _, requests = _ledger_requests(ledger)
+    return select_bad_numbers(requests, records)
+
+
+def select_redials(
+    requests: Iterable[Mapping[str, Any]],
+    records: pd.DataFrame,
+    *,
+    rules: RedialRules | None = None,
+    now: datetime | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """The people to dial again: pure logic behind :func:`dialkit.redial_candidates`.
+
+    ``requests``: ledger rows (``phone_e164, row, client_token,
+    dial_request_id, attributes`` as JSON text or a dict), from one or several
+    ledgers of the same campaign.  ``records``: :func:`dialkit.load_contact_records`
+    output, matched to the requests by :func:`dialkit.join_contact_records` (one
+    join rule for the whole kit).  Each number is judged on its **latest**
+    contact record; its dials (records that are not ``expired`` or ``not_dialed``) are counted
+    over all of them against ``rules.max_attempts``.  Returns one row per
+    number: ``phone_e164, row, client_token, disconnect_reason, disposition,
+    attempts, redial_after`` and the request's attributes as columns.
+    """
+    rules = rules or RedialRules()
+    base = ["phone_e164", "row", "client_token", "disconnect_reason", "disposition", "attempts", "redial_after"]
+    frame_in = _request_frame(requests)
+    joined = join_contact_records(frame_in, records)
+    matched = joined[joined["disposition"].notna()]
+    if matched.empty:
+        frame = pd.DataFrame(columns=base)
+        frame["row"] = frame["row"].astype("Int64")
+        return frame
+    dials = (~matched["disposition"].isin(NOT_DIALS)).groupby(matched["phone_e164"]).transform("sum")
+    order = matched.assign(_dials=dials).sort_values("initiation_timestamp", kind="stable")
+    latest = order.drop_duplicates("phone_e164", keep="last")
+    decision = redial_table(latest, rules=rules, now=now, attempts=latest["_dials"])
+    rows = []
+    for (_, rec), (_, d) in zip(latest.iterrows(), decision.iterrows()):
+        if not d["redial_now"]:
+            continue
+        rows.append(
+            {
+                "phone_e164": rec["phone_e164"],
+                "row": rec["row"],
+                "client_token": rec["client_token"],
+                "disconnect_reason": rec["disconnect_reason"],
+                "disposition": rec["disposition"],
+                "attempts": int(rec["_dials"]),
+                "redial_after": d["redial_after"],
+                **rec["attributes"],
+            }
+        )
+    frame = pd.DataFrame(rows, columns=None if rows else base)
+    frame["row"] = frame["row"].astype("Int64")
+    return frame
 
 
 def _frequency_capped(
@@ -700,11 +907,6 @@ def _frequency_capped(
     return kept
 
 
-def to_firehose_text(records: Iterable[Mapping[str, Any]]) -> str:
-    """Records concatenated with no delimiter, as Firehose writes them to S3 by default."""
-    return "".join(json.dumps(r, separators=(",", ":")) for r in records)
-
-
 def read_contact_records(
     source: str | os.PathLike[str] | bytes | Iterable[Mapping[str, Any]], *, max_bytes: int | None = None
 ) -> pd.DataFrame:
@@ -716,11 +918,11 @@ def read_contact_records(
 
 
 def __getattr__(name: str) -> Any:
-    """Keep the old import path of ``build_contact_record`` and ``simulate_contact_records`` working.
+    """Keep the old import path of ``build_contact_record``, ``simulate_contact_records`` and ``to_firehose_text``.
 
-    Both moved to the emulator (:mod:`dialkit.emulator`).
+    All three moved to the emulator (:mod:`dialkit.emulator`, which writes records).
     """
-    if name in ("build_contact_record", "simulate_contact_records"):
+    if name in ("build_contact_record", "simulate_contact_records", "to_firehose_text"):
         import dialkit.emulator
 
         return getattr(dialkit.emulator, name)
