@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -367,3 +368,49 @@ def test_mark_past_window_only_touches_requests_first_sent_before_the_cutoff(tmp
         assert led._mark_unsent_reason("stopped", retry_codes=RETRY, first_sent_since=cutoff) == 40
         reasons = Counter(r["pending_reason"] for r in led.requests_rows())
     assert reasons == {"too old": 10, "stopped": 40}
+
+
+def _open_from_another_process(path: Path) -> str:
+    """What a second process gets when it opens ``path`` for sending: ``busy: ...`` or ``opened``."""
+    code = textwrap.dedent(f"""
+        from dialkit.ledger import Ledger
+        from dialkit.exceptions import LedgerBusy
+        try:
+            Ledger.open({str(path)!r}).close()
+            print("opened")
+        except LedgerBusy as e:
+            print("busy:", e)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    return out.stdout + out.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.name == "nt", reason="flock: on Windows the sidecar lock is the only one")
+@pytest.mark.parametrize("alias", ["hard_link", "renamed", "lock_file_deleted", "symlink", "hard_link_in_subfolder"])
+def test_a_second_sender_on_any_path_to_the_same_file_is_refused(tmp_path: Path, alias: str) -> None:
+    """The lock is the database file's own (device + inode): no other name for the file, and no deleted
+    lock file, lets a second process send on a ledger in use; released, the same path opens again."""
+    path = tmp_path / "l.sqlite"
+    with Ledger.open(path) as led:
+        led._bind_plan(plan_of(3))
+        if alias == "hard_link":
+            other = tmp_path / "link.sqlite"
+            os.link(path, other)
+        elif alias == "hard_link_in_subfolder":
+            (tmp_path / "sub").mkdir()
+            other = tmp_path / "sub" / "copy.db"
+            os.link(path, other)
+        elif alias == "renamed":
+            other = tmp_path / "moved.sqlite"
+            os.rename(path, other)
+        elif alias == "symlink":
+            other = tmp_path / "sym.sqlite"
+            other.symlink_to(path)
+        else:
+            (tmp_path / "l.sqlite.lock").unlink()
+            other = path
+        assert "busy:" in _open_from_another_process(other)
+        with pytest.raises(LedgerBusy):  # this process too
+            Ledger.open(other)
+    assert "opened" in _open_from_another_process(other)

@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import dialkit
@@ -111,13 +112,38 @@ def test_notebook_03_tells_a_true_story_when_start_is_pressed_by_hand(tmp_path: 
     assert not [o for c in book.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     report = outputs[at + 2]
     assert "Start was pressed by hand: waiting for that send to end" in report
-    held = re.search(r"the ledger holds 56 requests: (\d+) succeeded, (\d+) failed, (\d+) pending", report)
-    first = re.search(r"56 requests: (\d+) succeeded, \d+ failed \(none\), (\d+) pending", report)
+    held = re.search(r"the ledger holds 46 requests: (\d+) succeeded, (\d+) failed, (\d+) pending", report)
+    first = re.search(r"46 requests: (\d+) succeeded, \d+ failed \(none\), (\d+) pending", report)
     assert held and first and held.group(1) == first.group(1) and held.group(3) == first.group(2)  # one story
     summary = json.loads(outputs[len(book.cells) - 1])
-    assert summary["after_resume"] == {"succeeded": 56, "failed": {}, "pending": 0}
+    # 56 valid numbers, 10 on the do-not-call register; one Australian mobile outside its calling hours waits
+    assert summary["after_resume"] == {"succeeded": 45, "failed": {}, "pending": 1}
     assert summary["first_run"]["succeeded"] == int(first.group(1))
-    assert summary["emulator_dial_requests"] == 56 and summary["third_send_calls"] == 0
+    assert summary["emulator_dial_requests"] == 45 and summary["third_send_calls"] == 0
+
+
+@pytest.mark.slow
+def test_notebook_03_never_sends_a_suppressed_number_to_the_emulator(tmp_path: Path) -> None:
+    """The notebook's own path (its parameters, its send cells): every number on the do-not-call register, and
+    every number of an extra suppression list given as a parameter, stays out of the emulator's log."""
+    from dialkit.contacts.donotcall import do_not_call_numbers
+    from dialkit.ledger import Ledger
+
+    dnc = ROOT / "data" / "samples" / "do_not_call.csv"
+    accepted = dialkit.load_contacts(SMALL, suppress=dnc).accepted["phone_e164"].tolist()
+    extra = tmp_path / "complaints.csv"  # two more people, written in two phone columns, until 2027
+    pd.DataFrame({"home_phone": [accepted[0]], "mobile_phone": [accepted[1]], "until": ["31 Dec 2027"]}).to_csv(
+        extra, index=False
+    )
+    paths = run_notebooks(tmp_path, notebooks=["03"], parameters={"suppress_paths": [str(extra)]})
+    executed = next(p for p in paths if p.suffix == ".ipynb")
+    summary = last_json_output(executed)
+    with Ledger.read(tmp_path / "03_send.sqlite") as led:
+        sent = {r["phone_e164"] for r in led.requests_rows() if r["first_sent_at"]}
+    blocked = do_not_call_numbers(dnc) | {accepted[0], accepted[1]}
+    assert sent and not sent & blocked
+    assert summary["emulator_dial_requests"] == len(sent) <= 2715
+    assert summary["rejected_by_rules_and_lists"]["suppressed"] == 12
 
 
 def test_notebook_06_at_other_moments_sends_nobody_outside_the_window(tmp_path: Path) -> None:

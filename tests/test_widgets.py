@@ -640,3 +640,12 @@ def test_dial_now_preview_explicit_moment_and_a_plan_the_send_would_refuse(tmp_p
     frame = panel.preview(datetime(2026, 11, 28, 16, 5, tzinfo=timezone.utc))
     assert frame.empty and section.at == datetime(2026, 11, 28, 16, 5, tzinfo=timezone.utc)
     assert repr(section).startswith("DialNowPreview(at 2026-11-28 16:05Z")
+
+
+def test_batch_preview_names_the_do_not_call_file_a_request_is_on(tmp_path: Path) -> None:
+    dnc = tmp_path / "do_not_call.csv"
+    dnc.write_text(f"phone\n{LA[0]}\n")
+    preview = BatchPreview(_rules_plan(), suppress=dnc, at=MORNING)
+    by_phone = dict(zip([r.phone_e164 for r in preview.plan.requests], preview.verdicts["reason"]))
+    assert by_phone[LA[0]] == "suppressed (on do_not_call.csv)" and by_phone[LA[1]] == "dial now"
+    assert LA[0] not in preview.table_html

@@ -147,7 +147,18 @@ def _contacts_args(p: argparse.ArgumentParser, *, region_alias: bool = True) -> 
         help="a campaign-rules suppression list, repeatable: numbers not to dial, each until the date in "
         "an expiry column (expires, until, ...) or for good; the rejected row's detail names the list "
         "and the audit its sha256 (deprecated: without --do-not-call, the first --suppress is read as "
-        "the do-not-call register, as before)",
+        "the do-not-call register, as before). Every list (and --do-not-call) is read whole: every phone "
+        "column (phone, home_phone, mobile_phone, alt ...) of every sheet, every number of a cell "
+        "(212-555-0101; 212-555-0102); an entry that cannot be read (letters among the digits, a note) "
+        "stops the load",
+    )
+    p.add_argument(
+        "--date-order",
+        choices=["dmy", "mdy"],
+        help="how to read numeric expiry dates that read both ways (03/04/2026): dmy = day first, "
+        "mdy = month first. Without it such an expiry is refused: the entry keeps suppressing and is "
+        "reported. Always read: 2026-12-31, 2026/12/31, 31 Dec 2026, Dec 31 2026, "
+        "2026-12-31T18:00Z. An expiry that cannot be read never lifts an entry",
     )
     p.add_argument(
         "--dedupe",
@@ -169,7 +180,9 @@ def _rules_args(p: argparse.ArgumentParser, *, at: bool) -> None:
         "--calling-hours",
         type=nonempty("a calling window", "any hour"),
         help="window in each callee's local time, e.g. 08:00-21:00 or "
-        "'Mon-Fri 08:00-21:00; Sat 10:00-18:00; except 2026-12-25'",
+        "'Mon-Fri 08:00-21:00; Sat 10:00-18:00; except 2026-12-25'. Open when the callee's wall clock "
+        "reads inside it, in EVERY time zone their number may ring in (an Australian mobile has 8), "
+        "through daylight-saving changes too",
     )
     g.add_argument(
         "--default-time-zone",
@@ -182,8 +195,10 @@ def _rules_args(p: argparse.ArgumentParser, *, at: bool) -> None:
         action="append",
         default=[],
         type=_PATH,
-        help="ledger of an earlier run, or a folder of them (repeatable): counted by --max-per-number "
-        "and --area-code-cap",
+        help="ledger of an earlier run, or a folder searched (subfolders too) for ledgers by content, "
+        "whatever their names (repeatable): counted by --max-per-number and --area-code-cap. The send's "
+        "own --ledger is left out by its identity, never by run id; a ledger another program holds "
+        "locked stops the command with a message",
     )
     g.add_argument(
         "--max-per-number",
@@ -213,8 +228,9 @@ def _rules_args(p: argparse.ArgumentParser, *, at: bool) -> None:
         g.add_argument(
             "--at",
             type=nonempty("a moment"),
-            help="the moment to evaluate the rules at, ISO-8601 with an offset, e.g. "
-            "2026-11-28T14:00:00Z (default now)",
+            help="the moment to evaluate the rules at (default now): ISO 8601 date and time with Z or an "
+            "offset between -14:00 and +14:00, e.g. 2026-11-28T14:00:00Z or 2026-11-28T09:00:00-05:00; "
+            "nothing else is read",
         )
 
 
@@ -312,9 +328,20 @@ def _rules(args: argparse.Namespace) -> CampaignRules | None:
         countries=args.countries,
         default_region=args.default_region,
         rule_packs=packs,
+        date_order=getattr(args, "date_order", None),
+        unreadable="warn" if args.allow_unreadable_suppress else "error",
     )
     for lst in rules.suppress:  # an entry that cannot be read names someone who could be dialed: as for the first list
-        bad = lst.problems[lst.problems["code"] != "unreadable_expiry"] if len(lst.problems) else lst.problems
+        bad = lst.problems[lst.problems["code"] == "unparseable_phone"] if len(lst.problems) else lst.problems
+        dates = lst.problems[lst.problems["code"] != "unparseable_phone"] if len(lst.problems) else lst.problems
+        if len(dates):  # kept suppressing, and said so: an expiry not understood never lifts an entry
+            shown = "; ".join(str(d) for d in dates["detail"].head(5))
+            print(
+                f"dialkit: --suppress {lst.name}: {len(dates)} entr{'y' if len(dates) == 1 else 'ies'} kept on the "
+                f"list for good because the expiry was not read for certain: {shown}"
+                + ("; ..." if len(dates) > 5 else ""),
+                file=sys.stderr,
+            )
         if len(bad) and not args.allow_unreadable_suppress:
             rows = ", ".join(f"line {r.row} ({r.value_masked})" for r in bad.head(10).itertuples(index=False))
             raise RulesError(
@@ -325,17 +352,20 @@ def _rules(args: argparse.Namespace) -> CampaignRules | None:
 
 
 def _apply_rules(
-    args: argparse.Namespace, contacts: Any, at: Any, *, campaign_id: str | None = None
+    args: argparse.Namespace, contacts: Any, at: Any, *, ledger: str | None = None
 ) -> tuple[Any, pd.DataFrame | None, CampaignRules | None]:
-    """Apply the rule flags' rejections at ``at``; returns ``(contacts, verdict or None, rules or None)``."""
+    """Apply the rule flags' rejections at ``at``; returns ``(contacts, verdict or None, rules or None)``.
+
+    ``ledger``: the run's own ledger (send), whose dials are the plan's and are left out of ``--history``.
+    """
     rules = _rules(args)
     if rules is None:
         return contacts, None, None
     from dialkit.rules import apply_rules, load_history
 
     history = load_history(*args.history) if args.history else None
-    if history is not None and campaign_id is not None:  # this run's own ledger must not count against itself
-        history = history.without_run(campaign_id, args.run_id or "default")
+    if history is not None and ledger is not None:  # this run's own ledger (by its identity) is not history
+        history = history.without_ledger(ledger)
     contacts, verdict = apply_rules(contacts, rules, at, history)
     return contacts, verdict, rules
 
@@ -434,7 +464,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if not args.campaign_id:
         raise DialkitError("--campaign-id is required: the id of the campaign the requests are for")
     at = _at(args)
-    contacts, verdict, rules = _apply_rules(args, _load(args), at, campaign_id=args.campaign_id)
+    contacts, verdict, rules = _apply_rules(args, _load(args), at)
     plan = _plan(args, contacts, args.campaign_id)
     summary = plan.summary()
     if rules is not None:
@@ -498,7 +528,7 @@ def cmd_send(args: argparse.Namespace) -> int:  # noqa: C901
         if not campaign:
             raise DialkitError("--campaign-id is required unless --endpoint is local")
         # rejections at the moment of sending; the deferrals (hours, area-code cap) are the sender's, per call
-        contacts, _, rules = _apply_rules(args, contacts, datetime.now(timezone.utc), campaign_id=campaign)
+        contacts, _, rules = _apply_rules(args, contacts, datetime.now(timezone.utc), ledger=args.ledger)
         plan = _plan(args, contacts, campaign)
         if not args.json:
             s = contacts.summary()

@@ -12,9 +12,19 @@ last committed transaction intact.  The schema carries a version
 (``PRAGMA user_version`` and the ``meta`` table) so later dialkit versions can
 read files written by this one, and this one refuses files from a newer one.
 
-A ledger is held by one sender at a time: an exclusive OS lock on a sidecar
-``<ledger>.lock`` file.  The OS drops it when the process dies, so a killed run
-never leaves a stale lock behind.
+A ledger is held by one sender at a time, by two OS locks the OS drops when the
+process dies (a killed run never leaves a stale lock behind):
+
+* an exclusive ``flock`` on the **database file itself** (its open file, so its
+  device and inode): every path that names the file (a symlink, a hard link, the
+  file after a rename) meets the same lock, and no lock file exists that could
+  be deleted to let a second sender in.  ``flock`` and SQLite's own ``fcntl``
+  byte-range locks do not interact on local file systems, so SQLite's locking is
+  untouched.  Keep ledgers on a local disk: on NFS ``flock`` is emulated with
+  ``fcntl`` locks, which SQLite's own would replace;
+* the sidecar ``<ledger>.lock`` file of earlier dialkit versions (an older
+  dialkit sending on the same ledger meets it; on Windows, where ``flock`` does
+  not exist, it is the only lock).
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,7 +49,21 @@ from dialkit.exceptions import LedgerBusy, LedgerError
 from dialkit.ledger.chain import CHAIN_SCHEMA, Chain, ChainReport, chain_existing, verify
 from dialkit.planning import BatchPlan
 
-__all__ = ["RULES_META_KEY", "SCHEMA_VERSION", "STATUSES", "Ledger", "LedgerRequest", "ledger_time", "plan_digest"]
+__all__ = [
+    "LEDGER_ID_KEY",
+    "RULES_META_KEY",
+    "SCHEMA_VERSION",
+    "STATUSES",
+    "Ledger",
+    "LedgerRequest",
+    "is_ledger_file",
+    "ledger_time",
+    "plan_digest",
+]
+
+#: The ``meta`` key of a ledger's identity: a random id written when the ledger is created (older
+#: ledgers get one the next time they are opened for sending).  Copies share it; no two runs do.
+LEDGER_ID_KEY = "ledger_id"
 
 #: Bump when the layout changes; readers migrate older versions forward.
 #: 1: dialkit 0.1.  2: indexes on ``seq`` and (``status``, ``first_sent_at``) and a ``tally`` of
@@ -283,6 +308,66 @@ class _FileLock:
                 lock.release(force=True)
 
 
+class _InodeLock:
+    """An exclusive, non-blocking ``flock`` on the ledger's database file (its device and inode).
+
+    Held through an open descriptor of the file, so it follows the file, not a
+    path: a hard link, a symlink or a renamed path to a ledger in use meets it,
+    and there is nothing to delete.  Released when closed or when the process
+    dies.  On Windows (no ``flock``) it is a no-op and the sidecar lock alone holds.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        """Take the lock now or return False (another sender holds the file); OSError if it cannot be opened."""
+        try:
+            import fcntl
+        except ImportError:  # Windows: the sidecar lock is the only one
+            return True
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(self.path, flags, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        return True
+
+    def same_file(self, path: Path) -> bool:
+        """Whether ``path`` still names the locked file (same device and inode)."""
+        if self._fd is None:
+            return True
+        held, now = os.fstat(self._fd), os.stat(path)
+        return (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)  # closing the only descriptor drops the flock
+
+
+class _Locks:
+    """The two locks of a ledger held for sending: the file's own (:class:`_InodeLock`) and the sidecar."""
+
+    def __init__(self, real: Path) -> None:
+        self.sidecar = _FileLock(real.with_name(real.name + ".lock"))
+        self.file = _InodeLock(real)
+        self.path = self.sidecar.path
+
+    def release(self) -> None:
+        try:
+            self.file.release()
+        finally:
+            self.sidecar.release()
+
+
 class Ledger:
     """One run's ledger file.
 
@@ -296,7 +381,7 @@ class Ledger:
     :func:`dialkit.load_results`, :func:`dialkit.load_attempts` or :func:`dialkit.report`.
     """
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, lock: _FileLock | None) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, lock: _Locks | None) -> None:
         self.path = path
         self._db = conn
         self._lock = lock
@@ -308,7 +393,7 @@ class Ledger:
 
     # -- opening -----------------------------------------------------------
     @classmethod
-    def open(cls, path: str | os.PathLike[str]) -> Ledger:
+    def open(cls, path: str | os.PathLike[str]) -> Ledger:  # noqa: C901
         """Open (or create) a ledger for sending; raises :class:`LedgerBusy` if another sender holds it."""
         p = Path(path)
         if p.exists() and p.is_dir():
@@ -325,21 +410,32 @@ class Ledger:
         except OSError as exc:
             raise _storage_error(p, exc) from exc
         real = _resolve(p)  # every alias (symlink) of a ledger shares one lock and one file
-        lock = _FileLock(real.with_name(real.name + ".lock"))
+        lock = _Locks(real)
+        busy = LedgerBusy(
+            f"ledger {p} is in use by another sender (the ledger file is locked; see also {lock.path}); two "
+            "senders on one ledger could dial someone twice. Wait for the other run to finish or stop it, then resume."
+        )
         try:
-            acquired = lock.acquire()
+            acquired = lock.sidecar.acquire()
         except OSError as exc:
             raise _storage_error(lock.path, exc, lock=True) from exc
         if not acquired:
-            raise LedgerBusy(
-                f"ledger {p} is in use by another sender (see {lock.path}); two senders on one ledger "
-                "could dial someone twice. Wait for the other run to finish or stop it, then resume."
-            )
+            raise busy
         try:
+            try:
+                if not lock.file.acquire():  # a hard link, a renamed path or a deleted lock file: the file says
+                    raise busy
+            except OSError as exc:
+                raise _storage_error(p, exc) from exc
             _make_ledger_private(real)
             db = cls._connect(real)
+            if not lock.file.same_file(real):  # replaced between the lock and the open
+                db.close()
+                raise busy
             cls._init_schema(db, p)
-            return cls(p, db, lock)
+            led = cls(p, db, lock)
+            led._add_ledger_id()
+            return led
         except (OSError, sqlite3.Error) as exc:
             lock.release()
             raise _storage_error(p, exc) from exc
@@ -348,12 +444,17 @@ class Ledger:
             raise
 
     @classmethod
-    def read(cls, path: str | os.PathLike[str]) -> Ledger:
-        """Open an existing ledger for reading (no lock: a report may run beside a send)."""
+    def read(cls, path: str | os.PathLike[str], *, busy_timeout: float = 30.0) -> Ledger:
+        """Open an existing ledger for reading (no lock: a report may run beside a send).
+
+        ``busy_timeout``: seconds to wait while another program holds the file
+        exclusively (a send in WAL mode never does; an ``sqlite3`` shell in a
+        transaction may), before a read fails with ``sqlite3.OperationalError``.
+        """
         p = Path(path)
         if not p.is_file():
             raise LedgerError(f"no ledger at {p}: pass the --ledger path of a send (a .sqlite file)")
-        db = cls._connect(p, writer=False)
+        db = cls._connect(p, writer=False, busy_timeout=busy_timeout)
         try:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version:
@@ -367,12 +468,12 @@ class Ledger:
         return cls(p, db, None)
 
     @staticmethod
-    def _connect(p: Path, *, writer: bool = True) -> sqlite3.Connection:
+    def _connect(p: Path, *, writer: bool = True, busy_timeout: float = 30.0) -> sqlite3.Connection:
         try:
             if writer:
                 db = sqlite3.connect(p, timeout=30, isolation_level=None, check_same_thread=False)
             else:  # read-only; on read-only media (no -shm can be made) the file is read as immutable
-                db = _connect_read_only(p)
+                db = _connect_read_only(p, busy_timeout)
             db.row_factory = sqlite3.Row
             if writer:  # a reader leaves the file's journal mode alone
                 db.execute("PRAGMA journal_mode=WAL")
@@ -409,6 +510,7 @@ class Ledger:
                 db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 db.execute("INSERT INTO meta VALUES ('created_by', ?)", (f"dialkit {__version__}",))
                 db.execute("INSERT INTO meta VALUES ('created_at', ?)", (ledger_time(_utcnow()),))
+                db.execute("INSERT INTO meta VALUES (?, ?)", (LEDGER_ID_KEY, uuid.uuid4().hex))
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 chain_existing(db)  # the chain starts with the ledger
         if version == 1:
@@ -419,6 +521,11 @@ class Ledger:
             version = 3
         if version == 3:
             cls._migrate_3_to_4(db)
+
+    def _add_ledger_id(self) -> None:
+        """Give a ledger made before ledger ids its id, once, when it is next opened for sending (hash-chained)."""
+        if self.ledger_id is None:
+            self._set_meta(LEDGER_ID_KEY, uuid.uuid4().hex)
 
     @staticmethod
     def _migrate_1_to_2(db: sqlite3.Connection) -> None:
@@ -535,8 +642,14 @@ class Ledger:
         self._db.execute("COMMIT")
 
     # -- meta ----------------------------------------------------------------
+    @property
+    def ledger_id(self) -> str | None:
+        """The ledger's identity (:data:`LEDGER_ID_KEY`), None for a ledger never opened by a dialkit that writes one."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (LEDGER_ID_KEY,)).fetchone()
+        return str(row[0]) if row is not None else None
+
     def meta(self) -> dict[str, str]:
-        """The run's metadata: campaign_id, run_id, api, ttl_seconds, schema_version, ..."""
+        """The run's metadata: campaign_id, run_id, api, ttl_seconds, schema_version, ledger_id, ..."""
         return {r["key"]: r["value"] for r in self._db.execute("SELECT key, value FROM meta")}
 
     def _set_meta(self, key: str, value: str) -> None:
@@ -1015,12 +1128,14 @@ class Ledger:
         return self._db.execute("SELECT * FROM calls ORDER BY call_id").fetchall()
 
 
-def _connect_read_only(p: Path) -> sqlite3.Connection:
+def _connect_read_only(p: Path, busy_timeout: float = 30.0) -> sqlite3.Connection:
     """Open ``p`` read-only; when even that fails (read-only media, WAL files not creatable), as immutable."""
     from urllib.parse import quote
 
     uri = "file:" + quote(str(p.resolve()))
-    db = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=30, isolation_level=None, check_same_thread=False)
+    db = sqlite3.connect(
+        uri + "?mode=ro", uri=True, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+    )
     try:
         db.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return db
@@ -1028,7 +1143,48 @@ def _connect_read_only(p: Path) -> sqlite3.Connection:
         db.close()
     except sqlite3.DatabaseError:  # not a database at all: the caller says so
         return db
-    return sqlite3.connect(uri + "?immutable=1", uri=True, timeout=30, isolation_level=None, check_same_thread=False)
+    return sqlite3.connect(
+        uri + "?immutable=1", uri=True, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+    )
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def is_ledger_file(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a dialkit ledger, by its content (never its name).
+
+    True for a regular file that starts with SQLite's header and holds the
+    ``meta`` and ``requests`` tables (or that another program holds locked, so
+    its tables cannot be listed now: the reader decides).  False for anything
+    else: another SQLite database, a ``-wal``/``-shm`` or ``.lock`` sidecar, a
+    CSV, a FIFO or a device.
+    """
+    import stat
+    from urllib.parse import quote
+
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
+        with open(path, "rb") as f:
+            if f.read(16) != _SQLITE_MAGIC:
+                return False
+    except OSError:
+        return False
+    uri = "file:" + quote(os.path.realpath(os.fspath(path))) + "?mode=ro"
+    try:
+        db = sqlite3.connect(uri, uri=True, timeout=1)
+    except sqlite3.Error:
+        return False
+    try:
+        names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.OperationalError as exc:
+        return "locked" in str(exc) or "busy" in str(exc)
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        db.close()
+    return {"meta", "requests"} <= names
 
 
 def _damaged_ledger(p: Path, exc: BaseException) -> LedgerError:

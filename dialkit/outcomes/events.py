@@ -83,11 +83,13 @@ def fetch_contact_attributes(
         instance_id: the Amazon Connect instance; None reads it from each
             event's ``detail.instanceArn``.
         rate: at most this many calls a second (a token bucket, burst 1).
-        clock, sleep: the time source and the wait of the pacing (tests inject them).
+        clock: the time source of the pacing (tests inject it).
+        sleep: the wait of the pacing (tests inject it).
 
-    Returns :class:`FetchedAttributes`.  The contact asked is the event's
-    ``initialContactId`` when it has one, else its ``contactId``.  Never raises
-    for a failed call: the event is listed in ``errors`` with the reason.
+    Returns:
+        A :class:`FetchedAttributes`.  The contact asked is the event's ``initialContactId`` when it
+        has one, else its ``contactId``.  A failed call never raises: the event is listed in
+        ``errors`` with the reason.
 
     Raises:
         ValueError: ``rate`` is not above 0.

@@ -54,6 +54,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from dialkit.aws import reasons
@@ -446,6 +447,38 @@ def camel_detail(detail: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: AMD statuses that say a person answered (botocore ``connect`` model, ``AnsweringMachineDetectionStatus``).
+_PERSON_STATUSES = frozenset({"HUMAN_ANSWERED", "ANSWERED"})
+
+
+def _finality(frame: pd.DataFrame) -> pd.Series:
+    """How final each record version's state is, to break a tie of equal ``LastUpdateTimestamp``.
+
+    5: a person answered (AMD ``HUMAN_ANSWERED``/``ANSWERED``, or an agent took it); 4: the endpoint
+    answered (``ConnectedToSystemTimestamp``); 3: ended another way (a ``DisconnectReason`` other than
+    ``EXPIRED``); 2: ``EXPIRED``; 1: a ``DisconnectTimestamp`` alone; 0: still in progress.  Why: two
+    versions stamped the same second must not resolve to "expired" and redial a person who answered.
+    """
+    reason = frame["disconnect_reason"].astype(object)
+    stamped = frame["last_update_timestamp"].notna().to_numpy()  # no time to tie on: the order given decides
+    person = frame["amd_status"].isin(_PERSON_STATUSES) | frame["agent"].fillna(False).astype(bool)
+    return pd.Series(
+        np.select(
+            [
+                person.to_numpy(),
+                frame["connected_to_system_timestamp"].notna().to_numpy(),
+                (reason.notna() & reason.ne("") & reason.ne("EXPIRED")).to_numpy(),
+                reason.eq("EXPIRED").to_numpy(),
+                frame["disconnect_timestamp"].notna().to_numpy(),
+            ],
+            [5, 4, 3, 2, 1],
+            0,
+        )
+        * stamped,
+        index=frame.index,
+    )
+
+
 def _record_row(r: Mapping[str, Any]) -> dict[str, Any]:
     """One contact record (PascalCase, the contact record data model) as a row."""
     attrs = r.get("Attributes")
@@ -607,8 +640,11 @@ def load_contact_records(
     frame = pd.DataFrame(with_id, columns=[c for c in COLUMNS if c not in ("outcome", "redial")])
     for col in _TIMES:
         frame[col] = pd.to_datetime(frame[col], utc=True, format="ISO8601", errors="coerce")
-    # delivered at least once: keep the latest version of each contact record; merge the events of a contact
-    frame = frame.sort_values("last_update_timestamp", kind="stable", na_position="first")
+    # delivered at least once: keep the latest version of each contact record (on a tie, the most final
+    # one: a person answered beats any other ending, an ending beats none); merge the events of a contact
+    frame = frame.assign(_finality=_finality(frame))
+    frame = frame.sort_values(["last_update_timestamp", "_finality"], kind="stable", na_position="first")
+    frame = frame.drop(columns="_finality")
     is_event = frame["source_type"] == "contact_event"
     records = frame[~is_event].drop_duplicates("contact_id", keep="last")
     events = frame[is_event]
@@ -704,6 +740,8 @@ def redial_candidates(
     now: datetime | None = None,
     max_per_number: Any = None,
     history: Any = None,
+    suppress: Any = None,
+    campaign_rules: Any = None,
 ) -> pd.DataFrame:
     """The people to dial again, by disposition (:mod:`dialkit.outcomes.dispositions`), under ``rules`` at ``now``.
 
@@ -733,9 +771,19 @@ def redial_candidates(
     """
     paths, requests = _ledger_requests(ledger)
     chosen = select_redials(requests, records, rules=rules, now=now)
-    if max_per_number is None:
-        return chosen
-    return _frequency_capped(chosen, paths, max_per_number, history, now)
+    rejected: list[pd.DataFrame] = []
+    if suppress is not None:
+        chosen, out = _suppressed(chosen, suppress)
+        rejected.append(out)
+    if campaign_rules is not None:
+        chosen, out = _against_rules(chosen, campaign_rules, paths, history, now)
+        rejected.append(out)
+    if max_per_number is not None:
+        chosen = _frequency_capped(chosen, paths, max_per_number, history, now)
+        rejected.append(chosen.attrs["rejected"])
+    if rejected:
+        chosen.attrs["rejected"] = pd.concat(rejected, ignore_index=True) if len(rejected) > 1 else rejected[0]
+    return chosen
 
 
 def _request_frame(requests: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
@@ -874,6 +922,67 @@ def select_redials(
     frame = pd.DataFrame(rows, columns=None if rows else base)
     frame["row"] = frame["row"].astype("Int64")
     return frame
+
+
+_REJECTED_COLUMNS = ["row", "client_token", "phone_masked", "code", "detail"]
+
+
+def _rejected_rows(chosen: pd.DataFrame, mask: Any, code: Any, detail: Any) -> pd.DataFrame:
+    from dialkit.masking import mask_phone
+
+    return pd.DataFrame(
+        {
+            "row": chosen.loc[mask, "row"].astype("Int64").to_numpy() if len(chosen) else pd.array([], dtype="Int64"),
+            "client_token": chosen.loc[mask, "client_token"].astype(object).to_numpy(),
+            "phone_masked": chosen.loc[mask, "phone_e164"].map(mask_phone).astype(object).to_numpy(),
+            "code": code,
+            "detail": detail,
+        },
+        columns=_REJECTED_COLUMNS,
+    )
+
+
+def _suppressed(chosen: pd.DataFrame, suppress: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``chosen`` less the candidates on today's do-not-call list(s), and those left out."""
+    from dialkit.contacts.donotcall import do_not_call_numbers
+
+    several = isinstance(suppress, (list, tuple)) and all(
+        isinstance(x, (str, os.PathLike, pd.DataFrame))
+        and not (isinstance(x, str) and not os.path.exists(x))
+        or hasattr(x, "suppress_numbers")
+        for x in suppress
+    )
+    lists = list(suppress) if several and suppress else [suppress]
+    regions = sorted({r for r in chosen.get("region", pd.Series(dtype=object)).dropna().astype(str) if r})
+    blocked: set[str] = set()
+    for one in lists:
+        blocked |= do_not_call_numbers(one, regions=regions)
+    hit = chosen["phone_e164"].isin(blocked).to_numpy(dtype=bool) if len(chosen) else np.zeros(0, dtype=bool)
+    out = _rejected_rows(chosen, hit, "suppressed", "on today's do-not-call list: never redialed")
+    kept = chosen[~hit].reset_index(drop=True)
+    kept.attrs.update(chosen.attrs)
+    return kept, out
+
+
+def _against_rules(
+    chosen: pd.DataFrame, rules: Any, paths: list[Any], history: Any, now: datetime | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``chosen`` less the candidates the campaign rules reject at ``now``, and those left out."""
+    from dialkit.rules import RULE_REJECTIONS, evaluate, read_history
+
+    extra = [] if history is None else ([history] if isinstance(history, (str, os.PathLike)) else list(history))
+    moment = now if now is not None else datetime.now(timezone.utc)
+    hist = read_history([*paths, *extra]) if rules.max_per_number is not None else None
+    verdict = evaluate(chosen, rules, moment, hist) if len(chosen) else None
+    if verdict is None:
+        return chosen, _rejected_rows(chosen, np.zeros(0, dtype=bool), [], [])
+    hit = verdict["code"].isin(RULE_REJECTIONS).to_numpy(dtype=bool)
+    out = _rejected_rows(
+        chosen, hit, verdict.loc[hit, "code"].astype(object).to_numpy(), verdict.loc[hit, "detail"].to_numpy()
+    )
+    kept = chosen[~hit].reset_index(drop=True)
+    kept.attrs.update(chosen.attrs)
+    return kept, out
 
 
 def _frequency_capped(

@@ -48,7 +48,6 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import phonenumbers
-from pandas.api.typing import NaTType
 
 from dialkit._util.utc import utc_iso
 from dialkit._util.zones import (
@@ -64,7 +63,6 @@ from dialkit.exceptions import RulesError
 if TYPE_CHECKING:
     from dialkit.contacts import ContactSet
     from dialkit.rules.packs import RulePack
-from dialkit._util.columns import column_key
 from dialkit.masking import mask_phone, mask_text
 
 __all__ = [
@@ -122,28 +120,62 @@ def _fmt_utc(ts: Any) -> str:
     return utc_iso(t, "seconds" if t.second else "minutes")
 
 
-def parse_at(at: Moment | None) -> datetime:
-    """The moment to evaluate rules at, as an aware UTC datetime (``--at ISO-8601``).
+#: The one spelling ``--at`` takes: ISO 8601 date and time with ``Z`` or an offset (seconds and a fraction optional).
+_AT_RE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?\s*(?P<zone>Z|UTC|[+-]\d{2}(?::?\d{2})?)$",
+    re.IGNORECASE,
+)
+_AT_FORMAT = "write it as ISO 8601 with Z or an offset between -14:00 and +14:00, e.g. 2026-11-28T14:00:00Z or 2026-11-28T09:00:00-05:00"
+#: The widest UTC offsets in use on earth (Line Islands +14:00; Baker Island -12:00, rounded out to -14:00).
+MAX_UTC_OFFSET = timedelta(hours=14)
 
-    A moment without a UTC offset is refused: ``2026-11-28T09:00`` could be the
-    analyst's local time or UTC, and a guess would move every calling window.
+
+def parse_at(at: Moment | None) -> datetime:  # noqa: C901
+    """The moment to evaluate rules at, as an aware UTC datetime (``--at``).
+
+    Parameters: ``at``, a string ``2026-11-28T14:00:00Z`` / ``2026-11-28T09:00-05:00``
+    (ISO 8601 date and time with ``Z`` or an offset; nothing else), or an aware
+    datetime / Timestamp.
+
+    Raises :class:`RulesError` for any other spelling, a moment without a UTC
+    offset (``2026-11-28T09:00`` could be the analyst's local time or UTC, and a
+    guess would move every calling window), or an offset beyond +-14:00 (no
+    place on earth has one: ``+14:30`` is a typo).
     """
     if at is None:
         raise RulesError("give the moment to evaluate the rules at (the sender passes its clock; --at defaults to now)")
     if isinstance(at, str):
+        text = at.strip()
+        m = _AT_RE.match(text)
+        if not m:
+            if re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$", text):
+                raise RulesError(f"--at {at!r} has no UTC offset: {_AT_FORMAT}")
+            raise RulesError(f"--at {at!r} is not a moment dialkit reads: {_AT_FORMAT}")
+        zone = m.group("zone").upper()
+        if zone not in ("Z", "UTC"):
+            digits = zone[1:].replace(":", "")
+            hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+            if minutes > 59 or timedelta(hours=hours, minutes=minutes) > MAX_UTC_OFFSET:
+                raise RulesError(
+                    f"--at {at!r}: the offset {zone} is beyond +-14:00 (none on earth is wider): {_AT_FORMAT}"
+                )
+        text = re.sub(r"\s*UTC$", "Z", text, flags=re.IGNORECASE)
         try:
-            value = pd.Timestamp(at.strip())
-        except (ValueError, TypeError):
-            raise RulesError(f"--at {at!r} is not an ISO-8601 moment: write it like 2026-11-28T14:00:00Z") from None
+            value = pd.Timestamp(text)
+        except (ValueError, TypeError, OverflowError):
+            raise RulesError(f"--at {at!r} is not a calendar moment: {_AT_FORMAT}") from None
     else:
-        value = pd.Timestamp(at)
+        try:
+            value = pd.Timestamp(at)
+        except (ValueError, TypeError, OverflowError):
+            raise RulesError(f"the moment {at!r} cannot be held: {_AT_FORMAT}") from None
     if pd.isna(value):  # pd.Timestamp("NaT") is NaT (pandas-stubs says Timestamp)
         raise RulesError("the moment to evaluate rules at is missing (NaT)")
     if value.tzinfo is None:
-        raise RulesError(
-            f"the moment {str(at)!r} has no UTC offset: write it with Z or an offset, e.g. 2026-11-28T14:00:00Z "
-            "or 2026-11-28T09:00:00-05:00"
-        )
+        raise RulesError(f"the moment {str(at)!r} has no UTC offset: {_AT_FORMAT}")
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+        raise RulesError(f"the moment {str(at)!r} has an offset beyond +-14:00: {_AT_FORMAT}")
     return value.tz_convert(_UTC).to_pydatetime()
 
 
@@ -219,11 +251,15 @@ class CallingHours:
         CallingHours.parse("Mon-Fri 08:00-21:00; Sat 10:00-18:00")         # Sundays closed
         CallingHours.parse("Mon-Fri 09:00-12:00,13:00-20:00; except 2026-12-25, 2027-01-01")
 
-    A window is open at a local wall-clock time ``t`` on date ``d`` when ``d``
-    is not blocked and ``start <= t < end`` for one of ``d``'s weekday windows.
-    Where a boundary falls in a daylight-saving gap (02:30 on the night clocks
-    jump from 02:00 to 03:00) it is the first instant the wall clock reaches it
-    (03:00); where it falls in a repeated hour, the first occurrence.
+    A callee may be called at a moment when their wall clock reads a time ``t``
+    of a date ``d`` that is not blocked, with ``start <= t < end`` for one of
+    ``d``'s weekday windows: exactly what the wall clock says, through
+    daylight-saving changes too.  The night the clocks jump from 02:00 to 03:00,
+    a window starting at 02:30 opens at 03:00 and a window inside the skipped
+    hour never opens; the night they fall back from 02:00 to 01:00, a window
+    is open whenever the clock reads inside it, on both passes of the hour
+    (``01:30-23:00`` is closed again while the clock reads 01:00-01:30 the
+    second time).
     """
 
     weekly: tuple[tuple[tuple[int, int], ...], ...]
@@ -350,30 +386,73 @@ def _first_instant(zone: ZoneInfo, day: date, minute: int) -> int:
     return hi
 
 
-def _zone_intervals(hours: CallingHours, zone_name: str, start: int, end: int) -> list[tuple[int, int]]:
-    """The open intervals ``[open, close)`` (epoch seconds) of ``hours`` in one zone, covering ``start..end``."""
-    zone = time_zone(zone_name)
-    first = datetime.fromtimestamp(start, zone).date() - timedelta(days=1)
-    last = datetime.fromtimestamp(end, zone).date() + timedelta(days=1)
-    out: list[tuple[int, int]] = []
-    day = first
-    while day <= last:
-        if day not in hours.blocked_dates:
-            for s, e in hours.weekly[day.weekday()]:
-                opens = _first_instant(zone, day, s)
-                closes = (
-                    _first_instant(zone, day + timedelta(days=1), 0)
-                    if e == _MINUTES_PER_DAY
-                    else (_first_instant(zone, day, e))
-                )
-                if closes <= opens:
-                    continue
-                if out and opens <= out[-1][1]:
-                    out[-1] = (out[-1][0], max(out[-1][1], closes))
+def _offset(zone: ZoneInfo, t: int) -> int:
+    """The zone's UTC offset at epoch second ``t``, in seconds."""
+    off = datetime.fromtimestamp(t, zone).utcoffset()
+    return int(off.total_seconds()) if off is not None else 0
+
+
+def _offset_pieces(zone: ZoneInfo, start: int, end: int) -> list[tuple[int, int, int]]:
+    """``(from, to, offset)`` pieces of ``[start, end)`` over which the zone's offset is constant.
+
+    Transitions are found by sampling every hour and bisecting to the second
+    where the offset changes (tz rules never change twice within an hour).
+    """
+    pieces: list[tuple[int, int, int]] = []
+    lo, off = start, _offset(zone, start)
+    t = start
+    while t < end:
+        nxt = min(t + 3600, end)
+        o = _offset(zone, nxt)
+        if o != off:
+            a, b = t, nxt  # offset(a) == off, offset(b) != off
+            while b - a > 1:
+                mid = (a + b) // 2
+                if _offset(zone, mid) == off:
+                    a = mid
                 else:
-                    out.append((opens, closes))
-        day += timedelta(days=1)
-    return out
+                    b = mid
+            pieces.append((lo, b, off))
+            lo, off = b, _offset(zone, b)
+        t = nxt
+    pieces.append((lo, end, off))
+    return pieces
+
+
+_EPOCH_DAY = date(1970, 1, 1)
+
+
+def _zone_intervals(hours: CallingHours, zone_name: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The open intervals ``[open, close)`` (epoch seconds) of ``hours`` in one zone, covering ``start..end``.
+
+    Exactly the moments at which the zone's wall clock reads a time inside a
+    window of its own local date: over each stretch of constant UTC offset the
+    wall clock is ``t + offset``, so a window is an interval there.  The night
+    the clocks skip an hour, a window inside the skipped hour never opens; the
+    night they repeat one, a window is open on both passes.
+    """
+    zone = time_zone(zone_name)
+    out: list[tuple[int, int]] = []
+    for a, b, off in _offset_pieces(zone, start, end):
+        first = date.fromordinal(_EPOCH_DAY.toordinal() + (a + off) // 86400)
+        last = date.fromordinal(_EPOCH_DAY.toordinal() + (b + off) // 86400)
+        day = first
+        while day <= last:
+            if day not in hours.blocked_dates:
+                midnight = (day.toordinal() - _EPOCH_DAY.toordinal()) * 86400 - off  # UTC epoch of local 00:00
+                for s, e in hours.weekly[day.weekday()]:
+                    lo, hi = max(a, midnight + s * 60), min(b, midnight + e * 60)
+                    if lo < hi:
+                        out.append((lo, hi))
+            day += timedelta(days=1)
+    out.sort()
+    merged: list[tuple[int, int]] = []
+    for lo, hi in out:
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
 
 
 def _intersect(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -679,7 +758,17 @@ class FrequencyCap:
         return f"{self.max_requests}/{self.days}"
 
 
-_HISTORY_COLUMNS = ("phone_e164", "sent_at", "campaign_id", "run_id", "ledger", "status", "dial_request_id")
+_HISTORY_COLUMNS = (
+    "phone_e164",
+    "sent_at",
+    "campaign_id",
+    "run_id",
+    "ledger",
+    "status",
+    "dial_request_id",
+    "ledger_id",
+    "ledger_file",
+)
 
 
 @dataclass(frozen=True, repr=False)
@@ -688,7 +777,9 @@ class DialHistory:
 
     ``dials``: one row per request that went out, columns ``phone_e164``,
     ``sent_at`` (UTC), ``campaign_id``, ``run_id``, ``ledger`` (file name),
-    ``status``, ``dial_request_id``.  Holds full numbers (the ledgers do): it is
+    ``status``, ``dial_request_id``, ``ledger_id`` (the ledger's identity, see
+    :data:`dialkit.ledger.LEDGER_ID_KEY`) and ``ledger_file`` (its real path).
+    ``ledgers``: the files read.  Holds full numbers (the ledgers do): it is
     personal data, and its repr shows counts only.
     """
 
@@ -700,11 +791,33 @@ class DialHistory:
         """No earlier dials."""
         return cls(_empty_history(), ())
 
-    def without_run(self, campaign_id: str, run_id: str) -> DialHistory:
-        """This history less one run's requests: pass the current plan's run so it is not counted twice.
+    def without_ledger(self, ledger: str | os.PathLike[str] | Any) -> DialHistory:
+        """This history less the dials of one ledger: the run being sent (or resumed), so it is not counted twice.
 
-        Why: a resumed run's own ledger may sit in the history folder; its
-        requests are the plan's rows, which :func:`evaluate` already counts.
+        ``ledger``: its path (it may not exist yet: nothing is removed) or an
+        open :class:`dialkit.ledger.Ledger`.  A dial is the ledger's when it was
+        read from a file with the same ledger id (a copy of it too) or from the
+        same file (its real path, or its device and inode: a hard link).  Never
+        by run id: two runs may share one (``default``).
+        """
+        ident, real, inode = _ledger_identity(ledger)
+        if not len(self.dials):
+            return self
+        same = pd.Series(False, index=self.dials.index)
+        if ident:
+            same |= self.dials["ledger_id"].eq(ident)
+        if real:
+            same |= self.dials["ledger_file"].eq(real)
+        if inode:
+            files = {f for f in self.dials["ledger_file"].dropna().unique() if _inode(f) == inode}
+            same |= self.dials["ledger_file"].isin(files)
+        return DialHistory(self.dials[~same].reset_index(drop=True), self.ledgers)
+
+    def without_run(self, campaign_id: str, run_id: str) -> DialHistory:
+        """This history less one run's requests, by campaign and run id.
+
+        Prefer :meth:`without_ledger`: two different runs can share a run id
+        (every run without ``--run-id`` is ``default``), and this drops both.
         """
         keep = ~(self.dials["campaign_id"].eq(campaign_id) & self.dials["run_id"].eq(run_id))
         return DialHistory(self.dials[keep].reset_index(drop=True), self.ledgers)
@@ -716,6 +829,33 @@ class DialHistory:
         return f"DialHistory(ledgers={len(self.ledgers)}, dials={len(self.dials)})"
 
 
+def _inode(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _ledger_identity(ledger: Any) -> tuple[str | None, str | None, tuple[int, int] | None]:
+    """``(ledger id, real path, (device, inode))`` of a ledger path or open Ledger; Nones where unknown."""
+    from dialkit.exceptions import LedgerError
+    from dialkit.ledger import Ledger, is_ledger_file
+
+    if isinstance(ledger, Ledger):
+        return ledger.ledger_id, os.path.realpath(ledger.path), _inode(str(ledger.path))
+    path = os.fspath(ledger)
+    real = os.path.realpath(path)
+    ident = None
+    if is_ledger_file(path):
+        try:
+            with Ledger.read(path, busy_timeout=2) as led:
+                ident = led.ledger_id
+        except (RulesError, LedgerError, sqlite3.Error):
+            ident = None  # still matched by its path and inode
+    return ident, real, _inode(path)
+
+
 def _empty_history() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype=object) for c in _HISTORY_COLUMNS})
     frame["sent_at"] = pd.Series(dtype="datetime64[ns, UTC]")
@@ -723,36 +863,128 @@ def _empty_history() -> pd.DataFrame:
 
 
 def _ledger_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """The ledgers named: a file as given; a folder searched through (subfolders too) for ledgers by content."""
+    from dialkit.ledger import is_ledger_file
+
     out: list[Path] = []
     for p in paths:
         path = Path(os.fspath(p))
         if path.is_dir():
-            found = sorted(q for q in path.glob("*.sqlite") if q.is_file())
+            found: list[Path] = []
+            for root, dirs, files in os.walk(path, followlinks=False):  # a symlinked folder is never followed
+                dirs.sort()
+                found.extend(Path(root) / f for f in sorted(files) if is_ledger_file(Path(root) / f))
             out.extend(found)
         elif path.is_file():
             out.append(path)
+        elif path.exists():
+            raise RulesError(f"--history {path}: not a ledger file or a folder (a pipe or a device?)")
         else:
-            raise RulesError(
-                f"--history {path}: no such ledger file or folder (give a .sqlite ledger or a folder of them)"
-            )
-    return out
+            raise RulesError(f"--history {path}: no such ledger file or folder (give a ledger or a folder of them)")
+    seen: dict[str, Path] = {}
+    for f in out:  # a ledger named twice (a folder and a file in it) is read once
+        seen.setdefault(os.path.realpath(f), f)
+    return list(seen.values())
+
+
+def _history_rows(path: Path) -> tuple[dict[str, str], list[Any], str | None]:
+    """``(meta, rows that went out, ledger id)`` of one history ledger; a locked one is read from a snapshot.
+
+    A ledger held exclusively by another program (an ``sqlite3`` shell in a
+    transaction; a send in WAL mode never blocks readers) is copied with
+    SQLite's online backup API and read from the copy; when even that cannot
+    read it, a clear :class:`RulesError` says so (never a silent skip: a cap
+    that misses dials breaks its promise).
+    """
+    from urllib.parse import quote
+
+    from dialkit.ledger import Ledger
+
+    probe = sqlite3.connect("file:" + quote(os.path.realpath(path)) + "?mode=ro", uri=True, timeout=2)
+    try:
+        probe.execute("SELECT count(*) FROM requests").fetchone()
+        locked = False
+    except sqlite3.OperationalError as exc:
+        locked = "locked" in str(exc) or "busy" in str(exc)
+    except sqlite3.DatabaseError:
+        locked = False  # not a ledger: Ledger.read says so below
+    finally:
+        probe.close()
+    if not locked:
+        with Ledger.read(path, busy_timeout=2) as led:
+            return led.meta(), [r for r in led.requests_rows() if r["first_sent_at"]], led.ledger_id
+    snapshot = _snapshot(path)
+    try:
+        meta = {r[0]: r[1] for r in snapshot.execute("SELECT key, value FROM meta")}
+        rows = snapshot.execute("SELECT * FROM requests WHERE first_sent_at IS NOT NULL ORDER BY seq").fetchall()
+    finally:
+        snapshot.close()
+    return meta, rows, meta.get("ledger_id")
+
+
+def _backup_into_memory(uri: str) -> sqlite3.Connection:
+    """One attempt at copying the database at ``uri`` into memory with SQLite's online backup API."""
+    src = sqlite3.connect(uri, uri=True, timeout=2)
+    dst = sqlite3.connect(":memory:")
+    tries = [0]
+
+    def give_up_when_locked(status: int, remaining: int, total: int) -> None:
+        # Python's backup retries a locked source for ever: give up after ~2 s
+        if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            tries[0] += 1
+            if tries[0] > 8:
+                raise sqlite3.OperationalError("database is locked")
+
+    try:
+        src.backup(dst, pages=64, progress=give_up_when_locked, sleep=0.25)
+    except BaseException:
+        dst.close()
+        raise
+    finally:
+        src.close()
+    dst.row_factory = sqlite3.Row
+    return dst
+
+
+def _snapshot(path: Path) -> sqlite3.Connection:
+    """An in-memory copy of a locked ledger (SQLite's backup API), or RulesError when it stays locked."""
+    from urllib.parse import quote
+
+    uri = "file:" + quote(os.path.realpath(path)) + "?mode=ro"
+    last: Exception | None = None
+    for _ in range(3):
+        try:
+            return _backup_into_memory(uri)
+        except sqlite3.OperationalError as exc:
+            last = exc
+    raise RulesError(
+        f"--history {path} is locked by another program ({last}): its dials cannot be counted, so the frequency "
+        "and area-code caps cannot be kept. Close the program holding it (an sqlite3 shell in a transaction?) "
+        "or wait for it, then run again; nothing was sent"
+    )
 
 
 def load_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> DialHistory:
-    """Read the requests earlier runs sent from ledgers (files, or folders of ``*.sqlite`` ledgers).
+    """Read the requests earlier runs sent from ledgers: files, or folders searched (subfolders too) for ledgers.
 
-    Each ledger is opened with :meth:`dialkit.ledger.Ledger.read` (no lock,
-    read-only), so a history may be read beside a running send.  A request
-    counts when it has a ``first_sent_at``, whatever its final status: once a
-    request left, the ledger cannot prove the phone did not ring (an
-    ``in_flight`` request's outcome is unknown; a request that failed on a
+    A folder's ledgers are found by their content (SQLite with dialkit's
+    ``meta`` and ``requests`` tables), whatever they are called
+    (``tuesday.db``, ``wed.sqlite3``, ``fri.ledger``); other files are passed
+    over.  A file named directly must be a ledger.  Each ledger is opened with
+    :meth:`dialkit.ledger.Ledger.read` (no lock, read-only), so a history may be
+    read beside a running send; one another program holds locked is read from
+    a snapshot, or stops with :class:`RulesError`.
+
+    A request counts when it has a ``first_sent_at``, whatever its final
+    status: once a request left, the ledger cannot prove the phone did not ring
+    (an ``in_flight`` request's outcome is unknown; a request that failed on a
     later attempt may have been taken on an earlier one), and a cap that
-    under-counts breaks the promise it makes.  Requests never sent
-    (``pending`` without ``first_sent_at``) reached nobody and do not count.
-    The dial's time is its ``last_sent_at`` (the latest moment the service can
-    have taken it), so a cap window is never cut short.
+    under-counts breaks the promise it makes.  Requests never sent (``pending``
+    without ``first_sent_at``) reached nobody and do not count.  The dial's time
+    is its ``last_sent_at`` (the latest moment the service can have taken it),
+    so a cap window is never cut short.  To leave out the run being sent, use
+    :meth:`DialHistory.without_ledger`.
     """
-    from dialkit.ledger import Ledger
     from dialkit.ledger.stored import parse_times
 
     flat: list[str | os.PathLike[str]] = []
@@ -765,12 +997,10 @@ def load_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     frames = []
     for path in files:
         try:
-            with Ledger.read(path) as led:
-                meta = led.meta()
-                rows = [r for r in led.requests_rows() if r["first_sent_at"]]
+            meta, rows, ident = _history_rows(path)
         except sqlite3.DatabaseError as exc:  # Ledger.read lets a non-SQLite file's error through
             raise RulesError(
-                f"--history {path} is not a dialkit ledger ({exc}): give .sqlite ledgers of earlier sends"
+                f"--history {path} is not a dialkit ledger ({exc}): give ledgers of earlier sends, or folders of them"
             ) from None
         if not rows:
             continue
@@ -789,6 +1019,8 @@ def load_history(*paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
                     "ledger": path.name,
                     "status": [r["status"] for r in rows],
                     "dial_request_id": [r["dial_request_id"] for r in rows],
+                    "ledger_id": ident,
+                    "ledger_file": os.path.realpath(path),
                 }
             )
         )
@@ -1008,54 +1240,6 @@ EXPIRY_COLUMN_NAMES: tuple[str, ...] = (
 )
 
 
-def _end_of_date_everywhere(d: date) -> pd.Timestamp:
-    return pd.Timestamp(datetime.combine(d + timedelta(days=1), time(12), tzinfo=_UTC))
-
-
-def _timestamp_or_nat(text: str) -> pd.Timestamp | NaTType:
-    """``pd.Timestamp(text)`` typed as what it returns: NaT for "NaT" or "nan" (pandas-stubs says Timestamp)."""
-    return pd.Timestamp(text)
-
-
-def _parse_expiry(text: str) -> pd.Timestamp | NaTType | None:
-    """An expiry cell as the UTC moment the entry stops suppressing; NaT for blank; None if unreadable.
-
-    A bare date (``2026-12-31``, a spreadsheet date cell at midnight,
-    ``31/12/2026`` or ``12/31/2026``) suppresses until that date has ended
-    everywhere on earth (the next day 12:00 UTC, the end of the day at
-    UTC-12): the list's author wrote a calendar date, and no callee should lose
-    protection early because their day ends later than ours.  Where a slashed
-    date reads both ways (``02/03/2026``), the later reading is taken, for the
-    same reason.  A time without an offset is UTC.
-    """
-    value = str(text).strip()
-    if not value:
-        return pd.NaT
-    m = re.fullmatch(r"(\d{4}-\d{2}-\d{2})(?:[ T]00:00(?::00(?:\.0+)?)?)?", value)
-    if m:
-        try:
-            return _end_of_date_everywhere(date.fromisoformat(m.group(1)))
-        except ValueError:
-            return None
-    m = re.fullmatch(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})", value)
-    if m:
-        a, b, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
-        readings = []
-        for month, day in ((a, b), (b, a)):
-            try:
-                readings.append(date(y, month, day))
-            except ValueError:
-                pass
-        return _end_of_date_everywhere(max(readings)) if readings else None
-    try:
-        ts = _timestamp_or_nat(value)
-    except (ValueError, TypeError):
-        return None
-    if isinstance(ts, NaTType):
-        return None
-    return ts.tz_localize(_UTC) if ts.tzinfo is None else ts.tz_convert(_UTC)
-
-
 @dataclass(frozen=True, repr=False)
 class SuppressionList:
     """One suppression (do-not-call) list: numbers, each optionally with an expiry.
@@ -1075,7 +1259,7 @@ class SuppressionList:
     problems: pd.DataFrame
 
     @classmethod
-    def read(  # noqa: C901, PLR0912
+    def read(  # noqa: C901
         cls,
         source: str | os.PathLike[str] | pd.DataFrame,
         *,
@@ -1083,84 +1267,90 @@ class SuppressionList:
         phone_column: str | None = None,
         expiry_column: str | None = None,
         default_region: str = "US",
+        date_order: str | None = None,
+        unreadable: str = "error",
+        sheet: str | int | None = None,
     ) -> SuppressionList:
         """Read a list from a file (any format :func:`dialkit.load_contacts` reads) or a DataFrame.
 
-        The phone column is found as in a contact list (or named); the expiry
-        column by name (:data:`EXPIRY_COLUMN_NAMES`: ``expires``, ``expiry``,
-        ``expires_at``, ``until`` ...) or ``expiry_column``.  Numbers are read
-        with :func:`dialkit.contacts.normalize_phone` and ``default_region``.
-        """
-        from dialkit.contacts import find_phone_column, normalize_phone, read_table
+        Every phone column of every sheet is read, and every number of a cell
+        (:mod:`dialkit.contacts.donotcall`); ``phone_column`` / ``sheet`` read
+        only one.  The expiry column is found by name (:data:`EXPIRY_COLUMN_NAMES`:
+        ``expires``, ``expiry``, ``expires_at``, ``until`` ...) or named by
+        ``expiry_column``, and read by :func:`dialkit.rules.expiry.parse_expiry`
+        with ``date_order`` (``"dmy"``/``"mdy"`` for numeric dates that read both ways).
 
+        An entry whose number cannot be read raises :class:`RulesError` listing
+        them (the person it names could be dialed), unless ``unreadable="warn"``:
+        then it is only in ``problems``.  An expiry that cannot be read for
+        certain (``unreadable_expiry``, ``ambiguous_expiry``) keeps the entry
+        suppressing, for good, and is in ``problems``.
+        """
+        from dialkit.contacts.donotcall import list_digest, read_do_not_call, read_entry
+        from dialkit.exceptions import ContactFileError
+        from dialkit.rules.expiry import ExpiryError, parse_expiry
+
+        if unreadable not in ("error", "warn"):
+            raise RulesError(f"unreadable must be 'error' or 'warn', not {unreadable!r}")
         if not isinstance(source, (pd.DataFrame, str, os.PathLike)):
             raise RulesError(f"a suppression list is a file path or a DataFrame, not {type(source).__name__}")
-        default_name = "suppression DataFrame" if isinstance(source, pd.DataFrame) else None
-        table, label, digest = read_table(source, name=name or default_name)
-        header = [str(h) for h in table.header]
-        records = [list(r) for r in table.records]
-        if len(header) == 1 and phone_column is None and any(ch.isdigit() for ch in header[0]):
-            records.insert(0, [header[0]])  # no header line: the first line is an entry too
-            rows = [1, *[n + 1 for n in table.row_numbers]]  # the number in the header line is row 1
-            phone_idx = 0
-            expiry_idx: int | None = None
-        else:
-            rows = list(table.row_numbers)
-            if phone_column is not None:
-                if phone_column not in header:
-                    raise RulesError(
-                        f"suppression list {label}: no column {phone_column!r} (columns: {mask_text(', '.join(header))})"
-                    )
-                phone_idx = header.index(phone_column)
-            elif len(header) == 1:
-                phone_idx = 0
-            else:
-                phone_idx = header.index(find_phone_column(header, source=f"suppression list {label}"))
-            if expiry_column is not None:
-                if expiry_column not in header:
-                    raise RulesError(
-                        f"suppression list {label}: no column {expiry_column!r} (columns: {mask_text(', '.join(header))})"
-                    )
-                expiry_idx = header.index(expiry_column)
-            else:
-                wanted = {column_key(n) for n in EXPIRY_COLUMN_NAMES}
-                expiry_idx = next((j for j, h in enumerate(header) if column_key(h) in wanted and j != phone_idx), None)
+        digest = list_digest(source)
+        try:
+            region = default_region.upper()
+            if region not in phonenumbers.SUPPORTED_REGIONS:
+                raise RulesError(
+                    f"suppression list: default_region={default_region!r} is not a region libphonenumber knows"
+                )
+            table = read_do_not_call(
+                source,
+                name=name or (None if not isinstance(source, pd.DataFrame) else "suppression DataFrame"),
+                phone_column=phone_column,
+                expiry_column=expiry_column,
+                expiry_names=EXPIRY_COLUMN_NAMES,
+                sheet=sheet,
+                regions=[region],
+            )
+        except ContactFileError as exc:
+            if phone_column is not None or expiry_column is not None:
+                raise RulesError(mask_text(str(exc))) from None
+            raise
+        label = table.name
         phones: list[str] = []
         expiries: list[Any] = []
         problems: list[dict[str, Any]] = []
-        for row_no, record in zip(rows, records):
-            value = record[phone_idx] if phone_idx < len(record) else ""
-            try:
-                result = normalize_phone(value, default_region)
-            except ValueError as exc:  # an unknown default_region: the whole list is unusable
-                raise RulesError(f"suppression list {label}: {exc}") from None
-            expiry_text = record[expiry_idx] if expiry_idx is not None and expiry_idx < len(record) else ""
-            if not result.ok or not result.e164:
-                if result.reason == "missing_phone" and not any(str(c).strip() for c in record):
-                    continue  # a blank line
-                problems.append(
-                    {
-                        "row": row_no,
-                        "value_masked": mask_phone(value),
-                        "code": result.reason,
-                        "detail": f"entry cannot be read as a number: {result.detail}",
-                    }
-                )
+        for row in table.rows:
+            numbers: set[str] = set()
+            for _, value in row.cells:
+                found, status = read_entry(value, [region])
+                if status == "unreadable":
+                    problems.append(
+                        {
+                            "row": row.row,
+                            "value_masked": mask_phone(str(value)[:40]),
+                            "code": "unparseable_phone",
+                            "detail": f"{row.where}: entry cannot be read as a number (letters among the digits "
+                            "are never guessed): the person it names could be dialed",
+                        }
+                    )
+                numbers |= found
+            if not numbers:
                 continue
-            expires = _parse_expiry(expiry_text)
-            if expires is None:
+            try:
+                expires = parse_expiry(row.expiry, date_order=date_order)
+            except ExpiryError as exc:
                 problems.append(
                     {
-                        "row": row_no,
-                        "value_masked": mask_phone(result.e164),
-                        "code": "unreadable_expiry",
-                        "detail": f"expiry {mask_text(str(expiry_text))[:40]!r} is not a date: "
-                        "the entry keeps suppressing until it is fixed",
+                        "row": row.row,
+                        "value_masked": ", ".join(mask_phone(n) for n in sorted(numbers)),
+                        "code": exc.code,
+                        "detail": f"{row.where}: expiry {mask_text(str(row.expiry))[:40]!r} not read for certain "
+                        f"({mask_text(str(exc))}): the entry keeps suppressing until it is fixed",
                     }
                 )
                 expires = pd.NaT
-            phones.append(result.e164)
-            expiries.append(expires)
+            for number in sorted(numbers):
+                phones.append(number)
+                expiries.append(expires)
         entries = pd.DataFrame(
             {
                 "phone_e164": pd.Series(phones, dtype=object),
@@ -1168,6 +1358,14 @@ class SuppressionList:
             }
         )
         problem_frame = pd.DataFrame(problems, columns=["row", "value_masked", "code", "detail"])
+        bad = problem_frame[problem_frame["code"] == "unparseable_phone"]
+        if len(bad) and unreadable == "error":
+            rows = "; ".join(str(d) for d in bad["detail"].head(10).map(lambda d: d.split(":", 1)[0]))
+            raise RulesError(
+                f"suppression list {mask_text(label)}: {len(bad)} entr{'y' if len(bad) == 1 else 'ies'} cannot be "
+                f"read as numbers ({rows}{'; ...' if len(bad) > 10 else ''}): fix them, or pass "
+                "--allow-unreadable-suppress (unreadable='warn') to ignore them"
+            )
         return cls(label, entries, digest, problem_frame)
 
     def active(self, at: Moment) -> frozenset[str]:
@@ -1336,6 +1534,8 @@ class CampaignRules:
         countries: str | None = None,
         default_region: str = "US",
         postcode_column: str | bool = True,
+        date_order: str | None = None,
+        unreadable: str = "error",
         rule_packs: Iterable[str] = (),
     ) -> CampaignRules:
         """Rules from the command line's spellings.
@@ -1370,7 +1570,10 @@ class CampaignRules:
             default_time_zone=default_time_zone,
             max_per_number=FrequencyCap.parse(max_per_number) if max_per_number is not None else None,
             area_code_cap=cap,
-            suppress=tuple(SuppressionList.read(s, default_region=default_region) for s in suppress),
+            suppress=tuple(
+                SuppressionList.read(s, default_region=default_region, date_order=date_order, unreadable=unreadable)
+                for s in suppress
+            ),
             countries=parse_countries(countries) if countries is not None else None,
             postcode_column=postcode_column,
             packs=_packs(rule_packs),
@@ -1424,7 +1627,7 @@ def evaluate(  # noqa: C901, PLR0912
     below still counts: it will be dialed later in this plan); then deferrals
     ``outside_calling_hours`` and ``area_code_cap`` (the day's quota goes to
     rows dialed now, in frame order).  ``history``: a :class:`DialHistory`
-    (pass ``history.without_run(campaign_id, run_id)`` when the current run's
+    (pass ``history.without_ledger(ledger)`` when the current run's
     own ledger is among them) or ledger paths.
     """
     moment = parse_at(at)

@@ -1067,6 +1067,7 @@ class _Run:
                 if todo and check_state:
                     try:
                         _check_campaign(self.adapter, self.conn, self.plan.campaign_id)
+                        too_old = self._service_cutoff(window, cutoff, too_old)
                     except _Stop as s:  # nothing sent yet: say so loudly, keep everything pending
                         led._mark_unsent_reason(
                             s.reason, retry_codes=self.retry_codes, first_sent_since=self.cutoff_iso
@@ -1132,6 +1133,21 @@ class _Run:
             return False
         events.register("after-call", self.service_clock.observe)
         return True
+
+    def _service_cutoff(self, window: timedelta, cutoff: datetime, too_old: int) -> int:
+        """Move the token-window cutoff to the service's clock once its ``Date`` is known; returns ``too_old``.
+
+        Why: the service forgets a token 7 days after *its* clock took it.  A
+        local clock that runs slow would keep an old request inside the window
+        and resend it under a token the service has forgotten (a second dial).
+        The later of the two clocks decides, so neither a slow nor a fast local
+        clock can let a request out past the window.
+        """
+        service_cutoff = self.now() + self.service_clock.skew - window
+        if service_cutoff <= cutoff:
+            return too_old
+        self.cutoff_iso = ledger_time(service_cutoff)
+        return self._refuse_past_window(service_cutoff, window)
 
     def _refuse_past_window(self, cutoff: datetime, window: timedelta) -> int:
         """Keep requests first sent before ``cutoff`` from going out again, and say so loudly."""

@@ -118,7 +118,7 @@ class RulesGate:
         if earlier is not None and not isinstance(earlier, DialHistory):
             earlier = load_history(earlier)
         if earlier is not None:
-            earlier = earlier.without_run(meta.get("campaign_id", ""), meta.get("run_id", ""))
+            earlier = earlier.without_ledger(led) if led is not None else earlier  # counted below, as `own`
             own = pd.concat([earlier.dials, own], ignore_index=True) if len(own) else earlier.dials
         return DialHistory(own)
 

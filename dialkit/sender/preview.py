@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ import pandas as pd
 from dialkit.ledger import Ledger
 from dialkit.planning import BatchPlan
 from dialkit.rules import parse_at
-from dialkit.sender.resume import recheck_resume, suppress_numbers
+from dialkit.sender.resume import _numbers, recheck_resume
 
 __all__ = ["VERDICTS", "request_verdicts", "verdict_counts", "verdict_text"]
 
@@ -118,7 +119,10 @@ def request_verdicts(
 
         retry_codes = tuple(adapter_for(plan.api).retryable_codes)
     requests = list(plan.requests)
-    blocked = suppress_numbers(suppress)
+    listed = (
+        Path(suppress).name if isinstance(suppress, (str, PathLike)) else "the do-not-call list passed as suppress="
+    )
+    blocked = _numbers(suppress, plan)  # as the send reads them (national formats in the plan's countries)
     finished: dict[str, str] = {}
     led = Ledger.read(ledger) if ledger is not None and Path(ledger).is_file() else None
     try:
@@ -135,7 +139,7 @@ def request_verdicts(
         if r.client_token in finished:
             row: tuple[str, str, Any, Any] = ("already sent", finished[r.client_token], None, pd.NaT)
         elif r.phone_e164 in blocked:
-            row = ("suppressed", "suppressed (on the do-not-call list passed as suppress=)", None, pd.NaT)
+            row = ("suppressed", f"suppressed (on {listed})", None, pd.NaT)
         else:
             c, text, rel = judged.get(r.client_token, (None, "dial now", pd.NaT))
             row = ("dial now" if c is None else "deferred", text, c, rel)

@@ -82,23 +82,52 @@ class ResumeCheck:
         return [r for r in todo if r.client_token not in drop]
 
 
-def suppress_numbers(suppress: Any) -> frozenset[str]:
-    """E.164 numbers from ``suppress``: a ContactSet (its do-not-call numbers) or an iterable of numbers."""
+def suppress_numbers(suppress: Any, regions: Sequence[str] = ()) -> frozenset[str]:
+    """E.164 numbers from ``suppress``, every one of them.
+
+    ``suppress``: a ContactSet (its do-not-call numbers), a do-not-call file or
+    DataFrame (every phone column of every sheet), or an iterable of numbers in
+    any format.  National formats are read in each of ``regions`` (the plan's countries) and
+    in the US; an entry that cannot be read raises
+    :class:`~dialkit.exceptions.ContactFileError` (never silently dropped: the
+    person it names would be dialed).
+    """
     if suppress is None:
         return frozenset()
-    numbers = getattr(suppress, "suppress_numbers", None)
-    if numbers is not None:
-        return frozenset(numbers)
-    if isinstance(suppress, (str, bytes)):
-        raise TypeError("suppress= takes the ContactSet or an iterable of E.164 numbers, not one string")
-    from dialkit.contacts import normalize_phone
+    from dialkit.contacts.donotcall import do_not_call_numbers
 
-    out = set()
-    for value in suppress:  # E.164 expected; national formats are read as US numbers
-        result = normalize_phone(value, "US")
-        if result.ok and result.e164:
-            out.add(result.e164)
-    return frozenset(out)
+    if isinstance(suppress, bytes):
+        raise TypeError("suppress= takes the ContactSet, a do-not-call file or an iterable of numbers, not bytes")
+    regions = list(dict.fromkeys(regions)) or ["US"]
+    return do_not_call_numbers(suppress, default_region=regions[0], regions=[*regions[1:], "US"])
+
+
+def plan_regions(plan: BatchPlan, sample: int = 10_000) -> list[str]:
+    """The countries of a plan's numbers (from its first ``sample`` requests), most frequent first."""
+    import phonenumbers
+
+    counts: dict[str, int] = {}
+    seen = 0
+    for batch in plan:
+        for request in batch.requests:
+            seen += 1
+            if seen > sample:
+                break
+            try:
+                region = phonenumbers.region_code_for_number(phonenumbers.parse(request.phone_e164, None)) or ""
+            except phonenumbers.NumberParseException:
+                continue
+            if region:
+                counts[region] = counts.get(region, 0) + 1
+        if seen > sample:
+            break
+    return sorted(counts, key=lambda r: -counts[r])
+
+
+def _numbers(suppress: Any, plan: BatchPlan) -> frozenset[str]:
+    if suppress is None or getattr(suppress, "suppress_numbers", None) is not None:
+        return suppress_numbers(suppress)
+    return suppress_numbers(suppress, plan_regions(plan))
 
 
 def recheck_resume(
@@ -125,12 +154,12 @@ def recheck_resume(
         plan.run_id,
         plan.api,
     ):
-        return ResumeCheck(frozenset(), 0, 0, suppress_numbers(suppress))  # _bind_plan refuses it with the details
+        return ResumeCheck(frozenset(), 0, 0, _numbers(suppress, plan))  # _bind_plan refuses it with the details
     if digest is not None and meta.get("plan_sha256") == digest and led.counts()["requests"] == len(plan):
         # Resuming the very plan the ledger holds (same tokens in the same order, and nothing else in the
         # ledger): nothing is added and nothing has left the plan, so only today's do-not-call list can
         # withhold a request.  This keeps a resume of a million requests from hashing and scanning them all.
-        blocked = suppress_numbers(suppress)
+        blocked = _numbers(suppress, plan)
         listed = [token for token, phone, _ in _unfinished(led, retry_codes) if phone in blocked] if blocked else []
         if write and listed:
             led._mark_pending_reason(listed, REASON_SUPPRESSED)
@@ -146,7 +175,7 @@ def recheck_resume(
             "for a new list, or pass extend=True (--extend-run) to add them to this run"
         )
     to_send = [(token, phone) for token, phone, unfinished in rows if unfinished]
-    blocked = suppress_numbers(suppress)
+    blocked = _numbers(suppress, plan)
     on_list = [token for token, phone in to_send if phone in blocked]
     gone = [token for token, phone in to_send if token not in plan_tokens and phone not in blocked]
     if write:
