@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import ipywidgets
 import pandas as pd
 import pytest
+from conftest import Clock
 
 import dialkit
 from dialkit.contacts import REJECTION_REASONS
 from dialkit.display.widgets import ALL_REASONS, BatchPreview, ContactReview, SendPanel
 from dialkit.masking import mask_phone
+from dialkit.rules import CallingHours, CampaignRules
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
@@ -491,3 +494,158 @@ def test_send_panel_status_says_what_happens_in_words_with_rate_and_time_left(tm
     now[0] += 200.0
     panel(Progress("batch", 50, 40, {"InvalidInput": 10}, 0, batch=2))
     assert "elapsed 3 min 30 s" in panel.pace.value and "all answered" in panel.pace.value
+
+
+# -- rules verdicts: BatchPreview, SendPanel's "who would be dialed if you press Start now" -----------
+NY = [f"+1212555{n:04d}" for n in range(100, 110)]  # America/New_York
+LA = [f"+1213555{n:04d}" for n in range(100, 106)]  # America/Los_Angeles
+# 13:30Z on a Saturday in November (EST/PST): 08:30 in New York, 05:30 in Los Angeles
+MORNING = datetime(2026, 11, 28, 13, 30, tzinfo=timezone.utc)
+
+
+def _hours(**extra: object) -> CampaignRules:
+    return CampaignRules(calling_hours=CallingHours.parse("08:00-21:00"), **extra)  # type: ignore[arg-type]
+
+
+def _rules_plan(campaign_id: str = "campaign-rules") -> dialkit.BatchPlan:
+    contacts = dialkit.load_contacts(pd.DataFrame({"phone": NY + LA}))
+    return dialkit.plan_batches(contacts, campaign_id, run_id="rules", batch_size=5)
+
+
+def test_batch_preview_shows_each_requests_rules_verdict_at_the_given_moment() -> None:
+    plan = _rules_plan()
+    preview = BatchPreview(plan, rules=_hours(), suppress=[NY[1]], at=MORNING)
+    assert preview.verdicts_at == MORNING
+    by_phone = dict(zip([r.phone_e164 for r in plan.requests], preview.verdicts["reason"]))
+    assert by_phone[NY[0]] == "dial now"
+    assert by_phone[NY[1]] == "suppressed (on the do-not-call list passed as suppress=)"
+    for n in LA:  # 08:00 in Los Angeles is 16:00Z, the same UTC day: said as a time
+        assert by_phone[n].startswith("deferred until 16:00Z (outside calling hours")
+        assert "America/Los_Angeles" in by_phone[n]
+    assert "9 dial now, 6 deferred, 1 suppressed" in preview.verdict_label.value
+    assert "2026-11-28 13:30Z" in preview.verdict_label.value
+    # the column sits after client_token, on every batch, and never holds a number
+    preview.batch_number = len(plan.batches)
+    frame = preview.current_frame
+    assert list(frame.columns[:5]) == ["position", "phone_masked", "row", "client_token", "verdict"]
+    assert all(v.startswith("deferred until 16:00Z") for v in frame["verdict"])
+    for n in NY + LA:
+        assert n not in preview.table_html and n[2:] not in preview.table_html
+    assert "deferred until 16:00Z" in preview.table_html
+    # judged again later: the window is open in Los Angeles too
+    preview.judge(datetime(2026, 11, 28, 16, 5, tzinfo=timezone.utc))
+    assert (preview.verdicts["verdict"] == "dial now").sum() == len(NY + LA) - 1
+    preview.judge(datetime(2026, 11, 28, 6, 0, tzinfo=timezone.utc))  # 01:00 in New York
+    assert preview.verdicts["reason"].iloc[0].startswith("deferred until 13:00Z")
+    preview.judge(datetime(2026, 11, 28, 23, 0, tzinfo=timezone.utc))  # 15:00 in Los Angeles, 18:00 in New York
+    assert preview.verdicts["reason"].iloc[0] == "dial now"
+    preview.judge(datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc))  # 22:00 in New York: opens the next day
+    assert preview.verdicts["reason"].iloc[0].startswith("deferred until 13:00Z")
+    # on another UTC day than the moment, the time carries its date: a Saturday under weekday hours
+    weekdays = BatchPreview(
+        plan, rules=CampaignRules(calling_hours=CallingHours.parse("Mon-Fri 08:00-21:00")), at=MORNING
+    )
+    assert weekdays.verdicts["reason"].iloc[0].startswith("deferred until 2026-11-30 13:00Z (outside calling hours")
+
+
+def test_batch_preview_says_over_the_area_code_cap_until_when() -> None:
+    plan = _rules_plan()
+    preview = BatchPreview(plan, rules=CampaignRules(area_code_cap=4), at=MORNING)
+    reasons = list(preview.verdicts["reason"])
+    assert reasons[:4] == ["dial now"] * 4  # the day's quota goes to the first requests, in plan order
+    assert all(
+        r.startswith("over the area-code cap until ") and "area code +1 212 already has 4 dial request(s)" in r
+        for r in reasons[4:10]
+    )
+    assert reasons[10:14] == ["dial now"] * 4 and all("area code +1 213" in r for r in reasons[14:])
+
+
+def test_batch_preview_without_rules_has_no_verdict_column(plan) -> None:
+    preview = BatchPreview(plan)
+    assert preview.verdicts is None and "verdict" not in preview.current_frame.columns
+    assert preview.verdict_label.value == ""
+
+
+def _phones(plan: dialkit.BatchPlan, tokens) -> set[str]:
+    by_token = {r.client_token: r.phone_e164 for r in plan.requests}
+    return {by_token[t] for t in tokens}
+
+
+def test_dial_now_preview_agrees_with_the_dry_run_and_the_emulator(tmp_path: Path) -> None:
+    """The panel's "who would be dialed now" equals the dry run at the same moment, and is who the emulator gets."""
+    clock = Clock(MORNING)
+    ledger = tmp_path / "verdicts.sqlite"
+    rules = _hours(area_code_cap=4)
+    settings = dialkit.SendSettings(rules=rules, backoff=FAST)
+    with dialkit.connect("local", faults={"clock": clock}) as conn:
+        plan = _rules_plan(conn.campaign_id)
+        suppress = [NY[2]]
+        panel = SendPanel(plan, conn, ledger, settings=settings, suppress=suppress, now=clock)
+        section = panel.dial_preview
+        assert section in panel.children and section.at == MORNING  # computed at the send's now=
+        dry = dialkit.send(plan, conn, ledger, settings, dry_run=True, suppress=suppress, now=clock)
+        assert section.counts == {"dial now": 4, "deferred": 11, "suppressed": 1, "already sent": 0}
+        assert (section.counts["dial now"], section.counts["deferred"]) == (dry.would_send, dry.deferred)
+        assert "4 of 16 requests" in section.title.value and "2026-11-28 13:30Z" in section.title.value
+        expected = _phones(plan, section.dial_now["client_token"])
+        # the page shows the requests that would go out, masked, with their verdict
+        page = section.current_frame
+        assert list(page["verdict"]) == ["dial now"] * 4 and set(page["phone_masked"]) == {
+            mask_phone(n) for n in expected
+        }
+        for n in NY + LA:
+            assert n not in section.table.value and n[2:] not in section.table.value
+        section.show.value = "deferred"
+        assert len(section.current_frame) == 11 and section.page.max == 1
+        section.show.value = "dial now"
+
+        panel.start()
+        panel.wait(timeout=60)
+        sent = {r["phoneNumber"] for r in conn.emulator.dial_requests()}
+        assert sent == expected  # exactly who the preview said, nobody else
+        # after the run the panel judged again: those are sent, the rest still waits
+        assert section.counts == {"dial now": 0, "deferred": 11, "suppressed": 1, "already sent": 4}
+
+        clock.t = datetime(2026, 11, 28, 16, 5, tzinfo=timezone.utc)  # 08:05 in Los Angeles
+        section.recompute_button.click()  # the button judges at the send's now= again
+        assert section.at == clock.t
+        dry = dialkit.send(plan, conn, ledger, settings, dry_run=True, suppress=suppress, now=clock)
+        assert (section.counts["dial now"], section.counts["deferred"]) == (dry.would_send, dry.deferred) == (4, 7)
+        expected = _phones(plan, section.dial_now["client_token"])
+        assert expected <= set(LA)  # New York's quota is used up for its day; Los Angeles's is not
+        panel.start()
+        panel.wait(timeout=60)
+        sent_now = {r["phoneNumber"] for r in conn.emulator.dial_requests()} - sent
+    assert sent_now == expected
+
+
+def test_dial_now_preview_explicit_moment_and_a_plan_the_send_would_refuse(tmp_path: Path) -> None:
+    ledger = tmp_path / "other.sqlite"
+    clock = Clock(MORNING)
+    with dialkit.connect("local", faults={"clock": clock}) as conn:
+        first = dialkit.plan_batches(
+            dialkit.load_contacts(pd.DataFrame({"phone": NY[:3]})), conn.campaign_id, run_id="r"
+        )
+        dialkit.send(first, conn, ledger, listeners=[], now=clock)
+        # the same run with more requests: the send refuses it without extend=True, and so does the preview
+        plan = dialkit.plan_batches(
+            dialkit.load_contacts(pd.DataFrame({"phone": NY + LA})), conn.campaign_id, run_id="r"
+        )
+        panel = SendPanel(plan, conn, ledger, settings=dialkit.SendSettings(rules=_hours()), now=clock)
+    section = panel.dial_preview
+    assert section.error and "Start would refuse" in section.title.value
+    assert section.counts["dial now"] == 0 and section.dial_now.empty
+    for n in NY + LA:
+        assert n not in section.title.value
+    frame = panel.preview(datetime(2026, 11, 28, 16, 5, tzinfo=timezone.utc))
+    assert frame.empty and section.at == datetime(2026, 11, 28, 16, 5, tzinfo=timezone.utc)
+    assert repr(section).startswith("DialNowPreview(at 2026-11-28 16:05Z")
+
+
+def test_batch_preview_names_the_do_not_call_file_a_request_is_on(tmp_path: Path) -> None:
+    dnc = tmp_path / "do_not_call.csv"
+    dnc.write_text(f"phone\n{LA[0]}\n")
+    preview = BatchPreview(_rules_plan(), suppress=dnc, at=MORNING)
+    by_phone = dict(zip([r.phone_e164 for r in preview.plan.requests], preview.verdicts["reason"]))
+    assert by_phone[LA[0]] == "suppressed (on do_not_call.csv)" and by_phone[LA[1]] == "dial now"
+    assert LA[0] not in preview.table_html

@@ -6,6 +6,8 @@
   before anything is sent: requests, attributes and validation per batch;
 * :class:`SendPanel` — start/stop a send with live progress and counts per
   failure code, driven by the sender's progress listeners;
+* :class:`DialNowPreview` — who would be dialed if Start were pressed at a
+  given moment (the SendPanel shows one), with each request's rules verdict;
 * :class:`TextTable` — a DataFrame whose sentences wrap, left-aligned (not a widget).
 
 Widgets only read the package's data structures and call its public functions;
@@ -24,6 +26,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
 from typing import Any
 
 import ipywidgets as w
@@ -34,7 +37,7 @@ from dialkit.ledger.results import FAILURE_CODES
 from dialkit.masking import mask_attributes, mask_phone, mask_text
 from dialkit.planning import BatchPlan, describe_problems, group_problems
 
-__all__ = ["ALL_REASONS", "BatchPreview", "ContactReview", "SendPanel", "TextTable"]
+__all__ = ["ALL_REASONS", "BatchPreview", "ContactReview", "DialNowPreview", "SendPanel", "TextTable"]
 
 _TABLE_CSS = """
 <style>
@@ -360,6 +363,20 @@ class ContactReview(w.VBox):
         )
 
 
+def _moment(at: datetime | pd.Timestamp | str | None) -> datetime:
+    """``at`` as an aware UTC datetime; None is the wall clock now (a widget's default; tests pass ``at``)."""
+    if at is None:
+        return datetime.now(timezone.utc)
+    from dialkit.rules import parse_at
+
+    return parse_at(at)
+
+
+def _hhmm(moment: datetime) -> str:
+    """``2026-11-28 13:30Z``: the moment of a verdict, as the verdicts say their times."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%MZ")
+
+
 # ---------------------------------------------------------------------------
 # BatchPreview
 # ---------------------------------------------------------------------------
@@ -371,9 +388,23 @@ class BatchPreview(w.VBox):
     header holds the totals of the whole plan and the plan-wide problems.
     """
 
-    def __init__(self, plan: BatchPlan) -> None:
+    def __init__(
+        self,
+        plan: BatchPlan,
+        *,
+        rules: Any = None,
+        suppress: Any = None,
+        ledger: Any = None,
+        history: Any = None,
+        at: datetime | pd.Timestamp | str | None = None,
+    ) -> None:
         self.plan = plan
         self._frame = plan.to_frame(masked=False)
+        #: what a send started at ``verdicts_at`` would do with each request (None without rules or suppress=)
+        self.verdicts: pd.DataFrame | None = None
+        self.verdicts_at: datetime | None = None
+        self._judge_with = {"rules": rules, "suppress": suppress, "history": history}
+        self._ledger = ledger
         self._problems = plan.validate()
         self.problems = group_problems(self._problems)  #: one row per distinct problem (code, detail, requests)
         self._n = len(plan.batches)
@@ -391,6 +422,7 @@ class BatchPreview(w.VBox):
             f"run <code>{html.escape(plan.run_id)}</code>, api {plan.api}, ttl {summary['ttl_seconds']} s; "
             f"attributes: {html.escape(attrs)}<br>{state}"
         )
+        self.verdict_label = w.HTML()  #: the rules' verdicts counted, and the moment they were judged at
         self.plan_problems = w.HTML(  # the distinct problems, each with how many requests it is on
             ""
             if not len(self.problems)
@@ -423,12 +455,42 @@ class BatchPreview(w.VBox):
             children=[
                 self.header,
                 self.plan_problems,
+                self.verdict_label,
                 w.HBox([self.previous_button, self.slider, self.next_button, self.reveal]),
                 self.batch_label,
                 self.table,
             ]
         )
+        if rules is not None or suppress is not None:
+            self.judge(at)
+        else:
+            self._refresh()
+
+    def judge(self, at: datetime | pd.Timestamp | str | None = None) -> pd.DataFrame:
+        """Judge every request at ``at`` (default: now) as a send started then would; show it as ``verdict``.
+
+        The verdicts come from :func:`dialkit.sender.preview.request_verdicts` (the code the dry run
+        uses), with the ``rules``, ``suppress``, ``ledger`` and ``history`` given to the preview.
+
+        Returns:
+            The verdict frame (``verdict``, ``reason``, ``release_at`` per request; no numbers).
+
+        Raises:
+            PlanMismatch: The ledger holds another run's requests (as the send would).
+        """
+        from dialkit.sender.preview import request_verdicts, verdict_counts
+
+        moment = _moment(at)
+        self.verdicts = request_verdicts(self.plan, self._ledger, at=moment, **self._judge_with)
+        self.verdicts_at = moment
+        counts = verdict_counts(self.verdicts)
+        said = ", ".join(f"{n:,} {v}" for v, n in counts.items() if n) or "no requests"
+        self.verdict_label.value = (
+            f'<span class="dialkit-note">If the send started at {html.escape(_hhmm(moment))}: '
+            f"{html.escape(said)}</span>"
+        )
         self._refresh()
+        return self.verdicts
 
     @property
     def batch_number(self) -> int:
@@ -452,7 +514,9 @@ class BatchPreview(w.VBox):
         """The requests of the batch shown, as displayed: one column per attribute, ``code`` and ``detail`` last.
 
         The number is ``phone_masked``, or ``phone_e164`` while ``reveal`` is on;
-        ``code`` is ``ok`` for a request without problems.
+        ``code`` is ``ok`` for a request without problems; ``verdict`` (after
+        ``client_token``, only once :meth:`judge` ran) says what a send started
+        at ``verdicts_at`` would do with the request.
         """
         frame = self._frame[self._frame["batch"] == self.batch_number]
         phone = (
@@ -471,6 +535,9 @@ class BatchPreview(w.VBox):
         attrs = frame["attributes"] if self.reveal.value else frame["attributes"].map(mask_attributes)
         for name in self.plan.attribute_map:
             out[name] = [a.get(name, "") for a in attrs]
+        if self.verdicts is not None:  # the rules' verdict, before the attributes: what the analyst checks first
+            reasons = self.verdicts.set_index("client_token")["reason"]
+            out.insert(list(out.columns).index("client_token") + 1, "verdict", list(frame["client_token"].map(reasons)))
         out["code"] = [p or "ok" for p in frame["code"]]
         out["detail"] = list(frame["detail"])
         return out.reset_index(drop=True)
@@ -493,7 +560,9 @@ class BatchPreview(w.VBox):
         state = "all valid" if not bad else f"{bad} with problems"
         masked = "" if self.reveal.value else "; numbers masked"
         self.batch_label.value = f"<b>Batch {n} of {self._n}</b>: {len(frame)} requests, {state}{masked}"
-        self.table.value = _table_html(frame, bad_column="code", phone_columns=["phone_masked", "phone_e164"])
+        self.table.value = _table_html(
+            frame, bad_column="code", wrap=["verdict"], phone_columns=["phone_masked", "phone_e164"]
+        )
 
     def __repr__(self) -> str:
         if not self._n:
@@ -502,6 +571,155 @@ class BatchPreview(w.VBox):
             f"BatchPreview(batch {self.batch_number} of {self._n}, {len(self._frame):,} requests, "
             f"{describe_problems(self._problems)})"
         )
+
+
+# ---------------------------------------------------------------------------
+# DialNowPreview
+# ---------------------------------------------------------------------------
+#: The filter option that shows every request, whatever its verdict.
+ALL_VERDICTS = "all requests"
+
+
+class DialNowPreview(w.VBox):
+    """Who would be dialed if Start were pressed at a moment: counts by verdict and the requests, a page at a time.
+
+    The verdicts are :func:`dialkit.sender.preview.request_verdicts`'s, the code
+    ``dialkit.send(..., dry_run=True)`` uses, so ``counts["dial now"]`` and
+    ``counts["deferred"]`` are the dry run's ``would_send`` and ``deferred`` at the
+    same moment.  ``Recompute`` (or :meth:`compute`) judges again at ``now()``.
+    The ``show`` dropdown picks a verdict (default ``dial now``) or all requests;
+    numbers are masked.
+    """
+
+    def __init__(
+        self,
+        plan: BatchPlan,
+        ledger: Any,
+        *,
+        rules: Any = None,
+        history: Any = None,
+        suppress: Any = None,
+        extend: bool = False,
+        now: Callable[[], datetime] | None = None,
+        page_size: int = 25,
+    ) -> None:
+        from dialkit.sender.preview import VERDICTS
+
+        self.plan = plan
+        self.ledger = ledger
+        self._judge_with = {"rules": rules, "history": history, "suppress": suppress, "extend": extend}
+        self._now = now
+        self.page_size = max(1, int(page_size))
+        self.verdicts = pd.DataFrame()  #: the last verdicts (one row per request; no numbers)
+        self.counts: dict[str, int] = dict.fromkeys(VERDICTS, 0)  #: requests per verdict at ``at``
+        self.at: datetime | None = None  #: the moment of the last verdicts
+        self.error: str | None = None  #: why the verdicts could not be reached (the send would refuse too)
+        self._phones = {r.client_token: r.phone_e164 for r in plan.requests}
+        self.title = w.HTML()
+        self.counts_html = w.HTML()
+        self.recompute_button = w.Button(
+            description="Recompute", icon="refresh", tooltip="judge every request again at this moment"
+        )
+        self.show = w.Dropdown(options=[*VERDICTS, ALL_VERDICTS], value="dial now", description="show")
+        self.page = w.IntSlider(value=1, min=1, max=1, description="page", continuous_update=False)
+        self.table = w.HTML()
+        self.recompute_button.on_click(lambda _b: self.compute())
+        self.show.observe(self._new_filter, names="value")
+        self.page.observe(lambda _change: self._render_table(), names="value")
+        super().__init__(
+            children=[
+                self.title,
+                w.HBox([self.recompute_button, self.show, self.page]),
+                self.counts_html,
+                self.table,
+            ]
+        )
+
+    def compute(self, at: datetime | pd.Timestamp | str | None = None) -> pd.DataFrame:
+        """Judge every request at ``at`` (default: ``now()``, else the wall clock) and show the result.
+
+        Returns:
+            The verdict frame (``batch``, ``position``, ``client_token``, ``verdict``, ``reason``,
+            ``code``, ``release_at``); empty, with ``error`` set, when the send would refuse the plan.
+        """
+        from dialkit.exceptions import DialkitError
+        from dialkit.sender.preview import VERDICTS, request_verdicts, verdict_counts
+
+        self.at = _moment(at if at is not None else (self._now() if self._now is not None else None))
+        try:
+            self.verdicts = request_verdicts(self.plan, self.ledger, at=self.at, **self._judge_with)
+        except (DialkitError, OSError) as exc:  # e.g. PlanMismatch: Start would refuse the same way
+            self.error = mask_text(str(exc))
+            self.verdicts = pd.DataFrame(columns=["batch", "position", "client_token", "verdict", "reason"])
+            self.counts = dict.fromkeys(VERDICTS, 0)
+        else:
+            self.error = None
+            self.counts = verdict_counts(self.verdicts)
+        when = html.escape(_hhmm(self.at))
+        self.title.value = (
+            f"<b>Who would be dialed if you press Start now</b> (judged at {when}): "
+            f"{self.counts['dial now']:,} of {len(self.plan):,} requests"
+            if self.error is None
+            else f"<b>Who would be dialed if you press Start now</b> (judged at {when}): "
+            f"<b style='color:#B23A00'>Start would refuse: {html.escape(self.error)}</b>"
+        )
+        self.counts_html.value = _counts_html(self.counts, title="verdict")
+        self._render_table()
+        return self.verdicts
+
+    @property
+    def dial_now(self) -> pd.DataFrame:
+        """The verdict rows of the requests a send started at ``at`` would send (plan order)."""
+        if self.verdicts.empty:
+            return self.verdicts
+        return self.verdicts[self.verdicts["verdict"] == "dial now"].reset_index(drop=True)
+
+    @property
+    def pages(self) -> int:
+        """How many pages the ``show`` filter has (at least 1)."""
+        return max(1, -(-len(self._shown()) // self.page_size))
+
+    def _shown(self) -> pd.DataFrame:
+        if self.verdicts.empty or self.show.value == ALL_VERDICTS:
+            return self.verdicts
+        shown: pd.DataFrame = self.verdicts[self.verdicts["verdict"] == self.show.value]
+        return shown
+
+    @property
+    def current_frame(self) -> pd.DataFrame:
+        """The rows of the page shown: ``batch``, ``position``, ``phone_masked``, ``client_token``, ``verdict``."""
+        start = (int(self.page.value) - 1) * self.page_size
+        rows = self._shown().iloc[start : start + self.page_size]
+        return pd.DataFrame(
+            {
+                "batch": rows.get("batch", pd.Series(dtype=int)),
+                "position": rows.get("position", pd.Series(dtype=int)),
+                "phone_masked": [mask_phone(self._phones.get(t, "")) for t in rows.get("client_token", [])],
+                "client_token": rows.get("client_token", pd.Series(dtype=str)),
+                "verdict": rows.get("reason", pd.Series(dtype=str)),
+            }
+        ).reset_index(drop=True)
+
+    def _new_filter(self, _change: Any = None) -> None:
+        self.page.value = 1
+        self._render_table()
+
+    def _render_table(self) -> None:
+        self.page.max = self.pages
+        self.page.disabled = self.pages <= 1
+        shown = self.show.value
+        self.table.value = _table_html(
+            self.current_frame,
+            empty=f"no request is '{shown}' at this moment",
+            wrap=["verdict"],
+            phone_columns=["phone_masked"],
+        )
+
+    def __repr__(self) -> str:
+        if self.at is None:
+            return f"DialNowPreview({len(self.plan):,} requests, not judged yet)"
+        said = ", ".join(f"{n:,} {v}" for v, n in self.counts.items() if n) or "nothing to judge"
+        return f"DialNowPreview(at {_hhmm(self.at)}: {said})"
 
 
 # ---------------------------------------------------------------------------
@@ -682,6 +900,17 @@ class SendPanel(w.VBox):
         )
         self.counts_html = w.HTML()
         self.status = w.HTML()
+        settings = self.send_kwargs.get("settings")
+        #: who Start would dial at a moment, with each request's rules verdict (the dry run's code)
+        self.dial_preview = DialNowPreview(
+            plan,
+            ledger,
+            rules=getattr(settings, "rules", None),
+            history=getattr(settings, "history", None),
+            suppress=self.send_kwargs.get("suppress"),
+            extend=bool(self.send_kwargs.get("extend", False)),
+            now=self.send_kwargs.get("now"),
+        )
         self.log_html = w.HTML()
         self.log_lines: list[str] = []  #: warnings the sender logged during this panel's runs (masked)
         self.result = w.HTML()
@@ -700,9 +929,11 @@ class SendPanel(w.VBox):
                 self.status,
                 self.log_html,
                 self.result,
+                self.dial_preview,
             ]
         )
         self._render_counts()
+        self.preview()
         if self.is_real and not self.send_kwargs.get("confirm"):
             self._enable(self.start_button, False)
             self._set_status(
@@ -853,6 +1084,18 @@ class SendPanel(w.VBox):
         self._thread = threading.Thread(target=self._run, name="dialkit-send-panel", daemon=True)
         self._thread.start()
 
+    def preview(self, at: datetime | pd.Timestamp | str | None = None) -> pd.DataFrame:
+        """Who would be dialed if Start were pressed at ``at`` (default: the send's ``now=``, else the wall clock).
+
+        Judges every request as :class:`DialNowPreview` does (the same verdicts as
+        ``dialkit.send(..., dry_run=True)`` with this panel's arguments) and shows it in the
+        panel's last section; the panel recomputes it after each run.
+
+        Returns:
+            The verdict frame (``verdict``, ``reason``... per request; no numbers).
+        """
+        return self.dial_preview.compute(at)
+
     def stop(self) -> None:
         """Ask the sender to stop after the current call (the rest stays pending and resumable)."""
         if self.running:
@@ -901,6 +1144,7 @@ class SendPanel(w.VBox):
             logger.removeHandler(handler)
             self._enable(self.start_button, True)
             self._enable(self.stop_button, False)
+            self.preview()  # what Start would send now, after what this run did
 
     def _show_summary(self, summary: Any) -> None:
         """Show the end of a run, each fact said once.

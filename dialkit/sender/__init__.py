@@ -102,7 +102,7 @@ from dialkit.ledger import (
 )
 from dialkit.masking import install_log_masking, mask_text
 from dialkit.planning import BatchPlan
-from dialkit.sender.resume import ResumeCheck, _numbers, left_to_send, recheck_resume, withheld_pending
+from dialkit.sender.resume import ResumeCheck, left_to_send, recheck_resume, withheld_pending
 
 __all__ = [
     "DEFAULT_BURST",
@@ -1411,41 +1411,26 @@ def _dry_run(
     history: Any = None,
     now: Callable[[], datetime] = _utc,
 ) -> SendSummary:
-    done: set[str] = set()
-    blocked = _numbers(suppress, plan)
-    gate = None
-    if rules is not None:
-        from dialkit.sender._gate import RulesGate
+    # the verdicts the widgets show, so the dry run and the "dial now" preview cannot disagree
+    from dialkit.sender.preview import request_verdicts
 
-        gate = RulesGate(rules, plan.ttl, history)
-    deferred = 0
-    led: Ledger | None = None
-    if Path(ledger).is_file():
-        led = Ledger.read(ledger)
-    try:
-        if led is not None:
-            # the same refusal a real send would give, and nothing on today's do-not-call list counts
-            recheck_resume(
-                led, plan, retry_codes=adapter.retryable_codes, suppress=suppress, extend=extend, write=False
-            )
-            retry = set(adapter.retryable_codes)
-            done = {
-                r["client_token"]
-                for r in led.requests_rows()
-                if r["status"] == "succeeded" or (r["status"] == "failed" and r["failure_code"] not in retry)
-            }
-        todo = [r for r in plan.requests if r.client_token not in done and r.phone_e164 not in blocked]
-        if gate is not None:  # what the rules would defer if the send started now
-            deferred = gate.preview(led, todo, now())
-    finally:
-        if led is not None:
-            led.close()
-    would = len(todo) - deferred
+    verdicts = request_verdicts(
+        plan,
+        ledger,
+        at=now(),
+        rules=rules,
+        history=history,
+        suppress=suppress,
+        retry_codes=adapter.retryable_codes,
+        extend=extend,
+    )
+    would = int((verdicts["verdict"] == "dial now").sum())
+    deferred = int((verdicts["verdict"] == "deferred").sum())
     return SendSummary(
         total=len(plan),
         succeeded=0,
         failed={},
-        pending=len(todo),
+        pending=would + deferred,
         dry_run=True,
         would_send=would,
         ledger_path=str(ledger),

@@ -195,13 +195,20 @@ class RulesGate:
             )
         return out
 
+    def verdicts(self, led: Ledger | None, requests: Sequence[Any], at: datetime) -> pd.DataFrame:
+        """The rules' verdict at ``at`` on ``requests`` (anything with ``phone_e164``), as :meth:`start` judges them.
+
+        One row per request (:func:`dialkit.rules.evaluate`'s columns: ``code`` None means dial now,
+        ``detail``, ``release_at``...); writes nothing.
+        """
+        frame = request_frame(requests)
+        return evaluate(frame, self.rules, at, history=self._history(led))
+
     def preview(self, led: Ledger | None, requests: Sequence[Any], at: datetime) -> int:
         """How many of ``requests`` (anything with ``phone_e164``) the rules would defer at ``at``; writes nothing."""
         if not requests:
             return 0
-        frame = request_frame(requests)
-        verdict = evaluate(frame, self.rules, at, history=self._history(led))
-        return int(verdict["code"].notna().sum())
+        return int(self.verdicts(led, requests, at)["code"].notna().sum())
 
     def admit(
         self, led: Ledger, requests: list[LedgerRequest], at: datetime
