@@ -11,6 +11,7 @@ keeps working)::
     ├── PlanError (ValueError)              a plan cannot be made from these arguments
     ├── PlanValidationError (ValueError)    a plan breaks API constraints (.problems)
     ├── RulesError (ValueError)             a campaign rule cannot be used as given
+    ├── ExpiryError (ValueError)            a suppression expiry cannot be read for certain
     ├── OutputFileError (OSError)           an output path is a FIFO, a device, a socket or a folder
     ├── ConfirmationRequired                a real endpoint was not confirmed
     ├── EndpointProblem                     no credentials or region, access denied, unreachable
@@ -57,6 +58,7 @@ __all__ = [
     "ArmLabelWarning",
     "EarlyLookWarning",
     "ExperimentError",
+    "ExpiryError",
     "ExposureWarning",
     "GarbageAnswer",
     "LedgerBusy",
@@ -204,3 +206,11 @@ class LedgerDamaged(LedgerError):
 
 class ComplianceError(DialkitError, ValueError):
     """The compliance check cannot run as asked (an agent mode, a campaign config, a share); the message says what to fix."""
+
+
+class ExpiryError(DialkitError, ValueError):
+    """An expiry that cannot be read for certain; ``code`` is ``unreadable_expiry`` or ``ambiguous_expiry``."""
+
+    def __init__(self, message: str, code: str = "unreadable_expiry") -> None:
+        super().__init__(message)
+        self.code = code

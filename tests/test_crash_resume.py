@@ -65,6 +65,14 @@ def start_send(contact_file: Path, emu, ledger: Path, *flags: str) -> subprocess
     )
 
 
+def reap(proc: subprocess.Popen, timeout: float) -> None:
+    """Wait for ``proc`` and close its pipes (an open pipe is a ResourceWarning, an error under this suite)."""
+    proc.wait(timeout)
+    for pipe in (proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()
+
+
 def kill_at_random(proc: subprocess.Popen, ledger: Path, rng: random.Random) -> None:
     """SIGKILL ``proc`` a seeded random moment (0-0.9 s) after its ledger appears, unless it finished first."""
     deadline = time.monotonic() + 60
@@ -73,7 +81,7 @@ def kill_at_random(proc: subprocess.Popen, ledger: Path, rng: random.Random) -> 
     time.sleep(rng.uniform(0.0, 0.9))
     if proc.poll() is None:
         os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(30)
+    reap(proc, 30)
 
 
 @pytest.mark.timeout(120)
@@ -161,7 +169,7 @@ def test_sigkill_with_several_calls_in_flight_then_resume(contact_file: Path, tm
             # even trials: at once, while the calls just seen open (0.3 s each) are still out
             if proc.poll() is None:
                 os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(30)
+            reap(proc, 30)
             assert proc.returncode == -signal.SIGKILL, "the send finished before the kill: make it longer"
             several.append(open_calls(ledger))
             db = sqlite3.connect(ledger)
@@ -198,7 +206,7 @@ with Ledger.open({str(ledger)!r}) as led:
     assert proc.stdout.readline().strip() == "bound"
     time.sleep(0.7)
     os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(10)
+    reap(proc, 10)
     db = sqlite3.connect(ledger)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     db.close()

@@ -39,7 +39,7 @@ from typing import Any
 import pandas as pd
 from pandas.api.typing import NaTType
 
-from dialkit.exceptions import DialkitError
+from dialkit.exceptions import ExpiryError
 
 __all__ = ["DATE_ORDERS", "ExpiryError", "parse_expiry"]
 
@@ -85,14 +85,6 @@ _TIME = re.compile(
 _YMD = re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})$")
 _BASIC = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _NUMERIC = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4})$")
-
-
-class ExpiryError(DialkitError, ValueError):
-    """An expiry that cannot be read for certain; ``code`` is ``unreadable_expiry`` or ``ambiguous_expiry``."""
-
-    def __init__(self, message: str, code: str = "unreadable_expiry") -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def _date(y: int, m: int, d: int) -> date | None:
