@@ -256,13 +256,14 @@ def show_summary(summary: Mapping[str, Any], path: str | os.PathLike[str] | None
 def _main(argv: list[str] | None = None) -> int:  # pragma: no cover - thin convenience wrapper
     """``python -m dialkit.notebooks OUTPUT_DIR [NOTEBOOK ...]`` or ``--in-place [NOTEBOOK ...]``."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args:
+    if not args or args[0] in ("-h", "--help") or (args[0].startswith("-") and args[0] != "--in-place"):
+        # an option it does not know is not an output folder called "--help"
         print(
             "usage: python -m dialkit.notebooks OUTPUT_DIR [NOTEBOOK ...]\n"
             "       python -m dialkit.notebooks --in-place [NOTEBOOK ...]   (refresh committed outputs)",
             file=sys.stderr,
         )
-        return 2
+        return 0 if args and args[0] in ("-h", "--help") else 2
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args[0] == "--in-place":
         paths = execute_in_place(args[1:] or None)

@@ -114,11 +114,13 @@ def test_notebook_03_tells_a_true_story_when_start_is_pressed_by_hand(tmp_path: 
     held = re.search(r"the ledger holds 46 requests: (\d+) succeeded, (\d+) failed, (\d+) pending", report)
     first = re.search(r"46 requests: (\d+) succeeded, \d+ failed \(none\), (\d+) pending", report)
     assert held and first and held.group(1) == first.group(1) and held.group(3) == first.group(2)  # one story
-    summary = json.loads(outputs[len(book.cells) - 1])
+    summary = json.loads((tmp_path / "03_summary.json").read_text())  # what the last cell wrote
     # 56 valid numbers, 10 on the do-not-call register; one Australian mobile outside its calling hours waits
     assert summary["after_resume"] == {"succeeded": 45, "failed": {}, "pending": 1}
     assert summary["first_run"]["succeeded"] == int(first.group(1))
     assert summary["emulator_dial_requests"] == 45 and summary["third_send_calls"] == 0
+    # dialkit doctor before the first send: nothing fails on the Running emulator campaign, the paused one fails
+    assert summary["doctor_failed_checks"] == [] and summary["doctor_state_check_when_paused"] == "fail"
 
 
 @pytest.mark.slow
