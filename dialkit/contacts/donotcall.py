@@ -65,6 +65,8 @@ _PHONE_WORDS = ("phone", "mobile", "telephone", "msisdn", "e164", "telefon", "ce
 _WHOLE_WORDS = frozenset({"cell", "tel", "tel2", "cell2"})
 _SEPARATORS = re.compile(r"\s*(?:[;|\n\r\t,/&]|\band\b|\bor\b)\s*", re.IGNORECASE)
 _STRONG = re.compile(r"[;|\n\r\t&]|\band\b|\bor\b", re.IGNORECASE)
+_TEL_PARAMETERS = re.compile(r";\s*[A-Za-z][A-Za-z0-9-]*=[^;\"']*")
+_TEL = re.compile(r"tel:", re.IGNORECASE)
 _EXTENSION = re.compile(r"(?:\s*(?:x|ext\.?|extension)\s*\d*)\s*$", re.IGNORECASE)
 
 
@@ -155,6 +157,8 @@ def read_entry(value: Any, regions: Sequence[str]) -> tuple[frozenset[str], str]
     if not str(text).strip():
         return frozenset(), "blank"
     text = str(text).strip()
+    # an RFC 3966 URI (tel:+1-212-555-0142;ext=12) is one number: ";ext=", ";phone-context=" are its parameters
+    text = _TEL_PARAMETERS.sub("", text)
     if not _SEPARATORS.search(text):
         one = _read_one(text, regions)
         if one is None:
@@ -184,7 +188,7 @@ def _read_one(text: str, regions: Sequence[str]) -> set[str] | None:  # noqa: C9
     """The numbers one part can mean (a set; empty when unreadable); None when it is blank."""
     if not text.strip():
         return None
-    if re.search(r"[A-Za-z]", _EXTENSION.sub("", text)):
+    if re.search(r"[A-Za-z]", _EXTENSION.sub("", _TEL.sub("", text))):
         first = normalize_phone(text, regions[0])  # placeholders (N/A, null) read as blank
         return None if first.reason == "missing_phone" else set()
     first = normalize_phone(text, regions[0])
