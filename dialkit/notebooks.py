@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ log = logging.getLogger("dialkit.notebooks")
 
 __all__ = [
     "NOTEBOOKS_DIR",
+    "NotebookClock",
     "execute_in_place",
     "find_notebooks",
     "fresh_ledger",
@@ -188,6 +190,33 @@ def open_connection(
             "your campaign (Amazon Connect console, or `aws connectcampaigns list-campaigns`)"
         )
     return conn, chosen
+
+
+class NotebookClock:
+    """One clock for the sender and the local emulator, standing still at a moment the notebook sets.
+
+    The emulator's simulated answers depend on the callee's local hour at the
+    dial, so a notebook that sends at the real time shows different counts at
+    10:00 and at 22:00; a notebook's outputs (and its nbval test) must not
+    depend on when it runs.  Pass the clock to the emulator
+    (``faults={"clock": clock}``) and to the sender (``now=clock``); move it by
+    setting :attr:`t`.  ``NotebookClock(None)`` reads the real UTC time (for a
+    real campaign, where the service's clock is the real one).
+    """
+
+    def __init__(self, t: datetime | str | None) -> None:
+        """Stand at ``t`` (aware, naive UTC, or an ISO 8601 string); None: follow the real time."""
+        from dialkit.rules import parse_at
+
+        self.t: datetime | None = parse_at(t) if t is not None else None
+
+    def __call__(self) -> datetime:
+        """The moment the clock stands at (aware UTC)."""
+        return self.t or datetime.now(timezone.utc)
+
+    def __repr__(self) -> str:
+        """``NotebookClock(2026-11-24T17:00:00+00:00)``, or ``NotebookClock(real time)``."""
+        return f"NotebookClock({self.t.isoformat() if self.t else 'real time'})"
 
 
 def mask_columns(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
