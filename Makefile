@@ -5,7 +5,7 @@
 #   make lint   - ruff check (package, tests, benchmarks, notebooks), ruff format --check, lint-imports (the
 #                 layers contract in pyproject.toml), mypy dialkit
 #   make test-fast - the unit tests only (no slow, browser or notebook tests): seconds, for development
-#   make test-future - the same with the wall clock 400 days ahead (CI runs it)
+#   make test-future - the fast tests and the notebooks with the wall clock 400 days 7 hours ahead (CI runs it)
 # CI also runs `make test-floor`: the fast unit tests on the lowest declared versions
 # (constraints/floor.txt) in a second venv, .venv-floor.
 #   make docs   - the documentation site from docs/ into site/ (mkdocs build --strict, offline)
@@ -59,10 +59,12 @@ test: lint
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not slow and not browser" -q -p no:cacheprovider
 
-# The fast suite again with the wall clock 400 days ahead (time-machine, ticking; monotonic clocks
-# untouched): no test may depend on today's date. CI runs it after make test.
+# The fast suite and the notebooks again with the wall clock 400 days and 7 hours ahead (time-machine,
+# ticking; monotonic clocks untouched; the kernels and commands the tests start move too): no test and
+# no notebook output may depend on today's date or the hour it runs at. CI runs it after make test.
 test-future: $(STAMP)
-	$(BIN)/python -m pytest tests -m "not slow and not browser" -q -p no:cacheprovider --clock-ahead-days 400
+	$(BIN)/python -m pytest tests notebooks -m "not slow and not browser" -q -p no:cacheprovider \
+		--nbval --nbval-sanitize-with notebooks/sanitize.cfg --nbval-current-env --clock-ahead-days 400.3
 # --- end declared support
 
 # dialkit itself without its notebook/chart dependencies (--no-deps), then the packages the fast

@@ -8,6 +8,7 @@ connection to an emulator, instead of a copy per file.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -42,6 +43,11 @@ def pytest_configure(config: pytest.Config) -> None:
         traveller = time_machine.travel(datetime.now(timezone.utc) + timedelta(days=days), tick=True)
         traveller.start()
         config.stash[_TRAVELLER] = traveller
+        # the processes the tests start (notebook kernels, the dialkit command) move ahead too:
+        # tests/clock_ahead/sitecustomize.py, first on their PYTHONPATH, reads this variable
+        here = str(Path(__file__).parent / "clock_ahead")
+        os.environ["DIALKIT_TEST_CLOCK_AHEAD_SECONDS"] = str(days * 86400)
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH", "")) if p)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
