@@ -7,18 +7,9 @@ checks; ``dialkit.aws.adapters`` speaks v1 ``PutDialRequestBatch`` and v2
 contact list or a ledger.
 """
 
+from dialkit._util.lazy import submodule_getattr
+
 __all__: list[str] = []
 
 
-def __getattr__(name: str) -> object:
-    """Import a submodule on first attribute access (``dialkit.aws.NAME``), like ``dialkit`` itself."""
-    import importlib
-
-    if name.startswith("_"):
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    try:
-        return importlib.import_module(f"{__name__}.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__name__}.{name}":
-            raise
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+__getattr__ = submodule_getattr(__name__)

@@ -6,18 +6,9 @@ Each is imported on first use, so importing this package loads neither
 matplotlib nor ipywidgets.
 """
 
+from dialkit._util.lazy import submodule_getattr
+
 __all__: list[str] = []
 
 
-def __getattr__(name: str) -> object:
-    """Import a submodule on first attribute access (``dialkit.display.NAME``), like ``dialkit`` itself."""
-    import importlib
-
-    if name.startswith("_"):
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    try:
-        return importlib.import_module(f"{__name__}.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__name__}.{name}":
-            raise
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+__getattr__ = submodule_getattr(__name__)
