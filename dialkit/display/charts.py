@@ -96,6 +96,19 @@ def _no_data(ax: Axes, text: str = "no data") -> None:
     ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="#666666", fontsize=12)
 
 
+def _legend_outside(ax: Axes, handles: list[Any], title: str) -> None:
+    """A small frameless legend right of the axes, top-aligned (it never covers a bar)."""
+    ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        frameon=False,
+        fontsize=8,
+        title=title,
+        title_fontsize=8,
+    )
+
+
 def _title(ax: Axes, title: str, subtitle: str | None = None) -> None:
     ax.set_title(title if not subtitle else f"{title}\n{subtitle}", loc="left", fontsize=11)
 
@@ -206,15 +219,7 @@ def _legend(ax: Axes, table: pd.DataFrame) -> None:
         Patch(facecolor=OUTCOME_COLORS.get(str(o), "#888888"), label=f"{o} ({int(table[o].sum()):,})")
         for o in table.columns
     ]
-    ax.legend(
-        handles=handles,
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        frameon=False,
-        fontsize=8,
-        title="outcome",
-        title_fontsize=8,
-    )
+    _legend_outside(ax, handles, "outcome")
 
 
 def _finish(ax: Axes, total: int, text: str, *, horizontal: bool = False) -> None:
@@ -575,15 +580,7 @@ def plot_contact_outcomes(joined_or_records: pd.DataFrame, ax: Axes | None = Non
     _title(ax, "How the dialed contacts ended", subtitle)
     handles = [Patch(facecolor=CONTACT_OUTCOME_COLORS[o], label=f"{o} ({int(per_outcome[o]):,})") for o in OUTCOMES]
     handles.append(Patch(facecolor="white", edgecolor="#444444", hatch="///", label="redial with a new run_id"))
-    ax.legend(
-        handles=handles,
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        frameon=False,
-        fontsize=8,
-        title="outcome",
-        title_fontsize=8,
-    )
+    _legend_outside(ax, handles, "outcome")
     _finish(ax, total, "no contact records", horizontal=True)
     return ax
 

@@ -78,6 +78,20 @@ __all__ = [
 AGENT_MODES: tuple[str, ...] = ("agent", "agentless")
 #: The abandonment threshold when no pack gives one (TSR/FCC and Ofcom both say 3%).
 DEFAULT_THRESHOLD = 0.03
+#: The columns of :func:`abandonment`: one row per campaign and window.
+WINDOW_COLUMNS = (
+    "campaign_id",
+    "agent_mode",
+    "window_start",
+    "window_end",
+    "live_answered",
+    "abandoned",
+    "machine",
+    "unclassified",
+    "rate",
+    "threshold",
+    "over",
+)
 _MACHINE = frozenset({"VOICEMAIL_BEEP", "VOICEMAIL_NO_BEEP"})
 _UTC = timezone.utc
 
@@ -415,22 +429,7 @@ def abandonment(
                     "over": bool(rate > threshold) if rate == rate else False,
                 }
             )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "campaign_id",
-            "agent_mode",
-            "window_start",
-            "window_end",
-            "live_answered",
-            "abandoned",
-            "machine",
-            "unclassified",
-            "rate",
-            "threshold",
-            "over",
-        ],
-    )
+    return pd.DataFrame(rows, columns=list(WINDOW_COLUMNS))
 
 
 # ---------------------------------------------------------------------------
@@ -439,21 +438,7 @@ def abandonment(
 
 RULE_COLUMNS = ("rule_id", "kind", "scope", "setting", "source", "checked", "breaches")
 BREACH_COLUMNS = ("rule_id", "ledger", "campaign_id", "client_token", "phone", "sent_at", "evidence")
-ABANDONMENT_COLUMNS = (
-    "rule_id",
-    "campaign_id",
-    "agent_mode",
-    "window_start",
-    "window_end",
-    "live_answered",
-    "abandoned",
-    "machine",
-    "unclassified",
-    "rate",
-    "threshold",
-    "over",
-    "source",
-)
+ABANDONMENT_COLUMNS = ("rule_id", *WINDOW_COLUMNS, "source")
 
 
 @dataclass
