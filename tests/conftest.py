@@ -219,6 +219,21 @@ def send_argv(
     return [*argv, *extra]
 
 
+def sent_sample(folder: Path, seed: int) -> tuple[Path, Path]:
+    """``dialkit send`` of :data:`SMALL` to a seeded emulator: ``(ledger, contact records file)`` in ``folder``."""
+    import urllib.request
+
+    from dialkit.cli import main
+
+    ledger = folder / "run.sqlite"
+    with serve(seed=seed) as emu:
+        argv = send_argv(SMALL, ledger, endpoint=emu.endpoint_url, campaign_id=emu.campaign_id)
+        assert main(argv) == 0
+        with urllib.request.urlopen(emu.endpoint_url + "/_dialkit/contact-records") as resp:
+            (folder / "records.json").write_bytes(resp.read())
+    return ledger, folder / "records.json"
+
+
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     """``dialkit ARGV`` in this process: (exit status, stdout, stderr); argparse's exit is a status too."""
     from dialkit.cli import main

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import sent_sample
 
 import dialkit
 from dialkit.cli import main
 from dialkit.display.dashboard import CampaignDashboard, dashboard
-from dialkit.emulator import serve
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "data" / "samples" / "contacts_small.csv"
@@ -21,14 +20,7 @@ pytestmark = pytest.mark.timeout(180)
 
 @pytest.fixture(scope="module")
 def sent(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    tmp = tmp_path_factory.mktemp("dash")
-    ledger = tmp / "run.sqlite"
-    with serve(seed=4) as emu:
-        argv = ["send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id]
-        assert main([*argv, "--ledger", str(ledger), "--no-progress"]) == 0
-        with urllib.request.urlopen(emu.endpoint_url + "/_dialkit/contact-records") as resp:
-            (tmp / "records.json").write_bytes(resp.read())
-    return ledger, tmp / "records.json"
+    return sent_sample(tmp_path_factory.mktemp("dash"), seed=4)
 
 
 def test_the_dashboard_shows_the_report_funnel_abandonment_and_hours(

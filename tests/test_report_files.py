@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 import os
 import stat
-import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import sent_sample
 
 import dialkit
 from dialkit.cli import main
-from dialkit.emulator import serve
 from dialkit.outcomes.funnel import FUNNEL_STAGES, campaign_funnel
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,14 +26,7 @@ pytestmark = pytest.mark.timeout(180)
 @pytest.fixture(scope="module")
 def sent(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A ledger of the small sample sent to an emulator, and the emulator's contact records."""
-    tmp = tmp_path_factory.mktemp("sent")
-    ledger = tmp / "run.sqlite"
-    with serve(seed=9) as emu:
-        argv = ["send", str(SMALL), "--endpoint", emu.endpoint_url, "--campaign-id", emu.campaign_id]
-        assert main([*argv, "--ledger", str(ledger), "--no-progress"]) == 0
-        with urllib.request.urlopen(emu.endpoint_url + "/_dialkit/contact-records") as resp:
-            (tmp / "records.json").write_bytes(resp.read())
-    return ledger, tmp / "records.json"
+    return sent_sample(tmp_path_factory.mktemp("sent"), seed=9)
 
 
 class _Tables(HTMLParser):
