@@ -154,3 +154,23 @@ def test_the_real_entry_point_prints_no_traceback(tmp_path: Path) -> None:
         )
         assert done.returncode == 2, done.stderr
         one_line_error(done.stderr)
+
+
+@pytest.mark.parametrize(
+    ("argv", "unknown"),
+    [
+        (["check", str(SMALL), "--js"], "--js"),  # --json, abbreviated
+        (["plan", str(SMALL), "--campaign-id", "c", "--attr", "first_name"], "--attr"),  # --attributes
+    ],
+)
+def test_an_abbreviated_option_is_refused_not_guessed(capsys, argv: list[str], unknown: str) -> None:
+    # argparse's prefix matching read `send --at ...` as --attributes before send had --at: a command
+    # that dials people must not guess which option was meant
+    code, _out, err = run_cli(capsys, *argv)
+    assert code == 2 and f"unrecognized arguments: {unknown}" in one_line_error(err)
+
+
+def test_the_emulator_command_does_not_guess_options_either(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        emulator_cli.build_parser().parse_args(["--po", "0"])  # --port, abbreviated
+    assert exit_info.value.code == 2 and "unrecognized arguments: --po" in capsys.readouterr().err

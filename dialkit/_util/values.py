@@ -21,7 +21,7 @@ import math
 import re
 import sys
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from dialkit.masking import mask_text
 
@@ -97,7 +97,17 @@ def nonempty(what: str, unset: str | None = None) -> Callable[[str], str]:
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose errors are one line on stderr (``prog: error: ...; see prog --help``), exit 2."""
+    """An ``ArgumentParser`` whose errors are one line on stderr (``prog: error: ...; see prog --help``), exit 2.
+
+    Options are never abbreviated (``allow_abbrev=False``): argparse would read
+    ``send --at`` as ``--attributes``, or a mistyped option as a real one, on a
+    command that dials people.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Like :class:`argparse.ArgumentParser`, with ``allow_abbrev`` off unless asked for."""
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         text = " ".join(message.split())
