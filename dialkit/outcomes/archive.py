@@ -1,0 +1,491 @@
+"""Contact records at archive scale: read, de-duplicate, classify and count inside DuckDB.
+
+:func:`dialkit.load_contact_records` builds one Python dict and one DataFrame
+row per record version: fine for a day of records, too much for months of them
+(measured in issue 17: 200,000 records took 12.5 s and 1.29 GB).
+:func:`contact_record_metrics` answers the record-side questions (how many
+contacts, how many versions were redelivered, each disposition, outcome and
+evidence, the answer rates) without ever holding the records in Python:
+
+* the files are scanned by DuckDB's JSON reader (``read_json_objects``,
+  ``format='unstructured'``: objects concatenated with no separator as Firehose
+  writes them, JSON lines and JSON arrays alike; gzip by content, not by name);
+* the latest version of each ``ContactId`` is kept with the same rules as
+  :func:`~dialkit.outcomes.records.load_contact_records` (latest
+  ``LastUpdateTimestamp``; on a tie the most final state, see
+  :func:`~dialkit.outcomes.records._finality`; then the later object in file
+  order), as a streaming ``arg_max`` aggregate that spills to disk past
+  ``memory_limit``;
+* dispositions come from :data:`~dialkit.outcomes.dispositions.DISPOSITION_RULES`
+  itself: :func:`disposition_sql` renders that table as one SQL ``CASE`` (the
+  first rule that matches wins, as in :func:`~dialkit.outcomes.dispositions.disposition_of`),
+  so there is one classification table, not a second copy in SQL;
+* only the counts come back to Python, where the rates and intervals are made by
+  :mod:`dialkit.outcomes.metrics`' own functions.
+
+Why DuckDB: it is embedded (a wheel, no server), reads gzip JSON itself, runs
+aggregates out of core under a memory limit on all cores, and speaks SQL, which
+is also what Athena speaks; Polars was the other candidate, but its JSON reader
+needs one object per line (Firehose writes none) and its out-of-core engine does
+not cover every aggregate this needs.
+
+Inputs the engine does not take (inline text or bytes, an iterable of dicts,
+EventBridge contact events, whose fields arrive one event at a time and merge per
+column) are read by :func:`~dialkit.outcomes.records.load_contact_records` and
+counted by :func:`record_metrics_of`: the result has the same keys either way,
+and ``engine`` says which path made it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from dialkit.exceptions import ContactRecordsError
+from dialkit.masking import mask_text
+from dialkit.outcomes.dispositions import (
+    AMD_FIELD,
+    CONDITION_TESTS,
+    DISPOSITION_RULES,
+    DISPOSITIONS,
+    NOT_DIALS,
+    REASON_FIELD,
+    undocumented_values,
+)
+from dialkit.outcomes.metrics import ABANDONED, EXPIRED, HUMAN_ANSWERED, _live_answer_rate, _with_basis, rate
+
+__all__ = [
+    "DEFAULT_MEMORY_LIMIT",
+    "EVIDENCE",
+    "contact_record_metrics",
+    "disposition_sql",
+    "evidence_sql",
+    "outcome_sql",
+    "record_files",
+    "record_metrics_of",
+]
+
+log = logging.getLogger("dialkit.outcomes.archive")
+
+#: DuckDB's memory limit for one query: past it, the de-duplication spills to a temporary folder.
+DEFAULT_MEMORY_LIMIT = "1GB"
+#: What decided a disposition (:func:`dialkit.outcomes.dispositions.evidence_of`), ``none`` for no rule.
+EVIDENCE: tuple[str, ...] = ("amd", "agent", "disconnect_reason", "none")
+
+#: The SQL column that stands for each field path :data:`CONDITION_TESTS` names.
+_CONDITION_COLUMNS = {
+    AMD_FIELD: "amd_present",
+    "Agent": "has_agent",
+    "Agent.ConnectedToAgentTimestamp": "agent_connected",
+    "Queue": "has_queue",
+}
+_FIELD_COLUMNS = {REASON_FIELD: "reason", AMD_FIELD: "amd"}
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _rule_cases(then: Any) -> list[str]:
+    """One ``WHEN`` per rule of :data:`DISPOSITION_RULES`, in order; ``then(rule)`` is its result."""
+    out = []
+    for rule in DISPOSITION_RULES:
+        tests = [f"{_FIELD_COLUMNS[rule.field]} = {_quote(rule.value)}"]
+        for path, test in CONDITION_TESTS[rule.condition]:
+            column = _CONDITION_COLUMNS[path]
+            tests.append(column if test == "not_null" else f"NOT {column}")
+        out.append(f"WHEN {' AND '.join(tests)} THEN {_quote(then(rule))}")
+    return out
+
+
+def disposition_sql() -> str:
+    """:data:`DISPOSITION_RULES` as one SQL ``CASE`` over ``reason, amd, amd_present, has_agent, has_queue, agent_connected``.
+
+    Generated from the Python table (never written by hand), so the engine and
+    :func:`~dialkit.outcomes.dispositions.disposition_of` cannot drift: no
+    DisconnectReason is ``other``; otherwise the first rule that matches, else ``other``.
+    """
+    cases = "\n  ".join(_rule_cases(lambda r: r.disposition))
+    return f"CASE WHEN reason IS NULL OR reason = '' THEN 'other'\n  {cases}\n  ELSE 'other' END"
+
+
+def evidence_sql() -> str:
+    """What decided each disposition as SQL (:func:`~dialkit.outcomes.dispositions.evidence_of`), ``none`` for no rule."""
+
+    def evidence(rule: Any) -> str:
+        if rule.field == AMD_FIELD:
+            return "amd"
+        return "agent" if rule.condition == "no_amd_agent" else "disconnect_reason"
+
+    cases = "\n  ".join(_rule_cases(evidence))
+    return f"CASE WHEN reason IS NULL OR reason = '' THEN 'none'\n  {cases}\n  ELSE 'none' END"
+
+
+def outcome_sql() -> str:
+    """:func:`~dialkit.outcomes.records.outcome_of` as SQL over ``reason``, from the same reason tuples."""
+    from dialkit.outcomes import records as r
+
+    groups = (
+        ("connected", r.CONNECTED_REASONS),
+        ("expired", r.EXPIRED_REASONS),
+        ("not_dialed", r.NOT_DIALED_REASONS),
+        ("failed", r.FAILED_REASONS),
+    )
+    cases = " ".join(
+        f"WHEN reason IN ({', '.join(_quote(v) for v in values)}) THEN {_quote(name)}" for name, values in groups
+    )
+    return f"CASE {cases} ELSE 'other' END"
+
+
+def record_files(path: str | os.PathLike[str]) -> list[Path]:
+    """The files of a contact-record file or folder, in the order the pandas path reads them.
+
+    A folder is read recursively (hidden names skipped), its files sorted by
+    path; a FIFO, a device or a socket is refused, never skipped (reading one
+    would hang).  Raises :class:`ContactRecordsError` naming the path.
+    """
+    root = Path(os.fspath(path))
+    if not root.exists():
+        raise ContactRecordsError(f"{mask_text(str(root))}: no such file or folder of contact records")
+    files = sorted(p for p in root.rglob("*") if not p.is_dir()) if root.is_dir() else [root]
+    out = []
+    for p in files:
+        if p.name.startswith("."):
+            continue
+        mode = p.stat().st_mode
+        if not stat.S_ISREG(mode):
+            raise ContactRecordsError(
+                f"{mask_text(str(p))} is not a regular file (a pipe, a device or a socket), not a file of contact "
+                "records: save the records to a file"
+            )
+        out.append(p)
+    return out
+
+
+def _gzipped(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+#: ISO 8601 text as a UTC TIMESTAMP without DuckDB's ICU extension (which is not in every wheel): the cast
+#: ignores an offset, so ``+hh:mm`` / ``-hhmm`` is subtracted here; ``Z`` and naive stamps are UTC already.
+_TS_MACRO = r"""
+CREATE OR REPLACE TEMP MACRO dk_ts(s) AS
+  CASE WHEN s IS NULL THEN NULL
+       WHEN regexp_matches(s, 'T.*[+-][0-9]{2}:?[0-9]{2}$') THEN
+         try_cast(regexp_replace(s, '[+-][0-9]{2}:?[0-9]{2}$', '') AS TIMESTAMP)
+         - (CASE WHEN regexp_extract(s, '([+-])[0-9]{2}:?[0-9]{2}$', 1) = '-' THEN -1 ELSE 1 END)
+           * (CAST(regexp_extract(s, '([0-9]{2}):?([0-9]{2})$', 1) AS INTEGER) * 60
+              + CAST(regexp_extract(s, '([0-9]{2}):?([0-9]{2})$', 2) AS INTEGER)) * INTERVAL 1 MINUTE
+       ELSE try_cast(s AS TIMESTAMP) END
+"""
+
+
+def _scan(files: Sequence[Path]) -> str:
+    """SQL of every JSON value of ``files``: ``j`` (the value), ``f`` (file index), ``o`` (its place in the file)."""
+    parts = []
+    for gz in (False, True):
+        chosen = [(i, p) for i, p in enumerate(files) if _gzipped(p) == gz]
+        if not chosen:
+            continue
+        names = ", ".join(_quote(str(p)) for _, p in chosen)
+        index = ", ".join(f"({i}, {_quote(str(p))})" for i, p in chosen)
+        parts.append(
+            f"SELECT s.json AS j, m.i AS f, row_number() OVER () AS o FROM read_json_objects([{names}], "
+            f"format='unstructured', compression='{'gzip' if gz else 'uncompressed'}', filename=true, "
+            f"maximum_object_size=16777216) s JOIN (VALUES {index}) m(i, name) ON s.filename = m.name"
+        )
+    return " UNION ALL ".join(parts)
+
+
+def _versions_sql(files: Sequence[Path]) -> str:
+    """One row per contact-record version: the fields the dedupe and the rules read, flattened."""
+    return f"""
+WITH raw AS ({_scan(files)}),
+objs AS (
+  SELECT j, f, o, 0 AS a FROM raw WHERE json_type(j) <> 'ARRAY'
+  UNION ALL
+  SELECT unnest(json_extract(j, '$[*]')) AS j, f, o, unnest(range(CAST(json_array_length(j) AS BIGINT))) + 1 AS a
+  FROM raw WHERE json_type(j) = 'ARRAY'
+),
+fields AS (
+  SELECT f, o, a, json_type(j) AS kind,
+    json_extract_string(j, ['$.ContactId', '$.LastUpdateTimestamp', '$.DisconnectReason',
+      '$.AnsweringMachineDetectionStatus', '$.ConnectedToSystemTimestamp', '$.DisconnectTimestamp',
+      '$.Agent.ConnectedToAgentTimestamp', '$."detail-type"']) AS v,
+    json_type(j, ['$.Agent', '$.Queue', '$.detail', '$.detail.contactId', '$.detail.ContactId']) AS t
+  FROM objs
+)
+SELECT f, o, a, kind,
+  v[1] AS contact_id, dk_ts(v[2]) AS lut, v[3] AS reason, v[4] AS amd,
+  v[4] IS NOT NULL AND v[4] <> '' AS amd_present,
+  coalesce(t[1], 'NULL') <> 'NULL' AS has_agent,
+  coalesce(t[2], 'NULL') <> 'NULL' AS has_queue,
+  t[1] = 'OBJECT' AND coalesce(v[7], '') NOT IN ('', 'false', '0', '0.0', '[]', '{{}}') AS agent_connected,
+  dk_ts(v[5]) IS NOT NULL AS answered, dk_ts(v[6]) IS NOT NULL AS ended,
+  coalesce(v[8] = 'Amazon Connect Contact Event'
+    OR (t[3] = 'OBJECT' AND (t[4] IS NOT NULL OR t[5] IS NOT NULL) AND v[1] IS NULL), FALSE) AS is_event
+FROM fields
+"""
+
+
+def _latest_sql(files: Sequence[Path]) -> str:
+    """The latest version of each contact, classified: the same tie-breaks as the pandas path."""
+    finality = (
+        "CASE WHEN lut IS NULL THEN 0 WHEN amd IN ('HUMAN_ANSWERED', 'ANSWERED') OR has_agent THEN 5 "
+        "WHEN answered THEN 4 WHEN reason IS NOT NULL AND reason <> '' AND reason <> 'EXPIRED' THEN 3 "
+        "WHEN reason = 'EXPIRED' THEN 2 WHEN ended THEN 1 ELSE 0 END"
+    )
+    return f"""
+CREATE OR REPLACE TEMP TABLE latest AS
+WITH versions AS ({_versions_sql(files)}),
+classified AS (
+  SELECT contact_id, {{'reason': reason, 'amd': amd, 'disposition': {disposition_sql()},
+    'evidence': {evidence_sql()}, 'outcome': {outcome_sql()}}} AS row,
+    {{'stamped': lut IS NOT NULL, 'lut': coalesce(lut, TIMESTAMP '1970-01-01'), 'final': {finality},
+      'f': f, 'o': o, 'a': a}} AS rank
+  FROM versions WHERE kind = 'OBJECT' AND NOT is_event AND contact_id IS NOT NULL AND contact_id <> ''
+)
+SELECT contact_id, arg_max(row, rank) AS row, count(*) AS versions FROM classified GROUP BY contact_id
+"""
+
+
+def _connect(memory_limit: str, temp_directory: str | None) -> Any:
+    import duckdb
+
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": memory_limit,
+        "preserve_insertion_order": "true",
+    }
+    if temp_directory:
+        config["temp_directory"] = temp_directory
+    return duckdb.connect(config=config)
+
+
+def _check_inputs(con: Any, files: Sequence[Path], what: str) -> dict[str, int]:
+    """Counts of what was read; :class:`ContactRecordsError` for a value that is not a contact-record object."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE versions AS {_versions_sql(files)}")
+    bad = con.execute("SELECT f, kind FROM versions WHERE kind <> 'OBJECT' ORDER BY f, o, a LIMIT 1").fetchone()
+    if bad is not None:
+        name = mask_text(str(files[int(bad[0])]))
+        raise ContactRecordsError(
+            f"{name}: found a JSON {str(bad[1]).lower()} where a contact record object was expected"
+        )
+    objects, events, with_id = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE is_event), "
+        "count(*) FILTER (WHERE NOT is_event AND contact_id IS NOT NULL AND contact_id <> '') FROM versions"
+    ).fetchone()
+    if not objects:
+        raise ContactRecordsError(
+            f"{what}: no JSON objects found; expected contact records (Firehose output, "
+            "JSON lines or arrays, plain or .gz) or EventBridge contact events"
+        )
+    if not events and not with_id:
+        raise ContactRecordsError(
+            f"{what}: {objects} objects, none has ContactId or detail.contactId; is this a contact-record export "
+            "or a file of EventBridge contact events?"
+        )
+    return {"objects": int(objects), "events": int(events), "with_id": int(with_id)}
+
+
+def _engine_counts(
+    files: Sequence[Path], what: str, memory_limit: str, temp_directory: str | None
+) -> dict[str, Any] | None:
+    """The counts of :func:`_summary` from DuckDB; None when the input holds contact events (the pandas path reads those)."""
+    import duckdb
+
+    con = _connect(memory_limit, temp_directory)
+    try:
+        con.execute(_TS_MACRO)
+        try:
+            seen = _check_inputs(con, files, what)
+            if seen["events"]:
+                return None
+            con.execute("DROP TABLE versions")
+            con.execute(_latest_sql(files))
+        except duckdb.Error as exc:
+            raise ContactRecordsError(
+                f"{what}: {mask_text(str(exc).splitlines()[0])}; contact records must be JSON objects, "
+                "concatenated as Firehose writes them or one per line, plain or gzip"
+            ) from None
+        return _fetch_counts(con, seen)
+    finally:
+        con.close()
+
+
+def _latest_frame(files: Sequence[Path], memory_limit: str = DEFAULT_MEMORY_LIMIT) -> pd.DataFrame:
+    """Each contact's latest version as the engine classified it, for tests that compare it row by row.
+
+    Columns ``contact_id, reason, amd, disposition, evidence, outcome``, sorted by ``contact_id``.
+    """
+    con = _connect(memory_limit, None)
+    try:
+        con.execute(_TS_MACRO)
+        con.execute(_latest_sql(files))
+        frame: pd.DataFrame = con.execute(
+            "SELECT contact_id, row.reason AS reason, row.amd AS amd, row.disposition AS disposition, "
+            "row.evidence AS evidence, row.outcome AS outcome FROM latest ORDER BY contact_id"
+        ).df()
+        return frame
+    finally:
+        con.close()
+
+
+def _fetch_counts(con: Any, seen: Mapping[str, int]) -> dict[str, Any]:
+    def grouped(expr: str, where: str = "TRUE") -> dict[str, int]:
+        rows = con.execute(f"SELECT {expr}, count(*) FROM latest WHERE {where} GROUP BY 1").fetchall()
+        return {str(k): int(n) for k, n in rows}
+
+    records = int(con.execute("SELECT count(*) FROM latest").fetchone()[0])
+    documented = _documented_sql()
+    return {
+        "objects": seen["objects"],
+        "without_contact_id": seen["objects"] - seen["with_id"],
+        "records": records,
+        "dispositions": grouped("row.disposition"),
+        "outcomes": grouped("row.outcome"),
+        "evidence_dialed": grouped("row.evidence", "row.disposition NOT IN ('expired', 'not_dialed')"),
+        "evidence": grouped("row.evidence"),
+        "undocumented_reason": grouped("row.reason", f"row.reason <> '' AND row.reason NOT IN ({documented[0]})"),
+        "undocumented_amd": grouped("row.amd", f"row.amd <> '' AND row.amd NOT IN ({documented[1]})"),
+        "undocumented_count": int(
+            con.execute(
+                f"SELECT count(*) FROM latest WHERE (row.reason <> '' AND row.reason NOT IN ({documented[0]})) "
+                f"OR (row.amd <> '' AND row.amd NOT IN ({documented[1]}))"
+            ).fetchone()[0]
+        ),
+    }
+
+
+def _documented_sql() -> tuple[str, str]:
+    from dialkit.aws.reasons import AMD_STATUSES, DISCONNECT_REASONS
+
+    return ", ".join(_quote(v) for v in DISCONNECT_REASONS), ", ".join(_quote(v) for v in AMD_STATUSES)
+
+
+def _pandas_counts(frame: pd.DataFrame) -> dict[str, Any]:
+    """The counts of :func:`_summary` from a :func:`~dialkit.outcomes.records.load_contact_records` frame."""
+    evidence = frame["evidence"].astype(object).where(frame["evidence"].notna(), "none")
+    dialed = ~frame["disposition"].isin(NOT_DIALS)
+    und = undocumented_values(frame)
+    return {
+        "objects": None,
+        "without_contact_id": int(frame.attrs.get("without_contact_id", 0)),
+        "records": int(len(frame)),
+        "dispositions": {str(k): int(v) for k, v in frame["disposition"].value_counts().items()},
+        "outcomes": {str(k): int(v) for k, v in frame["outcome"].astype(object).value_counts().items()},
+        "evidence_dialed": {str(k): int(v) for k, v in evidence[dialed].value_counts().items()},
+        "evidence": {str(k): int(v) for k, v in evidence.value_counts().items()},
+        "undocumented_reason": und[REASON_FIELD],
+        "undocumented_amd": und[AMD_FIELD],
+        "undocumented_count": und["count"],
+    }
+
+
+def _summary(counts: Mapping[str, Any], engine: str, alpha: float) -> dict[str, Any]:
+    """The JSON-able result of :func:`contact_record_metrics` from its counts (the same for both paths)."""
+    from dialkit.outcomes.records import OUTCOMES
+
+    c = {d: int(counts["dispositions"].get(d, 0)) for d in DISPOSITIONS}
+    records = int(counts["records"])
+    dialed = records - sum(c[d] for d in NOT_DIALS)
+    used = [name for name in ("amd", "agent") if counts["evidence_dialed"].get(name)]
+    basis = "+".join(used) if used else "none"
+
+    def share(name: str) -> dict[str, Any]:
+        return rate(c[name], dialed, alpha=alpha)
+
+    return {
+        "engine": engine,
+        "objects": counts["objects"],
+        "without_contact_id": int(counts["without_contact_id"]),
+        "records": records,
+        "duplicates": None
+        if counts["objects"] is None
+        else int(counts["objects"]) - int(counts["without_contact_id"]) - records,
+        "outcomes": {o: int(counts["outcomes"].get(o, 0)) for o in OUTCOMES},
+        "dispositions": c,
+        "evidence": {e: int(counts["evidence"].get(e, 0)) for e in EVIDENCE},
+        "dialed": dialed,
+        "basis": basis,
+        "undocumented": {
+            "count": int(counts["undocumented_count"]),
+            REASON_FIELD: dict(sorted(counts["undocumented_reason"].items())),
+            AMD_FIELD: dict(sorted(counts["undocumented_amd"].items())),
+        },
+        "human_answer_rate": _with_basis(share(HUMAN_ANSWERED), basis),
+        "live_answer_rate": _live_answer_rate(rate(c[HUMAN_ANSWERED] + c[ABANDONED], dialed, alpha=alpha), basis),
+        "answered_unclassified_rate": share("answered_unclassified"),
+        "voicemail_rate": _with_basis(share("voicemail"), basis, needs="amd"),
+        "no_answer_rate": share("no_answer"),
+        "busy_rate": share("busy"),
+        "bad_number_rate": share("bad_number"),
+        "blocked_rate": share("blocked"),
+        "network_failure_rate": share("network_failure"),
+        "configuration_error_rate": share("configuration_error"),
+        "abandon_rate": _with_basis(
+            rate(c[ABANDONED], c[HUMAN_ANSWERED] + c[ABANDONED], alpha=alpha), basis, needs="amd"
+        ),
+        "expired_rate": rate(c[EXPIRED], records, alpha=alpha),
+    }
+
+
+def record_metrics_of(frame: pd.DataFrame, *, alpha: float = 0.05) -> dict[str, Any]:
+    """:func:`contact_record_metrics` of a :func:`~dialkit.outcomes.records.load_contact_records` frame (the pandas path).
+
+    ``objects`` and ``duplicates`` are None: the frame no longer knows how many
+    versions were read.
+    """
+    return _summary(_pandas_counts(frame), "pandas", alpha)
+
+
+def contact_record_metrics(
+    source: str | os.PathLike[str] | bytes | Iterable[Mapping[str, Any]],
+    *,
+    engine: str = "duckdb",
+    alpha: float = 0.05,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    temp_directory: str | None = None,
+) -> dict[str, Any]:
+    """What the contact records say, counted without holding them: one dict, whatever the archive's size.
+
+    ``source``: a file or folder as :func:`~dialkit.outcomes.records.load_contact_records`
+    takes it (Firehose objects concatenated, JSON lines or arrays, plain or gzip).
+    Returns ``engine`` (``duckdb`` or ``pandas``: which path counted), ``objects``
+    (JSON objects read), ``without_contact_id``, ``records`` (contacts after
+    de-duplication), ``duplicates`` (versions beyond the first of a contact),
+    ``outcomes``, ``dispositions`` and ``evidence`` (counts per class),
+    ``dialed``, ``basis``, ``undocumented`` and the record-side rates of
+    :func:`~dialkit.outcomes.metrics.campaign_metrics` (``human_answer_rate`` ...
+    ``expired_rate``, over the records instead of a ledger's requests).
+
+    ``engine="pandas"`` (or a source DuckDB does not take: inline text, dicts,
+    EventBridge contact events) reads with ``load_contact_records`` and counts
+    the frame.  ``memory_limit`` bounds DuckDB's memory (it spills to
+    ``temp_directory``, default its own, past it).  Raises
+    :class:`ContactRecordsError` for input that is not contact records, naming
+    the file.
+    """
+    from dialkit.outcomes.records import load_contact_records
+
+    if engine not in ("duckdb", "pandas"):
+        raise ValueError("engine must be 'duckdb' or 'pandas'")
+    is_path = isinstance(source, (os.PathLike, str)) and not (
+        isinstance(source, str) and source.lstrip()[:1] in ("{", "[")
+    )
+    if engine == "duckdb" and is_path:
+        what = mask_text(os.fspath(source))  # type: ignore[arg-type]
+        files = record_files(source)  # type: ignore[arg-type]
+        if not files:
+            raise ContactRecordsError(f"{what}: no files of contact records in this folder")
+        counts = _engine_counts(files, what, memory_limit, temp_directory)
+        if counts is not None:
+            return _summary(counts, "duckdb", alpha)
+        log.info("%s: contact events in the input: counted on the pandas path (events merge per field)", what)
+    return record_metrics_of(load_contact_records(source), alpha=alpha)

@@ -1,0 +1,226 @@
+"""The DuckDB engine counts what the pandas path counts: same contacts, same versions kept, same dispositions.
+
+The corpora: the emulator's simulated contact records (with and without AMD,
+redelivered versions), one record per rule of the disposition table (every
+TELECOM_* reason, every AMD status, the no-AMD agent and no-agent rules, the
+abandoned condition), ties of ``LastUpdateTimestamp`` resolved by finality,
+records without a stamp, offsets, undocumented values, objects without a
+contact id, JSON arrays and gzip files.  Each is written as Firehose writes it and
+read by both paths.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from dialkit.aws.reasons import AMD_STATUSES, DISCONNECT_REASONS
+from dialkit.emulator import CalleeModel, simulate_contact_records, to_firehose_text
+from dialkit.exceptions import ContactRecordsError
+from dialkit.outcomes import archive
+from dialkit.outcomes.archive import contact_record_metrics, disposition_sql, record_metrics_of
+from dialkit.outcomes.dispositions import DISPOSITION_RULES
+from dialkit.outcomes.records import load_contact_records
+
+pytestmark = pytest.mark.timeout(120)
+
+T0 = "2026-11-24T15:00:00Z"
+
+
+def _requests(n: int) -> list[dict[str, Any]]:
+    phones = [f"+1{area}555{100 + i % 100:04d}" for i, area in enumerate(["212", "312", "213", "303"] * (n // 4 + 1))]
+    return [
+        {
+            "id": f"req-{i}",
+            "campaignId": "camp-1",
+            "phoneNumber": phones[i],
+            "receivedAt": f"2026-11-24T{15 + i % 6:02d}:{i % 60:02d}:00Z",
+            "attributes": {"dialkit_client_token": f"tok-{i}"},
+        }
+        for i in range(n)
+    ]
+
+
+def _record(cid: str, reason: str | None, updated: str | None = T0, **extra: Any) -> dict[str, Any]:
+    out = {
+        "ContactId": cid,
+        "Channel": "VOICE",
+        "InitiationTimestamp": "2026-11-24T14:59:00Z",
+        "LastUpdateTimestamp": updated,
+        "DisconnectReason": reason,
+        "CustomerEndpoint": {"Address": "+12125550142", "Type": "TELEPHONE_NUMBER"},
+        "Campaign": {"CampaignId": "camp-1"},
+        "Agent": None,
+    }
+    out.update(extra)
+    return out
+
+
+def _rule_records() -> list[dict[str, Any]]:
+    """One record per rule of the table, and the corners around the rules."""
+    out = []
+    agent = {"ConnectedToAgentTimestamp": "2026-11-24T14:59:30Z"}
+    for i, rule in enumerate(DISPOSITION_RULES):
+        extra: dict[str, Any] = {}
+        reason = rule.value if rule.field == "DisconnectReason" else "CUSTOMER_DISCONNECT"
+        if rule.field == "AnsweringMachineDetectionStatus":
+            extra["AnsweringMachineDetectionStatus"] = rule.value
+        if rule.condition == "abandoned":
+            extra["Queue"] = {"Name": "Outbound"}
+        if rule.condition == "no_amd_agent":
+            extra["Agent"] = agent
+        out.append(_record(f"rule-{i:02d}", reason, **extra))
+    for i, reason in enumerate(DISCONNECT_REASONS):
+        out.append(_record(f"reason-{i:02d}", reason))
+        out.append(_record(f"reason-agent-{i:02d}", reason, Agent=agent, Queue={"Name": "q"}))
+    for i, amd in enumerate(AMD_STATUSES):
+        out.append(_record(f"amd-{i:02d}", "CUSTOMER_DISCONNECT", AnsweringMachineDetectionStatus=amd))
+        out.append(_record(f"amd-agent-{i:02d}", "AGENT_DISCONNECT", AnsweringMachineDetectionStatus=amd, Agent=agent))
+    out += [
+        _record("undocumented", "SOMETHING_NEW", AnsweringMachineDetectionStatus="NEW_STATUS"),
+        _record("no-reason", None),
+        _record("empty-reason", ""),
+        _record("agent-empty", "CUSTOMER_DISCONNECT", Agent={"ConnectedToAgentTimestamp": ""}),
+        _record("agent-no-stamp", "CUSTOMER_DISCONNECT", Agent={"Username": "a"}),
+        # ties on LastUpdateTimestamp: the most final version wins, whatever the order
+        _record("tie", "EXPIRED"),
+        _record("tie", "CUSTOMER_DISCONNECT", AnsweringMachineDetectionStatus="HUMAN_ANSWERED"),
+        _record("tie", "TELECOM_BUSY"),
+        _record("tie2", "TELECOM_BUSY", ConnectedToSystemTimestamp=T0),
+        _record("tie2", "TELECOM_TIMEOUT"),
+        _record("tie3", None, DisconnectTimestamp=T0),
+        _record("tie3", "EXPIRED"),
+        # equal in every way: the later object wins
+        _record("same", "TELECOM_BUSY"),
+        _record("same", "TELECOM_TIMEOUT"),
+        # no stamp: any stamped version wins; all unstamped: the last one
+        _record("nostamp", "CUSTOMER_DISCONNECT", None, Agent=agent),
+        _record("nostamp", "TELECOM_BUSY", "2026-11-24T14:00:00Z"),
+        _record("allnone", "TELECOM_BUSY", None, Agent=agent),
+        _record("allnone", "EXPIRED", None),
+        _record("badstamp", "TELECOM_BUSY", "not a time"),
+        _record("badstamp", "EXPIRED", "2026-11-24T10:00:00Z"),
+        # an offset: 16:30+02:00 is 14:30Z, earlier than the other version
+        _record("offset", "TELECOM_BUSY", "2026-11-24T16:30:00+02:00"),
+        _record("offset", "EXPIRED", "2026-11-24T15:00:00Z"),
+        _record("millis", "TELECOM_BUSY", "2026-11-24T15:00:00.250Z"),
+        _record("millis", "EXPIRED", "2026-11-24T15:00:00.100Z"),
+        {"NotARecord": True},
+        _record("", "EXPIRED"),
+    ]
+    return out
+
+
+def _corpora() -> dict[str, list[dict[str, Any]]]:
+    requests = _requests(400)
+    return {
+        "emulator-amd": simulate_contact_records(requests, seed=3, redelivery_rate=0.2),
+        "emulator-no-amd": simulate_contact_records(
+            requests, seed=5, redelivery_rate=0.2, callees=CalleeModel(seed=5, amd=False)
+        ),
+        "emulator-expired": simulate_contact_records(requests, seed=7, expired_rate=0.4, failed_rate=0.2),
+        "rules": _rule_records(),
+    }
+
+
+def _write(folder: Path, records: list[dict[str, Any]]) -> Path:
+    """Firehose objects, a gzip part, JSON lines and an array: every shape the pandas path reads."""
+    folder.mkdir(parents=True)
+    quarter = max(len(records) // 4, 1)
+    parts = [
+        records[:quarter],
+        records[quarter : 2 * quarter],
+        records[2 * quarter : 3 * quarter],
+        records[3 * quarter :],
+    ]
+    (folder / "2026" / "11" / "24" / "15").mkdir(parents=True)
+    (folder / "2026" / "11" / "24" / "15" / "part-a").write_text(to_firehose_text(parts[0]))
+    with gzip.open(folder / "2026" / "11" / "24" / "15" / "part-b", "wt") as fh:  # gzip by content, no .gz name
+        fh.write(to_firehose_text(parts[1]))
+    (folder / "part-c.jsonl").write_text("\n".join(json.dumps(r) for r in parts[2]) + "\n")
+    (folder / "part-d.json").write_text(json.dumps(parts[3]))
+    return folder
+
+
+def _comparable(summary: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in summary.items() if k not in ("engine", "objects", "duplicates")}
+
+
+@pytest.mark.parametrize("corpus", ["emulator-amd", "emulator-no-amd", "emulator-expired", "rules"])
+def test_engine_counts_equal_the_pandas_path(tmp_path: Path, corpus: str) -> None:
+    folder = _write(tmp_path / corpus, _corpora()[corpus])
+    engine = contact_record_metrics(folder)
+    frame = load_contact_records(folder)
+    pandas = record_metrics_of(frame)
+    assert engine["engine"] == "duckdb" and pandas["engine"] == "pandas"
+    assert _comparable(engine) == _comparable(pandas)
+    assert engine["records"] == len(frame) > 0
+    assert engine["objects"] == engine["records"] + engine["duplicates"] + engine["without_contact_id"]
+    # row by row: the same contacts, the same version kept, the same disposition, evidence and outcome
+    rows = archive._latest_frame(archive.record_files(folder))
+    mine = frame[["contact_id", "disconnect_reason", "amd_status", "disposition", "evidence", "outcome"]]
+    mine = mine.astype(object).sort_values("contact_id", kind="stable").reset_index(drop=True)
+    mine.columns = pd.Index(["contact_id", "reason", "amd", "disposition", "evidence", "outcome"])
+    mine["evidence"] = mine["evidence"].where(mine["evidence"].notna(), "none")
+    theirs = rows.astype(object).where(rows.notna(), None)
+    pd.testing.assert_frame_equal(theirs, mine.where(mine.notna(), None), check_dtype=False)
+
+
+def test_every_rule_is_in_the_generated_case_in_table_order() -> None:
+    sql = disposition_sql()
+    whens = [line for line in sql.splitlines() if line.strip().startswith("WHEN") and "THEN" in line]
+    assert len(whens) == len(DISPOSITION_RULES)
+    for line, rule in zip(whens, DISPOSITION_RULES):
+        assert f"'{rule.value}'" in line and line.endswith(f"THEN '{rule.disposition}'")
+
+
+def test_engine_and_pandas_agree_on_the_chosen_path(tmp_path: Path) -> None:
+    folder = _write(tmp_path / "r", _rule_records())
+    assert contact_record_metrics(folder, engine="pandas")["engine"] == "pandas"
+    inline = to_firehose_text(_rule_records())
+    assert _comparable(contact_record_metrics(inline)) == _comparable(contact_record_metrics(folder))
+
+
+def test_contact_events_are_counted_on_the_pandas_path(tmp_path: Path) -> None:
+    events = [
+        {
+            "detail-type": "Amazon Connect Contact Event",
+            "time": "2026-11-24T15:00:00Z",
+            "detail": {"contactId": "e1", "eventType": "DISCONNECTED", "disconnectReason": "TELECOM_BUSY"},
+        }
+    ]
+    path = tmp_path / "events.json"
+    path.write_text(to_firehose_text([*events, _record("r1", "EXPIRED")]))
+    out = contact_record_metrics(path)
+    assert out["engine"] == "pandas" and out["records"] == 2 and out["dispositions"]["busy"] == 1
+
+
+def _errors(tmp_path: Path, name: str, text: str | bytes) -> str:
+    path = tmp_path / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(ContactRecordsError) as info:
+        contact_record_metrics(tmp_path)
+    path.unlink()
+    return str(info.value)
+
+
+def test_bad_input_is_a_clear_error_naming_the_file(tmp_path: Path) -> None:
+    assert "records.json" in _errors(tmp_path, "records.json", '{"ContactId": "a"} {"ContactId": ')
+    assert "scalar.json" in _errors(tmp_path, "scalar.json", '{"ContactId": "a"} 42')
+    assert "none has ContactId" in _errors(tmp_path, "keys.json", '{"a": 1}{"b": 2}')
+    assert "no JSON objects" in _errors(tmp_path, "empty.json", "")
+    with pytest.raises(ContactRecordsError, match="no such file"):
+        contact_record_metrics(tmp_path / "missing")
+    with pytest.raises(ValueError, match="engine"):
+        contact_record_metrics(tmp_path, engine="spark")
+
+
+def test_personal_data_stays_out_of_the_result(tmp_path: Path) -> None:
+    folder = _write(tmp_path / "p", _corpora()["emulator-amd"])
+    text = json.dumps(contact_record_metrics(folder))
+    assert "555" not in text
