@@ -98,6 +98,8 @@ def _rule_records() -> list[dict[str, Any]]:
         # equal in every way: the later object wins
         _record("same", "TELECOM_BUSY"),
         _record("same", "TELECOM_TIMEOUT"),
+        _record("same2", "TELECOM_TIMEOUT"),
+        _record("same2", "TELECOM_BUSY"),
         # no stamp: any stamped version wins; all unstamped: the last one
         _record("nostamp", "CUSTOMER_DISCONNECT", None, Agent=agent),
         _record("nostamp", "TELECOM_BUSY", "2026-11-24T14:00:00Z"),

@@ -178,6 +178,7 @@ def _gzipped(path: Path) -> bool:
 _TS_MACRO = r"""
 CREATE OR REPLACE TEMP MACRO dk_ts(s) AS
   CASE WHEN s IS NULL THEN NULL
+       WHEN s LIKE '%Z' THEN try_cast(s AS TIMESTAMP)
        WHEN regexp_matches(s, 'T.*[+-][0-9]{2}:?[0-9]{2}$') THEN
          try_cast(regexp_replace(s, '[+-][0-9]{2}:?[0-9]{2}$', '') AS TIMESTAMP)
          - (CASE WHEN regexp_extract(s, '([+-])[0-9]{2}:?[0-9]{2}$', 1) = '-' THEN -1 ELSE 1 END)
@@ -187,111 +188,246 @@ CREATE OR REPLACE TEMP MACRO dk_ts(s) AS
 """
 
 
-def _scan(files: Sequence[Path]) -> str:
-    """SQL of every JSON value of ``files``: ``j`` (the value), ``f`` (file index), ``o`` (its place in the file)."""
+def _scan(files: Sequence[Path], *, ordered: bool = False) -> str:
+    """SQL of every JSON value of ``files`` as ``j``; ``ordered`` adds ``f`` (file index) and ``o`` (order within).
+
+    Gzip is told by content (Firehose names no ``.gz``), so plain and gzip files are two scans.  The order
+    columns cost a window over the whole input: only the tie pass (:func:`_ties_sql`) asks for them.
+    """
     parts = []
     for gz in (False, True):
         chosen = [(i, p) for i, p in enumerate(files) if _gzipped(p) == gz]
         if not chosen:
             continue
         names = ", ".join(_quote(str(p)) for _, p in chosen)
-        index = ", ".join(f"({i}, {_quote(str(p))})" for i, p in chosen)
+        scan = (
+            f"read_json_objects([{names}], format='unstructured', compression='{'gzip' if gz else 'uncompressed'}', "
+            f"maximum_object_size=16777216{', filename=true' if ordered else ''})"
+        )
+        if ordered:
+            index = ", ".join(f"({i}, {_quote(str(p))})" for i, p in chosen)
+            parts.append(
+                f"SELECT s.json AS j, m.i AS f, row_number() OVER () AS o FROM {scan} s "
+                f"JOIN (VALUES {index}) m(i, name) ON s.filename = m.name"
+            )
+        else:
+            parts.append(f"SELECT json AS j FROM {scan}")
+    return " UNION ALL ".join(parts)
+
+
+#: The fields read by the typed scan (:func:`_typed_fields`), as DuckDB's ``read_json(columns=...)`` wants them.
+_TYPED_COLUMNS = (
+    "{ContactId: 'VARCHAR', LastUpdateTimestamp: 'VARCHAR', DisconnectReason: 'VARCHAR', "
+    "AnsweringMachineDetectionStatus: 'VARCHAR', ConnectedToSystemTimestamp: 'VARCHAR', "
+    "DisconnectTimestamp: 'VARCHAR', Agent: 'JSON', Queue: 'JSON', detail: 'JSON', \"detail-type\": 'VARCHAR'}"
+)
+
+
+def _typed_fields(files: Sequence[Path]) -> str:
+    """The ``fields`` of :func:`_versions_sql` from DuckDB's typed JSON reader: half the time of parsing twice.
+
+    It reads only the named fields; a value that is not an object (an array, a number) is an error there,
+    and the caller then reads the same files the general way (:func:`_scan`), which says what and where.
+    """
+    parts = []
+    for gz in (False, True):
+        names = ", ".join(_quote(str(p)) for p in files if _gzipped(p) == gz)
+        if not names:
+            continue
         parts.append(
-            f"SELECT s.json AS j, m.i AS f, row_number() OVER () AS o FROM read_json_objects([{names}], "
-            f"format='unstructured', compression='{'gzip' if gz else 'uncompressed'}', filename=true, "
-            f"maximum_object_size=16777216) s JOIN (VALUES {index}) m(i, name) ON s.filename = m.name"
+            "SELECT 'OBJECT' AS kind, [ContactId, LastUpdateTimestamp, DisconnectReason, "
+            "AnsweringMachineDetectionStatus, ConnectedToSystemTimestamp, DisconnectTimestamp, "
+            "json_extract_string(Agent, '$.ConnectedToAgentTimestamp'), \"detail-type\"] AS v, "
+            "[json_type(Agent), json_type(Queue), json_type(detail), json_type(detail, '$.contactId'), "
+            "json_type(detail, '$.ContactId')] AS t "
+            f"FROM read_json([{names}], format='unstructured', compression='{'gzip' if gz else 'uncompressed'}', "
+            f"maximum_object_size=16777216, columns={_TYPED_COLUMNS})"
         )
     return " UNION ALL ".join(parts)
 
 
-def _versions_sql(files: Sequence[Path]) -> str:
-    """One row per contact-record version: the fields the dedupe and the rules read, flattened."""
+#: How final a version's state is (the pandas path's ``_finality``): breaks a tie of equal LastUpdateTimestamp.
+_FINALITY = (
+    "CASE WHEN lut IS NULL THEN 0 WHEN amd IN ('HUMAN_ANSWERED', 'ANSWERED') OR has_agent THEN 5 "
+    "WHEN answered THEN 4 WHEN reason IS NOT NULL AND reason <> '' AND reason <> 'EXPIRED' THEN 3 "
+    "WHEN reason = 'EXPIRED' THEN 2 WHEN ended THEN 1 ELSE 0 END"
+)
+
+
+def _versions_sql(scan: str, *, ordered: bool = False, arrays: bool = True, typed: str = "") -> str:
+    """One row per JSON value of ``scan``: the fields the dedupe and the rules read.
+
+    ``cls``: 0 a contact record, 1 an object without a contact id, 2 an EventBridge contact event, 3 not an
+    object, 4 a JSON array (its items are rows of their own when ``arrays``: unnesting every value costs a
+    sixth of the time, so the first pass does not, and runs again with it only when an array was seen).
+    ``sig``: the fields the result depends on, as one text (two versions with equal rank and equal ``sig``
+    give the same answer whichever is kept).
+    """
+    keep = ", f, o, a" if ordered else ""
+    place = (
+        ", f, o, unnest(CASE WHEN json_type(j) = 'ARRAY' THEN range(CAST(json_array_length(j) AS BIGINT)) "
+        "ELSE [0] END) AS a"
+        if ordered
+        else ""
+    )
+    unnest = "unnest(CASE WHEN json_type(j) = 'ARRAY' THEN CAST(json_extract(j, '$[*]') AS JSON[]) ELSE [j] END)"
+    head = (
+        f"WITH fields AS ({typed}),"
+        if typed
+        else _general_fields(scan, unnest if arrays or ordered else "j", place, keep)
+    )
     return f"""
-WITH raw AS ({_scan(files)}),
-objs AS (
-  SELECT j, f, o, 0 AS a FROM raw WHERE json_type(j) <> 'ARRAY'
-  UNION ALL
-  SELECT unnest(json_extract(j, '$[*]')) AS j, f, o, unnest(range(CAST(json_array_length(j) AS BIGINT))) + 1 AS a
-  FROM raw WHERE json_type(j) = 'ARRAY'
+{head}
+flat AS (
+  SELECT kind{keep}, v[1] AS contact_id, dk_ts(v[2]) AS lut, v[3] AS reason, v[4] AS amd,
+    v[4] IS NOT NULL AND v[4] <> '' AS amd_present,
+    coalesce(t[1], 'NULL') <> 'NULL' AS has_agent,
+    coalesce(t[2], 'NULL') <> 'NULL' AS has_queue,
+    coalesce(t[1] = 'OBJECT' AND coalesce(v[7], '') NOT IN ('', 'false', '0', '0.0', '[]', '{{}}'), FALSE)
+      AS agent_connected,
+    try_cast(v[5] AS TIMESTAMP) IS NOT NULL AS answered, try_cast(v[6] AS TIMESTAMP) IS NOT NULL AS ended,
+    coalesce(v[8] = 'Amazon Connect Contact Event'
+      OR (t[3] = 'OBJECT' AND (t[4] IS NOT NULL OR t[5] IS NOT NULL) AND v[1] IS NULL), FALSE) AS is_event
+  FROM fields
+)
+SELECT *,
+  CASE WHEN kind = 'ARRAY' THEN 4 WHEN kind <> 'OBJECT' THEN 3 WHEN is_event THEN 2 WHEN contact_id IS NULL OR contact_id = '' THEN 1
+    ELSE 0 END AS cls,
+  CASE WHEN lut IS NULL THEN {_UNSTAMPED} ELSE epoch_us(lut) * 8 + {_FINALITY} END AS rank,
+  {_SIG} AS sig
+FROM flat
+"""
+
+
+_TWO64 = 2**64
+#: The rank of a version without a (readable) LastUpdateTimestamp: below every stamped one.
+_UNSTAMPED = -(2**62)
+#: The fields a contact's result depends on, packed in one text: five flags, AMD status (length-prefixed,
+#: so any text may follow), DisconnectReason; :data:`_UNSIG` unpacks it.  Two versions with equal rank and
+#: equal ``sig`` give the same result whichever is kept.
+_SIG = (
+    "concat(has_agent::INT, has_queue::INT, agent_connected::INT, (reason IS NULL)::INT, (amd IS NULL)::INT, "
+    "lpad(length(coalesce(amd, ''))::VARCHAR, 6, '0'), coalesce(amd, ''), coalesce(reason, ''))"
+)
+_UNSIG = """
+  SELECT contact_id, versions,
+    CASE WHEN sig[4] = '1' THEN NULL ELSE substr(sig, 12 + amd_len) END AS reason,
+    CASE WHEN sig[5] = '1' THEN NULL ELSE substr(sig, 12, amd_len) END AS amd,
+    sig[5] = '0' AND amd_len > 0 AS amd_present,
+    sig[1] = '1' AS has_agent, sig[2] = '1' AS has_queue, sig[3] = '1' AS agent_connected
+  FROM (SELECT contact_id, versions, g AS sig, CAST(substr(g, 6, 6) AS INTEGER) AS amd_len FROM latest)
+"""
+
+
+def _general_fields(scan: str, items: str, place: str, keep: str) -> str:
+    """The ``fields`` CTE read from whole JSON values (``read_json_objects``): any input, twice the parsing."""
+    return f"""
+WITH items AS (
+  SELECT {items} AS j{place}
+  FROM ({scan})
 ),
 fields AS (
-  SELECT f, o, a, json_type(j) AS kind,
+  SELECT json_type(j) AS kind{keep},
     json_extract_string(j, ['$.ContactId', '$.LastUpdateTimestamp', '$.DisconnectReason',
       '$.AnsweringMachineDetectionStatus', '$.ConnectedToSystemTimestamp', '$.DisconnectTimestamp',
       '$.Agent.ConnectedToAgentTimestamp', '$."detail-type"']) AS v,
     json_type(j, ['$.Agent', '$.Queue', '$.detail', '$.detail.contactId', '$.detail.ContactId']) AS t
-  FROM objs
-)
-SELECT f, o, a, kind,
-  v[1] AS contact_id, dk_ts(v[2]) AS lut, v[3] AS reason, v[4] AS amd,
-  v[4] IS NOT NULL AND v[4] <> '' AS amd_present,
-  coalesce(t[1], 'NULL') <> 'NULL' AS has_agent,
-  coalesce(t[2], 'NULL') <> 'NULL' AS has_queue,
-  t[1] = 'OBJECT' AND coalesce(v[7], '') NOT IN ('', 'false', '0', '0.0', '[]', '{{}}') AS agent_connected,
-  dk_ts(v[5]) IS NOT NULL AS answered, dk_ts(v[6]) IS NOT NULL AS ended,
-  coalesce(v[8] = 'Amazon Connect Contact Event'
-    OR (t[3] = 'OBJECT' AND (t[4] IS NOT NULL OR t[5] IS NOT NULL) AND v[1] IS NULL), FALSE) AS is_event
-FROM fields
+  FROM items
+),"""
+
+
+def _latest_sql(files: Sequence[Path], *, arrays: bool = False, typed: bool = False) -> str:
+    """The latest version of each contact in one pass and no window: ``hi`` and ``lo`` differ only on a true tie.
+
+    Versions are ranked by (LastUpdateTimestamp, finality), unstamped last, as the pandas path sorts them;
+    ``g`` is the ``sig`` of a best-ranked version, ``hi`` and ``lo`` the greatest and least hash of ``sig``
+    among the best-ranked (two 128-bit integer maxima: much cheaper than comparing structs).  Where they
+    differ, versions equal in rank say different things and the later object decides (:func:`_ties_sql`).
+    """
+    return f"""
+CREATE OR REPLACE TEMP TABLE latest AS
+SELECT cls, CASE WHEN cls = 0 THEN contact_id END AS contact_id, count(*) AS versions, max(rank) AS k,
+  arg_max(sig, rank::HUGEINT * {_TWO64} + hash(sig)::HUGEINT) AS g,
+  max(rank::HUGEINT * {_TWO64} + hash(sig)::HUGEINT) - max(rank)::HUGEINT * {_TWO64} AS hi,
+  min(-rank::HUGEINT * {_TWO64} + hash(sig)::HUGEINT) + max(rank)::HUGEINT * {_TWO64} AS lo
+FROM ({_versions_sql(_scan(files), arrays=arrays, typed=_typed_fields(files) if typed else "")}) GROUP BY 1, 2
 """
 
 
-def _latest_sql(files: Sequence[Path]) -> str:
-    """The latest version of each contact, classified: the same tie-breaks as the pandas path."""
-    finality = (
-        "CASE WHEN lut IS NULL THEN 0 WHEN amd IN ('HUMAN_ANSWERED', 'ANSWERED') OR has_agent THEN 5 "
-        "WHEN answered THEN 4 WHEN reason IS NOT NULL AND reason <> '' AND reason <> 'EXPIRED' THEN 3 "
-        "WHEN reason = 'EXPIRED' THEN 2 WHEN ended THEN 1 ELSE 0 END"
-    )
+def _ties_sql(files: Sequence[Path]) -> str:
+    """The contacts whose best-ranked versions disagree, decided by file order (the later object wins)."""
     return f"""
-CREATE OR REPLACE TEMP TABLE latest AS
-WITH versions AS ({_versions_sql(files)}),
-classified AS (
-  SELECT contact_id, {{'reason': reason, 'amd': amd, 'disposition': {disposition_sql()},
-    'evidence': {evidence_sql()}, 'outcome': {outcome_sql()}}} AS row,
-    {{'stamped': lut IS NOT NULL, 'lut': coalesce(lut, TIMESTAMP '1970-01-01'), 'final': {finality},
-      'f': f, 'o': o, 'a': a}} AS rank
-  FROM versions WHERE kind = 'OBJECT' AND NOT is_event AND contact_id IS NOT NULL AND contact_id <> ''
-)
-SELECT contact_id, arg_max(row, rank) AS row, count(*) AS versions FROM classified GROUP BY contact_id
+CREATE OR REPLACE TEMP TABLE ties AS
+SELECT contact_id, arg_max(sig, {{'k': rank, 'file': f, 'o': o, 'a': a}}) AS sig
+FROM ({_versions_sql(_scan(files, ordered=True), ordered=True)})
+WHERE cls = 0 AND contact_id IN (SELECT contact_id FROM latest WHERE cls = 0 AND hi <> lo)
+GROUP BY contact_id
+"""
+
+
+def _classified_sql() -> str:
+    """Each contact's kept version, classified: the CASEs generated from :data:`DISPOSITION_RULES`."""
+    return f"""
+CREATE OR REPLACE TEMP TABLE contacts AS
+SELECT contact_id, versions, reason, amd, {disposition_sql()} AS disposition, {evidence_sql()} AS evidence,
+  {outcome_sql()} AS outcome
+FROM ({_UNSIG})
 """
 
 
 def _connect(memory_limit: str, temp_directory: str | None) -> Any:
     import duckdb
 
-    config: dict[str, str | bool | int | float | list[str]] = {
-        "memory_limit": memory_limit,
-        "preserve_insertion_order": "true",
-    }
+    config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": memory_limit}
     if temp_directory:
         config["temp_directory"] = temp_directory
     return duckdb.connect(config=config)
 
 
-def _check_inputs(con: Any, files: Sequence[Path], what: str) -> dict[str, int]:
-    """Counts of what was read; :class:`ContactRecordsError` for a value that is not a contact-record object."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE versions AS {_versions_sql(files)}")
-    bad = con.execute("SELECT f, kind FROM versions WHERE kind <> 'OBJECT' ORDER BY f, o, a LIMIT 1").fetchone()
-    if bad is not None:
-        name = mask_text(str(files[int(bad[0])]))
-        raise ContactRecordsError(
-            f"{name}: found a JSON {str(bad[1]).lower()} where a contact record object was expected"
+def _build(con: Any, files: Sequence[Path], what: str) -> dict[str, int]:
+    """Fill ``latest`` (one row per contact, the pandas path's version kept); what was read, by class.
+
+    Raises :class:`ContactRecordsError` for a value that is not a contact-record object (naming its file),
+    for no objects, and for objects none of which has a contact id.
+    """
+    import duckdb
+
+    con.execute(_TS_MACRO)
+    try:
+        con.execute(_latest_sql(files, typed=True))
+    except duckdb.Error:  # not only objects: the general reader says what and where
+        con.execute(_latest_sql(files))
+    if con.execute("SELECT count(*) FROM latest WHERE cls = 4").fetchone()[0]:
+        con.execute(_latest_sql(files, arrays=True))  # JSON arrays in the input: their items, in a second pass
+    if con.execute("SELECT count(*) FROM latest WHERE cls = 0 AND hi <> lo").fetchone()[0]:
+        con.execute(_ties_sql(files))
+        con.execute(
+            "UPDATE latest SET g = ties.sig FROM ties WHERE latest.cls = 0 AND latest.contact_id = ties.contact_id"
         )
-    objects, events, with_id = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE is_event), "
-        "count(*) FILTER (WHERE NOT is_event AND contact_id IS NOT NULL AND contact_id <> '') FROM versions"
-    ).fetchone()
+    seen = {int(c): int(n) for c, n in con.execute("SELECT cls, sum(versions) FROM latest GROUP BY cls").fetchall()}
+    if seen.get(3) or seen.get(4):
+        bad = con.execute(
+            f"SELECT f, kind FROM ({_versions_sql(_scan(files, ordered=True), ordered=True)}) WHERE cls >= 3 "
+            "ORDER BY f, o, a LIMIT 1"
+        ).fetchone()
+        raise ContactRecordsError(
+            f"{mask_text(str(files[int(bad[0])]))}: found a JSON {str(bad[1]).lower()} where a contact record "
+            "object was expected"
+        )
+    objects = sum(seen.values())
     if not objects:
         raise ContactRecordsError(
             f"{what}: no JSON objects found; expected contact records (Firehose output, "
             "JSON lines or arrays, plain or .gz) or EventBridge contact events"
         )
-    if not events and not with_id:
+    if not seen.get(0) and not seen.get(2):
         raise ContactRecordsError(
             f"{what}: {objects} objects, none has ContactId or detail.contactId; is this a contact-record export "
             "or a file of EventBridge contact events?"
         )
-    return {"objects": int(objects), "events": int(events), "with_id": int(with_id)}
+    con.execute("DELETE FROM latest WHERE cls <> 0")
+    con.execute(_classified_sql())
+    return {"objects": objects, "events": seen.get(2, 0), "with_id": seen.get(0, 0)}
 
 
 def _engine_counts(
@@ -302,19 +438,14 @@ def _engine_counts(
 
     con = _connect(memory_limit, temp_directory)
     try:
-        con.execute(_TS_MACRO)
         try:
-            seen = _check_inputs(con, files, what)
-            if seen["events"]:
-                return None
-            con.execute("DROP TABLE versions")
-            con.execute(_latest_sql(files))
+            seen = _build(con, files, what)
         except duckdb.Error as exc:
             raise ContactRecordsError(
                 f"{what}: {mask_text(str(exc).splitlines()[0])}; contact records must be JSON objects, "
                 "concatenated as Firehose writes them or one per line, plain or gzip"
             ) from None
-        return _fetch_counts(con, seen)
+        return None if seen["events"] else _fetch_counts(con, seen)
     finally:
         con.close()
 
@@ -326,11 +457,10 @@ def _latest_frame(files: Sequence[Path], memory_limit: str = DEFAULT_MEMORY_LIMI
     """
     con = _connect(memory_limit, None)
     try:
-        con.execute(_TS_MACRO)
-        con.execute(_latest_sql(files))
+        _build(con, files, "test")
         frame: pd.DataFrame = con.execute(
-            "SELECT contact_id, row.reason AS reason, row.amd AS amd, row.disposition AS disposition, "
-            "row.evidence AS evidence, row.outcome AS outcome FROM latest ORDER BY contact_id"
+            "SELECT contact_id, reason AS reason, amd AS amd, disposition AS disposition, "
+            "evidence AS evidence, outcome AS outcome FROM contacts ORDER BY contact_id"
         ).df()
         return frame
     finally:
@@ -339,25 +469,25 @@ def _latest_frame(files: Sequence[Path], memory_limit: str = DEFAULT_MEMORY_LIMI
 
 def _fetch_counts(con: Any, seen: Mapping[str, int]) -> dict[str, Any]:
     def grouped(expr: str, where: str = "TRUE") -> dict[str, int]:
-        rows = con.execute(f"SELECT {expr}, count(*) FROM latest WHERE {where} GROUP BY 1").fetchall()
+        rows = con.execute(f"SELECT {expr}, count(*) FROM contacts WHERE {where} GROUP BY 1").fetchall()
         return {str(k): int(n) for k, n in rows}
 
-    records = int(con.execute("SELECT count(*) FROM latest").fetchone()[0])
+    records = int(con.execute("SELECT count(*) FROM contacts").fetchone()[0])
     documented = _documented_sql()
     return {
         "objects": seen["objects"],
         "without_contact_id": seen["objects"] - seen["with_id"],
         "records": records,
-        "dispositions": grouped("row.disposition"),
-        "outcomes": grouped("row.outcome"),
-        "evidence_dialed": grouped("row.evidence", "row.disposition NOT IN ('expired', 'not_dialed')"),
-        "evidence": grouped("row.evidence"),
-        "undocumented_reason": grouped("row.reason", f"row.reason <> '' AND row.reason NOT IN ({documented[0]})"),
-        "undocumented_amd": grouped("row.amd", f"row.amd <> '' AND row.amd NOT IN ({documented[1]})"),
+        "dispositions": grouped("disposition"),
+        "outcomes": grouped("outcome"),
+        "evidence_dialed": grouped("evidence", "disposition NOT IN ('expired', 'not_dialed')"),
+        "evidence": grouped("evidence"),
+        "undocumented_reason": grouped("reason", f"reason <> '' AND reason NOT IN ({documented[0]})"),
+        "undocumented_amd": grouped("amd", f"amd <> '' AND amd NOT IN ({documented[1]})"),
         "undocumented_count": int(
             con.execute(
-                f"SELECT count(*) FROM latest WHERE (row.reason <> '' AND row.reason NOT IN ({documented[0]})) "
-                f"OR (row.amd <> '' AND row.amd NOT IN ({documented[1]}))"
+                f"SELECT count(*) FROM contacts WHERE (reason <> '' AND reason NOT IN ({documented[0]})) "
+                f"OR (amd <> '' AND amd NOT IN ({documented[1]}))"
             ).fetchone()[0]
         ),
     }
