@@ -77,6 +77,18 @@ SAMPLE_SUPPRESS = "do_not_call.csv"
 #: A file or folder argument: an empty value is refused (it would name the working directory, or nothing).
 _PATH = nonempty("a path")
 
+
+def _iso_time(text: str) -> str:
+    """An ISO 8601 time for ``--since`` / ``--until`` (checked here, read by :mod:`dialkit.outcomes.s3`)."""
+    from datetime import datetime
+
+    try:
+        datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r} (e.g. 2026-11-20T00:00:00Z)") from None
+    return text.strip()
+
+
 #: Exit statuses (see the module docstring and ``dialkit --help``).
 EXIT_OK = 0
 EXIT_PLAN_INVALID = 1
@@ -678,7 +690,8 @@ def _report_outcomes(args: argparse.Namespace, data: dict[str, Any]) -> Any:
     from dialkit.outcomes.metrics import campaign_metrics
     from dialkit.outcomes.records import bad_numbers, join_contact_records, load_contact_records
 
-    results, records = load_results(args.ledger), load_contact_records(args.contact_records)
+    results = load_results(args.ledger)
+    records = load_contact_records(args.contact_records, since=args.since, until=args.until)
     joined = join_contact_records(results, records)
     with_record = joined["join_key"].notna()
     data["contact_records"] = {
@@ -759,6 +772,8 @@ def cmd_report(args: argparse.Namespace) -> int:  # noqa: C901 (split once the o
             "--bad-numbers needs --contact-records: which numbers are bad is in the contact records "
             "(DisconnectReason TELECOM_NUMBER_INVALID, AMD SIT tones, fax)"
         )
+    if (args.since or args.until) and not args.contact_records:
+        raise DialkitError("--since/--until choose the hours of --contact-records s3://...: give --contact-records too")
     data = report(args.ledger)
     data["pending_reasons"] = pending_reasons(args.ledger)
     records = _report_outcomes(args, data) if args.contact_records else None
@@ -1062,6 +1077,14 @@ def build_parser() -> argparse.ArgumentParser:
         "the evidence they rest on, attempts per contact, list penetration, by attempt, by callee local "
         "hour and weekday)",
     )
+    for flag, edge in (("--since", "first"), ("--until", "last")):
+        p.add_argument(
+            flag,
+            type=_iso_time,
+            metavar="TIME",
+            help=f"with --contact-records s3://BUCKET/PREFIX/: the {edge} hour to read (ISO 8601, UTC when no "
+            "offset); only the Firehose hour prefixes PREFIX/yyyy/mm/dd/hh/ of the window are listed",
+        )
     p.add_argument(
         "--bad-numbers",
         type=_PATH,

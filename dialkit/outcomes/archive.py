@@ -41,7 +41,9 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -582,11 +584,15 @@ def contact_record_metrics(
     alpha: float = 0.05,
     memory_limit: str = DEFAULT_MEMORY_LIMIT,
     temp_directory: str | None = None,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
 ) -> dict[str, Any]:
     """What the contact records say, counted without holding them: one dict, whatever the archive's size.
 
     ``source``: a file or folder as :func:`~dialkit.outcomes.records.load_contact_records`
-    takes it (Firehose objects concatenated, JSON lines or arrays, plain or gzip).
+    takes it (Firehose objects concatenated, JSON lines or arrays, plain or gzip),
+    or an ``s3://bucket/prefix/`` URL (``since``/``until``: only those hour
+    prefixes; the objects are streamed to a temporary folder, read, and deleted).
     Returns ``engine`` (``duckdb`` or ``pandas``: which path counted), ``objects``
     (JSON objects read), ``without_contact_id``, ``records`` (contacts after
     de-duplication), ``duplicates`` (versions beyond the first of a contact),
@@ -603,9 +609,19 @@ def contact_record_metrics(
     the file.
     """
     from dialkit.outcomes.records import load_contact_records
+    from dialkit.outcomes.s3 import download_s3_objects, is_s3_url
 
     if engine not in ("duckdb", "pandas"):
         raise ValueError("engine must be 'duckdb' or 'pandas'")
+    if engine == "duckdb" and is_s3_url(source):
+        url = str(source).strip()
+        with tempfile.TemporaryDirectory(prefix="dialkit-records-") as tmp:
+            files = download_s3_objects(url, tmp, since=since, until=until)
+            counts = _engine_counts(files, url, memory_limit, temp_directory)
+            if counts is not None:
+                return _summary(counts, "duckdb", alpha)
+    if since is not None or until is not None:
+        return record_metrics_of(load_contact_records(source, since=since, until=until), alpha=alpha)
     is_path = isinstance(source, (os.PathLike, str)) and not (
         isinstance(source, str) and source.lstrip()[:1] in ("{", "[")
     )
