@@ -226,3 +226,18 @@ def test_personal_data_stays_out_of_the_result(tmp_path: Path) -> None:
     folder = _write(tmp_path / "p", _corpora()["emulator-amd"])
     text = json.dumps(contact_record_metrics(folder))
     assert "555" not in text
+
+
+def test_empty_files_count_nothing_and_a_fifo_is_refused_not_skipped(tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "a.json").write_text(json.dumps(_record("a", "EXPIRED")))
+    (tmp_path / "empty.json").write_text("")
+    (tmp_path / "blank.json").write_text("  \n")
+    (tmp_path / ".hidden").write_text("not json, never read")
+    out = contact_record_metrics(tmp_path)
+    assert out["engine"] == "duckdb" and out["records"] == 1 and out["dispositions"]["expired"] == 1
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "pipe")
+        with pytest.raises(ContactRecordsError, match="pipe: is not a regular file|pipe is not a regular file"):
+            contact_record_metrics(tmp_path)
