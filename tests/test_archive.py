@@ -241,3 +241,18 @@ def test_empty_files_count_nothing_and_a_fifo_is_refused_not_skipped(tmp_path: P
         os.mkfifo(tmp_path / "pipe")
         with pytest.raises(ContactRecordsError, match="pipe: is not a regular file|pipe is not a regular file"):
             contact_record_metrics(tmp_path)
+
+
+def test_the_records_command_prints_the_engine_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from dialkit.cli import main
+
+    folder = _write(tmp_path / "r", _rule_records())
+    assert main(["records", str(folder), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == json.loads(json.dumps(contact_record_metrics(folder)))
+    assert main(["records", str(folder), "--engine", "pandas", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["engine"] == "pandas"
+    assert main(["records", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "contacts" in out and "engine duckdb" in out and "555" not in out
+    assert main(["records", str(folder), "--since", "2026-11-20T00:00:00Z"]) == 2
+    assert "s3://" in capsys.readouterr().err

@@ -181,3 +181,14 @@ def test_report_reads_an_s3_day_as_it_reads_the_same_local_file(
     assert json.loads(capsys.readouterr().out)["metrics"] == want["metrics"]
     assert main(["report", str(ledger), "--since", "2026-11-20T10:00:00Z"]) != 0
     assert "--contact-records" in capsys.readouterr().err
+
+
+def test_the_records_command_reads_an_s3_window(s3: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from dialkit.cli import main
+
+    _put_day(s3, "2026/11/20", 12)
+    _put_day(s3, "2026/11/21", 6)
+    argv = ["records", f"s3://{BUCKET}/connect/ctr/", "--json"]
+    assert main([*argv, "--since", "2026-11-21T00:00:00Z", "--until", "2026-11-21T23:00:00Z"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["engine"] == "duckdb" and out["records"] == 6 and out["duplicates"] == 2

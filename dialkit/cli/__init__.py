@@ -2,7 +2,8 @@
 
 ``check`` → ``plan`` → ``send`` → ``report`` follow the library's steps one to
 one; ``audit`` shows, per request that went out, when and under which campaign
-rules; ``emulator`` serves the local campaigns API; ``demo`` runs the whole path
+rules; ``records`` counts contact records at archive scale (DuckDB, local or
+``s3://``); ``emulator`` serves the local campaigns API; ``demo`` runs the whole path
 (and the notebooks) against the local emulator.  Errors a user can act on print
 one line on stderr.  Exit statuses (automation may rely on them):
 
@@ -76,6 +77,18 @@ SAMPLE_SUPPRESS = "do_not_call.csv"
 
 #: A file or folder argument: an empty value is refused (it would name the working directory, or nothing).
 _PATH = nonempty("a path")
+
+
+def _time_window_arguments(p: argparse.ArgumentParser, when: str = "") -> None:
+    """``--since`` / ``--until``: the hours of an ``s3://`` source to read (``report``, ``records``)."""
+    for flag, edge in (("--since", "first"), ("--until", "last")):
+        p.add_argument(
+            flag,
+            type=_iso_time,
+            metavar="TIME",
+            help=f"{when}s3://BUCKET/PREFIX/: the {edge} hour to read (ISO 8601, UTC when no offset); only "
+            "the Firehose hour prefixes PREFIX/yyyy/mm/dd/hh/ of the window are listed",
+        )
 
 
 def _iso_time(text: str) -> str:
@@ -763,6 +776,32 @@ def _print_outcomes(cr: dict[str, Any], m: dict[str, Any]) -> None:
         print(f"  bad numbers: {bad['written']} written to {bad['path']} (use it with --suppress)")
 
 
+def cmd_records(args: argparse.Namespace) -> int:
+    """``dialkit records SOURCE``: :func:`dialkit.outcomes.archive.contact_record_metrics`, printed."""
+    from dialkit.outcomes.archive import contact_record_metrics
+
+    metrics = contact_record_metrics(args.source, engine=args.engine, since=args.since, until=args.until)
+    if args.json:
+        print(json.dumps(metrics))
+        return EXIT_OK
+    print(
+        f"contact records: {metrics['records']:,} contacts"
+        + (f" ({metrics['duplicates']:,} redelivered versions left out)" if metrics["duplicates"] else "")
+        + (f", {metrics['without_contact_id']:,} objects without a contact id" if metrics["without_contact_id"] else "")
+        + f"; engine {metrics['engine']}"
+    )
+    print("  outcomes: " + ", ".join(f"{k} {v:,}" for k, v in metrics["outcomes"].items() if v))
+    print("  dispositions: " + ", ".join(f"{k} {v:,}" for k, v in metrics["dispositions"].items() if v))
+    print(f"  dialed {metrics['dialed']:,}; answer evidence: {metrics['basis']}")
+    for name in ("human_answer_rate", "live_answer_rate", "voicemail_rate", "no_answer_rate", "expired_rate"):
+        r = metrics[name]
+        shown = "n/a" if r["rate"] is None else f"{r['rate']:.1%} [{r['ci_low']:.1%}, {r['ci_high']:.1%}]"
+        print(f"  {name}: {shown} ({r['count']:,}/{r['denominator']:,})")
+    if metrics["undocumented"]["count"]:
+        print(f"  undocumented values in {metrics['undocumented']['count']:,} records: see --json")
+    return EXIT_OK
+
+
 def cmd_report(args: argparse.Namespace) -> int:  # noqa: C901 (split once the outcome branches have landed)
     from dialkit.ledger.results import load_results, pending_reasons, report
     from dialkit.outcomes.funnel import campaign_funnel, format_funnel, funnel_rows
@@ -1077,14 +1116,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the evidence they rest on, attempts per contact, list penetration, by attempt, by callee local "
         "hour and weekday)",
     )
-    for flag, edge in (("--since", "first"), ("--until", "last")):
-        p.add_argument(
-            flag,
-            type=_iso_time,
-            metavar="TIME",
-            help=f"with --contact-records s3://BUCKET/PREFIX/: the {edge} hour to read (ISO 8601, UTC when no "
-            "offset); only the Firehose hour prefixes PREFIX/yyyy/mm/dd/hh/ of the window are listed",
-        )
+    _time_window_arguments(p, "with --contact-records ")
     p.add_argument(
         "--bad-numbers",
         type=_PATH,
@@ -1124,6 +1156,22 @@ def build_parser() -> argparse.ArgumentParser:
     add_verify_arguments(p)
     p.set_defaults(func=cmd_audit)
     add_compliance_parser(sub)
+
+    p = sub.add_parser(
+        "records",
+        help="count contact records at archive scale, inside DuckDB: contacts, redelivered versions, "
+        "dispositions, outcomes and answer rates (no ledger needed; memory stays flat)",
+    )
+    p.add_argument("source", type=_PATH, help="a file or folder of contact records, or s3://BUCKET/PREFIX/")
+    _time_window_arguments(p)
+    p.add_argument(
+        "--engine",
+        choices=("duckdb", "pandas"),
+        default="duckdb",
+        help="duckdb (default: the archive engine) or pandas (load_contact_records, for comparison)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object (contact_record_metrics)")
+    p.set_defaults(func=cmd_records)
 
     p = sub.add_parser(
         "emulator", help="serve the local campaigns API emulator (see dialkit emulator --help)", add_help=False
