@@ -256,3 +256,9 @@ def test_the_records_command_prints_the_engine_counts(tmp_path: Path, capsys: py
     assert "contacts" in out and "engine duckdb" in out and "555" not in out
     assert main(["records", str(folder), "--since", "2026-11-20T00:00:00Z"]) == 2
     assert "s3://" in capsys.readouterr().err
+
+
+def test_over_the_memory_limit_is_a_clear_error_saying_what_to_change(tmp_path: Path) -> None:
+    folder = _write(tmp_path / "r", _corpora()["emulator-amd"])
+    with pytest.raises(ContactRecordsError, match="within memory_limit=1MB: raise memory_limit"):
+        contact_record_metrics(folder, memory_limit="1MB")

@@ -397,6 +397,8 @@ def _build(con: Any, files: Sequence[Path], what: str) -> dict[str, int]:
     con.execute(_TS_MACRO)
     try:
         con.execute(_latest_sql(files, typed=True))
+    except duckdb.OutOfMemoryException:
+        raise
     except duckdb.Error:  # not only objects: the general reader says what and where
         con.execute(_latest_sql(files))
     if con.execute("SELECT count(*) FROM latest WHERE cls = 4").fetchone()[0]:
@@ -435,21 +437,31 @@ def _build(con: Any, files: Sequence[Path], what: str) -> dict[str, int]:
 def _engine_counts(
     files: Sequence[Path], what: str, memory_limit: str, temp_directory: str | None
 ) -> dict[str, Any] | None:
-    """The counts of :func:`_summary` from DuckDB; None when the input holds contact events (the pandas path reads those)."""
+    """The counts of :func:`_summary` from DuckDB; None when the input holds contact events (the pandas path reads those).
+
+    Without ``temp_directory``, DuckDB spills into a private temporary folder removed afterwards (its own
+    default for an in-memory database is ``.tmp`` in the current directory).
+    """
     import duckdb
 
-    con = _connect(memory_limit, temp_directory)
-    try:
+    with tempfile.TemporaryDirectory(prefix="dialkit-duckdb-") as spill:
+        con = _connect(memory_limit, temp_directory or spill)
         try:
-            seen = _build(con, files, what)
-        except duckdb.Error as exc:
-            raise ContactRecordsError(
-                f"{what}: {mask_text(str(exc).splitlines()[0])}; contact records must be JSON objects, "
-                "concatenated as Firehose writes them or one per line, plain or gzip"
-            ) from None
-        return None if seen["events"] else _fetch_counts(con, seen)
-    finally:
-        con.close()
+            try:
+                seen = _build(con, files, what)
+            except duckdb.OutOfMemoryException:
+                raise ContactRecordsError(
+                    f"{what}: more contacts than DuckDB can de-duplicate within memory_limit={memory_limit}: "
+                    "raise memory_limit, or read fewer files (a shorter --since/--until window) at a time"
+                ) from None
+            except duckdb.Error as exc:
+                raise ContactRecordsError(
+                    f"{what}: {mask_text(str(exc).splitlines()[0])}; contact records must be JSON objects, "
+                    "concatenated as Firehose writes them or one per line, plain or gzip"
+                ) from None
+            return None if seen["events"] else _fetch_counts(con, seen)
+        finally:
+            con.close()
 
 
 def _latest_frame(files: Sequence[Path], memory_limit: str = DEFAULT_MEMORY_LIMIT) -> pd.DataFrame:
@@ -604,7 +616,9 @@ def contact_record_metrics(
     ``engine="pandas"`` (or a source DuckDB does not take: inline text, dicts,
     EventBridge contact events) reads with ``load_contact_records`` and counts
     the frame.  ``memory_limit`` bounds DuckDB's memory (it spills to
-    ``temp_directory``, default its own, past it).  Raises
+    ``temp_directory``, default a private temporary folder, past it; an
+    archive that still does not fit is a :class:`ContactRecordsError` saying
+    to raise it).  Raises
     :class:`ContactRecordsError` for input that is not contact records, naming
     the file.
     """
