@@ -192,3 +192,15 @@ def test_the_records_command_reads_an_s3_window(s3: Any, capsys: pytest.CaptureF
     assert main([*argv, "--since", "2026-11-21T00:00:00Z", "--until", "2026-11-21T23:00:00Z"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["engine"] == "duckdb" and out["records"] == 6 and out["duplicates"] == 2
+
+
+def test_contact_events_on_s3_are_counted_on_the_pandas_path(s3: Any) -> None:
+    event = {
+        "detail-type": "Amazon Connect Contact Event",
+        "time": "2026-11-20T00:10:00Z",
+        "detail": {"contactId": "e1", "eventType": "DISCONNECTED", "disconnectReason": "TELECOM_BUSY"},
+    }
+    s3.put_object(Bucket=BUCKET, Key="events/2026/11/20/00/part", Body=to_firehose_text([event]).encode())
+    for argv in ({}, {"since": "2026-11-20T00:00:00Z", "until": "2026-11-20T00:30:00Z"}):
+        out = contact_record_metrics(f"s3://{BUCKET}/events/", **argv)
+        assert out["engine"] == "pandas" and out["records"] == 1 and out["dispositions"]["busy"] == 1

@@ -634,7 +634,8 @@ def contact_record_metrics(
             counts = _engine_counts(files, url, memory_limit, temp_directory)
             if counts is not None:
                 return _summary(counts, "duckdb", alpha)
-    if since is not None or until is not None:
+        log.info("%s: contact events in the input: counted on the pandas path (events merge per field)", url)
+    if is_s3_url(source) or since is not None or until is not None:
         return record_metrics_of(load_contact_records(source, since=since, until=until), alpha=alpha)
     is_path = isinstance(source, (os.PathLike, str)) and not (
         isinstance(source, str) and source.lstrip()[:1] in ("{", "[")
