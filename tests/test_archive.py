@@ -165,9 +165,10 @@ def test_engine_counts_equal_the_pandas_path(tmp_path: Path, corpus: str) -> Non
     assert engine["objects"] == engine["records"] + engine["duplicates"] + engine["without_contact_id"]
     # row by row: the same contacts, the same version kept, the same disposition, evidence and outcome
     rows = archive._latest_frame(archive.record_files(folder))
-    mine = frame[["contact_id", "disconnect_reason", "amd_status", "disposition", "evidence", "outcome"]]
-    mine = mine.astype(object).sort_values("contact_id", kind="stable").reset_index(drop=True)
-    mine.columns = pd.Index(["contact_id", "reason", "amd", "disposition", "evidence", "outcome"])
+    columns = ["contact_id", "disconnect_reason", "amd_status", "disposition", "evidence", "outcome", "client_token"]
+    mine = frame[columns].astype(object).assign(init=frame["initiation_timestamp"].dt.tz_convert(None))
+    mine = mine.sort_values("contact_id", kind="stable").reset_index(drop=True)
+    mine.columns = pd.Index(["contact_id", "reason", "amd", "disposition", "evidence", "outcome", "token", "init"])
     mine["evidence"] = mine["evidence"].where(mine["evidence"].notna(), "none")
     theirs = rows.astype(object).where(rows.notna(), None)
     pd.testing.assert_frame_equal(theirs, mine.where(mine.notna(), None), check_dtype=False)
@@ -262,3 +263,54 @@ def test_over_the_memory_limit_is_a_clear_error_saying_what_to_change(tmp_path: 
     folder = _write(tmp_path / "r", _corpora()["emulator-amd"])
     with pytest.raises(ContactRecordsError, match="within memory_limit=1MB: raise memory_limit"):
         contact_record_metrics(folder, memory_limit="1MB")
+
+
+def test_campaign_counts_in_the_engine_equal_campaign_metrics(tmp_path: Path) -> None:
+    from conftest import customer_contacts
+
+    import dialkit
+    from dialkit.emulator import serve
+    from dialkit.outcomes.archive import campaign_record_metrics
+    from dialkit.outcomes.metrics import RATE_NAMES, campaign_metrics
+    from dialkit.outcomes.records import join_contact_records
+    from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE
+    from dialkit.sender import connect, send
+
+    ledger = tmp_path / "run.sqlite"
+    with serve(seed=4) as emu, connect(emu.endpoint_url) as conn:
+        send(dialkit.plan_batches(customer_contacts(120), emu.campaign_id), conn, ledger, listeners=[])
+        raw = emu.contact_records()
+    results = dialkit.load_results(ledger)
+    ids = dict(zip(results["client_token"], results["dial_request_id"]))
+    # ten requests whose records lost the token attribute: joined only by the ContactId guess
+    stripped = []
+    for r in raw[:10]:
+        token = r["Attributes"][CLIENT_TOKEN_ATTRIBUTE]
+        attrs = {k: v for k, v in r["Attributes"].items() if k != CLIENT_TOKEN_ATTRIBUTE}
+        stripped.append({**r, "ContactId": ids[token], "Attributes": attrs})
+    # the same token on two contacts (a retried dial): the later one (an unstamped one last) is the request's
+    retries = [
+        {
+            **raw[20],
+            "ContactId": "retry-1",
+            "InitiationTimestamp": "2030-01-01T00:00:00Z",
+            "DisconnectReason": "TELECOM_BUSY",
+        },
+        {**raw[21], "ContactId": "retry-2", "InitiationTimestamp": None, "DisconnectReason": "TELECOM_TIMEOUT"},
+    ]
+    records_in = stripped + raw[10:] + retries + [_record("inbound-1", "CUSTOMER_DISCONNECT")]
+    folder = _write(tmp_path / "r", records_in)
+    engine = campaign_record_metrics(ledger, folder)
+    records = load_contact_records(folder)
+    metrics = campaign_metrics(results, records)
+    joined = join_contact_records(results, records)
+    assert engine["engine"] == "duckdb"
+    for key in ("requests", "with_record", "dialed", "dispositions", "basis", "undocumented"):
+        assert engine[key] == metrics[key], key
+    for name in RATE_NAMES:
+        if name != "list_penetration":
+            assert engine[name] == metrics[name], name
+    assert engine["join_keys"] == joined.attrs["join_keys"]
+    assert engine["join_keys"]["contact_id"] > 0 and engine["join_keys"]["client_token"] > 100
+    assert engine["unmatched_records"] == joined.attrs["unmatched_records"] == 3
+    assert {"retry-1", "retry-2"} <= set(joined["contact_id"].dropna())

@@ -42,7 +42,7 @@ import logging
 import os
 import stat
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,7 @@ from dialkit.outcomes.dispositions import (
     undocumented_values,
 )
 from dialkit.outcomes.metrics import ABANDONED, EXPIRED, HUMAN_ANSWERED, _live_answer_rate, _with_basis, rate
+from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE
 
 __all__ = [
     "DEFAULT_MEMORY_LIMIT",
@@ -69,6 +70,7 @@ __all__ = [
     "disposition_sql",
     "evidence_sql",
     "outcome_sql",
+    "campaign_record_metrics",
     "record_files",
     "record_metrics_of",
 ]
@@ -221,7 +223,8 @@ def _scan(files: Sequence[Path], *, ordered: bool = False) -> str:
 _TYPED_COLUMNS = (
     "{ContactId: 'VARCHAR', LastUpdateTimestamp: 'VARCHAR', DisconnectReason: 'VARCHAR', "
     "AnsweringMachineDetectionStatus: 'VARCHAR', ConnectedToSystemTimestamp: 'VARCHAR', "
-    "DisconnectTimestamp: 'VARCHAR', Agent: 'JSON', Queue: 'JSON', detail: 'JSON', \"detail-type\": 'VARCHAR'}"
+    "DisconnectTimestamp: 'VARCHAR', Agent: 'JSON', Queue: 'JSON', detail: 'JSON', \"detail-type\": 'VARCHAR', "
+    "InitiationTimestamp: 'VARCHAR', Attributes: 'JSON'}"
 )
 
 
@@ -239,7 +242,8 @@ def _typed_fields(files: Sequence[Path]) -> str:
         parts.append(
             "SELECT 'OBJECT' AS kind, [ContactId, LastUpdateTimestamp, DisconnectReason, "
             "AnsweringMachineDetectionStatus, ConnectedToSystemTimestamp, DisconnectTimestamp, "
-            "json_extract_string(Agent, '$.ConnectedToAgentTimestamp'), \"detail-type\"] AS v, "
+            "json_extract_string(Agent, '$.ConnectedToAgentTimestamp'), \"detail-type\", InitiationTimestamp, "
+            f"json_extract_string(Attributes, '$.\"{CLIENT_TOKEN_ATTRIBUTE}\"')] AS v, "
             "[json_type(Agent), json_type(Queue), json_type(detail), json_type(detail, '$.contactId'), "
             "json_type(detail, '$.ContactId')] AS t "
             f"FROM read_json([{names}], format='unstructured', compression='{'gzip' if gz else 'uncompressed'}', "
@@ -281,7 +285,7 @@ def _versions_sql(scan: str, *, ordered: bool = False, arrays: bool = True, type
     return f"""
 {head}
 flat AS (
-  SELECT kind{keep}, v[1] AS contact_id, dk_ts(v[2]) AS lut, v[3] AS reason, v[4] AS amd,
+  SELECT kind{keep}, v[1] AS contact_id, dk_ts(v[2]) AS lut, v[3] AS reason, v[4] AS amd, v[9] AS init, v[10] AS token,
     v[4] IS NOT NULL AND v[4] <> '' AS amd_present,
     coalesce(t[1], 'NULL') <> 'NULL' AS has_agent,
     coalesce(t[2], 'NULL') <> 'NULL' AS has_queue,
@@ -309,15 +313,20 @@ _UNSTAMPED = -(2**62)
 #: equal ``sig`` give the same result whichever is kept.
 _SIG = (
     "concat(has_agent::INT, has_queue::INT, agent_connected::INT, (reason IS NULL)::INT, (amd IS NULL)::INT, "
-    "lpad(length(coalesce(amd, ''))::VARCHAR, 6, '0'), coalesce(amd, ''), coalesce(reason, ''))"
+    "lpad(length(coalesce(amd, ''))::VARCHAR, 6, '0'), lpad(length(coalesce(token, ''))::VARCHAR, 6, '0'), "
+    "lpad(length(coalesce(init, ''))::VARCHAR, 6, '0'), coalesce(amd, ''), coalesce(token, ''), coalesce(init, ''), "
+    "coalesce(reason, ''))"
 )
 _UNSIG = """
   SELECT contact_id, versions,
-    CASE WHEN sig[4] = '1' THEN NULL ELSE substr(sig, 12 + amd_len) END AS reason,
-    CASE WHEN sig[5] = '1' THEN NULL ELSE substr(sig, 12, amd_len) END AS amd,
+    CASE WHEN sig[4] = '1' THEN NULL ELSE substr(sig, 24 + amd_len + token_len + init_len) END AS reason,
+    CASE WHEN sig[5] = '1' THEN NULL ELSE substr(sig, 24, amd_len) END AS amd,
     sig[5] = '0' AND amd_len > 0 AS amd_present,
-    sig[1] = '1' AS has_agent, sig[2] = '1' AS has_queue, sig[3] = '1' AS agent_connected
-  FROM (SELECT contact_id, versions, g AS sig, CAST(substr(g, 6, 6) AS INTEGER) AS amd_len FROM latest)
+    sig[1] = '1' AS has_agent, sig[2] = '1' AS has_queue, sig[3] = '1' AS agent_connected,
+    nullif(substr(sig, 24 + amd_len, token_len), '') AS token,
+    dk_ts(nullif(substr(sig, 24 + amd_len + token_len, init_len), '')) AS init
+  FROM (SELECT contact_id, versions, g AS sig, CAST(substr(g, 6, 6) AS INTEGER) AS amd_len,
+    CAST(substr(g, 12, 6) AS INTEGER) AS token_len, CAST(substr(g, 18, 6) AS INTEGER) AS init_len FROM latest)
 """
 
 
@@ -332,7 +341,8 @@ fields AS (
   SELECT json_type(j) AS kind{keep},
     json_extract_string(j, ['$.ContactId', '$.LastUpdateTimestamp', '$.DisconnectReason',
       '$.AnsweringMachineDetectionStatus', '$.ConnectedToSystemTimestamp', '$.DisconnectTimestamp',
-      '$.Agent.ConnectedToAgentTimestamp', '$."detail-type"']) AS v,
+      '$.Agent.ConnectedToAgentTimestamp', '$."detail-type"', '$.InitiationTimestamp',
+      '$.Attributes."{CLIENT_TOKEN_ATTRIBUTE}"']) AS v,
     json_type(j, ['$.Agent', '$.Queue', '$.detail', '$.detail.contactId', '$.detail.ContactId']) AS t
   FROM items
 ),"""
@@ -371,7 +381,8 @@ def _classified_sql() -> str:
     """Each contact's kept version, classified: the CASEs generated from :data:`DISPOSITION_RULES`."""
     return f"""
 CREATE OR REPLACE TEMP TABLE contacts AS
-SELECT contact_id, versions, reason, amd, {disposition_sql()} AS disposition, {evidence_sql()} AS evidence,
+SELECT contact_id, versions, reason, amd, token, init, {disposition_sql()} AS disposition,
+  {evidence_sql()} AS evidence,
   {outcome_sql()} AS outcome
 FROM ({_UNSIG})
 """
@@ -437,10 +448,22 @@ def _build(con: Any, files: Sequence[Path], what: str) -> dict[str, int]:
 def _engine_counts(
     files: Sequence[Path], what: str, memory_limit: str, temp_directory: str | None
 ) -> dict[str, Any] | None:
-    """The counts of :func:`_summary` from DuckDB; None when the input holds contact events (the pandas path reads those).
+    """The counts of :func:`_summary` from DuckDB; None when the input holds contact events (the pandas path reads those)."""
+    return _run_engine(files, what, memory_limit, temp_directory, _fetch_counts)
+
+
+def _run_engine(
+    files: Sequence[Path],
+    what: str,
+    memory_limit: str,
+    temp_directory: str | None,
+    finish: Callable[[Any, Mapping[str, int]], dict[str, Any]],
+) -> dict[str, Any] | None:
+    """Build ``contacts`` on a fresh connection and return ``finish(con, seen)``; None for contact events.
 
     Without ``temp_directory``, DuckDB spills into a private temporary folder removed afterwards (its own
-    default for an in-memory database is ``.tmp`` in the current directory).
+    default for an in-memory database is ``.tmp`` in the current directory).  DuckDB's errors become one
+    :class:`ContactRecordsError` naming the source.
     """
     import duckdb
 
@@ -449,6 +472,7 @@ def _engine_counts(
         try:
             try:
                 seen = _build(con, files, what)
+                return None if seen["events"] else finish(con, seen)
             except duckdb.OutOfMemoryException:
                 raise ContactRecordsError(
                     f"{what}: more contacts than DuckDB can de-duplicate within memory_limit={memory_limit}: "
@@ -459,7 +483,6 @@ def _engine_counts(
                     f"{what}: {mask_text(str(exc).splitlines()[0])}; contact records must be JSON objects, "
                     "concatenated as Firehose writes them or one per line, plain or gzip"
                 ) from None
-            return None if seen["events"] else _fetch_counts(con, seen)
         finally:
             con.close()
 
@@ -467,26 +490,26 @@ def _engine_counts(
 def _latest_frame(files: Sequence[Path], memory_limit: str = DEFAULT_MEMORY_LIMIT) -> pd.DataFrame:
     """Each contact's latest version as the engine classified it, for tests that compare it row by row.
 
-    Columns ``contact_id, reason, amd, disposition, evidence, outcome``, sorted by ``contact_id``.
+    Columns ``contact_id, reason, amd, disposition, evidence, outcome, token, init``, sorted by ``contact_id``.
     """
     con = _connect(memory_limit, None)
     try:
         _build(con, files, "test")
         frame: pd.DataFrame = con.execute(
             "SELECT contact_id, reason AS reason, amd AS amd, disposition AS disposition, "
-            "evidence AS evidence, outcome AS outcome FROM contacts ORDER BY contact_id"
+            "evidence AS evidence, outcome AS outcome, token, init FROM contacts ORDER BY contact_id"
         ).df()
         return frame
     finally:
         con.close()
 
 
-def _fetch_counts(con: Any, seen: Mapping[str, int]) -> dict[str, Any]:
+def _fetch_counts(con: Any, seen: Mapping[str, int], table: str = "contacts") -> dict[str, Any]:
     def grouped(expr: str, where: str = "TRUE") -> dict[str, int]:
-        rows = con.execute(f"SELECT {expr}, count(*) FROM contacts WHERE {where} GROUP BY 1").fetchall()
+        rows = con.execute(f"SELECT {expr}, count(*) FROM {table} WHERE {where} GROUP BY 1").fetchall()
         return {str(k): int(n) for k, n in rows}
 
-    records = int(con.execute("SELECT count(*) FROM contacts").fetchone()[0])
+    records = int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
     documented = _documented_sql()
     return {
         "objects": seen["objects"],
@@ -500,7 +523,7 @@ def _fetch_counts(con: Any, seen: Mapping[str, int]) -> dict[str, Any]:
         "undocumented_amd": grouped("amd", f"amd <> '' AND amd NOT IN ({documented[1]})"),
         "undocumented_count": int(
             con.execute(
-                f"SELECT count(*) FROM contacts WHERE (reason <> '' AND reason NOT IN ({documented[0]})) "
+                f"SELECT count(*) FROM {table} WHERE (reason <> '' AND reason NOT IN ({documented[0]})) "
                 f"OR (amd <> '' AND amd NOT IN ({documented[1]}))"
             ).fetchone()[0]
         ),
@@ -650,3 +673,129 @@ def contact_record_metrics(
             return _summary(counts, "duckdb", alpha)
         log.info("%s: contact events in the input: counted on the pandas path (events merge per field)", what)
     return record_metrics_of(load_contact_records(source), alpha=alpha)
+
+
+#: The join of :func:`dialkit.outcomes.records.join_contact_records` in SQL over ``requests`` (``pos,
+#: client_token, dial_request_id``) and ``contacts``: the client token first (per token, the record last in
+#: (InitiationTimestamp, ContactId) order, unstamped last), then ContactId = dial_request_id among the
+#: records still free; each record goes to the first request that asks for it.
+_JOIN_SQL = """
+CREATE OR REPLACE TEMP TABLE by_token AS
+WITH tok AS (
+  SELECT token, arg_max(contact_id, {'n': init IS NULL, 'i': coalesce(init, TIMESTAMP '1970-01-01'),
+    'c': contact_id}) AS contact_id
+  FROM contacts WHERE token IS NOT NULL AND token <> '' GROUP BY token
+)
+SELECT min(r.pos) AS pos, tok.contact_id FROM requests r JOIN tok ON r.client_token = tok.token GROUP BY 2;
+CREATE OR REPLACE TEMP TABLE by_id AS
+SELECT min(r.pos) AS pos, c.contact_id FROM requests r JOIN contacts c ON r.dial_request_id = c.contact_id
+WHERE r.pos NOT IN (SELECT pos FROM by_token) AND c.contact_id NOT IN (SELECT contact_id FROM by_token)
+GROUP BY 2;
+CREATE OR REPLACE TEMP VIEW joined AS
+SELECT c.* FROM contacts c JOIN (SELECT contact_id FROM by_token UNION ALL SELECT contact_id FROM by_id) m
+  USING (contact_id);
+"""
+
+
+def _joined_counts(con: Any, seen: Mapping[str, int], results: pd.DataFrame) -> dict[str, Any]:
+    """The counts of the records joined to ``results``' requests (``joined``), and how they joined."""
+    requests = pd.DataFrame(
+        {
+            "pos": range(len(results)),
+            "client_token": results["client_token"].astype(object).where(results["client_token"].notna(), None),
+            "dial_request_id": results["dial_request_id"]
+            .astype(object)
+            .where(results["dial_request_id"].notna(), None),
+        }
+    )
+    con.register("requests_frame", requests)
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE requests AS SELECT * FROM requests_frame")
+    finally:
+        con.unregister("requests_frame")
+    con.execute(_JOIN_SQL)
+    counts = _fetch_counts(con, seen, "joined")
+    token = int(con.execute("SELECT count(*) FROM by_token").fetchone()[0])
+    by_id = int(con.execute("SELECT count(*) FROM by_id").fetchone()[0])
+    total = int(con.execute("SELECT count(*) FROM contacts").fetchone()[0])
+    counts.update(requests=len(results), join_keys={"client_token": token, "contact_id": by_id})
+    counts["unmatched_records"] = total - token - by_id
+    return counts
+
+
+def _campaign_summary(counts: Mapping[str, Any], engine: str, alpha: float) -> dict[str, Any]:
+    """:func:`campaign_record_metrics`' result: the request-side keys of ``campaign_metrics`` from joined counts."""
+    inner = _summary(counts, engine, alpha)
+    with_record = inner["records"]
+    out = {
+        "engine": engine,
+        "requests": int(counts["requests"]),
+        "with_record": with_record,
+        "dialed": inner["dialed"],
+        "dispositions": inner["dispositions"],
+        "basis": inner["basis"],
+        "undocumented": inner["undocumented"],
+        "join_keys": dict(counts["join_keys"]),
+        "unmatched_records": int(counts["unmatched_records"]),
+    }
+    out.update({k: v for k, v in inner.items() if k.endswith("_rate")})
+    return out
+
+
+def campaign_record_metrics(
+    ledger: str | os.PathLike[str] | pd.DataFrame,
+    source: str | os.PathLike[str],
+    *,
+    alpha: float = 0.05,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    temp_directory: str | None = None,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
+) -> dict[str, Any]:
+    """The request-side counts and rates of :func:`~dialkit.outcomes.metrics.campaign_metrics`, joined in DuckDB.
+
+    ``ledger``: a ledger path (read with :func:`dialkit.load_results`) or its
+    results frame; ``source``: a file, folder or ``s3://`` prefix of contact
+    records, as :func:`contact_record_metrics` takes it.  The records are
+    de-duplicated and classified in the engine and joined to the requests as
+    :func:`~dialkit.outcomes.records.join_contact_records` joins them (client
+    token, then ContactId = dial_request_id); only the counts come back.
+
+    Returns ``engine``, ``requests``, ``with_record``, ``dialed``,
+    ``dispositions``, ``basis``, ``undocumented``, the rates (``human_answer_rate``
+    ... ``expired_rate``, equal to ``campaign_metrics``' own), ``join_keys``
+    and ``unmatched_records``.  The per-person and per-local-hour tables of
+    ``campaign_metrics`` (attempts, list penetration, by hour) need each number's
+    time zone and are not computed here.  Contact events are joined on the
+    pandas path (``engine`` says so).
+    """
+    from dialkit.ledger.results import load_results
+    from dialkit.outcomes.records import join_contact_records, load_contact_records
+    from dialkit.outcomes.s3 import download_s3_objects, is_s3_url
+
+    results = ledger if isinstance(ledger, pd.DataFrame) else load_results(ledger)
+    what = mask_text(os.fspath(source))
+    with tempfile.TemporaryDirectory(prefix="dialkit-records-") as tmp:
+        if is_s3_url(source):
+            files = download_s3_objects(str(source).strip(), tmp, since=since, until=until)
+        elif since is not None or until is not None:
+            files = []
+        else:
+            files = record_files(source)
+        counts = _engine_join(files, what, results, memory_limit, temp_directory) if files else None
+    if counts is not None:
+        return _campaign_summary(counts, "duckdb", alpha)
+    records = load_contact_records(source, since=since, until=until)  # events, or since/until on a local source
+    joined = join_contact_records(results, records)
+    matched = records.iloc[0:0] if not len(records) else records[records["contact_id"].isin(joined["contact_id"])]
+    pandas_counts = {**_pandas_counts(matched), "requests": len(results)}
+    pandas_counts["join_keys"] = dict(joined.attrs["join_keys"])
+    pandas_counts["unmatched_records"] = int(joined.attrs["unmatched_records"])
+    return _campaign_summary(pandas_counts, "pandas", alpha)
+
+
+def _engine_join(
+    files: Sequence[Path], what: str, results: pd.DataFrame, memory_limit: str, temp_directory: str | None
+) -> dict[str, Any] | None:
+    """:func:`_joined_counts` in the engine; None when the input holds contact events."""
+    return _run_engine(files, what, memory_limit, temp_directory, lambda con, seen: _joined_counts(con, seen, results))
