@@ -776,10 +776,38 @@ def _print_outcomes(cr: dict[str, Any], m: dict[str, Any]) -> None:
         print(f"  bad numbers: {bad['written']} written to {bad['path']} (use it with --suppress)")
 
 
+def _campaign_lines(m: dict[str, Any]) -> str:
+    """``records --ledger``'s counts as a few lines (no numbers: counts and rates only)."""
+    keys = ", ".join(f"{k} {v:,}" for k, v in m["join_keys"].items())
+    lines = [
+        f"requests {m['requests']:,}; with a contact record {m['with_record']:,} (by {keys}); "
+        f"records matching no request {m['unmatched_records']:,}; engine {m['engine']}",
+        "  dispositions: " + ", ".join(f"{k} {v:,}" for k, v in m["dispositions"].items() if v),
+        f"  dialed {m['dialed']:,}; answer evidence: {m['basis']}",
+    ]
+    return "\n".join(lines + _rate_lines(m))
+
+
+def _rate_lines(m: dict[str, Any]) -> list[str]:
+    """The headline rates of ``records`` (with or without ``--ledger``), one line each with the interval."""
+    lines = []
+    for name in ("human_answer_rate", "live_answer_rate", "voicemail_rate", "no_answer_rate", "expired_rate"):
+        r = m[name]
+        shown = "n/a" if r["rate"] is None else f"{r['rate']:.1%} [{r['ci_low']:.1%}, {r['ci_high']:.1%}]"
+        lines.append(f"  {name}: {shown} ({r['count']:,}/{r['denominator']:,})")
+    return lines
+
+
 def cmd_records(args: argparse.Namespace) -> int:
     """``dialkit records SOURCE``: :func:`dialkit.outcomes.archive.contact_record_metrics`, printed."""
-    from dialkit.outcomes.archive import contact_record_metrics
+    from dialkit.outcomes.archive import campaign_record_metrics, contact_record_metrics
 
+    if args.ledger:
+        if args.engine != "duckdb":
+            raise DialkitError("--ledger joins in the engine: for the pandas path use report --contact-records")
+        joined = campaign_record_metrics(args.ledger, args.source, since=args.since, until=args.until)
+        print(json.dumps(joined) if args.json else _campaign_lines(joined))
+        return EXIT_OK
     metrics = contact_record_metrics(args.source, engine=args.engine, since=args.since, until=args.until)
     if args.json:
         print(json.dumps(metrics))
@@ -793,10 +821,7 @@ def cmd_records(args: argparse.Namespace) -> int:
     print("  outcomes: " + ", ".join(f"{k} {v:,}" for k, v in metrics["outcomes"].items() if v))
     print("  dispositions: " + ", ".join(f"{k} {v:,}" for k, v in metrics["dispositions"].items() if v))
     print(f"  dialed {metrics['dialed']:,}; answer evidence: {metrics['basis']}")
-    for name in ("human_answer_rate", "live_answer_rate", "voicemail_rate", "no_answer_rate", "expired_rate"):
-        r = metrics[name]
-        shown = "n/a" if r["rate"] is None else f"{r['rate']:.1%} [{r['ci_low']:.1%}, {r['ci_high']:.1%}]"
-        print(f"  {name}: {shown} ({r['count']:,}/{r['denominator']:,})")
+    print("\n".join(_rate_lines(metrics)))
     if metrics["undocumented"]["count"]:
         print(f"  undocumented values in {metrics['undocumented']['count']:,} records: see --json")
     return EXIT_OK
@@ -1163,6 +1188,13 @@ def build_parser() -> argparse.ArgumentParser:
         "dispositions, outcomes and answer rates (no ledger needed; memory stays flat)",
     )
     p.add_argument("source", type=_PATH, help="a file or folder of contact records, or s3://BUCKET/PREFIX/")
+    p.add_argument(
+        "--ledger",
+        type=_PATH,
+        help="a ledger written by send: join the records to its requests in the engine and count per request "
+        "(requests, with a record, dialed, dispositions, rates, which key matched), as report --contact-records "
+        "does without its per-person and per-hour tables",
+    )
     _time_window_arguments(p)
     p.add_argument(
         "--engine",

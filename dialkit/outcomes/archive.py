@@ -220,20 +220,28 @@ def _scan(files: Sequence[Path], *, ordered: bool = False) -> str:
 
 
 #: The fields read by the typed scan (:func:`_typed_fields`), as DuckDB's ``read_json(columns=...)`` wants them.
-_TYPED_COLUMNS = (
+_TYPED_COLUMNS = (  # the closing brace is added with the join's columns
     "{ContactId: 'VARCHAR', LastUpdateTimestamp: 'VARCHAR', DisconnectReason: 'VARCHAR', "
     "AnsweringMachineDetectionStatus: 'VARCHAR', ConnectedToSystemTimestamp: 'VARCHAR', "
-    "DisconnectTimestamp: 'VARCHAR', Agent: 'JSON', Queue: 'JSON', detail: 'JSON', \"detail-type\": 'VARCHAR', "
-    "InitiationTimestamp: 'VARCHAR', Attributes: 'JSON'}"
+    "DisconnectTimestamp: 'VARCHAR', Agent: 'JSON', Queue: 'JSON', detail: 'JSON', \"detail-type\": 'VARCHAR'"
 )
+#: With ``join``: the two fields the join to a ledger reads besides (the record's time and its client token).
+_JOIN_COLUMNS = ", InitiationTimestamp: 'VARCHAR', Attributes: 'JSON'"
 
 
-def _typed_fields(files: Sequence[Path]) -> str:
+def _typed_fields(files: Sequence[Path], join: bool = False) -> str:
     """The ``fields`` of :func:`_versions_sql` from DuckDB's typed JSON reader: half the time of parsing twice.
 
-    It reads only the named fields; a value that is not an object (an array, a number) is an error there,
-    and the caller then reads the same files the general way (:func:`_scan`), which says what and where.
+    It reads only the named fields (with ``join`` also ``InitiationTimestamp`` and the client-token
+    attribute; a fifth slower, so only :func:`campaign_record_metrics` asks); a value that is not an object
+    (an array, a number) is an error there, and the caller then reads the same files the general way
+    (:func:`_scan`), which says what and where.
     """
+    extra = (
+        f"InitiationTimestamp, json_extract_string(Attributes, '$.\"{CLIENT_TOKEN_ATTRIBUTE}\"')"
+        if join
+        else "NULL, NULL"
+    )
     parts = []
     for gz in (False, True):
         names = ", ".join(_quote(str(p)) for p in files if _gzipped(p) == gz)
@@ -242,12 +250,11 @@ def _typed_fields(files: Sequence[Path]) -> str:
         parts.append(
             "SELECT 'OBJECT' AS kind, [ContactId, LastUpdateTimestamp, DisconnectReason, "
             "AnsweringMachineDetectionStatus, ConnectedToSystemTimestamp, DisconnectTimestamp, "
-            "json_extract_string(Agent, '$.ConnectedToAgentTimestamp'), \"detail-type\", InitiationTimestamp, "
-            f"json_extract_string(Attributes, '$.\"{CLIENT_TOKEN_ATTRIBUTE}\"')] AS v, "
+            f"json_extract_string(Agent, '$.ConnectedToAgentTimestamp'), \"detail-type\", {extra}] AS v, "
             "[json_type(Agent), json_type(Queue), json_type(detail), json_type(detail, '$.contactId'), "
             "json_type(detail, '$.ContactId')] AS t "
             f"FROM read_json([{names}], format='unstructured', compression='{'gzip' if gz else 'uncompressed'}', "
-            f"maximum_object_size=16777216, columns={_TYPED_COLUMNS})"
+            f"maximum_object_size=16777216, columns={_TYPED_COLUMNS}{_JOIN_COLUMNS if join else ''}}})"
         )
     return " UNION ALL ".join(parts)
 
@@ -260,7 +267,7 @@ _FINALITY = (
 )
 
 
-def _versions_sql(scan: str, *, ordered: bool = False, arrays: bool = True, typed: str = "") -> str:
+def _versions_sql(scan: str, *, ordered: bool = False, arrays: bool = True, typed: str = "", join: bool = False) -> str:
     """One row per JSON value of ``scan``: the fields the dedupe and the rules read.
 
     ``cls``: 0 a contact record, 1 an object without a contact id, 2 an EventBridge contact event, 3 not an
@@ -280,7 +287,7 @@ def _versions_sql(scan: str, *, ordered: bool = False, arrays: bool = True, type
     head = (
         f"WITH fields AS ({typed}),"
         if typed
-        else _general_fields(scan, unnest if arrays or ordered else "j", place, keep)
+        else _general_fields(scan, unnest if arrays or ordered else "j", place, keep, join)
     )
     return f"""
 {head}
@@ -330,8 +337,9 @@ _UNSIG = """
 """
 
 
-def _general_fields(scan: str, items: str, place: str, keep: str) -> str:
+def _general_fields(scan: str, items: str, place: str, keep: str, join: bool) -> str:
     """The ``fields`` CTE read from whole JSON values (``read_json_objects``): any input, twice the parsing."""
+    extra = f", '$.InitiationTimestamp', '$.Attributes.\"{CLIENT_TOKEN_ATTRIBUTE}\"'" if join else ""
     return f"""
 WITH items AS (
   SELECT {items} AS j{place}
@@ -341,14 +349,13 @@ fields AS (
   SELECT json_type(j) AS kind{keep},
     json_extract_string(j, ['$.ContactId', '$.LastUpdateTimestamp', '$.DisconnectReason',
       '$.AnsweringMachineDetectionStatus', '$.ConnectedToSystemTimestamp', '$.DisconnectTimestamp',
-      '$.Agent.ConnectedToAgentTimestamp', '$."detail-type"', '$.InitiationTimestamp',
-      '$.Attributes."{CLIENT_TOKEN_ATTRIBUTE}"']) AS v,
+      '$.Agent.ConnectedToAgentTimestamp', '$."detail-type"'{extra}]) AS v,
     json_type(j, ['$.Agent', '$.Queue', '$.detail', '$.detail.contactId', '$.detail.ContactId']) AS t
   FROM items
 ),"""
 
 
-def _latest_sql(files: Sequence[Path], *, arrays: bool = False, typed: bool = False) -> str:
+def _latest_sql(files: Sequence[Path], *, arrays: bool = False, typed: bool = False, join: bool = False) -> str:
     """The latest version of each contact in one pass and no window: ``hi`` and ``lo`` differ only on a true tie.
 
     Versions are ranked by (LastUpdateTimestamp, finality), unstamped last, as the pandas path sorts them;
@@ -362,16 +369,17 @@ SELECT cls, CASE WHEN cls = 0 THEN contact_id END AS contact_id, count(*) AS ver
   arg_max(sig, rank::HUGEINT * {_TWO64} + hash(sig)::HUGEINT) AS g,
   max(rank::HUGEINT * {_TWO64} + hash(sig)::HUGEINT) - max(rank)::HUGEINT * {_TWO64} AS hi,
   min(-rank::HUGEINT * {_TWO64} + hash(sig)::HUGEINT) + max(rank)::HUGEINT * {_TWO64} AS lo
-FROM ({_versions_sql(_scan(files), arrays=arrays, typed=_typed_fields(files) if typed else "")}) GROUP BY 1, 2
+FROM ({_versions_sql(_scan(files), arrays=arrays, typed=_typed_fields(files, join) if typed else "", join=join)})
+GROUP BY 1, 2
 """
 
 
-def _ties_sql(files: Sequence[Path]) -> str:
+def _ties_sql(files: Sequence[Path], join: bool = False) -> str:
     """The contacts whose best-ranked versions disagree, decided by file order (the later object wins)."""
     return f"""
 CREATE OR REPLACE TEMP TABLE ties AS
 SELECT contact_id, arg_max(sig, {{'k': rank, 'file': f, 'o': o, 'a': a}}) AS sig
-FROM ({_versions_sql(_scan(files, ordered=True), ordered=True)})
+FROM ({_versions_sql(_scan(files, ordered=True), ordered=True, join=join)})
 WHERE cls = 0 AND contact_id IN (SELECT contact_id FROM latest WHERE cls = 0 AND hi <> lo)
 GROUP BY contact_id
 """
@@ -397,7 +405,7 @@ def _connect(memory_limit: str, temp_directory: str | None) -> Any:
     return duckdb.connect(config=config)
 
 
-def _build(con: Any, files: Sequence[Path], what: str) -> dict[str, int]:
+def _build(con: Any, files: Sequence[Path], what: str, join: bool = False) -> dict[str, int]:
     """Fill ``latest`` (one row per contact, the pandas path's version kept); what was read, by class.
 
     Raises :class:`ContactRecordsError` for a value that is not a contact-record object (naming its file),
@@ -406,16 +414,20 @@ def _build(con: Any, files: Sequence[Path], what: str) -> dict[str, int]:
     import duckdb
 
     con.execute(_TS_MACRO)
+    typed = True
     try:
-        con.execute(_latest_sql(files, typed=True))
+        con.execute(_latest_sql(files, typed=True, join=join))
     except duckdb.OutOfMemoryException:
         raise
     except duckdb.Error:  # not only objects: the general reader says what and where
-        con.execute(_latest_sql(files))
+        typed = False
+        con.execute(_latest_sql(files, join=join))
     if con.execute("SELECT count(*) FROM latest WHERE cls = 4").fetchone()[0]:
-        con.execute(_latest_sql(files, arrays=True))  # JSON arrays in the input: their items, in a second pass
+        con.execute(
+            _latest_sql(files, arrays=True, join=join)
+        )  # JSON arrays in the input: their items, in a second pass
     if con.execute("SELECT count(*) FROM latest WHERE cls = 0 AND hi <> lo").fetchone()[0]:
-        con.execute(_ties_sql(files))
+        con.execute(_ties_sql(files, join))
         con.execute(
             "UPDATE latest SET g = ties.sig FROM ties WHERE latest.cls = 0 AND latest.contact_id = ties.contact_id"
         )
@@ -442,7 +454,7 @@ def _build(con: Any, files: Sequence[Path], what: str) -> dict[str, int]:
         )
     con.execute("DELETE FROM latest WHERE cls <> 0")
     con.execute(_classified_sql())
-    return {"objects": objects, "events": seen.get(2, 0), "with_id": seen.get(0, 0)}
+    return {"objects": objects, "events": seen.get(2, 0), "with_id": seen.get(0, 0), "typed": int(typed)}
 
 
 def _engine_counts(
@@ -458,6 +470,7 @@ def _run_engine(
     memory_limit: str,
     temp_directory: str | None,
     finish: Callable[[Any, Mapping[str, int]], dict[str, Any]],
+    join: bool = False,
 ) -> dict[str, Any] | None:
     """Build ``contacts`` on a fresh connection and return ``finish(con, seen)``; None for contact events.
 
@@ -471,7 +484,7 @@ def _run_engine(
         con = _connect(memory_limit, temp_directory or spill)
         try:
             try:
-                seen = _build(con, files, what)
+                seen = _build(con, files, what, join)
                 return None if seen["events"] else finish(con, seen)
             except duckdb.OutOfMemoryException:
                 raise ContactRecordsError(
@@ -494,7 +507,7 @@ def _latest_frame(files: Sequence[Path], memory_limit: str = DEFAULT_MEMORY_LIMI
     """
     con = _connect(memory_limit, None)
     try:
-        _build(con, files, "test")
+        _build(con, files, "test", join=True)
         frame: pd.DataFrame = con.execute(
             "SELECT contact_id, reason AS reason, amd AS amd, disposition AS disposition, "
             "evidence AS evidence, outcome AS outcome, token, init FROM contacts ORDER BY contact_id"
@@ -798,4 +811,6 @@ def _engine_join(
     files: Sequence[Path], what: str, results: pd.DataFrame, memory_limit: str, temp_directory: str | None
 ) -> dict[str, Any] | None:
     """:func:`_joined_counts` in the engine; None when the input holds contact events."""
-    return _run_engine(files, what, memory_limit, temp_directory, lambda con, seen: _joined_counts(con, seen, results))
+    return _run_engine(
+        files, what, memory_limit, temp_directory, lambda con, seen: _joined_counts(con, seen, results), join=True
+    )
