@@ -23,7 +23,7 @@ STAMP  := $(VENV)/.installed
 # byte for byte by the current openpyxl, which older versions cannot match.)
 FLOOR_VENV  ?= .venv-floor
 FLOOR_STAMP := $(FLOOR_VENV)/.installed
-FLOOR_PKGS  := boto3 botocore pandas numpy phonenumbers openpyxl pyarrow tqdm statsmodels scipy ville filelock pytest pytest-timeout hypothesis
+FLOOR_PKGS  := boto3 botocore pandas numpy phonenumbers openpyxl pyarrow tqdm statsmodels scipy ville filelock duckdb pytest pytest-timeout hypothesis
 # --- declared support (issue 8): the floor venv runs the lowest Python requires-python admits (3.10)
 # when the machine has it (pyenv's, or python3.10 on PATH), else $(PYTHON); test-floor prints which.
 FLOOR_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10) $(shell command -v python3.10 2>/dev/null) $(PYTHON))
@@ -31,7 +31,7 @@ FLOOR_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python
 FLOOR_TESTS := tests/test_model.py tests/test_planning.py tests/test_properties_planning.py tests/test_hostile_plan.py \
                tests/test_emulator.py tests/test_sender.py tests/test_faults.py tests/test_contact_records.py \
                tests/test_ledger.py tests/test_ledger_compat.py tests/test_emulator_fidelity.py tests/test_send_errors.py \
-               tests/test_outcome_join.py
+               tests/test_outcome_join.py tests/test_archive.py
 
 
 $(STAMP): pyproject.toml

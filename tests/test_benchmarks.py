@@ -90,3 +90,18 @@ def test_bench_prep_quick_run_keeps_the_contract_and_finds_identical_results() -
     assert {tuple(sorted(r)) for r in rows} == {tuple(sorted(run.COLUMNS))}
     same = [r for r in rows if "same rows" in r["figure"]]
     assert same and same[0]["dialkit"] == "identical" and same[0]["met"] is True
+
+
+@pytest.mark.slow
+def test_bench_records_quick_run_keeps_the_contract_and_finds_identical_counts() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "bench_records.py"), "--rows", "3000", "--big-rows", "0"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    rows = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert {tuple(sorted(r)) for r in rows} == {tuple(sorted(run.COLUMNS))}
+    same = [r for r in rows if "same contacts" in r["figure"]]
+    assert same and same[0]["dialkit"] == "identical" and same[0]["met"] is True

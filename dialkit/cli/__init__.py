@@ -2,7 +2,8 @@
 
 ``check`` → ``plan`` → ``send`` → ``report`` follow the library's steps one to
 one; ``audit`` shows, per request that went out, when and under which campaign
-rules; ``emulator`` serves the local campaigns API; ``demo`` runs the whole path
+rules; ``records`` counts contact records at archive scale (DuckDB, local or
+``s3://``); ``emulator`` serves the local campaigns API; ``demo`` runs the whole path
 (and the notebooks) against the local emulator.  Errors a user can act on print
 one line on stderr.  Exit statuses (automation may rely on them):
 
@@ -76,6 +77,30 @@ SAMPLE_SUPPRESS = "do_not_call.csv"
 
 #: A file or folder argument: an empty value is refused (it would name the working directory, or nothing).
 _PATH = nonempty("a path")
+
+
+def _time_window_arguments(p: argparse.ArgumentParser, when: str = "") -> None:
+    """``--since`` / ``--until``: the hours of an ``s3://`` source to read (``report``, ``records``)."""
+    for flag, edge in (("--since", "first"), ("--until", "last")):
+        p.add_argument(
+            flag,
+            type=_iso_time,
+            metavar="TIME",
+            help=f"{when}s3://BUCKET/PREFIX/: the {edge} hour to read (ISO 8601, UTC when no offset); only "
+            "the Firehose hour prefixes PREFIX/yyyy/mm/dd/hh/ of the window are listed",
+        )
+
+
+def _iso_time(text: str) -> str:
+    """An ISO 8601 time for ``--since`` / ``--until`` (checked here, read by :mod:`dialkit.outcomes.s3`)."""
+    from datetime import datetime
+
+    try:
+        datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r} (e.g. 2026-11-20T00:00:00Z)") from None
+    return text.strip()
+
 
 #: Exit statuses (see the module docstring and ``dialkit --help``).
 EXIT_OK = 0
@@ -678,7 +703,8 @@ def _report_outcomes(args: argparse.Namespace, data: dict[str, Any]) -> Any:
     from dialkit.outcomes.metrics import campaign_metrics
     from dialkit.outcomes.records import bad_numbers, join_contact_records, load_contact_records
 
-    results, records = load_results(args.ledger), load_contact_records(args.contact_records)
+    results = load_results(args.ledger)
+    records = load_contact_records(args.contact_records, since=args.since, until=args.until)
     joined = join_contact_records(results, records)
     with_record = joined["join_key"].notna()
     data["contact_records"] = {
@@ -750,6 +776,57 @@ def _print_outcomes(cr: dict[str, Any], m: dict[str, Any]) -> None:
         print(f"  bad numbers: {bad['written']} written to {bad['path']} (use it with --suppress)")
 
 
+def _campaign_lines(m: dict[str, Any]) -> str:
+    """``records --ledger``'s counts as a few lines (no numbers: counts and rates only)."""
+    keys = ", ".join(f"{k} {v:,}" for k, v in m["join_keys"].items())
+    lines = [
+        f"requests {m['requests']:,}; with a contact record {m['with_record']:,} (by {keys}); "
+        f"records matching no request {m['unmatched_records']:,}; engine {m['engine']}",
+        "  dispositions: " + ", ".join(f"{k} {v:,}" for k, v in m["dispositions"].items() if v),
+        f"  dialed {m['dialed']:,}; answer evidence: {m['basis']}",
+    ]
+    return "\n".join(lines + _rate_lines(m))
+
+
+def _rate_lines(m: dict[str, Any]) -> list[str]:
+    """The headline rates of ``records`` (with or without ``--ledger``), one line each with the interval."""
+    lines = []
+    for name in ("human_answer_rate", "live_answer_rate", "voicemail_rate", "no_answer_rate", "expired_rate"):
+        r = m[name]
+        shown = "n/a" if r["rate"] is None else f"{r['rate']:.1%} [{r['ci_low']:.1%}, {r['ci_high']:.1%}]"
+        lines.append(f"  {name}: {shown} ({r['count']:,}/{r['denominator']:,})")
+    return lines
+
+
+def cmd_records(args: argparse.Namespace) -> int:
+    """``dialkit records SOURCE``: :func:`dialkit.outcomes.archive.contact_record_metrics`, printed."""
+    from dialkit.outcomes.archive import campaign_record_metrics, contact_record_metrics
+
+    if args.ledger:
+        if args.engine != "duckdb":
+            raise DialkitError("--ledger joins in the engine: for the pandas path use report --contact-records")
+        joined = campaign_record_metrics(args.ledger, args.source, since=args.since, until=args.until)
+        print(json.dumps(joined) if args.json else _campaign_lines(joined))
+        return EXIT_OK
+    metrics = contact_record_metrics(args.source, engine=args.engine, since=args.since, until=args.until)
+    if args.json:
+        print(json.dumps(metrics))
+        return EXIT_OK
+    print(
+        f"contact records: {metrics['records']:,} contacts"
+        + (f" ({metrics['duplicates']:,} redelivered versions left out)" if metrics["duplicates"] else "")
+        + (f", {metrics['without_contact_id']:,} objects without a contact id" if metrics["without_contact_id"] else "")
+        + f"; engine {metrics['engine']}"
+    )
+    print("  outcomes: " + ", ".join(f"{k} {v:,}" for k, v in metrics["outcomes"].items() if v))
+    print("  dispositions: " + ", ".join(f"{k} {v:,}" for k, v in metrics["dispositions"].items() if v))
+    print(f"  dialed {metrics['dialed']:,}; answer evidence: {metrics['basis']}")
+    print("\n".join(_rate_lines(metrics)))
+    if metrics["undocumented"]["count"]:
+        print(f"  undocumented values in {metrics['undocumented']['count']:,} records: see --json")
+    return EXIT_OK
+
+
 def cmd_report(args: argparse.Namespace) -> int:  # noqa: C901 (split once the outcome branches have landed)
     from dialkit.ledger.results import load_results, pending_reasons, report
     from dialkit.outcomes.funnel import campaign_funnel, format_funnel, funnel_rows
@@ -759,6 +836,8 @@ def cmd_report(args: argparse.Namespace) -> int:  # noqa: C901 (split once the o
             "--bad-numbers needs --contact-records: which numbers are bad is in the contact records "
             "(DisconnectReason TELECOM_NUMBER_INVALID, AMD SIT tones, fax)"
         )
+    if (args.since or args.until) and not args.contact_records:
+        raise DialkitError("--since/--until choose the hours of --contact-records s3://...: give --contact-records too")
     data = report(args.ledger)
     data["pending_reasons"] = pending_reasons(args.ledger)
     records = _report_outcomes(args, data) if args.contact_records else None
@@ -1062,6 +1141,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the evidence they rest on, attempts per contact, list penetration, by attempt, by callee local "
         "hour and weekday)",
     )
+    _time_window_arguments(p, "with --contact-records ")
     p.add_argument(
         "--bad-numbers",
         type=_PATH,
@@ -1101,6 +1181,29 @@ def build_parser() -> argparse.ArgumentParser:
     add_verify_arguments(p)
     p.set_defaults(func=cmd_audit)
     add_compliance_parser(sub)
+
+    p = sub.add_parser(
+        "records",
+        help="count contact records at archive scale, inside DuckDB: contacts, redelivered versions, "
+        "dispositions, outcomes and answer rates (no ledger needed; memory stays flat)",
+    )
+    p.add_argument("source", type=_PATH, help="a file or folder of contact records, or s3://BUCKET/PREFIX/")
+    p.add_argument(
+        "--ledger",
+        type=_PATH,
+        help="a ledger written by send: join the records to its requests in the engine and count per request "
+        "(requests, with a record, dialed, dispositions, rates, which key matched), as report --contact-records "
+        "does without its per-person and per-hour tables",
+    )
+    _time_window_arguments(p)
+    p.add_argument(
+        "--engine",
+        choices=("duckdb", "pandas"),
+        default="duckdb",
+        help="duckdb (default: the archive engine) or pandas (load_contact_records, for comparison)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object (contact_record_metrics)")
+    p.set_defaults(func=cmd_records)
 
     p = sub.add_parser(
         "emulator", help="serve the local campaigns API emulator (see dialkit emulator --help)", add_help=False

@@ -350,7 +350,28 @@ def _decode(data: bytes, name: str) -> str:
         ) from None
 
 
-def _texts(source: Any, budget: RecordBudget) -> Iterable[tuple[str, str]]:
+def _s3_texts(source: str, budget: RecordBudget, since: Any, until: Any) -> Iterable[tuple[str, str]]:
+    """The text of each object under an ``s3://`` prefix (:mod:`dialkit.outcomes.s3`), within ``budget``."""
+    from dialkit.outcomes.s3 import read_s3_objects
+
+    for name, data in read_s3_objects(source, since=since, until=until, max_bytes=budget.max_bytes - budget.bytes):
+        if data[:2] == b"\x1f\x8b":
+            data = _gunzip(data, name, budget.max_bytes - budget.bytes)
+        budget.take_bytes(len(data), name)
+        yield name, _decode(data, name)
+
+
+def _texts(source: Any, budget: RecordBudget, since: Any = None, until: Any = None) -> Iterable[tuple[str, str]]:
+    from dialkit.outcomes.s3 import is_s3_url
+
+    if is_s3_url(source):
+        yield from _s3_texts(str(source).strip(), budget, since, until)
+        return
+    if since is not None or until is not None:
+        raise ContactRecordsError(
+            "--since/--until choose the hour prefixes of an s3:// source (Firehose's yyyy/mm/dd/hh/); for local "
+            "files, name the folder of the hours you want"
+        )
     if isinstance(source, (bytes, bytearray)):
         data = bytes(source)
         if data[:2] == b"\x1f\x8b":
@@ -573,13 +594,21 @@ def _found(objects: Sequence[Mapping[str, Any]]) -> str:
 
 
 def load_contact_records(
-    source: str | os.PathLike[str] | bytes | Iterable[Mapping[str, Any]], *, max_bytes: int | None = None
+    source: str | os.PathLike[str] | bytes | Iterable[Mapping[str, Any]],
+    *,
+    max_bytes: int | None = None,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
 ) -> pd.DataFrame:
     """Contact records or contact events as one row per contact (latest version wins).
 
     ``source``: a file, a folder (read recursively, e.g. a Firehose S3 prefix
-    synced locally; ``.gz`` objects are decompressed), JSON text or bytes, or an
-    iterable of dicts.  Each object is a contact record (``ContactId``, ...) or
+    synced locally; ``.gz`` objects are decompressed), an ``s3://bucket/prefix/``
+    URL (read object by object through boto3: the AWS credential chain,
+    ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL``; see :mod:`dialkit.outcomes.s3`),
+    JSON text or bytes, or an iterable of dicts.  ``since`` / ``until`` (an
+    ``s3://`` source only) read only the Firehose hour prefixes
+    ``yyyy/mm/dd/hh/`` of that window (UTC).  Each object is a contact record (``ContactId``, ...) or
     an EventBridge contact event (``detail.contactId``, ...); several events of
     one contact merge into one row (per column, the latest value that is set).
 
@@ -612,7 +641,9 @@ def load_contact_records(
         budget = RecordBudget(max_bytes)
         try:
             objects = [
-                r for name, text in _texts(source, budget) for r in parse_records(text, source=name, budget=budget)
+                r
+                for name, text in _texts(source, budget, since, until)
+                for r in parse_records(text, source=name, budget=budget)
             ]
         except OSError as exc:  # unreadable file, a symlink loop in the folder
             raise ContactRecordsError(
@@ -625,6 +656,10 @@ def load_contact_records(
                 "JSON lines or arrays, plain or .gz) or EventBridge contact events"
             )
     else:
+        if since is not None or until is not None:
+            raise ContactRecordsError(
+                "since/until choose the hour prefixes of an s3:// source, not of records in memory"
+            )
         what = "contact records"
         objects = [dict(r) for r in source]
     objects = [_flat(o) for o in objects]  # lists or objects where text belongs: text, not a TypeError
