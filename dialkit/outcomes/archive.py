@@ -10,6 +10,10 @@ evidence, the answer rates) without ever holding the records in Python:
 * the files are scanned by DuckDB's JSON reader (``read_json_objects``,
   ``format='unstructured'``: objects concatenated with no separator as Firehose
   writes them, JSON lines and JSON arrays alike; gzip by content, not by name);
+  Parquet files (Firehose's record format conversion; told by the ``PAR1``
+  magic, not by name) are read by ``read_parquet``, each row turned into the
+  JSON object it came from (``to_json``: the ``Agent`` struct, the ``Attributes``
+  map or struct become objects), so the same paths are read from both;
 * the latest version of each ``ContactId`` is kept with the same rules as
   :func:`~dialkit.outcomes.records.load_contact_records` (latest
   ``LastUpdateTimestamp``; on a tie the most final state, see
@@ -61,6 +65,7 @@ from dialkit.outcomes.dispositions import (
     undocumented_values,
 )
 from dialkit.outcomes.metrics import ABANDONED, EXPIRED, HUMAN_ANSWERED, _live_answer_rate, _with_basis, rate
+from dialkit.outcomes.records import PARQUET_MAGIC
 from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE
 
 __all__ = [
@@ -172,9 +177,29 @@ def record_files(path: str | os.PathLike[str]) -> list[Path]:
     return out
 
 
-def _gzipped(path: Path) -> bool:
+def _format(path: Path) -> str:
+    """``parquet``, ``gzip`` or ``uncompressed`` (JSON), told by content: Firehose names neither ``.gz`` nor ``.parquet``."""
     with open(path, "rb") as fh:
-        return fh.read(2) == b"\x1f\x8b"
+        head = fh.read(4)
+    if head == PARQUET_MAGIC:
+        return "parquet"
+    return "gzip" if head[:2] == b"\x1f\x8b" else "uncompressed"
+
+
+def _parquet_scan(files: Sequence[tuple[int, Path]], ordered: bool) -> str:
+    """Each row of Parquet ``files`` as one JSON object ``j`` (``to_json`` of the row: a struct or map column an object).
+
+    Firehose's record format conversion keeps the record's nesting (``Agent`` a struct, ``Attributes`` a
+    map or a struct), so the JSON object has the paths the JSON reader reads.  ``ordered``: one scan per
+    file, with its index ``f`` and the row's place ``o`` in it.
+    """
+    if not ordered:
+        names = ", ".join(_quote(str(p)) for _, p in files)
+        return f"SELECT to_json(p) AS j FROM read_parquet([{names}], union_by_name=true) p"
+    return " UNION ALL ".join(
+        f"SELECT to_json(p) AS j, {i} AS f, row_number() OVER () AS o FROM read_parquet({_quote(str(path))}) p"
+        for i, path in files
+    )
 
 
 #: ISO 8601 text as a UTC TIMESTAMP without DuckDB's ICU extension (which is not in every wheel): the cast
@@ -199,8 +224,12 @@ def _scan(files: Sequence[Path], *, ordered: bool = False) -> str:
     columns cost a window over the whole input: only the tie pass (:func:`_ties_sql`) asks for them.
     """
     parts = []
+    formats = [_format(p) for p in files]
+    parquet = [(i, p) for i, p in enumerate(files) if formats[i] == "parquet"]
+    if parquet:
+        parts.append(_parquet_scan(parquet, ordered))
     for gz in (False, True):
-        chosen = [(i, p) for i, p in enumerate(files) if _gzipped(p) == gz]
+        chosen = [(i, p) for i, p in enumerate(files) if formats[i] == ("gzip" if gz else "uncompressed")]
         if not chosen:
             continue
         names = ", ".join(_quote(str(p)) for _, p in chosen)
@@ -242,9 +271,13 @@ def _typed_fields(files: Sequence[Path], join: bool = False) -> str:
         if join
         else "NULL, NULL"
     )
-    parts = []
+    formats = [_format(p) for p in files]
+    parquet = [(i, p) for i, p in enumerate(files) if formats[i] == "parquet"]
+    parts = [_general_fields_select(_parquet_scan(parquet, False), join)] if parquet else []
     for gz in (False, True):
-        names = ", ".join(_quote(str(p)) for p in files if _gzipped(p) == gz)
+        names = ", ".join(
+            _quote(str(p)) for i, p in enumerate(files) if formats[i] == ("gzip" if gz else "uncompressed")
+        )
         if not names:
             continue
         parts.append(
@@ -337,21 +370,26 @@ _UNSIG = """
 """
 
 
-def _general_fields(scan: str, items: str, place: str, keep: str, join: bool) -> str:
-    """The ``fields`` CTE read from whole JSON values (``read_json_objects``): any input, twice the parsing."""
+def _general_fields_select(items: str, join: bool, keep: str = "") -> str:
+    """The ``kind, v, t`` columns of the ``fields`` CTE from each JSON value ``j`` of the query ``items``."""
     extra = f", '$.InitiationTimestamp', '$.Attributes.\"{CLIENT_TOKEN_ATTRIBUTE}\"'" if join else ""
     return f"""
-WITH items AS (
-  SELECT {items} AS j{place}
-  FROM ({scan})
-),
-fields AS (
   SELECT json_type(j) AS kind{keep},
     json_extract_string(j, ['$.ContactId', '$.LastUpdateTimestamp', '$.DisconnectReason',
       '$.AnsweringMachineDetectionStatus', '$.ConnectedToSystemTimestamp', '$.DisconnectTimestamp',
       '$.Agent.ConnectedToAgentTimestamp', '$."detail-type"'{extra}]) AS v,
     json_type(j, ['$.Agent', '$.Queue', '$.detail', '$.detail.contactId', '$.detail.ContactId']) AS t
-  FROM items
+  FROM ({items})"""
+
+
+def _general_fields(scan: str, items: str, place: str, keep: str, join: bool) -> str:
+    """The ``fields`` CTE read from whole JSON values (``read_json_objects``): any input, twice the parsing."""
+    return f"""
+WITH items AS (
+  SELECT {items} AS j{place}
+  FROM ({scan})
+),
+fields AS ({_general_fields_select("SELECT * FROM items", join, keep)}
 ),"""
 
 
@@ -638,8 +676,8 @@ def contact_record_metrics(
     """What the contact records say, counted without holding them: one dict, whatever the archive's size.
 
     ``source``: a file or folder as :func:`~dialkit.outcomes.records.load_contact_records`
-    takes it (Firehose objects concatenated, JSON lines or arrays, plain or gzip),
-    or an ``s3://bucket/prefix/`` URL (``since``/``until``: only those hour
+    takes it (Firehose objects concatenated, JSON lines or arrays, plain or gzip,
+    or Parquet as Firehose's record format conversion writes it), or an ``s3://bucket/prefix/`` URL (``since``/``until``: only those hour
     prefixes; the objects are streamed to a temporary folder, read, and deleted).
     Returns ``engine`` (``duckdb`` or ``pandas``: which path counted), ``objects``
     (JSON objects read), ``without_contact_id``, ``records`` (contacts after
