@@ -677,7 +677,9 @@ def contact_record_metrics(
 
     ``source``: a file or folder as :func:`~dialkit.outcomes.records.load_contact_records`
     takes it (Firehose objects concatenated, JSON lines or arrays, plain or gzip,
-    or Parquet as Firehose's record format conversion writes it), or an ``s3://bucket/prefix/`` URL (``since``/``until``: only those hour
+    or Parquet as Firehose's record format conversion writes it), an ``athena://DATABASE/contact_record?...``
+    URL (counted by Athena in the Connect analytics data lake: :mod:`dialkit.outcomes.athena`; ``engine``
+    is then ``athena``), or an ``s3://bucket/prefix/`` URL (``since``/``until``: only those hour
     prefixes; the objects are streamed to a temporary folder, read, and deleted).
     Returns ``engine`` (``duckdb`` or ``pandas``: which path counted), ``objects``
     (JSON objects read), ``without_contact_id``, ``records`` (contacts after
@@ -696,9 +698,12 @@ def contact_record_metrics(
     :class:`ContactRecordsError` for input that is not contact records, naming
     the file.
     """
+    from dialkit.outcomes.athena import athena_record_metrics, is_athena_url
     from dialkit.outcomes.records import load_contact_records
     from dialkit.outcomes.s3 import download_s3_objects, is_s3_url
 
+    if is_athena_url(source):  # the data lake counts: only the counts come back
+        return athena_record_metrics(str(source), alpha=alpha, since=since, until=until)
     if engine not in ("duckdb", "pandas"):
         raise ValueError("engine must be 'duckdb' or 'pandas'")
     if engine == "duckdb" and is_s3_url(source):

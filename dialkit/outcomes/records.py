@@ -413,6 +413,11 @@ def _texts(source: Any, budget: RecordBudget, since: Any = None, until: Any = No
     if is_s3_url(source):
         yield from _s3_texts(str(source).strip(), budget, since, until)
         return
+    if isinstance(source, str) and source.strip().lower().startswith("athena://"):
+        raise ContactRecordsError(
+            "athena:// sources are counted in the data lake (dialkit records / contact_record_metrics); the "
+            "per-request join of report --contact-records needs the records: read their s3:// prefix instead"
+        )
     if since is not None or until is not None:
         raise ContactRecordsError(
             "--since/--until choose the hour prefixes of an s3:// source (Firehose's yyyy/mm/dd/hh/); for local "
