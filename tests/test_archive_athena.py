@@ -21,15 +21,8 @@ from test_archive import _requests, _rule_records, _write
 
 from dialkit.emulator import CalleeModel, simulate_contact_records
 from dialkit.exceptions import ContactRecordsError
-from dialkit.outcomes.archive import contact_record_metrics, disposition_sql
-from dialkit.outcomes.athena import (
-    ATHENA_COLUMNS,
-    AthenaSource,
-    athena_record_metrics,
-    athena_sql,
-    counts_from_rows,
-    parse_athena_url,
-)
+from dialkit.outcomes.archive import athena_record_metrics, athena_sql, contact_record_metrics, disposition_sql
+from dialkit.outcomes.athena import ATHENA_COLUMNS, AthenaSource, counts_from_rows, parse_athena_url
 from dialkit.outcomes.records import load_contact_records
 
 pytestmark = pytest.mark.timeout(120)

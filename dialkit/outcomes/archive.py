@@ -46,6 +46,7 @@ import logging
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -55,6 +56,15 @@ import pandas as pd
 
 from dialkit.exceptions import ContactRecordsError
 from dialkit.masking import mask_text
+from dialkit.outcomes.athena import (
+    AthenaSource,
+    athena_query_rows,
+    counts_from_rows,
+    is_athena_url,
+    parse_athena_url,
+    sql_name,
+    timestamp_literal,
+)
 from dialkit.outcomes.dispositions import (
     AMD_FIELD,
     CONDITION_TESTS,
@@ -71,6 +81,8 @@ from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE
 __all__ = [
     "DEFAULT_MEMORY_LIMIT",
     "EVIDENCE",
+    "athena_record_metrics",
+    "athena_sql",
     "contact_record_metrics",
     "disposition_sql",
     "evidence_sql",
@@ -663,6 +675,75 @@ def record_metrics_of(frame: pd.DataFrame, *, alpha: float = 0.05) -> dict[str, 
     return _summary(_pandas_counts(frame), "pandas", alpha)
 
 
+def athena_sql(
+    database: str,
+    table: str = "contact_record",
+    *,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
+) -> str:
+    """The record-side counts as one query over the Connect analytics data lake's ``contact_record`` table.
+
+    One row per (disposition, evidence, outcome, DisconnectReason, AMD status)
+    with its count ``n``: everything :func:`~dialkit.outcomes.athena.counts_from_rows` needs, whatever
+    the table's size.  The ``CASE`` expressions are the ones the DuckDB engine
+    runs (generated from ``DISPOSITION_RULES``).  ``since`` / ``until`` filter
+    ``initiation_timestamp`` (the partition key: Athena then scans only those
+    days; ``until`` included).  Rows without a ``contact_id`` are not counted.
+    The columns read and where they are documented: :mod:`dialkit.outcomes.athena`.
+    """
+    where = ["contact_id IS NOT NULL", "contact_id <> ''"]
+    if since is not None:
+        where.append(f"initiation_timestamp >= {timestamp_literal(since)}")
+    if until is not None:
+        where.append(f"initiation_timestamp <= {timestamp_literal(until)}")
+    return f"""WITH c AS (
+  SELECT disconnect_reason AS reason, answering_machine_detection_status AS amd,
+    coalesce(answering_machine_detection_status, '') <> '' AS amd_present,
+    agent_id IS NOT NULL AS has_agent,
+    queue_id IS NOT NULL AS has_queue,
+    agent_id IS NOT NULL AND agent_connected_to_agent_timestamp IS NOT NULL AS agent_connected
+  FROM "{sql_name(database, "database")}"."{sql_name(table, "table")}"
+  WHERE {" AND ".join(where)}
+)
+SELECT {disposition_sql()} AS disposition,
+  {evidence_sql()} AS evidence,
+  {outcome_sql()} AS outcome,
+  reason, amd, count(*) AS n
+FROM c
+GROUP BY 1, 2, 3, 4, 5"""
+
+
+def athena_record_metrics(
+    source: str | AthenaSource,
+    *,
+    alpha: float = 0.05,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
+    client: Any = None,
+    poll_seconds: float = 1.0,
+    timeout_seconds: float = 900.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """:func:`contact_record_metrics` computed by Athena over the Connect analytics data lake.
+
+    ``source``: an ``athena://DATABASE/TABLE?workgroup=...&output=s3://...``
+    URL (:func:`~dialkit.outcomes.athena.parse_athena_url`) or an
+    :class:`~dialkit.outcomes.athena.AthenaSource`.  Sends :func:`athena_sql`
+    (:func:`~dialkit.outcomes.athena.athena_query_rows`: ``client``,
+    ``poll_seconds``, ``timeout_seconds``, ``sleep``) and returns the same keys
+    as the local engines, with ``engine`` ``athena`` and ``objects`` /
+    ``duplicates`` None (the table holds one row per contact).  Raises
+    :class:`ContactRecordsError` when the query fails.
+    """
+    where = source if isinstance(source, AthenaSource) else parse_athena_url(source)
+    sql = athena_sql(where.database, where.table, since=since, until=until)
+    rows = athena_query_rows(
+        where, sql, client=client, poll_seconds=poll_seconds, timeout_seconds=timeout_seconds, sleep=sleep
+    )
+    return _summary(counts_from_rows(rows), "athena", alpha)
+
+
 def contact_record_metrics(
     source: str | os.PathLike[str] | bytes | Iterable[Mapping[str, Any]],
     *,
@@ -698,7 +779,6 @@ def contact_record_metrics(
     :class:`ContactRecordsError` for input that is not contact records, naming
     the file.
     """
-    from dialkit.outcomes.athena import athena_record_metrics, is_athena_url
     from dialkit.outcomes.records import load_contact_records
     from dialkit.outcomes.s3 import download_s3_objects, is_s3_url
 

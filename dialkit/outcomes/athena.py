@@ -1,12 +1,13 @@
 """Record-side outcome metrics pushed down to the Amazon Connect analytics data lake, through Athena.
 
 When months of contact records outgrow one machine, the data lake already holds
-them as the ``contact_record`` table; :func:`athena_record_metrics` sends one
+them as the ``contact_record`` table; :func:`dialkit.outcomes.archive.athena_record_metrics` sends one
 query there and gets back a few hundred rows of counts, which become the same
 dict :func:`dialkit.outcomes.archive.contact_record_metrics` returns
 (``engine`` is ``athena``).
 
-**One source of SQL.**  :func:`athena_sql` is built from
+**One source of SQL.**  :func:`dialkit.outcomes.archive.athena_sql` (beside the
+engine's other SQL) is built from
 :func:`~dialkit.outcomes.archive.disposition_sql`,
 :func:`~dialkit.outcomes.archive.evidence_sql` and
 :func:`~dialkit.outcomes.archive.outcome_sql`, which are generated from
@@ -60,15 +61,17 @@ from dialkit.masking import mask_text
 
 __all__ = [
     "ATHENA_COLUMNS",
+    "RESULT_COLUMNS",
     "AthenaSource",
-    "athena_record_metrics",
-    "athena_sql",
+    "athena_query_rows",
     "counts_from_rows",
     "is_athena_url",
     "parse_athena_url",
+    "sql_name",
+    "timestamp_literal",
 ]
 
-#: The ``contact_record`` columns :func:`athena_sql` reads (see the module docstring for where each is from).
+#: The ``contact_record`` columns ``athena_sql`` reads (see the module docstring for where each is from).
 ATHENA_COLUMNS: tuple[str, ...] = (
     "contact_id",
     "initiation_timestamp",
@@ -78,7 +81,7 @@ ATHENA_COLUMNS: tuple[str, ...] = (
     "agent_connected_to_agent_timestamp",
     "queue_id",
 )
-#: The columns of :func:`athena_sql`'s result, in order.
+#: The columns of ``athena_sql``'s result, in order.
 RESULT_COLUMNS = ("disposition", "evidence", "outcome", "reason", "amd", "n")
 
 
@@ -98,7 +101,7 @@ def is_athena_url(source: Any) -> bool:
     return isinstance(source, str) and source.strip().lower().startswith("athena://")
 
 
-def _name(value: str, what: str) -> str:
+def sql_name(value: str, what: str) -> str:
     """A database or table name as Athena (Glue) allows it: letters, digits, underscore."""
     if not value or not all(c.isalnum() or c == "_" for c in value):
         raise ContactRecordsError(
@@ -126,15 +129,15 @@ def parse_athena_url(url: str) -> AthenaSource:
     if output is not None and not output.startswith("s3://"):
         raise ContactRecordsError("athena:// URL: output must be an s3:// location for the query results")
     return AthenaSource(
-        database=_name(parts.netloc, "database"),
-        table=_name(path[0], "table") if path else "contact_record",
+        database=sql_name(parts.netloc, "database"),
+        table=sql_name(path[0], "table") if path else "contact_record",
         workgroup=query.get("workgroup"),
         output=output,
         region=query.get("region"),
     )
 
 
-def _literal(moment: datetime | str) -> str:
+def timestamp_literal(moment: datetime | str) -> str:
     """A UTC ``TIMESTAMP '...'`` literal (naive: ``initiation_timestamp`` is compared as UTC)."""
     import pandas as pd
 
@@ -143,48 +146,8 @@ def _literal(moment: datetime | str) -> str:
     return f"TIMESTAMP '{stamp.to_pydatetime().astimezone(timezone.utc).replace(tzinfo=None):%Y-%m-%d %H:%M:%S}'"
 
 
-def athena_sql(
-    database: str,
-    table: str = "contact_record",
-    *,
-    since: datetime | str | None = None,
-    until: datetime | str | None = None,
-) -> str:
-    """The record-side counts as one query over the data lake's ``contact_record`` table.
-
-    One row per (disposition, evidence, outcome, DisconnectReason, AMD status)
-    with its count ``n``: everything :func:`counts_from_rows` needs, whatever
-    the table's size.  The ``CASE`` expressions are the ones the DuckDB engine
-    runs (generated from ``DISPOSITION_RULES``).  ``since`` / ``until`` filter
-    ``initiation_timestamp`` (the partition key: Athena then scans only those
-    days; ``until`` included).  Rows without a ``contact_id`` are not counted.
-    """
-    from dialkit.outcomes.archive import disposition_sql, evidence_sql, outcome_sql
-
-    where = ["contact_id IS NOT NULL", "contact_id <> ''"]
-    if since is not None:
-        where.append(f"initiation_timestamp >= {_literal(since)}")
-    if until is not None:
-        where.append(f"initiation_timestamp <= {_literal(until)}")
-    return f"""WITH c AS (
-  SELECT disconnect_reason AS reason, answering_machine_detection_status AS amd,
-    coalesce(answering_machine_detection_status, '') <> '' AS amd_present,
-    agent_id IS NOT NULL AS has_agent,
-    queue_id IS NOT NULL AS has_queue,
-    agent_id IS NOT NULL AND agent_connected_to_agent_timestamp IS NOT NULL AS agent_connected
-  FROM "{_name(database, "database")}"."{_name(table, "table")}"
-  WHERE {" AND ".join(where)}
-)
-SELECT {disposition_sql()} AS disposition,
-  {evidence_sql()} AS evidence,
-  {outcome_sql()} AS outcome,
-  reason, amd, count(*) AS n
-FROM c
-GROUP BY 1, 2, 3, 4, 5"""
-
-
 def counts_from_rows(rows: Sequence[Sequence[Any]]) -> dict[str, Any]:
-    """The counts :func:`dialkit.outcomes.archive.contact_record_metrics` summarises, from :func:`athena_sql`'s rows.
+    """The counts :func:`dialkit.outcomes.archive.contact_record_metrics` summarises, from ``athena_sql``'s rows.
 
     ``objects`` is None: the data lake holds one row per contact, so there is no
     count of delivered versions (and ``duplicates`` is None too).
@@ -281,42 +244,32 @@ def _rows(athena: Any, query_id: str) -> list[list[Any]]:
     return out
 
 
-def athena_record_metrics(
-    source: str | AthenaSource,
+def athena_query_rows(
+    source: AthenaSource,
+    sql: str,
     *,
-    alpha: float = 0.05,
-    since: datetime | str | None = None,
-    until: datetime | str | None = None,
     client: Any = None,
     poll_seconds: float = 1.0,
     timeout_seconds: float = 900.0,
     sleep: Callable[[float], None] = time.sleep,
-) -> dict[str, Any]:
-    """:func:`~dialkit.outcomes.archive.contact_record_metrics` computed by Athena over the data lake.
+) -> list[list[Any]]:
+    """Run ``sql`` in Athena against ``source``'s database; the result's data rows (text or None per cell).
 
-    ``source``: an ``athena://DATABASE/TABLE?workgroup=...&output=s3://...``
-    URL (:func:`parse_athena_url`) or an :class:`AthenaSource`.  Sends
-    :func:`athena_sql`, waits for it (``poll_seconds`` apart, at most
-    ``timeout_seconds``, then stops the query), reads the counts and returns the
-    same keys as the local engines, with ``engine`` ``athena`` and ``objects`` /
-    ``duplicates`` None (the table holds one row per contact).  ``client``: a
-    boto3 Athena client (default: one from the credential chain).  Raises
-    :class:`ContactRecordsError` when the query fails (Athena's reason, e.g. a
-    column this module relies on that the table does not have).
+    Waits ``poll_seconds`` apart, at most ``timeout_seconds`` (then stops the
+    query).  ``client``: a boto3 Athena client (default: one from the
+    credential chain).  Raises :class:`ContactRecordsError` when the query
+    fails (with Athena's reason, e.g. a column the table does not have) or an
+    API call does.
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from dialkit.outcomes.archive import _summary
-
-    where = source if isinstance(source, AthenaSource) else parse_athena_url(source)
-    athena = _client(where, client)
+    athena = _client(source, client)
     try:
-        query_id = _start(athena, where, athena_sql(where.database, where.table, since=since, until=until))
+        query_id = _start(athena, source, sql)
         _wait(athena, query_id, poll_seconds, timeout_seconds, sleep)
-        rows = _rows(athena, query_id)
+        return _rows(athena, query_id)
     except (BotoCoreError, ClientError) as exc:
         raise ContactRecordsError(
-            f"athena://{where.database}/{where.table}: {mask_text(str(exc))}; check the credentials, the region, "
+            f"athena://{source.database}/{source.table}: {mask_text(str(exc))}; check the credentials, the region, "
             "the workgroup and the output location"
         ) from None
-    return _summary(counts_from_rows(rows), "athena", alpha)
