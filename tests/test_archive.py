@@ -359,3 +359,73 @@ def test_plain_firehose_files_take_the_typed_reader(tmp_path: Path, join: bool) 
         assert archive._build(con, archive.record_files(tmp_path), "test", join)["typed"] == 0
     finally:
         con.close()
+
+
+def _write_parquet(folder: Path, records: list[dict[str, Any]], *, attributes_map: bool) -> Path:
+    """``records`` as Firehose's record format conversion writes them: Parquet, nested columns kept.
+
+    ``Agent``, ``Queue``, ``CustomerEndpoint`` become structs; ``Attributes`` a map (``attributes_map``) or a
+    struct.  Two files, no ``.parquet`` name on the first (Firehose's own naming): read by content.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder.mkdir(parents=True)
+    half = max(len(records) // 2, 1)
+    for name, part in (("part-a", records[:half]), ("part-b.parquet", records[half:])):
+        table = pa.Table.from_struct_array(pa.array(part))
+        if attributes_map and "Attributes" in table.column_names:
+            values = [
+                None if a is None else [(k, str(v)) for k, v in a.items()] for a in table["Attributes"].to_pylist()
+            ]
+            at = table.column_names.index("Attributes")
+            table = table.set_column(at, "Attributes", pa.array(values, type=pa.map_(pa.string(), pa.string())))
+        pq.write_table(table, folder / name)
+    return folder
+
+
+@pytest.mark.parametrize("attributes_map", [True, False], ids=["attributes-map", "attributes-struct"])
+@pytest.mark.parametrize("corpus", ["emulator-amd", "emulator-expired", "rules"])
+def test_parquet_records_count_as_the_same_records_as_json(tmp_path: Path, corpus: str, attributes_map: bool) -> None:
+    records = _corpora()[corpus]
+    parquet = _write_parquet(tmp_path / "parquet", records, attributes_map=attributes_map)
+    json_folder = _write(tmp_path / "json", records)
+    expected = contact_record_metrics(json_folder)
+    engine = contact_record_metrics(parquet)
+    assert engine["engine"] == "duckdb"
+    assert engine == expected
+    assert record_metrics_of(load_contact_records(parquet)) == record_metrics_of(load_contact_records(json_folder))
+    # the join key (the client-token attribute) and the time survive the map or struct, in both paths
+    columns = ["contact_id", "reason", "disposition", "token", "init"]
+    got = archive._latest_frame(archive.record_files(parquet))[columns]
+    pd.testing.assert_frame_equal(got, archive._latest_frame(archive.record_files(json_folder))[columns])
+    cols = ["contact_id", "disconnect_reason", "disposition", "client_token", "initiation_timestamp", "agent"]
+    assert load_contact_records(parquet)[cols].equals(load_contact_records(json_folder)[cols])
+
+
+def test_a_damaged_parquet_file_is_a_clear_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "broken").write_bytes(b"PAR1 not really parquet")
+    with pytest.raises(ContactRecordsError, match="broken"):
+        load_contact_records(tmp_path)
+    with pytest.raises(ContactRecordsError, match="broken"):
+        contact_record_metrics(tmp_path)
+
+
+def test_parquet_timestamp_columns_read_as_the_iso_text_they_came_from(tmp_path: Path) -> None:
+    """A schema that types the times (``timestamp``, UTC) gives the same counts as one that keeps them text."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    records = _corpora()["emulator-amd"]
+    table = pa.Table.from_struct_array(pa.array(records))
+    for name in ("InitiationTimestamp", "LastUpdateTimestamp", "ConnectedToSystemTimestamp", "DisconnectTimestamp"):
+        at = table.column_names.index(name)
+        stamps = pd.to_datetime(pd.Series(table[name].to_pylist()), utc=True, format="ISO8601")
+        table = table.set_column(at, name, pa.array(stamps, type=pa.timestamp("ms", tz="UTC")))
+    (tmp_path / "typed").mkdir()
+    pq.write_table(table, tmp_path / "typed" / "part-0")
+    json_folder = _write(tmp_path / "json", records)
+    assert contact_record_metrics(tmp_path / "typed") == contact_record_metrics(json_folder)
+    assert record_metrics_of(load_contact_records(tmp_path / "typed")) == record_metrics_of(
+        load_contact_records(json_folder)
+    )

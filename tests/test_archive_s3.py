@@ -17,7 +17,7 @@ import pytest
 
 from dialkit.emulator import to_firehose_text
 from dialkit.exceptions import ContactRecordsError
-from dialkit.outcomes.archive import contact_record_metrics
+from dialkit.outcomes.archive import campaign_record_metrics, contact_record_metrics
 from dialkit.outcomes.records import load_contact_records
 from dialkit.outcomes.s3 import hour_prefixes, s3_objects
 
@@ -204,3 +204,41 @@ def test_contact_events_on_s3_are_counted_on_the_pandas_path(s3: Any) -> None:
     for argv in ({}, {"since": "2026-11-20T00:00:00Z", "until": "2026-11-20T00:30:00Z"}):
         out = contact_record_metrics(f"s3://{BUCKET}/events/", **argv)
         assert out["engine"] == "pandas" and out["records"] == 1 and out["dispositions"]["busy"] == 1
+
+
+def test_parquet_objects_on_s3_read_as_the_same_records_as_json(
+    s3: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Firehose with record format conversion writes Parquet: the report's counts are those of the JSON."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from conftest import customer_contacts
+
+    import dialkit
+    from dialkit.cli import main
+    from dialkit.emulator import serve
+    from dialkit.sender import connect, send
+
+    ledger = tmp_path / "run.sqlite"
+    with serve(seed=4) as emu, connect(emu.endpoint_url) as conn:
+        send(dialkit.plan_batches(customer_contacts(30), emu.campaign_id), conn, ledger, listeners=[])
+        raw = emu.contact_records()
+    local = tmp_path / "records.json"
+    local.write_text(to_firehose_text(raw))
+    table = pa.Table.from_struct_array(pa.array(raw))
+    pq.write_table(table, tmp_path / "part.parquet")
+    s3.put_object(Bucket=BUCKET, Key="pq/2026/11/20/10/part-0", Body=(tmp_path / "part.parquet").read_bytes())
+
+    url = f"s3://{BUCKET}/pq/2026/11/20/"
+    assert contact_record_metrics(url) == contact_record_metrics(local)
+    cols = ["contact_id", "disconnect_reason", "disposition", "client_token"]
+    assert load_contact_records(url)[cols].equals(load_contact_records(local)[cols])
+    assert main(["report", str(ledger), "--json", "--contact-records", str(local)]) == 0
+    want = json.loads(capsys.readouterr().out)
+    assert main(["report", str(ledger), "--json", "--contact-records", url]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["metrics"] == want["metrics"] and got["contact_records"] == want["contact_records"]
+    assert want["contact_records"]["records"] == 30
+    joined = campaign_record_metrics(ledger, url)
+    assert joined["engine"] == "duckdb" and joined == campaign_record_metrics(ledger, local)
+    assert joined["join_keys"]["client_token"] == 30  # the token attribute survived the Parquet struct

@@ -10,6 +10,10 @@ evidence, the answer rates) without ever holding the records in Python:
 * the files are scanned by DuckDB's JSON reader (``read_json_objects``,
   ``format='unstructured'``: objects concatenated with no separator as Firehose
   writes them, JSON lines and JSON arrays alike; gzip by content, not by name);
+  Parquet files (Firehose's record format conversion; told by the ``PAR1``
+  magic, not by name) are read by ``read_parquet``, each row turned into the
+  JSON object it came from (``to_json``: the ``Agent`` struct, the ``Attributes``
+  map or struct become objects), so the same paths are read from both;
 * the latest version of each ``ContactId`` is kept with the same rules as
   :func:`~dialkit.outcomes.records.load_contact_records` (latest
   ``LastUpdateTimestamp``; on a tie the most final state, see
@@ -42,6 +46,7 @@ import logging
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -51,6 +56,15 @@ import pandas as pd
 
 from dialkit.exceptions import ContactRecordsError
 from dialkit.masking import mask_text
+from dialkit.outcomes.athena import (
+    AthenaSource,
+    athena_query_rows,
+    counts_from_rows,
+    is_athena_url,
+    parse_athena_url,
+    sql_name,
+    timestamp_literal,
+)
 from dialkit.outcomes.dispositions import (
     AMD_FIELD,
     CONDITION_TESTS,
@@ -61,11 +75,14 @@ from dialkit.outcomes.dispositions import (
     undocumented_values,
 )
 from dialkit.outcomes.metrics import ABANDONED, EXPIRED, HUMAN_ANSWERED, _live_answer_rate, _with_basis, rate
+from dialkit.outcomes.records import PARQUET_MAGIC
 from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE
 
 __all__ = [
     "DEFAULT_MEMORY_LIMIT",
     "EVIDENCE",
+    "athena_record_metrics",
+    "athena_sql",
     "contact_record_metrics",
     "disposition_sql",
     "evidence_sql",
@@ -172,9 +189,29 @@ def record_files(path: str | os.PathLike[str]) -> list[Path]:
     return out
 
 
-def _gzipped(path: Path) -> bool:
+def _format(path: Path) -> str:
+    """``parquet``, ``gzip`` or ``uncompressed`` (JSON), told by content: Firehose names neither ``.gz`` nor ``.parquet``."""
     with open(path, "rb") as fh:
-        return fh.read(2) == b"\x1f\x8b"
+        head = fh.read(4)
+    if head == PARQUET_MAGIC:
+        return "parquet"
+    return "gzip" if head[:2] == b"\x1f\x8b" else "uncompressed"
+
+
+def _parquet_scan(files: Sequence[tuple[int, Path]], ordered: bool) -> str:
+    """Each row of Parquet ``files`` as one JSON object ``j`` (``to_json`` of the row: a struct or map column an object).
+
+    Firehose's record format conversion keeps the record's nesting (``Agent`` a struct, ``Attributes`` a
+    map or a struct), so the JSON object has the paths the JSON reader reads.  ``ordered``: one scan per
+    file, with its index ``f`` and the row's place ``o`` in it.
+    """
+    if not ordered:
+        names = ", ".join(_quote(str(p)) for _, p in files)
+        return f"SELECT to_json(p) AS j FROM read_parquet([{names}], union_by_name=true) p"
+    return " UNION ALL ".join(
+        f"SELECT to_json(p) AS j, {i} AS f, row_number() OVER () AS o FROM read_parquet({_quote(str(path))}) p"
+        for i, path in files
+    )
 
 
 #: ISO 8601 text as a UTC TIMESTAMP without DuckDB's ICU extension (which is not in every wheel): the cast
@@ -199,8 +236,12 @@ def _scan(files: Sequence[Path], *, ordered: bool = False) -> str:
     columns cost a window over the whole input: only the tie pass (:func:`_ties_sql`) asks for them.
     """
     parts = []
+    formats = [_format(p) for p in files]
+    parquet = [(i, p) for i, p in enumerate(files) if formats[i] == "parquet"]
+    if parquet:
+        parts.append(_parquet_scan(parquet, ordered))
     for gz in (False, True):
-        chosen = [(i, p) for i, p in enumerate(files) if _gzipped(p) == gz]
+        chosen = [(i, p) for i, p in enumerate(files) if formats[i] == ("gzip" if gz else "uncompressed")]
         if not chosen:
             continue
         names = ", ".join(_quote(str(p)) for _, p in chosen)
@@ -242,9 +283,13 @@ def _typed_fields(files: Sequence[Path], join: bool = False) -> str:
         if join
         else "NULL, NULL"
     )
-    parts = []
+    formats = [_format(p) for p in files]
+    parquet = [(i, p) for i, p in enumerate(files) if formats[i] == "parquet"]
+    parts = [_general_fields_select(_parquet_scan(parquet, False), join)] if parquet else []
     for gz in (False, True):
-        names = ", ".join(_quote(str(p)) for p in files if _gzipped(p) == gz)
+        names = ", ".join(
+            _quote(str(p)) for i, p in enumerate(files) if formats[i] == ("gzip" if gz else "uncompressed")
+        )
         if not names:
             continue
         parts.append(
@@ -337,21 +382,26 @@ _UNSIG = """
 """
 
 
-def _general_fields(scan: str, items: str, place: str, keep: str, join: bool) -> str:
-    """The ``fields`` CTE read from whole JSON values (``read_json_objects``): any input, twice the parsing."""
+def _general_fields_select(items: str, join: bool, keep: str = "") -> str:
+    """The ``kind, v, t`` columns of the ``fields`` CTE from each JSON value ``j`` of the query ``items``."""
     extra = f", '$.InitiationTimestamp', '$.Attributes.\"{CLIENT_TOKEN_ATTRIBUTE}\"'" if join else ""
     return f"""
-WITH items AS (
-  SELECT {items} AS j{place}
-  FROM ({scan})
-),
-fields AS (
   SELECT json_type(j) AS kind{keep},
     json_extract_string(j, ['$.ContactId', '$.LastUpdateTimestamp', '$.DisconnectReason',
       '$.AnsweringMachineDetectionStatus', '$.ConnectedToSystemTimestamp', '$.DisconnectTimestamp',
       '$.Agent.ConnectedToAgentTimestamp', '$."detail-type"'{extra}]) AS v,
     json_type(j, ['$.Agent', '$.Queue', '$.detail', '$.detail.contactId', '$.detail.ContactId']) AS t
-  FROM items
+  FROM ({items})"""
+
+
+def _general_fields(scan: str, items: str, place: str, keep: str, join: bool) -> str:
+    """The ``fields`` CTE read from whole JSON values (``read_json_objects``): any input, twice the parsing."""
+    return f"""
+WITH items AS (
+  SELECT {items} AS j{place}
+  FROM ({scan})
+),
+fields AS ({_general_fields_select("SELECT * FROM items", join, keep)}
 ),"""
 
 
@@ -625,6 +675,75 @@ def record_metrics_of(frame: pd.DataFrame, *, alpha: float = 0.05) -> dict[str, 
     return _summary(_pandas_counts(frame), "pandas", alpha)
 
 
+def athena_sql(
+    database: str,
+    table: str = "contact_record",
+    *,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
+) -> str:
+    """The record-side counts as one query over the Connect analytics data lake's ``contact_record`` table.
+
+    One row per (disposition, evidence, outcome, DisconnectReason, AMD status)
+    with its count ``n``: everything :func:`~dialkit.outcomes.athena.counts_from_rows` needs, whatever
+    the table's size.  The ``CASE`` expressions are the ones the DuckDB engine
+    runs (generated from ``DISPOSITION_RULES``).  ``since`` / ``until`` filter
+    ``initiation_timestamp`` (the partition key: Athena then scans only those
+    days; ``until`` included).  Rows without a ``contact_id`` are not counted.
+    The columns read and where they are documented: :mod:`dialkit.outcomes.athena`.
+    """
+    where = ["contact_id IS NOT NULL", "contact_id <> ''"]
+    if since is not None:
+        where.append(f"initiation_timestamp >= {timestamp_literal(since)}")
+    if until is not None:
+        where.append(f"initiation_timestamp <= {timestamp_literal(until)}")
+    return f"""WITH c AS (
+  SELECT disconnect_reason AS reason, answering_machine_detection_status AS amd,
+    coalesce(answering_machine_detection_status, '') <> '' AS amd_present,
+    agent_id IS NOT NULL AS has_agent,
+    queue_id IS NOT NULL AS has_queue,
+    agent_id IS NOT NULL AND agent_connected_to_agent_timestamp IS NOT NULL AS agent_connected
+  FROM "{sql_name(database, "database")}"."{sql_name(table, "table")}"
+  WHERE {" AND ".join(where)}
+)
+SELECT {disposition_sql()} AS disposition,
+  {evidence_sql()} AS evidence,
+  {outcome_sql()} AS outcome,
+  reason, amd, count(*) AS n
+FROM c
+GROUP BY 1, 2, 3, 4, 5"""
+
+
+def athena_record_metrics(
+    source: str | AthenaSource,
+    *,
+    alpha: float = 0.05,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
+    client: Any = None,
+    poll_seconds: float = 1.0,
+    timeout_seconds: float = 900.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """:func:`contact_record_metrics` computed by Athena over the Connect analytics data lake.
+
+    ``source``: an ``athena://DATABASE/TABLE?workgroup=...&output=s3://...``
+    URL (:func:`~dialkit.outcomes.athena.parse_athena_url`) or an
+    :class:`~dialkit.outcomes.athena.AthenaSource`.  Sends :func:`athena_sql`
+    (:func:`~dialkit.outcomes.athena.athena_query_rows`: ``client``,
+    ``poll_seconds``, ``timeout_seconds``, ``sleep``) and returns the same keys
+    as the local engines, with ``engine`` ``athena`` and ``objects`` /
+    ``duplicates`` None (the table holds one row per contact).  Raises
+    :class:`ContactRecordsError` when the query fails.
+    """
+    where = source if isinstance(source, AthenaSource) else parse_athena_url(source)
+    sql = athena_sql(where.database, where.table, since=since, until=until)
+    rows = athena_query_rows(
+        where, sql, client=client, poll_seconds=poll_seconds, timeout_seconds=timeout_seconds, sleep=sleep
+    )
+    return _summary(counts_from_rows(rows), "athena", alpha)
+
+
 def contact_record_metrics(
     source: str | os.PathLike[str] | bytes | Iterable[Mapping[str, Any]],
     *,
@@ -638,8 +757,10 @@ def contact_record_metrics(
     """What the contact records say, counted without holding them: one dict, whatever the archive's size.
 
     ``source``: a file or folder as :func:`~dialkit.outcomes.records.load_contact_records`
-    takes it (Firehose objects concatenated, JSON lines or arrays, plain or gzip),
-    or an ``s3://bucket/prefix/`` URL (``since``/``until``: only those hour
+    takes it (Firehose objects concatenated, JSON lines or arrays, plain or gzip,
+    or Parquet as Firehose's record format conversion writes it), an ``athena://DATABASE/contact_record?...``
+    URL (counted by Athena in the Connect analytics data lake: :mod:`dialkit.outcomes.athena`; ``engine``
+    is then ``athena``), or an ``s3://bucket/prefix/`` URL (``since``/``until``: only those hour
     prefixes; the objects are streamed to a temporary folder, read, and deleted).
     Returns ``engine`` (``duckdb`` or ``pandas``: which path counted), ``objects``
     (JSON objects read), ``without_contact_id``, ``records`` (contacts after
@@ -661,6 +782,8 @@ def contact_record_metrics(
     from dialkit.outcomes.records import load_contact_records
     from dialkit.outcomes.s3 import download_s3_objects, is_s3_url
 
+    if is_athena_url(source):  # the data lake counts: only the counts come back
+        return athena_record_metrics(str(source), alpha=alpha, since=since, until=until)
     if engine not in ("duckdb", "pandas"):
         raise ValueError("engine must be 'duckdb' or 'pandas'")
     if engine == "duckdb" and is_s3_url(source):

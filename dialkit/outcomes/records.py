@@ -26,7 +26,8 @@ Records arrive at least once: :func:`load_contact_records` dedupes on
 ContactId, keeping the latest ``LastUpdateTimestamp``.  Kinesis Data Firehose
 writes them to S3 concatenated with no delimiter (``{...}{...}``) by default,
 often gzip-compressed, so the reader accepts that, ``.gz`` objects, JSON lines
-and JSON arrays.  EventBridge contact events (``detail-type`` "Amazon Connect
+and JSON arrays; with record format conversion it writes Parquet, read as the
+same objects (:func:`parquet_text`).  EventBridge contact events (``detail-type`` "Amazon Connect
 Contact Event", camelCase or PascalCase fields under ``detail``: AWS's samples
 show both) read into the same columns, the events of one contact merged into
 one row.  Events carry no contact attributes, so an event row has no
@@ -80,6 +81,7 @@ __all__ = [
     "JOIN_KEYS",
     "NOT_DIALED_REASONS",
     "OUTCOMES",
+    "PARQUET_MAGIC",
     "BAD_NUMBER_COLUMNS",
     "ContactRecordsError",
     "RecordBudget",
@@ -88,6 +90,7 @@ __all__ = [
     "join_contact_records",
     "open_record_file",
     "outcome_of",
+    "parquet_text",
     "parse_records",
     "load_contact_records",
     "read_contact_records",
@@ -339,7 +342,50 @@ def _gunzip(data: bytes, name: str, limit: int = MAX_DECOMPRESSED_BYTES) -> byte
     return bytes(out)
 
 
+#: The first (and last) four bytes of a Parquet file: Firehose's record format conversion writes Parquet.
+PARQUET_MAGIC = b"PAR1"
+
+
+def _plain(value: Any) -> Any:
+    """A value of ``Table.to_pylist`` as JSON gives it: a map (a list of pairs) as an object, a time as ISO text."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        if value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
+            return {str(k): _plain(v) for k, v in value}
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        stamp = value if value.tzinfo is None else value.astimezone(timezone.utc).replace(tzinfo=None)
+        return stamp.isoformat() + "Z"
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", "replace")
+    return value
+
+
+def parquet_text(data: bytes, name: str) -> str:
+    """The rows of a Parquet file of contact records as JSON lines: one object per row, in file order.
+
+    Firehose's record format conversion writes contact records as Parquet with
+    nested columns (``Agent`` a struct, ``Attributes`` a map or a struct); each
+    row becomes the object Connect would have written as JSON (a map as an
+    object, a timestamp as ISO 8601 UTC text), so one reader judges both.
+    Raises :class:`ContactRecordsError` naming the file for a damaged file.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        rows = pq.read_table(pa.BufferReader(data)).to_pylist()
+    except (pa.ArrowException, OSError) as exc:
+        raise ContactRecordsError(
+            f"{name}: a damaged Parquet file ({mask_text(str(exc))}); download it again"
+        ) from None
+    return "\n".join(json.dumps(_plain(r), default=str) for r in rows)
+
+
 def _decode(data: bytes, name: str) -> str:
+    if data[:4] == PARQUET_MAGIC:
+        return parquet_text(data, name)
     if data[:2] == b"\x1f\x8b":  # gzip magic: Firehose's GZIP compression, whatever the file is called
         data = _gunzip(data, name)
     try:
@@ -367,6 +413,11 @@ def _texts(source: Any, budget: RecordBudget, since: Any = None, until: Any = No
     if is_s3_url(source):
         yield from _s3_texts(str(source).strip(), budget, since, until)
         return
+    if isinstance(source, str) and source.strip().lower().startswith("athena://"):
+        raise ContactRecordsError(
+            "athena:// sources are counted in the data lake (dialkit records / contact_record_metrics); the "
+            "per-request join of report --contact-records needs the records: read their s3:// prefix instead"
+        )
     if since is not None or until is not None:
         raise ContactRecordsError(
             "--since/--until choose the hour prefixes of an s3:// source (Firehose's yyyy/mm/dd/hh/); for local "
@@ -603,7 +654,8 @@ def load_contact_records(
     """Contact records or contact events as one row per contact (latest version wins).
 
     ``source``: a file, a folder (read recursively, e.g. a Firehose S3 prefix
-    synced locally; ``.gz`` objects are decompressed), an ``s3://bucket/prefix/``
+    synced locally; ``.gz`` objects are decompressed, Parquet files, as Firehose's
+    record format conversion writes them, read row by row: :func:`parquet_text`), an ``s3://bucket/prefix/``
     URL (read object by object through boto3: the AWS credential chain,
     ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL``; see :mod:`dialkit.outcomes.s3`),
     JSON text or bytes, or an iterable of dicts.  ``since`` / ``until`` (an
