@@ -74,7 +74,7 @@ from dialkit.outcomes.dispositions import (
     REASON_FIELD,
     undocumented_values,
 )
-from dialkit.outcomes.metrics import ABANDONED, EXPIRED, HUMAN_ANSWERED, _live_answer_rate, _with_basis, rate
+from dialkit.outcomes.metrics import disposition_rates
 from dialkit.outcomes.records import PARQUET_MAGIC
 from dialkit.planning import CLIENT_TOKEN_ATTRIBUTE
 
@@ -628,9 +628,6 @@ def _summary(counts: Mapping[str, Any], engine: str, alpha: float) -> dict[str, 
     used = [name for name in ("amd", "agent") if counts["evidence_dialed"].get(name)]
     basis = "+".join(used) if used else "none"
 
-    def share(name: str) -> dict[str, Any]:
-        return rate(c[name], dialed, alpha=alpha)
-
     return {
         "engine": engine,
         "objects": counts["objects"],
@@ -649,20 +646,7 @@ def _summary(counts: Mapping[str, Any], engine: str, alpha: float) -> dict[str, 
             REASON_FIELD: dict(sorted(counts["undocumented_reason"].items())),
             AMD_FIELD: dict(sorted(counts["undocumented_amd"].items())),
         },
-        "human_answer_rate": _with_basis(share(HUMAN_ANSWERED), basis),
-        "live_answer_rate": _live_answer_rate(rate(c[HUMAN_ANSWERED] + c[ABANDONED], dialed, alpha=alpha), basis),
-        "answered_unclassified_rate": share("answered_unclassified"),
-        "voicemail_rate": _with_basis(share("voicemail"), basis, needs="amd"),
-        "no_answer_rate": share("no_answer"),
-        "busy_rate": share("busy"),
-        "bad_number_rate": share("bad_number"),
-        "blocked_rate": share("blocked"),
-        "network_failure_rate": share("network_failure"),
-        "configuration_error_rate": share("configuration_error"),
-        "abandon_rate": _with_basis(
-            rate(c[ABANDONED], c[HUMAN_ANSWERED] + c[ABANDONED], alpha=alpha), basis, needs="amd"
-        ),
-        "expired_rate": rate(c[EXPIRED], records, alpha=alpha),
+        **disposition_rates(c, dialed, records, basis, alpha=alpha),
     }
 
 

@@ -97,6 +97,7 @@ __all__ = [
     "call_durations",
     "campaign_metrics",
     "contacts_exhausted",
+    "disposition_rates",
     "metrics_table",
     "outcome_by_hour_and_attempt",
     "outcome_by_local_time",
@@ -392,6 +393,40 @@ def _live_answer_rate(value: dict[str, Any], basis: str) -> dict[str, Any]:
     return out
 
 
+def disposition_rates(
+    counts: Mapping[Any, int], dialed: int, with_record: int, basis: str, *, alpha: float = 0.05
+) -> dict[str, Any]:
+    """The rates every metrics path reports from disposition counts, each with its interval.
+
+    ``counts``: contacts per disposition (every one of :data:`DISPOSITIONS`);
+    ``dialed``: the denominator of the answer and failure shares; ``with_record``:
+    of the expired share; ``basis``: what the answer rates rest on
+    (:func:`answer_basis`).  One definition for :func:`campaign_metrics` and the
+    archive engine (:mod:`dialkit.outcomes.archive`), so the two cannot drift.
+    """
+    c = counts
+
+    def share(name: str) -> dict[str, Any]:
+        return rate(c[name], dialed, alpha=alpha)
+
+    return {
+        "human_answer_rate": _with_basis(share(HUMAN_ANSWERED), basis),
+        "live_answer_rate": _live_answer_rate(rate(c[HUMAN_ANSWERED] + c[ABANDONED], dialed, alpha=alpha), basis),
+        "answered_unclassified_rate": share("answered_unclassified"),
+        "voicemail_rate": _with_basis(share("voicemail"), basis, needs="amd"),
+        "no_answer_rate": share("no_answer"),
+        "busy_rate": share("busy"),
+        "bad_number_rate": share("bad_number"),
+        "blocked_rate": share("blocked"),
+        "network_failure_rate": share("network_failure"),
+        "configuration_error_rate": share("configuration_error"),
+        "abandon_rate": _with_basis(
+            rate(c[ABANDONED], c[HUMAN_ANSWERED] + c[ABANDONED], alpha=alpha), basis, needs="amd"
+        ),
+        "expired_rate": rate(c[EXPIRED], with_record, alpha=alpha),
+    }
+
+
 def _table_rows(table: pd.DataFrame, key: str, *, known: bool = True) -> list[dict[str, Any]]:
     rows = []
     for label, r in table.iterrows():
@@ -455,9 +490,6 @@ def campaign_metrics(
     basis = answer_basis(frame)
     known = basis != "none"
 
-    def share(name: str) -> dict[str, Any]:
-        return rate(c[name], dialed, alpha=alpha)
-
     durations = call_durations(frame)
     return {
         "requests": int(len(frame)),
@@ -466,20 +498,7 @@ def campaign_metrics(
         "dispositions": c,
         "basis": basis,
         "undocumented": undocumented_values(frame[with_record]),
-        "human_answer_rate": _with_basis(share(HUMAN_ANSWERED), basis),
-        "live_answer_rate": _live_answer_rate(rate(c[HUMAN_ANSWERED] + c[ABANDONED], dialed, alpha=alpha), basis),
-        "answered_unclassified_rate": share("answered_unclassified"),
-        "voicemail_rate": _with_basis(share("voicemail"), basis, needs="amd"),
-        "no_answer_rate": share("no_answer"),
-        "busy_rate": share("busy"),
-        "bad_number_rate": share("bad_number"),
-        "blocked_rate": share("blocked"),
-        "network_failure_rate": share("network_failure"),
-        "configuration_error_rate": share("configuration_error"),
-        "abandon_rate": _with_basis(
-            rate(c[ABANDONED], c[HUMAN_ANSWERED] + c[ABANDONED], alpha=alpha), basis, needs="amd"
-        ),
-        "expired_rate": rate(c[EXPIRED], int(with_record.sum()), alpha=alpha),
+        **disposition_rates(c, dialed, int(with_record.sum()), basis, alpha=alpha),
         "attempts_per_contact": {
             "dials": dialed,
             "contacts": people_dialed,

@@ -142,6 +142,19 @@ def s3_objects(
     return sorted(out)
 
 
+def _listed(url: str, since: Any, until: Any, client: Any) -> tuple[str, Any, list[tuple[str, int]]]:
+    """``(bucket, client, objects)`` of ``url`` in the window; :class:`ContactRecordsError` when none."""
+    bucket, _ = parse_s3_url(url)
+    s3 = _client(client)
+    objects = s3_objects(url, since=since, until=until, client=s3)
+    if not objects:
+        raise ContactRecordsError(
+            f"{url}: no objects under this prefix{' in that --since/--until window' if since else ''}; check the "
+            "bucket and prefix (Firehose writes PREFIX/yyyy/mm/dd/hh/)"
+        )
+    return bucket, s3, objects
+
+
 def read_s3_objects(
     url: str,
     *,
@@ -158,14 +171,7 @@ def read_s3_objects(
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    bucket, _ = parse_s3_url(url)
-    s3 = _client(client)
-    objects = s3_objects(url, since=since, until=until, client=s3)
-    if not objects:
-        raise ContactRecordsError(
-            f"{url}: no objects under this prefix{' in that --since/--until window' if since else ''}; check the "
-            "bucket and prefix (Firehose writes PREFIX/yyyy/mm/dd/hh/)"
-        )
+    bucket, s3, objects = _listed(url, since, until, client)
     left = max_bytes
     for key, _size in objects:
         try:
@@ -201,14 +207,7 @@ def download_s3_objects(
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    bucket, _ = parse_s3_url(url)
-    s3 = _client(client)
-    objects = s3_objects(url, since=since, until=until, client=s3)
-    if not objects:
-        raise ContactRecordsError(
-            f"{url}: no objects under this prefix{' in that --since/--until window' if since else ''}; check the "
-            "bucket and prefix (Firehose writes PREFIX/yyyy/mm/dd/hh/)"
-        )
+    bucket, s3, objects = _listed(url, since, until, client)
     root = Path(folder)
     out = []
     for n, (key, _size) in enumerate(objects):
