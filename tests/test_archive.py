@@ -361,6 +361,13 @@ def test_plain_firehose_files_take_the_typed_reader(tmp_path: Path, join: bool) 
         con.close()
 
 
+def _table(records: list[dict[str, Any]]) -> Any:
+    """``records`` as a pyarrow table, every key a column (``Table.from_struct_array`` needs pyarrow 15; the floor is 14)."""
+    import pyarrow as pa
+
+    return pa.Table.from_batches([pa.RecordBatch.from_struct_array(pa.array(records))])
+
+
 def _write_parquet(folder: Path, records: list[dict[str, Any]], *, attributes_map: bool) -> Path:
     """``records`` as Firehose's record format conversion writes them: Parquet, nested columns kept.
 
@@ -373,7 +380,7 @@ def _write_parquet(folder: Path, records: list[dict[str, Any]], *, attributes_ma
     folder.mkdir(parents=True)
     half = max(len(records) // 2, 1)
     for name, part in (("part-a", records[:half]), ("part-b.parquet", records[half:])):
-        table = pa.Table.from_struct_array(pa.array(part))
+        table = _table(part)
         if attributes_map and "Attributes" in table.column_names:
             values = [
                 None if a is None else [(k, str(v)) for k, v in a.items()] for a in table["Attributes"].to_pylist()
@@ -417,7 +424,7 @@ def test_parquet_timestamp_columns_read_as_the_iso_text_they_came_from(tmp_path:
     import pyarrow.parquet as pq
 
     records = _corpora()["emulator-amd"]
-    table = pa.Table.from_struct_array(pa.array(records))
+    table = _table(records)
     for name in ("InitiationTimestamp", "LastUpdateTimestamp", "ConnectedToSystemTimestamp", "DisconnectTimestamp"):
         at = table.column_names.index(name)
         stamps = pd.to_datetime(pd.Series(table[name].to_pylist()), utc=True, format="ISO8601")

@@ -225,7 +225,7 @@ def test_parquet_objects_on_s3_read_as_the_same_records_as_json(
         raw = emu.contact_records()
     local = tmp_path / "records.json"
     local.write_text(to_firehose_text(raw))
-    table = pa.Table.from_struct_array(pa.array(raw))
+    table = pa.Table.from_batches([pa.RecordBatch.from_struct_array(pa.array(raw))])  # pyarrow 14 (the floor)
     pq.write_table(table, tmp_path / "part.parquet")
     s3.put_object(Bucket=BUCKET, Key="pq/2026/11/20/10/part-0", Body=(tmp_path / "part.parquet").read_bytes())
 
