@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -133,4 +134,40 @@ def test_dialer_moves_are_checked_too() -> None:
         for raw in (b'{"seconds": 1e300}', b'{"seconds": NaN}', b'{"seconds": Infinity}', b'{"seconds": -5}'):
             status, _ = call(emu, "POST", "/_dialkit/dialer/advance", raw, {"Content-Type": "application/json"})
             assert status == 400, raw
+        assert call(emu, "GET", "/_dialkit/dialer")[0] == 200
+
+
+HOSTILE_MOVES = [1e20, 299_792_458_000, float("inf"), float("nan"), -1, timedelta(days=4000), "3600", True]
+
+
+def test_the_python_clock_moves_are_checked_like_the_http_ones(emulator: Emulator) -> None:
+    """Emulator.advance_clock used to add first and fail after: 3e11 s moved the clock past year 9999 and
+    every later read of it (every API call, GET /_dialkit/clock) crashed the handler."""
+    before = emulator.clock()["offsetSeconds"]
+    for value in HOSTILE_MOVES:
+        with pytest.raises(ValueError, match="advance_clock|only moves forward|past the year"):
+            emulator.advance_clock(value)  # type: ignore[arg-type]
+    assert emulator.clock()["offsetSeconds"] == before  # a refused move leaves the clock where it was
+    for _ in range(3):  # close to the end of the calendar: refused, never an overflow
+        emulator.advance_clock(timedelta(days=3660))
+    with pytest.raises(ValueError, match="past the year 9000"):
+        for _ in range(1000):
+            emulator.advance_clock(timedelta(days=3660))
+    assert call(emulator, "GET", "/_dialkit/clock")[0] == 200
+    assert [f["failureCode"] for f in _dial_one(emulator)["failedRequests"]] == ["InvalidInput"]
+
+
+def test_the_dialer_python_moves_are_checked_too() -> None:
+    from dialkit.emulator import DialerModel, serve
+
+    with serve(dialer=DialerModel(lines=1)) as emu:
+        dialer = emu.dialer
+        assert dialer is not None
+        now = dialer.now()
+        for value in (1e20, float("inf"), float("nan"), 400_000_000, -5):
+            with pytest.raises(ValueError):
+                dialer.advance(value)
+        with pytest.raises(ValueError):
+            dialer.advance(days=4000)
+        assert dialer.now() - now < timedelta(minutes=1)  # unmoved (only real time at its scale has passed)
         assert call(emu, "GET", "/_dialkit/dialer")[0] == 200

@@ -12,7 +12,35 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
-__all__ = ["MovableClock"]
+__all__ = ["LAST_YEAR", "MAX_ADVANCE", "MovableClock", "checked_advance"]
+
+#: The most one move may advance a clock (the emulator's, the dialer's): 10 years.
+MAX_ADVANCE = timedelta(days=3660)
+#: A clock never passes this year (a ``datetime`` ends at 9999; an overflow would break every later read).
+LAST_YEAR = 9000
+
+
+def checked_advance(value: object, what: str, now: datetime) -> timedelta:
+    """``value`` (a timedelta, or seconds) as a forward move of a clock now at ``now``, checked.
+
+    Finite, 0 to :data:`MAX_ADVANCE`, ending before :data:`LAST_YEAR`; a ValueError
+    that says so otherwise (the HTTP control endpoints answer it 400).  Checked before
+    the clock moves, so a refused move leaves the clock as it was.
+    """
+    limit = MAX_ADVANCE.total_seconds()
+    usage = f"{what} must be seconds to move forward, 0 to {limit:.0f} (or a timedelta in that range)"
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(usage)
+    else:
+        seconds = value
+    if not 0 <= seconds <= limit:  # nan fails this too
+        raise ValueError(f"{what} {value!r} is out of range: {usage}")
+    delta = value if isinstance(value, timedelta) else timedelta(seconds=seconds)
+    if now.year >= LAST_YEAR or (now + delta).year >= LAST_YEAR:
+        raise ValueError(f"the clock cannot move past the year {LAST_YEAR}")
+    return delta
 
 
 class MovableClock:
@@ -42,9 +70,10 @@ class MovableClock:
         return (self._start + elapsed + moved).astimezone(timezone.utc)
 
     def advance(self, delta: timedelta) -> datetime:
-        """Move the clock forward by ``delta`` (>= 0); returns the new now."""
+        """Move the clock forward by ``delta`` (checked by :func:`checked_advance`); returns the new now."""
         if delta < timedelta(0):
             raise ValueError("the clock only moves forward: give a non-negative timedelta")
+        checked_advance(delta, "the move", self.now())
         with self._lock:
             self._moved += delta
         return self.now()

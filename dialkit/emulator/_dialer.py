@@ -52,7 +52,7 @@ from typing import Any
 from dialkit._util.utc import utc_iso
 from dialkit._util.zones import local_time, primary_time_zone
 from dialkit.emulator._callees import DEFAULT_HOUR_PROFILE, CalleeModel
-from dialkit.emulator._clock import MovableClock, monotonic_source
+from dialkit.emulator._clock import MovableClock, checked_advance, monotonic_source
 from dialkit.emulator._records import build_contact_record
 
 __all__ = ["DEFAULT_HOUR_PROFILE", "Dialer", "DialerModel"]
@@ -167,11 +167,14 @@ class Dialer:
 
         Calls dialed meanwhile are placed, expired requests expire; their records appear.
         """
-        step = timedelta(seconds=seconds, **delta).total_seconds()
-        if step < 0:
+        try:
+            step = timedelta(seconds=seconds, **delta)
+        except (OverflowError, ValueError, TypeError) as exc:  # 1e20 s, nan, a string: refused, the clock unmoved
+            raise ValueError(f"advance takes a finite number of seconds (or hours=, minutes=...): {exc}") from None
+        if step < timedelta(0):
             raise ValueError("the simulated clock only moves forward")
         with self._lock:
-            moment = self._clock.advance(timedelta(seconds=step))
+            moment = self._clock.advance(checked_advance(step, "advance", self._clock.now()))
             self._run_until(moment)
             return moment
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from dialkit._util.loopback import is_loopback_host
+from dialkit.emulator._clock import checked_advance
 from dialkit.emulator._contacts import CONNECT_OPERATIONS, ContactApi, connect_model
 from dialkit.emulator._dialer import Dialer, DialerModel
 from dialkit.emulator._faults import FaultProfile
@@ -205,11 +206,7 @@ class Emulator:
         are forgotten, as the service forgets them after 7 days.  Also
         ``POST /_dialkit/clock {"advanceSeconds": 604800}``.
         """
-        if not isinstance(delta, timedelta):
-            if isinstance(delta, bool) or not isinstance(delta, (int, float)):
-                raise ValueError("advance_clock takes a timedelta or a number of seconds")
-            delta = timedelta(seconds=delta)
-        return self._service.advance_clock(delta)
+        return self._service.advance_clock(checked_advance(delta, "advance_clock", self.now()))
 
     def clock(self) -> dict[str, Any]:
         """What ``GET /_dialkit/clock`` answers: ``{"now": ISO-8601, "offsetSeconds": float}``."""

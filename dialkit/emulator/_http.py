@@ -30,7 +30,7 @@ bound to), which defeats DNS rebinding; a request carrying a non-loopback
 ``Content-Type: application/json``, which a cross-origin page cannot send
 without a CORS preflight the emulator never grants (a ``text/plain`` or form
 POST is refused with 415).  Values are checked (finite, in range: the clock
-moves at most :data:`MAX_ADVANCE` per call); a failure inside a control
+moves at most ten years (:data:`dialkit.emulator._clock.MAX_ADVANCE`) per call); a failure inside a control
 endpoint is answered 500 and the emulator keeps serving.
 """
 
@@ -53,6 +53,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from botocore.model import ServiceModel
 
 from dialkit._util.loopback import is_loopback_host
+from dialkit.emulator._clock import checked_advance
 from dialkit.emulator._service import ACCOUNT_ID, Reply
 from dialkit.masking import mask_phone
 
@@ -62,10 +63,6 @@ if TYPE_CHECKING:  # pragma: no cover
 logger = logging.getLogger("dialkit.emulator")
 
 CONTROL_PREFIX = "/_dialkit/"
-#: The most one control call may move the emulator's clock (or the dialer's): 10 years.
-MAX_ADVANCE = timedelta(days=3660)
-#: The emulator's clock never passes this year (a ``datetime`` ends at 9999).
-LAST_YEAR = 9000
 
 #: The role STS GetCallerIdentity names (the same one the AccessDenied fault's message names).
 CALLER_ARN = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/dialkit-analyst/session"
@@ -519,16 +516,7 @@ def _refuse_constant(name: str) -> Any:
 
 
 def _advance(value: Any, field_name: str, now: Any) -> timedelta:
-    """``value`` seconds as a forward move of a clock now at ``now``, checked.
-
-    Finite, 0 to :data:`MAX_ADVANCE`, ending before :data:`LAST_YEAR`; ValueError (answered 400) otherwise.
-    """
-    usage = f'the body must be {{"{field_name}": <seconds to move forward, 0 to {MAX_ADVANCE.total_seconds():.0f}>}}'
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(usage)
-    if not 0 <= value <= MAX_ADVANCE.total_seconds():  # nan fails this too
-        raise ValueError(f"{field_name} {value!r} is out of range: {usage}")
-    delta = timedelta(seconds=value)
-    if now.year >= LAST_YEAR or (now + delta).year >= LAST_YEAR:
-        raise ValueError(f"the clock cannot move past the year {LAST_YEAR}")
-    return delta
+    """``value`` seconds as a forward move of a clock now at ``now`` (:func:`checked_advance`; 400 when refused)."""
+    if isinstance(value, timedelta):  # JSON never gives one; seconds only on the wire
+        raise ValueError(f"{field_name} must be a number of seconds")
+    return checked_advance(value, field_name, now)
