@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import phonenumbers
 import pytest
+from conftest import SMALL
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from phonenumbers import timezone as pn_timezone
@@ -156,3 +157,26 @@ def test_at_refuses_other_spellings_and_says_which_it_takes(text: str, capsys) -
     code = main(["check", "nonexistent.csv", "--calling-hours", "08:00-21:00", "--at", text])
     err = capsys.readouterr().err
     assert code == 2 and "2026-11-28T14:00:00Z" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "text", ["9999-12-31T23:30:00-05:00", "0001-01-01T00:00:00Z", "2262-04-10T23:30:00-05:00", "1600-01-01T00:00:00Z"]
+)
+def test_at_refuses_a_year_outside_the_evaluable_range_without_a_traceback(text: str, capsys) -> None:
+    """These crashed inside the zone arithmetic (``year 10000 is out of range``) before the bound."""
+    from dialkit.cli import main
+
+    code = main(["check", str(SMALL), "--rule-pack", "us", "--at", text])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "outside the years dialkit evaluates rules in (1677-10-01 to 2262-04-01, UTC)" in err
+
+
+@pytest.mark.parametrize("text", ["1677-10-01T00:00:00Z", "2262-03-31T23:59:59Z", "2262-04-01T09:00:00+09:00"])
+def test_at_the_edges_of_the_range_the_rules_are_evaluated(text: str, capsys) -> None:
+    from dialkit.cli import main
+
+    code = main(["check", str(SMALL), "--rule-pack", "us", "--at", text])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "calling hours at" in out

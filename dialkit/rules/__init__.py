@@ -131,6 +131,10 @@ _AT_RE = re.compile(
 _AT_FORMAT = "write it as ISO 8601 with Z or an offset between -14:00 and +14:00, e.g. 2026-11-28T14:00:00Z or 2026-11-28T09:00:00-05:00"
 #: The widest UTC offsets in use on earth (Line Islands +14:00; Baker Island -12:00, rounded out to -14:00).
 MAX_UTC_OFFSET = timedelta(hours=14)
+#: The moments rules are evaluated at lie in pandas' nanosecond range (1677-09-21 to 2262-04-11) with a
+#: week's margin each side, for the next calling window and the look-back of the caps.
+FIRST_MOMENT = pd.Timestamp("1677-10-01T00:00:00Z")
+LAST_MOMENT = pd.Timestamp("2262-04-01T00:00:00Z")
 
 
 def parse_at(at: Moment | None) -> datetime:  # noqa: C901
@@ -179,7 +183,25 @@ def parse_at(at: Moment | None) -> datetime:  # noqa: C901
     offset = value.utcoffset()
     if offset is not None and abs(offset) > MAX_UTC_OFFSET:
         raise RulesError(f"the moment {str(at)!r} has an offset beyond +-14:00: {_AT_FORMAT}")
-    return value.tz_convert(_UTC).to_pydatetime()
+    return _in_range(value, at).to_pydatetime()
+
+
+def _in_range(value: pd.Timestamp, at: object) -> pd.Timestamp:
+    """``value`` in UTC when it lies from :data:`FIRST_MOMENT` to :data:`LAST_MOMENT`, else a RulesError.
+
+    Year 9999 or 0001 is a typo, and beyond these years the zone arithmetic overflows (a traceback before).
+    """
+    try:
+        utc = value.tz_convert(_UTC)
+        inside = FIRST_MOMENT <= utc <= LAST_MOMENT
+    except (ValueError, OverflowError):
+        inside = False
+    if not inside:
+        raise RulesError(
+            f"the moment {str(at)!r} is outside the years dialkit evaluates rules in "
+            f"({FIRST_MOMENT:%Y-%m-%d} to {LAST_MOMENT:%Y-%m-%d}, UTC): is the year a typo?"
+        )
+    return utc
 
 
 # ---------------------------------------------------------------------------
