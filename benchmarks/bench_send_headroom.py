@@ -5,7 +5,11 @@
    emulator's own call log.  Baseline: a plain sequential ``put_dial_request_batch``
    loop with the same client config (no ledger, no progress), in the same run.
    Targets: >= 100 calls/s, and the last tenth no slower than the first.
-2. Resume of a 1,000,000-request ledger (half done, a batch in flight, the rest
+2. The hash chain's cost (issue 19): the same send with the ledger's chain switched
+   off (``dialkit.ledger.Chain`` replaced by nothing, so no triggers and no digests),
+   in the same run: calls/s and the sender's CPU per call, chained against unchained.
+   Target: the chained send still >= 100 calls/s.
+3. Resume of a 1,000,000-request ledger (half done, a batch in flight, the rest
    pending): seconds from calling ``send()`` to the emulator receiving the first
    call.  Baseline: what the pre-send work cost before (validating every request
    and reading the whole to-send list).  Target: <= 2 s.
@@ -22,12 +26,16 @@ import sqlite3
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 
 import boto3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from unittest import mock
 
 from _send_setup import EmulatorProcess, batch_calls, big_plan, machine, row, tmpdir
 
@@ -75,20 +83,39 @@ def baseline_loop(n_requests: int) -> float:
     return calls_per_second(times)
 
 
-def dialkit_send(n_requests: int, work: Path) -> tuple[float, float, float, int, int]:
-    with EmulatorProcess() as emu, connect(emu.endpoint_url) as conn:
-        plan = big_plan(emu.campaign_id, n_requests, run_id="bench-headroom")
+@contextmanager
+def unchained() -> Iterator[None]:
+    """Ledgers opened inside write no hash chain (the baseline of the chain's cost; never done outside a benchmark)."""
+    with mock.patch("dialkit.ledger.Chain", lambda db: None):
+        yield
+
+
+def dialkit_send(n_requests: int, work: Path, *, chained: bool = True) -> tuple[float, float, float, int, int, float]:
+    """calls/s (whole send, first tenth, last tenth), succeeded, accepted by the emulator, sender CPU seconds."""
+    name = "headroom" if chained else "headroom-unchained"
+    with EmulatorProcess() as emu, connect(emu.endpoint_url) as conn, nullcontext() if chained else unchained():
+        plan = big_plan(emu.campaign_id, n_requests, run_id=f"bench-{name}")
+        cpu = time.process_time()
         summary = send(
             plan,
             conn,
-            work / "headroom.sqlite",
+            work / f"{name}.sqlite",
             listeners=[],
             settings=SendSettings(rate=10_000, backoff=Backoff(initial=0.05, maximum=1.0)),
         )
+        cpu = time.process_time() - cpu
         times = sorted(c["time"] for c in batch_calls(emu.calls()) if c["status"] == 200)
         accepted = len(emu.dial_requests())
     first, last = tenths(times)
-    return calls_per_second(times), first, last, summary.succeeded, accepted
+    return calls_per_second(times), first, last, summary.succeeded, accepted, cpu
+
+
+def chain_entries(path: Path) -> int:
+    db = sqlite3.connect(path)
+    try:
+        return int(db.execute("SELECT count(*) FROM chain").fetchone()[0])
+    finally:
+        db.close()
 
 
 def resume_start(n_requests: int, work: Path) -> tuple[float, float]:
@@ -141,10 +168,19 @@ def main() -> None:
 
     loop = baseline_loop(n_loop)
     print(f"sequential loop, {n_loop:,} requests: {loop:.1f} calls/s", flush=True)
-    rate, first, last, succeeded, accepted = dialkit_send(n_send, work)
+    rate, first, last, succeeded, accepted, cpu = dialkit_send(n_send, work)
+    calls = -(-n_send // 25)
     print(
         f"dialkit send, {n_send:,} requests: {rate:.1f} calls/s (first tenth {first:.1f}, last tenth {last:.1f}); "
-        f"{succeeded:,} succeeded, emulator accepted {accepted:,}",
+        f"{succeeded:,} succeeded, emulator accepted {accepted:,}; sender CPU {cpu:.1f} s "
+        f"({cpu / calls * 1000:.2f} ms per call); {chain_entries(work / 'headroom.sqlite'):,} chain entries",
+        flush=True,
+    )
+    rate_u, _, _, succeeded_u, accepted_u, cpu_u = dialkit_send(n_send, work, chained=False)
+    print(
+        f"same send, ledger unchained: {rate_u:.1f} calls/s; {succeeded_u:,} succeeded, emulator accepted "
+        f"{accepted_u:,}; sender CPU {cpu_u:.1f} s ({cpu_u / calls * 1000:.2f} ms per call); "
+        f"{chain_entries(work / 'headroom-unchained.sqlite'):,} chain entries",
         flush=True,
     )
     start, before = resume_start(n_ledger, work)
@@ -171,6 +207,14 @@ def main() -> None:
             f"{last / first:.2f}x",
             "last tenth no slower (>= 1.00x)",
             last >= first,
+        ),
+        row(
+            f"hash chain cost: {n_send:,} requests, chained vs unchained ledger",
+            f"{rate:.1f} calls/s, {cpu / calls * 1000:.2f} ms CPU/call",
+            f"{rate_u:.1f} calls/s, {cpu_u / calls * 1000:.2f} ms CPU/call (unchained)",
+            f"{rate / rate_u:.2f}x calls/s, {cpu / cpu_u:.2f}x CPU",
+            "chained still >= 100 calls/s",
+            rate >= 100 and succeeded_u == accepted_u == n_send,
         ),
         row(
             f"resume start, {n_ledger:,}-request ledger",
