@@ -153,6 +153,23 @@ def test_the_amd_allowance_counts_machine_answers_as_live_and_abandoned() -> Non
     assert (allowed["live_answered"], allowed["abandoned"]) == (103, 5)
 
 
+@pytest.mark.parametrize("amd", ["AMD_UNRESOLVED", "AMD_UNRESOLVED_SILENCE", "AMD_ERROR", "UNDETECTED", "ANSWERED"])
+def test_an_answer_amd_could_not_classify_counts_as_live_for_abandonment(amd: str) -> None:
+    """Connect routes an unresolved answer like a person: when no agent comes within 2 s a person may have
+    been abandoned, so it is in the denominator and, left waiting, in the count (it used to be in neither)."""
+    recs = records_for("camp-1", 0, 0, live=10) + [
+        record(900, "camp-1", "+12125550190", answered=T0, amd=amd, agent_after=1),
+        record(901, "camp-1", "+12125550191", answered=T0, amd=amd, agent_after=5),
+        record(902, "camp-1", "+12125550192", answered=T0, amd=amd, agent_after=None),
+    ]
+    answers = call_answers(recs)
+    unresolved = answers[answers["amd_unresolved"]]
+    assert len(unresolved) == 3 and unresolved["live"].all() and int(unresolved["abandoned"].sum()) == 2
+    row = abandonment(answers).iloc[0]
+    assert (row["live_answered"], row["abandoned"]) == (13, 2)
+    assert not answers.loc[answers["machine"], "amd_unresolved"].any()  # voicemail stays out (the allowance's)
+
+
 def test_rolling_windows_per_day_and_the_uk_24_hours(sent) -> None:
     _, campaign = sent
     recs = records_for(campaign, 3, 2)

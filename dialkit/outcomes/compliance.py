@@ -8,7 +8,10 @@ Abandonment (:func:`call_answers`, :func:`abandonment_by_day`, :func:`abandonmen
 
 * The denominator is **live-answered calls**: a person answered
   (``AnsweringMachineDetectionStatus`` ``HUMAN_ANSWERED``; without AMD, a call
-  an agent was connected to).  US TSR/FCC: at most 3% per campaign over a
+  an agent was connected to), or may have: an answer AMD could not classify
+  (``AMD_UNRESOLVED``, ``AMD_ERROR``, ...: the dispositions table's
+  ``answered_unclassified`` values; Connect routes it like a person) counts as
+  live, the conservative reading, and ``amd_unresolved`` marks it.  US TSR/FCC: at most 3% per campaign over a
   30-day period; UK (Ofcom): at most 3% per campaign per 24 hours, rate
   abandoned / (abandoned + live answered), i.e. the same share of all
   live-answered calls.
@@ -58,6 +61,7 @@ from dialkit._util.utc import utc_iso
 from dialkit._util.zones import ZIP_REGIONS, time_zone, time_zones_for_numbers
 from dialkit.exceptions import ComplianceError
 from dialkit.masking import mask_phone
+from dialkit.outcomes.dispositions import AMD_FIELD, DISPOSITION_RULES
 from dialkit.rules import CallingHours, CampaignRules, FrequencyCap, RulesError, SuppressionList, effective_hours
 from dialkit.rules.packs import PackRule, RulePack, jurisdictions, rule_packs
 
@@ -93,6 +97,11 @@ WINDOW_COLUMNS = (
     "over",
 )
 _MACHINE = frozenset({"VOICEMAIL_BEEP", "VOICEMAIL_NO_BEEP"})
+#: AMD statuses of an answer AMD could not classify (``answered_unclassified`` in the dispositions table):
+#: counted as live answers for abandonment, since a person may have answered and Connect routes them like one.
+_UNRESOLVED = frozenset(
+    r.value for r in DISPOSITION_RULES if r.field == AMD_FIELD and r.disposition == "answered_unclassified"
+)
 _UTC = timezone.utc
 
 
@@ -227,7 +236,8 @@ def call_answers(
     ``contact_id``, ``campaign_id``, ``phone_e164`` (personal data; mask before
     showing), ``client_token``, ``answered_at`` (``ConnectedToSystemTimestamp``,
     UTC; else ``InitiationTimestamp``), ``amd_status``, ``amd_used`` (an AMD
-    result is present), ``agent_mode``, ``live`` (a person answered),
+    result is present), ``agent_mode``, ``live`` (a person answered, or an
+    answer AMD could not classify), ``amd_unresolved`` (that last case),
     ``machine`` (AMD said voicemail), ``unclassified`` (answered, no AMD result
     and no agent: person or machine unknown, left out of the rate), ``untimed``
     (live, an agent, but no connect time to time the rule by: counted served),
@@ -252,7 +262,8 @@ def call_answers(
         amd = r.get("AnsweringMachineDetectionStatus")
         amd = amd if isinstance(amd, str) and amd else None
         mode = _mode_for(agent_mode, cid)
-        live = amd == "HUMAN_ANSWERED" or (amd is None and agent is not None)
+        unresolved = amd in _UNRESOLVED
+        live = amd == "HUMAN_ANSWERED" or unresolved or (amd is None and agent is not None)
         machine = amd in _MACHINE
         delay = (agent_at - answered).total_seconds() if agent_at is not None and answered is not None else math.nan
         # an agent without a connect time (an older export) cannot be timed: served, and counted in ``untimed``
@@ -270,6 +281,7 @@ def call_answers(
                 "amd_used": amd is not None,
                 "agent_mode": mode,
                 "live": bool(live),
+                "amd_unresolved": bool(unresolved),
                 "machine": bool(machine),
                 "unclassified": bool(answered is not None and amd is None and agent is None),
                 "untimed": bool(live and agent is not None and (agent_at is None or answered is None)),
@@ -289,6 +301,7 @@ def call_answers(
             "amd_used",
             "agent_mode",
             "live",
+            "amd_unresolved",
             "machine",
             "unclassified",
             "untimed",
