@@ -96,12 +96,18 @@ WINDOW_COLUMNS = (
     "threshold",
     "over",
 )
-_MACHINE = frozenset({"VOICEMAIL_BEEP", "VOICEMAIL_NO_BEEP"})
-#: AMD statuses of an answer AMD could not classify (``answered_unclassified`` in the dispositions table):
-#: counted as live answers for abandonment, since a person may have answered and Connect routes them like one.
-_UNRESOLVED = frozenset(
-    r.value for r in DISPOSITION_RULES if r.field == AMD_FIELD and r.disposition == "answered_unclassified"
-)
+
+
+def _amd_values(disposition: str) -> frozenset[str]:
+    """The AMD statuses the dispositions table classes as ``disposition`` (one table, no second list)."""
+    return frozenset(r.value for r in DISPOSITION_RULES if r.field == AMD_FIELD and r.disposition == disposition)
+
+
+#: AMD said voicemail: machine-classified answers (the AMD allowance's base).
+_MACHINE = _amd_values("voicemail")
+#: An answer AMD could not classify: counted as live for abandonment (a person may have answered, and
+#: Connect routes it like one).
+_UNRESOLVED = _amd_values("answered_unclassified")
 _UTC = timezone.utc
 
 
